@@ -1,0 +1,39 @@
+import { Scalar } from '@scalar/hono-api-reference';
+import { createApp } from './lib/create-app';
+import { limitByIp } from './middleware/rate-limit';
+import { authRouter } from './modules/auth/auth.index';
+import { healthRouter } from './modules/health/health.index';
+import { mediaRouter } from './modules/media/media.index';
+import { usersRouter } from './modules/users/users.index';
+
+export const API_BASE = '/api/v1';
+
+const app = createApp();
+
+// The general per-address limit covers the whole API; per-user limits are applied after authentication.
+app.use(`${API_BASE}/*`, limitByIp('RL_API_IP'));
+
+app.route('/', healthRouter);
+for (const router of [authRouter, usersRouter, mediaRouter]) app.route(API_BASE, router);
+
+app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description: 'Access token from /api/v1/auth/login, /register or /refresh (15 minutes).',
+});
+
+app.doc31('/openapi.json', (c) => ({
+  openapi: '3.1.0',
+  info: {
+    title: 'Kith API',
+    version: '1.0.0',
+    description:
+      'Kith: an edge-native social network backend. Errors are RFC 9457 `application/problem+json` with `request_id`; lists take `?limit=` (1..100) and an opaque `?cursor=`.',
+  },
+  servers: [{ url: new URL(c.req.url).origin, description: 'This server' }],
+}));
+
+app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Kith API reference' }));
+
+export default app;

@@ -1,0 +1,22 @@
+import { drizzle } from 'drizzle-orm/d1';
+import * as schema from './schema';
+
+/** A Drizzle handle over the D1 binding; built once per request by the services middleware. */
+export function createDb(d1: D1Database) {
+  return drizzle(d1, { schema });
+}
+
+export type Database = ReturnType<typeof createDb>;
+
+/** Turns a Drizzle query into a raw D1 statement, so it can share a `DB.batch` (one transaction) with others. */
+export function toStatement(d1: D1Database, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql, params } = query.toSQL();
+  return d1.prepare(sql).bind(...params);
+}
+
+/** Names the column of a UNIQUE violation (`users.email` → `email`), or null for any other error. */
+export function uniqueViolation(err: unknown): string | null {
+  const text = String((err as Error)?.message ?? err) + String((err as Error)?.cause ?? '');
+  const match = /UNIQUE constraint failed: \w+\.(\w+)/.exec(text);
+  return match?.[1] ?? null;
+}

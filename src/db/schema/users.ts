@@ -1,0 +1,40 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { createdAt, timestampMs } from './columns';
+
+/** Accounts and their profiles. `username` and `email` are stored lower-cased, so unique means case-insensitively unique. */
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull().unique(),
+    email: text('email').notNull().unique(),
+    passwordHash: text('password_hash').notNull(),
+    displayName: text('display_name').notNull(),
+    bio: text('bio').notNull().default(''),
+    avatarKey: text('avatar_key'),
+    locationCountry: text('location_country'),
+    locationRegion: text('location_region'),
+    locationCity: text('location_city'),
+    website: text('website'),
+    links: text('links', { mode: 'json' }).$type<ProfileLink[]>().notNull().default(sql`'[]'`),
+    birthdate: text('birthdate'),
+    gender: text('gender', { enum: ['female', 'male', 'nonbinary'] }),
+    visibility: text('visibility', { enum: ['public', 'private'] }).notNull().default('public'),
+    isVerified: integer('is_verified', { mode: 'boolean' }).notNull().default(false),
+    postsCount: integer('posts_count').notNull().default(0),
+    followersCount: integer('followers_count').notNull().default(0),
+    followingCount: integer('following_count').notNull().default(0),
+    friendsCount: integer('friends_count').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestampMs('updated_at').notNull().$defaultFn(() => new Date()),
+  },
+  (t) => [index('users_location_idx').on(t.locationCountry, t.locationRegion, t.locationCity)],
+);
+
+export interface ProfileLink {
+  label: string;
+  url: string;
+}
+
+export type UserRow = typeof users.$inferSelect;

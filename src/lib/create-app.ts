@@ -1,0 +1,107 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { services } from '../middleware/services';
+import { ApiError, problemResponse, zodFieldErrors } from './errors';
+import type { AppEnv, AppOpenAPI } from './types';
+
+/** JSON bodies are small; uploads set their own, larger limit. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Every router comes from here, so env types and the validation hook are the same everywhere:
+ * a zod failure anywhere becomes one 400 problem naming each field.
+ */
+export function createRouter(): AppOpenAPI {
+  return new OpenAPIHono<AppEnv>({
+    strict: false,
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = zodFieldErrors(result.error, result.target);
+        const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+        throw new ApiError('validation_failed', detail || 'The request is invalid.', { errors });
+      }
+    },
+  });
+}
+
+/** Compiles Hono route patterns so an unmatched request can be told apart as 404 or 405. */
+function methodIndex(app: AppOpenAPI) {
+  const byPattern = new Map<string, { regex: RegExp; methods: Set<string> }>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue;
+    let entry = byPattern.get(route.path);
+    if (!entry) {
+      const source = route.path
+        .split('/')
+        .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      entry = { regex: new RegExp(`^${source}/?$`), methods: new Set() };
+      byPattern.set(route.path, entry);
+    }
+    entry.methods.add(route.method);
+  }
+  return (path: string): string[] => {
+    const allowed = new Set<string>();
+    for (const { regex, methods } of byPattern.values()) if (regex.test(path)) methods.forEach((m) => allowed.add(m));
+    if (allowed.has('GET')) allowed.add('HEAD');
+    return [...allowed].sort();
+  };
+}
+
+function allowedOrigins(list: string | undefined): (origin: string) => string | null {
+  const origins = (list ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  if (origins.includes('*')) return (origin) => origin || '*';
+  return (origin) => (origins.includes(origin) ? origin : null);
+}
+
+/** The app shell: request id, security headers, CORS, body limit, services, and the one error handler. */
+export function createApp(): AppOpenAPI {
+  const app = createRouter();
+
+  app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }));
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin', crossOriginOpenerPolicy: false }));
+  app.use('/api/*', (c, next) =>
+    cors({
+      origin: allowedOrigins(c.env.CORS_ORIGINS),
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'If-None-Match'],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+      maxAge: 600,
+    })(c, next),
+  );
+  app.use('*', services);
+  app.use('*', async (c, next) => {
+    // Uploads stream through their own limit (media module); everything else is JSON.
+    const ct = c.req.header('Content-Type') ?? '';
+    if (ct.startsWith('multipart/form-data') || ct.startsWith('image/')) return next();
+    return bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: () => {
+        throw new ApiError('payload_too_large', `The request body is larger than ${JSON_BODY_LIMIT / 1024} KB.`);
+      },
+    })(c, next);
+  });
+
+  let allowedMethods: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    allowedMethods ??= methodIndex(app);
+    const allowed = allowedMethods(c.req.path);
+    const err =
+      allowed.length > 0
+        ? new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, {
+            headers: { Allow: allowed.join(', ') },
+          })
+        : new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`);
+    return withRequestId(problemResponse(err, c), c.get('requestId'));
+  });
+  app.onError((err, c) => withRequestId(problemResponse(err, c), c.get('requestId')));
+  return app;
+}
+
+function withRequestId(res: Response, id: string | undefined): Response {
+  if (id) res.headers.set('X-Request-Id', id);
+  return res;
+}

@@ -1,0 +1,63 @@
+import { fromBase64Url, toBase64Url, toHex } from './encoding';
+
+const encoder = new TextEncoder();
+
+/** Production Workers cap PBKDF2 at 100,000 iterations; stored hashes record their own count. */
+export const PBKDF2_ITERATIONS = 100_000;
+const ALGORITHM = 'pbkdf2_sha256';
+const KEY_BITS = 256;
+
+async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, KEY_BITS);
+  return new Uint8Array(bits);
+}
+
+/** Hashes a password as `pbkdf2_sha256$<iterations>$<salt>$<hash>` (base64url parts). */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const hash = await pbkdf2(password, salt, PBKDF2_ITERATIONS);
+  return `${ALGORITHM}$${PBKDF2_ITERATIONS}$${toBase64Url(salt)}$${toBase64Url(hash)}`;
+}
+
+export interface PasswordCheck {
+  ok: boolean;
+  /** True when the stored hash uses weaker parameters than today's and should be replaced. */
+  needsRehash: boolean;
+}
+
+/** Verifies a password against a stored hash in constant time. */
+export async function verifyPassword(password: string, stored: string): Promise<PasswordCheck> {
+  const [algorithm, iterText, saltText, hashText] = stored.split('$');
+  const iterations = Number(iterText);
+  if (algorithm !== ALGORITHM || !Number.isInteger(iterations) || !saltText || !hashText) {
+    return { ok: false, needsRehash: false };
+  }
+  const expected = fromBase64Url(hashText);
+  const actual = await pbkdf2(password, fromBase64Url(saltText), Math.min(iterations, PBKDF2_ITERATIONS));
+  return { ok: timingSafeEqual(actual, expected), needsRehash: iterations < PBKDF2_ITERATIONS };
+}
+
+let dummyHash: Promise<string> | undefined;
+/** Spends the same time as a real check, so unknown accounts answer as slowly as wrong passwords. */
+export async function burnPasswordCheck(password: string): Promise<void> {
+  dummyHash ??= hashPassword('kith-timing-equaliser');
+  await verifyPassword(password, await dummyHash);
+}
+
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** A random opaque token (32 bytes, base64url). */
+export function randomToken(bytes = 32): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promise<string> {
+  const input = typeof data === 'string' ? encoder.encode(data) : data;
+  return toHex(await crypto.subtle.digest('SHA-256', input));
+}

@@ -1,0 +1,122 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+
+/** The closed set of error codes; each maps to one HTTP status and one problem type. */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  service_unavailable: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+const TITLES: Record<ErrorCode, string> = {
+  bad_request: 'Bad request',
+  validation_failed: 'Validation failed',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  conflict: 'Conflict',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
+  internal: 'Internal server error',
+  service_unavailable: 'Service unavailable',
+};
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface ApiErrorOptions {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** The one error type of the API: every failure becomes an RFC 9457 problem with a code. */
+export class ApiError extends HTTPException {
+  readonly code: ErrorCode;
+  readonly errors?: FieldError[];
+  readonly extraHeaders?: Record<string, string>;
+
+  constructor(code: ErrorCode, detail: string, options: ApiErrorOptions = {}) {
+    super(ERROR_STATUS[code], { message: detail, cause: options.cause });
+    this.code = code;
+    this.errors = options.errors;
+    this.extraHeaders = options.headers;
+  }
+
+  /** A 400 naming one field. */
+  static field(field: string, message: string): ApiError {
+    return new ApiError('validation_failed', `${field}: ${message}`, { errors: [{ field, message }] });
+  }
+}
+
+export const problemType = (code: ErrorCode) => `https://kith.dev/problems/${code.replaceAll('_', '-')}`;
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
+  Object.entries(ERROR_STATUS)
+    .filter(([code]) => code !== 'validation_failed')
+    .map(([code, status]) => [status, code as ErrorCode]),
+);
+
+/** Turns zod issues into `{ field, message }` pairs; unknown keys are named one by one. */
+export function zodFieldErrors(error: ZodError, target?: string): FieldError[] {
+  const prefix = target && target !== 'json' && target !== 'form' ? `${target}.` : '';
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        field: prefix + (path ? `${path}.${key}` : key),
+        message: 'is not a recognised field',
+      }));
+    }
+    return [{ field: prefix + (path || 'body'), message: issue.message }];
+  });
+}
+
+/** Renders any thrown value as problem+json; unknown errors become an opaque 500 (logged, never echoed). */
+export function problemResponse(err: unknown, c: Context): Response {
+  const requestId = (c.get('requestId') as string | undefined) ?? '';
+  let code: ErrorCode;
+  let detail: string;
+  let errors: FieldError[] | undefined;
+  let headers: Record<string, string> = {};
+
+  if (err instanceof ApiError) {
+    code = err.code;
+    detail = err.message;
+    errors = err.errors;
+    headers = err.extraHeaders ?? {};
+  } else if (err instanceof HTTPException) {
+    code = CODE_BY_STATUS[err.status] ?? (err.status >= 500 ? 'internal' : 'bad_request');
+    detail = err.message || TITLES[code];
+    if (code === 'bad_request' && /json/i.test(detail)) detail = 'The request body is not valid JSON.';
+  } else {
+    code = 'internal';
+    detail = 'An unexpected error occurred. Quote the request_id when reporting it.';
+    console.error(JSON.stringify({ level: 'error', request_id: requestId, message: String((err as Error)?.message ?? err) }));
+  }
+
+  const status = ERROR_STATUS[code];
+  const body: Record<string, unknown> = { type: problemType(code), title: TITLES[code], status, detail, request_id: requestId };
+  if (errors) body.errors = errors;
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/problem+json', ...headers },
+  });
+}

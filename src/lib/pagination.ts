@@ -1,0 +1,58 @@
+import { z } from '@hono/zod-openapi';
+import { ApiError } from './errors';
+import { fromBase64Url, toBase64Url } from './encoding';
+
+/** `?limit=` (1..100, default 20) and `?cursor=`, shared by every list route. */
+export const PageQuerySchema = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ param: { name: 'limit', in: 'query' }, example: 20 }),
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, example: 'WzE3OTk5OTk5OTk5OTksIjAxSkE..."XQ' }),
+});
+
+/** The list envelope: `{ data, next_cursor }`. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+}
+
+type CursorValue = string | number;
+
+/** Cursors are opaque keyset positions (never offsets): base64url of the last row's sort key. */
+export function encodeCursor(values: CursorValue[]): string {
+  return toBase64Url(new TextEncoder().encode(JSON.stringify(values)));
+}
+
+export function decodeCursor(cursor: string, shape: ReadonlyArray<'string' | 'number'>): CursorValue[] {
+  try {
+    const values: unknown = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor)));
+    if (Array.isArray(values) && values.length === shape.length && values.every((v, i) => typeof v === shape[i])) {
+      return values as CursorValue[];
+    }
+  } catch {
+    // fall through to the field error
+  }
+  throw ApiError.field('cursor', 'is not a valid cursor for this list');
+}
+
+/** Cuts a `limit + 1` row fetch into a page, with the cursor of the last row kept. */
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  keyOf: (row: Row) => CursorValue[],
+  present: (row: Row) => Item,
+): { data: Item[]; next_cursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(present),
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}

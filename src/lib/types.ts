@@ -1,0 +1,34 @@
+import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
+import type { Database } from '../db/client';
+import type { Mailer } from './mailer';
+
+/** Bindings from wrangler.toml plus the secrets that are not in it. */
+export type Bindings = Env & {
+  /** HMAC key for access tokens; a secret (`.dev.vars` locally, `wrangler secret put` in production). */
+  JWT_SECRET?: string;
+};
+
+/** The authenticated caller, set by the auth middleware. */
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+}
+
+export interface AppVariables {
+  requestId: string;
+  db: Database;
+  mailer: Mailer;
+  /** Origin used to build absolute URLs (avatar_url, media url). */
+  baseUrl: string;
+  auth?: AuthContext;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: AppVariables;
+}
+
+export type AppOpenAPI = OpenAPIHono<AppEnv>;
+
+/** Handler type for a `createRoute` definition, so handlers stay in their own file. */
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -1,0 +1,35 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { ApiError } from '../lib/errors';
+import type { AppEnv, Bindings } from '../lib/types';
+
+type LimiterName = { [K in keyof Bindings]-?: Bindings[K] extends RateLimit ? K : never }[keyof Bindings];
+
+/** The client address: `CF-Connecting-IP`, which Cloudflare (and wrangler dev) set and clients cannot forge. */
+export function clientIp(c: Context<AppEnv>): string {
+  return c.req.header('CF-Connecting-IP') ?? 'unknown';
+}
+
+/** The binding's window: every limiter in wrangler.toml uses a 60 s period. */
+const WINDOW_SECONDS = 60;
+
+/** Counts one hit for `key` on a rate-limit binding; throws 429 with Retry-After when over. */
+export async function enforceLimit(c: Context<AppEnv>, limiter: LimiterName, key: string): Promise<void> {
+  const { success } = await c.env[limiter].limit({ key });
+  if (!success) {
+    throw new ApiError('rate_limited', 'Too many requests; slow down and retry later.', {
+      headers: { 'Retry-After': String(WINDOW_SECONDS) },
+    });
+  }
+}
+
+/**
+ * Middleware limiting each client address on one binding.
+ * @example app.use('/auth/register', limitByIp('RL_REGISTER'))
+ */
+export function limitByIp(limiter: LimiterName) {
+  return createMiddleware<AppEnv>(async function limitByIpMiddleware(c, next) {
+    await enforceLimit(c, limiter, `${limiter}:${clientIp(c)}`);
+    await next();
+  });
+}

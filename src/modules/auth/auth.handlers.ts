@@ -1,0 +1,104 @@
+import { toStatement, uniqueViolation } from '../../db/client';
+import { users } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { burnPasswordCheck, hashPassword, verifyPassword } from '../../lib/crypto';
+import { newId } from '../../lib/ids';
+import type { AppRouteHandler } from '../../lib/types';
+import { currentUser } from '../../middleware/auth';
+import { assertAvailable, conflict, findUserById, findUserByLogin, requireUserRow } from '../users/users.service';
+import { eq } from 'drizzle-orm';
+import * as service from './auth.service';
+import { assertLoginAllowed, clearLoginFailures, recordLoginFailure } from './login-throttle';
+import type * as routes from './auth.routes';
+
+export const register: AppRouteHandler<typeof routes.register> = async (c) => {
+  const body = c.req.valid('json');
+  const db = c.get('db');
+  await assertAvailable(db, { email: body.email, username: body.username });
+
+  const id = newId();
+  const now = new Date();
+  const insertUser = db.insert(users).values({
+    id,
+    email: body.email,
+    username: body.username,
+    displayName: body.display_name ?? body.username,
+    passwordHash: await hashPassword(body.password),
+    createdAt: now,
+    updatedAt: now,
+  });
+  const session = await service.newSessionStatements(c, id);
+  try {
+    await c.env.DB.batch([toStatement(c.env.DB, insertUser), ...session.statements]);
+  } catch (err) {
+    const column = uniqueViolation(err);
+    if (column === 'email') throw conflict([{ field: 'email', message: 'is already registered' }]);
+    if (column === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
+    throw err;
+  }
+  const user = await requireUserRow(db, id);
+  return c.json(await service.tokenResponse(c, user, session.sessionId, session.refreshToken), 201);
+};
+
+const BAD_CREDENTIALS = 'The login or password is incorrect.';
+
+export const login: AppRouteHandler<typeof routes.login> = async (c) => {
+  const { login: identifier, password } = c.req.valid('json');
+  const db = c.get('db');
+  const user = await findUserByLogin(db, identifier);
+  const throttleKey = user ? `login:${user.id}` : `login:?${identifier.trim().toLowerCase()}`;
+  await assertLoginAllowed(c.env.DB, throttleKey);
+
+  if (!user) {
+    await burnPasswordCheck(password);
+    await recordLoginFailure(c.env.DB, throttleKey);
+    throw new ApiError('unauthorized', BAD_CREDENTIALS);
+  }
+  const check = await verifyPassword(password, user.passwordHash);
+  if (!check.ok) {
+    await recordLoginFailure(c.env.DB, throttleKey);
+    throw new ApiError('unauthorized', BAD_CREDENTIALS);
+  }
+  await clearLoginFailures(c.env.DB, throttleKey);
+  if (check.needsRehash) {
+    await db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id));
+  }
+  return c.json(await service.startSession(c, user), 200);
+};
+
+export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
+  const { refresh_token } = c.req.valid('json');
+  const rotated = await service.rotateRefreshToken(c, refresh_token);
+  const user = await findUserById(c.get('db'), rotated.userId);
+  if (!user) throw new ApiError('unauthorized', 'The account no longer exists.');
+  return c.json(await service.tokenResponse(c, user, rotated.sessionId, rotated.refreshToken), 200);
+};
+
+export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
+  await service.revokeByRefreshToken(c.env.DB, c.req.valid('json').refresh_token);
+  return c.body(null, 204);
+};
+
+export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = async (c) => {
+  await service.requestPasswordReset(c, c.req.valid('json').email);
+  return c.json({ status: 'accepted' as const, detail: 'If an account uses this address, a reset link is on its way.' }, 202);
+};
+
+export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
+  const { token, password } = c.req.valid('json');
+  await service.resetPassword(c.env.DB, token, password);
+  return c.body(null, 204);
+};
+
+export const changePassword: AppRouteHandler<typeof routes.changePassword> = async (c) => {
+  const { current_password, new_password } = c.req.valid('json');
+  const auth = currentUser(c);
+  const user = await requireUserRow(c.get('db'), auth.userId);
+  if (!(await verifyPassword(current_password, user.passwordHash)).ok) {
+    throw new ApiError('forbidden', 'current_password is incorrect.', {
+      errors: [{ field: 'current_password', message: 'is incorrect' }],
+    });
+  }
+  await service.changePassword(c.env.DB, user.id, auth.sessionId, new_password);
+  return c.body(null, 204);
+};

@@ -1,0 +1,110 @@
+import { createRoute } from '@hono/zod-openapi';
+import { requireAuth } from '../../middleware/auth';
+import { limitByIp } from '../../middleware/rate-limit';
+import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import {
+  AcceptedSchema,
+  ChangePasswordSchema,
+  ForgotPasswordSchema,
+  LoginSchema,
+  RefreshSchema,
+  RegisterSchema,
+  ResetPasswordSchema,
+  TokenResponseSchema,
+} from './auth.schemas';
+
+const tags = ['Auth'];
+
+export const register = createRoute({
+  method: 'post',
+  path: '/auth/register',
+  tags,
+  summary: 'Create an account',
+  description: 'Creates an account and signs it in. Email and username are case-insensitively unique (409 names the taken field). Limited per client address.',
+  middleware: [limitByIp('RL_REGISTER')],
+  request: { body: jsonBody(RegisterSchema) },
+  responses: {
+    201: jsonContent(TokenResponseSchema, 'The new account (me shape) and its first token pair'),
+    ...commonErrors,
+    ...errors[409],
+    ...errors[503],
+  },
+});
+
+export const login = createRoute({
+  method: 'post',
+  path: '/auth/login',
+  tags,
+  summary: 'Log in by email or username',
+  description:
+    'Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address.',
+  middleware: [limitByIp('RL_LOGIN')],
+  request: { body: jsonBody(LoginSchema) },
+  responses: {
+    200: jsonContent(TokenResponseSchema, 'A new token pair'),
+    ...commonErrors,
+    ...errors[401],
+    ...errors[503],
+  },
+});
+
+export const refresh = createRoute({
+  method: 'post',
+  path: '/auth/refresh',
+  tags,
+  summary: 'Rotate a refresh token',
+  description:
+    'Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401.',
+  middleware: [limitByIp('RL_LOGIN')],
+  request: { body: jsonBody(RefreshSchema) },
+  responses: {
+    200: jsonContent(TokenResponseSchema, 'A new token pair'),
+    ...commonErrors,
+    ...errors[401],
+    ...errors[503],
+  },
+});
+
+export const logout = createRoute({
+  method: 'post',
+  path: '/auth/logout',
+  tags,
+  summary: 'Log out',
+  description: 'Revokes the session the refresh token belongs to; its access tokens stop working at once. Idempotent.',
+  request: { body: jsonBody(RefreshSchema) },
+  responses: { 204: { description: 'Logged out' }, ...commonErrors },
+});
+
+export const forgotPassword = createRoute({
+  method: 'post',
+  path: '/auth/password/forgot',
+  tags,
+  summary: 'Ask for a password-reset mail',
+  description: 'Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account per hour.',
+  middleware: [limitByIp('RL_PASSWORD')],
+  request: { body: jsonBody(ForgotPasswordSchema) },
+  responses: { 202: jsonContent(AcceptedSchema, 'Accepted'), ...commonErrors },
+});
+
+export const resetPassword = createRoute({
+  method: 'post',
+  path: '/auth/password/reset',
+  tags,
+  summary: 'Set a new password with a reset token',
+  description: 'Consumes the token and revokes every session (all refresh tokens) of the account.',
+  middleware: [limitByIp('RL_PASSWORD')],
+  request: { body: jsonBody(ResetPasswordSchema) },
+  responses: { 204: { description: 'Password changed' }, ...commonErrors },
+});
+
+export const changePassword = createRoute({
+  method: 'post',
+  path: '/auth/password/change',
+  tags,
+  summary: 'Change the password',
+  description: 'Needs the current password (403 otherwise). Other sessions are revoked; this one stays.',
+  security: bearerSecurity,
+  middleware: [requireAuth],
+  request: { body: jsonBody(ChangePasswordSchema) },
+  responses: { 204: { description: 'Password changed' }, ...commonErrors, ...errors[401], ...errors[403] },
+});

@@ -1,0 +1,184 @@
+import type { Context } from 'hono';
+import type { UserRow } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { hashPassword, randomToken, sha256Hex } from '../../lib/crypto';
+import { newId } from '../../lib/ids';
+import type { AppEnv } from '../../lib/types';
+import { presentMe } from '../users/users.presenter';
+import type { TokenResponse } from './auth.schemas';
+import { accessTokenTtl, signAccessToken, signingKey } from './tokens';
+
+export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+export const RESET_TTL_MS = 60 * 60 * 1000;
+/** Reset mails per account per hour, so the endpoint cannot be used to flood someone's inbox. */
+export const RESETS_PER_HOUR = 3;
+
+export interface NewSession {
+  sessionId: string;
+  refreshToken: string;
+  statements: D1PreparedStatement[];
+}
+
+/** Statements that open a session with its first refresh token; callers batch them with their own writes. */
+export async function newSessionStatements(c: Context<AppEnv>, userId: string): Promise<NewSession> {
+  signingKey(c.env); // refuse (503) before writing anything when tokens cannot be signed
+  const now = Date.now();
+  const sessionId = newId(now);
+  const refreshToken = randomToken();
+  const tokenHash = await sha256Hex(refreshToken);
+  const userAgent = c.req.header('User-Agent')?.slice(0, 200) ?? null;
+  const db = c.env.DB;
+  return {
+    sessionId,
+    refreshToken,
+    statements: [
+      db
+        .prepare('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent) VALUES (?1, ?2, ?3, ?3, ?4, ?5)')
+        .bind(sessionId, userId, now, now + REFRESH_TTL_MS, userAgent),
+      db
+        .prepare('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)')
+        .bind(tokenHash, sessionId, now, now + REFRESH_TTL_MS),
+    ],
+  };
+}
+
+/** The token body shared by register, login and refresh. */
+export async function tokenResponse(c: Context<AppEnv>, user: UserRow, sessionId: string, refreshToken: string): Promise<TokenResponse> {
+  return {
+    user: presentMe(user, c.get('baseUrl')),
+    access_token: await signAccessToken(c.env, { userId: user.id, sessionId }),
+    refresh_token: refreshToken,
+    token_type: 'Bearer',
+    expires_in: accessTokenTtl(c.env),
+  };
+}
+
+/** Opens a session for an existing user and answers with tokens. */
+export async function startSession(c: Context<AppEnv>, user: UserRow): Promise<TokenResponse> {
+  const session = await newSessionStatements(c, user.id);
+  await c.env.DB.batch(session.statements);
+  return tokenResponse(c, user, session.sessionId, session.refreshToken);
+}
+
+const invalidRefresh = () => new ApiError('unauthorized', 'The refresh token is invalid or expired; log in again.');
+
+/**
+ * Rotates a refresh token. A token that was already rotated is a reuse: the whole family (session) is revoked.
+ * The swap is one batch whose insert only happens if this call won the update, so two racing refreshes
+ * cannot both succeed.
+ */
+export async function rotateRefreshToken(c: Context<AppEnv>, presented: string): Promise<{ userId: string; sessionId: string; refreshToken: string }> {
+  signingKey(c.env);
+  const db = c.env.DB;
+  const now = Date.now();
+  const hash = await sha256Hex(presented);
+  const row = await db
+    .prepare(
+      `SELECT t.session_id, t.used_at, t.expires_at, s.user_id, s.revoked_at, s.expires_at AS session_expires_at
+       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = ?1`,
+    )
+    .bind(hash)
+    .first<{ session_id: string; used_at: number | null; expires_at: number; user_id: string; revoked_at: number | null; session_expires_at: number }>();
+  if (!row || row.revoked_at !== null) throw invalidRefresh();
+  if (row.used_at !== null) {
+    await revokeSession(db, row.session_id, now);
+    throw new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
+  }
+  if (row.expires_at <= now || row.session_expires_at <= now) throw invalidRefresh();
+
+  const next = randomToken();
+  const nextHash = await sha256Hex(next);
+  const [swap] = await db.batch([
+    db.prepare('UPDATE refresh_tokens SET used_at = ?2, replaced_by = ?3 WHERE token_hash = ?1 AND used_at IS NULL').bind(hash, now, nextHash),
+    db
+      .prepare(
+        `INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?5 AND replaced_by = ?1)`,
+      )
+      .bind(nextHash, row.session_id, now, now + REFRESH_TTL_MS, hash),
+    db
+      .prepare(
+        `UPDATE sessions SET last_used_at = ?2, expires_at = ?3
+         WHERE id = ?1 AND EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?4 AND replaced_by = ?5)`,
+      )
+      .bind(row.session_id, now, now + REFRESH_TTL_MS, hash, nextHash),
+  ]);
+  if (!swap || swap.meta.changes !== 1) {
+    await revokeSession(db, row.session_id, now);
+    throw new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
+  }
+  return { userId: row.user_id, sessionId: row.session_id, refreshToken: next };
+}
+
+export async function revokeSession(db: D1Database, sessionId: string, now = Date.now()): Promise<void> {
+  await db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL').bind(sessionId, now).run();
+}
+
+/** Logout: ends the family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
+export async function revokeByRefreshToken(db: D1Database, presented: string): Promise<void> {
+  const hash = await sha256Hex(presented);
+  await db
+    .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?1) AND revoked_at IS NULL')
+    .bind(hash, Date.now())
+    .run();
+}
+
+/** Sends a reset link when the address belongs to an account (silently does nothing otherwise). */
+export async function requestPasswordReset(c: Context<AppEnv>, email: string): Promise<void> {
+  const db = c.env.DB;
+  const now = Date.now();
+  const user = await db.prepare('SELECT id, email FROM users WHERE email = ?1').bind(email).first<{ id: string; email: string }>();
+  if (!user) return;
+  const recent = await db
+    .prepare('SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ?1 AND created_at > ?2')
+    .bind(user.id, now - RESET_TTL_MS)
+    .first<{ n: number }>();
+  if ((recent?.n ?? 0) >= RESETS_PER_HOUR) return;
+
+  const token = randomToken();
+  await db
+    .prepare('INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)')
+    .bind(await sha256Hex(token), user.id, now, now + RESET_TTL_MS)
+    .run();
+  const link = `${c.env.APP_URL.replace(/\/$/, '')}/reset-password?token=${encodeURIComponent(token)}`;
+  await c.get('mailer').send({
+    to: user.email,
+    kind: 'password_reset',
+    subject: 'Reset your Kith password',
+    text: `Someone asked to reset the password of your Kith account.\n\nOpen this link within one hour to choose a new one:\n${link}\n\nReset token: ${token}\n\nIf it was not you, ignore this message; your password stays as it is.`,
+  });
+}
+
+/** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session. */
+export async function resetPassword(db: D1Database, token: string, password: string): Promise<void> {
+  const now = Date.now();
+  const hash = await sha256Hex(token);
+  const row = await db
+    .prepare('SELECT user_id FROM password_resets WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2')
+    .bind(hash, now)
+    .first<{ user_id: string }>();
+  const invalid = () => ApiError.field('token', 'is invalid, expired or already used');
+  if (!row) throw invalid();
+  const passwordHash = await hashPassword(password);
+  const [update] = await db.batch([
+    db
+      .prepare(
+        `UPDATE users SET password_hash = ?2, updated_at = ?3
+         WHERE id = ?1 AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?4 AND used_at IS NULL)`,
+      )
+      .bind(row.user_id, passwordHash, now, hash),
+    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(row.user_id, now),
+    db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(row.user_id, now),
+  ]);
+  if (!update || update.meta.changes !== 1) throw invalid();
+}
+
+/** Changes the password and ends every other session; the caller's own session stays. */
+export async function changePassword(db: D1Database, userId: string, keepSessionId: string, password: string): Promise<void> {
+  const now = Date.now();
+  await db.batch([
+    db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
+    db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL').bind(userId, keepSessionId, now),
+    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
+  ]);
+}

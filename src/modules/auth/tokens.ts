@@ -1,0 +1,54 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { ApiError } from '../../lib/errors';
+import type { Bindings } from '../../lib/types';
+
+const ISSUER = 'kith';
+const AUDIENCE = 'kith-api';
+const DEFAULT_TTL_SECONDS = 900;
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+}
+
+/** The signing key; without the secret, auth answers 503 instead of falling back to a default. */
+export function signingKey(env: Bindings): Uint8Array {
+  if (!env.JWT_SECRET || env.JWT_SECRET.length < 32) {
+    throw new ApiError('service_unavailable', 'Authentication is not configured: set the JWT_SECRET secret (at least 32 characters).');
+  }
+  return new TextEncoder().encode(env.JWT_SECRET);
+}
+
+export function accessTokenTtl(env: Bindings): number {
+  const ttl = Number(env.ACCESS_TOKEN_TTL_SECONDS);
+  return Number.isInteger(ttl) && ttl > 0 ? ttl : DEFAULT_TTL_SECONDS;
+}
+
+export async function signAccessToken(env: Bindings, claims: AccessClaims): Promise<string> {
+  return new SignJWT({ sid: claims.sessionId, typ: 'access' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.userId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + accessTokenTtl(env))
+    .sign(signingKey(env));
+}
+
+/** Verifies signature, algorithm, issuer, audience and expiry; any failure is a 401 that says which. */
+export async function verifyAccessToken(env: Bindings, token: string): Promise<AccessClaims> {
+  const key = signingKey(env);
+  try {
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+    if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
+      throw new ApiError('unauthorized', 'The access token is invalid.');
+    }
+    return { userId: payload.sub, sessionId: payload.sid };
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const expired = err instanceof joseErrors.JWTExpired;
+    throw new ApiError('unauthorized', expired ? 'The access token has expired; refresh it.' : 'The access token is invalid.', {
+      headers: { 'WWW-Authenticate': `Bearer error="invalid_token"` },
+    });
+  }
+}

@@ -1,0 +1,79 @@
+import { and, eq } from 'drizzle-orm';
+import { media, users } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import type { AppRouteHandler } from '../../lib/types';
+import { currentUser } from '../../middleware/auth';
+import { presentMe } from '../users/users.presenter';
+import { requireUserRow } from '../users/users.service';
+import { objectName, type VariantWidth } from './media.keys';
+import * as service from './media.service';
+import type * as routes from './media.routes';
+
+export const putAvatar: AppRouteHandler<typeof routes.putAvatar> = async (c) => {
+  const { userId } = currentUser(c);
+  const db = c.get('db');
+  const before = await requireUserRow(db, userId);
+  const image = await service.storeImage(c.env, userId, await service.readUpload(c));
+  await service.recordMedia(c, userId, 'avatar', image);
+  await db.update(users).set({ avatarKey: image.key, updatedAt: new Date() }).where(eq(users.id, userId));
+  if (before.avatarKey && before.avatarKey !== image.key) {
+    await db.delete(media).where(and(eq(media.ownerId, userId), eq(media.kind, 'avatar'), eq(media.key, before.avatarKey)));
+    await service.releaseObjectIfUnused(c, before.avatarKey);
+  }
+  return c.json(presentMe(await requireUserRow(db, userId), c.get('baseUrl')), 200);
+};
+
+export const deleteAvatar: AppRouteHandler<typeof routes.deleteAvatar> = async (c) => {
+  const { userId } = currentUser(c);
+  const db = c.get('db');
+  const user = await requireUserRow(db, userId);
+  if (user.avatarKey) {
+    await db.batch([
+      db.update(users).set({ avatarKey: null, updatedAt: new Date() }).where(eq(users.id, userId)),
+      db.delete(media).where(and(eq(media.ownerId, userId), eq(media.kind, 'avatar'), eq(media.key, user.avatarKey))),
+    ]);
+    await service.releaseObjectIfUnused(c, user.avatarKey);
+  }
+  return c.body(null, 204);
+};
+
+export const uploadMedia: AppRouteHandler<typeof routes.uploadMedia> = async (c) => {
+  const { userId } = currentUser(c);
+  const image = await service.storeImage(c.env, userId, await service.readUpload(c));
+  const row = await service.recordMedia(c, userId, 'attachment', image);
+  return c.json(service.presentMedia(row, c.get('baseUrl')), 201);
+};
+
+export const deleteMedia: AppRouteHandler<typeof routes.deleteMedia> = async (c) => {
+  const { userId } = currentUser(c);
+  const db = c.get('db');
+  const row = await db.select().from(media).where(and(eq(media.id, c.req.valid('param').id), eq(media.kind, 'attachment'))).get();
+  // Someone else's upload is "not found" to you, like one that never existed.
+  if (!row || row.ownerId !== userId) throw new ApiError('not_found', 'No such media.');
+  await db.delete(media).where(eq(media.id, row.id));
+  await service.releaseObjectIfUnused(c, row.key);
+  return c.body(null, 204);
+};
+
+export const getMedia: AppRouteHandler<typeof routes.getMedia> = async (c) => {
+  const { key } = c.req.valid('param');
+  const width = c.req.valid('query').w ? (Number(c.req.valid('query').w) as VariantWidth) : undefined;
+  const sha = key.slice(key.indexOf('-') + 1);
+  const etag = `"${width ? `${sha}-w${width}` : sha}"`;
+  const cacheHeaders = { ETag: etag, 'Cache-Control': service.CACHE_FOREVER };
+
+  const ifNoneMatch = c.req.header('If-None-Match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*')) {
+    // The key is the content hash, so a matching tag proves the client already holds these bytes.
+    const exists = await c.env.MEDIA.head(objectName(key));
+    if (exists) return c.body(null, 304, cacheHeaders);
+  }
+  const object = width ? await service.getVariant(c.env, key, width) : await c.env.MEDIA.get(objectName(key));
+  if (!object) throw new ApiError('not_found', 'No such media.');
+  return c.body(object.body, 200, {
+    ...cacheHeaders,
+    'Content-Type': object.httpMetadata?.contentType ?? 'application/octet-stream',
+    'Content-Length': String(object.size),
+    'Content-Disposition': 'inline',
+  });
+};

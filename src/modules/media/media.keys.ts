@@ -1,0 +1,16 @@
+/** Widths served as resized variants (`?w=`). */
+export const VARIANT_WIDTHS = [64, 128, 256, 512, 1024] as const;
+export type VariantWidth = (typeof VARIANT_WIDTHS)[number];
+
+/** Public key of an owner's object: `<owner id>-<sha256 hex>`. */
+export const MEDIA_KEY_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}-[0-9a-f]{64}$/;
+
+export const mediaKey = (ownerId: string, sha256: string) => `${ownerId}-${sha256}`;
+
+/** R2 object names: originals at `media/<key>`, variants at `media/<key>/w<width>`. */
+export const objectName = (key: string, width?: VariantWidth) => (width ? `media/${key}/w${width}` : `media/${key}`);
+
+/** Prefix under which every object of one owner lives. */
+export const ownerPrefix = (ownerId: string) => `media/${ownerId}-`;
+
+export const mediaUrl = (baseUrl: string, key: string) => `${baseUrl}/api/v1/media/${key}`;

@@ -1,0 +1,69 @@
+import { createRoute } from '@hono/zod-openapi';
+import { requireAuth } from '../../middleware/auth';
+import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
+import { MeSchema } from '../users/users.schemas';
+import { MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
+
+const tags = ['Media'];
+const authed = { security: bearerSecurity, middleware: [requireAuth] };
+
+export const putAvatar = createRoute({
+  method: 'put',
+  path: '/me/avatar',
+  tags: ['Me'],
+  summary: 'Upload or replace the avatar',
+  description: 'The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB.',
+  ...authed,
+  request: { body: uploadBody },
+  responses: { 200: jsonContent(MeSchema, 'The updated me, with avatar_url'), ...commonErrors, ...errors[401], ...errors[413], ...errors[415] },
+});
+
+export const deleteAvatar = createRoute({
+  method: 'delete',
+  path: '/me/avatar',
+  tags: ['Me'],
+  summary: 'Remove the avatar',
+  description: 'Clears avatar_url and deletes the stored object and its variants. Idempotent.',
+  ...authed,
+  responses: { 204: { description: 'Removed' }, ...commonErrors, ...errors[401] },
+});
+
+export const uploadMedia = createRoute({
+  method: 'post',
+  path: '/media',
+  tags,
+  summary: 'Upload an image to attach to posts or messages',
+  description: 'Uploading the same bytes again returns the same media object.',
+  ...authed,
+  request: { body: uploadBody },
+  responses: { 201: jsonContent(MediaSchema, 'The stored image'), ...commonErrors, ...errors[401], ...errors[413], ...errors[415] },
+});
+
+export const deleteMedia = createRoute({
+  method: 'delete',
+  path: '/media/{id}',
+  tags,
+  summary: 'Delete one of your uploads',
+  ...authed,
+  request: { params: MediaIdParamSchema },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const getMedia = createRoute({
+  method: 'get',
+  path: '/media/{key}',
+  tags,
+  summary: 'Fetch stored image bytes',
+  description:
+    'Public and cacheable (content-addressed keys never change): `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled).',
+  request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
+  responses: {
+    200: {
+      description: 'The image bytes',
+      content: { 'image/*': { schema: { type: 'string', format: 'binary' }, example: '(binary image bytes)' } },
+    },
+    304: { description: 'Not modified' },
+    ...commonErrors,
+    ...errors[404],
+  },
+});

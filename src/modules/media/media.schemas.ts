@@ -1,0 +1,60 @@
+import { z } from '@hono/zod-openapi';
+import { ID_PATTERN } from '../../lib/ids';
+import { MEDIA_KEY_PATTERN, VARIANT_WIDTHS } from './media.keys';
+
+export const MediaSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    content_type: z.enum(['image/jpeg', 'image/png', 'image/gif', 'image/webp']),
+    width: z.number().int(),
+    height: z.number().int(),
+    size: z.number().int(),
+  })
+  .openapi('Media', {
+    example: {
+      id: '01JC6Z4Q8N0B2C3D4E5F6G7H8J',
+      url: 'https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+      content_type: 'image/jpeg',
+      width: 1200,
+      height: 800,
+      size: 183204,
+    },
+  });
+
+/** Upload bodies are described, not zod-validated: the handler streams and checks them itself. */
+export const uploadBody = {
+  required: true,
+  description: 'JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes.',
+  content: {
+    'multipart/form-data': {
+      schema: { type: 'object' as const, required: ['file'], properties: { file: { type: 'string' as const, format: 'binary' } } },
+      example: { file: '(binary image bytes)' },
+    },
+    'image/*': { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' },
+  },
+};
+
+export const MediaKeyParamSchema = z.object({
+  key: z
+    .string()
+    .regex(MEDIA_KEY_PATTERN, 'is not a media key')
+    .openapi({
+      param: { name: 'key', in: 'path' },
+      example: '01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    }),
+});
+
+export const MediaIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(ID_PATTERN, 'is not a media id')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '01JC6Z4Q8N0B2C3D4E5F6G7H8J' }),
+});
+
+export const VariantQuerySchema = z.object({
+  w: z
+    .enum(VARIANT_WIDTHS.map(String) as [string, ...string[]], { error: `must be one of ${VARIANT_WIDTHS.join(', ')}` })
+    .optional()
+    .openapi({ param: { name: 'w', in: 'query' }, example: '256' }),
+});

@@ -1,0 +1,177 @@
+import { and, eq } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { media, type MediaRow } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { sha256Hex } from '../../lib/crypto';
+import { newId } from '../../lib/ids';
+import type { AppEnv, Bindings } from '../../lib/types';
+import { mediaKey, mediaUrl, objectName, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
+
+/** Uploads: 5 MB per file (contract). Multipart framing may add a little on top. */
+export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+const MULTIPART_OVERHEAD = 64 * 1024;
+export const CACHE_FOREVER = 'public, max-age=31536000, immutable';
+
+export type ImageType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
+
+const tooLarge = () => new ApiError('payload_too_large', 'The file is larger than 5 MB.');
+const notAnImage = () => new ApiError('unsupported_media_type', 'Only JPEG, PNG, WebP and GIF images are accepted (checked by content).');
+
+/** Decides the type from the bytes themselves: the file name and declared type are never trusted. */
+export function sniffImageType(bytes: Uint8Array): ImageType | null {
+  const at = (i: number) => bytes[i];
+  const ascii = (from: number, text: string) => [...text].every((ch, i) => at(from + i) === ch.charCodeAt(0));
+  if (at(0) === 0xff && at(1) === 0xd8 && at(2) === 0xff) return 'image/jpeg';
+  if ([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => at(i) === b)) return 'image/png';
+  if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'image/gif';
+  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'image/webp';
+  return null;
+}
+
+async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Reads an upload: `multipart/form-data` with a `file` field, or a raw `image/*` (or octet-stream) body.
+ * Size is enforced while streaming, before anything is parsed.
+ */
+export async function readUpload(c: Context<AppEnv>): Promise<Uint8Array> {
+  const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
+  const declared = Number(c.req.header('Content-Length'));
+  if (contentType.startsWith('multipart/form-data')) {
+    if (declared > MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD) throw tooLarge();
+    const raw = await readBounded(c.req.raw.body, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD);
+    let form: FormData;
+    try {
+      form = await new Response(raw, { headers: { 'Content-Type': contentType } }).formData();
+    } catch {
+      throw ApiError.field('file', 'the multipart body could not be parsed');
+    }
+    const file = form.get('file');
+    if (file === null || typeof file === 'string') throw ApiError.field('file', 'is required (a file part named "file")');
+    if (file.size > MAX_UPLOAD_BYTES) throw tooLarge();
+    if (file.size === 0) throw ApiError.field('file', 'is empty');
+    return new Uint8Array(await file.arrayBuffer());
+  }
+  if (contentType.startsWith('image/') || contentType.startsWith('application/octet-stream')) {
+    if (declared > MAX_UPLOAD_BYTES) throw tooLarge();
+    const bytes = await readBounded(c.req.raw.body, MAX_UPLOAD_BYTES);
+    if (bytes.byteLength === 0) throw ApiError.field('file', 'is empty');
+    return bytes;
+  }
+  throw new ApiError('unsupported_media_type', 'Send multipart/form-data with a "file" part, or the raw image bytes with an image/* Content-Type.');
+}
+
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new Response(bytes).body as ReadableStream<Uint8Array>;
+}
+
+export interface StoredImage {
+  key: string;
+  contentType: ImageType;
+  size: number;
+  width: number;
+  height: number;
+}
+
+/** Validates an image by content and stores it in R2 under its owner-scoped content hash. */
+export async function storeImage(env: Bindings, ownerId: string, bytes: Uint8Array): Promise<StoredImage> {
+  const contentType = sniffImageType(bytes);
+  if (!contentType) throw notAnImage();
+  let info: ImageInfoResponse;
+  try {
+    info = await env.IMAGES.info(streamOf(bytes));
+  } catch {
+    throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.');
+  }
+  if (!('width' in info) || !info.width || !info.height) throw notAnImage();
+
+  const sha = await sha256Hex(bytes);
+  const key = mediaKey(ownerId, sha);
+  const name = objectName(key);
+  if (!(await env.MEDIA.head(name))) {
+    await env.MEDIA.put(name, bytes, {
+      httpMetadata: { contentType, cacheControl: CACHE_FOREVER },
+      customMetadata: { owner: ownerId, width: String(info.width), height: String(info.height) },
+      sha256: sha,
+    });
+  }
+  return { key, contentType, size: bytes.byteLength, width: info.width, height: info.height };
+}
+
+/** Records an owner's use of a stored object (idempotent: the same bytes give the same row). */
+export async function recordMedia(c: Context<AppEnv>, ownerId: string, kind: MediaRow['kind'], image: StoredImage): Promise<MediaRow> {
+  const db = c.get('db');
+  await db
+    .insert(media)
+    .values({ id: newId(), ownerId, kind, key: image.key, contentType: image.contentType, size: image.size, width: image.width, height: image.height })
+    .onConflictDoNothing();
+  const row = await db.select().from(media).where(and(eq(media.ownerId, ownerId), eq(media.kind, kind), eq(media.key, image.key))).get();
+  if (!row) throw new Error('media row vanished after insert');
+  return row;
+}
+
+/** Deletes an object and its variants once no media row refers to it any more. */
+export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Promise<void> {
+  const stillUsed = await c.get('db').select({ id: media.id }).from(media).where(eq(media.key, key)).get();
+  if (stillUsed) return;
+  await c.env.MEDIA.delete([objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]);
+}
+
+/** Removes every object an owner ever stored (account deletion). */
+export async function deleteOwnerObjects(env: Bindings, ownerId: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const listing = await env.MEDIA.list({ prefix: ownerPrefix(ownerId), cursor, limit: 1000 });
+    if (listing.objects.length > 0) await env.MEDIA.delete(listing.objects.map((o) => o.key));
+    cursor = listing.truncated ? listing.cursor : undefined;
+  } while (cursor);
+}
+
+export function presentMedia(row: MediaRow, baseUrl: string) {
+  return {
+    id: row.id,
+    url: mediaUrl(baseUrl, row.key),
+    content_type: row.contentType,
+    width: row.width,
+    height: row.height,
+    size: row.size,
+  };
+}
+
+/** Returns a resized variant, making and storing it on first request. */
+export async function getVariant(env: Bindings, key: string, width: VariantWidth): Promise<R2ObjectBody | null> {
+  const name = objectName(key, width);
+  const cached = await env.MEDIA.get(name);
+  if (cached) return cached;
+  const original = await env.MEDIA.get(objectName(key));
+  if (!original) return null;
+  const contentType = (original.httpMetadata?.contentType ?? 'image/jpeg') as ImageType;
+  const result = await env.IMAGES.input(original.body)
+    .transform({ width, fit: 'scale-down' })
+    .output({ format: contentType, anim: contentType === 'image/gif' ? true : undefined });
+  const bytes = new Uint8Array(await new Response(result.image()).arrayBuffer());
+  await env.MEDIA.put(name, bytes, { httpMetadata: { contentType: result.contentType(), cacheControl: CACHE_FOREVER } });
+  return env.MEDIA.get(name);
+}

@@ -1,0 +1,69 @@
+import { eq } from 'drizzle-orm';
+import { uniqueViolation } from '../../db/client';
+import { users, type UserRow } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { verifyPassword } from '../../lib/crypto';
+import type { AppRouteHandler } from '../../lib/types';
+import { currentUser } from '../../middleware/auth';
+import { deleteOwnerObjects } from '../media/media.service';
+import { presentMe, presentProfile } from './users.presenter';
+import { assertAvailable, conflict, findUserByRef, loadRelationship, requireUserRow } from './users.service';
+import type * as routes from './users.routes';
+
+export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
+  const user = await requireUserRow(c.get('db'), currentUser(c).userId);
+  return c.json(presentMe(user, c.get('baseUrl')), 200);
+};
+
+export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
+  const { userId } = currentUser(c);
+  const body = c.req.valid('json');
+  const db = c.get('db');
+  if (body.username) await assertAvailable(db, { username: body.username }, userId);
+
+  const changes: Partial<UserRow> = {};
+  if (body.display_name !== undefined) changes.displayName = body.display_name;
+  if (body.bio !== undefined) changes.bio = body.bio;
+  if (body.website !== undefined) changes.website = body.website;
+  if (body.links !== undefined) changes.links = body.links;
+  if (body.birthdate !== undefined) changes.birthdate = body.birthdate;
+  if (body.gender !== undefined) changes.gender = body.gender;
+  if (body.username !== undefined) changes.username = body.username;
+  if (body.visibility !== undefined) changes.visibility = body.visibility;
+  if (body.location !== undefined) {
+    changes.locationCountry = body.location?.country ?? null;
+    changes.locationRegion = body.location?.region ?? null;
+    changes.locationCity = body.location?.city ?? null;
+  }
+  if (Object.keys(changes).length > 0) {
+    try {
+      await db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId));
+    } catch (err) {
+      if (uniqueViolation(err) === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
+      throw err;
+    }
+  }
+  return c.json(presentMe(await requireUserRow(db, userId), c.get('baseUrl')), 200);
+};
+
+export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
+  const { userId } = currentUser(c);
+  const db = c.get('db');
+  const user = await requireUserRow(db, userId);
+  if (!(await verifyPassword(c.req.valid('json').password, user.passwordHash)).ok) {
+    throw new ApiError('forbidden', 'password is incorrect.', { errors: [{ field: 'password', message: 'is incorrect' }] });
+  }
+  // D1 first (the source of truth; cascades remove sessions, tokens and media rows), then the objects.
+  await db.delete(users).where(eq(users.id, userId));
+  await deleteOwnerObjects(c.env, userId);
+  return c.body(null, 204);
+};
+
+export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
+  const db = c.get('db');
+  const user = await findUserByRef(db, c.req.valid('param').id_or_username);
+  if (!user) throw new ApiError('not_found', 'No such user.');
+  const viewer = c.get('auth');
+  const relationship = viewer ? await loadRelationship(db, viewer.userId, user.id) : undefined;
+  return c.json(presentProfile(user, c.get('baseUrl'), relationship), 200);
+};

@@ -1,0 +1,44 @@
+import type { UserRow } from '../../db/schema';
+import { mediaUrl } from '../media/media.keys';
+import type { Me, Profile, PublicUser, Relationship } from './users.schemas';
+
+/** The one public-user shape, used wherever a user appears inside another object. Never carries private fields. */
+export function presentPublicUser(row: UserRow, baseUrl: string): PublicUser {
+  return {
+    id: row.id,
+    username: row.username,
+    display_name: row.displayName,
+    avatar_url: row.avatarKey ? mediaUrl(baseUrl, row.avatarKey) : null,
+    bio: row.bio,
+    is_verified: row.isVerified,
+  };
+}
+
+function profileFields(row: UserRow, baseUrl: string) {
+  return {
+    ...presentPublicUser(row, baseUrl),
+    location: row.locationCountry
+      ? { country: row.locationCountry, region: row.locationRegion, city: row.locationCity }
+      : null,
+    website: row.website,
+    links: row.links,
+    created_at: row.createdAt.toISOString(),
+    counts: { posts: row.postsCount, followers: row.followersCount, following: row.followingCount, friends: row.friendsCount },
+  };
+}
+
+/** A profile read (`GET /users/{id}`): public fields, counts, and the caller's relationship when authenticated. */
+export function presentProfile(row: UserRow, baseUrl: string, relationship?: Relationship): Profile {
+  return relationship ? { ...profileFields(row, baseUrl), relationship } : profileFields(row, baseUrl);
+}
+
+/** `/me`: the only place private fields (email, birthdate, gender, visibility) appear. */
+export function presentMe(row: UserRow, baseUrl: string): Me {
+  return {
+    ...profileFields(row, baseUrl),
+    email: row.email,
+    birthdate: row.birthdate,
+    gender: row.gender,
+    visibility: row.visibility,
+  };
+}

@@ -1,0 +1,50 @@
+import { createRoute } from '@hono/zod-openapi';
+import { optionalAuth, requireAuth } from '../../middleware/auth';
+import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { DeleteMeSchema, MeSchema, ProfileSchema, UpdateMeSchema, UserRefParamSchema } from './users.schemas';
+
+const authed = { security: bearerSecurity, middleware: [requireAuth] };
+
+export const getMe = createRoute({
+  method: 'get',
+  path: '/me',
+  tags: ['Me'],
+  summary: 'Your own account, with private fields',
+  ...authed,
+  responses: { 200: jsonContent(MeSchema, 'Me'), ...commonErrors, ...errors[401] },
+});
+
+export const updateMe = createRoute({
+  method: 'patch',
+  path: '/me',
+  tags: ['Me'],
+  summary: 'Edit your profile',
+  description:
+    'Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409.',
+  ...authed,
+  request: { body: jsonBody(UpdateMeSchema) },
+  responses: { 200: jsonContent(MeSchema, 'The updated me'), ...commonErrors, ...errors[401], ...errors[409] },
+});
+
+export const deleteMe = createRoute({
+  method: 'delete',
+  path: '/me',
+  tags: ['Me'],
+  summary: 'Delete your account',
+  description: 'Needs the password (403 if wrong). The account, its sessions, its uploads and their stored objects are removed.',
+  ...authed,
+  request: { body: jsonBody(DeleteMeSchema) },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403] },
+});
+
+export const getUser = createRoute({
+  method: 'get',
+  path: '/users/{id_or_username}',
+  tags: ['Users'],
+  summary: 'A public profile, by id or username',
+  description: 'Anonymous callers get the profile; authenticated callers also get `relationship`. email, birthdate and gender never appear here.',
+  security: [{}, ...bearerSecurity],
+  middleware: [optionalAuth],
+  request: { params: UserRefParamSchema },
+  responses: { 200: jsonContent(ProfileSchema, 'The profile'), ...commonErrors, ...errors[401], ...errors[404] },
+});
