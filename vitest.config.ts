@@ -1,10 +1,9 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests run inside workerd against real local D1, R2, Images and rate limiters (miniflare); nothing is mocked.
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url)));
+  const migrations = await readD1Migrations('./migrations');
   return {
     plugins: [
       cloudflareTest({

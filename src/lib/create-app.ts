@@ -19,7 +19,7 @@ export function createRouter(): AppOpenAPI {
     strict: false,
     defaultHook: (result) => {
       if (!result.success) {
-        const errors = zodFieldErrors(result.error, result.target);
+        const errors = zodFieldErrors(result.error);
         const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
         throw new ApiError('validation_failed', detail || 'The request is invalid.', { errors });
       }

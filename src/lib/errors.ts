@@ -74,18 +74,17 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 
-/** Turns zod issues into `{ field, message }` pairs; unknown keys are named one by one. */
-export function zodFieldErrors(error: ZodError, target?: string): FieldError[] {
-  const prefix = target && target !== 'json' && target !== 'form' ? `${target}.` : '';
+/** Turns zod issues into `{ field, message }` pairs (body, query and path fields by name); unknown keys are named one by one. */
+export function zodFieldErrors(error: ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
-        field: prefix + (path ? `${path}.${key}` : key),
+        field: path ? `${path}.${key}` : key,
         message: 'is not a recognised field',
       }));
     }
-    return [{ field: prefix + (path || 'body'), message: issue.message }];
+    return [{ field: path || 'body', message: issue.message }];
   });
 }
 
