@@ -2,8 +2,12 @@ import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './lib/create-app';
 import { limitByIp } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
+import { commentsRouter } from './modules/comments/comments.index';
+import { feedsRouter } from './modules/feeds/feeds.index';
+import { graphRouter } from './modules/graph/graph.index';
 import { healthRouter } from './modules/health/health.index';
 import { mediaRouter } from './modules/media/media.index';
+import { postsRouter } from './modules/posts/posts.index';
 import { usersRouter } from './modules/users/users.index';
 
 export const API_BASE = '/api/v1';
@@ -14,7 +18,9 @@ const app = createApp();
 app.use(`${API_BASE}/*`, limitByIp('RL_API_IP'));
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter]) app.route(API_BASE, router);
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter]) {
+  app.route(API_BASE, router);
+}
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
   type: 'http',

@@ -2,3 +2,5 @@ export * from './users';
 export * from './auth';
 export * from './mail';
 export * from './media';
+export * from './graph';
+export * from './posts';

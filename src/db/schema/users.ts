@@ -21,6 +21,8 @@ export const users = sqliteTable(
     birthdate: text('birthdate'),
     gender: text('gender', { enum: ['female', 'male', 'nonbinary'] }),
     visibility: text('visibility', { enum: ['public', 'private'] }).notNull().default('public'),
+    /** Who may post on this user's wall. */
+    wallPolicy: text('wall_policy', { enum: ['everyone', 'friends', 'nobody'] }).notNull().default('friends'),
     isVerified: integer('is_verified', { mode: 'boolean' }).notNull().default(false),
     postsCount: integer('posts_count').notNull().default(0),
     followersCount: integer('followers_count').notNull().default(0),

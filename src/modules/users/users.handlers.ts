@@ -1,13 +1,14 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { uniqueViolation } from '../../db/client';
-import { users, type UserRow } from '../../db/schema';
+import { follows, users, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { verifyPassword } from '../../lib/crypto';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { deleteOwnerObjects } from '../media/media.service';
 import { presentMe, presentProfile } from './users.presenter';
-import { assertAvailable, conflict, findUserByRef, loadRelationship, requireUserRow } from './users.service';
+import { isBlockedEither, loadRelationship } from '../graph/relations';
+import { assertAvailable, conflict, findUserByRef, requireUserRow } from './users.service';
 import type * as routes from './users.routes';
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
@@ -30,6 +31,7 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   if (body.gender !== undefined) changes.gender = body.gender;
   if (body.username !== undefined) changes.username = body.username;
   if (body.visibility !== undefined) changes.visibility = body.visibility;
+  if (body.wall_policy !== undefined) changes.wallPolicy = body.wall_policy;
   if (body.location !== undefined) {
     changes.locationCountry = body.location?.country ?? null;
     changes.locationRegion = body.location?.region ?? null;
@@ -37,7 +39,11 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   }
   if (Object.keys(changes).length > 0) {
     try {
-      await db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId));
+      const update = db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId));
+      // Going public lets every pending follow request through, in the same transaction.
+      const approvePending = db.update(follows).set({ status: 'accepted' }).where(and(eq(follows.followeeId, userId), eq(follows.status, 'pending')));
+      if (body.visibility === 'public') await db.batch([update, approvePending]);
+      else await update;
     } catch (err) {
       if (uniqueViolation(err) === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
       throw err;
@@ -64,6 +70,10 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   const user = await findUserByRef(db, c.req.valid('param').id_or_username);
   if (!user) throw new ApiError('not_found', 'No such user.');
   const viewer = c.get('auth');
-  const relationship = viewer ? await loadRelationship(db, viewer.userId, user.id) : undefined;
+  // A block in either direction makes the profile invisible, as if it did not exist.
+  if (viewer && viewer.userId !== user.id && (await isBlockedEither(c.env.DB, viewer.userId, user.id))) {
+    throw new ApiError('not_found', 'No such user.');
+  }
+  const relationship = viewer ? await loadRelationship(c.env.DB, viewer.userId, user.id) : undefined;
   return c.json(presentProfile(user, c.get('baseUrl'), relationship), 200);
 };

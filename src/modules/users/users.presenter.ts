@@ -40,5 +40,6 @@ export function presentMe(row: UserRow, baseUrl: string): Me {
     birthdate: row.birthdate,
     gender: row.gender,
     visibility: row.visibility,
+    wall_policy: row.wallPolicy,
   };
 }

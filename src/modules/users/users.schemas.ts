@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 
 export const GENDERS = ['female', 'male', 'nonbinary'] as const;
+/** Who may write on a user's wall. */
+export const WALL_POLICIES = ['everyone', 'friends', 'nobody'] as const;
 
 export const USERNAME_RULE = /^[a-z0-9_]{3,30}$/;
 
@@ -57,9 +59,12 @@ export const RelationshipSchema = z
   .object({
     following: z.boolean(),
     followed_by: z.boolean(),
+    /** The caller asked to follow this private account and waits for approval. */
+    follow_requested: z.boolean(),
     friend: z.boolean(),
     friend_request: z.enum(['incoming', 'outgoing']).nullable(),
     blocking: z.boolean(),
+    muting: z.boolean(),
   })
   .openapi('Relationship');
 
@@ -103,7 +108,7 @@ export const ProfileSchema = PublicUserSchema.extend({
     links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
     created_at: '2026-11-21T10:00:00.000Z',
     counts,
-    relationship: { following: false, followed_by: false, friend: false, friend_request: null, blocking: false },
+    relationship: { following: true, followed_by: false, follow_requested: false, friend: false, friend_request: null, blocking: false, muting: false },
   },
 });
 
@@ -117,6 +122,7 @@ export const meExample = {
   website: 'https://ada.example',
   links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
   visibility: 'public' as const,
+  wall_policy: 'friends' as const,
   created_at: '2026-11-21T10:00:00.000Z',
   counts,
 };
@@ -127,6 +133,7 @@ export const MeSchema = ProfileSchema.omit({ relationship: true })
     birthdate: z.string().nullable(),
     gender: z.enum(GENDERS).nullable(),
     visibility: z.enum(['public', 'private']),
+    wall_policy: z.enum(WALL_POLICIES),
   })
   .openapi('Me', { example: meExample });
 
@@ -141,6 +148,7 @@ export const UpdateMeSchema = z
     gender: z.enum(GENDERS).nullable().optional(),
     username: UsernameSchema.optional(),
     visibility: z.enum(['public', 'private']).optional(),
+    wall_policy: z.enum(WALL_POLICIES).optional(),
   })
   .openapi('UpdateMe', {
     example: { display_name: 'Ada L.', bio: 'Poet of numbers.', location: { country: 'GB', city: 'London' }, gender: 'female', birthdate: '1990-12-10' },

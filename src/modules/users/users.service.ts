@@ -1,9 +1,8 @@
-import { eq, or } from 'drizzle-orm';
+import { eq, inArray, or } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
 import { ApiError, type FieldError } from '../../lib/errors';
 import { ID_PATTERN } from '../../lib/ids';
-import type { Relationship } from './users.schemas';
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
   return db.select().from(users).where(eq(users.id, id)).get();
@@ -54,10 +53,13 @@ export function conflict(errors: FieldError[]): ApiError {
   return new ApiError('conflict', errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
 }
 
-/**
- * How the viewer relates to the target. The social graph (follows, friends, blocks) arrives with the
- * social-core issue; until then no relation can exist, so every flag is false.
- */
-export async function loadRelationship(_db: Database, _viewerId: string, _targetId: string): Promise<Relationship> {
-  return { following: false, followed_by: false, friend: false, friend_request: null, blocking: false };
+/** Loads users by id in chunks (D1 binds at most 100 parameters), keyed by id. */
+export async function loadUsersByIds(db: Database, ids: Iterable<string>): Promise<Map<string, UserRow>> {
+  const unique = [...new Set(ids)];
+  const found = new Map<string, UserRow>();
+  for (let i = 0; i < unique.length; i += 90) {
+    const rows = await db.select().from(users).where(inArray(users.id, unique.slice(i, i + 90))).all();
+    for (const row of rows) found.set(row.id, row);
+  }
+  return found;
 }

@@ -1,0 +1,93 @@
+import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { createdAt, timestampMs } from './columns';
+import { media } from './media';
+import { users } from './users';
+
+export const POST_VISIBILITIES = ['public', 'friends', 'private'] as const;
+
+/**
+ * Posts. `target_user_id` set = a wall post on that user's wall. Counters are kept by triggers
+ * (migrations/*_counters.sql) in the same transaction as the row they count, so they cannot drift.
+ */
+export const posts = sqliteTable(
+  'posts',
+  {
+    id: text('id').primaryKey(),
+    authorId: text('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    targetUserId: text('target_user_id').references(() => users.id, { onDelete: 'cascade' }),
+    communityId: text('community_id'),
+    content: text('content').notNull().default(''),
+    topic: text('topic'),
+    visibility: text('visibility', { enum: POST_VISIBILITIES }).notNull().default('public'),
+    likeCount: integer('like_count').notNull().default(0),
+    commentCount: integer('comment_count').notNull().default(0),
+    createdAt: createdAt(),
+    editedAt: timestampMs('edited_at'),
+  },
+  (t) => [
+    index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id),
+    index('posts_target_created_idx').on(t.targetUserId, t.createdAt, t.id),
+    index('posts_visibility_created_idx').on(t.visibility, t.createdAt),
+    index('posts_topic_created_idx').on(t.topic, t.visibility, t.createdAt),
+    index('posts_community_created_idx').on(t.communityId, t.createdAt, t.id),
+  ],
+);
+
+export const postMedia = sqliteTable(
+  'post_media',
+  {
+    postId: text('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    mediaId: text('media_id')
+      .notNull()
+      .references(() => media.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.position] }), index('post_media_media_idx').on(t.mediaId)],
+);
+
+export const likes = sqliteTable(
+  'likes',
+  {
+    postId: text('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.postId, t.userId] }),
+    index('likes_post_created_idx').on(t.postId, t.createdAt),
+    index('likes_user_created_idx').on(t.userId, t.createdAt),
+  ],
+);
+
+/** Comments, with one level of replies (`parent_id` points at a top-level comment). */
+export const comments = sqliteTable(
+  'comments',
+  {
+    id: text('id').primaryKey(),
+    postId: text('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    authorId: text('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    parentId: text('parent_id').references((): AnySQLiteColumn => comments.id, { onDelete: 'cascade' }),
+    content: text('content').notNull(),
+    replyCount: integer('reply_count').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('comments_post_parent_created_idx').on(t.postId, t.parentId, t.createdAt, t.id),
+    index('comments_author_idx').on(t.authorId),
+  ],
+);
+
+export type PostRow = typeof posts.$inferSelect;
+export type CommentRow = typeof comments.$inferSelect;

@@ -1,0 +1,44 @@
+import { createRoute } from '@hono/zod-openapi';
+import { optionalAuth, requireAuth } from '../../middleware/auth';
+import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { pageSchema, PageQuerySchema } from '../../lib/pagination';
+import { CommentListQuerySchema, CommentSchema, CreateCommentSchema, idParam, PostIdParamSchema } from '../posts/posts.schemas';
+
+const tags = ['Comments'];
+const CommentPage = pageSchema(CommentSchema).openapi('CommentPage');
+
+export const listComments = createRoute({
+  method: 'get',
+  path: '/posts/{id}/comments',
+  tags,
+  summary: 'Comments on a post, oldest first',
+  description: 'Top-level comments; `?parent_id=` lists the replies to that comment instead.',
+  security: [{}, ...bearerSecurity],
+  middleware: [optionalAuth],
+  request: { params: PostIdParamSchema, query: PageQuerySchema.merge(CommentListQuerySchema) },
+  responses: { 200: jsonContent(CommentPage, 'A page of comments'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const createComment = createRoute({
+  method: 'post',
+  path: '/posts/{id}/comments',
+  tags,
+  summary: 'Comment on a post, or reply to a comment',
+  description: 'Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep.',
+  security: bearerSecurity,
+  middleware: [requireAuth],
+  request: { params: PostIdParamSchema, body: jsonBody(CreateCommentSchema) },
+  responses: { 201: jsonContent(CommentSchema, 'The new comment'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const deleteComment = createRoute({
+  method: 'delete',
+  path: '/comments/{id}',
+  tags,
+  summary: 'Delete a comment',
+  description: "By the comment's author or the post's author. Deleting a top-level comment deletes its replies.",
+  security: bearerSecurity,
+  middleware: [requireAuth],
+  request: { params: idParam('id', 'comment') },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
+});

@@ -1,0 +1,52 @@
+import { createRoute } from '@hono/zod-openapi';
+import { createRouter } from '../../lib/create-app';
+import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
+import { pageSchema, PageQuerySchema } from '../../lib/pagination';
+import type { AppRouteHandler } from '../../lib/types';
+import { currentUser, optionalAuth, requireAuth } from '../../middleware/auth';
+import { PostSchema, TopicQuerySchema } from '../posts/posts.schemas';
+import { listDiscoverFeed, listHomeFeed } from './feeds.service';
+
+const PostPage = pageSchema(PostSchema).openapi('FeedPage');
+
+export const homeFeed = createRoute({
+  method: 'get',
+  path: '/feed/home',
+  tags: ['Feeds'],
+  summary: 'Your home feed',
+  description:
+    'Your own posts and the posts of people you follow or are friends with (as far as you may see them), newest first. Muted and blocked authors never appear. The cursor is a keyset position: new posts never shift later pages, so there are no duplicates or gaps.',
+  security: bearerSecurity,
+  middleware: [requireAuth],
+  request: { query: PageQuerySchema },
+  responses: { 200: jsonContent(PostPage, 'A page of posts'), ...commonErrors, ...errors[401] },
+});
+
+export const discoverFeed = createRoute({
+  method: 'get',
+  path: '/feed/discover',
+  tags: ['Feeds'],
+  summary: 'Relevant public posts, beyond the accounts you follow',
+  description: [
+    'Public posts of public accounts from the last 7 days (the newest 500 candidates, optionally one `topic`), ranked by',
+    '`score = (1 + likes + 2·comments) / (age_hours + 2)^1.5 × (1 + 0.5·friend_of_friend + 0.5·liked_by_a_friend + 0.25·friend) × (1 + topic_share)`,',
+    "where `topic_share` is the fraction of your recent likes (last 200) that went to posts of the post's topic. Your own posts, blocked and muted authors are left out.",
+    'Anonymous callers get the same ranking without the social and topic terms. The cursor pins the ranking clock, so pages are consistent.',
+  ].join(' '),
+  security: [{}, ...bearerSecurity],
+  middleware: [optionalAuth],
+  request: { query: PageQuerySchema.merge(TopicQuerySchema) },
+  responses: { 200: jsonContent(PostPage, 'A page of posts'), ...commonErrors, ...errors[401] },
+});
+
+const home: AppRouteHandler<typeof homeFeed> = async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  return c.json(await listHomeFeed(c, currentUser(c).userId, limit, cursor), 200);
+};
+
+const discover: AppRouteHandler<typeof discoverFeed> = async (c) => {
+  const { limit, cursor, topic } = c.req.valid('query');
+  return c.json(await listDiscoverFeed(c, c.get('auth')?.userId ?? null, topic, limit, cursor), 200);
+};
+
+export const feedsRouter = createRouter().openapi(homeFeed, home).openapi(discoverFeed, discover);

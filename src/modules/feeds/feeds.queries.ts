@@ -1,0 +1,61 @@
+/**
+ * Feed skeleton queries, kept as constants so a test can EXPLAIN them and prove no full-table scan.
+ *
+ * Home (fan-out on read, bounded): the author set is the caller, accounts they follow (accepted) and
+ * their friends, minus muted ones. For each author the correlated subquery takes at most `limit` posts
+ * before the cursor from `posts_author_created_idx` (author_id, created_at, id), and the outer query
+ * merges them. The work is (authors × limit) index steps, independent of how many posts exist.
+ * Parameters: ?1 viewer, ?2 cursor created_at, ?3 cursor id, ?4 limit + 1.
+ */
+export const HOME_FEED_SQL = `
+WITH rel(id, level) AS (
+  SELECT ?1, 2
+  UNION ALL SELECT followee_id, 0 FROM follows WHERE follower_id = ?1 AND status = 'accepted'
+  UNION ALL SELECT friend_id, 1 FROM friendships WHERE user_id = ?1
+),
+authors AS (
+  SELECT id, MAX(level) AS level FROM rel
+  WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = rel.id)
+  GROUP BY id
+)
+SELECT p.* FROM authors a JOIN posts p ON p.rowid IN (
+  SELECT q.rowid FROM posts q
+  WHERE q.author_id = a.id AND (q.created_at, q.id) < (?2, ?3)
+    AND (a.level = 2 OR q.visibility = 'public' OR (a.level = 1 AND q.visibility = 'friends'))
+  ORDER BY q.created_at DESC, q.id DESC LIMIT ?4
+)
+ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
+
+/**
+ * Discover candidates: the newest public posts within the window (index posts_visibility_created_idx,
+ * or posts_topic_created_idx with a topic), excluding the caller's own, blocked and muted authors and
+ * private accounts, with the signals the score needs. Parameters: ?1 viewer ('' when anonymous),
+ * ?2 window start, ?3 snapshot time, ?4 candidate cap, ?5 topic or NULL.
+ */
+export const DISCOVER_CANDIDATES_SQL = `
+WITH cand AS (
+  SELECT rid FROM (SELECT rowid AS rid FROM posts
+    WHERE ?5 IS NULL AND visibility = 'public' AND created_at > ?2 AND created_at <= ?3 ORDER BY created_at DESC LIMIT ?4)
+  UNION ALL
+  SELECT rid FROM (SELECT rowid AS rid FROM posts
+    WHERE topic = ?5 AND visibility = 'public' AND created_at > ?2 AND created_at <= ?3 ORDER BY created_at DESC LIMIT ?4)
+),
+friends AS (SELECT friend_id AS id FROM friendships WHERE user_id = ?1)
+SELECT p.*,
+  EXISTS (SELECT 1 FROM friendships f1 JOIN friendships f2 ON f2.user_id = f1.friend_id
+          WHERE f1.user_id = ?1 AND f2.friend_id = p.author_id) AS friend_of_friend,
+  EXISTS (SELECT 1 FROM friends f JOIN likes l ON l.post_id = p.id AND l.user_id = f.id) AS liked_by_friend,
+  EXISTS (SELECT 1 FROM friends f WHERE f.id = p.author_id) AS is_friend
+FROM posts p JOIN users u ON u.id = p.author_id
+WHERE p.rowid IN (SELECT rid FROM cand)
+  AND p.author_id != ?1
+  AND u.visibility = 'public'
+  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?1 AND b.blocked_id = p.author_id) OR (b.blocker_id = p.author_id AND b.blocked_id = ?1))
+  AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = p.author_id)`;
+
+/** The caller's topic affinity: topics of the posts they liked most recently (index likes_user_created_idx). */
+export const TOPIC_AFFINITY_SQL = `
+SELECT p.topic AS topic, COUNT(*) AS n FROM (
+  SELECT post_id FROM likes WHERE user_id = ?1 ORDER BY created_at DESC LIMIT 200
+) l JOIN posts p ON p.id = l.post_id
+WHERE p.topic IS NOT NULL GROUP BY p.topic`;

@@ -1,0 +1,84 @@
+import type { Context } from 'hono';
+import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import type { AppEnv } from '../../lib/types';
+import { renderPosts } from '../posts/post-pipeline';
+import { postCursor, postFromRaw, renderPostPage } from '../posts/posts.service';
+import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from './feeds.queries';
+
+/**
+ * Home feed: the caller's own posts and those of accounts they follow or are friends with, newest
+ * first. Keyset on (created_at, id): a cursor stays valid while new posts arrive (they sort before it),
+ * so paging never repeats or skips a post.
+ */
+export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
+  const [ts, id] = postCursor(cursor);
+  const { results } = await c.env.DB.prepare(HOME_FEED_SQL).bind(viewerId, ts, id, limit + 1).all<Record<string, unknown>>();
+  return renderPostPage(c, viewerId, results.map(postFromRaw), limit, true);
+}
+
+/** Discover looks back this far, at the newest this many public posts (both bounds keep it index-only). */
+export const DISCOVER_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+export const DISCOVER_CANDIDATES = 500;
+
+interface Candidate {
+  raw: Record<string, unknown>;
+  score: number;
+}
+
+/**
+ * The discover score, documented in the OpenAPI description of GET /feed/discover:
+ * score = (1 + likes + 2·comments) / (age_hours + 2)^1.5
+ *         × (1 + 0.5·friend_of_friend + 0.5·liked_by_a_friend + 0.25·friend)
+ *         × (1 + topic_share)
+ * where topic_share is the fraction of the caller's recent likes that went to posts of that topic.
+ */
+export function discoverScore(
+  post: { like_count: number; comment_count: number; created_at: number; topic: string | null },
+  signals: { friend_of_friend: number; liked_by_friend: number; is_friend: number },
+  topicShare: Map<string, number>,
+  now: number,
+): number {
+  const engagement = 1 + post.like_count + 2 * post.comment_count;
+  const ageHours = Math.max(0, now - post.created_at) / 3_600_000;
+  const recency = 1 / Math.pow(ageHours + 2, 1.5);
+  const proximity = 1 + 0.5 * signals.friend_of_friend + 0.5 * signals.liked_by_friend + 0.25 * signals.is_friend;
+  const affinity = 1 + (post.topic ? (topicShare.get(post.topic) ?? 0) : 0);
+  return engagement * recency * proximity * affinity;
+}
+
+/**
+ * Discover: public posts from the last week ranked by {@link discoverScore}. The cursor pins the
+ * snapshot time, so later pages rank the same candidates with the same clock.
+ */
+export async function listDiscoverFeed(c: Context<AppEnv>, viewerId: string | null, topic: string | undefined, limit: number, cursor?: string) {
+  const [snapshot, afterScore, afterId] = cursor
+    ? (decodeCursor(cursor, ['number', 'number', 'string']) as [number, number, string])
+    : [Date.now(), Number.POSITIVE_INFINITY, ''];
+  const db = c.env.DB;
+  const viewer = viewerId ?? '';
+  const [candidates, affinity] = await Promise.all([
+    db.prepare(DISCOVER_CANDIDATES_SQL).bind(viewer, snapshot - DISCOVER_WINDOW_MS, snapshot, DISCOVER_CANDIDATES, topic ?? null).all<Record<string, unknown>>(),
+    viewerId ? db.prepare(TOPIC_AFFINITY_SQL).bind(viewerId).all<{ topic: string; n: number }>() : Promise.resolve({ results: [] }),
+  ]);
+  const total = affinity.results.reduce((sum, r) => sum + r.n, 0);
+  const topicShare = new Map(affinity.results.map((r) => [r.topic, total ? r.n / total : 0]));
+
+  const ranked: Candidate[] = candidates.results
+    .map((raw) => ({
+      raw,
+      score: discoverScore(
+        raw as { like_count: number; comment_count: number; created_at: number; topic: string | null },
+        raw as { friend_of_friend: number; liked_by_friend: number; is_friend: number },
+        topicShare,
+        snapshot,
+      ),
+    }))
+    .sort((a, b) => b.score - a.score || ((a.raw.id as string) < (b.raw.id as string) ? 1 : -1));
+  const after = ranked.filter((r) => r.score < afterScore || (r.score === afterScore && (r.raw.id as string) < afterId));
+  const page = after.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: await renderPosts(c, viewerId, page.map((r) => postFromRaw(r.raw)), { hideMuted: true }),
+    next_cursor: after.length > limit && last ? encodeCursor([snapshot, last.score, last.raw.id as string]) : null,
+  };
+}

@@ -1,0 +1,152 @@
+import { createRoute } from '@hono/zod-openapi';
+import { optionalAuth, requireAuth } from '../../middleware/auth';
+import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { pageSchema, PageQuerySchema } from '../../lib/pagination';
+import { PublicUserSchema, UserRefParamSchema } from '../users/users.schemas';
+import {
+  BlockStateSchema,
+  FollowerSideSchema,
+  FollowStateSchema,
+  FriendRequestQuerySchema,
+  FriendRequestSchema,
+  MuteStateSchema,
+  OtherUserParamSchema,
+  RequestIdParamSchema,
+  SendFriendRequestSchema,
+  UserEdgeSchema,
+  UserIdParamSchema,
+} from './graph.schemas';
+
+const authed = { security: bearerSecurity, middleware: [requireAuth] };
+const UserPage = pageSchema(PublicUserSchema).openapi('PublicUserPage');
+const EdgePage = pageSchema(UserEdgeSchema).openapi('UserEdgePage');
+const FriendRequestPage = pageSchema(FriendRequestSchema).openapi('FriendRequestPage');
+const ownErrors = { ...commonErrors, ...errors[401] };
+const withTarget = { ...ownErrors, ...errors[404] };
+
+export const follow = createRoute({
+  method: 'post', path: '/users/{id}/follow', tags: ['Follows'], summary: 'Follow a user',
+  description: 'Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users.',
+  ...authed, request: { params: UserIdParamSchema },
+  responses: { 200: jsonContent(FollowStateSchema, 'Follow state'), ...withTarget },
+});
+
+export const unfollow = createRoute({
+  method: 'delete', path: '/users/{id}/follow', tags: ['Follows'], summary: 'Unfollow, or withdraw a follow request',
+  description: 'Idempotent.',
+  ...authed, request: { params: UserIdParamSchema },
+  responses: { 200: jsonContent(FollowStateSchema, 'Follow state'), ...withTarget },
+});
+
+export const listFollowRequests = createRoute({
+  method: 'get', path: '/follow_requests', tags: ['Follows'], summary: 'Pending requests to follow you',
+  description: 'Newest first.',
+  ...authed, request: { query: PageQuerySchema },
+  responses: { 200: jsonContent(EdgePage, 'A page of { user, created_at }'), ...ownErrors },
+});
+
+export const acceptFollowRequest = createRoute({
+  method: 'post', path: '/follow_requests/{user_id}/accept', tags: ['Follows'], summary: 'Accept a follow request',
+  ...authed, request: { params: OtherUserParamSchema },
+  responses: { 200: jsonContent(FollowerSideSchema, "Whether that user now follows you"), ...withTarget },
+});
+
+export const rejectFollowRequest = createRoute({
+  method: 'post', path: '/follow_requests/{user_id}/reject', tags: ['Follows'], summary: 'Reject a follow request',
+  ...authed, request: { params: OtherUserParamSchema },
+  responses: { 200: jsonContent(FollowerSideSchema, 'Whether that user now follows you'), ...withTarget },
+});
+
+const listRoute = (kind: 'followers' | 'following' | 'friends', summary: string) =>
+  createRoute({
+    method: 'get', path: `/users/{id_or_username}/${kind}`, tags: ['Follows'], summary,
+    description: "Newest first. A private account's lists are visible to itself, its approved followers and friends (403 otherwise).",
+    security: [{}, ...bearerSecurity], middleware: [optionalAuth],
+    request: { params: UserRefParamSchema, query: PageQuerySchema },
+    responses: { 200: jsonContent(UserPage, 'A page of public users'), ...withTarget, ...errors[403] },
+  });
+
+export const listFollowers = listRoute('followers', "A user's followers");
+export const listFollowing = listRoute('following', 'Who a user follows');
+export const listFriends = listRoute('friends', "A user's friends");
+
+export const sendFriendRequest = createRoute({
+  method: 'post', path: '/friends/requests', tags: ['Friends'], summary: 'Send a friend request',
+  description: 'If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409.',
+  ...authed, request: { body: jsonBody(SendFriendRequestSchema) },
+  responses: {
+    201: jsonContent(FriendRequestSchema, 'The new pending request'),
+    200: jsonContent(FriendRequestSchema, 'Their crossing request, now accepted'),
+    ...withTarget, ...errors[409],
+  },
+});
+
+export const listFriendRequests = createRoute({
+  method: 'get', path: '/friends/requests', tags: ['Friends'], summary: 'Your pending friend requests',
+  description: '`direction=incoming` (default) or `outgoing`; newest first.',
+  ...authed, request: { query: PageQuerySchema.merge(FriendRequestQuerySchema) },
+  responses: { 200: jsonContent(FriendRequestPage, 'A page of requests'), ...ownErrors },
+});
+
+export const acceptFriendRequest = createRoute({
+  method: 'post', path: '/friends/requests/{id}/accept', tags: ['Friends'], summary: 'Accept a friend request sent to you',
+  ...authed, request: { params: RequestIdParamSchema },
+  responses: { 200: jsonContent(FriendRequestSchema, 'The request, accepted'), ...withTarget },
+});
+
+export const declineFriendRequest = createRoute({
+  method: 'post', path: '/friends/requests/{id}/decline', tags: ['Friends'], summary: 'Decline a friend request sent to you',
+  ...authed, request: { params: RequestIdParamSchema },
+  responses: { 200: jsonContent(FriendRequestSchema, 'The request, declined'), ...withTarget },
+});
+
+export const cancelFriendRequest = createRoute({
+  method: 'delete', path: '/friends/requests/{id}', tags: ['Friends'], summary: 'Cancel a friend request you sent',
+  ...authed, request: { params: RequestIdParamSchema },
+  responses: { 204: { description: 'Cancelled' }, ...withTarget },
+});
+
+export const unfriend = createRoute({
+  method: 'delete', path: '/friends/{user_id}', tags: ['Friends'], summary: 'End a friendship',
+  description: 'Idempotent.',
+  ...authed, request: { params: OtherUserParamSchema },
+  responses: { 204: { description: 'No longer friends' }, ...withTarget },
+});
+
+export const block = createRoute({
+  method: 'post', path: '/users/{id}/block', tags: ['Blocks'], summary: 'Block a user',
+  description: 'Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other\'s posts. Idempotent.',
+  ...authed, request: { params: UserIdParamSchema },
+  responses: { 200: jsonContent(BlockStateSchema, 'Blocked'), ...withTarget },
+});
+
+export const unblock = createRoute({
+  method: 'delete', path: '/users/{id}/block', tags: ['Blocks'], summary: 'Unblock a user',
+  ...authed, request: { params: UserIdParamSchema },
+  responses: { 204: { description: 'Unblocked' }, ...withTarget },
+});
+
+export const listBlocks = createRoute({
+  method: 'get', path: '/me/blocks', tags: ['Blocks'], summary: 'Users you block',
+  ...authed, request: { query: PageQuerySchema },
+  responses: { 200: jsonContent(EdgePage, 'A page of { user, created_at }'), ...ownErrors },
+});
+
+export const mute = createRoute({
+  method: 'post', path: '/users/{id}/mute', tags: ['Blocks'], summary: 'Mute a user',
+  description: "Their posts leave your feeds; they are not told. Idempotent.",
+  ...authed, request: { params: UserIdParamSchema },
+  responses: { 200: jsonContent(MuteStateSchema, 'Muted'), ...withTarget },
+});
+
+export const unmute = createRoute({
+  method: 'delete', path: '/users/{id}/mute', tags: ['Blocks'], summary: 'Unmute a user',
+  ...authed, request: { params: UserIdParamSchema },
+  responses: { 204: { description: 'Unmuted' }, ...withTarget },
+});
+
+export const listMutes = createRoute({
+  method: 'get', path: '/me/mutes', tags: ['Blocks'], summary: 'Users you mute',
+  ...authed, request: { query: PageQuerySchema },
+  responses: { 200: jsonContent(EdgePage, 'A page of { user, created_at }'), ...ownErrors },
+});

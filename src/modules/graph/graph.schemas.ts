@@ -1,0 +1,83 @@
+import { z } from '@hono/zod-openapi';
+import { ID_PATTERN } from '../../lib/ids';
+import { PublicUserSchema } from '../users/users.schemas';
+
+const exampleUser = {
+  id: '01JC6Z1W3R2J4D5E6F7G8H9J0K',
+  username: 'ada_l',
+  display_name: 'Ada Lovelace',
+  avatar_url: null,
+  bio: 'Poet of numbers.',
+  is_verified: false,
+};
+const otherUser = { ...exampleUser, id: '01JC6Z2X4S3K5E6F7G8H9J0K1L', username: 'charles', display_name: 'Charles Babbage', bio: '' };
+
+export const UserIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(ID_PATTERN, 'is not a valid user id')
+    .openapi({ param: { name: 'id', in: 'path' }, example: exampleUser.id }),
+});
+
+export const OtherUserParamSchema = z.object({
+  user_id: z
+    .string()
+    .regex(ID_PATTERN, 'is not a valid user id')
+    .openapi({ param: { name: 'user_id', in: 'path' }, example: exampleUser.id }),
+});
+
+export const RequestIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(ID_PATTERN, 'is not a valid request id')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q' }),
+});
+
+export const FollowStateSchema = z
+  .object({ following: z.boolean(), requested: z.boolean() })
+  .openapi('FollowState', { example: { following: false, requested: true } });
+
+export const FollowerSideSchema = z.object({ following: z.boolean() }).openapi('FollowDecision', { example: { following: true } });
+
+export const UserEdgeSchema = z
+  .object({ user: PublicUserSchema, created_at: z.string() })
+  .openapi('UserEdge', { example: { user: exampleUser, created_at: '2026-11-21T10:00:00.000Z' } });
+
+export const FriendRequestSchema = z
+  .object({
+    id: z.string(),
+    from_user: PublicUserSchema,
+    to_user: PublicUserSchema,
+    status: z.enum(['pending', 'accepted', 'declined', 'cancelled']),
+    created_at: z.string(),
+    responded_at: z.string().nullable(),
+  })
+  .openapi('FriendRequest', {
+    example: {
+      id: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q',
+      from_user: exampleUser,
+      to_user: otherUser,
+      status: 'pending',
+      created_at: '2026-11-21T10:00:00.000Z',
+      responded_at: null,
+    },
+  });
+
+export const SendFriendRequestSchema = z
+  .object({ user_id: z.string().regex(ID_PATTERN, 'is not a valid user id') })
+  .openapi('SendFriendRequest', { example: { user_id: otherUser.id } });
+
+export const FriendRequestQuerySchema = z.object({
+  direction: z
+    .enum(['incoming', 'outgoing'])
+    .default('incoming')
+    .openapi({ param: { name: 'direction', in: 'query' }, example: 'incoming' }),
+});
+
+export const BlockStateSchema = z
+  .object({ blocking: z.boolean(), user: PublicUserSchema })
+  .openapi('BlockState', { example: { blocking: true, user: otherUser } });
+
+export const MuteStateSchema = z
+  .object({ muting: z.boolean(), user: PublicUserSchema })
+  .openapi('MuteState', { example: { muting: true, user: otherUser } });

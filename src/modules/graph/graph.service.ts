@@ -1,0 +1,305 @@
+import type { Context } from 'hono';
+import type { UserRow } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { decodeCursor, encodeCursor, toPage } from '../../lib/pagination';
+import type { AppEnv } from '../../lib/types';
+import { emitEvent } from '../notifications/events';
+import { presentPublicUser } from '../users/users.presenter';
+import { findUserById, loadUsersByIds } from '../users/users.service';
+import { assertNotBlocked } from './relations';
+
+/** The other user of a graph action: must exist, must not be the caller, and no block may stand between them. */
+export async function otherUser(c: Context<AppEnv>, viewerId: string, userId: string, action: string): Promise<UserRow> {
+  if (userId === viewerId) throw ApiError.field('id', `you cannot ${action} yourself`);
+  const user = await findUserById(c.get('db'), userId);
+  if (!user) throw new ApiError('not_found', 'No such user.');
+  await assertNotBlocked(c.env.DB, viewerId, userId);
+  return user;
+}
+
+// ---------------------------------------------------------------- follows
+
+/** Follows at once, or files a request when the account is private. Idempotent. */
+export async function follow(c: Context<AppEnv>, viewerId: string, userId: string) {
+  const target = await otherUser(c, viewerId, userId, 'follow');
+  const status = target.visibility === 'private' ? 'pending' : 'accepted';
+  const db = c.env.DB;
+  const [insert, current] = await db.batch<{ status: string }>([
+    db.prepare('INSERT OR IGNORE INTO follows (follower_id, followee_id, status, created_at) VALUES (?1, ?2, ?3, ?4)').bind(viewerId, userId, status, Date.now()),
+    db.prepare('SELECT status FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId),
+  ]);
+  const now = current?.results[0]?.status;
+  if (insert?.meta.changes === 1) {
+    emitEvent(c, { type: now === 'accepted' ? 'new_follower' : 'follow_request', actorId: viewerId, recipientId: userId });
+  }
+  return { following: now === 'accepted', requested: now === 'pending' };
+}
+
+/** Unfollows, or withdraws a pending request. Idempotent. */
+export async function unfollow(c: Context<AppEnv>, viewerId: string, userId: string) {
+  if (userId === viewerId) throw ApiError.field('id', 'you cannot unfollow yourself');
+  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await c.env.DB.prepare('DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId).run();
+  return { following: false, requested: false };
+}
+
+/** The owner of a private account answers a pending follow request. */
+export async function decideFollowRequest(c: Context<AppEnv>, ownerId: string, followerId: string, accept: boolean) {
+  const db = c.env.DB;
+  const result = accept
+    ? await db.prepare("UPDATE follows SET status = 'accepted' WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run()
+    : await db.prepare("DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run();
+  if (result.meta.changes !== 1) throw new ApiError('not_found', 'No pending follow request from this user.');
+  if (accept) emitEvent(c, { type: 'new_follower', actorId: followerId, recipientId: ownerId });
+  return { following: accept };
+}
+
+type EdgeRow = { user_id: string; created_at: number };
+
+async function presentEdges(c: Context<AppEnv>, rows: EdgeRow[], limit: number) {
+  const users = await loadUsersByIds(c.get('db'), rows.map((r) => r.user_id));
+  const baseUrl = c.get('baseUrl');
+  const present = rows.filter((r) => users.has(r.user_id));
+  return toPage(
+    present,
+    limit,
+    (r) => [r.created_at, r.user_id],
+    (r) => ({ user: presentPublicUser(users.get(r.user_id)!, baseUrl), created_at: new Date(r.created_at).toISOString() }),
+  );
+}
+
+function edgeCursor(cursor?: string): [number, string] {
+  return cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, ''];
+}
+
+/** Pending requests to follow the caller, newest first. */
+export async function listFollowRequests(c: Context<AppEnv>, ownerId: string, limit: number, cursor?: string) {
+  const [ts, id] = edgeCursor(cursor);
+  const { results } = await c.env.DB.prepare(
+    `SELECT follower_id AS user_id, created_at FROM follows
+     WHERE followee_id = ?1 AND status = 'pending' AND (created_at, follower_id) < (?2, ?3)
+     ORDER BY created_at DESC, follower_id DESC LIMIT ?4`,
+  )
+    .bind(ownerId, ts, id, limit + 1)
+    .all<EdgeRow>();
+  return presentEdges(c, results, limit);
+}
+
+const LIST_SQL = {
+  followers: `SELECT follower_id AS user_id, created_at FROM follows WHERE followee_id = ?1 AND status = 'accepted' AND (created_at, follower_id) < (?2, ?3)`,
+  following: `SELECT followee_id AS user_id, created_at FROM follows WHERE follower_id = ?1 AND status = 'accepted' AND (created_at, followee_id) < (?2, ?3)`,
+  friends: `SELECT friend_id AS user_id, created_at FROM friendships WHERE user_id = ?1 AND (created_at, friend_id) < (?2, ?3)`,
+} as const;
+
+/**
+ * Followers, following or friends of a user, newest first, as public users. A private account's lists
+ * are shown to itself, its approved followers and its friends; people on either side of a block with
+ * the viewer are left out.
+ */
+export async function listConnections(c: Context<AppEnv>, viewerId: string | null, owner: UserRow, kind: keyof typeof LIST_SQL, limit: number, cursor?: string) {
+  const db = c.env.DB;
+  if (owner.visibility === 'private' && viewerId !== owner.id) {
+    const allowed = viewerId
+      ? await db
+          .prepare(
+            `SELECT 1 WHERE EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'accepted')
+               OR EXISTS (SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2)`,
+          )
+          .bind(viewerId, owner.id)
+          .first()
+      : null;
+    if (!allowed) throw new ApiError('forbidden', 'This account is private; its connections are visible to its followers and friends.');
+  }
+  const [ts, id] = edgeCursor(cursor);
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM (${LIST_SQL[kind]}) e
+       WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?5 AND b.blocked_id = e.user_id) OR (b.blocker_id = e.user_id AND b.blocked_id = ?5))
+       ORDER BY created_at DESC, user_id DESC LIMIT ?4`,
+    )
+    .bind(owner.id, ts, id, limit + 1, viewerId ?? '')
+    .all<EdgeRow>();
+  const page = await presentEdges(c, results, limit);
+  return { data: page.data.map((edge) => edge.user), next_cursor: page.next_cursor };
+}
+
+// ---------------------------------------------------------------- friends
+
+type RequestRow = { id: string; from_user_id: string; to_user_id: string; status: 'pending' | 'accepted' | 'declined' | 'cancelled'; created_at: number; responded_at: number | null };
+
+async function presentRequests(c: Context<AppEnv>, rows: RequestRow[]) {
+  const users = await loadUsersByIds(c.get('db'), rows.flatMap((r) => [r.from_user_id, r.to_user_id]));
+  const baseUrl = c.get('baseUrl');
+  return rows
+    .filter((r) => users.has(r.from_user_id) && users.has(r.to_user_id))
+    .map((r) => ({
+      id: r.id,
+      from_user: presentPublicUser(users.get(r.from_user_id)!, baseUrl),
+      to_user: presentPublicUser(users.get(r.to_user_id)!, baseUrl),
+      status: r.status,
+      created_at: new Date(r.created_at).toISOString(),
+      responded_at: r.responded_at === null ? null : new Date(r.responded_at).toISOString(),
+    }));
+}
+
+async function requestById(c: Context<AppEnv>, id: string): Promise<RequestRow | null> {
+  return c.env.DB.prepare('SELECT * FROM friend_requests WHERE id = ?1').bind(id).first<RequestRow>();
+}
+
+/** Accepts a pending request to `ownerId`, creating the friendship in the same transaction. */
+async function acceptRequest(c: Context<AppEnv>, requestId: string, ownerId: string): Promise<RequestRow> {
+  const db = c.env.DB;
+  const now = Date.now();
+  const request = await requestById(c, requestId);
+  if (!request || request.to_user_id !== ownerId || request.status !== 'pending') throw new ApiError('not_found', 'No pending friend request with this id.');
+  const accepted = `EXISTS (SELECT 1 FROM friend_requests WHERE id = ?1 AND status = 'accepted' AND responded_at = ?2)`;
+  const [update] = await db.batch([
+    db.prepare("UPDATE friend_requests SET status = 'accepted', responded_at = ?2 WHERE id = ?1 AND status = 'pending'").bind(requestId, now),
+    db.prepare(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) SELECT ?3, ?4, ?2 WHERE ${accepted}`).bind(requestId, now, request.from_user_id, request.to_user_id),
+    db.prepare(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) SELECT ?4, ?3, ?2 WHERE ${accepted}`).bind(requestId, now, request.from_user_id, request.to_user_id),
+    // A reverse request still pending is settled by the friendship too.
+    db
+      .prepare(`UPDATE friend_requests SET status = 'accepted', responded_at = ?2 WHERE from_user_id = ?4 AND to_user_id = ?3 AND status = 'pending' AND ${accepted}`)
+      .bind(requestId, now, request.from_user_id, request.to_user_id),
+  ]);
+  if (update?.meta.changes !== 1) throw new ApiError('not_found', 'No pending friend request with this id.');
+  emitEvent(c, { type: 'friend_accepted', actorId: ownerId, recipientId: request.from_user_id });
+  return (await requestById(c, requestId))!;
+}
+
+/**
+ * Sends a friend request. If the other side already asked (a crossing request), that request is
+ * accepted instead (200). The insert is conditional on no reverse request, in one statement, so two
+ * people asking each other at the same moment still end up friends once.
+ */
+export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId: string): Promise<{ created: boolean; request: Awaited<ReturnType<typeof presentRequests>>[number] }> {
+  await otherUser(c, fromId, toId, 'befriend');
+  const db = c.env.DB;
+  if (await db.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(fromId, toId).first()) {
+    throw new ApiError('conflict', 'You are already friends.', { errors: [{ field: 'user_id', message: 'is already your friend' }] });
+  }
+  const id = newId();
+  let inserted: D1Result;
+  try {
+    inserted = await db
+      .prepare(
+        `INSERT INTO friend_requests (id, from_user_id, to_user_id, status, created_at)
+         SELECT ?1, ?2, ?3, 'pending', ?4
+         WHERE NOT EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?3 AND to_user_id = ?2 AND status = 'pending')`,
+      )
+      .bind(id, fromId, toId, Date.now())
+      .run();
+  } catch (err) {
+    if (/UNIQUE/.test(String((err as Error)?.message) + String((err as Error)?.cause ?? ''))) {
+      throw new ApiError('conflict', 'A friend request to this user is already pending.', { errors: [{ field: 'user_id', message: 'already has a pending request from you' }] });
+    }
+    throw err;
+  }
+  if (inserted.meta.changes === 1) {
+    emitEvent(c, { type: 'friend_request', actorId: fromId, recipientId: toId, requestId: id });
+    const [request] = await presentRequests(c, [(await requestById(c, id))!]);
+    return { created: true, request: request! };
+  }
+  const reverse = await db
+    .prepare("SELECT id FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'pending'")
+    .bind(toId, fromId)
+    .first<{ id: string }>();
+  if (!reverse) throw new ApiError('conflict', 'The friend request changed meanwhile; retry.');
+  const [request] = await presentRequests(c, [await acceptRequest(c, reverse.id, fromId)]);
+  return { created: false, request: request! };
+}
+
+export async function answerFriendRequest(c: Context<AppEnv>, ownerId: string, requestId: string, accept: boolean) {
+  if (accept) return (await presentRequests(c, [await acceptRequest(c, requestId, ownerId)]))[0]!;
+  const result = await c.env.DB.prepare("UPDATE friend_requests SET status = 'declined', responded_at = ?3 WHERE id = ?1 AND to_user_id = ?2 AND status = 'pending'")
+    .bind(requestId, ownerId, Date.now())
+    .run();
+  if (result.meta.changes !== 1) throw new ApiError('not_found', 'No pending friend request with this id.');
+  return (await presentRequests(c, [(await requestById(c, requestId))!]))[0]!;
+}
+
+/** The sender withdraws a pending request. */
+export async function cancelFriendRequest(c: Context<AppEnv>, senderId: string, requestId: string): Promise<void> {
+  const result = await c.env.DB.prepare("UPDATE friend_requests SET status = 'cancelled', responded_at = ?3 WHERE id = ?1 AND from_user_id = ?2 AND status = 'pending'")
+    .bind(requestId, senderId, Date.now())
+    .run();
+  if (result.meta.changes !== 1) throw new ApiError('not_found', 'No pending friend request of yours with this id.');
+}
+
+export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, direction: 'incoming' | 'outgoing', limit: number, cursor?: string) {
+  const column = direction === 'incoming' ? 'to_user_id' : 'from_user_id';
+  const [ts, id] = edgeCursor(cursor);
+  const { results } = await c.env.DB.prepare(
+    `SELECT * FROM friend_requests WHERE ${column} = ?1 AND status = 'pending' AND (created_at, id) < (?2, ?3)
+     ORDER BY created_at DESC, id DESC LIMIT ?4`,
+  )
+    .bind(viewerId, ts, id, limit + 1)
+    .all<RequestRow>();
+  const page = results.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: await presentRequests(c, page),
+    next_cursor: results.length > limit && last ? encodeCursor([last.created_at, last.id]) : null,
+  };
+}
+
+/** Ends a friendship in both directions. Idempotent. */
+export async function unfriend(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
+  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await c.env.DB.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId).run();
+}
+
+// ---------------------------------------------------------------- blocks and mutes
+
+/**
+ * Blocks a user: in one transaction, records the block and removes follows (and follow requests),
+ * friendship and pending friend requests in both directions. Idempotent.
+ */
+export async function block(c: Context<AppEnv>, viewerId: string, userId: string) {
+  if (userId === viewerId) throw ApiError.field('id', 'you cannot block yourself');
+  const user = await findUserById(c.get('db'), userId);
+  if (!user) throw new ApiError('not_found', 'No such user.');
+  const db = c.env.DB;
+  const now = Date.now();
+  await db.batch([
+    db.prepare('INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3)').bind(viewerId, userId, now),
+    db.prepare('DELETE FROM follows WHERE (follower_id = ?1 AND followee_id = ?2) OR (follower_id = ?2 AND followee_id = ?1)').bind(viewerId, userId),
+    db.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId),
+    db
+      .prepare(
+        `UPDATE friend_requests SET status = 'cancelled', responded_at = ?3
+         WHERE status = 'pending' AND ((from_user_id = ?1 AND to_user_id = ?2) OR (from_user_id = ?2 AND to_user_id = ?1))`,
+      )
+      .bind(viewerId, userId, now),
+  ]);
+  return { blocking: true, user: presentPublicUser(user, c.get('baseUrl')) };
+}
+
+export async function unblock(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
+  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await c.env.DB.prepare('DELETE FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2').bind(viewerId, userId).run();
+}
+
+export async function mute(c: Context<AppEnv>, viewerId: string, userId: string) {
+  const user = await otherUser(c, viewerId, userId, 'mute');
+  await c.env.DB.prepare('INSERT OR IGNORE INTO mutes (muter_id, muted_id, created_at) VALUES (?1, ?2, ?3)').bind(viewerId, userId, Date.now()).run();
+  return { muting: true, user: presentPublicUser(user, c.get('baseUrl')) };
+}
+
+export async function unmute(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
+  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await c.env.DB.prepare('DELETE FROM mutes WHERE muter_id = ?1 AND muted_id = ?2').bind(viewerId, userId).run();
+}
+
+/** The caller's blocks or mutes, newest first. */
+export async function listOwnEdges(c: Context<AppEnv>, viewerId: string, kind: 'blocks' | 'mutes', limit: number, cursor?: string) {
+  const [ts, id] = edgeCursor(cursor);
+  const sql =
+    kind === 'blocks'
+      ? 'SELECT blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND (created_at, blocked_id) < (?2, ?3) ORDER BY created_at DESC, blocked_id DESC LIMIT ?4'
+      : 'SELECT muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND (created_at, muted_id) < (?2, ?3) ORDER BY created_at DESC, muted_id DESC LIMIT ?4';
+  const { results } = await c.env.DB.prepare(sql).bind(viewerId, ts, id, limit + 1).all<EdgeRow>();
+  return presentEdges(c, results, limit);
+}
+

@@ -1,0 +1,96 @@
+import { ApiError } from '../../lib/errors';
+import type { Relationship } from '../users/users.schemas';
+
+/** How one viewer relates to a set of users: what the post rules and the profile reads need. */
+export interface ViewerRelations {
+  viewerId: string | null;
+  friends: Set<string>;
+  /** Accounts the viewer follows with an accepted follow. */
+  following: Set<string>;
+  /** Accounts that block the viewer or that the viewer blocks. */
+  blockedEither: Set<string>;
+  muted: Set<string>;
+}
+
+const EMPTY = (viewerId: string | null): ViewerRelations => ({
+  viewerId,
+  friends: new Set(),
+  following: new Set(),
+  blockedEither: new Set(),
+  muted: new Set(),
+});
+
+/** D1 binds at most 100 parameters per statement; larger id sets are queried in chunks. */
+const CHUNK = 90;
+
+async function idsWhere(db: D1Database, sql: string, viewerId: string, ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const part = ids.slice(i, i + CHUNK);
+    const marks = part.map((_, j) => `?${j + 2}`).join(',');
+    const { results } = await db
+      .prepare(sql.replace('$IDS', marks))
+      .bind(viewerId, ...part)
+      .all<{ id: string }>();
+    for (const row of results) found.add(row.id);
+  }
+  return found;
+}
+
+/** Batch-loads the viewer's relations to `userIds` in four indexed lookups. */
+export async function loadViewerRelations(db: D1Database, viewerId: string | null, userIds: Iterable<string>): Promise<ViewerRelations> {
+  const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
+  if (!viewerId || ids.length === 0) return EMPTY(viewerId);
+  const [friends, following, blockedByMe, blockingMe, muted] = await Promise.all([
+    idsWhere(db, 'SELECT friend_id AS id FROM friendships WHERE user_id = ?1 AND friend_id IN ($IDS)', viewerId, ids),
+    idsWhere(db, "SELECT followee_id AS id FROM follows WHERE follower_id = ?1 AND status = 'accepted' AND followee_id IN ($IDS)", viewerId, ids),
+    idsWhere(db, 'SELECT blocked_id AS id FROM blocks WHERE blocker_id = ?1 AND blocked_id IN ($IDS)', viewerId, ids),
+    idsWhere(db, 'SELECT blocker_id AS id FROM blocks WHERE blocked_id = ?1 AND blocker_id IN ($IDS)', viewerId, ids),
+    idsWhere(db, 'SELECT muted_id AS id FROM mutes WHERE muter_id = ?1 AND muted_id IN ($IDS)', viewerId, ids),
+  ]);
+  return { viewerId, friends, following, blockedEither: new Set([...blockedByMe, ...blockingMe]), muted };
+}
+
+/** True when either user blocks the other. */
+export async function isBlockedEither(db: D1Database, a: string, b: string): Promise<boolean> {
+  const row = await db
+    .prepare('SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) OR (blocker_id = ?2 AND blocked_id = ?1) LIMIT 1')
+    .bind(a, b)
+    .first();
+  return row !== null;
+}
+
+/** Refuses an interaction between two users when a block stands between them (as 404: the other side is invisible). */
+export async function assertNotBlocked(db: D1Database, a: string, b: string, what = 'user'): Promise<void> {
+  if (a !== b && (await isBlockedEither(db, a, b))) throw new ApiError('not_found', `No such ${what}.`);
+}
+
+/** The `relationship` object of a profile read. */
+export async function loadRelationship(db: D1Database, viewerId: string, targetId: string): Promise<Relationship> {
+  if (viewerId === targetId) {
+    return { following: false, followed_by: false, follow_requested: false, friend: false, friend_request: null, blocking: false, muting: false };
+  }
+  const row = await db
+    .prepare(
+      `SELECT
+         EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'accepted') AS following,
+         EXISTS (SELECT 1 FROM follows WHERE follower_id = ?2 AND followee_id = ?1 AND status = 'accepted') AS followed_by,
+         EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending') AS follow_requested,
+         EXISTS (SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2) AS friend,
+         EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?2 AND to_user_id = ?1 AND status = 'pending') AS incoming,
+         EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'pending') AS outgoing,
+         EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2) AS blocking,
+         EXISTS (SELECT 1 FROM mutes WHERE muter_id = ?1 AND muted_id = ?2) AS muting`,
+    )
+    .bind(viewerId, targetId)
+    .first<Record<string, number>>();
+  return {
+    following: row?.following === 1,
+    followed_by: row?.followed_by === 1,
+    follow_requested: row?.follow_requested === 1,
+    friend: row?.friend === 1,
+    friend_request: row?.incoming === 1 ? 'incoming' : row?.outgoing === 1 ? 'outgoing' : null,
+    blocking: row?.blocking === 1,
+    muting: row?.muting === 1,
+  };
+}

@@ -1,0 +1,49 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../lib/types';
+
+/**
+ * Everything the notifications issue will deliver, as one typed union. Every producer calls
+ * {@link emitEvent}; wiring delivery (per-user inboxes) touches only that function.
+ */
+export type SocialEvent =
+  | { type: 'new_follower'; actorId: string; recipientId: string }
+  | { type: 'follow_request'; actorId: string; recipientId: string }
+  | { type: 'friend_request'; actorId: string; recipientId: string; requestId: string }
+  | { type: 'friend_accepted'; actorId: string; recipientId: string }
+  | { type: 'new_post'; actorId: string; postId: string }
+  | { type: 'wall_post'; actorId: string; recipientId: string; postId: string }
+  | { type: 'post_like'; actorId: string; recipientId: string; postId: string }
+  | { type: 'post_comment'; actorId: string; recipientId: string; postId: string; commentId: string }
+  | { type: 'comment_reply'; actorId: string; recipientId: string; postId: string; commentId: string; parentId: string }
+  | { type: 'mention'; actorId: string; recipientId: string; postId: string; commentId?: string };
+
+export type SocialEventListener = (event: SocialEvent) => void | Promise<void>;
+
+const listeners = new Set<SocialEventListener>();
+
+/** Subscribes to every emitted event (delivery, and tests observing the seam); returns the unsubscribe. */
+export function onSocialEvent(listener: SocialEventListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/**
+ * The one call site for social events. A user's own actions never notify themselves; delivery runs
+ * after the response (waitUntil) so a slow inbox never slows the request that caused it.
+ */
+export function emitEvent(c: Context<AppEnv>, event: SocialEvent): void {
+  if ('recipientId' in event && event.recipientId === event.actorId) return;
+  const deliveries = [...listeners].map(async (listener) => {
+    try {
+      await listener(event);
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', message: 'event delivery failed', type: event.type, error: String(err) }));
+    }
+  });
+  const all = Promise.all(deliveries);
+  try {
+    c.executionCtx.waitUntil(all);
+  } catch {
+    // No execution context (direct app.request in a script): the promise still runs.
+  }
+}

@@ -1,0 +1,40 @@
+import type { Context } from 'hono';
+import { decodeCursor, toPage } from '../../lib/pagination';
+import type { AppEnv } from '../../lib/types';
+import { emitEvent } from '../notifications/events';
+import { presentPublicUser } from '../users/users.presenter';
+import { loadUsersByIds } from '../users/users.service';
+import { getVisiblePost } from './posts.service';
+
+/**
+ * Like and unlike are idempotent. `like_count` is kept by triggers on `likes` in the same statement as
+ * the row, so the answer's count is read after the write and never drifts.
+ */
+export async function setLike(c: Context<AppEnv>, userId: string, postId: string, liked: boolean) {
+  const { row } = await getVisiblePost(c, userId, postId);
+  const db = c.env.DB;
+  const write = liked
+    ? db.prepare('INSERT OR IGNORE INTO likes (post_id, user_id, created_at) VALUES (?1, ?2, ?3)').bind(postId, userId, Date.now())
+    : db.prepare('DELETE FROM likes WHERE post_id = ?1 AND user_id = ?2').bind(postId, userId);
+  const [result, count] = await db.batch<{ like_count: number }>([write, db.prepare('SELECT like_count FROM posts WHERE id = ?1').bind(postId)]);
+  if (liked && result?.meta.changes === 1) emitEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
+  return { liked, like_count: count?.results[0]?.like_count ?? 0 };
+}
+
+/** Who liked a post, newest first; people on either side of a block with the viewer are left out. */
+export async function listLikers(c: Context<AppEnv>, viewerId: string | null, postId: string, limit: number, cursor?: string) {
+  await getVisiblePost(c, viewerId, postId);
+  const [ts, uid] = cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, ''];
+  const { results } = await c.env.DB.prepare(
+    `SELECT user_id, created_at FROM likes l
+     WHERE post_id = ?1 AND (created_at, user_id) < (?2, ?3)
+       AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?5 AND b.blocked_id = l.user_id) OR (b.blocker_id = l.user_id AND b.blocked_id = ?5))
+     ORDER BY created_at DESC, user_id DESC LIMIT ?4`,
+  )
+    .bind(postId, ts, uid, limit + 1, viewerId ?? '')
+    .all<{ user_id: string; created_at: number }>();
+  const users = await loadUsersByIds(c.get('db'), results.map((r) => r.user_id));
+  const baseUrl = c.get('baseUrl');
+  const rows = results.filter((r) => users.has(r.user_id));
+  return toPage(rows, limit, (r) => [r.created_at, r.user_id], (r) => presentPublicUser(users.get(r.user_id)!, baseUrl));
+}

@@ -1,0 +1,111 @@
+import { createRoute } from '@hono/zod-openapi';
+import { optionalAuth, requireAuth } from '../../middleware/auth';
+import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { pageSchema, PageQuerySchema } from '../../lib/pagination';
+import { PublicUserSchema, UserRefParamSchema } from '../users/users.schemas';
+import { CreatePostSchema, LikeStateSchema, PostIdParamSchema, PostSchema, UpdatePostSchema } from './posts.schemas';
+
+const tags = ['Posts'];
+const authed = { security: bearerSecurity, middleware: [requireAuth] };
+const maybeAuthed = { security: [{}, ...bearerSecurity], middleware: [optionalAuth] };
+const PostPage = pageSchema(PostSchema).openapi('PostPage');
+const UserPage = pageSchema(PublicUserSchema).openapi('UserPage');
+
+export const createPost = createRoute({
+  method: 'post',
+  path: '/posts',
+  tags,
+  summary: 'Create a post (or a wall post)',
+  description:
+    'Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user\'s wall if their `wall_policy` allows it (friends by default; 403 otherwise). Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel.',
+  ...authed,
+  request: { body: jsonBody(CreatePostSchema) },
+  responses: { 201: jsonContent(PostSchema, 'The new post'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
+});
+
+export const getPost = createRoute({
+  method: 'get',
+  path: '/posts/{id}',
+  tags,
+  summary: 'Read a post',
+  description: '404 when the post does not exist or is not visible to the caller.',
+  ...maybeAuthed,
+  request: { params: PostIdParamSchema },
+  responses: { 200: jsonContent(PostSchema, 'The post'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const updatePost = createRoute({
+  method: 'patch',
+  path: '/posts/{id}',
+  tags,
+  summary: 'Edit your post',
+  description: 'Author only (403 for others who can see it). Sets `edited_at`. Replacing `media_ids` replaces the attachments.',
+  ...authed,
+  request: { params: PostIdParamSchema, body: jsonBody(UpdatePostSchema) },
+  responses: { 200: jsonContent(PostSchema, 'The edited post'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
+});
+
+export const deletePost = createRoute({
+  method: 'delete',
+  path: '/posts/{id}',
+  tags,
+  summary: 'Delete a post',
+  description: 'The author, or the owner of the wall it is on. Its likes, comments and attachments links go with it.',
+  ...authed,
+  request: { params: PostIdParamSchema },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
+});
+
+export const likePost = createRoute({
+  method: 'post',
+  path: '/posts/{id}/like',
+  tags,
+  summary: 'Like a post (idempotent)',
+  ...authed,
+  request: { params: PostIdParamSchema },
+  responses: { 200: jsonContent(LikeStateSchema, 'Like state'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const unlikePost = createRoute({
+  method: 'delete',
+  path: '/posts/{id}/like',
+  tags,
+  summary: 'Remove your like (idempotent)',
+  ...authed,
+  request: { params: PostIdParamSchema },
+  responses: { 200: jsonContent(LikeStateSchema, 'Like state'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const listLikes = createRoute({
+  method: 'get',
+  path: '/posts/{id}/likes',
+  tags,
+  summary: 'Who liked a post',
+  description: 'Newest first.',
+  ...maybeAuthed,
+  request: { params: PostIdParamSchema, query: PageQuerySchema },
+  responses: { 200: jsonContent(UserPage, 'A page of users'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const listUserPosts = createRoute({
+  method: 'get',
+  path: '/users/{id_or_username}/posts',
+  tags,
+  summary: "A user's posts that you may see",
+  description: 'Newest first. Includes posts the user wrote on other walls.',
+  ...maybeAuthed,
+  request: { params: UserRefParamSchema, query: PageQuerySchema },
+  responses: { 200: jsonContent(PostPage, 'A page of posts'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+
+export const listWall = createRoute({
+  method: 'get',
+  path: '/users/{id_or_username}/wall',
+  tags,
+  summary: "A user's wall",
+  description: "The user's own posts plus posts others wrote on their wall, newest first, as far as you may see them.",
+  ...maybeAuthed,
+  request: { params: UserRefParamSchema, query: PageQuerySchema },
+  responses: { 200: jsonContent(PostPage, 'A page of posts'), ...commonErrors, ...errors[401], ...errors[404] },
+});
+

@@ -1,0 +1,158 @@
+import { z } from '@hono/zod-openapi';
+import { ID_PATTERN } from '../../lib/ids';
+import { MediaSchema } from '../media/media.schemas';
+import { PublicUserSchema } from '../users/users.schemas';
+
+/** The topics a post may carry (filterable on feeds and lists). */
+export const TOPICS = [
+  'general',
+  'news',
+  'education',
+  'faith',
+  'career',
+  'events',
+  'sports',
+  'music',
+  'arts',
+  'technology',
+  'health',
+  'family',
+  'food',
+  'travel',
+] as const;
+
+export const MAX_POST_LENGTH = 5000;
+export const MAX_POST_MEDIA = 10;
+export const MAX_COMMENT_LENGTH = 2000;
+
+export const idParam = (name: string, what: string) =>
+  z.object({
+    [name]: z
+      .string()
+      .regex(ID_PATTERN, `is not a valid ${what} id`)
+      .openapi({ param: { name, in: 'path' }, example: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0' }),
+  });
+
+export const PostIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(ID_PATTERN, 'is not a valid post id')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0' }),
+});
+
+const TopicSchema = z.enum(TOPICS, { error: `must be one of ${TOPICS.join(', ')}` });
+const PostMediaSchema = MediaSchema.pick({ id: true, url: true, content_type: true, width: true, height: true });
+
+const examplePost = {
+  id: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0',
+  author: {
+    id: '01JC6Z1W3R2J4D5E6F7G8H9J0K',
+    username: 'ada_l',
+    display_name: 'Ada Lovelace',
+    avatar_url: null,
+    bio: 'Poet of numbers.',
+    is_verified: false,
+  },
+  content: 'The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles',
+  topic: 'education',
+  visibility: 'public' as const,
+  target_user: null,
+  community_id: null,
+  media: [],
+  like_count: 3,
+  comment_count: 1,
+  liked_by_me: false,
+  created_at: '2026-11-21T10:00:00.000Z',
+  edited_at: null,
+};
+
+export const PostSchema = z
+  .object({
+    id: z.string(),
+    author: PublicUserSchema,
+    content: z.string(),
+    topic: z.string().nullable(),
+    visibility: z.enum(['public', 'friends', 'private']),
+    target_user: PublicUserSchema.nullable(),
+    community_id: z.string().nullable(),
+    media: z.array(PostMediaSchema),
+    like_count: z.number().int(),
+    comment_count: z.number().int(),
+    liked_by_me: z.boolean(),
+    created_at: z.string(),
+    edited_at: z.string().nullable(),
+  })
+  .openapi('Post', { example: examplePost });
+
+export const CreatePostSchema = z
+  .object({
+    content: z.string().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
+    visibility: z.enum(['public', 'friends', 'private']).optional(),
+    topic: TopicSchema.nullable().optional(),
+    target_user_id: z.string().regex(ID_PATTERN, 'is not a valid user id').nullable().optional(),
+    community_id: z.string().regex(ID_PATTERN, 'is not a valid community id').nullable().optional(),
+    media_ids: z
+      .array(z.string().regex(ID_PATTERN, 'is not a valid media id'))
+      .max(MAX_POST_MEDIA, `at most ${MAX_POST_MEDIA} media items`)
+      .optional(),
+  })
+  .openapi('CreatePost', {
+    example: { content: 'Hello, Kith! @charles', visibility: 'public', topic: 'general', media_ids: ['01JC6Z4Q8N0B2C3D4E5F6G7H8J'] },
+  });
+
+export const UpdatePostSchema = z
+  .strictObject({
+    content: z.string().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
+    visibility: z.enum(['public', 'friends', 'private']).optional(),
+    topic: TopicSchema.nullable().optional(),
+    media_ids: z.array(z.string().regex(ID_PATTERN, 'is not a valid media id')).max(MAX_POST_MEDIA).optional(),
+  })
+  .openapi('UpdatePost', { example: { content: 'Hello again, Kith!', topic: 'news' } });
+
+export const LikeStateSchema = z
+  .object({ liked: z.boolean(), like_count: z.number().int() })
+  .openapi('LikeState', { example: { liked: true, like_count: 4 } });
+
+export const TopicQuerySchema = z.object({
+  topic: TopicSchema.optional().openapi({ param: { name: 'topic', in: 'query' }, example: 'news' }),
+});
+
+export const CommentSchema = z
+  .object({
+    id: z.string(),
+    post_id: z.string(),
+    parent_id: z.string().nullable(),
+    author: PublicUserSchema,
+    content: z.string(),
+    reply_count: z.number().int(),
+    created_at: z.string(),
+  })
+  .openapi('Comment', {
+    example: {
+      id: '01JC6ZA1B2C3D4E5F6G7H8J9K0',
+      post_id: examplePost.id,
+      parent_id: null,
+      author: examplePost.author,
+      content: 'Beautifully put.',
+      reply_count: 0,
+      created_at: '2026-11-21T10:05:00.000Z',
+    },
+  });
+
+export const CreateCommentSchema = z
+  .object({
+    content: z.string().trim().min(1, 'must not be blank').max(MAX_COMMENT_LENGTH, `must be at most ${MAX_COMMENT_LENGTH} characters`),
+    parent_id: z.string().regex(ID_PATTERN, 'is not a valid comment id').nullable().optional(),
+  })
+  .openapi('CreateComment', { example: { content: 'Beautifully put.', parent_id: null } });
+
+export const CommentListQuerySchema = z.object({
+  parent_id: z
+    .string()
+    .regex(ID_PATTERN, 'is not a valid comment id')
+    .optional()
+    .openapi({ param: { name: 'parent_id', in: 'query' }, example: '01JC6ZA1B2C3D4E5F6G7H8J9K0' }),
+});
+
+export type Post = z.infer<typeof PostSchema>;
+export type Comment = z.infer<typeof CommentSchema>;

@@ -1,0 +1,237 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { toStatement } from '../../db/client';
+import { media, postMedia, posts, users, type PostRow } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import type { AppEnv } from '../../lib/types';
+import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
+import { emitEvent } from '../notifications/events';
+import { findUserById } from '../users/users.service';
+import { canViewPost, renderPosts } from './post-pipeline';
+import type { Post } from './posts.schemas';
+
+const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
+const MAX_MENTIONS = 10;
+
+export async function loadPostRow(c: Context<AppEnv>, id: string): Promise<PostRow | undefined> {
+  return c.get('db').select().from(posts).where(eq(posts.id, id)).get();
+}
+
+/** The post as the viewer sees it, or 404 when it does not exist or is not visible to them. */
+export async function getVisiblePost(c: Context<AppEnv>, viewerId: string | null, id: string): Promise<{ row: PostRow; post: Post }> {
+  const row = await loadPostRow(c, id);
+  const [post] = row ? await renderPosts(c, viewerId, [row]) : [];
+  if (!row || !post) throw new ApiError('not_found', 'No such post.');
+  return { row, post };
+}
+
+/** Validates attachments: each must be the author's own upload from POST /media. */
+async function assertOwnMedia(c: Context<AppEnv>, authorId: string, ids: string[]): Promise<string[]> {
+  const unique = [...new Set(ids)];
+  if (unique.length !== ids.length) throw ApiError.field('media_ids', 'must not repeat an id');
+  if (unique.length === 0) return unique;
+  const rows = await c
+    .get('db')
+    .select({ id: media.id })
+    .from(media)
+    .where(and(inArray(media.id, unique), eq(media.ownerId, authorId), eq(media.kind, 'attachment')))
+    .all();
+  if (rows.length !== unique.length) throw ApiError.field('media_ids', 'must be ids of your own uploads (POST /api/v1/media)');
+  return unique;
+}
+
+/** Wall posts need the owner's permission: `everyone`, `friends` (the default) or `nobody`. */
+async function assertMayPostOnWall(c: Context<AppEnv>, authorId: string, targetId: string): Promise<void> {
+  const target = await findUserById(c.get('db'), targetId);
+  if (!target) throw new ApiError('not_found', 'No such user.');
+  await assertNotBlocked(c.env.DB, authorId, targetId);
+  if (target.wallPolicy === 'everyone') return;
+  if (target.wallPolicy === 'friends') {
+    const friend = await c.env.DB.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(targetId, authorId).first();
+    if (friend) return;
+    throw new ApiError('forbidden', 'Only friends of this user may post on their wall.');
+  }
+  throw new ApiError('forbidden', 'This user does not accept wall posts.');
+}
+
+export interface NewPostInput {
+  content?: string;
+  visibility?: PostRow['visibility'];
+  topic?: string | null;
+  target_user_id?: string | null;
+  community_id?: string | null;
+  media_ids?: string[];
+}
+
+export async function createPost(c: Context<AppEnv>, authorId: string, input: NewPostInput): Promise<Post> {
+  const content = (input.content ?? '').trim();
+  const mediaIds = await assertOwnMedia(c, authorId, input.media_ids ?? []);
+  if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
+  const targetId = input.target_user_id && input.target_user_id !== authorId ? input.target_user_id : null;
+  if (targetId) await assertMayPostOnWall(c, authorId, targetId);
+  if (input.community_id) throw new ApiError('not_found', 'No such community.');
+
+  const now = new Date();
+  const id = newId(now.getTime());
+  const db = c.get('db');
+  await c.env.DB.batch([
+    toStatement(
+      c.env.DB,
+      db.insert(posts).values({
+        id,
+        authorId,
+        targetUserId: targetId,
+        content,
+        topic: input.topic ?? null,
+        visibility: input.visibility ?? 'public',
+        createdAt: now,
+      }),
+    ),
+    ...mediaIds.map((mediaId, position) => toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))),
+  ]);
+  const { row, post } = await getVisiblePost(c, authorId, id);
+  emitEvent(c, { type: 'new_post', actorId: authorId, postId: id });
+  if (targetId) emitEvent(c, { type: 'wall_post', actorId: authorId, recipientId: targetId, postId: id });
+  await emitMentions(c, authorId, content, row, {});
+  return post;
+}
+
+/**
+ * Emits `mention` for each distinct @username that exists, is not the author, and may see the post;
+ * blocks in either direction suppress it.
+ */
+export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<void> {
+  const names = [...new Set([...text.matchAll(MENTION)].map((m) => m[2]!.toLowerCase()))].slice(0, MAX_MENTIONS);
+  if (names.length === 0) return;
+  const mentioned = await c.get('db').select().from(users).where(inArray(users.username, names)).all();
+  const people = await c.get('db').select().from(users).where(inArray(users.id, [row.authorId, ...(row.targetUserId ? [row.targetUserId] : [])])).all();
+  const author = people.find((u) => u.id === row.authorId);
+  const target = people.find((u) => u.id === row.targetUserId) ?? null;
+  if (!author) return;
+  for (const user of mentioned) {
+    if (user.id === authorId || skip.includes(user.id)) continue;
+    const rel = await loadViewerRelations(c.env.DB, user.id, [authorId, row.authorId, ...(target ? [target.id] : [])]);
+    if (rel.blockedEither.has(authorId) || !canViewPost(row, author, target, rel)) continue;
+    emitEvent(c, { type: 'mention', actorId: authorId, recipientId: user.id, postId: row.id, ...extra });
+  }
+}
+
+export async function updatePost(c: Context<AppEnv>, viewerId: string, id: string, input: Omit<NewPostInput, 'target_user_id' | 'community_id'>): Promise<Post> {
+  const { row } = await getVisiblePost(c, viewerId, id);
+  if (row.authorId !== viewerId) throw new ApiError('forbidden', 'Only the author can edit a post.');
+  const db = c.get('db');
+  const content = input.content !== undefined ? input.content.trim() : row.content;
+  const currentMedia = await db.select({ id: postMedia.mediaId }).from(postMedia).where(eq(postMedia.postId, id)).all();
+  const mediaIds = input.media_ids !== undefined ? await assertOwnMedia(c, viewerId, input.media_ids) : currentMedia.map((m) => m.id);
+  if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
+
+  const statements = [
+    toStatement(
+      c.env.DB,
+      db
+        .update(posts)
+        .set({
+          content,
+          ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
+          ...(input.topic !== undefined ? { topic: input.topic } : {}),
+          editedAt: new Date(),
+        })
+        .where(eq(posts.id, id)),
+    ),
+  ];
+  if (input.media_ids !== undefined) {
+    statements.push(toStatement(c.env.DB, db.delete(postMedia).where(eq(postMedia.postId, id))));
+    mediaIds.forEach((mediaId, position) => statements.push(toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))));
+  }
+  await c.env.DB.batch(statements);
+  return (await getVisiblePost(c, viewerId, id)).post;
+}
+
+/** The author, or the owner of the wall it was written on, may delete a post. */
+export async function deletePost(c: Context<AppEnv>, viewerId: string, id: string): Promise<void> {
+  const { row } = await getVisiblePost(c, viewerId, id);
+  if (row.authorId !== viewerId && row.targetUserId !== viewerId) {
+    throw new ApiError('forbidden', 'Only the author or the wall owner can delete this post.');
+  }
+  await c.get('db').delete(posts).where(eq(posts.id, id));
+}
+
+/** Keyset position of a post in newest-first lists: (created_at, id). */
+export const postKey = (row: PostRow): [number, string] => [row.createdAt.getTime(), row.id];
+export const FIRST_PAGE: [number, string] = [Number.MAX_SAFE_INTEGER, ''];
+
+export function postCursor(cursor: string | undefined): [number, string] {
+  return cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : FIRST_PAGE;
+}
+
+/**
+ * Cuts a skeleton of `limit + 1` rows into a page: the pipeline may drop rows the viewer cannot see,
+ * but the cursor always follows the skeleton, so pages never skip or repeat a post.
+ */
+export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null, skeleton: PostRow[], limit: number, hideMuted = false) {
+  const page = skeleton.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: await renderPosts(c, viewerId, page, { hideMuted }),
+    next_cursor: skeleton.length > limit && last ? encodeCursor(postKey(last)) : null,
+  };
+}
+
+/** Raw rows from D1 (snake_case) into Drizzle's row shape. */
+export function postFromRaw(raw: Record<string, unknown>): PostRow {
+  return {
+    id: raw.id as string,
+    authorId: raw.author_id as string,
+    targetUserId: (raw.target_user_id as string | null) ?? null,
+    communityId: (raw.community_id as string | null) ?? null,
+    content: raw.content as string,
+    topic: (raw.topic as string | null) ?? null,
+    visibility: raw.visibility as PostRow['visibility'],
+    likeCount: raw.like_count as number,
+    commentCount: raw.comment_count as number,
+    createdAt: new Date(raw.created_at as number),
+    editedAt: raw.edited_at === null || raw.edited_at === undefined ? null : new Date(raw.edited_at as number),
+  };
+}
+
+/** Which visibilities of `authorId`'s posts the viewer may see (the SQL prefilter matching canViewPost). */
+export async function visibleLevels(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean): Promise<PostRow['visibility'][]> {
+  if (viewerId === authorId) return ['public', 'friends', 'private'];
+  if (!viewerId) return authorPrivate ? [] : ['public'];
+  const rel = await loadViewerRelations(c.env.DB, viewerId, [authorId]);
+  if (rel.blockedEither.has(authorId)) return [];
+  if (rel.friends.has(authorId)) return ['public', 'friends'];
+  return !authorPrivate || rel.following.has(authorId) ? ['public'] : [];
+}
+
+/** Posts a user authored that the viewer may see, newest first. */
+export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean, limit: number, cursor?: string) {
+  const levels = await visibleLevels(c, viewerId, authorId, authorPrivate);
+  if (levels.length === 0) return { data: [], next_cursor: null };
+  const [ts, id] = postCursor(cursor);
+  const marks = levels.map((_, i) => `?${i + 5}`).join(',');
+  const { results } = await c.env.DB.prepare(
+    `SELECT * FROM posts WHERE author_id = ?1 AND (created_at, id) < (?2, ?3) AND visibility IN (${marks})
+     ORDER BY created_at DESC, id DESC LIMIT ?4`,
+  )
+    .bind(authorId, ts, id, limit + 1, ...levels)
+    .all<Record<string, unknown>>();
+  return renderPostPage(c, viewerId, results.map(postFromRaw), limit);
+}
+
+/** A user's wall: their own posts (not those on other walls) and posts others wrote on it, newest first. */
+export async function listWall(c: Context<AppEnv>, viewerId: string | null, ownerId: string, limit: number, cursor?: string) {
+  const [ts, id] = postCursor(cursor);
+  const { results } = await c.env.DB.prepare(
+    `SELECT * FROM posts WHERE rowid IN (
+       SELECT rowid FROM (SELECT rowid FROM posts WHERE author_id = ?1 AND target_user_id IS NULL AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4)
+       UNION ALL
+       SELECT rowid FROM (SELECT rowid FROM posts WHERE target_user_id = ?1 AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4)
+     ) ORDER BY created_at DESC, id DESC LIMIT ?4`,
+  )
+    .bind(ownerId, ts, id, limit + 1)
+    .all<Record<string, unknown>>();
+  return renderPostPage(c, viewerId, results.map(postFromRaw), limit);
+}
