@@ -53,14 +53,6 @@ export async function bodyBytes(res: Response): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** A copy of a fixture with one byte changed in a place the decoder ignores is hard to make; instead build distinct valid PNGs by appending bytes after IEND. */
-export function variantOf(bytes: Uint8Array, salt: number): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength + 4);
-  out.set(bytes);
-  out.set([salt & 255, (salt >> 8) & 255, 0x5a, 0xa5], bytes.byteLength);
-  return out;
-}
-
 /** Reads the pixel dimensions from an image's header bytes (PNG, JPEG, GIF, WebP). */
 export function imageSize(bytes: Uint8Array): { width: number; height: number; type: string } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -160,6 +160,13 @@ export function presentMedia(row: MediaRow, baseUrl: string) {
   };
 }
 
+async function resize(env: Bindings, bytes: Uint8Array, width: VariantWidth, format: ImageType, anim: boolean): Promise<{ bytes: Uint8Array; contentType: string }> {
+  const result = await env.IMAGES.input(streamOf(bytes))
+    .transform({ width, fit: 'scale-down' })
+    .output({ format, anim: anim ? true : undefined });
+  return { bytes: new Uint8Array(await new Response(result.image()).arrayBuffer()), contentType: result.contentType() };
+}
+
 /** Returns a resized variant, making and storing it on first request. */
 export async function getVariant(env: Bindings, key: string, width: VariantWidth): Promise<R2ObjectBody | null> {
   const name = objectName(key, width);
@@ -168,10 +175,15 @@ export async function getVariant(env: Bindings, key: string, width: VariantWidth
   const original = await env.MEDIA.get(objectName(key));
   if (!original) return null;
   const contentType = (original.httpMetadata?.contentType ?? 'image/jpeg') as ImageType;
-  const result = await env.IMAGES.input(original.body)
-    .transform({ width, fit: 'scale-down' })
-    .output({ format: contentType, anim: contentType === 'image/gif' ? true : undefined });
-  const bytes = new Uint8Array(await new Response(result.image()).arrayBuffer());
-  await env.MEDIA.put(name, bytes, { httpMetadata: { contentType: result.contentType(), cacheControl: CACHE_FOREVER } });
+  const source = new Uint8Array(await original.arrayBuffer());
+  let variant: { bytes: Uint8Array; contentType: string };
+  try {
+    variant = await resize(env, source, width, contentType, contentType === 'image/gif');
+  } catch (err) {
+    // GIF output is not available everywhere (the local Images simulator refuses it): fall back to an animated WebP.
+    if (contentType !== 'image/gif') throw err;
+    variant = await resize(env, source, width, 'image/webp', true);
+  }
+  await env.MEDIA.put(name, variant.bytes, { httpMetadata: { contentType: variant.contentType, cacheControl: CACHE_FOREVER } });
   return env.MEDIA.get(name);
 }

@@ -25,7 +25,7 @@ export const PasswordSchema = z
 export const DisplayNameSchema = z.string().trim().min(1, 'must not be blank').max(50).openapi({ example: 'Ada Lovelace' });
 
 export const LocationSchema = z
-  .object({
+  .strictObject({
     country: z
       .string()
       .trim()
@@ -41,7 +41,7 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(300);
 
-export const LinkSchema = z.object({ label: z.string().trim().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
+export const LinkSchema = z.strictObject({ label: z.string().trim().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
 
 const isRealDate = (value: string) => {
   const date = new Date(`${value}T00:00:00Z`);

@@ -1,0 +1,239 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, createUser, expectProblem, expectStatus, randomIp, uniqueName } from '../helpers/client';
+import {
+  base64UrlJson,
+  decodeJwtPayload,
+  expectNoLeaks,
+  getMe,
+  login,
+  loginOk,
+  refresh,
+  register,
+  signToken,
+  TEST_SECRET,
+  type TokenBody,
+} from './helpers';
+
+/** A GET /me that must be refused as 401 problem+json with a Bearer challenge. */
+async function expectRefused(token: string, detail?: RegExp): Promise<void> {
+  const res = await getMe(token);
+  const problem = await expectProblem(res, 401);
+  if (detail) expect(problem.detail).toMatch(detail);
+  expect(problem).not.toHaveProperty('id');
+}
+
+describe('Access tokens', () => {
+  it('should use the secret configured for the tests', () => {
+    // The forged tokens below rely on knowing the worker's key; make sure it is the one in vitest.config.ts.
+    expect(env.JWT_SECRET).toBe(TEST_SECRET);
+  });
+
+  it('should accept a token signed like the worker signs it (control for the forgeries below)', async () => {
+    const user = await createUser();
+    const sid = decodeJwtPayload(user.accessToken).sid;
+    const me = await expectStatus(await getMe(await signToken({ sub: user.id, sid })), 200);
+    expect(me.id).toBe(user.id);
+  });
+
+  it('should refuse a token signed with another secret', async () => {
+    const user = await createUser();
+    const sid = decodeJwtPayload(user.accessToken).sid;
+    await expectRefused(await signToken({ sub: user.id, sid, secret: 'another-secret-that-is-long-enough-0123456789' }), /invalid/i);
+  });
+
+  it('should refuse an unsigned token (alg "none")', async () => {
+    const user = await createUser();
+    const payload = decodeJwtPayload(user.accessToken);
+    const header = base64UrlJson({ alg: 'none', typ: 'JWT' });
+    await expectRefused(`${header}.${base64UrlJson(payload)}.`);
+    // Also with the original signature left in place.
+    await expectRefused(`${header}.${base64UrlJson(payload)}.${user.accessToken.split('.')[2]}`);
+  });
+
+  it('should refuse a token whose algorithm was switched to another HMAC', async () => {
+    const user = await createUser();
+    const payload = decodeJwtPayload(user.accessToken);
+    const header = base64UrlJson({ alg: 'HS512', typ: 'JWT' });
+    await expectRefused(`${header}.${base64UrlJson(payload)}.${user.accessToken.split('.')[2]}`);
+  });
+
+  it('should refuse a token whose payload was tampered with', async () => {
+    const victim = await createUser();
+    const attacker = await createUser();
+    const [header, , signature] = attacker.accessToken.split('.');
+    const payload = { ...decodeJwtPayload(attacker.accessToken), sub: victim.id };
+    await expectRefused(`${header}.${base64UrlJson(payload)}.${signature}`, /invalid/i);
+    const extended = { ...decodeJwtPayload(attacker.accessToken), exp: Math.floor(Date.now() / 1000) + 365 * 86400 };
+    await expectRefused(`${header}.${base64UrlJson(extended)}.${signature}`);
+  });
+
+  it('should refuse an expired token and say so', async () => {
+    const user = await createUser();
+    const sid = decodeJwtPayload(user.accessToken).sid;
+    const now = Math.floor(Date.now() / 1000);
+    const res = await getMe(await signToken({ sub: user.id, sid, iat: now - 3600, exp: now - 60 }));
+    const problem = await expectProblem(res, 401);
+    expect(problem.detail).toMatch(/expired/i);
+    expect(res.headers.get('WWW-Authenticate')).toContain('invalid_token');
+  });
+
+  it('should refuse tokens with the wrong issuer, audience or type', async () => {
+    const user = await createUser();
+    const sid = decodeJwtPayload(user.accessToken).sid;
+    await expectRefused(await signToken({ sub: user.id, sid, issuer: 'someone-else' }));
+    await expectRefused(await signToken({ sub: user.id, sid, audience: 'another-api' }));
+    await expectRefused(await signToken({ sub: user.id, sid, typ: 'refresh' }));
+  });
+
+  it('should refuse tokens missing the subject or session claim', async () => {
+    const user = await createUser();
+    const sid = decodeJwtPayload(user.accessToken).sid;
+    await expectRefused(await signToken({ sid }));
+    await expectRefused(await signToken({ sub: user.id }));
+  });
+
+  it('should refuse a validly signed token for a session that does not exist or belongs to someone else', async () => {
+    const user = await createUser();
+    const other = await createUser();
+    await expectRefused(await signToken({ sub: user.id, sid: 'no-such-session' }));
+    const otherSid = decodeJwtPayload(other.accessToken).sid;
+    await expectRefused(await signToken({ sub: user.id, sid: otherSid }));
+  });
+
+  it('should not accept a refresh token as a bearer token', async () => {
+    const user = await createUser();
+    await expectRefused(user.refreshToken);
+  });
+
+  it('should refuse a missing, malformed or non-Bearer Authorization header', async () => {
+    const user = await createUser();
+    const missing = await call('/me');
+    await expectProblem(missing, 401);
+    expect(missing.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
+    await expectProblem(await call('/me', { headers: { Authorization: `Basic ${btoa(`${user.username}:${user.password}`)}` } }), 401);
+    await expectProblem(await call('/me', { headers: { Authorization: 'Bearer' } }), 401);
+    await expectProblem(await call('/me', { headers: { Authorization: `Bearer ${user.accessToken} extra` } }), 401);
+    await expectRefused('not.a.jwt');
+  });
+});
+
+describe('Refresh token families', () => {
+  it('should revoke the whole family when a rotated token is reused', async () => {
+    const user = await createUser();
+    const first = await expectStatus<TokenBody>(await refresh(user.refreshToken), 200);
+    const second = await expectStatus<TokenBody>(await refresh(first.refresh_token), 200);
+    await expectStatus(await getMe(second.access_token), 200);
+
+    // Replaying the very first token is a theft signal.
+    const replay = await expectProblem(await refresh(user.refreshToken), 401);
+    expect(replay.detail).toMatch(/already used|revoked/i);
+
+    // The newest token of that family no longer works ...
+    await expectProblem(await refresh(second.refresh_token), 401);
+    // ... and neither does any access token of the family (sessions are checked on every request).
+    await expectProblem(await getMe(second.access_token), 401);
+    await expectProblem(await getMe(user.accessToken), 401);
+  });
+
+  it('should revoke the family when the immediately previous token is reused', async () => {
+    const user = await createUser();
+    const next = await expectStatus<TokenBody>(await refresh(user.refreshToken), 200);
+    await expectProblem(await refresh(user.refreshToken), 401);
+    await expectProblem(await refresh(next.refresh_token), 401);
+    await expectProblem(await getMe(next.access_token), 401);
+  });
+
+  it('should not touch other families of the same user on reuse', async () => {
+    const user = await createUser();
+    const other = await loginOk(user.username, user.password);
+    await expectStatus(await refresh(user.refreshToken), 200);
+    await expectProblem(await refresh(user.refreshToken), 401);
+    await expectStatus(await getMe(other.access_token), 200);
+    await expectStatus(await refresh(other.refresh_token), 200);
+  });
+
+  it('should let at most one of two parallel refreshes with the same token succeed', async () => {
+    const user = await createUser();
+    const results = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)]);
+    const statuses = results.map((r) => r.status).sort();
+    const bodies = await Promise.all(results.map((r) => r.json() as Promise<any>));
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1);
+    expect(statuses.every((s) => s === 200 || s === 401), JSON.stringify(bodies)).toBe(true);
+    expect(statuses).toContain(401);
+    // Whatever won, the token itself is spent.
+    await expectProblem(await refresh(user.refreshToken), 401);
+  });
+
+  it('should let at most one of several parallel refreshes succeed', async () => {
+    const user = await createUser();
+    const results = await Promise.all(Array.from({ length: 5 }, () => refresh(user.refreshToken)));
+    const statuses = results.map((r) => r.status);
+    await Promise.all(results.map((r) => r.arrayBuffer()));
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1);
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('Per-address register limit', () => {
+  it('should answer the 11th registration from one address within a minute with 429 and Retry-After', async () => {
+    const ip = randomIp();
+    for (let i = 0; i < 10; i++) {
+      const username = uniqueName('rl');
+      await expectStatus(await register({ email: `${username}@example.com`, username, password: 'correct horse battery' }, ip), 201);
+    }
+    const username = uniqueName('rl');
+    const res = await register({ email: `${username}@example.com`, username, password: 'correct horse battery' }, ip);
+    await expectProblem(res, 429);
+    const retryAfter = Number(res.headers.get('Retry-After'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM users WHERE username = ?1').bind(username).first<{ n: number }>();
+    expect(row?.n).toBe(0);
+
+    // Another address is not affected.
+    const fresh = uniqueName('rl');
+    await expectStatus(await register({ email: `${fresh}@example.com`, username: fresh, password: 'correct horse battery' }, randomIp()), 201);
+  });
+});
+
+describe('Leaks', () => {
+  it('should never return password hashes or stack traces from auth responses', async () => {
+    const user = await createUser();
+    const responses = [
+      await register({ email: `${uniqueName('lk')}@example.com`, username: uniqueName('lk'), password: 'correct horse battery' }),
+      await login(user.email, user.password),
+      await login(user.email, 'wrong password'),
+      await refresh(user.refreshToken),
+      await refresh('garbage'),
+      await getMe(user.accessToken),
+      await getMe('garbage.token.here'),
+      await call('/auth/register', { body: '{"broken', headers: { 'Content-Type': 'application/json' } }),
+      await call('/auth/register', { body: { email: user.email, username: user.username, password: 'correct horse battery' } }),
+      await call('/auth/password/reset', { body: { token: 'x', password: 'y' } }),
+    ];
+    for (const res of responses) {
+      expect(res.headers.get('X-Request-Id')).toBeTruthy();
+      const text = await res.text();
+      expectNoLeaks(text);
+      if (res.status >= 400) expect(res.headers.get('Content-Type')).toContain('application/problem+json');
+    }
+  });
+
+  it('should store the password only as a PBKDF2 hash', async () => {
+    const user = await createUser();
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?1').bind(user.id).first<{ password_hash: string }>();
+    expect(row?.password_hash).toMatch(/^pbkdf2_sha256\$\d+\$/);
+    expect(row?.password_hash).not.toContain(user.password);
+  });
+
+  it('should store refresh and reset tokens only as hashes', async () => {
+    const user = await createUser();
+    const found = await env.DB.prepare('SELECT COUNT(*) AS n FROM refresh_tokens WHERE token_hash = ?1').bind(user.refreshToken).first<{ n: number }>();
+    expect(found?.n).toBe(0);
+    const session = await env.DB.prepare('SELECT COUNT(*) AS n FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE s.user_id = ?1')
+      .bind(user.id)
+      .first<{ n: number }>();
+    expect(session?.n).toBe(1);
+  });
+});
