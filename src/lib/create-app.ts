@@ -74,6 +74,8 @@ export function createApp(): AppOpenAPI {
   );
   app.use('*', services);
   app.use('*', async (c, next) => {
+    // GET/HEAD carry no body to a handler; re-wrapping one (e.g. sent with Transfer-Encoding) would throw.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // Uploads stream through their own limit (media module); everything else is JSON.
     const ct = c.req.header('Content-Type') ?? '';
     if (ct.startsWith('multipart/form-data') || ct.startsWith('image/')) return next();
