@@ -18,9 +18,11 @@ export const PageQuerySchema = z.object({
     .openapi({ param: { name: 'cursor', in: 'query' }, example: 'WzE3OTk5OTk5OTk5OTksIjAxSkE..."XQ' }),
 });
 
-/** The list envelope: `{ data, next_cursor }`. */
-export function pageSchema<T extends z.ZodType>(item: T) {
-  return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+/** The list envelope `{ data, next_cursor }`, registered as a named component with an example page. */
+export function pageSchema<T extends z.ZodType>(name: string, item: T, example: z.input<T>) {
+  return z
+    .object({ data: z.array(item), next_cursor: z.string().nullable() })
+    .openapi(name, { example: { data: [example], next_cursor: 'WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0' } });
 }
 
 type CursorValue = string | number;

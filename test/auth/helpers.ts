@@ -20,6 +20,7 @@ export const ME_KEYS = [
   'birthdate',
   'gender',
   'visibility',
+  'wall_policy',
 ] as const;
 
 /** A fresh username with upper-case letters in it (still valid once lower-cased). */

@@ -19,6 +19,7 @@ const ME_KEYS = [
   'location',
   'username',
   'visibility',
+  'wall_policy',
   'website',
 ];
 const PROFILE_KEYS = ['avatar_url', 'bio', 'counts', 'created_at', 'display_name', 'id', 'is_verified', 'links', 'location', 'username', 'website'];
@@ -45,6 +46,7 @@ describe('GET /me', () => {
       website: null,
       links: [],
       visibility: 'public',
+      wall_policy: 'friends',
       created_at: expect.stringMatching(ISO),
       counts: { posts: 0, followers: 0, following: 0, friends: 0 },
     });
@@ -233,7 +235,7 @@ describe('GET /users/{id_or_username}', () => {
     const user = await createUser();
     const viewer = await createUser();
     const profile = await expectStatus(await call(`/users/${user.username}`, { token: viewer.accessToken }), 200);
-    expect(profile.relationship).toEqual({ following: false, followed_by: false, friend: false, friend_request: null, blocking: false });
+    expect(profile.relationship).toEqual({ following: false, followed_by: false, follow_requested: false, friend: false, friend_request: null, blocking: false, muting: false });
     expect(profile.id).toBe(user.id);
   });
 

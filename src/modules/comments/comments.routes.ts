@@ -1,11 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
-import { pageSchema, PageQuerySchema } from '../../lib/pagination';
-import { CommentListQuerySchema, CommentSchema, CreateCommentSchema, idParam, PostIdParamSchema } from '../posts/posts.schemas';
+import { PageQuerySchema } from '../../lib/pagination';
+import { CommentListQuerySchema, CommentPageSchema as CommentPage, CommentSchema, CreateCommentSchema, idParam, PostIdParamSchema } from '../posts/posts.schemas';
 
 const tags = ['Comments'];
-const CommentPage = pageSchema(CommentSchema).openapi('CommentPage');
 
 export const listComments = createRoute({
   method: 'get',

@@ -1,13 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { createRouter } from '../../lib/create-app';
 import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
-import { pageSchema, PageQuerySchema } from '../../lib/pagination';
+import { PageQuerySchema } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser, optionalAuth, requireAuth } from '../../middleware/auth';
-import { PostSchema, TopicQuerySchema } from '../posts/posts.schemas';
+import { PostPageSchema as PostPage, TopicQuerySchema } from '../posts/posts.schemas';
 import { listDiscoverFeed, listHomeFeed } from './feeds.service';
 
-const PostPage = pageSchema(PostSchema).openapi('FeedPage');
 
 export const homeFeed = createRoute({
   method: 'get',

@@ -1,26 +1,24 @@
 import { createRoute } from '@hono/zod-openapi';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
-import { pageSchema, PageQuerySchema } from '../../lib/pagination';
-import { PublicUserSchema, UserRefParamSchema } from '../users/users.schemas';
+import { PageQuerySchema } from '../../lib/pagination';
+import { PublicUserPageSchema as UserPage, UserRefParamSchema } from '../users/users.schemas';
 import {
   BlockStateSchema,
   FollowerSideSchema,
   FollowStateSchema,
   FriendRequestQuerySchema,
+  FriendRequestPageSchema as FriendRequestPage,
   FriendRequestSchema,
   MuteStateSchema,
   OtherUserParamSchema,
   RequestIdParamSchema,
   SendFriendRequestSchema,
-  UserEdgeSchema,
+  UserEdgePageSchema as EdgePage,
   UserIdParamSchema,
 } from './graph.schemas';
 
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
-const UserPage = pageSchema(PublicUserSchema).openapi('PublicUserPage');
-const EdgePage = pageSchema(UserEdgeSchema).openapi('UserEdgePage');
-const FriendRequestPage = pageSchema(FriendRequestSchema).openapi('FriendRequestPage');
 const ownErrors = { ...commonErrors, ...errors[401] };
 const withTarget = { ...ownErrors, ...errors[404] };
 

@@ -1,15 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN } from '../../lib/ids';
-import { PublicUserSchema } from '../users/users.schemas';
+import { pageSchema } from '../../lib/pagination';
+import { publicUserExample as exampleUser, PublicUserSchema } from '../users/users.schemas';
 
-const exampleUser = {
-  id: '01JC6Z1W3R2J4D5E6F7G8H9J0K',
-  username: 'ada_l',
-  display_name: 'Ada Lovelace',
-  avatar_url: null,
-  bio: 'Poet of numbers.',
-  is_verified: false,
-};
 const otherUser = { ...exampleUser, id: '01JC6Z2X4S3K5E6F7G8H9J0K1L', username: 'charles', display_name: 'Charles Babbage', bio: '' };
 
 export const UserIdParamSchema = z.object({
@@ -39,9 +32,18 @@ export const FollowStateSchema = z
 
 export const FollowerSideSchema = z.object({ following: z.boolean() }).openapi('FollowDecision', { example: { following: true } });
 
-export const UserEdgeSchema = z
-  .object({ user: PublicUserSchema, created_at: z.string() })
-  .openapi('UserEdge', { example: { user: exampleUser, created_at: '2026-11-21T10:00:00.000Z' } });
+const edgeExample = { user: exampleUser, created_at: '2026-11-21T10:00:00.000Z' };
+export const UserEdgeSchema = z.object({ user: PublicUserSchema, created_at: z.string() }).openapi('UserEdge', { example: edgeExample });
+export const UserEdgePageSchema = pageSchema('UserEdgePage', UserEdgeSchema, edgeExample);
+
+const friendRequestExample = {
+  id: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q',
+  from_user: exampleUser,
+  to_user: otherUser,
+  status: 'pending' as const,
+  created_at: '2026-11-21T10:00:00.000Z',
+  responded_at: null,
+};
 
 export const FriendRequestSchema = z
   .object({
@@ -52,16 +54,9 @@ export const FriendRequestSchema = z
     created_at: z.string(),
     responded_at: z.string().nullable(),
   })
-  .openapi('FriendRequest', {
-    example: {
-      id: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q',
-      from_user: exampleUser,
-      to_user: otherUser,
-      status: 'pending',
-      created_at: '2026-11-21T10:00:00.000Z',
-      responded_at: null,
-    },
-  });
+  .openapi('FriendRequest', { example: friendRequestExample });
+
+export const FriendRequestPageSchema = pageSchema('FriendRequestPage', FriendRequestSchema, friendRequestExample);
 
 export const SendFriendRequestSchema = z
   .object({ user_id: z.string().regex(ID_PATTERN, 'is not a valid user id') })

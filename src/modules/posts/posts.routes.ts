@@ -1,15 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
-import { pageSchema, PageQuerySchema } from '../../lib/pagination';
-import { PublicUserSchema, UserRefParamSchema } from '../users/users.schemas';
-import { CreatePostSchema, LikeStateSchema, PostIdParamSchema, PostSchema, UpdatePostSchema } from './posts.schemas';
+import { PageQuerySchema } from '../../lib/pagination';
+import { PublicUserPageSchema as UserPage, UserRefParamSchema } from '../users/users.schemas';
+import { CreatePostSchema, LikeStateSchema, PostIdParamSchema, PostPageSchema as PostPage, PostSchema, UpdatePostSchema } from './posts.schemas';
 
 const tags = ['Posts'];
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 const maybeAuthed = { security: [{}, ...bearerSecurity], middleware: [optionalAuth] };
-const PostPage = pageSchema(PostSchema).openapi('PostPage');
-const UserPage = pageSchema(PublicUserSchema).openapi('UserPage');
 
 export const createPost = createRoute({
   method: 'post',

@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { MediaSchema } from '../media/media.schemas';
-import { PublicUserSchema } from '../users/users.schemas';
+import { pageSchema } from '../../lib/pagination';
+import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 
 /** The topics a post may carry (filterable on feeds and lists). */
 export const TOPICS = [
@@ -45,14 +46,7 @@ const PostMediaSchema = MediaSchema.pick({ id: true, url: true, content_type: tr
 
 const examplePost = {
   id: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0',
-  author: {
-    id: '01JC6Z1W3R2J4D5E6F7G8H9J0K',
-    username: 'ada_l',
-    display_name: 'Ada Lovelace',
-    avatar_url: null,
-    bio: 'Poet of numbers.',
-    is_verified: false,
-  },
+  author: publicUserExample,
   content: 'The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles',
   topic: 'education',
   visibility: 'public' as const,
@@ -83,6 +77,8 @@ export const PostSchema = z
     edited_at: z.string().nullable(),
   })
   .openapi('Post', { example: examplePost });
+
+export const PostPageSchema = pageSchema('PostPage', PostSchema, examplePost);
 
 export const CreatePostSchema = z
   .object({
@@ -117,6 +113,16 @@ export const TopicQuerySchema = z.object({
   topic: TopicSchema.optional().openapi({ param: { name: 'topic', in: 'query' }, example: 'news' }),
 });
 
+const commentExample = {
+  id: '01JC6ZA1B2C3D4E5F6G7H8J9K0',
+  post_id: examplePost.id,
+  parent_id: null,
+  author: publicUserExample,
+  content: 'Beautifully put.',
+  reply_count: 0,
+  created_at: '2026-11-21T10:05:00.000Z',
+};
+
 export const CommentSchema = z
   .object({
     id: z.string(),
@@ -127,17 +133,9 @@ export const CommentSchema = z
     reply_count: z.number().int(),
     created_at: z.string(),
   })
-  .openapi('Comment', {
-    example: {
-      id: '01JC6ZA1B2C3D4E5F6G7H8J9K0',
-      post_id: examplePost.id,
-      parent_id: null,
-      author: examplePost.author,
-      content: 'Beautifully put.',
-      reply_count: 0,
-      created_at: '2026-11-21T10:05:00.000Z',
-    },
-  });
+  .openapi('Comment', { example: commentExample });
+
+export const CommentPageSchema = pageSchema('CommentPage', CommentSchema, commentExample);
 
 export const CreateCommentSchema = z
   .object({

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { pageSchema } from '../../lib/pagination';
 
 export const GENDERS = ['female', 'male', 'nonbinary'] as const;
 /** Who may write on a user's wall. */
@@ -68,7 +69,8 @@ export const RelationshipSchema = z
   })
   .openapi('Relationship');
 
-const publicUserExample = {
+/** Example of the public-user shape, reused wherever a user appears in an example. */
+export const publicUserExample = {
   id: '01JC6Z1W3R2J4D5E6F7G8H9J0K',
   username: 'ada_l',
   display_name: 'Ada Lovelace',
@@ -126,6 +128,8 @@ export const meExample = {
   created_at: '2026-11-21T10:00:00.000Z',
   counts,
 };
+
+export const PublicUserPageSchema = pageSchema('PublicUserPage', PublicUserSchema, publicUserExample);
 
 export const MeSchema = ProfileSchema.omit({ relationship: true })
   .extend({
