@@ -6,6 +6,7 @@ import { newId } from '../../lib/ids';
 import type { AppEnv } from '../../lib/types';
 import { presentMe } from '../users/users.presenter';
 import type { TokenResponse } from './auth.schemas';
+import { forgetSessions } from './session-cache';
 import { accessTokenTtl, signAccessToken, signingKey } from './tokens';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -103,7 +104,7 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
       )
       .bind(row.session_id, now, now + REFRESH_TTL_MS, hash, nextHash),
   ]);
-  if (!swap || swap.meta.changes !== 1) {
+  if (!swap?.meta.changes) {
     await revokeSession(db, row.session_id, now);
     throw new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
   }
@@ -112,15 +113,17 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
 
 export async function revokeSession(db: D1Database, sessionId: string, now = Date.now()): Promise<void> {
   await db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL').bind(sessionId, now).run();
+  forgetSessions({ sessionId });
 }
 
 /** Logout: ends the family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
 export async function revokeByRefreshToken(db: D1Database, presented: string): Promise<void> {
   const hash = await sha256Hex(presented);
-  await db
-    .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?1) AND revoked_at IS NULL')
+  const revoked = await db
+    .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?1) AND revoked_at IS NULL RETURNING id')
     .bind(hash, Date.now())
-    .run();
+    .all<{ id: string }>();
+  for (const { id } of revoked.results) forgetSessions({ sessionId: id });
 }
 
 /** Sends a reset link when the address belongs to an account (silently does nothing otherwise). */
@@ -170,7 +173,8 @@ export async function resetPassword(db: D1Database, token: string, password: str
     db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(row.user_id, now),
     db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(row.user_id, now),
   ]);
-  if (!update || update.meta.changes !== 1) throw invalid();
+  if (!update?.meta.changes) throw invalid();
+  forgetSessions({ userId: row.user_id });
 }
 
 /** Changes the password and ends every other session; the caller's own session stays. */
@@ -181,4 +185,5 @@ export async function changePassword(db: D1Database, userId: string, keepSession
     db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL').bind(userId, keepSessionId, now),
     db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
   ]);
+  forgetSessions({ userId, except: keepSessionId });
 }

@@ -30,7 +30,8 @@ export async function follow(c: Context<AppEnv>, viewerId: string, userId: strin
     db.prepare('SELECT status FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId),
   ]);
   const now = current?.results[0]?.status;
-  if (insert?.meta.changes === 1) {
+  // meta.changes also counts the counter-trigger writes of an accepted follow (3 rows), so test for any.
+  if ((insert?.meta.changes ?? 0) > 0) {
     emitEvent(c, { type: now === 'accepted' ? 'new_follower' : 'follow_request', actorId: viewerId, recipientId: userId });
   }
   return { following: now === 'accepted', requested: now === 'pending' };
@@ -50,7 +51,8 @@ export async function decideFollowRequest(c: Context<AppEnv>, ownerId: string, f
   const result = accept
     ? await db.prepare("UPDATE follows SET status = 'accepted' WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run()
     : await db.prepare("DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run();
-  if (result.meta.changes !== 1) throw new ApiError('not_found', 'No pending follow request from this user.');
+  // D1's meta.changes also counts rows written by triggers (follows_count_accept adds two), so test for none.
+  if (result.meta.changes === 0) throw new ApiError('not_found', 'No pending follow request from this user.');
   if (accept) emitEvent(c, { type: 'new_follower', actorId: followerId, recipientId: ownerId });
   return { following: accept };
 }
@@ -163,7 +165,7 @@ async function acceptRequest(c: Context<AppEnv>, requestId: string, ownerId: str
       .prepare(`UPDATE friend_requests SET status = 'accepted', responded_at = ?2 WHERE from_user_id = ?4 AND to_user_id = ?3 AND status = 'pending' AND ${accepted}`)
       .bind(requestId, now, request.from_user_id, request.to_user_id),
   ]);
-  if (update?.meta.changes !== 1) throw new ApiError('not_found', 'No pending friend request with this id.');
+  if (!update?.meta.changes) throw new ApiError('not_found', 'No pending friend request with this id.');
   emitEvent(c, { type: 'friend_accepted', actorId: ownerId, recipientId: request.from_user_id });
   return (await requestById(c, requestId))!;
 }
@@ -174,6 +176,8 @@ async function acceptRequest(c: Context<AppEnv>, requestId: string, ownerId: str
  * people asking each other at the same moment still end up friends once.
  */
 export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId: string): Promise<{ created: boolean; request: Awaited<ReturnType<typeof presentRequests>>[number] }> {
+  // The body field is user_id (otherUser names the path param id).
+  if (fromId === toId) throw ApiError.field('user_id', 'you cannot befriend yourself');
   await otherUser(c, fromId, toId, 'befriend');
   const db = c.env.DB;
   if (await db.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(fromId, toId).first()) {
@@ -196,7 +200,7 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
     }
     throw err;
   }
-  if (inserted.meta.changes === 1) {
+  if (inserted.meta.changes > 0) {
     emitEvent(c, { type: 'friend_request', actorId: fromId, recipientId: toId, requestId: id });
     const [request] = await presentRequests(c, [(await requestById(c, id))!]);
     return { created: true, request: request! };
@@ -215,7 +219,7 @@ export async function answerFriendRequest(c: Context<AppEnv>, ownerId: string, r
   const result = await c.env.DB.prepare("UPDATE friend_requests SET status = 'declined', responded_at = ?3 WHERE id = ?1 AND to_user_id = ?2 AND status = 'pending'")
     .bind(requestId, ownerId, Date.now())
     .run();
-  if (result.meta.changes !== 1) throw new ApiError('not_found', 'No pending friend request with this id.');
+  if (result.meta.changes === 0) throw new ApiError('not_found', 'No pending friend request with this id.');
   return (await presentRequests(c, [(await requestById(c, requestId))!]))[0]!;
 }
 
@@ -224,7 +228,7 @@ export async function cancelFriendRequest(c: Context<AppEnv>, senderId: string, 
   const result = await c.env.DB.prepare("UPDATE friend_requests SET status = 'cancelled', responded_at = ?3 WHERE id = ?1 AND from_user_id = ?2 AND status = 'pending'")
     .bind(requestId, senderId, Date.now())
     .run();
-  if (result.meta.changes !== 1) throw new ApiError('not_found', 'No pending friend request of yours with this id.');
+  if (result.meta.changes === 0) throw new ApiError('not_found', 'No pending friend request of yours with this id.');
 }
 
 export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, direction: 'incoming' | 'outgoing', limit: number, cursor?: string) {

@@ -17,7 +17,8 @@ export async function setLike(c: Context<AppEnv>, userId: string, postId: string
     ? db.prepare('INSERT OR IGNORE INTO likes (post_id, user_id, created_at) VALUES (?1, ?2, ?3)').bind(postId, userId, Date.now())
     : db.prepare('DELETE FROM likes WHERE post_id = ?1 AND user_id = ?2').bind(postId, userId);
   const [result, count] = await db.batch<{ like_count: number }>([write, db.prepare('SELECT like_count FROM posts WHERE id = ?1').bind(postId)]);
-  if (liked && result?.meta.changes === 1) emitEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
+  // D1's meta.changes also counts the likes_count_insert trigger's write, so a new like reports 2: test for any.
+  if (liked && (result?.meta.changes ?? 0) > 0) emitEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
   return { liked, like_count: count?.results[0]?.like_count ?? 0 };
 }
 
