@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { toStatement } from '../../db/client';
+import { mapRow, toStatement } from '../../db/client';
 import { media, postMedia, posts, users, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -179,22 +179,8 @@ export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null
   };
 }
 
-/** Raw rows from D1 (snake_case) into Drizzle's row shape. */
-export function postFromRaw(raw: Record<string, unknown>): PostRow {
-  return {
-    id: raw.id as string,
-    authorId: raw.author_id as string,
-    targetUserId: (raw.target_user_id as string | null) ?? null,
-    communityId: (raw.community_id as string | null) ?? null,
-    content: raw.content as string,
-    topic: (raw.topic as string | null) ?? null,
-    visibility: raw.visibility as PostRow['visibility'],
-    likeCount: raw.like_count as number,
-    commentCount: raw.comment_count as number,
-    createdAt: new Date(raw.created_at as number),
-    editedAt: raw.edited_at === null || raw.edited_at === undefined ? null : new Date(raw.edited_at as number),
-  };
-}
+/** Raw rows from D1 into Drizzle's post row shape. */
+export const postFromRaw = (raw: Record<string, unknown>): PostRow => mapRow(posts, raw);
 
 /** Which visibilities of `authorId`'s posts the viewer may see (the SQL prefilter matching canViewPost). */
 export async function visibleLevels(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean): Promise<PostRow['visibility'][]> {
@@ -206,17 +192,36 @@ export async function visibleLevels(c: Context<AppEnv>, viewerId: string | null,
   return !authorPrivate || rel.following.has(authorId) ? ['public'] : [];
 }
 
+/**
+ * Skeleton of a user's posts (index posts_author_created_idx), exported so a test can EXPLAIN it.
+ * Parameters: ?1 author, ?2 cursor created_at, ?3 cursor id, ?4 limit + 1, ?5.. the visible levels.
+ */
+export function userPostsSql(levelCount: number, orOnViewersWall = false): string {
+  const marks = Array.from({ length: levelCount }, (_, i) => `?${i + 5}`).join(',');
+  // canViewPost lets a wall owner see every post on their wall, whatever its level: ?(5 + levelCount) is the viewer.
+  const levels = orOnViewersWall ? `(visibility IN (${marks}) OR target_user_id = ?${levelCount + 5})` : `visibility IN (${marks})`;
+  return `SELECT * FROM posts WHERE author_id = ?1 AND (created_at, id) < (?2, ?3) AND ${levels}
+     ORDER BY created_at DESC, id DESC LIMIT ?4`;
+}
+
+/**
+ * Skeleton of a wall (indexes posts_author_created_idx and posts_target_created_idx), exported so a
+ * test can EXPLAIN it. Parameters: ?1 owner, ?2 cursor created_at, ?3 cursor id, ?4 limit + 1.
+ */
+export const WALL_SQL = `SELECT * FROM posts WHERE rowid IN (
+       SELECT rowid FROM (SELECT rowid FROM posts WHERE author_id = ?1 AND target_user_id IS NULL AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4)
+       UNION ALL
+       SELECT rowid FROM (SELECT rowid FROM posts WHERE target_user_id = ?1 AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4)
+     ) ORDER BY created_at DESC, id DESC LIMIT ?4`;
+
 /** Posts a user authored that the viewer may see, newest first. */
 export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean, limit: number, cursor?: string) {
   const levels = await visibleLevels(c, viewerId, authorId, authorPrivate);
-  if (levels.length === 0) return { data: [], next_cursor: null };
+  const wallOwner = viewerId && viewerId !== authorId ? viewerId : null;
+  if (levels.length === 0 && !wallOwner) return { data: [], next_cursor: null };
   const [ts, id] = postCursor(cursor);
-  const marks = levels.map((_, i) => `?${i + 5}`).join(',');
-  const { results } = await c.env.DB.prepare(
-    `SELECT * FROM posts WHERE author_id = ?1 AND (created_at, id) < (?2, ?3) AND visibility IN (${marks})
-     ORDER BY created_at DESC, id DESC LIMIT ?4`,
-  )
-    .bind(authorId, ts, id, limit + 1, ...levels)
+  const { results } = await c.env.DB.prepare(userPostsSql(levels.length, wallOwner !== null))
+    .bind(authorId, ts, id, limit + 1, ...levels, ...(wallOwner ? [wallOwner] : []))
     .all<Record<string, unknown>>();
   return renderPostPage(c, viewerId, results.map(postFromRaw), limit);
 }
@@ -224,13 +229,7 @@ export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null,
 /** A user's wall: their own posts (not those on other walls) and posts others wrote on it, newest first. */
 export async function listWall(c: Context<AppEnv>, viewerId: string | null, ownerId: string, limit: number, cursor?: string) {
   const [ts, id] = postCursor(cursor);
-  const { results } = await c.env.DB.prepare(
-    `SELECT * FROM posts WHERE rowid IN (
-       SELECT rowid FROM (SELECT rowid FROM posts WHERE author_id = ?1 AND target_user_id IS NULL AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4)
-       UNION ALL
-       SELECT rowid FROM (SELECT rowid FROM posts WHERE target_user_id = ?1 AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4)
-     ) ORDER BY created_at DESC, id DESC LIMIT ?4`,
-  )
+  const { results } = await c.env.DB.prepare(WALL_SQL)
     .bind(ownerId, ts, id, limit + 1)
     .all<Record<string, unknown>>();
   return renderPostPage(c, viewerId, results.map(postFromRaw), limit);
