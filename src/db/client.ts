@@ -1,3 +1,4 @@
+import { getTableColumns, type InferSelectModel, type Table } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import * as schema from './schema';
 
@@ -19,4 +20,18 @@ export function uniqueViolation(err: unknown): string | null {
   const text = String((err as Error)?.message ?? err) + String((err as Error)?.cause ?? '');
   const match = /UNIQUE constraint failed: \w+\.(\w+)/.exec(text);
   return match?.[1] ?? null;
+}
+
+/**
+ * Maps a raw D1 row (snake_case columns, driver values) to a Drizzle table's row type, applying each
+ * column's own decoding (timestamps, booleans, JSON). Lets raw SQL and `DB.batch` results be used
+ * like Drizzle results.
+ */
+export function mapRow<T extends Table>(table: T, raw: Record<string, unknown>): InferSelectModel<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = raw[column.name];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as InferSelectModel<T>;
 }

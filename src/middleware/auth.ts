@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../lib/errors';
 import type { AppEnv, AuthContext } from '../lib/types';
+import { isCachedLive, rememberLive } from '../modules/auth/session-cache';
 import { verifyAccessToken } from '../modules/auth/tokens';
 import { enforceLimit } from './rate-limit';
 
@@ -20,12 +21,15 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
 /** Checks the token and that its session (refresh family) is still live, so logout and resets end access at once. */
 async function authenticate(c: Context<AppEnv>, token: string): Promise<AuthContext> {
   const claims = await verifyAccessToken(c.env, token);
-  const live = await c.env.DB.prepare(
-    'SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3',
-  )
-    .bind(claims.sessionId, claims.userId, Date.now())
-    .first();
-  if (!live) throw new ApiError('unauthorized', 'The session has ended; log in again.');
+  if (!isCachedLive(claims.sessionId, claims.userId)) {
+    const live = await c.env.DB.prepare(
+      'SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3',
+    )
+      .bind(claims.sessionId, claims.userId, Date.now())
+      .first();
+    if (!live) throw new ApiError('unauthorized', 'The session has ended; log in again.');
+    rememberLive(claims.sessionId, claims.userId);
+  }
   await enforceLimit(c, 'RL_API_USER', `user:${claims.userId}`);
   return claims;
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { mapRow } from '../../db/client';
 import { comments, type CommentRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -39,22 +40,10 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
   )
     .bind(postId, parentId ?? null, ts, id, limit + 1, viewerId ?? '')
     .all<Record<string, unknown>>();
-  const rows = results.map(commentFromRaw);
+  const rows = results.map((raw) => mapRow(comments, raw));
   const authors = await loadUsersByIds(c.get('db'), rows.map((r) => r.authorId));
   const baseUrl = c.get('baseUrl');
   return toPage(rows, limit, (r) => [r.createdAt.getTime(), r.id], (r) => present(r, authors.get(r.authorId)!, baseUrl));
-}
-
-function commentFromRaw(raw: Record<string, unknown>): CommentRow {
-  return {
-    id: raw.id as string,
-    postId: raw.post_id as string,
-    authorId: raw.author_id as string,
-    parentId: (raw.parent_id as string | null) ?? null,
-    content: raw.content as string,
-    replyCount: raw.reply_count as number,
-    createdAt: new Date(raw.created_at as number),
-  };
 }
 
 /** Comments on a post the viewer can see; a reply must answer a top-level comment of the same post. */

@@ -12,7 +12,7 @@ export interface ViewerRelations {
   muted: Set<string>;
 }
 
-const EMPTY = (viewerId: string | null): ViewerRelations => ({
+export const EMPTY_RELATIONS = (viewerId: string | null): ViewerRelations => ({
   viewerId,
   friends: new Set(),
   following: new Set(),
@@ -23,32 +23,53 @@ const EMPTY = (viewerId: string | null): ViewerRelations => ({
 /** D1 binds at most 100 parameters per statement; larger id sets are queried in chunks. */
 const CHUNK = 90;
 
-async function idsWhere(db: D1Database, sql: string, viewerId: string, ids: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
+/**
+ * One statement per chunk of ids that finds every relation kind at once (the id parameters are
+ * numbered and reused by each branch), so the relations cost one round trip, or share a batch.
+ */
+export function relationStatements(db: D1Database, viewerId: string, ids: string[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) {
     const part = ids.slice(i, i + CHUNK);
     const marks = part.map((_, j) => `?${j + 2}`).join(',');
-    const { results } = await db
-      .prepare(sql.replace('$IDS', marks))
-      .bind(viewerId, ...part)
-      .all<{ id: string }>();
-    for (const row of results) found.add(row.id);
+    statements.push(
+      db
+        .prepare(
+          `SELECT 'friend' AS kind, friend_id AS id FROM friendships WHERE user_id = ?1 AND friend_id IN (${marks})
+           UNION ALL SELECT 'following', followee_id FROM follows WHERE follower_id = ?1 AND status = 'accepted' AND followee_id IN (${marks})
+           UNION ALL SELECT 'blocked', blocked_id FROM blocks WHERE blocker_id = ?1 AND blocked_id IN (${marks})
+           UNION ALL SELECT 'blocked', blocker_id FROM blocks WHERE blocked_id = ?1 AND blocker_id IN (${marks})
+           UNION ALL SELECT 'muted', muted_id FROM mutes WHERE muter_id = ?1 AND muted_id IN (${marks})`,
+        )
+        .bind(viewerId, ...part),
+    );
   }
-  return found;
+  return statements;
 }
 
-/** Batch-loads the viewer's relations to `userIds` in four indexed lookups. */
+/** Folds the rows of {@link relationStatements} into sets. */
+export function relationsFromRows(viewerId: string | null, rows: { kind: string; id: string }[]): ViewerRelations {
+  const rel = EMPTY_RELATIONS(viewerId);
+  for (const row of rows) {
+    if (row.kind === 'friend') rel.friends.add(row.id);
+    else if (row.kind === 'following') rel.following.add(row.id);
+    else if (row.kind === 'blocked') rel.blockedEither.add(row.id);
+    else if (row.kind === 'muted') rel.muted.add(row.id);
+  }
+  return rel;
+}
+
+/** The ids a relations lookup needs: distinct, without the viewer. */
+export function relationIds(viewerId: string | null, userIds: Iterable<string>): string[] {
+  return [...new Set(userIds)].filter((id) => id !== viewerId);
+}
+
+/** Batch-loads the viewer's relations to `userIds` in one round trip. */
 export async function loadViewerRelations(db: D1Database, viewerId: string | null, userIds: Iterable<string>): Promise<ViewerRelations> {
-  const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
-  if (!viewerId || ids.length === 0) return EMPTY(viewerId);
-  const [friends, following, blockedByMe, blockingMe, muted] = await Promise.all([
-    idsWhere(db, 'SELECT friend_id AS id FROM friendships WHERE user_id = ?1 AND friend_id IN ($IDS)', viewerId, ids),
-    idsWhere(db, "SELECT followee_id AS id FROM follows WHERE follower_id = ?1 AND status = 'accepted' AND followee_id IN ($IDS)", viewerId, ids),
-    idsWhere(db, 'SELECT blocked_id AS id FROM blocks WHERE blocker_id = ?1 AND blocked_id IN ($IDS)', viewerId, ids),
-    idsWhere(db, 'SELECT blocker_id AS id FROM blocks WHERE blocked_id = ?1 AND blocker_id IN ($IDS)', viewerId, ids),
-    idsWhere(db, 'SELECT muted_id AS id FROM mutes WHERE muter_id = ?1 AND muted_id IN ($IDS)', viewerId, ids),
-  ]);
-  return { viewerId, friends, following, blockedEither: new Set([...blockedByMe, ...blockingMe]), muted };
+  const ids = relationIds(viewerId, userIds);
+  if (!viewerId || ids.length === 0) return EMPTY_RELATIONS(viewerId);
+  const results = await db.batch<{ kind: string; id: string }>(relationStatements(db, viewerId, ids));
+  return relationsFromRows(viewerId, results.flatMap((r) => r.results));
 }
 
 /** True when either user blocks the other. */

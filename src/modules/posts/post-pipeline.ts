@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
-import type { MediaRow, PostRow, UserRow } from '../../db/schema';
+import { mapRow } from '../../db/client';
+import { media as mediaTable, users as usersTable, type MediaRow, type PostRow, type UserRow } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
-import { loadViewerRelations, type ViewerRelations } from '../graph/relations';
+import { relationIds, relationStatements, relationsFromRows, type ViewerRelations } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
-import { loadUsersByIds } from '../users/users.service';
 import type { Post } from './posts.schemas';
 
 /**
@@ -22,45 +22,47 @@ export interface Hydrated {
 
 const CHUNK = 90;
 
-async function chunkedAll<T>(db: D1Database, sqlFor: (marks: string) => string, ids: string[], lead: unknown[] = []): Promise<T[]> {
-  const out: T[] = [];
+/** `IN (...)` statements over `ids` in chunks of at most 90 bound ids (D1 allows 100 parameters). */
+function chunkedStatements(db: D1Database, ids: string[], sqlFor: (marks: string) => string, lead: unknown[] = []): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) {
     const part = ids.slice(i, i + CHUNK);
     const marks = part.map((_, j) => `?${j + lead.length + 1}`).join(',');
-    const { results } = await db.prepare(sqlFor(marks)).bind(...lead, ...part).all<T>();
-    out.push(...results);
+    statements.push(db.prepare(sqlFor(marks)).bind(...lead, ...part));
   }
-  return out;
+  return statements;
 }
 
-/** Batch-loads what a page of posts needs: authors and wall owners, media, the viewer's likes and relations. */
+type MediaJoin = Record<string, unknown> & { post_id: string };
+
+/**
+ * Batch-loads what a page of posts needs (authors and wall owners, media, the viewer's likes and
+ * relations) in ONE round trip: every lookup is a statement of a single `DB.batch`.
+ */
 export async function hydratePosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[]): Promise<Hydrated> {
   const db = c.env.DB;
-  const postIds = rows.map((r) => r.id);
-  const people = rows.flatMap((r) => (r.targetUserId ? [r.authorId, r.targetUserId] : [r.authorId]));
-  type MediaJoin = { post_id: string; id: string; owner_id: string; kind: MediaRow['kind']; key: string; content_type: MediaRow['contentType']; size: number; width: number; height: number; created_at: number };
-  const [users, mediaRows, liked, relations] = await Promise.all([
-    loadUsersByIds(c.get('db'), people),
-    postIds.length
-      ? chunkedAll<MediaJoin>(
-          db,
-          (marks) =>
-            `SELECT pm.post_id, m.* FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (${marks}) ORDER BY pm.post_id, pm.position`,
-          postIds,
-        )
-      : [],
-    viewerId && postIds.length
-      ? chunkedAll<{ post_id: string }>(db, (marks) => `SELECT post_id FROM likes WHERE user_id = ?1 AND post_id IN (${marks})`, postIds, [viewerId])
-      : [],
-    loadViewerRelations(db, viewerId, people),
-  ]);
+  const postIds = [...new Set(rows.map((r) => r.id))];
+  const people = [...new Set(rows.flatMap((r) => (r.targetUserId ? [r.authorId, r.targetUserId] : [r.authorId])))];
+  const relationUserIds = viewerId ? relationIds(viewerId, people) : [];
+  const groups = [
+    chunkedStatements(db, people, (marks) => `SELECT * FROM users WHERE id IN (${marks})`),
+    chunkedStatements(db, postIds, (marks) => `SELECT pm.post_id, m.* FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (${marks}) ORDER BY pm.post_id, pm.position`),
+    viewerId ? chunkedStatements(db, postIds, (marks) => `SELECT post_id FROM likes WHERE user_id = ?1 AND post_id IN (${marks})`, [viewerId]) : [],
+    viewerId && relationUserIds.length ? relationStatements(db, viewerId, relationUserIds) : [],
+  ];
+  const results = groups.some((g) => g.length) ? await db.batch<Record<string, unknown>>(groups.flat()) : [];
+  let at = 0;
+  const take = (group: D1PreparedStatement[]) => results.slice(at, (at += group.length)).flatMap((r) => r.results);
+  const [userRows, mediaRows, likedRows, relationRows] = groups.map(take) as [Record<string, unknown>[], MediaJoin[], { post_id: string }[], { kind: string; id: string }[]];
+
+  const users = new Map(userRows.map((raw) => [raw.id as string, mapRow(usersTable, raw)]));
   const media = new Map<string, MediaRow[]>();
-  for (const m of mediaRows) {
-    const list = media.get(m.post_id) ?? [];
-    list.push({ id: m.id, ownerId: m.owner_id, kind: m.kind, key: m.key, contentType: m.content_type, size: m.size, width: m.width, height: m.height, createdAt: new Date(m.created_at) });
-    media.set(m.post_id, list);
+  for (const raw of mediaRows) {
+    const list = media.get(raw.post_id) ?? [];
+    list.push(mapRow(mediaTable, raw));
+    media.set(raw.post_id, list);
   }
-  return { users, media, likedByMe: new Set(liked.map((l) => l.post_id)), relations };
+  return { users, media, likedByMe: new Set(likedRows.map((l) => l.post_id)), relations: relationsFromRows(viewerId, relationRows) };
 }
 
 /**

@@ -5,6 +5,7 @@ import { ApiError } from '../../lib/errors';
 import { verifyPassword } from '../../lib/crypto';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
+import { forgetSessions } from '../auth/session-cache';
 import { deleteOwnerObjects } from '../media/media.service';
 import { presentMe, presentProfile } from './users.presenter';
 import { isBlockedEither, loadRelationship } from '../graph/relations';
@@ -61,6 +62,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   }
   // D1 first (the source of truth; cascades remove sessions, tokens and media rows), then the objects.
   await db.delete(users).where(eq(users.id, userId));
+  forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
   return c.body(null, 204);
 };

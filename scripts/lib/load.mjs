@@ -1,0 +1,61 @@
+// A small closed-loop HTTP load generator: `concurrency` workers, each sending its next request as soon
+// as the previous one answers, over keep-alive connections, for `durationMs`.
+import http from 'node:http';
+
+/**
+ * @param {{ origin: string, concurrency?: number, durationMs?: number, warmupMs?: number,
+ *           next: (i: number) => { method?: string, path: string, headers?: Record<string,string>, body?: string } }} options
+ */
+export async function measure({ origin, concurrency = 16, durationMs = 5000, warmupMs = 500, next }) {
+  const url = new URL(origin);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies = [];
+  const statuses = new Map();
+  let counter = 0;
+  let recording = false;
+
+  function send(req) {
+    return new Promise((resolve, reject) => {
+      const body = req.body === undefined ? undefined : Buffer.from(req.body);
+      const started = performance.now();
+      const r = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: req.path,
+          method: req.method ?? 'GET',
+          agent,
+          headers: { ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...req.headers },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
+        },
+      );
+      r.on('error', reject);
+      if (body) r.write(body);
+      r.end();
+    });
+  }
+
+  const deadline = performance.now() + warmupMs + durationMs;
+  setTimeout(() => (recording = true), warmupMs);
+  let recordStart = 0;
+  let recordEnd = 0;
+  async function worker() {
+    while (performance.now() < deadline) {
+      const { status, ms } = await send(next(counter++));
+      if (!recording) continue;
+      if (!recordStart) recordStart = performance.now() - ms;
+      recordEnd = performance.now();
+      latencies.push(ms);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const seconds = (recordEnd - recordStart) / 1000;
+  return { requests: latencies.length, rps: latencies.length / seconds, p50: pct(50), p99: pct(99), statuses: Object.fromEntries(statuses) };
+}
