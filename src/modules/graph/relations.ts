@@ -86,12 +86,14 @@ export async function assertNotBlocked(db: D1Database, a: string, b: string, wha
   if (a !== b && (await isBlockedEither(db, a, b))) throw new ApiError('not_found', `No such ${what}.`);
 }
 
-/** The `relationship` object of a profile read. */
-export async function loadRelationship(db: D1Database, viewerId: string, targetId: string): Promise<Relationship> {
-  if (viewerId === targetId) {
-    return { following: false, followed_by: false, follow_requested: false, friend: false, friend_request: null, blocking: false, muting: false };
-  }
-  const row = await db
+type RelationshipRow = Record<'following' | 'followed_by' | 'follow_requested' | 'friend' | 'incoming' | 'outgoing' | 'blocking' | 'blocked_by' | 'muting', number>;
+
+/**
+ * One statement with every relationship flag between the viewer (?1) and the target (?2, an id;
+ * an id), so a profile read can batch it with the user lookup.
+ */
+export function relationshipStatement(db: D1Database, viewerId: string, targetId: string): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT
          EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'accepted') AS following,
@@ -101,17 +103,24 @@ export async function loadRelationship(db: D1Database, viewerId: string, targetI
          EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?2 AND to_user_id = ?1 AND status = 'pending') AS incoming,
          EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'pending') AS outgoing,
          EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2) AS blocking,
+         EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = ?1) AS blocked_by,
          EXISTS (SELECT 1 FROM mutes WHERE muter_id = ?1 AND muted_id = ?2) AS muting`,
     )
-    .bind(viewerId, targetId)
-    .first<Record<string, number>>();
+    .bind(viewerId, targetId);
+}
+
+/** The `relationship` object from a {@link relationshipStatement} row, plus whether a block stands either way. */
+export function relationshipFromRow(row: RelationshipRow | undefined): { relationship: Relationship; blockedEither: boolean } {
   return {
-    following: row?.following === 1,
-    followed_by: row?.followed_by === 1,
-    follow_requested: row?.follow_requested === 1,
-    friend: row?.friend === 1,
-    friend_request: row?.incoming === 1 ? 'incoming' : row?.outgoing === 1 ? 'outgoing' : null,
-    blocking: row?.blocking === 1,
-    muting: row?.muting === 1,
+    relationship: {
+      following: row?.following === 1,
+      followed_by: row?.followed_by === 1,
+      follow_requested: row?.follow_requested === 1,
+      friend: row?.friend === 1,
+      friend_request: row?.incoming === 1 ? 'incoming' : row?.outgoing === 1 ? 'outgoing' : null,
+      blocking: row?.blocking === 1,
+      muting: row?.muting === 1,
+    },
+    blockedEither: row?.blocking === 1 || row?.blocked_by === 1,
   };
 }

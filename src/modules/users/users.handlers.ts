@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { uniqueViolation } from '../../db/client';
+import { mapRow, uniqueViolation } from '../../db/client';
 import { follows, users, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { verifyPassword } from '../../lib/crypto';
@@ -8,8 +8,10 @@ import { currentUser } from '../../middleware/auth';
 import { forgetSessions } from '../auth/session-cache';
 import { deleteOwnerObjects } from '../media/media.service';
 import { presentMe, presentProfile } from './users.presenter';
-import { isBlockedEither, loadRelationship } from '../graph/relations';
-import { assertAvailable, conflict, findUserByRef, requireUserRow } from './users.service';
+import { relationshipFromRow, relationshipStatement } from '../graph/relations';
+import { ID_PATTERN } from '../../lib/ids';
+import type { Relationship } from './users.schemas';
+import { assertAvailable, conflict, requireUserRow } from './users.service';
 import type * as routes from './users.routes';
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
@@ -68,14 +70,28 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
 };
 
 export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
-  const db = c.get('db');
-  const user = await findUserByRef(db, c.req.valid('param').id_or_username);
-  if (!user) throw new ApiError('not_found', 'No such user.');
+  const ref = c.req.valid('param').id_or_username;
   const viewer = c.get('auth');
-  // A block in either direction makes the profile invisible, as if it did not exist.
-  if (viewer && viewer.userId !== user.id && (await isBlockedEither(c.env.DB, viewer.userId, user.id))) {
-    throw new ApiError('not_found', 'No such user.');
+  const db = c.env.DB;
+  // One round trip: the user and, for a signed-in viewer given an id, every relationship flag.
+  const byId = ID_PATTERN.test(ref);
+  const lookup = db.prepare(`SELECT * FROM users WHERE ${byId ? 'id' : 'username'} = ?1`).bind(byId ? ref : ref.toLowerCase());
+  const withRelation = viewer && byId && viewer.userId !== ref;
+  const [userResult, relationResult] = await db.batch<Record<string, unknown>>(
+    withRelation ? [lookup, relationshipStatement(db, viewer.userId, ref)] : [lookup],
+  );
+  const raw = userResult?.results[0];
+  if (!raw) throw new ApiError('not_found', 'No such user.');
+  const user = mapRow(users, raw);
+  let relationship: Relationship | undefined;
+  if (viewer && viewer.userId !== user.id) {
+    const row = withRelation ? relationResult?.results[0] : await relationshipStatement(db, viewer.userId, user.id).first();
+    const found = relationshipFromRow(row as Parameters<typeof relationshipFromRow>[0]);
+    // A block in either direction makes the profile invisible, as if it did not exist.
+    if (found.blockedEither) throw new ApiError('not_found', 'No such user.');
+    relationship = found.relationship;
+  } else if (viewer) {
+    relationship = relationshipFromRow(undefined).relationship;
   }
-  const relationship = viewer ? await loadRelationship(c.env.DB, viewer.userId, user.id) : undefined;
   return c.json(presentProfile(user, c.get('baseUrl'), relationship), 200);
 };
