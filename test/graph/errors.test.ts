@@ -35,6 +35,11 @@ describe('Self-actions', () => {
     expect(await counts(a)).toEqual(ZERO);
   });
 
+  it('should refuse to unfriend yourself (400 naming user_id)', async () => {
+    const a = await createUser();
+    await expectProblem(await call(`/friends/${a.id}`, { method: 'DELETE', token: a.accessToken }), 400, 'user_id');
+  });
+
   it('should refuse to block or mute yourself (400 naming id)', async () => {
     const a = await createUser();
     await expectProblem(await block(a, a), 400, 'id');

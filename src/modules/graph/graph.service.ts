@@ -250,6 +250,7 @@ export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, d
 
 /** Ends a friendship in both directions. Idempotent. */
 export async function unfriend(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
+  if (userId === viewerId) throw ApiError.field('user_id', 'you cannot unfriend yourself');
   if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
   await c.env.DB.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId).run();
 }
