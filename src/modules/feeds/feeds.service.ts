@@ -12,8 +12,7 @@ import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from './fe
  */
 export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
   const [ts, id] = postCursor(cursor);
-  const { results } = await c.env.DB.prepare(HOME_FEED_SQL).bind(viewerId, ts, id, limit + 1).all<Record<string, unknown>>();
-  return renderPostPage(c, viewerId, results.map(postFromRaw), limit, true);
+  return renderPostPage(c, viewerId, HOME_FEED_SQL, [viewerId, ts, id, limit + 1], limit, true);
 }
 
 /** Discover looks back this far, at the newest this many public posts (both bounds keep it index-only). */

@@ -20,34 +20,19 @@ export const EMPTY_RELATIONS = (viewerId: string | null): ViewerRelations => ({
   muted: new Set(),
 });
 
-/** D1 binds at most 100 parameters per statement; larger id sets are queried in chunks. */
-const CHUNK = 90;
-
 /**
- * One statement per chunk of ids that finds every relation kind at once (the id parameters are
- * numbered and reused by each branch), so the relations cost one round trip, or share a batch.
+ * Every relation kind between the viewer (`viewer`, a bound parameter) and the users selected by
+ * `ids` (a subquery), in one statement.
  */
-export function relationStatements(db: D1Database, viewerId: string, ids: string[]): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const part = ids.slice(i, i + CHUNK);
-    const marks = part.map((_, j) => `?${j + 2}`).join(',');
-    statements.push(
-      db
-        .prepare(
-          `SELECT 'friend' AS kind, friend_id AS id FROM friendships WHERE user_id = ?1 AND friend_id IN (${marks})
-           UNION ALL SELECT 'following', followee_id FROM follows WHERE follower_id = ?1 AND status = 'accepted' AND followee_id IN (${marks})
-           UNION ALL SELECT 'blocked', blocked_id FROM blocks WHERE blocker_id = ?1 AND blocked_id IN (${marks})
-           UNION ALL SELECT 'blocked', blocker_id FROM blocks WHERE blocked_id = ?1 AND blocker_id IN (${marks})
-           UNION ALL SELECT 'muted', muted_id FROM mutes WHERE muter_id = ?1 AND muted_id IN (${marks})`,
-        )
-        .bind(viewerId, ...part),
-    );
-  }
-  return statements;
+export function relationsSql(viewer: string, ids: string): string {
+  return `SELECT 'friend' AS kind, friend_id AS id FROM friendships WHERE user_id = ${viewer} AND friend_id IN (${ids})
+    UNION ALL SELECT 'following', followee_id FROM follows WHERE follower_id = ${viewer} AND status = 'accepted' AND followee_id IN (${ids})
+    UNION ALL SELECT 'blocked', blocked_id FROM blocks WHERE blocker_id = ${viewer} AND blocked_id IN (${ids})
+    UNION ALL SELECT 'blocked', blocker_id FROM blocks WHERE blocked_id = ${viewer} AND blocker_id IN (${ids})
+    UNION ALL SELECT 'muted', muted_id FROM mutes WHERE muter_id = ${viewer} AND muted_id IN (${ids})`;
 }
 
-/** Folds the rows of {@link relationStatements} into sets. */
+/** Folds rows of {@link relationsSql} into sets. */
 export function relationsFromRows(viewerId: string | null, rows: { kind: string; id: string }[]): ViewerRelations {
   const rel = EMPTY_RELATIONS(viewerId);
   for (const row of rows) {
@@ -59,17 +44,15 @@ export function relationsFromRows(viewerId: string | null, rows: { kind: string;
   return rel;
 }
 
-/** The ids a relations lookup needs: distinct, without the viewer. */
-export function relationIds(viewerId: string | null, userIds: Iterable<string>): string[] {
-  return [...new Set(userIds)].filter((id) => id !== viewerId);
-}
-
-/** Batch-loads the viewer's relations to `userIds` in one round trip. */
+/** Loads the viewer's relations to `userIds` in one statement (the ids travel as one JSON parameter). */
 export async function loadViewerRelations(db: D1Database, viewerId: string | null, userIds: Iterable<string>): Promise<ViewerRelations> {
-  const ids = relationIds(viewerId, userIds);
+  const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
   if (!viewerId || ids.length === 0) return EMPTY_RELATIONS(viewerId);
-  const results = await db.batch<{ kind: string; id: string }>(relationStatements(db, viewerId, ids));
-  return relationsFromRows(viewerId, results.flatMap((r) => r.results));
+  const { results } = await db
+    .prepare(relationsSql('?1', 'SELECT value FROM json_each(?2)'))
+    .bind(viewerId, JSON.stringify(ids))
+    .all<{ kind: string; id: string }>();
+  return relationsFromRows(viewerId, results);
 }
 
 /** True when either user blocks the other. */

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
-import { media as mediaTable, users as usersTable, type MediaRow, type PostRow, type UserRow } from '../../db/schema';
+import { media as mediaTable, posts as postsTable, users as usersTable, type MediaRow, type PostRow, type UserRow } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
-import { relationIds, relationStatements, relationsFromRows, type ViewerRelations } from '../graph/relations';
+import { relationsFromRows, relationsSql, type ViewerRelations } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
 import type { Post } from './posts.schemas';
@@ -20,69 +20,108 @@ export interface Hydrated {
   relations: ViewerRelations;
 }
 
-const CHUNK = 90;
+/**
+ * Where hydration finds its posts: a `skel` CTE with (id, author_id, target_user_id) columns, either a
+ * skeleton query itself or explicit rows passed as one JSON parameter.
+ */
+export interface SkeletonSource {
+  /** A WITH clause defining `skel`. */
+  cte: string;
+  params: unknown[];
+}
 
-/** `IN (...)` statements over `ids` in chunks of at most 90 bound ids (D1 allows 100 parameters). */
-function chunkedStatements(db: D1Database, ids: string[], sqlFor: (marks: string) => string, lead: unknown[] = []): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const part = ids.slice(i, i + CHUNK);
-    const marks = part.map((_, j) => `?${j + lead.length + 1}`).join(',');
-    statements.push(db.prepare(sqlFor(marks)).bind(...lead, ...part));
+/** Skeleton from rows already loaded (a single post, discover's ranked page). */
+export function skeletonOfRows(rows: PostRow[]): SkeletonSource {
+  return {
+    cte: `WITH skel AS (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.a') AS author_id, json_extract(value, '$.t') AS target_user_id FROM json_each(?1))`,
+    params: [JSON.stringify(rows.map((r) => ({ id: r.id, a: r.authorId, t: r.targetUserId })))],
+  };
+}
+
+/** Skeleton from a query returning post rows; hydration re-reads it inside the same batch. */
+export function skeletonOfQuery(sql: string, params: unknown[]): SkeletonSource {
+  return { cte: `WITH skel AS (${sql})`, params };
+}
+
+/**
+ * The hydration statements for a skeleton (authors and wall owners, media, the viewer's likes and
+ * relations), to be sent in the same `DB.batch` as whatever produced the skeleton.
+ */
+function hydrationStatements(db: D1Database, viewerId: string | null, source: SkeletonSource): D1PreparedStatement[] {
+  const viewer = `?${source.params.length + 1}`;
+  const head = `${source.cte}, people AS (SELECT author_id AS id FROM skel UNION SELECT target_user_id FROM skel WHERE target_user_id IS NOT NULL)`;
+  // D1 refuses unused bindings, so only statements that read the viewer get it.
+  const statement = (sql: string) => db.prepare(`${head} ${sql}`).bind(...source.params, ...(sql.includes(viewer) ? [viewerId] : []));
+  const statements = [
+    statement('SELECT * FROM users WHERE id IN (SELECT id FROM people)'),
+    statement('SELECT pm.post_id, m.* FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (SELECT id FROM skel) ORDER BY pm.post_id, pm.position'),
+  ];
+  if (viewerId) {
+    statements.push(
+      statement(`SELECT post_id FROM likes WHERE user_id = ${viewer} AND post_id IN (SELECT id FROM skel)`),
+      statement(relationsSql(viewer, `SELECT id FROM people WHERE id != ${viewer}`)),
+    );
   }
   return statements;
 }
 
-type MediaJoin = Record<string, unknown> & { post_id: string };
-
-/**
- * Batch-loads what a page of posts needs (authors and wall owners, media, the viewer's likes and
- * relations) in ONE round trip: every lookup is a statement of a single `DB.batch`.
- */
-export async function hydratePosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[]): Promise<Hydrated> {
-  const db = c.env.DB;
-  const postIds = [...new Set(rows.map((r) => r.id))];
-  const people = [...new Set(rows.flatMap((r) => (r.targetUserId ? [r.authorId, r.targetUserId] : [r.authorId])))];
-  const relationUserIds = viewerId ? relationIds(viewerId, people) : [];
-  const groups = [
-    chunkedStatements(db, people, (marks) => `SELECT * FROM users WHERE id IN (${marks})`),
-    chunkedStatements(db, postIds, (marks) => `SELECT pm.post_id, m.* FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (${marks}) ORDER BY pm.post_id, pm.position`),
-    viewerId ? chunkedStatements(db, postIds, (marks) => `SELECT post_id FROM likes WHERE user_id = ?1 AND post_id IN (${marks})`, [viewerId]) : [],
-    viewerId && relationUserIds.length ? relationStatements(db, viewerId, relationUserIds) : [],
-  ];
-  const results = groups.some((g) => g.length) ? await db.batch<Record<string, unknown>>(groups.flat()) : [];
-  let at = 0;
-  const take = (group: D1PreparedStatement[]) => results.slice(at, (at += group.length)).flatMap((r) => r.results);
-  const [userRows, mediaRows, likedRows, relationRows] = groups.map(take) as [Record<string, unknown>[], MediaJoin[], { post_id: string }[], { kind: string; id: string }[]];
-
+function hydratedFrom(viewerId: string | null, results: D1Result<Record<string, unknown>>[]): Hydrated {
+  const [userRows = [], mediaRows = [], likedRows = [], relationRows = []] = results.map((r) => r.results);
   const users = new Map(userRows.map((raw) => [raw.id as string, mapRow(usersTable, raw)]));
   const media = new Map<string, MediaRow[]>();
   for (const raw of mediaRows) {
-    const list = media.get(raw.post_id) ?? [];
+    const list = media.get(raw.post_id as string) ?? [];
     list.push(mapRow(mediaTable, raw));
-    media.set(raw.post_id, list);
+    media.set(raw.post_id as string, list);
   }
-  return { users, media, likedByMe: new Set(likedRows.map((l) => l.post_id)), relations: relationsFromRows(viewerId, relationRows) };
+  return {
+    users,
+    media,
+    likedByMe: new Set(likedRows.map((l) => l.post_id as string)),
+    relations: relationsFromRows(viewerId, relationRows as { kind: string; id: string }[]),
+  };
+}
+
+/** Hydrates rows already loaded, in one round trip. */
+export async function hydratePosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[]): Promise<Hydrated> {
+  return hydratedFrom(viewerId, await c.env.DB.batch<Record<string, unknown>>(hydrationStatements(c.env.DB, viewerId, skeletonOfRows(rows))));
+}
+
+/**
+ * Runs a skeleton query and its hydration as ONE `DB.batch` (one round trip for a whole page): the
+ * hydration statements read the skeleton as a CTE inside the same transaction, so they see the same rows.
+ */
+export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[]): Promise<{ rows: PostRow[]; hydrated: Hydrated }> {
+  const db = c.env.DB;
+  const [skeleton, ...rest] = await db.batch<Record<string, unknown>>([
+    db.prepare(sql).bind(...params),
+    ...hydrationStatements(db, viewerId, skeletonOfQuery(sql, params)),
+  ]);
+  return { rows: (skeleton?.results ?? []).map((raw) => mapRow(postsTable, raw)), hydrated: hydratedFrom(viewerId, rest) };
 }
 
 /**
  * The visibility rule. A block in either direction (with the author, or with the wall owner) hides the
  * post. Otherwise: the author and the wall owner always see it; `private` is for them alone; `friends`
  * adds the author's friends; `public` is for everyone, except that a private account's posts reach only
- * its approved followers and friends.
+ * its approved followers and friends. Posts on a private account's wall reach only that account's
+ * approved followers and friends as well.
  */
 export function canViewPost(post: PostRow, author: UserRow, target: UserRow | null, rel: ViewerRelations): boolean {
   const viewer = rel.viewerId;
-  if (viewer === null) return post.visibility === 'public' && author.visibility === 'public';
+  const reaches = (user: UserRow) => user.visibility === 'public' || rel.friends.has(user.id) || rel.following.has(user.id);
+  if (viewer === null) return post.visibility === 'public' && author.visibility === 'public' && (!target || target.visibility === 'public');
   if (rel.blockedEither.has(author.id) || (target && rel.blockedEither.has(target.id))) return false;
   if (viewer === author.id || viewer === target?.id) return true;
+  // A private account's wall is for its approved followers and friends, whoever wrote on it.
+  if (target && !reaches(target)) return false;
   switch (post.visibility) {
     case 'private':
       return false;
     case 'friends':
       return rel.friends.has(author.id);
     case 'public':
-      return author.visibility === 'public' || rel.friends.has(author.id) || rel.following.has(author.id);
+      return reaches(author);
   }
 }
 
@@ -112,9 +151,8 @@ export interface RenderOptions {
 }
 
 /** Runs the whole pipeline on skeleton rows, keeping their order and dropping what the viewer may not see. */
-export async function renderPosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[], options: RenderOptions = {}): Promise<Post[]> {
-  if (rows.length === 0) return [];
-  const h = await hydratePosts(c, viewerId, rows);
+/** Rules, then presentation: keeps the rows' order and drops what the viewer may not see. */
+export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated, options: RenderOptions = {}): Post[] {
   const baseUrl = c.get('baseUrl');
   return rows
     .filter((row) => {
@@ -125,4 +163,10 @@ export async function renderPosts(c: Context<AppEnv>, viewerId: string | null, r
       return canViewPost(row, author, target, h.relations);
     })
     .map((row) => presentPost(row, h, baseUrl));
+}
+
+/** Runs the whole pipeline on rows already loaded. */
+export async function renderPosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[], options: RenderOptions = {}): Promise<Post[]> {
+  if (rows.length === 0) return [];
+  return presentVisible(c, rows, await hydratePosts(c, viewerId, rows), options);
 }

@@ -9,7 +9,7 @@ import type { AppEnv } from '../../lib/types';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { findUserById } from '../users/users.service';
-import { canViewPost, renderPosts } from './post-pipeline';
+import { canViewPost, loadSkeleton, presentVisible, renderPosts } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
 const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
@@ -167,15 +167,17 @@ export function postCursor(cursor: string | undefined): [number, string] {
 }
 
 /**
- * Cuts a skeleton of `limit + 1` rows into a page: the pipeline may drop rows the viewer cannot see,
- * but the cursor always follows the skeleton, so pages never skip or repeat a post.
+ * A page of posts from a skeleton query returning `limit + 1` rows, in one round trip (skeleton and
+ * hydration share a batch). The rules may drop rows the viewer cannot see, but the cursor always
+ * follows the skeleton, so pages never skip or repeat a post.
  */
-export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null, skeleton: PostRow[], limit: number, hideMuted = false) {
-  const page = skeleton.slice(0, limit);
+export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], limit: number, hideMuted = false) {
+  const { rows, hydrated } = await loadSkeleton(c, viewerId, sql, params);
+  const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    data: await renderPosts(c, viewerId, page, { hideMuted }),
-    next_cursor: skeleton.length > limit && last ? encodeCursor(postKey(last)) : null,
+    data: presentVisible(c, page, hydrated, { hideMuted }),
+    next_cursor: rows.length > limit && last ? encodeCursor(postKey(last)) : null,
   };
 }
 
@@ -220,17 +222,12 @@ export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null,
   const wallOwner = viewerId && viewerId !== authorId ? viewerId : null;
   if (levels.length === 0 && !wallOwner) return { data: [], next_cursor: null };
   const [ts, id] = postCursor(cursor);
-  const { results } = await c.env.DB.prepare(userPostsSql(levels.length, wallOwner !== null))
-    .bind(authorId, ts, id, limit + 1, ...levels, ...(wallOwner ? [wallOwner] : []))
-    .all<Record<string, unknown>>();
-  return renderPostPage(c, viewerId, results.map(postFromRaw), limit);
+  const params = [authorId, ts, id, limit + 1, ...levels, ...(wallOwner ? [wallOwner] : [])];
+  return renderPostPage(c, viewerId, userPostsSql(levels.length, wallOwner !== null), params, limit);
 }
 
 /** A user's wall: their own posts (not those on other walls) and posts others wrote on it, newest first. */
 export async function listWall(c: Context<AppEnv>, viewerId: string | null, ownerId: string, limit: number, cursor?: string) {
   const [ts, id] = postCursor(cursor);
-  const { results } = await c.env.DB.prepare(WALL_SQL)
-    .bind(ownerId, ts, id, limit + 1)
-    .all<Record<string, unknown>>();
-  return renderPostPage(c, viewerId, results.map(postFromRaw), limit);
+  return renderPostPage(c, viewerId, WALL_SQL, [ownerId, ts, id, limit + 1], limit);
 }
