@@ -1,6 +1,6 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './lib/create-app';
-import { limitByIp } from './middleware/rate-limit';
+import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
 import { commentsRouter } from './modules/comments/comments.index';
 import { feedsRouter } from './modules/feeds/feeds.index';
@@ -14,8 +14,8 @@ export const API_BASE = '/api/v1';
 
 const app = createApp();
 
-// The general per-address limit covers the whole API; per-user limits are applied after authentication.
-app.use(`${API_BASE}/*`, limitByIp('RL_API_IP'));
+// The general limit covers the whole API: per user for authenticated requests, per address otherwise.
+app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
 for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter]) {

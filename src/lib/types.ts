@@ -21,6 +21,8 @@ export interface AppVariables {
   /** Origin used to build absolute URLs (avatar_url, media url). */
   baseUrl: string;
   auth?: AuthContext;
+  /** Access-token claims already verified by the API rate limiter, with the token they came from. */
+  verifiedToken?: { token: string; claims: AuthContext };
 }
 
 export interface AppEnv {

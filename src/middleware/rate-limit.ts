@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../lib/errors';
 import type { AppEnv, Bindings } from '../lib/types';
+import { parseBearer, verifyAccessToken } from '../modules/auth/tokens';
 
 type LimiterName = { [K in keyof Bindings]-?: Bindings[K] extends RateLimit ? K : never }[keyof Bindings];
 
@@ -22,6 +23,23 @@ export async function enforceLimit(c: Context<AppEnv>, limiter: LimiterName, key
     });
   }
 }
+
+/**
+ * The general API limit, one counter per request: a request with a valid access token counts against
+ * its user (RL_API_USER), any other request against its address (RL_API_IP). The verified claims are
+ * kept for the auth middleware, so the token is checked once.
+ */
+export const apiRateLimit = createMiddleware<AppEnv>(async function apiRateLimitMiddleware(c, next) {
+  const { token } = parseBearer(c.req.header('Authorization'));
+  const claims = token ? await verifyAccessToken(c.env, token).catch(() => null) : null;
+  if (token && claims) {
+    c.set('verifiedToken', { token, claims });
+    await enforceLimit(c, 'RL_API_USER', `user:${claims.userId}`);
+  } else {
+    await enforceLimit(c, 'RL_API_IP', `ip:${clientIp(c)}`);
+  }
+  await next();
+});
 
 /**
  * Middleware limiting each client address on one binding.

@@ -27,7 +27,8 @@ export const posts = sqliteTable(
     editedAt: timestampMs('edited_at'),
   },
   (t) => [
-    index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id),
+    // visibility is carried so the home feed's per-author scans never touch the table.
+    index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id, t.visibility),
     index('posts_target_created_idx').on(t.targetUserId, t.createdAt, t.id),
     index('posts_visibility_created_idx').on(t.visibility, t.createdAt),
     index('posts_topic_created_idx').on(t.topic, t.visibility, t.createdAt),

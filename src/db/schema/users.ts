@@ -40,3 +40,6 @@ export interface ProfileLink {
 }
 
 export type UserRow = typeof users.$inferSelect;
+
+/** The columns the public-user shape and the visibility rules need. */
+export type UserSummary = Pick<UserRow, 'id' | 'username' | 'displayName' | 'avatarKey' | 'bio' | 'isVerified' | 'visibility'>;

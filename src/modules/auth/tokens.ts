@@ -19,6 +19,27 @@ export function signingKey(env: Bindings): Uint8Array {
   return new TextEncoder().encode(env.JWT_SECRET);
 }
 
+let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+
+/** The HMAC key, imported once per isolate (and again only if the secret changes). */
+function hmacKey(env: Bindings): Promise<CryptoKey> {
+  const raw = signingKey(env);
+  const secret = env.JWT_SECRET!;
+  if (cachedKey?.secret !== secret) {
+    cachedKey = { secret, key: crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']) };
+  }
+  return cachedKey.key;
+}
+
+/**
+ * Splits an Authorization header: no header, a bearer token, or a malformed value.
+ */
+export function parseBearer(header: string | undefined): { token?: string; malformed: boolean } {
+  if (header === undefined) return { malformed: false };
+  const match = /^Bearer +([A-Za-z0-9\-_.]+=*) *$/i.exec(header);
+  return match?.[1] ? { token: match[1], malformed: false } : { malformed: true };
+}
+
 export function accessTokenTtl(env: Bindings): number {
   const ttl = Number(env.ACCESS_TOKEN_TTL_SECONDS);
   return Number.isInteger(ttl) && ttl > 0 ? ttl : DEFAULT_TTL_SECONDS;
@@ -32,12 +53,12 @@ export async function signAccessToken(env: Bindings, claims: AccessClaims): Prom
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + accessTokenTtl(env))
-    .sign(signingKey(env));
+    .sign(await hmacKey(env));
 }
 
 /** Verifies signature, algorithm, issuer, audience and expiry; any failure is a 401 that says which. */
 export async function verifyAccessToken(env: Bindings, token: string): Promise<AccessClaims> {
-  const key = signingKey(env);
+  const key = await hmacKey(env);
   try {
     const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
     if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {

@@ -2,9 +2,11 @@
  * Feed skeleton queries, kept as constants so a test can EXPLAIN them and prove no full-table scan.
  *
  * Home (fan-out on read, bounded): the author set is the caller, accounts they follow (accepted) and
- * their friends, minus muted ones. For each author the correlated subquery takes at most `limit` posts
- * before the cursor from `posts_author_created_idx` (author_id, created_at, id), and the outer query
- * merges them. The work is (authors × limit) index steps, independent of how many posts exist.
+ * their friends, minus muted ones. `latest` finds each author's newest visible post before the cursor
+ * (one probe of posts_author_created_idx, which carries visibility so no table row is read). The
+ * limit-th newest of those is a lower bound for the whole page, so each author's scan stops there and
+ * authors with nothing that recent are skipped. The remaining per-author candidates (at most `limit`
+ * each) are merged. Work is about (authors + limit) index steps, independent of how many posts exist.
  * Parameters: ?1 viewer, ?2 cursor created_at, ?3 cursor id, ?4 limit + 1.
  */
 export const HOME_FEED_SQL = `
@@ -17,13 +19,23 @@ authors AS (
   SELECT id, MAX(level) AS level FROM rel
   WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = rel.id)
   GROUP BY id
-)
-SELECT p.* FROM authors a JOIN posts p ON p.rowid IN (
+),
+latest AS MATERIALIZED (
+  SELECT a.id, a.level, (
+    SELECT MAX(q.created_at) FROM posts q
+    WHERE q.author_id = a.id AND (q.created_at, q.id) < (?2, ?3)
+      AND (a.level = 2 OR q.visibility = 'public' OR (a.level = 1 AND q.visibility = 'friends'))
+  ) AS newest
+  FROM authors a
+),
+bound(ts) AS (SELECT COALESCE((SELECT newest FROM latest WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1 OFFSET ?4 - 1), 0))
+SELECT p.* FROM latest a JOIN posts p ON p.rowid IN (
   SELECT q.rowid FROM posts q
-  WHERE q.author_id = a.id AND (q.created_at, q.id) < (?2, ?3)
+  WHERE q.author_id = a.id AND (q.created_at, q.id) < (?2, ?3) AND q.created_at >= (SELECT ts FROM bound)
     AND (a.level = 2 OR q.visibility = 'public' OR (a.level = 1 AND q.visibility = 'friends'))
   ORDER BY q.created_at DESC, q.id DESC LIMIT ?4
 )
+WHERE a.newest >= (SELECT ts FROM bound)
 ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
 
 /**

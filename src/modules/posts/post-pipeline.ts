@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
-import { media as mediaTable, posts as postsTable, users as usersTable, type MediaRow, type PostRow, type UserRow } from '../../db/schema';
+import { media as mediaTable, posts as postsTable, users as usersTable, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
-import { relationsFromRows, relationsSql, type ViewerRelations } from '../graph/relations';
+import { relationFlagsSql, relationsFromFlags, type ViewerRelations } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
 import type { Post } from './posts.schemas';
@@ -14,15 +14,15 @@ import type { Post } from './posts.schemas';
  */
 
 export interface Hydrated {
-  users: Map<string, UserRow>;
+  users: Map<string, UserSummary>;
   media: Map<string, MediaRow[]>;
   likedByMe: Set<string>;
   relations: ViewerRelations;
 }
 
 /**
- * Where hydration finds its posts: a `skel` CTE with (id, author_id, target_user_id) columns, either a
- * skeleton query itself or explicit rows passed as one JSON parameter.
+ * Where a page's posts come from: a `skel` CTE with the posts table's columns, either a skeleton query
+ * itself or explicit rows passed as one JSON parameter.
  */
 export interface SkeletonSource {
   /** A WITH clause defining `skel`. */
@@ -33,71 +33,83 @@ export interface SkeletonSource {
 /** Skeleton from rows already loaded (a single post, discover's ranked page). */
 export function skeletonOfRows(rows: PostRow[]): SkeletonSource {
   return {
-    cte: `WITH skel AS (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.a') AS author_id, json_extract(value, '$.t') AS target_user_id FROM json_each(?1))`,
-    params: [JSON.stringify(rows.map((r) => ({ id: r.id, a: r.authorId, t: r.targetUserId })))],
+    cte: `WITH skel AS (SELECT p.* FROM json_each(?1) j JOIN posts p ON p.id = j.value)`,
+    params: [JSON.stringify(rows.map((r) => r.id))],
   };
 }
 
-/** Skeleton from a query returning post rows; hydration re-reads it inside the same batch. */
+/** Skeleton from a query returning post rows. */
 export function skeletonOfQuery(sql: string, params: unknown[]): SkeletonSource {
-  return { cte: `WITH skel AS (${sql})`, params };
+  return { cte: `WITH skel AS MATERIALIZED (${sql})`, params };
 }
+
+const POST_JSON = `json_object('id', id, 'author_id', author_id, 'target_user_id', target_user_id, 'community_id', community_id,
+  'content', content, 'topic', topic, 'visibility', visibility, 'like_count', like_count, 'comment_count', comment_count,
+  'created_at', created_at, 'edited_at', edited_at)`;
+const userJson = (relations: string | null) => `json_object('id', u.id, 'username', u.username, 'display_name', u.display_name,
+  'avatar_key', u.avatar_key, 'bio', u.bio, 'is_verified', u.is_verified, 'visibility', u.visibility${relations ? `, 'r', ${relations}` : ''})`;
+const MEDIA_JSON = `json_object('post_id', pm.post_id, 'position', pm.position, 'id', m.id, 'owner_id', m.owner_id, 'kind', m.kind,
+  'key', m.key, 'content_type', m.content_type, 'size', m.size, 'width', m.width, 'height', m.height, 'created_at', m.created_at)`;
 
 /**
- * The hydration statements for a skeleton (authors and wall owners, media, the viewer's likes and
- * relations), to be sent in the same `DB.batch` as whatever produced the skeleton.
+ * ONE statement for a whole page: the skeleton (evaluated once, as a CTE) and everything hydration
+ * needs (authors and wall owners with the viewer's relations to them, media, the viewer's likes), each
+ * part aggregated into a JSON column. One round trip, one evaluation of the skeleton.
  */
-function hydrationStatements(db: D1Database, viewerId: string | null, source: SkeletonSource): D1PreparedStatement[] {
+function pageStatement(db: D1Database, viewerId: string | null, source: SkeletonSource): D1PreparedStatement {
   const viewer = `?${source.params.length + 1}`;
-  const head = `${source.cte}, people AS (SELECT author_id AS id FROM skel UNION SELECT target_user_id FROM skel WHERE target_user_id IS NOT NULL)`;
-  // D1 refuses unused bindings, so only statements that read the viewer get it.
-  const statement = (sql: string) => db.prepare(`${head} ${sql}`).bind(...source.params, ...(sql.includes(viewer) ? [viewerId] : []));
-  const statements = [
-    statement('SELECT * FROM users WHERE id IN (SELECT id FROM people)'),
-    statement('SELECT pm.post_id, m.* FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (SELECT id FROM skel) ORDER BY pm.post_id, pm.position'),
+  const parts = [
+    `(SELECT json_group_array(${POST_JSON}) FROM skel) AS posts`,
+    // Each author and wall owner, with the viewer's relations to them as a bitmask.
+    `(SELECT json_group_array(${userJson(viewerId ? relationFlagsSql(viewer, 'u.id') : null)}) FROM users u WHERE u.id IN (SELECT id FROM people)) AS users`,
+    `(SELECT json_group_array(${MEDIA_JSON}) FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (SELECT id FROM skel)) AS media`,
   ];
-  if (viewerId) {
-    statements.push(
-      statement(`SELECT post_id FROM likes WHERE user_id = ${viewer} AND post_id IN (SELECT id FROM skel)`),
-      statement(relationsSql(viewer, `SELECT id FROM people WHERE id != ${viewer}`)),
-    );
-  }
-  return statements;
+  if (viewerId) parts.push(`(SELECT json_group_array(post_id) FROM likes WHERE user_id = ${viewer} AND post_id IN (SELECT id FROM skel)) AS liked`);
+  const sql = `${source.cte}, people AS (SELECT author_id AS id FROM skel UNION SELECT target_user_id FROM skel WHERE target_user_id IS NOT NULL)
+    SELECT ${parts.join(',\n    ')}`;
+  return db.prepare(sql).bind(...source.params, ...(viewerId ? [viewerId] : []));
 }
 
-function hydratedFrom(viewerId: string | null, results: D1Result<Record<string, unknown>>[]): Hydrated {
-  const [userRows = [], mediaRows = [], likedRows = [], relationRows = []] = results.map((r) => r.results);
-  const users = new Map(userRows.map((raw) => [raw.id as string, mapRow(usersTable, raw)]));
+type PageRow = { posts: string; users: string; media: string; liked?: string };
+
+/** Decodes a {@link pageStatement} row: the skeleton's rows (newest first) and their hydration. */
+function decodePage(viewerId: string | null, row: PageRow | null): { rows: PostRow[]; hydrated: Hydrated } {
+  const parse = <T>(text: string | undefined): T[] => (text ? (JSON.parse(text) as T[]) : []);
+  const rows = parse<Record<string, unknown>>(row?.posts).map((raw) => mapRow(postsTable, raw));
+  const userRows = parse<Record<string, unknown>>(row?.users);
+  const users = new Map(userRows.map((raw) => [raw.id as string, mapRow(usersTable, raw) as UserSummary]));
   const media = new Map<string, MediaRow[]>();
+  const mediaRows = parse<Record<string, unknown>>(row?.media).sort((a, b) => (a.position as number) - (b.position as number));
   for (const raw of mediaRows) {
     const list = media.get(raw.post_id as string) ?? [];
     list.push(mapRow(mediaTable, raw));
     media.set(raw.post_id as string, list);
   }
   return {
-    users,
-    media,
-    likedByMe: new Set(likedRows.map((l) => l.post_id as string)),
-    relations: relationsFromRows(viewerId, relationRows as { kind: string; id: string }[]),
+    rows,
+    hydrated: {
+      users,
+      media,
+      likedByMe: new Set(parse<string>(row?.liked)),
+      relations: relationsFromFlags(viewerId, userRows as { id: string; r?: number }[]),
+    },
   };
 }
 
-/** Hydrates rows already loaded, in one round trip. */
+const newestFirst = (a: PostRow, b: PostRow) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** Hydrates rows already loaded, in one statement, keeping their order. */
 export async function hydratePosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[]): Promise<Hydrated> {
-  return hydratedFrom(viewerId, await c.env.DB.batch<Record<string, unknown>>(hydrationStatements(c.env.DB, viewerId, skeletonOfRows(rows))));
+  return decodePage(viewerId, await pageStatement(c.env.DB, viewerId, skeletonOfRows(rows)).first<PageRow>()).hydrated;
 }
 
 /**
- * Runs a skeleton query and its hydration as ONE `DB.batch` (one round trip for a whole page): the
- * hydration statements read the skeleton as a CTE inside the same transaction, so they see the same rows.
+ * Runs a newest-first skeleton query and its hydration as one statement (one round trip, the skeleton
+ * evaluated once). Returns the skeleton's rows in order, with what the rules and presentation need.
  */
 export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[]): Promise<{ rows: PostRow[]; hydrated: Hydrated }> {
-  const db = c.env.DB;
-  const [skeleton, ...rest] = await db.batch<Record<string, unknown>>([
-    db.prepare(sql).bind(...params),
-    ...hydrationStatements(db, viewerId, skeletonOfQuery(sql, params)),
-  ]);
-  return { rows: (skeleton?.results ?? []).map((raw) => mapRow(postsTable, raw)), hydrated: hydratedFrom(viewerId, rest) };
+  const page = decodePage(viewerId, await pageStatement(c.env.DB, viewerId, skeletonOfQuery(sql, params)).first<PageRow>());
+  return { rows: page.rows.sort(newestFirst), hydrated: page.hydrated };
 }
 
 /**
@@ -107,9 +119,9 @@ export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, 
  * its approved followers and friends. Posts on a private account's wall reach only that account's
  * approved followers and friends as well.
  */
-export function canViewPost(post: PostRow, author: UserRow, target: UserRow | null, rel: ViewerRelations): boolean {
+export function canViewPost(post: PostRow, author: UserSummary, target: UserSummary | null, rel: ViewerRelations): boolean {
   const viewer = rel.viewerId;
-  const reaches = (user: UserRow) => user.visibility === 'public' || rel.friends.has(user.id) || rel.following.has(user.id);
+  const reaches = (user: UserSummary) => user.visibility === 'public' || rel.friends.has(user.id) || rel.following.has(user.id);
   if (viewer === null) return post.visibility === 'public' && author.visibility === 'public' && (!target || target.visibility === 'public');
   if (rel.blockedEither.has(author.id) || (target && rel.blockedEither.has(target.id))) return false;
   if (viewer === author.id || viewer === target?.id) return true;

@@ -1,9 +1,9 @@
-import type { UserRow } from '../../db/schema';
+import type { UserRow, UserSummary } from '../../db/schema';
 import { mediaUrl } from '../media/media.keys';
 import type { Me, Profile, PublicUser, Relationship } from './users.schemas';
 
 /** The one public-user shape, used wherever a user appears inside another object. Never carries private fields. */
-export function presentPublicUser(row: UserRow, baseUrl: string): PublicUser {
+export function presentPublicUser(row: UserSummary, baseUrl: string): PublicUser {
   return {
     id: row.id,
     username: row.username,
