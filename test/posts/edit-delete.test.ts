@@ -190,3 +190,16 @@ describe('Delete post', () => {
     expect(again.media.map((m: any) => m.id)).toEqual([png.id]);
   });
 });
+
+describe('Attached media', () => {
+  it('should refuse to delete an upload a post uses (409), and allow it once the post is gone', async () => {
+    const author = await createUser();
+    const image = await upload(author);
+    const created = await post(author, { content: 'with a picture', media_ids: [image.id] });
+    await expectProblem(await call(`/media/${image.id}`, { method: 'DELETE', token: author.accessToken }), 409, 'id');
+    // The post still shows its picture.
+    expect((await expectStatus(await getPost(created.id, author), 200)).media.map((m: { id: string }) => m.id)).toEqual([image.id]);
+    await expectStatus(await deletePost(author, created.id), 204);
+    await expectStatus(await call(`/media/${image.id}`, { method: 'DELETE', token: author.accessToken }), 204);
+  });
+});

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { media, users } from '../../db/schema';
+import { media, postMedia, users } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
@@ -50,6 +50,12 @@ export const deleteMedia: AppRouteHandler<typeof routes.deleteMedia> = async (c)
   const row = await db.select().from(media).where(and(eq(media.id, c.req.valid('param').id), eq(media.kind, 'attachment'))).get();
   // Someone else's upload is "not found" to you, like one that never existed.
   if (!row || row.ownerId !== userId) throw new ApiError('not_found', 'No such media.');
+  const attached = await db.select({ postId: postMedia.postId }).from(postMedia).where(eq(postMedia.mediaId, row.id)).get();
+  if (attached) {
+    throw new ApiError('conflict', 'This image is attached to a post; edit or delete the post first.', {
+      errors: [{ field: 'id', message: `is attached to post ${attached.postId}` }],
+    });
+  }
   await db.delete(media).where(eq(media.id, row.id));
   await service.releaseObjectIfUnused(c, row.key);
   return c.body(null, 204);

@@ -44,9 +44,10 @@ export const deleteMedia = createRoute({
   path: '/media/{id}',
   tags,
   summary: 'Delete one of your uploads',
+  description: 'Only uploads that no post uses: an attached image answers 409 until the post is edited or deleted.',
   ...authed,
   request: { params: MediaIdParamSchema },
-  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[404] },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[404], ...errors[409] },
 });
 
 export const getMedia = createRoute({
