@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ERROR_STATUS, type ErrorCode, problemType } from './errors';
+import { ID_PATTERN } from './ids';
 
 export const ProblemSchema = z
   .object({
@@ -73,3 +74,14 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
 }
 
 export const bearerSecurity = [{ Bearer: [] }];
+
+/** A path parameter holding an id (a ULID), named `name`; a malformed one is a 400 naming it. */
+export function idParam<N extends string>(name: N, what: string, example = '01JC6Z7TQ2W3E4R5T6Y7U8I9O0') {
+  const shape = {
+    [name]: z
+      .string()
+      .regex(ID_PATTERN, `is not a valid ${what} id`)
+      .openapi({ param: { name, in: 'path' }, example }),
+  } as Record<N, z.ZodString>;
+  return z.object(shape);
+}

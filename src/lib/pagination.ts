@@ -44,6 +44,18 @@ export function decodeCursor(cursor: string, shape: ReadonlyArray<'string' | 'nu
   throw ApiError.field('cursor', 'is not a valid cursor for this list');
 }
 
+/** A keyset position on (timestamp in ms, id): how most lists here are ordered. */
+export type TimeKey = [number, string];
+/** Where a newest-first list starts: above every row. */
+export const NEWEST_FIRST: TimeKey = [Number.MAX_SAFE_INTEGER, ''];
+/** Where an oldest-first list starts: below every row. */
+export const OLDEST_FIRST: TimeKey = [0, ''];
+
+/** The position a `?cursor=` names, or the list's start when there is none. */
+export function timeKeyCursor(cursor: string | undefined, start: TimeKey): TimeKey {
+  return cursor ? (decodeCursor(cursor, ['number', 'string']) as TimeKey) : start;
+}
+
 /** Cuts a `limit + 1` row fetch into a page, with the cursor of the last row kept. */
 export function toPage<Row, Item>(
   rows: Row[],

@@ -14,6 +14,6 @@ export const createComment: AppRouteHandler<typeof routes.createComment> = async
 };
 
 export const deleteComment: AppRouteHandler<typeof routes.deleteComment> = async (c) => {
-  await service.deleteComment(c, currentUser(c).userId, c.req.valid('param').id as string);
+  await service.deleteComment(c, currentUser(c).userId, c.req.valid('param').id);
   return c.body(null, 204);
 };

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
-import { CommentListQuerySchema, CommentPageSchema as CommentPage, CommentSchema, CreateCommentSchema, idParam, PostIdParamSchema } from '../posts/posts.schemas';
+import { CommentIdParamSchema, CommentListQuerySchema, CommentPageSchema as CommentPage, CommentSchema, CreateCommentSchema, PostIdParamSchema } from '../posts/posts.schemas';
 
 const tags = ['Comments'];
 
@@ -38,6 +38,6 @@ export const deleteComment = createRoute({
   description: "By the comment's author or the post's author. Deleting a top-level comment deletes its replies.",
   security: bearerSecurity,
   middleware: [requireAuth],
-  request: { params: idParam('id', 'comment') },
+  request: { params: CommentIdParamSchema },
   responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
 });

@@ -4,7 +4,7 @@ import { mapRow } from '../../db/client';
 import { comments, type CommentRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { decodeCursor, toPage } from '../../lib/pagination';
+import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
@@ -31,7 +31,7 @@ function present(row: CommentRow, author: Parameters<typeof presentPublicUser>[0
  */
 export async function listComments(c: Context<AppEnv>, viewerId: string | null, postId: string, parentId: string | undefined, limit: number, cursor?: string) {
   await getVisiblePost(c, viewerId, postId);
-  const [ts, id] = cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : [0, ''];
+  const [ts, id] = timeKeyCursor(cursor, OLDEST_FIRST);
   const { results } = await c.env.DB.prepare(
     `SELECT * FROM comments c
      WHERE post_id = ?1 AND parent_id IS ?2 AND (created_at, id) > (?3, ?4)

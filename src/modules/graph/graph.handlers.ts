@@ -1,10 +1,8 @@
 import type { Context } from 'hono';
-import { ApiError } from '../../lib/errors';
 import type { AppEnv, AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
-import { findUserByRef } from '../users/users.service';
+import { findVisibleUser } from '../users/users.service';
 import * as service from './graph.service';
-import { isBlockedEither } from './relations';
 import type * as routes from './graph.routes';
 
 const me = (c: Context<AppEnv>) => currentUser(c).userId;
@@ -23,11 +21,9 @@ export const rejectFollowRequest: AppRouteHandler<typeof routes.rejectFollowRequ
 
 function connections(kind: 'followers' | 'following' | 'friends') {
   return async (c: Context<AppEnv, string, { out: { param: { id_or_username: string }; query: { limit: number; cursor?: string } } }>) => {
-    const owner = await findUserByRef(c.get('db'), c.req.valid('param').id_or_username);
-    const viewer = c.get('auth')?.userId ?? null;
-    if (!owner || (viewer && viewer !== owner.id && (await isBlockedEither(c.env.DB, viewer, owner.id)))) throw new ApiError('not_found', 'No such user.');
+    const owner = await findVisibleUser(c, c.req.valid('param').id_or_username);
     const { limit, cursor } = c.req.valid('query');
-    return c.json(await service.listConnections(c, viewer, owner, kind, limit, cursor), 200);
+    return c.json(await service.listConnections(c, c.get('auth')?.userId ?? null, owner, kind, limit, cursor), 200);
   };
 }
 export const listFollowers: AppRouteHandler<typeof routes.listFollowers> = connections('followers');

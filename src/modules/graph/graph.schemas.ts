@@ -1,30 +1,14 @@
 import { z } from '@hono/zod-openapi';
+import { idParam } from '../../lib/openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample as exampleUser, PublicUserSchema } from '../users/users.schemas';
 
 const otherUser = { ...exampleUser, id: '01JC6Z2X4S3K5E6F7G8H9J0K1L', username: 'charles', display_name: 'Charles Babbage', bio: '' };
 
-export const UserIdParamSchema = z.object({
-  id: z
-    .string()
-    .regex(ID_PATTERN, 'is not a valid user id')
-    .openapi({ param: { name: 'id', in: 'path' }, example: exampleUser.id }),
-});
-
-export const OtherUserParamSchema = z.object({
-  user_id: z
-    .string()
-    .regex(ID_PATTERN, 'is not a valid user id')
-    .openapi({ param: { name: 'user_id', in: 'path' }, example: exampleUser.id }),
-});
-
-export const RequestIdParamSchema = z.object({
-  id: z
-    .string()
-    .regex(ID_PATTERN, 'is not a valid request id')
-    .openapi({ param: { name: 'id', in: 'path' }, example: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q' }),
-});
+export const UserIdParamSchema = idParam('id', 'user', exampleUser.id);
+export const OtherUserParamSchema = idParam('user_id', 'user', exampleUser.id);
+export const RequestIdParamSchema = idParam('id', 'request', '01JC6Z9P8O7I6U5Y4T3R2E1W0Q');
 
 export const FollowStateSchema = z
   .object({ following: z.boolean(), requested: z.boolean() })

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { decodeCursor, encodeCursor, toPage } from '../../lib/pagination';
+import { encodeCursor, NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
@@ -71,9 +71,7 @@ async function presentEdges(c: Context<AppEnv>, rows: EdgeRow[], limit: number) 
   );
 }
 
-function edgeCursor(cursor?: string): [number, string] {
-  return cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, ''];
-}
+const edgeCursor = (cursor?: string) => timeKeyCursor(cursor, NEWEST_FIRST);
 
 /** Pending requests to follow the caller, newest first. */
 export async function listFollowRequests(c: Context<AppEnv>, ownerId: string, limit: number, cursor?: string) {

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ID_PATTERN } from '../../lib/ids';
+import { idParam } from '../../lib/openapi';
 import { MEDIA_KEY_PATTERN, VARIANT_WIDTHS } from './media.keys';
 
 export const MediaSchema = z
@@ -45,12 +45,7 @@ export const MediaKeyParamSchema = z.object({
     }),
 });
 
-export const MediaIdParamSchema = z.object({
-  id: z
-    .string()
-    .regex(ID_PATTERN, 'is not a media id')
-    .openapi({ param: { name: 'id', in: 'path' }, example: '01JC6Z4Q8N0B2C3D4E5F6G7H8J' }),
-});
+export const MediaIdParamSchema = idParam('id', 'media', '01JC6Z4Q8N0B2C3D4E5F6G7H8J');
 
 export const VariantQuerySchema = z.object({
   w: z

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { decodeCursor, toPage } from '../../lib/pagination';
+import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
@@ -25,7 +25,7 @@ export async function setLike(c: Context<AppEnv>, userId: string, postId: string
 /** Who liked a post, newest first; people on either side of a block with the viewer are left out. */
 export async function listLikers(c: Context<AppEnv>, viewerId: string | null, postId: string, limit: number, cursor?: string) {
   await getVisiblePost(c, viewerId, postId);
-  const [ts, uid] = cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, ''];
+  const [ts, uid] = timeKeyCursor(cursor, NEWEST_FIRST);
   const { results } = await c.env.DB.prepare(
     `SELECT user_id, created_at FROM likes l
      WHERE post_id = ?1 AND (created_at, user_id) < (?2, ?3)

@@ -1,23 +1,9 @@
-import { ApiError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
-import { isBlockedEither } from '../graph/relations';
-import { findUserByRef } from '../users/users.service';
-import type { Context } from 'hono';
-import type { AppEnv } from '../../lib/types';
+import { findVisibleUser } from '../users/users.service';
 import * as likes from './likes.service';
 import * as service from './posts.service';
 import type * as routes from './posts.routes';
-
-/** The profile owner of a list route, or 404 (also when a block stands between them and the viewer). */
-async function visibleOwner(c: Context<AppEnv>, ref: string) {
-  const owner = await findUserByRef(c.get('db'), ref);
-  const viewer = c.get('auth')?.userId;
-  if (!owner || (viewer && viewer !== owner.id && (await isBlockedEither(c.env.DB, viewer, owner.id)))) {
-    throw new ApiError('not_found', 'No such user.');
-  }
-  return owner;
-}
 
 export const createPost: AppRouteHandler<typeof routes.createPost> = async (c) => {
   return c.json(await service.createPost(c, currentUser(c).userId, c.req.valid('json')), 201);
@@ -51,13 +37,13 @@ export const listLikes: AppRouteHandler<typeof routes.listLikes> = async (c) => 
 };
 
 export const listUserPosts: AppRouteHandler<typeof routes.listUserPosts> = async (c) => {
-  const owner = await visibleOwner(c, c.req.valid('param').id_or_username);
+  const owner = await findVisibleUser(c, c.req.valid('param').id_or_username);
   const { limit, cursor } = c.req.valid('query');
   return c.json(await service.listUserPosts(c, c.get('auth')?.userId ?? null, owner.id, owner.visibility === 'private', limit, cursor), 200);
 };
 
 export const listWall: AppRouteHandler<typeof routes.listWall> = async (c) => {
-  const owner = await visibleOwner(c, c.req.valid('param').id_or_username);
+  const owner = await findVisibleUser(c, c.req.valid('param').id_or_username);
   const { limit, cursor } = c.req.valid('query');
   return c.json(await service.listWall(c, c.get('auth')?.userId ?? null, owner.id, limit, cursor), 200);
 };

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { idParam } from '../../lib/openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { MediaSchema } from '../media/media.schemas';
 import { pageSchema } from '../../lib/pagination';
@@ -26,20 +27,8 @@ export const MAX_POST_LENGTH = 5000;
 export const MAX_POST_MEDIA = 10;
 export const MAX_COMMENT_LENGTH = 2000;
 
-export const idParam = (name: string, what: string) =>
-  z.object({
-    [name]: z
-      .string()
-      .regex(ID_PATTERN, `is not a valid ${what} id`)
-      .openapi({ param: { name, in: 'path' }, example: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0' }),
-  });
-
-export const PostIdParamSchema = z.object({
-  id: z
-    .string()
-    .regex(ID_PATTERN, 'is not a valid post id')
-    .openapi({ param: { name: 'id', in: 'path' }, example: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0' }),
-});
+export const PostIdParamSchema = idParam('id', 'post');
+export const CommentIdParamSchema = idParam('id', 'comment', '01JC6ZA1B2C3D4E5F6G7H8J9K0');
 
 const TopicSchema = z.enum(TOPICS, { error: `must be one of ${TOPICS.join(', ')}` });
 const PostMediaSchema = MediaSchema.pick({ id: true, url: true, content_type: true, width: true, height: true });

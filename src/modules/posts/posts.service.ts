@@ -4,7 +4,7 @@ import { mapRow, toStatement } from '../../db/client';
 import { media, postMedia, posts, users, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
@@ -160,11 +160,9 @@ export async function deletePost(c: Context<AppEnv>, viewerId: string, id: strin
 
 /** Keyset position of a post in newest-first lists: (created_at, id). */
 export const postKey = (row: PostRow): [number, string] => [row.createdAt.getTime(), row.id];
-export const FIRST_PAGE: [number, string] = [Number.MAX_SAFE_INTEGER, ''];
+export const FIRST_PAGE = NEWEST_FIRST;
 
-export function postCursor(cursor: string | undefined): [number, string] {
-  return cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : FIRST_PAGE;
-}
+export const postCursor = (cursor: string | undefined) => timeKeyCursor(cursor, NEWEST_FIRST);
 
 /**
  * A page of posts from a skeleton query returning `limit + 1` rows, in one round trip (skeleton and

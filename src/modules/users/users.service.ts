@@ -1,7 +1,10 @@
 import { eq, inArray, or } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { users, type UserRow } from '../../db/schema';
+import type { Context } from 'hono';
 import { ApiError, type FieldError } from '../../lib/errors';
+import type { AppEnv } from '../../lib/types';
+import { isBlockedEither } from '../graph/relations';
 import { ID_PATTERN } from '../../lib/ids';
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
@@ -12,6 +15,19 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
 export async function findUserByRef(db: Database, ref: string): Promise<UserRow | undefined> {
   if (ID_PATTERN.test(ref)) return findUserById(db, ref);
   return db.select().from(users).where(eq(users.username, ref.toLowerCase())).get();
+}
+
+/**
+ * A user the viewer may see, by id or username: 404 when there is none, or when a block stands between
+ * them (a blocked profile looks exactly like a missing one).
+ */
+export async function findVisibleUser(c: Context<AppEnv>, ref: string): Promise<UserRow> {
+  const user = await findUserByRef(c.get('db'), ref);
+  const viewer = c.get('auth')?.userId;
+  if (!user || (viewer && viewer !== user.id && (await isBlockedEither(c.env.DB, viewer, user.id)))) {
+    throw new ApiError('not_found', 'No such user.');
+  }
+  return user;
 }
 
 /** `login` is an email when it contains "@", otherwise a username. */
