@@ -1,10 +1,18 @@
-import { getTableColumns, type InferSelectModel, type Table } from 'drizzle-orm';
+import { type Column, getTableColumns, type InferSelectModel, type Table } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import * as schema from './schema';
 
-/** A Drizzle handle over the D1 binding; built once per request by the services middleware. */
-export function createDb(d1: D1Database) {
+const handles = new WeakMap<D1Database, ReturnType<typeof buildDb>>();
+
+function buildDb(d1: D1Database) {
   return drizzle(d1, { schema });
+}
+
+/** The Drizzle handle over a D1 binding, built once per binding (it walks the whole schema). */
+export function createDb(d1: D1Database) {
+  let db = handles.get(d1);
+  if (!db) handles.set(d1, (db = buildDb(d1)));
+  return db;
 }
 
 export type Database = ReturnType<typeof createDb>;
@@ -29,9 +37,18 @@ export function uniqueViolation(err: unknown): string | null {
  */
 export function mapRow<T extends Table>(table: T, raw: Record<string, unknown>): InferSelectModel<T> {
   const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(getTableColumns(table))) {
+  for (const [key, column] of columnsOf(table)) {
     const value = raw[column.name];
     out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
   return out as InferSelectModel<T>;
+}
+
+const columnLists = new WeakMap<Table, [string, Column][]>();
+
+/** A table's columns, listed once (getTableColumns copies them on every call, and pages map many rows). */
+function columnsOf(table: Table): [string, Column][] {
+  let list = columnLists.get(table);
+  if (!list) columnLists.set(table, (list = Object.entries(getTableColumns(table))));
+  return list;
 }
