@@ -9,20 +9,17 @@ import type { AppEnv } from '../../lib/types';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { findUserById } from '../users/users.service';
-import { canViewPost, loadSkeleton, presentVisible, renderPosts } from './post-pipeline';
+import { canViewPost, loadSkeleton, presentVisible } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
 const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
 const MAX_MENTIONS = 10;
 
-export async function loadPostRow(c: Context<AppEnv>, id: string): Promise<PostRow | undefined> {
-  return c.get('db').select().from(posts).where(eq(posts.id, id)).get();
-}
-
-/** The post as the viewer sees it, or 404 when it does not exist or is not visible to them. */
+/** The post as the viewer sees it (one round trip), or 404 when it does not exist or is not visible to them. */
 export async function getVisiblePost(c: Context<AppEnv>, viewerId: string | null, id: string): Promise<{ row: PostRow; post: Post }> {
-  const row = await loadPostRow(c, id);
-  const [post] = row ? await renderPosts(c, viewerId, [row]) : [];
+  const { rows, hydrated } = await loadSkeleton(c, viewerId, 'SELECT * FROM posts WHERE id = ?1', [id]);
+  const [row] = rows;
+  const [post] = row ? presentVisible(c, [row], hydrated) : [];
   if (!row || !post) throw new ApiError('not_found', 'No such post.');
   return { row, post };
 }
