@@ -7,6 +7,7 @@ import { feedsRouter } from './modules/feeds/feeds.index';
 import { graphRouter } from './modules/graph/graph.index';
 import { healthRouter } from './modules/health/health.index';
 import { mediaRouter } from './modules/media/media.index';
+import { messagingRouter } from './modules/messaging/messaging.index';
 import { postsRouter } from './modules/posts/posts.index';
 import { usersRouter } from './modules/users/users.index';
 
@@ -18,7 +19,7 @@ const app = createApp();
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -60,6 +60,7 @@ export const errors = {
   409: { 409: problem('conflict', 'Conflict with existing data') },
   413: { 413: problem('payload_too_large', 'Body too large') },
   415: { 415: problem('unsupported_media_type', 'Wrong media type') },
+  426: { 426: problem('upgrade_required', 'A WebSocket upgrade is required') },
   503: { 503: problem('service_unavailable', 'A dependency or secret is missing') },
 } as const;
 

@@ -17,7 +17,7 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
 }
 
 /** Checks the token and that its session (refresh family) is still live, so logout and resets end access at once. */
-async function authenticate(c: Context<AppEnv>, token: string): Promise<AuthContext> {
+export async function authenticate(c: Context<AppEnv>, token: string): Promise<AuthContext> {
   const verified = c.get('verifiedToken');
   const claims = verified?.token === token ? verified.claims : await verifyAccessToken(c.env, token);
   if (!isCachedLive(claims.sessionId, claims.userId)) {

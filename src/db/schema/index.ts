@@ -4,3 +4,4 @@ export * from './mail';
 export * from './media';
 export * from './graph';
 export * from './posts';
+export * from './messaging';

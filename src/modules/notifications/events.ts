@@ -15,7 +15,9 @@ export type SocialEvent =
   | { type: 'post_like'; actorId: string; recipientId: string; postId: string }
   | { type: 'post_comment'; actorId: string; recipientId: string; postId: string; commentId: string }
   | { type: 'comment_reply'; actorId: string; recipientId: string; postId: string; commentId: string; parentId: string }
-  | { type: 'mention'; actorId: string; recipientId: string; postId: string; commentId?: string };
+  | { type: 'mention'; actorId: string; recipientId: string; postId: string; commentId?: string }
+  /** To every member but the sender; delivery (issue 5) skips members looking at the conversation. */
+  | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[] };
 
 export type SocialEventListener = (event: SocialEvent) => void | Promise<void>;
 

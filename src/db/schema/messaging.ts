@@ -1,0 +1,44 @@
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { createdAt, timestampMs } from './columns';
+import { users } from './users';
+
+/**
+ * The conversation index. Messages themselves live in each conversation's ConversationRoom Durable
+ * Object; the room keeps `last_seq`, `last_message` and `last_activity_at` here up to date.
+ */
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['direct', 'group', 'community'] }).notNull(),
+    title: text('title'),
+    createdBy: text('created_by').notNull(),
+    /** `<smaller user id>:<larger user id>` for direct conversations: one per pair. */
+    directKey: text('direct_key').unique(),
+    createdAt: createdAt(),
+    lastActivityAt: timestampMs('last_activity_at').notNull(),
+    lastSeq: integer('last_seq').notNull().default(0),
+    lastMessage: text('last_message', { mode: 'json' }).$type<Record<string, unknown>>(),
+  },
+);
+
+/** Members, their role and read position; `unread_count` and `last_activity_at` are kept by the room. */
+export const conversationMembers = sqliteTable(
+  'conversation_members',
+  {
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['admin', 'member'] }).notNull(),
+    joinedAt: createdAt(),
+    lastReadSeq: integer('last_read_seq').notNull().default(0),
+    unreadCount: integer('unread_count').notNull().default(0),
+    lastActivityAt: timestampMs('last_activity_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index('conversation_members_user_activity_idx').on(t.userId, t.lastActivityAt, t.conversationId)],
+);
+
+export type ConversationRow = typeof conversations.$inferSelect;

@@ -1,0 +1,370 @@
+import { DurableObject } from 'cloudflare:workers';
+import { newId } from '../../lib/ids';
+import type { PublicUser } from '../users/users.schemas';
+import { MAX_MESSAGE_LENGTH, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
+
+type Row = Record<string, SqlStorageValue>;
+type Attachment = { userId: string };
+
+const refuse = (status: 400 | 403 | 404 | 429, detail: string, field?: string) => ({ ok: false as const, status, detail, field });
+const ok = <T>(value: T) => ({ ok: true as const, value });
+/** Index retries back off from 1 s to 5 min. */
+const retryDelay = (attempt: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempt, 9));
+
+/**
+ * One Durable Object per conversation: the single writer of its messages. It assigns gap-free `seq`
+ * (from 1), stores each message in its own SQLite storage before acknowledging or broadcasting it,
+ * broadcasts to its WebSockets in seq order (hibernation API), and keeps D1's conversation index up to
+ * date through a durable "index dirty" flag retried by an alarm, so the index converges even when D1
+ * writes fail.
+ */
+export class ConversationRoom extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+      CREATE TABLE IF NOT EXISTS members (user_id TEXT PRIMARY KEY, user_json TEXT NOT NULL, last_read_seq INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS messages (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, sender_id TEXT NOT NULL, content TEXT NOT NULL,
+        media TEXT NOT NULL DEFAULT '[]', client_id TEXT, created_at INTEGER NOT NULL, edited_at INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0);
+      CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
+    `);
+    // Answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  // ------------------------------------------------------------------ state
+
+  private get(key: string): string | null {
+    const row = this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', key).toArray()[0];
+    return row ? row.value : null;
+  }
+
+  private set(key: string, value: string): void {
+    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  private member(userId: string): { user: PublicUser; lastReadSeq: number } | null {
+    const row = this.sql.exec<{ user_json: string; last_read_seq: number }>('SELECT user_json, last_read_seq FROM members WHERE user_id = ?', userId).toArray()[0];
+    return row ? { user: JSON.parse(row.user_json) as PublicUser, lastReadSeq: row.last_read_seq } : null;
+  }
+
+  private lastSeq(): number {
+    return this.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM messages').one().seq ?? 0;
+  }
+
+  private present(row: Row): Message {
+    const sender = this.member(row.sender_id as string)?.user ?? JSON.parse(this.get(`former:${row.sender_id}`) ?? 'null');
+    return {
+      id: row.id as string,
+      conversation_id: this.get('conversation_id') ?? '',
+      seq: row.seq as number,
+      sender,
+      content: row.deleted ? '' : (row.content as string),
+      media: row.deleted ? [] : (JSON.parse(row.media as string) as MessageMedia[]),
+      client_id: (row.client_id as string | null) ?? null,
+      created_at: new Date(row.created_at as number).toISOString(),
+      edited_at: row.edited_at === null ? null : new Date(row.edited_at as number).toISOString(),
+      deleted: row.deleted === 1,
+    };
+  }
+
+  private messageAt(seq: number): Row | undefined {
+    return this.sql.exec<Row>('SELECT * FROM messages WHERE seq = ?', seq).toArray()[0];
+  }
+
+  /** Unread for one member: other people's live messages after their read position. */
+  private unreadFor(userId: string, lastReadSeq: number): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND deleted = 0', lastReadSeq, userId).one().n;
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  /**
+   * Sets the conversation's identity and members (the worker calls it on create and on every membership
+   * change). Removed members' sockets are closed at once.
+   */
+  async configure(conversationId: string, kind: string, members: RoomMember[]): Promise<void> {
+    this.set('conversation_id', conversationId);
+    this.set('kind', kind);
+    const keep = new Set(members.map((m) => m.userId));
+    for (const row of this.sql.exec<{ user_id: string; user_json: string }>('SELECT user_id, user_json FROM members').toArray()) {
+      if (keep.has(row.user_id)) continue;
+      this.set(`former:${row.user_id}`, row.user_json);
+      this.sql.exec('DELETE FROM members WHERE user_id = ?', row.user_id);
+      for (const ws of this.ctx.getWebSockets(row.user_id)) ws.close(4003, 'removed from the conversation');
+    }
+    for (const m of members) {
+      this.sql.exec(
+        'INSERT INTO members (user_id, user_json) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json',
+        m.userId,
+        JSON.stringify(m.user),
+      );
+    }
+    this.markIndexDirty();
+    await this.flushIndex();
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /**
+   * Sends a message. A retry with the same `clientId` from the same sender returns the original
+   * (created: false). The message is stored (with the index marked dirty, in one transaction) before it
+   * is acknowledged or broadcast.
+   */
+  async send(senderId: string, input: { content: string; media: MessageMedia[]; clientId: string | null; sender?: PublicUser }): Promise<RoomResult<{ message: Message; created: boolean }>> {
+    if (!this.member(senderId)) return refuse(404, 'No such conversation.');
+    if (input.clientId) {
+      const existing = this.sql.exec<Row>('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?', senderId, input.clientId).toArray()[0];
+      if (existing) return ok({ message: this.present(existing), created: false });
+    }
+    const content = input.content.trim();
+    if (!content && input.media.length === 0) return refuse(400, 'content: a message needs text or at least one media item', 'content');
+    if (content.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
+    const { success } = await this.env.RL_MESSAGES.limit({ key: `messages:${senderId}` });
+    if (!success) return refuse(429, 'You are sending messages too fast; slow down.');
+    if (this.get('kind') === 'direct') {
+      const other = this.sql.exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId).toArray()[0]?.user_id;
+      if (other && (await this.blockedEither(senderId, other))) return refuse(403, 'You cannot message this user.');
+    }
+    // After the awaits: a retry may have landed meanwhile.
+    if (input.clientId) {
+      const existing = this.sql.exec<Row>('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?', senderId, input.clientId).toArray()[0];
+      if (existing) return ok({ message: this.present(existing), created: false });
+    }
+    if (input.sender) this.sql.exec('UPDATE members SET user_json = ? WHERE user_id = ?', JSON.stringify(input.sender), senderId);
+
+    // Synchronous from here on: seq assignment, storage, index flag and broadcast cannot interleave.
+    const seq = this.lastSeq() + 1;
+    const now = Date.now();
+    const id = newId(now);
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        'INSERT INTO messages (seq, id, sender_id, content, media, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        seq,
+        id,
+        senderId,
+        content,
+        JSON.stringify(input.media),
+        input.clientId,
+        now,
+      );
+      // A sender has read everything up to their own message.
+      this.sql.exec('UPDATE members SET last_read_seq = ? WHERE user_id = ?', seq, senderId);
+      this.markIndexDirty();
+    });
+    const message = this.present(this.messageAt(seq)!);
+    this.broadcast({ type: 'message.new', message });
+    await this.flushIndex();
+    return ok({ message, created: true });
+  }
+
+  private async blockedEither(a: string, b: string): Promise<boolean> {
+    const row = await this.env.DB.prepare('SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) OR (blocker_id = ?2 AND blocked_id = ?1) LIMIT 1')
+      .bind(a, b)
+      .first();
+    return row !== null;
+  }
+
+  /** Messages for a member: descending before `beforeSeq`, or ascending after `afterSeq`. */
+  async history(userId: string, query: { beforeSeq?: number; afterSeq?: number; limit: number }): Promise<RoomResult<{ messages: Message[]; more: boolean }>> {
+    if (!this.member(userId)) return refuse(404, 'No such conversation.');
+    const rows =
+      query.afterSeq !== undefined
+        ? this.sql.exec<Row>('SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?', query.afterSeq, query.limit + 1).toArray()
+        : this.sql.exec<Row>('SELECT * FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?', query.beforeSeq ?? Number.MAX_SAFE_INTEGER, query.limit + 1).toArray();
+    return ok({ messages: rows.slice(0, query.limit).map((r) => this.present(r)), more: rows.length > query.limit });
+  }
+
+  /** The sender edits their message; tombstones cannot be edited. */
+  async edit(userId: string, seq: number, content: string): Promise<RoomResult<Message>> {
+    const found = this.ownMessage(userId, seq);
+    if (!found.ok) return found;
+    const text = content.trim();
+    if (!text && (JSON.parse(found.value.media as string) as unknown[]).length === 0) return refuse(400, 'content: must not be blank', 'content');
+    if (text.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('UPDATE messages SET content = ?, edited_at = ? WHERE seq = ?', text, Date.now(), seq);
+      this.markIndexDirty();
+    });
+    const message = this.present(this.messageAt(seq)!);
+    this.broadcast({ type: 'message.updated', message });
+    await this.flushIndex();
+    return ok(message);
+  }
+
+  /** The sender deletes their message: it keeps its seq and becomes a tombstone. */
+  async remove(userId: string, seq: number): Promise<RoomResult<null>> {
+    const found = this.ownMessage(userId, seq);
+    if (!found.ok) return found;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]' WHERE seq = ?", seq);
+      this.markIndexDirty();
+    });
+    this.broadcast({ type: 'message.deleted', conversation_id: this.get('conversation_id'), seq });
+    await this.flushIndex();
+    return ok(null);
+  }
+
+  private ownMessage(userId: string, seq: number): RoomResult<Row> {
+    if (!this.member(userId)) return refuse(404, 'No such conversation.');
+    const row = this.messageAt(seq);
+    if (!row || row.deleted === 1) return refuse(404, 'No such message.');
+    if (row.sender_id !== userId) return refuse(403, 'Only the sender can change a message.');
+    return ok(row);
+  }
+
+  /** Marks messages read up to `seq` (everything when omitted); the position never moves back. */
+  async markRead(userId: string, seq?: number): Promise<RoomResult<{ last_read_seq: number; unread_count: number }>> {
+    const member = this.member(userId);
+    if (!member) return refuse(404, 'No such conversation.');
+    const target = Math.max(member.lastReadSeq, Math.min(seq ?? Number.MAX_SAFE_INTEGER, this.lastSeq()));
+    if (target !== member.lastReadSeq) {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec('UPDATE members SET last_read_seq = ? WHERE user_id = ?', target, userId);
+        this.markIndexDirty();
+      });
+      this.broadcast({ type: 'read', user_id: userId, seq: target });
+      await this.flushIndex();
+    }
+    return ok({ last_read_seq: target, unread_count: this.unreadFor(userId, target) });
+  }
+
+  // ------------------------------------------------------------------ the D1 index
+
+  private markIndexDirty(): void {
+    this.set('index_version', String(Number(this.get('index_version') ?? '0') + 1));
+  }
+
+  /**
+   * Brings D1's index (last message, activity time, each member's unread count and read position) to
+   * the room's current state. Values are absolute, computed from this room's storage at flush time, so
+   * applying twice or out of order cannot drift. On failure an alarm retries with backoff.
+   */
+  async flushIndex(): Promise<boolean> {
+    const conversationId = this.get('conversation_id');
+    const version = this.get('index_version') ?? '0';
+    if (!conversationId || version === (this.get('index_synced') ?? '0')) return true;
+    const last = this.sql.exec<Row>('SELECT * FROM messages WHERE deleted = 0 ORDER BY seq DESC LIMIT 1').toArray()[0];
+    const lastAny = this.sql.exec<{ seq: number | null; at: number | null }>('SELECT MAX(seq) AS seq, MAX(created_at) AS at FROM messages').one();
+    const activity = lastAny.at ?? Date.now();
+    const members = this.sql.exec<{ user_id: string; last_read_seq: number }>('SELECT user_id, last_read_seq FROM members').toArray();
+    const db = this.env.DB;
+    try {
+      await db.batch([
+        db
+          .prepare('UPDATE conversations SET last_seq = ?2, last_message = ?3, last_activity_at = MAX(last_activity_at, ?4) WHERE id = ?1')
+          .bind(conversationId, lastAny.seq ?? 0, last ? JSON.stringify(this.present(last)) : null, activity),
+        ...members.map((m) =>
+          db
+            .prepare(
+              'UPDATE conversation_members SET unread_count = ?3, last_read_seq = ?4, last_activity_at = MAX(last_activity_at, ?5) WHERE conversation_id = ?1 AND user_id = ?2',
+            )
+            .bind(conversationId, m.user_id, this.unreadFor(m.user_id, m.last_read_seq), m.last_read_seq, activity),
+        ),
+      ]);
+    } catch (err) {
+      const attempt = Number(this.get('index_attempts') ?? '0') + 1;
+      this.set('index_attempts', String(attempt));
+      await this.ctx.storage.setAlarm(Date.now() + retryDelay(attempt));
+      console.error(JSON.stringify({ level: 'warn', message: 'index update deferred', conversation_id: conversationId, attempt, error: String(err) }));
+      return false;
+    }
+    // Only what was flushed is marked synced: a write that landed meanwhile keeps the index dirty.
+    this.set('index_synced', version);
+    this.set('index_attempts', '0');
+    if (this.get('index_version') !== version) return this.flushIndex();
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.flushIndex();
+  }
+
+  // ------------------------------------------------------------------ sockets
+
+  /**
+   * WebSocket upgrade, already authenticated by the worker (which passes the user in `X-Kith-User`).
+   * `?after_seq=N` first replays every message after N, in order, then the socket is live. Replay and
+   * acceptance run synchronously, so no message can slip between them.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const userId = request.headers.get('X-Kith-User');
+    if (!userId || !this.member(userId)) return new Response('not a member', { status: 404 });
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server, [userId]);
+    server.serializeAttachment({ userId } satisfies Attachment);
+    const after = Number(new URL(request.url).searchParams.get('after_seq'));
+    if (Number.isInteger(after) && after >= 0 && new URL(request.url).searchParams.has('after_seq')) {
+      for (const row of this.sql.exec<Row>('SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC', after)) {
+        server.send(JSON.stringify({ type: 'message.new', message: this.present(row) }));
+      }
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    const { userId } = ws.deserializeAttachment() as Attachment;
+    const error = (status: number, detail: string) => ws.send(JSON.stringify({ type: 'error', status, detail }));
+    let frame: Record<string, unknown>;
+    try {
+      frame = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
+    } catch {
+      return error(400, 'frames must be JSON');
+    }
+    if (!this.member(userId)) {
+      ws.close(4003, 'removed from the conversation');
+      return;
+    }
+    switch (frame.type) {
+      case 'message.send': {
+        if (typeof frame.client_id !== 'string' || frame.client_id.length === 0 || frame.client_id.length > 100) return error(400, 'client_id: a string of 1..100 characters is required');
+        if (typeof frame.content !== 'string') return error(400, 'content: must be a string');
+        if (frame.media_ids !== undefined) return error(400, 'media_ids: attach media through POST /api/v1/conversations/{id}/messages');
+        const result = await this.send(userId, { content: frame.content, media: [], clientId: frame.client_id });
+        if (!result.ok) return error(result.status, result.detail);
+        ws.send(JSON.stringify({ type: 'ack', client_id: frame.client_id, seq: result.value.message.seq }));
+        return;
+      }
+      case 'typing': {
+        const user = this.member(userId)?.user;
+        for (const other of this.ctx.getWebSockets()) {
+          if ((other.deserializeAttachment() as Attachment).userId !== userId) other.send(JSON.stringify({ type: 'typing', user }));
+        }
+        return;
+      }
+      case 'read': {
+        if (frame.seq !== undefined && (typeof frame.seq !== 'number' || !Number.isInteger(frame.seq) || frame.seq < 0)) return error(400, 'seq: must be a non-negative integer');
+        const result = await this.markRead(userId, frame.seq as number | undefined);
+        if (!result.ok) return error(result.status, result.detail);
+        return;
+      }
+      default:
+        return error(400, 'type: must be message.send, typing, read or ping');
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'closing');
+    } catch {
+      // already closed
+    }
+  }
+
+  private broadcast(frame: unknown): void {
+    const text = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(text);
+      } catch {
+        // A socket closing under us is not an error for the others.
+      }
+    }
+  }
+}

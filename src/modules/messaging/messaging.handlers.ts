@@ -1,0 +1,108 @@
+import { ApiError } from '../../lib/errors';
+import type { AppRouteHandler } from '../../lib/types';
+import { authenticate, currentUser } from '../../middleware/auth';
+import { parseBearer } from '../auth/tokens';
+import * as service from './messaging.service';
+import type * as routes from './messaging.routes';
+
+export const createConversation: AppRouteHandler<typeof routes.createConversation> = async (c) => {
+  const { userId } = currentUser(c);
+  const body = c.req.valid('json');
+  const { id, created } = await service.createConversation(c, userId, body.participant_ids, body.title);
+  const conversation = await service.getConversation(c, userId, id);
+  return created ? c.json(conversation, 201) : c.json(conversation, 200);
+};
+
+export const listConversations: AppRouteHandler<typeof routes.listConversations> = async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  return c.json(await service.listConversations(c, currentUser(c).userId, limit, cursor), 200);
+};
+
+export const getConversation: AppRouteHandler<typeof routes.getConversation> = async (c) =>
+  c.json(await service.getConversation(c, currentUser(c).userId, c.req.valid('param').id), 200);
+
+export const listMessages: AppRouteHandler<typeof routes.listMessages> = async (c) => {
+  const { userId } = currentUser(c);
+  const { id } = c.req.valid('param');
+  const query = c.req.valid('query');
+  await service.conversationFor(c, userId, id);
+  const ascending = query.after_seq !== undefined;
+  const fromCursor = query.cursor !== undefined ? Number(query.cursor) : undefined;
+  if (fromCursor !== undefined && !(Number.isInteger(fromCursor) && fromCursor >= 0)) throw ApiError.field('cursor', 'is not a valid cursor for this list');
+  const { messages, more } = service.unwrap(
+    await service.roomFor(c, id).history(userId, ascending ? { afterSeq: fromCursor ?? query.after_seq, limit: query.limit } : { beforeSeq: fromCursor ?? query.before_seq, limit: query.limit }),
+  );
+  const last = messages[messages.length - 1];
+  return c.json({ data: messages, next_cursor: more && last ? String(last.seq) : null }, 200);
+};
+
+export const sendMessage: AppRouteHandler<typeof routes.sendMessage> = async (c) => {
+  const { message, created } = await service.sendMessage(c, currentUser(c).userId, c.req.valid('param').id, c.req.valid('json'));
+  return created ? c.json(message, 201) : c.json(message, 200);
+};
+
+export const directMessage: AppRouteHandler<typeof routes.directMessage> = async (c) => {
+  const { userId } = currentUser(c);
+  const { receiver_id, ...input } = c.req.valid('json');
+  const { id } = await service.createConversation(c, userId, [receiver_id]);
+  const { message, created } = await service.sendMessage(c, userId, id, input);
+  return created ? c.json(message, 201) : c.json(message, 200);
+};
+
+export const editMessage: AppRouteHandler<typeof routes.editMessage> = async (c) => {
+  const { userId } = currentUser(c);
+  const { id, seq } = c.req.valid('param');
+  await service.conversationFor(c, userId, id);
+  return c.json(service.unwrap(await service.roomFor(c, id).edit(userId, seq, c.req.valid('json').content)), 200);
+};
+
+export const deleteMessage: AppRouteHandler<typeof routes.deleteMessage> = async (c) => {
+  const { userId } = currentUser(c);
+  const { id, seq } = c.req.valid('param');
+  await service.conversationFor(c, userId, id);
+  service.unwrap(await service.roomFor(c, id).remove(userId, seq));
+  return c.body(null, 204);
+};
+
+export const markRead: AppRouteHandler<typeof routes.markRead> = async (c) => {
+  const { userId } = currentUser(c);
+  const { id } = c.req.valid('param');
+  await service.conversationFor(c, userId, id);
+  return c.json(service.unwrap(await service.roomFor(c, id).markRead(userId, c.req.valid('json').seq)), 200);
+};
+
+export const addMembers: AppRouteHandler<typeof routes.addMembers> = async (c) => {
+  const { userId } = currentUser(c);
+  const { id } = c.req.valid('param');
+  await service.addMembers(c, userId, id, c.req.valid('json').user_ids);
+  return c.json(await service.getConversation(c, userId, id), 200);
+};
+
+export const removeMember: AppRouteHandler<typeof routes.removeMember> = async (c) => {
+  const { id, user_id } = c.req.valid('param');
+  await service.removeMember(c, currentUser(c).userId, id, user_id);
+  return c.body(null, 204);
+};
+
+/**
+ * Authenticates (header or `?token=`) and checks membership before anything is upgraded, then hands the
+ * request to the room, which accepts the socket. The token is never logged.
+ */
+export const stream: AppRouteHandler<typeof routes.stream> = async (c) => {
+  const { id } = c.req.valid('param');
+  const query = c.req.valid('query');
+  const { token: headerToken, malformed } = parseBearer(c.req.header('Authorization'));
+  const token = headerToken ?? query.token;
+  if (malformed || !token) {
+    throw new ApiError('unauthorized', 'A bearer access token is required (Authorization header or ?token=).', { headers: { 'WWW-Authenticate': 'Bearer' } });
+  }
+  const { userId } = await authenticate(c, token);
+  await service.conversationFor(c, userId, id);
+  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+    throw new ApiError('upgrade_required', 'Connect with a WebSocket upgrade (Upgrade: websocket).', { headers: { Upgrade: 'websocket' } });
+  }
+  const url = new URL(c.req.url);
+  url.searchParams.delete('token');
+  const headers = new Headers({ Upgrade: 'websocket', 'X-Kith-User': userId });
+  return service.roomFor(c, id).fetch(new Request(url.toString(), { headers })) as unknown as Response;
+};

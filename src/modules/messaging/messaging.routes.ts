@@ -1,0 +1,109 @@
+import { createRoute } from '@hono/zod-openapi';
+import { requireAuth } from '../../middleware/auth';
+import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { PageQuerySchema } from '../../lib/pagination';
+import {
+  AddMembersSchema,
+  ConversationIdParamSchema,
+  ConversationPageSchema,
+  ConversationSchema,
+  CreateConversationSchema,
+  DirectMessageSchema,
+  EditMessageSchema,
+  HistoryQuerySchema,
+  MemberParamSchema,
+  MessagePageSchema,
+  MessageSchema,
+  ReadSchema,
+  ReadStateSchema,
+  SendMessageSchema,
+  SeqParamSchema,
+  StreamQuerySchema,
+} from './messaging.schemas';
+
+const tags = ['Messaging'];
+const authed = { security: bearerSecurity, middleware: [requireAuth] };
+const member = { ...commonErrors, ...errors[401], ...errors[404] };
+
+export const createConversation = createRoute({
+  method: 'post', path: '/conversations', tags, summary: 'Start a conversation',
+  description: '`participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one. More make a group (you are its admin). Users you block or who block you cannot be added (404).',
+  ...authed, request: { body: jsonBody(CreateConversationSchema) },
+  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member },
+});
+
+export const listConversations = createRoute({
+  method: 'get', path: '/conversations', tags, summary: 'Your conversations, most recent activity first',
+  description: 'Each with `last_message` and your `unread_count` (other people\'s messages after your read position).',
+  ...authed, request: { query: PageQuerySchema },
+  responses: { 200: jsonContent(ConversationPageSchema, 'A page of conversations'), ...commonErrors, ...errors[401] },
+});
+
+export const getConversation = createRoute({
+  method: 'get', path: '/conversations/{id}', tags, summary: 'One conversation', description: '404 for non-members.',
+  ...authed, request: { params: ConversationIdParamSchema },
+  responses: { 200: jsonContent(ConversationSchema, 'The conversation'), ...member },
+});
+
+export const listMessages = createRoute({
+  method: 'get', path: '/conversations/{id}/messages', tags, summary: 'Message history',
+  description: 'Descending by seq (before `before_seq`, or the newest), or ascending after `after_seq`. `next_cursor` is the seq to pass on as `before_seq` (descending) or `after_seq` (ascending).',
+  ...authed, request: { params: ConversationIdParamSchema, query: HistoryQuerySchema },
+  responses: { 200: jsonContent(MessagePageSchema, 'A page of messages'), ...member },
+});
+
+export const sendMessage = createRoute({
+  method: 'post', path: '/conversations/{id}/messages', tags, summary: 'Send a message',
+  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender.',
+  ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(SendMessageSchema) },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403] },
+});
+
+export const directMessage = createRoute({
+  method: 'post', path: '/messages', tags, summary: 'Send a direct message',
+  description: 'Creates the direct conversation with `receiver_id` when needed, then sends.',
+  ...authed, request: { body: jsonBody(DirectMessageSchema) },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403] },
+});
+
+export const editMessage = createRoute({
+  method: 'patch', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Edit your message',
+  ...authed, request: { params: SeqParamSchema, body: jsonBody(EditMessageSchema) },
+  responses: { 200: jsonContent(MessageSchema, 'The edited message'), ...member, ...errors[403] },
+});
+
+export const deleteMessage = createRoute({
+  method: 'delete', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Delete your message',
+  description: 'It keeps its seq and becomes a tombstone (`deleted: true`, no content).',
+  ...authed, request: { params: SeqParamSchema },
+  responses: { 204: { description: 'Deleted' }, ...member, ...errors[403] },
+});
+
+export const markRead = createRoute({
+  method: 'post', path: '/conversations/{id}/read', tags, summary: 'Mark messages read',
+  description: 'Up to `seq`, or everything when omitted. The read position never moves back.',
+  ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(ReadSchema) },
+  responses: { 200: jsonContent(ReadStateSchema, 'Your read state'), ...member },
+});
+
+export const addMembers = createRoute({
+  method: 'post', path: '/conversations/{id}/members', tags, summary: 'Add members to a group',
+  description: 'Group admins only.',
+  ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(AddMembersSchema) },
+  responses: { 200: jsonContent(ConversationSchema, 'The conversation'), ...member, ...errors[403] },
+});
+
+export const removeMember = createRoute({
+  method: 'delete', path: '/conversations/{id}/members/{user_id}', tags, summary: 'Remove a member, or leave',
+  description: 'Admins remove anyone; anyone can remove themselves. The removed member\'s sockets are closed.',
+  ...authed, request: { params: MemberParamSchema },
+  responses: { 204: { description: 'Removed' }, ...member, ...errors[403] },
+});
+
+export const stream = createRoute({
+  method: 'get', path: '/conversations/{id}/stream', tags, summary: 'The conversation socket (WebSocket upgrade)',
+  description: 'Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`).',
+  security: bearerSecurity,
+  request: { params: ConversationIdParamSchema, query: StreamQuerySchema },
+  responses: { 101: { description: 'Switching protocols' }, ...errors[426], ...member },
+});

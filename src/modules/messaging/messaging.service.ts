@@ -1,0 +1,230 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { toStatement, uniqueViolation } from '../../db/client';
+import { conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import type { AppEnv } from '../../lib/types';
+import { isBlockedEither } from '../graph/relations';
+import { mediaUrl } from '../media/media.keys';
+import { emitEvent } from '../notifications/events';
+import { presentPublicUser } from '../users/users.presenter';
+import { loadUsersByIds } from '../users/users.service';
+import type { Message, MessageMedia, RoomMember, RoomResult } from './room.types';
+
+/** The ConversationRoom of a conversation (one Durable Object per conversation id). */
+export function roomFor(c: Context<AppEnv>, conversationId: string) {
+  return c.env.ROOMS.get(c.env.ROOMS.idFromName(conversationId));
+}
+
+/** Turns a room's refusal into the API's error. */
+export function unwrap<T>(result: RoomResult<T>): T {
+  if (result.ok) return result.value;
+  const code = ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited' } as const)[result.status];
+  throw new ApiError(code, result.detail, {
+    errors: result.field ? [{ field: result.field, message: result.detail.replace(/^\w+: /, '') }] : undefined,
+    headers: result.status === 429 ? { 'Retry-After': '10' } : undefined,
+  });
+}
+
+const notFound = () => new ApiError('not_found', 'No such conversation.');
+
+/** The conversation if the viewer is a member (404 otherwise, as for one that does not exist). */
+export async function conversationFor(c: Context<AppEnv>, viewerId: string, id: string): Promise<{ conversation: ConversationRow; role: 'admin' | 'member' }> {
+  const db = c.get('db');
+  const row = await db
+    .select({ conversation: conversations, role: conversationMembers.role })
+    .from(conversations)
+    .innerJoin(conversationMembers, and(eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, viewerId)))
+    .where(eq(conversations.id, id))
+    .get();
+  if (!row) throw notFound();
+  return row;
+}
+
+async function roomMembers(c: Context<AppEnv>, conversationId: string): Promise<RoomMember[]> {
+  const rows = await c.get('db').select({ userId: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversationId)).all();
+  const users = await loadUsersByIds(c.get('db'), rows.map((r) => r.userId));
+  return rows.filter((r) => users.has(r.userId)).map((r) => ({ userId: r.userId, user: presentPublicUser(users.get(r.userId)!, c.get('baseUrl')) }));
+}
+
+/** Tells the room who its members are now (it disconnects anyone removed). */
+export async function syncRoom(c: Context<AppEnv>, conversation: ConversationRow): Promise<void> {
+  await roomFor(c, conversation.id).configure(conversation.id, conversation.kind, await roomMembers(c, conversation.id));
+}
+
+/** Other users to add: they must exist, and no block may stand between them and the caller. */
+async function assertReachable(c: Context<AppEnv>, viewerId: string, ids: string[]): Promise<void> {
+  const found = await loadUsersByIds(c.get('db'), ids);
+  for (const id of ids) {
+    if (!found.has(id) || (await isBlockedEither(c.env.DB, viewerId, id))) {
+      throw new ApiError('not_found', `No such user: ${id}.`, { errors: [{ field: 'participant_ids', message: `${id} is not a user you can message` }] });
+    }
+  }
+}
+
+/**
+ * Creates a conversation. One other participant makes a direct conversation, of which there is one per
+ * pair: asking again returns the existing one (created: false). More make a group, the caller its admin.
+ */
+export async function createConversation(c: Context<AppEnv>, creatorId: string, participantIds: string[], title?: string): Promise<{ id: string; created: boolean }> {
+  const others = [...new Set(participantIds)].filter((id) => id !== creatorId);
+  if (others.length === 0) throw ApiError.field('participant_ids', 'must name at least one user other than you');
+  await assertReachable(c, creatorId, others);
+  const direct = others.length === 1;
+  const directKey = direct ? [creatorId, others[0]!].sort().join(':') : null;
+  const db = c.get('db');
+  if (directKey) {
+    const existing = await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey)).get();
+    if (existing) return { id: existing.id, created: false };
+  }
+  const now = new Date();
+  const id = newId(now.getTime());
+  const conversation = { id, kind: direct ? ('direct' as const) : ('group' as const), title: direct ? null : (title ?? null), createdBy: creatorId, directKey, createdAt: now, lastActivityAt: now, lastSeq: 0, lastMessage: null };
+  try {
+    await c.env.DB.batch([
+      toStatement(c.env.DB, db.insert(conversations).values(conversation)),
+      ...[creatorId, ...others].map((userId) =>
+        toStatement(c.env.DB, db.insert(conversationMembers).values({ conversationId: id, userId, role: userId === creatorId ? 'admin' : 'member', joinedAt: now, lastActivityAt: now })),
+      ),
+    ]);
+  } catch (err) {
+    // Two people opening the same direct conversation at once: the second gets the first's.
+    if (directKey && uniqueViolation(err) === 'direct_key') {
+      const existing = await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey)).get();
+      if (existing) return { id: existing.id, created: false };
+    }
+    throw err;
+  }
+  await syncRoom(c, conversation);
+  return { id, created: true };
+}
+
+type ConversationListRow = ConversationRow & { unreadCount: number; memberActivity: number };
+
+/** Conversations as the viewer sees them: every participant, the last message and their unread count. */
+export async function presentConversations(c: Context<AppEnv>, rows: ConversationListRow[]) {
+  if (rows.length === 0) return [];
+  const db = c.get('db');
+  const members = await db
+    .select({ conversationId: conversationMembers.conversationId, userId: conversationMembers.userId })
+    .from(conversationMembers)
+    .where(inArray(conversationMembers.conversationId, rows.map((r) => r.id)))
+    .all();
+  const users = await loadUsersByIds(db, members.map((m) => m.userId));
+  const baseUrl = c.get('baseUrl');
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    participants: members.filter((m) => m.conversationId === row.id && users.has(m.userId)).map((m) => presentPublicUser(users.get(m.userId)!, baseUrl)),
+    last_message: (row.lastMessage ?? null) as Message | null,
+    unread_count: row.unreadCount,
+    created_at: row.createdAt.toISOString(),
+  }));
+}
+
+/** The caller's conversations, most recent activity first (keyset on the member row's activity time). */
+export async function listConversations(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
+  const [ts, id] = cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, ''];
+  const { results } = await c.env.DB.prepare(
+    `SELECT c.*, m.unread_count AS member_unread, m.last_activity_at AS member_activity
+     FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.user_id = ?1 AND (m.last_activity_at, m.conversation_id) < (?2, ?3)
+     ORDER BY m.last_activity_at DESC, m.conversation_id DESC LIMIT ?4`,
+  )
+    .bind(viewerId, ts, id, limit + 1)
+    .all<Record<string, unknown>>();
+  const rows = results.map((raw) => ({
+    id: raw.id as string,
+    kind: raw.kind as ConversationRow['kind'],
+    title: (raw.title as string | null) ?? null,
+    createdBy: raw.created_by as string,
+    directKey: (raw.direct_key as string | null) ?? null,
+    createdAt: new Date(raw.created_at as number),
+    lastActivityAt: new Date(raw.last_activity_at as number),
+    lastSeq: raw.last_seq as number,
+    lastMessage: raw.last_message ? (JSON.parse(raw.last_message as string) as Record<string, unknown>) : null,
+    unreadCount: raw.member_unread as number,
+    memberActivity: raw.member_activity as number,
+  }));
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: await presentConversations(c, page),
+    next_cursor: rows.length > limit && last ? encodeCursor([last.memberActivity, last.id]) : null,
+  };
+}
+
+/** One conversation for a member, with their unread count. */
+export async function getConversation(c: Context<AppEnv>, viewerId: string, id: string) {
+  const { conversation } = await conversationFor(c, viewerId, id);
+  const member = await c.get('db').select().from(conversationMembers).where(and(eq(conversationMembers.conversationId, id), eq(conversationMembers.userId, viewerId))).get();
+  const [presented] = await presentConversations(c, [{ ...conversation, unreadCount: member?.unreadCount ?? 0, memberActivity: 0 }]);
+  return presented!;
+}
+
+/** Attachments must be the sender's own uploads from POST /media. */
+async function ownMedia(c: Context<AppEnv>, ownerId: string, ids: string[]): Promise<MessageMedia[]> {
+  const unique = [...new Set(ids)];
+  if (unique.length !== ids.length) throw ApiError.field('media_ids', 'must not repeat an id');
+  if (unique.length === 0) return [];
+  const rows = await c.get('db').select().from(media).where(and(inArray(media.id, unique), eq(media.ownerId, ownerId), eq(media.kind, 'attachment'))).all();
+  if (rows.length !== unique.length) throw ApiError.field('media_ids', 'must be ids of your own uploads (POST /api/v1/media)');
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return unique.map((id) => {
+    const m = byId.get(id)!;
+    return { id: m.id, url: mediaUrl(c.get('baseUrl'), m.key), content_type: m.contentType, width: m.width, height: m.height };
+  });
+}
+
+/** Sends through the room (the same method socket sends use), then emits `new_message` for the other members. */
+export async function sendMessage(c: Context<AppEnv>, senderId: string, conversationId: string, input: { content: string; media_ids?: string[]; client_id?: string }) {
+  await conversationFor(c, senderId, conversationId);
+  const attachments = await ownMedia(c, senderId, input.media_ids ?? []);
+  const sender = (await loadUsersByIds(c.get('db'), [senderId])).get(senderId);
+  const result = unwrap(
+    await roomFor(c, conversationId).send(senderId, {
+      content: input.content,
+      media: attachments,
+      clientId: input.client_id ?? null,
+      sender: sender ? presentPublicUser(sender, c.get('baseUrl')) : undefined,
+    }),
+  );
+  if (result.created) {
+    const members = await c.get('db').select({ userId: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversationId)).all();
+    emitEvent(c, {
+      type: 'new_message',
+      actorId: senderId,
+      conversationId,
+      messageId: result.message.id,
+      seq: result.message.seq,
+      recipientIds: members.map((m) => m.userId).filter((id) => id !== senderId),
+    });
+  }
+  return result;
+}
+
+/** Adds members to a group (admins only). */
+export async function addMembers(c: Context<AppEnv>, viewerId: string, conversationId: string, userIds: string[]): Promise<void> {
+  const { conversation, role } = await conversationFor(c, viewerId, conversationId);
+  if (conversation.kind !== 'group') throw new ApiError('forbidden', 'Only group conversations take new members.');
+  if (role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can add members.');
+  const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
+  await assertReachable(c, viewerId, ids);
+  const now = new Date();
+  const db = c.get('db');
+  await db.insert(conversationMembers).values(ids.map((userId) => ({ conversationId, userId, role: 'member' as const, joinedAt: now, lastActivityAt: now }))).onConflictDoNothing();
+  await syncRoom(c, conversation);
+}
+
+/** Removes a member from a group: admins remove anyone, a member removes themselves (leaving). */
+export async function removeMember(c: Context<AppEnv>, viewerId: string, conversationId: string, userId: string): Promise<void> {
+  const { conversation, role } = await conversationFor(c, viewerId, conversationId);
+  if (conversation.kind !== 'group') throw new ApiError('forbidden', 'Direct conversations have no members to remove.');
+  if (userId !== viewerId && role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can remove members.');
+  const result = await c.get('db').delete(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId))).run();
+  if (!result.meta.changes) throw new ApiError('not_found', 'No such member.');
+  await syncRoom(c, conversation);
+}

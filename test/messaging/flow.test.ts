@@ -1,0 +1,41 @@
+import { exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, createUser, expectStatus } from '../helpers/client';
+
+describe('Messaging flow', () => {
+  it('should send over REST and deliver on a socket', async () => {
+    const a = await createUser();
+    const b = await createUser();
+    const conv = await expectStatus(await call('/conversations', { body: { participant_ids: [b.id] }, token: a.accessToken }), 201);
+    const again = await expectStatus(await call('/conversations', { body: { participant_ids: [b.id] }, token: a.accessToken }), 200);
+    expect(again.id).toBe(conv.id);
+    const res = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    ws.accept();
+    const frames: any[] = [];
+    ws.addEventListener('message', (e) => frames.push(JSON.parse(e.data as string)));
+    const m1 = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'hello', client_id: 'x1' }, token: a.accessToken }), 201);
+    expect(m1.seq).toBe(1);
+    const dup = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'hello', client_id: 'x1' }, token: a.accessToken }), 200);
+    expect(dup.id).toBe(m1.id);
+    ws.send(JSON.stringify({ type: 'message.send', client_id: 's1', content: 'from socket' }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(frames.map((f) => f.type)).toEqual(['message.new', 'message.new', 'ack']);
+    expect(frames[1].message.seq).toBe(2);
+    const list = await expectStatus(await call('/conversations', { token: a.accessToken }), 200);
+    expect(list.data[0].last_message.seq).toBe(2);
+    expect(list.data[0].unread_count).toBe(1);
+    const listB = await expectStatus(await call('/conversations', { token: b.accessToken }), 200);
+    expect(listB.data[0].unread_count).toBe(0);
+    const hist = await expectStatus(await call(`/conversations/${conv.id}/messages`, { token: b.accessToken }), 200);
+    expect(hist.data.map((m: any) => m.seq)).toEqual([2, 1]);
+    const read = await expectStatus(await call(`/conversations/${conv.id}/read`, { body: {}, token: a.accessToken }), 200);
+    expect(read).toEqual({ last_read_seq: 2, unread_count: 0 });
+    const stranger = await createUser();
+    await expectStatus(await call(`/conversations/${conv.id}`, { token: stranger.accessToken }), 404);
+    const bad = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=nope`, { headers: { Upgrade: 'websocket' } });
+    expect(bad.status).toBe(401);
+    ws.close();
+  });
+});
