@@ -2,7 +2,9 @@
 // `npm run bench`: builds the worker, serves the bundle straight from workerd through Miniflare's API
 // (no wrangler dev proxy), seeds a database to 10k, 100k and 1M posts, and measures the API against two
 // ceilings from the same run: a bare JSON route and a bare `SELECT 1` route on D1.
-// Options: --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+// Then the chat suite: one ConversationRoom with 50 sockets and several senders, beside a bare Durable
+// Object that only broadcasts.
+// Options: --suites feeds,chat  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_splitSqlQuery as splitSql } from 'wrangler';
+import { openSocket, runChat } from './lib/chat-load.mjs';
 import { measure } from './lib/load.mjs';
 import { SEED_PASSWORD, seed } from './lib/seed.mjs';
 
@@ -20,8 +23,10 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '16' },
     users: { type: 'string', default: '5000' },
+    suites: { type: 'string', default: 'feeds,chat' },
   },
 });
+const suites = new Set(values.suites.split(','));
 const sizes = values.sizes.split(',').map(Number);
 const durationMs = Number(values.duration);
 const concurrency = Number(values.concurrency);
@@ -41,10 +46,27 @@ const toml = readFileSync('wrangler.toml', 'utf8');
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(toml)[1];
 const unlimited = (id) => ({ namespace_id: id, simple: { limit: 1_000_000_000, period: 60 } });
 
-// The ceilings: the cheapest possible answers from the same workerd, one without and one with D1.
-const CEILING = `export default {
+// The ceilings: the cheapest possible answers from the same workerd: one without and one with D1, and a
+// Durable Object that only broadcasts each frame to its sockets (and acknowledges it to the sender).
+const CEILING = `import { DurableObject } from 'cloudflare:workers';
+export class Echo extends DurableObject {
+  async fetch() {
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+  async webSocketMessage(ws, raw) {
+    const frame = JSON.parse(raw);
+    const out = JSON.stringify({ type: 'message.new', message: { client_id: frame.client_id, content: frame.content } });
+    for (const socket of this.ctx.getWebSockets()) socket.send(out);
+    ws.send(JSON.stringify({ type: 'ack', client_id: frame.client_id }));
+  }
+}
+export default {
   async fetch(request, env) {
-    if (new URL(request.url).pathname === '/select1') {
+    const path = new URL(request.url).pathname;
+    if (path === '/echo') return env.ECHO.get(env.ECHO.idFromName('room')).fetch(request);
+    if (path === '/select1') {
       const row = await env.DB.prepare('SELECT 1 AS one').first();
       return Response.json(row);
     }
@@ -57,6 +79,7 @@ rmSync(STATE, { recursive: true, force: true });
 const mf = new Miniflare(convertV4MiniflareOptions({
   d1Persist: `${STATE}/d1`,
   r2Persist: `${STATE}/r2`,
+  durableObjectsPersist: `${STATE}/do`,
   workers: [
     {
       name: 'kith',
@@ -66,7 +89,9 @@ const mf = new Miniflare(convertV4MiniflareOptions({
       compatibilityFlags: ['nodejs_compat'],
       d1Databases: { DB: 'bench-db' },
       r2Buckets: { MEDIA: 'bench-media' },
-      ratelimits: Object.fromEntries(['RL_REGISTER', 'RL_LOGIN', 'RL_PASSWORD', 'RL_API_IP', 'RL_API_USER'].map((n, i) => [n, unlimited(String(9001 + i))])),
+      ratelimits: Object.fromEntries(['RL_REGISTER', 'RL_LOGIN', 'RL_PASSWORD', 'RL_API_IP', 'RL_API_USER', 'RL_MESSAGES'].map((n, i) => [n, unlimited(String(9001 + i))])),
+      durableObjects: { ROOMS: { className: 'ConversationRoom', useSQLite: true } },
+      unsafeDirectSockets: [{ port: 0 }],
       bindings: {
         JWT_SECRET: randomUUID() + randomUUID(),
         CORS_ORIGINS: '',
@@ -75,7 +100,16 @@ const mf = new Miniflare(convertV4MiniflareOptions({
         ACCESS_TOKEN_TTL_SECONDS: '3600',
       },
     },
-    { name: 'ceiling', modules: true, script: CEILING, compatibilityDate, d1Databases: { DB: 'bench-db' }, routes: ['ceiling.bench/*'] },
+    {
+      name: 'ceiling',
+      modules: true,
+      script: CEILING,
+      compatibilityDate,
+      d1Databases: { DB: 'bench-db' },
+      durableObjects: { ECHO: { className: 'Echo', useSQLite: true } },
+      routes: ['ceiling.bench/*'],
+      unsafeDirectSockets: [{ port: 0 }],
+    },
   ],
 }));
 
@@ -111,65 +145,130 @@ try {
     'bare SELECT 1 route': () => ({ path: '/select1', headers: ceilingHeaders }),
   };
 
-  const scaling = [];
-  let finalRows = [];
-  for (const [index, size] of sizes.entries()) {
-    console.log(`\nSeeding to ${size.toLocaleString('en')} posts…`);
-    const totals = await seed(db, { users: Number(values.users), posts: size, log: (line) => console.log(line) });
-    console.log('  rows:', JSON.stringify(totals));
+  if (suites.has('feeds')) {
+    const scaling = [];
+    let finalRows = [];
+    for (const [index, size] of sizes.entries()) {
+      console.log(`\nSeeding to ${size.toLocaleString('en')} posts…`);
+      const totals = await seed(db, { users: Number(values.users), posts: size, log: (line) => console.log(line) });
+      console.log('  rows:', JSON.stringify(totals));
 
-    if (tokens.length === 0) {
-      // Ordinary accounts (not the power-law celebrities), each following ~40 and befriending ~10 others.
-      for (let n = 101; n <= 132; n++) {
-        const res = await fetch(`${origin}/api/v1/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'cf-connecting-ip': '10.9.9.9' },
-          body: JSON.stringify({ login: `seed_${n}`, password: SEED_PASSWORD }),
-        });
-        if (!res.ok) throw new Error(`login seed_${n}: ${res.status} ${await res.text()}`);
-        tokens.push((await res.json()).access_token);
+      if (tokens.length === 0) {
+        // Ordinary accounts (not the power-law celebrities), each following ~40 and befriending ~10 others.
+        for (let n = 101; n <= 132; n++) {
+          const res = await fetch(`${origin}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'cf-connecting-ip': '10.9.9.9' },
+            body: JSON.stringify({ login: `seed_${n}`, password: SEED_PASSWORD }),
+          });
+          if (!res.ok) throw new Error(`login seed_${n}: ${res.status} ${await res.text()}`);
+          tokens.push((await res.json()).access_token);
+        }
+      }
+      sample = {
+        posts: (await db.prepare("SELECT id FROM posts WHERE visibility = 'public' ORDER BY created_at DESC LIMIT 500").all()).results.map((r) => r.id),
+        users: (await db.prepare('SELECT id FROM users ORDER BY id LIMIT 1000').all()).results.map((r) => r.id),
+      };
+
+      const home = await run(scenarios['GET /feed/home'], 'home');
+      const discover = await run(scenarios['GET /feed/discover'], 'discover');
+      scaling.push({ size, home, discover });
+      console.log(`  home feed p50 ${home.p50.toFixed(2)} ms, p99 ${home.p99.toFixed(2)} ms, ${home.rps.toFixed(0)} req/s`);
+
+      if (index === sizes.length - 1) {
+        const measured = {};
+        for (const [label, next] of Object.entries(ceilings)) measured[label] = await run(next, label);
+        for (const [label, next] of Object.entries(scenarios)) {
+          measured[label] = label === 'GET /feed/home' ? home : label === 'GET /feed/discover' ? discover : await run(next, label);
+        }
+        finalRows = Object.entries(measured);
       }
     }
-    sample = {
-      posts: (await db.prepare("SELECT id FROM posts WHERE visibility = 'public' ORDER BY created_at DESC LIMIT 500").all()).results.map((r) => r.id),
-      users: (await db.prepare('SELECT id FROM users ORDER BY id LIMIT 1000').all()).results.map((r) => r.id),
-    };
 
-    const home = await run(scenarios['GET /feed/home'], 'home');
-    const discover = await run(scenarios['GET /feed/discover'], 'discover');
-    scaling.push({ size, home, discover });
-    console.log(`  home feed p50 ${home.p50.toFixed(2)} ms, p99 ${home.p99.toFixed(2)} ms, ${home.rps.toFixed(0)} req/s`);
-
-    if (index === sizes.length - 1) {
-      const measured = {};
-      for (const [label, next] of Object.entries(ceilings)) measured[label] = await run(next, label);
-      for (const [label, next] of Object.entries(scenarios)) {
-        measured[label] = label === 'GET /feed/home' ? home : label === 'GET /feed/discover' ? discover : await run(next, label);
-      }
-      finalRows = Object.entries(measured);
+    const select1 = finalRows.find(([l]) => l === 'bare SELECT 1 route')[1];
+    const fmt = (n) => n.toFixed(n < 10 ? 2 : 1);
+    console.log(`\n## Kith API at ${sizes.at(-1).toLocaleString('en')} posts (concurrency ${concurrency}, ${durationMs / 1000} s each)\n`);
+    console.log('| route | req/s | p50 ms | p99 ms | % of SELECT 1 req/s |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const [label, r] of finalRows) {
+      console.log(`| ${label} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${((100 * r.rps) / select1.rps).toFixed(0)}% |`);
     }
+    console.log('\n## Feed latency by database size\n');
+    console.log('| posts | home req/s | home p50 ms | home p99 ms | discover req/s | discover p50 ms | discover p99 ms |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|');
+    for (const { size, home, discover } of scaling) {
+      console.log(`| ${size.toLocaleString('en')} | ${home.rps.toFixed(0)} | ${fmt(home.p50)} | ${fmt(home.p99)} | ${discover.rps.toFixed(0)} | ${fmt(discover.p50)} | ${fmt(discover.p99)} |`);
+    }
+    const first = scaling[0];
+    const last = scaling.at(-1);
+    const homeFinal = finalRows.find(([l]) => l === 'GET /feed/home')[1];
+    console.log('\nTargets:');
+    console.log(`- home p50 at ${last.size.toLocaleString('en')} posts vs ${first.size.toLocaleString('en')}: ${(last.home.p50 / first.home.p50).toFixed(2)}× (target ≤ 2×)`);
+    console.log(`- home throughput vs bare SELECT 1: ${((100 * homeFinal.rps) / select1.rps).toFixed(0)}% (target ≥ 40%)`);
   }
 
-  const select1 = finalRows.find(([l]) => l === 'bare SELECT 1 route')[1];
-  const fmt = (n) => n.toFixed(n < 10 ? 2 : 1);
-  console.log(`\n## Kith API at ${sizes.at(-1).toLocaleString('en')} posts (concurrency ${concurrency}, ${durationMs / 1000} s each)\n`);
-  console.log('| route | req/s | p50 ms | p99 ms | % of SELECT 1 req/s |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const [label, r] of finalRows) {
-    console.log(`| ${label} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${((100 * r.rps) / select1.rps).toFixed(0)}% |`);
-  }
-  console.log('\n## Feed latency by database size\n');
-  console.log('| posts | home req/s | home p50 ms | home p99 ms | discover req/s | discover p50 ms | discover p99 ms |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|');
-  for (const { size, home, discover } of scaling) {
-    console.log(`| ${size.toLocaleString('en')} | ${home.rps.toFixed(0)} | ${fmt(home.p50)} | ${fmt(home.p99)} | ${discover.rps.toFixed(0)} | ${fmt(discover.p50)} | ${fmt(discover.p99)} |`);
-  }
-  const first = scaling[0];
-  const last = scaling.at(-1);
-  const homeFinal = finalRows.find(([l]) => l === 'GET /feed/home')[1];
-  console.log('\nTargets:');
-  console.log(`- home p50 at ${last.size.toLocaleString('en')} posts vs ${first.size.toLocaleString('en')}: ${(last.home.p50 / first.home.p50).toFixed(2)}× (target ≤ 2×)`);
-  console.log(`- home throughput vs bare SELECT 1: ${((100 * homeFinal.rps) / select1.rps).toFixed(0)}% (target ≥ 40%)`);
+  if (suites.has('chat')) await chatSuite(mf, origin);
 } finally {
   await mf.dispose();
+}
+
+/**
+ * One ConversationRoom with 50 member sockets, 5 of them sending `message.send` frames: first as fast
+ * as acknowledgements allow (the sustainable rate), then at half that rate to measure delivery delay on
+ * every socket. The same two runs against the bare broadcasting Durable Object give the ceiling.
+ */
+async function chatSuite(mf, origin) {
+  const MEMBERS = 50;
+  const SENDERS = 5;
+  const duration = Number(values.duration);
+  console.log(`\nChat: registering ${MEMBERS} members and opening a room…`);
+  const users = [];
+  for (let n = 0; n < MEMBERS; n++) {
+    const username = `chat_${n}_${Date.now().toString(36)}`;
+    const res = await fetch(`${origin}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.8.${n}.1` },
+      body: JSON.stringify({ email: `${username}@bench.kith.test`, username, password: 'bench password' }),
+    });
+    if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
+    const body = await res.json();
+    users.push({ id: body.user.id, token: body.access_token });
+  }
+  const created = await fetch(`${origin}/api/v1/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${users[0].token}` },
+    body: JSON.stringify({ participant_ids: users.slice(1).map((u) => u.id), title: 'bench room' }),
+  });
+  if (!created.ok) throw new Error(`conversation: ${created.status} ${await created.text()}`);
+  const conversation = await created.json();
+
+  const kithDirect = await mf.unsafeGetDirectURL('kith');
+  const ceilingDirect = await mf.unsafeGetDirectURL('ceiling');
+  const wsUrl = (base, path) => base.toString().replace(/^http/, 'ws').replace(/\/$/, '') + path;
+  const roomSockets = await Promise.all(users.map((u) => openSocket(wsUrl(kithDirect, `/api/v1/conversations/${conversation.id}/stream?token=${u.token}`))));
+  const echoSockets = await Promise.all(users.map(() => openSocket(wsUrl(ceilingDirect, '/echo'))));
+
+  const frame = (clientId) => JSON.stringify({ type: 'message.send', client_id: clientId, content: `bench ${clientId}` });
+  const deliveredId = (data) => (data.type === 'message.new' ? data.message?.client_id : undefined);
+  const ackedId = (data) => (data.type === 'ack' ? data.client_id : undefined);
+  const run = (sockets, label, ratePerSecond) => runChat({ sockets, senders: SENDERS, durationMs: duration, ratePerSecond, frame, deliveredId, ackedId, label });
+
+  const room = await run(roomSockets, 'room-max');
+  const ceiling = await run(echoSockets, 'echo-max');
+  const roomHalf = await run(roomSockets, 'room-half', room.perSecond / 2);
+  const ceilingHalf = await run(echoSockets, 'echo-half', ceiling.perSecond / 2);
+  roomSockets.concat(echoSockets).forEach((ws) => ws.close());
+
+  const fmt = (n) => n.toFixed(n < 10 ? 2 : 1);
+  console.log(`\n## Chat: one room, ${MEMBERS} sockets, ${SENDERS} senders (${duration / 1000} s each)\n`);
+  console.log('| run | messages/s accepted | deliveries | p50 send→delivery ms | p99 send→delivery ms |');
+  console.log('|---|---:|---:|---:|---:|');
+  const row = (label, r) => console.log(`| ${label} | ${r.perSecond.toFixed(0)} | ${r.delivered}/${r.expected} | ${fmt(r.p50)} | ${fmt(r.p99)} |`);
+  row('ConversationRoom, as fast as acks allow', room);
+  row('bare broadcast DO (ceiling), as fast as acks allow', ceiling);
+  row(`ConversationRoom at half its rate (${(room.perSecond / 2).toFixed(0)}/s)`, roomHalf);
+  row(`bare broadcast DO at half its rate (${(ceiling.perSecond / 2).toFixed(0)}/s)`, ceilingHalf);
+  console.log('\nTargets:');
+  console.log(`- room throughput vs ceiling: ${((100 * room.perSecond) / ceiling.perSecond).toFixed(0)}% (target ≥ 50%)`);
+  console.log(`- room p99 delivery at half its sustainable rate: ${fmt(roomHalf.p99)} ms (target < 100 ms)`);
 }

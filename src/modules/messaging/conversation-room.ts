@@ -20,6 +20,11 @@ const retryDelay = (attempt: number) => Math.min(300_000, 1000 * 2 ** Math.min(a
  */
 export class ConversationRoom extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The flush loop in progress, joined by every caller that needs the index current. */
+  private flushRun: Promise<void> | null = null;
+  private safetyAlarmSet = false;
+  /** The room's identity, read from storage once per instance (it survives hibernation there). */
+  private identity: { conversationId: string; kind: string } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -48,6 +53,16 @@ export class ConversationRoom extends DurableObject<Env> {
     this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
   }
 
+  private conversationId(): string {
+    this.identity ??= this.get('conversation_id') ? { conversationId: this.get('conversation_id')!, kind: this.get('kind') ?? 'group' } : null;
+    return this.identity?.conversationId ?? '';
+  }
+
+  private kind(): string {
+    this.conversationId();
+    return this.identity?.kind ?? 'group';
+  }
+
   private member(userId: string): { user: PublicUser; lastReadSeq: number } | null {
     const row = this.sql.exec<{ user_json: string; last_read_seq: number }>('SELECT user_json, last_read_seq FROM members WHERE user_id = ?', userId).toArray()[0];
     return row ? { user: JSON.parse(row.user_json) as PublicUser, lastReadSeq: row.last_read_seq } : null;
@@ -61,7 +76,7 @@ export class ConversationRoom extends DurableObject<Env> {
     const sender = this.member(row.sender_id as string)?.user ?? JSON.parse(this.get(`former:${row.sender_id}`) ?? 'null');
     return {
       id: row.id as string,
-      conversation_id: this.get('conversation_id') ?? '',
+      conversation_id: this.conversationId(),
       seq: row.seq as number,
       sender,
       content: row.deleted ? '' : (row.content as string),
@@ -91,6 +106,7 @@ export class ConversationRoom extends DurableObject<Env> {
   async configure(conversationId: string, kind: string, members: RoomMember[]): Promise<void> {
     this.set('conversation_id', conversationId);
     this.set('kind', kind);
+    this.identity = { conversationId, kind };
     const keep = new Set(members.map((m) => m.userId));
     for (const row of this.sql.exec<{ user_id: string; user_json: string }>('SELECT user_id, user_json FROM members').toArray()) {
       if (keep.has(row.user_id)) continue;
@@ -106,7 +122,7 @@ export class ConversationRoom extends DurableObject<Env> {
       );
     }
     this.markIndexDirty();
-    await this.flushIndex();
+    await this.requestFlush();
   }
 
   // ------------------------------------------------------------------ messages
@@ -116,7 +132,10 @@ export class ConversationRoom extends DurableObject<Env> {
    * (created: false). The message is stored (with the index marked dirty, in one transaction) before it
    * is acknowledged or broadcast.
    */
-  async send(senderId: string, input: { content: string; media: MessageMedia[]; clientId: string | null; sender?: PublicUser }): Promise<RoomResult<{ message: Message; created: boolean }>> {
+  async send(
+    senderId: string,
+    input: { content: string; media: MessageMedia[]; clientId: string | null; sender?: PublicUser; awaitIndex?: boolean },
+  ): Promise<RoomResult<{ message: Message; created: boolean }>> {
     if (!this.member(senderId)) return refuse(404, 'No such conversation.');
     if (input.clientId) {
       const existing = this.sql.exec<Row>('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?', senderId, input.clientId).toArray()[0];
@@ -127,7 +146,7 @@ export class ConversationRoom extends DurableObject<Env> {
     if (content.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
     const { success } = await this.env.RL_MESSAGES.limit({ key: `messages:${senderId}` });
     if (!success) return refuse(429, 'You are sending messages too fast; slow down.');
-    if (this.get('kind') === 'direct') {
+    if (this.kind() === 'direct') {
       const other = this.sql.exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId).toArray()[0]?.user_id;
       if (other && (await this.blockedEither(senderId, other))) return refuse(403, 'You cannot message this user.');
     }
@@ -159,7 +178,9 @@ export class ConversationRoom extends DurableObject<Env> {
     });
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.new', message });
-    await this.flushIndex();
+    // REST senders read their own write in GET /conversations; socket sends do not wait for D1.
+    const indexed = this.requestFlush();
+    if (input.awaitIndex) await indexed;
     return ok({ message, created: true });
   }
 
@@ -193,7 +214,7 @@ export class ConversationRoom extends DurableObject<Env> {
     });
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.updated', message });
-    await this.flushIndex();
+    await this.requestFlush();
     return ok(message);
   }
 
@@ -205,8 +226,8 @@ export class ConversationRoom extends DurableObject<Env> {
       this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]' WHERE seq = ?", seq);
       this.markIndexDirty();
     });
-    this.broadcast({ type: 'message.deleted', conversation_id: this.get('conversation_id'), seq });
-    await this.flushIndex();
+    this.broadcast({ type: 'message.deleted', conversation_id: this.conversationId(), seq });
+    await this.requestFlush();
     return ok(null);
   }
 
@@ -229,7 +250,7 @@ export class ConversationRoom extends DurableObject<Env> {
         this.markIndexDirty();
       });
       this.broadcast({ type: 'read', user_id: userId, seq: target });
-      await this.flushIndex();
+      await this.requestFlush();
     }
     return ok({ last_read_seq: target, unread_count: this.unreadFor(userId, target) });
   }
@@ -238,6 +259,34 @@ export class ConversationRoom extends DurableObject<Env> {
 
   private markIndexDirty(): void {
     this.set('index_version', String(Number(this.get('index_version') ?? '0') + 1));
+    // If the object is evicted before a flush completes, the alarm finds the index still dirty.
+    if (!this.safetyAlarmSet) {
+      this.safetyAlarmSet = true;
+      void this.ctx.storage.setAlarm(Date.now() + 30_000);
+    }
+  }
+
+  private indexDirty(): boolean {
+    return (this.get('index_version') ?? '0') !== (this.get('index_synced') ?? '0');
+  }
+
+  /**
+   * Starts a flush loop, or joins the one running: it resolves once the index reflects every write made
+   * before it finishes (or a failure has scheduled the retry alarm). Coalesces bursts of messages into
+   * a few D1 batches.
+   */
+  requestFlush(): Promise<void> {
+    if (!this.flushRun) {
+      this.flushRun = (async () => {
+        try {
+          while (this.indexDirty()) if (!(await this.flushIndex())) return;
+        } finally {
+          this.flushRun = null;
+        }
+      })();
+      this.ctx.waitUntil(this.flushRun);
+    }
+    return this.flushRun;
   }
 
   /**
@@ -246,9 +295,10 @@ export class ConversationRoom extends DurableObject<Env> {
    * applying twice or out of order cannot drift. On failure an alarm retries with backoff.
    */
   async flushIndex(): Promise<boolean> {
-    const conversationId = this.get('conversation_id');
+    const conversationId = this.conversationId();
     const version = this.get('index_version') ?? '0';
-    if (!conversationId || version === (this.get('index_synced') ?? '0')) return true;
+    if (!conversationId) return false; // not configured yet: nothing to index
+    if (version === (this.get('index_synced') ?? '0')) return true;
     const last = this.sql.exec<Row>('SELECT * FROM messages WHERE deleted = 0 ORDER BY seq DESC LIMIT 1').toArray()[0];
     const lastAny = this.sql.exec<{ seq: number | null; at: number | null }>('SELECT MAX(seq) AS seq, MAX(created_at) AS at FROM messages').one();
     const activity = lastAny.at ?? Date.now();
@@ -277,12 +327,12 @@ export class ConversationRoom extends DurableObject<Env> {
     // Only what was flushed is marked synced: a write that landed meanwhile keeps the index dirty.
     this.set('index_synced', version);
     this.set('index_attempts', '0');
-    if (this.get('index_version') !== version) return this.flushIndex();
     return true;
   }
 
   override async alarm(): Promise<void> {
-    await this.flushIndex();
+    this.safetyAlarmSet = false;
+    await this.requestFlush();
   }
 
   // ------------------------------------------------------------------ sockets

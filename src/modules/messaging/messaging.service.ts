@@ -190,6 +190,7 @@ export async function sendMessage(c: Context<AppEnv>, senderId: string, conversa
       media: attachments,
       clientId: input.client_id ?? null,
       sender: sender ? presentPublicUser(sender, c.get('baseUrl')) : undefined,
+      awaitIndex: true,
     }),
   );
   if (result.created) {
