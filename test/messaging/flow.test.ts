@@ -1,5 +1,6 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { onSocialEvent, type SocialEvent } from '../../src/modules/notifications/events';
 import { call, createUser, expectStatus } from '../helpers/client';
 
 describe('Messaging flow', () => {
@@ -37,5 +38,35 @@ describe('Messaging flow', () => {
     const bad = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=nope`, { headers: { Upgrade: 'websocket' } });
     expect(bad.status).toBe(401);
     ws.close();
+  });
+});
+
+describe('Messaging events', () => {
+  it('should emit one new_message for the other members, whether sent over REST or a socket', async () => {
+    const a = await createUser();
+    const b = await createUser();
+    const conv = await expectStatus(await call('/conversations', { body: { participant_ids: [b.id] }, token: a.accessToken }), 201);
+    const seen: SocialEvent[] = [];
+    const stop = onSocialEvent((event) => {
+      if (event.type === 'new_message' && event.conversationId === conv.id) seen.push(event);
+    });
+    try {
+      await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'rest', client_id: 'r1' }, token: a.accessToken }), 201);
+      await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'rest', client_id: 'r1' }, token: a.accessToken }), 200);
+      const res = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
+      const ws = res.webSocket!;
+      ws.accept();
+      const acked = new Promise((resolve) => ws.addEventListener('message', (e) => JSON.parse(e.data as string).type === 'ack' && resolve(null)));
+      ws.send(JSON.stringify({ type: 'message.send', client_id: 's1', content: 'socket' }));
+      await acked;
+      await new Promise((r) => setTimeout(r, 20));
+      expect(seen.map((e) => (e.type === 'new_message' ? [e.actorId, e.seq, e.recipientIds] : null))).toEqual([
+        [a.id, 1, [b.id]],
+        [b.id, 2, [a.id]],
+      ]);
+      ws.close();
+    } finally {
+      stop();
+    }
   });
 });

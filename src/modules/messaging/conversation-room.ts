@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import { publishEvent } from '../notifications/events';
 import type { PublicUser } from '../users/users.schemas';
 import { MAX_MESSAGE_LENGTH, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
 
@@ -178,6 +179,8 @@ export class ConversationRoom extends DurableObject<Env> {
     });
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.new', message });
+    const recipientIds = this.sql.exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId).toArray().map((r) => r.user_id);
+    publishEvent({ type: 'new_message', actorId: senderId, conversationId: this.conversationId(), messageId: message.id, seq, recipientIds }, (p) => this.ctx.waitUntil(p));
     // REST senders read their own write in GET /conversations; socket sends do not wait for D1.
     const indexed = this.requestFlush();
     if (input.awaitIndex) await indexed;
@@ -367,6 +370,7 @@ export class ConversationRoom extends DurableObject<Env> {
     } catch {
       return error(400, 'frames must be JSON');
     }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return error(400, 'frames must be JSON objects');
     if (!this.member(userId)) {
       ws.close(4003, 'removed from the conversation');
       return;

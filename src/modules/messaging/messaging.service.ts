@@ -8,7 +8,6 @@ import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
-import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import type { Message, MessageMedia, RoomMember, RoomResult } from './room.types';
@@ -179,7 +178,7 @@ async function ownMedia(c: Context<AppEnv>, ownerId: string, ids: string[]): Pro
   });
 }
 
-/** Sends through the room (the same method socket sends use), then emits `new_message` for the other members. */
+/** Sends through the room: the same method socket sends use, which also emits `new_message`. */
 export async function sendMessage(c: Context<AppEnv>, senderId: string, conversationId: string, input: { content: string; media_ids?: string[]; client_id?: string }) {
   await conversationFor(c, senderId, conversationId);
   const attachments = await ownMedia(c, senderId, input.media_ids ?? []);
@@ -193,17 +192,6 @@ export async function sendMessage(c: Context<AppEnv>, senderId: string, conversa
       awaitIndex: true,
     }),
   );
-  if (result.created) {
-    const members = await c.get('db').select({ userId: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversationId)).all();
-    emitEvent(c, {
-      type: 'new_message',
-      actorId: senderId,
-      conversationId,
-      messageId: result.message.id,
-      seq: result.message.seq,
-      recipientIds: members.map((m) => m.userId).filter((id) => id !== senderId),
-    });
-  }
   return result;
 }
 

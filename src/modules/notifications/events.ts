@@ -30,11 +30,13 @@ export function onSocialEvent(listener: SocialEventListener): () => void {
 }
 
 /**
- * The one call site for social events. A user's own actions never notify themselves; delivery runs
- * after the response (waitUntil) so a slow inbox never slows the request that caused it.
+ * The one place social events go out, from a request or from a Durable Object. A user's own actions
+ * never notify themselves; delivery runs in the background (`waitUntil`) so a slow inbox never slows
+ * the action that caused it.
  */
-export function emitEvent(c: Context<AppEnv>, event: SocialEvent): void {
+export function publishEvent(event: SocialEvent, waitUntil: (promise: Promise<unknown>) => void): void {
   if ('recipientId' in event && event.recipientId === event.actorId) return;
+  if (event.type === 'new_message' && event.recipientIds.length === 0) return;
   const deliveries = [...listeners].map(async (listener) => {
     try {
       await listener(event);
@@ -42,10 +44,16 @@ export function emitEvent(c: Context<AppEnv>, event: SocialEvent): void {
       console.error(JSON.stringify({ level: 'error', message: 'event delivery failed', type: event.type, error: String(err) }));
     }
   });
-  const all = Promise.all(deliveries);
-  try {
-    c.executionCtx.waitUntil(all);
-  } catch {
-    // No execution context (direct app.request in a script): the promise still runs.
-  }
+  waitUntil(Promise.all(deliveries));
+}
+
+/** {@link publishEvent} from a request handler. */
+export function emitEvent(c: Context<AppEnv>, event: SocialEvent): void {
+  publishEvent(event, (promise) => {
+    try {
+      c.executionCtx.waitUntil(promise);
+    } catch {
+      // No execution context (app.request from a script): the promise still runs.
+    }
+  });
 }
