@@ -1,4 +1,5 @@
-import { exports } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { onSocialEvent, type SocialEvent } from '../../src/modules/notifications/events';
 import { call, createUser, expectStatus } from '../helpers/client';
@@ -68,5 +69,23 @@ describe('Messaging events', () => {
     } finally {
       stop();
     }
+  });
+});
+
+describe('Room membership follows D1', () => {
+  it('should re-sync a room that lost its members from D1 and carry on', async () => {
+    const a = await createUser();
+    const b = await createUser();
+    const conv = await expectStatus(await call('/conversations', { body: { participant_ids: [b.id] }, token: a.accessToken }), 201);
+    const stub = env.ROOMS.get(env.ROOMS.idFromName(conv.id));
+    await runInDurableObject(stub, (_room, state) => {
+      state.storage.sql.exec('DELETE FROM members');
+    });
+    const sent = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'still here' }, token: a.accessToken }), 201);
+    expect(sent.seq).toBe(1);
+    const res = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
+    expect(res.status).toBe(101);
+    res.webSocket!.accept();
+    res.webSocket!.close();
   });
 });

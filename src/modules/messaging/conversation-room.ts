@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
 import { publishEvent } from '../notifications/events';
 import type { PublicUser } from '../users/users.schemas';
-import { MAX_MESSAGE_LENGTH, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
+import { MAX_MESSAGE_LENGTH, NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
 
 type Row = Record<string, SqlStorageValue>;
 type Attachment = { userId: string };
@@ -137,7 +137,7 @@ export class ConversationRoom extends DurableObject<Env> {
     senderId: string,
     input: { content: string; media: MessageMedia[]; clientId: string | null; sender?: PublicUser; awaitIndex?: boolean },
   ): Promise<RoomResult<{ message: Message; created: boolean }>> {
-    if (!this.member(senderId)) return refuse(404, 'No such conversation.');
+    if (!this.member(senderId)) return refuse(404, NOT_A_MEMBER);
     if (input.clientId) {
       const existing = this.sql.exec<Row>('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?', senderId, input.clientId).toArray()[0];
       if (existing) return ok({ message: this.present(existing), created: false });
@@ -196,7 +196,7 @@ export class ConversationRoom extends DurableObject<Env> {
 
   /** Messages for a member: descending before `beforeSeq`, or ascending after `afterSeq`. */
   async history(userId: string, query: { beforeSeq?: number; afterSeq?: number; limit: number }): Promise<RoomResult<{ messages: Message[]; more: boolean }>> {
-    if (!this.member(userId)) return refuse(404, 'No such conversation.');
+    if (!this.member(userId)) return refuse(404, NOT_A_MEMBER);
     const rows =
       query.afterSeq !== undefined
         ? this.sql.exec<Row>('SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?', query.afterSeq, query.limit + 1).toArray()
@@ -235,7 +235,7 @@ export class ConversationRoom extends DurableObject<Env> {
   }
 
   private ownMessage(userId: string, seq: number): RoomResult<Row> {
-    if (!this.member(userId)) return refuse(404, 'No such conversation.');
+    if (!this.member(userId)) return refuse(404, NOT_A_MEMBER);
     const row = this.messageAt(seq);
     if (!row || row.deleted === 1) return refuse(404, 'No such message.');
     if (row.sender_id !== userId) return refuse(403, 'Only the sender can change a message.');
@@ -245,7 +245,7 @@ export class ConversationRoom extends DurableObject<Env> {
   /** Marks messages read up to `seq` (everything when omitted); the position never moves back. */
   async markRead(userId: string, seq?: number): Promise<RoomResult<{ last_read_seq: number; unread_count: number }>> {
     const member = this.member(userId);
-    if (!member) return refuse(404, 'No such conversation.');
+    if (!member) return refuse(404, NOT_A_MEMBER);
     const target = Math.max(member.lastReadSeq, Math.min(seq ?? Number.MAX_SAFE_INTEGER, this.lastSeq()));
     if (target !== member.lastReadSeq) {
       this.ctx.storage.transactionSync(() => {

@@ -25,12 +25,11 @@ export const listMessages: AppRouteHandler<typeof routes.listMessages> = async (
   const { userId } = currentUser(c);
   const { id } = c.req.valid('param');
   const query = c.req.valid('query');
-  await service.conversationFor(c, userId, id);
   const ascending = query.after_seq !== undefined;
   const fromCursor = query.cursor !== undefined ? Number(query.cursor) : undefined;
   if (fromCursor !== undefined && !(Number.isInteger(fromCursor) && fromCursor >= 0)) throw ApiError.field('cursor', 'is not a valid cursor for this list');
-  const { messages, more } = service.unwrap(
-    await service.roomFor(c, id).history(userId, ascending ? { afterSeq: fromCursor ?? query.after_seq, limit: query.limit } : { beforeSeq: fromCursor ?? query.before_seq, limit: query.limit }),
+  const { messages, more } = await service.withRoom(c, userId, id, (room) =>
+    room.history(userId, ascending ? { afterSeq: fromCursor ?? query.after_seq, limit: query.limit } : { beforeSeq: fromCursor ?? query.before_seq, limit: query.limit }),
   );
   const last = messages[messages.length - 1];
   return c.json({ data: messages, next_cursor: more && last ? String(last.seq) : null }, 200);
@@ -52,23 +51,20 @@ export const directMessage: AppRouteHandler<typeof routes.directMessage> = async
 export const editMessage: AppRouteHandler<typeof routes.editMessage> = async (c) => {
   const { userId } = currentUser(c);
   const { id, seq } = c.req.valid('param');
-  await service.conversationFor(c, userId, id);
-  return c.json(service.unwrap(await service.roomFor(c, id).edit(userId, seq, c.req.valid('json').content)), 200);
+  return c.json(await service.withRoom(c, userId, id, (room) => room.edit(userId, seq, c.req.valid('json').content)), 200);
 };
 
 export const deleteMessage: AppRouteHandler<typeof routes.deleteMessage> = async (c) => {
   const { userId } = currentUser(c);
   const { id, seq } = c.req.valid('param');
-  await service.conversationFor(c, userId, id);
-  service.unwrap(await service.roomFor(c, id).remove(userId, seq));
+  await service.withRoom(c, userId, id, (room) => room.remove(userId, seq));
   return c.body(null, 204);
 };
 
 export const markRead: AppRouteHandler<typeof routes.markRead> = async (c) => {
   const { userId } = currentUser(c);
   const { id } = c.req.valid('param');
-  await service.conversationFor(c, userId, id);
-  return c.json(service.unwrap(await service.roomFor(c, id).markRead(userId, c.req.valid('json').seq)), 200);
+  return c.json(await service.withRoom(c, userId, id, (room) => room.markRead(userId, c.req.valid('json').seq)), 200);
 };
 
 export const addMembers: AppRouteHandler<typeof routes.addMembers> = async (c) => {
@@ -97,12 +93,18 @@ export const stream: AppRouteHandler<typeof routes.stream> = async (c) => {
     throw new ApiError('unauthorized', 'A bearer access token is required (Authorization header or ?token=).', { headers: { 'WWW-Authenticate': 'Bearer' } });
   }
   const { userId } = await authenticate(c, token);
-  await service.conversationFor(c, userId, id);
+  const { conversation } = await service.conversationFor(c, userId, id);
   if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
     throw new ApiError('upgrade_required', 'Connect with a WebSocket upgrade (Upgrade: websocket).', { headers: { Upgrade: 'websocket' } });
   }
   const url = new URL(c.req.url);
   url.searchParams.delete('token');
-  const headers = new Headers({ Upgrade: 'websocket', 'X-Kith-User': userId });
-  return service.roomFor(c, id).fetch(new Request(url.toString(), { headers })) as unknown as Response;
+  const upgrade = () => service.roomFor(c, id).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket', 'X-Kith-User': userId } }));
+  let response = await upgrade();
+  if (response.status === 404) {
+    // D1 says member, the room does not know them: re-sync it from D1 and try once more.
+    await service.syncRoom(c, conversation);
+    response = await upgrade();
+  }
+  return response as unknown as Response;
 };

@@ -10,7 +10,7 @@ import { isBlockedEither } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
-import type { Message, MessageMedia, RoomMember, RoomResult } from './room.types';
+import { NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
 
 /** The ConversationRoom of a conversation (one Durable Object per conversation id). */
 export function roomFor(c: Context<AppEnv>, conversationId: string) {
@@ -27,7 +27,7 @@ export function unwrap<T>(result: RoomResult<T>): T {
   });
 }
 
-const notFound = () => new ApiError('not_found', 'No such conversation.');
+const notFound = () => new ApiError('not_found', NOT_A_MEMBER);
 
 /** The conversation if the viewer is a member (404 otherwise, as for one that does not exist). */
 export async function conversationFor(c: Context<AppEnv>, viewerId: string, id: string): Promise<{ conversation: ConversationRow; role: 'admin' | 'member' }> {
@@ -46,6 +46,27 @@ async function roomMembers(c: Context<AppEnv>, conversationId: string): Promise<
   const rows = await c.get('db').select({ userId: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversationId)).all();
   const users = await loadUsersByIds(c.get('db'), rows.map((r) => r.userId));
   return rows.filter((r) => users.has(r.userId)).map((r) => ({ userId: r.userId, user: presentPublicUser(users.get(r.userId)!, c.get('baseUrl')) }));
+}
+
+/**
+ * Runs an operation on the room of a conversation the caller belongs to (per D1). Should the room not
+ * know them (its configuration never arrived, say), it is re-synced from D1 and the operation retried
+ * once, so D1 stays the authority on membership.
+ */
+export async function withRoom<T>(
+  c: Context<AppEnv>,
+  viewerId: string,
+  conversationId: string,
+  op: (room: ReturnType<typeof roomFor>) => Promise<RoomResult<T>>,
+): Promise<T> {
+  const { conversation } = await conversationFor(c, viewerId, conversationId);
+  const room = roomFor(c, conversationId);
+  let result = await op(room);
+  if (!result.ok && result.status === 404 && result.detail === NOT_A_MEMBER) {
+    await syncRoom(c, conversation);
+    result = await op(room);
+  }
+  return unwrap(result);
 }
 
 /** Tells the room who its members are now (it disconnects anyone removed). */
@@ -180,11 +201,10 @@ async function ownMedia(c: Context<AppEnv>, ownerId: string, ids: string[]): Pro
 
 /** Sends through the room: the same method socket sends use, which also emits `new_message`. */
 export async function sendMessage(c: Context<AppEnv>, senderId: string, conversationId: string, input: { content: string; media_ids?: string[]; client_id?: string }) {
-  await conversationFor(c, senderId, conversationId);
   const attachments = await ownMedia(c, senderId, input.media_ids ?? []);
   const sender = (await loadUsersByIds(c.get('db'), [senderId])).get(senderId);
-  const result = unwrap(
-    await roomFor(c, conversationId).send(senderId, {
+  return withRoom(c, senderId, conversationId, (room) =>
+    room.send(senderId, {
       content: input.content,
       media: attachments,
       clientId: input.client_id ?? null,
@@ -192,7 +212,6 @@ export async function sendMessage(c: Context<AppEnv>, senderId: string, conversa
       awaitIndex: true,
     }),
   );
-  return result;
 }
 
 /** Adds members to a group (admins only). */

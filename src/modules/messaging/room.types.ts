@@ -31,5 +31,8 @@ export interface RoomMember {
   user: PublicUser;
 }
 
+/** What a room answers to someone it does not know as a member. */
+export const NOT_A_MEMBER = 'No such conversation.';
+
 /** Room operations answer with a value or a refusal the worker turns into a problem response. */
 export type RoomResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 429; detail: string; field?: string };
