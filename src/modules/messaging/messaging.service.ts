@@ -220,6 +220,7 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
   if (conversation.kind !== 'group') throw new ApiError('forbidden', 'Only group conversations take new members.');
   if (role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can add members.');
   const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
+  if (ids.length === 0) throw ApiError.field('user_ids', 'must name at least one user other than you');
   await assertReachable(c, viewerId, ids);
   const now = new Date();
   const db = c.get('db');
