@@ -689,3 +689,18 @@ describe('Index outbox', () => {
     ]);
   });
 });
+
+describe('Group admins', () => {
+  it('should hand the admin role to the longest-standing member when the last admin leaves', async () => {
+    const [admin, first, second, newcomer] = await users(4);
+    const group = await startGroup(admin, [first, second], 'hand-over');
+    await expectStatus(await call(`/conversations/${group.id}/members/${admin.id}`, { method: 'DELETE', token: admin.accessToken }), 204);
+    // Someone can still manage the group: a member who joined with it becomes admin and adds people.
+    const byFirst = await call(`/conversations/${group.id}/members`, { token: first.accessToken, body: { user_ids: [newcomer.id] } });
+    const bySecond = await call(`/conversations/${group.id}/members`, { token: second.accessToken, body: { user_ids: [newcomer.id] } });
+    expect([byFirst.status, bySecond.status].sort()).toEqual([200, 403]);
+    const participants = (await expectStatus(await getConversationRaw(newcomer, group.id), 200)).participants.map((p: { id: string }) => p.id);
+    expect(participants).toContain(newcomer.id);
+    expect(participants).not.toContain(admin.id);
+  });
+});

@@ -95,7 +95,7 @@ export const addMembers = createRoute({
 
 export const removeMember = createRoute({
   method: 'delete', path: '/conversations/{id}/members/{user_id}', tags, summary: 'Remove a member, or leave',
-  description: 'Admins remove anyone; anyone can remove themselves. The removed member\'s sockets are closed.',
+  description: 'Admins remove anyone; anyone can remove themselves (leave). The removed member\'s sockets are closed. When the last admin leaves, the longest-standing member becomes admin.',
   ...authed, request: { params: MemberParamSchema },
   responses: { 204: { description: 'Removed' }, ...member, ...errors[403] },
 });

@@ -233,7 +233,18 @@ export async function removeMember(c: Context<AppEnv>, viewerId: string, convers
   const { conversation, role } = await conversationFor(c, viewerId, conversationId);
   if (conversation.kind !== 'group') throw new ApiError('forbidden', 'Direct conversations have no members to remove.');
   if (userId !== viewerId && role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can remove members.');
-  const result = await c.get('db').delete(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId))).run();
-  if (!result.meta.changes) throw new ApiError('not_found', 'No such member.');
+  const db = c.env.DB;
+  const [removed] = await db.batch([
+    db.prepare('DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2').bind(conversationId, userId),
+    // A group never ends up without an admin: the longest-standing member takes over.
+    db
+      .prepare(
+        `UPDATE conversation_members SET role = 'admin'
+         WHERE conversation_id = ?1 AND user_id = (SELECT user_id FROM conversation_members WHERE conversation_id = ?1 ORDER BY created_at, user_id LIMIT 1)
+           AND NOT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ?1 AND role = 'admin')`,
+      )
+      .bind(conversationId),
+  ]);
+  if (!removed?.meta.changes) throw new ApiError('not_found', 'No such member.');
   await syncRoom(c, conversation);
 }
