@@ -1,10 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { toStatement, uniqueViolation } from '../../db/client';
+import { mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
@@ -147,7 +147,7 @@ export async function presentConversations(c: Context<AppEnv>, rows: Conversatio
 
 /** The caller's conversations, most recent activity first (keyset on the member row's activity time). */
 export async function listConversations(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
-  const [ts, id] = cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, ''];
+  const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
   const { results } = await c.env.DB.prepare(
     `SELECT c.*, m.unread_count AS member_unread, m.last_activity_at AS member_activity
      FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
@@ -157,15 +157,7 @@ export async function listConversations(c: Context<AppEnv>, viewerId: string, li
     .bind(viewerId, ts, id, limit + 1)
     .all<Record<string, unknown>>();
   const rows = results.map((raw) => ({
-    id: raw.id as string,
-    kind: raw.kind as ConversationRow['kind'],
-    title: (raw.title as string | null) ?? null,
-    createdBy: raw.created_by as string,
-    directKey: (raw.direct_key as string | null) ?? null,
-    createdAt: new Date(raw.created_at as number),
-    lastActivityAt: new Date(raw.last_activity_at as number),
-    lastSeq: raw.last_seq as number,
-    lastMessage: raw.last_message ? (JSON.parse(raw.last_message as string) as Record<string, unknown>) : null,
+    ...mapRow(conversations, raw),
     unreadCount: raw.member_unread as number,
     memberActivity: raw.member_activity as number,
   }));
