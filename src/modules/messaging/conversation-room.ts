@@ -312,13 +312,15 @@ export class ConversationRoom extends DurableObject<Env> {
         db
           .prepare('UPDATE conversations SET last_seq = ?2, last_message = ?3, last_activity_at = MAX(last_activity_at, ?4) WHERE id = ?1')
           .bind(conversationId, lastAny.seq ?? 0, last ? JSON.stringify(this.present(last)) : null, activity),
-        ...members.map((m) =>
-          db
-            .prepare(
-              'UPDATE conversation_members SET unread_count = ?3, last_read_seq = ?4, last_activity_at = MAX(last_activity_at, ?5) WHERE conversation_id = ?1 AND user_id = ?2',
-            )
-            .bind(conversationId, m.user_id, this.unreadFor(m.user_id, m.last_read_seq), m.last_read_seq, activity),
-        ),
+        // Every member's row in one statement, however large the conversation.
+        db
+          .prepare(
+            `UPDATE conversation_members
+             SET unread_count = json_extract(j.value, '$.u'), last_read_seq = json_extract(j.value, '$.r'), last_activity_at = MAX(last_activity_at, ?3)
+             FROM json_each(?2) AS j
+             WHERE conversation_members.conversation_id = ?1 AND conversation_members.user_id = json_extract(j.value, '$.id')`,
+          )
+          .bind(conversationId, JSON.stringify(members.map((m) => ({ id: m.user_id, u: this.unreadFor(m.user_id, m.last_read_seq), r: m.last_read_seq }))), activity),
       ]);
     } catch (err) {
       const attempt = Number(this.get('index_attempts') ?? '0') + 1;
