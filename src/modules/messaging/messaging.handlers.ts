@@ -1,4 +1,5 @@
 import { ApiError } from '../../lib/errors';
+import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
 import { authenticate, currentUser } from '../../middleware/auth';
 import { parseBearer } from '../auth/tokens';
@@ -26,13 +27,13 @@ export const listMessages: AppRouteHandler<typeof routes.listMessages> = async (
   const { id } = c.req.valid('param');
   const query = c.req.valid('query');
   const ascending = query.after_seq !== undefined;
-  const fromCursor = query.cursor !== undefined ? Number(query.cursor) : undefined;
-  if (fromCursor !== undefined && !(Number.isInteger(fromCursor) && fromCursor >= 0)) throw ApiError.field('cursor', 'is not a valid cursor for this list');
+  // The cursor is the last seq of the previous page, opaque like every cursor of the API.
+  const fromCursor = query.cursor !== undefined ? (decodeCursor(query.cursor, ['number'])[0] as number) : undefined;
   const { messages, more } = await service.withRoom(c, userId, id, (room) =>
     room.history(userId, ascending ? { afterSeq: fromCursor ?? query.after_seq, limit: query.limit } : { beforeSeq: fromCursor ?? query.before_seq, limit: query.limit }),
   );
   const last = messages[messages.length - 1];
-  return c.json({ data: messages, next_cursor: more && last ? String(last.seq) : null }, 200);
+  return c.json({ data: messages, next_cursor: more && last ? encodeCursor([last.seq]) : null }, 200);
 };
 
 export const sendMessage: AppRouteHandler<typeof routes.sendMessage> = async (c) => {

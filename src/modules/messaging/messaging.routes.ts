@@ -47,7 +47,7 @@ export const getConversation = createRoute({
 
 export const listMessages = createRoute({
   method: 'get', path: '/conversations/{id}/messages', tags, summary: 'Message history',
-  description: 'Descending by seq (before `before_seq`, or the newest), or ascending after `after_seq`. `next_cursor` is the seq to pass on as `before_seq` (descending) or `after_seq` (ascending).',
+  description: 'Descending by seq (before `before_seq`, or the newest), or ascending after `after_seq`. Pass `next_cursor` back as `cursor` (with the same direction) for the next page.',
   ...authed, request: { params: ConversationIdParamSchema, query: HistoryQuerySchema },
   responses: { 200: jsonContent(MessagePageSchema, 'A page of messages'), ...member },
 });

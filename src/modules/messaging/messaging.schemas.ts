@@ -106,7 +106,7 @@ export const HistoryQuerySchema = z.object({
   before_seq: z.coerce.number().int().min(1).optional().openapi({ param: { name: 'before_seq', in: 'query' }, example: 100 }),
   after_seq: z.coerce.number().int().min(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
   limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
-  cursor: z.string().max(64).optional().openapi({ param: { name: 'cursor', in: 'query' }, example: '41' }),
+  cursor: z.string().max(64).optional().openapi({ param: { name: 'cursor', in: 'query' }, example: 'WzQxXQ' }),
 });
 
 export const StreamQuerySchema = z.object({
