@@ -10,16 +10,22 @@ import { mediaRouter } from './modules/media/media.index';
 import { messagingRouter } from './modules/messaging/messaging.index';
 import { postsRouter } from './modules/posts/posts.index';
 import { usersRouter } from './modules/users/users.index';
+import { deliverEvent } from './modules/notifications/delivery';
+import { onSocialEvent } from './modules/notifications/events';
+import { notificationsRouter } from './modules/notifications/notifications.index';
 
 export const API_BASE = '/api/v1';
 
 const app = createApp();
 
+// Every social event (from a request or a conversation room) becomes notifications in the recipients' inboxes.
+onSocialEvent(deliverEvent);
+
 // The general limit covers the whole API: per user for authenticated requests, per address otherwise.
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter]) {
   app.route(API_BASE, router);
 }
 

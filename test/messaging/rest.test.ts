@@ -577,7 +577,17 @@ describe('Message events', () => {
     await settle();
     const events = rec.messagesIn(group.id);
     expect(events).toHaveLength(1);
-    expect(events[0]).toEqual({ type: 'new_message', actorId: b.id, conversationId: group.id, messageId: m.id, seq: 1, recipientIds: expect.any(Array) });
+    expect(events[0]).toEqual({
+      type: 'new_message',
+      actorId: b.id,
+      conversationId: group.id,
+      messageId: m.id,
+      seq: 1,
+      recipientIds: expect.any(Array),
+      sender: m.sender,
+      content: 'ping all',
+      createdAt: m.created_at,
+    });
     expect([...events[0]!.recipientIds].sort()).toEqual([a.id, c.id].sort());
   });
 
@@ -598,7 +608,7 @@ describe('Message events', () => {
     const m = await expectStatus(await directMessageRaw(a, { receiver_id: b.id, content: 'dm' }), 201);
     await settle();
     expect(rec.messagesIn(m.conversation_id)).toEqual([
-      { type: 'new_message', actorId: a.id, conversationId: m.conversation_id, messageId: m.id, seq: 1, recipientIds: [b.id] },
+      { type: 'new_message', actorId: a.id, conversationId: m.conversation_id, messageId: m.id, seq: 1, recipientIds: [b.id], sender: m.sender, content: 'dm', createdAt: m.created_at },
     ]);
   });
 });

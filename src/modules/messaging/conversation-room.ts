@@ -179,8 +179,17 @@ export class ConversationRoom extends DurableObject<Env> {
     });
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.new', message });
-    const recipientIds = this.sql.exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId).toArray().map((r) => r.user_id);
-    publishEvent({ type: 'new_message', actorId: senderId, conversationId: this.conversationId(), messageId: message.id, seq, recipientIds }, (p) => this.ctx.waitUntil(p));
+    // Members looking at the conversation (a socket open on it) see the message; the others get notified.
+    const recipientIds = this.sql
+      .exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId)
+      .toArray()
+      .map((r) => r.user_id)
+      .filter((id) => this.ctx.getWebSockets(id).length === 0);
+    publishEvent(
+      { type: 'new_message', actorId: senderId, conversationId: this.conversationId(), messageId: message.id, seq, recipientIds, sender: message.sender, content: message.content, createdAt: message.created_at },
+      { env: this.env, baseUrl: '' },
+      (p) => this.ctx.waitUntil(p),
+    );
     // REST senders read their own write in GET /conversations; socket sends do not wait for D1.
     const indexed = this.requestFlush();
     if (input.awaitIndex) await indexed;

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../lib/types';
+import type { PublicUser } from '../users/users.schemas';
 
 /**
  * Everything the notifications issue will deliver, as one typed union. Every producer calls
@@ -16,10 +17,16 @@ export type SocialEvent =
   | { type: 'post_comment'; actorId: string; recipientId: string; postId: string; commentId: string }
   | { type: 'comment_reply'; actorId: string; recipientId: string; postId: string; commentId: string; parentId: string }
   | { type: 'mention'; actorId: string; recipientId: string; postId: string; commentId?: string }
-  /** To every member but the sender; delivery (issue 5) skips members looking at the conversation. */
-  | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[] };
+  /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
+  | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string };
 
-export type SocialEventListener = (event: SocialEvent) => void | Promise<void>;
+/** What a listener may need beyond the event: the bindings, and the origin for absolute URLs. */
+export interface EventContext {
+  env: Env;
+  baseUrl: string;
+}
+
+export type SocialEventListener = (event: SocialEvent, context: EventContext) => void | Promise<void>;
 
 const listeners = new Set<SocialEventListener>();
 
@@ -34,12 +41,12 @@ export function onSocialEvent(listener: SocialEventListener): () => void {
  * never notify themselves; delivery runs in the background (`waitUntil`) so a slow inbox never slows
  * the action that caused it.
  */
-export function publishEvent(event: SocialEvent, waitUntil: (promise: Promise<unknown>) => void): void {
+export function publishEvent(event: SocialEvent, context: EventContext, waitUntil: (promise: Promise<unknown>) => void): void {
   if ('recipientId' in event && event.recipientId === event.actorId) return;
   if (event.type === 'new_message' && event.recipientIds.length === 0) return;
   const deliveries = [...listeners].map(async (listener) => {
     try {
-      await listener(event);
+      await listener(event, context);
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', message: 'event delivery failed', type: event.type, error: String(err) }));
     }
@@ -49,7 +56,7 @@ export function publishEvent(event: SocialEvent, waitUntil: (promise: Promise<un
 
 /** {@link publishEvent} from a request handler. */
 export function emitEvent(c: Context<AppEnv>, event: SocialEvent): void {
-  publishEvent(event, (promise) => {
+  publishEvent(event, { env: c.env, baseUrl: c.get('baseUrl') }, (promise) => {
     try {
       c.executionCtx.waitUntil(promise);
     } catch {

@@ -1,0 +1,101 @@
+import { mapRow } from '../../db/client';
+import { users as usersTable } from '../../db/schema';
+import { presentPublicUser } from '../users/users.presenter';
+import type { EventContext, SocialEvent } from './events';
+import { type Delivery, inboxOf } from './user-inbox';
+
+/** How many inbox deliveries run at once while fanning out to a large audience. */
+export const FAN_OUT_BATCH = 50;
+const SNIPPET = 80;
+
+
+async function publicUser(ctx: EventContext, userId: string) {
+  const raw = await ctx.env.DB.prepare('SELECT * FROM users WHERE id = ?1').bind(userId).first<Record<string, unknown>>();
+  return raw ? presentPublicUser(mapRow(usersTable, raw), ctx.baseUrl) : null;
+}
+
+/** Recipients with no block either way with the actor (blocked users never notify each other). */
+async function withoutBlocks(env: Env, actorId: string, recipients: string[]): Promise<string[]> {
+  const candidates = [...new Set(recipients)].filter((id) => id !== actorId);
+  if (candidates.length === 0) return [];
+  const { results } = await env.DB.prepare(
+    `SELECT j.value AS id FROM json_each(?2) j
+     WHERE EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?1 AND b.blocked_id = j.value) OR (b.blocker_id = j.value AND b.blocked_id = ?1))`,
+  )
+    .bind(actorId, JSON.stringify(candidates))
+    .all<{ id: string }>();
+  const blocked = new Set(results.map((r) => r.id));
+  return candidates.filter((id) => !blocked.has(id));
+}
+
+/** Delivers to many inboxes, FAN_OUT_BATCH at a time, so a large audience never floods the runtime. */
+export async function fanOut(env: Env, recipients: string[], delivery: Delivery): Promise<void> {
+  for (let i = 0; i < recipients.length; i += FAN_OUT_BATCH) {
+    await Promise.all(recipients.slice(i, i + FAN_OUT_BATCH).map((id) => inboxOf(env, id).deliver(delivery)));
+  }
+}
+
+/**
+ * The audience of a new post: the author's friends and accepted followers who may see it — nobody for
+ * a private post, friends only for a friends post.
+ */
+async function postAudience(env: Env, postId: string): Promise<{ recipients: string[]; content: string } | null> {
+  const post = await env.DB.prepare('SELECT author_id, visibility, content, community_id FROM posts WHERE id = ?1').bind(postId).first<{ author_id: string; visibility: string; content: string; community_id: string | null }>();
+  if (!post || post.visibility === 'private') return null;
+  const friendsOnly = post.visibility === 'friends';
+  const { results } = await env.DB.prepare(
+    `SELECT friend_id AS id FROM friendships WHERE user_id = ?1
+     ${friendsOnly ? '' : "UNION SELECT follower_id FROM follows WHERE followee_id = ?1 AND status = 'accepted'"}`,
+  )
+    .bind(post.author_id)
+    .all<{ id: string }>();
+  return { recipients: results.map((r) => r.id), content: post.content };
+}
+
+/** Turns one social event into notifications in the recipients' inboxes (each stored, then pushed). */
+export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promise<void> {
+  const { env } = ctx;
+  if (event.type === 'new_message') {
+    const recipients = await withoutBlocks(env, event.actorId, event.recipientIds);
+    await fanOut(env, recipients, {
+      type: 'new_message',
+      data: { id: event.messageId, conversation_id: event.conversationId, seq: event.seq, sender: event.sender, content: event.content, created_at: event.createdAt },
+    });
+    return;
+  }
+  const actor = await publicUser(ctx, event.actorId);
+  if (!actor) return;
+  if (event.type === 'new_post') {
+    const audience = await postAudience(env, event.postId);
+    if (!audience) return;
+    const snippet = audience.content.length > SNIPPET ? `${audience.content.slice(0, SNIPPET - 1)}…` : audience.content;
+    const message = snippet ? `${actor.display_name} posted: “${snippet}”` : `${actor.display_name} shared a new post`;
+    await fanOut(env, await withoutBlocks(env, event.actorId, audience.recipients), { type: 'new_post', data: { id: event.postId, author: actor, message } });
+    return;
+  }
+  const [recipient] = await withoutBlocks(env, event.actorId, [event.recipientId]);
+  if (!recipient) return;
+  const delivery = ((): Delivery => {
+    switch (event.type) {
+      case 'new_follower':
+        return { type: 'new_follower', data: { follower: actor }, groupKey: 'new_follower', actor };
+      case 'follow_request':
+        return { type: 'follow_request', data: { from_user: actor } };
+      case 'friend_request':
+        return { type: 'friend_request', data: { request_id: event.requestId, from_user: actor } };
+      case 'friend_accepted':
+        return { type: 'friend_accepted', data: { friend: actor } };
+      case 'wall_post':
+        return { type: 'wall_post', data: { post_id: event.postId, author: actor } };
+      case 'post_like':
+        return { type: 'post_like', data: { post_id: event.postId, user: actor }, groupKey: `post_like:${event.postId}`, actor };
+      case 'post_comment':
+        return { type: 'post_comment', data: { post_id: event.postId, comment_id: event.commentId, user: actor } };
+      case 'comment_reply':
+        return { type: 'comment_reply', data: { post_id: event.postId, comment_id: event.commentId, parent_id: event.parentId, user: actor } };
+      case 'mention':
+        return { type: 'mention', data: { post_id: event.postId, comment_id: event.commentId ?? null, user: actor } };
+    }
+  })();
+  await inboxOf(env, recipient).deliver(delivery);
+}

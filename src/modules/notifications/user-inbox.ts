@@ -1,0 +1,188 @@
+import { DurableObject } from 'cloudflare:workers';
+import { newId } from '../../lib/ids';
+
+/** Notifications kept per user; older ones are pruned past this. */
+export const INBOX_CAP = 1000;
+/** Likes and follows on the same object within this window fold into one notification. */
+export const GROUP_WINDOW_MS = 60 * 60 * 1000;
+/** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
+const REPLAY_LIMIT = 200;
+
+/**
+ * Notification data: a JSON object (stored as JSON and sent over RPC). Typed loosely on purpose: a
+ * recursive JSON type is too deep for the RPC stub types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonObject = Record<string, any>;
+
+export interface Notification {
+  id: string;
+  type: string;
+  data: JsonObject;
+  read: boolean;
+  created_at: string;
+}
+
+export interface Delivery {
+  type: string;
+  data: JsonObject;
+  /** Deliveries with the same key fold into one unread notification within {@link GROUP_WINDOW_MS}. */
+  groupKey?: string;
+  /** The actor, for grouping: `data.actors` keeps the latest few and `data.count` how many. */
+  actor?: JsonObject;
+}
+
+type Row = { seq: number; id: string; type: string; data: string; read: number; created_at: number; updated_at: number; group_key: string | null };
+
+/**
+ * One Durable Object per user: that user's notifications, stored before they are pushed, and the
+ * user's notification sockets (hibernation API). `seq` orders changes (a grouped notification moves to
+ * a new seq when it grows), so `?since=<id>` replays exactly what changed after that notification.
+ */
+export class UserInbox extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS notifications (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL,
+        group_key TEXT, read INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS notifications_group ON notifications (group_key, updated_at) WHERE group_key IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (read, seq);
+    `);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  private present(row: Row): Notification {
+    return { id: row.id, type: row.type, data: JSON.parse(row.data), read: row.read === 1, created_at: new Date(row.created_at).toISOString() };
+  }
+
+  private frame(row: Row): string {
+    const n = this.present(row);
+    return JSON.stringify({ type: n.type, data: n.data, id: n.id, created_at: n.created_at });
+  }
+
+  private nextSeq(): number {
+    return (this.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM notifications').one().seq ?? 0) + 1;
+  }
+
+  /** Stores a notification (or folds it into a recent unread one of the same group), then pushes it. */
+  async deliver(delivery: Delivery): Promise<void> {
+    const now = Date.now();
+    const seq = this.nextSeq();
+    let row: Row | undefined;
+    if (delivery.groupKey) {
+      const open = this.sql
+        .exec<Row>('SELECT * FROM notifications WHERE group_key = ? AND read = 0 AND updated_at > ? ORDER BY seq DESC LIMIT 1', delivery.groupKey, now - GROUP_WINDOW_MS)
+        .toArray()[0];
+      if (open) {
+        const data = JSON.parse(open.data) as JsonObject;
+        const previous = (data.actors as JsonObject[] | undefined) ?? [];
+        const repeat = previous.some((a) => a.id === delivery.actor?.id);
+        // The latest five actors are shown; count says how many there were in all.
+        const actors = [delivery.actor, ...previous.filter((a) => a.id !== delivery.actor?.id)].filter((a): a is JsonObject => Boolean(a)).slice(0, 5);
+        const merged = { ...data, ...delivery.data, actors, count: Number(data.count ?? previous.length) + (repeat ? 0 : 1) };
+        this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify(merged), now, open.seq);
+        row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
+      }
+    }
+    if (!row) {
+      const data = delivery.groupKey ? { ...delivery.data, actors: delivery.actor ? [delivery.actor] : [], count: 1 } : delivery.data;
+      this.sql.exec(
+        'INSERT INTO notifications (seq, id, type, data, group_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        seq,
+        newId(now),
+        delivery.type,
+        JSON.stringify(data),
+        delivery.groupKey ?? null,
+        now,
+        now,
+      );
+      row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
+      this.sql.exec('DELETE FROM notifications WHERE seq <= ?', seq - INBOX_CAP);
+    }
+    const frame = this.frame(row);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(frame);
+      } catch {
+        // a closing socket does not stop delivery to the others
+      }
+    }
+  }
+
+  /** Newest first; `unread` keeps only unread ones; `before` is the seq cursor. */
+  async list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }> {
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT * FROM notifications WHERE seq < ? ${query.unread ? 'AND read = 0' : ''} ORDER BY seq DESC LIMIT ?`,
+        query.before ?? Number.MAX_SAFE_INTEGER,
+        query.limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, query.limit);
+    return { data: page.map((r) => this.present(r)), next: rows.length > query.limit ? page[page.length - 1]!.seq : null };
+  }
+
+  async unreadCount(): Promise<number> {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE read = 0').one().n;
+  }
+
+  /** Marks the given notifications read (all when `ids` is omitted); unknown ids are ignored. */
+  async markRead(ids?: string[]): Promise<number> {
+    if (ids) this.sql.exec('UPDATE notifications SET read = 1 WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
+    else this.sql.exec('UPDATE notifications SET read = 1 WHERE read = 0');
+    return this.unreadCount();
+  }
+
+  /**
+   * The user's notification socket (already authenticated by the worker). `?since=<id>` first replays
+   * every notification that changed after that one, oldest first, then the socket is live.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    const since = new URL(request.url).searchParams.get('since');
+    if (since !== null) {
+      const anchor = this.sql.exec<{ seq: number }>('SELECT seq FROM notifications WHERE id = ?', since).toArray()[0];
+      const rows = anchor
+        ? this.sql.exec<Row>('SELECT * FROM notifications WHERE seq > ? ORDER BY seq ASC', anchor.seq).toArray()
+        : this.sql.exec<Row>('SELECT * FROM (SELECT * FROM notifications ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC', REPLAY_LIMIT).toArray();
+      for (const row of rows) server.send(this.frame(row));
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket): Promise<void> {
+    // Only ping is expected (answered by the runtime); anything else gets a short error.
+    ws.send(JSON.stringify({ type: 'error', status: 400, detail: 'this socket only sends; use {"type":"ping"} to check it' }));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'closing');
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** The inbox's RPC surface as callers use it. */
+export interface InboxApi {
+  deliver(delivery: Delivery): Promise<void>;
+  list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
+  unreadCount(): Promise<number>;
+  markRead(ids?: string[]): Promise<number>;
+  fetch(request: Request): Promise<Response>;
+}
+
+/**
+ * A user's inbox. The stub is typed through {@link InboxApi}: the generated RPC types of free-form JSON
+ * data recurse too deeply for TypeScript, and the methods are exactly these.
+ */
+export function inboxOf(env: Env, userId: string): InboxApi {
+  return env.INBOXES.get(env.INBOXES.idFromName(userId)) as unknown as InboxApi;
+}
