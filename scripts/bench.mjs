@@ -4,7 +4,8 @@
 // ceilings from the same run: a bare JSON route and a bare `SELECT 1` route on D1.
 // Then the chat suite: one ConversationRoom with 50 sockets and several senders, beside a bare Durable
 // Object that only broadcasts.
-// Options: --suites feeds,chat  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+// Then the fan-out suite: one public post to 1,000 followers, timed until every follower's inbox holds it.
+// Options: --suites feeds,chat,fanout  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -23,7 +24,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '16' },
     users: { type: 'string', default: '5000' },
-    suites: { type: 'string', default: 'feeds,chat' },
+    suites: { type: 'string', default: 'feeds,chat,fanout' },
   },
 });
 const suites = new Set(values.suites.split(','));
@@ -75,8 +76,12 @@ export default {
 };`;
 
 rmSync(STATE, { recursive: true, force: true });
+/** The fan-out suite reads inbox storage directly to learn when each inbox stored the post. */
+function withInspection(options) {
+  return { ...options, unsafeInspectDurableObjects: true };
+}
 // Miniflare 5 takes a new option shape; the v4 shape (one object per worker) converts into it.
-const mf = new Miniflare(convertV4MiniflareOptions({
+const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
   d1Persist: `${STATE}/d1`,
   r2Persist: `${STATE}/r2`,
   durableObjectsPersist: `${STATE}/do`,
@@ -90,7 +95,7 @@ const mf = new Miniflare(convertV4MiniflareOptions({
       d1Databases: { DB: 'bench-db' },
       r2Buckets: { MEDIA: 'bench-media' },
       ratelimits: Object.fromEntries(['RL_REGISTER', 'RL_LOGIN', 'RL_PASSWORD', 'RL_API_IP', 'RL_API_USER', 'RL_MESSAGES'].map((n, i) => [n, unlimited(String(9001 + i))])),
-      durableObjects: { ROOMS: { className: 'ConversationRoom', useSQLite: true } },
+      durableObjects: { ROOMS: { className: 'ConversationRoom', useSQLite: true }, INBOXES: { className: 'UserInbox', useSQLite: true } },
       unsafeDirectSockets: [{ port: 0 }],
       bindings: {
         JWT_SECRET: randomUUID() + randomUUID(),
@@ -111,7 +116,7 @@ const mf = new Miniflare(convertV4MiniflareOptions({
       unsafeDirectSockets: [{ port: 0 }],
     },
   ],
-}));
+})));
 
 try {
   const origin = (await mf.ready).origin;
@@ -208,6 +213,7 @@ try {
   }
 
   if (suites.has('chat')) await chatSuite(mf, origin);
+  if (suites.has('fanout')) await fanOutSuite(mf, origin, db);
 } finally {
   await mf.dispose();
 }
@@ -271,4 +277,83 @@ async function chatSuite(mf, origin) {
   console.log('\nTargets:');
   console.log(`- room throughput vs ceiling: ${((100 * room.perSecond) / ceiling.perSecond).toFixed(0)}% (target ≥ 50%)`);
   console.log(`- room p99 delivery at half its sustainable rate: ${fmt(roomHalf.p99)} ms (target < 100 ms)`);
+}
+
+/**
+ * One public post by an author with 1,000 followers (made directly in D1, like the seed). Timed from the
+ * post's creation to the moment the last follower's inbox stored its `new_post` notification, using the
+ * timestamps the inboxes themselves recorded.
+ */
+async function fanOutSuite(mf, origin, db) {
+  const FOLLOWERS = 1000;
+  console.log(`\nFan-out: one post to ${FOLLOWERS.toLocaleString('en')} followers…`);
+  const name = `fan_${Date.now().toString(36)}`;
+  const res = await fetch(`${origin}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '10.7.0.1' },
+    body: JSON.stringify({ email: `${name}@bench.kith.test`, username: name, password: 'bench password' }),
+  });
+  if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
+  const author = await res.json();
+  const base = `fanf${Date.now().toString(36)}`;
+  await db
+    .prepare(
+      `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
+       INSERT INTO users (id, username, email, password_hash, display_name, bio, links, visibility, wall_policy, created_at, updated_at)
+       SELECT printf('F%025d', j) || '', ?2 || '_' || j, ?2 || '_' || j || '@bench.kith.test', 'pbkdf2_sha256$1$AA$AA', 'Follower ' || j, '', '[]', 'public', 'friends', ?3, ?3 FROM n`,
+    )
+    .bind(FOLLOWERS, base, Date.now())
+    .run();
+  await db
+    .prepare(
+      `INSERT INTO follows (follower_id, followee_id, status, created_at)
+       SELECT id, ?1, 'accepted', ?2 FROM users WHERE username LIKE ?3`,
+    )
+    .bind(author.user.id, Date.now(), `${base}\_%`)
+    .run();
+  const followerIds = (await db.prepare('SELECT follower_id AS id FROM follows WHERE followee_id = ?1').bind(author.user.id).all()).results.map((r) => r.id);
+  if (followerIds.length !== FOLLOWERS) throw new Error(`expected ${FOLLOWERS} followers, got ${followerIds.length}`);
+
+  // Read each inbox's own SQLite storage (it may start the object, which is fine: it only reads).
+  const storedAt = async (id) => {
+    const storage = await mf.unsafeGetDurableObjectStorage('kith', 'UserInbox', { name: id });
+    const rows = await storage.exec("SELECT created_at FROM notifications WHERE type = 'new_post' LIMIT 1");
+    return rows[0]?.created_at ?? null;
+  };
+  const created = await fetch(`${origin}/api/v1/posts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${author.access_token}` },
+    body: JSON.stringify({ content: 'Fan-out benchmark post', visibility: 'public' }),
+  });
+  if (!created.ok) throw new Error(`post: ${created.status} ${await created.text()}`);
+  const post = await created.json();
+  const postedAt = Date.parse(post.created_at);
+
+  // Wait until every inbox holds it (checked in waves), then read when each one stored it.
+  // Batches go out in id order, so the highest id is among the last: watch it alone (polling every
+  // inbox would compete with the fan-out it measures), then read every inbox once.
+  const last = [...followerIds].sort().at(-1);
+  const deadline = Date.now() + 120_000;
+  while ((await storedAt(last)) === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  let waiting = followerIds;
+  const times = new Map();
+  while (waiting.length > 0 && Date.now() < deadline) {
+    const found = await Promise.all(waiting.map((id) => storedAt(id)));
+    waiting.forEach((id, i) => found[i] !== null && times.set(id, found[i]));
+    waiting = waiting.filter((id) => !times.has(id));
+    if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (waiting.length > 0) throw new Error(`${waiting.length} inboxes never received the post`);
+  const stored = [...times.values()];
+  stored.sort((a, b) => a - b);
+  const total = stored.at(-1) - postedAt;
+  const pct = (p) => stored[Math.min(stored.length - 1, Math.floor((p / 100) * stored.length))] - postedAt;
+  console.log(`\n## Fan-out: one post to ${FOLLOWERS.toLocaleString('en')} followers\n`);
+  console.log('| measure | value |');
+  console.log('|---|---:|');
+  console.log(`| inboxes holding the post | ${stored.length}/${FOLLOWERS} |`);
+  console.log(`| time until the first inbox held it | ${stored[0] - postedAt} ms |`);
+  console.log(`| time until half held it | ${pct(50)} ms |`);
+  console.log(`| time until every inbox held it | ${total} ms |`);
+  console.log(`| deliveries per second | ${Math.round((FOLLOWERS * 1000) / Math.max(1, total))} |`);
 }
