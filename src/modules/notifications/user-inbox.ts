@@ -6,7 +6,7 @@ export const INBOX_CAP = 1000;
 /** Likes and follows on the same object within this window fold into one notification. */
 export const GROUP_WINDOW_MS = 60 * 60 * 1000;
 /** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
-const REPLAY_LIMIT = 200;
+export const REPLAY_LIMIT = 200;
 
 /**
  * Notification data: a JSON object (stored as JSON and sent over RPC). Typed loosely on purpose: a
