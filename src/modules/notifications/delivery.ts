@@ -4,8 +4,10 @@ import { presentPublicUser } from '../users/users.presenter';
 import type { EventContext, SocialEvent } from './events';
 import { type Delivery, inboxOf } from './user-inbox';
 
-/** How many inbox deliveries run at once while fanning out to a large audience. */
+/** How many inbox deliveries run at once when a fan-out is made inline. */
 export const FAN_OUT_BATCH = 50;
+/** Audiences larger than this are handed to the actor's inbox, which delivers them from alarms. */
+export const FAN_OUT_INLINE = 100;
 const SNIPPET = 80;
 
 
@@ -28,8 +30,16 @@ async function withoutBlocks(env: Env, actorId: string, recipients: string[]): P
   return candidates.filter((id) => !blocked.has(id));
 }
 
-/** Delivers to many inboxes, FAN_OUT_BATCH at a time, so a large audience never floods the runtime. */
-export async function fanOut(env: Env, recipients: string[], delivery: Delivery): Promise<void> {
+/**
+ * Delivers to many inboxes. Small audiences go inline, FAN_OUT_BATCH at a time; larger ones are queued
+ * in the actor's own inbox, which delivers them in bounded alarm runs (so no single invocation makes
+ * more subrequests than the platform allows, and the work survives restarts).
+ */
+export async function fanOut(env: Env, actorId: string, recipients: string[], delivery: Delivery): Promise<void> {
+  if (recipients.length > FAN_OUT_INLINE) {
+    await inboxOf(env, actorId).enqueueFanOut(recipients, delivery);
+    return;
+  }
   for (let i = 0; i < recipients.length; i += FAN_OUT_BATCH) {
     await Promise.all(recipients.slice(i, i + FAN_OUT_BATCH).map((id) => inboxOf(env, id).deliver(delivery)));
   }
@@ -57,7 +67,7 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
   const { env } = ctx;
   if (event.type === 'new_message') {
     const recipients = await withoutBlocks(env, event.actorId, event.recipientIds);
-    await fanOut(env, recipients, {
+    await fanOut(env, event.actorId, recipients, {
       type: 'new_message',
       data: { id: event.messageId, conversation_id: event.conversationId, seq: event.seq, sender: event.sender, content: event.content, created_at: event.createdAt },
     });
@@ -70,7 +80,7 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
     if (!audience) return;
     const snippet = audience.content.length > SNIPPET ? `${audience.content.slice(0, SNIPPET - 1)}…` : audience.content;
     const message = snippet ? `${actor.display_name} posted: “${snippet}”` : `${actor.display_name} shared a new post`;
-    await fanOut(env, await withoutBlocks(env, event.actorId, audience.recipients), { type: 'new_post', data: { id: event.postId, author: actor, message } });
+    await fanOut(env, event.actorId, await withoutBlocks(env, event.actorId, audience.recipients), { type: 'new_post', data: { id: event.postId, author: actor, message } });
     return;
   }
   const [recipient] = await withoutBlocks(env, event.actorId, [event.recipientId]);

@@ -5,6 +5,10 @@ import { newId } from '../../lib/ids';
 export const INBOX_CAP = 1000;
 /** Likes and follows on the same object within this window fold into one notification. */
 export const GROUP_WINDOW_MS = 60 * 60 * 1000;
+/** Deliveries one alarm run of a fan-out queue makes (each is a subrequest, and runs are bounded). */
+export const FAN_OUT_PER_RUN = 200;
+/** Concurrent deliveries within a run. */
+const FAN_OUT_CONCURRENCY = 50;
 /** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
 export const REPLAY_LIMIT = 200;
 
@@ -51,6 +55,7 @@ export class UserInbox extends DurableObject<Env> {
         group_key TEXT, read INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS notifications_group ON notifications (group_key, updated_at) WHERE group_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (read, seq);
+      CREATE TABLE IF NOT EXISTS fanout (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, delivery TEXT NOT NULL);
     `);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
@@ -113,6 +118,30 @@ export class UserInbox extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Queues one delivery to many users (the audience of this user's post, say) in this inbox's storage
+   * and works through it from alarms, {@link FAN_OUT_PER_RUN} per run: a large audience never exceeds one
+   * invocation's limits, and a crash mid-way resumes where it stopped (delivered rows are removed).
+   */
+  async enqueueFanOut(recipients: string[], delivery: Delivery): Promise<void> {
+    const json = JSON.stringify(delivery);
+    this.ctx.storage.transactionSync(() => {
+      for (const recipient of recipients) this.sql.exec('INSERT INTO fanout (recipient, delivery) VALUES (?, ?)', recipient, json);
+    });
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  override async alarm(): Promise<void> {
+    const batch = this.sql.exec<{ id: number; recipient: string; delivery: string }>('SELECT * FROM fanout ORDER BY id LIMIT ?', FAN_OUT_PER_RUN).toArray();
+    for (let i = 0; i < batch.length; i += FAN_OUT_CONCURRENCY) {
+      const part = batch.slice(i, i + FAN_OUT_CONCURRENCY);
+      await Promise.all(part.map((job) => inboxOf(this.env, job.recipient).deliver(JSON.parse(job.delivery) as Delivery)));
+      this.sql.exec('DELETE FROM fanout WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(part.map((job) => job.id)));
+    }
+    const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM fanout').one().n;
+    if (left > 0) await this.ctx.storage.setAlarm(Date.now());
+  }
+
   /** Newest first; `unread` keeps only unread ones; `before` is the seq cursor. */
   async list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }> {
     const rows = this.sql
@@ -173,6 +202,7 @@ export class UserInbox extends DurableObject<Env> {
 /** The inbox's RPC surface as callers use it. */
 export interface InboxApi {
   deliver(delivery: Delivery): Promise<void>;
+  enqueueFanOut(recipients: string[], delivery: Delivery): Promise<void>;
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
   unreadCount(): Promise<number>;
   markRead(ids?: string[]): Promise<number>;
