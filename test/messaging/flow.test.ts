@@ -16,7 +16,9 @@ describe('Messaging flow', () => {
     const ws = res.webSocket!;
     ws.accept();
     const frames: any[] = [];
-    ws.addEventListener('message', (e) => frames.push(JSON.parse(e.data as string)));
+    ws.addEventListener('message', (e) => {
+      frames.push(JSON.parse(e.data as string));
+    });
     const m1 = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'hello', client_id: 'x1' }, token: a.accessToken }), 201);
     expect(m1.seq).toBe(1);
     const dup = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'hello', client_id: 'x1' }, token: a.accessToken }), 200);
@@ -57,7 +59,11 @@ describe('Messaging events', () => {
       const res = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
       const ws = res.webSocket!;
       ws.accept();
-      const acked = new Promise((resolve) => ws.addEventListener('message', (e) => JSON.parse(e.data as string).type === 'ack' && resolve(null)));
+      const acked = new Promise((resolve) =>
+        ws.addEventListener('message', (e) => {
+          if (JSON.parse(e.data as string).type === 'ack') resolve(null);
+        }),
+      );
       ws.send(JSON.stringify({ type: 'message.send', client_id: 's1', content: 'socket' }));
       await acked;
       await new Promise((r) => setTimeout(r, 20));

@@ -23,7 +23,9 @@ describe('Notifications flow', () => {
     const ws = res.webSocket!;
     ws.accept();
     const frames: any[] = [];
-    ws.addEventListener('message', (e) => frames.push(JSON.parse(e.data as string)));
+    ws.addEventListener('message', (e) => {
+      frames.push(JSON.parse(e.data as string));
+    });
     const post = await expectStatus(await call('/posts', { body: { content: 'hello' }, token: b.accessToken }), 201);
     await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: a.accessToken }), 200);
     await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: c.accessToken }), 200);
