@@ -1,8 +1,6 @@
-import { ApiError } from '../../lib/errors';
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
-import { authenticate, currentUser } from '../../middleware/auth';
-import { parseBearer } from '../auth/tokens';
+import { authenticateSocket, currentUser } from '../../middleware/auth';
 import * as service from './messaging.service';
 import type * as routes from './messaging.routes';
 
@@ -87,19 +85,8 @@ export const removeMember: AppRouteHandler<typeof routes.removeMember> = async (
  */
 export const stream: AppRouteHandler<typeof routes.stream> = async (c) => {
   const { id } = c.req.valid('param');
-  const query = c.req.valid('query');
-  const { token: headerToken, malformed } = parseBearer(c.req.header('Authorization'));
-  const token = headerToken ?? query.token;
-  if (malformed || !token) {
-    throw new ApiError('unauthorized', 'A bearer access token is required (Authorization header or ?token=).', { headers: { 'WWW-Authenticate': 'Bearer' } });
-  }
-  const { userId } = await authenticate(c, token);
+  const { userId, url } = await authenticateSocket(c, c.req.valid('query').token);
   const { conversation } = await service.conversationFor(c, userId, id);
-  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-    throw new ApiError('upgrade_required', 'Connect with a WebSocket upgrade (Upgrade: websocket).', { headers: { Upgrade: 'websocket' } });
-  }
-  const url = new URL(c.req.url);
-  url.searchParams.delete('token');
   const upgrade = () => service.roomFor(c, id).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket', 'X-Kith-User': userId } }));
   let response = await upgrade();
   if (response.status === 404) {

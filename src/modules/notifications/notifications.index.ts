@@ -1,11 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../lib/create-app';
-import { ApiError } from '../../lib/errors';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import { decodeCursor, encodeCursor, pageSchema } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
-import { authenticate, currentUser, requireAuth } from '../../middleware/auth';
-import { parseBearer } from '../auth/tokens';
+import { authenticateSocket, currentUser, requireAuth } from '../../middleware/auth';
 import { publicUserExample } from '../users/users.schemas';
 import { inboxOf } from './user-inbox';
 
@@ -84,17 +82,7 @@ const readHandler: AppRouteHandler<typeof markRead> = async (c) =>
 
 /** Checks the token (header or `?token=`) before any upgrade; the token is dropped before the inbox sees the URL. */
 const streamHandler: AppRouteHandler<typeof stream> = async (c) => {
-  const { token: headerToken, malformed } = parseBearer(c.req.header('Authorization'));
-  const token = headerToken ?? c.req.valid('query').token;
-  if (malformed || !token) {
-    throw new ApiError('unauthorized', 'A bearer access token is required (Authorization header or ?token=).', { headers: { 'WWW-Authenticate': 'Bearer' } });
-  }
-  const { userId } = await authenticate(c, token);
-  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-    throw new ApiError('upgrade_required', 'Connect with a WebSocket upgrade (Upgrade: websocket).', { headers: { Upgrade: 'websocket' } });
-  }
-  const url = new URL(c.req.url);
-  url.searchParams.delete('token');
+  const { userId, url } = await authenticateSocket(c, c.req.valid('query').token);
   return inboxOf(c.env, userId).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket' } }));
 };
 
