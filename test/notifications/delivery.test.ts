@@ -770,7 +770,9 @@ describe('Offline recipients', () => {
     const ws = res.webSocket!;
     ws.accept();
     const frames: any[] = [];
-    ws.addEventListener('message', (e) => frames.push(JSON.parse(e.data as string)));
+    ws.addEventListener('message', (e) => {
+      frames.push(JSON.parse(e.data as string));
+    });
     try {
       const request = await requestFriend(actor, online);
       await eventually(() => expect(frames.filter((f) => f.type === 'friend_request')).toHaveLength(1));
