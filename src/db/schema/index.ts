@@ -5,3 +5,4 @@ export * from './media';
 export * from './graph';
 export * from './posts';
 export * from './messaging';
+export * from './communities';
