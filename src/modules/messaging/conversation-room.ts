@@ -30,6 +30,15 @@ export class ConversationRoom extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.createSchema();
+    // Answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** The room's tables (also after {@link dissolve} wiped them, so a late call finds an empty room). */
+  private createSchema(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
       CREATE TABLE IF NOT EXISTS members (user_id TEXT PRIMARY KEY, user_json TEXT NOT NULL, last_read_seq INTEGER NOT NULL DEFAULT 0);
@@ -39,11 +48,7 @@ export class ConversationRoom extends DurableObject<Env> {
         deleted INTEGER NOT NULL DEFAULT 0);
       CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
     `);
-    // Answered by the runtime without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
-
-  // ------------------------------------------------------------------ state
 
   private get(key: string): string | null {
     const row = this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', key).toArray()[0];
@@ -124,6 +129,44 @@ export class ConversationRoom extends DurableObject<Env> {
     }
     this.markIndexDirty();
     await this.requestFlush();
+  }
+
+  /**
+   * Adds (or refreshes) one member without resending the whole list: what a community's chat uses on
+   * every join, so a join costs the same in a community of ten or of ten thousand.
+   */
+  async addMember(conversationId: string, kind: string, member: RoomMember): Promise<void> {
+    if (!this.conversationId()) {
+      this.set('conversation_id', conversationId);
+      this.set('kind', kind);
+      this.identity = { conversationId, kind };
+    }
+    this.sql.exec(
+      'INSERT INTO members (user_id, user_json) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json',
+      member.userId,
+      JSON.stringify(member.user),
+    );
+    this.markIndexDirty();
+    await this.requestFlush();
+  }
+
+  /** Removes one member and closes their sockets at once (4003). Unknown users are ignored. */
+  async removeMember(userId: string): Promise<void> {
+    const row = this.sql.exec<{ user_json: string }>('SELECT user_json FROM members WHERE user_id = ?', userId).toArray()[0];
+    if (row) {
+      this.set(`former:${userId}`, row.user_json);
+      this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
+    }
+    for (const ws of this.ctx.getWebSockets(userId)) ws.close(4003, 'removed from the conversation');
+  }
+
+  /** The conversation is gone (its community was deleted): close every socket and erase the messages. */
+  async dissolve(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(4004, 'the conversation was deleted');
+    this.identity = null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.createSchema();
   }
 
   // ------------------------------------------------------------------ messages

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
-import { conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
+import { communities, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
@@ -10,6 +10,7 @@ import { isBlockedEither } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
+import { MAX_LISTED_PARTICIPANTS } from './messaging.schemas';
 import { NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
 
 /** The ConversationRoom of a conversation (one Durable Object per conversation id). */
@@ -123,26 +124,44 @@ export async function createConversation(c: Context<AppEnv>, creatorId: string, 
 
 type ConversationListRow = ConversationRow & { unreadCount: number; memberActivity: number };
 
-/** Conversations as the viewer sees them: every participant, the last message and their unread count. */
+/** Conversations as the viewer sees them: their participants, the last message and their unread count. */
 export async function presentConversations(c: Context<AppEnv>, rows: ConversationListRow[]) {
   if (rows.length === 0) return [];
-  const db = c.get('db');
-  const members = await db
-    .select({ conversationId: conversationMembers.conversationId, userId: conversationMembers.userId })
-    .from(conversationMembers)
-    .where(inArray(conversationMembers.conversationId, rows.map((r) => r.id)))
-    .all();
-  const users = await loadUsersByIds(db, members.map((m) => m.userId));
+  // The longest-standing members of each conversation, and how many there are, without shipping every
+  // member of a large community chat.
+  const { results: members } = await c.env.DB.prepare(
+    `SELECT conversation_id, user_id, n FROM (
+       SELECT conversation_id, user_id, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY created_at, user_id) AS rn,
+              COUNT(*) OVER (PARTITION BY conversation_id) AS n
+       FROM conversation_members WHERE conversation_id IN (SELECT value FROM json_each(?1)))
+     WHERE rn <= ?2 ORDER BY conversation_id, rn`,
+  )
+    .bind(JSON.stringify(rows.map((r) => r.id)), MAX_LISTED_PARTICIPANTS)
+    .all<{ conversation_id: string; user_id: string; n: number }>();
+  const users = await loadUsersByIds(c.get('db'), members.map((m) => m.user_id));
+  const communities = await communityOfConversations(c, rows.filter((r) => r.kind === 'community').map((r) => r.id));
   const baseUrl = c.get('baseUrl');
-  return rows.map((row) => ({
-    id: row.id,
-    kind: row.kind,
-    title: row.title,
-    participants: members.filter((m) => m.conversationId === row.id && users.has(m.userId)).map((m) => presentPublicUser(users.get(m.userId)!, baseUrl)),
-    last_message: (row.lastMessage ?? null) as Message | null,
-    unread_count: row.unreadCount,
-    created_at: row.createdAt.toISOString(),
-  }));
+  return rows.map((row) => {
+    const own = members.filter((m) => m.conversation_id === row.id);
+    return {
+      id: row.id,
+      kind: row.kind,
+      title: row.title,
+      participants: own.filter((m) => users.has(m.user_id)).map((m) => presentPublicUser(users.get(m.user_id)!, baseUrl)),
+      member_count: own[0]?.n ?? 0,
+      community_id: communities.get(row.id) ?? null,
+      last_message: (row.lastMessage ?? null) as Message | null,
+      unread_count: row.unreadCount,
+      created_at: row.createdAt.toISOString(),
+    };
+  });
+}
+
+/** The community owning each community chat. */
+async function communityOfConversations(c: Context<AppEnv>, conversationIds: string[]): Promise<Map<string, string>> {
+  if (conversationIds.length === 0) return new Map();
+  const rows = await c.get('db').select({ id: communities.id, conversationId: communities.conversationId }).from(communities).where(inArray(communities.conversationId, conversationIds)).all();
+  return new Map(rows.map((r) => [r.conversationId, r.id]));
 }
 
 /** The caller's conversations, most recent activity first (keyset on the member row's activity time). */
@@ -209,7 +228,7 @@ export async function sendMessage(c: Context<AppEnv>, senderId: string, conversa
 /** Adds members to a group (admins only). */
 export async function addMembers(c: Context<AppEnv>, viewerId: string, conversationId: string, userIds: string[]): Promise<void> {
   const { conversation, role } = await conversationFor(c, viewerId, conversationId);
-  if (conversation.kind !== 'group') throw new ApiError('forbidden', 'Only group conversations take new members.');
+  if (conversation.kind !== 'group') throw new ApiError('forbidden', conversation.kind === 'community' ? "A community's chat follows its membership: join the community instead." : 'Only group conversations take new members.');
   if (role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can add members.');
   const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
   if (ids.length === 0) throw ApiError.field('user_ids', 'must name at least one user other than you');
@@ -223,7 +242,7 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
 /** Removes a member from a group: admins remove anyone, a member removes themselves (leaving). */
 export async function removeMember(c: Context<AppEnv>, viewerId: string, conversationId: string, userId: string): Promise<void> {
   const { conversation, role } = await conversationFor(c, viewerId, conversationId);
-  if (conversation.kind !== 'group') throw new ApiError('forbidden', 'Direct conversations have no members to remove.');
+  if (conversation.kind !== 'group') throw new ApiError('forbidden', conversation.kind === 'community' ? "A community's chat follows its membership: leave the community instead." : 'Direct conversations have no members to remove.');
   if (userId !== viewerId && role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can remove members.');
   const db = c.env.DB;
   const [removed] = await db.batch([
