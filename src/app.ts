@@ -3,6 +3,7 @@ import { createApp } from './lib/create-app';
 import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
 import { commentsRouter } from './modules/comments/comments.index';
+import { communitiesRouter } from './modules/communities/communities.index';
 import { feedsRouter } from './modules/feeds/feeds.index';
 import { graphRouter } from './modules/graph/graph.index';
 import { healthRouter } from './modules/health/health.index';
@@ -25,7 +26,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -8,7 +8,7 @@ import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
-import { emitMentions, getVisiblePost } from '../posts/posts.service';
+import { emitMentions, getVisiblePost, moderatesCommunity } from '../posts/posts.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import type { Comment } from '../posts/posts.schemas';
@@ -71,16 +71,16 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
   return present(row, author, c.get('baseUrl'));
 }
 
-/** The comment's author or the post's author may delete it; replies go with a top-level comment. */
+/** The comment's author, the post's author or the community's moderators may delete it; replies go with a top-level comment. */
 export async function deleteComment(c: Context<AppEnv>, viewerId: string, commentId: string): Promise<void> {
   const db = c.get('db');
   const row = await db.select().from(comments).where(eq(comments.id, commentId)).get();
   if (!row) throw new ApiError('not_found', 'No such comment.');
-  const { row: post } = await getVisiblePost(c, viewerId, row.postId).catch(() => {
+  const { row: post, communityRole } = await getVisiblePost(c, viewerId, row.postId).catch(() => {
     throw new ApiError('not_found', 'No such comment.');
   });
-  if (row.authorId !== viewerId && post.authorId !== viewerId) {
-    throw new ApiError('forbidden', "Only the comment's author or the post's author can delete it.");
+  if (row.authorId !== viewerId && post.authorId !== viewerId && !moderatesCommunity(communityRole)) {
+    throw new ApiError('forbidden', "Only the comment's author, the post's author or the community's moderators can delete it.");
   }
   await db.delete(comments).where(eq(comments.id, commentId));
 }

@@ -16,6 +16,11 @@ async function publicUser(ctx: EventContext, userId: string) {
   return raw ? presentPublicUser(mapRow(usersTable, raw), ctx.baseUrl) : null;
 }
 
+/** The `{ id, slug, name }` a community notification carries, or null once the community is gone. */
+async function communitySummary(env: Env, communityId: string) {
+  return env.DB.prepare('SELECT id, slug, name FROM communities WHERE id = ?1').bind(communityId).first<{ id: string; slug: string; name: string }>();
+}
+
 /** Recipients with no block either way with the actor (blocked users never notify each other). */
 async function withoutBlocks(env: Env, actorId: string, recipients: string[]): Promise<string[]> {
   const candidates = [...new Set(recipients)].filter((id) => id !== actorId);
@@ -47,17 +52,25 @@ export async function fanOut(env: Env, actorId: string, recipients: string[], de
 
 /**
  * The audience of a new post: the author's friends and accepted followers who may see it — nobody for
- * a private post, friends only for a friends post.
+ * a private post, friends only for a friends post, and only the members among them for a post in a
+ * private community.
  */
 async function postAudience(env: Env, postId: string): Promise<{ recipients: string[]; content: string } | null> {
-  const post = await env.DB.prepare('SELECT author_id, visibility, content, community_id FROM posts WHERE id = ?1').bind(postId).first<{ author_id: string; visibility: string; content: string; community_id: string | null }>();
+  const post = await env.DB.prepare(
+    `SELECT p.author_id, p.visibility, p.content, p.community_id, k.visibility AS community_visibility
+     FROM posts p LEFT JOIN communities k ON k.id = p.community_id WHERE p.id = ?1`,
+  )
+    .bind(postId)
+    .first<{ author_id: string; visibility: string; content: string; community_id: string | null; community_visibility: string | null }>();
   if (!post || post.visibility === 'private') return null;
   const friendsOnly = post.visibility === 'friends';
+  const membersOnly = post.community_visibility === 'private';
   const { results } = await env.DB.prepare(
-    `SELECT friend_id AS id FROM friendships WHERE user_id = ?1
-     ${friendsOnly ? '' : "UNION SELECT follower_id FROM follows WHERE followee_id = ?1 AND status = 'accepted'"}`,
+    `SELECT id FROM (SELECT friend_id AS id FROM friendships WHERE user_id = ?1
+       ${friendsOnly ? '' : "UNION SELECT follower_id FROM follows WHERE followee_id = ?1 AND status = 'accepted'"})
+     ${membersOnly ? "WHERE id IN (SELECT user_id FROM community_members WHERE community_id = ?2 AND role != 'pending')" : ''}`,
   )
-    .bind(post.author_id)
+    .bind(post.author_id, ...(membersOnly ? [post.community_id] : []))
     .all<{ id: string }>();
   return { recipients: results.map((r) => r.id), content: post.content };
 }
@@ -75,6 +88,12 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
   }
   const actor = await publicUser(ctx, event.actorId);
   if (!actor) return;
+  if (event.type === 'community_join_request') {
+    const community = await communitySummary(env, event.communityId);
+    if (!community) return;
+    await fanOut(env, event.actorId, await withoutBlocks(env, event.actorId, event.recipientIds), { type: 'community_join_request', data: { community, user: actor } });
+    return;
+  }
   if (event.type === 'new_post') {
     const audience = await postAudience(env, event.postId);
     if (!audience) return;
@@ -85,6 +104,11 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
   }
   const [recipient] = await withoutBlocks(env, event.actorId, [event.recipientId]);
   if (!recipient) return;
+  if (event.type === 'community_join_approved') {
+    const community = await communitySummary(env, event.communityId);
+    if (community) await inboxOf(env, recipient).deliver({ type: 'community_join_approved', data: { community, approved_by: actor } });
+    return;
+  }
   const delivery = ((): Delivery => {
     switch (event.type) {
       case 'new_follower':

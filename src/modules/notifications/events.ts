@@ -17,6 +17,10 @@ export type SocialEvent =
   | { type: 'post_comment'; actorId: string; recipientId: string; postId: string; commentId: string }
   | { type: 'comment_reply'; actorId: string; recipientId: string; postId: string; commentId: string; parentId: string }
   | { type: 'mention'; actorId: string; recipientId: string; postId: string; commentId?: string }
+  /** To a community's owner and moderators: someone applied to join. */
+  | { type: 'community_join_request'; actorId: string; communityId: string; recipientIds: string[] }
+  /** To an applicant: a moderator approved them. */
+  | { type: 'community_join_approved'; actorId: string; recipientId: string; communityId: string }
   /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
   | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string };
 
@@ -43,7 +47,7 @@ export function onSocialEvent(listener: SocialEventListener): () => void {
  */
 export function publishEvent(event: SocialEvent, context: EventContext, waitUntil: (promise: Promise<unknown>) => void): void {
   if ('recipientId' in event && event.recipientId === event.actorId) return;
-  if (event.type === 'new_message' && event.recipientIds.length === 0) return;
+  if ('recipientIds' in event && event.recipientIds.filter((id) => id !== event.actorId).length === 0) return;
   const deliveries = [...listeners].map(async (listener) => {
     try {
       await listener(event, context);

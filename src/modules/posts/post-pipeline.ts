@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
-import { media as mediaTable, posts as postsTable, users as usersTable, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
+import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
 import { relationFlagsSql, relationsFromFlags, type ViewerRelations } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
@@ -13,8 +13,16 @@ import type { Post } from './posts.schemas';
  * (blocks, mutes, visibility) → presentation. Visibility is decided here and nowhere else.
  */
 
+/** What the rules need to know of a post's community: who may see it, and the viewer's role there. */
+export interface CommunityAccess {
+  visibility: 'public' | 'private';
+  role: CommunityRole | null;
+}
+
 export interface Hydrated {
   users: Map<string, UserSummary>;
+  /** The communities of community posts in the page. */
+  communities: Map<string, CommunityAccess>;
   media: Map<string, MediaRow[]>;
   likedByMe: Set<string>;
   relations: ViewerRelations;
@@ -65,12 +73,17 @@ function pageStatement(db: D1Database, viewerId: string | null, source: Skeleton
     `(SELECT json_group_array(${MEDIA_JSON}) FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (SELECT id FROM skel)) AS media`,
   ];
   if (viewerId) parts.push(`(SELECT json_group_array(post_id) FROM likes WHERE user_id = ${viewer} AND post_id IN (SELECT id FROM skel)) AS liked`);
+  const role = viewerId ? `(SELECT cm.role FROM community_members cm WHERE cm.community_id = k.id AND cm.user_id = ${viewer})` : 'NULL';
+  parts.push(
+    `(SELECT json_group_array(json_object('id', k.id, 'visibility', k.visibility, 'role', ${role})) FROM communities k
+      WHERE k.id IN (SELECT community_id FROM skel WHERE community_id IS NOT NULL)) AS communities`,
+  );
   const sql = `${source.cte}, people AS (SELECT author_id AS id FROM skel UNION SELECT target_user_id FROM skel WHERE target_user_id IS NOT NULL)
     SELECT ${parts.join(',\n    ')}`;
   return db.prepare(sql).bind(...source.params, ...(viewerId ? [viewerId] : []));
 }
 
-type PageRow = { posts: string; users: string; media: string; liked?: string };
+type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string };
 
 /** Decodes a {@link pageStatement} row: the skeleton's rows (newest first) and their hydration. */
 function decodePage(viewerId: string | null, row: PageRow | null): { rows: PostRow[]; hydrated: Hydrated } {
@@ -85,10 +98,14 @@ function decodePage(viewerId: string | null, row: PageRow | null): { rows: PostR
     list.push(mapRow(mediaTable, raw));
     media.set(raw.post_id as string, list);
   }
+  const communities = new Map(
+    parse<{ id: string; visibility: CommunityAccess['visibility']; role: CommunityRole | null }>(row?.communities).map((k) => [k.id, { visibility: k.visibility, role: k.role }]),
+  );
   return {
     rows,
     hydrated: {
       users,
+      communities,
       media,
       likedByMe: new Set(parse<string>(row?.liked)),
       relations: relationsFromFlags(viewerId, userRows as { id: string; r?: number }[]),
@@ -114,13 +131,20 @@ export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, 
 
 /**
  * The visibility rule. A block in either direction (with the author, or with the wall owner) hides the
- * post. Otherwise: the author and the wall owner always see it; `private` is for them alone; `friends`
- * adds the author's friends; `public` is for everyone, except that a private account's posts reach only
- * its approved followers and friends. Posts on a private account's wall reach only that account's
- * approved followers and friends as well.
+ * post. A community post is seen by the community's audience: everyone for a public community, its
+ * members for a private one (and always by its author). Otherwise: the author and the wall owner always
+ * see it; `private` is for them alone; `friends` adds the author's friends; `public` is for everyone,
+ * except that a private account's posts reach only its approved followers and friends. Posts on a
+ * private account's wall reach only that account's approved followers and friends as well.
  */
-export function canViewPost(post: PostRow, author: UserSummary, target: UserSummary | null, rel: ViewerRelations): boolean {
+export function canViewPost(post: PostRow, author: UserSummary, target: UserSummary | null, rel: ViewerRelations, community?: CommunityAccess | null): boolean {
   const viewer = rel.viewerId;
+  if (post.communityId) {
+    if (!community) return false;
+    if (viewer !== null && rel.blockedEither.has(author.id)) return false;
+    if (viewer === author.id || community.visibility === 'public') return true;
+    return community.role !== null && community.role !== 'pending';
+  }
   const reaches = (user: UserSummary) => user.visibility === 'public' || rel.friends.has(user.id) || rel.following.has(user.id);
   if (viewer === null) return post.visibility === 'public' && author.visibility === 'public' && (!target || target.visibility === 'public');
   if (rel.blockedEither.has(author.id) || (target && rel.blockedEither.has(target.id))) return false;
@@ -172,7 +196,7 @@ export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated,
       if (!author) return false;
       const target = row.targetUserId ? (h.users.get(row.targetUserId) ?? null) : null;
       if (options.hideMuted && h.relations.muted.has(author.id)) return false;
-      return canViewPost(row, author, target, h.relations);
+      return canViewPost(row, author, target, h.relations, row.communityId ? h.communities.get(row.communityId) : null);
     })
     .map((row) => presentPost(row, h, baseUrl));
 }

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { mapRow, toStatement } from '../../db/client';
-import { media, postMedia, posts, users, type PostRow } from '../../db/schema';
+import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
@@ -9,19 +9,38 @@ import type { AppEnv } from '../../lib/types';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { findUserById } from '../users/users.service';
-import { canViewPost, loadSkeleton, presentVisible } from './post-pipeline';
+import { canViewPost, type CommunityAccess, loadSkeleton, presentVisible } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
 const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
 const MAX_MENTIONS = 10;
 
-/** The post as the viewer sees it (one round trip), or 404 when it does not exist or is not visible to them. */
-export async function getVisiblePost(c: Context<AppEnv>, viewerId: string | null, id: string): Promise<{ row: PostRow; post: Post }> {
+/**
+ * The post as the viewer sees it (one round trip), or 404 when it does not exist or is not visible to
+ * them; with the viewer's role in the post's community, for a community post.
+ */
+export async function getVisiblePost(c: Context<AppEnv>, viewerId: string | null, id: string): Promise<{ row: PostRow; post: Post; communityRole: CommunityRole | null }> {
   const { rows, hydrated } = await loadSkeleton(c, viewerId, 'SELECT * FROM posts WHERE id = ?1', [id]);
   const [row] = rows;
   const [post] = row ? presentVisible(c, [row], hydrated) : [];
   if (!row || !post) throw new ApiError('not_found', 'No such post.');
-  return { row, post };
+  return { row, post, communityRole: row.communityId ? (hydrated.communities.get(row.communityId)?.role ?? null) : null };
+}
+
+/** Moderators and the owner of a community moderate its posts and their comments. */
+export const moderatesCommunity = (role: CommunityRole | null) => role === 'owner' || role === 'moderator';
+
+const COMMUNITY_AUDIENCE = "community posts are seen by the community's audience (everyone, or the members of a private community): leave visibility out";
+
+/** A community post needs a community the author is a member of (not merely an applicant). */
+async function assertMayPostInCommunity(c: Context<AppEnv>, authorId: string, communityId: string): Promise<void> {
+  const found = await c.env.DB.prepare(
+    'SELECT (SELECT role FROM community_members WHERE community_id = ?1 AND user_id = ?2) AS role FROM communities WHERE id = ?1',
+  )
+    .bind(communityId, authorId)
+    .first<{ role: CommunityRole | null }>();
+  if (!found) throw new ApiError('not_found', 'No such community.');
+  if (!found.role || found.role === 'pending') throw new ApiError('forbidden', 'Only members of this community can post in it: join it first.');
 }
 
 /** Validates attachments: each must be the author's own upload from POST /media. */
@@ -67,8 +86,13 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   const mediaIds = await assertOwnMedia(c, authorId, input.media_ids ?? []);
   if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
   const targetId = input.target_user_id && input.target_user_id !== authorId ? input.target_user_id : null;
+  const communityId = input.community_id ?? null;
+  if (communityId) {
+    if (targetId) throw ApiError.field('community_id', 'a post goes on a wall or in a community, not both');
+    if (input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
+    await assertMayPostInCommunity(c, authorId, communityId);
+  }
   if (targetId) await assertMayPostOnWall(c, authorId, targetId);
-  if (input.community_id) throw new ApiError('not_found', 'No such community.');
 
   const now = new Date();
   const id = newId(now.getTime());
@@ -80,6 +104,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
         id,
         authorId,
         targetUserId: targetId,
+        communityId,
         content,
         topic: input.topic ?? null,
         visibility: input.visibility ?? 'public',
@@ -110,14 +135,24 @@ export async function emitMentions(c: Context<AppEnv>, authorId: string, text: s
   for (const user of mentioned) {
     if (user.id === authorId || skip.includes(user.id)) continue;
     const rel = await loadViewerRelations(c.env.DB, user.id, [authorId, row.authorId, ...(target ? [target.id] : [])]);
-    if (rel.blockedEither.has(authorId) || !canViewPost(row, author, target, rel)) continue;
+    const community = row.communityId ? await communityAccess(c.env.DB, row.communityId, user.id) : null;
+    if (rel.blockedEither.has(authorId) || !canViewPost(row, author, target, rel, community)) continue;
     emitEvent(c, { type: 'mention', actorId: authorId, recipientId: user.id, postId: row.id, ...extra });
   }
+}
+
+/** A community's visibility and one user's role in it (null when the community is gone). */
+async function communityAccess(db: D1Database, communityId: string, userId: string): Promise<CommunityAccess | null> {
+  return db
+    .prepare('SELECT visibility, (SELECT role FROM community_members WHERE community_id = ?1 AND user_id = ?2) AS role FROM communities WHERE id = ?1')
+    .bind(communityId, userId)
+    .first<CommunityAccess>();
 }
 
 export async function updatePost(c: Context<AppEnv>, viewerId: string, id: string, input: Omit<NewPostInput, 'target_user_id' | 'community_id'>): Promise<Post> {
   const { row } = await getVisiblePost(c, viewerId, id);
   if (row.authorId !== viewerId) throw new ApiError('forbidden', 'Only the author can edit a post.');
+  if (row.communityId && input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
   const db = c.get('db');
   const content = input.content !== undefined ? input.content.trim() : row.content;
   const currentMedia = await db.select({ id: postMedia.mediaId }).from(postMedia).where(eq(postMedia.postId, id)).all();
@@ -146,11 +181,11 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
-/** The author, or the owner of the wall it was written on, may delete a post. */
+/** The author, the owner of the wall it was written on, or its community's moderators may delete a post. */
 export async function deletePost(c: Context<AppEnv>, viewerId: string, id: string): Promise<void> {
-  const { row } = await getVisiblePost(c, viewerId, id);
-  if (row.authorId !== viewerId && row.targetUserId !== viewerId) {
-    throw new ApiError('forbidden', 'Only the author or the wall owner can delete this post.');
+  const { row, communityRole } = await getVisiblePost(c, viewerId, id);
+  if (row.authorId !== viewerId && row.targetUserId !== viewerId && !moderatesCommunity(communityRole)) {
+    throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
   await c.get('db').delete(posts).where(eq(posts.id, id));
 }

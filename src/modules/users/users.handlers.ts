@@ -6,6 +6,7 @@ import { verifyPassword } from '../../lib/crypto';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { forgetSessions } from '../auth/session-cache';
+import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
 import { deleteOwnerObjects } from '../media/media.service';
 import { presentMe, presentProfile } from './users.presenter';
 import { relationshipFromRow, relationshipStatement } from '../graph/relations';
@@ -62,10 +63,13 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   if (!(await verifyPassword(c.req.valid('json').password, user.passwordHash)).ok) {
     throw new ApiError('forbidden', 'password is incorrect.', { errors: [{ field: 'password', message: 'is incorrect' }] });
   }
-  // D1 first (the source of truth; cascades remove sessions, tokens and media rows), then the objects.
+  const endedCommunities = await communitiesEndingWith(c, userId);
+  // D1 first (the source of truth; cascades remove sessions, tokens, media rows and memberships, and
+  // triggers hand owned communities over), then the objects and rooms D1 cannot reach.
   await db.delete(users).where(eq(users.id, userId));
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
+  await clearEndedCommunities(c, endedCommunities);
   return c.body(null, 204);
 };
 

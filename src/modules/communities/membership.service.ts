@@ -1,0 +1,189 @@
+import type { Context } from 'hono';
+import type { CommunityRole } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import { encodeCursor, OLDEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import type { AppEnv } from '../../lib/types';
+import { emitEvent } from '../notifications/events';
+import { presentPublicUser } from '../users/users.presenter';
+import { loadUsersByIds, requireUserRow } from '../users/users.service';
+import { joinChat, leaveChat } from './community-chat';
+import { memberListSql } from './communities.queries';
+import type { CommunityMember } from './communities.schemas';
+import { assertModerator, type CommunityWithRole, resolveCommunity } from './communities.service';
+import { joinRefusal } from './eligibility';
+
+/** Members proper: not an applicant, not an outsider. */
+export const isMember = (role: CommunityRole | null) => role !== null && role !== 'pending';
+
+/**
+ * The statements that put a user's chat membership in line with their community role, to run in the
+ * same batch as the role change: members are in the community's conversation, nobody else is.
+ */
+function chatStatements(db: D1Database, community: CommunityWithRole, userId: string): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `INSERT INTO conversation_members (conversation_id, user_id, role, created_at, last_activity_at, last_read_seq, unread_count)
+         SELECT ?1, ?2, CASE WHEN m.role IN ('owner', 'moderator') THEN 'admin' ELSE 'member' END, ?4, ?4, 0, 0
+         FROM community_members m WHERE m.community_id = ?3 AND m.user_id = ?2 AND m.role != 'pending'
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role`,
+      )
+      .bind(community.conversationId, userId, community.id, Date.now()),
+    db
+      .prepare(
+        `DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2
+         AND NOT EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = ?3 AND m.user_id = ?2 AND m.role != 'pending')`,
+      )
+      .bind(community.conversationId, userId, community.id),
+  ];
+}
+
+async function roleOf(c: Context<AppEnv>, communityId: string, userId: string): Promise<{ role: CommunityRole; created_at: number } | null> {
+  return c.env.DB.prepare('SELECT role, created_at FROM community_members WHERE community_id = ?1 AND user_id = ?2')
+    .bind(communityId, userId)
+    .first<{ role: CommunityRole; created_at: number }>();
+}
+
+/**
+ * Joins: an open community at once (and its chat), an approval community as a pending application.
+ * Asking again answers the role already held. Eligibility (age, gender) comes from the profile; a
+ * missing field the community needs is named.
+ */
+export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: string): Promise<{ my_role: CommunityRole }> {
+  const community = await resolveCommunity(c, ref, viewerId);
+  if (community.myRole) return { my_role: community.myRole };
+  const refusal = joinRefusal(community, await requireUserRow(c.get('db'), viewerId), new Date());
+  if (refusal) {
+    throw new ApiError('forbidden', refusal.detail, {
+      errors: refusal.missingField ? [{ field: refusal.missingField, message: 'is required by this community: set it with PATCH /api/v1/me' }] : undefined,
+    });
+  }
+  const role = community.joinPolicy === 'open' ? 'member' : 'pending';
+  const db = c.env.DB;
+  await db.batch([
+    db
+      .prepare('INSERT INTO community_members (community_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
+      .bind(community.id, viewerId, role, Date.now()),
+    ...chatStatements(db, community, viewerId),
+  ]);
+  const held = (await roleOf(c, community.id, viewerId))?.role ?? role;
+  if (isMember(held)) await joinChat(c, community.conversationId, viewerId);
+  else await notifyModerators(c, community, viewerId);
+  return { my_role: held };
+}
+
+/** Tells the owner and moderators that someone applied. */
+async function notifyModerators(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
+  const { results } = await c.env.DB.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role IN ('owner', 'moderator')")
+    .bind(community.id)
+    .all<{ user_id: string }>();
+  emitEvent(c, { type: 'community_join_request', actorId: applicantId, communityId: community.id, recipientIds: results.map((r) => r.user_id) });
+}
+
+/** Leaves (or withdraws an application). The owner must hand ownership over first (409). */
+export async function leaveCommunity(c: Context<AppEnv>, viewerId: string, ref: string): Promise<void> {
+  const community = await resolveCommunity(c, ref, viewerId);
+  if (community.myRole === 'owner') {
+    throw new ApiError('conflict', 'The owner cannot leave: hand ownership over first (POST /api/v1/communities/{id}/members/{user_id} with {"role":"owner"}), or delete the community.');
+  }
+  if (!community.myRole) return;
+  await removeRow(c, community, viewerId);
+}
+
+async function removeRow(c: Context<AppEnv>, community: CommunityWithRole, userId: string): Promise<void> {
+  const db = c.env.DB;
+  await db.batch([
+    db.prepare("DELETE FROM community_members WHERE community_id = ?1 AND user_id = ?2 AND role != 'owner'").bind(community.id, userId),
+    ...chatStatements(db, community, userId),
+  ]);
+  await leaveChat(c, community.conversationId, userId);
+}
+
+/**
+ * Moderators remove members and reject applicants; only the owner removes a moderator; nobody removes
+ * the owner. Removing yourself is leaving.
+ */
+export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
+  if (userId === viewerId) return leaveCommunity(c, viewerId, ref);
+  const community = await resolveCommunity(c, ref, viewerId);
+  assertModerator(community, 'remove members');
+  const target = await roleOf(c, community.id, userId);
+  if (!target) throw new ApiError('not_found', 'No such member or applicant.');
+  if (target.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
+  if (target.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
+  await removeRow(c, community, userId);
+}
+
+/**
+ * Changes a role. Moderators approve applicants (`member`), promote members to moderator and step down
+ * themselves; the owner also demotes moderators and hands ownership over (`owner`: the former owner
+ * becomes a moderator).
+ */
+export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: string, userId: string, role: 'member' | 'moderator' | 'owner'): Promise<CommunityMember> {
+  const community = await resolveCommunity(c, ref, viewerId);
+  assertModerator(community, 'change roles');
+  const target = await roleOf(c, community.id, userId);
+  if (!target) throw new ApiError('not_found', 'No such member or applicant.');
+  const db = c.env.DB;
+  const now = Date.now();
+  if (target.role === role) return presentMember(c, userId, target.role, target.created_at);
+  if (role === 'owner') {
+    if (community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can hand ownership over.');
+    if (target.role === 'pending') throw new ApiError('conflict', 'Approve the applicant before handing them ownership.');
+    await db.batch([
+      db.prepare("UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, userId),
+      db.prepare("UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, viewerId),
+      ...chatStatements(db, community, userId),
+      ...chatStatements(db, community, viewerId),
+    ]);
+    return presentMember(c, userId, 'owner', target.created_at);
+  }
+  if (target.role === 'owner') throw new ApiError(userId === viewerId ? 'conflict' : 'forbidden', "The owner's role changes only when they hand ownership over.");
+  if (target.role === 'moderator' && userId !== viewerId && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can demote a moderator.');
+  if (userId === viewerId && role === 'moderator') throw new ApiError('forbidden', 'You cannot promote yourself.');
+  const approving = target.role === 'pending';
+  // Guarded on the role read above, so a concurrent change is not overwritten; approval starts the membership now.
+  const [updated] = await db.batch([
+    db
+      .prepare(`UPDATE community_members SET role = ?3${approving ? ', created_at = ?5' : ''} WHERE community_id = ?1 AND user_id = ?2 AND role = ?4`)
+      .bind(community.id, userId, role, target.role, ...(approving ? [now] : [])),
+    ...chatStatements(db, community, userId),
+  ]);
+  if (!updated?.meta.changes) throw new ApiError('conflict', 'That membership changed meanwhile; read it again and retry.');
+  if (approving) {
+    await joinChat(c, community.conversationId, userId);
+    emitEvent(c, { type: 'community_join_approved', actorId: viewerId, recipientId: userId, communityId: community.id });
+  }
+  return presentMember(c, userId, role, approving ? now : target.created_at);
+}
+
+async function presentMember(c: Context<AppEnv>, userId: string, role: CommunityRole, joinedAt: number): Promise<CommunityMember> {
+  const user = await requireUserRow(c.get('db'), userId);
+  return { user: presentPublicUser(user, c.get('baseUrl')), role, joined_at: new Date(joinedAt).toISOString() };
+}
+
+/**
+ * Members, longest-standing first. A private community shows them to its members only; applicants
+ * (`role=pending`) are listed to the owner and moderators only.
+ */
+export async function listMembers(c: Context<AppEnv>, viewerId: string | null, ref: string, role: CommunityRole | undefined, limit: number, cursor?: string) {
+  const community = await resolveCommunity(c, ref, viewerId);
+  if (community.visibility === 'private' && !isMember(community.myRole)) {
+    throw new ApiError('forbidden', 'The members of a private community are visible to its members only.');
+  }
+  if (role === 'pending') assertModerator(community, 'see applicants');
+  const [ts, after] = timeKeyCursor(cursor, OLDEST_FIRST);
+  const { results } = await c.env.DB.prepare(memberListSql(role !== undefined))
+    .bind(community.id, viewerId ?? '', ts, after, limit + 1, ...(role !== undefined ? [role] : []))
+    .all<{ user_id: string; role: CommunityRole; created_at: number }>();
+  const page = results.slice(0, limit);
+  const users = await loadUsersByIds(c.get('db'), page.map((r) => r.user_id));
+  const baseUrl = c.get('baseUrl');
+  const last = page[page.length - 1];
+  return {
+    data: page
+      .filter((r) => users.has(r.user_id))
+      .map((r) => ({ user: presentPublicUser(users.get(r.user_id)!, baseUrl), role: r.role, joined_at: new Date(r.created_at).toISOString() })),
+    next_cursor: results.length > limit && last ? encodeCursor([last.created_at, last.user_id]) : null,
+  };
+}
