@@ -14,7 +14,7 @@ export const homeFeed = createRoute({
   tags: ['Feeds'],
   summary: 'Your home feed',
   description:
-    'Your own posts and the posts of people you follow or are friends with (as far as you may see them), newest first. Muted and blocked authors never appear. The cursor is a keyset position: new posts never shift later pages, so there are no duplicates or gaps.',
+    'Your own posts, the posts of people you follow or are friends with (as far as you may see them) and the posts of your communities, newest first. Muted and blocked authors never appear. The cursor is a keyset position: new posts never shift later pages, so there are no duplicates or gaps.',
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { query: PageQuerySchema },
