@@ -51,7 +51,11 @@ async function roleOf(c: Context<AppEnv>, communityId: string, userId: string): 
  */
 export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: string): Promise<{ my_role: CommunityRole }> {
   const community = await resolveCommunity(c, ref, viewerId);
-  if (community.myRole) return { my_role: community.myRole };
+  if (community.myRole) {
+    // A retry also repairs the room, should the first attempt have failed after D1 committed.
+    if (isMember(community.myRole)) await joinChat(c, community.conversationId, viewerId);
+    return { my_role: community.myRole };
+  }
   const refusal = joinRefusal(community, await requireUserRow(c.get('db'), viewerId), new Date());
   if (refusal) {
     throw new ApiError('forbidden', refusal.detail, {
@@ -86,7 +90,8 @@ export async function leaveCommunity(c: Context<AppEnv>, viewerId: string, ref: 
   if (community.myRole === 'owner') {
     throw new ApiError('conflict', 'The owner cannot leave: hand ownership over first (POST /api/v1/communities/{id}/members/{user_id} with {"role":"owner"}), or delete the community.');
   }
-  if (!community.myRole) return;
+  // Leaving twice is fine, and the second time still makes sure the room let them go.
+  if (!community.myRole) return leaveChat(c, community.conversationId, viewerId);
   await removeRow(c, community, viewerId);
 }
 

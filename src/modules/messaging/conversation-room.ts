@@ -223,11 +223,16 @@ export class ConversationRoom extends DurableObject<Env> {
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.new', message });
     // Members looking at the conversation (a socket open on it) see the message; the others get notified.
-    const recipientIds = this.sql
-      .exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId)
-      .toArray()
-      .map((r) => r.user_id)
-      .filter((id) => this.ctx.getWebSockets(id).length === 0);
+    // A community chat notifies nobody: with thousands of members, one message would mean thousands of
+    // notifications; its unread counts in GET /conversations still track it.
+    const recipientIds =
+      this.kind() === 'community'
+        ? []
+        : this.sql
+            .exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId)
+            .toArray()
+            .map((r) => r.user_id)
+            .filter((id) => this.ctx.getWebSockets(id).length === 0);
     publishEvent(
       { type: 'new_message', actorId: senderId, conversationId: this.conversationId(), messageId: message.id, seq, recipientIds, sender: message.sender, content: message.content, createdAt: message.created_at },
       { env: this.env, baseUrl: '' },
