@@ -50,7 +50,7 @@ export function joinRefusal(community: Rules, user: Profile, today: Date): JoinR
         detail: `This community is for ${community.gender} members: add your gender to your profile (PATCH /api/v1/me) to join.`,
       };
     }
-    if (user.gender !== community.gender) return { rule: 'gender', detail: `This community is for ${community.gender} members only.` };
+    if (user.gender !== community.gender) return { rule: 'gender', detail: `Your gender does not match: this community is for ${community.gender} members only.` };
   }
   return null;
 }

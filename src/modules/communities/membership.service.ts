@@ -145,7 +145,6 @@ export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: s
   }
   if (target.role === 'owner') throw new ApiError(userId === viewerId ? 'conflict' : 'forbidden', "The owner's role changes only when they hand ownership over.");
   if (target.role === 'moderator' && userId !== viewerId && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can demote a moderator.');
-  if (userId === viewerId && role === 'moderator') throw new ApiError('forbidden', 'You cannot promote yourself.');
   const approving = target.role === 'pending';
   // Guarded on the role read above, so a concurrent change is not overwritten; approval starts the membership now.
   const [updated] = await db.batch([
