@@ -2,6 +2,7 @@ CREATE TABLE `communities` (
 	`id` text PRIMARY KEY NOT NULL,
 	`slug` text NOT NULL,
 	`name` text NOT NULL,
+	`name_key` text NOT NULL,
 	`description` text DEFAULT '' NOT NULL,
 	`avatar_key` text,
 	`country` text,
@@ -28,7 +29,9 @@ CREATE INDEX `communities_place_idx` ON `communities` (`country`,`region_key`,`c
 CREATE INDEX `communities_region_idx` ON `communities` (`region_key`);--> statement-breakpoint
 CREATE INDEX `communities_city_idx` ON `communities` (`city_key`);--> statement-breakpoint
 CREATE INDEX `communities_members_idx` ON `communities` (`member_count`,`id`);--> statement-breakpoint
-CREATE INDEX `communities_name_idx` ON `communities` (lower("name"),`id`);--> statement-breakpoint
+CREATE INDEX `communities_name_idx` ON `communities` (`name_key`,`id`);--> statement-breakpoint
+CREATE INDEX `communities_gender_idx` ON `communities` (`gender`,`member_count`);--> statement-breakpoint
+CREATE INDEX `communities_min_age_idx` ON `communities` (`min_age`);--> statement-breakpoint
 CREATE TABLE `community_members` (
 	`community_id` text NOT NULL,
 	`user_id` text NOT NULL,

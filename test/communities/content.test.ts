@@ -407,8 +407,10 @@ describe('Community posts: home feed', () => {
     const [viewer, followed, author, owner] = await users(4);
     const community = await createCommunity(owner);
     const other = await createCommunity(owner);
+    const closed = await createCommunity(owner, { visibility: 'private' });
     for (const user of [viewer, followed, author]) await join(user, community.id);
     await join(followed, other.id);
+    await join(followed, closed.id);
     await follow(viewer, followed);
 
     const created: any[] = [];
@@ -417,7 +419,7 @@ describe('Community posts: home feed', () => {
       () => communityPost(author, community.id, 'c1'),
       // By a followed author inside the viewer's community: reached both ways, listed once.
       () => communityPost(followed, community.id, 'f+c 1'),
-      () => communityPost(followed, other.id, 'followed, in a community the viewer is not in'),
+      () => communityPost(followed, other.id, 'followed, in a public community the viewer is not in'),
       () => plainPost(followed, 'f2'),
       () => communityPost(author, community.id, 'c2'),
       () => communityPost(followed, community.id, 'f+c 2'),
@@ -429,6 +431,13 @@ describe('Community posts: home feed', () => {
       created.push(await m());
       await tick();
     }
+    // A followed author's post in a private community the viewer is not in: reached through the author, never shown.
+    const hidden: any[] = [];
+    for (let i = 0; i < 3; i++) {
+      hidden.push(await communityPost(followed, closed.id, `members only ${i}`));
+      await tick();
+    }
+    created.push(await plainPost(followed, 'f3, after the hidden ones'));
     const expected = newestFirst(created);
 
     const seen: string[] = [];
@@ -443,6 +452,7 @@ describe('Community posts: home feed', () => {
     }
     expect(seen).toEqual(expected);
     expect(new Set(seen).size).toBe(seen.length);
+    for (const p of hidden) expect(seen).not.toContain(p.id);
     expect(pages + 1).toBeGreaterThanOrEqual(Math.ceil(expected.length / 2));
     // The same walk in one page agrees.
     expect(await homeAll(viewer)).toEqual(expected);

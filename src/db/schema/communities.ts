@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt, timestampMs } from './columns';
 import { users } from './users';
@@ -23,6 +22,8 @@ export const communities = sqliteTable(
     /** Derived from the name at creation; unique and never changed, so links keep working after a rename. */
     slug: text('slug').notNull().unique(),
     name: text('name').notNull(),
+    /** The name folded for A–Z order (lower case, accents removed), so "Ébano" sorts with "ebano". */
+    nameKey: text('name_key').notNull(),
     description: text('description').notNull().default(''),
     avatarKey: text('avatar_key'),
     country: text('country'),
@@ -49,7 +50,10 @@ export const communities = sqliteTable(
     index('communities_city_idx').on(t.cityKey),
     // Orders of GET /communities: most members, name A–Z (newest uses the id, a ULID).
     index('communities_members_idx').on(t.memberCount, t.id),
-    index('communities_name_idx').on(sql`lower(${t.name})`, t.id),
+    index('communities_name_idx').on(t.nameKey, t.id),
+    // The `gender` and `age` filters when no place narrows the list.
+    index('communities_gender_idx').on(t.gender, t.memberCount),
+    index('communities_min_age_idx').on(t.minAge),
   ],
 );
 

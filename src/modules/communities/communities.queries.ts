@@ -5,7 +5,8 @@
  * page. Indexes: communities_place_idx (country, region_key, city_key) for place filters and the
  * eligibility probes, communities_region_idx / communities_city_idx for a region or city alone,
  * communities_fts for `q`, and for the orders communities_members_idx (member_count, id), the primary
- * key (id: a ULID, so newest first) and communities_name_idx (lower(name), id).
+ * key (id: a ULID, so newest first) and communities_name_idx (name_key, id). Without a place or `q`,
+ * `gender` narrows through communities_gender_idx and `age` through communities_min_age_idx.
  */
 
 export type CommunitySort = 'members' | 'new' | 'name';
@@ -20,13 +21,13 @@ export interface CommunityFilters {
   gender?: string;
 }
 
-/** Keyset positions: members → [member_count, id], new → [id], name → [lower(name), id]. */
+/** Keyset positions: members → [member_count, id], new → [id], name → [name_key, id]. */
 export type CommunityKey = [number, string] | [string] | [string, string];
 
 const ORDERS: Record<CommunitySort, { order: string; after: string; keyLength: number }> = {
   members: { order: 'c.member_count DESC, c.id DESC', after: '(c.member_count, c.id) < (?, ?)', keyLength: 2 },
   new: { order: 'c.id DESC', after: 'c.id < ?', keyLength: 1 },
-  name: { order: 'lower(c.name), c.id', after: '(lower(c.name), c.id) > (?, ?)', keyLength: 2 },
+  name: { order: 'c.name_key, c.id', after: '(c.name_key, c.id) > (?, ?)', keyLength: 2 },
 };
 
 const MY_ROLE = '(SELECT m.role FROM community_members m WHERE m.community_id = c.id AND m.user_id = ?) AS my_role';
@@ -43,8 +44,12 @@ export function communityListQuery(viewerId: string | null, filters: CommunityFi
   if (filters.country !== undefined) add('c.country = ?', filters.country);
   if (filters.regionKey !== undefined) add('c.region_key = ?', filters.regionKey);
   if (filters.cityKey !== undefined) add('c.city_key = ?', filters.cityKey);
-  if (filters.age !== undefined) add('(c.min_age IS NULL OR c.min_age <= ?) AND (c.max_age IS NULL OR c.max_age >= ?)', filters.age, filters.age);
-  if (filters.gender !== undefined) add("c.gender IN ('any', ?)", filters.gender);
+  // With a place or `q` narrowing the list, age and gender are checked on its rows (unary + keeps the
+  // planner off their indexes); alone, they narrow through communities_gender_idx / communities_min_age_idx.
+  const narrowed = [filters.match, filters.country, filters.regionKey, filters.cityKey].some((v) => v !== undefined);
+  const col = (name: string) => (narrowed ? `+c.${name}` : `c.${name}`);
+  if (filters.age !== undefined) add(`(${col('min_age')} IS NULL OR ${col('min_age')} <= ?) AND (c.max_age IS NULL OR c.max_age >= ?)`, filters.age, filters.age);
+  if (filters.gender !== undefined) add(`${col('gender')} IN ('any', ?)`, filters.gender);
   const order = ORDERS[sort];
   if (key) add(order.after, ...key);
   params.push(limit);
@@ -53,9 +58,9 @@ export function communityListQuery(viewerId: string | null, filters: CommunityFi
 }
 
 /** The keyset position of a listed row, for the next page's cursor. */
-export function communityKey(sort: CommunitySort, row: { id: string; name: string; member_count: number }): CommunityKey {
+export function communityKey(sort: CommunitySort, row: { id: string; name_key: string; member_count: number }): CommunityKey {
   if (sort === 'members') return [row.member_count, row.id];
-  if (sort === 'name') return [row.name.toLowerCase(), row.id];
+  if (sort === 'name') return [row.name_key, row.id];
   return [row.id];
 }
 
@@ -84,8 +89,8 @@ SELECT c.*, NULL AS my_role, place.rank AS place_rank FROM (
   UNION ALL SELECT id, 2 FROM communities WHERE country = ?2 AND region_key IS NULL AND city_key IS NULL
   UNION ALL SELECT id, 3 FROM communities WHERE country IS NULL
 ) place JOIN communities c ON c.id = place.id
-WHERE (c.min_age IS NULL OR c.min_age <= ?5) AND (c.max_age IS NULL OR c.max_age >= ?5)
-  AND (c.gender = 'any' OR c.gender = ?6)
+WHERE (+c.min_age IS NULL OR +c.min_age <= ?5) AND (c.max_age IS NULL OR c.max_age >= ?5)
+  AND +c.gender IN ('any', ?6)
   AND NOT EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = c.id AND m.user_id = ?1)
   AND (place.rank, -c.member_count, c.id) > (?7, ?8, ?9)
 ORDER BY place.rank, c.member_count DESC, c.id

@@ -22,12 +22,16 @@ export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 const RESERVED_SLUGS = new Set(['eligible', 'mine']);
 const MAX_SLUG_LENGTH = 60;
 
-/** `Lisbon Runners!` → `lisbon-runners`: ASCII letters and digits, accents folded, dashes between words. */
-export function slugify(name: string): string {
-  const slug = name
+/** A name folded for A–Z order and slugs: lower case, accents removed ("Ébano" → "ebano"). */
+export const nameKey = (name: string): string =>
+  name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
+    .toLowerCase();
+
+/** `Lisbon Runners!` → `lisbon-runners`: ASCII letters and digits, accents folded, dashes between words. */
+export function slugify(name: string): string {
+  const slug = nameKey(name)
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, MAX_SLUG_LENGTH)
@@ -140,6 +144,7 @@ export async function createCommunity(c: Context<AppEnv>, creatorId: string, inp
             id,
             slug,
             name: input.name,
+            nameKey: nameKey(input.name),
             description: input.description ?? '',
             ...placeColumns(input.location),
             minAge: input.min_age ?? null,
@@ -180,7 +185,7 @@ export async function updateCommunity(c: Context<AppEnv>, viewerId: string, ref:
     throw ApiError.field(input.max_age !== undefined ? 'max_age' : 'min_age', input.max_age !== undefined ? 'must not be less than min_age' : 'must not be more than max_age');
   }
   const changes: Partial<CommunityRow> = {};
-  if (input.name !== undefined) changes.name = input.name;
+  if (input.name !== undefined) Object.assign(changes, { name: input.name, nameKey: nameKey(input.name) });
   if (input.description !== undefined) changes.description = input.description;
   if (input.location !== undefined) Object.assign(changes, placeColumns(input.location));
   if (input.min_age !== undefined) changes.minAge = input.min_age;
@@ -250,7 +255,7 @@ export async function listCommunities(c: Context<AppEnv>, viewerId: string | nul
   const last = page[page.length - 1];
   return {
     data: await presentCommunities(c, viewerId, page),
-    next_cursor: rows.length > limit && last ? encodeCursor(communityKey(filters.sort, { id: last.id, name: last.name, member_count: last.memberCount })) : null,
+    next_cursor: rows.length > limit && last ? encodeCursor(communityKey(filters.sort, { id: last.id, name_key: last.nameKey, member_count: last.memberCount })) : null,
   };
 }
 
