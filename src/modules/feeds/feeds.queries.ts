@@ -2,15 +2,16 @@
  * Feed skeleton queries, kept as constants so a test can EXPLAIN them and prove no full-table scan.
  *
  * Home (fan-out on read, bounded): the sources are the caller, accounts they follow (accepted) and
- * their friends, minus muted ones, and the communities they are a member of. `latest` / `clatest` find
- * each source's newest visible post before the cursor (one probe of posts_author_created_idx, which
- * carries visibility so no table row is read, or of posts_community_created_idx). The limit-th newest
- * of those distinct times is a lower bound for the whole page (there are at least `limit` distinct
- * posts at or after it), so each source's scan stops there and sources with nothing that recent are
- * skipped. The remaining per-source candidates (at most `limit` each) are merged; UNION drops a post
- * reached both through its author and through its community. Work is about (sources + limit) index
- * steps, independent of how many posts exist. Parameters: ?1 viewer, ?2 cursor created_at,
- * ?3 cursor id, ?4 limit + 1.
+ * their friends, minus muted ones, and the communities they are a member of. `latest` finds each
+ * author's newest visible post before the cursor (one probe of posts_author_created_idx, which carries
+ * visibility so no table row is read). The limit-th newest of those is a lower bound for the whole
+ * page (at least `limit` distinct posts lie at or after it), so each source's scan, the communities'
+ * included (posts_community_created_idx), stops there and authors with nothing that recent are
+ * skipped. The remaining per-source candidates (at most `limit` each) are merged by rowid, so a post
+ * reached both through its author and through its community counts once. Work is about
+ * (sources + limit) index steps, independent of how many posts exist. The bound comes from authors
+ * only: adding the communities would tighten it but costs more to compile than it saves (measured).
+ * Parameters: ?1 viewer, ?2 cursor created_at, ?3 cursor id, ?4 limit + 1.
  */
 export const HOME_FEED_SQL = `
 WITH rel(id, level) AS (
@@ -31,30 +32,25 @@ latest AS MATERIALIZED (
   ) AS newest
   FROM authors a
 ),
-clatest AS MATERIALIZED (
-  SELECT k.community_id AS id, (
-    SELECT MAX(q.created_at) FROM posts q WHERE q.community_id = k.community_id AND (q.created_at, q.id) < (?2, ?3)
-  ) AS newest
-  FROM community_members k WHERE k.user_id = ?1 AND k.role != 'pending'
-),
-bound(ts) AS (SELECT COALESCE((
-  SELECT newest FROM (SELECT newest FROM latest UNION SELECT newest FROM clatest)
-  WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1 OFFSET ?4 - 1), 0))
-SELECT p.* FROM latest a JOIN posts p ON p.rowid IN (
-  SELECT q.rowid FROM posts q
-  WHERE q.author_id = a.id AND (q.created_at, q.id) < (?2, ?3) AND q.created_at >= (SELECT ts FROM bound)
-    AND (a.level = 2 OR q.visibility = 'public' OR (a.level = 1 AND q.visibility = 'friends'))
-  ORDER BY q.created_at DESC, q.id DESC LIMIT ?4
+bound(ts) AS (SELECT COALESCE((SELECT newest FROM latest WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1 OFFSET ?4 - 1), 0)),
+cand(rid) AS (
+  SELECT p.rowid FROM latest a JOIN posts p ON p.rowid IN (
+    SELECT q.rowid FROM posts q
+    WHERE q.author_id = a.id AND (q.created_at, q.id) < (?2, ?3) AND q.created_at >= (SELECT ts FROM bound)
+      AND (a.level = 2 OR q.visibility = 'public' OR (a.level = 1 AND q.visibility = 'friends'))
+    ORDER BY q.created_at DESC, q.id DESC LIMIT ?4
+  )
+  WHERE a.newest >= (SELECT ts FROM bound)
+  UNION ALL
+  SELECT p.rowid FROM community_members k JOIN posts p ON p.rowid IN (
+    SELECT q.rowid FROM posts q
+    WHERE q.community_id = k.community_id AND (q.created_at, q.id) < (?2, ?3) AND q.created_at >= (SELECT ts FROM bound)
+    ORDER BY q.created_at DESC, q.id DESC LIMIT ?4
+  )
+  WHERE k.user_id = ?1 AND k.role != 'pending'
 )
-WHERE a.newest >= (SELECT ts FROM bound)
-UNION
-SELECT p.* FROM clatest k JOIN posts p ON p.rowid IN (
-  SELECT q.rowid FROM posts q
-  WHERE q.community_id = k.id AND (q.created_at, q.id) < (?2, ?3) AND q.created_at >= (SELECT ts FROM bound)
-  ORDER BY q.created_at DESC, q.id DESC LIMIT ?4
-)
-WHERE k.newest >= (SELECT ts FROM bound)
-ORDER BY created_at DESC, id DESC LIMIT ?4`;
+SELECT p.* FROM posts p WHERE p.rowid IN (SELECT rid FROM cand)
+ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
 
 /**
  * Discover candidates: the newest public posts within the window (index posts_visibility_created_idx,
