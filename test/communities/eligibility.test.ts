@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ageOn, joinRefusal } from '../../src/modules/communities/eligibility';
-import { call, expectProblem, expectStatus, type TestUser } from '../helpers/client';
+import { call, expectProblem, expectStatus, type TestUser, walkPages } from '../helpers/client';
 import { addMember, birthdateYearsAgo, createCommunity, getCommunity, join, joinRaw, setProfile, users } from './helpers';
 
 const day = (iso: string) => new Date(`${iso}T12:00:00.000Z`);
@@ -222,22 +222,7 @@ interface Page {
 }
 
 /** Every page of GET /communities/eligible, `limit` at a time. */
-async function walkEligible(user: TestUser, limit: number): Promise<{ items: any[]; pages: number }> {
-  const items: any[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const qs: string = `?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page: Page = await expectStatus(await call(`/communities/eligible${qs}`, { token: user.accessToken }), 200);
-    pages += 1;
-    expect(page.data.length).toBeLessThanOrEqual(limit);
-    if (page.next_cursor !== null) expect(page.data.length).toBe(limit);
-    items.push(...page.data);
-    cursor = page.next_cursor;
-    expect(pages, 'pagination did not terminate').toBeLessThan(100);
-  } while (cursor);
-  return { items, pages };
-}
+const walkEligible = (user: TestUser, limit: number) => walkPages('/communities/eligible', user.accessToken, limit, 100);
 
 const idsOf = (list: { id: string }[]) => list.map((c) => c.id);
 

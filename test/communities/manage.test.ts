@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
+import { call, createUser, expectProblem, expectStatus, type TestUser, walkPages } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
 import {
   addMember,
@@ -49,21 +49,8 @@ async function listIds(query: string, user?: TestUser): Promise<string[]> {
 }
 
 /** Every page of GET /communities?query with `limit`, checking each page's size; the items in order. */
-async function walk(query: string, limit: number, user?: TestUser, path = '/communities'): Promise<any[]> {
-  const all: any[] = [];
-  let cursor: string | null = null;
-  for (let pages = 0; pages < 500; pages++) {
-    const sep = query ? '&' : '';
-    const url: string = `${path}?${query}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const body = await expectStatus(await call(url, { token: user?.accessToken }), 200);
-    expect(body.data.length).toBeLessThanOrEqual(limit);
-    all.push(...body.data);
-    if (body.next_cursor === null) return all;
-    expect(body.data.length, 'a page before the last is full').toBe(limit);
-    cursor = body.next_cursor;
-  }
-  throw new Error(`more than 500 pages of ${path}?${query}`);
-}
+const walk = async (query: string, limit: number, user?: TestUser, path = '/communities') =>
+  (await walkPages(query ? `${path}?${query}` : path, user?.accessToken, limit, 500)).items;
 
 const byMembers = (a: any, b: any) => b.member_count - a.member_count || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 const byNew = (a: any, b: any) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);

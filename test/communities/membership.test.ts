@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
+import { call, createUser, expectProblem, expectStatus, type TestUser, walkPages } from '../helpers/client';
 import {
   addMember,
   createCommunity,
@@ -36,22 +36,8 @@ async function rolesOf(id: string, viewer: TestUser, query = ''): Promise<Record
 const ids = (list: { user: { id: string } }[]) => list.map((m) => m.user.id);
 
 /** Every page of a member list, `limit` at a time, checking the page sizes on the way. */
-async function walkMembers(id: string, viewer: TestUser, limit: number, query = ''): Promise<{ items: any[]; pages: number }> {
-  const items: any[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const qs: string = `?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page: { data: any[]; next_cursor: string | null } = await expectStatus(await call(`/communities/${id}/members${qs}`, { token: viewer.accessToken }), 200);
-    pages += 1;
-    expect(page.data.length).toBeLessThanOrEqual(limit);
-    if (page.next_cursor !== null) expect(page.data.length).toBe(limit);
-    items.push(...page.data);
-    cursor = page.next_cursor;
-    expect(pages, 'pagination did not terminate').toBeLessThan(50);
-  } while (cursor);
-  return { items, pages };
-}
+const walkMembers = (id: string, viewer: TestUser, limit: number, query = '') =>
+  walkPages(`/communities/${id}/members${query.replace(/^&/, '?')}`, viewer.accessToken, limit);
 
 const deleteAccount = (user: TestUser) => call('/me', { method: 'DELETE', token: user.accessToken, body: { password: user.password } });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { call, createUser, expectProblem, expectStatus, walkPages } from '../helpers/client';
 import {
   answer,
   befriend,
@@ -21,7 +21,6 @@ import {
   unblock,
   unfollow,
   users,
-  walk,
 } from './helpers';
 
 const ZERO = { posts: 0, followers: 0, following: 0, friends: 0 };
@@ -97,7 +96,7 @@ describe('Follow a public account', () => {
     const target = await createUser();
     const fans = await users(7);
     for (const fan of fans) await followOk(fan, target);
-    const { items, pages } = await walk(`/users/${target.id}/followers`, undefined, 3);
+    const { items, pages } = await walkPages(`/users/${target.id}/followers`, undefined, 3);
     expect(pages).toBe(3);
     const ids = items.map((u) => u.id);
     expect(new Set(ids).size).toBe(7);
@@ -109,11 +108,11 @@ describe('Follow a public account', () => {
     const fan = await createUser();
     const stars = await users(5);
     for (const star of stars) await followOk(fan, star);
-    const { items, pages } = await walk(`/users/${fan.id}/following`, fan.accessToken, 2);
+    const { items, pages } = await walkPages(`/users/${fan.id}/following`, fan.accessToken, 2);
     expect(pages).toBe(3);
     expect(items.map((u) => u.id).sort()).toEqual(stars.map((s) => s.id).sort());
     // Exactly one full page: next_cursor is already null (no empty trailing page).
-    const exact = await walk(`/users/${fan.id}/following`, undefined, 5);
+    const exact = await walkPages(`/users/${fan.id}/following`, undefined, 5);
     expect(exact.items).toHaveLength(5);
     expect(exact.pages).toBe(1);
   });
@@ -163,7 +162,7 @@ describe('Follow a private account', () => {
     await makePrivate(owner);
     const fans = await users(5);
     for (const fan of fans) await followOk(fan, owner);
-    const { items, pages } = await walk('/follow_requests', owner.accessToken, 2);
+    const { items, pages } = await walkPages('/follow_requests', owner.accessToken, 2);
     expect(pages).toBe(3);
     expect(items.map((e) => e.user.id).sort()).toEqual(fans.map((f) => f.id).sort());
   });
@@ -282,7 +281,7 @@ describe('Friend requests', () => {
     const sent: string[] = [];
     for (const t of targets) sent.push((await requestFriend(sender, t)).id);
     // The default direction is incoming: the sender has none.
-    const { items: none } = await walk('/friends/requests', sender.accessToken, 2);
+    const { items: none } = await walkPages('/friends/requests', sender.accessToken, 2);
     expect(none).toEqual([]);
     const all: any[] = [];
     let cursor: string | null = null;
@@ -404,7 +403,7 @@ describe('Friend requests', () => {
     const hub = await createUser();
     const pals = await users(5);
     for (const pal of pals) await befriend(pal, hub);
-    const { items, pages } = await walk(`/users/${hub.id}/friends`, undefined, 2);
+    const { items, pages } = await walkPages(`/users/${hub.id}/friends`, undefined, 2);
     expect(pages).toBe(3);
     expect(items.map((u) => u.id).sort()).toEqual(pals.map((p) => p.id).sort());
     expect((await counts(hub)).friends).toBe(5);
@@ -497,7 +496,7 @@ describe('Blocks', () => {
     const blocker = await createUser();
     const targets = await users(5);
     for (const t of targets) await expectStatus(await block(blocker, t), 200);
-    const { items, pages } = await walk('/me/blocks', blocker.accessToken, 2);
+    const { items, pages } = await walkPages('/me/blocks', blocker.accessToken, 2);
     expect(pages).toBe(3);
     expect(items.map((e) => e.user.id).sort()).toEqual(targets.map((t) => t.id).sort());
   });
@@ -530,7 +529,7 @@ describe('Mutes', () => {
     const muter = await createUser();
     const targets = await users(3);
     for (const t of targets) await expectStatus(await call(`/users/${t.id}/mute`, { method: 'POST', token: muter.accessToken }), 200);
-    const { items, pages } = await walk('/me/mutes', muter.accessToken, 2);
+    const { items, pages } = await walkPages('/me/mutes', muter.accessToken, 2);
     expect(pages).toBe(2);
     expect(items.map((e) => e.user.id).sort()).toEqual(targets.map((t) => t.id).sort());
   });

@@ -53,24 +53,6 @@ export async function listIds(owner: { id: string }, kind: ListKind, viewer?: Te
   return page.data.map((u: { id: string }) => u.id);
 }
 
-/** Walks every page of a list with the given page size; asserts each page is full except the last. */
-export async function walk(path: string, token: string | undefined, limit: number): Promise<{ items: any[]; pages: number }> {
-  const items: any[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const qs: string = `?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page: { data: any[]; next_cursor: string | null } = await expectStatus(await call(path + qs, { token }), 200);
-    pages += 1;
-    expect(page.data.length).toBeLessThanOrEqual(limit);
-    if (page.next_cursor !== null) expect(page.data.length).toBe(limit);
-    items.push(...page.data);
-    cursor = page.next_cursor;
-    expect(pages, 'pagination did not terminate').toBeLessThan(50);
-  } while (cursor !== null);
-  return { items, pages };
-}
-
 export const sendFriendRequest = (from: TestUser, to: { id: string }) => call('/friends/requests', { token: from.accessToken, body: { user_id: to.id } });
 
 export async function requestFriend(from: TestUser, to: { id: string }): Promise<any> {

@@ -53,6 +53,28 @@ export async function expectProblem(res: Response, status: number, field?: strin
   return body;
 }
 
+/**
+ * Walks every page of a list (`path` may carry its own query) with the given page size; asserts each
+ * page is full except the last, and that the walk ends within `maxPages`.
+ */
+export async function walkPages(path: string, token: string | undefined, limit: number, maxPages = 50): Promise<{ items: any[]; pages: number }> {
+  const items: any[] = [];
+  const sep = path.includes('?') ? '&' : '?';
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const qs: string = `${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page: { data: any[]; next_cursor: string | null } = await expectStatus(await call(path + qs, { token }), 200);
+    pages += 1;
+    expect(page.data.length).toBeLessThanOrEqual(limit);
+    if (page.next_cursor !== null) expect(page.data.length, 'a page before the last is full').toBe(limit);
+    items.push(...page.data);
+    cursor = page.next_cursor;
+    expect(pages, 'pagination did not terminate').toBeLessThan(maxPages);
+  } while (cursor !== null);
+  return { items, pages };
+}
+
 let userCounter = 0;
 export function uniqueName(prefix = 'u'): string {
   userCounter += 1;
