@@ -110,23 +110,12 @@ export class ConversationRoom extends DurableObject<Env> {
    * change). Removed members' sockets are closed at once.
    */
   async configure(conversationId: string, kind: string, members: RoomMember[]): Promise<void> {
-    this.set('conversation_id', conversationId);
-    this.set('kind', kind);
-    this.identity = { conversationId, kind };
+    this.setIdentity(conversationId, kind);
     const keep = new Set(members.map((m) => m.userId));
     for (const row of this.sql.exec<{ user_id: string; user_json: string }>('SELECT user_id, user_json FROM members').toArray()) {
-      if (keep.has(row.user_id)) continue;
-      this.set(`former:${row.user_id}`, row.user_json);
-      this.sql.exec('DELETE FROM members WHERE user_id = ?', row.user_id);
-      for (const ws of this.ctx.getWebSockets(row.user_id)) ws.close(4003, 'removed from the conversation');
+      if (!keep.has(row.user_id)) this.dropMember(row.user_id, row.user_json);
     }
-    for (const m of members) {
-      this.sql.exec(
-        'INSERT INTO members (user_id, user_json) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json',
-        m.userId,
-        JSON.stringify(m.user),
-      );
-    }
+    for (const m of members) this.upsertMember(m);
     this.markIndexDirty();
     await this.requestFlush();
   }
@@ -136,16 +125,8 @@ export class ConversationRoom extends DurableObject<Env> {
    * every join, so a join costs the same in a community of ten or of ten thousand.
    */
   async addMember(conversationId: string, kind: string, member: RoomMember): Promise<void> {
-    if (!this.conversationId()) {
-      this.set('conversation_id', conversationId);
-      this.set('kind', kind);
-      this.identity = { conversationId, kind };
-    }
-    this.sql.exec(
-      'INSERT INTO members (user_id, user_json) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json',
-      member.userId,
-      JSON.stringify(member.user),
-    );
+    this.setIdentity(conversationId, kind);
+    this.upsertMember(member);
     this.markIndexDirty();
     await this.requestFlush();
   }
@@ -153,8 +134,27 @@ export class ConversationRoom extends DurableObject<Env> {
   /** Removes one member and closes their sockets at once (4003). Unknown users are ignored. */
   async removeMember(userId: string): Promise<void> {
     const row = this.sql.exec<{ user_json: string }>('SELECT user_json FROM members WHERE user_id = ?', userId).toArray()[0];
-    if (row) {
-      this.set(`former:${userId}`, row.user_json);
+    this.dropMember(userId, row?.user_json ?? null);
+  }
+
+  private setIdentity(conversationId: string, kind: string): void {
+    this.set('conversation_id', conversationId);
+    this.set('kind', kind);
+    this.identity = { conversationId, kind };
+  }
+
+  private upsertMember(member: RoomMember): void {
+    this.sql.exec(
+      'INSERT INTO members (user_id, user_json) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json',
+      member.userId,
+      JSON.stringify(member.user),
+    );
+  }
+
+  /** Forgets a member (keeping how they looked, for their old messages) and closes their sockets. */
+  private dropMember(userId: string, userJson: string | null): void {
+    if (userJson !== null) {
+      this.set(`former:${userId}`, userJson);
       this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
     }
     for (const ws of this.ctx.getWebSockets(userId)) ws.close(4003, 'removed from the conversation');
