@@ -8,7 +8,8 @@ import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
-import { emitMentions, getVisiblePost, moderatesCommunity } from '../posts/posts.service';
+import { isModerator } from '../communities/roles';
+import { emitMentions, getVisiblePost } from '../posts/posts.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import type { Comment } from '../posts/posts.schemas';
@@ -79,7 +80,7 @@ export async function deleteComment(c: Context<AppEnv>, viewerId: string, commen
   const { row: post, communityRole } = await getVisiblePost(c, viewerId, row.postId).catch(() => {
     throw new ApiError('not_found', 'No such comment.');
   });
-  if (row.authorId !== viewerId && post.authorId !== viewerId && !moderatesCommunity(communityRole)) {
+  if (row.authorId !== viewerId && post.authorId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the comment's author, the post's author or the community's moderators can delete it.");
   }
   await db.delete(comments).where(eq(comments.id, commentId));

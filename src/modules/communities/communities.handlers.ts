@@ -5,6 +5,7 @@ import { renderPostPage, postCursor } from '../posts/posts.service';
 import { COMMUNITY_POSTS_SQL } from './communities.queries';
 import * as service from './communities.service';
 import * as membership from './membership.service';
+import { isMember } from './roles';
 import type * as routes from './communities.routes';
 import { ApiError } from '../../lib/errors';
 
@@ -71,7 +72,7 @@ export const removeMember: AppRouteHandler<typeof routes.removeMember> = async (
 export const listCommunityPosts: AppRouteHandler<typeof routes.listCommunityPosts> = async (c) => {
   const viewer = viewerOf(c);
   const community = await service.resolveCommunity(c, c.req.valid('param').id, viewer);
-  if (community.visibility === 'private' && !membership.isMember(community.myRole)) {
+  if (community.visibility === 'private' && !isMember(community.myRole)) {
     throw new ApiError('forbidden', 'The posts of a private community are visible to its members only.');
   }
   const { limit, cursor } = c.req.valid('query');

@@ -15,6 +15,7 @@ import { dissolveChat, joinChat } from './community-chat';
 import { communityKey, communityListQuery, type CommunityKey, type CommunitySort, eligibleQuery, keyShape } from './communities.queries';
 import type { Community } from './communities.schemas';
 import { ageOn, placeKey } from './eligibility';
+import { isModerator } from './roles';
 
 export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 
@@ -217,7 +218,7 @@ export async function deleteCommunity(c: Context<AppEnv>, viewerId: string, ref:
 
 /** Refuses anyone but the owner and moderators. */
 export function assertModerator(community: CommunityWithRole, action: string): void {
-  if (community.myRole !== 'owner' && community.myRole !== 'moderator') throw new ApiError('forbidden', `Only the owner and moderators can ${action}.`);
+  if (!isModerator(community.myRole)) throw new ApiError('forbidden', `Only the owner and moderators can ${action}.`);
 }
 
 /** Words of `q` as an FTS5 query: every word must match, each as a prefix (`run lis` finds "Lisbon Runners"). */

@@ -11,9 +11,8 @@ import { memberListSql } from './communities.queries';
 import type { CommunityMember } from './communities.schemas';
 import { assertModerator, type CommunityWithRole, resolveCommunity } from './communities.service';
 import { joinRefusal } from './eligibility';
+import { isMember } from './roles';
 
-/** Members proper: not an applicant, not an outsider. */
-export const isMember = (role: CommunityRole | null) => role !== null && role !== 'pending';
 
 /**
  * The statements that put a user's chat membership in line with their community role, to run in the

@@ -3,6 +3,7 @@ import { mapRow } from '../../db/client';
 import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
 import { relationFlagsSql, relationsFromFlags, type ViewerRelations } from '../graph/relations';
+import { isMember } from '../communities/roles';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
 import type { Post } from './posts.schemas';
@@ -143,7 +144,7 @@ export function canViewPost(post: PostRow, author: UserSummary, target: UserSumm
     if (!community) return false;
     if (viewer !== null && rel.blockedEither.has(author.id)) return false;
     if (viewer === author.id || community.visibility === 'public') return true;
-    return community.role !== null && community.role !== 'pending';
+    return isMember(community.role);
   }
   const reaches = (user: UserSummary) => user.visibility === 'public' || rel.friends.has(user.id) || rel.following.has(user.id);
   if (viewer === null) return post.visibility === 'public' && author.visibility === 'public' && (!target || target.visibility === 'public');

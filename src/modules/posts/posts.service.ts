@@ -6,6 +6,7 @@ import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
+import { isMember, isModerator } from '../communities/roles';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { findUserById } from '../users/users.service';
@@ -27,20 +28,13 @@ export async function getVisiblePost(c: Context<AppEnv>, viewerId: string | null
   return { row, post, communityRole: row.communityId ? (hydrated.communities.get(row.communityId)?.role ?? null) : null };
 }
 
-/** Moderators and the owner of a community moderate its posts and their comments. */
-export const moderatesCommunity = (role: CommunityRole | null) => role === 'owner' || role === 'moderator';
-
 const COMMUNITY_AUDIENCE = "community posts are seen by the community's audience (everyone, or the members of a private community): leave visibility out";
 
 /** A community post needs a community the author is a member of (not merely an applicant). */
 async function assertMayPostInCommunity(c: Context<AppEnv>, authorId: string, communityId: string): Promise<void> {
-  const found = await c.env.DB.prepare(
-    'SELECT (SELECT role FROM community_members WHERE community_id = ?1 AND user_id = ?2) AS role FROM communities WHERE id = ?1',
-  )
-    .bind(communityId, authorId)
-    .first<{ role: CommunityRole | null }>();
-  if (!found) throw new ApiError('not_found', 'No such community.');
-  if (!found.role || found.role === 'pending') throw new ApiError('forbidden', 'Only members of this community can post in it: join it first.');
+  const access = await communityAccess(c.env.DB, communityId, authorId);
+  if (!access) throw new ApiError('not_found', 'No such community.');
+  if (!isMember(access.role)) throw new ApiError('forbidden', 'Only members of this community can post in it: join it first.');
 }
 
 /** Validates attachments: each must be the author's own upload from POST /media. */
@@ -184,7 +178,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
 /** The author, the owner of the wall it was written on, or its community's moderators may delete a post. */
 export async function deletePost(c: Context<AppEnv>, viewerId: string, id: string): Promise<void> {
   const { row, communityRole } = await getVisiblePost(c, viewerId, id);
-  if (row.authorId !== viewerId && row.targetUserId !== viewerId && !moderatesCommunity(communityRole)) {
+  if (row.authorId !== viewerId && row.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
   await c.get('db').delete(posts).where(eq(posts.id, id));
