@@ -105,6 +105,21 @@ describe('Community chat: creation', () => {
 });
 
 describe('Community chat: joining', () => {
+  it('should list every member as a participant, however many (the contract lists them all), longest-standing first', async () => {
+    const owner = await createUser();
+    const community = await createCommunity(owner);
+    const joined: TestUser[] = [];
+    for (let i = 0; i < 55; i++) {
+      const user = await createUser();
+      await join(user, community.id);
+      joined.push(user);
+    }
+    const read = await getConversation(owner, community.conversation_id);
+    expect(read.member_count).toBe(56);
+    expect(read.participants.map((u: any) => u.id)).toEqual([owner.id, ...joined.map((u) => u.id)]);
+    expect((await listed(joined[54]!, community.conversation_id)).participants).toHaveLength(56);
+  }, 30_000);
+
   it('should let a member who joins an open community see the chat, send, and open its socket; member_count grows', async () => {
     const [owner, member] = await users(2);
     const community = await createCommunity(owner);

@@ -47,17 +47,12 @@ const conversationExample = {
   created_at: '2026-11-20T09:00:00.000Z',
 };
 
-/** How many participants a conversation lists. */
-export const MAX_LISTED_PARTICIPANTS = 50;
-
 export const ConversationSchema = z
   .object({
     id: z.string(),
     kind: z.enum(['direct', 'group', 'community']),
     title: z.string().nullable(),
-    participants: z.array(PublicUserSchema).openapi({
-      description: `The members, longest-standing first; at most ${MAX_LISTED_PARTICIPANTS} (a community chat can be far larger: see member_count).`,
-    }),
+    participants: z.array(PublicUserSchema).openapi({ description: 'Every member, the caller included, longest-standing first.' }),
     member_count: z.number().int(),
     /** The community whose chat this is (kind community), else null. */
     community_id: z.string().nullable(),

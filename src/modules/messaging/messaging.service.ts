@@ -10,7 +10,6 @@ import { isBlockedEither } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
-import { MAX_LISTED_PARTICIPANTS } from './messaging.schemas';
 import { NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
 
 /** The ConversationRoom of a conversation (one Durable Object per conversation id). */
@@ -127,17 +126,13 @@ type ConversationListRow = ConversationRow & { unreadCount: number; memberActivi
 /** Conversations as the viewer sees them: their participants, the last message and their unread count. */
 export async function presentConversations(c: Context<AppEnv>, rows: ConversationListRow[]) {
   if (rows.length === 0) return [];
-  // The longest-standing members of each conversation, and how many there are, without shipping every
-  // member of a large community chat.
+  // Every member (the contract lists them all), longest-standing first.
   const { results: members } = await c.env.DB.prepare(
-    `SELECT conversation_id, user_id, n FROM (
-       SELECT conversation_id, user_id, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY created_at, user_id) AS rn,
-              COUNT(*) OVER (PARTITION BY conversation_id) AS n
-       FROM conversation_members WHERE conversation_id IN (SELECT value FROM json_each(?1)))
-     WHERE rn <= ?2 ORDER BY conversation_id, rn`,
+    `SELECT conversation_id, user_id FROM conversation_members
+     WHERE conversation_id IN (SELECT value FROM json_each(?1)) ORDER BY conversation_id, created_at, user_id`,
   )
-    .bind(JSON.stringify(rows.map((r) => r.id)), MAX_LISTED_PARTICIPANTS)
-    .all<{ conversation_id: string; user_id: string; n: number }>();
+    .bind(JSON.stringify(rows.map((r) => r.id)))
+    .all<{ conversation_id: string; user_id: string }>();
   const users = await loadUsersByIds(c.get('db'), members.map((m) => m.user_id));
   const communities = await communityOfConversations(c, rows.filter((r) => r.kind === 'community').map((r) => r.id));
   const baseUrl = c.get('baseUrl');
@@ -148,7 +143,7 @@ export async function presentConversations(c: Context<AppEnv>, rows: Conversatio
       kind: row.kind,
       title: row.title,
       participants: own.filter((m) => users.has(m.user_id)).map((m) => presentPublicUser(users.get(m.user_id)!, baseUrl)),
-      member_count: own[0]?.n ?? 0,
+      member_count: own.length,
       community_id: communities.get(row.id) ?? null,
       last_message: (row.lastMessage ?? null) as Message | null,
       unread_count: row.unreadCount,
