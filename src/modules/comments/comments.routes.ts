@@ -35,7 +35,7 @@ export const deleteComment = createRoute({
   path: '/comments/{id}',
   tags,
   summary: 'Delete a comment',
-  description: "By the comment's author or the post's author. Deleting a top-level comment deletes its replies.",
+  description: "By the comment's author, the post's author, or the owner and moderators of the post's community. Deleting a top-level comment deletes its replies.",
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { params: CommentIdParamSchema },
