@@ -6,6 +6,7 @@
 // Object that only broadcasts.
 // Then the fan-out suite: one public post to 1,000 followers, timed until every follower's inbox holds it.
 // Options: --suites feeds,chat,fanout  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+//          --routes home,discover  (only these API routes besides the feeds; ceilings always run)
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -25,12 +26,15 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     users: { type: 'string', default: '5000' },
     suites: { type: 'string', default: 'feeds,chat,fanout' },
+    // Only the API routes whose label contains one of these (e.g. `POST /posts`), besides the feeds and ceilings.
+    routes: { type: 'string', default: '' },
   },
 });
 const suites = new Set(values.suites.split(','));
 const sizes = values.sizes.split(',').map(Number);
 const durationMs = Number(values.duration);
 const concurrency = Number(values.concurrency);
+const routeFilter = values.routes.split(',').map((r) => r.trim()).filter(Boolean);
 const STATE = '.bench/state';
 
 const require = createRequire(import.meta.url);
@@ -135,6 +139,7 @@ try {
     });
 
   let tokens = [];
+  let loneTokens = [];
   let sample = { posts: [], users: [] };
   const pick = (list, i) => list[i % list.length];
   const auth = (i) => ({ authorization: `Bearer ${pick(tokens, i)}`, 'cf-connecting-ip': `10.0.${i % 250}.1` });
@@ -143,7 +148,49 @@ try {
     'GET /feed/discover': (i) => ({ path: '/api/v1/feed/discover', headers: auth(i) }),
     'GET /users/{id}': (i) => ({ path: `/api/v1/users/${pick(sample.users, i * 7)}`, headers: auth(i) }),
     'POST /posts': (i) => ({ method: 'POST', path: '/api/v1/posts', headers: auth(i), body: JSON.stringify({ content: `bench post ${i}`, topic: 'news' }) }),
+    'POST /posts, author without followers': (i) => ({
+      method: 'POST',
+      path: '/api/v1/posts',
+      headers: { authorization: `Bearer ${pick(loneTokens, i)}`, 'cf-connecting-ip': `10.0.${i % 250}.1` },
+      body: JSON.stringify({ content: `bench post ${i}`, topic: 'news' }),
+    }),
     'POST /posts/{id}/like': (i) => ({ method: 'POST', path: `/api/v1/posts/${pick(sample.posts, i * 13)}/like`, headers: auth(i) }),
+  };
+  // Run once before a scenario is measured.
+  const prepare = {
+    // Each post notifies the author's followers and friends (~20 each here), one inbox Durable Object per
+    // user. Locally every inbox is a SQLite file in this same process, and opening ~600 of them for the
+    // first time would dominate a 5 s run: one warm-up post per author first, as on a running server.
+    'POST /posts': async () => {
+      const audience = await db
+        .prepare(
+          `SELECT AVG(n) AS n FROM (SELECT (SELECT COUNT(*) FROM follows f WHERE f.followee_id = u.id AND f.status = 'accepted')
+             + (SELECT COUNT(*) FROM friendships k WHERE k.user_id = u.id) AS n FROM users u WHERE u.username BETWEEN 'seed_101' AND 'seed_132')`,
+        )
+        .first();
+      console.log(`  POST /posts: authors have ${audience.n.toFixed(0)} followers and friends on average; one warm-up post each…`);
+      for (const token of tokens) {
+        const res = await fetch(`${origin}/api/v1/posts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'cf-connecting-ip': '10.9.9.8' },
+          body: JSON.stringify({ content: 'warm-up post' }),
+        });
+        if (!res.ok) throw new Error(`warm-up post: ${res.status} ${await res.text()}`);
+      }
+    },
+    // The request path alone: the same create, with nobody to notify.
+    'POST /posts, author without followers': async () => {
+      for (let n = 0; n < 32; n++) {
+        const username = `lone_${n}_${Date.now().toString(36)}`;
+        const res = await fetch(`${origin}/api/v1/auth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.6.${n}.1` },
+          body: JSON.stringify({ email: `${username}@bench.kith.test`, username, password: 'bench password' }),
+        });
+        if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
+        loneTokens.push((await res.json()).access_token);
+      }
+    },
   };
   const ceilings = {
     'bare JSON route': () => ({ path: '/', headers: ceilingHeaders }),
@@ -184,6 +231,8 @@ try {
         const measured = {};
         for (const [label, next] of Object.entries(ceilings)) measured[label] = await run(next, label);
         for (const [label, next] of Object.entries(scenarios)) {
+          if (routeFilter.length && !label.startsWith('GET /feed/') && !routeFilter.some((part) => label.includes(part))) continue;
+          await prepare[label]?.();
           measured[label] = label === 'GET /feed/home' ? home : label === 'GET /feed/discover' ? discover : await run(next, label);
         }
         finalRows = Object.entries(measured);
