@@ -61,27 +61,42 @@ const MEDIA_JSON = `json_object('post_id', pm.post_id, 'position', pm.position, 
   'key', m.key, 'content_type', m.content_type, 'size', m.size, 'width', m.width, 'height', m.height, 'created_at', m.created_at)`;
 
 /**
- * ONE statement for a whole page: the skeleton (evaluated once, as a CTE) and everything hydration
- * needs (authors and wall owners with the viewer's relations to them, media, the viewer's likes), each
- * part aggregated into a JSON column. One round trip, one evaluation of the skeleton.
+ * ONE statement for a whole page: the skeleton and everything hydration needs (authors and wall owners
+ * with the viewer's relations to them, media, the viewer's likes, communities), each part aggregated
+ * into a JSON column. One round trip, one evaluation of the skeleton.
+ *
+ * `skel` is referenced exactly once, by the subquery `s` that folds it into JSON arrays (the posts, and
+ * the ids each hydration part looks up). SQLite plans a CTE anew at every place it is referenced, so
+ * the earlier shape (each part reading `skel`) planned a complex skeleton such as the home feed's seven
+ * times: 1.5 ms to prepare the home page statement against 0.5 ms now (node:sqlite, same schema).
+ * Exported so a test can EXPLAIN it.
  */
-function pageStatement(db: D1Database, viewerId: string | null, source: SkeletonSource): D1PreparedStatement {
+export function pageQuery(viewerId: string | null, source: SkeletonSource): { sql: string; params: unknown[] } {
   const viewer = `?${source.params.length + 1}`;
+  const each = (column: string) => `(SELECT value FROM json_each(s.${column}))`;
   const parts = [
-    `(SELECT json_group_array(${POST_JSON}) FROM skel) AS posts`,
+    's.posts',
     // Each author and wall owner, with the viewer's relations to them as a bitmask.
-    `(SELECT json_group_array(${userJson(viewerId ? relationFlagsSql(viewer, 'u.id') : null)}) FROM users u WHERE u.id IN (SELECT id FROM people)) AS users`,
-    `(SELECT json_group_array(${MEDIA_JSON}) FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN (SELECT id FROM skel)) AS media`,
+    `(SELECT json_group_array(${userJson(viewerId ? relationFlagsSql(viewer, 'u.id') : null)}) FROM users u
+      WHERE u.id IN (SELECT value FROM json_each(s.authors) UNION SELECT value FROM json_each(s.targets))) AS users`,
+    `(SELECT json_group_array(${MEDIA_JSON}) FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN ${each('ids')}) AS media`,
   ];
-  if (viewerId) parts.push(`(SELECT json_group_array(post_id) FROM likes WHERE user_id = ${viewer} AND post_id IN (SELECT id FROM skel)) AS liked`);
+  if (viewerId) parts.push(`(SELECT json_group_array(post_id) FROM likes WHERE user_id = ${viewer} AND post_id IN ${each('ids')}) AS liked`);
   const role = viewerId ? `(SELECT cm.role FROM community_members cm WHERE cm.community_id = k.id AND cm.user_id = ${viewer})` : 'NULL';
   parts.push(
     `(SELECT json_group_array(json_object('id', k.id, 'visibility', k.visibility, 'role', ${role})) FROM communities k
-      WHERE k.id IN (SELECT community_id FROM skel WHERE community_id IS NOT NULL)) AS communities`,
+      WHERE k.id IN ${each('communities')}) AS communities`,
   );
-  const sql = `${source.cte}, people AS (SELECT author_id AS id FROM skel UNION SELECT target_user_id FROM skel WHERE target_user_id IS NOT NULL)
-    SELECT ${parts.join(',\n    ')}`;
-  return db.prepare(sql).bind(...source.params, ...(viewerId ? [viewerId] : []));
+  const sql = `${source.cte}
+    SELECT ${parts.join(',\n    ')}
+    FROM (SELECT json_group_array(${POST_JSON}) AS posts, json_group_array(id) AS ids, json_group_array(author_id) AS authors,
+      json_group_array(target_user_id) AS targets, json_group_array(community_id) AS communities FROM skel) s`;
+  return { sql, params: [...source.params, ...(viewerId ? [viewerId] : [])] };
+}
+
+function pageStatement(db: D1Database, viewerId: string | null, source: SkeletonSource): D1PreparedStatement {
+  const { sql, params } = pageQuery(viewerId, source);
+  return db.prepare(sql).bind(...params);
 }
 
 type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string };
