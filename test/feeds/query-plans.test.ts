@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from '../../src/modules/feeds/feeds.queries';
 import { DISCOVER_CANDIDATES, DISCOVER_WINDOW_MS } from '../../src/modules/feeds/feeds.service';
-import { pageQuery, skeletonOfQuery, skeletonOfRows } from '../../src/modules/posts/post-pipeline';
+import { pageQuery, skeletonOfIds, skeletonOfQuery } from '../../src/modules/posts/post-pipeline';
 import { FIRST_PAGE, userPostsSql, WALL_SQL } from '../../src/modules/posts/posts.service';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 import { befriend, block, follow, HOUR, insertPost, like, mute } from './helpers';
@@ -38,7 +38,7 @@ function fullScans(lines: string[], aliases: Record<string, string>): string[] {
   });
 }
 
-const DISCOVER_ALIASES: Record<string, string> = { p: 'posts', u: 'users', f1: 'friendships', f2: 'friendships', l: 'likes', b: 'blocks', m: 'mutes' };
+const DISCOVER_ALIASES: Record<string, string> = { p: 'posts', u: 'users', f: 'friendships', f1: 'friendships', f2: 'friendships', l: 'likes', b: 'blocks', m: 'mutes' };
 
 let viewer: TestUser;
 let owner: TestUser;
@@ -107,7 +107,7 @@ describe('Query plans', () => {
   it('should evaluate the skeleton once in a page statement and hydrate it through keyed lookups', async () => {
     const sources = {
       home: skeletonOfQuery(HOME_FEED_SQL, [viewer.id, ...FIRST_PAGE, 21]),
-      rows: skeletonOfRows([]),
+      ids: skeletonOfIds([]),
     };
     for (const [name, source] of Object.entries(sources)) {
       for (const who of [viewer.id, null]) {

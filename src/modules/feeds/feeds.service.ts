@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { renderPosts } from '../posts/post-pipeline';
-import { postCursor, postFromRaw, renderPostPage } from '../posts/posts.service';
+import { renderPostsById } from '../posts/post-pipeline';
+import { postCursor, renderPostPage } from '../posts/posts.service';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from './feeds.queries';
 
 /**
@@ -19,8 +19,21 @@ export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: 
 export const DISCOVER_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 export const DISCOVER_CANDIDATES = 500;
 
+/** A discover candidate as DISCOVER_CANDIDATES_SQL returns it: what the score needs. */
+interface CandidateRow {
+  id: string;
+  author_id: string;
+  topic: string | null;
+  like_count: number;
+  comment_count: number;
+  created_at: number;
+  friend_of_friend: number;
+  liked_by_friend: number;
+  is_friend: number;
+}
+
 interface Candidate {
-  raw: Record<string, unknown>;
+  row: CandidateRow;
   score: number;
 }
 
@@ -56,28 +69,20 @@ export async function listDiscoverFeed(c: Context<AppEnv>, viewerId: string | nu
   const db = c.env.DB;
   const viewer = viewerId ?? '';
   const [candidates, affinity] = await Promise.all([
-    db.prepare(DISCOVER_CANDIDATES_SQL).bind(viewer, snapshot - DISCOVER_WINDOW_MS, snapshot, DISCOVER_CANDIDATES, topic ?? null).all<Record<string, unknown>>(),
+    db.prepare(DISCOVER_CANDIDATES_SQL).bind(viewer, snapshot - DISCOVER_WINDOW_MS, snapshot, DISCOVER_CANDIDATES, topic ?? null).all<CandidateRow>(),
     viewerId ? db.prepare(TOPIC_AFFINITY_SQL).bind(viewerId).all<{ topic: string; n: number }>() : Promise.resolve({ results: [] }),
   ]);
   const total = affinity.results.reduce((sum, r) => sum + r.n, 0);
   const topicShare = new Map(affinity.results.map((r) => [r.topic, total ? r.n / total : 0]));
 
   const ranked: Candidate[] = candidates.results
-    .map((raw) => ({
-      raw,
-      score: discoverScore(
-        raw as { like_count: number; comment_count: number; created_at: number; topic: string | null },
-        raw as { friend_of_friend: number; liked_by_friend: number; is_friend: number },
-        topicShare,
-        snapshot,
-      ),
-    }))
-    .sort((a, b) => b.score - a.score || ((a.raw.id as string) < (b.raw.id as string) ? 1 : -1));
-  const after = ranked.filter((r) => r.score < afterScore || (r.score === afterScore && (r.raw.id as string) < afterId));
+    .map((row) => ({ row, score: discoverScore(row, row, topicShare, snapshot) }))
+    .sort((a, b) => b.score - a.score || (a.row.id < b.row.id ? 1 : -1));
+  const after = ranked.filter((r) => r.score < afterScore || (r.score === afterScore && r.row.id < afterId));
   const page = after.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    data: await renderPosts(c, viewerId, page.map((r) => postFromRaw(r.raw)), { hideMuted: true }),
-    next_cursor: after.length > limit && last ? encodeCursor([snapshot, last.score, last.raw.id as string]) : null,
+    data: await renderPostsById(c, viewerId, page.map((r) => r.row.id), { hideMuted: true }),
+    next_cursor: after.length > limit && last ? encodeCursor([snapshot, last.score, last.row.id]) : null,
   };
 }

@@ -31,7 +31,7 @@ export interface Hydrated {
 
 /**
  * Where a page's posts come from: a `skel` CTE with the posts table's columns, either a skeleton query
- * itself or explicit rows passed as one JSON parameter.
+ * itself or explicit ids passed as one JSON parameter.
  */
 export interface SkeletonSource {
   /** A WITH clause defining `skel`. */
@@ -39,11 +39,11 @@ export interface SkeletonSource {
   params: unknown[];
 }
 
-/** Skeleton from rows already loaded (a single post, discover's ranked page). */
-export function skeletonOfRows(rows: PostRow[]): SkeletonSource {
+/** Skeleton of posts chosen by id elsewhere (discover's ranked page). */
+export function skeletonOfIds(ids: string[]): SkeletonSource {
   return {
     cte: `WITH skel AS (SELECT p.* FROM json_each(?1) j JOIN posts p ON p.id = j.value)`,
-    params: [JSON.stringify(rows.map((r) => r.id))],
+    params: [JSON.stringify(ids)],
   };
 }
 
@@ -131,11 +131,6 @@ function decodePage(viewerId: string | null, row: PageRow | null): { rows: PostR
 
 const newestFirst = (a: PostRow, b: PostRow) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
-/** Hydrates rows already loaded, in one statement, keeping their order. */
-export async function hydratePosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[]): Promise<Hydrated> {
-  return decodePage(viewerId, await pageStatement(c.env.DB, viewerId, skeletonOfRows(rows)).first<PageRow>()).hydrated;
-}
-
 /**
  * Runs a newest-first skeleton query and its hydration as one statement (one round trip, the skeleton
  * evaluated once). Returns the skeleton's rows in order, with what the rules and presentation need.
@@ -202,7 +197,6 @@ export interface RenderOptions {
   hideMuted?: boolean;
 }
 
-/** Runs the whole pipeline on skeleton rows, keeping their order and dropping what the viewer may not see. */
 /** Rules, then presentation: keeps the rows' order and drops what the viewer may not see. */
 export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated, options: RenderOptions = {}): Post[] {
   const baseUrl = c.get('baseUrl');
@@ -217,8 +211,13 @@ export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated,
     .map((row) => presentPost(row, h, baseUrl));
 }
 
-/** Runs the whole pipeline on rows already loaded. */
-export async function renderPosts(c: Context<AppEnv>, viewerId: string | null, rows: PostRow[], options: RenderOptions = {}): Promise<Post[]> {
-  if (rows.length === 0) return [];
-  return presentVisible(c, rows, await hydratePosts(c, viewerId, rows), options);
+/**
+ * Runs the whole pipeline on posts chosen by id (in one statement), in the order given; ids that no
+ * longer exist or that the viewer may not see are dropped.
+ */
+export async function renderPostsById(c: Context<AppEnv>, viewerId: string | null, ids: string[], options: RenderOptions = {}): Promise<Post[]> {
+  if (ids.length === 0) return [];
+  const { rows, hydrated } = decodePage(viewerId, await pageStatement(c.env.DB, viewerId, skeletonOfIds(ids)).first<PageRow>());
+  const order = new Map(ids.map((id, i) => [id, i]));
+  return presentVisible(c, rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!), hydrated, options);
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { mapRow, toStatement } from '../../db/client';
+import { toStatement } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -205,8 +205,6 @@ export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null
   };
 }
 
-/** Raw rows from D1 into Drizzle's post row shape. */
-export const postFromRaw = (raw: Record<string, unknown>): PostRow => mapRow(posts, raw);
 
 /** Which visibilities of `authorId`'s posts the viewer may see (the SQL prefilter matching canViewPost). */
 export async function visibleLevels(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean): Promise<PostRow['visibility'][]> {
