@@ -205,7 +205,6 @@ export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null
   };
 }
 
-
 /** Which visibilities of `authorId`'s posts the viewer may see (the SQL prefilter matching canViewPost). */
 export async function visibleLevels(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean): Promise<PostRow['visibility'][]> {
   if (viewerId === authorId) return ['public', 'friends', 'private'];
