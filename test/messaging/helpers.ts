@@ -1,6 +1,5 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import { onSocialEvent, type SocialEvent } from '../../src/modules/notifications/events';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
 
@@ -153,21 +152,7 @@ export async function memberRow(convId: string, userId: string) {
 
 // ---------------------------------------------------------------- events
 
-/** Records every social event emitted while the test runs; `stop()` unsubscribes. */
-export function recordEvents() {
-  const events: SocialEvent[] = [];
-  const stop = onSocialEvent((event) => {
-    events.push(event);
-  });
-  return {
-    events,
-    stop,
-    /** new_message events of one conversation (parallel noise is ignored). */
-    messagesIn(convId: string): Extract<SocialEvent, { type: 'new_message' }>[] {
-      return events.filter((e): e is Extract<SocialEvent, { type: 'new_message' }> => e.type === 'new_message' && e.conversationId === convId);
-    },
-  };
-}
+export { recordEvents } from '../helpers/events';
 
 /** Lets waitUntil'd deliveries settle. */
 export const settle = () => new Promise((resolve) => setTimeout(resolve, 10));

@@ -1,6 +1,5 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import { onSocialEvent, type SocialEvent } from '../../src/modules/notifications/events';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
 
@@ -155,25 +154,7 @@ export async function dbCount(sql: string, ...binds: unknown[]): Promise<number>
 
 // ---------------------------------------------------------------- events
 
-/** Records every social event emitted while the test runs; `stop()` unsubscribes. */
-export function recordEvents() {
-  const events: SocialEvent[] = [];
-  const stop = onSocialEvent((event) => {
-    events.push(event);
-  });
-  return {
-    events,
-    stop,
-    /** Events touching any of the given users (as actor or recipient), so parallel noise is ignored. */
-    about(...people: TestUser[]): SocialEvent[] {
-      const set = new Set(people.map((p) => p.id));
-      return events.filter((e) => set.has(e.actorId) || ('recipientId' in e && set.has(e.recipientId)));
-    },
-    ofType<T extends SocialEvent['type']>(type: T): Extract<SocialEvent, { type: T }>[] {
-      return events.filter((e): e is Extract<SocialEvent, { type: T }> => e.type === type);
-    },
-  };
-}
+export { recordEvents } from '../helpers/events';
 
 /** Lets waitUntil'd deliveries settle (listeners run synchronously at emit time, this is belt and braces). */
 export const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
