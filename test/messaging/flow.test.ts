@@ -3,6 +3,7 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { onSocialEvent, type SocialEvent } from '../../src/modules/notifications/events';
 import { call, createUser, expectStatus } from '../helpers/client';
+import { openSocket } from './socket-helpers';
 
 describe('Messaging flow', () => {
   it('should send over REST and deliver on a socket', async () => {
@@ -11,22 +12,15 @@ describe('Messaging flow', () => {
     const conv = await expectStatus(await call('/conversations', { body: { participant_ids: [b.id] }, token: a.accessToken }), 201);
     const again = await expectStatus(await call('/conversations', { body: { participant_ids: [b.id] }, token: a.accessToken }), 200);
     expect(again.id).toBe(conv.id);
-    const res = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
-    expect(res.status).toBe(101);
-    const ws = res.webSocket!;
-    ws.accept();
-    const frames: any[] = [];
-    ws.addEventListener('message', (e) => {
-      frames.push(JSON.parse(e.data as string));
-    });
+    const socket = await openSocket(conv.id, b.accessToken, { via: 'query' });
     const m1 = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'hello', client_id: 'x1' }, token: a.accessToken }), 201);
     expect(m1.seq).toBe(1);
     const dup = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'hello', client_id: 'x1' }, token: a.accessToken }), 200);
     expect(dup.id).toBe(m1.id);
-    ws.send(JSON.stringify({ type: 'message.send', client_id: 's1', content: 'from socket' }));
+    socket.send({ type: 'message.send', client_id: 's1', content: 'from socket' });
     await new Promise((r) => setTimeout(r, 100));
-    expect(frames.map((f) => f.type)).toEqual(['message.new', 'message.new', 'ack']);
-    expect(frames[1].message.seq).toBe(2);
+    expect(socket.frames.map((f) => f.type)).toEqual(['message.new', 'message.new', 'ack']);
+    expect(socket.frames[1].message.seq).toBe(2);
     const list = await expectStatus(await call('/conversations', { token: a.accessToken }), 200);
     expect(list.data[0].last_message.seq).toBe(2);
     expect(list.data[0].unread_count).toBe(1);
@@ -40,7 +34,7 @@ describe('Messaging flow', () => {
     await expectStatus(await call(`/conversations/${conv.id}`, { token: stranger.accessToken }), 404);
     const bad = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=nope`, { headers: { Upgrade: 'websocket' } });
     expect(bad.status).toBe(401);
-    ws.close();
+    socket.close();
   });
 });
 
@@ -56,22 +50,14 @@ describe('Messaging events', () => {
     try {
       await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'rest', client_id: 'r1' }, token: a.accessToken }), 201);
       await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'rest', client_id: 'r1' }, token: a.accessToken }), 200);
-      const res = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
-      const ws = res.webSocket!;
-      ws.accept();
-      const acked = new Promise((resolve) =>
-        ws.addEventListener('message', (e) => {
-          if (JSON.parse(e.data as string).type === 'ack') resolve(null);
-        }),
-      );
-      ws.send(JSON.stringify({ type: 'message.send', client_id: 's1', content: 'socket' }));
-      await acked;
+      const socket = await openSocket(conv.id, b.accessToken, { via: 'query' });
+      await socket.request({ type: 'message.send', client_id: 's1', content: 'socket' }, (f) => f?.type === 'ack', 'the ack');
       await new Promise((r) => setTimeout(r, 20));
       expect(seen.map((e) => (e.type === 'new_message' ? [e.actorId, e.seq, e.recipientIds] : null))).toEqual([
         [a.id, 1, [b.id]],
         [b.id, 2, [a.id]],
       ]);
-      ws.close();
+      socket.close();
     } finally {
       stop();
     }

@@ -29,6 +29,7 @@ import {
   waitForNotification,
   type Notification,
 } from './helpers';
+import { openNotifications } from './stream-helpers';
 
 const ULID_LIKE = /^[0-9A-Za-z_-]{10,64}$/;
 
@@ -765,23 +766,16 @@ describe('Offline recipients', () => {
 
   it('should store a notification that was also pushed live on an open notification socket', async () => {
     const [actor, online] = await users(2);
-    const res = await exports.default.fetch(`${BASE}/api/v1/notifications/stream`, { headers: { Upgrade: 'websocket', Authorization: `Bearer ${online.accessToken}` } });
-    expect(res.status).toBe(101);
-    const ws = res.webSocket!;
-    ws.accept();
-    const frames: any[] = [];
-    ws.addEventListener('message', (e) => {
-      frames.push(JSON.parse(e.data as string));
-    });
+    const socket = await openNotifications(online);
     try {
       const request = await requestFriend(actor, online);
-      await eventually(() => expect(frames.filter((f) => f.type === 'friend_request')).toHaveLength(1));
-      const frame = frames.find((f) => f.type === 'friend_request');
+      await eventually(() => expect(socket.ofType('friend_request')).toHaveLength(1));
+      const frame = socket.ofType('friend_request')[0];
       expect(frame.data.request_id).toBe(request.id);
       const [stored] = (await notifications(online)).data;
       expect(stored).toMatchObject({ id: frame.id, type: 'friend_request', read: false, created_at: frame.created_at, data: frame.data });
     } finally {
-      ws.close();
+      socket.close();
     }
   });
 });

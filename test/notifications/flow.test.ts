@@ -1,6 +1,6 @@
-import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectStatus } from '../helpers/client';
+import { openNotifications } from './stream-helpers';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
 
@@ -18,19 +18,12 @@ describe('Notifications flow', () => {
     expect(await expectStatus(await call('/notifications/unread_count', { token: b.accessToken }), 200)).toEqual({ unread_count: 1 });
 
     // b comes online: new notifications arrive on the socket; since= replays what came after.
-    const res = await exports.default.fetch(`http://kith.test/api/v1/notifications/stream?token=${b.accessToken}&since=${listed.data[0].id}`, { headers: { Upgrade: 'websocket' } });
-    expect(res.status).toBe(101);
-    const ws = res.webSocket!;
-    ws.accept();
-    const frames: any[] = [];
-    ws.addEventListener('message', (e) => {
-      frames.push(JSON.parse(e.data as string));
-    });
+    const socket = await openNotifications(b, { via: 'query', since: listed.data[0].id });
     const post = await expectStatus(await call('/posts', { body: { content: 'hello' }, token: b.accessToken }), 201);
     await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: a.accessToken }), 200);
     await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: c.accessToken }), 200);
     await settle();
-    const likes = frames.filter((f) => f.type === 'post_like');
+    const likes = socket.ofType('post_like');
     expect(likes.length).toBe(2);
     // Grouped: the second like updates the same notification.
     expect(likes[1].id).toBe(likes[0].id);
@@ -38,6 +31,6 @@ describe('Notifications flow', () => {
     expect(likes[1].data.actors.map((u: any) => u.id)).toEqual([c.id, a.id]);
     expect(Object.keys(likes[1]).sort()).toEqual(['created_at', 'data', 'id', 'type']);
     expect(await expectStatus(await call('/notifications/read', { body: {}, token: b.accessToken }), 200)).toEqual({ unread_count: 0 });
-    ws.close();
+    socket.close();
   });
 });
