@@ -2,6 +2,9 @@ import { z } from '@hono/zod-openapi';
 import { ApiError } from './errors';
 import { fromBase64Url, toBase64Url } from './encoding';
 
+/** The page size when a list request names none. */
+export const DEFAULT_PAGE_LIMIT = 20;
+
 /** `?limit=` (1..100, default 20) and `?cursor=`, shared by every list route. */
 export const PageQuerySchema = z.object({
   limit: z.coerce
@@ -9,7 +12,7 @@ export const PageQuerySchema = z.object({
     .int()
     .min(1)
     .max(100)
-    .default(20)
+    .default(DEFAULT_PAGE_LIMIT)
     .openapi({ param: { name: 'limit', in: 'query' }, example: 20 }),
   cursor: z
     .string()

@@ -2,13 +2,14 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from '../../src/modules/feeds/feeds.queries';
 import { DISCOVER_CANDIDATES, DISCOVER_WINDOW_MS } from '../../src/modules/feeds/feeds.service';
+import { HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, homeTimelineBuild } from '../../src/modules/feeds/home-timeline';
 import { pageQuery, skeletonOfIds, skeletonOfQuery } from '../../src/modules/posts/post-pipeline';
 import { FIRST_PAGE, userPostsSql, WALL_SQL } from '../../src/modules/posts/posts.service';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 import { befriend, block, follow, HOUR, insertPost, like, mute } from './helpers';
 
 /** Tables whose full scan would make a query grow with the data. */
-const REAL_TABLES = ['posts', 'users', 'likes', 'follows', 'friendships', 'comments', 'blocks', 'mutes'];
+const REAL_TABLES = ['posts', 'users', 'likes', 'follows', 'friendships', 'comments', 'blocks', 'mutes', 'community_members', 'home_timelines', 'home_timeline_entries'];
 const TOPICS = ['news', 'sports', 'music', null] as const;
 
 interface PlanRow {
@@ -125,6 +126,54 @@ describe('Query plans', () => {
         }
         if (who) expect(lines.some((l) => /^SEARCH likes USING COVERING INDEX sqlite_autoindex_likes_1/.test(l)), context).toBe(true);
       }
+    }
+  });
+
+  it('should read a home timeline page through the entries primary key without a full scan', async () => {
+    const lines = await plan(HOME_TIMELINE_SQL, [viewer.id, ...FIRST_PAGE, 21]);
+    const aliases = { h: 'home_timelines', t: 'home_timeline_entries', p: 'posts', m: 'mutes' };
+    expect(fullScans(lines, aliases), lines.join('\n')).toEqual([]);
+    expect(lines.some((l) => /^SEARCH h USING (COVERING )?INDEX sqlite_autoindex_home_timelines_1 \(user_id=\?\)/.test(l)), lines.join('\n')).toBe(true);
+    expect(lines.some((l) => /^SEARCH t USING (COVERING )?INDEX sqlite_autoindex_home_timeline_entries_1 \(user_id=\? AND/.test(l)), lines.join('\n')).toBe(true);
+    expect(lines.some((l) => /^SEARCH p USING INDEX sqlite_autoindex_posts_1 \(id=\?\)/.test(l)), lines.join('\n')).toBe(true);
+    // Newest first straight off the index: no sort step.
+    expect(lines.some((l) => l.includes('USE TEMP B-TREE FOR ORDER BY')), lines.join('\n')).toBe(false);
+
+    const page = pageQuery(viewer.id, skeletonOfQuery(HOME_TIMELINE_SQL, [viewer.id, ...FIRST_PAGE, 21], HOME_TIMELINE_FLOOR_SQL));
+    const pageLines = await plan(page.sql, page.params);
+    expect(fullScans(pageLines, { ...aliases, u: 'users', f: 'follows', b: 'blocks', pm: 'post_media' }), pageLines.join('\n')).toEqual([]);
+  });
+
+  it('should build a home timeline without a full scan', async () => {
+    const statements = homeTimelineBuild(viewer.id, 21);
+    expect(statements).toHaveLength(4);
+    // The second statement inserts a row of values: there is nothing to plan.
+    for (const { sql, params } of statements.filter((_, i) => i !== 1)) {
+      const lines = await plan(sql, params);
+      expect(fullScans(lines, { q: 'posts', p: 'posts', m: 'mutes' }), `${sql}\n${lines.join('\n')}`).toEqual([]);
+    }
+  });
+
+  it('should find a new post’s audience for the timeline triggers through keyed lookups', async () => {
+    const { results } = await env.DB.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('home_timeline_post_insert', 'home_timeline_post_visibility')`).all<{ name: string; sql: string }>();
+    expect(results).toHaveLength(2);
+    for (const { name, sql } of results) {
+      // The trigger's SELECT, with NEW.column as parameters.
+      const body = /(SELECT h\.user_id[\s\S]*?\(h\.floor_at, h\.floor_id\))/.exec(sql)?.[1];
+      expect(body, name).toBeDefined();
+      const columns: string[] = [];
+      const select = body!.replace(/NEW\.(\w+)/g, (_, column: string) => {
+        if (!columns.includes(column)) columns.push(column);
+        return `?${columns.indexOf(column) + 1}`;
+      });
+      const values: Record<string, unknown> = { author_id: owner.id, visibility: 'public', community_id: 'none', created_at: Date.now(), id: 'post' };
+      const lines = await plan(select, columns.map((c) => values[c]));
+      const context = `${name}\n${lines.join('\n')}`;
+      expect(fullScans(lines, { h: 'home_timelines' }), context).toEqual([]);
+      for (const index of ['follows_followee_idx', 'sqlite_autoindex_friendships_1', 'sqlite_autoindex_home_timelines_1']) {
+        expect(lines.some((l) => l.includes(index)), `${index}: ${context}`).toBe(true);
+      }
+      expect(lines.some((l) => /^SEARCH community_members USING/.test(l)), context).toBe(true);
     }
   });
 

@@ -6,3 +6,4 @@ export * from './graph';
 export * from './posts';
 export * from './messaging';
 export * from './communities';
+export * from './feeds';

@@ -1,7 +1,8 @@
 /**
  * Feed skeleton queries, kept as constants so a test can EXPLAIN them and prove no full-table scan.
  *
- * Home (fan-out on read, bounded): the sources are the caller, accounts they follow (accepted) and
+ * Home, the pull query (fan-out on read, bounded). It serves the pages below a reader's materialised
+ * timeline and builds timelines (home-timeline.ts). The sources are the caller, accounts they follow (accepted) and
  * their friends, minus muted ones, and the communities they are a member of. `latest` finds each
  * author's newest visible post before the cursor (one probe of posts_author_created_idx, which carries
  * visibility so no table row is read). The limit-th newest of those is a lower bound for the whole

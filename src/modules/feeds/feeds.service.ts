@@ -1,18 +1,32 @@
 import type { Context } from 'hono';
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { renderPostsById } from '../posts/post-pipeline';
-import { postCursor, renderPostPage } from '../posts/posts.service';
+import { loadSkeleton, renderPostsById } from '../posts/post-pipeline';
+import { postCursor, presentPostPage } from '../posts/posts.service';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from './feeds.queries';
+import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, isBottomFloor, type TimelineFloor } from './home-timeline';
 
 /**
  * Home feed: the caller's own posts and those of accounts they follow or are friends with, newest
  * first. Keyset on (created_at, id): a cursor stays valid while new posts arrive (they sort before it),
- * so paging never repeats or skips a post.
+ * so paging never repeats or skips a post. Served from the caller's materialised timeline when they
+ * have a live one and it can fill the page; otherwise from the pull query, building the timeline in the
+ * same batch when there is none (see home-timeline.ts).
  */
 export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
   const [ts, id] = postCursor(cursor);
-  return renderPostPage(c, viewerId, HOME_FEED_SQL, [viewerId, ts, id, limit + 1], limit, true);
+  const params = [viewerId, ts, id, limit + 1];
+  const timeline = await loadSkeleton(c, viewerId, HOME_TIMELINE_SQL, params, { extra: HOME_TIMELINE_FLOOR_SQL });
+  const floor = typeof timeline.extra === 'string' ? (JSON.parse(timeline.extra) as TimelineFloor) : null;
+  if (floor && (timeline.rows.length > limit || isBottomFloor(floor))) return presentPostPage(c, timeline, limit, true);
+  if (floor) return presentPostPage(c, await loadSkeleton(c, viewerId, HOME_FEED_SQL, params), limit, true);
+  try {
+    return presentPostPage(c, await loadSkeleton(c, viewerId, HOME_FEED_SQL, params, { before: buildHomeTimeline(c.env.DB, viewerId, limit + 1) }), limit, true);
+  } catch (err) {
+    // The timeline is only a cache: without it the page is still right, just dearer.
+    console.error('home timeline build failed', err);
+    return presentPostPage(c, await loadSkeleton(c, viewerId, HOME_FEED_SQL, params), limit, true);
+  }
 }
 
 /** Discover looks back this far, at the newest this many public posts (both bounds keep it index-only). */

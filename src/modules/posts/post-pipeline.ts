@@ -37,6 +37,8 @@ export interface SkeletonSource {
   /** A WITH clause defining `skel`. */
   cte: string;
   params: unknown[];
+  /** An SQL expression the page statement also returns, as `extra` (it may use the source's params). */
+  extra?: string;
 }
 
 /** Skeleton of posts chosen by id elsewhere (discover's ranked page). */
@@ -48,8 +50,8 @@ export function skeletonOfIds(ids: string[]): SkeletonSource {
 }
 
 /** Skeleton from a query returning post rows. */
-export function skeletonOfQuery(sql: string, params: unknown[]): SkeletonSource {
-  return { cte: `WITH skel AS MATERIALIZED (${sql})`, params };
+export function skeletonOfQuery(sql: string, params: unknown[], extra?: string): SkeletonSource {
+  return { cte: `WITH skel AS MATERIALIZED (${sql})`, params, extra };
 }
 
 const POST_JSON = `json_object('id', id, 'author_id', author_id, 'target_user_id', target_user_id, 'community_id', community_id,
@@ -87,6 +89,7 @@ export function pageQuery(viewerId: string | null, source: SkeletonSource): { sq
     `(SELECT json_group_array(json_object('id', k.id, 'visibility', k.visibility, 'role', ${role})) FROM communities k
       WHERE k.id IN ${each('communities')}) AS communities`,
   );
+  if (source.extra) parts.push(`(${source.extra}) AS extra`);
   const sql = `${source.cte}
     SELECT ${parts.join(',\n    ')}
     FROM (SELECT json_group_array(${POST_JSON}) AS posts, json_group_array(id) AS ids, json_group_array(author_id) AS authors,
@@ -99,10 +102,17 @@ function pageStatement(db: D1Database, viewerId: string | null, source: Skeleton
   return db.prepare(sql).bind(...params);
 }
 
-type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string };
+type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string; extra?: unknown };
+
+/** A page's skeleton rows (newest first) with their hydration, and the source's `extra` value if it asked for one. */
+export interface LoadedPage {
+  rows: PostRow[];
+  hydrated: Hydrated;
+  extra?: unknown;
+}
 
 /** Decodes a {@link pageStatement} row: the skeleton's rows (newest first) and their hydration. */
-function decodePage(viewerId: string | null, row: PageRow | null): { rows: PostRow[]; hydrated: Hydrated } {
+function decodePage(viewerId: string | null, row: PageRow | null): LoadedPage {
   const parse = <T>(text: string | undefined): T[] => (text ? (JSON.parse(text) as T[]) : []);
   const rows = parse<Record<string, unknown>>(row?.posts).map((raw) => mapRow(postsTable, raw));
   const userRows = parse<Record<string, unknown>>(row?.users);
@@ -119,6 +129,7 @@ function decodePage(viewerId: string | null, row: PageRow | null): { rows: PostR
   );
   return {
     rows,
+    extra: row?.extra ?? undefined,
     hydrated: {
       users,
       communities,
@@ -131,13 +142,24 @@ function decodePage(viewerId: string | null, row: PageRow | null): { rows: PostR
 
 const newestFirst = (a: PostRow, b: PostRow) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
+export interface LoadOptions {
+  /** See {@link SkeletonSource.extra}. */
+  extra?: string;
+  /** Statements to run first, in the same batch (one round trip, one transaction). */
+  before?: D1PreparedStatement[];
+}
+
 /**
  * Runs a newest-first skeleton query and its hydration as one statement (one round trip, the skeleton
  * evaluated once). Returns the skeleton's rows in order, with what the rules and presentation need.
  */
-export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[]): Promise<{ rows: PostRow[]; hydrated: Hydrated }> {
-  const page = decodePage(viewerId, await pageStatement(c.env.DB, viewerId, skeletonOfQuery(sql, params)).first<PageRow>());
-  return { rows: page.rows.sort(newestFirst), hydrated: page.hydrated };
+export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], options: LoadOptions = {}): Promise<LoadedPage> {
+  const statement = pageStatement(c.env.DB, viewerId, skeletonOfQuery(sql, params, options.extra));
+  const row = options.before?.length
+    ? ((await c.env.DB.batch<PageRow>([...options.before, statement])).at(-1)?.results[0] ?? null)
+    : await statement.first<PageRow>();
+  const page = decodePage(viewerId, row);
+  return { ...page, rows: page.rows.sort(newestFirst) };
 }
 
 /**

@@ -10,7 +10,7 @@ import { isMember, isModerator } from '../communities/roles';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { findUserById } from '../users/users.service';
-import { canViewPost, type CommunityAccess, loadSkeleton, presentVisible } from './post-pipeline';
+import { canViewPost, type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
 const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
@@ -196,7 +196,11 @@ export const postCursor = (cursor: string | undefined) => timeKeyCursor(cursor, 
  * follows the skeleton, so pages never skip or repeat a post.
  */
 export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], limit: number, hideMuted = false) {
-  const { rows, hydrated } = await loadSkeleton(c, viewerId, sql, params);
+  return presentPostPage(c, await loadSkeleton(c, viewerId, sql, params), limit, hideMuted);
+}
+
+/** Rules and presentation for a loaded `limit + 1` row skeleton; the cursor follows the skeleton. */
+export function presentPostPage(c: Context<AppEnv>, { rows, hydrated }: LoadedPage, limit: number, hideMuted = false) {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
