@@ -79,6 +79,18 @@ describe('Access tokens', () => {
     expect(res.headers.get('WWW-Authenticate')).toContain('invalid_token');
   });
 
+  it('should refuse a token once it expires, although it was accepted (and remembered) before', async () => {
+    const user = await createUser();
+    const sid = decodeJwtPayload(user.accessToken).sid;
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signToken({ sub: user.id, sid, iat: now, exp: now + 2 });
+    await expectStatus(await getMe(token), 200);
+    await expectStatus(await getMe(token), 200);
+    await new Promise((resolve) => setTimeout(resolve, (now + 2) * 1000 - Date.now() + 50));
+    const problem = await expectProblem(await getMe(token), 401);
+    expect(problem.detail).toMatch(/expired/i);
+  });
+
   it('should refuse tokens with the wrong issuer, audience or type', async () => {
     const user = await createUser();
     const sid = decodeJwtPayload(user.accessToken).sid;

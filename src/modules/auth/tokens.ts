@@ -56,15 +56,31 @@ export async function signAccessToken(env: Bindings, claims: AccessClaims): Prom
     .sign(await hmacKey(env));
 }
 
+/**
+ * Access tokens this isolate has verified, until they expire: a client's next request with the same
+ * token skips decoding and the HMAC. Keyed by the whole token (signature included) and the secret, so
+ * only the exact token verified under the current key hits; whether its session is still live is
+ * checked on every request regardless (middleware/auth.ts).
+ */
+const verifiedTokens = new Map<string, { claims: AccessClaims; expiresAtMs: number; secret: string }>();
+const MAX_VERIFIED_TOKENS = 10_000;
+
 /** Verifies signature, algorithm, issuer, audience and expiry; any failure is a 401 that says which. */
 export async function verifyAccessToken(env: Bindings, token: string): Promise<AccessClaims> {
+  const known = verifiedTokens.get(token);
+  if (known && known.secret === env.JWT_SECRET && known.expiresAtMs > Date.now()) return known.claims;
   const key = await hmacKey(env);
   try {
     const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
     if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
       throw new ApiError('unauthorized', 'The access token is invalid.');
     }
-    return { userId: payload.sub, sessionId: payload.sid };
+    const claims = { userId: payload.sub, sessionId: payload.sid };
+    if (typeof payload.exp === 'number') {
+      if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
+      verifiedTokens.set(token, { claims, expiresAtMs: payload.exp * 1000, secret: env.JWT_SECRET! });
+    }
+    return claims;
   } catch (err) {
     if (err instanceof ApiError) throw err;
     const expired = err instanceof joseErrors.JWTExpired;
