@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
@@ -63,15 +64,23 @@ export function createApp(): AppOpenAPI {
 
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }));
   app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin', crossOriginOpenerPolicy: false }));
-  app.use('/api/*', (c, next) =>
-    cors({
-      origin: allowedOrigins(c.env.CORS_ORIGINS),
-      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'If-None-Match'],
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
-      maxAge: 600,
-    })(c, next),
-  );
+  // Built once per allow-list (the variable only changes with a new deployment), not per request.
+  let corsFor: { origins: string | undefined; handler: MiddlewareHandler } | undefined;
+  app.use('/api/*', (c, next) => {
+    if (!corsFor || corsFor.origins !== c.env.CORS_ORIGINS) {
+      corsFor = {
+        origins: c.env.CORS_ORIGINS,
+        handler: cors({
+          origin: allowedOrigins(c.env.CORS_ORIGINS),
+          allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'If-None-Match'],
+          allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+          exposeHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+          maxAge: 600,
+        }),
+      };
+    }
+    return corsFor.handler(c, next);
+  });
   app.use('*', services);
   app.use('*', async (c, next) => {
     // GET/HEAD carry no body to a handler; re-wrapping one (e.g. sent with Transfer-Encoding) would throw.
