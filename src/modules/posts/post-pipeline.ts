@@ -54,13 +54,29 @@ export function skeletonOfQuery(sql: string, params: unknown[], extra?: string):
   return { cte: `WITH skel AS MATERIALIZED (${sql})`, params, extra };
 }
 
-const POST_JSON = `json_object('id', id, 'author_id', author_id, 'target_user_id', target_user_id, 'community_id', community_id,
-  'content', content, 'topic', topic, 'visibility', visibility, 'like_count', like_count, 'comment_count', comment_count,
-  'created_at', created_at, 'edited_at', edited_at)`;
-const userJson = (relations: string | null) => `json_object('id', u.id, 'username', u.username, 'display_name', u.display_name,
-  'avatar_key', u.avatar_key, 'bio', u.bio, 'is_verified', u.is_verified, 'visibility', u.visibility${relations ? `, 'r', ${relations}` : ''})`;
-const MEDIA_JSON = `json_object('post_id', pm.post_id, 'position', pm.position, 'id', m.id, 'owner_id', m.owner_id, 'kind', m.kind,
-  'key', m.key, 'content_type', m.content_type, 'size', m.size, 'width', m.width, 'height', m.height, 'created_at', m.created_at)`;
+/**
+ * Rows travel as positional JSON arrays in these column orders (not objects): a page's keys would
+ * otherwise be repeated on every row, and the whole page crosses D1's JSON response as one string.
+ */
+const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'topic', 'visibility', 'like_count', 'comment_count', 'created_at', 'edited_at'] as const;
+const USER_COLUMNS = ['id', 'username', 'display_name', 'avatar_key', 'bio', 'is_verified', 'visibility'] as const;
+const MEDIA_COLUMNS = ['post_id', 'position', 'id', 'owner_id', 'kind', 'key', 'content_type', 'size', 'width', 'height', 'created_at'] as const;
+const MEDIA_SOURCE: Record<(typeof MEDIA_COLUMNS)[number], string> = {
+  post_id: 'pm.post_id', position: 'pm.position', id: 'm.id', owner_id: 'm.owner_id', kind: 'm.kind', key: 'm.key',
+  content_type: 'm.content_type', size: 'm.size', width: 'm.width', height: 'm.height', created_at: 'm.created_at',
+};
+
+const POST_JSON = `json_array(${POST_COLUMNS.join(', ')})`;
+/** A user row, then the viewer's relations to them (a bitmask) when there is a viewer. */
+const userJson = (relations: string | null) => `json_array(${[...USER_COLUMNS.map((c) => `u.${c}`), ...(relations ? [relations] : [])].join(', ')})`;
+const MEDIA_JSON = `json_array(${MEDIA_COLUMNS.map((c) => MEDIA_SOURCE[c]).join(', ')})`;
+
+/** A positional row back into a column-keyed object. */
+function fromPositions(columns: readonly string[], values: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]!] = values[i];
+  return out;
+}
 
 /**
  * ONE statement for a whole page: the skeleton and everything hydration needs (authors and wall owners
@@ -114,11 +130,17 @@ export interface LoadedPage {
 /** Decodes a {@link pageStatement} row: the skeleton's rows (newest first) and their hydration. */
 function decodePage(viewerId: string | null, row: PageRow | null): LoadedPage {
   const parse = <T>(text: string | undefined): T[] => (text ? (JSON.parse(text) as T[]) : []);
-  const rows = parse<Record<string, unknown>>(row?.posts).map((raw) => mapRow(postsTable, raw));
-  const userRows = parse<Record<string, unknown>>(row?.users);
+  const rows = parse<unknown[]>(row?.posts).map((values) => mapRow(postsTable, fromPositions(POST_COLUMNS, values)));
+  const userRows = parse<unknown[]>(row?.users).map((values) => {
+    const raw = fromPositions(USER_COLUMNS, values);
+    raw.r = values[USER_COLUMNS.length];
+    return raw;
+  });
   const users = new Map(userRows.map((raw) => [raw.id as string, mapRow(usersTable, raw) as UserSummary]));
   const media = new Map<string, MediaRow[]>();
-  const mediaRows = parse<Record<string, unknown>>(row?.media).sort((a, b) => (a.position as number) - (b.position as number));
+  const mediaRows = parse<unknown[]>(row?.media)
+    .map((values) => fromPositions(MEDIA_COLUMNS, values))
+    .sort((a, b) => (a.position as number) - (b.position as number));
   for (const raw of mediaRows) {
     const list = media.get(raw.post_id as string) ?? [];
     list.push(mapRow(mediaTable, raw));
