@@ -91,9 +91,8 @@ function withInspection(options) {
 }
 // Miniflare 5 takes a new option shape; the v4 shape (one object per worker) converts into it.
 const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
-  d1Persist: `${STATE}/d1`,
-  r2Persist: `${STATE}/r2`,
-  durableObjectsPersist: `${STATE}/do`,
+  // Miniflare 5's one persistence root (the v4 per-binding *Persist options are ignored).
+  resourcePersistencePath: STATE,
   workers: [
     {
       name: 'kith',
@@ -151,10 +150,16 @@ try {
   let tokens = [];
   let loneTokens = [];
   let sample = { posts: [], users: [] };
+  /** Each author's second home page cursor, by token index (a page below the timeline's floor). */
+  let secondPages = [];
   const pick = (list, i) => list[i % list.length];
   const auth = (i) => ({ authorization: `Bearer ${pick(tokens, i)}`, 'cf-connecting-ip': `10.0.${i % 250}.1` });
   const scenarios = {
     'GET /feed/home': (i) => ({ path: '/api/v1/feed/home', headers: auth(i) }),
+    'GET /feed/home, second page (below the timeline: pull query)': (i) => ({
+      path: `/api/v1/feed/home?cursor=${encodeURIComponent(pick(secondPages, i))}`,
+      headers: auth(i),
+    }),
     'GET /feed/discover': (i) => ({ path: '/api/v1/feed/discover', headers: auth(i) }),
     'GET /users/{id}': (i) => ({ path: `/api/v1/users/${pick(sample.users, i * 7)}`, headers: auth(i) }),
     'POST /posts/{id}/like': (i) => ({ method: 'POST', path: `/api/v1/posts/${pick(sample.posts, i * 13)}/like`, headers: auth(i) }),
@@ -168,6 +173,15 @@ try {
   };
   // Run once before a scenario is measured.
   const prepare = {
+    'GET /feed/home, second page (below the timeline: pull query)': async () => {
+      secondPages = [];
+      for (const [i, token] of tokens.entries()) {
+        const res = await fetch(`${origin}/api/v1/feed/home`, { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': `10.0.${i}.1` } });
+        const { next_cursor: cursor } = await res.json();
+        if (!cursor) throw new Error(`${AUTHORS[i]} has a one-page home feed`);
+        secondPages.push(cursor);
+      }
+    },
     'POST /posts/{id}/like': async () => {
       // Each like notifies the post's author: one warm-up like per sampled post, from an account of its
       // own (so the measured likes are still new ones), opens those authors' inboxes first.
