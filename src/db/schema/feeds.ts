@@ -6,8 +6,8 @@ import { users } from './users';
  * Materialised home timelines of recent readers (fan-out on write, for active users only).
  * A row here says: until `expires_at`, every post that belongs in this user's home feed and sorts at
  * or after (floor_at, floor_id) has an entry in home_timeline_entries. The first home read of a user
- * without a live timeline builds one from the pull query (its newest HOME_TIMELINE_SIZE posts); from
- * then on triggers (migrations/*_home_timeline_triggers.sql) add each new post to the timelines of its
+ * without a live timeline builds one from the pull query (the newest page of their feed); from then on
+ * triggers (migrations/0008_home_timeline_triggers.sql) add each new post to the timelines of its
  * audience, and any change to what the user's feed draws from (a follow, a friendship, a community,
  * an unmute) drops the timeline, to be rebuilt on the next read. Times come from D1's clock.
  */
