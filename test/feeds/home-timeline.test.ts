@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { HOME_TIMELINE_SIZE, HOME_TIMELINE_TTL_MS } from '../../src/modules/feeds/home-timeline';
+import { HOME_TIMELINE_SIZE, HOME_TIMELINE_TTL_MS, NOW_MS } from '../../src/modules/feeds/home-timeline';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 import { addMember, createCommunity, createPost, join } from '../communities/helpers';
 import { patchPost } from '../posts/helpers';
@@ -24,7 +24,7 @@ import {
 
 /** D1's clock, the one the timeline triggers use. */
 async function d1Now(): Promise<number> {
-  const row = await env.DB.prepare(`SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS now`).first<{ now: number }>();
+  const row = await env.DB.prepare(`SELECT ${NOW_MS} AS now`).first<{ now: number }>();
   return row!.now;
 }
 
@@ -64,19 +64,19 @@ async function setExpiry(user: TestUser, expiresAt: number): Promise<void> {
   await env.DB.prepare('UPDATE home_timelines SET expires_at = ?2 WHERE user_id = ?1').bind(user.id, expiresAt).run();
 }
 
-/** Every page of the home feed, read from the pull query alone (the timeline dropped before each page). */
-async function homeAllPulled(user: TestUser, limit: number): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < 50; i++) {
-    await env.DB.prepare('DELETE FROM home_timelines WHERE user_id = ?1').bind(user.id).run();
-    const page = await homePage(user, { limit, cursor });
-    ids.push(...page.data.map((p) => p.id));
-    if (!page.next_cursor) return ids;
-    cursor = page.next_cursor;
+/** Runs `read` with the user's timeline gone and no timeline able to be built: reads fall back to the pull query. */
+async function withoutTimelines<T>(user: TestUser, read: () => Promise<T>): Promise<T> {
+  await env.DB.prepare('DELETE FROM home_timelines WHERE user_id = ?1').bind(user.id).run();
+  await env.DB.prepare(`CREATE TRIGGER test_refuse_timelines BEFORE INSERT ON home_timelines BEGIN SELECT RAISE(ABORT, 'no timelines today'); END`).run();
+  try {
+    return await read();
+  } finally {
+    await env.DB.prepare('DROP TRIGGER test_refuse_timelines').run();
   }
-  throw new Error('feed walk did not end');
 }
+
+/** Every page of the home feed, read from the pull query alone. */
+const homeAllPulled = (user: TestUser, limit: number) => withoutTimelines(user, () => homeAll(user, limit));
 
 /** Every page of the home feed with the timeline live throughout (built by the first page). */
 async function homeAllFromTimeline(user: TestUser, limit: number): Promise<string[]> {
@@ -208,14 +208,9 @@ describe('Home timeline: build and reads', () => {
     const [viewer, author] = [await createUser(), await createUser()];
     await follow(viewer, author);
     const post = await insertPost(author, { createdAt: Date.now() - HOUR });
-    await env.DB.prepare(`CREATE TRIGGER test_refuse_timelines BEFORE INSERT ON home_timelines BEGIN SELECT RAISE(ABORT, 'no timelines today'); END`).run();
-    try {
-      const page = await homePage(viewer);
-      expect(page.data.map((p) => p.id)).toEqual([post.id]);
-      expect(await timelineOf(viewer)).toBeNull();
-    } finally {
-      await env.DB.prepare('DROP TRIGGER test_refuse_timelines').run();
-    }
+    const page = await withoutTimelines(viewer, () => homePage(viewer));
+    expect(page.data.map((p) => p.id)).toEqual([post.id]);
+    expect(await timelineOf(viewer)).toBeNull();
     await warm(viewer);
   });
 });

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { loadSkeleton, renderPostsById } from '../posts/post-pipeline';
+import { type LoadedPage, type LoadOptions, loadSkeleton, renderPostsById } from '../posts/post-pipeline';
 import { postCursor, presentPostPage } from '../posts/posts.service';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from './feeds.queries';
 import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, isBottomFloor, type TimelineFloor } from './home-timeline';
@@ -10,23 +10,30 @@ import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, isBottom
  * Home feed: the caller's own posts and those of accounts they follow or are friends with, newest
  * first. Keyset on (created_at, id): a cursor stays valid while new posts arrive (they sort before it),
  * so paging never repeats or skips a post. Served from the caller's materialised timeline when they
- * have a live one and it can fill the page; otherwise from the pull query, building the timeline in the
- * same batch when there is none (see home-timeline.ts).
+ * have a live one and it can fill the page, and from the pull query below its floor. Without a live
+ * timeline, one is built in the same batch as the page (see home-timeline.ts).
  */
 export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
   const [ts, id] = postCursor(cursor);
   const params = [viewerId, ts, id, limit + 1];
-  const timeline = await loadSkeleton(c, viewerId, HOME_TIMELINE_SQL, params, { extra: HOME_TIMELINE_FLOOR_SQL });
+  const fromTimeline = (options: LoadOptions) => loadSkeleton(c, viewerId, HOME_TIMELINE_SQL, params, options);
+  const pulled = (options: LoadOptions = {}) => loadSkeleton(c, viewerId, HOME_FEED_SQL, params, options);
+  const timeline = await fromTimeline({ extra: HOME_TIMELINE_FLOOR_SQL });
   const floor = typeof timeline.extra === 'string' ? (JSON.parse(timeline.extra) as TimelineFloor) : null;
-  if (floor && (timeline.rows.length > limit || isBottomFloor(floor))) return presentPostPage(c, timeline, limit, true);
-  if (floor) return presentPostPage(c, await loadSkeleton(c, viewerId, HOME_FEED_SQL, params), limit, true);
-  try {
-    return presentPostPage(c, await loadSkeleton(c, viewerId, HOME_FEED_SQL, params, { before: buildHomeTimeline(c.env.DB, viewerId, limit + 1) }), limit, true);
-  } catch (err) {
-    // The timeline is only a cache: without it the page is still right, just dearer.
-    console.error('home timeline build failed', err);
-    return presentPostPage(c, await loadSkeleton(c, viewerId, HOME_FEED_SQL, params), limit, true);
+  let page: LoadedPage;
+  if (floor && (timeline.rows.length > limit || isBottomFloor(floor))) page = timeline;
+  else if (floor) page = await pulled();
+  else {
+    // The build holds the newest limit + 1 posts at least, so a first page comes straight out of it
+    // (the pull query runs once, inside the build); a deeper page needs the pull query itself.
+    const before = buildHomeTimeline(c.env.DB, viewerId, limit + 1);
+    page = await (cursor ? pulled({ before }) : fromTimeline({ before })).catch((err: unknown) => {
+      // The timeline is only a cache: without it the page is still right, just dearer.
+      console.error('home timeline build failed', err);
+      return pulled();
+    });
   }
+  return presentPostPage(c, page, limit, true);
 }
 
 /** Discover looks back this far, at the newest this many public posts (both bounds keep it index-only). */

@@ -33,8 +33,8 @@ export const HOME_TIMELINE_READ_MARGIN_MS = 60_000;
 /** Each build also deletes up to this many expired timelines (oldest first), so they never pile up. */
 export const HOME_TIMELINE_COLLECT = 8;
 
-/** D1's clock in ms, the one the triggers use. */
-const NOW_MS = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+/** D1's clock in ms, the one the triggers use (an SQL expression). */
+export const NOW_MS = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
 
 /**
  * A page from the reader's live timeline: entries before the cursor and at or above the floor, muted
