@@ -60,16 +60,14 @@ export function skeletonOfQuery(sql: string, params: unknown[], extra?: string):
  */
 const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'topic', 'visibility', 'like_count', 'comment_count', 'created_at', 'edited_at'] as const;
 const USER_COLUMNS = ['id', 'username', 'display_name', 'avatar_key', 'bio', 'is_verified', 'visibility'] as const;
-const MEDIA_COLUMNS = ['post_id', 'position', 'id', 'owner_id', 'kind', 'key', 'content_type', 'size', 'width', 'height', 'created_at'] as const;
-const MEDIA_SOURCE: Record<(typeof MEDIA_COLUMNS)[number], string> = {
-  post_id: 'pm.post_id', position: 'pm.position', id: 'm.id', owner_id: 'm.owner_id', kind: 'm.kind', key: 'm.key',
-  content_type: 'm.content_type', size: 'm.size', width: 'm.width', height: 'm.height', created_at: 'm.created_at',
-};
+const MEDIA_FIELDS = ['id', 'owner_id', 'kind', 'key', 'content_type', 'size', 'width', 'height', 'created_at'] as const;
+/** An attachment: its post and place there (post_media), then the media row. */
+const MEDIA_COLUMNS = ['post_id', 'position', ...MEDIA_FIELDS] as const;
 
 const POST_JSON = `json_array(${POST_COLUMNS.join(', ')})`;
 /** A user row, then the viewer's relations to them (a bitmask) when there is a viewer. */
 const userJson = (relations: string | null) => `json_array(${[...USER_COLUMNS.map((c) => `u.${c}`), ...(relations ? [relations] : [])].join(', ')})`;
-const MEDIA_JSON = `json_array(${MEDIA_COLUMNS.map((c) => MEDIA_SOURCE[c]).join(', ')})`;
+const MEDIA_JSON = `json_array(pm.post_id, pm.position, ${MEDIA_FIELDS.map((c) => `m.${c}`).join(', ')})`;
 
 /** A positional row back into a column-keyed object. */
 function fromPositions(columns: readonly string[], values: unknown[]): Record<string, unknown> {
