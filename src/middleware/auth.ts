@@ -4,7 +4,7 @@ import { ApiError } from '../lib/errors';
 import type { AppEnv, AuthContext } from '../lib/types';
 import { isCachedLive, rememberLive } from '../modules/auth/session-cache';
 import { parseBearer, verifyAccessToken } from '../modules/auth/tokens';
-import { enforceLimit } from './rate-limit';
+import { enforceApiLimit } from './rate-limit';
 
 function bearerToken(c: Context<AppEnv>): string | undefined {
   const { token, malformed } = parseBearer(c.req.header('Authorization'));
@@ -30,7 +30,7 @@ export async function authenticate(c: Context<AppEnv>, token: string): Promise<A
     rememberLive(claims.sessionId, claims.userId);
   }
   // Under /api/v1 the API limiter already counted this user; elsewhere count here.
-  if (verified?.token !== token) await enforceLimit(c, 'RL_API_USER', `user:${claims.userId}`);
+  if (verified?.token !== token) await enforceApiLimit(c, 'RL_API_USER', `user:${claims.userId}`);
   return claims;
 }
 

@@ -1,6 +1,7 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, expectProblem, expectStatus, randomIp } from '../helpers/client';
+import { API_LIMIT_BLOCK } from '../../src/middleware/rate-limit';
+import { call, createUser, expectProblem, expectStatus, randomIp } from '../helpers/client';
 import { burstUntilLimited } from '../helpers/rate-limit';
 
 const ALLOWED_ORIGIN = 'http://localhost:3000';
@@ -184,6 +185,7 @@ describe('Rate limiting', () => {
     const { statuses, limited } = await burstUntilLimited({
       limit: 600,
       periodSeconds: 60,
+      slack: API_LIMIT_BLOCK - 1,
       max: 1300,
       chunk: 60,
       send: () => call('/api/v1/users/nonexistent_user', { ip }),
@@ -194,5 +196,26 @@ describe('Rate limiting', () => {
     await expectProblem(limited, 429);
     // Another address is unaffected.
     await expectProblem(await call('/api/v1/users/nonexistent_user'), 404);
+  });
+
+  it('should count concurrent requests of one user against the per-user limit (300/60s) without refusing early', async () => {
+    // Requests arriving while the binding is asked wait for its answer; each counting a block of their
+    // own would use the user's 30 blocks up after about 30 requests.
+    const user = await createUser();
+    const other = await createUser();
+    const { statuses, accepted, limited } = await burstUntilLimited({
+      limit: 300,
+      periodSeconds: 60,
+      slack: API_LIMIT_BLOCK - 1,
+      max: 700,
+      chunk: 50,
+      send: (i) => call('/api/v1/me', { token: user.accessToken, ip: `10.77.${i % 200}.1` }),
+    });
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(accepted).toBeGreaterThanOrEqual(300);
+    await expectProblem(limited, 429);
+    expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
+    // The limit is the user's: another user from the same addresses is unaffected.
+    await expectStatus(await call('/api/v1/me', { token: other.accessToken, ip: '10.77.0.1' }), 200);
   });
 });
