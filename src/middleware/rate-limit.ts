@@ -84,9 +84,9 @@ export async function enforceApiLimit(c: Context<AppEnv>, limiter: 'RL_API_USER'
 }
 
 /**
- * The general API limit, one count per request: a request with a valid access token counts against
- * its user (RL_API_USER), any other request against its address (RL_API_IP). The verified claims are
- * kept for the auth middleware, so the token is checked once.
+ * The general API limit, each request counted once (in blocks, see {@link enforceApiLimit}): a request
+ * with a valid access token counts against its user (RL_API_USER), any other request against its
+ * address (RL_API_IP). The verified claims are kept for the auth middleware, so the token is checked once.
  */
 export const apiRateLimit = createMiddleware<AppEnv>(async function apiRateLimitMiddleware(c, next) {
   const { token } = parseBearer(c.req.header('Authorization'));
