@@ -185,14 +185,7 @@ try {
     'POST /posts/{id}/like': async () => {
       // Each like notifies the post's author: one warm-up like per sampled post, from an account of its
       // own (so the measured likes are still new ones), opens those authors' inboxes first.
-      const username = `warm_${Date.now().toString(36)}`;
-      const res = await fetch(`${origin}/api/v1/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'cf-connecting-ip': '10.5.0.1' },
-        body: JSON.stringify({ email: `${username}@bench.kith.test`, username, password: 'bench password' }),
-      });
-      if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
-      const { access_token: token } = await res.json();
+      const { access_token: token } = await register(origin, 'warm', '10.5.0.1');
       const queue = [...sample.posts];
       const worker = async () => {
         for (let id = queue.pop(); id; id = queue.pop()) {
@@ -228,14 +221,7 @@ try {
     // The request path alone: the same create, with nobody to notify.
     'POST /posts, author without followers': async () => {
       for (let n = 0; n < 32; n++) {
-        const username = `lone_${n}_${Date.now().toString(36)}`;
-        const res = await fetch(`${origin}/api/v1/auth/register`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.6.${n}.1` },
-          body: JSON.stringify({ email: `${username}@bench.kith.test`, username, password: 'bench password' }),
-        });
-        if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
-        loneTokens.push((await res.json()).access_token);
+        loneTokens.push((await register(origin, `lone_${n}`, `10.6.${n}.1`)).access_token);
       }
     },
   };
@@ -332,6 +318,18 @@ try {
   await mf.dispose();
 }
 
+/** Registers a fresh bench account (a unique `<prefix>_<time>` username) from `ip`; returns the register response body. */
+async function register(origin, prefix, ip) {
+  const username = `${prefix}_${Date.now().toString(36)}`;
+  const res = await fetch(`${origin}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
+    body: JSON.stringify({ email: `${username}@bench.kith.test`, username, password: 'bench password' }),
+  });
+  if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
 /**
  * One ConversationRoom with 50 member sockets, 5 of them sending `message.send` frames: first as fast
  * as acknowledgements allow (the sustainable rate), then at half that rate to measure delivery delay on
@@ -344,14 +342,7 @@ async function chatSuite(mf, origin) {
   console.log(`\nChat: registering ${MEMBERS} members and opening a room…`);
   const users = [];
   for (let n = 0; n < MEMBERS; n++) {
-    const username = `chat_${n}_${Date.now().toString(36)}`;
-    const res = await fetch(`${origin}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.8.${n}.1` },
-      body: JSON.stringify({ email: `${username}@bench.kith.test`, username, password: 'bench password' }),
-    });
-    if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
-    const body = await res.json();
+    const body = await register(origin, `chat_${n}`, `10.8.${n}.1`);
     users.push({ id: body.user.id, token: body.access_token });
   }
   const created = await fetch(`${origin}/api/v1/conversations`, {
@@ -401,14 +392,7 @@ async function chatSuite(mf, origin) {
 async function fanOutSuite(mf, origin, db) {
   const FOLLOWERS = 1000;
   console.log(`\nFan-out: one post to ${FOLLOWERS.toLocaleString('en')} followers…`);
-  const name = `fan_${Date.now().toString(36)}`;
-  const res = await fetch(`${origin}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '10.7.0.1' },
-    body: JSON.stringify({ email: `${name}@bench.kith.test`, username: name, password: 'bench password' }),
-  });
-  if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
-  const author = await res.json();
+  const author = await register(origin, 'fan', '10.7.0.1');
   const base = `fanf${Date.now().toString(36)}`;
   await db
     .prepare(
