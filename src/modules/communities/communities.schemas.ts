@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { COMMUNITY_GENDERS, COMMUNITY_ROLES, COMMUNITY_VISIBILITIES, JOIN_POLICIES } from '../../db/schema';
 import { pageSchema } from '../../lib/pagination';
+import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 import { GENDERS, LocationSchema, publicUserExample, PublicUserSchema } from '../users/users.schemas';
 
 export const MIN_NAME_LENGTH = 3;
@@ -9,13 +10,12 @@ export const MAX_DESCRIPTION_LENGTH = 2000;
 export const MAX_AGE_BOUND = 120;
 export const COMMUNITY_SORTS = ['members', 'new', 'name'] as const;
 
-const Name = z
-  .string()
+const Name = singleLineText()
   .trim()
   .min(MIN_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`)
   .max(MAX_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`)
   .openapi({ example: 'Lisbon Runners' });
-const Description = z.string().trim().max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
+const Description = multiLineText().trim().max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
 const AgeBound = z.number().int('must be a whole number of years').min(0).max(MAX_AGE_BOUND);
 const Gender = z.enum(COMMUNITY_GENDERS, { error: `must be one of ${COMMUNITY_GENDERS.join(', ')}` });
 const Visibility = z.enum(COMMUNITY_VISIBILITIES, { error: 'must be public or private' });

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import { cleanText } from '../../policy/text-hygiene';
 import { publishEvent } from '../notifications/events';
 import type { PublicUser } from '../users/users.schemas';
 import { MAX_MESSAGE_LENGTH, NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
@@ -439,7 +440,9 @@ export class ConversationRoom extends DurableObject<Env> {
         if (typeof frame.client_id !== 'string' || frame.client_id.length === 0 || frame.client_id.length > 100) return error(400, 'client_id: a string of 1..100 characters is required');
         if (typeof frame.content !== 'string') return error(400, 'content: must be a string');
         if (frame.media_ids !== undefined) return error(400, 'media_ids: attach media through POST /api/v1/conversations/{id}/messages');
-        const result = await this.send(userId, { content: frame.content, media: [], clientId: frame.client_id });
+        const content = cleanText(frame.content, 'multi_line');
+        if (!content.ok) return error(400, `content: ${content.message}`);
+        const result = await this.send(userId, { content: content.value, media: [], clientId: frame.client_id });
         if (!result.ok) return error(result.status, result.detail);
         ws.send(JSON.stringify({ type: 'ack', client_id: frame.client_id, seq: result.value.message.seq }));
         return;

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { idParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
+import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 import { MAX_MESSAGE_LENGTH, MAX_MESSAGE_MEDIA } from './room.types';
 
@@ -66,14 +67,14 @@ export const ConversationPageSchema = pageSchema('ConversationPage', Conversatio
 export const MessagePageSchema = pageSchema('MessagePage', MessageSchema, messageExample);
 
 const UserId = z.string().regex(ID_PATTERN, 'is not a valid user id');
-const Content = z.string().max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`);
+const Content = multiLineText().max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`);
 const ClientId = z.string().min(1).max(100);
 const MediaIds = z.array(z.string().regex(ID_PATTERN, 'is not a valid media id')).max(MAX_MESSAGE_MEDIA, `at most ${MAX_MESSAGE_MEDIA} media items`);
 
 export const CreateConversationSchema = z
   .object({
     participant_ids: z.array(UserId).min(1, 'needs at least one other participant').max(50, 'at most 50 participants'),
-    title: z.string().trim().min(1).max(100).optional(),
+    title: singleLineText().trim().min(1).max(100).optional(),
   })
   .openapi('CreateConversation', { example: { participant_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1L'] } });
 

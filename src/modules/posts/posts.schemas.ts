@@ -3,6 +3,7 @@ import { idParam } from '../../lib/openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { MediaSchema } from '../media/media.schemas';
 import { pageSchema } from '../../lib/pagination';
+import { multiLineText } from '../../policy/text-hygiene';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 
 /** The topics a post may carry (filterable on feeds and lists). */
@@ -71,7 +72,7 @@ export const PostPageSchema = pageSchema('PostPage', PostSchema, examplePost);
 
 export const CreatePostSchema = z
   .object({
-    content: z.string().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
+    content: multiLineText().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
     visibility: z.enum(['public', 'friends', 'private']).optional(),
     topic: TopicSchema.nullable().optional(),
     target_user_id: z.string().regex(ID_PATTERN, 'is not a valid user id').nullable().optional(),
@@ -87,7 +88,7 @@ export const CreatePostSchema = z
 
 export const UpdatePostSchema = z
   .strictObject({
-    content: z.string().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
+    content: multiLineText().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
     visibility: z.enum(['public', 'friends', 'private']).optional(),
     topic: TopicSchema.nullable().optional(),
     media_ids: z.array(z.string().regex(ID_PATTERN, 'is not a valid media id')).max(MAX_POST_MEDIA).optional(),
@@ -128,7 +129,7 @@ export const CommentPageSchema = pageSchema('CommentPage', CommentSchema, commen
 
 export const CreateCommentSchema = z
   .object({
-    content: z.string().trim().min(1, 'must not be blank').max(MAX_COMMENT_LENGTH, `must be at most ${MAX_COMMENT_LENGTH} characters`),
+    content: multiLineText().trim().min(1, 'must not be blank').max(MAX_COMMENT_LENGTH, `must be at most ${MAX_COMMENT_LENGTH} characters`),
     parent_id: z.string().regex(ID_PATTERN, 'is not a valid comment id').nullable().optional(),
   })
   .openapi('CreateComment', { example: { content: 'Beautifully put.', parent_id: null } });

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { pageSchema } from '../../lib/pagination';
+import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 
 export const GENDERS = ['female', 'male', 'nonbinary'] as const;
 /** Who may write on a user's wall. */
@@ -23,7 +24,7 @@ export const PasswordSchema = z
   .max(256, 'must be at most 256 characters')
   .openapi({ example: 'correct horse battery staple' });
 
-export const DisplayNameSchema = z.string().trim().min(1, 'must not be blank').max(50).openapi({ example: 'Ada Lovelace' });
+export const DisplayNameSchema = singleLineText().trim().min(1, 'must not be blank').max(50).openapi({ example: 'Ada Lovelace' });
 
 export const LocationSchema = z
   .strictObject({
@@ -33,8 +34,8 @@ export const LocationSchema = z
       .toUpperCase()
       .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
       .openapi({ example: 'GB' }),
-    region: z.string().trim().min(1).max(100).nullable().optional().openapi({ example: 'GB-LND' }),
-    city: z.string().trim().min(1).max(100).nullable().optional().openapi({ example: 'London' }),
+    region: singleLineText().trim().min(1).max(100).nullable().optional().openapi({ example: 'GB-LND' }),
+    city: singleLineText().trim().min(1).max(100).nullable().optional().openapi({ example: 'London' }),
   })
   .openapi('Location');
 
@@ -42,7 +43,7 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(300);
 
-export const LinkSchema = z.strictObject({ label: z.string().trim().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
+export const LinkSchema = z.strictObject({ label: singleLineText().trim().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
 
 const isRealDate = (value: string) => {
   const date = new Date(`${value}T00:00:00Z`);
@@ -144,7 +145,7 @@ export const MeSchema = ProfileSchema.omit({ relationship: true })
 export const UpdateMeSchema = z
   .strictObject({
     display_name: DisplayNameSchema.optional(),
-    bio: z.string().max(500, 'must be at most 500 characters').optional(),
+    bio: multiLineText().max(500, 'must be at most 500 characters').optional(),
     location: LocationSchema.nullable().optional(),
     website: HttpUrl.nullable().optional(),
     links: z.array(LinkSchema).max(5, 'at most 5 links').optional(),
