@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   unauthorized: 401,
   forbidden: 403,
+  /** A recipient's message_policy (or their decline) keeps the caller out. */
+  messages_not_accepted: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -27,6 +29,7 @@ const TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
+  messages_not_accepted: 'Messages not accepted',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
@@ -72,7 +75,8 @@ export const problemType = (code: ErrorCode) => `https://kith.dev/problems/${cod
 
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
-    .filter(([code]) => code !== 'validation_failed')
+    // Codes sharing a status with a more general one are only ever thrown by name.
+    .filter(([code]) => code !== 'validation_failed' && code !== 'messages_not_accepted')
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 

@@ -17,6 +17,10 @@ const PROBLEM_EXAMPLES: Partial<Record<ErrorCode, { detail: string; errors?: { f
   validation_failed: { detail: 'email: Invalid email address', errors: [{ field: 'email', message: 'Invalid email address' }] },
   unauthorized: { detail: 'A bearer access token is required.' },
   forbidden: { detail: 'You may not do this.' },
+  messages_not_accepted: {
+    detail: 'This user does not accept messages from you (their message_policy, or they declined this conversation).',
+    errors: [{ field: 'participant_ids', message: '01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you' }],
+  },
   not_found: { detail: 'No such user.' },
   conflict: { detail: 'username is already taken', errors: [{ field: 'username', message: 'is already taken' }] },
   payload_too_large: { detail: 'The file is larger than 5 MB.' },
@@ -56,6 +60,10 @@ export const commonErrors = {
 export const errors = {
   401: { 401: problem('unauthorized', 'Missing, invalid or expired access token') },
   403: { 403: problem('forbidden', 'Authenticated but not allowed') },
+  /** A 403 that is either `forbidden` or, when a recipient's message_policy excludes the caller, `messages-not-accepted`. */
+  '403_messages': {
+    403: problem('messages_not_accepted', 'Not allowed: `type` ends in `/messages-not-accepted` when a recipient\'s message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise'),
+  },
   404: { 404: problem('not_found', 'Not found, or not visible to you') },
   409: { 409: problem('conflict', 'Conflict with existing data') },
   413: { 413: problem('payload_too_large', 'Body too large') },

@@ -88,6 +88,11 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
   }
   const actor = await publicUser(ctx, event.actorId);
   if (!actor) return;
+  if (event.type === 'conversation_invite') {
+    const recipients = await withoutBlocks(env, event.actorId, event.recipientIds);
+    await fanOut(env, event.actorId, recipients, { type: 'conversation_invite', data: { conversation_id: event.conversationId, title: event.title, from_user: actor, request: true } });
+    return;
+  }
   if (event.type === 'community_join_request') {
     const community = await communitySummary(env, event.communityId);
     if (!community) return;

@@ -21,6 +21,8 @@ export type SocialEvent =
   | { type: 'community_join_request'; actorId: string; communityId: string; recipientIds: string[] }
   /** To an applicant: a moderator approved them. */
   | { type: 'community_join_approved'; actorId: string; recipientId: string; communityId: string }
+  /** To people a group add made a message request for: their one notification until they accept it. */
+  | { type: 'conversation_invite'; actorId: string; recipientIds: string[]; conversationId: string; title: string | null }
   /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
   | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string };
 

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { pageSchema } from '../../lib/pagination';
+import { MESSAGE_POLICIES } from '../../policy/messaging';
 import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 
 export const GENDERS = ['female', 'male', 'nonbinary'] as const;
@@ -126,11 +127,18 @@ export const meExample = {
   links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
   visibility: 'public' as const,
   wall_policy: 'friends' as const,
+  message_policy: 'everyone' as const,
   created_at: '2026-11-21T10:00:00.000Z',
   counts,
 };
 
 export const PublicUserPageSchema = pageSchema('PublicUserPage', PublicUserSchema, publicUserExample);
+
+export const MessagePolicySchema = z.enum(MESSAGE_POLICIES, { error: `must be one of ${MESSAGE_POLICIES.join(', ')}` }).openapi({
+  description:
+    'Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.',
+  example: 'following',
+});
 
 export const MeSchema = ProfileSchema.omit({ relationship: true })
   .extend({
@@ -139,6 +147,7 @@ export const MeSchema = ProfileSchema.omit({ relationship: true })
     gender: z.enum(GENDERS).nullable(),
     visibility: z.enum(['public', 'private']),
     wall_policy: z.enum(WALL_POLICIES),
+    message_policy: MessagePolicySchema,
   })
   .openapi('Me', { example: meExample });
 
@@ -154,6 +163,7 @@ export const UpdateMeSchema = z
     username: UsernameSchema.optional(),
     visibility: z.enum(['public', 'private']).optional(),
     wall_policy: z.enum(WALL_POLICIES).optional(),
+    message_policy: MessagePolicySchema.optional(),
   })
   .openapi('UpdateMe', {
     example: { display_name: 'Ada L.', bio: 'Poet of numbers.', location: { country: 'GB', city: 'London' }, gender: 'female', birthdate: '1990-12-10' },
