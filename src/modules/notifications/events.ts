@@ -30,6 +30,8 @@ export type SocialEvent =
 export interface EventContext {
   env: Env;
   baseUrl: string;
+  /** When the event happened (ms), stamped by {@link publishEvent}: flood control orders it against retractions. */
+  at?: number;
 }
 
 export type SocialEventListener = (event: SocialEvent, context: EventContext) => void | Promise<void>;
@@ -50,9 +52,10 @@ export function onSocialEvent(listener: SocialEventListener): () => void {
 export function publishEvent(event: SocialEvent, context: EventContext, waitUntil: (promise: Promise<unknown>) => void): void {
   if ('recipientId' in event && event.recipientId === event.actorId) return;
   if ('recipientIds' in event && event.recipientIds.filter((id) => id !== event.actorId).length === 0) return;
+  const stamped = { ...context, at: context.at ?? Date.now() };
   const deliveries = [...listeners].map(async (listener) => {
     try {
-      await listener(event, context);
+      await listener(event, stamped);
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', message: 'event delivery failed', type: event.type, error: String(err) }));
     }
