@@ -56,9 +56,10 @@ export function textProblem(text: string, kind: TextKind): string | null {
   return null;
 }
 
-/** The plain form, for socket frames: the NFC text, or why it is refused. */
+/** The plain form, for socket frames: the NFC text (trimmed, for a single line), or why it is refused. */
 export function cleanText(text: string, kind: TextKind): { ok: true; value: string } | { ok: false; message: string } {
-  const value = text.normalize('NFC');
+  const nfc = text.normalize('NFC');
+  const value = kind === 'single_line' ? nfc.trim() : nfc;
   const problem = textProblem(value, kind);
   return problem ? { ok: false, message: problem } : { ok: true, value };
 }
@@ -71,9 +72,9 @@ export function assertCleanText(field: string, text: string, kind: TextKind): st
 }
 
 function hygienicString(kind: TextKind) {
-  return z
-    .string()
-    .normalize('NFC')
+  const nfc = z.string().normalize('NFC');
+  // A single line is trimmed first: surrounding whitespace (a trailing newline, say) is dropped, not refused.
+  return (kind === 'single_line' ? nfc.trim() : nfc)
     .superRefine((value, ctx) => {
       const problem = textProblem(value, kind);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -83,8 +84,8 @@ function hygienicString(kind: TextKind) {
 
 /**
  * A zod string for a single-line field (display names, community names, titles, headlines): NFC, then
- * refused with a 400 naming the field if it holds control or bidi override/isolate characters. Chain the
- * field's own rules after it: `singleLineText().trim().min(1).max(50)`.
+ * trimmed, then refused with a 400 naming the field if it holds control or bidi override/isolate
+ * characters. Chain the field's own rules after it: `singleLineText().min(1).max(50)`.
  */
 export const singleLineText = () => hygienicString('single_line');
 

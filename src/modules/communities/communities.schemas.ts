@@ -11,7 +11,6 @@ export const MAX_AGE_BOUND = 120;
 export const COMMUNITY_SORTS = ['members', 'new', 'name'] as const;
 
 const Name = singleLineText()
-  .trim()
   .min(MIN_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`)
   .max(MAX_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`)
   .openapi({ example: 'Lisbon Runners' });

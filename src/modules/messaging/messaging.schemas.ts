@@ -79,7 +79,7 @@ const MediaIds = z.array(z.string().regex(ID_PATTERN, 'is not a valid media id')
 export const CreateConversationSchema = z
   .object({
     participant_ids: z.array(UserId).min(1, 'needs at least one other participant').max(50, 'at most 50 participants'),
-    title: singleLineText().trim().min(1).max(100).optional(),
+    title: singleLineText().min(1).max(100).optional(),
   })
   .openapi('CreateConversation', { example: { participant_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1L'] } });
 

@@ -25,7 +25,7 @@ export const PasswordSchema = z
   .max(256, 'must be at most 256 characters')
   .openapi({ example: 'correct horse battery staple' });
 
-export const DisplayNameSchema = singleLineText().trim().min(1, 'must not be blank').max(50).openapi({ example: 'Ada Lovelace' });
+export const DisplayNameSchema = singleLineText().min(1, 'must not be blank').max(50).openapi({ example: 'Ada Lovelace' });
 
 export const LocationSchema = z
   .strictObject({
@@ -35,8 +35,8 @@ export const LocationSchema = z
       .toUpperCase()
       .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
       .openapi({ example: 'GB' }),
-    region: singleLineText().trim().min(1).max(100).nullable().optional().openapi({ example: 'GB-LND' }),
-    city: singleLineText().trim().min(1).max(100).nullable().optional().openapi({ example: 'London' }),
+    region: singleLineText().min(1).max(100).nullable().optional().openapi({ example: 'GB-LND' }),
+    city: singleLineText().min(1).max(100).nullable().optional().openapi({ example: 'London' }),
   })
   .openapi('Location');
 
@@ -44,7 +44,7 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(300);
 
-export const LinkSchema = z.strictObject({ label: singleLineText().trim().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
+export const LinkSchema = z.strictObject({ label: singleLineText().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
 
 const isRealDate = (value: string) => {
   const date = new Date(`${value}T00:00:00Z`);
