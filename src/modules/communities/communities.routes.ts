@@ -197,7 +197,7 @@ export const putCommunityAvatar = createRoute({
   path: '/communities/{id}/avatar',
   tags,
   summary: "Upload or replace a community's avatar",
-  description: 'Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed.',
+  description: 'Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed. Stored like every image: EXIF orientation applied, no EXIF, XMP or IPTC metadata kept, and over 50 megapixels or 10,000 pixels a side refused with 413 naming `file` (from the header, before decoding).',
   ...authed,
   request: { params: CommunityIdParamSchema, body: uploadBody },
   responses: { 200: jsonContent(CommunitySchema, 'The community with avatar_url'), ...refused, ...errors[413], ...errors[415] },

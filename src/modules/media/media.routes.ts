@@ -5,6 +5,12 @@ import { MeSchema } from '../users/users.schemas';
 import { MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
 
 const tags = ['Media'];
+const STRIPPED =
+  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details). An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.';
+const mediaHeaders = {
+  ETag: { description: 'The stored bytes\' entity tag (R2\'s); send it back in If-None-Match.', schema: { type: 'string' as const }, example: '"5d41402abc4b2a76b9719d911017c592"' },
+  'Cache-Control': { description: 'Keys never change what they name: `public, max-age=31536000, immutable`.', schema: { type: 'string' as const }, example: 'public, max-age=31536000, immutable' },
+};
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 
 export const putAvatar = createRoute({
@@ -12,7 +18,7 @@ export const putAvatar = createRoute({
   path: '/me/avatar',
   tags: ['Me'],
   summary: 'Upload or replace the avatar',
-  description: 'The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB.',
+  description: `The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. ${STRIPPED}`,
   ...authed,
   request: { body: uploadBody },
   responses: { 200: jsonContent(MeSchema, 'The updated me, with avatar_url'), ...commonErrors, ...errors[401], ...errors[413], ...errors[415] },
@@ -33,7 +39,7 @@ export const uploadMedia = createRoute({
   path: '/media',
   tags,
   summary: 'Upload an image to attach to posts or messages',
-  description: 'Uploading the same bytes again returns the same media object.',
+  description: `Uploading the same bytes again returns the same media object. ${STRIPPED} \`width\`, \`height\` and \`size\` describe the stored image.`,
   ...authed,
   request: { body: uploadBody },
   responses: { 201: jsonContent(MediaSchema, 'The stored image'), ...commonErrors, ...errors[401], ...errors[413], ...errors[415] },
@@ -56,14 +62,19 @@ export const getMedia = createRoute({
   tags,
   summary: 'Fetch stored image bytes',
   description:
-    'Public and cacheable (content-addressed keys never change): `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled).',
+    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes.',
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {
       description: 'The image bytes',
+      headers: {
+        ...mediaHeaders,
+        'Content-Length': { description: 'Size in bytes.', schema: { type: 'string' as const }, example: '183204' },
+        'Content-Disposition': { description: 'Always `inline`.', schema: { type: 'string' as const }, example: 'inline' },
+      },
       content: { 'image/*': { schema: { type: 'string', format: 'binary' }, example: '(binary image bytes)' } },
     },
-    304: { description: 'Not modified' },
+    304: { description: 'Not modified', headers: mediaHeaders },
     ...commonErrors,
     ...errors[404],
   },
