@@ -26,7 +26,7 @@ const ORIGINAL = /^media\/([^/]+)$/;
  * media rows get the new size and dimensions. The key then no longer equals the hash of the bytes; the
  * ETag (R2's own) changes with them. Idempotent: stripped originals carry a marker and are skipped.
  */
-export async function scrubOriginals(env: Bindings, options: { cursor?: string; limit?: number } = {}): Promise<ScrubReport> {
+export async function scrubOriginals(env: Pick<Bindings, 'DB' | 'MEDIA' | 'IMAGES'>, options: { cursor?: string; limit?: number } = {}): Promise<ScrubReport> {
   const listing = await env.MEDIA.list({ prefix: 'media/', cursor: options.cursor, limit: options.limit ?? 100, include: ['customMetadata'] });
   const report: ScrubReport = { scanned: 0, scrubbed: 0, skipped: 0, failed: [], cursor: listing.truncated ? listing.cursor : null };
   for (const listed of listing.objects) {

@@ -128,7 +128,7 @@ export function assertDecodable(bytes: Uint8Array): { width: number; height: num
   return size;
 }
 
-async function encode(env: Bindings, bytes: Uint8Array, format: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType }> {
+async function encode(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, format: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType }> {
   const result = await env.IMAGES.input(streamOf(bytes)).output({ format, anim: format === 'image/webp' ? true : undefined });
   return { bytes: new Uint8Array(await new Response(result.image()).arrayBuffer()), contentType: result.contentType() as ImageType };
 }
@@ -139,7 +139,7 @@ async function encode(env: Bindings, bytes: Uint8Array, format: ImageType): Prom
  * becomes an animated WebP (the binding's GIF output is not available everywhere, the local simulator
  * included, and WebP carries no metadata the binding did not write). 415 when it cannot be decoded.
  */
-export async function withoutMetadata(env: Bindings, bytes: Uint8Array, contentType: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType; width: number; height: number }> {
+export async function withoutMetadata(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, contentType: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType; width: number; height: number }> {
   let out: { bytes: Uint8Array; contentType: ImageType };
   try {
     out = await encode(env, bytes, contentType === 'image/gif' ? 'image/webp' : contentType);
