@@ -1,6 +1,6 @@
 import { getRefId, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { createRoute, z } from '@hono/zod-openapi';
-import { problemJson, REQUEST_ID_PATTERN } from './openapi';
+import { problemJson, REQUEST_ID_PATTERN, STANDARD_PROBLEMS } from './openapi';
 import type { AppOpenAPI } from './types';
 
 type OpenAPIObject = ReturnType<AppOpenAPI['getOpenAPI31Document']>;
@@ -131,24 +131,6 @@ function bearerIn(security: Json | undefined): boolean {
   return Array.isArray(security) && security.some((req) => isObject(req) && 'Bearer' in req);
 }
 
-function addStandardResponses(path: string, method: string, op: JsonObject): void {
-  const responses = (op.responses ??= {}) as JsonObject;
-  const body = isObject(op.requestBody) && isObject(op.requestBody.content) ? op.requestBody.content : undefined;
-  const hasParams = Array.isArray(op.parameters) && op.parameters.length > 0;
-  const add = (status: number, response: object) => {
-    responses[status] ??= response as Json;
-  };
-  if (hasParams || body) add(400, problemJson('validation_failed', 'Malformed JSON or invalid fields'));
-  if (bearerIn(op.security)) {
-    add(401, problemJson('unauthorized', 'Missing, invalid or expired access token'));
-    add(503, problemJson('service_unavailable', 'Authentication is not configured (no JWT_SECRET)'));
-  }
-  if (!['get', 'head'].includes(method)) add(413, problemJson('payload_too_large', 'Body too large'));
-  if (body && 'application/json' in body) add(415, problemJson('unsupported_media_type', 'The body is not application/json'));
-  if (path.startsWith('/api/')) add(429, problemJson('rate_limited', 'Rate limited (see Retry-After)'));
-  add(500, problemJson('internal', 'Unexpected fault'));
-}
-
 function addStandardHeaders(responses: JsonObject): void {
   for (const [status, response] of Object.entries(responses)) {
     if (!isObject(response) || '$ref' in response) continue;
@@ -157,6 +139,43 @@ function addStandardHeaders(responses: JsonObject): void {
     if (status === '429') headers['Retry-After'] ??= headerRef('Retry-After');
     if (status === '401') headers['WWW-Authenticate'] ??= headerRef('WWW-Authenticate');
   }
+}
+
+type StandardStatus = keyof typeof STANDARD_PROBLEMS;
+const standardRef = (status: StandardStatus) => ({ $ref: `#/components/responses/${STANDARD_PROBLEMS[status].name}` });
+
+/** The shared problem responses, each with its headers (`components.responses`). */
+function standardResponses(): JsonObject {
+  const out: JsonObject = {};
+  for (const [status, { name, code, description }] of Object.entries(STANDARD_PROBLEMS)) {
+    const response = problemJson(code, description) as unknown as JsonObject;
+    addStandardHeaders({ [status]: response });
+    out[name] = response;
+  }
+  return out;
+}
+
+function addStandardResponses(path: string, method: string, op: JsonObject): void {
+  const responses = (op.responses ??= {}) as JsonObject;
+  // A route's own copy of a shared problem response becomes a reference to it.
+  for (const [status, response] of Object.entries(responses)) {
+    const shared = STANDARD_PROBLEMS[Number(status) as StandardStatus];
+    if (shared && isObject(response) && response.description === shared.description) responses[status] = standardRef(Number(status) as StandardStatus);
+  }
+  const body = isObject(op.requestBody) && isObject(op.requestBody.content) ? op.requestBody.content : undefined;
+  const hasParams = Array.isArray(op.parameters) && op.parameters.length > 0;
+  const add = (status: StandardStatus) => {
+    responses[status] ??= standardRef(status);
+  };
+  if (hasParams || body) add(400);
+  if (bearerIn(op.security)) {
+    add(401);
+    add(503);
+  }
+  if (!['get', 'head'].includes(method)) add(413);
+  if (body && 'application/json' in body) add(415);
+  if (path.startsWith('/api/')) add(429);
+  add(500);
 }
 
 /**
@@ -178,7 +197,11 @@ export function finalizeDocument(generated: OpenAPIObject): OpenAPIObject {
   const doc = rewriteNullableRefs(JSON.parse(JSON.stringify(generated)) as Json) as JsonObject;
   const components = (doc.components ??= {}) as JsonObject;
   components.headers = { ...(components.headers as JsonObject | undefined), ...(JSON.parse(JSON.stringify(STANDARD_HEADERS)) as JsonObject) };
-  components.responses = { ...(components.responses as JsonObject | undefined), ...(JSON.parse(JSON.stringify(FALLBACK_RESPONSES)) as JsonObject) };
+  components.responses = {
+    ...(components.responses as JsonObject | undefined),
+    ...standardResponses(),
+    ...(JSON.parse(JSON.stringify(FALLBACK_RESPONSES)) as JsonObject),
+  };
   for (const [path, item] of Object.entries(doc.paths as JsonObject)) {
     if (!isObject(item)) continue;
     for (const method of METHODS) {

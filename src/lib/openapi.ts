@@ -59,25 +59,41 @@ function problemResponse<S>(code: ErrorCode, description: string, schema: S) {
 }
 
 /**
+ * The problem responses the document shares as `components.responses` (by `name`): the ones routes
+ * pick below, and the ones the document adds to every route whose shape implies them.
+ */
+export const STANDARD_PROBLEMS = {
+  400: { name: 'BadRequest', code: 'validation_failed', description: 'Malformed JSON or invalid fields' },
+  401: { name: 'Unauthorized', code: 'unauthorized', description: 'Missing, invalid or expired access token' },
+  403: { name: 'Forbidden', code: 'forbidden', description: 'Authenticated but not allowed' },
+  404: { name: 'NotFound', code: 'not_found', description: 'Not found, or not visible to you' },
+  409: { name: 'Conflict', code: 'conflict', description: 'Conflict with existing data' },
+  413: { name: 'PayloadTooLarge', code: 'payload_too_large', description: 'Body too large' },
+  415: { name: 'UnsupportedMediaType', code: 'unsupported_media_type', description: 'The body is not of an accepted media type' },
+  426: { name: 'UpgradeRequired', code: 'upgrade_required', description: 'A WebSocket upgrade is required' },
+  429: { name: 'RateLimited', code: 'rate_limited', description: 'Rate limited (see Retry-After)' },
+  500: { name: 'InternalError', code: 'internal', description: 'Unexpected fault' },
+  503: { name: 'ServiceUnavailable', code: 'service_unavailable', description: 'Authentication is not configured (no JWT_SECRET)' },
+} as const satisfies Record<number, { name: string; code: ErrorCode; description: string }>;
+
+const standard = (status: keyof typeof STANDARD_PROBLEMS) => problem(STANDARD_PROBLEMS[status].code, STANDARD_PROBLEMS[status].description);
+
+/**
  * Error responses every route can answer; spread into `responses`. The document adds the rest that a
  * route's shape implies (401/503 with a bearer token, 413/415 with a body, headers): see openapi-document.ts.
  */
-export const commonErrors = {
-  400: problem('validation_failed', 'Malformed JSON or invalid fields'),
-  429: problem('rate_limited', 'Rate limited (see Retry-After)'),
-  500: problem('internal', 'Unexpected fault'),
-};
+export const commonErrors = { 400: standard(400), 429: standard(429), 500: standard(500) };
 
 /** Extra error responses, picked per route. */
 export const errors = {
-  401: { 401: problem('unauthorized', 'Missing, invalid or expired access token') },
-  403: { 403: problem('forbidden', 'Authenticated but not allowed') },
-  404: { 404: problem('not_found', 'Not found, or not visible to you') },
-  409: { 409: problem('conflict', 'Conflict with existing data') },
-  413: { 413: problem('payload_too_large', 'Body too large') },
-  415: { 415: problem('unsupported_media_type', 'Wrong media type') },
-  426: { 426: problem('upgrade_required', 'A WebSocket upgrade is required') },
-  503: { 503: problem('service_unavailable', 'A dependency or secret is missing') },
+  401: { 401: standard(401) },
+  403: { 403: standard(403) },
+  404: { 404: standard(404) },
+  409: { 409: standard(409) },
+  413: { 413: standard(413) },
+  415: { 415: standard(415) },
+  426: { 426: standard(426) },
+  503: { 503: standard(503) },
 } as const;
 
 /** A JSON response whose example comes from the schema's `.openapi({ example })`. */
