@@ -13,7 +13,7 @@ type OpenAPIObject = ReturnType<AppOpenAPI['getOpenAPI31Document']>;
  * - every response carries `X-Request-Id`; every 429 `Retry-After`; 401s may carry `WWW-Authenticate`;
  * - 400 (parameters or body), 429 (under /api/), 500 everywhere; 413 on methods with a body (the
  *   64 KB limit reads any body); 415 on JSON bodies; 401 and 503 (no JWT_SECRET) with a bearer token;
- * - `security: []` on operations that declare none (public);
+ * - `security: []` on operations that declare none (public); parameters are never null;
  * - a JSON body whose schema requires no property is optional (a missing body reads as `{}`);
  * - a nullable registered schema (`Schema.nullable()`) as `anyOf: [{ $ref }, { type: "null" }]`.
  */
@@ -179,6 +179,17 @@ function addStandardResponses(path: string, method: string, op: JsonObject): voi
 }
 
 /**
+ * A parameter is text on the wire and never null; the generator marks a coerced number nullable
+ * (`z.coerce.number()` accepts null), which generated clients would then allow.
+ */
+function withoutNull(param: Json): void {
+  const schema = isObject(param) ? param.schema : undefined;
+  if (!isObject(schema) || !Array.isArray(schema.type)) return;
+  const types = schema.type.filter((t) => t !== 'null');
+  schema.type = types.length === 1 ? types[0]! : types;
+}
+
+/**
  * The worker reads a JSON body that is not sent at all as `{}`; so a body whose schema requires no
  * property may be left out, and the document says so (`required: false`).
  */
@@ -208,6 +219,7 @@ export function finalizeDocument(generated: OpenAPIObject): OpenAPIObject {
       const op = item[method];
       if (!isObject(op)) continue;
       op.security ??= [];
+      if (Array.isArray(op.parameters)) op.parameters.forEach(withoutNull);
       markOptionalJsonBody(doc, op);
       addStandardResponses(path, method, op);
       addStandardHeaders(op.responses as JsonObject);

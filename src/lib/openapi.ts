@@ -148,3 +148,17 @@ export function trimmedText(min: number, max: number, message: string) {
     .max(max, message)
     .openapi({ type: 'string', pattern, description: `${min} to ${max} characters, surrounding whitespace trimmed` });
 }
+
+/**
+ * A whole number in a query or path parameter, from `min`: digits only. (`z.coerce.number()` reads an
+ * empty value as 0, which a parameter with `min(0)` then accepts.)
+ */
+export function wholeNumberParam(min: number, max?: number) {
+  const value = z.number().int().min(min);
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(max === undefined ? value : value.max(max))
+    .openapi({ type: 'integer', minimum: min, ...(max === undefined ? {} : { maximum: max }) });
+}

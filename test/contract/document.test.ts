@@ -74,6 +74,17 @@ describe('OpenAPI document rules', () => {
     expect(problems).toEqual([]);
   });
 
+  it('should never let a parameter be null (a query string has no null)', () => {
+    const problems: string[] = [];
+    for (const route of routes) {
+      for (const param of [...route.queryParams, ...(route.operation.parameters ?? [])]) {
+        const type = param.schema ? deref(doc, param.schema).type : undefined;
+        if (Array.isArray(type) && type.includes('null')) problems.push(`${route.label}: ${param.in} parameter ${param.name} may be null`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('should type boolean query parameters as booleans', () => {
     const problems: string[] = [];
     for (const route of routes) {

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '807b6c033f8adbfb3aa19c5c470d7f1b25693600a5dc64d0bf9208601f5b0791';
+export const documentSha256 = '419cdd82b19c9de67a5ba8bdcc9766139aff150a92a076db1e95a1e217e5f2fa';
 
 export interface paths {
     "/health": {
@@ -2529,7 +2529,7 @@ export interface paths {
             parameters: {
                 query?: {
                     before_seq?: number;
-                    after_seq?: number | null;
+                    after_seq?: number;
                     limit?: number;
                     cursor?: string;
                 };
@@ -2937,7 +2937,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    after_seq?: number | null;
+                    after_seq?: number;
                     token?: string;
                 };
                 header?: never;
@@ -3183,7 +3183,7 @@ export interface paths {
                     country?: string;
                     region?: string;
                     city?: string;
-                    age?: number | null;
+                    age?: number;
                     gender?: "female" | "male" | "nonbinary";
                     sort?: "members" | "new" | "name";
                 };

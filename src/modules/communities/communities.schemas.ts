@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { COMMUNITY_GENDERS, COMMUNITY_ROLES, COMMUNITY_VISIBILITIES, JOIN_POLICIES } from '../../db/schema';
-import { trimmedText } from '../../lib/openapi';
+import { trimmedText, wholeNumberParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
 import { COUNTRY_INPUT_PATTERN, GENDERS, LocationSchema, publicUserExample, PublicUserSchema } from '../users/users.schemas';
 
@@ -133,7 +133,7 @@ export const CommunityListQuerySchema = z.object({
     .openapi({ param: { name: 'country', in: 'query' }, example: 'PT', pattern: COUNTRY_INPUT_PATTERN, description: 'ISO 3166-1 alpha-2, any case' }),
   region: z.string().trim().min(1).max(100).optional().openapi({ param: { name: 'region', in: 'query' }, example: 'PT-11' }),
   city: z.string().trim().min(1).max(100).optional().openapi({ param: { name: 'city', in: 'query' }, example: 'Lisbon' }),
-  age: z.coerce.number().int().min(0).max(150).optional().openapi({ param: { name: 'age', in: 'query' }, example: 30 }),
+  age: wholeNumberParam(0, 150).optional().openapi({ param: { name: 'age', in: 'query' }, example: 30 }),
   gender: z.enum(GENDERS, { error: `must be one of ${GENDERS.join(', ')}` }).optional().openapi({ param: { name: 'gender', in: 'query' }, example: 'female' }),
   sort: z.enum(COMMUNITY_SORTS, { error: 'must be members, new or name' }).default('members').openapi({ param: { name: 'sort', in: 'query' }, example: 'members' }),
 });

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN } from '../../lib/ids';
-import { idParam } from '../../lib/openapi';
+import { idParam, wholeNumberParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 import { MAX_MESSAGE_LENGTH, MAX_MESSAGE_MEDIA } from './room.types';
@@ -109,12 +109,12 @@ export const MemberParamSchema = ConversationIdParamSchema.extend({
 
 export const HistoryQuerySchema = z.object({
   before_seq: z.coerce.number().int().min(1).optional().openapi({ param: { name: 'before_seq', in: 'query' }, example: 100 }),
-  after_seq: z.coerce.number().int().min(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
+  after_seq: wholeNumberParam(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
   limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
   cursor: z.string().max(64).optional().openapi({ param: { name: 'cursor', in: 'query' }, example: 'WzQxXQ' }),
 });
 
 export const StreamQuerySchema = z.object({
-  after_seq: z.coerce.number().int().min(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
+  after_seq: wholeNumberParam(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
   token: z.string().max(2048).optional().openapi({ param: { name: 'token', in: 'query' }, example: 'eyJhbGciOi...' }),
 });
