@@ -73,6 +73,9 @@ export class ApiError extends HTTPException {
 
 export const problemType = (code: ErrorCode) => `https://kith.dev/problems/${code.replaceAll('_', '-')}`;
 
+/** The `title` every problem with this code carries. */
+export const problemTitle = (code: ErrorCode) => TITLES[code];
+
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
     // Codes sharing a status with a more general one are only ever thrown by name.

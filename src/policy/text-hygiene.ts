@@ -83,6 +83,17 @@ function hygienicString(kind: TextKind) {
 }
 
 /**
+ * Adds the hygiene check (and NFC) to a string schema that already has its own rules, e.g. one from
+ * `trimmedText()`; the field's documented description is kept and the rules are appended to it.
+ */
+export function withTextHygiene<T extends z.ZodString>(schema: T, kind: TextKind): T {
+  return schema.normalize('NFC').superRefine((value, ctx) => {
+    const problem = textProblem(value, kind);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }) as T;
+}
+
+/**
  * A zod string for a single-line field (display names, community names, titles, headlines): NFC, then
  * trimmed, then refused with a 400 naming the field if it holds control or bidi override/isolate
  * characters. Chain the field's own rules after it: `singleLineText().min(1).max(50)`.

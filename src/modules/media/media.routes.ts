@@ -2,14 +2,16 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
 import { MeSchema } from '../users/users.schemas';
-import { MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
+import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
 
 const tags = ['Media'];
 const STRIPPED =
-  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details). An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.';
-const mediaHeaders = {
-  ETag: { description: 'The stored bytes\' entity tag (R2\'s); send it back in If-None-Match.', schema: { type: 'string' as const }, example: '"5d41402abc4b2a76b9719d911017c592"' },
-  'Cache-Control': { description: 'Keys never change what they name: `public, max-age=31536000, immutable`.', schema: { type: 'string' as const }, example: 'public, max-age=31536000, immutable' },
+  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.';
+
+/** Stored media never change under their key (npm run media:scrub aside, which changes the ETag), so both answers carry these. */
+const cacheHeaders = {
+  ETag: { description: "R2's entity tag of the stored bytes (of the variant, for `?w=`); send it back in If-None-Match.", required: true, schema: { type: 'string' as const }, example: '"5d41402abc4b2a76b9719d911017c592"' },
+  'Cache-Control': { required: true, schema: { type: 'string' as const }, example: 'public, max-age=31536000, immutable' },
 };
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 
@@ -47,7 +49,7 @@ export const uploadMedia = createRoute({
 
 export const deleteMedia = createRoute({
   method: 'delete',
-  path: '/media/{id}',
+  path: '/media/{key}',
   tags,
   summary: 'Delete one of your uploads',
   description: 'Only uploads that no post uses: an attached image answers 409 until the post is edited or deleted.',
@@ -66,15 +68,11 @@ export const getMedia = createRoute({
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {
-      description: 'The image bytes',
-      headers: {
-        ...mediaHeaders,
-        'Content-Length': { description: 'Size in bytes.', schema: { type: 'string' as const }, example: '183204' },
-        'Content-Disposition': { description: 'Always `inline`.', schema: { type: 'string' as const }, example: 'inline' },
-      },
-      content: { 'image/*': { schema: { type: 'string', format: 'binary' }, example: '(binary image bytes)' } },
+      description: 'The image bytes, as the type they were stored (or resized) as',
+      headers: cacheHeaders,
+      content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' }])),
     },
-    304: { description: 'Not modified', headers: mediaHeaders },
+    304: { description: 'Not modified: the `If-None-Match` tag matches', headers: cacheHeaders },
     ...commonErrors,
     ...errors[404],
   },
