@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'f7683174242d3dee02ad5569c9808e116397354ead1d7246841a2801080ef553';
+export const documentSha256 = '482747d6e85a717c7631399fc13f1f9dba6db2309b304224214179929950c435';
 
 export interface paths {
     "/health": {
@@ -3412,7 +3412,7 @@ export interface paths {
         put?: never;
         /**
          * Create a community
-         * @description `name` 3..80 characters; the `slug` is derived from it (accents folded, a numeric suffix when taken) and never changes. No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join; `visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications. The creator becomes its owner and first member, and the community gets its chat (`conversation_id`).
+         * @description `name` 3..80 characters; the `slug` is derived from it (accents folded, a numeric suffix when taken) and never changes. No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join; `visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications. The creator becomes its owner and first member, and the community gets its chat (`conversation_id`). 404 only when another request of yours deleted the new community before this one could answer with it.
          */
         post: {
             parameters: {
@@ -3439,6 +3439,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
                 429: components["responses"]["RateLimited"];

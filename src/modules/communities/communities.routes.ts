@@ -35,10 +35,11 @@ export const createCommunity = createRoute({
     'No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join;',
     '`visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications.',
     'The creator becomes its owner and first member, and the community gets its chat (`conversation_id`).',
+    '404 only when another request of yours deleted the new community before this one could answer with it.',
   ].join(' '),
   ...authed,
   request: { body: jsonBody(CreateCommunitySchema) },
-  responses: { 201: jsonContent(CommunitySchema, 'The new community'), ...commonErrors, ...errors[401] },
+  responses: { 201: jsonContent(CommunitySchema, 'The new community'), ...commonErrors, ...errors[401], ...errors[404] },
 });
 
 export const listCommunities = createRoute({
