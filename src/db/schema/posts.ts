@@ -23,6 +23,8 @@ export const posts = sqliteTable(
     visibility: text('visibility', { enum: POST_VISIBILITIES }).notNull().default('public'),
     likeCount: integer('like_count').notNull().default(0),
     commentCount: integer('comment_count').notNull().default(0),
+    /** Held for review by a content rule or a spam hold: seen by its author and staff only until released. */
+    held: integer('held', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     editedAt: timestampMs('edited_at'),
   },
@@ -82,6 +84,8 @@ export const comments = sqliteTable(
     parentId: text('parent_id').references((): AnySQLiteColumn => comments.id, { onDelete: 'cascade' }),
     content: text('content').notNull(),
     replyCount: integer('reply_count').notNull().default(0),
+    /** Held for review, like a post's `held`. */
+    held: integer('held', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [
