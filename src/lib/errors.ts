@@ -9,12 +9,14 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   unauthorized: 401,
   forbidden: 403,
+  account_suspended: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
   upgrade_required: 426,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  content_rejected: 422,
   rate_limited: 429,
   internal: 500,
   service_unavailable: 503,
@@ -27,12 +29,14 @@ const TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
+  account_suspended: 'Account suspended',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
   upgrade_required: 'Upgrade required',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
+  content_rejected: 'Content rejected',
   rate_limited: 'Too many requests',
   internal: 'Internal server error',
   service_unavailable: 'Service unavailable',
@@ -72,7 +76,8 @@ export const problemType = (code: ErrorCode) => `https://kith.dev/problems/${cod
 
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
-    .filter(([code]) => code !== 'validation_failed')
+    // Only the generic code of each status (validation_failed, account_suspended and content_rejected are specific).
+    .filter(([code]) => code !== 'validation_failed' && code !== 'account_suspended' && code !== 'content_rejected')
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 

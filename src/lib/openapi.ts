@@ -21,6 +21,8 @@ const PROBLEM_EXAMPLES: Partial<Record<ErrorCode, { detail: string; errors?: { f
   conflict: { detail: 'username is already taken', errors: [{ field: 'username', message: 'is already taken' }] },
   payload_too_large: { detail: 'The file is larger than 5 MB.' },
   unsupported_media_type: { detail: 'Only JPEG, PNG, WebP and GIF images are accepted.' },
+  account_suspended: { detail: 'This account is suspended.' },
+  content_rejected: { detail: 'content: contains a word or phrase that is not allowed here', errors: [{ field: 'content', message: 'contains a word or phrase that is not allowed here' }] },
   rate_limited: { detail: 'Too many requests; retry after the number of seconds in Retry-After.' },
   internal: { detail: 'An unexpected error occurred. Quote the request_id when reporting it.' },
   service_unavailable: { detail: 'Authentication is not configured: set the JWT_SECRET secret.' },
@@ -60,9 +62,14 @@ export const errors = {
   409: { 409: problem('conflict', 'Conflict with existing data') },
   413: { 413: problem('payload_too_large', 'Body too large') },
   415: { 415: problem('unsupported_media_type', 'Wrong media type') },
+  /** A keyword rule refused the text; `errors` names the field (problem type ending `/content-rejected`). */
+  422: { 422: problem('content_rejected', 'Refused by a content rule (type …/content-rejected, the field named in errors)') },
   426: { 426: problem('upgrade_required', 'A WebSocket upgrade is required') },
   503: { 503: problem('service_unavailable', 'A dependency or secret is missing') },
 } as const;
+
+/** 403 for an account under suspension (problem type ending `/account-suspended`), e.g. at login. */
+export const accountSuspended = { 403: problem('account_suspended', 'The account is suspended (type …/account-suspended)') };
 
 /** A JSON response whose example comes from the schema's `.openapi({ example })`. */
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {

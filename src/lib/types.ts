@@ -1,5 +1,6 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Database } from '../db/client';
+import type { SiteRole } from '../db/schema';
 import type { Mailer } from './mailer';
 
 /** Bindings from wrangler.toml plus the secrets that are not in it. */
@@ -12,6 +13,8 @@ export type Bindings = Env & {
 export interface AuthContext {
   userId: string;
   sessionId: string;
+  /** The account's site role (user, moderator or admin). */
+  role: SiteRole;
 }
 
 export interface AppVariables {
@@ -22,7 +25,7 @@ export interface AppVariables {
   baseUrl: string;
   auth?: AuthContext;
   /** Access-token claims already verified by the API rate limiter, with the token they came from. */
-  verifiedToken?: { token: string; claims: AuthContext };
+  verifiedToken?: { token: string; claims: { userId: string; sessionId: string } };
 }
 
 export interface AppEnv {

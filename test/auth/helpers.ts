@@ -21,6 +21,7 @@ export const ME_KEYS = [
   'gender',
   'visibility',
   'wall_policy',
+  'role',
 ] as const;
 
 /** A fresh username with upper-case letters in it (still valid once lower-cased). */

@@ -17,6 +17,7 @@ const ME_KEYS = [
   'is_verified',
   'links',
   'location',
+  'role',
   'username',
   'visibility',
   'wall_policy',
@@ -47,6 +48,7 @@ describe('GET /me', () => {
       links: [],
       visibility: 'public',
       wall_policy: 'friends',
+      role: 'user',
       created_at: expect.stringMatching(ISO),
       counts: { posts: 0, followers: 0, following: 0, friends: 0 },
     });

@@ -3,6 +3,7 @@ import type { CommunityRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { encodeCursor, OLDEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
+import { audit, requestIp } from '../audit/audit';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
@@ -134,12 +135,16 @@ export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: s
   if (role === 'owner') {
     if (community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can hand ownership over.');
     if (target.role === 'pending') throw new ApiError('conflict', 'Approve the applicant before handing them ownership.');
-    await db.batch([
-      db.prepare("UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, userId),
-      db.prepare("UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, viewerId),
-      ...chatStatements(db, community, userId),
-      ...chatStatements(db, community, viewerId),
-    ]);
+    await audit(
+      db,
+      { action: 'community.owner_changed', actorId: viewerId, subjectType: 'community', subjectId: community.id, ip: requestIp(c), data: { from: viewerId, to: userId, reason: 'handed_over' } },
+      [
+        db.prepare("UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, userId),
+        db.prepare("UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, viewerId),
+        ...chatStatements(db, community, userId),
+        ...chatStatements(db, community, viewerId),
+      ],
+    );
     return presentMember(c, userId, 'owner', target.created_at);
   }
   if (target.role === 'owner') throw new ApiError(userId === viewerId ? 'conflict' : 'forbidden', "The owner's role changes only when they hand ownership over.");

@@ -55,8 +55,9 @@ ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
 
 /**
  * Discover candidates: the newest public posts within the window (index posts_visibility_created_idx,
- * or posts_topic_created_idx with a topic), excluding the caller's own, blocked and muted authors and
- * private accounts, with what the score needs (not whole rows: the page is loaded after ranking).
+ * or posts_topic_created_idx with a topic), excluding the caller's own, blocked and muted authors,
+ * private accounts and suspended or silenced ones (a silenced account reaches its followers and
+ * friends only), and held posts, with what the score needs (not whole rows: the page is loaded after ranking).
  * Friends of friends are one small set built once per query (joining the caller's friendships for
  * each candidate cost more than the rest of the query); whether a friend liked a candidate is a join
  * of that post's likes (likes primary key) with the caller's friendships (primary key), in the order
@@ -81,8 +82,8 @@ SELECT p.id, p.author_id, p.topic, p.like_count, p.comment_count, p.created_at,
   EXISTS (SELECT 1 FROM friendships f WHERE f.user_id = ?1 AND f.friend_id = p.author_id) AS is_friend
 FROM posts p JOIN users u ON u.id = p.author_id
 WHERE p.rowid IN (SELECT rid FROM cand)
-  AND p.author_id != ?1
-  AND u.visibility = 'public'
+  AND p.author_id != ?1 AND p.held = 0
+  AND u.visibility = 'public' AND u.suspended_at IS NULL AND u.silenced_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?1 AND b.blocked_id = p.author_id) OR (b.blocker_id = p.author_id AND b.blocked_id = ?1))
   AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = p.author_id)`;
 

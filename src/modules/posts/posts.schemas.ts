@@ -4,6 +4,7 @@ import { ID_PATTERN } from '../../lib/ids';
 import { MediaSchema } from '../media/media.schemas';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
+import { FilterResultSchema } from '../filters/filters.schemas';
 
 /** The topics a post may carry (filterable on feeds and lists). */
 export const TOPICS = [
@@ -64,6 +65,14 @@ export const PostSchema = z
     liked_by_me: z.boolean(),
     created_at: z.string(),
     edited_at: z.string().nullable(),
+    held: z
+      .literal(true)
+      .optional()
+      .openapi({ description: 'Present (true) only while the post is held for review by a content rule or spam hold: then only its author and staff see it.' }),
+    filtered: z
+      .array(FilterResultSchema)
+      .optional()
+      .openapi({ description: 'Present only when one of your `warn` personal filters matched the post in this context (feeds and profile lists).' }),
   })
   .openapi('Post', { example: examplePost });
 
@@ -121,6 +130,7 @@ export const CommentSchema = z
     content: z.string(),
     reply_count: z.number().int(),
     created_at: z.string(),
+    held: z.literal(true).optional().openapi({ description: 'Present (true) only while the comment is held for review: then only its author and staff see it.' }),
   })
   .openapi('Comment', { example: commentExample });
 

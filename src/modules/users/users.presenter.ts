@@ -41,5 +41,6 @@ export function presentMe(row: UserRow, baseUrl: string): Me {
     gender: row.gender,
     visibility: row.visibility,
     wall_policy: row.wallPolicy,
+    role: row.role,
   };
 }

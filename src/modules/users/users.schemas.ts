@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { SITE_ROLES } from '../../db/schema';
 import { pageSchema } from '../../lib/pagination';
 
 export const GENDERS = ['female', 'male', 'nonbinary'] as const;
@@ -125,6 +126,7 @@ export const meExample = {
   links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
   visibility: 'public' as const,
   wall_policy: 'friends' as const,
+  role: 'user' as const,
   created_at: '2026-11-21T10:00:00.000Z',
   counts,
 };
@@ -138,6 +140,7 @@ export const MeSchema = ProfileSchema.omit({ relationship: true })
     gender: z.enum(GENDERS).nullable(),
     visibility: z.enum(['public', 'private']),
     wall_policy: z.enum(WALL_POLICIES),
+    role: z.enum(SITE_ROLES).openapi({ description: 'Site role: moderators and admins use /api/v1/admin/*.' }),
   })
   .openapi('Me', { example: meExample });
 

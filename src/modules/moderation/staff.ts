@@ -1,0 +1,35 @@
+import { createMiddleware } from 'hono/factory';
+import type { SiteRole } from '../../db/schema';
+import { ApiError } from '../../lib/errors';
+import type { AppEnv } from '../../lib/types';
+import { authenticateRequest } from '../../middleware/auth';
+
+const RANK: Record<SiteRole, number> = { user: 0, moderator: 1, admin: 2 };
+
+/** Moderators and admins are staff. */
+export const isStaffRole = (role: SiteRole | null | undefined): boolean => role === 'moderator' || role === 'admin';
+
+/** Whether `actor` may act on an account holding `target`: a moderator may not act on an admin. */
+export const outranks = (actor: SiteRole, target: SiteRole): boolean => !(actor === 'moderator' && target === 'admin');
+
+/**
+ * Guards staff routes: authenticates the caller (401 without a valid token) and requires a site role
+ * of at least `minimum` (403 otherwise). The role is read from D1 on every staff request, never from a
+ * cache, so a demotion takes effect everywhere at once. Mounted on all of /api/v1/admin/* in app.ts
+ * (moderator), and again per route for admin-only ones.
+ *
+ * @example
+ * createRoute({ path: '/admin/audit', middleware: [requireStaff('admin')], … })
+ */
+export function requireStaff(minimum: 'moderator' | 'admin') {
+  return createMiddleware<AppEnv>(async function requireStaffMiddleware(c, next) {
+    const auth = c.get('auth') ?? (await authenticateRequest(c));
+    const row = await c.env.DB.prepare('SELECT role FROM users WHERE id = ?1').bind(auth.userId).first<{ role: SiteRole }>();
+    const role = row?.role ?? 'user';
+    if (RANK[role] < RANK[minimum]) {
+      throw new ApiError('forbidden', minimum === 'admin' ? 'This needs an admin.' : 'This needs a moderator or an admin.');
+    }
+    c.set('auth', { ...auth, role });
+    await next();
+  });
+}
