@@ -14,6 +14,10 @@ import { usersRouter } from './modules/users/users.index';
 import { deliverEvent } from './modules/notifications/delivery';
 import { onSocialEvent } from './modules/notifications/events';
 import { notificationsRouter } from './modules/notifications/notifications.index';
+import { auditRouter } from './modules/audit/audit.index';
+import { filtersRouter } from './modules/filters/filters.index';
+import { adminRouter, reportsRouter } from './modules/moderation/moderation.index';
+import { requireStaff } from './modules/moderation/staff';
 
 export const API_BASE = '/api/v1';
 
@@ -24,9 +28,11 @@ onSocialEvent(deliverEvent);
 
 // The general limit covers the whole API: per user for authenticated requests, per address otherwise.
 app.use(`${API_BASE}/*`, apiRateLimit);
+// Staff only, whatever module adds a route under /admin (admin-only routes add requireStaff('admin')).
+app.use(`${API_BASE}/admin/*`, requireStaff('moderator'));
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
   app.route(API_BASE, router);
 }
 

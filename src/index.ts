@@ -1,5 +1,6 @@
 import app from './app';
+import { scheduled } from './scheduled';
 
-export default app;
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;
 export { ConversationRoom } from './modules/messaging/conversation-room';
 export { UserInbox } from './modules/notifications/user-inbox';

@@ -24,6 +24,8 @@ export interface AppVariables {
   /** Origin used to build absolute URLs (avatar_url, media url). */
   baseUrl: string;
   auth?: AuthContext;
+  /** The caller's site role as read from D1 by the staff guard for this request. */
+  staffRole?: SiteRole;
   /** Access-token claims already verified by the API rate limiter, with the token they came from. */
   verifiedToken?: { token: string; claims: { userId: string; sessionId: string } };
 }

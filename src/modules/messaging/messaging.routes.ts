@@ -27,9 +27,9 @@ const member = { ...commonErrors, ...errors[401], ...errors[404] };
 
 export const createConversation = createRoute({
   method: 'post', path: '/conversations', tags, summary: 'Start a conversation',
-  description: '`participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one. More make a group (you are its admin). Users you block or who block you cannot be added (404).',
+  description: '`participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one. More make a group (you are its admin). Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`).',
   ...authed, request: { body: jsonBody(CreateConversationSchema) },
-  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member },
+  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member, ...errors[403], ...errors[422] },
 });
 
 export const listConversations = createRoute({
@@ -54,22 +54,22 @@ export const listMessages = createRoute({
 
 export const sendMessage = createRoute({
   method: 'post', path: '/conversations/{id}/messages', tags, summary: 'Send a message',
-  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender.',
+  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(SendMessageSchema) },
-  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403] },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403], ...errors[422] },
 });
 
 export const directMessage = createRoute({
   method: 'post', path: '/messages', tags, summary: 'Send a direct message',
-  description: 'Creates the direct conversation with `receiver_id` when needed, then sends.',
+  description: 'Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422).',
   ...authed, request: { body: jsonBody(DirectMessageSchema) },
-  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403] },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403], ...errors[422] },
 });
 
 export const editMessage = createRoute({
   method: 'patch', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Edit your message',
   ...authed, request: { params: SeqParamSchema, body: jsonBody(EditMessageSchema) },
-  responses: { 200: jsonContent(MessageSchema, 'The edited message'), ...member, ...errors[403] },
+  responses: { 200: jsonContent(MessageSchema, 'The edited message'), ...member, ...errors[403], ...errors[422] },
 });
 
 export const deleteMessage = createRoute({

@@ -7,6 +7,8 @@ import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
+import { screenText } from '../../policy/content-rules';
+import { assertSilenceAllows } from '../moderation/account-actions';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
@@ -20,7 +22,7 @@ export function roomFor(c: Context<AppEnv>, conversationId: string) {
 /** Turns a room's refusal into the API's error. */
 export function unwrap<T>(result: RoomResult<T>): T {
   if (result.ok) return result.value;
-  const code = ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited' } as const)[result.status];
+  const code = ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 422: 'content_rejected', 429: 'rate_limited' } as const)[result.status];
   throw new ApiError(code, result.detail, {
     errors: result.field ? [{ field: result.field, message: result.detail.replace(/^\w+: /, '') }] : undefined,
     headers: result.status === 429 ? { 'Retry-After': '10' } : undefined,
@@ -99,6 +101,8 @@ export async function createConversation(c: Context<AppEnv>, creatorId: string, 
     const existing = await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey)).get();
     if (existing) return { id: existing.id, created: false };
   }
+  await assertSilenceAllows(c.env.DB, creatorId, others);
+  if (!direct) await screenText(c, [{ field: 'title', text: title }], 'conversation');
   const now = new Date();
   const id = newId(now.getTime());
   const conversation = { id, kind: direct ? ('direct' as const) : ('group' as const), title: direct ? null : (title ?? null), createdBy: creatorId, directKey, createdAt: now, lastActivityAt: now, lastSeq: 0, lastMessage: null };
@@ -228,6 +232,7 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
   const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
   if (ids.length === 0) throw ApiError.field('user_ids', 'must name at least one user other than you');
   await assertReachable(c, viewerId, ids);
+  await assertSilenceAllows(c.env.DB, viewerId, ids);
   const now = new Date();
   const db = c.get('db');
   await db.insert(conversationMembers).values(ids.map((userId) => ({ conversationId, userId, role: 'member' as const, joinedAt: now, lastActivityAt: now }))).onConflictDoNothing();

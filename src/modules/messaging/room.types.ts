@@ -35,4 +35,4 @@ export interface RoomMember {
 export const NOT_A_MEMBER = 'No such conversation.';
 
 /** Room operations answer with a value or a refusal the worker turns into a problem response. */
-export type RoomResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 429; detail: string; field?: string };
+export type RoomResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 422 | 429; detail: string; field?: string };

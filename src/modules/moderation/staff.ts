@@ -24,8 +24,13 @@ export const outranks = (actor: SiteRole, target: SiteRole): boolean => !(actor 
 export function requireStaff(minimum: 'moderator' | 'admin') {
   return createMiddleware<AppEnv>(async function requireStaffMiddleware(c, next) {
     const auth = c.get('auth') ?? (await authenticateRequest(c));
-    const row = await c.env.DB.prepare('SELECT role FROM users WHERE id = ?1').bind(auth.userId).first<{ role: SiteRole }>();
-    const role = row?.role ?? 'user';
+    // Read once per request (the app-wide guard and a route's own guard share it).
+    let role = c.get('staffRole');
+    if (!role) {
+      const row = await c.env.DB.prepare('SELECT role FROM users WHERE id = ?1').bind(auth.userId).first<{ role: SiteRole }>();
+      role = row?.role ?? 'user';
+      c.set('staffRole', role);
+    }
     if (RANK[role] < RANK[minimum]) {
       throw new ApiError('forbidden', minimum === 'admin' ? 'This needs an admin.' : 'This needs a moderator or an admin.');
     }

@@ -22,7 +22,14 @@ export type SocialEvent =
   /** To an applicant: a moderator approved them. */
   | { type: 'community_join_approved'; actorId: string; recipientId: string; communityId: string }
   /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
-  | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string };
+  | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string }
+  /** To a reporter: their report was resolved (the outcome, never who resolved it). Sent by the system. */
+  | { type: 'report_resolved'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: { report_id: string; subject_type: string; subject_id: string; category: string; status: 'actioned' | 'dismissed'; resolved_at: string } }
+  /** To an account staff warned or silenced, with the reason. Sent by the system. */
+  | { type: 'moderation_warning'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: { action: 'warn' | 'silence'; reason: string; until: string | null } };
+
+/** The actor of notifications from the site itself: no user is named, and blocks do not apply. */
+export const SYSTEM_ACTOR = 'system';
 
 /** What a listener may need beyond the event: the bindings, and the origin for absolute URLs. */
 export interface EventContext {

@@ -5,6 +5,8 @@ import { decodeCursor, encodeCursor, pageSchema } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
 import { authenticateSocket, currentUser, requireAuth } from '../../middleware/auth';
 import { publicUserExample } from '../users/users.schemas';
+import { FilterResultSchema } from '../filters/filters.schemas';
+import { filterNotifications } from '../filters/filter-rules';
 import { inboxOf } from './user-inbox';
 
 const tags = ['Notifications'];
@@ -19,7 +21,17 @@ const notificationExample = {
 };
 
 const NotificationSchema = z
-  .object({ id: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()), read: z.boolean(), created_at: z.string() })
+  .object({
+    id: z.string(),
+    type: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    read: z.boolean(),
+    created_at: z.string(),
+    filtered: z
+      .array(FilterResultSchema)
+      .optional()
+      .openapi({ description: 'Present only when one of your `warn` filters in the notifications context matched what this notification is about.' }),
+  })
   .openapi('Notification', { example: notificationExample });
 const NotificationPageSchema = pageSchema('NotificationPage', NotificationSchema, notificationExample);
 const UnreadSchema = z.object({ unread_count: z.number().int() }).openapi('UnreadCount', { example: { unread_count: 3 } });
@@ -41,7 +53,7 @@ const StreamQuerySchema = z.object({
 const list = createRoute({
   method: 'get', path: '/notifications', tags, summary: 'Your notifications, newest first',
   description:
-    'Types: new_message, friend_request, friend_accepted, new_post, wall_post, post_like, post_comment, comment_reply, new_follower, follow_request, mention. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.',
+    'Types: new_message, friend_request, friend_accepted, new_post, wall_post, post_like, post_comment, comment_reply, new_follower, follow_request, mention, report_resolved (`data`: report_id, subject_type, subject_id, category, status: actioned|dismissed, resolved_at; never who resolved it), moderation_warning (`data`: action: warn|silence, reason, until). Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (a message, comment or post), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.',
   ...authed, request: { query: ListQuerySchema },
   responses: { 200: jsonContent(NotificationPageSchema, 'A page of notifications'), ...commonErrors, ...errors[401] },
 });
@@ -70,8 +82,11 @@ const stream = createRoute({
 const listHandler: AppRouteHandler<typeof list> = async (c) => {
   const { unread, limit, cursor } = c.req.valid('query');
   const before = cursor ? (decodeCursor(cursor, ['number'])[0] as number) : undefined;
-  const page = await inboxOf(c.env, currentUser(c).userId).list({ unread: unread === 'true', limit, before });
-  return c.json({ data: page.data, next_cursor: page.next === null ? null : encodeCursor([page.next]) }, 200);
+  const { userId } = currentUser(c);
+  const page = await inboxOf(c.env, userId).list({ unread: unread === 'true', limit, before });
+  // The cursor follows the inbox, so filtered-out notifications never shift later pages.
+  const data = await filterNotifications(c.env.DB, userId, page.data);
+  return c.json({ data, next_cursor: page.next === null ? null : encodeCursor([page.next]) }, 200);
 };
 
 const unreadHandler: AppRouteHandler<typeof unreadCount> = async (c) =>
