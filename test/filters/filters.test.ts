@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { notifications, waitForNotification } from '../notifications/helpers';
+import { eventually, inboxRpc } from '../notifications/stream-helpers';
 import { follow, post } from '../posts/helpers';
 import { send, startDirect } from '../messaging/helpers';
 import { nonsenseWord } from '../moderation/helpers';
@@ -125,6 +126,12 @@ describe('Personal filters: where they apply', () => {
     const secret = await send(star, conversation.id, `psst ${quietWord}`);
     const clean = await post(star, 'about nothing');
     await waitForNotification(fan, 'new_post', (n) => n.data.id === clean.id);
+    // Stored in the inbox (read straight from it): the list below hides it, not a slow delivery.
+    await eventually(
+      () => inboxRpc(fan.id).list({ unread: false, limit: 100 }),
+      (page) => page.data.some((n) => n.type === 'new_message' && n.data.id === secret.id),
+      'the message notification in the inbox',
+    );
     await waitForNotification(fan, 'new_post', (n) => n.data.id === flagged.id);
     const listed = (await notifications(fan, 'limit=100')).data;
     const ids = listed.map((n: any) => n.data.id);
