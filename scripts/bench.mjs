@@ -4,9 +4,10 @@
 // - chat: one ConversationRoom with 50 sockets and several senders, beside a bare Durable Object that
 //   only broadcasts;
 // - fanout: one public post to 1,000 followers, timed until every follower's inbox holds it;
+// - moderation: POST /posts and chat sends with 500 keyword rules loaded against none, in the same run;
 // - feeds: seeds a database to 10k, 100k and 1M posts and measures the API against two ceilings from the
 //   same run: a bare JSON route and a bare `SELECT 1` route on D1.
-// Options: --suites feeds,chat,fanout  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+// Options: --suites feeds,chat,fanout,moderation  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
 //          --routes home,discover  (only these API routes besides the feeds; ceilings always run)
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '16' },
     users: { type: 'string', default: '5000' },
-    suites: { type: 'string', default: 'feeds,chat,fanout' },
+    suites: { type: 'string', default: 'feeds,chat,fanout,moderation' },
     // Only the API routes whose label contains one of these (e.g. `POST /posts`), besides the feeds and ceilings.
     routes: { type: 'string', default: '' },
   },
@@ -138,6 +139,7 @@ try {
   // whatever is measured after it (the chat room's delivery p99 read 246 ms after it, 23 ms alone).
   if (suites.has('chat')) await chatSuite(mf, origin);
   if (suites.has('fanout')) await fanOutSuite(mf, origin, db);
+  if (suites.has('moderation')) await moderationSuite(mf, origin, db);
 
   const ceilingHeaders = { host: 'ceiling.bench' };
   const run = (next, label) =>
@@ -454,4 +456,116 @@ async function fanOutSuite(mf, origin, db) {
   console.log(`| time until half held it | ${pct(50)} ms |`);
   console.log(`| time until every inbox held it | ${total} ms |`);
   console.log(`| deliveries per second | ${Math.round((FOLLOWERS * 1000) / Math.max(1, total))} |`);
+}
+
+/**
+ * The cost of keyword rules on the write paths every text passes: POST /posts (as authors with nobody
+ * to notify, so the request path is what is measured) and chat sends over the socket, with 500 rules
+ * loaded and with none, alternating in two rounds; the reported figure per side is the better round.
+ * The rules are a realistic mix (450 whole-word, 50 anywhere) that never match the bench's text, so
+ * every write pays the full check and none is refused or held. Rule changes go through the API; each
+ * isolate notices a rule change within 10 s, so every switch waits that long before measuring.
+ */
+async function moderationSuite(mf, origin, db) {
+  const RULES = 500;
+  const RECHECK_WAIT_MS = 10_500;
+  const duration = Number(values.duration);
+  console.log(`\nModeration: POST /posts and chat sends with ${RULES} keyword rules against none…`);
+  const admin = await register(origin, 'modadmin', '10.4.0.1');
+  await db.prepare("UPDATE users SET role = 'admin' WHERE id = ?1").bind(admin.user.id).run();
+  const adminHeaders = { 'content-type': 'application/json', authorization: `Bearer ${admin.access_token}`, 'cf-connecting-ip': '10.4.0.1' };
+  const authors = [];
+  for (let n = 0; n < 32; n++) authors.push((await register(origin, `modpost_${n}`, `10.4.${n + 1}.1`)).access_token);
+
+  const MEMBERS = 10;
+  const SENDERS = 5;
+  const members = [];
+  for (let n = 0; n < MEMBERS; n++) members.push(await register(origin, `modchat_${n}`, `10.3.${n}.1`));
+  const room = await fetch(`${origin}/api/v1/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${members[0].access_token}` },
+    body: JSON.stringify({ participant_ids: members.slice(1).map((m) => m.user.id), title: 'moderation bench' }),
+  });
+  if (!room.ok) throw new Error(`conversation: ${room.status} ${await room.text()}`);
+  const conversation = await room.json();
+  const direct = await mf.unsafeGetDirectURL('kith');
+  const wsUrl = (token) => direct.toString().replace(/^http/, 'ws').replace(/\/$/, '') + `/api/v1/conversations/${conversation.id}/stream?token=${token}`;
+  const sockets = await Promise.all(members.map((m) => openSocket(wsUrl(m.access_token))));
+
+  const letters = 'bcdfghjklmnpqrstvwxz';
+  const word = (n) => Array.from({ length: 9 }, (_, i) => letters[(n * 7 + i * 13 + i * n) % letters.length]).join('');
+  let ruleIds = [];
+  const setRules = async (count) => {
+    for (const id of ruleIds) await fetch(`${origin}/api/v1/admin/keyword_rules/${id}`, { method: 'DELETE', headers: adminHeaders });
+    ruleIds = [];
+    for (let n = 0; n < count; n++) {
+      const res = await fetch(`${origin}/api/v1/admin/keyword_rules`, {
+        method: 'POST',
+        headers: adminHeaders,
+        body: JSON.stringify({ pattern: n % 10 === 9 ? `qz${word(n)}` : `${word(n)} ${n % 3 === 0 ? word(n + 1) : ''}`.trim(), whole_word: n % 10 !== 9, action: ['reject', 'hold', 'flag'][n % 3] }),
+      });
+      if (res.status !== 201) throw new Error(`rule: ${res.status} ${await res.text()}`);
+      ruleIds.push((await res.json()).id);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECHECK_WAIT_MS));
+  };
+
+  const run = Math.random().toString(36).slice(2, 8);
+  const postRun = (label) =>
+    measure({
+      origin,
+      concurrency,
+      durationMs: duration,
+      next: (i) => ({
+        method: 'POST',
+        path: '/api/v1/posts',
+        headers: { authorization: `Bearer ${authors[i % authors.length]}`, 'cf-connecting-ip': `10.4.${(i % 32) + 1}.1` },
+        // Unique text per request, so no spam hold (same text 4 times) ever triggers.
+        body: JSON.stringify({ content: `bench ${label} ${run} post number ${i} about the weather`, topic: 'news' }),
+      }),
+    }).then((r) => {
+      if (Object.keys(r.statuses).some((s) => s !== '201')) console.warn(`  ! POST /posts (${label}): ${JSON.stringify(r.statuses)}`);
+      return r;
+    });
+  const chatRun = (label) =>
+    runChat({
+      sockets,
+      senders: SENDERS,
+      durationMs: duration,
+      frame: (id) => JSON.stringify({ type: 'message.send', client_id: id, content: `bench ${id} says hello to the room` }),
+      deliveredId: (data) => (data.type === 'message.new' ? data.message?.client_id : undefined),
+      ackedId: (data) => (data.type === 'ack' ? data.client_id : undefined),
+      label: `${label}-${run}`,
+    });
+
+  const results = { 0: { posts: [], chat: [] }, [RULES]: { posts: [], chat: [] } };
+  for (let round = 0; round < 2; round++) {
+    for (const count of [0, RULES]) {
+      if (round > 0 || count > 0) await setRules(count);
+      results[count].posts.push(await postRun(`r${round}n${count}`));
+      results[count].chat.push(await chatRun(`r${round}n${count}`));
+      console.log(`  round ${round + 1}, ${count} rules: POST /posts ${results[count].posts.at(-1).rps.toFixed(0)} req/s, chat ${results[count].chat.at(-1).perSecond.toFixed(0)} msg/s`);
+    }
+  }
+  sockets.forEach((ws) => ws.close());
+  const best = (list, key) => list.reduce((a, b) => (b[key] > a[key] ? b : a));
+  const fmt = (n) => n.toFixed(n < 10 ? 2 : 1);
+  console.log(`\n## Keyword rules: ${RULES} loaded vs none (concurrency ${concurrency}, ${duration / 1000} s runs, best of 2 rounds each)\n`);
+  console.log('| route | rules | throughput | p50 ms | p99 ms | vs no rules |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const postsBase = best(results[0].posts, 'rps');
+  const chatBase = best(results[0].chat, 'perSecond');
+  for (const count of [0, RULES]) {
+    const p = best(results[count].posts, 'rps');
+    console.log(`| POST /posts (author without followers) | ${count} | ${p.rps.toFixed(0)} req/s | ${fmt(p.p50)} | ${fmt(p.p99)} | ${((100 * p.rps) / postsBase.rps).toFixed(0)}% |`);
+  }
+  for (const count of [0, RULES]) {
+    const c = best(results[count].chat, 'perSecond');
+    console.log(`| chat message.send (${MEMBERS} sockets, ${SENDERS} senders) | ${count} | ${c.perSecond.toFixed(0)} msg/s | ${fmt(c.p50)} | ${fmt(c.p99)} | ${((100 * c.perSecond) / chatBase.perSecond).toFixed(0)}% |`);
+  }
+  const postsLoss = 100 - (100 * best(results[RULES].posts, 'rps').rps) / postsBase.rps;
+  const chatLoss = 100 - (100 * best(results[RULES].chat, 'perSecond').perSecond) / chatBase.perSecond;
+  console.log('\nTargets:');
+  console.log(`- POST /posts with ${RULES} rules: ${postsLoss.toFixed(1)}% slower (target ≤ 10%)`);
+  console.log(`- chat sends with ${RULES} rules: ${chatLoss.toFixed(1)}% slower (target ≤ 10%)`);
 }

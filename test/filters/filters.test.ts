@@ -86,7 +86,7 @@ describe('Personal filters: where they apply', () => {
     const hide = await createFilter(reader, { title: 'Hide it', keywords: [{ keyword: 'twist' }], context: ['home', 'community', 'profile', 'discover'], action: 'hide' });
     const warn = await createFilter(reader, { title: 'Careful', keywords: [{ keyword: word }], context: ['home', 'discover', 'profile'], action: 'warn' });
     const home = await feed(reader, '/feed/home');
-    const byId = new Map(home.map((p: any) => [p.id, p]));
+    const byId = new Map<string, any>(home.map((p: any) => [p.id, p]));
     expect(byId.has(hidden.id)).toBe(false);
     expect(byId.get(warned.id)?.filtered).toEqual([{ filter_id: warn.id, title: 'Careful', keyword_matches: [word] }]);
     expect(byId.get(plain.id)).toBeDefined();
@@ -138,7 +138,7 @@ describe('Personal filters: where they apply', () => {
     expect(ids).not.toContain(dropped.id);
     expect(ids).not.toContain(secret.id);
     expect(listed.find((n: any) => n.data.id === flagged.id)).toMatchObject({ filtered: [{ filter_id: warn.id, title: 'Heads up', keyword_matches: [loudWord] }] });
-    expect(listed.find((n: any) => n.data.id === clean.id)?.filtered).toBeUndefined();
+    expect((listed.find((n: any) => n.data.id === clean.id) as any)?.filtered).toBeUndefined();
     // Without the filter it is there: hide acts at read time.
     await expectStatus(await call(`/filters/${hide.id}`, { method: 'DELETE', token: fan.accessToken }), 204);
     const unfiltered = (await notifications(fan, 'limit=100')).data.map((n: any) => n.data.id);
