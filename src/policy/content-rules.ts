@@ -47,7 +47,6 @@ interface RuleSet {
 }
 
 let current: RuleSet | null = null;
-let loading: Promise<RuleSet> | null = null;
 
 /** Forgets this isolate's compiled rule set (called by whoever changes a rule). */
 export function invalidateRuleSet(): void {
@@ -80,10 +79,9 @@ async function ruleSet(db: D1Database): Promise<KeywordMatcher<RuleHit>> {
       return current.matcher;
     }
   }
-  loading ??= loadRuleSet(db).finally(() => {
-    loading = null;
-  });
-  current = await loading;
+  // Each request loads for itself: a request must never await a promise another request made (workerd
+  // would cancel it as hung once that request is gone). A reload happens once per rule change anyway.
+  current = await loadRuleSet(db);
   return current.matcher;
 }
 

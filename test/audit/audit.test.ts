@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids';
+import { audit } from '../../src/modules/audit/audit';
+import { canonicalJson, entryHash } from '../../src/modules/audit/audit-hash';
 import { call, createUser, expectProblem, expectStatus, lastMailTo, type TestUser } from '../helpers/client';
 import { changePassword, forgot, login, refresh, reset } from '../auth/helpers';
 import { auditEntries, createStaff } from '../moderation/helpers';
@@ -115,6 +117,38 @@ describe('Audit log: append-only and chained', () => {
       ['auth.login_failed', '192.0.2.9'],
     ]);
     expect(Object.keys(events.data[0]).sort()).toEqual(['action', 'created_at', 'data', 'id', 'ip']);
+  });
+
+  it('should retry on the new head when another writer commits between its read and its batch', async () => {
+    const commitElsewhere = async () => {
+      const head = (await env.DB.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').first<{ hash: string }>())!.hash;
+      const entry = { id: newId(), action: 'auth.login_failed', actor_id: null, subject_type: null, subject_id: null, ip: '198.51.100.200', data: { reason: 'unknown_account' }, created_at: Date.now(), prev_hash: head };
+      await env.DB.prepare('INSERT INTO audit_log (id, action, ip, data, created_at, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)')
+        .bind(entry.id, entry.action, entry.ip, canonicalJson(entry.data), entry.created_at, head, await entryHash(entry))
+        .run();
+    };
+    // Another isolate's writer, made real: just before this batch runs, a second audited write commits.
+    let interleaved = 0;
+    const racing = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'batch') {
+          return async (statements: D1PreparedStatement[]) => {
+            if (interleaved++ === 0) await commitElsewhere();
+            return target.batch(statements);
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const user = await createUser();
+    const [update] = await audit(racing, { action: 'role.changed', actorId: null, subjectType: 'user', subjectId: user.id, ip: null, data: { from: 'user', to: 'user' } }, [
+      env.DB.prepare('UPDATE users SET updated_at = ?2 WHERE id = ?1').bind(user.id, 1),
+    ]);
+    expect(update?.meta.changes).toBe(1);
+    expect(interleaved).toBe(2);
+    expect(await auditEntries('role.changed', user.id)).toHaveLength(1);
+    expect(await verify()).toMatchObject({ ok: true });
   });
 
   // Last in the file: it leaves a forged entry at the head of this file's chain.

@@ -67,8 +67,26 @@ export interface AuditEntry {
   when?: { sql: string; params: unknown[] };
 }
 
-/** Attempts at one audited batch before giving up with a 503 (each retry follows another writer's commit). */
-const MAX_ATTEMPTS = 8;
+/** Attempts at one audited batch before giving up with a 503 (each retry follows another isolate's commit). */
+const MAX_ATTEMPTS = 20;
+/** A writer waits at most this long for this isolate's previous audited batch before going ahead anyway. */
+const LOCK_WAIT_MS = 5_000;
+
+/**
+ * Whether this isolate has an audited batch in flight. Writers of one isolate take turns (polling this
+ * flag: a request must never await a promise made by another request), so they never conflict with
+ * each other; only writers in different isolates can, and those retry.
+ */
+let writing = false;
+
+async function takeTurn(): Promise<() => void> {
+  const started = Date.now();
+  while (writing && Date.now() - started < LOCK_WAIT_MS) await new Promise((resolve) => setTimeout(resolve, 1));
+  writing = true;
+  return () => {
+    writing = false;
+  };
+}
 
 /** The client address of a request, for {@link AuditEntry.ip}. */
 export function requestIp(c: Context<AppEnv>): string | null {
@@ -121,26 +139,32 @@ const isChainConflict = (err: unknown) => /audit chain conflict/.test(String((er
  * `statements`, in order.
  *
  * The hash chain under concurrent writers: each entry's hash covers the previous entry's hash, which is
- * read just before the batch. A trigger aborts an insert whose `prev_hash` is no longer the head
- * (another writer committed in between), which rolls back the whole batch; it is then rebuilt on the
- * new head and run again. Optimistic serialisation: no lock, no gap, no fork.
+ * read just before the batch. Within an isolate, audited batches take turns. Between isolates it is
+ * optimistic: a trigger aborts an insert whose `prev_hash` is no longer the head (another writer
+ * committed in between), which rolls back the whole batch; it is then rebuilt on the new head and run
+ * again, after a short random pause. No gap, no fork, never a change without its entry.
  *
  * @example
  * await audit(c.env.DB, { action: 'oauth.linked', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { provider } }, [insertIdentity]);
  */
 export async function audit(db: D1Database, entries: AuditEntry | AuditEntry[], statements: D1PreparedStatement[] = []): Promise<D1Result[]> {
   const list = Array.isArray(entries) ? entries : [entries];
-  for (let attempt = 1; ; attempt++) {
-    const built = await entryStatements(db, list, await chainHead(db));
-    try {
-      const results = await db.batch([...statements, ...built]);
-      return results.slice(0, statements.length);
-    } catch (err) {
-      if (!isChainConflict(err)) throw err;
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new ApiError('service_unavailable', 'The audit log is busy; retry in a moment.', { headers: { 'Retry-After': '1' } });
+  const release = await takeTurn();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const built = await entryStatements(db, list, await chainHead(db));
+      try {
+        const results = await db.batch([...statements, ...built]);
+        return results.slice(0, statements.length);
+      } catch (err) {
+        if (!isChainConflict(err)) throw err;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new ApiError('service_unavailable', 'The audit log is busy; retry in a moment.', { headers: { 'Retry-After': '1' } });
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
+  } finally {
+    release();
   }
 }
