@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AuditRow } from '../../db/schema';
-import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import { decodeCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
@@ -11,10 +11,10 @@ type RawEntry = { seq: number; id: string; action: string; actor_id: string | nu
 
 const seqCursor = (cursor?: string) => (cursor ? (decodeCursor(cursor, ['number'])[0] as number) : Number.MAX_SAFE_INTEGER);
 
-function page<T>(rows: RawEntry[], limit: number, present: (rows: RawEntry[]) => Promise<T[]> | T[]) {
-  const slice = rows.slice(0, limit);
-  const last = slice.at(-1);
-  return Promise.resolve(present(slice)).then((data) => ({ data, next_cursor: rows.length > limit && last ? encodeCursor([last.seq]) : null }));
+/** A `limit + 1` row fetch as a page keyed on seq, its rows presented together. */
+async function page<T>(rows: RawEntry[], limit: number, present: (rows: RawEntry[]) => Promise<T[]> | T[]) {
+  const cut = toPage(rows, limit, (r) => [r.seq], (r) => r);
+  return { data: await present(cut.data), next_cursor: cut.next_cursor };
 }
 
 /**

@@ -28,21 +28,10 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-/** The events a user reads about their own account at GET /me/security_events. */
-export const SECURITY_ACTIONS: readonly AuditAction[] = [
-  'auth.login',
-  'auth.login_failed',
-  'auth.refresh_reuse',
-  'auth.password_changed',
-  'auth.password_reset',
-  'auth.email_verified',
-  'auth.mfa_enabled',
-  'auth.mfa_disabled',
-  'oauth.linked',
-  'oauth.unlinked',
-  'session.revoked',
-  'role.changed',
-];
+/** The events a user reads about their own account at GET /me/security_events: sign-in, sessions, credentials, role. */
+export const SECURITY_ACTIONS: readonly AuditAction[] = AUDIT_ACTIONS.filter(
+  (action) => (/^(auth|oauth|session)\./.test(action) && action !== 'auth.register') || action === 'role.changed',
+);
 
 export type AuditSubjectType = 'user' | 'post' | 'comment' | 'message' | 'community' | 'report' | 'keyword_rule' | 'session';
 

@@ -3,7 +3,7 @@ import { mapRow } from '../../db/client';
 import { filters as filtersTable, type FilterContext, type FilterRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { type Filter, MAX_FILTERS_PER_USER } from './filters.schemas';
 
@@ -42,10 +42,8 @@ export async function listFilters(c: Context<AppEnv>, userId: string, limit: num
   const { results } = await c.env.DB.prepare('SELECT * FROM filters WHERE user_id = ?1 AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4')
     .bind(userId, ts, id, limit + 1)
     .all<Record<string, unknown>>();
-  const rows = results.map((raw) => mapRow(filtersTable, raw));
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { data: await present(c.env.DB, page), next_cursor: rows.length > limit && last ? encodeCursor([last.createdAt.getTime(), last.id]) : null };
+  const page = toPage(results.map((raw) => mapRow(filtersTable, raw)), limit, (r) => [r.createdAt.getTime(), r.id], (r) => r);
+  return { data: await present(c.env.DB, page.data), next_cursor: page.next_cursor };
 }
 
 interface FilterInput {

@@ -3,7 +3,7 @@ import { mapRow } from '../../db/client';
 import { keywordRules, type KeywordRuleAction, type SiteRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { invalidateRuleSet } from '../../policy/content-rules';
 import { audit, requestIp } from '../audit/audit';
@@ -29,10 +29,7 @@ export async function listKeywordRules(c: Context<AppEnv>, limit: number, cursor
   const { results } = await c.env.DB.prepare('SELECT * FROM keyword_rules WHERE (created_at, id) < (?1, ?2) ORDER BY created_at DESC, id DESC LIMIT ?3')
     .bind(ts, id, limit + 1)
     .all<Record<string, unknown>>();
-  const rows = results.map((raw) => mapRow(keywordRules, raw));
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { data: page.map(presentRule), next_cursor: rows.length > limit && last ? encodeCursor([last.createdAt.getTime(), last.id]) : null };
+  return toPage(results.map((raw) => mapRow(keywordRules, raw)), limit, (r) => [r.createdAt.getTime(), r.id], presentRule);
 }
 
 /** Adds a rule; the rule set's version moves in the same batch, so every isolate recompiles. */

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { comments as commentsTable, posts as postsTable, reports, type ReportAction, type ReportRow, type SiteRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { encodeCursor, OLDEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { announceComment } from '../comments/comments.service';
@@ -33,13 +33,8 @@ async function pageOf(c: Context<AppEnv>, sql: string, params: unknown[], limit:
   const { results } = await c.env.DB.prepare(sql)
     .bind(...params)
     .all<Record<string, unknown>>();
-  const rows = results.map((raw) => mapRow(reports, raw));
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    data: await presentStaffReports(c, page, { hideReporter }),
-    next_cursor: rows.length > limit && last ? encodeCursor([last.createdAt.getTime(), last.id]) : null,
-  };
+  const page = toPage(results.map((raw) => mapRow(reports, raw)), limit, (r) => [r.createdAt.getTime(), r.id], (r) => r);
+  return { data: await presentStaffReports(c, page.data, { hideReporter }), next_cursor: page.next_cursor };
 }
 
 /** The staff queue: one status (default open), oldest first, optionally one category or subject type (reports_status_created_idx). */

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { reports, type ReportRow, type ReportSnapshot, type ReportSubjectType } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isAccountVisible, visibleUserSql } from '../../policy/visibility';
 import { audit, requestIp } from '../audit/audit';
@@ -14,7 +14,6 @@ import { presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
 import type { Report, StaffReport } from './moderation.schemas';
 import { insertReport } from './reports.store';
-import { isStaffRole } from './staff';
 
 /** Reports one account may file per hour: enough for a real incident, too few to flood the queue. */
 export const REPORTS_PER_HOUR = 20;
@@ -190,10 +189,7 @@ export async function listOwnReports(c: Context<AppEnv>, reporterId: string, lim
   )
     .bind(reporterId, ts, id, limit + 1)
     .all<Record<string, unknown>>();
-  const rows = results.map((raw) => mapRow(reports, raw));
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { data: page.map(presentReport), next_cursor: rows.length > limit && last ? encodeCursor([last.createdAt.getTime(), last.id]) : null };
+  return toPage(results.map((raw) => mapRow(reports, raw)), limit, (r) => [r.createdAt.getTime(), r.id], presentReport);
 }
 
 /**
@@ -229,6 +225,3 @@ export async function presentStaffReports(c: Context<AppEnv>, rows: ReportRow[],
     held: heldIds.has(row.subjectId),
   }));
 }
-
-/** Whether the caller is staff (the queue's routes are guarded; this serves mixed ones). */
-export const isStaff = (c: Context<AppEnv>) => isStaffRole(c.get('auth')?.role);
