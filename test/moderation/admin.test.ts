@@ -83,3 +83,13 @@ describe('Admin stats', () => {
     }
   });
 });
+
+describe('The OpenAPI document', () => {
+  it('should name the data of the moderation notifications and the new problem types', async () => {
+    const doc = await expectStatus(await call('/openapi.json'), 200);
+    expect(doc.components.schemas.ReportResolvedData.properties.status.enum).toEqual(['actioned', 'dismissed']);
+    expect(Object.keys(doc.components.schemas.ModerationWarningData.properties).sort()).toEqual(['action', 'reason', 'until']);
+    expect(doc.paths['/api/v1/posts'].post.responses['422']).toBeDefined();
+    expect(doc.paths['/api/v1/auth/login'].post.responses['403']).toBeDefined();
+  });
+});

@@ -2,6 +2,7 @@ import { createRouter } from '../../lib/create-app';
 import * as admin from './admin.routes';
 import * as handlers from './moderation.handlers';
 import * as reports from './reports.routes';
+import { ModerationWarningDataSchema, ReportResolvedDataSchema } from './moderation.schemas';
 
 /** Reports for everyone, and community moderation. */
 export const reportsRouter = createRouter()
@@ -23,3 +24,7 @@ export const adminRouter = createRouter()
   .openapi(admin.createRule, handlers.createRule)
   .openapi(admin.deleteRule, handlers.deleteRule)
   .openapi(admin.stats, handlers.stats);
+
+// The `data` of the two notification types moderation sends, as named components of the document.
+reportsRouter.openAPIRegistry.register('ReportResolvedData', ReportResolvedDataSchema);
+reportsRouter.openAPIRegistry.register('ModerationWarningData', ModerationWarningDataSchema);

@@ -209,6 +209,8 @@ export const ModerationWarningDataSchema = z
   .object({ action: z.enum(['warn', 'silence']), reason: z.string(), until: z.string().nullable() })
   .openapi('ModerationWarningData');
 
+export type ReportResolvedData = z.infer<typeof ReportResolvedDataSchema>;
+export type ModerationWarningData = z.infer<typeof ModerationWarningDataSchema>;
 export type Report = z.infer<typeof ReportSchema>;
 export type StaffReport = z.infer<typeof StaffReportSchema>;
 export type AccountState = z.infer<typeof AccountStateSchema>;

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../lib/types';
+import type { ModerationWarningData, ReportResolvedData } from '../moderation/moderation.schemas';
 import type { PublicUser } from '../users/users.schemas';
 
 /**
@@ -24,9 +25,9 @@ export type SocialEvent =
   /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
   | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string }
   /** To a reporter: their report was resolved (the outcome, never who resolved it). Sent by the system. */
-  | { type: 'report_resolved'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: { report_id: string; subject_type: string; subject_id: string; category: string; status: 'actioned' | 'dismissed'; resolved_at: string } }
+  | { type: 'report_resolved'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: ReportResolvedData }
   /** To an account staff warned or silenced, with the reason. Sent by the system. */
-  | { type: 'moderation_warning'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: { action: 'warn' | 'silence'; reason: string; until: string | null } };
+  | { type: 'moderation_warning'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: ModerationWarningData };
 
 /** The actor of notifications from the site itself: no user is named, and blocks do not apply. */
 export const SYSTEM_ACTOR = 'system';
