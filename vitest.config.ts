@@ -19,6 +19,7 @@ export default defineConfig(async () => {
     test: {
       include: ['test/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
+      reporters: ['default', './test/contract/reporter.ts'],
       testTimeout: 20_000,
     },
   };
