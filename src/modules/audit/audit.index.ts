@@ -16,7 +16,7 @@ const entryExample = {
   actor: publicUserExample,
   actor_id: publicUserExample.id,
   subject_type: 'user',
-  subject_id: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q',
+  subject_id: '01JC6Z9P8Q7H6V5Y4T3R2E1W0Q',
   ip: '203.0.113.7',
   data: { action: 'suspend', reason: 'Repeated harassment.', until: '2026-11-24T10:00:00.000Z' },
   created_at: '2026-11-21T10:00:00.000Z',

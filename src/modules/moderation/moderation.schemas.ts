@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { KEYWORD_RULE_ACTIONS, REPORT_ACTIONS, REPORT_CATEGORIES, REPORT_STATUSES, REPORT_SUBJECT_TYPES, SITE_ROLES } from '../../db/schema';
-import { idParam } from '../../lib/openapi';
+import { EXAMPLE_ID, idParam } from '../../lib/openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { pageSchema, PageQuerySchema } from '../../lib/pagination';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
@@ -45,12 +45,12 @@ export const CreateReportSchema = z
     if (value.subject_type !== 'message' && value.conversation_id) ctx.addIssue({ code: 'custom', path: ['conversation_id'], message: 'is only for reporting a message' });
     if (value.subject_type !== 'user' && value.community_id) ctx.addIssue({ code: 'custom', path: ['community_id'], message: 'is only for reporting a user' });
   })
-  .openapi('CreateReport', { example: { subject_type: 'post', subject_id: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0', category: 'harassment', comment: 'Targets me in every thread.' } });
+  .openapi('CreateReport', { example: { subject_type: 'post', subject_id: EXAMPLE_ID, category: 'harassment', comment: 'Targets me in every thread.' } });
 
 const reportExample = {
   id: '01JC7R1A2B3C4D5E6F7G8H9J0K',
   subject_type: 'post' as const,
-  subject_id: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0',
+  subject_id: EXAMPLE_ID,
   category: 'harassment' as const,
   comment: 'Targets me in every thread.',
   status: 'open' as const,
