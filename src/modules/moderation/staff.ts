@@ -15,8 +15,9 @@ export const outranks = (actor: SiteRole, target: SiteRole): boolean => !(actor 
 /**
  * Guards staff routes: authenticates the caller (401 without a valid token) and requires a site role
  * of at least `minimum` (403 otherwise). The role is read from D1 on every staff request, never from a
- * cache, so a demotion takes effect everywhere at once. Mounted on all of /api/v1/admin/* in app.ts
- * (moderator), and again per route for admin-only ones.
+ * cache, so a demotion takes effect everywhere at once. Every route under /api/v1/admin carries it
+ * (test/moderation/queue.test.ts walks the served document and fails on any that lets a user in). It
+ * is per route, not mounted on the path: a path with no route must still answer 404 or 405.
  *
  * @example
  * createRoute({ path: '/admin/audit', middleware: [requireStaff('admin')], … })
