@@ -7,3 +7,5 @@ export * from './posts';
 export * from './messaging';
 export * from './communities';
 export * from './feeds';
+export * from './professional';
+export * from './news';
