@@ -14,6 +14,7 @@ import { usersRouter } from './modules/users/users.index';
 import { deliverEvent } from './modules/notifications/delivery';
 import { onSocialEvent } from './modules/notifications/events';
 import { notificationsRouter } from './modules/notifications/notifications.index';
+import { professionalRouter } from './modules/professional/professional.index';
 
 export const API_BASE = '/api/v1';
 
@@ -26,7 +27,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -28,7 +28,8 @@ export function sniffImageType(bytes: Uint8Array): ImageType | null {
   return null;
 }
 
-async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+/** Reads a body into memory, throwing `tooBig()` (by default a 413) as soon as it passes `limit` bytes. */
+export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number, tooBig: () => Error = tooLarge): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -39,7 +40,7 @@ async function readBounded(body: ReadableStream<Uint8Array> | null, limit: numbe
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooBig();
     }
     chunks.push(value);
   }
