@@ -32,14 +32,14 @@ descriptions keep their line breaks."
 
 Company Name,Title,Description,Location,Started On,Finished On
 Analytical Engine Project,Translator and annotator,"Notes A to G, including
-the first published algorithm.","London, UK",Oct 1842,Sep 1843
-Difference Engine Society,Correspondent,,London,Jan 1833 - Present,
-Royal Institution,Lecturer,"Evening lectures on ""the calculus""",,1840,1841
+the first published algorithm.","London, UK",Oct 2018,Sep 2019
+Difference Engine Society,Correspondent,,London,Jan 2012 - Present,
+Royal Institution,Lecturer,"Evening lectures on ""the calculus""",,2016,2017
 `);
 
 export const EDUCATION_CSV = crlf(`School Name,Start Date,End Date,Notes,Degree Name,Activities
-Home tutoring,1829,1835,Taught by Mary Somerville,,Mathematics and astronomy
-University of London,Feb 1840,1842,,Correspondence course,
+Home tutoring,2008,2012,Taught by Mary Somerville,,Mathematics and astronomy
+University of London,Feb 2014,2016,,Correspondence course,
 `);
 
 export const SKILLS_CSV = crlf(`Name
@@ -50,8 +50,8 @@ Poetical science
 `);
 
 export const CERTIFICATIONS_CSV = crlf(`Name,Url,Authority,Started On,Finished On,License Number
-Analytical Engine Programmer,https://certs.example/ae,Babbage & Co.,Jul 1843,,AE-1
-Translation (French),not-a-url,Royal Society,1842,,
+Analytical Engine Programmer,https://certs.example/ae,Babbage & Co.,Jul 2019,,AE-1
+Translation (French),not-a-url,Royal Society,2018,,
 `);
 
 export const LANGUAGES_CSV = crlf(`Name,Proficiency
