@@ -15,6 +15,7 @@ import { deliverEvent } from './modules/notifications/delivery';
 import { onSocialEvent } from './modules/notifications/events';
 import { notificationsRouter } from './modules/notifications/notifications.index';
 import { professionalRouter } from './modules/professional/professional.index';
+import { newsRouter } from './modules/news/news.index';
 
 export const API_BASE = '/api/v1';
 
@@ -27,7 +28,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -8,6 +8,7 @@ import {
 } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
+import { jsonChunks } from '../../lib/json-rows';
 import type { AppEnv } from '../../lib/types';
 import { loadViewerRelations } from '../graph/relations';
 import { findVisibleUser } from '../users/users.service';
@@ -126,28 +127,6 @@ export function applyInput(before: ProfessionalProfile, input: ProfessionalInput
     certifications: pick('certifications'),
     languages: pick('languages'),
   };
-}
-
-/** JSON parameters stay well under D1's 2 MB value limit: long lists are written in several statements. */
-const CHUNK_CHARS = 512 * 1024;
-
-/** Splits rows into JSON arrays of at most CHUNK_CHARS characters each. */
-function jsonChunks(rows: unknown[][]): string[] {
-  const chunks: string[] = [];
-  let current: string[] = [];
-  let size = 2;
-  for (const row of rows) {
-    const json = JSON.stringify(row);
-    if (current.length > 0 && size + json.length + 1 > CHUNK_CHARS) {
-      chunks.push(`[${current.join(',')}]`);
-      current = [];
-      size = 2;
-    }
-    current.push(json);
-    size += json.length + 1;
-  }
-  if (current.length > 0) chunks.push(`[${current.join(',')}]`);
-  return chunks;
 }
 
 /** Gives every entry an id: its own when it names one of the owner's entries (once), else a new one. */

@@ -1,0 +1,34 @@
+import type { Bindings } from './lib/types';
+import { claimDueSources } from './modules/news/news.service';
+import type { NewsFetchMessage } from './queues/news';
+
+/** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
+export const NEWS_CRON = '*/15 * * * *';
+
+/** Messages per `sendBatch` call (the Queues limit). */
+const SEND_BATCH = 100;
+
+/**
+ * Queues one message per due news source. The fetches happen in the queue consumer, a few sources per
+ * invocation, so no invocation (this one included) comes near the subrequest limit however many
+ * sources there are.
+ */
+export async function queueDueNewsSources(env: Bindings, now: number): Promise<number> {
+  const ids = await claimDueSources(env.DB, now);
+  for (let i = 0; i < ids.length; i += SEND_BATCH) {
+    const messages = ids.slice(i, i + SEND_BATCH).map((id) => ({ body: { type: 'news.fetch', source_id: id } satisfies NewsFetchMessage }));
+    await env.NEWS_QUEUE.sendBatch(messages);
+  }
+  return ids.length;
+}
+
+/** The Cron Trigger entry: which job runs on which cron. */
+export async function handleScheduled(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+  switch (controller.cron) {
+    case NEWS_CRON:
+      await queueDueNewsSources(env, controller.scheduledTime);
+      return;
+    default:
+      console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));
+  }
+}
