@@ -85,9 +85,9 @@ DROP INDEX `posts_author_created_idx`;--> statement-breakpoint
 DROP INDEX `posts_visibility_created_idx`;--> statement-breakpoint
 DROP INDEX `posts_topic_created_idx`;--> statement-breakpoint
 ALTER TABLE `posts` ADD `space` text DEFAULT 'personal' NOT NULL;--> statement-breakpoint
-CREATE INDEX `posts_professional_author_idx` ON `posts` (`author_id`,`created_at`,`id`,`visibility`) WHERE space = 'professional';--> statement-breakpoint
-CREATE INDEX `posts_professional_visibility_idx` ON `posts` (`visibility`,`created_at`) WHERE space = 'professional';--> statement-breakpoint
-CREATE INDEX `posts_professional_topic_idx` ON `posts` (`topic`,`visibility`,`created_at`) WHERE space = 'professional';--> statement-breakpoint
+CREATE INDEX `posts_professional_author_idx` ON `posts` (`author_id`,`created_at`,`id`,`visibility`,`topic`) WHERE space = 'professional';--> statement-breakpoint
+CREATE INDEX `posts_professional_visibility_idx` ON `posts` (`visibility`,`created_at`,`id`) WHERE space = 'professional';--> statement-breakpoint
+CREATE INDEX `posts_professional_topic_idx` ON `posts` (`topic`,`visibility`,`created_at`,`id`) WHERE space = 'professional';--> statement-breakpoint
 CREATE INDEX `posts_author_created_idx` ON `posts` (`author_id`,`created_at`,`id`,`visibility`,`space`);--> statement-breakpoint
 CREATE INDEX `posts_visibility_created_idx` ON `posts` (`visibility`,`created_at`,`space`);--> statement-breakpoint
 CREATE INDEX `posts_topic_created_idx` ON `posts` (`topic`,`visibility`,`created_at`,`space`);

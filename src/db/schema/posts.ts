@@ -42,9 +42,9 @@ export const posts = sqliteTable(
     index('posts_community_created_idx').on(t.communityId, t.createdAt, t.id),
     // The professional feed's own indexes hold professional posts only (partial), so its scans never
     // walk past the far more numerous personal posts.
-    index('posts_professional_author_idx').on(t.authorId, t.createdAt, t.id, t.visibility).where(sql`space = 'professional'`),
-    index('posts_professional_visibility_idx').on(t.visibility, t.createdAt).where(sql`space = 'professional'`),
-    index('posts_professional_topic_idx').on(t.topic, t.visibility, t.createdAt).where(sql`space = 'professional'`),
+    index('posts_professional_author_idx').on(t.authorId, t.createdAt, t.id, t.visibility, t.topic).where(sql`space = 'professional'`),
+    index('posts_professional_visibility_idx').on(t.visibility, t.createdAt, t.id).where(sql`space = 'professional'`),
+    index('posts_professional_topic_idx').on(t.topic, t.visibility, t.createdAt, t.id).where(sql`space = 'professional'`),
   ],
 );
 
