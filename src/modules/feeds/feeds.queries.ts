@@ -15,7 +15,12 @@
  * only: adding the communities would tighten it but costs more to compile than it saves (measured).
  * Parameters: ?1 viewer, ?2 cursor created_at, ?3 cursor id, ?4 limit + 1.
  */
-export const HOME_FEED_SQL = `
+/**
+ * The accounts a reader's feeds draw from, as `authors(id, level)`: the reader (level 2), their friends
+ * (1) and the accounts they follow (0), minus muted ones. ?1 is the reader. Shared by the home feed and
+ * the professional feed's connections.
+ */
+export const READER_AUTHORS_CTE = `
 WITH rel(id, level) AS (
   SELECT ?1, 2
   UNION ALL SELECT followee_id, 0 FROM follows WHERE follower_id = ?1 AND status = 'accepted'
@@ -25,7 +30,9 @@ authors AS (
   SELECT id, MAX(level) AS level FROM rel
   WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = rel.id)
   GROUP BY id
-),
+)`;
+
+export const HOME_FEED_SQL = `${READER_AUTHORS_CTE},
 latest AS MATERIALIZED (
   SELECT a.id, a.level, (
     SELECT MAX(q.created_at) FROM posts q

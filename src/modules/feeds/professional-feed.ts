@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { renderPostsById } from '../posts/post-pipeline';
-import { TOPIC_AFFINITY_SQL } from './feeds.queries';
+import { READER_AUTHORS_CTE, TOPIC_AFFINITY_SQL } from './feeds.queries';
 import { discoverScore } from './feeds.service';
 
 /**
@@ -37,17 +37,7 @@ const TIER_COLUMNS = 'p.id, p.topic, p.like_count, p.comment_count, p.created_at
  * carries visibility and topic, so no row is read to filter). Parameters: ?1 viewer, ?2 cursor
  * created_at, ?3 cursor id, ?4 limit, ?5 oldest created_at, ?6 topic or NULL.
  */
-export const PROFESSIONAL_CONNECTIONS_SQL = `
-WITH rel(id, level) AS (
-  SELECT ?1, 2
-  UNION ALL SELECT followee_id, 0 FROM follows WHERE follower_id = ?1 AND status = 'accepted'
-  UNION ALL SELECT friend_id, 1 FROM friendships WHERE user_id = ?1
-),
-authors AS (
-  SELECT id, MAX(level) AS level FROM rel
-  WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = rel.id)
-  GROUP BY id
-)
+export const PROFESSIONAL_CONNECTIONS_SQL = `${READER_AUTHORS_CTE}
 SELECT ${TIER_COLUMNS} FROM authors a JOIN posts p ON p.rowid IN (
   SELECT q.rowid FROM posts q
   WHERE q.author_id = a.id AND q.space = 'professional' AND (q.created_at, q.id) < (?2, ?3) AND q.created_at >= ?5

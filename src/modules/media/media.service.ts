@@ -54,6 +54,27 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, limit
 }
 
 /**
+ * The part `file` of a `multipart/form-data` request, its size enforced while streaming (`tooBig()`
+ * past `limit` bytes, plus a little for the framing) before anything is parsed; 400 when missing or empty.
+ */
+export async function readMultipartFile(c: Context<AppEnv>, limit: number, tooBig: () => Error): Promise<File> {
+  const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
+  if (Number(c.req.header('Content-Length')) > limit + MULTIPART_OVERHEAD) throw tooBig();
+  const raw = await readBounded(c.req.raw.body, limit + MULTIPART_OVERHEAD, tooBig);
+  let form: FormData;
+  try {
+    form = await new Response(raw, { headers: { 'Content-Type': contentType } }).formData();
+  } catch {
+    throw ApiError.field('file', 'the multipart body could not be parsed');
+  }
+  const file = form.get('file');
+  if (file === null || typeof file === 'string') throw ApiError.field('file', 'is required (a file part named "file")');
+  if (file.size > limit) throw tooBig();
+  if (file.size === 0) throw ApiError.field('file', 'is empty');
+  return file;
+}
+
+/**
  * Reads an upload: `multipart/form-data` with a `file` field, or a raw `image/*` (or octet-stream) body.
  * Size is enforced while streaming, before anything is parsed.
  */
@@ -61,19 +82,7 @@ export async function readUpload(c: Context<AppEnv>): Promise<Uint8Array> {
   const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
   const declared = Number(c.req.header('Content-Length'));
   if (contentType.startsWith('multipart/form-data')) {
-    if (declared > MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD) throw tooLarge();
-    const raw = await readBounded(c.req.raw.body, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD);
-    let form: FormData;
-    try {
-      form = await new Response(raw, { headers: { 'Content-Type': contentType } }).formData();
-    } catch {
-      throw ApiError.field('file', 'the multipart body could not be parsed');
-    }
-    const file = form.get('file');
-    if (file === null || typeof file === 'string') throw ApiError.field('file', 'is required (a file part named "file")');
-    if (file.size > MAX_UPLOAD_BYTES) throw tooLarge();
-    if (file.size === 0) throw ApiError.field('file', 'is empty');
-    return new Uint8Array(await file.arrayBuffer());
+    return new Uint8Array(await (await readMultipartFile(c, MAX_UPLOAD_BYTES, tooLarge)).arrayBuffer());
   }
   if (contentType.startsWith('image/') || contentType.startsWith('application/octet-stream')) {
     if (declared > MAX_UPLOAD_BYTES) throw tooLarge();

@@ -2,11 +2,10 @@ import { Unzip, UnzipInflate } from 'fflate';
 import type { Context } from 'hono';
 import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
-import { readBounded } from '../media/media.service';
+import { readBounded, readMultipartFile } from '../media/media.service';
 
 /** Upload caps (contract): the archive itself, what it unpacks to, and how many entries it may hold. */
 export const IMPORT_LIMITS = { archiveBytes: 20 * 1024 * 1024, unpackedBytes: 100 * 1024 * 1024, entries: 1000 } as const;
-const MULTIPART_OVERHEAD = 64 * 1024;
 /** Compressed bytes handed to the inflater at a time: DEFLATE expands at most ~1,032×, so one step yields ≤ ~17 MB. */
 const INFLATE_STEP = 16 * 1024;
 
@@ -30,18 +29,7 @@ export async function readImportUpload(c: Context<AppEnv>): Promise<Upload> {
   const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
   const declared = Number(c.req.header('Content-Length'));
   if (contentType.startsWith('multipart/form-data')) {
-    if (declared > IMPORT_LIMITS.archiveBytes + MULTIPART_OVERHEAD) throw archiveTooLarge();
-    const raw = await readBounded(c.req.raw.body, IMPORT_LIMITS.archiveBytes + MULTIPART_OVERHEAD, archiveTooLarge);
-    let form: FormData;
-    try {
-      form = await new Response(raw, { headers: { 'Content-Type': contentType } }).formData();
-    } catch {
-      throw ApiError.field('file', 'the multipart body could not be parsed');
-    }
-    const file = form.get('file');
-    if (file === null || typeof file === 'string') throw ApiError.field('file', 'is required (a file part named "file")');
-    if (file.size > IMPORT_LIMITS.archiveBytes) throw archiveTooLarge();
-    if (file.size === 0) throw ApiError.field('file', 'is empty');
+    const file = await readMultipartFile(c, IMPORT_LIMITS.archiveBytes, archiveTooLarge);
     return { name: file.name || 'upload', bytes: new Uint8Array(await file.arrayBuffer()) };
   }
   if (/^(application\/(zip|x-zip-compressed|octet-stream)|text\/(csv|plain))/.test(contentType)) {

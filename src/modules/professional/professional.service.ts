@@ -140,6 +140,20 @@ function withIds<T extends { id?: string }>(entries: T[], existing: { id: string
 }
 
 /**
+ * Statements that replace a user's list in `table` with `rows` ([id, ord, ...columns], as JSON): a
+ * delete, then inserts of many rows each.
+ */
+function rewriteList(d1: D1Database, table: string, columns: string[], userId: string, rows: unknown[][]): D1PreparedStatement[] {
+  const values = columns.map((_, i) => `value ->> ${i + 2}`).join(', ');
+  return [
+    d1.prepare(`DELETE FROM ${table} WHERE user_id = ?1`).bind(userId),
+    ...jsonChunks(rows).map((chunk) =>
+      d1.prepare(`INSERT INTO ${table} (id, user_id, ord, ${columns.join(', ')}) SELECT value ->> 0, ?1, value ->> 1, ${values} FROM json_each(?2)`).bind(userId, chunk),
+    ),
+  ];
+}
+
+/**
  * The statements that make `draft` the user's profile, for one batch (one transaction, so a profile is
  * never half-written), and the profile as it will then read. Lists are rewritten only when they changed
  * hands (`lists`), each as a delete and inserts from JSON.
@@ -176,32 +190,12 @@ export function saveProfileStatements(
       ),
   ];
   if (lists.positions) {
-    statements.push(d1.prepare('DELETE FROM professional_positions WHERE user_id = ?1').bind(userId));
     const rows = positions.map((p, ord) => [p.id, ord, p.title, p.company, p.location, p.started_on, p.ended_on, p.description]);
-    for (const chunk of jsonChunks(rows)) {
-      statements.push(
-        d1
-          .prepare(
-            `INSERT INTO professional_positions (id, user_id, ord, title, company, location, started_on, ended_on, description)
-             SELECT value ->> 0, ?1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(?2)`,
-          )
-          .bind(userId, chunk),
-      );
-    }
+    statements.push(...rewriteList(d1, 'professional_positions', ['title', 'company', 'location', 'started_on', 'ended_on', 'description'], userId, rows));
   }
   if (lists.education) {
-    statements.push(d1.prepare('DELETE FROM professional_education WHERE user_id = ?1').bind(userId));
     const rows = education.map((e, ord) => [e.id, ord, e.school, e.degree, e.field, e.started_on, e.ended_on, e.activities]);
-    for (const chunk of jsonChunks(rows)) {
-      statements.push(
-        d1
-          .prepare(
-            `INSERT INTO professional_education (id, user_id, ord, school, degree, field, started_on, ended_on, activities)
-             SELECT value ->> 0, ?1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(?2)`,
-          )
-          .bind(userId, chunk),
-      );
-    }
+    statements.push(...rewriteList(d1, 'professional_education', ['school', 'degree', 'field', 'started_on', 'ended_on', 'activities'], userId, rows));
   }
   const { positions: _p, education: _e, ...scalars } = draft;
   return { statements, profile: { ...scalars, positions, education } };
