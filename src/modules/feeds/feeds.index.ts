@@ -1,4 +1,4 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../lib/create-app';
 import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
@@ -7,7 +7,6 @@ import { currentUser, optionalAuth, requireAuth } from '../../middleware/auth';
 import { PostPageSchema as PostPage, TopicQuerySchema } from '../posts/posts.schemas';
 import { listDiscoverFeed, listHomeFeed } from './feeds.service';
 import { listProfessionalFeed, PROFESSIONAL_SORTS } from './professional-feed';
-import { z } from '@hono/zod-openapi';
 
 
 export const homeFeed = createRoute({
