@@ -22,6 +22,7 @@ export default defineConfig(async () => {
       include: ['test/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
       globalSetup: ['./test/global-setup.ts'],
+      reporters: ['default', './test/contract/reporter.ts'],
       testTimeout: 20_000,
     },
   };

@@ -1,5 +1,6 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './lib/create-app';
+import { documentRoutes, finalizeDocument, registerNullableComponents } from './lib/openapi-document';
 import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
 import { commentsRouter } from './modules/comments/comments.index';
@@ -39,17 +40,23 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
   description: 'Access token from /api/v1/auth/login, /register or /refresh (15 minutes).',
 });
 
-app.doc31('/openapi.json', (c) => ({
-  openapi: '3.1.0',
-  info: {
-    title: 'Kith API',
-    version: '1.0.0',
-    description:
-      'Kith: an edge-native social network backend. Errors are RFC 9457 `application/problem+json` with `request_id`; lists take `?limit=` (1..100) and an opaque `?cursor=`.',
-  },
-  servers: [{ url: new URL(c.req.url).origin, description: 'This server' }],
-}));
+const documentInfo = {
+  title: 'Kith API',
+  version: '1.0.0',
+  description:
+    'Kith: an edge-native social network backend. Errors are RFC 9457 `application/problem+json` with `request_id`; lists take `?limit=` (1..100) and an opaque `?cursor=`. Every response carries `X-Request-Id`; a path no operation has answers `components.responses.NoRoute` (404), a known path with another method `MethodNotAllowed` (405).',
+};
 
+// The document is the same for every request but its server; it is built once per isolate.
+let document: ReturnType<typeof finalizeDocument> | undefined;
+app.get('/openapi.json', (c) => {
+  if (!document) {
+    registerNullableComponents(app.openAPIRegistry);
+    document = finalizeDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info: documentInfo }));
+  }
+  return c.json({ ...document, servers: [{ url: new URL(c.req.url).origin, description: 'This server' }] });
+});
 app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Kith API reference' }));
+for (const route of documentRoutes) app.openAPIRegistry.registerPath(route);
 
 export default app;

@@ -106,8 +106,9 @@ export function createApp(): AppOpenAPI {
   app.notFound((c) => {
     allowedMethods ??= methodIndex(app);
     const allowed = allowedMethods(c.req.path);
+    // A path the router did not match although its method is allowed there (`/health//`) is no route.
     const err =
-      allowed.length > 0
+      allowed.length > 0 && !allowed.includes(c.req.method)
         ? new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, {
             headers: { Allow: allowed.join(', ') },
           })

@@ -70,6 +70,9 @@ export class ApiError extends HTTPException {
 
 export const problemType = (code: ErrorCode) => `https://kith.dev/problems/${code.replaceAll('_', '-')}`;
 
+/** The `title` every problem with this code carries. */
+export const problemTitle = (code: ErrorCode) => TITLES[code];
+
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
     .filter(([code]) => code !== 'validation_failed')

@@ -1,6 +1,13 @@
 import { z } from '@hono/zod-openapi';
-import { ERROR_STATUS, type ErrorCode, problemType } from './errors';
+import { ERROR_STATUS, type ErrorCode, problemTitle, problemType } from './errors';
 import { ID_PATTERN } from './ids';
+
+/**
+ * What the request-id middleware accepts from a client (hono's rule, 128 characters here); anything
+ * else is replaced by a fresh UUID. Every response carries it in `X-Request-Id` and problems in `request_id`.
+ */
+export const REQUEST_ID_PATTERN = '^[A-Za-z0-9_=-]{1,128}$';
+const REQUEST_ID_EXAMPLE = '3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b';
 
 export const ProblemSchema = z
   .object({
@@ -8,7 +15,7 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    request_id: z.string(),
+    request_id: z.string().regex(new RegExp(REQUEST_ID_PATTERN)),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
   .openapi('Problem');
@@ -18,50 +25,75 @@ const PROBLEM_EXAMPLES: Partial<Record<ErrorCode, { detail: string; errors?: { f
   unauthorized: { detail: 'A bearer access token is required.' },
   forbidden: { detail: 'You may not do this.' },
   not_found: { detail: 'No such user.' },
+  method_not_allowed: { detail: 'PUT is not allowed on /api/v1/users/ada_l.' },
   conflict: { detail: 'username is already taken', errors: [{ field: 'username', message: 'is already taken' }] },
-  payload_too_large: { detail: 'The file is larger than 5 MB.' },
-  unsupported_media_type: { detail: 'Only JPEG, PNG, WebP and GIF images are accepted.' },
-  rate_limited: { detail: 'Too many requests; retry after the number of seconds in Retry-After.' },
+  payload_too_large: { detail: 'The request body is larger than 64 KB.' },
+  unsupported_media_type: { detail: 'Send the body as application/json.' },
+  upgrade_required: { detail: 'Connect with a WebSocket upgrade (Upgrade: websocket).' },
+  rate_limited: { detail: 'Too many requests; slow down and retry later.' },
   internal: { detail: 'An unexpected error occurred. Quote the request_id when reporting it.' },
-  service_unavailable: { detail: 'Authentication is not configured: set the JWT_SECRET secret.' },
+  service_unavailable: { detail: 'Authentication is not configured: set the JWT_SECRET secret (at least 32 characters).' },
 };
 
-function problem(code: ErrorCode, description: string) {
+/** A problem+json response for one error code, with an example the worker could really send. */
+export function problem(code: ErrorCode, description: string) {
+  return problemResponse(code, description, ProblemSchema);
+}
+
+/** The same response in plain JSON, for the document assembly (which works on the generated JSON). */
+export function problemJson(code: ErrorCode, description: string) {
+  return problemResponse(code, description, { $ref: '#/components/schemas/Problem' });
+}
+
+function problemResponse<S>(code: ErrorCode, description: string, schema: S) {
   const example = PROBLEM_EXAMPLES[code] ?? { detail: description };
   return {
     description,
     content: {
       'application/problem+json': {
-        schema: ProblemSchema,
-        example: {
-          type: problemType(code),
-          title: description,
-          status: ERROR_STATUS[code],
-          request_id: '01JC6Z1W3R2J4D5E6F7G8H9J0K',
-          ...example,
-        },
+        schema,
+        example: { type: problemType(code), title: problemTitle(code), status: ERROR_STATUS[code], request_id: REQUEST_ID_EXAMPLE, ...example },
       },
     },
   };
 }
 
-/** Error responses every route can answer; spread into `responses`. */
-export const commonErrors = {
-  400: problem('validation_failed', 'Malformed JSON or invalid fields'),
-  429: problem('rate_limited', 'Rate limited (see Retry-After)'),
-  500: problem('internal', 'Unexpected fault'),
-};
+/**
+ * The problem responses the document shares as `components.responses` (by `name`): the ones routes
+ * pick below, and the ones the document adds to every route whose shape implies them.
+ */
+export const STANDARD_PROBLEMS = {
+  400: { name: 'BadRequest', code: 'validation_failed', description: 'Malformed JSON or invalid fields' },
+  401: { name: 'Unauthorized', code: 'unauthorized', description: 'Missing, invalid or expired access token' },
+  403: { name: 'Forbidden', code: 'forbidden', description: 'Authenticated but not allowed' },
+  404: { name: 'NotFound', code: 'not_found', description: 'Not found, or not visible to you' },
+  409: { name: 'Conflict', code: 'conflict', description: 'Conflict with existing data' },
+  413: { name: 'PayloadTooLarge', code: 'payload_too_large', description: 'Body too large' },
+  415: { name: 'UnsupportedMediaType', code: 'unsupported_media_type', description: 'The body is not of an accepted media type' },
+  426: { name: 'UpgradeRequired', code: 'upgrade_required', description: 'A WebSocket upgrade is required' },
+  429: { name: 'RateLimited', code: 'rate_limited', description: 'Rate limited (see Retry-After)' },
+  500: { name: 'InternalError', code: 'internal', description: 'Unexpected fault' },
+  503: { name: 'ServiceUnavailable', code: 'service_unavailable', description: 'Authentication is not configured (no JWT_SECRET)' },
+} as const satisfies Record<number, { name: string; code: ErrorCode; description: string }>;
+
+const standard = (status: keyof typeof STANDARD_PROBLEMS) => problem(STANDARD_PROBLEMS[status].code, STANDARD_PROBLEMS[status].description);
+
+/**
+ * Error responses every route can answer; spread into `responses`. The document adds the rest that a
+ * route's shape implies (401/503 with a bearer token, 413/415 with a body, headers): see openapi-document.ts.
+ */
+export const commonErrors = { 400: standard(400), 429: standard(429), 500: standard(500) };
 
 /** Extra error responses, picked per route. */
 export const errors = {
-  401: { 401: problem('unauthorized', 'Missing, invalid or expired access token') },
-  403: { 403: problem('forbidden', 'Authenticated but not allowed') },
-  404: { 404: problem('not_found', 'Not found, or not visible to you') },
-  409: { 409: problem('conflict', 'Conflict with existing data') },
-  413: { 413: problem('payload_too_large', 'Body too large') },
-  415: { 415: problem('unsupported_media_type', 'Wrong media type') },
-  426: { 426: problem('upgrade_required', 'A WebSocket upgrade is required') },
-  503: { 503: problem('service_unavailable', 'A dependency or secret is missing') },
+  401: { 401: standard(401) },
+  403: { 403: standard(403) },
+  404: { 404: standard(404) },
+  409: { 409: standard(409) },
+  413: { 413: standard(413) },
+  415: { 415: standard(415) },
+  426: { 426: standard(426) },
+  503: { 503: standard(503) },
 } as const;
 
 /** A JSON response whose example comes from the schema's `.openapi({ example })`. */
@@ -76,8 +108,11 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
 
 export const bearerSecurity = [{ Bearer: [] }];
 
+/** A valid ULID for examples (Crockford base 32: no I, L, O or U). */
+export const EXAMPLE_ID = '01JC6Z7TQ2W3E4R5T6Y7V8H9K0';
+
 /** A path parameter holding an id (a ULID), named `name`; a malformed one is a 400 naming it. */
-export function idParam<N extends string>(name: N, what: string, example = '01JC6Z7TQ2W3E4R5T6Y7U8I9O0') {
+export function idParam<N extends string>(name: N, what: string, example = EXAMPLE_ID) {
   const shape = {
     [name]: z
       .string()
@@ -85,4 +120,45 @@ export function idParam<N extends string>(name: N, what: string, example = '01JC
       .openapi({ param: { name, in: 'path' }, example }),
   } as Record<N, z.ZodString>;
   return z.object(shape);
+}
+
+/**
+ * An optional boolean query parameter: `true` or `false` on the wire, a boolean in the document (so
+ * generated clients send booleans) and in the handler.
+ */
+export function booleanQuery(name: string, example: boolean) {
+  return z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional()
+    .openapi({ type: 'boolean', param: { name, in: 'query' }, example });
+}
+
+/**
+ * A string trimmed before its length is checked (`min`..`max` characters once trimmed). JSON Schema
+ * lengths would count the surrounding whitespace the API accepts, so the document states the bounds
+ * as a pattern on the trimmed text instead.
+ */
+export function trimmedText(min: number, max: number, message: string) {
+  const pattern = `^\\s*(?=\\S)[\\s\\S]{${min},${max}}(?<=\\S)\\s*$`;
+  return z
+    .string()
+    .trim()
+    .min(min, message)
+    .max(max, message)
+    .openapi({ type: 'string', pattern, description: `${min} to ${max} characters, surrounding whitespace trimmed` });
+}
+
+/**
+ * A whole number in a query or path parameter, from `min`: digits only. (`z.coerce.number()` reads an
+ * empty value as 0, which a parameter with `min(0)` then accepts.)
+ */
+export function wholeNumberParam(min: number, max?: number) {
+  const value = z.number().int().min(min);
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(max === undefined ? value : value.max(max))
+    .openapi({ type: 'integer', minimum: min, ...(max === undefined ? {} : { maximum: max }) });
 }

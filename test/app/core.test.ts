@@ -1,4 +1,4 @@
-import { exports } from 'cloudflare:workers';
+import { validatingFetch } from '../contract/validating-fetch';
 import { describe, expect, it } from 'vitest';
 import { API_LIMIT_BLOCK } from '../../src/middleware/rate-limit';
 import { call, createUser, expectProblem, expectStatus, randomIp } from '../helpers/client';
@@ -139,7 +139,7 @@ describe('Body limit', () => {
         controller.enqueue(chunk);
       },
     });
-    const res = await exports.default.fetch(
+    const res = await validatingFetch(
       new Request('http://kith.test/api/v1/auth/login', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': randomIp() },

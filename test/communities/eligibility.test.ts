@@ -493,6 +493,9 @@ describe('Finding communities by age and gender (GET /communities?age=&gender=)'
   it('should refuse malformed age and gender filters with 400', async () => {
     await expectProblem(await call('/communities?age=-1'), 400, 'age');
     await expectProblem(await call('/communities?age=abc'), 400, 'age');
+    // An empty age is no age of 0 (the validating fetch found it read as 0).
+    await expectProblem(await call('/communities?age='), 400, 'age');
+    await expectProblem(await call('/communities?age=1e1'), 400, 'age');
     await expectProblem(await call('/communities?gender=any'), 400, 'gender');
   });
 });

@@ -1,7 +1,8 @@
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { ORIGIN, validatingFetch } from '../contract/validating-fetch';
 
-export const BASE = 'http://kith.test';
+export const BASE = ORIGIN;
 export const API = `${BASE}/api/v1`;
 
 let ipCounter = 0;
@@ -21,7 +22,10 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** Calls the worker's default export in-process (no network), like a client would. */
+/**
+ * Calls the worker's default export in-process (no network), like a client would; every exchange is
+ * validated against the served OpenAPI document (test/contract/validating-fetch.ts).
+ */
 export async function call(path: string, options: CallOptions = {}): Promise<Response> {
   const headers = new Headers(options.headers);
   if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', options.ip ?? randomIp());
@@ -34,7 +38,7 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
   const url = path.startsWith('http') ? path : path.startsWith('/api/') || path.startsWith('/health') || path.startsWith('/docs') || path.startsWith('/openapi') ? BASE + path : API + path;
-  return exports.default.fetch(new Request(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body }));
+  return validatingFetch(new Request(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body }));
 }
 
 /** Reads a JSON (or problem+json) body, failing the test with the body when the status is not the expected one. */

@@ -1,4 +1,5 @@
-import { BASE, call } from './client';
+import { servedDocument } from '../contract/validating-fetch';
+import { BASE } from './client';
 
 /**
  * The route list, derived from the OpenAPI document the worker serves (GET /openapi.json),
@@ -87,16 +88,9 @@ export interface RouteInfo {
   label: string;
 }
 
-let cached: Promise<OpenApiDocument> | undefined;
-
-/** Fetches /openapi.json through the worker (once per test file). */
-export function loadOpenApi(): Promise<OpenApiDocument> {
-  cached ??= (async () => {
-    const res = await call('/openapi.json');
-    if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as OpenApiDocument;
-  })();
-  return cached;
+/** The document the worker serves at /openapi.json (fetched once per test file, shared with the validator). */
+export async function loadOpenApi(): Promise<OpenApiDocument> {
+  return (await servedDocument()) as unknown as OpenApiDocument;
 }
 
 /** Follows a local `$ref` (`#/components/...`) until it reaches a concrete object. */

@@ -145,15 +145,15 @@ describe('POST /media errors', () => {
   });
 });
 
-describe('DELETE /media/{id} errors', () => {
+describe('DELETE /media/{key} errors (the key of a DELETE is the upload id)', () => {
   it('should answer 404 for an unknown id', async () => {
     const user = await createUser();
     await expectProblem(await call('/media/01ARZ3NDEKTSV4RRFFQ69G5FAV', { method: 'DELETE', token: user.accessToken }), 404);
   });
 
-  it('should answer 400 naming "id" for a malformed id', async () => {
+  it('should answer 400 naming the path parameter "key" for a malformed id', async () => {
     const user = await createUser();
-    await expectProblem(await call('/media/not-an-id', { method: 'DELETE', token: user.accessToken }), 400, 'id');
+    await expectProblem(await call('/media/not-an-id', { method: 'DELETE', token: user.accessToken }), 400, 'key');
   });
 });
 

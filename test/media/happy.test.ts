@@ -310,7 +310,7 @@ describe('POST /media', () => {
   });
 });
 
-describe('DELETE /media/{id}', () => {
+describe('DELETE /media/{key} (an upload id)', () => {
   it('should let the owner delete an upload (204) and remove its object', async () => {
     const user = await createUser();
     const upload = await expectStatus(await uploadMedia(user, IMAGE_FIXTURES.png.bytes), 201);

@@ -1,5 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
+import { validatingFetch } from '../contract/validating-fetch';
 import { describe, expect, it } from 'vitest';
 import { onSocialEvent, type SocialEvent } from '../../src/modules/notifications/events';
 import { call, createUser, expectStatus } from '../helpers/client';
@@ -32,7 +33,7 @@ describe('Messaging flow', () => {
     expect(read).toEqual({ last_read_seq: 2, unread_count: 0 });
     const stranger = await createUser();
     await expectStatus(await call(`/conversations/${conv.id}`, { token: stranger.accessToken }), 404);
-    const bad = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=nope`, { headers: { Upgrade: 'websocket' } });
+    const bad = await validatingFetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=nope`, { headers: { Upgrade: 'websocket' } });
     expect(bad.status).toBe(401);
     socket.close();
   });
@@ -75,7 +76,7 @@ describe('Room membership follows D1', () => {
     });
     const sent = await expectStatus(await call(`/conversations/${conv.id}/messages`, { body: { content: 'still here' }, token: a.accessToken }), 201);
     expect(sent.seq).toBe(1);
-    const res = await exports.default.fetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
+    const res = await validatingFetch(`http://kith.test/api/v1/conversations/${conv.id}/stream?token=${b.accessToken}`, { headers: { Upgrade: 'websocket' } });
     expect(res.status).toBe(101);
     res.webSocket!.accept();
     res.webSocket!.close();

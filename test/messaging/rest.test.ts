@@ -346,6 +346,7 @@ describe('History', () => {
     ['before_seq=-3', 'before_seq'],
     ['after_seq=-1', 'after_seq'],
     ['after_seq=1.5', 'after_seq'],
+    ['after_seq=', 'after_seq'],
     ['cursor=garbage', 'cursor'],
     ['cursor=-5', 'cursor'],
   ])('should refuse an invalid query %s (400)', async (query, field) => {

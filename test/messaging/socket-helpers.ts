@@ -1,4 +1,4 @@
-import { exports } from 'cloudflare:workers';
+import { validatingFetch } from '../contract/validating-fetch';
 import { expect } from 'vitest';
 import { BASE, randomIp } from '../helpers/client';
 
@@ -34,7 +34,7 @@ export async function connect(conversationId: string, token: string | null, opti
   if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', randomIp());
   if (token !== null && via === 'header') headers.set('Authorization', `Bearer ${token}`);
   const url = streamUrl(conversationId, { token: token !== null && via === 'query' ? token : undefined, after_seq: options.afterSeq });
-  return exports.default.fetch(url, { headers });
+  return validatingFetch(url, { headers });
 }
 
 export interface Received {

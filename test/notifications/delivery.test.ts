@@ -1,4 +1,4 @@
-import { exports } from 'cloudflare:workers';
+import { validatingFetch } from '../contract/validating-fetch';
 import { describe, expect, it } from 'vitest';
 import { BASE, call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import {
@@ -727,7 +727,7 @@ describe('Notification routes authentication', () => {
     await expectProblem(await call('/notifications/unread_count'), 401);
     await expectProblem(await call('/notifications/read', { body: {} }), 401);
     await expectProblem(await call('/notifications/stream'), 401);
-    const upgrade = await exports.default.fetch(`${BASE}/api/v1/notifications/stream`, { headers: { Upgrade: 'websocket' } });
+    const upgrade = await validatingFetch(`${BASE}/api/v1/notifications/stream`, { headers: { Upgrade: 'websocket' } });
     expect(upgrade.status).toBe(401);
     expect(upgrade.webSocket).toBeNull();
   });
@@ -737,7 +737,7 @@ describe('Notification routes authentication', () => {
     await expectProblem(await call('/notifications', { token }), 401);
     await expectProblem(await call('/notifications/unread_count', { token }), 401);
     await expectProblem(await call('/notifications/read', { token, body: {} }), 401);
-    const upgrade = await exports.default.fetch(`${BASE}/api/v1/notifications/stream?token=${token}`, { headers: { Upgrade: 'websocket' } });
+    const upgrade = await validatingFetch(`${BASE}/api/v1/notifications/stream?token=${token}`, { headers: { Upgrade: 'websocket' } });
     expect(upgrade.status).toBe(401);
   });
 });

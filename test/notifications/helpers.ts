@@ -1,4 +1,4 @@
-import { exports } from 'cloudflare:workers';
+import { validatingFetch } from '../contract/validating-fetch';
 import { expect } from 'vitest';
 import { BASE, call, createUser, expectStatus, randomIp, type TestUser } from '../helpers/client';
 
@@ -186,7 +186,7 @@ export async function sendMessage(user: TestUser, conversationId: string, conten
 
 /** Opens a socket on a conversation (the member is then "looking at" it); returns the client end, accepted. */
 export async function openConversationSocket(user: TestUser, conversationId: string): Promise<WebSocket> {
-  const res = await exports.default.fetch(`${BASE}/api/v1/conversations/${conversationId}/stream?token=${user.accessToken}`, {
+  const res = await validatingFetch(`${BASE}/api/v1/conversations/${conversationId}/stream?token=${user.accessToken}`, {
     headers: { Upgrade: 'websocket', 'CF-Connecting-IP': randomIp() },
   });
   expect(res.status).toBe(101);

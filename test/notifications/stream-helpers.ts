@@ -1,8 +1,11 @@
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { BASE, call, createUser, expectStatus, randomIp, type TestUser } from '../helpers/client';
+import { validatingFetch } from '../contract/validating-fetch';
 import { TestSocket } from '../messaging/socket-helpers';
-import type { Delivery, Notification } from '../../src/modules/notifications/user-inbox';
+import type { Delivery } from '../../src/modules/notifications/user-inbox';
+import { publicUserExample } from '../../src/modules/users/users.schemas';
+import type { Notification } from './helpers';
 
 /**
  * Notification-socket helpers: open GET /api/v1/notifications/stream in-process (through the worker's
@@ -37,7 +40,7 @@ export function connectNotifications(token: string | null, options: Notification
   if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', randomIp());
   if (token !== null && via === 'header') headers.set('Authorization', `Bearer ${token}`);
   const url = notificationStreamUrl({ token: token !== null && via === 'query' ? token : undefined, since: options.since });
-  return exports.default.fetch(url, { headers });
+  return validatingFetch(url, { headers });
 }
 
 /** Opens a notification socket and asserts the 101; the returned socket already records frames. */
@@ -54,6 +57,17 @@ export async function openNotifications(user: TestUser, options: NotificationStr
 /** The user's inbox stub (RPC surface typed like the worker's own `inboxOf`). */
 export function inboxStub(userId: string): DurableObjectStub {
   return env.INBOXES.get(env.INBOXES.idFromName(userId));
+}
+
+/**
+ * The type tests deliver straight into an inbox when they only count and order notifications: a real
+ * type (GET /notifications is held to the closed list of types) whose open data carries a marker `n`.
+ */
+export const MARKED = 'follow_request' as const;
+
+/** A delivery of type {@link MARKED} with data marked `n`. */
+export function marked(n: number | string): { type: typeof MARKED; data: { from_user: typeof publicUserExample; n: number | string } } {
+  return { type: MARKED, data: { from_user: publicUserExample, n } };
 }
 
 export interface InboxRpc {

@@ -12,6 +12,8 @@ import {
   inboxRpc,
   inboxStub,
   listNotifications,
+  MARKED,
+  marked,
   openNotifications,
   sendFriendRequest,
 } from './stream-helpers';
@@ -164,7 +166,7 @@ describe('Notification frames', () => {
     const direct = new Promise<void>((resolve) => {
       socket.ws.addEventListener('message', (e) => {
         const f = JSON.parse(e.data as string);
-        if (f.type !== 'direct') return;
+        if (f.data?.n !== 'direct') return;
         void inboxRpc(bob.id)
           .list({ unread: false, limit: 1 })
           .then((page) => {
@@ -173,7 +175,7 @@ describe('Notification frames', () => {
           });
       });
     });
-    await inboxRpc(bob.id).deliver({ type: 'direct', data: { n: 1 } });
+    await inboxRpc(bob.id).deliver(marked('direct'));
     await direct;
     expect(seenInList).toBe(true);
   });
@@ -210,7 +212,7 @@ describe('Replay with ?since=', () => {
   it('should replay exactly what came after the given notification, oldest first, then go live', async () => {
     const bob = await createUser();
     const inbox = inboxRpc(bob.id);
-    for (let n = 1; n <= 4; n += 1) await inbox.deliver({ type: 'test', data: { n } });
+    for (let n = 1; n <= 4; n += 1) await inbox.deliver(marked(n));
     const listed = await listNotifications(bob); // newest first: n=4,3,2,1
     expect(listed.map((x) => x.data.n)).toEqual([4, 3, 2, 1]);
     const oldest = listed[3]!;
@@ -222,7 +224,7 @@ describe('Replay with ?since=', () => {
     expect(socket.frames.map((f) => f.id)).toEqual([listed[2]!.id, listed[1]!.id, listed[0]!.id]);
     for (const [i, f] of socket.frames.entries()) {
       expect(Object.keys(f).sort()).toEqual(FRAME_KEYS);
-      expect(f).toEqual({ type: 'test', data: { n: i + 2 }, id: listed[2 - i]!.id, created_at: listed[2 - i]!.created_at });
+      expect(f).toEqual({ ...marked(i + 2), id: listed[2 - i]!.id, created_at: listed[2 - i]!.created_at });
     }
 
     // Then live: a real event arrives after the replay.
@@ -236,7 +238,7 @@ describe('Replay with ?since=', () => {
   it('should replay nothing when since is the newest notification', async () => {
     const bob = await createUser();
     const inbox = inboxRpc(bob.id);
-    for (let n = 1; n <= 3; n += 1) await inbox.deliver({ type: 'test', data: { n } });
+    for (let n = 1; n <= 3; n += 1) await inbox.deliver(marked(n));
     const newest = (await listNotifications(bob))[0]!;
     expect(newest.data.n).toBe(3);
 
@@ -247,15 +249,15 @@ describe('Replay with ?since=', () => {
     await settle();
     expect(socket.received).toHaveLength(1);
 
-    await inbox.deliver({ type: 'test', data: { n: 4 } });
+    await inbox.deliver(marked(4));
     await socket.waitForFrames(2);
-    expect(socket.frames[1]).toMatchObject({ type: 'test', data: { n: 4 } });
+    expect(socket.frames[1]).toMatchObject(marked(4));
   });
 
   it('should replay the recent notifications (at most the replay limit, oldest first) when since is unknown', async () => {
     const bob = await createUser();
     const inbox = inboxRpc(bob.id);
-    for (let n = 1; n <= 3; n += 1) await inbox.deliver({ type: 'test', data: { n } });
+    for (let n = 1; n <= 3; n += 1) await inbox.deliver(marked(n));
     const few = await track(openNotifications(bob, { since: '01JC6Z1W3R2J4D5E6F7G8H9J0K' }));
     await few.waitForFrames(3);
     await settle();
@@ -264,7 +266,7 @@ describe('Replay with ?since=', () => {
     // Past the replay limit: only the newest REPLAY_LIMIT, still oldest first.
     const total = REPLAY_LIMIT + 15;
     for (let start = 4; start <= total; start += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, total - start + 1) }, (_, i) => inbox.deliver({ type: 'test', data: { n: start + i } })));
+      await Promise.all(Array.from({ length: Math.min(50, total - start + 1) }, (_, i) => inbox.deliver(marked(start + i))));
     }
     const all = (await inbox.list({ unread: false, limit: total + 10 })).data; // newest first
     expect(all).toHaveLength(total);
@@ -277,7 +279,7 @@ describe('Replay with ?since=', () => {
 
   it('should not replay anything without since', async () => {
     const bob = await createUser();
-    await inboxRpc(bob.id).deliver({ type: 'test', data: { n: 1 } });
+    await inboxRpc(bob.id).deliver(marked(1));
     const socket = await track(openNotifications(bob));
     const pong = await socket.request('{"type":"ping"}', (_f, raw) => raw === '{"type":"pong"}', 'pong');
     expect(socket.received).toEqual([pong]);
@@ -289,9 +291,9 @@ describe('Replay with ?since=', () => {
     const post = await expectStatus(await call('/posts', { body: { content: 'group me'}, token: bob.accessToken }), 201);
     await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: alice.accessToken }), 200);
     const like = (await eventually(() => listNotifications(bob), (l) => l.some((n) => n.type === 'post_like'), 'the first like'))[0]!;
-    await inboxRpc(bob.id).deliver({ type: 'test', data: { n: 1 } });
+    await inboxRpc(bob.id).deliver(marked(1));
     const anchor = (await listNotifications(bob))[0]!;
-    expect(anchor.type).toBe('test');
+    expect(anchor.type).toBe(MARKED);
     await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: carol.accessToken }), 200);
     await eventually(() => listNotifications(bob), (l) => l[0]?.type === 'post_like' && l[0].data.count === 2, 'the grouped like on top');
 
@@ -354,8 +356,8 @@ describe('Hibernation', () => {
 
     // Evict again and deliver straight through the inbox RPC: still on both sockets.
     await evictDurableObject(stub);
-    await inboxRpc(bob.id).deliver({ type: 'test', data: { n: 1 } });
-    await waitAll(sockets, (s) => s.ofType('test').length >= 1, 'a direct delivery after the second eviction');
+    await inboxRpc(bob.id).deliver(marked(1));
+    await waitAll(sockets, (s) => s.ofType(MARKED).length >= 1, 'a direct delivery after the second eviction');
     const other = await sockets[1]!.request('nope', () => true, 'error after eviction');
     expect(other.data).toMatchObject({ type: 'error', status: 400 });
   });
@@ -401,10 +403,10 @@ describe('Inbox cap', () => {
     const inbox = inboxRpc(bob.id);
     const extra = 10;
     // The first `extra` strictly in order, so they are exactly the oldest.
-    for (let n = 0; n < extra; n += 1) await inbox.deliver({ type: 'test', data: { n } });
+    for (let n = 0; n < extra; n += 1) await inbox.deliver(marked(n));
     const batch = 100;
     for (let start = extra; start < INBOX_CAP + extra; start += batch) {
-      await Promise.all(Array.from({ length: batch }, (_, i) => inbox.deliver({ type: 'test', data: { n: start + i } })));
+      await Promise.all(Array.from({ length: batch }, (_, i) => inbox.deliver(marked(start + i))));
       const size = (await inbox.list({ unread: false, limit: INBOX_CAP + 100 })).data.length;
       expect(size, `after n < ${start + batch}`).toBe(Math.min(start + batch, INBOX_CAP));
     }
@@ -416,7 +418,7 @@ describe('Inbox cap', () => {
     expect(Math.max(...ns)).toBe(INBOX_CAP + extra - 1);
 
     // One more: the oldest remaining goes, the new one is on top (also through the API and the count).
-    await inbox.deliver({ type: 'test', data: { n: 'last' } });
+    await inbox.deliver(marked('last'));
     const after = (await inbox.list({ unread: false, limit: INBOX_CAP + 100 })).data;
     expect(after).toHaveLength(INBOX_CAP);
     expect(after[0]!.data.n).toBe('last');

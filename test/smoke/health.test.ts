@@ -1,9 +1,9 @@
-import { exports } from 'cloudflare:workers';
+import { validatingFetch } from '../contract/validating-fetch';
 import { describe, expect, it } from 'vitest';
 
 describe('health', () => {
   it('should answer ok', async () => {
-    const res = await exports.default.fetch('http://kith.test/health');
+    const res = await validatingFetch('http://kith.test/health');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', checks: { d1: 'ok', r2: 'ok' } });
   });

@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { COMMUNITY_GENDERS, COMMUNITY_ROLES, COMMUNITY_VISIBILITIES, JOIN_POLICIES } from '../../db/schema';
+import { trimmedText, wholeNumberParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
-import { GENDERS, LocationSchema, publicUserExample, PublicUserSchema } from '../users/users.schemas';
+import { COUNTRY_INPUT_PATTERN, GENDERS, LocationSchema, publicUserExample, PublicUserSchema } from '../users/users.schemas';
 
 export const MIN_NAME_LENGTH = 3;
 export const MAX_NAME_LENGTH = 80;
@@ -9,12 +10,7 @@ export const MAX_DESCRIPTION_LENGTH = 2000;
 export const MAX_AGE_BOUND = 120;
 export const COMMUNITY_SORTS = ['members', 'new', 'name'] as const;
 
-const Name = z
-  .string()
-  .trim()
-  .min(MIN_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`)
-  .max(MAX_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`)
-  .openapi({ example: 'Lisbon Runners' });
+const Name = trimmedText(MIN_NAME_LENGTH, MAX_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`).openapi({ example: 'Lisbon Runners' });
 const Description = z.string().trim().max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
 const AgeBound = z.number().int('must be a whole number of years').min(0).max(MAX_AGE_BOUND);
 const Gender = z.enum(COMMUNITY_GENDERS, { error: `must be one of ${COMMUNITY_GENDERS.join(', ')}` });
@@ -134,10 +130,10 @@ export const CommunityListQuerySchema = z.object({
     .toUpperCase()
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
     .optional()
-    .openapi({ param: { name: 'country', in: 'query' }, example: 'PT' }),
+    .openapi({ param: { name: 'country', in: 'query' }, example: 'PT', pattern: COUNTRY_INPUT_PATTERN, description: 'ISO 3166-1 alpha-2, any case' }),
   region: z.string().trim().min(1).max(100).optional().openapi({ param: { name: 'region', in: 'query' }, example: 'PT-11' }),
   city: z.string().trim().min(1).max(100).optional().openapi({ param: { name: 'city', in: 'query' }, example: 'Lisbon' }),
-  age: z.coerce.number().int().min(0).max(150).optional().openapi({ param: { name: 'age', in: 'query' }, example: 30 }),
+  age: wholeNumberParam(0, 150).optional().openapi({ param: { name: 'age', in: 'query' }, example: 30 }),
   gender: z.enum(GENDERS, { error: `must be one of ${GENDERS.join(', ')}` }).optional().openapi({ param: { name: 'gender', in: 'query' }, example: 'female' }),
   sort: z.enum(COMMUNITY_SORTS, { error: 'must be members, new or name' }).default('members').openapi({ param: { name: 'sort', in: 'query' }, example: 'members' }),
 });

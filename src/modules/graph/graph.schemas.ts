@@ -4,11 +4,11 @@ import { ID_PATTERN } from '../../lib/ids';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample as exampleUser, PublicUserSchema } from '../users/users.schemas';
 
-const otherUser = { ...exampleUser, id: '01JC6Z2X4S3K5E6F7G8H9J0K1L', username: 'charles', display_name: 'Charles Babbage', bio: '' };
+const otherUser = { ...exampleUser, id: '01JC6Z2X4S3K5E6F7G8H9J0K1M', username: 'charles', display_name: 'Charles Babbage', bio: '' };
 
 export const UserIdParamSchema = idParam('id', 'user', exampleUser.id);
 export const OtherUserParamSchema = idParam('user_id', 'user', exampleUser.id);
-export const RequestIdParamSchema = idParam('id', 'request', '01JC6Z9P8O7I6U5Y4T3R2E1W0Q');
+export const RequestIdParamSchema = idParam('id', 'request', '01JC6Z9P8Q7H6V5Y4T3R2E1W0Q');
 
 export const FollowStateSchema = z
   .object({ following: z.boolean(), requested: z.boolean() })
@@ -21,7 +21,7 @@ export const UserEdgeSchema = z.object({ user: PublicUserSchema, created_at: z.s
 export const UserEdgePageSchema = pageSchema('UserEdgePage', UserEdgeSchema, edgeExample);
 
 const friendRequestExample = {
-  id: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q',
+  id: '01JC6Z9P8Q7H6V5Y4T3R2E1W0Q',
   from_user: exampleUser,
   to_user: otherUser,
   status: 'pending' as const,

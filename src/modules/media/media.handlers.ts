@@ -47,7 +47,7 @@ export const uploadMedia: AppRouteHandler<typeof routes.uploadMedia> = async (c)
 export const deleteMedia: AppRouteHandler<typeof routes.deleteMedia> = async (c) => {
   const { userId } = currentUser(c);
   const db = c.get('db');
-  const row = await db.select().from(media).where(and(eq(media.id, c.req.valid('param').id), eq(media.kind, 'attachment'))).get();
+  const row = await db.select().from(media).where(and(eq(media.id, c.req.valid('param').key), eq(media.kind, 'attachment'))).get();
   // Someone else's upload is "not found" to you, like one that never existed.
   if (!row || row.ownerId !== userId) throw new ApiError('not_found', 'No such media.');
   const attached = await db.select({ postId: postMedia.postId }).from(postMedia).where(eq(postMedia.mediaId, row.id)).get();

@@ -2,9 +2,15 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
 import { MeSchema } from '../users/users.schemas';
-import { MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
+import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
 
 const tags = ['Media'];
+
+/** Stored media never change (the key is the content's hash), so both answers carry these. */
+const cacheHeaders = {
+  ETag: { description: 'The content hash (and width, for a variant).', required: true, schema: { type: 'string' as const }, example: '"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08-w256"' },
+  'Cache-Control': { required: true, schema: { type: 'string' as const }, example: 'public, max-age=31536000, immutable' },
+};
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 
 export const putAvatar = createRoute({
@@ -41,7 +47,7 @@ export const uploadMedia = createRoute({
 
 export const deleteMedia = createRoute({
   method: 'delete',
-  path: '/media/{id}',
+  path: '/media/{key}',
   tags,
   summary: 'Delete one of your uploads',
   description: 'Only uploads that no post uses: an attached image answers 409 until the post is edited or deleted.',
@@ -60,10 +66,11 @@ export const getMedia = createRoute({
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {
-      description: 'The image bytes',
-      content: { 'image/*': { schema: { type: 'string', format: 'binary' }, example: '(binary image bytes)' } },
+      description: 'The image bytes, as the type they were stored (or resized) as',
+      headers: cacheHeaders,
+      content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' }])),
     },
-    304: { description: 'Not modified' },
+    304: { description: 'Not modified: the `If-None-Match` tag matches', headers: cacheHeaders },
     ...commonErrors,
     ...errors[404],
   },

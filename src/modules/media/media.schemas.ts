@@ -2,11 +2,14 @@ import { z } from '@hono/zod-openapi';
 import { idParam } from '../../lib/openapi';
 import { MEDIA_KEY_PATTERN, VARIANT_WIDTHS } from './media.keys';
 
+/** The types a stored image (or a resized variant of it) is served as. */
+export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
+
 export const MediaSchema = z
   .object({
     id: z.string(),
     url: z.string(),
-    content_type: z.enum(['image/jpeg', 'image/png', 'image/gif', 'image/webp']),
+    content_type: z.enum(IMAGE_TYPES),
     width: z.number().int(),
     height: z.number().int(),
     size: z.number().int(),
@@ -32,20 +35,30 @@ export const uploadBody = {
       example: { file: '(binary image bytes)' },
     },
     'image/*': { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' },
+    'application/octet-stream': { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' },
   },
 };
 
+/**
+ * `/media/{key}` is one path template: GET reads it as the media key (the last segment of a media
+ * `url`), DELETE as the upload's `id`. OpenAPI forbids two templates that differ only in a name.
+ */
 export const MediaKeyParamSchema = z.object({
   key: z
     .string()
     .regex(MEDIA_KEY_PATTERN, 'is not a media key')
     .openapi({
-      param: { name: 'key', in: 'path' },
+      param: { name: 'key', in: 'path', description: 'The media key: the last segment of a media `url`.' },
       example: '01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
     }),
 });
 
-export const MediaIdParamSchema = idParam('id', 'media', '01JC6Z4Q8N0B2C3D4E5F6G7H8J');
+export const MediaIdParamSchema = z.object({
+  key: idParam('key', 'media', '01JC6Z4Q8N0B2C3D4E5F6G7H8J').shape.key.openapi({
+    param: { name: 'key', in: 'path', description: 'The upload\'s `id` (as POST /api/v1/media returned it).' },
+  }),
+});
+
 
 export const VariantQuerySchema = z.object({
   w: z

@@ -5,6 +5,7 @@ import { ApiError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
+import type { IMAGE_TYPES } from './media.schemas';
 import { mediaKey, mediaUrl, objectName, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
 
 /** Uploads: 5 MB per file (contract). Multipart framing may add a little on top. */
@@ -12,7 +13,7 @@ export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const MULTIPART_OVERHEAD = 64 * 1024;
 export const CACHE_FOREVER = 'public, max-age=31536000, immutable';
 
-export type ImageType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
+export type ImageType = (typeof IMAGE_TYPES)[number];
 
 const tooLarge = () => new ApiError('payload_too_large', 'The file is larger than 5 MB.');
 const notAnImage = () => new ApiError('unsupported_media_type', 'Only JPEG, PNG, WebP and GIF images are accepted (checked by content).');

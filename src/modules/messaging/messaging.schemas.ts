@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN } from '../../lib/ids';
-import { idParam } from '../../lib/openapi';
+import { idParam, wholeNumberParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 import { MAX_MESSAGE_LENGTH, MAX_MESSAGE_MEDIA } from './room.types';
@@ -75,7 +75,7 @@ export const CreateConversationSchema = z
     participant_ids: z.array(UserId).min(1, 'needs at least one other participant').max(50, 'at most 50 participants'),
     title: z.string().trim().min(1).max(100).optional(),
   })
-  .openapi('CreateConversation', { example: { participant_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1L'] } });
+  .openapi('CreateConversation', { example: { participant_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1M'] } });
 
 export const SendMessageSchema = z
   .object({ content: Content.default(''), media_ids: MediaIds.optional(), client_id: ClientId.optional() })
@@ -83,7 +83,7 @@ export const SendMessageSchema = z
 
 export const DirectMessageSchema = z
   .object({ receiver_id: UserId, content: Content.default(''), media_ids: MediaIds.optional(), client_id: ClientId.optional() })
-  .openapi('DirectMessage', { example: { receiver_id: '01JC6Z2X4S3K5E6F7G8H9J0K1L', content: 'Hi!', client_id: 'c-1' } });
+  .openapi('DirectMessage', { example: { receiver_id: '01JC6Z2X4S3K5E6F7G8H9J0K1M', content: 'Hi!', client_id: 'c-1' } });
 
 export const EditMessageSchema = z.object({ content: Content }).openapi('EditMessage', { example: { content: 'See you at seven?' } });
 
@@ -97,24 +97,24 @@ export const ReadStateSchema = z
 
 export const AddMembersSchema = z
   .object({ user_ids: z.array(UserId).min(1).max(50) })
-  .openapi('AddMembers', { example: { user_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1L'] } });
+  .openapi('AddMembers', { example: { user_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1M'] } });
 
 export const ConversationIdParamSchema = idParam('id', 'conversation', messageExample.conversation_id);
 export const SeqParamSchema = ConversationIdParamSchema.extend({
   seq: z.coerce.number().int().min(1).openapi({ param: { name: 'seq', in: 'path' }, example: 42 }),
 });
 export const MemberParamSchema = ConversationIdParamSchema.extend({
-  user_id: z.string().regex(ID_PATTERN, 'is not a valid user id').openapi({ param: { name: 'user_id', in: 'path' }, example: '01JC6Z2X4S3K5E6F7G8H9J0K1L' }),
+  user_id: z.string().regex(ID_PATTERN, 'is not a valid user id').openapi({ param: { name: 'user_id', in: 'path' }, example: '01JC6Z2X4S3K5E6F7G8H9J0K1M' }),
 });
 
 export const HistoryQuerySchema = z.object({
   before_seq: z.coerce.number().int().min(1).optional().openapi({ param: { name: 'before_seq', in: 'query' }, example: 100 }),
-  after_seq: z.coerce.number().int().min(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
+  after_seq: wholeNumberParam(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
   limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
   cursor: z.string().max(64).optional().openapi({ param: { name: 'cursor', in: 'query' }, example: 'WzQxXQ' }),
 });
 
 export const StreamQuerySchema = z.object({
-  after_seq: z.coerce.number().int().min(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
+  after_seq: wholeNumberParam(0).optional().openapi({ param: { name: 'after_seq', in: 'query' }, example: 40 }),
   token: z.string().max(2048).optional().openapi({ param: { name: 'token', in: 'query' }, example: 'eyJhbGciOi...' }),
 });

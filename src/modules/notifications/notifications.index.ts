@@ -1,31 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../lib/create-app';
-import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
-import { decodeCursor, encodeCursor, pageSchema } from '../../lib/pagination';
+import { bearerSecurity, booleanQuery, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
 import { authenticateSocket, currentUser, requireAuth } from '../../middleware/auth';
-import { publicUserExample } from '../users/users.schemas';
+import { notificationExample, NotificationPageSchema } from './notifications.schemas';
 import { inboxOf } from './user-inbox';
 
 const tags = ['Notifications'];
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 
-const notificationExample = {
-  id: '01JC7B2C3D4E5F6G7H8J9K0M1N',
-  type: 'friend_request',
-  data: { request_id: '01JC6Z9P8O7I6U5Y4T3R2E1W0Q', from_user: publicUserExample },
-  read: false,
-  created_at: '2026-11-21T10:00:00.000Z',
-};
-
-const NotificationSchema = z
-  .object({ id: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()), read: z.boolean(), created_at: z.string() })
-  .openapi('Notification', { example: notificationExample });
-const NotificationPageSchema = pageSchema('NotificationPage', NotificationSchema, notificationExample);
 const UnreadSchema = z.object({ unread_count: z.number().int() }).openapi('UnreadCount', { example: { unread_count: 3 } });
 
 const ListQuerySchema = z.object({
-  unread: z.enum(['true', 'false']).optional().openapi({ param: { name: 'unread', in: 'query' }, example: 'true' }),
+  unread: booleanQuery('unread', true),
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ param: { name: 'limit', in: 'query' }, example: 20 }),
   cursor: z.string().max(64).optional().openapi({ param: { name: 'cursor', in: 'query' }, example: 'WzQyXQ' }),
 });
@@ -41,7 +29,7 @@ const StreamQuerySchema = z.object({
 const list = createRoute({
   method: 'get', path: '/notifications', tags, summary: 'Your notifications, newest first',
   description:
-    'Types: new_message, friend_request, friend_accepted, new_post, wall_post, post_like, post_comment, comment_reply, new_follower, follow_request, mention. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.',
+    '`type` is one of a closed list and says what `data` holds (see `Notification`). Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.',
   ...authed, request: { query: ListQuerySchema },
   responses: { 200: jsonContent(NotificationPageSchema, 'A page of notifications'), ...commonErrors, ...errors[401] },
 });
@@ -70,7 +58,7 @@ const stream = createRoute({
 const listHandler: AppRouteHandler<typeof list> = async (c) => {
   const { unread, limit, cursor } = c.req.valid('query');
   const before = cursor ? (decodeCursor(cursor, ['number'])[0] as number) : undefined;
-  const page = await inboxOf(c.env, currentUser(c).userId).list({ unread: unread === 'true', limit, before });
+  const page = await inboxOf(c.env, currentUser(c).userId).list({ unread: unread ?? false, limit, before });
   return c.json({ data: page.data, next_cursor: page.next === null ? null : encodeCursor([page.next]) }, 200);
 };
 

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import type { Notification, NotificationType } from './notifications.schemas';
 
 /** Notifications kept per user; older ones are pruned past this. */
 export const INBOX_CAP = 1000;
@@ -19,16 +20,8 @@ export const REPLAY_LIMIT = 200;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonObject = Record<string, any>;
 
-export interface Notification {
-  id: string;
-  type: string;
-  data: JsonObject;
-  read: boolean;
-  created_at: string;
-}
-
 export interface Delivery {
-  type: string;
+  type: NotificationType;
   data: JsonObject;
   /** Deliveries with the same key fold into one unread notification within {@link GROUP_WINDOW_MS}. */
   groupKey?: string;
@@ -61,7 +54,8 @@ export class UserInbox extends DurableObject<Env> {
   }
 
   private present(row: Row): Notification {
-    return { id: row.id, type: row.type, data: JSON.parse(row.data), read: row.read === 1, created_at: new Date(row.created_at).toISOString() };
+    // Rows hold only what a Delivery carried: one of the types, with its data.
+    return { id: row.id, type: row.type, data: JSON.parse(row.data), read: row.read === 1, created_at: new Date(row.created_at).toISOString() } as Notification;
   }
 
   private frame(row: Row): string {

@@ -35,7 +35,7 @@ const TopicSchema = z.enum(TOPICS, { error: `must be one of ${TOPICS.join(', ')}
 const PostMediaSchema = MediaSchema.pick({ id: true, url: true, content_type: true, width: true, height: true });
 
 const examplePost = {
-  id: '01JC6Z7TQ2W3E4R5T6Y7U8I9O0',
+  id: '01JC6Z7TQ2W3E4R5T6Y7V8H9K0',
   author: publicUserExample,
   content: 'The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles',
   topic: 'education',

@@ -24,5 +24,5 @@ export const getUserProfessional: AppRouteHandler<typeof routes.getUserProfessio
 export const importLinkedInExport: AppRouteHandler<typeof routes.importLinkedIn> = async (c) => {
   const { mode, dry_run: dryRun } = c.req.valid('query');
   const upload = await readImportUpload(c);
-  return c.json(await importLinkedIn(c, currentUser(c).userId, upload, mode, dryRun), 200);
+  return c.json(await importLinkedIn(c, currentUser(c).userId, upload, mode, dryRun ?? false), 200);
 };

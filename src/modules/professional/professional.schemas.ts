@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { PROFESSIONAL_VISIBILITIES } from '../../db/schema/professional';
 import { ID_PATTERN } from '../../lib/ids';
+import { booleanQuery } from '../../lib/openapi';
 
 /** How long each list of a profile may grow (a long career's full LinkedIn export fits). */
 export const PROFILE_LIMITS = { positions: 5000, education: 1000, skills: 500, certifications: 500, languages: 100 } as const;
@@ -191,11 +192,7 @@ export const ImportQuerySchema = z.object({
     .enum(IMPORT_MODES, { error: 'must be merge or replace' })
     .default('merge')
     .openapi({ param: { name: 'mode', in: 'query' }, example: 'merge', description: '`merge` (default) adds what you do not have yet; `replace` swaps in every section the upload contains' }),
-  dry_run: z
-    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-    .optional()
-    .transform((v) => v === 'true' || v === '1')
-    .openapi({ param: { name: 'dry_run', in: 'query' }, example: 'true', description: 'true: answer what the import would do and change nothing' }),
+  dry_run: booleanQuery('dry_run', true).openapi({ description: 'true: answer what the import would do and change nothing' }),
 });
 
 const countsExample = { positions: 2, education: 1, skills: 12, certifications: 0, languages: 2 };

@@ -13,7 +13,10 @@ export const UsernameSchema = z
   .trim()
   .toLowerCase()
   .regex(USERNAME_RULE, 'must be 3 to 30 characters of a-z, 0-9 and _')
-  .openapi({ example: 'ada_l' });
+  .openapi({ example: 'ada_l', pattern: '^\\s*[A-Za-z0-9_]{3,30}\\s*$', description: 'Any case; stored lower-cased' });
+
+/** What the API accepts as a country code: trimmed and upper-cased before it is checked. */
+export const COUNTRY_INPUT_PATTERN = '^\\s*[A-Za-z]{2}\\s*$';
 
 export const EmailSchema = z.email('must be a valid email address').trim().toLowerCase().max(254).openapi({ example: 'ada@example.com' });
 
@@ -32,7 +35,7 @@ export const LocationSchema = z
       .trim()
       .toUpperCase()
       .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
-      .openapi({ example: 'GB' }),
+      .openapi({ example: 'GB', pattern: COUNTRY_INPUT_PATTERN, description: 'ISO 3166-1 alpha-2, any case; stored upper-cased' }),
     region: z.string().trim().min(1).max(100).nullable().optional().openapi({ example: 'GB-LND' }),
     city: z.string().trim().min(1).max(100).nullable().optional().openapi({ example: 'London' }),
   })
