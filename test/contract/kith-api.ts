@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'dc83c94872be9e4c5aa9e78ff3798c325e2579d33766be22f6063e3e62ac3814';
+export const documentSha256 = '8589ae5fc21c96dba4636a1cdcc3debb09adb673dcc4fad2c53a7c3b18e3a1ad';
 
 export interface paths {
     "/health": {
@@ -6042,8 +6042,8 @@ export interface components {
          *           "title": "Translator and annotator",
          *           "company": "Analytical Engine Project",
          *           "location": "London",
-         *           "started_on": "1842-10",
-         *           "ended_on": "1843-09",
+         *           "started_on": "2018-10",
+         *           "ended_on": "2019-09",
          *           "description": "Notes A to G."
          *         }
          *       ],
@@ -6053,8 +6053,8 @@ export interface components {
          *           "school": "Home tutoring",
          *           "degree": null,
          *           "field": "Mathematics",
-         *           "started_on": "1829-01",
-         *           "ended_on": "1835-12",
+         *           "started_on": "2008-09",
+         *           "ended_on": "2012-06",
          *           "activities": null
          *         }
          *       ],
@@ -6125,8 +6125,8 @@ export interface components {
          *           "title": "Translator and annotator",
          *           "company": "Analytical Engine Project",
          *           "location": "London",
-         *           "started_on": "1842-10",
-         *           "ended_on": "1843-09",
+         *           "started_on": "2018-10",
+         *           "ended_on": "2019-09",
          *           "description": "Notes A to G."
          *         }
          *       ],
@@ -6135,8 +6135,8 @@ export interface components {
          *           "school": "Home tutoring",
          *           "degree": null,
          *           "field": "Mathematics",
-         *           "started_on": "1829-01",
-         *           "ended_on": "1835-12",
+         *           "started_on": "2008-09",
+         *           "ended_on": "2012-06",
          *           "activities": null
          *         }
          *       ],
@@ -6240,8 +6240,8 @@ export interface components {
          *             "title": "Translator and annotator",
          *             "company": "Analytical Engine Project",
          *             "location": "London",
-         *             "started_on": "1842-10",
-         *             "ended_on": "1843-09",
+         *             "started_on": "2018-10",
+         *             "ended_on": "2019-09",
          *             "description": "Notes A to G."
          *           }
          *         ],
@@ -6251,8 +6251,8 @@ export interface components {
          *             "school": "Home tutoring",
          *             "degree": null,
          *             "field": "Mathematics",
-         *             "started_on": "1829-01",
-         *             "ended_on": "1835-12",
+         *             "started_on": "2008-09",
+         *             "ended_on": "2012-06",
          *             "activities": null
          *           }
          *         ],
