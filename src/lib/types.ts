@@ -7,6 +7,10 @@ import type { Mailer } from './mailer';
 export type Bindings = Env & {
   /** HMAC key for access tokens; a secret (`.dev.vars` locally, `wrangler secret put` in production). */
   JWT_SECRET?: string;
+  /** "true" lets news sources live on loopback (tests, local development); never in production. */
+  NEWS_ALLOW_PRIVATE?: string;
+  /** DNS-over-HTTPS JSON endpoint that news source hosts are resolved with (default Cloudflare's). */
+  NEWS_DNS_RESOLVER?: string;
 };
 
 /** The authenticated caller, set by the auth middleware. */

@@ -42,24 +42,19 @@ interface Grant {
   /** Requests the block still covers. */
   left: number;
   until: number;
-  /**
-   * When a request of this isolate started asking the binding for this key: concurrent requests wait
-   * for its answer instead of each counting a block. Plain data, polled: a request must never await a
-   * promise made by another request (workerd cancels such a waiter as hung once the other request's
-   * context is gone, "Cannot perform I/O on behalf of a different request").
-   */
-  askingSince?: number;
+  /** The binding call under way for this key: concurrent requests wait for it instead of each counting a block. */
+  asking?: Promise<void>;
 }
 
 const grants = new Map<string, Grant>();
-/** A waiter stops waiting for another request's answer after this long and asks the binding itself. */
-const ASK_WAIT_MS = 1_000;
 
 /** Counts one request for `key` against a general API limit, in blocks (see {@link API_LIMIT_BLOCK}); throws 429 when over. */
 export async function enforceApiLimit(c: Context<AppEnv>, limiter: 'RL_API_USER' | 'RL_API_IP', key: string): Promise<void> {
   for (;;) {
     const grant = grants.get(key);
-    if (grant?.askingSince !== undefined && Date.now() - grant.askingSince < ASK_WAIT_MS) {
+    if (grant?.asking) {
+      // Wait with a timer of our own, never on the other request's promise: its continuation would run
+      // in that request's context, where this request's I/O is refused (and hangs when that one ends).
       await new Promise((resolve) => setTimeout(resolve, 1));
       continue;
     }
@@ -68,17 +63,25 @@ export async function enforceApiLimit(c: Context<AppEnv>, limiter: 'RL_API_USER'
       return;
     }
     if (grants.size >= MAX_GRANTS) grants.clear();
-    const next: Grant = { left: 0, until: 0, askingSince: Date.now() };
+    const next: Grant = { left: 0, until: 0 };
+    const outcome: { refused: boolean; error?: unknown } = { refused: false };
+    next.asking = enforceLimit(c, limiter, key)
+      .then(
+        () => {
+          next.left = API_LIMIT_BLOCK;
+          next.until = Date.now() + GRANT_MS;
+        },
+        (error: unknown) => {
+          outcome.refused = true;
+          outcome.error = error;
+        },
+      )
+      .finally(() => {
+        next.asking = undefined;
+      });
     grants.set(key, next);
-    try {
-      await enforceLimit(c, limiter, key);
-      // This request is the block's first.
-      next.left = API_LIMIT_BLOCK - 1;
-      next.until = Date.now() + GRANT_MS;
-    } finally {
-      next.askingSince = undefined;
-    }
-    return;
+    await next.asking;
+    if (outcome.refused) throw outcome.error;
   }
 }
 

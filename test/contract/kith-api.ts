@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'a42f8da0055cc88db477550d3226b1dac497b4cb69af1caf60d6c6959f77a954';
+export const documentSha256 = 'f457c9ad29be278ccc37cacb48175066d4ac7f3cf8b7a5c6e13d6327a4b86b54';
 
 export interface paths {
     "/health": {
@@ -1788,7 +1788,7 @@ export interface paths {
         put?: never;
         /**
          * Create a post (or a wall post)
-         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam).
+         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam).
          */
         post: {
             parameters: {
@@ -2384,6 +2384,56 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                     topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of posts */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed/professional": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The professional feed
+         * @description Posts with `space: "professional"` only (they never appear in the home feed; news items are their own list, GET /news). First the posts of your connections (accounts you follow, your friends, and your own, as far as you may see them), then public professional posts of everyone else (public accounts). `sort=top` (default) ranks each of the two groups' posts of the last 30 days (the newest 500 of each) by the discover score (see GET /feed/discover, without its social terms); `sort=new` lists each group newest first, through any depth. `topic` keeps one topic. Blocked and muted authors never appear; anonymous callers get the second group only.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+                    sort?: "top" | "new";
                 };
                 header?: never;
                 path?: never;
@@ -3909,6 +3959,511 @@ export interface paths {
                 503: components["responses"]["ServiceUnavailable"];
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/professional": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your professional profile
+         * @description An empty profile (visibility `public`) until you write one.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Your professional profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        /**
+         * Replace your professional profile
+         * @description Fields you leave out are reset (empty lists, null texts, open_to_work false), except `visibility`, which is kept unless sent. An entry's `id` is kept when it names one of your entries; others get new ids. Dates are `YYYY-MM` (`ended_on: null` = current) and an end is never before its start. Lists keep the order you send. Limits: headline 220 characters, summary 2,600, descriptions 2,000; 5,000 positions, 1,000 education entries, 500 skills (each once, compared case-insensitively), 500 certifications, 100 languages. `visibility`: `public` (everyone; for a private account only its friends and followers), `connections` (your friends and followers) or `private` (you alone); it decides who sees this profile and the headline on your public profile. JSON bodies up to 1 MB.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PutProfessionalProfile"];
+                };
+            };
+            responses: {
+                /** @description The saved profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change part of your professional profile
+         * @description Only the fields sent change; a list sent replaces that whole list, `null` clears a text. Dates are `YYYY-MM` (`ended_on: null` = current) and an end is never before its start. Lists keep the order you send. Limits: headline 220 characters, summary 2,600, descriptions 2,000; 5,000 positions, 1,000 education entries, 500 skills (each once, compared case-insensitively), 500 certifications, 100 languages. `visibility`: `public` (everyone; for a private account only its friends and followers), `connections` (your friends and followers) or `private` (you alone); it decides who sees this profile and the headline on your public profile. JSON bodies up to 1 MB.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PatchProfessionalProfile"];
+                };
+            };
+            responses: {
+                /** @description The saved profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/users/{id_or_username}/professional": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Someone's professional profile
+         * @description 200 when its visibility lets you see it: `public` (a private account's only to its friends and followers), `connections` (the owner's friends and followers), `private` (the owner alone). 404 otherwise, when the user has none, or when either of you blocks the other.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id_or_username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/professional/import/linkedin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a LinkedIn data export
+         * @description Reads Profile.csv (headline, summary and industry only: names, addresses, birth dates and other contact data are never stored), Positions.csv, Education.csv, Skills.csv, Certifications.csv and Languages.csv, in any folder of the archive; every other file is ignored with a warning. A `Notes:` preamble before the header row, a UTF-8 byte-order mark and quoted fields with line breaks are fine. Dates may be `Jan 2020`, `2020` (January as a start, December as an end), `2020-01` or a range `Jan 2020 - Present`. Each row is checked as PUT would check it; a row that fails is skipped and reported in `warnings` with its file and line. `mode=merge` (default) adds the entries you do not have yet (positions by title, company and start; education by school, degree and start; skills and languages by name; certifications by name and authority) and fills headline, summary and industry only where yours are empty; `mode=replace` puts each section the upload contains in place of yours. Everything is read and checked before anything is written, then written in one transaction: a failure changes nothing. `dry_run=true` answers the same and changes nothing. Errors: over 20 MB, over 100 MB unpacked or over 1,000 entries → 413; neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description `merge` (default) adds what you do not have yet; `replace` swaps in every section the upload contains */
+                    mode?: "merge" | "replace";
+                    /** @description true: answer what the import would do and change nothing */
+                    dry_run?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`). */
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "file": "(Basic_LinkedInDataExport_11-21-2026.zip)"
+                     *     }
+                     */
+                    "multipart/form-data": {
+                        /** Format: binary */
+                        file: Blob;
+                    };
+                    /** @example (zip bytes) */
+                    "application/zip": Blob;
+                    /**
+                     * @example Company Name,Title,Description,Location,Started On,Finished On
+                     *     Acme,Engineer,,London,Jan 2020,
+                     */
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description What was (or, with dry_run, would be) imported */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LinkedInImportResult"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/news": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * News items, newest first
+         * @description Items of the feeds staff subscribe to (RSS 2.0, Atom, JSON Feed), fetched every 15 minutes; each item once, with markup stripped from its title and summary. `topic` keeps one topic. News stays its own list: it never mixes into the post feeds.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of news items */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsItemPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/news/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * News sources, newest first
+         * @description Staff only (moderators and admins). Each source shows how its last fetch went.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of sources */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSourcePage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        /**
+         * Subscribe the news segment to a feed
+         * @description Staff only. `url` must be http(s) and must not be, or resolve to, a private, link-local or loopback address (400; loopback only where NEWS_ALLOW_PRIVATE=true, for tests and local development). The same check runs again on every fetch and redirect. The first fetch comes with the next cron tick (or POST …/refresh). A URL that is already a source is 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateNewsSource"];
+                };
+            };
+            responses: {
+                /** @description The new source */
+                201: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSource"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/news/sources/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a news source and its items */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a news source
+         * @description Staff only. A new `url` starts the source over (no validators, no failures, due at the next tick); a new `topic` moves its items too. `url` must be http(s) and must not be, or resolve to, a private, link-local or loopback address (400; loopback only where NEWS_ALLOW_PRIVATE=true, for tests and local development). The same check runs again on every fetch and redirect.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["UpdateNewsSource"];
+                };
+            };
+            responses: {
+                /** @description The source */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSource"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/admin/news/sources/{id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch a news source now
+         * @description Staff only. Fetches the feed in this request (conditional GET, 10 s timeout, 5 MB cap, at most 3 redirects) and answers the source with the outcome: a feed that fails is not an error of this request (200 with `last_status: "error"` and `last_error`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The source after the fetch */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSource"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -5485,6 +6040,7 @@ export interface components {
          *       "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
          *       "bio": "Poet of numbers.",
          *       "is_verified": false,
+         *       "headline": "Analyst of engines, poet of numbers",
          *       "location": {
          *         "country": "GB",
          *         "region": "GB-LND",
@@ -5516,6 +6072,8 @@ export interface components {
          *     }
          */
         Profile: components["schemas"]["PublicUser"] & {
+            /** @description The professional headline (GET /users/{id}/professional), when that profile's visibility lets you see it; else null */
+            headline: string | null;
             location: {
                 country: string | null;
                 region: string | null;
@@ -5759,6 +6317,7 @@ export interface components {
          *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
          *       "topic": "education",
          *       "visibility": "public",
+         *       "space": "personal",
          *       "target_user": null,
          *       "community_id": null,
          *       "media": [],
@@ -5776,6 +6335,11 @@ export interface components {
             topic: string | null;
             /** @enum {string} */
             visibility: "public" | "friends" | "private";
+            /**
+             * @description `personal` (home, discover, walls, communities) or `professional` (the professional feed only)
+             * @enum {string}
+             */
+            space: "personal" | "professional";
             target_user: components["schemas"]["PublicUser"] | null;
             community_id: string | null;
             media: {
@@ -5830,6 +6394,8 @@ export interface components {
             visibility?: "public" | "friends" | "private";
             /** @enum {string|null} */
             topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel" | null;
+            /** @enum {string} */
+            space?: "personal" | "professional";
             target_user_id?: string | null;
             community_id?: string | null;
             media_ids?: string[];
@@ -5874,6 +6440,7 @@ export interface components {
          *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
          *           "topic": "education",
          *           "visibility": "public",
+         *           "space": "personal",
          *           "target_user": null,
          *           "community_id": null,
          *           "media": [],
@@ -6712,6 +7279,434 @@ export interface components {
         SetCommunityRole: {
             /** @enum {string} */
             role: "member" | "moderator" | "owner";
+        };
+        /**
+         * @example {
+         *       "headline": "Analyst of engines, poet of numbers",
+         *       "summary": "I write programs for machines that do not exist yet.",
+         *       "industry": "Research",
+         *       "open_to_work": false,
+         *       "visibility": "connections",
+         *       "positions": [
+         *         {
+         *           "id": "01JC6ZB1B2C3D4E5F6G7H8J9K0",
+         *           "title": "Translator and annotator",
+         *           "company": "Analytical Engine Project",
+         *           "location": "London",
+         *           "started_on": "2018-10",
+         *           "ended_on": "2019-09",
+         *           "description": "Notes A to G."
+         *         }
+         *       ],
+         *       "education": [
+         *         {
+         *           "id": "01JC6ZB2B2C3D4E5F6G7H8J9K0",
+         *           "school": "Home tutoring",
+         *           "degree": null,
+         *           "field": "Mathematics",
+         *           "started_on": "2008-09",
+         *           "ended_on": "2012-06",
+         *           "activities": null
+         *         }
+         *       ],
+         *       "skills": [
+         *         "Mathematics",
+         *         "Algorithms"
+         *       ],
+         *       "certifications": [],
+         *       "languages": [
+         *         {
+         *           "name": "French",
+         *           "proficiency": "Full professional proficiency"
+         *         }
+         *       ]
+         *     }
+         */
+        ProfessionalProfile: {
+            headline: string | null;
+            summary: string | null;
+            industry: string | null;
+            open_to_work: boolean;
+            positions: components["schemas"]["Position"][];
+            education: components["schemas"]["Education"][];
+            skills: string[];
+            certifications: components["schemas"]["CertificationOut"][];
+            languages: components["schemas"]["SpokenLanguageOut"][];
+            /** @enum {string} */
+            visibility: "public" | "connections" | "private";
+        };
+        Position: {
+            id: string;
+            title: string;
+            company: string;
+            location: string | null;
+            started_on: string;
+            /** @description null: the current position */
+            ended_on: string | null;
+            description: string | null;
+        };
+        Education: {
+            id: string;
+            school: string;
+            degree: string | null;
+            field: string | null;
+            started_on: string | null;
+            ended_on: string | null;
+            activities: string | null;
+        };
+        CertificationOut: {
+            name: string;
+            authority: string | null;
+            issued_on: string | null;
+            url: string | null;
+        };
+        SpokenLanguageOut: {
+            name: string;
+            proficiency: string | null;
+        };
+        /**
+         * @example {
+         *       "headline": "Analyst of engines, poet of numbers",
+         *       "summary": "I write programs for machines that do not exist yet.",
+         *       "industry": "Research",
+         *       "open_to_work": false,
+         *       "visibility": "connections",
+         *       "positions": [
+         *         {
+         *           "title": "Translator and annotator",
+         *           "company": "Analytical Engine Project",
+         *           "location": "London",
+         *           "started_on": "2018-10",
+         *           "ended_on": "2019-09",
+         *           "description": "Notes A to G."
+         *         }
+         *       ],
+         *       "education": [
+         *         {
+         *           "school": "Home tutoring",
+         *           "degree": null,
+         *           "field": "Mathematics",
+         *           "started_on": "2008-09",
+         *           "ended_on": "2012-06",
+         *           "activities": null
+         *         }
+         *       ],
+         *       "skills": [
+         *         "Mathematics",
+         *         "Algorithms"
+         *       ],
+         *       "certifications": [],
+         *       "languages": [
+         *         {
+         *           "name": "French",
+         *           "proficiency": "Full professional proficiency"
+         *         }
+         *       ]
+         *     }
+         */
+        PutProfessionalProfile: {
+            /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
+            headline?: string | null;
+            summary?: string | null;
+            industry?: string | null;
+            open_to_work?: boolean;
+            /** @enum {string} */
+            visibility?: "public" | "connections" | "private";
+            positions?: components["schemas"]["PositionInput"][];
+            education?: components["schemas"]["EducationInput"][];
+            skills?: string[];
+            certifications?: components["schemas"]["Certification"][];
+            languages?: components["schemas"]["SpokenLanguage"][];
+        };
+        PositionInput: {
+            /** @description Keeps the id of one of your entries; any other entry gets a new id. */
+            id?: string;
+            title: string;
+            company: string;
+            location?: string | null;
+            /** @example 2021-03 */
+            started_on: string;
+            /**
+             * @description null or absent: the current position
+             * @example 2021-03
+             */
+            ended_on?: string | null;
+            description?: string | null;
+        };
+        EducationInput: {
+            /** @description Keeps the id of one of your entries; any other entry gets a new id. */
+            id?: string;
+            school: string;
+            degree?: string | null;
+            field?: string | null;
+            /** @example 2021-03 */
+            started_on?: string | null;
+            /** @example 2021-03 */
+            ended_on?: string | null;
+            activities?: string | null;
+        };
+        Certification: {
+            name: string;
+            authority?: string | null;
+            /** @example 2021-03 */
+            issued_on?: string | null;
+            /** Format: uri */
+            url?: string | null;
+        };
+        SpokenLanguage: {
+            name: string;
+            proficiency?: string | null;
+        };
+        /**
+         * @example {
+         *       "headline": "Engine analyst",
+         *       "open_to_work": true
+         *     }
+         */
+        PatchProfessionalProfile: {
+            /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
+            headline?: string | null;
+            summary?: string | null;
+            industry?: string | null;
+            open_to_work?: boolean;
+            /** @enum {string} */
+            visibility?: "public" | "connections" | "private";
+            positions?: components["schemas"]["PositionInput"][];
+            education?: components["schemas"]["EducationInput"][];
+            skills?: string[];
+            certifications?: components["schemas"]["Certification"][];
+            languages?: components["schemas"]["SpokenLanguage"][];
+        };
+        /**
+         * @example {
+         *       "profile": {
+         *         "headline": "Analyst of engines, poet of numbers",
+         *         "summary": "I write programs for machines that do not exist yet.",
+         *         "industry": "Research",
+         *         "open_to_work": false,
+         *         "visibility": "connections",
+         *         "positions": [
+         *           {
+         *             "id": "01JC6ZB1B2C3D4E5F6G7H8J9K0",
+         *             "title": "Translator and annotator",
+         *             "company": "Analytical Engine Project",
+         *             "location": "London",
+         *             "started_on": "2018-10",
+         *             "ended_on": "2019-09",
+         *             "description": "Notes A to G."
+         *           }
+         *         ],
+         *         "education": [
+         *           {
+         *             "id": "01JC6ZB2B2C3D4E5F6G7H8J9K0",
+         *             "school": "Home tutoring",
+         *             "degree": null,
+         *             "field": "Mathematics",
+         *             "started_on": "2008-09",
+         *             "ended_on": "2012-06",
+         *             "activities": null
+         *           }
+         *         ],
+         *         "skills": [
+         *           "Mathematics",
+         *           "Algorithms"
+         *         ],
+         *         "certifications": [],
+         *         "languages": [
+         *           {
+         *             "name": "French",
+         *             "proficiency": "Full professional proficiency"
+         *           }
+         *         ]
+         *       },
+         *       "imported": {
+         *         "positions": 2,
+         *         "education": 1,
+         *         "skills": 12,
+         *         "certifications": 0,
+         *         "languages": 2
+         *       },
+         *       "warnings": [
+         *         {
+         *           "file": "Positions.csv",
+         *           "line": 7,
+         *           "message": "Started On \"sometime\" is not a date (Jan 2020, 2020 or 2020-01): row skipped"
+         *         }
+         *       ],
+         *       "dry_run": false
+         *     }
+         */
+        LinkedInImportResult: {
+            profile: components["schemas"]["ProfessionalProfile"];
+            /** @description Entries the import added (merge) or put in place (replace), per section */
+            imported: {
+                positions: number;
+                education: number;
+                skills: number;
+                certifications: number;
+                languages: number;
+            };
+            warnings: components["schemas"]["ImportWarning"][];
+            dry_run: boolean;
+        };
+        /**
+         * @example {
+         *       "file": "Rich_Media.csv",
+         *       "line": null,
+         *       "message": "not a profile file: ignored"
+         *     }
+         */
+        ImportWarning: {
+            file: string;
+            line: number | null;
+            message: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC6ZD1B2C3D4E5F6G7H8J9K0",
+         *           "title": "Hiring & remote work in 2026",
+         *           "url": "https://wire.example/hiring",
+         *           "summary": "Employers expand remote roles. Second paragraph & more.",
+         *           "image_url": "https://wire.example/hiring.jpg",
+         *           "topic": "career",
+         *           "source": {
+         *             "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *             "title": "Career Wire"
+         *           },
+         *           "published_at": "2026-11-21T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        NewsItemPage: {
+            data: components["schemas"]["NewsItem"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6ZD1B2C3D4E5F6G7H8J9K0",
+         *       "title": "Hiring & remote work in 2026",
+         *       "url": "https://wire.example/hiring",
+         *       "summary": "Employers expand remote roles. Second paragraph & more.",
+         *       "image_url": "https://wire.example/hiring.jpg",
+         *       "topic": "career",
+         *       "source": {
+         *         "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *         "title": "Career Wire"
+         *       },
+         *       "published_at": "2026-11-21T09:00:00.000Z"
+         *     }
+         */
+        NewsItem: {
+            id: string;
+            title: string;
+            /** @description The item's link (http or https), when it has one */
+            url: string | null;
+            /** @description Plain text: markup is stripped */
+            summary: string;
+            image_url: string | null;
+            topic: string;
+            source: {
+                id: string;
+                title: string;
+            };
+            published_at: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *           "url": "https://wire.example/careers.xml",
+         *           "title": "Career Wire",
+         *           "topic": "career",
+         *           "last_fetched_at": "2026-11-21T10:00:04.000Z",
+         *           "last_status": "ok",
+         *           "last_http_status": 200,
+         *           "last_error": null,
+         *           "item_count": 42,
+         *           "failure_count": 0,
+         *           "next_fetch_at": "2026-11-21T10:13:04.000Z",
+         *           "created_at": "2026-11-20T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        NewsSourcePage: {
+            data: components["schemas"]["NewsSource"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *       "url": "https://wire.example/careers.xml",
+         *       "title": "Career Wire",
+         *       "topic": "career",
+         *       "last_fetched_at": "2026-11-21T10:00:04.000Z",
+         *       "last_status": "ok",
+         *       "last_http_status": 200,
+         *       "last_error": null,
+         *       "item_count": 42,
+         *       "failure_count": 0,
+         *       "next_fetch_at": "2026-11-21T10:13:04.000Z",
+         *       "created_at": "2026-11-20T09:00:00.000Z"
+         *     }
+         */
+        NewsSource: {
+            id: string;
+            url: string;
+            title: string;
+            topic: string;
+            /** @description When the last fetch ended; null before the first */
+            last_fetched_at: string | null;
+            /**
+             * @description `ok` (the feed was read), `not_modified` (304: nothing new), `error` (see `last_error`); null before the first fetch
+             * @enum {string|null}
+             */
+            last_status: "ok" | "not_modified" | "error" | null;
+            /** @description The feed's HTTP status, when it answered at all */
+            last_http_status: number | null;
+            /** @description What went wrong in the last fetch; null when it went well */
+            last_error: string | null;
+            /** @description Items kept from this source */
+            item_count: number;
+            /** @description Failed fetches in a row; each doubles the wait before the next (15 minutes up to a day) */
+            failure_count: number;
+            /** @description The first cron tick at or after this fetches the source again */
+            next_fetch_at: string;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://wire.example/careers.xml",
+         *       "topic": "career",
+         *       "title": "Career Wire"
+         *     }
+         */
+        CreateNewsSource: {
+            /** @example https://wire.example/careers.xml */
+            url: string;
+            /** @enum {string} */
+            topic: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+            /** @description Shown as the items' source; without it, the feed's own title */
+            title?: string;
+        };
+        /**
+         * @example {
+         *       "topic": "education"
+         *     }
+         */
+        UpdateNewsSource: {
+            /** @example https://wire.example/careers.xml */
+            url?: string;
+            /** @enum {string} */
+            topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+            /** @description null: use the feed's own title */
+            title?: string | null;
         };
         /**
          * @example {

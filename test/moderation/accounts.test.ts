@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVERY_MINUTE, runScheduled } from '../../src/scheduled';
+import { runModerationJobs } from '../../src/scheduled';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { createConversationRaw, directMessageRaw, startDirect } from '../messaging/helpers';
 import { openSocket } from '../messaging/socket-helpers';
@@ -93,9 +93,9 @@ describe('Suspension', () => {
     const user = await createUser();
     const state = await act(staff, user, 'suspend', { duration_hours: 2 });
     expect(Date.parse(state.until) - Date.now()).toBeGreaterThan(HOUR);
-    await runScheduled(env, EVERY_MINUTE, Date.now() + HOUR);
+    await runModerationJobs(env, Date.now() + HOUR);
     await expectProblem(await login(user), 403);
-    await runScheduled(env, EVERY_MINUTE, Date.now() + 3 * HOUR);
+    await runModerationJobs(env, Date.now() + 3 * HOUR);
     await expectStatus(await login(user), 200);
     const lifts = (await auditEntries('account.action', user.id)).map((e) => [e.actor_id, e.data.action, e.data.reason]);
     expect(lifts).toEqual([
@@ -143,7 +143,7 @@ describe('Silence', () => {
     await expectProblem(await createConversationRaw(quiet, { participant_ids: [friend.id, stranger.id] }), 403);
     await startDirect(quiet, friend, 201);
     // Lifted by the Cron Trigger an hour later.
-    await runScheduled(env, EVERY_MINUTE, Date.now() + 2 * HOUR);
+    await runModerationJobs(env, Date.now() + 2 * HOUR);
     await startDirect(quiet, stranger, 201);
   });
 

@@ -23,7 +23,7 @@ const ME_KEYS = [
   'wall_policy',
   'website',
 ];
-const PROFILE_KEYS = ['avatar_url', 'bio', 'counts', 'created_at', 'display_name', 'id', 'is_verified', 'links', 'location', 'username', 'website'];
+const PROFILE_KEYS = ['avatar_url', 'bio', 'counts', 'created_at', 'display_name', 'headline', 'id', 'is_verified', 'links', 'location', 'username', 'website'];
 
 const getMe = async (user: TestUser) => expectStatus(await call('/me', { token: user.accessToken }), 200);
 const patchMe = (user: TestUser, body: unknown) => call('/me', { method: 'PATCH', token: user.accessToken, body });
@@ -211,6 +211,7 @@ describe('GET /users/{id_or_username}', () => {
       avatar_url: null,
       bio: expect.any(String),
       is_verified: false,
+      headline: null,
       location: null,
       website: null,
       links: [],

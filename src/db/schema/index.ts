@@ -10,3 +10,5 @@ export * from './feeds';
 export * from './moderation';
 export * from './audit';
 export * from './filters';
+export * from './professional';
+export * from './news';

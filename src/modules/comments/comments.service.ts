@@ -6,7 +6,7 @@ import { screenText } from '../../policy/content-rules';
 import { visibleUserSql } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
-import { isStaffRole } from '../moderation/staff';
+import { isStaffRole } from '../../middleware/require-staff';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';

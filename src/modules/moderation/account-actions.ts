@@ -8,7 +8,7 @@ import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { inboxOf } from '../notifications/user-inbox';
 import { presentPublicUser } from '../users/users.presenter';
 import type { AccountState } from './moderation.schemas';
-import { outranks } from './staff';
+import { outranks } from '../../middleware/require-staff';
 
 /**
  * Account actions: warn, silence and suspend (and the undo of the last two). They are columns of

@@ -17,7 +17,7 @@ import {
   StatsSchema,
   UserIdParamSchema,
 } from './moderation.schemas';
-import { requireStaff } from './staff';
+import { requireStaff } from '../../middleware/require-staff';
 
 const tags = ['Admin'];
 /** Every /admin route: staff only (moderators and admins), or admins only. Other modules' /admin routes use these too. */

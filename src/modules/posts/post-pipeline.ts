@@ -5,7 +5,7 @@ import { isAccountVisible } from '../../policy/visibility';
 import { compileFilters, parseViewerFilters, type ViewerFilter, viewerFiltersSql } from '../filters/filter-rules';
 import type { AppEnv } from '../../lib/types';
 import { relationFlagsSql, relationsFromFlags, type ViewerRelations } from '../graph/relations';
-import { isStaffRole } from '../moderation/staff';
+import { isStaffRole } from '../../middleware/require-staff';
 import { isMember } from '../communities/roles';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
@@ -63,7 +63,7 @@ export function skeletonOfQuery(sql: string, params: unknown[], extra?: string):
  * Rows travel as positional JSON arrays in these column orders (not objects): a page's keys would
  * otherwise be repeated on every row, and the whole page crosses D1's JSON response as one string.
  */
-const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'topic', 'visibility', 'like_count', 'comment_count', 'held', 'created_at', 'edited_at'] as const;
+const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'topic', 'visibility', 'space', 'like_count', 'comment_count', 'held', 'created_at', 'edited_at'] as const;
 const USER_COLUMNS = ['id', 'username', 'display_name', 'avatar_key', 'bio', 'is_verified', 'visibility', 'suspended_at', 'silenced_at'] as const;
 const MEDIA_FIELDS = ['id', 'owner_id', 'kind', 'key', 'content_type', 'size', 'width', 'height', 'created_at'] as const;
 /** An attachment: its post and place there (post_media), then the media row. */
@@ -239,6 +239,7 @@ export function presentPost(row: PostRow, h: Hydrated, baseUrl: string): Post {
     content: row.content,
     topic: row.topic,
     visibility: row.visibility,
+    space: row.space,
     target_user: target ? presentPublicUser(target, baseUrl) : null,
     community_id: row.communityId,
     media: (h.media.get(row.id) ?? []).map((m) => ({ id: m.id, url: mediaUrl(baseUrl, m.key), content_type: m.contentType, width: m.width, height: m.height })),

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { idParam } from '../../lib/openapi';
 import { ID_PATTERN } from '../../lib/ids';
+import { POST_SPACES } from '../../db/schema/posts';
 import { MediaSchema } from '../media/media.schemas';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
@@ -40,6 +41,7 @@ const examplePost = {
   content: 'The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles',
   topic: 'education',
   visibility: 'public' as const,
+  space: 'personal' as const,
   target_user: null,
   community_id: null,
   media: [],
@@ -57,6 +59,7 @@ export const PostSchema = z
     content: z.string(),
     topic: z.string().nullable(),
     visibility: z.enum(['public', 'friends', 'private']),
+    space: z.enum(POST_SPACES).openapi({ description: '`personal` (home, discover, walls, communities) or `professional` (the professional feed only)' }),
     target_user: PublicUserSchema.nullable(),
     community_id: z.string().nullable(),
     media: z.array(PostMediaSchema),
@@ -83,6 +86,7 @@ export const CreatePostSchema = z
     content: z.string().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
     visibility: z.enum(['public', 'friends', 'private']).optional(),
     topic: TopicSchema.nullable().optional(),
+    space: z.enum(POST_SPACES, { error: `must be one of ${POST_SPACES.join(', ')}` }).optional(),
     target_user_id: z.string().regex(ID_PATTERN, 'is not a valid user id').nullable().optional(),
     community_id: z.string().regex(ID_PATTERN, 'is not a valid community id').nullable().optional(),
     media_ids: z

@@ -76,6 +76,7 @@ export interface NewPostInput {
   content?: string;
   visibility?: PostRow['visibility'];
   topic?: string | null;
+  space?: PostRow['space'];
   target_user_id?: string | null;
   community_id?: string | null;
   media_ids?: string[];
@@ -88,6 +89,10 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
   const targetId = input.target_user_id && input.target_user_id !== authorId ? input.target_user_id : null;
   const communityId = input.community_id ?? null;
+  // The professional side has no walls or communities: its posts live in the professional feed alone.
+  if (input.space === 'professional' && (targetId || communityId)) {
+    throw ApiError.field('space', 'a professional post cannot be a wall post or a community post');
+  }
   if (communityId) {
     if (targetId) throw ApiError.field('community_id', 'a post goes on a wall or in a community, not both');
     if (input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
@@ -109,6 +114,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
         content,
         topic: input.topic ?? null,
         visibility: input.visibility ?? 'public',
+        space: input.space ?? 'personal',
         held: verdict.action === 'hold',
         createdAt: now,
       }),
@@ -197,7 +203,7 @@ async function communityAccess(db: D1Database, communityId: string, userId: stri
     .first<CommunityAccess>();
 }
 
-export async function updatePost(c: Context<AppEnv>, viewerId: string, id: string, input: Omit<NewPostInput, 'target_user_id' | 'community_id'>): Promise<Post> {
+export async function updatePost(c: Context<AppEnv>, viewerId: string, id: string, input: Omit<NewPostInput, 'target_user_id' | 'community_id' | 'space'>): Promise<Post> {
   const { row } = await getVisiblePost(c, viewerId, id);
   if (row.authorId !== viewerId) throw new ApiError('forbidden', 'Only the author can edit a post.');
   const verdict = input.content !== undefined ? await screenText(c, [{ field: 'content', text: input.content.trim() }], 'post') : ({ action: 'allow' } as const);

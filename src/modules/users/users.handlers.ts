@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
-import { follows, users, type UserRow } from '../../db/schema';
+import { follows, users, type ProfessionalVisibility, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { verifyPassword } from '../../lib/crypto';
 import type { AppRouteHandler } from '../../lib/types';
@@ -14,6 +14,7 @@ import { forgetSessions } from '../auth/session-cache';
 import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
 import { deleteOwnerObjects } from '../media/media.service';
 import { presentMe, presentProfile, presentPublicUser } from './users.presenter';
+import { professionalVisibleTo } from '../professional/professional.service';
 import { relationshipFromRow, relationshipStatement } from '../graph/relations';
 import { ID_PATTERN } from '../../lib/ids';
 import type { Relationship } from './users.schemas';
@@ -116,7 +117,12 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   const db = c.env.DB;
   // One round trip: the user and, for a signed-in viewer given an id, every relationship flag.
   const byId = ID_PATTERN.test(ref);
-  const lookup = db.prepare(`SELECT * FROM users WHERE ${byId ? 'id' : 'username'} = ?1`).bind(byId ? ref : ref.toLowerCase());
+  const lookup = db
+    .prepare(
+      `SELECT u.*, pp.headline AS professional_headline, pp.visibility AS professional_visibility
+       FROM users u LEFT JOIN professional_profiles pp ON pp.user_id = u.id WHERE u.${byId ? 'id' : 'username'} = ?1`,
+    )
+    .bind(byId ? ref : ref.toLowerCase());
   const withRelation = viewer && byId && viewer.userId !== ref;
   const [userResult, relationResult] = await db.batch<Record<string, unknown>>(
     withRelation ? [lookup, relationshipStatement(db, viewer.userId, ref)] : [lookup],
@@ -136,5 +142,13 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   } else if (viewer) {
     relationship = relationshipFromRow(undefined).relationship;
   }
-  return c.json(presentProfile(user, c.get('baseUrl'), relationship), 200);
+  const headline = raw.professional_headline as string | null;
+  const headlineVisible =
+    headline !== null &&
+    professionalVisibleTo(raw.professional_visibility as ProfessionalVisibility, user.visibility === 'private', {
+      self: viewer?.userId === user.id,
+      friend: relationship?.friend ?? false,
+      following: relationship?.following ?? false,
+    });
+  return c.json(presentProfile(user, c.get('baseUrl'), headlineVisible ? headline : null, relationship), 200);
 };

@@ -100,6 +100,9 @@ const LocationOut = z
   .nullable();
 
 export const ProfileSchema = PublicUserSchema.extend({
+  headline: z.string().nullable().openapi({
+    description: "The professional headline (GET /users/{id}/professional), when that profile's visibility lets you see it; else null",
+  }),
   location: LocationOut,
   website: z.string().nullable(),
   links: z.array(LinkSchema),
@@ -109,6 +112,7 @@ export const ProfileSchema = PublicUserSchema.extend({
 }).openapi('Profile', {
   example: {
     ...publicUserExample,
+    headline: 'Analyst of engines, poet of numbers',
     location: { country: 'GB', region: 'GB-LND', city: 'London' },
     website: 'https://ada.example',
     links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
@@ -136,7 +140,7 @@ export const meExample = {
 
 export const PublicUserPageSchema = pageSchema('PublicUserPage', PublicUserSchema, publicUserExample);
 
-export const MeSchema = ProfileSchema.omit({ relationship: true })
+export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true })
   .extend({
     email: z.string(),
     birthdate: z.string().nullable(),

@@ -1,8 +1,8 @@
 import { createMiddleware } from 'hono/factory';
-import type { SiteRole } from '../../db/schema';
-import { ApiError } from '../../lib/errors';
-import type { AppEnv } from '../../lib/types';
-import { authenticateRequest } from '../../middleware/auth';
+import type { SiteRole } from '../db/schema';
+import { ApiError } from '../lib/errors';
+import type { AppEnv } from '../lib/types';
+import { authenticateRequest } from './auth';
 
 const RANK: Record<SiteRole, number> = { user: 0, moderator: 1, admin: 2 };
 
@@ -22,7 +22,7 @@ export const outranks = (actor: SiteRole, target: SiteRole): boolean => !(actor 
  * @example
  * createRoute({ path: '/admin/audit', middleware: [requireStaff('admin')], … })
  */
-export function requireStaff(minimum: 'moderator' | 'admin') {
+export function requireStaff(minimum: 'moderator' | 'admin' = 'moderator') {
   return createMiddleware<AppEnv>(async function requireStaffMiddleware(c, next) {
     const auth = c.get('auth') ?? (await authenticateRequest(c));
     // Read once per request (the app-wide guard and a route's own guard share it).
