@@ -12,6 +12,8 @@ export default defineConfig(async () => {
           bindings: {
             JWT_SECRET: 'test-secret-for-vitest-only-0123456789abcdef',
             TEST_MIGRATIONS: migrations,
+            // The fixture feed server listens on loopback (test/fixtures/feeds/server.ts).
+            NEWS_ALLOW_PRIVATE: 'true',
           },
         },
       }),
@@ -19,6 +21,7 @@ export default defineConfig(async () => {
     test: {
       include: ['test/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
+      globalSetup: ['./test/global-setup.ts'],
       reporters: ['default', './test/contract/reporter.ts'],
       testTimeout: 20_000,
     },

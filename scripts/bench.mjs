@@ -4,16 +4,22 @@
 // - chat: one ConversationRoom with 50 sockets and several senders, beside a bare Durable Object that
 //   only broadcasts;
 // - fanout: one public post to 1,000 followers, timed until every follower's inbox holds it;
+// - professional: a LinkedIn import of an archive with 5,000 positions, and one news cron tick taking
+//   200 sources (served by a local http server) through the queue consumer;
+// - moderation: POST /posts and chat sends with 500 keyword rules loaded against none, in the same run;
 // - feeds: seeds a database to 10k, 100k and 1M posts and measures the API against two ceilings from the
 //   same run: a bare JSON route and a bare `SELECT 1` route on D1.
-// Options: --suites feeds,chat,fanout  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+// Options: --suites feeds,chat,fanout,professional,moderation  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+//          --imports 5  (LinkedIn imports timed)  --sources 200  (news sources in the cron tick)
 //          --routes home,discover  (only these API routes besides the feeds; ceilings always run)
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { strToU8, zipSync } from 'fflate';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_splitSqlQuery as splitSql } from 'wrangler';
 import { openSocket, runChat } from './lib/chat-load.mjs';
@@ -26,7 +32,9 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '16' },
     users: { type: 'string', default: '5000' },
-    suites: { type: 'string', default: 'feeds,chat,fanout' },
+    suites: { type: 'string', default: 'feeds,chat,fanout,professional,moderation' },
+    imports: { type: 'string', default: '5' },
+    sources: { type: 'string', default: '200' },
     // Only the API routes whose label contains one of these (e.g. `POST /posts`), besides the feeds and ceilings.
     routes: { type: 'string', default: '' },
   },
@@ -104,6 +112,9 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
       r2Buckets: { MEDIA: 'bench-media' },
       ratelimits: Object.fromEntries(['RL_REGISTER', 'RL_LOGIN', 'RL_PASSWORD', 'RL_API_IP', 'RL_API_USER', 'RL_MESSAGES'].map((n, i) => [n, unlimited(String(9001 + i))])),
       durableObjects: { ROOMS: { className: 'ConversationRoom', useSQLite: true }, INBOXES: { className: 'UserInbox', useSQLite: true } },
+      // As wrangler.toml declares them (batches of 3 sources, 1 s batch timeout).
+      queueProducers: { NEWS_QUEUE: 'kith-news' },
+      queueConsumers: { 'kith-news': { maxBatchSize: 3, maxBatchTimeout: 1, maxRetries: 3 } },
       unsafeDirectSockets: [{ port: 0 }],
       bindings: {
         JWT_SECRET: randomUUID() + randomUUID(),
@@ -111,6 +122,8 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
         APP_URL: 'http://localhost',
         MAILER: 'outbox',
         ACCESS_TOKEN_TTL_SECONDS: '3600',
+        // The bench's feed server listens on loopback.
+        NEWS_ALLOW_PRIVATE: 'true',
       },
     },
     {
@@ -138,6 +151,8 @@ try {
   // whatever is measured after it (the chat room's delivery p99 read 246 ms after it, 23 ms alone).
   if (suites.has('chat')) await chatSuite(mf, origin);
   if (suites.has('fanout')) await fanOutSuite(mf, origin, db);
+  if (suites.has('professional')) await professionalSuite(mf, origin, db);
+  if (suites.has('moderation')) await moderationSuite(mf, origin, db);
 
   const ceilingHeaders = { host: 'ceiling.bench' };
   const run = (next, label) =>
@@ -454,4 +469,228 @@ async function fanOutSuite(mf, origin, db) {
   console.log(`| time until half held it | ${pct(50)} ms |`);
   console.log(`| time until every inbox held it | ${total} ms |`);
   console.log(`| deliveries per second | ${Math.round((FOLLOWERS * 1000) / Math.max(1, total))} |`);
+}
+
+/** A LinkedIn export whose Positions.csv has `count` rows (LinkedIn's headers, with a Notes preamble). */
+function linkedinArchive(count) {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const rows = Array.from({ length: count }, (_, i) => {
+    const start = `${months[i % 12]} ${1990 + (i % 30)}`;
+    const end = i % 7 === 0 ? '' : `${months[(i + 5) % 12]} ${1991 + (i % 30)}`;
+    return `"Company ${i}, Ltd","Engineer ${i}","Built things, ""well"", and
+kept them running.","City ${i % 50}",${start},${end}`;
+  });
+  const positions = `Notes:\n"Positions on your profile."\n\nCompany Name,Title,Description,Location,Started On,Finished On\n${rows.join('\n')}\n`;
+  return zipSync({
+    'Profile.csv': strToU8('First Name,Last Name,Maiden Name,Address,Birth Date,Headline,Summary,Industry,Zip Code,Geo Location,Twitter Handles,Websites,Instant Messengers\nBench,User,,,,Bench headline,Summary,Research,,,,,\n'),
+    'Positions.csv': strToU8(`\uFEFF${positions}`),
+    'Skills.csv': strToU8('Name\nBenchmarking\nProfiling\n'),
+    'Connections.csv': strToU8('First Name,Last Name\n'),
+  });
+}
+
+/**
+ * The professional side's two targets: (a) POST /me/professional/import/linkedin of an archive with
+ * 5,000 positions (replace mode, so every run writes all of them), timed end to end from the client;
+ * (b) one news cron tick: `sources` sources (inserted straight into D1), each a distinct feed of 20
+ * items on a local http server, taken from the scheduled handler through the queue consumer until
+ * every source has recorded its fetch.
+ */
+async function professionalSuite(mf, origin, db) {
+  const POSITIONS = 5000;
+  const runs = Number(values.imports);
+  const archive = linkedinArchive(POSITIONS);
+  const user = await register(origin, 'pro', '10.10.0.1');
+  console.log(`\nProfessional: importing a ${(archive.length / 1024).toFixed(0)} KB archive with ${POSITIONS.toLocaleString('en')} positions, ${runs} times…`);
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const form = new FormData();
+    form.append('file', new Blob([archive]), 'Basic_LinkedInDataExport.zip');
+    const started = performance.now();
+    const res = await fetch(`${origin}/api/v1/me/professional/import/linkedin?mode=replace`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.access_token}`, 'cf-connecting-ip': '10.10.0.1' },
+      body: form,
+    });
+    const body = await res.json();
+    times.push(performance.now() - started);
+    if (!res.ok || body.profile.positions.length !== POSITIONS) throw new Error(`import: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  times.sort((a, b) => a - b);
+
+  const SOURCES = Number(values.sources);
+  const ITEMS = 20;
+  const feedOf = (n) =>
+    `<?xml version="1.0"?><rss version="2.0"><channel><title>Bench feed ${n}</title><link>https://bench.example/${n}</link><description>d</description>${Array.from(
+      { length: ITEMS },
+      (_, i) => `<item><title>Feed ${n} item ${i}</title><link>https://bench.example/${n}/${i}</link><guid>${n}-${i}</guid><description><![CDATA[<p>Item <b>${i}</b> of feed ${n}.</p>]]></description><pubDate>${new Date(Date.UTC(2026, 0, 1, 0, i)).toUTCString()}</pubDate></item>`,
+    ).join('')}</channel></rss>`;
+  let served = 0;
+  const server = createServer((req, res) => {
+    served += 1;
+    const n = Number(new URL(req.url, 'http://x').pathname.split('/')[2]);
+    res.writeHead(200, { 'Content-Type': 'application/rss+xml', ETag: `"bench-${n}"` }).end(feedOf(n));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const feedBase = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const now = Date.now();
+    const base = `bench${now.toString(36)}`;
+    await db
+      .prepare(
+        `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
+         INSERT INTO news_sources (id, url, title, title_fixed, topic, next_fetch_at, created_at, updated_at)
+         SELECT printf('N%025d', j), ?2 || '/feed/' || j || '/' || ?3, 'Bench ' || j, 0, 'career', 0, ?4, ?4 FROM n`,
+      )
+      .bind(SOURCES, feedBase, base, now)
+      .run();
+    console.log(`  news: ${SOURCES} sources due; one cron tick…`);
+    const kith = await mf.getWorker('kith');
+    const tick = Date.now();
+    await kith.scheduled({ cron: '*/15 * * * *', scheduledTime: new Date(tick) });
+    const queuedMs = Date.now() - tick;
+    const deadline = Date.now() + 180_000;
+    let done = 0;
+    while (Date.now() < deadline) {
+      done = (await db.prepare('SELECT COUNT(*) AS n FROM news_sources WHERE url LIKE ?1 AND last_fetched_at IS NOT NULL').bind(`%/${base}`).first()).n;
+      if (done >= SOURCES) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const totalMs = Date.now() - tick;
+    const outcome = await db
+      .prepare(`SELECT SUM(last_status = 'ok') AS ok, SUM(item_count) AS items, MAX(last_fetched_at) - MIN(last_fetched_at) AS spread FROM news_sources WHERE url LIKE ?1`)
+      .bind(`%/${base}`)
+      .first();
+    const fmt = (n) => n.toFixed(n < 10 ? 2 : 0);
+    console.log('\n## Professional\n');
+    console.log('| measure | value |');
+    console.log('|---|---:|');
+    console.log(`| LinkedIn import, ${POSITIONS.toLocaleString('en')} positions (replace), median of ${runs} | ${fmt(times[Math.floor(times.length / 2)])} ms |`);
+    console.log(`| LinkedIn import, ${POSITIONS.toLocaleString('en')} positions, slowest of ${runs} | ${fmt(times.at(-1))} ms |`);
+    console.log(`| news cron tick: scheduled handler (claim + queue ${SOURCES} sources) | ${queuedMs} ms |`);
+    console.log(`| news cron tick: until every source recorded its fetch | ${totalMs} ms |`);
+    console.log(`| sources fetched / ok / items stored | ${done} / ${outcome.ok} / ${outcome.items} |`);
+    console.log(`| feed requests served | ${served} |`);
+    console.log(`| sources per second through the consumer | ${fmt((done * 1000) / Math.max(1, totalMs))} |`);
+    console.log('\nTargets:');
+    console.log(`- import of ${POSITIONS.toLocaleString('en')} positions: median ${fmt(times[Math.floor(times.length / 2)])} ms (target < 2,000 ms)`);
+    console.log(`- news: ${done}/${SOURCES} sources through one cron tick (target: all ${SOURCES})`);
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * The cost of keyword rules on the write paths every text passes: POST /posts (as authors with nobody
+ * to notify, so the request path is what is measured) and chat sends over the socket, with 500 rules
+ * loaded and with none, alternating in two rounds; the reported figure per side is the better round.
+ * The rules are a realistic mix (450 whole-word, 50 anywhere) that never match the bench's text, so
+ * every write pays the full check and none is refused or held. Rule changes go through the API; each
+ * isolate notices a rule change within 10 s, so every switch waits that long before measuring.
+ */
+async function moderationSuite(mf, origin, db) {
+  const RULES = 500;
+  const RECHECK_WAIT_MS = 10_500;
+  const duration = Number(values.duration);
+  console.log(`\nModeration: POST /posts and chat sends with ${RULES} keyword rules against none…`);
+  const admin = await register(origin, 'modadmin', '10.4.0.1');
+  await db.prepare("UPDATE users SET role = 'admin' WHERE id = ?1").bind(admin.user.id).run();
+  const adminHeaders = { 'content-type': 'application/json', authorization: `Bearer ${admin.access_token}`, 'cf-connecting-ip': '10.4.0.1' };
+  const authors = [];
+  for (let n = 0; n < 32; n++) authors.push((await register(origin, `modpost_${n}`, `10.4.${n + 1}.1`)).access_token);
+
+  const MEMBERS = 10;
+  const SENDERS = 5;
+  const members = [];
+  for (let n = 0; n < MEMBERS; n++) members.push(await register(origin, `modchat_${n}`, `10.3.${n}.1`));
+  const room = await fetch(`${origin}/api/v1/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${members[0].access_token}` },
+    body: JSON.stringify({ participant_ids: members.slice(1).map((m) => m.user.id), title: 'moderation bench' }),
+  });
+  if (!room.ok) throw new Error(`conversation: ${room.status} ${await room.text()}`);
+  const conversation = await room.json();
+  const direct = await mf.unsafeGetDirectURL('kith');
+  const wsUrl = (token) => direct.toString().replace(/^http/, 'ws').replace(/\/$/, '') + `/api/v1/conversations/${conversation.id}/stream?token=${token}`;
+  const sockets = await Promise.all(members.map((m) => openSocket(wsUrl(m.access_token))));
+
+  const letters = 'bcdfghjklmnpqrstvwxz';
+  const word = (n) => Array.from({ length: 9 }, (_, i) => letters[(n * 7 + i * 13 + i * n) % letters.length]).join('');
+  let ruleIds = [];
+  const setRules = async (count) => {
+    for (const id of ruleIds) await fetch(`${origin}/api/v1/admin/keyword_rules/${id}`, { method: 'DELETE', headers: adminHeaders });
+    ruleIds = [];
+    for (let n = 0; n < count; n++) {
+      const res = await fetch(`${origin}/api/v1/admin/keyword_rules`, {
+        method: 'POST',
+        headers: adminHeaders,
+        body: JSON.stringify({ pattern: n % 10 === 9 ? `qz${word(n)}` : `${word(n)} ${n % 3 === 0 ? word(n + 1) : ''}`.trim(), whole_word: n % 10 !== 9, action: ['reject', 'hold', 'flag'][n % 3] }),
+      });
+      if (res.status !== 201) throw new Error(`rule: ${res.status} ${await res.text()}`);
+      ruleIds.push((await res.json()).id);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECHECK_WAIT_MS));
+  };
+
+  const run = Math.random().toString(36).slice(2, 8);
+  const postRun = (label) =>
+    measure({
+      origin,
+      concurrency,
+      durationMs: duration,
+      next: (i) => ({
+        method: 'POST',
+        path: '/api/v1/posts',
+        headers: { authorization: `Bearer ${authors[i % authors.length]}`, 'cf-connecting-ip': `10.4.${(i % 32) + 1}.1` },
+        // Unique text per request, so no spam hold (same text 4 times) ever triggers.
+        body: JSON.stringify({ content: `bench ${label} ${run} post number ${i} about the weather`, topic: 'news' }),
+      }),
+    }).then((r) => {
+      if (Object.keys(r.statuses).some((s) => s !== '201')) console.warn(`  ! POST /posts (${label}): ${JSON.stringify(r.statuses)}`);
+      return r;
+    });
+  const chatRun = (label) =>
+    runChat({
+      sockets,
+      senders: SENDERS,
+      durationMs: duration,
+      frame: (id) => JSON.stringify({ type: 'message.send', client_id: id, content: `bench ${id} says hello to the room` }),
+      deliveredId: (data) => (data.type === 'message.new' ? data.message?.client_id : undefined),
+      ackedId: (data) => (data.type === 'ack' ? data.client_id : undefined),
+      label: `${label}-${run}`,
+    });
+
+  const results = { 0: { posts: [], chat: [] }, [RULES]: { posts: [], chat: [] } };
+  // One unmeasured run of each first: the first measured side would otherwise pay for a cold process.
+  await postRun('warm');
+  await chatRun('warm');
+  for (let round = 0; round < 2; round++) {
+    for (const count of [0, RULES]) {
+      if (round > 0 || count > 0) await setRules(count);
+      results[count].posts.push(await postRun(`r${round}n${count}`));
+      results[count].chat.push(await chatRun(`r${round}n${count}`));
+      console.log(`  round ${round + 1}, ${count} rules: POST /posts ${results[count].posts.at(-1).rps.toFixed(0)} req/s, chat ${results[count].chat.at(-1).perSecond.toFixed(0)} msg/s`);
+    }
+  }
+  sockets.forEach((ws) => ws.close());
+  const best = (list, key) => list.reduce((a, b) => (b[key] > a[key] ? b : a));
+  const fmt = (n) => n.toFixed(n < 10 ? 2 : 1);
+  console.log(`\n## Keyword rules: ${RULES} loaded vs none (concurrency ${concurrency}, ${duration / 1000} s runs, best of 2 rounds each)\n`);
+  console.log('| route | rules | throughput | p50 ms | p99 ms | vs no rules |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const postsBase = best(results[0].posts, 'rps');
+  const chatBase = best(results[0].chat, 'perSecond');
+  for (const count of [0, RULES]) {
+    const p = best(results[count].posts, 'rps');
+    console.log(`| POST /posts (author without followers) | ${count} | ${p.rps.toFixed(0)} req/s | ${fmt(p.p50)} | ${fmt(p.p99)} | ${((100 * p.rps) / postsBase.rps).toFixed(0)}% |`);
+  }
+  for (const count of [0, RULES]) {
+    const c = best(results[count].chat, 'perSecond');
+    console.log(`| chat message.send (${MEMBERS} sockets, ${SENDERS} senders) | ${count} | ${c.perSecond.toFixed(0)} msg/s | ${fmt(c.p50)} | ${fmt(c.p99)} | ${((100 * c.perSecond) / chatBase.perSecond).toFixed(0)}% |`);
+  }
+  const postsLoss = 100 - (100 * best(results[RULES].posts, 'rps').rps) / postsBase.rps;
+  const chatLoss = 100 - (100 * best(results[RULES].chat, 'perSecond').perSecond) / chatBase.perSecond;
+  console.log('\nTargets:');
+  console.log(`- POST /posts with ${RULES} rules: ${postsLoss.toFixed(1)}% slower (target ≤ 10%)`);
+  console.log(`- chat sends with ${RULES} rules: ${chatLoss.toFixed(1)}% slower (target ≤ 10%)`);
 }

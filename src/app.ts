@@ -15,6 +15,11 @@ import { usersRouter } from './modules/users/users.index';
 import { deliverEvent } from './modules/notifications/delivery';
 import { onSocialEvent } from './modules/notifications/events';
 import { notificationsRouter } from './modules/notifications/notifications.index';
+import { professionalRouter } from './modules/professional/professional.index';
+import { newsRouter } from './modules/news/news.index';
+import { auditRouter } from './modules/audit/audit.index';
+import { filtersRouter } from './modules/filters/filters.index';
+import { adminRouter, reportsRouter } from './modules/moderation/moderation.index';
 
 export const API_BASE = '/api/v1';
 
@@ -27,7 +32,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
   app.route(API_BASE, router);
 }
 

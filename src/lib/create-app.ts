@@ -10,6 +10,11 @@ import type { AppEnv, AppOpenAPI } from './types';
 
 /** JSON bodies are small; uploads set their own, larger limit. */
 export const JSON_BODY_LIMIT = 64 * 1024;
+/**
+ * Paths with another body limit: a whole professional profile may be larger (positions with
+ * descriptions); the LinkedIn import streams its archive through its own 20 MB limit (null here).
+ */
+const BODY_LIMITS: Record<string, number | null> = { '/api/v1/me/professional': 1024 * 1024, '/api/v1/me/professional/import/linkedin': null };
 
 /**
  * Every router comes from here, so env types and the validation hook are the same everywhere:
@@ -87,11 +92,12 @@ export function createApp(): AppOpenAPI {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // Uploads stream through their own limit (media module); everything else is JSON.
     const ct = c.req.header('Content-Type') ?? '';
-    if (ct.startsWith('multipart/form-data') || ct.startsWith('image/')) return next();
+    if (ct.startsWith('multipart/form-data') || ct.startsWith('image/') || BODY_LIMITS[c.req.path] === null) return next();
+    const maxSize = BODY_LIMITS[c.req.path] ?? JSON_BODY_LIMIT;
     return bodyLimit({
-      maxSize: JSON_BODY_LIMIT,
+      maxSize,
       onError: () => {
-        throw new ApiError('payload_too_large', `The request body is larger than ${JSON_BODY_LIMIT / 1024} KB.`);
+        throw new ApiError('payload_too_large', `The request body is larger than ${maxSize / 1024} KB.`);
       },
     })(c, next);
   });

@@ -11,12 +11,14 @@ export const ERROR_STATUS = {
   forbidden: 403,
   /** A recipient's message_policy (or their decline) keeps the caller out. */
   messages_not_accepted: 403,
+  account_suspended: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
   upgrade_required: 426,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  content_rejected: 422,
   rate_limited: 429,
   internal: 500,
   service_unavailable: 503,
@@ -30,12 +32,14 @@ const TITLES: Record<ErrorCode, string> = {
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   messages_not_accepted: 'Messages not accepted',
+  account_suspended: 'Account suspended',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
   upgrade_required: 'Upgrade required',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
+  content_rejected: 'Content rejected',
   rate_limited: 'Too many requests',
   internal: 'Internal server error',
   service_unavailable: 'Service unavailable',
@@ -78,8 +82,8 @@ export const problemTitle = (code: ErrorCode) => TITLES[code];
 
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
-    // Codes sharing a status with a more general one are only ever thrown by name.
-    .filter(([code]) => code !== 'validation_failed' && code !== 'messages_not_accepted')
+    // Only the generic code of each status (the others are specific and only ever thrown by name).
+    .filter(([code]) => !['validation_failed', 'messages_not_accepted', 'account_suspended', 'content_rejected'].includes(code))
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 

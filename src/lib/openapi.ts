@@ -34,6 +34,8 @@ const PROBLEM_EXAMPLES: Partial<Record<ErrorCode, { detail: string; errors?: { f
   payload_too_large: { detail: 'The request body is larger than 64 KB.' },
   unsupported_media_type: { detail: 'Send the body as application/json.' },
   upgrade_required: { detail: 'Connect with a WebSocket upgrade (Upgrade: websocket).' },
+  account_suspended: { detail: 'This account is suspended.' },
+  content_rejected: { detail: 'content: contains a word or phrase that is not allowed here', errors: [{ field: 'content', message: 'contains a word or phrase that is not allowed here' }] },
   rate_limited: { detail: 'Too many requests; slow down and retry later.' },
   internal: { detail: 'An unexpected error occurred. Quote the request_id when reporting it.' },
   service_unavailable: { detail: 'Authentication is not configured: set the JWT_SECRET secret (at least 32 characters).' },
@@ -74,6 +76,7 @@ export const STANDARD_PROBLEMS = {
   409: { name: 'Conflict', code: 'conflict', description: 'Conflict with existing data' },
   413: { name: 'PayloadTooLarge', code: 'payload_too_large', description: 'Body too large' },
   415: { name: 'UnsupportedMediaType', code: 'unsupported_media_type', description: 'The body is not of an accepted media type' },
+  422: { name: 'ContentRejected', code: 'content_rejected', description: 'Refused by a keyword rule (type …/content-rejected, the field named in errors)' },
   426: { name: 'UpgradeRequired', code: 'upgrade_required', description: 'A WebSocket upgrade is required' },
   429: { name: 'RateLimited', code: 'rate_limited', description: 'Rate limited (see Retry-After)' },
   500: { name: 'InternalError', code: 'internal', description: 'Unexpected fault' },
@@ -100,9 +103,14 @@ export const errors = {
   409: { 409: standard(409) },
   413: { 413: standard(413) },
   415: { 415: standard(415) },
+  /** A keyword rule refused the text; `errors` names the field (problem type ending `/content-rejected`). */
+  422: { 422: standard(422) },
   426: { 426: standard(426) },
   503: { 503: standard(503) },
 } as const;
+
+/** 403 for an account under suspension (problem type ending `/account-suspended`), e.g. at login. */
+export const accountSuspended = { 403: problem('account_suspended', 'The account is suspended (type …/account-suspended)') };
 
 /** A JSON response whose example comes from the schema's `.openapi({ example })`. */
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {

@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../lib/errors';
 import type { AppEnv, AuthContext } from '../lib/types';
-import { isCachedLive, rememberLive } from '../modules/auth/session-cache';
+import type { SiteRole } from '../db/schema';
+import { cachedSessionRole, forgetSessions, rememberLive } from '../modules/auth/session-cache';
 import { parseBearer, verifyAccessToken } from '../modules/auth/tokens';
 import { enforceApiLimit } from './rate-limit';
 
@@ -16,22 +17,37 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
   return token;
 }
 
-/** Checks the token and that its session (refresh family) is still live, so logout and resets end access at once. */
+/** Requests that change something (and socket upgrades) are never served on the session cache's word. */
+const mustConfirm = (c: Context<AppEnv>) => (c.req.method !== 'GET' && c.req.method !== 'HEAD') || c.req.header('Upgrade') !== undefined;
+
+/**
+ * Checks the token and that its session (refresh family) is still live and its account not suspended,
+ * so logout, resets and suspensions end access at once. Reads may be served on this isolate's cached
+ * word for a few seconds (session-cache.ts); writes and socket upgrades always ask D1, in the same one
+ * query, so no isolate lets a revoked or suspended account change anything.
+ */
 export async function authenticate(c: Context<AppEnv>, token: string): Promise<AuthContext> {
   const verified = c.get('verifiedToken');
   const claims = verified?.token === token ? verified.claims : await verifyAccessToken(c.env, token);
-  if (!isCachedLive(claims.sessionId, claims.userId)) {
-    const live = await c.env.DB.prepare(
-      'SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3',
+  let role = mustConfirm(c) ? null : cachedSessionRole(claims.sessionId, claims.userId);
+  if (role === null) {
+    const row = await c.env.DB.prepare(
+      `SELECT u.role, u.suspended_at FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3`,
     )
       .bind(claims.sessionId, claims.userId, Date.now())
-      .first();
-    if (!live) throw new ApiError('unauthorized', 'The session has ended; log in again.');
-    rememberLive(claims.sessionId, claims.userId);
+      .first<{ role: SiteRole; suspended_at: number | null }>();
+    if (!row) throw new ApiError('unauthorized', 'The session has ended; log in again.');
+    if (row.suspended_at !== null) {
+      forgetSessions({ userId: claims.userId });
+      throw new ApiError('unauthorized', 'This account is suspended.', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+    }
+    role = row.role;
+    rememberLive(claims.sessionId, claims.userId, role);
   }
   // Under /api/v1 the API limiter already counted this user; elsewhere count here.
   if (verified?.token !== token) await enforceApiLimit(c, 'RL_API_USER', `user:${claims.userId}`);
-  return claims;
+  return { ...claims, role };
 }
 
 /**
@@ -54,13 +70,21 @@ export async function authenticateSocket(c: Context<AppEnv>, queryToken: string 
   return { userId, url };
 }
 
-/** Requires a valid bearer token; sets `c.var.auth`. */
-export const requireAuth = createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
+/** Authenticates the request's bearer token (401 without one) and sets `c.var.auth`. */
+export async function authenticateRequest(c: Context<AppEnv>): Promise<AuthContext> {
   const token = bearerToken(c);
   if (!token) {
     throw new ApiError('unauthorized', 'A bearer access token is required.', { headers: { 'WWW-Authenticate': 'Bearer' } });
   }
-  c.set('auth', await authenticate(c, token));
+  const auth = await authenticate(c, token);
+  c.set('auth', auth);
+  return auth;
+}
+
+/** Requires a valid bearer token; sets `c.var.auth`. */
+export const requireAuth = createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
+  // Already authenticated by an earlier guard (requireStaff authenticates itself).
+  if (!c.get('auth')) await authenticateRequest(c);
   await next();
 });
 

@@ -53,7 +53,9 @@ export async function enforceApiLimit(c: Context<AppEnv>, limiter: 'RL_API_USER'
   for (;;) {
     const grant = grants.get(key);
     if (grant?.asking) {
-      await grant.asking;
+      // Wait with a timer of our own, never on the other request's promise: its continuation would run
+      // in that request's context, where this request's I/O is refused (and hangs when that one ends).
+      await new Promise((resolve) => setTimeout(resolve, 1));
       continue;
     }
     if (grant && grant.left > 0 && grant.until > Date.now()) {

@@ -8,7 +8,8 @@ import { RELATION, relationFlagsSql } from '../modules/graph/relations';
  * A recipient's `message_policy` says who may start a conversation with them or add them to one:
  * `everyone` (the default), `following` (people they follow, and friends), `friends`, or `nobody`.
  * Blocks either way hide the other person (404, as everywhere). A member who declined a request can be
- * added back to that conversation only by someone they follow or are friends with.
+ * added back to that conversation only by someone they follow or are friends with. A silenced sender
+ * (moderation) may put only their friends in a conversation.
  */
 export const MESSAGE_POLICIES = ['everyone', 'following', 'friends', 'nobody'] as const;
 export type MessagePolicy = (typeof MESSAGE_POLICIES)[number];
@@ -23,6 +24,8 @@ export interface RecipientStanding {
   connected: boolean;
   /** They declined a request in the conversation asked about. */
   declined: boolean;
+  /** They are friends with the sender. */
+  friend: boolean;
 }
 
 /** Whether a recipient with `policy`, relating to the sender as `flags` ({@link RELATION} bits, from their side), admits them. */
@@ -65,6 +68,7 @@ export async function recipientStandings(db: D1Database, senderId: string, recip
           accepts: row ? policyAdmits(row.policy, flags) : false,
           connected: (flags & (RELATION.friend | RELATION.following)) !== 0,
           declined: row?.declined === 1,
+          friend: (flags & RELATION.friend) !== 0,
         },
       ];
     }),
@@ -83,10 +87,10 @@ export function messagesNotAccepted(detail: string, field?: string, ids: string[
 
 /**
  * Checks that the sender may put every recipient in a conversation (start one with them, or add them to
- * one): 404 naming `field` for unknown or blocked users, then 403 `/messages-not-accepted` if any
- * recipient's policy excludes the sender or they declined this conversation and do not follow the
- * sender. All or nothing: callers create nothing unless it passes. Returns, per recipient, whether the
- * conversation is a request for them.
+ * one): 404 naming `field` for unknown or blocked users, 403 if the sender is silenced and any recipient
+ * is not their friend, then 403 `/messages-not-accepted` if any recipient's policy excludes the sender
+ * or they declined this conversation and do not follow the sender. All or nothing: callers create
+ * nothing unless it passes. Returns, per recipient, whether the conversation is a request for them.
  */
 export async function assertCanMessage(
   db: D1Database,
@@ -102,11 +106,19 @@ export async function assertCanMessage(
     if (!s.accepts || (s.declined && !s.connected)) refused.push(id);
     out.set(id, { request: !s.connected });
   }
+  if ([...standings.values()].some((s) => !s.friend) && (await isSilenced(db, senderId))) {
+    throw new ApiError('forbidden', 'Your account is silenced: you can start conversations with your friends only.');
+  }
   if (refused.length > 0) {
     const who = refused.length === 1 ? 'This user does not' : `${refused.length} of these users do not`;
     throw messagesNotAccepted(`${who} accept messages from you (their message_policy, or they declined this conversation).`, options.field, refused);
   }
   return out;
+}
+
+async function isSilenced(db: D1Database, userId: string): Promise<boolean> {
+  const row = await db.prepare('SELECT silenced_at FROM users WHERE id = ?1').bind(userId).first<{ silenced_at: number | null }>();
+  return row?.silenced_at !== null && row?.silenced_at !== undefined;
 }
 
 /**

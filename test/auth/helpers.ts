@@ -22,6 +22,7 @@ export const ME_KEYS = [
   'visibility',
   'wall_policy',
   'message_policy',
+  'role',
 ] as const;
 
 /** A fresh username with upper-case letters in it (still valid once lower-cased). */

@@ -235,9 +235,11 @@ describe('Community query plans', () => {
       ['moderator', viewer.id],
     ] as const) {
       const lines = await plan({ sql: memberListSql(true), params: [lisbon.id, who, 0, '', LIMIT + 1, role] });
-      expect(fullScans(lines, { m: 'community_members', b: 'blocks' }), show(lines)).toEqual([]);
+      expect(fullScans(lines, { m: 'community_members', vb: 'blocks', vu: 'users' }), show(lines)).toEqual([]);
       expect(uses(lines, 'community_members_role_idx'), show(lines)).toBe(true);
-      expect(lines.some((l) => /^SEARCH b /.test(l)), show(lines)).toBe(true);
+      // The users-visibility predicate: blocks either way, and the account's suspension, by key.
+      expect(lines.some((l) => /^SEARCH vb /.test(l)), show(lines)).toBe(true);
+      expect(lines.some((l) => /^SEARCH vu /.test(l)), show(lines)).toBe(true);
     }
   });
 
@@ -245,9 +247,10 @@ describe('Community query plans', () => {
     for (const who of [viewer.id, '']) {
       for (const after of [[0, ''], [Date.now(), owner.id]] as const) {
         const lines = await plan({ sql: memberListSql(false), params: [busiest.id, who, ...after, LIMIT + 1] });
-        expect(fullScans(lines, { m: 'community_members', b: 'blocks' }), show(lines)).toEqual([]);
+        expect(fullScans(lines, { m: 'community_members', vb: 'blocks', vu: 'users' }), show(lines)).toEqual([]);
         expect(uses(lines, 'community_members_joined_idx'), show(lines)).toBe(true);
-        expect(lines.some((l) => /^SEARCH b /.test(l)), show(lines)).toBe(true);
+        expect(lines.some((l) => /^SEARCH vb /.test(l)), show(lines)).toBe(true);
+        expect(lines.some((l) => /^SEARCH vu /.test(l)), show(lines)).toBe(true);
       }
     }
   });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '482747d6e85a717c7631399fc13f1f9dba6db2309b304224214179929950c435';
+export const documentSha256 = '4599a61bf9fe6b5b2e7781a45c97a429e58aa6e962e889402b3baeac4de85475';
 
 export interface paths {
     "/health": {
@@ -73,7 +73,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Creates an account and signs it in. Email and username are case-insensitively unique (409 names the taken field). Limited per client address.
+         * @description Creates an account and signs it in. Email and username are case-insensitively unique (409 names the taken field). `display_name` passes the keyword rules (422). Limited per client address. Recorded in the audit log (`auth.register`).
          */
         post: {
             parameters: {
@@ -102,6 +102,7 @@ export interface paths {
                 409: components["responses"]["Conflict"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -124,7 +125,7 @@ export interface paths {
         put?: never;
         /**
          * Log in by email or username
-         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address.
+         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).
          */
         post: {
             parameters: {
@@ -151,6 +152,25 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
                 429: components["responses"]["RateLimited"];
@@ -175,7 +195,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token
-         * @description Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401.
+         * @description Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).
          */
         post: {
             parameters: {
@@ -202,6 +222,25 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
                 429: components["responses"]["RateLimited"];
@@ -350,6 +389,7 @@ export interface paths {
                 415: components["responses"]["UnsupportedMediaType"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
             };
         };
         delete?: never;
@@ -483,7 +523,7 @@ export interface paths {
         head?: never;
         /**
          * Edit your profile
-         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409.
+         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported).
          */
         patch: {
             parameters: {
@@ -513,6 +553,7 @@ export interface paths {
                 409: components["responses"]["Conflict"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -1747,7 +1788,7 @@ export interface paths {
         put?: never;
         /**
          * Create a post (or a wall post)
-         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel.
+         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam).
          */
         post: {
             parameters: {
@@ -1778,6 +1819,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -1901,6 +1943,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -2184,7 +2227,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released).
          */
         post: {
             parameters: {
@@ -2216,6 +2259,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -2372,6 +2416,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/feed/professional": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The professional feed
+         * @description Posts with `space: "professional"` only (they never appear in the home feed; news items are their own list, GET /news). First the posts of your connections (accounts you follow, your friends, and your own, as far as you may see them), then public professional posts of everyone else (public accounts). `sort=top` (default) ranks each of the two groups' posts of the last 30 days (the newest 500 of each) by the discover score (see GET /feed/discover, without its social terms); `sort=new` lists each group newest first, through any depth. `topic` keeps one topic. Blocked and muted authors never appear; anonymous callers get the second group only.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+                    sort?: "top" | "new";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of posts */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -2417,7 +2511,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation
-         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side).
+         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side).
          */
         post: {
             parameters: {
@@ -2482,6 +2576,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -2589,7 +2684,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left).
+         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
          */
         post: {
             parameters: {
@@ -2656,6 +2751,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -2678,7 +2774,7 @@ export interface paths {
         put?: never;
         /**
          * Send a direct message
-         * @description Creates the direct conversation with `receiver_id` when needed, then sends. Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). The receiver's policy is checked on every send unless they started the conversation.
+         * @description Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). The receiver's policy is checked on every send unless they started the conversation.
          */
         post: {
             parameters: {
@@ -2743,6 +2839,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -2833,6 +2930,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -3179,7 +3277,7 @@ export interface paths {
         };
         /**
          * Your notifications, newest first
-         * @description `type` is one of a closed list and says what `data` holds (see `Notification`). Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.
+         * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason). Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.
          *
          *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
@@ -3442,6 +3540,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -3661,6 +3760,7 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
+                422: components["responses"]["ContentRejected"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -4063,6 +4163,1598 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/professional": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your professional profile
+         * @description An empty profile (visibility `public`) until you write one.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Your professional profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        /**
+         * Replace your professional profile
+         * @description Fields you leave out are reset (empty lists, null texts, open_to_work false), except `visibility`, which is kept unless sent. An entry's `id` is kept when it names one of your entries; others get new ids. Dates are `YYYY-MM` (`ended_on: null` = current) and an end is never before its start. Lists keep the order you send. Limits: headline 220 characters, summary 2,600, descriptions 2,000; 5,000 positions, 1,000 education entries, 500 skills (each once, compared case-insensitively), 500 certifications, 100 languages. `visibility`: `public` (everyone; for a private account only its friends and followers), `connections` (your friends and followers) or `private` (you alone); it decides who sees this profile and the headline on your public profile. JSON bodies up to 1 MB.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PutProfessionalProfile"];
+                };
+            };
+            responses: {
+                /** @description The saved profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change part of your professional profile
+         * @description Only the fields sent change; a list sent replaces that whole list, `null` clears a text. Dates are `YYYY-MM` (`ended_on: null` = current) and an end is never before its start. Lists keep the order you send. Limits: headline 220 characters, summary 2,600, descriptions 2,000; 5,000 positions, 1,000 education entries, 500 skills (each once, compared case-insensitively), 500 certifications, 100 languages. `visibility`: `public` (everyone; for a private account only its friends and followers), `connections` (your friends and followers) or `private` (you alone); it decides who sees this profile and the headline on your public profile. JSON bodies up to 1 MB.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PatchProfessionalProfile"];
+                };
+            };
+            responses: {
+                /** @description The saved profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/users/{id_or_username}/professional": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Someone's professional profile
+         * @description 200 when its visibility lets you see it: `public` (a private account's only to its friends and followers), `connections` (the owner's friends and followers), `private` (the owner alone). 404 otherwise, when the user has none, or when either of you blocks the other.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id_or_username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The profile */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfessionalProfile"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/professional/import/linkedin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a LinkedIn data export
+         * @description Reads Profile.csv (headline, summary and industry only: names, addresses, birth dates and other contact data are never stored), Positions.csv, Education.csv, Skills.csv, Certifications.csv and Languages.csv, in any folder of the archive; every other file is ignored with a warning. A `Notes:` preamble before the header row, a UTF-8 byte-order mark and quoted fields with line breaks are fine. Dates may be `Jan 2020`, `2020` (January as a start, December as an end), `2020-01` or a range `Jan 2020 - Present`. Each row is checked as PUT would check it; a row that fails is skipped and reported in `warnings` with its file and line. `mode=merge` (default) adds the entries you do not have yet (positions by title, company and start; education by school, degree and start; skills and languages by name; certifications by name and authority) and fills headline, summary and industry only where yours are empty; `mode=replace` puts each section the upload contains in place of yours. Everything is read and checked before anything is written, then written in one transaction: a failure changes nothing. `dry_run=true` answers the same and changes nothing. Errors: over 20 MB, over 100 MB unpacked or over 1,000 entries → 413; neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description `merge` (default) adds what you do not have yet; `replace` swaps in every section the upload contains */
+                    mode?: "merge" | "replace";
+                    /** @description true: answer what the import would do and change nothing */
+                    dry_run?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`). */
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "file": "(Basic_LinkedInDataExport_11-21-2026.zip)"
+                     *     }
+                     */
+                    "multipart/form-data": {
+                        /** Format: binary */
+                        file: Blob;
+                    };
+                    /** @example (zip bytes) */
+                    "application/zip": Blob;
+                    /**
+                     * @example Company Name,Title,Description,Location,Started On,Finished On
+                     *     Acme,Engineer,,London,Jan 2020,
+                     */
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description What was (or, with dry_run, would be) imported */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LinkedInImportResult"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/news": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * News items, newest first
+         * @description Items of the feeds staff subscribe to (RSS 2.0, Atom, JSON Feed), fetched every 15 minutes; each item once, with markup stripped from its title and summary. `topic` keeps one topic. News stays its own list: it never mixes into the post feeds.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of news items */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsItemPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/news/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * News sources, newest first
+         * @description Staff only (moderators and admins). Each source shows how its last fetch went.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of sources */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSourcePage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        /**
+         * Subscribe the news segment to a feed
+         * @description Staff only. `url` must be http(s) and must not be, or resolve to, a private, link-local or loopback address (400; loopback only where NEWS_ALLOW_PRIVATE=true, for tests and local development). The same check runs again on every fetch and redirect. The first fetch comes with the next cron tick (or POST …/refresh). A URL that is already a source is 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateNewsSource"];
+                };
+            };
+            responses: {
+                /** @description The new source */
+                201: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSource"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/news/sources/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a news source and its items */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a news source
+         * @description Staff only. A new `url` starts the source over (no validators, no failures, due at the next tick); a new `topic` moves its items too. `url` must be http(s) and must not be, or resolve to, a private, link-local or loopback address (400; loopback only where NEWS_ALLOW_PRIVATE=true, for tests and local development). The same check runs again on every fetch and redirect.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["UpdateNewsSource"];
+                };
+            };
+            responses: {
+                /** @description The source */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSource"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/admin/news/sources/{id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch a news source now
+         * @description Staff only. Fetches the feed in this request (conditional GET, 10 s timeout, 5 MB cap, at most 3 redirects) and answers the source with the outcome: a feed that fails is not an error of this request (200 with `last_status: "error"` and `last_error`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The source after the fetch */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewsSource"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your reports and their outcome
+         * @description Newest first. `status` tells the outcome: open, actioned or dismissed.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of your reports */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReportPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        /**
+         * Report a user, post, comment, message or community
+         * @description Staff see a snapshot of the subject taken now (author, text, media), so the report stays reviewable after the content is edited or deleted. A subject you cannot see is 404 (as everywhere); a message can be reported only by a participant of its conversation (`conversation_id` is required for messages). Reporting yourself or your own content is 400. Reporting the same subject again while your report is open answers 200 with that report. At most 20 reports an hour per account (429). Reports about a community's posts, comments, or (with `community_id`) members are also handled by its owner and moderators. When it is resolved you get a `report_resolved` notification with the outcome (never who decided).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateReport"];
+                };
+            };
+            responses: {
+                /** @description Your open report about this subject */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                /** @description The new report */
+                201: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A community's reports (owner and moderators)
+         * @description Reports about the community's posts and comments, and about members reported with its `community_id`; oldest first, one `status` (default open). The reporter is not shown (`reporter: null`).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "open" | "actioned" | "dismissed";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of reports */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffReportPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/reports/{report_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve one of a community's reports (owner and moderators)
+         * @description `none` dismisses it (releasing content a rule held), `remove_content` deletes the post or comment, `remove_member` removes the reported member (only the owner removes a moderator; nobody removes the owner). 409 once resolved. The reporter is notified (`report_resolved`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    report_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ResolveCommunityReport"];
+                };
+            };
+            responses: {
+                /** @description The resolved report */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffReport"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/filters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your personal filters
+         * @description Newest first, expired ones included (they no longer apply).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of filters */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FilterPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        /**
+         * Create a personal filter (Mastodon v2 shape)
+         * @description In each listed `context` (home, discover, community, profile, notifications), posts (and notifications about posts, comments and messages) whose text matches a keyword are dropped (`hide`) or kept with `filtered: [{ filter_id, title, keyword_matches }]` (`warn`). Matching is case- and accent-insensitive, whole words unless `whole_word: false`. Your own posts are never filtered. `expires_in` (seconds) ends it. At most 100 filters (409) of up to 100 keywords.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateFilter"];
+                };
+            };
+            responses: {
+                /** @description The new filter */
+                201: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Filter"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/filters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your filters */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The filter */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Filter"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a filter */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a filter
+         * @description Any of the fields; `keywords` replaces the list; `expires_in: null` removes the expiry.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["UpdateFilter"];
+                };
+            };
+            responses: {
+                /** @description The filter */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Filter"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The report queue (staff)
+         * @description One `status` (default open), oldest first; filter by `category` and `subject_type`. Automatic reports (keyword rules, spam holds) have `reporter: null` and say why in `auto`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "open" | "actioned" | "dismissed";
+                    category?: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
+                    subject_type?: "user" | "post" | "comment" | "message" | "community";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of reports */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffReportPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One report (staff) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffReport"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a report (staff)
+         * @description Assigns the open report to you (taking it over from whoever had it). 409 once resolved.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report, assigned to you */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffReport"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a report (staff)
+         * @description `none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten); `warn` / `silence` / `suspend` act on the account behind the subject (`duration_hours` 1..8,760 for silence and suspend; they lift themselves). Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved. The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ResolveReport"];
+                };
+            };
+            responses: {
+                /** @description The resolved report */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffReport"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's role and moderation state (staff)
+         * @description Also for suspended accounts, which are 404 everywhere else.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountState"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Warn, silence or suspend an account, or lift it (staff)
+         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, and the profile and content are 404 to everyone else until lifted. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AccountAction"];
+                };
+            };
+            responses: {
+                /** @description The account after the action */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountState"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set an account's site role (admins)
+         * @description user, moderator or admin. Not your own (400). Recorded as `role.changed`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SetSiteRole"];
+                };
+            };
+            responses: {
+                /** @description The account with its new role */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountState"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/keyword_rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Keyword rules (staff)
+         * @description Newest first.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of rules */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeywordRulePage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        /**
+         * Add a keyword rule (staff)
+         * @description Applies to posts, comments, messages (REST and socket), bios, display names, community names and descriptions and group titles, case- and accent-insensitively (Unicode NFKD folding). `whole_word` (default true) matches whole words only ("spam" not in "spammer"); a multi-word pattern matches those words in a row. `reject` refuses the write (422 `/content-rejected`, field named); `hold` keeps a post or comment visible to its author and staff only, with an open report, until a moderator releases it (elsewhere it refuses like reject); `flag` publishes and opens a report. Every server isolate applies the change within 10 seconds. Pattern: 1..100 characters.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRule"];
+                };
+            };
+            responses: {
+                /** @description The new rule */
+                201: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeywordRule"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/keyword_rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a keyword rule (staff) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Site statistics (staff)
+         * @description From counters and index ranges, never table scans. `active_*`: accounts that logged in or refreshed a token in the window. `messages_1d`: counted per hour from the rooms, so the window is the last 24 whole hours.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The statistics */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminStats"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log (admins)
+         * @description Append-only: no API and no SQL statement can change or delete an entry (database triggers refuse it). Newest first; filter by `action`, `actor_id`, `subject_id`. Each entry is hash-chained to the one before.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
+                    actor_id?: string;
+                    subject_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of entries */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditEntryPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check the audit log's hash chain (admins)
+         * @description Recomputes every hash in order; `ok: false` names the first entry whose hash or link is wrong.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The verdict */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditVerification"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/security_events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your security events
+         * @description Logins, failed logins, refresh-token reuse, password changes and resets, and (as those features arrive) e-mail, MFA, OAuth and session events about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of events */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SecurityEventPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -4153,6 +5845,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ReportResolvedData: {
+            report_id: string;
+            /** @enum {string} */
+            subject_type: "user" | "post" | "comment" | "message" | "community";
+            subject_id: string;
+            /** @enum {string} */
+            category: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
+            /** @enum {string} */
+            status: "actioned" | "dismissed";
+            resolved_at: string;
+        };
+        ModerationWarningData: {
+            /** @enum {string} */
+            action: "warn" | "silence";
+            reason: string;
+            until: string | null;
+        };
         Location: {
             /**
              * @description ISO 3166-1 alpha-2, any case; stored upper-cased
@@ -4232,6 +5941,16 @@ export interface components {
             region: string | null;
             city: string | null;
         };
+        /** @description Why a rule or a spam hold opened this report (reporter null). */
+        ReportAuto: {
+            /** @enum {string} */
+            kind: "keyword_rule" | "spam_repeat" | "spam_links";
+            /** @enum {string} */
+            action: "hold" | "flag";
+            rule_id: string | null;
+            pattern: string | null;
+            field: string | null;
+        };
         /**
          * @example {
          *       "status": "ok",
@@ -4278,6 +5997,7 @@ export interface components {
          *         "visibility": "public",
          *         "wall_policy": "friends",
          *         "message_policy": "everyone",
+         *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
          *         "counts": {
          *           "posts": 0,
@@ -4326,6 +6046,7 @@ export interface components {
          *       "visibility": "public",
          *       "wall_policy": "friends",
          *       "message_policy": "everyone",
+         *       "role": "user",
          *       "created_at": "2026-11-21T10:00:00.000Z",
          *       "counts": {
          *         "posts": 0,
@@ -4370,6 +6091,11 @@ export interface components {
              * @enum {string}
              */
             message_policy: "everyone" | "following" | "friends" | "nobody";
+            /**
+             * @description Site role: moderators and admins use /api/v1/admin/*.
+             * @enum {string}
+             */
+            role: "user" | "moderator" | "admin";
         };
         ProfileLink: {
             /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
@@ -4541,6 +6267,7 @@ export interface components {
          *       "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
          *       "bio": "Poet of numbers.",
          *       "is_verified": false,
+         *       "headline": "Analyst of engines, poet of numbers",
          *       "location": {
          *         "country": "GB",
          *         "region": "GB-LND",
@@ -4572,6 +6299,8 @@ export interface components {
          *     }
          */
         Profile: components["schemas"]["PublicUser"] & {
+            /** @description The professional headline (GET /users/{id}/professional), when that profile's visibility lets you see it; else null */
+            headline: string | null;
             location: {
                 country: string | null;
                 region: string | null;
@@ -4815,6 +6544,7 @@ export interface components {
          *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
          *       "topic": "education",
          *       "visibility": "public",
+         *       "space": "personal",
          *       "target_user": null,
          *       "community_id": null,
          *       "media": [],
@@ -4832,6 +6562,11 @@ export interface components {
             topic: string | null;
             /** @enum {string} */
             visibility: "public" | "friends" | "private";
+            /**
+             * @description `personal` (home, discover, walls, communities) or `professional` (the professional feed only)
+             * @enum {string}
+             */
+            space: "personal" | "professional";
             target_user: components["schemas"]["PublicUser"] | null;
             community_id: string | null;
             media: {
@@ -4847,6 +6582,28 @@ export interface components {
             liked_by_me: boolean;
             created_at: string;
             edited_at: string | null;
+            /**
+             * @description Present (true) only while the post is held for review by a content rule or spam hold: then only its author and staff see it.
+             * @enum {boolean}
+             */
+            held?: true;
+            /** @description Present only when one of your `warn` personal filters matched the post in this context (feeds and profile lists). */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        /**
+         * @example {
+         *       "filter_id": "01JC7F1A2B3C4D5E6F7G8H9J0K",
+         *       "title": "Spoilers",
+         *       "keyword_matches": [
+         *         "finale"
+         *       ]
+         *     }
+         */
+        FilterResult: {
+            filter_id: string;
+            title: string;
+            /** @description The filter keywords found in the text. */
+            keyword_matches: string[];
         };
         /**
          * @example {
@@ -4865,6 +6622,8 @@ export interface components {
             visibility?: "public" | "friends" | "private";
             /** @enum {string|null} */
             topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel" | null;
+            /** @enum {string} */
+            space?: "personal" | "professional";
             target_user_id?: string | null;
             community_id?: string | null;
             media_ids?: string[];
@@ -4910,6 +6669,7 @@ export interface components {
          *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
          *           "topic": "education",
          *           "visibility": "public",
+         *           "space": "personal",
          *           "target_user": null,
          *           "community_id": null,
          *           "media": [],
@@ -4980,6 +6740,11 @@ export interface components {
             content: string;
             reply_count: number;
             created_at: string;
+            /**
+             * @description Present (true) only while the comment is held for review: then only its author and staff see it.
+             * @enum {boolean}
+             */
+            held?: true;
         };
         /**
          * @example {
@@ -5256,7 +7021,7 @@ export interface components {
          *       "created_at": "2026-11-21T10:00:00.000Z"
          *     }
          */
-        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"];
+        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
         NewMessageNotification: {
             id: string;
             /**
@@ -5274,6 +7039,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         ConversationInviteNotification: {
             id: string;
@@ -5290,6 +7057,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         FriendRequestNotification: {
             id: string;
@@ -5304,6 +7073,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         FriendAcceptedNotification: {
             id: string;
@@ -5317,6 +7088,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         NewPostNotification: {
             id: string;
@@ -5333,6 +7106,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         WallPostNotification: {
             id: string;
@@ -5349,6 +7124,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         PostLikeNotification: {
             id: string;
@@ -5367,6 +7144,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         PostCommentNotification: {
             id: string;
@@ -5384,6 +7163,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         CommentReplyNotification: {
             id: string;
@@ -5402,6 +7183,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         MentionNotification: {
             id: string;
@@ -5419,6 +7202,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         NewFollowerNotification: {
             id: string;
@@ -5436,6 +7221,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         FollowRequestNotification: {
             id: string;
@@ -5451,6 +7238,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         CommunityJoinRequestNotification: {
             id: string;
@@ -5467,6 +7256,8 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         CommunitySummary: {
             id: string;
@@ -5488,6 +7279,34 @@ export interface components {
             };
             read: boolean;
             created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        ReportResolvedNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "report_resolved";
+            data: components["schemas"]["ReportResolvedData"];
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        ModerationWarningNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "moderation_warning";
+            data: components["schemas"]["ModerationWarningData"];
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
         };
         /**
          * @example {
@@ -5723,6 +7542,1053 @@ export interface components {
             /** @enum {string} */
             role: "member" | "moderator" | "owner";
         };
+        /**
+         * @example {
+         *       "headline": "Analyst of engines, poet of numbers",
+         *       "summary": "I write programs for machines that do not exist yet.",
+         *       "industry": "Research",
+         *       "open_to_work": false,
+         *       "visibility": "connections",
+         *       "positions": [
+         *         {
+         *           "id": "01JC6ZB1B2C3D4E5F6G7H8J9K0",
+         *           "title": "Translator and annotator",
+         *           "company": "Analytical Engine Project",
+         *           "location": "London",
+         *           "started_on": "2018-10",
+         *           "ended_on": "2019-09",
+         *           "description": "Notes A to G."
+         *         }
+         *       ],
+         *       "education": [
+         *         {
+         *           "id": "01JC6ZB2B2C3D4E5F6G7H8J9K0",
+         *           "school": "Home tutoring",
+         *           "degree": null,
+         *           "field": "Mathematics",
+         *           "started_on": "2008-09",
+         *           "ended_on": "2012-06",
+         *           "activities": null
+         *         }
+         *       ],
+         *       "skills": [
+         *         "Mathematics",
+         *         "Algorithms"
+         *       ],
+         *       "certifications": [],
+         *       "languages": [
+         *         {
+         *           "name": "French",
+         *           "proficiency": "Full professional proficiency"
+         *         }
+         *       ]
+         *     }
+         */
+        ProfessionalProfile: {
+            headline: string | null;
+            summary: string | null;
+            industry: string | null;
+            open_to_work: boolean;
+            positions: components["schemas"]["Position"][];
+            education: components["schemas"]["Education"][];
+            skills: string[];
+            certifications: components["schemas"]["CertificationOut"][];
+            languages: components["schemas"]["SpokenLanguageOut"][];
+            /** @enum {string} */
+            visibility: "public" | "connections" | "private";
+        };
+        Position: {
+            id: string;
+            title: string;
+            company: string;
+            location: string | null;
+            started_on: string;
+            /** @description null: the current position */
+            ended_on: string | null;
+            description: string | null;
+        };
+        Education: {
+            id: string;
+            school: string;
+            degree: string | null;
+            field: string | null;
+            started_on: string | null;
+            ended_on: string | null;
+            activities: string | null;
+        };
+        CertificationOut: {
+            name: string;
+            authority: string | null;
+            issued_on: string | null;
+            url: string | null;
+        };
+        SpokenLanguageOut: {
+            name: string;
+            proficiency: string | null;
+        };
+        /**
+         * @example {
+         *       "headline": "Analyst of engines, poet of numbers",
+         *       "summary": "I write programs for machines that do not exist yet.",
+         *       "industry": "Research",
+         *       "open_to_work": false,
+         *       "visibility": "connections",
+         *       "positions": [
+         *         {
+         *           "title": "Translator and annotator",
+         *           "company": "Analytical Engine Project",
+         *           "location": "London",
+         *           "started_on": "2018-10",
+         *           "ended_on": "2019-09",
+         *           "description": "Notes A to G."
+         *         }
+         *       ],
+         *       "education": [
+         *         {
+         *           "school": "Home tutoring",
+         *           "degree": null,
+         *           "field": "Mathematics",
+         *           "started_on": "2008-09",
+         *           "ended_on": "2012-06",
+         *           "activities": null
+         *         }
+         *       ],
+         *       "skills": [
+         *         "Mathematics",
+         *         "Algorithms"
+         *       ],
+         *       "certifications": [],
+         *       "languages": [
+         *         {
+         *           "name": "French",
+         *           "proficiency": "Full professional proficiency"
+         *         }
+         *       ]
+         *     }
+         */
+        PutProfessionalProfile: {
+            /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
+            headline?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            summary?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            industry?: string | null;
+            open_to_work?: boolean;
+            /** @enum {string} */
+            visibility?: "public" | "connections" | "private";
+            positions?: components["schemas"]["PositionInput"][];
+            education?: components["schemas"]["EducationInput"][];
+            skills?: string[];
+            certifications?: components["schemas"]["Certification"][];
+            languages?: components["schemas"]["SpokenLanguage"][];
+        };
+        PositionInput: {
+            /** @description Keeps the id of one of your entries; any other entry gets a new id. */
+            id?: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            title: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            company: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            location?: string | null;
+            /** @example 2021-03 */
+            started_on: string;
+            /**
+             * @description null or absent: the current position
+             * @example 2021-03
+             */
+            ended_on?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            description?: string | null;
+        };
+        EducationInput: {
+            /** @description Keeps the id of one of your entries; any other entry gets a new id. */
+            id?: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            school: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            degree?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            field?: string | null;
+            /** @example 2021-03 */
+            started_on?: string | null;
+            /** @example 2021-03 */
+            ended_on?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            activities?: string | null;
+        };
+        Certification: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            name: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            authority?: string | null;
+            /** @example 2021-03 */
+            issued_on?: string | null;
+            /** Format: uri */
+            url?: string | null;
+        };
+        SpokenLanguage: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            name: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            proficiency?: string | null;
+        };
+        /**
+         * @example {
+         *       "headline": "Engine analyst",
+         *       "open_to_work": true
+         *     }
+         */
+        PatchProfessionalProfile: {
+            /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
+            headline?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            summary?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            industry?: string | null;
+            open_to_work?: boolean;
+            /** @enum {string} */
+            visibility?: "public" | "connections" | "private";
+            positions?: components["schemas"]["PositionInput"][];
+            education?: components["schemas"]["EducationInput"][];
+            skills?: string[];
+            certifications?: components["schemas"]["Certification"][];
+            languages?: components["schemas"]["SpokenLanguage"][];
+        };
+        /**
+         * @example {
+         *       "profile": {
+         *         "headline": "Analyst of engines, poet of numbers",
+         *         "summary": "I write programs for machines that do not exist yet.",
+         *         "industry": "Research",
+         *         "open_to_work": false,
+         *         "visibility": "connections",
+         *         "positions": [
+         *           {
+         *             "id": "01JC6ZB1B2C3D4E5F6G7H8J9K0",
+         *             "title": "Translator and annotator",
+         *             "company": "Analytical Engine Project",
+         *             "location": "London",
+         *             "started_on": "2018-10",
+         *             "ended_on": "2019-09",
+         *             "description": "Notes A to G."
+         *           }
+         *         ],
+         *         "education": [
+         *           {
+         *             "id": "01JC6ZB2B2C3D4E5F6G7H8J9K0",
+         *             "school": "Home tutoring",
+         *             "degree": null,
+         *             "field": "Mathematics",
+         *             "started_on": "2008-09",
+         *             "ended_on": "2012-06",
+         *             "activities": null
+         *           }
+         *         ],
+         *         "skills": [
+         *           "Mathematics",
+         *           "Algorithms"
+         *         ],
+         *         "certifications": [],
+         *         "languages": [
+         *           {
+         *             "name": "French",
+         *             "proficiency": "Full professional proficiency"
+         *           }
+         *         ]
+         *       },
+         *       "imported": {
+         *         "positions": 2,
+         *         "education": 1,
+         *         "skills": 12,
+         *         "certifications": 0,
+         *         "languages": 2
+         *       },
+         *       "warnings": [
+         *         {
+         *           "file": "Positions.csv",
+         *           "line": 7,
+         *           "message": "Started On \"sometime\" is not a date (Jan 2020, 2020 or 2020-01): row skipped"
+         *         }
+         *       ],
+         *       "dry_run": false
+         *     }
+         */
+        LinkedInImportResult: {
+            profile: components["schemas"]["ProfessionalProfile"];
+            /** @description Entries the import added (merge) or put in place (replace), per section */
+            imported: {
+                positions: number;
+                education: number;
+                skills: number;
+                certifications: number;
+                languages: number;
+            };
+            warnings: components["schemas"]["ImportWarning"][];
+            dry_run: boolean;
+        };
+        /**
+         * @example {
+         *       "file": "Rich_Media.csv",
+         *       "line": null,
+         *       "message": "not a profile file: ignored"
+         *     }
+         */
+        ImportWarning: {
+            file: string;
+            line: number | null;
+            message: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC6ZD1B2C3D4E5F6G7H8J9K0",
+         *           "title": "Hiring & remote work in 2026",
+         *           "url": "https://wire.example/hiring",
+         *           "summary": "Employers expand remote roles. Second paragraph & more.",
+         *           "image_url": "https://wire.example/hiring.jpg",
+         *           "topic": "career",
+         *           "source": {
+         *             "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *             "title": "Career Wire"
+         *           },
+         *           "published_at": "2026-11-21T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        NewsItemPage: {
+            data: components["schemas"]["NewsItem"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6ZD1B2C3D4E5F6G7H8J9K0",
+         *       "title": "Hiring & remote work in 2026",
+         *       "url": "https://wire.example/hiring",
+         *       "summary": "Employers expand remote roles. Second paragraph & more.",
+         *       "image_url": "https://wire.example/hiring.jpg",
+         *       "topic": "career",
+         *       "source": {
+         *         "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *         "title": "Career Wire"
+         *       },
+         *       "published_at": "2026-11-21T09:00:00.000Z"
+         *     }
+         */
+        NewsItem: {
+            id: string;
+            title: string;
+            /** @description The item's link (http or https), when it has one */
+            url: string | null;
+            /** @description Plain text: markup is stripped */
+            summary: string;
+            image_url: string | null;
+            topic: string;
+            source: {
+                id: string;
+                title: string;
+            };
+            published_at: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *           "url": "https://wire.example/careers.xml",
+         *           "title": "Career Wire",
+         *           "topic": "career",
+         *           "last_fetched_at": "2026-11-21T10:00:04.000Z",
+         *           "last_status": "ok",
+         *           "last_http_status": 200,
+         *           "last_error": null,
+         *           "item_count": 42,
+         *           "failure_count": 0,
+         *           "next_fetch_at": "2026-11-21T10:13:04.000Z",
+         *           "created_at": "2026-11-20T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        NewsSourcePage: {
+            data: components["schemas"]["NewsSource"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6ZC1B2C3D4E5F6G7H8J9K0",
+         *       "url": "https://wire.example/careers.xml",
+         *       "title": "Career Wire",
+         *       "topic": "career",
+         *       "last_fetched_at": "2026-11-21T10:00:04.000Z",
+         *       "last_status": "ok",
+         *       "last_http_status": 200,
+         *       "last_error": null,
+         *       "item_count": 42,
+         *       "failure_count": 0,
+         *       "next_fetch_at": "2026-11-21T10:13:04.000Z",
+         *       "created_at": "2026-11-20T09:00:00.000Z"
+         *     }
+         */
+        NewsSource: {
+            id: string;
+            url: string;
+            title: string;
+            topic: string;
+            /** @description When the last fetch ended; null before the first */
+            last_fetched_at: string | null;
+            /**
+             * @description `ok` (the feed was read), `not_modified` (304: nothing new), `error` (see `last_error`); null before the first fetch
+             * @enum {string|null}
+             */
+            last_status: "ok" | "not_modified" | "error" | null;
+            /** @description The feed's HTTP status, when it answered at all */
+            last_http_status: number | null;
+            /** @description What went wrong in the last fetch; null when it went well */
+            last_error: string | null;
+            /** @description Items kept from this source */
+            item_count: number;
+            /** @description Failed fetches in a row; each doubles the wait before the next (15 minutes up to a day) */
+            failure_count: number;
+            /** @description The first cron tick at or after this fetches the source again */
+            next_fetch_at: string;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://wire.example/careers.xml",
+         *       "topic": "career",
+         *       "title": "Career Wire"
+         *     }
+         */
+        CreateNewsSource: {
+            /** @example https://wire.example/careers.xml */
+            url: string;
+            /** @enum {string} */
+            topic: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+            /** @description Shown as the items' source; without it, the feed's own title */
+            title?: string;
+        };
+        /**
+         * @example {
+         *       "topic": "education"
+         *     }
+         */
+        UpdateNewsSource: {
+            /** @example https://wire.example/careers.xml */
+            url?: string;
+            /** @enum {string} */
+            topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
+            /** @description null: use the feed's own title */
+            title?: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC7R1A2B3C4D5E6F7G8H9J0K",
+         *       "subject_type": "post",
+         *       "subject_id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "category": "harassment",
+         *       "comment": "Targets me in every thread.",
+         *       "status": "open",
+         *       "created_at": "2026-11-21T10:00:00.000Z",
+         *       "resolved_at": null
+         *     }
+         */
+        Report: {
+            id: string;
+            /** @enum {string} */
+            subject_type: "user" | "post" | "comment" | "message" | "community";
+            subject_id: string;
+            /** @enum {string} */
+            category: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
+            comment: string | null;
+            /** @enum {string} */
+            status: "open" | "actioned" | "dismissed";
+            created_at: string;
+            resolved_at: string | null;
+        };
+        /**
+         * @example {
+         *       "subject_type": "post",
+         *       "subject_id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "category": "harassment",
+         *       "comment": "Targets me in every thread."
+         *     }
+         */
+        CreateReport: {
+            /** @enum {string} */
+            subject_type: "user" | "post" | "comment" | "message" | "community";
+            subject_id: string;
+            /** @enum {string} */
+            category: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            comment?: string;
+            /** @description Required for a message: the conversation it is in (you must be a participant). */
+            conversation_id?: string;
+            /** @description For a user: report them as a member of this community, so its owner and moderators see the report too (they must be a member). */
+            community_id?: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC7R1A2B3C4D5E6F7G8H9J0K",
+         *           "subject_type": "post",
+         *           "subject_id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "category": "harassment",
+         *           "comment": "Targets me in every thread.",
+         *           "status": "open",
+         *           "created_at": "2026-11-21T10:00:00.000Z",
+         *           "resolved_at": null
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        ReportPage: {
+            data: components["schemas"]["Report"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC7R1A2B3C4D5E6F7G8H9J0K",
+         *           "subject_type": "post",
+         *           "subject_id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "category": "harassment",
+         *           "comment": "Targets me in every thread.",
+         *           "status": "open",
+         *           "created_at": "2026-11-21T10:00:00.000Z",
+         *           "resolved_at": null,
+         *           "reporter": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "subject": {
+         *             "author": {
+         *               "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *               "username": "ada_l",
+         *               "display_name": "Ada Lovelace",
+         *               "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *               "bio": "Poet of numbers.",
+         *               "is_verified": false
+         *             },
+         *             "content": "You again? Log off.",
+         *             "media": []
+         *           },
+         *           "resolution": null,
+         *           "assigned_to": null,
+         *           "auto": null,
+         *           "community_id": null,
+         *           "held": false
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        StaffReportPage: {
+            data: components["schemas"]["StaffReport"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC7R1A2B3C4D5E6F7G8H9J0K",
+         *       "subject_type": "post",
+         *       "subject_id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "category": "harassment",
+         *       "comment": "Targets me in every thread.",
+         *       "status": "open",
+         *       "created_at": "2026-11-21T10:00:00.000Z",
+         *       "resolved_at": null,
+         *       "reporter": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false
+         *       },
+         *       "subject": {
+         *         "author": {
+         *           "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *           "username": "ada_l",
+         *           "display_name": "Ada Lovelace",
+         *           "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *           "bio": "Poet of numbers.",
+         *           "is_verified": false
+         *         },
+         *         "content": "You again? Log off.",
+         *         "media": []
+         *       },
+         *       "resolution": null,
+         *       "assigned_to": null,
+         *       "auto": null,
+         *       "community_id": null,
+         *       "held": false
+         *     }
+         */
+        StaffReport: components["schemas"]["Report"] & {
+            /** @description null for automatic reports (content rules, spam holds), and hidden (null) from community moderators. */
+            reporter: components["schemas"]["PublicUser"] | null;
+            subject: components["schemas"]["ReportSnapshot"];
+            /** @description null while open. */
+            resolution: {
+                /** @enum {string} */
+                action: "none" | "remove_content" | "warn" | "silence" | "suspend" | "remove_member";
+                note: string | null;
+                moderator: components["schemas"]["PublicUser"] | null;
+            } | null;
+            assigned_to: components["schemas"]["PublicUser"] | null;
+            auto: components["schemas"]["ReportAuto"] | null;
+            /** @description Set when the community's owner and moderators handle it too. */
+            community_id: string | null;
+            /** @description The subject is held: seen by its author and staff only until a `none` resolution of its automatic report releases it. */
+            held: boolean;
+        };
+        /** @description The subject when it was reported; it stays after the content is edited or deleted. */
+        ReportSnapshot: {
+            /** @description The author (a user, the community owner) as they were; null if unknown. */
+            author: components["schemas"]["PublicUser"] | null;
+            content: string;
+            media: {
+                id: string;
+                url: string;
+                content_type: string;
+                width: number;
+                height: number;
+            }[];
+        };
+        /**
+         * @example {
+         *       "action": "remove_content",
+         *       "note": "Off-topic spam."
+         *     }
+         */
+        ResolveCommunityReport: {
+            /** @enum {string} */
+            action: "none" | "remove_content" | "remove_member";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            note?: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC7F1A2B3C4D5E6F7G8H9J0K",
+         *           "title": "Spoilers",
+         *           "context": [
+         *             "home",
+         *             "discover"
+         *           ],
+         *           "action": "warn",
+         *           "expires_at": "2026-11-28T10:00:00.000Z",
+         *           "keywords": [
+         *             {
+         *               "id": "01JC7F1A2B3C4D5E6F7G8H9J0M",
+         *               "keyword": "finale",
+         *               "whole_word": true
+         *             }
+         *           ],
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        FilterPage: {
+            data: components["schemas"]["Filter"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC7F1A2B3C4D5E6F7G8H9J0K",
+         *       "title": "Spoilers",
+         *       "context": [
+         *         "home",
+         *         "discover"
+         *       ],
+         *       "action": "warn",
+         *       "expires_at": "2026-11-28T10:00:00.000Z",
+         *       "keywords": [
+         *         {
+         *           "id": "01JC7F1A2B3C4D5E6F7G8H9J0M",
+         *           "keyword": "finale",
+         *           "whole_word": true
+         *         }
+         *       ],
+         *       "created_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        Filter: {
+            id: string;
+            title: string;
+            context: ("home" | "discover" | "community" | "notifications" | "profile")[];
+            /** @enum {string} */
+            action: "warn" | "hide";
+            /** @description null: never expires. An expired filter is still listed but no longer applies. */
+            expires_at: string | null;
+            keywords: {
+                id: string;
+                keyword: string;
+                whole_word: boolean;
+            }[];
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "title": "Spoilers",
+         *       "keywords": [
+         *         {
+         *           "keyword": "finale",
+         *           "whole_word": true
+         *         }
+         *       ],
+         *       "context": [
+         *         "home",
+         *         "discover"
+         *       ],
+         *       "action": "warn",
+         *       "expires_in": 604800
+         *     }
+         */
+        CreateFilter: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            title: string;
+            keywords: components["schemas"]["FilterKeywordInput"][];
+            context: ("home" | "discover" | "community" | "notifications" | "profile")[];
+            /**
+             * @default warn
+             * @enum {string}
+             */
+            action: "warn" | "hide";
+            /** @description Seconds from now until the filter stops applying; null or absent: never. */
+            expires_in?: number | null;
+        };
+        FilterKeywordInput: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            keyword: string;
+            /** @default true */
+            whole_word: boolean;
+        };
+        /**
+         * @example {
+         *       "action": "hide",
+         *       "expires_in": null
+         *     }
+         */
+        UpdateFilter: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            title?: string;
+            keywords?: components["schemas"]["FilterKeywordInput"][];
+            context?: ("home" | "discover" | "community" | "notifications" | "profile")[];
+            /** @enum {string} */
+            action?: "warn" | "hide";
+            /** @description Seconds from now until the filter stops applying; null or absent: never. */
+            expires_in?: number | null;
+        };
+        /**
+         * @example {
+         *       "action": "suspend",
+         *       "note": "Repeated harassment after a warning.",
+         *       "duration_hours": 72
+         *     }
+         */
+        ResolveReport: {
+            /** @enum {string} */
+            action: "none" | "remove_content" | "warn" | "silence" | "suspend";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            note?: string;
+            /** @description silence and suspend only: lifted automatically after this many hours (1..8,760). Without it the action stays until undone. */
+            duration_hours?: number;
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false
+         *       },
+         *       "role": "user",
+         *       "status": "silenced",
+         *       "until": "2026-11-22T10:00:00.000Z"
+         *     }
+         */
+        AccountState: {
+            user: components["schemas"]["PublicUser"];
+            /** @enum {string} */
+            role: "user" | "moderator" | "admin";
+            /**
+             * @description suspended wins over silenced when both are in force.
+             * @enum {string}
+             */
+            status: "active" | "silenced" | "suspended";
+            /** @description When the status lifts itself; null for active, or until undone by hand. */
+            until: string | null;
+        };
+        /**
+         * @example {
+         *       "action": "silence",
+         *       "reason": "Spamming replies.",
+         *       "duration_hours": 24
+         *     }
+         */
+        AccountAction: {
+            /** @enum {string} */
+            action: "warn" | "silence" | "unsilence" | "suspend" | "unsuspend";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
+            reason: string;
+            /** @description silence and suspend only: lifted automatically after this many hours (1..8,760). Without it the action stays until undone. */
+            duration_hours?: number;
+        };
+        /**
+         * @example {
+         *       "role": "moderator"
+         *     }
+         */
+        SetSiteRole: {
+            /** @enum {string} */
+            role: "user" | "moderator" | "admin";
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC7K1A2B3C4D5E6F7G8H9J0K",
+         *           "pattern": "buy followers",
+         *           "whole_word": true,
+         *           "action": "hold",
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        KeywordRulePage: {
+            data: components["schemas"]["KeywordRule"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC7K1A2B3C4D5E6F7G8H9J0K",
+         *       "pattern": "buy followers",
+         *       "whole_word": true,
+         *       "action": "hold",
+         *       "created_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        KeywordRule: {
+            id: string;
+            pattern: string;
+            whole_word: boolean;
+            /** @enum {string} */
+            action: "reject" | "hold" | "flag";
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "pattern": "buy followers",
+         *       "whole_word": true,
+         *       "action": "hold"
+         *     }
+         */
+        CreateKeywordRule: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
+            pattern: string;
+            /** @default true */
+            whole_word: boolean;
+            /** @enum {string} */
+            action: "reject" | "hold" | "flag";
+        };
+        /**
+         * @example {
+         *       "users": {
+         *         "total": 5210,
+         *         "new_1d": 34,
+         *         "active_1d": 812,
+         *         "active_7d": 2301
+         *       },
+         *       "posts": {
+         *         "total": 201544,
+         *         "new_1d": 1290
+         *       },
+         *       "messages_1d": 8811,
+         *       "communities": {
+         *         "total": 96,
+         *         "new_1d": 2
+         *       },
+         *       "reports": {
+         *         "open": 7
+         *       }
+         *     }
+         */
+        AdminStats: {
+            users: {
+                total: number;
+                new_1d: number;
+                active_1d: number;
+                active_7d: number;
+            };
+            posts: {
+                total: number;
+                new_1d: number;
+            };
+            messages_1d: number;
+            communities: {
+                total: number;
+                new_1d: number;
+            };
+            reports: {
+                open: number;
+            };
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC7A1B2C3D4E5F6G7H8J9K0M",
+         *           "action": "account.action",
+         *           "actor": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "actor_id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *           "subject_type": "user",
+         *           "subject_id": "01JC6Z9P8Q7H6V5Y4T3R2E1W0Q",
+         *           "ip": "203.0.113.7",
+         *           "data": {
+         *             "action": "suspend",
+         *             "reason": "Repeated harassment.",
+         *             "until": "2026-11-24T10:00:00.000Z"
+         *           },
+         *           "created_at": "2026-11-21T10:00:00.000Z",
+         *           "prev_hash": "a3f1…",
+         *           "hash": "9c0e…"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        AuditEntryPage: {
+            data: components["schemas"]["AuditEntry"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC7A1B2C3D4E5F6G7H8J9K0M",
+         *       "action": "account.action",
+         *       "actor": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false
+         *       },
+         *       "actor_id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *       "subject_type": "user",
+         *       "subject_id": "01JC6Z9P8Q7H6V5Y4T3R2E1W0Q",
+         *       "ip": "203.0.113.7",
+         *       "data": {
+         *         "action": "suspend",
+         *         "reason": "Repeated harassment.",
+         *         "until": "2026-11-24T10:00:00.000Z"
+         *       },
+         *       "created_at": "2026-11-21T10:00:00.000Z",
+         *       "prev_hash": "a3f1…",
+         *       "hash": "9c0e…"
+         *     }
+         */
+        AuditEntry: {
+            id: string;
+            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
+            action: string;
+            /** @description null for the system, the command line, an anonymous caller, or an account since deleted (see actor_id). */
+            actor: components["schemas"]["PublicUser"] | null;
+            actor_id: string | null;
+            subject_type: string | null;
+            subject_id: string | null;
+            /** @description The client address (CF-Connecting-IP) of the request that caused it. */
+            ip: string | null;
+            /** @description Details; never a password, token or code. */
+            data: {
+                [key: string]: unknown;
+            };
+            created_at: string;
+            prev_hash: string;
+            /** @description SHA-256 (hex) of the canonical JSON of { id, action, actor_id, subject_type, subject_id, ip, data, created_at (ms), prev_hash }. */
+            hash: string;
+        };
+        /**
+         * @example {
+         *       "ok": true,
+         *       "entries": 1042,
+         *       "first_bad_id": null
+         *     }
+         */
+        AuditVerification: {
+            ok: boolean;
+            /** @description Entries checked (up to the first bad one). */
+            entries: number;
+            first_bad_id: string | null;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC7A1B2C3D4E5F6G7H8J9K0M",
+         *           "action": "auth.login",
+         *           "ip": "203.0.113.7",
+         *           "data": {
+         *             "session_id": "01JC7A1B2C3D4E5F6G7H8J9K0N",
+         *             "user_agent": "Kith/1.0"
+         *           },
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        SecurityEventPage: {
+            data: components["schemas"]["SecurityEvent"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC7A1B2C3D4E5F6G7H8J9K0M",
+         *       "action": "auth.login",
+         *       "ip": "203.0.113.7",
+         *       "data": {
+         *         "session_id": "01JC7A1B2C3D4E5F6G7H8J9K0N",
+         *         "user_agent": "Kith/1.0"
+         *       },
+         *       "created_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        SecurityEvent: {
+            id: string;
+            action: string;
+            ip: string | null;
+            data: {
+                [key: string]: unknown;
+            };
+            created_at: string;
+        };
     };
     responses: {
         /** @description Malformed JSON or invalid fields */
@@ -5866,6 +8732,31 @@ export interface components {
                  *       "status": 415,
                  *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
                  *       "detail": "Send the body as application/json."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Refused by a keyword rule (type …/content-rejected, the field named in errors) */
+        ContentRejected: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://kith.dev/problems/content-rejected",
+                 *       "title": "Content rejected",
+                 *       "status": 422,
+                 *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                 *       "detail": "content: contains a word or phrase that is not allowed here",
+                 *       "errors": [
+                 *         {
+                 *           "field": "content",
+                 *           "message": "contains a word or phrase that is not allowed here"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];

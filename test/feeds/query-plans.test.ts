@@ -3,13 +3,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from '../../src/modules/feeds/feeds.queries';
 import { DISCOVER_CANDIDATES, DISCOVER_WINDOW_MS } from '../../src/modules/feeds/feeds.service';
 import { HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, homeTimelineBuild } from '../../src/modules/feeds/home-timeline';
+import { PROFESSIONAL_CONNECTIONS_SQL, professionalOthersSql } from '../../src/modules/feeds/professional-feed';
+import { newsPageSql } from '../../src/modules/news/news.service';
 import { pageQuery, skeletonOfIds, skeletonOfQuery } from '../../src/modules/posts/post-pipeline';
 import { FIRST_PAGE, userPostsSql, WALL_SQL } from '../../src/modules/posts/posts.service';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 import { befriend, block, follow, HOUR, insertPost, like, mute } from './helpers';
 
 /** Tables whose full scan would make a query grow with the data. */
-const REAL_TABLES = ['posts', 'users', 'likes', 'follows', 'friendships', 'comments', 'blocks', 'mutes', 'community_members', 'home_timelines', 'home_timeline_entries'];
+const REAL_TABLES = ['posts', 'users', 'likes', 'follows', 'friendships', 'comments', 'blocks', 'mutes', 'community_members', 'home_timelines', 'home_timeline_entries', 'news_items', 'news_sources'];
 const TOPICS = ['news', 'sports', 'music', null] as const;
 
 interface PlanRow {
@@ -213,6 +215,26 @@ describe('Query plans', () => {
       const lines = await plan(userPostsSql(levels.length), [owner.id, ...FIRST_PAGE, 21, ...levels]);
         expect(fullScans(lines, {})).toEqual([]);
       expect(lines.some((l) => l.includes('posts_author_created_idx'))).toBe(true);
+    }
+  });
+
+  it('should read the professional feed through its partial indexes without a full scan', async () => {
+    for (const topic of [null, 'news']) {
+      const connections = await plan(PROFESSIONAL_CONNECTIONS_SQL, [viewer.id, ...FIRST_PAGE, 21, 0, topic]);
+      expect(fullScans(connections, { q: 'posts', p: 'posts', m: 'mutes' }), connections.join('\n')).toEqual([]);
+      expect(connections.some((l) => /^SEARCH q USING (COVERING )?INDEX posts_professional_author_idx/.test(l)), connections.join('\n')).toBe(true);
+      const others = await plan(professionalOthersSql(topic !== null), [viewer.id, ...FIRST_PAGE, 21, 0, topic]);
+      expect(fullScans(others, { p: 'posts', u: 'users', f: 'follows', k: 'friendships', b: 'blocks', m: 'mutes' }), others.join('\n')).toEqual([]);
+      const index = topic ? 'posts_professional_topic_idx' : 'posts_professional_visibility_idx';
+      expect(others.some((l) => l.includes(index)), others.join('\n')).toBe(true);
+    }
+  });
+
+  it('should page news items through their indexes without a full scan', async () => {
+    for (const [byTopic, index] of [[false, 'news_items_published_idx'], [true, 'news_items_topic_published_idx']] as const) {
+      const lines = await plan(newsPageSql(byTopic), [...FIRST_PAGE, 21, ...(byTopic ? ['career'] : [])]);
+      expect(fullScans(lines, { i: 'news_items', s: 'news_sources' }), lines.join('\n')).toEqual([]);
+      expect(lines.some((l) => l.includes(index)), lines.join('\n')).toBe(true);
     }
   });
 

@@ -30,6 +30,7 @@ describe('Create post', () => {
       content: 'Hello, Kith!',
       topic: 'news',
       visibility: 'friends',
+      space: 'personal',
       target_user: null,
       community_id: null,
       media: [],

@@ -20,6 +20,7 @@ export const POST_KEYS = [
   'like_count',
   'liked_by_me',
   'media',
+  'space',
   'target_user',
   'topic',
   'visibility',

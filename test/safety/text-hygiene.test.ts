@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanText, MAX_COMBINING_MARKS, textProblem } from '../../src/policy/text-hygiene';
 import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
 import { openSocket } from '../messaging/socket-helpers';
+import { importUpload } from '../professional/helpers';
 
 const RLO_SPOOF = 'abc\u202Egnp.exe';
 const ZALGO = `a${'\u0301'.repeat(49)}`;
@@ -111,5 +112,28 @@ describe('Text hygiene on every write of user text', () => {
     }
     const history = await expectStatus(await call(`/conversations/${conv.id}/messages`, { token: b.accessToken }), 200);
     expect(history.data.map((m: any) => m.content)).toEqual(['café']);
+  });
+});
+
+describe('Text hygiene on the professional, filter, report and news fields', () => {
+  it('should refuse spoofed professional fields, filter titles and keywords, and NUL in report comments, naming each field', async () => {
+    const user = await createUser();
+    const put = (body: unknown) => call('/me/professional', { method: 'PUT', token: user.accessToken, body });
+    await expectProblem(await put({ headline: RLO_SPOOF }), 400, 'headline');
+    await expectProblem(await put({ summary: NUL }), 400, 'summary');
+    await expectProblem(await put({ positions: [{ title: 'Engineer', company: RLO_SPOOF, started_on: '2020-01' }] }), 400, 'positions.0.company');
+    await expectProblem(await put({ skills: [ZALGO] }), 400, 'skills.0');
+    await expectProblem(await call('/filters', { token: user.accessToken, body: { title: RLO_SPOOF, context: ['home'], keywords: [{ keyword: 'x' }] } }), 400, 'title');
+    await expectProblem(await call('/filters', { token: user.accessToken, body: { title: 'F', context: ['home'], keywords: [{ keyword: 'a\u0000b' }] } }), 400, 'keywords.0.keyword');
+    const other = await createUser();
+    await expectProblem(await call('/reports', { token: user.accessToken, body: { subject_type: 'user', subject_id: other.id, category: 'spam', comment: NUL } }), 400, 'comment');
+  });
+
+  it('should leave a spoofed headline out of a LinkedIn import with a warning, and keep the clean fields', async () => {
+    const user = await createUser();
+    const csv = `First Name,Last Name,Headline,Summary,Industry\nAda,L,${RLO_SPOOF},"Line one\nline two",Research\n`;
+    const body = await expectStatus(await importUpload(user, new TextEncoder().encode(csv), 'Profile.csv'), 200);
+    expect(body.profile).toMatchObject({ headline: null, summary: 'Line one\nline two', industry: 'Research' });
+    expect(body.warnings).toContainEqual({ file: expect.any(String), line: 2, message: expect.stringContaining('Headline must not contain') });
   });
 });

@@ -18,12 +18,13 @@ const ME_KEYS = [
   'links',
   'location',
   'message_policy',
+  'role',
   'username',
   'visibility',
   'wall_policy',
   'website',
 ];
-const PROFILE_KEYS = ['avatar_url', 'bio', 'counts', 'created_at', 'display_name', 'id', 'is_verified', 'links', 'location', 'username', 'website'];
+const PROFILE_KEYS = ['avatar_url', 'bio', 'counts', 'created_at', 'display_name', 'headline', 'id', 'is_verified', 'links', 'location', 'username', 'website'];
 
 const getMe = async (user: TestUser) => expectStatus(await call('/me', { token: user.accessToken }), 200);
 const patchMe = (user: TestUser, body: unknown) => call('/me', { method: 'PATCH', token: user.accessToken, body });
@@ -49,6 +50,7 @@ describe('GET /me', () => {
       visibility: 'public',
       wall_policy: 'friends',
       message_policy: 'everyone',
+      role: 'user',
       created_at: expect.stringMatching(ISO),
       counts: { posts: 0, followers: 0, following: 0, friends: 0 },
     });
@@ -211,6 +213,7 @@ describe('GET /users/{id_or_username}', () => {
       avatar_url: null,
       bio: expect.any(String),
       is_verified: false,
+      headline: null,
       location: null,
       website: null,
       links: [],

@@ -16,7 +16,8 @@ export const sessions = sqliteTable(
     revokedAt: timestampMs('revoked_at'),
     userAgent: text('user_agent'),
   },
-  (t) => [index('sessions_user_idx').on(t.userId)],
+  // sessions_last_used_idx: the admin stats' active accounts (logins and refreshes in a window).
+  (t) => [index('sessions_user_idx').on(t.userId), index('sessions_last_used_idx').on(t.lastUsedAt, t.userId)],
 );
 
 /** Opaque refresh tokens, stored only as SHA-256 hashes. `usedAt` set = rotated; presenting it again is reuse. */

@@ -54,6 +54,8 @@ export const communities = sqliteTable(
     // The `gender` and `age` filters when no place narrows the list.
     index('communities_gender_idx').on(t.gender, t.memberCount),
     index('communities_min_age_idx').on(t.minAge),
+    // Admin stats: communities created in the last day.
+    index('communities_created_idx').on(t.createdAt),
   ],
 );
 

@@ -7,3 +7,8 @@ export * from './posts';
 export * from './messaging';
 export * from './communities';
 export * from './feeds';
+export * from './moderation';
+export * from './audit';
+export * from './filters';
+export * from './professional';
+export * from './news';

@@ -1,9 +1,13 @@
+import { sql } from 'drizzle-orm';
 import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt, timestampMs } from './columns';
 import { media } from './media';
 import { users } from './users';
 
 export const POST_VISIBILITIES = ['public', 'friends', 'private'] as const;
+/** The personal side (home, discover, walls, communities) or the professional side (its own feed). */
+export const POST_SPACES = ['personal', 'professional'] as const;
+export type PostSpace = (typeof POST_SPACES)[number];
 
 /**
  * Posts. `target_user_id` set = a wall post on that user's wall. Counters are kept by triggers
@@ -21,18 +25,28 @@ export const posts = sqliteTable(
     content: text('content').notNull().default(''),
     topic: text('topic'),
     visibility: text('visibility', { enum: POST_VISIBILITIES }).notNull().default('public'),
+    /** Set at creation and never changed; professional posts are never wall or community posts. */
+    space: text('space', { enum: POST_SPACES }).notNull().default('personal'),
     likeCount: integer('like_count').notNull().default(0),
     commentCount: integer('comment_count').notNull().default(0),
+    /** Held for review by a content rule or a spam hold: seen by its author and staff only until released. */
+    held: integer('held', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     editedAt: timestampMs('edited_at'),
   },
   (t) => [
-    // visibility is carried so the home feed's per-author scans never touch the table.
-    index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id, t.visibility),
+    // visibility and space are carried so the home feed's per-author scans never touch the table.
+    index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id, t.visibility, t.space),
     index('posts_target_created_idx').on(t.targetUserId, t.createdAt, t.id),
-    index('posts_visibility_created_idx').on(t.visibility, t.createdAt),
-    index('posts_topic_created_idx').on(t.topic, t.visibility, t.createdAt),
+    // space is carried so discover's candidate scans skip professional posts without reading rows.
+    index('posts_visibility_created_idx').on(t.visibility, t.createdAt, t.space),
+    index('posts_topic_created_idx').on(t.topic, t.visibility, t.createdAt, t.space),
     index('posts_community_created_idx').on(t.communityId, t.createdAt, t.id),
+    // The professional feed's own indexes hold professional posts only (partial), so its scans never
+    // walk past the far more numerous personal posts.
+    index('posts_professional_author_idx').on(t.authorId, t.createdAt, t.id, t.visibility, t.topic).where(sql`space = 'professional'`),
+    index('posts_professional_visibility_idx').on(t.visibility, t.createdAt, t.id).where(sql`space = 'professional'`),
+    index('posts_professional_topic_idx').on(t.topic, t.visibility, t.createdAt, t.id).where(sql`space = 'professional'`),
   ],
 );
 
@@ -82,6 +96,8 @@ export const comments = sqliteTable(
     parentId: text('parent_id').references((): AnySQLiteColumn => comments.id, { onDelete: 'cascade' }),
     content: text('content').notNull(),
     replyCount: integer('reply_count').notNull().default(0),
+    /** Held for review, like a post's `held`. */
+    held: integer('held', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [

@@ -3,6 +3,9 @@ import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt, timestampMs } from './columns';
 
 /** Accounts and their profiles. `username` and `email` are stored lower-cased, so unique means case-insensitively unique. */
+export const SITE_ROLES = ['user', 'moderator', 'admin'] as const;
+export type SiteRole = (typeof SITE_ROLES)[number];
+
 export const users = sqliteTable(
   'users',
   {
@@ -26,6 +29,16 @@ export const users = sqliteTable(
     /** Who may start a conversation with this user or add them to one (src/policy/messaging.ts). */
     messagePolicy: text('message_policy', { enum: ['everyone', 'following', 'friends', 'nobody'] }).notNull().default('everyone'),
     isVerified: integer('is_verified', { mode: 'boolean' }).notNull().default(false),
+    /** Site role: staff (moderators and admins) use /api/v1/admin/*. */
+    role: text('role', { enum: SITE_ROLES }).notNull().default('user'),
+    /**
+     * Account actions (src/modules/moderation/account-actions.ts). Set = in force since then; `*_until`
+     * null = until lifted by hand, else the Cron Trigger lifts it at that time.
+     */
+    suspendedAt: timestampMs('suspended_at'),
+    suspendedUntil: timestampMs('suspended_until'),
+    silencedAt: timestampMs('silenced_at'),
+    silencedUntil: timestampMs('silenced_until'),
     postsCount: integer('posts_count').notNull().default(0),
     followersCount: integer('followers_count').notNull().default(0),
     followingCount: integer('following_count').notNull().default(0),
@@ -33,7 +46,14 @@ export const users = sqliteTable(
     createdAt: createdAt(),
     updatedAt: timestampMs('updated_at').notNull().$defaultFn(() => new Date()),
   },
-  (t) => [index('users_location_idx').on(t.locationCountry, t.locationRegion, t.locationCity)],
+  (t) => [
+    index('users_location_idx').on(t.locationCountry, t.locationRegion, t.locationCity),
+    // Admin stats: accounts created in the last day, counted from the index.
+    index('users_created_idx').on(t.createdAt),
+    // The Cron Trigger finds timed actions that are due without scanning every account.
+    index('users_suspended_until_idx').on(t.suspendedUntil).where(sql`suspended_until IS NOT NULL`),
+    index('users_silenced_until_idx').on(t.silencedUntil).where(sql`silenced_until IS NOT NULL`),
+  ],
 );
 
 export interface ProfileLink {
@@ -44,4 +64,4 @@ export interface ProfileLink {
 export type UserRow = typeof users.$inferSelect;
 
 /** The columns the public-user shape and the visibility rules need. */
-export type UserSummary = Pick<UserRow, 'id' | 'username' | 'displayName' | 'avatarKey' | 'bio' | 'isVerified' | 'visibility'>;
+export type UserSummary = Pick<UserRow, 'id' | 'username' | 'displayName' | 'avatarKey' | 'bio' | 'isVerified' | 'visibility' | 'suspendedAt' | 'silencedAt'>;

@@ -8,13 +8,16 @@ import { currentUser } from '../../middleware/auth';
 import { assertAvailable, conflict, findUserById, findUserByLogin, requireUserRow } from '../users/users.service';
 import { eq } from 'drizzle-orm';
 import * as service from './auth.service';
-import { assertLoginAllowed, clearLoginFailures, recordLoginFailure } from './login-throttle';
+import { audit, requestIp } from '../audit/audit';
+import { screenText } from '../../policy/content-rules';
+import { assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
 import type * as routes from './auth.routes';
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   const body = c.req.valid('json');
   const db = c.get('db');
   await assertAvailable(db, { email: body.email, username: body.username });
+  await screenText(c, [{ field: 'display_name', text: body.display_name }], 'profile');
 
   const id = newId();
   const now = new Date();
@@ -29,7 +32,10 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   });
   const session = await service.newSessionStatements(c, id);
   try {
-    await c.env.DB.batch([toStatement(c.env.DB, insertUser), ...session.statements]);
+    await audit(c.env.DB, { action: 'auth.register', actorId: id, subjectType: 'user', subjectId: id, ip: requestIp(c), data: { session_id: session.sessionId } }, [
+      toStatement(c.env.DB, insertUser),
+      ...session.statements,
+    ]);
   } catch (err) {
     const column = uniqueViolation(err);
     if (column === 'email') throw conflict([{ field: 'email', message: 'is already registered' }]);
@@ -49,17 +55,24 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const throttleKey = user ? `login:${user.id}` : `login:?${identifier.trim().toLowerCase()}`;
   await assertLoginAllowed(c.env.DB, throttleKey);
 
+  // Counted and recorded together; the identifier tried is not kept (it may be a mistyped password).
+  const failed = async (reason: 'unknown_account' | 'wrong_password') => {
+    await audit(
+      c.env.DB,
+      { action: 'auth.login_failed', actorId: null, subjectType: user ? 'user' : null, subjectId: user?.id ?? null, ip: requestIp(c), data: { reason } },
+      [loginFailureStatement(c.env.DB, throttleKey)],
+    );
+    return new ApiError('unauthorized', BAD_CREDENTIALS);
+  };
   if (!user) {
     await burnPasswordCheck(password);
-    await recordLoginFailure(c.env.DB, throttleKey);
-    throw new ApiError('unauthorized', BAD_CREDENTIALS);
+    throw await failed('unknown_account');
   }
   const check = await verifyPassword(password, user.passwordHash);
-  if (!check.ok) {
-    await recordLoginFailure(c.env.DB, throttleKey);
-    throw new ApiError('unauthorized', BAD_CREDENTIALS);
-  }
+  if (!check.ok) throw await failed('wrong_password');
   await clearLoginFailures(c.env.DB, throttleKey);
+  // Only a caller who knows the password learns that the account is suspended.
+  service.assertNotSuspended(user);
   if (check.needsRehash) {
     await db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id));
   }
@@ -71,6 +84,7 @@ export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
   const rotated = await service.rotateRefreshToken(c, refresh_token);
   const user = await findUserById(c.get('db'), rotated.userId);
   if (!user) throw new ApiError('unauthorized', 'The account no longer exists.');
+  service.assertNotSuspended(user);
   return c.json(await service.tokenResponse(c, user, rotated.sessionId, rotated.refreshToken), 200);
 };
 
@@ -86,7 +100,7 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
 
 export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
   const { token, password } = c.req.valid('json');
-  await service.resetPassword(c.env.DB, token, password);
+  await service.resetPassword(c.env.DB, token, password, requestIp(c));
   return c.body(null, 204);
 };
 
@@ -99,6 +113,6 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword> = asy
       errors: [{ field: 'current_password', message: 'is incorrect' }],
     });
   }
-  await service.changePassword(c.env.DB, user.id, auth.sessionId, new_password);
+  await service.changePassword(c.env.DB, user.id, auth.sessionId, new_password, requestIp(c));
   return c.body(null, 204);
 };

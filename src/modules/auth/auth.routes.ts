@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireAuth } from '../../middleware/auth';
 import { limitByIp } from '../../middleware/rate-limit';
-import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { accountSuspended, bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import {
   AcceptedSchema,
   ChangePasswordSchema,
@@ -20,13 +20,14 @@ export const register = createRoute({
   path: '/auth/register',
   tags,
   summary: 'Create an account',
-  description: 'Creates an account and signs it in. Email and username are case-insensitively unique (409 names the taken field). Limited per client address.',
+  description: 'Creates an account and signs it in. Email and username are case-insensitively unique (409 names the taken field). `display_name` passes the keyword rules (422). Limited per client address. Recorded in the audit log (`auth.register`).',
   middleware: [limitByIp('RL_REGISTER')],
   request: { body: jsonBody(RegisterSchema) },
   responses: {
     201: jsonContent(TokenResponseSchema, 'The new account (me shape) and its first token pair'),
     ...commonErrors,
     ...errors[409],
+    ...errors[422],
     ...errors[503],
   },
 });
@@ -37,13 +38,14 @@ export const login = createRoute({
   tags,
   summary: 'Log in by email or username',
   description:
-    'Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address.',
+    'Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).',
   middleware: [limitByIp('RL_LOGIN')],
   request: { body: jsonBody(LoginSchema) },
   responses: {
     200: jsonContent(TokenResponseSchema, 'A new token pair'),
     ...commonErrors,
     ...errors[401],
+    ...accountSuspended,
     ...errors[503],
   },
 });
@@ -54,13 +56,14 @@ export const refresh = createRoute({
   tags,
   summary: 'Rotate a refresh token',
   description:
-    'Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401.',
+    'Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).',
   middleware: [limitByIp('RL_LOGIN')],
   request: { body: jsonBody(RefreshSchema) },
   responses: {
     200: jsonContent(TokenResponseSchema, 'A new token pair'),
     ...commonErrors,
     ...errors[401],
+    ...accountSuspended,
     ...errors[503],
   },
 });
@@ -94,7 +97,7 @@ export const resetPassword = createRoute({
   description: 'Consumes the token and revokes every session (all refresh tokens) of the account.',
   middleware: [limitByIp('RL_PASSWORD')],
   request: { body: jsonBody(ResetPasswordSchema) },
-  responses: { 204: { description: 'Password changed' }, ...commonErrors },
+  responses: { 204: { description: 'Password changed' }, ...commonErrors, ...errors[503] },
 });
 
 export const changePassword = createRoute({
@@ -106,5 +109,5 @@ export const changePassword = createRoute({
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { body: jsonBody(ChangePasswordSchema) },
-  responses: { 204: { description: 'Password changed' }, ...commonErrors, ...errors[401], ...errors[403] },
+  responses: { 204: { description: 'Password changed' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[503] },
 });

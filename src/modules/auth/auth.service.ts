@@ -4,6 +4,7 @@ import { ApiError } from '../../lib/errors';
 import { hashPassword, randomToken, sha256Hex } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
 import type { AppEnv } from '../../lib/types';
+import { audit, requestIp } from '../audit/audit';
 import { presentMe } from '../users/users.presenter';
 import type { TokenResponse } from './auth.schemas';
 import { forgetSessions } from './session-cache';
@@ -54,11 +55,20 @@ export async function tokenResponse(c: Context<AppEnv>, user: UserRow, sessionId
   };
 }
 
-/** Opens a session for an existing user and answers with tokens. */
+/** Opens a session for an existing user (recorded as `auth.login`) and answers with tokens. */
 export async function startSession(c: Context<AppEnv>, user: UserRow): Promise<TokenResponse> {
   const session = await newSessionStatements(c, user.id);
-  await c.env.DB.batch(session.statements);
+  await audit(
+    c.env.DB,
+    { action: 'auth.login', actorId: user.id, subjectType: 'user', subjectId: user.id, ip: requestIp(c), data: { session_id: session.sessionId, user_agent: c.req.header('User-Agent')?.slice(0, 200) ?? null } },
+    session.statements,
+  );
   return tokenResponse(c, user, session.sessionId, session.refreshToken);
+}
+
+/** 403 `/account-suspended` for an account under suspension (login and refresh). */
+export function assertNotSuspended(user: Pick<UserRow, 'suspendedAt'>): void {
+  if (user.suspendedAt !== null) throw new ApiError('account_suspended', 'This account is suspended.');
 }
 
 const invalidRefresh = () => new ApiError('unauthorized', 'The refresh token is invalid or expired; log in again.');
@@ -81,10 +91,17 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
     .bind(hash)
     .first<{ session_id: string; used_at: number | null; expires_at: number; user_id: string; revoked_at: number | null; session_expires_at: number }>();
   if (!row || row.revoked_at !== null) throw invalidRefresh();
-  if (row.used_at !== null) {
-    await revokeSession(db, row.session_id, now);
-    throw new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
-  }
+  // A rotated token presented again: someone holds a copy. The whole family ends, and it is recorded.
+  const reuse = async () => {
+    await audit(
+      db,
+      { action: 'auth.refresh_reuse', actorId: null, subjectType: 'user', subjectId: row.user_id, ip: requestIp(c), data: { session_id: row.session_id } },
+      [revokeSessionStatement(db, row.session_id, now)],
+    );
+    forgetSessions({ sessionId: row.session_id });
+    return new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
+  };
+  if (row.used_at !== null) throw await reuse();
   if (row.expires_at <= now || row.session_expires_at <= now) throw invalidRefresh();
 
   const next = randomToken();
@@ -104,15 +121,16 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
       )
       .bind(row.session_id, now, now + REFRESH_TTL_MS, hash, nextHash),
   ]);
-  if (!swap?.meta.changes) {
-    await revokeSession(db, row.session_id, now);
-    throw new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
-  }
+  if (!swap?.meta.changes) throw await reuse();
   return { userId: row.user_id, sessionId: row.session_id, refreshToken: next };
 }
 
+function revokeSessionStatement(db: D1Database, sessionId: string, now: number): D1PreparedStatement {
+  return db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL').bind(sessionId, now);
+}
+
 export async function revokeSession(db: D1Database, sessionId: string, now = Date.now()): Promise<void> {
-  await db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL').bind(sessionId, now).run();
+  await revokeSessionStatement(db, sessionId, now).run();
   forgetSessions({ sessionId });
 }
 
@@ -153,7 +171,7 @@ export async function requestPasswordReset(c: Context<AppEnv>, email: string): P
 }
 
 /** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session. */
-export async function resetPassword(db: D1Database, token: string, password: string): Promise<void> {
+export async function resetPassword(db: D1Database, token: string, password: string, ip: string | null): Promise<void> {
   const now = Date.now();
   const hash = await sha256Hex(token);
   const row = await db
@@ -163,7 +181,18 @@ export async function resetPassword(db: D1Database, token: string, password: str
   const invalid = () => ApiError.field('token', 'is invalid, expired or already used');
   if (!row) throw invalid();
   const passwordHash = await hashPassword(password);
-  const [update] = await db.batch([
+  const [update] = await audit(
+    db,
+    {
+      action: 'auth.password_reset',
+      actorId: row.user_id,
+      subjectType: 'user',
+      subjectId: row.user_id,
+      ip,
+      // Recorded only if this batch consumed the token (a racing reset may have taken it first).
+      when: { sql: 'EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?1 AND used_at = ?2)', params: [hash, now] },
+    },
+    [
     db
       .prepare(
         `UPDATE users SET password_hash = ?2, updated_at = ?3
@@ -171,16 +200,17 @@ export async function resetPassword(db: D1Database, token: string, password: str
       )
       .bind(row.user_id, passwordHash, now, hash),
     db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(row.user_id, now),
-    db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(row.user_id, now),
-  ]);
+      db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(row.user_id, now),
+    ],
+  );
   if (!update?.meta.changes) throw invalid();
   forgetSessions({ userId: row.user_id });
 }
 
 /** Changes the password and ends every other session; the caller's own session stays. */
-export async function changePassword(db: D1Database, userId: string, keepSessionId: string, password: string): Promise<void> {
+export async function changePassword(db: D1Database, userId: string, keepSessionId: string, password: string, ip: string | null): Promise<void> {
   const now = Date.now();
-  await db.batch([
+  await audit(db, { action: 'auth.password_changed', actorId: userId, subjectType: 'user', subjectId: userId, ip, data: { session_id: keepSessionId } }, [
     db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
     db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL').bind(userId, keepSessionId, now),
     db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),

@@ -21,17 +21,16 @@ export async function assertLoginAllowed(db: D1Database, key: string, now = Date
   }
 }
 
-/** Counts one failure in a fixed 15-minute window that starts at the first failure. */
-export async function recordLoginFailure(db: D1Database, key: string, now = Date.now()): Promise<void> {
-  await db
+/** Counts one failure in a fixed 15-minute window that starts at the first failure (a statement, to batch with its audit entry). */
+export function loginFailureStatement(db: D1Database, key: string, now = Date.now()): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO auth_throttles (key, window_start, count) VALUES (?1, ?2, 1)
        ON CONFLICT(key) DO UPDATE SET
          count = CASE WHEN window_start <= ?3 THEN 1 ELSE count + 1 END,
          window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END`,
     )
-    .bind(key, now, now - FAILED_LOGIN_WINDOW_MS)
-    .run();
+    .bind(key, now, now - FAILED_LOGIN_WINDOW_MS);
 }
 
 export async function clearLoginFailures(db: D1Database, key: string): Promise<void> {

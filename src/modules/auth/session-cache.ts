@@ -1,22 +1,26 @@
+import type { SiteRole } from '../../db/schema';
+
 /**
- * Sessions confirmed live by D1 in the last few seconds, per isolate, so an authenticated request costs
- * no extra D1 round trip. Revocations made in this isolate evict at once; another isolate may accept a
- * revoked session's access token for at most {@link SESSION_CACHE_MS} (access tokens themselves live
- * 15 minutes, so this is far tighter than plain JWT expiry).
+ * Sessions confirmed live by D1 in the last few seconds, per isolate, with the account's site role, so
+ * an authenticated read costs no extra D1 round trip. Revocations, suspensions and role changes made in
+ * this isolate evict at once; another isolate may still accept such a session for a READ for at most
+ * {@link SESSION_CACHE_MS}. Writes never trust this cache (middleware/auth.ts confirms them with D1), so
+ * a revoked or suspended account cannot change anything anywhere once D1 says so.
  */
 export const SESSION_CACHE_MS = 10_000;
 const MAX_ENTRIES = 10_000;
 
-const live = new Map<string, { userId: string; until: number }>();
+const live = new Map<string, { userId: string; role: SiteRole; until: number }>();
 
-export function isCachedLive(sessionId: string, userId: string, now = Date.now()): boolean {
+/** The cached role of a live session, or null when this isolate has no fresh word on it. */
+export function cachedSessionRole(sessionId: string, userId: string, now = Date.now()): SiteRole | null {
   const entry = live.get(sessionId);
-  return entry !== undefined && entry.userId === userId && entry.until > now;
+  return entry !== undefined && entry.userId === userId && entry.until > now ? entry.role : null;
 }
 
-export function rememberLive(sessionId: string, userId: string, now = Date.now()): void {
+export function rememberLive(sessionId: string, userId: string, role: SiteRole, now = Date.now()): void {
   if (live.size >= MAX_ENTRIES) live.clear();
-  live.set(sessionId, { userId, until: now + SESSION_CACHE_MS });
+  live.set(sessionId, { userId, role, until: now + SESSION_CACHE_MS });
 }
 
 /** Evicts one session, or every session of a user (optionally keeping one). */

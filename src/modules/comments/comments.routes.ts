@@ -23,11 +23,11 @@ export const createComment = createRoute({
   path: '/posts/{id}/comments',
   tags,
   summary: 'Comment on a post, or reply to a comment',
-  description: 'Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep.',
+  description: 'Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released).',
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { params: PostIdParamSchema, body: jsonBody(CreateCommentSchema) },
-  responses: { 201: jsonContent(CommentSchema, 'The new comment'), ...commonErrors, ...errors[401], ...errors[404] },
+  responses: { 201: jsonContent(CommentSchema, 'The new comment'), ...commonErrors, ...errors[401], ...errors[404], ...errors[422] },
 });
 
 export const deleteComment = createRoute({

@@ -1,7 +1,12 @@
 import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
-import { comments, type CommentRow } from '../../db/schema';
+import { comments, type AutoReason, type CommentRow, type PostRow } from '../../db/schema';
+import { screenText } from '../../policy/content-rules';
+import { visibleUserSql } from '../../policy/visibility';
+import { insertAutoReport } from '../moderation/reports.store';
+import { spamStatements, spamVerdict } from '../moderation/spam';
+import { isStaffRole } from '../../middleware/require-staff';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
@@ -23,12 +28,14 @@ function present(row: CommentRow, author: Parameters<typeof presentPublicUser>[0
     content: row.content,
     reply_count: row.replyCount,
     created_at: row.createdAt.toISOString(),
+    ...(row.held ? { held: true as const } : {}),
   };
 }
 
 /**
  * Top-level comments (or the replies to `parentId`), oldest first. The post must be visible to the
- * viewer; comments by people on either side of a block with the viewer are left out.
+ * viewer; comments by suspended accounts or by people on either side of a block with the viewer are
+ * left out, and so are held comments except to their author and staff.
  */
 export async function listComments(c: Context<AppEnv>, viewerId: string | null, postId: string, parentId: string | undefined, limit: number, cursor?: string) {
   await getVisiblePost(c, viewerId, postId);
@@ -36,10 +43,11 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
   const { results } = await c.env.DB.prepare(
     `SELECT * FROM comments c
      WHERE post_id = ?1 AND parent_id IS ?2 AND (created_at, id) > (?3, ?4)
-       AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?6 AND b.blocked_id = c.author_id) OR (b.blocker_id = c.author_id AND b.blocked_id = ?6))
+       AND (c.held = 0 OR c.author_id = ?6 OR ?7)
+       AND ${visibleUserSql('?6', 'c.author_id')}
      ORDER BY created_at ASC, id ASC LIMIT ?5`,
   )
-    .bind(postId, parentId ?? null, ts, id, limit + 1, viewerId ?? '')
+    .bind(postId, parentId ?? null, ts, id, limit + 1, viewerId ?? '', isStaffRole(c.get('auth')?.role) ? 1 : 0)
     .all<Record<string, unknown>>();
   const rows = results.map((raw) => mapRow(comments, raw));
   const authors = await loadUsersByIds(c.get('db'), rows.map((r) => r.authorId));
@@ -47,8 +55,13 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
   return toPage(rows, limit, (r) => [r.createdAt.getTime(), r.id], (r) => present(r, authors.get(r.authorId)!, baseUrl));
 }
 
-/** Comments on a post the viewer can see; a reply must answer a top-level comment of the same post. */
+/**
+ * Comments on a post the viewer can see; a reply must answer a top-level comment of the same post.
+ * The text passes the content rules (a hold keeps the comment to its author and staff, with a report)
+ * and the spam holds, whose counts ride in the comment's own batch.
+ */
 export async function createComment(c: Context<AppEnv>, authorId: string, postId: string, content: string, parentId: string | null | undefined): Promise<Comment> {
+  const verdict = await screenText(c, [{ field: 'content', text: content }], 'comment');
   const { row: post } = await getVisiblePost(c, authorId, postId);
   const db = c.get('db');
   let parent: CommentRow | undefined;
@@ -60,16 +73,45 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
     if (parent.parentId) throw ApiError.field('parent_id', 'replies can only answer a top-level comment');
   }
   const id = newId();
-  await db.insert(comments).values({ id, postId, authorId, parentId: parent?.id ?? null, content });
-  const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
+  const now = Date.now();
   const author = (await loadUsersByIds(db, [authorId])).get(authorId)!;
+  const snapshot = () => ({ author: presentPublicUser(author, c.get('baseUrl')), content, media: [] });
+  const report = (reason: AutoReason) =>
+    insertAutoReport(c.env.DB, reason, { subjectType: 'comment', subjectId: id, subjectUserId: authorId, communityId: post.communityId, snapshot: snapshot() }, now).statement;
+  const spam = await spamStatements(c.env.DB, authorId, content, now);
+  const statements = [
+    c.env.DB.prepare('INSERT INTO comments (id, post_id, author_id, parent_id, content, held, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)').bind(
+      id,
+      postId,
+      authorId,
+      parent?.id ?? null,
+      content,
+      verdict.action === 'hold' ? 1 : 0,
+      now,
+    ),
+    ...(verdict.action === 'allow' ? [] : [report(verdict.reason)]),
+    spam.check,
+    spam.record,
+  ];
+  const results = await c.env.DB.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  const tripped = verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
+  if (tripped) await c.env.DB.batch([c.env.DB.prepare('UPDATE comments SET held = 1 WHERE id = ?1').bind(id), report(tripped)]);
+  const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
 
-  emitEvent(c, { type: 'post_comment', actorId: authorId, recipientId: post.authorId, postId, commentId: id });
-  if (parent && parent.authorId !== post.authorId) {
-    emitEvent(c, { type: 'comment_reply', actorId: authorId, recipientId: parent.authorId, postId, commentId: id, parentId: parent.id });
-  }
-  await emitMentions(c, authorId, content, post, { commentId: id });
+  if (!row.held) await announceComment(c, row, post);
   return present(row, author, c.get('baseUrl'));
+}
+
+/** Notifies the post's author, the parent's author and those mentioned: at creation, or on release from a hold. */
+export async function announceComment(c: Context<AppEnv>, row: CommentRow, post: PostRow): Promise<void> {
+  emitEvent(c, { type: 'post_comment', actorId: row.authorId, recipientId: post.authorId, postId: post.id, commentId: row.id });
+  if (row.parentId) {
+    const parent = await c.get('db').select({ authorId: comments.authorId }).from(comments).where(eq(comments.id, row.parentId)).get();
+    if (parent && parent.authorId !== post.authorId) {
+      emitEvent(c, { type: 'comment_reply', actorId: row.authorId, recipientId: parent.authorId, postId: post.id, commentId: row.id, parentId: row.parentId });
+    }
+  }
+  await emitMentions(c, row.authorId, row.content, post, { commentId: row.id });
 }
 
 /** The comment's author, the post's author or the community's moderators may delete it; replies go with a top-level comment. */

@@ -77,7 +77,7 @@ export const listCommunityPosts: AppRouteHandler<typeof routes.listCommunityPost
   }
   const { limit, cursor } = c.req.valid('query');
   const [ts, after] = postCursor(cursor);
-  return c.json(await renderPostPage(c, viewer, COMMUNITY_POSTS_SQL, [community.id, ts, after, limit + 1], limit), 200);
+  return c.json(await renderPostPage(c, viewer, COMMUNITY_POSTS_SQL, [community.id, ts, after, limit + 1], limit, { context: 'community' }), 200);
 };
 
 export const putCommunityAvatar: AppRouteHandler<typeof routes.putCommunityAvatar> = async (c) => {

@@ -1,3 +1,5 @@
+import { visibleUserSql } from '../../policy/visibility';
+
 /**
  * The community lookups, built here so a test can EXPLAIN each one and prove it walks an index.
  *
@@ -101,14 +103,14 @@ LIMIT ?10`;
 
 /**
  * Members of a community, longest-standing first (community_members_joined_idx, or
- * community_members_role_idx with a role); pending applicants only when asked for by role. People on
- * either side of a block with the viewer are left out. Parameters: ?1 community, ?2 viewer ('' when
+ * community_members_role_idx with a role); pending applicants only when asked for by role. Suspended
+ * accounts and people on either side of a block with the viewer are left out. Parameters: ?1 community, ?2 viewer ('' when
  * anonymous), ?3 joined_at after, ?4 user id after, ?5 limit, ?6 role.
  */
 export function memberListSql(byRole: boolean): string {
   return `SELECT m.user_id, m.role, m.created_at FROM community_members m
 WHERE m.community_id = ?1 AND ${byRole ? 'm.role = ?6' : "m.role != 'pending'"} AND (m.created_at, m.user_id) > (?3, ?4)
-  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?2 AND b.blocked_id = m.user_id) OR (b.blocker_id = m.user_id AND b.blocked_id = ?2))
+  AND ${visibleUserSql('?2', 'm.user_id')}
 ORDER BY m.created_at, m.user_id LIMIT ?5`;
 }
 

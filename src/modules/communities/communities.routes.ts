@@ -39,7 +39,7 @@ export const createCommunity = createRoute({
   ].join(' '),
   ...authed,
   request: { body: jsonBody(CreateCommunitySchema) },
-  responses: { 201: jsonContent(CommunitySchema, 'The new community'), ...commonErrors, ...errors[401], ...errors[404] },
+  responses: { 201: jsonContent(CommunitySchema, 'The new community'), ...commonErrors, ...errors[401], ...errors[404], ...errors[422] },
 });
 
 export const listCommunities = createRoute({
@@ -102,7 +102,7 @@ export const updateCommunity = createRoute({
   description: 'Owner and moderators. Any field of the create body; the slug stays. Changing the rules does not remove existing members.',
   ...authed,
   request: { params: CommunityRefParamSchema, body: jsonBody(UpdateCommunitySchema) },
-  responses: { 200: jsonContent(CommunitySchema, 'The edited community'), ...refused },
+  responses: { 200: jsonContent(CommunitySchema, 'The edited community'), ...refused, ...errors[422] },
 });
 
 export const deleteCommunity = createRoute({
@@ -168,7 +168,7 @@ export const setMemberRole = createRoute({
   ].join(' '),
   ...authed,
   request: { params: MemberParamSchema, body: jsonBody(SetRoleSchema) },
-  responses: { 200: jsonContent(CommunityMemberSchema, 'The membership now'), ...refused, ...errors[409] },
+  responses: { 200: jsonContent(CommunityMemberSchema, 'The membership now'), ...refused, ...errors[409], ...errors[503] },
 });
 
 export const removeMember = createRoute({

@@ -10,12 +10,14 @@ import { loadViewerRelations } from '../graph/relations';
 import { mediaUrl } from '../media/media.keys';
 import { deleteOwnerObjects, releaseObjectIfUnused } from '../media/media.service';
 import { presentPublicUser } from '../users/users.presenter';
-import { loadUsersByIds, requireUserRow } from '../users/users.service';
+import { findUserById, loadUsersByIds, requireUserRow } from '../users/users.service';
 import { dissolveChat, joinChat } from './community-chat';
 import { communityKey, communityListQuery, type CommunityKey, type CommunitySort, eligibleQuery, keyShape } from './communities.queries';
 import type { Community } from './communities.schemas';
 import { ageOn, placeKey } from './eligibility';
 import { isModerator } from './roles';
+import { screenText, type TextVerdict } from '../../policy/content-rules';
+import { insertAutoReport } from '../moderation/reports.store';
 
 export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 
@@ -133,6 +135,7 @@ export async function createCommunity(c: Context<AppEnv>, creatorId: string, inp
   const id = newId(now.getTime());
   const conversationId = newId(now.getTime());
   const base = slugify(input.name);
+  const verdict = await screenCommunityText(c, input);
   for (let attempt = 0; ; attempt++) {
     // Creations racing for one name would keep picking the same next number: after two collisions a
     // random suffix settles it.
@@ -165,6 +168,7 @@ export async function createCommunity(c: Context<AppEnv>, creatorId: string, inp
           db.insert(conversations).values({ id: conversationId, kind: 'community', title: input.name, createdBy: creatorId, createdAt: now, lastActivityAt: now }),
         ),
         toStatement(c.env.DB, db.insert(conversationMembers).values({ conversationId, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
+        ...(await flaggedCommunityReport(c, verdict, { id, name: input.name, description: input.description ?? '' }, creatorId)),
       ]);
       break;
     } catch (err) {
@@ -185,6 +189,7 @@ export async function updateCommunity(c: Context<AppEnv>, viewerId: string, ref:
   if (minAge !== null && maxAge !== null && minAge > maxAge) {
     throw ApiError.field(input.max_age !== undefined ? 'max_age' : 'min_age', input.max_age !== undefined ? 'must not be less than min_age' : 'must not be more than max_age');
   }
+  const verdict = await screenCommunityText(c, input);
   const changes: Partial<CommunityRow> = {};
   if (input.name !== undefined) Object.assign(changes, { name: input.name, nameKey: nameKey(input.name) });
   if (input.description !== undefined) changes.description = input.description;
@@ -198,6 +203,10 @@ export async function updateCommunity(c: Context<AppEnv>, viewerId: string, ref:
     const db = c.get('db');
     const statements = [toStatement(c.env.DB, db.update(communities).set({ ...changes, updatedAt: new Date() }).where(eq(communities.id, community.id)))];
     if (input.name !== undefined) statements.push(c.env.DB.prepare('UPDATE conversations SET title = ?2 WHERE id = ?1').bind(community.conversationId, input.name));
+    const owner = await c.env.DB.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role = 'owner'").bind(community.id).first<{ user_id: string }>();
+    statements.push(
+      ...(await flaggedCommunityReport(c, verdict, { id: community.id, name: input.name ?? community.name, description: input.description ?? community.description }, owner?.user_id ?? viewerId)),
+    );
     await c.env.DB.batch(statements);
   }
   return presentCommunity(c, viewerId, await resolveCommunity(c, community.id, viewerId));
@@ -214,6 +223,42 @@ export async function deleteCommunity(c: Context<AppEnv>, viewerId: string, ref:
   await c.env.DB.prepare('DELETE FROM communities WHERE id = ?1').bind(community.id).run();
   await dissolveChat(c, community.conversationId);
   await deleteOwnerObjects(c.env, community.id);
+}
+
+/** Content rules on a community's name and description (a hold refuses like a reject: there is no author-only view). */
+function screenCommunityText(c: Context<AppEnv>, input: CommunityInput) {
+  return screenText(c, [{ field: 'name', text: input.name }, { field: 'description', text: input.description }], 'community');
+}
+
+/** The automatic report of a flagged name or description, to batch with the write; none otherwise. */
+async function flaggedCommunityReport(c: Context<AppEnv>, verdict: TextVerdict, community: { id: string; name: string; description: string }, ownerId: string) {
+  if (verdict.action !== 'flag') return [];
+  const owner = await findUserById(c.get('db'), ownerId);
+  return [
+    insertAutoReport(c.env.DB, verdict.reason, {
+      subjectType: 'community',
+      subjectId: community.id,
+      subjectUserId: ownerId,
+      communityId: community.id,
+      snapshot: { author: owner ? presentPublicUser(owner, c.get('baseUrl')) : null, content: `${community.name}\n\n${community.description}`, media: [] },
+    }).statement,
+  ];
+}
+
+/**
+ * Who takes over each community a departing account owns (the rule of the community_members_owner_gone
+ * trigger: the longest-standing moderator, else member), for the audit entries of the account's
+ * deletion. Communities with nobody left are deleted by the trigger, not handed over.
+ */
+export async function ownerChangesOnDeparture(c: Context<AppEnv>, userId: string): Promise<{ communityId: string; successorId: string }[]> {
+  const { results } = await c.env.DB.prepare(
+    `SELECT m.community_id, (SELECT o.user_id FROM community_members o WHERE o.community_id = m.community_id AND o.role IN ('moderator', 'member')
+       ORDER BY o.role = 'moderator' DESC, o.created_at, o.user_id LIMIT 1) AS successor
+     FROM community_members m WHERE m.user_id = ?1 AND m.role = 'owner'`,
+  )
+    .bind(userId)
+    .all<{ community_id: string; successor: string | null }>();
+  return results.filter((r) => r.successor !== null).map((r) => ({ communityId: r.community_id, successorId: r.successor! }));
 }
 
 /** Refuses anyone but the owner and moderators. */

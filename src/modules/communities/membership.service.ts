@@ -3,6 +3,7 @@ import type { CommunityRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { encodeCursor, OLDEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
+import { audit, requestIp } from '../audit/audit';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
@@ -95,27 +96,44 @@ export async function leaveCommunity(c: Context<AppEnv>, viewerId: string, ref: 
 }
 
 async function removeRow(c: Context<AppEnv>, community: CommunityWithRole, userId: string): Promise<void> {
-  const db = c.env.DB;
-  await db.batch([
-    db.prepare("DELETE FROM community_members WHERE community_id = ?1 AND user_id = ?2 AND role != 'owner'").bind(community.id, userId),
-    ...chatStatements(db, community, userId),
-  ]);
+  await c.env.DB.batch(removalStatements(c.env.DB, community, userId));
   await leaveChat(c, community.conversationId, userId);
 }
 
 /**
- * Moderators remove members and reject applicants; only the owner removes a moderator; nobody removes
- * the owner. Removing yourself is leaving.
+ * The statements removing a member (never the owner) and their chat membership, for one batch. With
+ * `guard` (an SQL condition over ?1..?n, and its params) the removal happens only if it holds at commit.
  */
-export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
-  if (userId === viewerId) return leaveCommunity(c, viewerId, ref);
-  const community = await resolveCommunity(c, ref, viewerId);
+function removalStatements(db: D1Database, community: CommunityWithRole, userId: string, guard?: { sql: string; params: unknown[] }): D1PreparedStatement[] {
+  const n = guard?.params.length ?? 0;
+  return [
+    db
+      .prepare(`DELETE FROM community_members WHERE community_id = ?${n + 1} AND user_id = ?${n + 2} AND role != 'owner'${guard ? ` AND ${guard.sql}` : ''}`)
+      .bind(...(guard?.params ?? []), community.id, userId),
+    ...chatStatements(db, community, userId),
+  ];
+}
+
+/**
+ * Whether the caller (an owner or moderator of `community`) may remove `userId`, and the statements
+ * that do it: moderators remove members and reject applicants; only the owner removes a moderator;
+ * nobody removes the owner. After the batch, call leaveChat.
+ */
+export async function memberRemoval(c: Context<AppEnv>, community: CommunityWithRole, userId: string, guard?: { sql: string; params: unknown[] }): Promise<D1PreparedStatement[]> {
   assertModerator(community, 'remove members');
   const target = await roleOf(c, community.id, userId);
   if (!target) throw new ApiError('not_found', 'No such member or applicant.');
   if (target.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
   if (target.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
-  await removeRow(c, community, userId);
+  return removalStatements(c.env.DB, community, userId, guard);
+}
+
+/** Moderators remove members and reject applicants (see {@link memberRemoval}). Removing yourself is leaving. */
+export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
+  if (userId === viewerId) return leaveCommunity(c, viewerId, ref);
+  const community = await resolveCommunity(c, ref, viewerId);
+  await c.env.DB.batch(await memberRemoval(c, community, userId));
+  await leaveChat(c, community.conversationId, userId);
 }
 
 /**
@@ -134,12 +152,16 @@ export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: s
   if (role === 'owner') {
     if (community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can hand ownership over.');
     if (target.role === 'pending') throw new ApiError('conflict', 'Approve the applicant before handing them ownership.');
-    await db.batch([
-      db.prepare("UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, userId),
-      db.prepare("UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, viewerId),
-      ...chatStatements(db, community, userId),
-      ...chatStatements(db, community, viewerId),
-    ]);
+    await audit(
+      db,
+      { action: 'community.owner_changed', actorId: viewerId, subjectType: 'community', subjectId: community.id, ip: requestIp(c), data: { from: viewerId, to: userId, reason: 'handed_over' } },
+      [
+        db.prepare("UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, userId),
+        db.prepare("UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, viewerId),
+        ...chatStatements(db, community, userId),
+        ...chatStatements(db, community, viewerId),
+      ],
+    );
     return presentMember(c, userId, 'owner', target.created_at);
   }
   if (target.role === 'owner') throw new ApiError(userId === viewerId ? 'conflict' : 'forbidden', "The owner's role changes only when they hand ownership over.");

@@ -1,4 +1,4 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../lib/create-app';
 import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
@@ -6,6 +6,7 @@ import type { AppRouteHandler } from '../../lib/types';
 import { currentUser, optionalAuth, requireAuth } from '../../middleware/auth';
 import { PostPageSchema as PostPage, TopicQuerySchema } from '../posts/posts.schemas';
 import { listDiscoverFeed, listHomeFeed } from './feeds.service';
+import { listProfessionalFeed, PROFESSIONAL_SORTS } from './professional-feed';
 
 
 export const homeFeed = createRoute({
@@ -38,6 +39,30 @@ export const discoverFeed = createRoute({
   responses: { 200: jsonContent(PostPage, 'A page of posts'), ...commonErrors, ...errors[401] },
 });
 
+export const professionalFeed = createRoute({
+  method: 'get',
+  path: '/feed/professional',
+  tags: ['Feeds'],
+  summary: 'The professional feed',
+  description: [
+    'Posts with `space: "professional"` only (they never appear in the home feed; news items are their own list, GET /news).',
+    'First the posts of your connections (accounts you follow, your friends, and your own, as far as you may see them), then public professional posts of everyone else (public accounts).',
+    '`sort=top` (default) ranks each of the two groups\' posts of the last 30 days (the newest 500 of each) by the discover score (see GET /feed/discover, without its social terms);',
+    '`sort=new` lists each group newest first, through any depth. `topic` keeps one topic. Blocked and muted authors never appear; anonymous callers get the second group only.',
+  ].join(' '),
+  security: [{}, ...bearerSecurity],
+  middleware: [optionalAuth],
+  request: {
+    query: PageQuerySchema.merge(TopicQuerySchema).extend({
+      sort: z
+        .enum(PROFESSIONAL_SORTS, { error: 'must be top or new' })
+        .default('top')
+        .openapi({ param: { name: 'sort', in: 'query' }, example: 'new' }),
+    }),
+  },
+  responses: { 200: jsonContent(PostPage, 'A page of posts'), ...commonErrors, ...errors[401] },
+});
+
 const home: AppRouteHandler<typeof homeFeed> = async (c) => {
   const { limit, cursor } = c.req.valid('query');
   return c.json(await listHomeFeed(c, currentUser(c).userId, limit, cursor), 200);
@@ -48,4 +73,9 @@ const discover: AppRouteHandler<typeof discoverFeed> = async (c) => {
   return c.json(await listDiscoverFeed(c, c.get('auth')?.userId ?? null, topic, limit, cursor), 200);
 };
 
-export const feedsRouter = createRouter().openapi(homeFeed, home).openapi(discoverFeed, discover);
+const professional: AppRouteHandler<typeof professionalFeed> = async (c) => {
+  const { limit, cursor, topic, sort } = c.req.valid('query');
+  return c.json(await listProfessionalFeed(c, c.get('auth')?.userId ?? null, { topic, sort, limit, cursor }), 200);
+};
+
+export const feedsRouter = createRouter().openapi(homeFeed, home).openapi(discoverFeed, discover).openapi(professionalFeed, professional);

@@ -33,7 +33,7 @@ export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: 
       return pulled();
     });
   }
-  return presentPostPage(c, page, limit, true);
+  return presentPostPage(c, page, limit, { hideMuted: true, context: 'home' });
 }
 
 /** Discover looks back this far, at the newest this many public posts (both bounds keep it index-only). */
@@ -103,7 +103,7 @@ export async function listDiscoverFeed(c: Context<AppEnv>, viewerId: string | nu
   const page = after.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    data: await renderPostsById(c, viewerId, page.map((r) => r.row.id), { hideMuted: true }),
+    data: await renderPostsById(c, viewerId, page.map((r) => r.row.id), { hideMuted: true, context: 'discover' }),
     next_cursor: after.length > limit && last ? encodeCursor([snapshot, last.score, last.row.id]) : null,
   };
 }

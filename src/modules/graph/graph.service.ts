@@ -9,6 +9,7 @@ import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
 import { assertNotBlocked } from './relations';
+import { visibleUserSql } from '../../policy/visibility';
 
 /** The other user of a graph action: must exist, must not be the caller, and no block may stand between them. */
 export async function otherUser(c: Context<AppEnv>, viewerId: string, userId: string, action: string): Promise<UserRow> {
@@ -80,7 +81,7 @@ export async function listFollowRequests(c: Context<AppEnv>, ownerId: string, li
   const [ts, id] = edgeCursor(cursor);
   const { results } = await c.env.DB.prepare(
     `SELECT follower_id AS user_id, created_at FROM follows
-     WHERE followee_id = ?1 AND status = 'pending' AND (created_at, follower_id) < (?2, ?3)
+     WHERE followee_id = ?1 AND status = 'pending' AND (created_at, follower_id) < (?2, ?3) AND ${visibleUserSql('?1', 'follower_id')}
      ORDER BY created_at DESC, follower_id DESC LIMIT ?4`,
   )
     .bind(ownerId, ts, id, limit + 1)
@@ -96,8 +97,8 @@ const LIST_SQL = {
 
 /**
  * Followers, following or friends of a user, newest first, as public users. A private account's lists
- * are shown to itself, its approved followers and its friends; people on either side of a block with
- * the viewer are left out.
+ * are shown to itself, its approved followers and its friends; suspended accounts and people on either
+ * side of a block with the viewer are left out.
  */
 export async function listConnections(c: Context<AppEnv>, viewerId: string | null, owner: UserRow, kind: keyof typeof LIST_SQL, limit: number, cursor?: string) {
   const db = c.env.DB;
@@ -117,7 +118,7 @@ export async function listConnections(c: Context<AppEnv>, viewerId: string | nul
   const { results } = await db
     .prepare(
       `SELECT * FROM (${LIST_SQL[kind]}) e
-       WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?5 AND b.blocked_id = e.user_id) OR (b.blocker_id = e.user_id AND b.blocked_id = ?5))
+       WHERE ${visibleUserSql('?5', 'e.user_id')}
        ORDER BY created_at DESC, user_id DESC LIMIT ?4`,
     )
     .bind(owner.id, ts, id, limit + 1, viewerId ?? '')
@@ -240,6 +241,7 @@ export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, d
   const [ts, id] = edgeCursor(cursor);
   const { results } = await c.env.DB.prepare(
     `SELECT * FROM friend_requests WHERE ${column} = ?1 AND status = 'pending' AND (created_at, id) < (?2, ?3)
+       AND ${visibleUserSql('?1', direction === 'incoming' ? 'from_user_id' : 'to_user_id')}
      ORDER BY created_at DESC, id DESC LIMIT ?4`,
   )
     .bind(viewerId, ts, id, limit + 1)

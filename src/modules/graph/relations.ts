@@ -10,6 +10,8 @@ export interface ViewerRelations {
   /** Accounts that block the viewer or that the viewer blocks. */
   blockedEither: Set<string>;
   muted: Set<string>;
+  /** The viewer is site staff (sees held posts); set by the post pipeline from the request. */
+  staff?: boolean;
 }
 
 export const EMPTY_RELATIONS = (viewerId: string | null): ViewerRelations => ({

@@ -34,7 +34,8 @@ export function sniffImageType(bytes: Uint8Array): ImageType | null {
   return null;
 }
 
-async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+/** Reads a body into memory, throwing `tooBig()` (by default a 413) as soon as it passes `limit` bytes. */
+export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number, tooBig: () => Error = tooLarge): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -45,7 +46,7 @@ async function readBounded(body: ReadableStream<Uint8Array> | null, limit: numbe
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooBig();
     }
     chunks.push(value);
   }
@@ -59,6 +60,27 @@ async function readBounded(body: ReadableStream<Uint8Array> | null, limit: numbe
 }
 
 /**
+ * The part `file` of a `multipart/form-data` request, its size enforced while streaming (`tooBig()`
+ * past `limit` bytes, plus a little for the framing) before anything is parsed; 400 when missing or empty.
+ */
+export async function readMultipartFile(c: Context<AppEnv>, limit: number, tooBig: () => Error): Promise<File> {
+  const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
+  if (Number(c.req.header('Content-Length')) > limit + MULTIPART_OVERHEAD) throw tooBig();
+  const raw = await readBounded(c.req.raw.body, limit + MULTIPART_OVERHEAD, tooBig);
+  let form: FormData;
+  try {
+    form = await new Response(raw, { headers: { 'Content-Type': contentType } }).formData();
+  } catch {
+    throw ApiError.field('file', 'the multipart body could not be parsed');
+  }
+  const file = form.get('file');
+  if (file === null || typeof file === 'string') throw ApiError.field('file', 'is required (a file part named "file")');
+  if (file.size > limit) throw tooBig();
+  if (file.size === 0) throw ApiError.field('file', 'is empty');
+  return file;
+}
+
+/**
  * Reads an upload: `multipart/form-data` with a `file` field, or a raw `image/*` (or octet-stream) body.
  * Size is enforced while streaming, before anything is parsed.
  */
@@ -66,19 +88,7 @@ export async function readUpload(c: Context<AppEnv>): Promise<Uint8Array> {
   const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
   const declared = Number(c.req.header('Content-Length'));
   if (contentType.startsWith('multipart/form-data')) {
-    if (declared > MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD) throw tooLarge();
-    const raw = await readBounded(c.req.raw.body, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD);
-    let form: FormData;
-    try {
-      form = await new Response(raw, { headers: { 'Content-Type': contentType } }).formData();
-    } catch {
-      throw ApiError.field('file', 'the multipart body could not be parsed');
-    }
-    const file = form.get('file');
-    if (file === null || typeof file === 'string') throw ApiError.field('file', 'is required (a file part named "file")');
-    if (file.size > MAX_UPLOAD_BYTES) throw tooLarge();
-    if (file.size === 0) throw ApiError.field('file', 'is empty');
-    return new Uint8Array(await file.arrayBuffer());
+    return new Uint8Array(await (await readMultipartFile(c, MAX_UPLOAD_BYTES, tooLarge)).arrayBuffer());
   }
   if (contentType.startsWith('image/') || contentType.startsWith('application/octet-stream')) {
     if (declared > MAX_UPLOAD_BYTES) throw tooLarge();

@@ -2,6 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
 import { directSendRefusal } from '../../policy/messaging';
 import { cleanText } from '../../policy/text-hygiene';
+import { evaluateText } from '../../policy/content-rules';
+import { insertReport, type NewReport } from '../moderation/reports.store';
 import { publishEvent } from '../notifications/events';
 import type { PublicUser } from '../users/users.schemas';
 import {
@@ -19,7 +21,7 @@ import {
 type Row = Record<string, SqlStorageValue>;
 type Attachment = { userId: string };
 
-const refuse = (status: 400 | 403 | 404 | 429, detail: string, field?: string, code?: 'messages_not_accepted') => ({ ok: false as const, status, detail, field, code });
+const refuse = (status: 400 | 403 | 404 | 422 | 429, detail: string, field?: string, code?: 'messages_not_accepted') => ({ ok: false as const, status, detail, field, code });
 const ok = <T>(value: T) => ({ ok: true as const, value });
 /** Index retries back off from 1 s to 5 min. */
 const retryDelay = (attempt: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempt, 9));
@@ -59,6 +61,7 @@ export class ConversationRoom extends DurableObject<Env> {
         media TEXT NOT NULL DEFAULT '[]', client_id TEXT, created_at INTEGER NOT NULL, edited_at INTEGER,
         deleted INTEGER NOT NULL DEFAULT 0);
       CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS pending_reports (id INTEGER PRIMARY KEY, report TEXT NOT NULL);
     `);
     // Rooms created before message requests: add the columns their members table lacks.
     const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(members)').toArray().map((c) => c.name));
@@ -212,6 +215,10 @@ export class ConversationRoom extends DurableObject<Env> {
     const content = input.content.trim();
     if (!content && input.media.length === 0) return refuse(400, 'content: a message needs text or at least one media item', 'content');
     if (content.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
+    // Keyword rules, on REST and socket sends alike (both come through here). Chat is live: a hold
+    // cannot keep a message back without breaking seq order for the others, so it refuses like a reject.
+    const verdict = await evaluateText(this.env.DB, [{ field: 'content', text: content }], 'message');
+    if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
     const { success } = await this.env.RL_MESSAGES.limit({ key: `messages:${senderId}` });
     if (!success) return refuse(429, 'You are sending messages too fast; slow down.');
     if (this.kind() === 'direct') {
@@ -247,7 +254,10 @@ export class ConversationRoom extends DurableObject<Env> {
       // A sender has read everything up to their own message, and replying accepts a message request.
       this.sql.exec('UPDATE members SET last_read_seq = ?, request = 0 WHERE user_id = ?', seq, senderId);
       this.markIndexDirty();
+      // A flagged message is delivered, and its report is kept here with it until D1 has it.
+      if (verdict.action === 'flag') this.queueReport(verdict.reason, id, senderId, content, input.media);
     });
+    if (verdict.action === 'flag') this.ctx.waitUntil(this.flushReports());
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.new', message });
     const recipientIds = this.notificationRecipients(senderId);
@@ -310,10 +320,16 @@ export class ConversationRoom extends DurableObject<Env> {
     const text = content.trim();
     if (!text && (JSON.parse(found.value.media as string) as unknown[]).length === 0) return refuse(400, 'content: must not be blank', 'content');
     if (text.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
+    const verdict = await evaluateText(this.env.DB, [{ field: 'content', text }], 'message');
+    if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
+    // The row may have changed during the await (deleted by its sender or a moderator).
+    if (this.messageAt(seq)?.deleted !== 0) return refuse(404, 'No such message.');
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('UPDATE messages SET content = ?, edited_at = ? WHERE seq = ?', text, Date.now(), seq);
       this.markIndexDirty();
+      if (verdict.action === 'flag') this.queueReport(verdict.reason, found.value.id as string, userId, text, JSON.parse(found.value.media as string) as MessageMedia[]);
     });
+    if (verdict.action === 'flag') this.ctx.waitUntil(this.flushReports());
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.updated', message });
     await this.requestFlush();
@@ -406,8 +422,19 @@ export class ConversationRoom extends DurableObject<Env> {
     const activity = lastAny.at ?? Date.now();
     const members = this.sql.exec<{ user_id: string; last_read_seq: number; request: number }>('SELECT user_id, last_read_seq, request FROM members').toArray();
     const db = this.env.DB;
+    // Messages sent since the last flush count towards the admin stats' messages_1d (hourly buckets).
+    const counted = Number(this.get('stats_seq') ?? '0');
+    const fresh = Math.max(0, (lastAny.seq ?? 0) - counted);
+    const stats = fresh
+      ? [
+          db
+            .prepare("INSERT INTO stats_hourly (metric, hour, count) VALUES ('messages', ?1, ?2) ON CONFLICT (metric, hour) DO UPDATE SET count = count + excluded.count")
+            .bind(Math.floor(Date.now() / 3_600_000), fresh),
+        ]
+      : [];
     try {
       await db.batch([
+        ...stats,
         db
           .prepare('UPDATE conversations SET last_seq = ?2, last_message = ?3, last_activity_at = MAX(last_activity_at, ?4) WHERE id = ?1')
           .bind(conversationId, lastAny.seq ?? 0, last ? JSON.stringify(this.present(last)) : null, activity),
@@ -436,6 +463,7 @@ export class ConversationRoom extends DurableObject<Env> {
     }
     // Only what was flushed is marked synced: a write that landed meanwhile keeps the index dirty.
     this.set('index_synced', version);
+    if (fresh) this.set('stats_seq', String(counted + fresh));
     this.set('index_attempts', '0');
     return true;
   }
@@ -443,6 +471,74 @@ export class ConversationRoom extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.safetyAlarmSet = false;
     await this.requestFlush();
+    await this.flushReports();
+  }
+
+  // ------------------------------------------------------------------ moderation
+
+  /** Keeps an automatic report about a flagged message in this room's storage (inside the caller's transaction). */
+  private queueReport(reason: NonNullable<NewReport['auto']>, messageId: string, senderId: string, content: string, media: MessageMedia[]): void {
+    const report: NewReport = {
+      reporterId: null,
+      subjectType: 'message',
+      subjectId: messageId,
+      subjectUserId: senderId,
+      conversationId: this.conversationId(),
+      category: 'other',
+      auto: reason,
+      snapshot: { author: this.member(senderId)?.user ?? null, content, media: media as unknown as Record<string, unknown>[] },
+    };
+    this.sql.exec('INSERT INTO pending_reports (report) VALUES (?)', JSON.stringify(report));
+  }
+
+  /** Writes queued reports to D1 (each at most once: the unique index drops repeats); retried by the alarm on failure. */
+  async flushReports(): Promise<void> {
+    const rows = this.sql.exec<{ id: number; report: string }>('SELECT id, report FROM pending_reports ORDER BY id LIMIT 50').toArray();
+    if (rows.length === 0) return;
+    try {
+      await this.env.DB.batch(rows.map((r) => insertReport(this.env.DB, JSON.parse(r.report) as NewReport).statement));
+      this.sql.exec('DELETE FROM pending_reports WHERE id <= ?', rows.at(-1)!.id);
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'warn', message: 'flagged message report deferred', error: String(err) }));
+      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+    }
+  }
+
+  /** A member's view of one message by id, for a report's snapshot: 404 unless it exists and is not deleted. */
+  async messageForReport(userId: string, messageId: string): Promise<RoomResult<Message>> {
+    if (!this.member(userId)) return refuse(404, NOT_A_MEMBER);
+    const row = this.sql.exec<Row>('SELECT * FROM messages WHERE id = ?', messageId).toArray()[0];
+    if (!row || row.deleted === 1) return refuse(404, 'No such message.');
+    return ok(this.present(row));
+  }
+
+  /**
+   * A moderator's `remove_content`: the message becomes a tombstone for everyone (every socket gets
+   * `message.deleted`, the index's last message is recomputed). True when the message exists.
+   */
+  async removeByModerator(messageId: string): Promise<boolean> {
+    const row = this.sql.exec<Row>('SELECT seq, deleted FROM messages WHERE id = ?', messageId).toArray()[0];
+    if (!row) return false;
+    if (row.deleted === 1) return true;
+    const seq = row.seq as number;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]' WHERE seq = ?", seq);
+      this.markIndexDirty();
+    });
+    this.broadcast({ type: 'message.deleted', conversation_id: this.conversationId(), seq });
+    await this.requestFlush();
+    return true;
+  }
+
+  /** Closes every socket a user has on this room (a suspension), without changing membership. */
+  async closeSocketsOf(userId: string, code: number, reason: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets(userId)) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }
   }
 
   // ------------------------------------------------------------------ sockets

@@ -29,9 +29,9 @@ const POLICY =
 
 export const createConversation = createRoute({
   method: 'post', path: '/conversations', tags, summary: 'Start a conversation',
-  description: `\`participant_ids\` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one \`conversation_invite\` notification. Users you block or who block you cannot be added (404). ${POLICY}`,
+  description: `\`participant_ids\` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one \`conversation_invite\` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group \`title\` passes the keyword rules (422 \`/content-rejected\`). ${POLICY}`,
   ...authed, request: { body: jsonBody(CreateConversationSchema) },
-  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member, ...errors['403_messages'] },
+  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member, ...errors['403_messages'], ...errors[422] },
 });
 
 export const listConversations = createRoute({
@@ -56,22 +56,22 @@ export const listMessages = createRoute({
 
 export const sendMessage = createRoute({
   method: 'post', path: '/conversations/{id}/messages', tags, summary: 'Send a message',
-  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person\'s `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left).',
+  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person\'s `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(SendMessageSchema) },
-  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'] },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'], ...errors[422] },
 });
 
 export const directMessage = createRoute({
   method: 'post', path: '/messages', tags, summary: 'Send a direct message',
-  description: `Creates the direct conversation with \`receiver_id\` when needed, then sends. ${POLICY} The receiver's policy is checked on every send unless they started the conversation.`,
+  description: `Creates the direct conversation with \`receiver_id\` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422). ${POLICY} The receiver's policy is checked on every send unless they started the conversation.`,
   ...authed, request: { body: jsonBody(DirectMessageSchema) },
-  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'] },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'], ...errors[422] },
 });
 
 export const editMessage = createRoute({
   method: 'patch', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Edit your message',
   ...authed, request: { params: SeqParamSchema, body: jsonBody(EditMessageSchema) },
-  responses: { 200: jsonContent(MessageSchema, 'The edited message'), ...member, ...errors[403] },
+  responses: { 200: jsonContent(MessageSchema, 'The edited message'), ...member, ...errors[403], ...errors[422] },
 });
 
 export const deleteMessage = createRoute({

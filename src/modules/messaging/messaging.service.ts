@@ -7,6 +7,7 @@ import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { assertCanMessage, notAUser, recipientStandings } from '../../policy/messaging';
+import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
@@ -21,7 +22,7 @@ export function roomFor(c: Context<AppEnv>, conversationId: string) {
 /** Turns a room's refusal into the API's error. */
 export function unwrap<T>(result: RoomResult<T>): T {
   if (result.ok) return result.value;
-  const code = result.code ?? ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited' } as const)[result.status];
+  const code = result.code ?? ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 422: 'content_rejected', 429: 'rate_limited' } as const)[result.status];
   throw new ApiError(code, result.detail, {
     errors: result.field ? [{ field: result.field, message: result.detail.replace(/^\w+: /, '') }] : undefined,
     headers: result.status === 429 ? { 'Retry-After': '10' } : undefined,
@@ -135,6 +136,7 @@ export async function createConversation(
     return { id: existing.id, created: false };
   }
   const admitted = await assertCanMessage(c.env.DB, creatorId, others, { field });
+  if (!direct) await screenText(c, [{ field: 'title', text: title }], 'conversation');
   const now = new Date();
   const id = newId(now.getTime());
   const conversation = { id, kind: direct ? ('direct' as const) : ('group' as const), title: direct ? null : (title ?? null), createdBy: creatorId, directKey, createdAt: now, lastActivityAt: now, lastSeq: 0, lastMessage: null };

@@ -39,7 +39,7 @@ export const NOT_A_MEMBER = 'No such conversation.';
 /** Room operations answer with a value or a refusal the worker turns into a problem response. */
 export type RoomResult<T> =
   | { ok: true; value: T }
-  | { ok: false; status: 400 | 403 | 404 | 429; detail: string; field?: string; code?: 'messages_not_accepted' };
+  | { ok: false; status: 400 | 403 | 404 | 422 | 429; detail: string; field?: string; code?: 'messages_not_accepted' };
 
 /** Close codes of conversation sockets: removed from or left a group or direct conversation; left a community; conversation deleted. */
 export const CLOSE_REMOVED = 4403;

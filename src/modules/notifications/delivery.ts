@@ -147,6 +147,11 @@ async function postAudience(env: Env, postId: string): Promise<{ recipients: str
 /** Turns one social event into notifications in the recipients' inboxes (each stored, then pushed). */
 export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promise<void> {
   const { env } = ctx;
+  // Moderation notices come from the site, not a user: no actor to present, and no block filters them.
+  if (event.type === 'report_resolved' || event.type === 'moderation_warning') {
+    await inboxOf(env, event.recipientId).deliver({ type: event.type, data: event.data });
+    return;
+  }
   if (event.type === 'new_message') {
     await deliverTo(env, event.actorId, event.recipientIds, {
       type: 'new_message',
@@ -203,4 +208,18 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
     }
   })();
   await deliverTo(env, event.actorId, [event.recipientId], { ...delivery, at });
+}
+
+/** Inboxes one content removal reaches inline (each a subrequest); a larger audience keeps older copies. */
+export const FORGET_LIMIT = 1000;
+
+/**
+ * Removes the notifications that quote a removed post or message from the inboxes that got them: the
+ * post's audience (its author's friends and followers) and wall owner, or the conversation's members.
+ */
+export async function forgetContent(env: Env, ref: { postId?: string; messageId?: string }, recipients: string[]): Promise<void> {
+  const unique = [...new Set(recipients)].slice(0, FORGET_LIMIT);
+  for (let i = 0; i < unique.length; i += FAN_OUT_BATCH) {
+    await Promise.all(unique.slice(i, i + FAN_OUT_BATCH).map((id) => inboxOf(env, id).forget(ref)));
+  }
 }

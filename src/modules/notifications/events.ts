@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../lib/types';
+import type { ModerationWarningData, ReportResolvedData } from '../moderation/moderation.schemas';
 import type { PublicUser } from '../users/users.schemas';
 
 /**
@@ -24,7 +25,14 @@ export type SocialEvent =
   /** To people a group add made a message request for: their one notification until they accept it. */
   | { type: 'conversation_invite'; actorId: string; recipientIds: string[]; conversationId: string; title: string | null }
   /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
-  | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string };
+  | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string }
+  /** To a reporter: their report was resolved (the outcome, never who resolved it). Sent by the system. */
+  | { type: 'report_resolved'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: ReportResolvedData }
+  /** To an account staff warned or silenced, with the reason. Sent by the system. */
+  | { type: 'moderation_warning'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: ModerationWarningData };
+
+/** The actor of notifications from the site itself: no user is named, and blocks do not apply. */
+export const SYSTEM_ACTOR = 'system';
 
 /** What a listener may need beyond the event: the bindings, and the origin for absolute URLs. */
 export interface EventContext {

@@ -4,6 +4,7 @@ import { bearerSecurity, booleanQuery, commonErrors, errors, jsonBody, jsonConte
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
 import { authenticateSocket, currentUser, requireAuth } from '../../middleware/auth';
+import { filterNotifications } from '../filters/filter-rules';
 import { notificationExample, NotificationPageSchema } from './notifications.schemas';
 import { inboxOf } from './user-inbox';
 
@@ -29,7 +30,7 @@ const StreamQuerySchema = z.object({
 const list = createRoute({
   method: 'get', path: '/notifications', tags, summary: 'Your notifications, newest first',
   description:
-    '`type` is one of a closed list and says what `data` holds (see `Notification`). Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.\n\nFlood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.',
+    '`type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason). Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.\n\nFlood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.',
   ...authed, request: { query: ListQuerySchema },
   responses: { 200: jsonContent(NotificationPageSchema, 'A page of notifications'), ...commonErrors, ...errors[401] },
 });
@@ -58,8 +59,11 @@ const stream = createRoute({
 const listHandler: AppRouteHandler<typeof list> = async (c) => {
   const { unread, limit, cursor } = c.req.valid('query');
   const before = cursor ? (decodeCursor(cursor, ['number'])[0] as number) : undefined;
-  const page = await inboxOf(c.env, currentUser(c).userId).list({ unread: unread ?? false, limit, before });
-  return c.json({ data: page.data, next_cursor: page.next === null ? null : encodeCursor([page.next]) }, 200);
+  const { userId } = currentUser(c);
+  const page = await inboxOf(c.env, userId).list({ unread: unread ?? false, limit, before });
+  // The cursor follows the inbox, so filtered-out notifications never shift later pages.
+  const data = await filterNotifications(c.env.DB, userId, page.data);
+  return c.json({ data, next_cursor: page.next === null ? null : encodeCursor([page.next]) }, 200);
 };
 
 const unreadHandler: AppRouteHandler<typeof unreadCount> = async (c) =>

@@ -2,6 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { EXAMPLE_ID } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
+import { FilterResultSchema } from '../filters/filters.schemas';
+import { ModerationWarningDataSchema, ReportResolvedDataSchema } from '../moderation/moderation.schemas';
 
 const Id = z.string();
 const CommunitySummarySchema = z.object({ id: Id, slug: z.string(), name: z.string() }).openapi('CommunitySummary');
@@ -37,6 +39,8 @@ export const NOTIFICATION_DATA = {
   follow_request: z.looseObject({ from_user: PublicUserSchema }),
   community_join_request: z.looseObject({ community: CommunitySummarySchema, user: PublicUserSchema }),
   community_join_approved: z.looseObject({ community: CommunitySummarySchema, approved_by: PublicUserSchema }),
+  report_resolved: ReportResolvedDataSchema,
+  moderation_warning: ModerationWarningDataSchema,
 };
 
 export type NotificationType = keyof typeof NOTIFICATION_DATA;
@@ -46,7 +50,17 @@ const pascal = (type: string) => type.replace(/(^|_)(\w)/g, (_, __, ch: string) 
 
 function variant<T extends NotificationType>(type: T) {
   return z
-    .object({ id: Id, type: z.literal(type), data: NOTIFICATION_DATA[type], read: z.boolean(), created_at: z.string() })
+    .object({
+      id: Id,
+      type: z.literal(type),
+      data: NOTIFICATION_DATA[type],
+      read: z.boolean(),
+      created_at: z.string(),
+      filtered: z
+        .array(FilterResultSchema)
+        .optional()
+        .openapi({ description: 'In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about.' }),
+    })
     .openapi(`${pascal(type)}Notification`);
 }
 

@@ -262,6 +262,32 @@ export class UserInbox extends DurableObject<Env> {
     return { data: page.map((r) => this.present(r)), next: rows.length > query.limit ? page[page.length - 1]!.seq : null };
   }
 
+  /**
+   * Forgets notifications that carry removed content: a post's `new_post` (it quotes the text) and the
+   * `mention` and `wall_post` pointing at it, or a message's `new_message` (which holds its text).
+   */
+  async forget(ref: { postId?: string; messageId?: string }): Promise<void> {
+    if (ref.postId) {
+      this.sql.exec(
+        `DELETE FROM notifications WHERE (type = 'new_post' AND json_extract(data, '$.id') = ?1)
+           OR (type IN ('mention', 'wall_post') AND json_extract(data, '$.post_id') = ?1)`,
+        ref.postId,
+      );
+    }
+    if (ref.messageId) this.sql.exec("DELETE FROM notifications WHERE type = 'new_message' AND json_extract(data, '$.id') = ?", ref.messageId);
+  }
+
+  /** Closes every notification socket of this user (their account was suspended). */
+  async closeSockets(code: number, reason: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }
+  }
+
   async unreadCount(): Promise<number> {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE read = 0').one().n;
   }
@@ -324,6 +350,8 @@ export interface InboxApi {
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
   unreadCount(): Promise<number>;
   markRead(ids?: string[]): Promise<number>;
+  forget(ref: { postId?: string; messageId?: string }): Promise<void>;
+  closeSockets(code: number, reason: string): Promise<void>;
   fetch(request: Request): Promise<Response>;
 }
 

@@ -3,6 +3,7 @@ import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
+import { visibleUserSql } from '../../policy/visibility';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import { getVisiblePost } from './posts.service';
@@ -24,14 +25,14 @@ export async function setLike(c: Context<AppEnv>, userId: string, postId: string
   return { liked, like_count: count?.results[0]?.like_count ?? 0 };
 }
 
-/** Who liked a post, newest first; people on either side of a block with the viewer are left out. */
+/** Who liked a post, newest first; suspended accounts and people on either side of a block with the viewer are left out. */
 export async function listLikers(c: Context<AppEnv>, viewerId: string | null, postId: string, limit: number, cursor?: string) {
   await getVisiblePost(c, viewerId, postId);
   const [ts, uid] = timeKeyCursor(cursor, NEWEST_FIRST);
   const { results } = await c.env.DB.prepare(
     `SELECT user_id, created_at FROM likes l
      WHERE post_id = ?1 AND (created_at, user_id) < (?2, ?3)
-       AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?5 AND b.blocked_id = l.user_id) OR (b.blocker_id = l.user_id AND b.blocked_id = ?5))
+       AND ${visibleUserSql('?5', 'l.user_id')}
      ORDER BY created_at DESC, user_id DESC LIMIT ?4`,
   )
     .bind(postId, ts, uid, limit + 1, viewerId ?? '')

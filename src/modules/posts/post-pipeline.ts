@@ -1,8 +1,11 @@
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
-import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
+import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type FilterContext, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
+import { isAccountVisible } from '../../policy/visibility';
+import { compileFilters, parseViewerFilters, type ViewerFilter, viewerFiltersSql } from '../filters/filter-rules';
 import type { AppEnv } from '../../lib/types';
 import { relationFlagsSql, relationsFromFlags, type ViewerRelations } from '../graph/relations';
+import { isStaffRole } from '../../middleware/require-staff';
 import { isMember } from '../communities/roles';
 import { mediaUrl } from '../media/media.keys';
 import { presentPublicUser } from '../users/users.presenter';
@@ -27,6 +30,8 @@ export interface Hydrated {
   media: Map<string, MediaRow[]>;
   likedByMe: Set<string>;
   relations: ViewerRelations;
+  /** The viewer's live personal filters (all contexts; the rules stage picks the one it serves). */
+  filters: ViewerFilter[];
 }
 
 /**
@@ -58,8 +63,8 @@ export function skeletonOfQuery(sql: string, params: unknown[], extra?: string):
  * Rows travel as positional JSON arrays in these column orders (not objects): a page's keys would
  * otherwise be repeated on every row, and the whole page crosses D1's JSON response as one string.
  */
-const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'topic', 'visibility', 'like_count', 'comment_count', 'created_at', 'edited_at'] as const;
-const USER_COLUMNS = ['id', 'username', 'display_name', 'avatar_key', 'bio', 'is_verified', 'visibility'] as const;
+const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'topic', 'visibility', 'space', 'like_count', 'comment_count', 'held', 'created_at', 'edited_at'] as const;
+const USER_COLUMNS = ['id', 'username', 'display_name', 'avatar_key', 'bio', 'is_verified', 'visibility', 'suspended_at', 'silenced_at'] as const;
 const MEDIA_FIELDS = ['id', 'owner_id', 'kind', 'key', 'content_type', 'size', 'width', 'height', 'created_at'] as const;
 /** An attachment: its post and place there (post_media), then the media row. */
 const MEDIA_COLUMNS = ['post_id', 'position', ...MEDIA_FIELDS] as const;
@@ -106,6 +111,7 @@ export function pageQuery(viewerId: string | null, source: SkeletonSource): { sq
     `(SELECT json_group_array(json_object('id', k.id, 'visibility', k.visibility, 'role', ${role}))
       FROM json_each(s.communities) j CROSS JOIN communities k ON k.id = j.value) AS communities`,
   );
+  if (viewerId) parts.push(`${viewerFiltersSql(viewer)} AS filters`);
   if (source.extra) parts.push(`(${source.extra}) AS extra`);
   const sql = `${source.cte}
     SELECT ${parts.join(',\n    ')}
@@ -119,7 +125,7 @@ function pageStatement(db: D1Database, viewerId: string | null, source: Skeleton
   return db.prepare(sql).bind(...params);
 }
 
-type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string; extra?: unknown };
+type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string; filters?: string; extra?: unknown };
 
 /** A page's skeleton rows (newest first) with their hydration, and the source's `extra` value if it asked for one. */
 export interface LoadedPage {
@@ -159,6 +165,7 @@ function decodePage(viewerId: string | null, row: PageRow | null): LoadedPage {
       media,
       likedByMe: new Set(parse<string>(row?.liked)),
       relations: relationsFromFlags(viewerId, userRows as { id: string; r?: number }[]),
+      filters: parseViewerFilters(row?.filters),
     },
   };
 }
@@ -186,15 +193,21 @@ export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, 
 }
 
 /**
- * The visibility rule. A block in either direction (with the author, or with the wall owner) hides the
- * post. A community post is seen by the community's audience: everyone for a public community, its
- * members for a private one (and always by its author). Otherwise: the author and the wall owner always
- * see it; `private` is for them alone; `friends` adds the author's friends; `public` is for everyone,
- * except that a private account's posts reach only its approved followers and friends. Posts on a
- * private account's wall reach only that account's approved followers and friends as well.
+ * The visibility rule. Held posts (a content rule or spam hold) are seen by their author and staff only.
+ * A suspended author's (or wall owner's) posts are seen by nobody else; a silenced author's reach only
+ * their accepted followers and friends. A block in either direction (with the author, or with the wall
+ * owner) hides the post. A community post is seen by the community's audience: everyone for a public
+ * community, its members for a private one (and always by its author). Otherwise: the author and the
+ * wall owner always see it; `private` is for them alone; `friends` adds the author's friends; `public`
+ * is for everyone, except that a private account's posts reach only its approved followers and
+ * friends. Posts on a private account's wall reach only that account's approved followers and friends
+ * as well.
  */
 export function canViewPost(post: PostRow, author: UserSummary, target: UserSummary | null, rel: ViewerRelations, community?: CommunityAccess | null): boolean {
   const viewer = rel.viewerId;
+  if (post.held && viewer !== author.id && !rel.staff) return false;
+  if (viewer !== author.id && (!isAccountVisible(author) || (target && viewer !== target.id && !isAccountVisible(target)))) return false;
+  if (author.silencedAt !== null && viewer !== author.id && !rel.friends.has(author.id) && !rel.following.has(author.id)) return false;
   if (post.communityId) {
     if (!community) return false;
     if (viewer !== null && rel.blockedEither.has(author.id)) return false;
@@ -226,6 +239,7 @@ export function presentPost(row: PostRow, h: Hydrated, baseUrl: string): Post {
     content: row.content,
     topic: row.topic,
     visibility: row.visibility,
+    space: row.space,
     target_user: target ? presentPublicUser(target, baseUrl) : null,
     community_id: row.communityId,
     media: (h.media.get(row.id) ?? []).map((m) => ({ id: m.id, url: mediaUrl(baseUrl, m.key), content_type: m.contentType, width: m.width, height: m.height })),
@@ -234,26 +248,42 @@ export function presentPost(row: PostRow, h: Hydrated, baseUrl: string): Post {
     liked_by_me: h.likedByMe.has(row.id),
     created_at: row.createdAt.toISOString(),
     edited_at: row.editedAt ? row.editedAt.toISOString() : null,
+    ...(row.held ? { held: true as const } : {}),
   };
 }
 
 export interface RenderOptions {
   /** Feeds also drop muted authors; direct reads (a profile, a single post) do not. */
   hideMuted?: boolean;
+  /** The personal-filter context this list is read in; direct reads of one post have none. */
+  context?: FilterContext;
 }
 
-/** Rules, then presentation: keeps the rows' order and drops what the viewer may not see. */
+/**
+ * Rules, then presentation: keeps the rows' order and drops what the viewer may not see, then applies
+ * the viewer's personal filters of the list's context (not to their own posts): `hide` drops the
+ * post, `warn` marks it `filtered`.
+ */
 export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated, options: RenderOptions = {}): Post[] {
   const baseUrl = c.get('baseUrl');
-  return rows
-    .filter((row) => {
-      const author = h.users.get(row.authorId);
-      if (!author) return false;
-      const target = row.targetUserId ? (h.users.get(row.targetUserId) ?? null) : null;
-      if (options.hideMuted && h.relations.muted.has(author.id)) return false;
-      return canViewPost(row, author, target, h.relations, row.communityId ? h.communities.get(row.communityId) : null);
-    })
-    .map((row) => presentPost(row, h, baseUrl));
+  h.relations.staff = isStaffRole(c.get('auth')?.role);
+  const filters = options.context ? compileFilters(h.filters, options.context) : null;
+  const out: Post[] = [];
+  for (const row of rows) {
+    const author = h.users.get(row.authorId);
+    if (!author) continue;
+    const target = row.targetUserId ? (h.users.get(row.targetUserId) ?? null) : null;
+    if (options.hideMuted && h.relations.muted.has(author.id)) continue;
+    if (!canViewPost(row, author, target, h.relations, row.communityId ? h.communities.get(row.communityId) : null)) continue;
+    const post = presentPost(row, h, baseUrl);
+    if (filters && row.authorId !== h.relations.viewerId) {
+      const outcome = filters.apply(row.content);
+      if (outcome.hide) continue;
+      if (outcome.filtered.length > 0) post.filtered = outcome.filtered;
+    }
+    out.push(post);
+  }
+  return out;
 }
 
 /**

@@ -15,10 +15,10 @@ export const createPost = createRoute({
   tags,
   summary: 'Create a post (or a wall post)',
   description:
-    'Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user\'s wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community\'s audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel.',
+    'Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user\'s wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community\'s audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam).',
   ...authed,
   request: { body: jsonBody(CreatePostSchema) },
-  responses: { 201: jsonContent(PostSchema, 'The new post'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
+  responses: { 201: jsonContent(PostSchema, 'The new post'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404], ...errors[422] },
 });
 
 export const getPost = createRoute({
@@ -40,7 +40,7 @@ export const updatePost = createRoute({
   description: 'Author only (403 for others who can see it). Sets `edited_at`. Replacing `media_ids` replaces the attachments. A community post keeps `visibility` public (400 otherwise).',
   ...authed,
   request: { params: PostIdParamSchema, body: jsonBody(UpdatePostSchema) },
-  responses: { 200: jsonContent(PostSchema, 'The edited post'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
+  responses: { 200: jsonContent(PostSchema, 'The edited post'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404], ...errors[422] },
 });
 
 export const deletePost = createRoute({

@@ -1,10 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import { idParam } from '../../lib/openapi';
 import { ID_PATTERN } from '../../lib/ids';
+import { POST_SPACES } from '../../db/schema/posts';
 import { MediaSchema } from '../media/media.schemas';
 import { pageSchema } from '../../lib/pagination';
 import { multiLineText } from '../../policy/text-hygiene';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
+import { FilterResultSchema } from '../filters/filters.schemas';
 
 /** The topics a post may carry (filterable on feeds and lists). */
 export const TOPICS = [
@@ -40,6 +42,7 @@ const examplePost = {
   content: 'The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles',
   topic: 'education',
   visibility: 'public' as const,
+  space: 'personal' as const,
   target_user: null,
   community_id: null,
   media: [],
@@ -57,6 +60,7 @@ export const PostSchema = z
     content: z.string(),
     topic: z.string().nullable(),
     visibility: z.enum(['public', 'friends', 'private']),
+    space: z.enum(POST_SPACES).openapi({ description: '`personal` (home, discover, walls, communities) or `professional` (the professional feed only)' }),
     target_user: PublicUserSchema.nullable(),
     community_id: z.string().nullable(),
     media: z.array(PostMediaSchema),
@@ -65,6 +69,14 @@ export const PostSchema = z
     liked_by_me: z.boolean(),
     created_at: z.string(),
     edited_at: z.string().nullable(),
+    held: z
+      .literal(true)
+      .optional()
+      .openapi({ description: 'Present (true) only while the post is held for review by a content rule or spam hold: then only its author and staff see it.' }),
+    filtered: z
+      .array(FilterResultSchema)
+      .optional()
+      .openapi({ description: 'Present only when one of your `warn` personal filters matched the post in this context (feeds and profile lists).' }),
   })
   .openapi('Post', { example: examplePost });
 
@@ -75,6 +87,7 @@ export const CreatePostSchema = z
     content: multiLineText().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
     visibility: z.enum(['public', 'friends', 'private']).optional(),
     topic: TopicSchema.nullable().optional(),
+    space: z.enum(POST_SPACES, { error: `must be one of ${POST_SPACES.join(', ')}` }).optional(),
     target_user_id: z.string().regex(ID_PATTERN, 'is not a valid user id').nullable().optional(),
     community_id: z.string().regex(ID_PATTERN, 'is not a valid community id').nullable().optional(),
     media_ids: z
@@ -122,6 +135,7 @@ export const CommentSchema = z
     content: z.string(),
     reply_count: z.number().int(),
     created_at: z.string(),
+    held: z.literal(true).optional().openapi({ description: 'Present (true) only while the comment is held for review: then only its author and staff see it.' }),
   })
   .openapi('Comment', { example: commentExample });
 

@@ -10,7 +10,13 @@ import { isMember, isModerator } from '../communities/roles';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { findUserById } from '../users/users.service';
-import { canViewPost, type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible } from './post-pipeline';
+import { presentPublicUser } from '../users/users.presenter';
+import { mediaUrl } from '../media/media.keys';
+import { screenText, type TextVerdict } from '../../policy/content-rules';
+import { insertAutoReport } from '../moderation/reports.store';
+import { spamStatements, spamVerdict } from '../moderation/spam';
+import type { AutoReason, ReportSnapshot } from '../../db/schema';
+import { canViewPost, type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
 const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
@@ -70,6 +76,7 @@ export interface NewPostInput {
   content?: string;
   visibility?: PostRow['visibility'];
   topic?: string | null;
+  space?: PostRow['space'];
   target_user_id?: string | null;
   community_id?: string | null;
   media_ids?: string[];
@@ -77,10 +84,15 @@ export interface NewPostInput {
 
 export async function createPost(c: Context<AppEnv>, authorId: string, input: NewPostInput): Promise<Post> {
   const content = (input.content ?? '').trim();
+  const verdict = await screenText(c, [{ field: 'content', text: content }], 'post');
   const mediaIds = await assertOwnMedia(c, authorId, input.media_ids ?? []);
   if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
   const targetId = input.target_user_id && input.target_user_id !== authorId ? input.target_user_id : null;
   const communityId = input.community_id ?? null;
+  // The professional side has no walls or communities: its posts live in the professional feed alone.
+  if (input.space === 'professional' && (targetId || communityId)) {
+    throw ApiError.field('space', 'a professional post cannot be a wall post or a community post');
+  }
   if (communityId) {
     if (targetId) throw ApiError.field('community_id', 'a post goes on a wall or in a community, not both');
     if (input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
@@ -91,7 +103,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   const now = new Date();
   const id = newId(now.getTime());
   const db = c.get('db');
-  await c.env.DB.batch([
+  const statements = [
     toStatement(
       c.env.DB,
       db.insert(posts).values({
@@ -102,16 +114,64 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
         content,
         topic: input.topic ?? null,
         visibility: input.visibility ?? 'public',
+        space: input.space ?? 'personal',
+        held: verdict.action === 'hold',
         createdAt: now,
       }),
     ),
     ...mediaIds.map((mediaId, position) => toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))),
-  ]);
+  ];
+  // A rule's hold or flag opens its report in the same transaction as the post.
+  if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, authorId, communityId, content, mediaIds));
+  // The spam counts are read inside the same batch (before this post's fingerprint): no extra round trip.
+  const spam = content ? await spamStatements(c.env.DB, authorId, content, now.getTime()) : null;
+  if (spam) statements.push(spam.check, spam.record);
+  const results = await c.env.DB.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  const tripped = spam && verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
+  if (tripped) await holdForSpam(c, id, authorId, communityId, content, mediaIds, tripped);
+
   const { row, post } = await getVisiblePost(c, authorId, id);
-  emitEvent(c, { type: 'new_post', actorId: authorId, postId: id });
-  if (targetId) emitEvent(c, { type: 'wall_post', actorId: authorId, recipientId: targetId, postId: id });
-  await emitMentions(c, authorId, content, row, {});
+  if (!row.held) await announcePost(c, row);
   return post;
+}
+
+/** Tells the post's audience about it (new_post, wall_post, mentions): at creation, or when a moderator releases a held post. */
+export async function announcePost(c: Context<AppEnv>, row: PostRow): Promise<void> {
+  emitEvent(c, { type: 'new_post', actorId: row.authorId, postId: row.id });
+  if (row.targetUserId) emitEvent(c, { type: 'wall_post', actorId: row.authorId, recipientId: row.targetUserId, postId: row.id });
+  await emitMentions(c, row.authorId, row.content, row, {});
+}
+
+/** The snapshot a report keeps of a post or comment: its author (public user), text and attachments. */
+export async function contentSnapshot(c: Context<AppEnv>, authorId: string, content: string, mediaIds: string[]): Promise<ReportSnapshot> {
+  const author = await findUserById(c.get('db'), authorId);
+  const rows = mediaIds.length ? await c.get('db').select().from(media).where(inArray(media.id, mediaIds)).all() : [];
+  const baseUrl = c.get('baseUrl');
+  return {
+    author: author ? presentPublicUser(author, baseUrl) : null,
+    content,
+    media: rows.map((m) => ({ id: m.id, url: mediaUrl(baseUrl, m.key), content_type: m.contentType, width: m.width, height: m.height })),
+  };
+}
+
+/** The automatic report of a post a keyword rule held or flagged. */
+async function ruleReport(c: Context<AppEnv>, verdict: Exclude<TextVerdict, { action: 'allow' | 'reject' }>, postId: string, authorId: string, communityId: string | null, content: string, mediaIds: string[]) {
+  const snapshot = await contentSnapshot(c, authorId, content, mediaIds);
+  return insertAutoReport(c.env.DB, verdict.reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement;
+}
+
+/**
+ * A spam hold found after the post's batch: the post is held and its report opened together. (The
+ * check rode in the post's own batch; between the two the post was readable for a moment, but it has
+ * notified nobody: announcements wait for this.)
+ */
+async function holdForSpam(c: Context<AppEnv>, postId: string, authorId: string, communityId: string | null, content: string, mediaIds: string[], reason: AutoReason): Promise<void> {
+  const snapshot = await contentSnapshot(c, authorId, content, mediaIds);
+  const db = c.env.DB;
+  await db.batch([
+    db.prepare('UPDATE posts SET held = 1 WHERE id = ?1').bind(postId),
+    insertAutoReport(db, reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement,
+  ]);
 }
 
 /**
@@ -143,9 +203,10 @@ async function communityAccess(db: D1Database, communityId: string, userId: stri
     .first<CommunityAccess>();
 }
 
-export async function updatePost(c: Context<AppEnv>, viewerId: string, id: string, input: Omit<NewPostInput, 'target_user_id' | 'community_id'>): Promise<Post> {
+export async function updatePost(c: Context<AppEnv>, viewerId: string, id: string, input: Omit<NewPostInput, 'target_user_id' | 'community_id' | 'space'>): Promise<Post> {
   const { row } = await getVisiblePost(c, viewerId, id);
   if (row.authorId !== viewerId) throw new ApiError('forbidden', 'Only the author can edit a post.');
+  const verdict = input.content !== undefined ? await screenText(c, [{ field: 'content', text: input.content.trim() }], 'post') : ({ action: 'allow' } as const);
   if (row.communityId && input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
   const db = c.get('db');
   const content = input.content !== undefined ? input.content.trim() : row.content;
@@ -162,11 +223,14 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
           content,
           ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
           ...(input.topic !== undefined ? { topic: input.topic } : {}),
+          // An edit a rule holds goes back under review; a released post is not re-held by clean edits.
+          ...(verdict.action === 'hold' ? { held: true } : {}),
           editedAt: new Date(),
         })
         .where(eq(posts.id, id)),
     ),
   ];
+  if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, row.authorId, row.communityId, content, mediaIds));
   if (input.media_ids !== undefined) {
     statements.push(toStatement(c.env.DB, db.delete(postMedia).where(eq(postMedia.postId, id))));
     mediaIds.forEach((mediaId, position) => statements.push(toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))));
@@ -195,16 +259,16 @@ export const postCursor = (cursor: string | undefined) => timeKeyCursor(cursor, 
  * hydration share a batch). The rules may drop rows the viewer cannot see, but the cursor always
  * follows the skeleton, so pages never skip or repeat a post.
  */
-export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], limit: number, hideMuted = false) {
-  return presentPostPage(c, await loadSkeleton(c, viewerId, sql, params), limit, hideMuted);
+export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], limit: number, options: RenderOptions = {}) {
+  return presentPostPage(c, await loadSkeleton(c, viewerId, sql, params), limit, options);
 }
 
 /** Rules and presentation for a loaded `limit + 1` row skeleton; the cursor follows the skeleton. */
-export function presentPostPage(c: Context<AppEnv>, { rows, hydrated }: LoadedPage, limit: number, hideMuted = false) {
+export function presentPostPage(c: Context<AppEnv>, { rows, hydrated }: LoadedPage, limit: number, options: RenderOptions = {}) {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    data: presentVisible(c, page, hydrated, { hideMuted }),
+    data: presentVisible(c, page, hydrated, options),
     next_cursor: rows.length > limit && last ? encodeCursor(postKey(last)) : null,
   };
 }
@@ -248,11 +312,11 @@ export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null,
   if (levels.length === 0 && !wallOwner) return { data: [], next_cursor: null };
   const [ts, id] = postCursor(cursor);
   const params = [authorId, ts, id, limit + 1, ...levels, ...(wallOwner ? [wallOwner] : [])];
-  return renderPostPage(c, viewerId, userPostsSql(levels.length, wallOwner !== null), params, limit);
+  return renderPostPage(c, viewerId, userPostsSql(levels.length, wallOwner !== null), params, limit, { context: 'profile' });
 }
 
 /** A user's wall: their own posts (not those on other walls) and posts others wrote on it, newest first. */
 export async function listWall(c: Context<AppEnv>, viewerId: string | null, ownerId: string, limit: number, cursor?: string) {
   const [ts, id] = postCursor(cursor);
-  return renderPostPage(c, viewerId, WALL_SQL, [ownerId, ts, id, limit + 1], limit);
+  return renderPostPage(c, viewerId, WALL_SQL, [ownerId, ts, id, limit + 1], limit, { context: 'profile' });
 }

@@ -1,14 +1,20 @@
 import { and, eq } from 'drizzle-orm';
-import { mapRow, uniqueViolation } from '../../db/client';
-import { follows, users, type UserRow } from '../../db/schema';
+import { mapRow, toStatement, uniqueViolation } from '../../db/client';
+import { follows, users, type ProfessionalVisibility, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { verifyPassword } from '../../lib/crypto';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
+import { screenText } from '../../policy/content-rules';
+import { isAccountVisible } from '../../policy/visibility';
+import { audit, requestIp } from '../audit/audit';
+import { ownerChangesOnDeparture } from '../communities/communities.service';
+import { insertAutoReport } from '../moderation/reports.store';
 import { forgetSessions } from '../auth/session-cache';
 import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
 import { deleteOwnerObjects } from '../media/media.service';
-import { presentMe, presentProfile } from './users.presenter';
+import { presentMe, presentProfile, presentPublicUser } from './users.presenter';
+import { professionalVisibleTo } from '../professional/professional.service';
 import { relationshipFromRow, relationshipStatement } from '../graph/relations';
 import { ID_PATTERN } from '../../lib/ids';
 import type { Relationship } from './users.schemas';
@@ -25,6 +31,7 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   const body = c.req.valid('json');
   const db = c.get('db');
   if (body.username) await assertAvailable(db, { username: body.username }, userId);
+  const verdict = await screenText(c, [{ field: 'display_name', text: body.display_name }, { field: 'bio', text: body.bio }], 'profile');
 
   const changes: Partial<UserRow> = {};
   if (body.display_name !== undefined) changes.displayName = body.display_name;
@@ -47,8 +54,22 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
       const update = db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId));
       // Going public lets every pending follow request through, in the same transaction.
       const approvePending = db.update(follows).set({ status: 'accepted' }).where(and(eq(follows.followeeId, userId), eq(follows.status, 'pending')));
-      if (body.visibility === 'public') await db.batch([update, approvePending]);
-      else await update;
+      const statements = [toStatement(c.env.DB, update)];
+      if (body.visibility === 'public') statements.push(toStatement(c.env.DB, approvePending));
+      // A flagged bio or name is published and opens a report, in the same transaction.
+      if (verdict.action === 'flag') {
+        const before = await requireUserRow(db, userId);
+        const after = { ...before, ...changes };
+        statements.push(
+          insertAutoReport(c.env.DB, verdict.reason, {
+            subjectType: 'user',
+            subjectId: userId,
+            subjectUserId: userId,
+            snapshot: { author: presentPublicUser(after, c.get('baseUrl')), content: after.bio, media: [] },
+          }).statement,
+        );
+      }
+      await c.env.DB.batch(statements);
     } catch (err) {
       if (uniqueViolation(err) === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
       throw err;
@@ -65,9 +86,26 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
     throw new ApiError('forbidden', 'password is incorrect.', { errors: [{ field: 'password', message: 'is incorrect' }] });
   }
   const endedCommunities = await communitiesEndingWith(c, userId);
+  const handovers = await ownerChangesOnDeparture(c, userId);
   // D1 first (the source of truth; cascades remove sessions, tokens, media rows and memberships, and
-  // triggers hand owned communities over), then the objects and rooms D1 cannot reach.
-  await db.delete(users).where(eq(users.id, userId));
+  // triggers hand owned communities over), recorded in the same batch; then the objects and rooms D1
+  // cannot reach.
+  const ip = requestIp(c);
+  await audit(
+    c.env.DB,
+    [
+      { action: 'account.deleted', actorId: userId, subjectType: 'user', subjectId: userId, ip, data: { username: user.username } },
+      ...handovers.map((h) => ({
+        action: 'community.owner_changed' as const,
+        actorId: userId,
+        subjectType: 'community' as const,
+        subjectId: h.communityId,
+        ip,
+        data: { from: userId, to: h.successorId, reason: 'account_deleted' },
+      })),
+    ],
+    [toStatement(c.env.DB, db.delete(users).where(eq(users.id, userId)))],
+  );
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
   await clearEndedCommunities(c, endedCommunities);
@@ -80,7 +118,12 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   const db = c.env.DB;
   // One round trip: the user and, for a signed-in viewer given an id, every relationship flag.
   const byId = ID_PATTERN.test(ref);
-  const lookup = db.prepare(`SELECT * FROM users WHERE ${byId ? 'id' : 'username'} = ?1`).bind(byId ? ref : ref.toLowerCase());
+  const lookup = db
+    .prepare(
+      `SELECT u.*, pp.headline AS professional_headline, pp.visibility AS professional_visibility
+       FROM users u LEFT JOIN professional_profiles pp ON pp.user_id = u.id WHERE u.${byId ? 'id' : 'username'} = ?1`,
+    )
+    .bind(byId ? ref : ref.toLowerCase());
   const withRelation = viewer && byId && viewer.userId !== ref;
   const [userResult, relationResult] = await db.batch<Record<string, unknown>>(
     withRelation ? [lookup, relationshipStatement(db, viewer.userId, ref)] : [lookup],
@@ -88,6 +131,8 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   const raw = userResult?.results[0];
   if (!raw) throw new ApiError('not_found', 'No such user.');
   const user = mapRow(users, raw);
+  // A suspended account is absent for everyone else (it cannot sign in to read itself).
+  if (!isAccountVisible(user) && viewer?.userId !== user.id) throw new ApiError('not_found', 'No such user.');
   let relationship: Relationship | undefined;
   if (viewer && viewer.userId !== user.id) {
     const row = withRelation ? relationResult?.results[0] : await relationshipStatement(db, viewer.userId, user.id).first();
@@ -98,5 +143,13 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   } else if (viewer) {
     relationship = relationshipFromRow(undefined).relationship;
   }
-  return c.json(presentProfile(user, c.get('baseUrl'), relationship), 200);
+  const headline = raw.professional_headline as string | null;
+  const headlineVisible =
+    headline !== null &&
+    professionalVisibleTo(raw.professional_visibility as ProfessionalVisibility, user.visibility === 'private', {
+      self: viewer?.userId === user.id,
+      friend: relationship?.friend ?? false,
+      following: relationship?.following ?? false,
+    });
+  return c.json(presentProfile(user, c.get('baseUrl'), headlineVisible ? headline : null, relationship), 200);
 };

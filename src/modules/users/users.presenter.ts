@@ -27,9 +27,13 @@ function profileFields(row: UserRow, baseUrl: string) {
   };
 }
 
-/** A profile read (`GET /users/{id}`): public fields, counts, and the caller's relationship when authenticated. */
-export function presentProfile(row: UserRow, baseUrl: string, relationship?: Relationship): Profile {
-  return relationship ? { ...profileFields(row, baseUrl), relationship } : profileFields(row, baseUrl);
+/**
+ * A profile read (`GET /users/{id}`): public fields, the professional headline when the caller may see
+ * it, counts, and the caller's relationship when authenticated.
+ */
+export function presentProfile(row: UserRow, baseUrl: string, headline: string | null, relationship?: Relationship): Profile {
+  const profile = { ...profileFields(row, baseUrl), headline };
+  return relationship ? { ...profile, relationship } : profile;
 }
 
 /** `/me`: the only place private fields (email, birthdate, gender, visibility) appear. */
@@ -42,5 +46,6 @@ export function presentMe(row: UserRow, baseUrl: string): Me {
     visibility: row.visibility,
     wall_policy: row.wallPolicy,
     message_policy: row.messagePolicy,
+    role: row.role,
   };
 }

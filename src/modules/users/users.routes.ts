@@ -20,10 +20,10 @@ export const updateMe = createRoute({
   tags: ['Me'],
   summary: 'Edit your profile',
   description:
-    'Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409.',
+    'Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported).',
   ...authed,
   request: { body: jsonBody(UpdateMeSchema) },
-  responses: { 200: jsonContent(MeSchema, 'The updated me'), ...commonErrors, ...errors[401], ...errors[409] },
+  responses: { 200: jsonContent(MeSchema, 'The updated me'), ...commonErrors, ...errors[401], ...errors[409], ...errors[422] },
 });
 
 export const deleteMe = createRoute({
@@ -34,7 +34,7 @@ export const deleteMe = createRoute({
   description: 'Needs the password (403 if wrong). The account, its sessions, its uploads and their stored objects are removed.',
   ...authed,
   request: { body: jsonBody(DeleteMeSchema) },
-  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403] },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[503] },
 });
 
 export const getUser = createRoute({

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { SITE_ROLES } from '../../db/schema';
 import { pageSchema } from '../../lib/pagination';
 import { MESSAGE_POLICIES } from '../../policy/messaging';
 import { multiLineText, singleLineText } from '../../policy/text-hygiene';
@@ -101,6 +102,9 @@ const LocationOut = z
   .nullable();
 
 export const ProfileSchema = PublicUserSchema.extend({
+  headline: z.string().nullable().openapi({
+    description: "The professional headline (GET /users/{id}/professional), when that profile's visibility lets you see it; else null",
+  }),
   location: LocationOut,
   website: z.string().nullable(),
   links: z.array(LinkSchema),
@@ -110,6 +114,7 @@ export const ProfileSchema = PublicUserSchema.extend({
 }).openapi('Profile', {
   example: {
     ...publicUserExample,
+    headline: 'Analyst of engines, poet of numbers',
     location: { country: 'GB', region: 'GB-LND', city: 'London' },
     website: 'https://ada.example',
     links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
@@ -131,6 +136,7 @@ export const meExample = {
   visibility: 'public' as const,
   wall_policy: 'friends' as const,
   message_policy: 'everyone' as const,
+  role: 'user' as const,
   created_at: '2026-11-21T10:00:00.000Z',
   counts,
 };
@@ -143,7 +149,7 @@ export const MessagePolicySchema = z.enum(MESSAGE_POLICIES, { error: `must be on
   example: 'following',
 });
 
-export const MeSchema = ProfileSchema.omit({ relationship: true })
+export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true })
   .extend({
     email: z.string(),
     birthdate: z.string().nullable(),
@@ -151,6 +157,7 @@ export const MeSchema = ProfileSchema.omit({ relationship: true })
     visibility: z.enum(['public', 'private']),
     wall_policy: z.enum(WALL_POLICIES),
     message_policy: MessagePolicySchema,
+    role: z.enum(SITE_ROLES).openapi({ description: 'Site role: moderators and admins use /api/v1/admin/*.' }),
   })
   .openapi('Me', { example: meExample });
 

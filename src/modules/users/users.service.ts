@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { ApiError, type FieldError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
+import { isAccountVisible } from '../../policy/visibility';
 import { ID_PATTERN } from '../../lib/ids';
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
@@ -18,13 +19,13 @@ export async function findUserByRef(db: Database, ref: string): Promise<UserRow 
 }
 
 /**
- * A user the viewer may see, by id or username: 404 when there is none, or when a block stands between
- * them (a blocked profile looks exactly like a missing one).
+ * A user the viewer may see, by id or username: 404 when there is none, when it is suspended, or when
+ * a block stands between them (a blocked or suspended profile looks exactly like a missing one).
  */
 export async function findVisibleUser(c: Context<AppEnv>, ref: string): Promise<UserRow> {
   const user = await findUserByRef(c.get('db'), ref);
   const viewer = c.get('auth')?.userId;
-  if (!user || (viewer && viewer !== user.id && (await isBlockedEither(c.env.DB, viewer, user.id)))) {
+  if (!user || (viewer !== user.id && !isAccountVisible(user)) || (viewer && viewer !== user.id && (await isBlockedEither(c.env.DB, viewer, user.id)))) {
     throw new ApiError('not_found', 'No such user.');
   }
   return user;

@@ -1,0 +1,18 @@
+import type { Bindings } from '../lib/types';
+import { consumeNewsBatch, type NewsFetchMessage } from './news';
+
+/** Queue name (wrangler.toml `[[queues.consumers]]`) → its consumer. */
+const CONSUMERS: Record<string, (batch: MessageBatch<never>, env: Bindings, ctx: ExecutionContext) => Promise<void>> = {
+  'kith-news': (batch, env) => consumeNewsBatch(batch as MessageBatch<NewsFetchMessage>, env),
+};
+
+/** The worker's `queue` handler: hands each batch to the consumer of its queue. */
+export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
+  const consumer = CONSUMERS[batch.queue];
+  if (!consumer) {
+    console.error(JSON.stringify({ level: 'error', message: `no consumer for queue ${batch.queue}` }));
+    batch.retryAll();
+    return;
+  }
+  await consumer(batch as MessageBatch<never>, env, ctx);
+}

@@ -1,0 +1,51 @@
+import type { Bindings } from './lib/types';
+import { liftExpiredActions } from './modules/moderation/account-actions';
+import { claimDueSources } from './modules/news/news.service';
+import type { NewsFetchMessage } from './queues/news';
+
+/** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
+export const NEWS_CRON = '*/15 * * * *';
+
+/**
+ * Every minute: lift timed silences and suspensions that are due, and forget spam fingerprints older
+ * than the longest spam window (a day).
+ */
+export const MODERATION_CRON = '* * * * *';
+const FINGERPRINT_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The moderation minute's jobs at `now` (tests call this directly instead of waiting for the cron). */
+export async function runModerationJobs(env: Pick<Bindings, 'DB'>, now: number): Promise<void> {
+  await liftExpiredActions(env.DB, now);
+  await env.DB.prepare('DELETE FROM content_fingerprints WHERE created_at < ?1').bind(now - FINGERPRINT_TTL_MS).run();
+}
+
+/** Messages per `sendBatch` call (the Queues limit). */
+const SEND_BATCH = 100;
+
+/**
+ * Queues one message per due news source. The fetches happen in the queue consumer, a few sources per
+ * invocation, so no invocation (this one included) comes near the subrequest limit however many
+ * sources there are.
+ */
+export async function queueDueNewsSources(env: Bindings, now: number): Promise<number> {
+  const ids = await claimDueSources(env.DB, now);
+  for (let i = 0; i < ids.length; i += SEND_BATCH) {
+    const messages = ids.slice(i, i + SEND_BATCH).map((id) => ({ body: { type: 'news.fetch', source_id: id } satisfies NewsFetchMessage }));
+    await env.NEWS_QUEUE.sendBatch(messages);
+  }
+  return ids.length;
+}
+
+/** The Cron Trigger entry: which job runs on which cron. */
+export async function handleScheduled(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+  switch (controller.cron) {
+    case NEWS_CRON:
+      await queueDueNewsSources(env, controller.scheduledTime);
+      return;
+    case MODERATION_CRON:
+      await runModerationJobs(env, controller.scheduledTime);
+      return;
+    default:
+      console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));
+  }
+}

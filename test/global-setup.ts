@@ -1,0 +1,28 @@
+// Runs once in Node before the suite: starts the local stand-ins the tests reach (tests never reach an
+// outside host) and hands their addresses and fixtures to the tests with provide/inject.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startFeedServer } from './fixtures/feeds/server';
+
+const LINKEDIN_FIXTURES = 'test/fixtures/linkedin';
+
+export default async function setup(project: TestProject) {
+  const feeds = await startFeedServer();
+  project.provide('feedServerUrl', feeds.url);
+  // workerd cannot read the disk: the LinkedIn fixture files travel as base64.
+  project.provide(
+    'linkedinFixtures',
+    Object.fromEntries(readdirSync(LINKEDIN_FIXTURES).map((name) => [name, readFileSync(join(LINKEDIN_FIXTURES, name)).toString('base64')])),
+  );
+  return async () => {
+    await feeds.close();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    feedServerUrl: string;
+    linkedinFixtures: Record<string, string>;
+  }
+}

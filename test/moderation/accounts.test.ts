@@ -1,0 +1,157 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runModerationJobs } from '../../src/scheduled';
+import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { createConversationRaw, directMessageRaw, startDirect } from '../messaging/helpers';
+import { openSocket } from '../messaging/socket-helpers';
+import { waitForNotification } from '../notifications/helpers';
+import { openNotifications } from '../notifications/stream-helpers';
+import { comment, follow, getPost, like, likers, listComments, makeFriends, post, userPosts } from '../posts/helpers';
+import { act, auditEntries, createStaff, type TestUser } from './helpers';
+
+const HOUR = 3_600_000;
+let staff: TestUser;
+beforeAll(async () => {
+  staff = await createStaff('moderator');
+});
+
+const login = (user: TestUser) => call('/auth/login', { body: { login: user.username, password: user.password } });
+const ids = (page: { data: { id: string }[] }) => page.data.map((item) => item.id);
+
+describe('Suspension', () => {
+  it('should refuse login (403 /account-suspended), the live access token and the refresh token at once', async () => {
+    const user = await createUser();
+    await expectStatus(await call('/me', { token: user.accessToken }), 200);
+    const state = await act(staff, user, 'suspend');
+    expect(state).toMatchObject({ user: { id: user.id }, status: 'suspended', until: null, role: 'user' });
+    await expectProblem(await call('/me', { token: user.accessToken }), 401);
+    await expectProblem(await call('/posts', { token: user.accessToken, body: { content: 'still here?' } }), 401);
+    const refused = await expectProblem(await login(user), 403);
+    expect(refused.type).toMatch(/\/account-suspended$/);
+    const refresh = await expectProblem(await call('/auth/refresh', { body: { refresh_token: user.refreshToken } }), 403);
+    expect(refresh.type).toMatch(/\/account-suspended$/);
+    // A wrong password still gets the ordinary 401: the state is told only to who knows the password.
+    await expectProblem(await call('/auth/login', { body: { login: user.username, password: 'not the password' } }), 401);
+  });
+
+  it('should refuse every write of an account suspended elsewhere at once, while a read may ride the 10 s session cache', async () => {
+    // As if another isolate suspended it: D1 changes, this isolate's session cache is not told.
+    const user = await createUser();
+    await expectStatus(await call('/me', { token: user.accessToken }), 200);
+    await env.DB.prepare('UPDATE users SET suspended_at = ?2 WHERE id = ?1').bind(user.id, Date.now()).run();
+    await expectProblem(await call('/posts', { token: user.accessToken, body: { content: 'sneaky' } }), 401);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM posts WHERE author_id = ?1').bind(user.id).first('n')).toBe(0);
+    // The refused write evicted the session here, so reads stop too.
+    await expectProblem(await call('/me', { token: user.accessToken }), 401);
+  });
+
+  it("should make the account's profile and content 404 to others and absent from every list", async () => {
+    const [bad, reader, other] = [await createUser(), await createUser(), await createUser()];
+    await follow(reader, bad);
+    await follow(bad, other);
+    const community = await expectStatus(await call('/communities', { token: other.accessToken, body: { name: `Club ${Date.now()}` } }), 201);
+    await expectStatus(await call(`/communities/${community.id}/join`, { method: 'POST', token: bad.accessToken }), 200);
+    const own = await post(bad, 'by the suspended');
+    const others = await post(other, 'by someone else');
+    await comment(bad, others.id, 'suspended comment');
+    await expectStatus(await like(bad, others.id), 200);
+    // Before: everything is there.
+    expect(ids(await expectStatus(await call('/feed/home', { token: reader.accessToken }), 200))).toContain(own.id);
+    expect(ids(await expectStatus(await call('/feed/discover?limit=100', { token: reader.accessToken }), 200))).toContain(own.id);
+
+    await act(staff, bad, 'suspend', { duration_hours: 24 });
+    await expectProblem(await call(`/users/${bad.id}`, { token: reader.accessToken }), 404);
+    await expectProblem(await call(`/users/${bad.username}`), 404);
+    await expectProblem(await userPosts(bad, reader), 404);
+    await expectProblem(await getPost(own.id, reader), 404);
+    expect(ids(await expectStatus(await call('/feed/home', { token: reader.accessToken }), 200))).not.toContain(own.id);
+    expect(ids(await expectStatus(await call('/feed/discover?limit=100', { token: reader.accessToken }), 200))).not.toContain(own.id);
+    expect((await expectStatus(await listComments(others.id, reader), 200)).data).toHaveLength(0);
+    expect(ids(await expectStatus(await likers(others.id, reader), 200))).not.toContain(bad.id);
+    expect(ids(await expectStatus(await call(`/users/${other.id}/followers`, { token: reader.accessToken }), 200))).not.toContain(bad.id);
+    expect(ids(await expectStatus(await call(`/users/${reader.id}/following`, { token: reader.accessToken }), 200))).not.toContain(bad.id);
+    const members = await expectStatus(await call(`/communities/${community.id}/members`, { token: reader.accessToken }), 200);
+    expect(members.data.map((m: any) => m.user.id)).not.toContain(bad.id);
+    // Staff still see the account's state.
+    expect((await expectStatus(await call(`/admin/users/${bad.id}`, { token: staff.accessToken }), 200)).status).toBe('suspended');
+  });
+
+  it('should close the account\'s conversation and notification sockets', async () => {
+    const [bad, friend] = [await createUser(), await createUser()];
+    const conversation = await startDirect(friend, bad);
+    const chat = await openSocket(conversation.id, bad.accessToken);
+    const inbox = await openNotifications(bad);
+    await act(staff, bad, 'suspend');
+    expect((await chat.closed()).code).toBe(4403);
+    expect((await inbox.closed()).code).toBe(4403);
+    // And a new socket is refused before the upgrade.
+    const again = await call(`/conversations/${conversation.id}/stream`, { token: bad.accessToken, headers: { Upgrade: 'websocket' } });
+    await expectProblem(again, 401);
+  });
+
+  it('should lift a timed suspension when the Cron Trigger runs past its end, and record it', async () => {
+    const user = await createUser();
+    const state = await act(staff, user, 'suspend', { duration_hours: 2 });
+    expect(Date.parse(state.until) - Date.now()).toBeGreaterThan(HOUR);
+    await runModerationJobs(env, Date.now() + HOUR);
+    await expectProblem(await login(user), 403);
+    await runModerationJobs(env, Date.now() + 3 * HOUR);
+    await expectStatus(await login(user), 200);
+    const lifts = (await auditEntries('account.action', user.id)).map((e) => [e.actor_id, e.data.action, e.data.reason]);
+    expect(lifts).toEqual([
+      [staff.id, 'suspend', 'test suspend'],
+      [null, 'unsuspend', 'expired'],
+    ]);
+  });
+
+  it('should lift a suspension by hand with unsuspend', async () => {
+    const user = await createUser();
+    await act(staff, user, 'suspend');
+    expect((await act(staff, user, 'unsuspend')).status).toBe('active');
+    await expectStatus(await login(user), 200);
+    await expectStatus(await call(`/users/${user.id}`), 200);
+  });
+});
+
+describe('Silence', () => {
+  it("should keep a silenced account's posts to its followers and friends, out of discover", async () => {
+    const [quiet, follower, friend, stranger] = [await createUser(), await createUser(), await createUser(), await createUser()];
+    await follow(follower, quiet);
+    await makeFriends(quiet, friend);
+    const state = await act(staff, quiet, 'silence', { duration_hours: 24 });
+    expect(state.status).toBe('silenced');
+    const loud = await post(quiet, 'can anyone hear me');
+    await expectStatus(await getPost(loud.id, follower), 200);
+    await expectStatus(await getPost(loud.id, friend), 200);
+    await expectStatus(await getPost(loud.id, quiet), 200);
+    await expectProblem(await getPost(loud.id, stranger), 404);
+    await expectProblem(await getPost(loud.id), 404);
+    expect(ids(await expectStatus(await call('/feed/discover?limit=100', { token: follower.accessToken }), 200))).not.toContain(loud.id);
+    expect(ids(await expectStatus(await call('/feed/home', { token: follower.accessToken }), 200))).toContain(loud.id);
+    // The profile itself stays visible.
+    await expectStatus(await call(`/users/${quiet.id}`, { token: stranger.accessToken }), 200);
+  });
+
+  it('should let a silenced account start conversations with friends only, and tell it why it is silenced', async () => {
+    const [quiet, friend, stranger] = [await createUser(), await createUser(), await createUser()];
+    await makeFriends(quiet, friend);
+    await act(staff, quiet, 'silence', { duration_hours: 1 });
+    const notice = await waitForNotification(quiet, 'moderation_warning');
+    expect(notice.data).toEqual({ action: 'silence', reason: 'test silence', until: expect.any(String) });
+    await expectProblem(await createConversationRaw(quiet, { participant_ids: [stranger.id] }), 403);
+    await expectProblem(await directMessageRaw(quiet, { receiver_id: stranger.id, content: 'hi' }), 403);
+    await expectProblem(await createConversationRaw(quiet, { participant_ids: [friend.id, stranger.id] }), 403);
+    await startDirect(quiet, friend, 201);
+    // Lifted by the Cron Trigger an hour later.
+    await runModerationJobs(env, Date.now() + 2 * HOUR);
+    await startDirect(quiet, stranger, 201);
+  });
+
+  it('should warn with a moderation_warning notification carrying the reason', async () => {
+    const user = await createUser();
+    const state = await act(staff, user, 'warn', { reason: 'Please stop posting spoilers.' });
+    expect(state.status).toBe('active');
+    const notice = await waitForNotification(user, 'moderation_warning');
+    expect(notice.data).toEqual({ action: 'warn', reason: 'Please stop posting spoilers.', until: null });
+  });
+});

@@ -1,0 +1,167 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { startDirect, send, deleteRaw, startGroup } from '../messaging/helpers';
+import { waitForNotification, notifications, quiet } from '../notifications/helpers';
+import { block, comment, makePrivate, post, deletePost } from '../posts/helpers';
+import { auditEntries, createStaff, report, reportRaw, resolve, staffReport, type TestUser, UNKNOWN_ID } from './helpers';
+
+const REPORT_KEYS = ['category', 'comment', 'created_at', 'id', 'resolved_at', 'status', 'subject_id', 'subject_type'];
+
+let staff: TestUser;
+beforeAll(async () => {
+  staff = await createStaff('moderator');
+});
+
+describe('Reports: filing them', () => {
+  it('should file a report on a post with a snapshot that survives the post being deleted', async () => {
+    const [author, reporter] = [await createUser(), await createUser()];
+    const target = await post(author, 'You again? Log off.');
+    const filed = await report(reporter, { subject_type: 'post', subject_id: target.id, category: 'harassment', comment: 'Targets me.' });
+    expect(Object.keys(filed).sort()).toEqual(REPORT_KEYS);
+    expect(filed).toMatchObject({ subject_type: 'post', subject_id: target.id, category: 'harassment', comment: 'Targets me.', status: 'open', resolved_at: null });
+    await expectStatus(await deletePost(author, target.id), 204);
+    const view = await staffReport(staff, filed.id);
+    expect(view.subject).toEqual({ author: target.author, content: 'You again? Log off.', media: [] });
+    expect(view.reporter.id).toBe(reporter.id);
+    expect(view).toMatchObject({ resolution: null, assigned_to: null, auto: null, held: false });
+  });
+
+  it('should snapshot a user, a comment, a community and a message, each with its author', async () => {
+    const [a, b] = [await createUser({ display_name: 'Mallory' }), await createUser()];
+    const p = await post(b, 'a post');
+    const c = await comment(a, p.id, 'a nasty comment');
+    const community = await expectStatus(await call('/communities', { token: a.accessToken, body: { name: `Trolls ${Date.now()}`, description: 'we troll' } }), 201);
+    const conversation = await startDirect(a, b);
+    const message = await send(a, conversation.id, 'a nasty message');
+
+    const user = await report(b, { subject_type: 'user', subject_id: a.id });
+    const onComment = await report(b, { subject_type: 'comment', subject_id: c.id });
+    const onCommunity = await report(b, { subject_type: 'community', subject_id: community.id });
+    const onMessage = await report(b, { subject_type: 'message', subject_id: message.id, conversation_id: conversation.id });
+    expect((await staffReport(staff, user.id)).subject.author).toMatchObject({ id: a.id, display_name: 'Mallory' });
+    expect((await staffReport(staff, onComment.id)).subject).toMatchObject({ author: { id: a.id }, content: 'a nasty comment' });
+    expect((await staffReport(staff, onCommunity.id)).subject).toMatchObject({ author: { id: a.id }, content: expect.stringContaining('we troll') });
+    expect((await staffReport(staff, onMessage.id)).subject).toMatchObject({ author: { id: a.id }, content: 'a nasty message' });
+  });
+
+  it('should keep a reported message reviewable after its sender deletes it', async () => {
+    const [a, b] = [await createUser(), await createUser()];
+    const conversation = await startDirect(a, b);
+    const message = await send(a, conversation.id, 'meet me outside');
+    const filed = await report(b, { subject_type: 'message', subject_id: message.id, conversation_id: conversation.id, category: 'violence' });
+    await expectStatus(await deleteRaw(a, conversation.id, message.seq), 204);
+    expect((await staffReport(staff, filed.id)).subject.content).toBe('meet me outside');
+  });
+
+  it('should answer 200 with the open report when the same reporter reports the same subject again', async () => {
+    const [author, reporter] = [await createUser(), await createUser()];
+    const target = await post(author, 'spammy');
+    const first = await report(reporter, { subject_type: 'post', subject_id: target.id, category: 'spam' });
+    const again = await report(reporter, { subject_type: 'post', subject_id: target.id, category: 'other' }, 200);
+    expect(again.id).toBe(first.id);
+    // Racing duplicates land once.
+    const other = await createUser();
+    const raced = await Promise.all([0, 1, 2].map(() => reportRaw(other, { subject_type: 'post', subject_id: target.id, category: 'spam' })));
+    const bodies = await Promise.all(raced.map((r) => r.json<any>()));
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+    expect((await auditEntries('report.created')).filter((e) => e.data.subject_id === target.id)).toHaveLength(2);
+  });
+
+  it('should list the reporter\'s own reports and tell them the outcome, never the moderator', async () => {
+    const [author, reporter] = [await createUser(), await createUser()];
+    const target = await post(author, 'rude');
+    const filed = await report(reporter, { subject_type: 'post', subject_id: target.id });
+    await resolve(staff, filed.id, { action: 'none', note: 'not a violation' });
+    const mine = await expectStatus(await call('/reports', { token: reporter.accessToken }), 200);
+    expect(mine.data.map((r: any) => [r.id, r.status])).toEqual([[filed.id, 'dismissed']]);
+    expect(JSON.stringify(mine)).not.toContain(staff.id);
+    const notice = await waitForNotification(reporter, 'report_resolved');
+    expect(notice.data).toEqual({ report_id: filed.id, subject_type: 'post', subject_id: target.id, category: 'harassment', status: 'dismissed', resolved_at: expect.any(String) });
+    expect(JSON.stringify(notice)).not.toContain(staff.id);
+    expect(JSON.stringify(notice)).not.toContain(staff.username);
+  });
+});
+
+describe('Reports: bad input', () => {
+  let reporter: TestUser;
+  let target: any;
+  beforeAll(async () => {
+    reporter = await createUser();
+    target = await post(await createUser(), 'something');
+  });
+
+  it('should answer 400 naming subject_type, category, comment and subject_id', async () => {
+    await expectProblem(await reportRaw(reporter, { subject_type: 'planet', subject_id: target.id, category: 'spam' }), 400, 'subject_type');
+    await expectProblem(await reportRaw(reporter, { subject_type: 'post', subject_id: target.id, category: 'rude' }), 400, 'category');
+    await expectProblem(await reportRaw(reporter, { subject_type: 'post', subject_id: target.id, category: 'spam', comment: 'x'.repeat(1001) }), 400, 'comment');
+    await expectProblem(await reportRaw(reporter, { subject_type: 'post', subject_id: 'nope', category: 'spam' }), 400, 'subject_id');
+    await expectProblem(await reportRaw(reporter, { subject_type: 'message', subject_id: target.id, category: 'spam' }), 400, 'conversation_id');
+    await expectProblem(await reportRaw(reporter, { subject_type: 'post', subject_id: target.id, category: 'spam', surprise: 1 }), 400, 'surprise');
+    await expectStatus(await reportRaw(reporter, { subject_type: 'post', subject_id: target.id, category: 'spam', comment: 'x'.repeat(1000) }), 201);
+  });
+
+  it('should answer 400 to reporting yourself or your own content', async () => {
+    const me = await createUser();
+    const mine = await post(me, 'my own post');
+    await expectProblem(await reportRaw(me, { subject_type: 'user', subject_id: me.id, category: 'spam' }), 400, 'subject_id');
+    await expectProblem(await reportRaw(me, { subject_type: 'post', subject_id: mine.id, category: 'spam' }), 400, 'subject_id');
+  });
+
+  it('should answer 404 for subjects that do not exist', async () => {
+    for (const subject_type of ['user', 'post', 'comment', 'community']) {
+      await expectProblem(await reportRaw(reporter, { subject_type, subject_id: UNKNOWN_ID, category: 'spam' }), 404);
+    }
+  });
+
+  it('should limit reports per account (429 with Retry-After), counting the last hour', async () => {
+    const busy = await createUser();
+    const now = Date.now();
+    for (let i = 0; i < 20; i++) {
+      await env.DB.prepare("INSERT INTO reports (id, reporter_id, subject_type, subject_id, category, snapshot, status, created_at) VALUES (?1, ?2, 'user', ?3, 'spam', '{}', 'dismissed', ?4)")
+        .bind(`01JC7R${String(i).padStart(2, '0')}${busy.id.slice(8)}`, busy.id, UNKNOWN_ID, now - i * 1000)
+        .run();
+    }
+    const res = await reportRaw(busy, { subject_type: 'post', subject_id: target.id, category: 'spam' });
+    await expectProblem(res, 429);
+    expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
+  });
+});
+
+describe('Reports: what the reporter cannot see', () => {
+  it('should answer 404 for a post the reporter may not see, and for a blocker\'s profile', async () => {
+    const [author, stranger] = [await createUser(), await createUser()];
+    const hidden = await post(author, { content: 'friends only', visibility: 'friends' });
+    await expectProblem(await reportRaw(stranger, { subject_type: 'post', subject_id: hidden.id, category: 'spam' }), 404);
+    await makePrivate(author);
+    const privatePost = await post(author, 'public post of a private account');
+    await expectProblem(await reportRaw(stranger, { subject_type: 'post', subject_id: privatePost.id, category: 'spam' }), 404);
+    await block(author, stranger);
+    await expectProblem(await reportRaw(stranger, { subject_type: 'user', subject_id: author.id, category: 'spam' }), 404);
+    // The blocker can still report the account they blocked.
+    await report(author, { subject_type: 'user', subject_id: stranger.id });
+  });
+
+  it('should let only participants report a message', async () => {
+    const [a, b, outsider] = [await createUser(), await createUser(), await createUser()];
+    const group = await startGroup(a, [b]);
+    const message = await send(a, group.id, 'members only');
+    await expectProblem(await reportRaw(outsider, { subject_type: 'message', subject_id: message.id, conversation_id: group.id, category: 'spam' }), 404);
+    // A real conversation but the wrong message id is 404 too.
+    await expectProblem(await reportRaw(b, { subject_type: 'message', subject_id: UNKNOWN_ID, conversation_id: group.id, category: 'spam' }), 404);
+    await report(b, { subject_type: 'message', subject_id: message.id, conversation_id: group.id });
+  });
+
+  it('should not notify anyone but the reporter, and nobody when there is no reporter', async () => {
+    const [author, reporter] = [await createUser(), await createUser()];
+    const target = await post(author, 'meh');
+    const filed = await report(reporter, { subject_type: 'post', subject_id: target.id });
+    await resolve(staff, filed.id, { action: 'warn', note: 'be nice' });
+    await waitForNotification(reporter, 'report_resolved');
+    const warning = await waitForNotification(author, 'moderation_warning');
+    expect(warning.data).toEqual({ action: 'warn', reason: 'be nice', until: null });
+    await quiet(100);
+    expect((await notifications(author)).data.filter((n) => n.type === 'report_resolved')).toHaveLength(0);
+  });
+});
