@@ -1,5 +1,5 @@
 import { Scalar } from '@scalar/hono-api-reference';
-import { createApp } from './lib/create-app';
+import { createApp } from './app-shell';
 import { documentRoutes, finalizeDocument, registerNullableComponents } from './lib/openapi-document';
 import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';

@@ -3,8 +3,8 @@ import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../lib/errors';
 import type { AppEnv, AuthContext } from '../lib/types';
 import type { SiteRole } from '../db/schema';
-import { cachedSessionRole, forgetSessions, rememberLive } from '../modules/auth/session-cache';
-import { parseBearer, verifyAccessToken } from '../modules/auth/tokens';
+import { cachedSessionRole, forgetSessions, rememberLive } from '../lib/session-cache';
+import { parseBearer, verifyAccessToken } from '../lib/access-tokens';
 import { enforceApiLimit } from './rate-limit';
 
 function bearerToken(c: Context<AppEnv>): string | undefined {

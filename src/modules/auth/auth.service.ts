@@ -7,8 +7,8 @@ import type { AppEnv } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { presentMe } from '../users/users.presenter';
 import type { TokenResponse } from './auth.schemas';
-import { forgetSessions } from './session-cache';
-import { accessTokenTtl, signAccessToken, signingKey } from './tokens';
+import { forgetSessions } from '../../lib/session-cache';
+import { accessTokenTtl, signAccessToken, signingKey } from '../../lib/access-tokens';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const RESET_TTL_MS = 60 * 60 * 1000;

@@ -3,7 +3,7 @@ import type { SiteRole, UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
-import { forgetSessions } from '../auth/session-cache';
+import { forgetSessions } from '../../lib/session-cache';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { inboxOf } from '../notifications/user-inbox';
 import { presentPublicUser } from '../users/users.presenter';

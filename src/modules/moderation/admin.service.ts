@@ -7,7 +7,7 @@ import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { invalidateRuleSet } from '../../policy/content-rules';
 import { audit, requestIp } from '../audit/audit';
-import { forgetSessions } from '../auth/session-cache';
+import { forgetSessions } from '../../lib/session-cache';
 import { requireUserRow } from '../users/users.service';
 import { findUserById } from '../users/users.service';
 import { accountState } from './account-actions';

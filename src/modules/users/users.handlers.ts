@@ -10,7 +10,7 @@ import { isAccountVisible } from '../../policy/visibility';
 import { audit, requestIp } from '../audit/audit';
 import { ownerChangesOnDeparture } from '../communities/communities.service';
 import { insertAutoReport } from '../moderation/reports.store';
-import { forgetSessions } from '../auth/session-cache';
+import { forgetSessions } from '../../lib/session-cache';
 import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
 import { deleteOwnerObjects } from '../media/media.service';
 import { presentMe, presentProfile, presentPublicUser } from './users.presenter';
