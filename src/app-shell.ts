@@ -60,9 +60,9 @@ export function createApp(): AppOpenAPI {
         origins: c.env.CORS_ORIGINS,
         handler: cors({
           origin: allowedOrigins(c.env.CORS_ORIGINS),
-          allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'If-None-Match'],
+          allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'If-None-Match', 'X-D1-Bookmark'],
           allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-          exposeHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+          exposeHeaders: ['X-Request-Id', 'Retry-After', 'ETag', 'X-D1-Bookmark'],
           maxAge: 600,
         }),
       };

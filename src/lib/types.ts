@@ -1,5 +1,5 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
-import type { Database } from '../db/client';
+import type { D1Client, Database } from '../db/client';
 import type { SiteRole } from '../db/schema';
 import type { Mailer } from './mailer';
 
@@ -23,6 +23,12 @@ export interface AuthContext {
 
 export interface AppVariables {
   requestId: string;
+  /**
+   * The request's D1 session (Sessions API, src/db/session.ts): every query of the request goes through
+   * it, never through `env.DB`, so reads may use a replica and the response's bookmark covers its writes.
+   */
+  d1: D1Client;
+  /** Drizzle over {@link d1}. */
   db: Database;
   mailer: Mailer;
   /** Origin used to build absolute URLs (avatar_url, media url). */

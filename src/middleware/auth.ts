@@ -31,7 +31,7 @@ export async function authenticate(c: Context<AppEnv>, token: string): Promise<A
   const claims = verified?.token === token ? verified.claims : await verifyAccessToken(c.env, token);
   let role = mustConfirm(c) ? null : cachedSessionRole(claims.sessionId, claims.userId);
   if (role === null) {
-    const row = await c.env.DB.prepare(
+    const row = await c.var.d1.prepare(
       `SELECT u.role, u.suspended_at FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3`,
     )

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '4599a61bf9fe6b5b2e7781a45c97a429e58aa6e962e889402b3baeac4de85475';
+export const documentSha256 = '55ec9de6f9ae555a610c3cee0346e9e2702e40660ebc135627bfcffaffa94c15';
 
 export interface paths {
     "/health": {
@@ -16,7 +16,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -26,6 +32,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -37,6 +44,7 @@ export interface paths {
                 503: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -78,7 +86,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -92,6 +106,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -130,7 +145,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -144,6 +165,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -156,6 +178,7 @@ export interface paths {
                 403: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -200,7 +223,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -214,6 +243,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -226,6 +256,7 @@ export interface paths {
                 403: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -270,7 +301,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -284,6 +321,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -317,7 +355,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -331,6 +375,7 @@ export interface paths {
                 202: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -366,7 +411,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -380,6 +431,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -414,7 +466,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -428,6 +486,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -459,7 +518,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -469,6 +534,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -491,7 +557,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -505,6 +577,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -528,7 +601,13 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -542,6 +621,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -575,7 +655,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_username: string;
                 };
@@ -587,6 +673,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -624,7 +711,13 @@ export interface paths {
         put: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -651,6 +744,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -674,7 +768,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -684,6 +784,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -717,7 +818,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -744,6 +851,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -781,7 +889,13 @@ export interface paths {
                 query?: {
                     w?: "64" | "128" | "256" | "512" | "1024";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     /** @description The media key: the last segment of a media `url`. */
                     key: string;
@@ -801,6 +915,7 @@ export interface paths {
                         /** @example public, max-age=31536000, immutable */
                         "Cache-Control": string;
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -825,6 +940,7 @@ export interface paths {
                         /** @example public, max-age=31536000, immutable */
                         "Cache-Control": string;
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -844,7 +960,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     /** @description The upload's `id` (as POST /api/v1/media returned it). */
                     key: string;
@@ -857,6 +979,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -892,7 +1015,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -904,6 +1033,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -926,7 +1056,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -938,6 +1074,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -975,7 +1112,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -985,6 +1128,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1019,7 +1163,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     user_id: string;
                 };
@@ -1031,6 +1181,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1065,7 +1216,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     user_id: string;
                 };
@@ -1077,6 +1234,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1115,7 +1273,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_username: string;
                 };
@@ -1127,6 +1291,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1167,7 +1332,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_username: string;
                 };
@@ -1179,6 +1350,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1219,7 +1391,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_username: string;
                 };
@@ -1231,6 +1409,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1272,7 +1451,13 @@ export interface paths {
                     cursor?: string;
                     direction?: "incoming" | "outgoing";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1282,6 +1467,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1303,7 +1489,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1317,6 +1509,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1327,6 +1520,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1363,7 +1557,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1375,6 +1575,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1409,7 +1610,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1421,6 +1628,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1456,7 +1664,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1468,6 +1682,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1503,7 +1718,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     user_id: string;
                 };
@@ -1515,6 +1736,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1549,7 +1771,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1561,6 +1789,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1580,7 +1809,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1592,6 +1827,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1624,7 +1860,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1634,6 +1876,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1671,7 +1914,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1683,6 +1932,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1702,7 +1952,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1714,6 +1970,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1746,7 +2003,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1756,6 +2019,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1793,7 +2057,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1807,6 +2077,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1845,7 +2116,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1857,6 +2134,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1880,7 +2158,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1892,6 +2176,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1915,7 +2200,13 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1931,6 +2222,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1964,7 +2256,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -1976,6 +2274,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1995,7 +2294,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2007,6 +2312,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2044,7 +2350,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2056,6 +2368,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2095,7 +2408,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_username: string;
                 };
@@ -2107,6 +2426,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2146,7 +2466,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_username: string;
                 };
@@ -2158,6 +2484,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2198,7 +2525,13 @@ export interface paths {
                     cursor?: string;
                     parent_id?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2210,6 +2543,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2232,7 +2566,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2248,6 +2588,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2288,7 +2629,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2300,6 +2647,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2336,7 +2684,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2346,6 +2700,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2385,7 +2740,13 @@ export interface paths {
                     cursor?: string;
                     topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2395,6 +2756,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2435,7 +2797,13 @@ export interface paths {
                     topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
                     sort?: "top" | "new";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2445,6 +2813,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2485,7 +2854,13 @@ export interface paths {
                     /** @description `requests`: only message requests; `inbox`: only the others; omitted: both. */
                     folder?: "requests" | "inbox";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2495,6 +2870,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2516,7 +2892,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2530,6 +2912,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2540,6 +2923,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2552,6 +2936,7 @@ export interface paths {
                 403: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2602,7 +2987,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2614,6 +3005,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2655,7 +3047,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2667,6 +3065,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2689,7 +3088,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2705,6 +3110,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2715,6 +3121,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2727,6 +3134,7 @@ export interface paths {
                 403: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2779,7 +3187,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2793,6 +3207,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2803,6 +3218,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2815,6 +3231,7 @@ export interface paths {
                 403: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2868,7 +3285,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     seq: number;
@@ -2881,6 +3304,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2901,7 +3325,13 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     seq: number;
@@ -2918,6 +3348,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2954,7 +3385,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -2970,6 +3407,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3008,7 +3446,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -3024,6 +3468,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3036,6 +3481,7 @@ export interface paths {
                 403: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3088,7 +3534,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     user_id: string;
@@ -3101,6 +3553,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3136,7 +3589,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -3148,6 +3607,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3186,7 +3646,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -3198,6 +3664,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3235,7 +3702,13 @@ export interface paths {
                     after_seq?: number;
                     token?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -3247,6 +3720,7 @@ export interface paths {
                 101: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3288,7 +3762,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3298,6 +3778,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3330,7 +3811,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3340,6 +3827,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3377,7 +3865,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3391,6 +3885,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3429,7 +3924,13 @@ export interface paths {
                     since?: string;
                     token?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3439,6 +3940,7 @@ export interface paths {
                 101: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3484,7 +3986,13 @@ export interface paths {
                     gender?: "female" | "male" | "nonbinary";
                     sort?: "members" | "new" | "name";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3494,6 +4002,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3515,7 +4024,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3529,6 +4044,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3569,7 +4085,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3579,6 +4101,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3617,7 +4140,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3627,6 +4156,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3662,7 +4192,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_slug: string;
                 };
@@ -3674,6 +4210,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3697,7 +4234,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_slug: string;
                 };
@@ -3709,6 +4252,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3732,7 +4276,13 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_slug: string;
                 };
@@ -3748,6 +4298,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3784,7 +4335,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -3796,6 +4353,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3834,7 +4392,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -3846,6 +4410,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3885,7 +4450,13 @@ export interface paths {
                     cursor?: string;
                     role?: "pending" | "member" | "moderator" | "owner";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -3897,6 +4468,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3936,7 +4508,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     user_id: string;
@@ -3953,6 +4531,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3978,7 +4557,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     user_id: string;
@@ -3991,6 +4576,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4028,7 +4614,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4040,6 +4632,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4078,7 +4671,13 @@ export interface paths {
         put: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4107,6 +4706,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4132,7 +4732,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4144,6 +4750,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4177,7 +4784,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4187,6 +4800,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4207,7 +4821,13 @@ export interface paths {
         put: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4221,6 +4841,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4247,7 +4868,13 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4261,6 +4888,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4292,7 +4920,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id_or_username: string;
                 };
@@ -4304,6 +4938,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4347,7 +4982,13 @@ export interface paths {
                     /** @description true: answer what the import would do and change nothing */
                     dry_run?: boolean;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4377,6 +5018,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4416,7 +5058,13 @@ export interface paths {
                     cursor?: string;
                     topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4426,6 +5074,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4464,7 +5113,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4474,6 +5129,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4496,7 +5152,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4510,6 +5172,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4547,7 +5210,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4559,6 +5228,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4582,7 +5252,13 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4598,6 +5274,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4634,7 +5311,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4646,6 +5329,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4685,7 +5369,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4695,6 +5385,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4716,7 +5407,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4730,6 +5427,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4740,6 +5438,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4781,7 +5480,13 @@ export interface paths {
                     cursor?: string;
                     status?: "open" | "actioned" | "dismissed";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4793,6 +5498,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4832,7 +5538,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     report_id: string;
@@ -4849,6 +5561,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4890,7 +5603,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4900,6 +5619,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4921,7 +5641,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4935,6 +5661,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4968,7 +5695,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -4980,6 +5713,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5000,7 +5734,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5012,6 +5752,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5034,7 +5775,13 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5050,6 +5797,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5088,7 +5836,13 @@ export interface paths {
                     category?: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
                     subject_type?: "user" | "post" | "comment" | "message" | "community";
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5098,6 +5852,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5131,7 +5886,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5143,6 +5904,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5182,7 +5944,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5194,6 +5962,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5233,7 +6002,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5249,6 +6024,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5287,7 +6063,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5299,6 +6081,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5338,7 +6121,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5354,6 +6143,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5392,7 +6182,13 @@ export interface paths {
         put: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5408,6 +6204,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5449,7 +6246,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5459,6 +6262,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5481,7 +6285,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5495,6 +6305,7 @@ export interface paths {
                 201: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5532,7 +6343,13 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5544,6 +6361,7 @@ export interface paths {
                 204: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5577,7 +6395,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5587,6 +6411,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5629,7 +6454,13 @@ export interface paths {
                     actor_id?: string;
                     subject_id?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5639,6 +6470,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5675,7 +6507,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5685,6 +6523,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5724,7 +6563,13 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5734,6 +6579,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5766,7 +6612,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5776,6 +6628,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5813,7 +6666,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5823,6 +6682,7 @@ export interface paths {
                 200: {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8595,6 +9455,7 @@ export interface components {
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8620,6 +9481,7 @@ export interface components {
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                 [name: string]: unknown;
             };
@@ -8640,6 +9502,7 @@ export interface components {
         Forbidden: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8659,6 +9522,7 @@ export interface components {
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8678,6 +9542,7 @@ export interface components {
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8703,6 +9568,7 @@ export interface components {
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8722,6 +9588,7 @@ export interface components {
         UnsupportedMediaType: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8741,6 +9608,7 @@ export interface components {
         ContentRejected: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8766,6 +9634,7 @@ export interface components {
         UpgradeRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8785,6 +9654,7 @@ export interface components {
         RateLimited: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
@@ -8805,6 +9675,7 @@ export interface components {
         InternalError: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8824,6 +9695,7 @@ export interface components {
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8858,6 +9730,7 @@ export interface components {
         NoRoute: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 [name: string]: unknown;
             };
             content: {
@@ -8877,6 +9750,7 @@ export interface components {
         MethodNotAllowed: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                 /**
                  * @description The methods the path accepts.
                  * @example GET, HEAD
@@ -8898,7 +9772,13 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+         * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+         */
+        D1Bookmark: string;
+    };
     requestBodies: never;
     headers: {
         /**
@@ -8911,6 +9791,11 @@ export interface components {
          * @example 60
          */
         "Retry-After": number;
+        /**
+         * @description The newest database state this answer saw: a D1 Sessions API bookmark (hex groups 8-8-8-32), signed by Kith (`.` and 22 base64url characters). Send it back unchanged in the `X-D1-Bookmark` request header and the next request reads at least that state (your own writes included), from whichever replica is nearest.
+         * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+         */
+        "X-D1-Bookmark": string;
         /**
          * @description The bearer challenge, when the token is missing or malformed or fails verification.
          * @example Bearer error="invalid_token"

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import { DEFAULT_PAGE_LIMIT } from '../../lib/pagination';
 import { HOME_FEED_SQL } from './feeds.queries';
 
@@ -94,6 +95,6 @@ export function homeTimelineBuild(readerId: string, size: number): { sql: string
 }
 
 /** {@link homeTimelineBuild} as prepared statements, to run before the page in one batch. */
-export function buildHomeTimeline(db: D1Database, readerId: string, size: number): D1PreparedStatement[] {
+export function buildHomeTimeline(db: D1Client, readerId: string, size: number): D1PreparedStatement[] {
   return homeTimelineBuild(readerId, size).map(({ sql, params }) => db.prepare(sql).bind(...params));
 }

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { SiteRole, UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -53,7 +54,7 @@ export function planAccountAction(
   input: { action: AccountActionKind; reason: string; durationHours?: number },
   extra: { reportId?: string; guard?: { sql: string; params: unknown[] } } = {},
 ): PlannedAction {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const until = input.durationHours ? now + input.durationHours * 3_600_000 : null;
   const guard = extra.guard;
@@ -111,7 +112,7 @@ export function planAccountAction(
  */
 export async function endAccess(c: Context<AppEnv>, userId: string): Promise<void> {
   forgetSessions({ userId });
-  const { results } = await c.env.DB.prepare('SELECT conversation_id FROM conversation_members WHERE user_id = ?1').bind(userId).all<{ conversation_id: string }>();
+  const { results } = await c.var.d1.prepare('SELECT conversation_id FROM conversation_members WHERE user_id = ?1').bind(userId).all<{ conversation_id: string }>();
   const closing = results.map((r) => c.env.ROOMS.get(c.env.ROOMS.idFromName(r.conversation_id)).closeSocketsOf(userId, SUSPENDED_CLOSE_CODE, 'account suspended'));
   closing.push(inboxOf(c.env, userId).closeSockets(SUSPENDED_CLOSE_CODE, 'account suspended'));
   const outcomes = await Promise.allSettled(closing);
@@ -127,7 +128,7 @@ export async function applyAccountAction(
 ): Promise<void> {
   assertMayActOn(actor, target);
   const plan = planAccountAction(c, actor.userId, target.id, input);
-  await audit(c.env.DB, plan.entry, plan.statements);
+  await audit(c.var.d1, plan.entry, plan.statements);
   await plan.after(c);
 }
 
@@ -136,7 +137,7 @@ export async function applyAccountAction(
  * users_suspended_until_idx and users_silenced_until_idx), each with its audit entry in the same batch.
  * An action extended or undone meanwhile is left alone (the UPDATE re-checks the time).
  */
-export async function liftExpiredActions(db: D1Database, now = Date.now(), limit = 200): Promise<number> {
+export async function liftExpiredActions(db: D1Client, now = Date.now(), limit = 200): Promise<number> {
   const { results } = await db
     .prepare(
       `SELECT id, 'suspend' AS kind FROM users WHERE suspended_until <= ?1

@@ -62,7 +62,7 @@ const listHandler: AppRouteHandler<typeof list> = async (c) => {
   const { userId } = currentUser(c);
   const page = await inboxOf(c.env, userId).list({ unread: unread ?? false, limit, before });
   // The cursor follows the inbox, so filtered-out notifications never shift later pages.
-  const data = await filterNotifications(c.env.DB, userId, page.data);
+  const data = await filterNotifications(c.var.d1, userId, page.data);
   return c.json({ data, next_cursor: page.next === null ? null : encodeCursor([page.next]) }, 200);
 };
 

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { mapRow } from '../../db/client';
+import { mapRow, type D1Client } from '../../db/client';
 import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type FilterContext, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import { isAccountVisible } from '../../policy/visibility';
 import { compileFilters, parseViewerFilters, type ViewerFilter, viewerFiltersSql } from '../filters/filter-rules';
@@ -120,7 +120,7 @@ export function pageQuery(viewerId: string | null, source: SkeletonSource): { sq
   return { sql, params: [...source.params, ...(viewerId ? [viewerId] : [])] };
 }
 
-function pageStatement(db: D1Database, viewerId: string | null, source: SkeletonSource): D1PreparedStatement {
+function pageStatement(db: D1Client, viewerId: string | null, source: SkeletonSource): D1PreparedStatement {
   const { sql, params } = pageQuery(viewerId, source);
   return db.prepare(sql).bind(...params);
 }
@@ -184,9 +184,9 @@ export interface LoadOptions {
  * evaluated once). Returns the skeleton's rows in order, with what the rules and presentation need.
  */
 export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], options: LoadOptions = {}): Promise<LoadedPage> {
-  const statement = pageStatement(c.env.DB, viewerId, skeletonOfQuery(sql, params, options.extra));
+  const statement = pageStatement(c.var.d1, viewerId, skeletonOfQuery(sql, params, options.extra));
   const row = options.before?.length
-    ? ((await c.env.DB.batch<PageRow>([...options.before, statement])).at(-1)?.results[0] ?? null)
+    ? ((await c.var.d1.batch<PageRow>([...options.before, statement])).at(-1)?.results[0] ?? null)
     : await statement.first<PageRow>();
   const page = decodePage(viewerId, row);
   return { ...page, rows: page.rows.sort(newestFirst) };
@@ -292,7 +292,7 @@ export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated,
  */
 export async function renderPostsById(c: Context<AppEnv>, viewerId: string | null, ids: string[], options: RenderOptions = {}): Promise<Post[]> {
   if (ids.length === 0) return [];
-  const { rows, hydrated } = decodePage(viewerId, await pageStatement(c.env.DB, viewerId, skeletonOfIds(ids)).first<PageRow>());
+  const { rows, hydrated } = decodePage(viewerId, await pageStatement(c.var.d1, viewerId, skeletonOfIds(ids)).first<PageRow>());
   const order = new Map(ids.map((id, i) => [id, i]));
   return presentVisible(c, rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!), hydrated, options);
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { toStatement } from '../../db/client';
+import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -38,7 +38,7 @@ const COMMUNITY_AUDIENCE = "community posts are seen by the community's audience
 
 /** A community post needs a community the author is a member of (not merely an applicant). */
 async function assertMayPostInCommunity(c: Context<AppEnv>, authorId: string, communityId: string): Promise<void> {
-  const access = await communityAccess(c.env.DB, communityId, authorId);
+  const access = await communityAccess(c.var.d1, communityId, authorId);
   if (!access) throw new ApiError('not_found', 'No such community.');
   if (!isMember(access.role)) throw new ApiError('forbidden', 'Only members of this community can post in it: join it first.');
 }
@@ -62,10 +62,10 @@ async function assertOwnMedia(c: Context<AppEnv>, authorId: string, ids: string[
 async function assertMayPostOnWall(c: Context<AppEnv>, authorId: string, targetId: string): Promise<void> {
   const target = await findUserById(c.get('db'), targetId);
   if (!target) throw new ApiError('not_found', 'No such user.');
-  await assertNotBlocked(c.env.DB, authorId, targetId);
+  await assertNotBlocked(c.var.d1, authorId, targetId);
   if (target.wallPolicy === 'everyone') return;
   if (target.wallPolicy === 'friends') {
-    const friend = await c.env.DB.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(targetId, authorId).first();
+    const friend = await c.var.d1.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(targetId, authorId).first();
     if (friend) return;
     throw new ApiError('forbidden', 'Only friends of this user may post on their wall.');
   }
@@ -105,7 +105,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   const db = c.get('db');
   const statements = [
     toStatement(
-      c.env.DB,
+      c.var.d1,
       db.insert(posts).values({
         id,
         authorId,
@@ -119,14 +119,14 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
         createdAt: now,
       }),
     ),
-    ...mediaIds.map((mediaId, position) => toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))),
+    ...mediaIds.map((mediaId, position) => toStatement(c.var.d1, db.insert(postMedia).values({ postId: id, mediaId, position }))),
   ];
   // A rule's hold or flag opens its report in the same transaction as the post.
   if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, authorId, communityId, content, mediaIds));
   // The spam counts are read inside the same batch (before this post's fingerprint): no extra round trip.
-  const spam = content ? await spamStatements(c.env.DB, authorId, content, now.getTime()) : null;
+  const spam = content ? await spamStatements(c.var.d1, authorId, content, now.getTime()) : null;
   if (spam) statements.push(spam.check, spam.record);
-  const results = await c.env.DB.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  const results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
   const tripped = spam && verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
   if (tripped) await holdForSpam(c, id, authorId, communityId, content, mediaIds, tripped);
 
@@ -157,7 +157,7 @@ export async function contentSnapshot(c: Context<AppEnv>, authorId: string, cont
 /** The automatic report of a post a keyword rule held or flagged. */
 async function ruleReport(c: Context<AppEnv>, verdict: Exclude<TextVerdict, { action: 'allow' | 'reject' }>, postId: string, authorId: string, communityId: string | null, content: string, mediaIds: string[]) {
   const snapshot = await contentSnapshot(c, authorId, content, mediaIds);
-  return insertAutoReport(c.env.DB, verdict.reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement;
+  return insertAutoReport(c.var.d1, verdict.reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement;
 }
 
 /**
@@ -167,7 +167,7 @@ async function ruleReport(c: Context<AppEnv>, verdict: Exclude<TextVerdict, { ac
  */
 async function holdForSpam(c: Context<AppEnv>, postId: string, authorId: string, communityId: string | null, content: string, mediaIds: string[], reason: AutoReason): Promise<void> {
   const snapshot = await contentSnapshot(c, authorId, content, mediaIds);
-  const db = c.env.DB;
+  const db = c.var.d1;
   await db.batch([
     db.prepare('UPDATE posts SET held = 1 WHERE id = ?1').bind(postId),
     insertAutoReport(db, reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement,
@@ -188,15 +188,15 @@ export async function emitMentions(c: Context<AppEnv>, authorId: string, text: s
   if (!author) return;
   for (const user of mentioned) {
     if (user.id === authorId || skip.includes(user.id)) continue;
-    const rel = await loadViewerRelations(c.env.DB, user.id, [authorId, row.authorId, ...(target ? [target.id] : [])]);
-    const community = row.communityId ? await communityAccess(c.env.DB, row.communityId, user.id) : null;
+    const rel = await loadViewerRelations(c.var.d1, user.id, [authorId, row.authorId, ...(target ? [target.id] : [])]);
+    const community = row.communityId ? await communityAccess(c.var.d1, row.communityId, user.id) : null;
     if (rel.blockedEither.has(authorId) || !canViewPost(row, author, target, rel, community)) continue;
     emitEvent(c, { type: 'mention', actorId: authorId, recipientId: user.id, postId: row.id, ...extra });
   }
 }
 
 /** A community's visibility and one user's role in it (null when the community is gone). */
-async function communityAccess(db: D1Database, communityId: string, userId: string): Promise<CommunityAccess | null> {
+async function communityAccess(db: D1Client, communityId: string, userId: string): Promise<CommunityAccess | null> {
   return db
     .prepare('SELECT visibility, (SELECT role FROM community_members WHERE community_id = ?1 AND user_id = ?2) AS role FROM communities WHERE id = ?1')
     .bind(communityId, userId)
@@ -216,7 +216,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
 
   const statements = [
     toStatement(
-      c.env.DB,
+      c.var.d1,
       db
         .update(posts)
         .set({
@@ -232,10 +232,10 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   ];
   if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, row.authorId, row.communityId, content, mediaIds));
   if (input.media_ids !== undefined) {
-    statements.push(toStatement(c.env.DB, db.delete(postMedia).where(eq(postMedia.postId, id))));
-    mediaIds.forEach((mediaId, position) => statements.push(toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))));
+    statements.push(toStatement(c.var.d1, db.delete(postMedia).where(eq(postMedia.postId, id))));
+    mediaIds.forEach((mediaId, position) => statements.push(toStatement(c.var.d1, db.insert(postMedia).values({ postId: id, mediaId, position }))));
   }
-  await c.env.DB.batch(statements);
+  await c.var.d1.batch(statements);
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
@@ -277,7 +277,7 @@ export function presentPostPage(c: Context<AppEnv>, { rows, hydrated }: LoadedPa
 export async function visibleLevels(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean): Promise<PostRow['visibility'][]> {
   if (viewerId === authorId) return ['public', 'friends', 'private'];
   if (!viewerId) return authorPrivate ? [] : ['public'];
-  const rel = await loadViewerRelations(c.env.DB, viewerId, [authorId]);
+  const rel = await loadViewerRelations(c.var.d1, viewerId, [authorId]);
   if (rel.blockedEither.has(authorId)) return [];
   if (rel.friends.has(authorId)) return ['public', 'friends'];
   return !authorPrivate || rel.following.has(authorId) ? ['public'] : [];

@@ -6,7 +6,7 @@ import { getVisibleProfile, loadProfile, updateOwnProfile } from './professional
 import type * as routes from './professional.routes';
 
 export const getOwnProfessional: AppRouteHandler<typeof routes.getOwnProfessional> = async (c) => {
-  return c.json((await loadProfile(c.env.DB, currentUser(c).userId)).profile, 200);
+  return c.json((await loadProfile(c.var.d1, currentUser(c).userId)).profile, 200);
 };
 
 export const putOwnProfessional: AppRouteHandler<typeof routes.putOwnProfessional> = async (c) => {

@@ -54,14 +54,14 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
       const update = db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId));
       // Going public lets every pending follow request through, in the same transaction.
       const approvePending = db.update(follows).set({ status: 'accepted' }).where(and(eq(follows.followeeId, userId), eq(follows.status, 'pending')));
-      const statements = [toStatement(c.env.DB, update)];
-      if (body.visibility === 'public') statements.push(toStatement(c.env.DB, approvePending));
+      const statements = [toStatement(c.var.d1, update)];
+      if (body.visibility === 'public') statements.push(toStatement(c.var.d1, approvePending));
       // A flagged bio or name is published and opens a report, in the same transaction.
       if (verdict.action === 'flag') {
         const before = await requireUserRow(db, userId);
         const after = { ...before, ...changes };
         statements.push(
-          insertAutoReport(c.env.DB, verdict.reason, {
+          insertAutoReport(c.var.d1, verdict.reason, {
             subjectType: 'user',
             subjectId: userId,
             subjectUserId: userId,
@@ -69,7 +69,7 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
           }).statement,
         );
       }
-      await c.env.DB.batch(statements);
+      await c.var.d1.batch(statements);
     } catch (err) {
       if (uniqueViolation(err) === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
       throw err;
@@ -92,7 +92,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   // cannot reach.
   const ip = requestIp(c);
   await audit(
-    c.env.DB,
+    c.var.d1,
     [
       { action: 'account.deleted', actorId: userId, subjectType: 'user', subjectId: userId, ip, data: { username: user.username } },
       ...handovers.map((h) => ({
@@ -104,7 +104,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
         data: { from: userId, to: h.successorId, reason: 'account_deleted' },
       })),
     ],
-    [toStatement(c.env.DB, db.delete(users).where(eq(users.id, userId)))],
+    [toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId)))],
   );
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
@@ -115,7 +115,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
 export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   const ref = c.req.valid('param').id_or_username;
   const viewer = c.get('auth');
-  const db = c.env.DB;
+  const db = c.var.d1;
   // One round trip: the user and, for a signed-in viewer given an id, every relationship flag.
   const byId = ID_PATTERN.test(ref);
   const lookup = db
