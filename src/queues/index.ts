@@ -1,9 +1,13 @@
 import type { Bindings } from '../lib/types';
+import { consumeDeadLetters } from './dead-letters';
+import { consumeFanOutBatch } from './fanout';
 import { consumeNewsBatch, type NewsFetchMessage } from './news';
 
 /** Queue name (wrangler.toml `[[queues.consumers]]`) → its consumer. */
 const CONSUMERS: Record<string, (batch: MessageBatch<never>, env: Bindings, ctx: ExecutionContext) => Promise<void>> = {
   'kith-news': (batch, env) => consumeNewsBatch(batch as MessageBatch<NewsFetchMessage>, env),
+  'kith-fanout': (batch, env) => consumeFanOutBatch(batch, env),
+  'kith-fanout-dlq': (batch, env) => consumeDeadLetters(batch, env),
 };
 
 /** The worker's `queue` handler: hands each batch to the consumer of its queue. */

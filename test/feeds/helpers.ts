@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { OWN_TIMELINE_ENTRY_SQL, pushPostToTimelines } from '../../src/modules/feeds/hybrid';
 import { newId } from '../../src/lib/ids';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 
@@ -26,7 +27,20 @@ export interface SeededPost {
   createdAt: number;
 }
 
-/** Inserts a post row straight into D1 (controlled timestamp and counters); triggers keep users.posts_count. */
+/**
+ * What the fan-out queue's consumer does for each post (src/queues/fanout.ts), run now: its push into
+ * the live timelines of its audience. Tests call it rather than wait for the queue (which also runs,
+ * and does the same: the push is idempotent).
+ */
+export async function fanOutNow(...postIds: string[]): Promise<void> {
+  for (const id of postIds) await pushPostToTimelines(env.DB, id);
+}
+
+/**
+ * Inserts a post row straight into D1 (controlled timestamp and counters; triggers keep
+ * users.posts_count), then puts it where POST /posts and the fan-out queue would: the author's own
+ * live timeline and those of its pushed audience.
+ */
 export async function insertPost(author: TestUser | string, seed: PostSeed = {}): Promise<SeededPost> {
   const authorId = typeof author === 'string' ? author : author.id;
   const createdAt = seed.createdAt ?? Date.now();
@@ -47,6 +61,8 @@ export async function insertPost(author: TestUser | string, seed: PostSeed = {})
       createdAt,
     )
     .run();
+  await env.DB.prepare(OWN_TIMELINE_ENTRY_SQL).bind(authorId, createdAt, id).run();
+  await fanOutNow(id);
   return { id, authorId, createdAt };
 }
 

@@ -6,10 +6,11 @@ import type { Notification, NotificationType } from './notifications.schemas';
 export const INBOX_CAP = 1000;
 /** Likes and follows on the same object within this window fold into one notification. */
 export const GROUP_WINDOW_MS = 60 * 60 * 1000;
-/** Deliveries one alarm run of a fan-out queue makes (each is a subrequest, and runs are bounded). */
-export const FAN_OUT_PER_RUN = 200;
-/** Concurrent deliveries within a run. */
-const FAN_OUT_CONCURRENCY = 50;
+/**
+ * How long the idempotency key of a delivery is remembered: longer than a fan-out message can live in
+ * its queue (retention is at most 14 days), so a redelivered batch never notifies twice.
+ */
+export const DELIVERY_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
 /** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
 export const REPLAY_LIMIT = 200;
 /** One account causes at most this many notifications per {@link FLOOD_WINDOW_MS} to someone who neither follows nor befriends it. */
@@ -43,6 +44,11 @@ export interface Delivery {
   at?: number;
   /** The actor's id when the recipient neither follows nor is friends with them: capped at {@link FLOOD_LIMIT} an hour. */
   floodFrom?: string;
+  /**
+   * Idempotency key (`new_post:<post id>`, …) of a delivery made from a queue: an inbox stores a given
+   * key once, so a redelivered message never notifies twice. (Kept {@link DELIVERY_KEY_TTL_MS}.)
+   */
+  key?: string;
 }
 
 /** Undoes what a delivery with this `source` did: removes its notification, or `actorId` from its group. */
@@ -72,7 +78,11 @@ export class UserInbox extends DurableObject<Env> {
         group_key TEXT, read INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS notifications_group ON notifications (group_key, updated_at) WHERE group_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (read, seq);
-      CREATE TABLE IF NOT EXISTS fanout (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, delivery TEXT NOT NULL);
+      -- Fan-out goes through the kith-fanout queue now (src/queues/fanout.ts): the old alarm-driven table goes.
+      DROP TABLE IF EXISTS fanout;
+      -- Idempotency keys of queued deliveries already handled (see Delivery.key).
+      CREATE TABLE IF NOT EXISTS delivered (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS delivered_at ON delivered (at);
       -- Flood control: when each source last notified or was retracted, and what each stranger caused lately.
       CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, sent_at INTEGER, retracted_at INTEGER);
       CREATE TABLE IF NOT EXISTS flood (actor TEXT NOT NULL, at INTEGER NOT NULL);
@@ -141,9 +151,24 @@ export class UserInbox extends DurableObject<Env> {
     return true;
   }
 
-  /** Stores a notification (or folds it into a recent unread one of the same group), then pushes it; flood control first. */
+  /**
+   * True the first time a delivery key is seen (and remembers it), false for a repeat. Runs before any
+   * await, like all of deliver(), so two copies of one message arriving together cannot both pass.
+   */
+  private firstDelivery(key: string, now: number): boolean {
+    if (this.sql.exec('SELECT 1 FROM delivered WHERE key = ?', key).toArray().length > 0) return false;
+    this.sql.exec('DELETE FROM delivered WHERE at < ?', now - DELIVERY_KEY_TTL_MS);
+    this.sql.exec('INSERT INTO delivered (key, at) VALUES (?, ?)', key, now);
+    return true;
+  }
+
+  /**
+   * Stores a notification (or folds it into a recent unread one of the same group), then pushes it;
+   * a repeated idempotency key first, then flood control, may drop it.
+   */
   async deliver(delivery: Delivery): Promise<void> {
     const now = Date.now();
+    if (delivery.key !== undefined && !this.firstDelivery(delivery.key, now)) return;
     if (!this.admit(delivery, now)) return;
     const seq = this.nextSeq();
     let row: Row | undefined;
@@ -223,30 +248,6 @@ export class UserInbox extends DurableObject<Env> {
       this.sql.exec('DELETE FROM notifications WHERE seq = ?', row.seq);
       this.push(JSON.stringify({ type: 'notification.removed', id: row.id }));
     }
-  }
-
-  /**
-   * Queues one delivery to many users (the audience of this user's post, say) in this inbox's storage
-   * and works through it from alarms, {@link FAN_OUT_PER_RUN} per run: a large audience never exceeds one
-   * invocation's limits, and a crash mid-way resumes where it stopped (delivered rows are removed).
-   */
-  async enqueueFanOut(recipients: string[], delivery: Delivery): Promise<void> {
-    const json = JSON.stringify(delivery);
-    this.ctx.storage.transactionSync(() => {
-      for (const recipient of recipients) this.sql.exec('INSERT INTO fanout (recipient, delivery) VALUES (?, ?)', recipient, json);
-    });
-    await this.ctx.storage.setAlarm(Date.now());
-  }
-
-  override async alarm(): Promise<void> {
-    const batch = this.sql.exec<{ id: number; recipient: string; delivery: string }>('SELECT * FROM fanout ORDER BY id LIMIT ?', FAN_OUT_PER_RUN).toArray();
-    for (let i = 0; i < batch.length; i += FAN_OUT_CONCURRENCY) {
-      const part = batch.slice(i, i + FAN_OUT_CONCURRENCY);
-      await Promise.all(part.map((job) => inboxOf(this.env, job.recipient).deliver(JSON.parse(job.delivery) as Delivery)));
-      this.sql.exec('DELETE FROM fanout WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(part.map((job) => job.id)));
-    }
-    const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM fanout').one().n;
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** Newest first; `unread` keeps only unread ones; `before` is the seq cursor. */
@@ -346,7 +347,6 @@ export class UserInbox extends DurableObject<Env> {
 export interface InboxApi {
   deliver(delivery: Delivery): Promise<void>;
   retract(retraction: Retraction): Promise<void>;
-  enqueueFanOut(recipients: string[], delivery: Delivery): Promise<void>;
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
   unreadCount(): Promise<number>;
   markRead(ids?: string[]): Promise<number>;

@@ -9,6 +9,8 @@ import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
+import { OWN_TIMELINE_ENTRY_SQL } from '../feeds/hybrid';
+import { queuePostFanOut } from '../../queues/fanout.producer';
 import { findUserById } from '../users/users.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { mediaUrl } from '../media/media.keys';
@@ -121,6 +123,9 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
     ),
     ...mediaIds.map((mediaId, position) => toStatement(c.var.d1, db.insert(postMedia).values({ postId: id, mediaId, position }))),
   ];
+  // A personal post goes into its author's own live timeline at once; the rest of its audience gets it
+  // from the fan-out queue (announcePost). Professional posts stay off home timelines.
+  if ((input.space ?? 'personal') === 'personal') statements.push(c.var.d1.prepare(OWN_TIMELINE_ENTRY_SQL).bind(authorId, now.getTime(), id));
   // A rule's hold or flag opens its report in the same transaction as the post.
   if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, authorId, communityId, content, mediaIds));
   // The spam counts are read inside the same batch (before this post's fingerprint): no extra round trip.
@@ -135,8 +140,13 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   return post;
 }
 
-/** Tells the post's audience about it (new_post, wall_post, mentions): at creation, or when a moderator releases a held post. */
+/**
+ * Tells the post's audience about it (new_post, wall_post, mentions): at creation, or when a moderator
+ * releases a held post. Its timeline push and `new_post` notifications go through the fan-out queue,
+ * queued before the request answers (POST /posts costs the same whatever the audience).
+ */
 export async function announcePost(c: Context<AppEnv>, row: PostRow): Promise<void> {
+  await queuePostFanOut(c.env, { post_id: row.id, base_url: c.get('baseUrl'), notify: true });
   emitEvent(c, { type: 'new_post', actorId: row.authorId, postId: row.id });
   if (row.targetUserId) emitEvent(c, { type: 'wall_post', actorId: row.authorId, recipientId: row.targetUserId, postId: row.id });
   await emitMentions(c, row.authorId, row.content, row, {});
@@ -236,6 +246,11 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
     mediaIds.forEach((mediaId, position) => statements.push(toStatement(c.var.d1, db.insert(postMedia).values({ postId: id, mediaId, position }))));
   }
   await c.var.d1.batch(statements);
+  // A new visibility took the post out of every timeline but its author's (a trigger): the fan-out queue
+  // pushes it back to the audience it has now, without notifying anyone again.
+  if (input.visibility !== undefined && input.visibility !== row.visibility && !row.held && verdict.action !== 'hold') {
+    await queuePostFanOut(c.env, { post_id: id, base_url: c.get('baseUrl'), notify: false });
+  }
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
