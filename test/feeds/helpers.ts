@@ -196,3 +196,23 @@ export function expectBefore(ids: string[], a: string, b: string): void {
   expect(ib, `${b} should be in the feed`).toBeGreaterThanOrEqual(0);
   expect(ia, `${a} should rank above ${b}`).toBeLessThan(ib);
 }
+
+/**
+ * `count` accepted followers of an author made directly in D1 (registering hundreds of accounts
+ * through PBKDF2 would take seconds; they have no timelines or inboxes until something opens them).
+ */
+export async function addFollowers(authorId: string, count: number): Promise<string[]> {
+  const prefix = `fan${Math.random().toString(36).slice(2, 8)}`;
+  await env.DB.prepare(
+    `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
+     INSERT INTO users (id, username, email, password_hash, display_name, bio, links, visibility, wall_policy, created_at, updated_at)
+     SELECT ?2 || '_' || j, ?2 || '_' || j, ?2 || '_' || j || '@example.com', 'x', 'Fan ' || j, '', '[]', 'public', 'friends', ?3, ?3 FROM n`,
+  )
+    .bind(count, prefix, Date.now())
+    .run();
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}_${i + 1}`);
+  await env.DB.prepare(`INSERT INTO follows (follower_id, followee_id, status, created_at) SELECT value, ?1, 'accepted', ?2 FROM json_each(?3)`)
+    .bind(authorId, Date.now(), JSON.stringify(ids))
+    .run();
+  return ids;
+}

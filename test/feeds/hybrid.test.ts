@@ -2,31 +2,13 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { FAN_OUT_PUSH_LIMIT } from '../../src/modules/feeds/hybrid';
 import { createUser, type TestUser } from '../helpers/client';
-import { follow, homeAll, homePage, HOUR, insertPost } from './helpers';
+import { addFollowers, follow, homeAll, homePage, HOUR, insertPost } from './helpers';
 
 /**
  * Hybrid timelines (src/modules/feeds/hybrid.ts). Posts are written with insertPost, which runs the
  * fan-out consumer's timeline push directly (the API would also notify every follower's inbox, and
  * these authors have a thousand followers).
  */
-
-/** `count` accepted followers made directly in D1 (accounts without timelines: only the audience size matters). */
-async function addFollowers(authorId: string, count: number): Promise<void> {
-  const prefix = `hyb${Math.random().toString(36).slice(2, 8)}`;
-  await env.DB.prepare(
-    `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
-     INSERT INTO users (id, username, email, password_hash, display_name, bio, links, visibility, wall_policy, created_at, updated_at)
-     SELECT ?2 || '_' || j, ?2 || '_' || j, ?2 || '_' || j || '@example.com', 'x', 'Fan ' || j, '', '[]', 'public', 'friends', ?3, ?3 FROM n`,
-  )
-    .bind(count, prefix, Date.now())
-    .run();
-  await env.DB.prepare(
-    `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
-     INSERT INTO follows (follower_id, followee_id, status, created_at) SELECT ?2 || '_' || j, ?3, 'accepted', ?4 FROM n`,
-  )
-    .bind(count, prefix, authorId, Date.now())
-    .run();
-}
 
 /** Which of these posts sit in the reader's pushed timeline entries. */
 async function pushedTo(reader: TestUser, postIds: string[]): Promise<string[]> {

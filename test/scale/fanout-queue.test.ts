@@ -1,31 +1,15 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../src/index';
 import { chunk, forEachLimit } from '../../src/lib/concurrency';
 import { newId } from '../../src/lib/ids';
-import { inboxOf } from '../../src/modules/notifications/user-inbox';
+import { inboxOf, type UserInbox } from '../../src/modules/notifications/user-inbox';
 import { FAN_OUT_CHUNK } from '../../src/queues/fanout.producer';
 import { retryDelaySeconds } from '../../src/queues/fanout';
 import { call, createUser, expectStatus } from '../helpers/client';
+import { addFollowers } from '../feeds/helpers';
 import { eventually } from '../notifications/helpers';
-
-/** Followers made directly in D1 (registering a hundred accounts through PBKDF2 would take seconds). */
-async function followersOf(authorId: string, count: number): Promise<string[]> {
-  const prefix = `fan${Math.random().toString(36).slice(2, 8)}`;
-  await env.DB.prepare(
-    `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
-     INSERT INTO users (id, username, email, password_hash, display_name, bio, links, visibility, wall_policy, created_at, updated_at)
-     SELECT ?2 || '_' || j, ?2 || '_' || j, ?2 || '_' || j || '@example.com', 'x', 'Fan ' || j, '', '[]', 'public', 'friends', ?3, ?3 FROM n`,
-  )
-    .bind(count, prefix, Date.now())
-    .run();
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}_${i + 1}`);
-  await env.DB.prepare(`INSERT INTO follows (follower_id, followee_id, status, created_at) SELECT value, ?1, 'accepted', ?2 FROM json_each(?3)`)
-    .bind(authorId, Date.now(), JSON.stringify(ids))
-    .run();
-  return ids;
-}
 
 /** A post row written straight into D1: nothing queues its fan-out, so only the test's batches run it. */
 async function silentPost(authorId: string): Promise<string> {
@@ -56,7 +40,7 @@ afterEach(() => vi.restoreAllMocks());
 describe('Fan-out on Queues', () => {
   it("should deliver a post to every follower of an audience larger than a chunk, through the queue, once each", async () => {
     const author = await createUser();
-    const followers = await followersOf(author.id, FAN_OUT_CHUNK + 1);
+    const followers = await addFollowers(author.id, FAN_OUT_CHUNK + 1);
     const post = await expectStatus(await call('/posts', { body: { content: 'to everyone' }, token: author.accessToken }), 201);
 
     await eventually(async () => expect(await newPostCounts(followers, post.id)).toEqual(followers.map(() => 1)), 10_000);
@@ -66,7 +50,7 @@ describe('Fan-out on Queues', () => {
 
   it('should never duplicate a notification or a timeline row when a batch is delivered again', async () => {
     const author = await createUser();
-    const followers = await followersOf(author.id, 3);
+    const followers = await addFollowers(author.id, 3);
     // One follower reads home, so they have a live timeline for the push to reach.
     await env.DB.prepare(`INSERT INTO home_timelines (user_id, expires_at, floor_at, floor_id) VALUES (?1, ?2, 0, '')`).bind(followers[0], Date.now() + 3_600_000).run();
     const postId = await silentPost(author.id);
@@ -91,7 +75,7 @@ describe('Fan-out on Queues', () => {
 
   it('should retry a failed message with a growing backoff, and deliver it on the retry', async () => {
     const author = await createUser();
-    const [reader] = await followersOf(author.id, 1);
+    const [reader] = await addFollowers(author.id, 1);
     await env.DB.prepare(`INSERT INTO home_timelines (user_id, expires_at, floor_at, floor_id) VALUES (?1, ?2, 0, '')`).bind(reader, Date.now() + 3_600_000).run();
     const postId = await silentPost(author.id);
     const message = { type: 'post.fanout', post_id: postId, base_url: 'http://localhost', notify: false };
@@ -166,5 +150,24 @@ describe('Fan-out on Queues', () => {
     expect(peak).toBe(7);
     expect(failures.map((f) => f.item)).toEqual([0, 13, 26, 39]);
     expect(chunk(items, 15).map((c) => c.length)).toEqual([15, 15, 10]);
+  });
+});
+
+describe('Fan-out: inboxes from before the queue', () => {
+  it('should hand the rows an old alarm batch left undelivered to the queue, then drop its table', async () => {
+    const author = await createUser();
+    const followers = await addFollowers(author.id, 2);
+    const stub = env.INBOXES.get(env.INBOXES.idFromName(author.id));
+    const delivery = JSON.stringify({ type: 'friend_accepted', data: { friend: { id: author.id } } });
+    await runInDurableObject(stub, async (inbox: UserInbox, state) => {
+      state.storage.sql.exec('CREATE TABLE fanout (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, delivery TEXT NOT NULL)');
+      for (const id of followers) state.storage.sql.exec('INSERT INTO fanout (recipient, delivery) VALUES (?, ?)', id, delivery);
+      await inbox.alarm();
+      expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'fanout'").one().n).toBe(0);
+    });
+    await eventually(async () => {
+      const pages = await Promise.all(followers.map((id) => inboxOf(env as Env, id).list({ unread: false, limit: 5 })));
+      expect(pages.map((p) => p.data.filter((n) => n.type === 'friend_accepted').length)).toEqual([1, 1]);
+    }, 5_000);
   });
 });

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import { queueDeliveries } from '../../queues/fanout.producer';
 import type { Notification, NotificationType } from './notifications.schemas';
 
 /** Notifications kept per user; older ones are pruned past this. */
@@ -78,8 +79,6 @@ export class UserInbox extends DurableObject<Env> {
         group_key TEXT, read INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS notifications_group ON notifications (group_key, updated_at) WHERE group_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (read, seq);
-      -- Fan-out goes through the kith-fanout queue now (src/queues/fanout.ts): the old alarm-driven table goes.
-      DROP TABLE IF EXISTS fanout;
       -- Idempotency keys of queued deliveries already handled (see Delivery.key).
       CREATE TABLE IF NOT EXISTS delivered (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS delivered_at ON delivered (at);
@@ -248,6 +247,22 @@ export class UserInbox extends DurableObject<Env> {
       this.sql.exec('DELETE FROM notifications WHERE seq = ?', row.seq);
       this.push(JSON.stringify({ type: 'notification.removed', id: row.id }));
     }
+  }
+
+  /**
+   * Fan-out goes through the kith-fanout queue (src/queues/fanout.ts). An inbox from before it may still
+   * hold undelivered rows of the old alarm-driven batches (table `fanout`), with an alarm set: that
+   * alarm hands them to the queue (one message chunk per delivery, under a fresh idempotency key) and
+   * drops the table. A failed send throws, so the runtime retries the alarm and nothing is lost.
+   */
+  override async alarm(): Promise<void> {
+    if (this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fanout'").toArray().length === 0) return;
+    const groups = new Map<string, string[]>();
+    for (const row of this.sql.exec<{ recipient: string; delivery: string }>('SELECT recipient, delivery FROM fanout ORDER BY id')) {
+      groups.set(row.delivery, [...(groups.get(row.delivery) ?? []), row.recipient]);
+    }
+    for (const [delivery, recipients] of groups) await queueDeliveries(this.env, recipients, JSON.parse(delivery) as Delivery);
+    this.sql.exec('DROP TABLE fanout');
   }
 
   /** Newest first; `unread` keeps only unread ones; `before` is the seq cursor. */
