@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { createDb } from '../db/client';
 import { acceptBookmark, BOOKMARK_HEADER, issueBookmark, responseBookmark } from '../db/session';
+import { configurePasswordHashing } from '../lib/crypto';
 import { createMailer } from '../lib/mailer';
 import type { AppEnv } from '../lib/types';
 
@@ -10,6 +11,7 @@ import type { AppEnv } from '../lib/types';
  * the mailer. Every answer then carries the session's bookmark in `X-D1-Bookmark` (src/db/session.ts).
  */
 export const services = createMiddleware<AppEnv>(async function servicesMiddleware(c, next) {
+  configurePasswordHashing(c.env.PASSWORD_HASH_ITERATIONS);
   const clientBookmark = await acceptBookmark(c.env.JWT_SECRET, c.req.header(BOOKMARK_HEADER));
   const session = c.env.DB.withSession(clientBookmark ?? 'first-unconstrained');
   const db = createDb(session);
