@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '4599a61bf9fe6b5b2e7781a45c97a429e58aa6e962e889402b3baeac4de85475';
+export const documentSha256 = 'a1e1ac3d6286aa87a235d1665942a2fe777fe6bfcfbb0f031e9ef403b5cbc4ad';
 
 export interface paths {
     "/health": {
@@ -5902,6 +5902,7 @@ export interface components {
          *       "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *       "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *       "seq": 42,
+         *       "kind": "text",
          *       "sender": {
          *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *         "username": "ada_l",
@@ -5912,6 +5913,7 @@ export interface components {
          *       },
          *       "content": "See you at six?",
          *       "media": [],
+         *       "call": null,
          *       "client_id": "c-5f2b9e",
          *       "created_at": "2026-11-21T10:00:00.000Z",
          *       "edited_at": null,
@@ -5922,6 +5924,11 @@ export interface components {
             id: string;
             conversation_id: string;
             seq: number;
+            /**
+             * @description `text`: written by its sender. `call`: the record of a call in this conversation, written when the call ended (its `sender` is the caller, `call` says how it went, `content` a short summary for clients that show only text). Clients should treat an unknown kind like `text`.
+             * @enum {string}
+             */
+            kind: "text" | "call";
             sender: components["schemas"]["PublicUser"] | null;
             content: string;
             media: {
@@ -5931,11 +5938,33 @@ export interface components {
                 width: number;
                 height: number;
             }[];
+            call: components["schemas"]["CallRecord"];
             client_id: string | null;
             created_at: string;
             edited_at: string | null;
             deleted: boolean;
         };
+        /**
+         * @description On `kind: "call"` messages (null otherwise, and on a deleted call record).
+         * @example {
+         *       "call_id": "c-7f3a9e",
+         *       "media": "video",
+         *       "duration_s": 125,
+         *       "reason": "hangup"
+         *     }
+         */
+        CallRecord: {
+            call_id: string;
+            /** @enum {string} */
+            media: "audio" | "video";
+            /** @description Seconds from the first answer to the end; 0 when nobody answered. */
+            duration_s: number;
+            /**
+             * @description How it ended: hung up, rejected by every callee, unanswered for 60 s, or a connection failed.
+             * @enum {string}
+             */
+            reason: "hangup" | "rejected" | "timeout" | "failed";
+        } | null;
         CommunityLocation: {
             country: string;
             region: string | null;
@@ -6778,6 +6807,7 @@ export interface components {
          *         "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *         "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *         "seq": 42,
+         *         "kind": "text",
          *         "sender": {
          *           "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *           "username": "ada_l",
@@ -6788,6 +6818,7 @@ export interface components {
          *         },
          *         "content": "See you at six?",
          *         "media": [],
+         *         "call": null,
          *         "client_id": "c-5f2b9e",
          *         "created_at": "2026-11-21T10:00:00.000Z",
          *         "edited_at": null,
@@ -6848,6 +6879,7 @@ export interface components {
          *             "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *             "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *             "seq": 42,
+         *             "kind": "text",
          *             "sender": {
          *               "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *               "username": "ada_l",
@@ -6858,6 +6890,7 @@ export interface components {
          *             },
          *             "content": "See you at six?",
          *             "media": [],
+         *             "call": null,
          *             "client_id": "c-5f2b9e",
          *             "created_at": "2026-11-21T10:00:00.000Z",
          *             "edited_at": null,
@@ -6882,6 +6915,7 @@ export interface components {
          *           "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *           "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *           "seq": 42,
+         *           "kind": "text",
          *           "sender": {
          *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *             "username": "ada_l",
@@ -6892,6 +6926,7 @@ export interface components {
          *           },
          *           "content": "See you at six?",
          *           "media": [],
+         *           "call": null,
          *           "client_id": "c-5f2b9e",
          *           "created_at": "2026-11-21T10:00:00.000Z",
          *           "edited_at": null,
@@ -7021,7 +7056,7 @@ export interface components {
          *       "created_at": "2026-11-21T10:00:00.000Z"
          *     }
          */
-        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
+        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["CallIncomingNotification"] | components["schemas"]["MissedCallNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
         NewMessageNotification: {
             id: string;
             /**
@@ -7274,6 +7309,48 @@ export interface components {
             data: {
                 community: components["schemas"]["CommunitySummary"];
                 approved_by: components["schemas"]["PublicUser"];
+            } & {
+                [key: string]: unknown;
+            };
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        CallIncomingNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "call_incoming";
+            data: {
+                call_id: string;
+                conversation_id: string;
+                /** @enum {string} */
+                media: "audio" | "video";
+                from_user: components["schemas"]["PublicUser"];
+            } & {
+                [key: string]: unknown;
+            };
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        MissedCallNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "missed_call";
+            data: {
+                call_id: string;
+                conversation_id: string;
+                /** @enum {string} */
+                media: "audio" | "video";
+                from_user: components["schemas"]["PublicUser"];
             } & {
                 [key: string]: unknown;
             };
