@@ -3,7 +3,7 @@ import { RoomAlarms } from './room-alarms';
 import { RoomCalls } from './room-calls';
 import { RoomMessages, type SendInput } from './room-messages';
 import { OUTBOX_JOB, RoomOutbox } from './room-outbox';
-import { type Frame, handleFrame, RoomSockets } from './room-protocol';
+import { errorFrame, type Frame, handleFrame, RoomSockets } from './room-protocol';
 import { RoomStore } from './room-store';
 import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, type Message, type RoomMember, type RoomResult } from './room.types';
 
@@ -167,7 +167,7 @@ export class ConversationRoom extends DurableObject<Env> {
       call: (socket, userId, frame: Frame) => this.calls.handle(socket, userId, frame),
       notAMember: (socket, frame) => {
         // A call frame learns why before the socket goes; other frames just see it close.
-        if (typeof frame.type === 'string' && frame.type.startsWith('call.')) socket.send(JSON.stringify({ type: 'error', status: 403, detail: 'You are not a member of this conversation.' }));
+        if (typeof frame.type === 'string' && frame.type.startsWith('call.')) socket.send(JSON.stringify(errorFrame(403, 'You are not a member of this conversation.', typeof frame.call_id === 'string' ? frame.call_id : undefined)));
         socket.close(this.closeCode(), 'removed from the conversation');
       },
     }, ws, raw);
