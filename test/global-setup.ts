@@ -4,25 +4,30 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startFeedServer } from './fixtures/feeds/server';
+import { startTurnApi } from './fixtures/turn/server';
 
 const LINKEDIN_FIXTURES = 'test/fixtures/linkedin';
 
 export default async function setup(project: TestProject) {
   const feeds = await startFeedServer();
   project.provide('feedServerUrl', feeds.url);
+  const turn = await startTurnApi();
+  project.provide('turnApiUrl', turn.url);
   // workerd cannot read the disk: the LinkedIn fixture files travel as base64.
   project.provide(
     'linkedinFixtures',
     Object.fromEntries(readdirSync(LINKEDIN_FIXTURES).map((name) => [name, readFileSync(join(LINKEDIN_FIXTURES, name)).toString('base64')])),
   );
   return async () => {
-    await feeds.close();
+    await Promise.all([feeds.close(), turn.close()]);
   };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     feedServerUrl: string;
+    /** The stand-in for Cloudflare Realtime's TURN credentials API (test/fixtures/turn/server.ts). */
+    turnApiUrl: string;
     linkedinFixtures: Record<string, string>;
   }
 }

@@ -11,6 +11,11 @@ export type Bindings = Env & {
   NEWS_ALLOW_PRIVATE?: string;
   /** DNS-over-HTTPS JSON endpoint that news source hosts are resolved with (default Cloudflare's). */
   NEWS_DNS_RESOLVER?: string;
+  /** Cloudflare Realtime TURN key id and its API token (secrets): with both, GET /calls/ice_servers hands out TURN credentials. */
+  TURN_KEY_ID?: string;
+  TURN_KEY_API_TOKEN?: string;
+  /** Base URL of Cloudflare's Realtime API (default https://rtc.live.cloudflare.com/v1; tests use a local stand-in). */
+  TURN_API_BASE?: string;
 };
 
 /** The authenticated caller, set by the auth middleware. */

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'a1e1ac3d6286aa87a235d1665942a2fe777fe6bfcfbb0f031e9ef403b5cbc4ad';
+export const documentSha256 = 'd848220e07d28f2da23ccfa83868fcd3f0b93055d9e955f28296027fda858460';
 
 export interface paths {
     "/health": {
@@ -3255,6 +3255,53 @@ export interface paths {
                 401: components["responses"]["Unauthorized"];
                 404: components["responses"]["NotFound"];
                 426: components["responses"]["UpgradeRequired"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/ice_servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * STUN and TURN servers for calls
+         * @description Short-lived Cloudflare TURN credentials (generated with the server's TURN key, shared by callers until an hour before they expire) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ICE servers */
+                200: {
+                    headers: {
+                        /** @example private, no-store */
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IceServers"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
@@ -7008,6 +7055,44 @@ export interface components {
          */
         AddMembers: {
             user_ids: string[];
+        };
+        /**
+         * @example {
+         *       "ice_servers": [
+         *         {
+         *           "urls": [
+         *             "stun:stun.cloudflare.com:3478"
+         *           ]
+         *         },
+         *         {
+         *           "urls": [
+         *             "turn:turn.cloudflare.com:3478?transport=udp",
+         *             "turns:turn.cloudflare.com:443?transport=tcp"
+         *           ],
+         *           "username": "g0a5c1e0b0f4…",
+         *           "credential": "1b7e0f3d5c…"
+         *         }
+         *       ],
+         *       "expires_at": "2026-11-21T16:00:00.000Z"
+         *     }
+         */
+        IceServers: {
+            /** @description Pass as `iceServers` to `new RTCPeerConnection()`. */
+            ice_servers: components["schemas"]["IceServer"][];
+            /** @description When the TURN credentials stop working: fetch again before starting a call after this time. */
+            expires_at: string;
+        };
+        IceServer: {
+            /**
+             * @example [
+             *       "turn:turn.cloudflare.com:3478?transport=udp"
+             *     ]
+             */
+            urls: string[];
+            /** @description TURN servers only. */
+            username?: string;
+            /** @description TURN servers only. */
+            credential?: string;
         };
         /**
          * @example {
