@@ -16,6 +16,7 @@ import { usersRouter } from './modules/users/users.index';
 import { deliverEvent } from './modules/notifications/delivery';
 import { onSocialEvent } from './modules/notifications/events';
 import { notificationsRouter } from './modules/notifications/notifications.index';
+import { pushRouter } from './modules/push/push.index';
 import { professionalRouter } from './modules/professional/professional.index';
 import { newsRouter } from './modules/news/news.index';
 import { auditRouter } from './modules/audit/audit.index';
@@ -33,7 +34,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
+for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
   app.route(API_BASE, router);
 }
 

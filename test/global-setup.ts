@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startFeedServer } from './fixtures/feeds/server';
+import { startPushReceiver } from './fixtures/push/receiver';
 import { startTurnApi } from './fixtures/turn/server';
 
 const LINKEDIN_FIXTURES = 'test/fixtures/linkedin';
@@ -13,13 +14,15 @@ export default async function setup(project: TestProject) {
   project.provide('feedServerUrl', feeds.url);
   const turn = await startTurnApi();
   project.provide('turnApiUrl', turn.url);
+  const push = await startPushReceiver();
+  project.provide('pushReceiverUrl', push.url);
   // workerd cannot read the disk: the LinkedIn fixture files travel as base64.
   project.provide(
     'linkedinFixtures',
     Object.fromEntries(readdirSync(LINKEDIN_FIXTURES).map((name) => [name, readFileSync(join(LINKEDIN_FIXTURES, name)).toString('base64')])),
   );
   return async () => {
-    await Promise.all([feeds.close(), turn.close()]);
+    await Promise.all([feeds.close(), turn.close(), push.close()]);
   };
 }
 
@@ -28,6 +31,8 @@ declare module 'vitest' {
     feedServerUrl: string;
     /** The stand-in for Cloudflare Realtime's TURN credentials API (test/fixtures/turn/server.ts). */
     turnApiUrl: string;
+    /** The local push service (test/fixtures/push/receiver.ts). */
+    pushReceiverUrl: string;
     linkedinFixtures: Record<string, string>;
   }
 }

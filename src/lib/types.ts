@@ -16,6 +16,17 @@ export type Bindings = Env & {
   TURN_KEY_API_TOKEN?: string;
   /** Base URL of Cloudflare's Realtime API (default https://rtc.live.cloudflare.com/v1; tests use a local stand-in). */
   TURN_API_BASE?: string;
+  /** Web Push (VAPID) key pair, base64url (secrets; `npm run vapid` makes one): the 65-byte P-256 point and the 32-byte scalar. */
+  VAPID_PUBLIC_KEY?: string;
+  VAPID_PRIVATE_KEY?: string;
+  /** Who push services may contact about our pushes (RFC 8292 `sub`): a `mailto:` or `https:` URI. */
+  VAPID_SUBJECT?: string;
+  /** "true" accepts plain-http push endpoints (local development and tests only). */
+  PUSH_ALLOW_HTTP?: string;
+  /** Milliseconds a push service gets per delivery (default 5000). */
+  PUSH_TIMEOUT_MS?: string;
+  /** First retry delay of a failed push, in seconds (default 30; each retry waits four times longer). */
+  PUSH_RETRY_BASE_SECONDS?: string;
 };
 
 /** The authenticated caller, set by the auth middleware. */

@@ -1,9 +1,12 @@
 import type { Bindings } from '../lib/types';
 import { consumeNewsBatch, type NewsFetchMessage } from './news';
+import { consumePush } from './push';
+import type { PushMessage } from '../modules/notifications/inbox-push';
 
 /** Queue name (wrangler.toml `[[queues.consumers]]`) → its consumer. */
 const CONSUMERS: Record<string, (batch: MessageBatch<never>, env: Bindings, ctx: ExecutionContext) => Promise<void>> = {
   'kith-news': (batch, env) => consumeNewsBatch(batch as MessageBatch<NewsFetchMessage>, env),
+  'kith-push': (batch, env) => consumePush(batch as MessageBatch<PushMessage>, env),
 };
 
 /** The worker's `queue` handler: hands each batch to the consumer of its queue. */

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'd848220e07d28f2da23ccfa83868fcd3f0b93055d9e955f28296027fda858460';
+export const documentSha256 = '301443e35105b19aa985fd8b722c95c1504c5903005d4f9e67f3912e9e8ad64b';
 
 export interface paths {
     "/health": {
@@ -3496,6 +3496,264 @@ export interface paths {
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This session's push subscription */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebPushSubscription"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys), or authentication is not (no JWT_SECRET) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Change this session's alerts and policy
+         * @description The alerts given are changed (the others stay as they are); so is the policy, when given.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdatePushSubscription"];
+                };
+            };
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebPushSubscription"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys), or authentication is not (no JWT_SECRET) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Subscribe this session to Web Push
+         * @description Web Push as Mastodon has it: one subscription per session (the signed-in device the access token belongs to; signing that device out ends it). A notification for someone with no notifications socket open is pushed to each of their subscriptions whose `alerts` and `policy` let it through, as an RFC 8291 (`aes128gcm`) encrypted payload `{ notification_id, type, title, body, url }`, signed with VAPID (RFC 8292), with a TTL and Urgency per notification type (calls: 60 s, high). A push service answering 404 or 410 deletes the subscription; timeouts and 5xx are retried with backoff. Posting again replaces this session's subscription. 400 names `subscription.endpoint` when it is not https, `subscription.keys.p256dh` when it is not a P-256 point, `subscription.keys.auth` when it is not 16 bytes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreatePushSubscription"];
+                };
+            };
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebPushSubscription"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys), or authentication is not (no JWT_SECRET) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Remove this session's push subscription
+         * @description Idempotent: 204 whether or not there was one.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/server_key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The server's VAPID public key
+         * @description Pass it as `applicationServerKey` to the browser's `pushManager.subscribe()`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PushServerKey"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -7487,6 +7745,151 @@ export interface components {
          */
         MarkNotificationsRead: {
             ids?: string[];
+        };
+        /**
+         * @example {
+         *       "id": "01JC7C3D4E5F6G7H8J9K0M1N2P",
+         *       "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bH",
+         *       "alerts": {
+         *         "new_message": true,
+         *         "conversation_invite": true,
+         *         "friend_request": true,
+         *         "friend_accepted": true,
+         *         "new_post": true,
+         *         "wall_post": true,
+         *         "post_like": false,
+         *         "post_comment": true,
+         *         "comment_reply": true,
+         *         "mention": true,
+         *         "new_follower": true,
+         *         "follow_request": true,
+         *         "community_join_request": true,
+         *         "community_join_approved": true,
+         *         "call_incoming": true,
+         *         "missed_call": true,
+         *         "report_resolved": true,
+         *         "moderation_warning": true
+         *       },
+         *       "policy": "all",
+         *       "server_key": "BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U"
+         *     }
+         */
+        WebPushSubscription: {
+            id: string;
+            endpoint: string;
+            alerts: components["schemas"]["PushAlertsState"];
+            /** @enum {string} */
+            policy: "all" | "followed" | "friends" | "none";
+            /** @description The server's VAPID public key (as `GET /push/server_key`): subscribe with it as `applicationServerKey`. */
+            server_key: string;
+        };
+        /** @description Every notification type, on or off. */
+        PushAlertsState: {
+            new_message: boolean;
+            conversation_invite: boolean;
+            friend_request: boolean;
+            friend_accepted: boolean;
+            new_post: boolean;
+            wall_post: boolean;
+            post_like: boolean;
+            post_comment: boolean;
+            comment_reply: boolean;
+            mention: boolean;
+            new_follower: boolean;
+            follow_request: boolean;
+            community_join_request: boolean;
+            community_join_approved: boolean;
+            call_incoming: boolean;
+            missed_call: boolean;
+            report_resolved: boolean;
+            moderation_warning: boolean;
+        };
+        /**
+         * @example {
+         *       "subscription": {
+         *         "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bH",
+         *         "keys": {
+         *           "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+         *           "auth": "tBHItJI5svbpez7KI4CCXg"
+         *         }
+         *       },
+         *       "data": {
+         *         "alerts": {
+         *           "post_like": false
+         *         },
+         *         "policy": "all"
+         *       }
+         *     }
+         */
+        CreatePushSubscription: {
+            subscription: {
+                /** @description The push service URL from the browser's PushSubscription: `https` (plain `http` only when the server sets PUSH_ALLOW_HTTP=true). */
+                endpoint: string;
+                keys: {
+                    /** @description The subscription's P-256 public key (uncompressed point), base64url. */
+                    p256dh: string;
+                    /** @description The 16-byte authentication secret, base64url. */
+                    auth: string;
+                };
+            };
+            data?: components["schemas"]["PushData"];
+        };
+        PushData: {
+            alerts?: components["schemas"]["PushAlerts"];
+            /**
+             * @description Whose notifications push: `all`; `followed` (people you follow, and friends); `friends`; `none`. Notices from the site itself (moderation) push under every policy but `none`.
+             * @enum {string}
+             */
+            policy?: "all" | "followed" | "friends" | "none";
+        };
+        /**
+         * @description One switch per notification type (the closed list of `Notification`); a type left out is on.
+         * @example {
+         *       "new_message": true,
+         *       "post_like": false
+         *     }
+         */
+        PushAlerts: {
+            new_message?: boolean;
+            conversation_invite?: boolean;
+            friend_request?: boolean;
+            friend_accepted?: boolean;
+            new_post?: boolean;
+            wall_post?: boolean;
+            post_like?: boolean;
+            post_comment?: boolean;
+            comment_reply?: boolean;
+            mention?: boolean;
+            new_follower?: boolean;
+            follow_request?: boolean;
+            community_join_request?: boolean;
+            community_join_approved?: boolean;
+            call_incoming?: boolean;
+            missed_call?: boolean;
+            report_resolved?: boolean;
+            moderation_warning?: boolean;
+        };
+        /**
+         * @example {
+         *       "data": {
+         *         "alerts": {
+         *           "new_follower": false
+         *         },
+         *         "policy": "friends"
+         *       }
+         *     }
+         */
+        UpdatePushSubscription: {
+            data: components["schemas"]["PushData"];
+        };
+        /**
+         * @example {
+         *       "public_key": "BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U"
+         *     }
+         */
+        PushServerKey: {
+            /** @description The VAPID public key: the 65-byte uncompressed P-256 point, base64url. */
+            public_key: string;
         };
         /**
          * @example {

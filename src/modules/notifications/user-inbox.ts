@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
 /** Notifications kept per user; older ones are pruned past this. */
@@ -62,6 +63,8 @@ type Row = { seq: number; id: string; type: string; data: string; read: number; 
  */
 export class UserInbox extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Web Push for notifications stored while no socket is open (inbox-push.ts). */
+  private readonly pushes: InboxPush;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,6 +89,7 @@ export class UserInbox extends DurableObject<Env> {
       this.sql.exec('ALTER TABLE notifications ADD COLUMN source TEXT');
     }
     this.sql.exec('CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source) WHERE source IS NOT NULL');
+    this.pushes = new InboxPush(env, this.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
@@ -147,6 +151,7 @@ export class UserInbox extends DurableObject<Env> {
     if (!this.admit(delivery, now)) return;
     const seq = this.nextSeq();
     let row: Row | undefined;
+    let fresh = false;
     if (delivery.groupKey) {
       const open = this.sql
         .exec<Row>('SELECT * FROM notifications WHERE group_key = ? AND read = 0 AND updated_at > ? ORDER BY seq DESC LIMIT 1', delivery.groupKey, now - GROUP_WINDOW_MS)
@@ -178,8 +183,16 @@ export class UserInbox extends DurableObject<Env> {
       row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
       this.sql.exec('DELETE FROM notifications WHERE seq <= ?', seq - INBOX_CAP);
       this.sql.exec('DELETE FROM removed WHERE seq <= ?', seq - INBOX_CAP);
+      fresh = true;
     }
     this.push(this.frame(row));
+    // A new notification nobody saw live goes out as a Web Push (a grouped one that grows does not).
+    if (fresh && this.ctx.getWebSockets().length === 0) await this.pushes.offer(this.present(row));
+  }
+
+  /** The push module's word on which subscriptions this user has (see inbox-push.ts). */
+  async setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void> {
+    this.pushes.setTargets(userId, subscriptionIds, active);
   }
 
   /**
@@ -352,6 +365,7 @@ export interface InboxApi {
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
   closeSockets(code: number, reason: string): Promise<void>;
+  setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
   fetch(request: Request): Promise<Response>;
 }
 
