@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '301443e35105b19aa985fd8b722c95c1504c5903005d4f9e67f3912e9e8ad64b';
+export const documentSha256 = '3216d1192ce35db8b06fe565f02a8d97e9738cf0b53bf84b094d7232e2356e29';
 
 export interface paths {
     "/health": {
@@ -3324,7 +3324,7 @@ export interface paths {
         };
         /**
          * Your notifications, newest first
-         * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason). Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.
+         * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason); calls send `call_incoming` (a call rings and you have no socket open on its conversation; removed when the call ends) and `missed_call`. Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user. A notification stored while you have no notifications socket open is also sent as a Web Push to your subscriptions (see the Push tag).
          *
          *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
@@ -3468,7 +3468,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back) the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included. `{"type":"ping"}` is answered `{"type":"pong"}`.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
          */
         get: {
             parameters: {
