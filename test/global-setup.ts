@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startFeedServer } from './fixtures/feeds/server';
 import { startPushReceiver } from './fixtures/push/receiver';
 import { startTurnApi } from './fixtures/turn/server';
+import { startWebRtcLab } from './fixtures/webrtc/lab';
 
 const LINKEDIN_FIXTURES = 'test/fixtures/linkedin';
 
@@ -16,13 +17,15 @@ export default async function setup(project: TestProject) {
   project.provide('turnApiUrl', turn.url);
   const push = await startPushReceiver();
   project.provide('pushReceiverUrl', push.url);
+  const lab = await startWebRtcLab();
+  project.provide('webrtcLabUrl', lab.url);
   // workerd cannot read the disk: the LinkedIn fixture files travel as base64.
   project.provide(
     'linkedinFixtures',
     Object.fromEntries(readdirSync(LINKEDIN_FIXTURES).map((name) => [name, readFileSync(join(LINKEDIN_FIXTURES, name)).toString('base64')])),
   );
   return async () => {
-    await Promise.all([feeds.close(), turn.close(), push.close()]);
+    await Promise.all([feeds.close(), turn.close(), push.close(), lab.close()]);
   };
 }
 
@@ -33,6 +36,8 @@ declare module 'vitest' {
     turnApiUrl: string;
     /** The local push service (test/fixtures/push/receiver.ts). */
     pushReceiverUrl: string;
+    /** Real WebRTC peers (werift) for the call test (test/fixtures/webrtc/lab.ts). */
+    webrtcLabUrl: string;
     linkedinFixtures: Record<string, string>;
   }
 }
