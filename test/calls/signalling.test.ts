@@ -127,8 +127,13 @@ describe('Call frames that are refused', () => {
     expect((await expectErrorFrame(sa, { type: 'call.invite', call_id: callId, media: 'video', sdp: big }, 413)).call_id).toBe(callId);
     await expectErrorFrame(sa, { type: 'call.invite', call_id: callId, media: 'hologram', sdp: SDP }, 400);
     await expectErrorFrame(sa, { type: 'call.invite', call_id: 'has spaces', media: 'audio', sdp: SDP }, 400);
-    await expectErrorFrame(sa, { type: 'call.answer', call_id: 'someone-elses-call', sdp: SDP }, 404);
-    await expectErrorFrame(sa, { type: 'call.candidates', call_id: 'someone-elses-call', candidates: [CANDIDATE] }, 404);
+    // A call ringing in another conversation is unknown here: frames naming it are 404, and reach nobody there.
+    const other = await directPair();
+    const elsewhere = newCallId();
+    await sendAndWait(other.sa, { type: 'call.invite', call_id: elsewhere, media: 'audio', sdp: SDP }, other.sb, 'call.invite');
+    await expectErrorFrame(sb, { type: 'call.answer', call_id: elsewhere, sdp: SDP }, 404);
+    await expectErrorFrame(sb, { type: 'call.candidates', call_id: elsewhere, candidates: [CANDIDATE] }, 404);
+    await expectErrorFrame(sa, { type: 'call.hangup', call_id: elsewhere }, 404);
     await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'video', sdp: SDP }, sb, 'call.invite');
     await expectErrorFrame(sb, { type: 'call.answer', call_id: callId, sdp: big }, 413);
     await expectErrorFrame(sb, { type: 'call.candidates', call_id: callId, candidates: [{ nope: 1 }] }, 400);
@@ -138,6 +143,8 @@ describe('Call frames that are refused', () => {
     expect(sb.ofType('call.invite')).toHaveLength(1);
     expect(sa.ofType('call.answer')).toEqual([]);
     expect(sb.ofType('call.candidates')).toEqual([]);
+    expect(other.sa.ofType('call.answer')).toEqual([]);
+    expect(other.sa.ofType('call.candidates')).toEqual([]);
   });
 
   it('should refuse call frames from a socket whose user is no longer a member with 403, then close it', async () => {
