@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '450991502ae81bb578a55f03fe22ac27c5d0c9d3e7a752555d0181b03bbd5bd4';
+export const documentSha256 = '77b94a8aa165df8b9b7351cce437bc37399c84f5c9acea6bbb55703e5e1f51ff';
 
 export interface paths {
     "/health": {
@@ -6204,6 +6204,26 @@ export interface components {
         };
         /**
          * @example {
+         *       "call_id": "c-7f3a9e",
+         *       "media": "video",
+         *       "duration_s": 125,
+         *       "reason": "hangup"
+         *     }
+         */
+        CallRecord: {
+            call_id: string;
+            /** @enum {string} */
+            media: "audio" | "video";
+            /** @description Seconds from the first answer to the end; 0 when nobody answered. */
+            duration_s: number;
+            /**
+             * @description How it ended: hung up, rejected by every callee, unanswered for 60 s, or a connection failed.
+             * @enum {string}
+             */
+            reason: "hangup" | "rejected" | "timeout" | "failed";
+        };
+        /**
+         * @example {
          *       "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *       "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *       "seq": 42,
@@ -6243,33 +6263,13 @@ export interface components {
                 width: number;
                 height: number;
             }[];
-            call: components["schemas"]["CallRecord"];
+            /** @description On `kind: "call"` messages (null otherwise, and on a deleted call record). */
+            call: components["schemas"]["CallRecord"] | null;
             client_id: string | null;
             created_at: string;
             edited_at: string | null;
             deleted: boolean;
         };
-        /**
-         * @description On `kind: "call"` messages (null otherwise, and on a deleted call record).
-         * @example {
-         *       "call_id": "c-7f3a9e",
-         *       "media": "video",
-         *       "duration_s": 125,
-         *       "reason": "hangup"
-         *     }
-         */
-        CallRecord: {
-            call_id: string;
-            /** @enum {string} */
-            media: "audio" | "video";
-            /** @description Seconds from the first answer to the end; 0 when nobody answered. */
-            duration_s: number;
-            /**
-             * @description How it ended: hung up, rejected by every callee, unanswered for 60 s, or a connection failed.
-             * @enum {string}
-             */
-            reason: "hangup" | "rejected" | "timeout" | "failed";
-        } | null;
         CommunityLocation: {
             country: string;
             region: string | null;
