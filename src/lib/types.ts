@@ -27,6 +27,8 @@ export type Bindings = Env & {
   PUSH_TIMEOUT_MS?: string;
   /** First retry delay of a failed push, in seconds (default 30; each retry waits four times longer). */
   PUSH_RETRY_BASE_SECONDS?: string;
+  /** PBKDF2 work factor for new password hashes; leave unset in production (100,000). Test suites only. */
+  PASSWORD_HASH_ITERATIONS?: string;
 };
 
 /** The authenticated caller, set by the auth middleware. */
