@@ -66,6 +66,16 @@ describe('Direct calls', () => {
     expect(edit.status).toBe(403);
   });
 
+  it('should relay candidates sent right behind the invite, after it (frames keep their order while the invite is checked)', async () => {
+    const { sa, sb } = await directPair();
+    const callId = newCallId();
+    sa.send({ type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP });
+    sa.send({ type: 'call.candidates', call_id: callId, candidates: [CANDIDATE] });
+    await sb.next((f) => f?.type === 'call.candidates' && f.call_id === callId, 'the candidates');
+    expect(sb.frames.filter((f) => f?.call_id === callId).map((f) => f.type)).toEqual(['call.invite', 'call.candidates']);
+    expect(sa.ofType('error')).toEqual([]);
+  });
+
   it('should end with rejected when the callee rejects, and refuse a second invite with 409 while one rings', async () => {
     const { sa, sb } = await directPair();
     const callId = newCallId();

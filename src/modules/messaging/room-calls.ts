@@ -80,8 +80,22 @@ export class RoomCalls {
     this.calls = new CallStore(sql);
   }
 
-  /** One `call.*` frame from a member's socket; a refusal is answered with an error frame (never relayed). */
-  async handle(ws: WebSocket, userId: string, frame: Frame): Promise<ErrorFrame | null> {
+  /** The call frames being handled, one after another. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One `call.*` frame from a member's socket; a refusal is answered with an error frame (never relayed).
+   * Call frames are handled one at a time, in arrival order: an invite waits on the rate limiter and D1,
+   * and the Durable Object takes the next frame meanwhile, so the candidates a caller trickles right
+   * behind its invite would otherwise find no call (404) and be lost.
+   */
+  handle(ws: WebSocket, userId: string, frame: Frame): Promise<ErrorFrame | null> {
+    const handled = this.turn.then(() => this.handleInTurn(ws, userId, frame));
+    this.turn = handled.catch(() => undefined);
+    return handled;
+  }
+
+  private async handleInTurn(ws: WebSocket, userId: string, frame: Frame): Promise<ErrorFrame | null> {
     const callId = frame.call_id;
     if (typeof callId !== 'string' || !CALL_ID.test(callId)) return errorFrame(400, 'call_id: 1..100 characters of A-Z a-z 0-9 . _ : -');
     const fail = (status: ErrorFrame['status'], detail: string) => errorFrame(status, detail, callId);
