@@ -7,7 +7,7 @@ import type { AppEnv } from '../lib/types';
 export const services = createMiddleware<AppEnv>(async function servicesMiddleware(c, next) {
   const db = createDb(c.env.DB);
   c.set('db', db);
-  c.set('mailer', createMailer(c.env.MAILER, db));
+  c.set('mailer', createMailer(c.env, db));
   c.set('baseUrl', new URL(c.req.url).origin);
   await next();
 });

@@ -17,6 +17,7 @@ export const ME_KEYS = [
   'created_at',
   'counts',
   'email',
+  'email_verified',
   'birthdate',
   'gender',
   'visibility',
@@ -149,4 +150,25 @@ export function decodeJwtPayload(token: string): Record<string, any> {
 export function expectNoLeaks(text: string): void {
   expect(text).not.toMatch(/password_hash|passwordHash|pbkdf2/i);
   expect(text).not.toMatch(/\bat \S+ \(|\.ts:\d+|\.js:\d+|"stack"/i);
+}
+
+/** Pulls the token out of a verification or change mail ("Verification token: <token>"). */
+export function emailTokenFrom(mail: { body_text: string } | null): string {
+  expect(mail, 'a verification mail in the outbox').not.toBeNull();
+  const match = /Verification token: (\S+)/.exec(mail!.body_text);
+  expect(match, mail!.body_text).not.toBeNull();
+  return match![1]!;
+}
+
+/** The newest mail of a kind sent to an address, with both parts. */
+export async function lastMailOfKind(address: string, kind: string): Promise<{ subject: string; body_text: string; body_html: string | null } | null> {
+  return env.DB.prepare('SELECT subject, body_text, body_html FROM mail_outbox WHERE to_address = ?1 AND kind = ?2 ORDER BY created_at DESC, id DESC LIMIT 1')
+    .bind(address.toLowerCase(), kind)
+    .first();
+}
+
+/** Confirms a user's address with the link registration mailed (through the API). */
+export async function verifyEmailOf(user: { email: string }): Promise<void> {
+  const token = emailTokenFrom(await lastMailOfKind(user.email, 'email_verification'));
+  await expectStatus(await call('/auth/email/verify', { body: { token } }), 204);
 }

@@ -12,7 +12,10 @@ export const users = sqliteTable(
     id: text('id').primaryKey(),
     username: text('username').notNull().unique(),
     email: text('email').notNull().unique(),
+    /** {@link NO_PASSWORD} for accounts made by an OAuth sign-in until they set one (password reset). */
     passwordHash: text('password_hash').notNull(),
+    /** When the current `email` was proven (a link from a mail, a password reset, or a provider that verified it). */
+    emailVerifiedAt: timestampMs('email_verified_at'),
     displayName: text('display_name').notNull(),
     bio: text('bio').notNull().default(''),
     avatarKey: text('avatar_key'),
@@ -53,6 +56,12 @@ export const users = sqliteTable(
     index('users_silenced_until_idx').on(t.silencedUntil).where(sql`silenced_until IS NOT NULL`),
   ],
 );
+
+/**
+ * The stored hash of an account without a password (created by an OAuth sign-in). No password verifies
+ * against it; a password reset sets a real one.
+ */
+export const NO_PASSWORD = '';
 
 export interface ProfileLink {
   label: string;

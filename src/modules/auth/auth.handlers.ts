@@ -8,6 +8,7 @@ import { currentUser } from '../../middleware/auth';
 import { assertAvailable, conflict, findUserById, findUserByLogin, requireUserRow } from '../users/users.service';
 import { eq } from 'drizzle-orm';
 import * as service from './auth.service';
+import { sendEmailLink } from './email.service';
 import { audit, requestIp } from '../audit/audit';
 import { screenText } from '../../policy/content-rules';
 import { assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
@@ -42,6 +43,10 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     if (column === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
     throw err;
   }
+  // The account exists whatever happens to the mail; a failed one can be asked for again (POST /auth/email/resend).
+  await sendEmailLink(c, id, body.email, 'verify').catch((err: unknown) =>
+    console.error(JSON.stringify({ level: 'error', message: 'verification mail failed', user_id: id, error: String((err as Error)?.message ?? err) })),
+  );
   const user = await requireUserRow(db, id);
   return c.json(await service.tokenResponse(c, user, session.sessionId, session.refreshToken), 201);
 };

@@ -7,7 +7,8 @@ import type { PublicUser } from '../users/users.schemas';
 import { MAX_MESSAGE_LENGTH, NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
 
 type Row = Record<string, SqlStorageValue>;
-type Attachment = { userId: string };
+/** What each socket remembers: its user, and the session (device) it was opened with, so signing that device out closes it. */
+type Attachment = { userId: string; sessionId?: string };
 
 const refuse = (status: 400 | 403 | 404 | 422 | 429, detail: string, field?: string) => ({ ok: false as const, status, detail, field });
 const ok = <T>(value: T) => ({ ok: true as const, value });
@@ -482,9 +483,13 @@ export class ConversationRoom extends DurableObject<Env> {
     return true;
   }
 
-  /** Closes every socket a user has on this room (a suspension), without changing membership. */
-  async closeSocketsOf(userId: string, code: number, reason: string): Promise<void> {
+  /**
+   * Closes every socket a user has on this room (a suspension), or only those opened with the given
+   * sessions (devices signed out), without changing membership.
+   */
+  async closeSocketsOf(userId: string, code: number, reason: string, sessionIds?: string[]): Promise<void> {
     for (const ws of this.ctx.getWebSockets(userId)) {
+      if (sessionIds && !sessionIds.includes((ws.deserializeAttachment() as Attachment).sessionId ?? '')) continue;
       try {
         ws.close(code, reason);
       } catch {
@@ -496,7 +501,8 @@ export class ConversationRoom extends DurableObject<Env> {
   // ------------------------------------------------------------------ sockets
 
   /**
-   * WebSocket upgrade, already authenticated by the worker (which passes the user in `X-Kith-User`).
+   * WebSocket upgrade, already authenticated by the worker (which passes the user in `X-Kith-User` and
+   * the session in `X-Kith-Session`).
    * `?after_seq=N` first replays every message after N, in order, then the socket is live. Replay and
    * acceptance run synchronously, so no message can slip between them.
    */
@@ -506,7 +512,7 @@ export class ConversationRoom extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [userId]);
-    server.serializeAttachment({ userId } satisfies Attachment);
+    server.serializeAttachment({ userId, sessionId: request.headers.get('X-Kith-Session') ?? undefined } satisfies Attachment);
     const after = Number(new URL(request.url).searchParams.get('after_seq'));
     if (Number.isInteger(after) && after >= 0 && new URL(request.url).searchParams.has('after_seq')) {
       for (const row of this.sql.exec<Row>('SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC', after)) {

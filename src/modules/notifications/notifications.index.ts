@@ -74,8 +74,8 @@ const readHandler: AppRouteHandler<typeof markRead> = async (c) =>
 
 /** Checks the token (header or `?token=`) before any upgrade; the token is dropped before the inbox sees the URL. */
 const streamHandler: AppRouteHandler<typeof stream> = async (c) => {
-  const { userId, url } = await authenticateSocket(c, c.req.valid('query').token);
-  return inboxOf(c.env, userId).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket' } }));
+  const { userId, sessionId, url } = await authenticateSocket(c, c.req.valid('query').token);
+  return inboxOf(c.env, userId).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket', 'X-Kith-Session': sessionId } }));
 };
 
 export const notificationsRouter = createRouter()

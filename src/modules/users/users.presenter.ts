@@ -41,6 +41,7 @@ export function presentMe(row: UserRow, baseUrl: string): Me {
   return {
     ...profileFields(row, baseUrl),
     email: row.email,
+    email_verified: row.emailVerifiedAt !== null,
     birthdate: row.birthdate,
     gender: row.gender,
     visibility: row.visibility,

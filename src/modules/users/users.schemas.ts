@@ -126,6 +126,7 @@ export const ProfileSchema = PublicUserSchema.extend({
 export const meExample = {
   ...publicUserExample,
   email: 'ada@example.com',
+  email_verified: true,
   birthdate: '1990-12-10',
   gender: 'female' as const,
   location: { country: 'GB', region: 'GB-LND', city: 'London' },
@@ -143,6 +144,9 @@ export const PublicUserPageSchema = pageSchema('PublicUserPage', PublicUserSchem
 export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true })
   .extend({
     email: z.string(),
+    email_verified: z.boolean().openapi({
+      description: 'Whether `email` was proven: by its link (POST /auth/email/verify), a password reset, or a provider that verified it. A changed address replaces `email` only once verified.',
+    }),
     birthdate: z.string().nullable(),
     gender: z.enum(GENDERS).nullable(),
     visibility: z.enum(['public', 'private']),
@@ -163,6 +167,13 @@ export const UpdateMeSchema = z
     username: UsernameSchema.optional(),
     visibility: z.enum(['public', 'private']).optional(),
     wall_policy: z.enum(WALL_POLICIES).optional(),
+    email: EmailSchema.optional().openapi({ description: 'A new address: mailed a link, and used once verified. Needs `current_password`.' }),
+    current_password: z.string().min(1, 'is required').max(256).optional().openapi({ description: 'Required with `email`.' }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.email !== undefined && body.current_password === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['current_password'], message: 'is required to change email' });
+    }
   })
   .openapi('UpdateMe', {
     example: { display_name: 'Ada L.', bio: 'Poet of numbers.', location: { country: 'GB', city: 'London' }, gender: 'female', birthdate: '1990-12-10' },
