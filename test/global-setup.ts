@@ -4,12 +4,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startFeedServer } from './fixtures/feeds/server';
+import { startMailServer } from './fixtures/mail/server';
 
 const LINKEDIN_FIXTURES = 'test/fixtures/linkedin';
 
 export default async function setup(project: TestProject) {
   const feeds = await startFeedServer();
   project.provide('feedServerUrl', feeds.url);
+  const mail = await startMailServer();
+  project.provide('mailServerUrl', mail.url);
   // workerd cannot read the disk: the LinkedIn fixture files travel as base64.
   project.provide(
     'linkedinFixtures',
@@ -17,12 +20,14 @@ export default async function setup(project: TestProject) {
   );
   return async () => {
     await feeds.close();
+    await mail.close();
   };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     feedServerUrl: string;
+    mailServerUrl: string;
     linkedinFixtures: Record<string, string>;
   }
 }
