@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run dev`: make sure a local JWT secret exists, apply local D1 migrations, then run `wrangler dev`.
+// `npm run dev`: make sure the local secrets exist, apply local D1 migrations, then run `wrangler dev`.
 // Arguments after `--` go straight to wrangler (`npm run dev -- --port 9000 --ip 127.0.0.1`);
 // port defaults live in wrangler.toml, not here.
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,15 +12,17 @@ const require = createRequire(import.meta.url);
 const wrangler = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 const passthrough = process.argv.slice(2);
 
-function ensureDevSecret(file = '.dev.vars') {
+function ensureDevSecret(name, file = '.dev.vars') {
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  if (/^JWT_SECRET\s*=/m.test(current)) return;
-  const line = `JWT_SECRET="${randomBytes(32).toString('hex')}"\n`;
+  if (new RegExp(`^${name}\\s*=`, 'm').test(current)) return;
+  const line = `${name}="${randomBytes(32).toString('hex')}"\n`;
   writeFileSync(file, current && !current.endsWith('\n') ? `${current}\n${line}` : current + line, { mode: 0o600 });
-  console.log(`Wrote a random JWT_SECRET to ${file} (git-ignored).`);
+  console.log(`Wrote a random ${name} to ${file} (git-ignored).`);
 }
 
-ensureDevSecret();
+// The access-token key and the key TOTP secrets are encrypted under.
+ensureDevSecret('JWT_SECRET');
+ensureDevSecret('MFA_ENCRYPTION_KEY');
 
 // Migrations take --env/--config/--persist-to from the dev arguments so both act on the same database.
 const shared = [];

@@ -1,4 +1,6 @@
 import { env } from 'cloudflare:workers';
+import { decodeBase32IgnorePadding } from '@oslojs/encoding';
+import { generateHOTP } from '@oslojs/otp';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { call, expectStatus, uniqueName } from '../helpers/client';
@@ -171,4 +173,17 @@ export async function lastMailOfKind(address: string, kind: string): Promise<{ s
 export async function verifyEmailOf(user: { email: string }): Promise<void> {
   const token = emailTokenFrom(await lastMailOfKind(user.email, 'email_verification'));
   await expectStatus(await call('/auth/email/verify', { body: { token } }), 204);
+}
+
+/** What an authenticator app shows for a base32 secret, `offsetSteps` 30-second steps from now. */
+export function totpCode(secret: string, offsetSteps = 0): string {
+  return generateHOTP(decodeBase32IgnorePadding(secret), BigInt(Math.floor(Date.now() / 30_000) + offsetSteps), 6);
+}
+
+/** Verifies the user's address, enrols TOTP and confirms it; returns the secret and the recovery codes. */
+export async function enableTotp(user: { email: string; accessToken: string }): Promise<{ secret: string; recoveryCodes: string[] }> {
+  await verifyEmailOf(user);
+  const { secret } = await expectStatus(await call('/me/mfa/totp', { method: 'POST', token: user.accessToken }), 200);
+  const body = await expectStatus(await call('/me/mfa/totp/confirm', { token: user.accessToken, body: { code: totpCode(secret, -1) } }), 200);
+  return { secret, recoveryCodes: body.recovery_codes };
 }

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'f457c9ad29be278ccc37cacb48175066d4ac7f3cf8b7a5c6e13d6327a4b86b54';
+export const documentSha256 = 'aed41801847c6b203a7ce7f85065d43f9e2f9a1c5da4d583f9d5b017c90ad9e5';
 
 export interface paths {
     "/health": {
@@ -125,7 +125,7 @@ export interface paths {
         put?: never;
         /**
          * Log in by email or username
-         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).
+         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. An account with two-factor sign-in gets 401 with `type` ending `/mfa-required` and an `mfa_token` for POST /auth/login/mfa. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).
          */
         post: {
             parameters: {
@@ -151,7 +151,17 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
+                /** @description Bad credentials, or (type …/mfa-required, with `mfa_token`) a second factor is needed */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["MfaRequiredProblem"];
+                    };
+                };
                 /** @description The account is suspended (type …/account-suspended) */
                 403: {
                     headers: {
@@ -448,6 +458,528 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an e-mail address with the token from its link
+         * @description The token comes from a mail (`token=` in its link, valid 24 hours, single use): registration and POST /auth/email/resend mail `email_verification` links, which make `email_verified` true; PATCH /me with `email` mails an `email_change` link to the new address, which makes it the account's (verified) address and tells the old one. 400 naming `token` when it is unknown, expired or used; 409 when the new address was taken meanwhile. Recorded as `auth.email_verified`. Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["VerifyEmail"];
+                };
+            };
+            responses: {
+                /** @description Verified */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the verification link again
+         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ResendEmail"];
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your signed-in devices
+         * @description One entry per live session (a refresh-token family: one sign-in on one device), most recently used first; at most 200.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The sessions */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Sign every other device out
+         * @description Ends every session but the caller's. Its refresh token fails from now on, and its access tokens stop working at once (every request checks the session; writes and socket upgrades always ask D1, reads served from another isolate's 10-second cache end within 10 s), and its open conversation and notification sockets are closed (code 4401). Recorded as `session.revoked`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign one device out
+         * @description Its refresh token fails from now on, and its access tokens stop working at once (every request checks the session; writes and socket upgrades always ask D1, reads served from another isolate's 10-second cache end within 10 s), and its open conversation and notification sockets are closed (code 4401). Recorded as `session.revoked`. Your own current session may be ended too (like logging out). 404 when it is not a live session of yours.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a sign-in with a second factor
+         * @description After POST /auth/login (or the OAuth exchange) answered 401 `/mfa-required` with an `mfa_token`: send it (valid 5 minutes, single use) with a TOTP code or an unused recovery code. 400 naming `code` when malformed, or `mfa_token` when it is unknown, expired or used; 401 `/invalid-code` when the code is wrong or was already used (retry with the same `mfa_token`; wrong codes count towards the account's 10 failed logins per 15 minutes, 429 past it). Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaLogin"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenResponse"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your two-factor sign-in status */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Status */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaStatus"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TOTP enrolment
+         * @description Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified. Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The secret */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TotpEnrolment"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        /**
+         * Turn TOTP off
+         * @description Needs the password (403 naming `password` when wrong) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TotpDisable"];
+                };
+            };
+            responses: {
+                /** @description TOTP is off */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn TOTP on with a first code
+         * @description A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TotpConfirm"];
+                };
+            };
+            responses: {
+                /** @description TOTP is on */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecoveryCodes"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -523,7 +1055,7 @@ export interface paths {
         head?: never;
         /**
          * Edit your profile
-         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported).
+         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour (429).
          */
         patch: {
             parameters: {
@@ -550,6 +1082,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 409: components["responses"]["Conflict"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -5775,6 +6308,7 @@ export interface components {
          *         "bio": "Poet of numbers.",
          *         "is_verified": false,
          *         "email": "ada@example.com",
+         *         "email_verified": true,
          *         "birthdate": "1990-12-10",
          *         "gender": "female",
          *         "location": {
@@ -5823,6 +6357,7 @@ export interface components {
          *       "bio": "Poet of numbers.",
          *       "is_verified": false,
          *       "email": "ada@example.com",
+         *       "email_verified": true,
          *       "birthdate": "1990-12-10",
          *       "gender": "female",
          *       "location": {
@@ -5871,6 +6406,8 @@ export interface components {
                 friends: number;
             };
             email: string;
+            /** @description Whether `email` was proven: by its link (POST /auth/email/verify), a password reset, or a provider that verified it. A changed address replaces `email` only once verified. */
+            email_verified: boolean;
             birthdate: string | null;
             /** @enum {string|null} */
             gender: "female" | "male" | "nonbinary" | null;
@@ -5923,6 +6460,20 @@ export interface components {
             password: string;
             /** @example Ada Lovelace */
             display_name?: string;
+        };
+        /**
+         * @example {
+         *       "type": "https://kith.dev/problems/mfa-required",
+         *       "title": "Second factor required",
+         *       "status": 401,
+         *       "detail": "This account uses two-factor sign-in: send a code with the mfa_token to POST /api/v1/auth/login/mfa within 5 minutes.",
+         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+         *       "mfa_token": "bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5"
+         *     }
+         */
+        MfaRequiredProblem: components["schemas"]["Problem"] & {
+            /** @description Send it with a code to POST /auth/login/mfa within 5 minutes (single use) */
+            mfa_token: string;
         };
         /**
          * @example {
@@ -5992,6 +6543,129 @@ export interface components {
         };
         /**
          * @example {
+         *       "token": "c2lnbi11cC12ZXJpZmljYXRpb24tdG9rZW4tZXhhbXBsZQ"
+         *     }
+         */
+        VerifyEmail: {
+            /** @example c2lnbi11cC12ZXJpZmljYXRpb24tdG9rZW4tZXhhbXBsZQ */
+            token: string;
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com"
+         *     }
+         */
+        ResendEmail: {
+            /**
+             * Format: email
+             * @description Without a bearer token: the unverified address of an account.
+             * @example ada@example.com
+             */
+            email?: string;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "created_at": "2026-11-21T10:00:00.000Z",
+         *       "last_used_at": "2026-11-21T10:14:00.000Z",
+         *       "ip": "203.0.113.7",
+         *       "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+         *       "current": true
+         *     }
+         */
+        Session: {
+            id: string;
+            /** @description When the device signed in */
+            created_at: string;
+            /** @description Its sign-in or latest token refresh (so accurate to the 15-minute access-token lifetime) */
+            last_used_at: string;
+            /** @description The client address (CF-Connecting-IP) of that sign-in or refresh */
+            ip: string | null;
+            user_agent: string | null;
+            /** @description The session of the token making this request */
+            current: boolean;
+        };
+        /**
+         * @example {
+         *       "mfa_token": "bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5",
+         *       "code": "492039"
+         *     }
+         */
+        MfaLogin: {
+            /** @example bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5 */
+            mfa_token: string;
+            /**
+             * @description A 6-digit TOTP code, or an unused recovery code (`k7qm2-x4fzp`; case, spaces and hyphen ignored)
+             * @example 492039
+             */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "totp_enabled": true,
+         *       "recovery_codes_left": 9
+         *     }
+         */
+        MfaStatus: {
+            totp_enabled: boolean;
+            recovery_codes_left: number;
+        };
+        /**
+         * @example {
+         *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+         *       "otpauth_url": "otpauth://totp/Kith:ada_l?issuer=Kith&algorithm=SHA1&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&period=30&digits=6"
+         *     }
+         */
+        TotpEnrolment: {
+            /** @description The shared secret, base32 (for typing into an authenticator app) */
+            secret: string;
+            /** @description The same as an `otpauth://totp/…` URL (for a QR code): SHA-1, 6 digits, 30 s */
+            otpauth_url: string;
+        };
+        /**
+         * @example {
+         *       "recovery_codes": [
+         *         "k7qm2-x4fzp",
+         *         "a2b3c-d4e5f",
+         *         "g6h7i-j2k3l",
+         *         "m4n5o-p6q7r",
+         *         "s2t3u-v4w5x",
+         *         "y6z7a-b2c3d",
+         *         "e4f5g-h6i7j",
+         *         "k2l3m-n4o5p",
+         *         "q6r7s-t2u3v",
+         *         "w4x5y-z6a7b"
+         *       ]
+         *     }
+         */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        /**
+         * @example {
+         *       "code": "492039"
+         *     }
+         */
+        TotpConfirm: {
+            /** @example 492039 */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "password": "correct horse battery staple",
+         *       "code": "492039"
+         *     }
+         */
+        TotpDisable: {
+            password: string;
+            /**
+             * @description A 6-digit TOTP code, or an unused recovery code (`k7qm2-x4fzp`; case, spaces and hyphen ignored)
+             * @example 492039
+             */
+            code: string;
+        };
+        /**
+         * @example {
          *       "display_name": "Ada L.",
          *       "bio": "Poet of numbers.",
          *       "location": {
@@ -6023,6 +6697,14 @@ export interface components {
             visibility?: "public" | "private";
             /** @enum {string} */
             wall_policy?: "everyone" | "friends" | "nobody";
+            /**
+             * Format: email
+             * @description A new address: mailed a link, and used once verified. Needs `current_password`.
+             * @example ada@example.com
+             */
+            email?: string;
+            /** @description Required with `email`. */
+            current_password?: string;
         };
         /**
          * @example {

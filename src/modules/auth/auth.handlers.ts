@@ -9,6 +9,7 @@ import { assertAvailable, conflict, findUserById, findUserByLogin, requireUserRo
 import { eq } from 'drizzle-orm';
 import * as service from './auth.service';
 import { sendEmailLink } from './email.service';
+import { hasMfa, mfaRequired } from './mfa.service';
 import { audit, requestIp } from '../audit/audit';
 import { screenText } from '../../policy/content-rules';
 import { assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
@@ -75,13 +76,16 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   }
   const check = await verifyPassword(password, user.passwordHash);
   if (!check.ok) throw await failed('wrong_password');
-  await clearLoginFailures(c.env.DB, throttleKey);
   // Only a caller who knows the password learns that the account is suspended.
   service.assertNotSuspended(user);
   if (check.needsRehash) {
     await db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id));
   }
-  return c.json(await service.startSession(c, user), 200);
+  // With a second factor, the failure count stays until the code is right too: a known password must
+  // not reset the limit on guessing codes.
+  if (await hasMfa(c.env.DB, user.id)) throw await mfaRequired(c.env.DB, user.id, 'password');
+  await clearLoginFailures(c.env.DB, throttleKey);
+  return c.json(await service.startSession(c, user, { method: 'password' }), 200);
 };
 
 export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {

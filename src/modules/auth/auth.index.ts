@@ -3,6 +3,8 @@ import * as handlers from './auth.handlers';
 import * as routes from './auth.routes';
 import * as emailHandlers from './email.handlers';
 import * as emailRoutes from './email.routes';
+import * as mfaHandlers from './mfa.handlers';
+import * as mfaRoutes from './mfa.routes';
 import * as sessionHandlers from './sessions.handlers';
 import * as sessionRoutes from './sessions.routes';
 
@@ -18,4 +20,9 @@ export const authRouter = createRouter()
   .openapi(emailRoutes.resendEmail, emailHandlers.resendEmail)
   .openapi(sessionRoutes.listSessions, sessionHandlers.list)
   .openapi(sessionRoutes.revokeOtherSessions, sessionHandlers.revokeOthers)
-  .openapi(sessionRoutes.revokeSession, sessionHandlers.revokeOne);
+  .openapi(sessionRoutes.revokeSession, sessionHandlers.revokeOne)
+  .openapi(mfaRoutes.loginMfa, mfaHandlers.loginMfa)
+  .openapi(mfaRoutes.getMfa, mfaHandlers.getMfa)
+  .openapi(mfaRoutes.startTotp, mfaHandlers.startTotp)
+  .openapi(mfaRoutes.confirmTotp, mfaHandlers.confirmTotp)
+  .openapi(mfaRoutes.disableTotp, mfaHandlers.disableTotpHandler);

@@ -5,6 +5,15 @@ import { bearerSecurity, commonErrors, errors, EXAMPLE_ID, idParam, jsonContent 
 const tags = ['Me'];
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 
+const sessionExample = {
+  id: EXAMPLE_ID,
+  created_at: '2026-11-21T10:00:00.000Z',
+  last_used_at: '2026-11-21T10:14:00.000Z',
+  ip: '203.0.113.7',
+  user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
+  current: true,
+};
+
 export const SessionSchema = z
   .object({
     id: z.string(),
@@ -14,16 +23,7 @@ export const SessionSchema = z
     user_agent: z.string().nullable(),
     current: z.boolean().openapi({ description: 'The session of the token making this request' }),
   })
-  .openapi('Session', {
-    example: {
-      id: EXAMPLE_ID,
-      created_at: '2026-11-21T10:00:00.000Z',
-      last_used_at: '2026-11-21T10:14:00.000Z',
-      ip: '203.0.113.7',
-      user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
-      current: true,
-    },
-  });
+  .openapi('Session', { example: sessionExample });
 
 export const listSessions = createRoute({
   method: 'get',
@@ -32,7 +32,11 @@ export const listSessions = createRoute({
   summary: 'Your signed-in devices',
   description: 'One entry per live session (a refresh-token family: one sign-in on one device), most recently used first; at most 200.',
   ...authed,
-  responses: { 200: jsonContent(z.array(SessionSchema), 'The sessions'), ...commonErrors, ...errors[401] },
+  responses: {
+    200: jsonContent(z.array(SessionSchema).openapi({ example: [sessionExample, { ...sessionExample, id: '01JC6Z1W3R2J4D5E6F7G8H9J0K', ip: '198.51.100.23', user_agent: 'KithPhone/1.0', current: false }] }), 'The sessions'),
+    ...commonErrors,
+    ...errors[401],
+  },
 });
 
 const signOutEffect =
