@@ -3,6 +3,7 @@ import { createApp } from './lib/create-app';
 import { documentRoutes, finalizeDocument, registerNullableComponents } from './lib/openapi-document';
 import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
+import { oauthRouter } from './modules/oauth/oauth.index';
 import { commentsRouter } from './modules/comments/comments.index';
 import { communitiesRouter } from './modules/communities/communities.index';
 import { feedsRouter } from './modules/feeds/feeds.index';
@@ -32,7 +33,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
+for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startFeedServer } from './fixtures/feeds/server';
 import { startMailServer } from './fixtures/mail/server';
+import { startOAuthStandIns } from './fixtures/oauth/providers';
 
 const LINKEDIN_FIXTURES = 'test/fixtures/linkedin';
 
@@ -13,6 +14,8 @@ export default async function setup(project: TestProject) {
   project.provide('feedServerUrl', feeds.url);
   const mail = await startMailServer();
   project.provide('mailServerUrl', mail.url);
+  const oauth = await startOAuthStandIns();
+  project.provide('oauthStandIns', { urls: oauth.urls, applePrivateKey: oauth.applePrivateKey });
   // workerd cannot read the disk: the LinkedIn fixture files travel as base64.
   project.provide(
     'linkedinFixtures',
@@ -21,6 +24,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await feeds.close();
     await mail.close();
+    await oauth.close();
   };
 }
 
@@ -28,6 +32,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     feedServerUrl: string;
     mailServerUrl: string;
+    oauthStandIns: { urls: { oidc: string; google: string; apple: string; github: string }; applePrivateKey: string };
     linkedinFixtures: Record<string, string>;
   }
 }
