@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'aed41801847c6b203a7ce7f85065d43f9e2f9a1c5da4d583f9d5b017c90ad9e5';
+export const documentSha256 = '179a8c2cc0602ff657d1bdb33458256b9847b0a38b224d960af155e1044c3742';
 
 export interface paths {
     "/health": {
@@ -975,6 +975,452 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sign-in providers this server offers
+         * @description Each configured provider: `google`, `apple`, `github`, and `oidc` (any OpenID Connect issuer, named by OIDC_NAME).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The providers */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthProvider"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem the one-time code for tokens
+         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). 200: the login token body plus `created`. 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OAuthExchange"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthExchangeResponse"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description A second factor is needed (type …/mfa-required, with `mfa_token`) */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["MfaRequiredProblem"];
+                    };
+                };
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a sign-in (or link) with a provider
+         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
+         */
+        get: {
+            parameters: {
+                query: {
+                    redirect_uri: string;
+                    format?: "redirect" | "json";
+                };
+                header?: never;
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The provider URL (format=json) */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthAuthorization"];
+                    };
+                };
+                /** @description To the provider */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description The provider cannot be reached, or authentication is not configured */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    state?: string;
+                    code?: string;
+                    error?: string;
+                    error_description?: string;
+                    /** @description RFC 9207 issuer identifier */
+                    iss?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        put?: never;
+        /**
+         * Where the provider posts the browser back (form_post: Apple)
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL. Apple answers with a form POST (`response_mode=form_post`) whose `user` field carries the name, on the first consent only; it becomes the new account's display name.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": components["schemas"]["OAuthFormPost"];
+                };
+            };
+            responses: {
+                /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your linked sign-in providers
+         * @description `email` is the address the provider verified when it was linked (null when it gave none).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The identities */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthIdentity"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink a sign-in provider
+         * @description 409 when it is the last way to sign in (no password and no other identity; a password reset sets a password). Recorded as `oauth.unlinked`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unlinked */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6663,6 +7109,119 @@ export interface components {
              * @example 492039
              */
             code: string;
+        };
+        /**
+         * @example {
+         *       "id": "github",
+         *       "name": "GitHub"
+         *     }
+         */
+        OAuthProvider: {
+            /** @enum {string} */
+            id: "google" | "apple" | "github" | "oidc";
+            name: string;
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false,
+         *         "email": "ada@example.com",
+         *         "email_verified": true,
+         *         "birthdate": "1990-12-10",
+         *         "gender": "female",
+         *         "location": {
+         *           "country": "GB",
+         *           "region": "GB-LND",
+         *           "city": "London"
+         *         },
+         *         "website": "https://ada.example",
+         *         "links": [
+         *           {
+         *             "label": "Notes",
+         *             "url": "https://notes.example/ada"
+         *           }
+         *         ],
+         *         "visibility": "public",
+         *         "wall_policy": "friends",
+         *         "role": "user",
+         *         "created_at": "2026-11-21T10:00:00.000Z",
+         *         "counts": {
+         *           "posts": 0,
+         *           "followers": 0,
+         *           "following": 0,
+         *           "friends": 0
+         *         }
+         *       },
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzaWQiOiIwMUpDNloiLCJ0eXAiOiJhY2Nlc3MifQ.sig",
+         *       "refresh_token": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q",
+         *       "token_type": "Bearer",
+         *       "expires_in": 900,
+         *       "created": false
+         *     }
+         */
+        OAuthExchangeResponse: components["schemas"]["TokenResponse"] & {
+            /** @description The account was created by this sign-in */
+            created: boolean;
+        };
+        /**
+         * @example {
+         *       "code": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q"
+         *     }
+         */
+        OAuthExchange: {
+            /** @example pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "authorization_url": "https://accounts.google.com/o/oauth2/v2/auth?response_type=code&…"
+         *     }
+         */
+        OAuthAuthorization: {
+            authorization_url: string;
+        };
+        /**
+         * @example {
+         *       "state": "n0nce-st4te",
+         *       "code": "c0de",
+         *       "user": "{\"name\":{\"firstName\":\"Ada\",\"lastName\":\"Lovelace\"},\"email\":\"ada@privaterelay.appleid.com\"}"
+         *     }
+         */
+        OAuthFormPost: {
+            /** @example Xk2fTz9yq0S8bM3nR4vW7aC1dE6gH5jL */
+            state?: string;
+            /** @example 4/0AVMBsJh-provider-code */
+            code?: string;
+            /** @example access_denied */
+            error?: string;
+            /** @example The user denied the request */
+            error_description?: string;
+            /**
+             * @description RFC 9207 issuer identifier
+             * @example https://accounts.google.com
+             */
+            iss?: string;
+            user?: string;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "provider": "github",
+         *       "email": "ada@example.com",
+         *       "created_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        OAuthIdentity: {
+            id: string;
+            /** @enum {string} */
+            provider: "google" | "apple" | "github" | "oidc";
+            email: string | null;
+            created_at: string;
         };
         /**
          * @example {

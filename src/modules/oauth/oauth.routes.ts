@@ -69,17 +69,13 @@ export const authorize = createRoute({
 const callbackDescription =
   'The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token\'s signature against the issuer\'s keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL.';
 
+/** What providers send back (others they add, such as Google's `scope` or Keycloak's `session_state`, are ignored). */
 const CallbackQuery = z.object({
-  state: z.string().max(512).optional(),
-  code: z.string().max(4096).optional(),
-  error: z.string().max(256).optional(),
-  error_description: z.string().max(2000).optional(),
-  error_uri: z.string().max(2000).optional(),
-  iss: z.string().max(2000).optional(),
-  scope: z.string().max(2000).optional(),
-  authuser: z.string().max(16).optional(),
-  prompt: z.string().max(64).optional(),
-  hd: z.string().max(255).optional(),
+  state: z.string().max(512).optional().openapi({ example: 'Xk2fTz9yq0S8bM3nR4vW7aC1dE6gH5jL' }),
+  code: z.string().max(4096).optional().openapi({ example: '4/0AVMBsJh-provider-code' }),
+  error: z.string().max(256).optional().openapi({ example: 'access_denied' }),
+  error_description: z.string().max(2000).optional().openapi({ example: 'The user denied the request' }),
+  iss: z.string().max(2000).optional().openapi({ example: 'https://accounts.google.com', description: 'RFC 9207 issuer identifier' }),
 });
 
 const callbackResponses = {
@@ -119,7 +115,7 @@ export const callbackPost = createRoute({
       },
     },
   },
-  responses: callbackResponses,
+  responses: { ...callbackResponses, ...errors[415] },
 });
 
 const CODE_EXAMPLE = 'pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q';
