@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   /** A one-time code (TOTP or recovery code) that is wrong, or was already used. */
   invalid_code: 401,
   forbidden: 403,
+  /** A recipient's message_policy (or their decline) keeps the caller out. */
+  messages_not_accepted: 403,
   account_suspended: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -35,6 +37,7 @@ const TITLES: Record<ErrorCode, string> = {
   mfa_required: 'Second factor required',
   invalid_code: 'Invalid code',
   forbidden: 'Forbidden',
+  messages_not_accepted: 'Messages not accepted',
   account_suspended: 'Account suspended',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
@@ -89,8 +92,8 @@ export const problemTitle = (code: ErrorCode) => TITLES[code];
 
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
-    // Only the generic code of each status (validation_failed, account_suspended and content_rejected are specific).
-    .filter(([code]) => !['validation_failed', 'account_suspended', 'content_rejected', 'mfa_required', 'invalid_code'].includes(code))
+    // Only the generic code of each status (the others are specific and only ever thrown by name).
+    .filter(([code]) => !['validation_failed', 'messages_not_accepted', 'account_suspended', 'content_rejected', 'mfa_required', 'invalid_code'].includes(code))
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '179a8c2cc0602ff657d1bdb33458256b9847b0a38b224d960af155e1044c3742';
+export const documentSha256 = 'b524d3caab477a458de7d5cdbb2fb05a50f3dc5ecda9450caed0d755cefb06d3';
 
 export interface paths {
     "/health": {
@@ -1598,7 +1598,7 @@ export interface paths {
         get?: never;
         /**
          * Upload or replace the avatar
-         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB.
+         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.
          */
         put: {
             parameters: {
@@ -1691,7 +1691,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an image to attach to posts or messages
-         * @description Uploading the same bytes again returns the same media object.
+         * @description Uploading the same bytes again returns the same media object. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it. `width`, `height` and `size` describe the stored image.
          */
         post: {
             parameters: {
@@ -1753,7 +1753,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable (content-addressed keys never change): `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled).
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes.
          */
         get: {
             parameters: {
@@ -1773,8 +1773,8 @@ export interface paths {
                 200: {
                     headers: {
                         /**
-                         * @description The content hash (and width, for a variant).
-                         * @example "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08-w256"
+                         * @description R2's entity tag of the stored bytes (of the variant, for `?w=`); send it back in If-None-Match.
+                         * @example "5d41402abc4b2a76b9719d911017c592"
                          */
                         ETag: string;
                         /** @example public, max-age=31536000, immutable */
@@ -1797,8 +1797,8 @@ export interface paths {
                 304: {
                     headers: {
                         /**
-                         * @description The content hash (and width, for a variant).
-                         * @example "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08-w256"
+                         * @description R2's entity tag of the stored bytes (of the variant, for `?w=`); send it back in If-None-Match.
+                         * @example "5d41402abc4b2a76b9719d911017c592"
                          */
                         ETag: string;
                         /** @example public, max-age=31536000, immutable */
@@ -3454,13 +3454,15 @@ export interface paths {
         };
         /**
          * Your conversations, most recent activity first
-         * @description Each with `last_message` and your `unread_count` (other people's messages after your read position).
+         * @description Each with `last_message`, your `unread_count` (other people's messages after your read position) and `request`. `?folder=requests` lists only message requests, `?folder=inbox` only the others; without `folder`, both.
          */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     cursor?: string;
+                    /** @description `requests`: only message requests; `inbox`: only the others; omitted: both. */
+                    folder?: "requests" | "inbox";
                 };
                 header?: never;
                 path?: never;
@@ -3488,7 +3490,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation
-         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one. More make a group (you are its admin). Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`).
+         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side).
          */
         post: {
             parameters: {
@@ -3525,7 +3527,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -3637,7 +3663,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
+         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
          */
         post: {
             parameters: {
@@ -3676,7 +3702,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -3703,7 +3753,7 @@ export interface paths {
         put?: never;
         /**
          * Send a direct message
-         * @description Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422).
+         * @description Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). The receiver's policy is checked on every send unless they started the conversation.
          */
         post: {
             parameters: {
@@ -3740,7 +3790,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -3908,7 +3982,7 @@ export interface paths {
         put?: never;
         /**
          * Add members to a group
-         * @description Group admins only.
+         * @description Group admins only. People already in it are left as they are. Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). Someone who declined this conversation can be added back only by someone they follow or are friends with. Those for whom it is a request get one `conversation_invite` notification.
          */
         post: {
             parameters: {
@@ -3937,7 +4011,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -3964,7 +4062,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave
-         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets are closed. When the last admin leaves, the longest-standing member becomes admin.
+         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin.
          */
         delete: {
             parameters: {
@@ -4001,6 +4099,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a message request
+         * @description The conversation moves to your inbox (`request: false`) and its messages notify you again. Sending a message in it accepts it too. 409 when it is not a request for you.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The conversation, no longer a request */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a message request
+         * @description You leave the conversation (your sockets on it close with 4403), and from then on only someone you follow or are friends with can add you back to it (403 `/messages-not-accepted` for anyone else). 409 when it is not a request for you.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Declined: you are no longer a member */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/stream": {
         parameters: {
             query?: never;
@@ -4010,7 +4206,7 @@ export interface paths {
         };
         /**
          * The conversation socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`).
+         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted.
          */
         get: {
             parameters: {
@@ -4061,6 +4257,8 @@ export interface paths {
         /**
          * Your notifications, newest first
          * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason). Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.
+         *
+         *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
         get: {
             parameters: {
@@ -4202,7 +4400,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens, on every open socket of yours; `?since=<id>` first replays what came after that notification. `{"type":"ping"}` is answered `{"type":"pong"}`.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back) the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included. `{"type":"ping"}` is answered `{"type":"pong"}`.
          */
         get: {
             parameters: {
@@ -4291,7 +4489,7 @@ export interface paths {
         put?: never;
         /**
          * Create a community
-         * @description `name` 3..80 characters; the `slug` is derived from it (accents folded, a numeric suffix when taken) and never changes. No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join; `visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications. The creator becomes its owner and first member, and the community gets its chat (`conversation_id`).
+         * @description `name` 3..80 characters; the `slug` is derived from it (accents folded, a numeric suffix when taken) and never changes. No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join; `visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications. The creator becomes its owner and first member, and the community gets its chat (`conversation_id`). 404 only when another request of yours deleted the new community before this one could answer with it.
          */
         post: {
             parameters: {
@@ -4318,6 +4516,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
                 422: components["responses"]["ContentRejected"];
@@ -4853,7 +5052,7 @@ export interface paths {
         get?: never;
         /**
          * Upload or replace a community's avatar
-         * @description Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed.
+         * @description Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed. Stored like every image: EXIF orientation applied, no EXIF, XMP or IPTC metadata kept, and over 50 megapixels or 10,000 pixels a side refused with 413 naming `file` (from the header, before decoding).
          */
         put: {
             parameters: {
@@ -6648,9 +6847,15 @@ export interface components {
              * @example GB
              */
             country: string;
-            /** @example GB-LND */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example GB-LND
+             */
             region?: string | null;
-            /** @example London */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example London
+             */
             city?: string | null;
         };
         /**
@@ -6771,6 +6976,7 @@ export interface components {
          *         ],
          *         "visibility": "public",
          *         "wall_policy": "friends",
+         *         "message_policy": "everyone",
          *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
          *         "counts": {
@@ -6820,6 +7026,7 @@ export interface components {
          *       ],
          *       "visibility": "public",
          *       "wall_policy": "friends",
+         *       "message_policy": "everyone",
          *       "role": "user",
          *       "created_at": "2026-11-21T10:00:00.000Z",
          *       "counts": {
@@ -6862,12 +7069,19 @@ export interface components {
             /** @enum {string} */
             wall_policy: "everyone" | "friends" | "nobody";
             /**
+             * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
+             * @example following
+             * @enum {string}
+             */
+            message_policy: "everyone" | "following" | "friends" | "nobody";
+            /**
              * @description Site role: moderators and admins use /api/v1/admin/*.
              * @enum {string}
              */
             role: "user" | "moderator" | "admin";
         };
         ProfileLink: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             label: string;
             /** Format: uri */
             url: string;
@@ -6904,7 +7118,10 @@ export interface components {
             username: string;
             /** @example correct horse battery staple */
             password: string;
-            /** @example Ada Lovelace */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example Ada Lovelace
+             */
             display_name?: string;
         };
         /**
@@ -7148,6 +7365,7 @@ export interface components {
          *         ],
          *         "visibility": "public",
          *         "wall_policy": "friends",
+         *         "message_policy": "everyone",
          *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
          *         "counts": {
@@ -7236,8 +7454,12 @@ export interface components {
          *     }
          */
         UpdateMe: {
-            /** @example Ada Lovelace */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example Ada Lovelace
+             */
             display_name?: string;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             bio?: string;
             location?: components["schemas"]["Location"] | null;
             /** Format: uri */
@@ -7256,6 +7478,12 @@ export interface components {
             visibility?: "public" | "private";
             /** @enum {string} */
             wall_policy?: "everyone" | "friends" | "nobody";
+            /**
+             * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
+             * @example following
+             * @enum {string}
+             */
+            message_policy?: "everyone" | "following" | "friends" | "nobody";
             /**
              * Format: email
              * @description A new address: mailed a link, and used once verified. Needs `current_password`.
@@ -7630,6 +7858,7 @@ export interface components {
          *     }
          */
         CreatePost: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content?: string;
             /** @enum {string} */
             visibility?: "public" | "friends" | "private";
@@ -7648,6 +7877,7 @@ export interface components {
          *     }
          */
         UpdatePost: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content?: string;
             /** @enum {string} */
             visibility?: "public" | "friends" | "private";
@@ -7765,6 +7995,7 @@ export interface components {
          *     }
          */
         CreateComment: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content: string;
             parent_id?: string | null;
         };
@@ -7805,6 +8036,7 @@ export interface components {
          *         "deleted": false
          *       },
          *       "unread_count": 2,
+         *       "request": false,
          *       "created_at": "2026-11-20T09:00:00.000Z"
          *     }
          */
@@ -7819,6 +8051,8 @@ export interface components {
             community_id: string | null;
             last_message: components["schemas"]["Message"] | null;
             unread_count: number;
+            /** @description A message request for you: you neither follow nor are friends with whoever started the conversation or added you. It notifies you once until you accept it (`POST /conversations/{id}/accept`, or by sending a message) or decline it. */
+            request: boolean;
             created_at: string;
         };
         /**
@@ -7830,6 +8064,7 @@ export interface components {
          */
         CreateConversation: {
             participant_ids: string[];
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title?: string;
         };
         /**
@@ -7871,6 +8106,7 @@ export interface components {
          *             "deleted": false
          *           },
          *           "unread_count": 2,
+         *           "request": false,
          *           "created_at": "2026-11-20T09:00:00.000Z"
          *         }
          *       ],
@@ -7918,7 +8154,10 @@ export interface components {
          *     }
          */
         SendMessage: {
-            /** @default  */
+            /**
+             * @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised.
+             * @default
+             */
             content: string;
             media_ids?: string[];
             client_id?: string;
@@ -7932,7 +8171,10 @@ export interface components {
          */
         DirectMessage: {
             receiver_id: string;
-            /** @default  */
+            /**
+             * @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised.
+             * @default
+             */
             content: string;
             media_ids?: string[];
             client_id?: string;
@@ -7943,6 +8185,7 @@ export interface components {
          *     }
          */
         EditMessage: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content: string;
         };
         /**
@@ -8020,7 +8263,7 @@ export interface components {
          *       "created_at": "2026-11-21T10:00:00.000Z"
          *     }
          */
-        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
+        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
         NewMessageNotification: {
             id: string;
             /**
@@ -8035,6 +8278,24 @@ export interface components {
                 sender: components["schemas"]["PublicUser"] | null;
                 content: string;
                 created_at: string;
+            };
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        ConversationInviteNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conversation_invite";
+            data: {
+                conversation_id: string;
+                title: string | null;
+                from_user: components["schemas"]["PublicUser"];
+                request: boolean;
             };
             read: boolean;
             created_at: string;
@@ -8385,6 +8646,7 @@ export interface components {
              * @example Lisbon Runners
              */
             name: string;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             description?: string;
             location?: components["schemas"]["Location"] | null;
             min_age?: number | null;
@@ -8448,6 +8710,7 @@ export interface components {
              * @example Lisbon Runners
              */
             name?: string;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             description?: string;
             location?: components["schemas"]["Location"] | null;
             min_age?: number | null;
@@ -8648,7 +8911,9 @@ export interface components {
         PutProfessionalProfile: {
             /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
             headline?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             summary?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             industry?: string | null;
             open_to_work?: boolean;
             /** @enum {string} */
@@ -8662,8 +8927,11 @@ export interface components {
         PositionInput: {
             /** @description Keeps the id of one of your entries; any other entry gets a new id. */
             id?: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             company: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             location?: string | null;
             /** @example 2021-03 */
             started_on: string;
@@ -8672,22 +8940,29 @@ export interface components {
              * @example 2021-03
              */
             ended_on?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             description?: string | null;
         };
         EducationInput: {
             /** @description Keeps the id of one of your entries; any other entry gets a new id. */
             id?: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             school: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             degree?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             field?: string | null;
             /** @example 2021-03 */
             started_on?: string | null;
             /** @example 2021-03 */
             ended_on?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             activities?: string | null;
         };
         Certification: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             name: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             authority?: string | null;
             /** @example 2021-03 */
             issued_on?: string | null;
@@ -8695,7 +8970,9 @@ export interface components {
             url?: string | null;
         };
         SpokenLanguage: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             name: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             proficiency?: string | null;
         };
         /**
@@ -8707,7 +8984,9 @@ export interface components {
         PatchProfessionalProfile: {
             /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
             headline?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             summary?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             industry?: string | null;
             open_to_work?: boolean;
             /** @enum {string} */
@@ -8988,6 +9267,7 @@ export interface components {
             subject_id: string;
             /** @enum {string} */
             category: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             comment?: string;
             /** @description Required for a message: the conversation it is in (you must be a participant). */
             conversation_id?: string;
@@ -9138,6 +9418,7 @@ export interface components {
         ResolveCommunityReport: {
             /** @enum {string} */
             action: "none" | "remove_content" | "remove_member";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             note?: string;
         };
         /**
@@ -9222,6 +9503,7 @@ export interface components {
          *     }
          */
         CreateFilter: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title: string;
             keywords: components["schemas"]["FilterKeywordInput"][];
             context: ("home" | "discover" | "community" | "notifications" | "profile")[];
@@ -9234,6 +9516,7 @@ export interface components {
             expires_in?: number | null;
         };
         FilterKeywordInput: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             keyword: string;
             /** @default true */
             whole_word: boolean;
@@ -9245,6 +9528,7 @@ export interface components {
          *     }
          */
         UpdateFilter: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title?: string;
             keywords?: components["schemas"]["FilterKeywordInput"][];
             context?: ("home" | "discover" | "community" | "notifications" | "profile")[];
@@ -9263,6 +9547,7 @@ export interface components {
         ResolveReport: {
             /** @enum {string} */
             action: "none" | "remove_content" | "warn" | "silence" | "suspend";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             note?: string;
             /** @description silence and suspend only: lifted automatically after this many hours (1..8,760). Without it the action stays until undone. */
             duration_hours?: number;
@@ -9304,6 +9589,7 @@ export interface components {
         AccountAction: {
             /** @enum {string} */
             action: "warn" | "silence" | "unsilence" | "suspend" | "unsuspend";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             reason: string;
             /** @description silence and suspend only: lifted automatically after this many hours (1..8,760). Without it the action stays until undone. */
             duration_hours?: number;
@@ -9360,6 +9646,7 @@ export interface components {
          *     }
          */
         CreateKeywordRule: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             pattern: string;
             /** @default true */
             whole_word: boolean;

@@ -29,6 +29,8 @@ export const users = sqliteTable(
     visibility: text('visibility', { enum: ['public', 'private'] }).notNull().default('public'),
     /** Who may post on this user's wall. */
     wallPolicy: text('wall_policy', { enum: ['everyone', 'friends', 'nobody'] }).notNull().default('friends'),
+    /** Who may start a conversation with this user or add them to one (src/policy/messaging.ts). */
+    messagePolicy: text('message_policy', { enum: ['everyone', 'following', 'friends', 'nobody'] }).notNull().default('everyone'),
     isVerified: integer('is_verified', { mode: 'boolean' }).notNull().default(false),
     /** Site role: staff (moderators and admins) use /api/v1/admin/*. */
     role: text('role', { enum: SITE_ROLES }).notNull().default('user'),
