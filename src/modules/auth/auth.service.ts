@@ -3,6 +3,7 @@ import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { hashPassword, randomToken, sha256Hex } from '../../lib/crypto';
 import { composeMail } from '../../lib/mailer';
+import { singleLineFrom } from '../../policy/text-hygiene';
 import { newId } from '../../lib/ids';
 import type { AppEnv } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
@@ -27,9 +28,7 @@ export interface NewSession {
  * characters at most) and address (CF-Connecting-IP).
  */
 export function deviceOf(c: Context<AppEnv>): { userAgent: string | null; ip: string | null } {
-  // eslint-disable-next-line no-control-regex
-  const userAgent = c.req.header('User-Agent')?.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim().slice(0, 200) || null;
-  return { userAgent, ip: requestIp(c) };
+  return { userAgent: singleLineFrom(c.req.header('User-Agent'), 200), ip: requestIp(c) };
 }
 
 /** Statements that open a session with its first refresh token; callers batch them with their own writes. */

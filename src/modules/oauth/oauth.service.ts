@@ -7,6 +7,7 @@ import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { evaluateText } from '../../policy/content-rules';
+import { singleLineFrom } from '../../policy/text-hygiene';
 import { audit, type AuditEntry, requestIp } from '../audit/audit';
 import { assertNotSuspended, startSession } from '../auth/auth.service';
 import { hasMfa, mfaRequired } from '../auth/mfa.service';
@@ -241,14 +242,6 @@ async function signInDecision(c: Context<AppEnv>, provider: Provider, profile: P
   }
 }
 
-/** Drops control and bidirectional-override characters, NFC, trims; null when nothing is left. */
-function cleanName(value: string | null, max: number): string | null {
-  if (!value) return null;
-  // eslint-disable-next-line no-control-regex
-  const cleaned = value.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').replace(/\s+/g, ' ').trim();
-  return cleaned ? Array.from(cleaned).slice(0, max).join('').trim() : null;
-}
-
 /** A username from the profile (handle, address, name): `[a-z0-9_]`, 3..30, made unique with a numeric suffix. */
 export async function deriveUsername(db: D1Database, profile: Pick<ProviderProfile, 'handle' | 'email' | 'name'>): Promise<string> {
   const base =
@@ -276,7 +269,7 @@ export async function deriveUsername(db: D1Database, profile: Pick<ProviderProfi
 async function createAccount(c: Context<AppEnv>, provider: Provider, profile: ProviderProfile): Promise<string> {
   const db = c.env.DB;
   const username = await deriveUsername(db, profile);
-  let displayName = cleanName(profile.name, 50) ?? username;
+  let displayName = singleLineFrom(profile.name, 50) ?? username;
   // A name the keyword rules would refuse is not imposed on the new account; the username stands in.
   if ((await evaluateText(db, [{ field: 'display_name', text: displayName }], 'profile')).action !== 'allow') displayName = username;
   const id = newId();
