@@ -86,8 +86,13 @@ describe('E-mail change', () => {
     await expectProblem(await patch(user.accessToken, { email: next }), 400, 'current_password');
     await expectProblem(await patch(user.accessToken, { email: next, current_password: 'wrong password' }), 403, 'current_password');
     expect(await mailCountTo(next, 'email_change')).toBe(0);
+    expect((await auditOf(user.id, 'auth.email_change_requested')).results).toHaveLength(0);
 
     const body = await expectStatus(await patch(user.accessToken, { email: next.toUpperCase(), current_password: user.password }), 200);
+    // The request is a security event of the account (without the new address).
+    const requested = (await auditOf(user.id, 'auth.email_change_requested')).results;
+    expect(requested).toHaveLength(1);
+    expect(requested[0]!.data ?? '').not.toMatch(new RegExp(next.split('@')[0]!, 'i'));
     expect(body).toMatchObject({ email: user.email, email_verified: true });
     const mail = await lastMailOfKind(next, 'email_change');
     expect(mail!.body_html).toContain('<a href=');

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'b524d3caab477a458de7d5cdbb2fb05a50f3dc5ecda9450caed0d755cefb06d3';
+export const documentSha256 = '751e5348b95292218d2e9e657f9863adc32c43a532201d7e3d81fe9287015674';
 
 export interface paths {
     "/health": {
@@ -6604,7 +6604,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
-                    action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
+                    action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
                     actor_id?: string;
                     subject_id?: string;
                 };
@@ -6695,7 +6695,7 @@ export interface paths {
         };
         /**
          * Your security events
-         * @description Logins, failed logins, refresh-token reuse, password changes and resets, and (as those features arrive) e-mail, MFA, OAuth and session events about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
+         * @description Logins (with how: password, a provider, a second factor), failed logins and wrong second-factor codes, refresh-token reuse, password changes and resets, e-mail verification and change requests, two-factor sign-in turned on and off, providers linked and unlinked, and sessions signed out, about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
          */
         get: {
             parameters: {
@@ -9758,7 +9758,7 @@ export interface components {
          */
         AuditEntry: {
             id: string;
-            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
+            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
             action: string;
             /** @description null for the system, the command line, an anonymous caller, or an account since deleted (see actor_id). */
             actor: components["schemas"]["PublicUser"] | null;

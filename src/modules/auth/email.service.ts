@@ -4,7 +4,7 @@ import { ApiError } from '../../lib/errors';
 import { randomToken, sha256Hex } from '../../lib/crypto';
 import { composeMail } from '../../lib/mailer';
 import type { AppEnv } from '../../lib/types';
-import { audit, requestIp } from '../audit/audit';
+import { audit, type AuditEntry, requestIp } from '../audit/audit';
 import { conflict } from '../users/users.service';
 
 /** E-mail links are valid for 24 hours (contract). */
@@ -33,9 +33,10 @@ const MAILS: Record<EmailPurpose, { kind: string; subject: string; intro: (email
 /**
  * Mails a verification (`verify`: the account's current address) or change (`change`: a new address,
  * which takes effect once confirmed) link valid for 24 hours. At most {@link EMAIL_MAILS_PER_HOUR}
- * per account per hour: returns false (nothing sent) beyond that.
+ * per account per hour: returns false (nothing sent) beyond that. `auditEntry` is recorded in the
+ * same batch as the link.
  */
-export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: string, purpose: EmailPurpose): Promise<boolean> {
+export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: string, purpose: EmailPurpose, auditEntry?: AuditEntry): Promise<boolean> {
   const db = c.env.DB;
   const now = Date.now();
   const recent = await db
@@ -44,10 +45,11 @@ export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: s
     .first<{ n: number }>();
   if ((recent?.n ?? 0) >= EMAIL_MAILS_PER_HOUR) return false;
   const token = randomToken();
-  await db
+  const insert = db
     .prepare('INSERT INTO email_tokens (token_hash, user_id, email, purpose, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)')
-    .bind(await sha256Hex(token), userId, email, purpose, now, now + EMAIL_TOKEN_TTL_MS)
-    .run();
+    .bind(await sha256Hex(token), userId, email, purpose, now, now + EMAIL_TOKEN_TTL_MS);
+  if (auditEntry) await audit(db, auditEntry, [insert]);
+  else await insert.run();
   const mail = MAILS[purpose];
   const link = `${c.env.APP_URL.replace(/\/$/, '')}/verify-email?token=${encodeURIComponent(token)}`;
   await c.get('mailer').send(

@@ -9,7 +9,7 @@ import { EMAIL_MAILS_PER_HOUR, sendEmailLink } from '../auth/email.service';
 import { currentUser } from '../../middleware/auth';
 import { screenText } from '../../policy/content-rules';
 import { isAccountVisible } from '../../policy/visibility';
-import { audit, requestIp } from '../audit/audit';
+import { audit, type AuditEntry, requestIp } from '../audit/audit';
 import { ownerChangesOnDeparture } from '../communities/communities.service';
 import { insertAutoReport } from '../moderation/reports.store';
 import { forgetSessions } from '../auth/session-cache';
@@ -90,7 +90,9 @@ async function requestEmailChange(c: Context<AppEnv>, userId: string, email: str
   }
   if (email === user.email) return;
   await assertAvailable(c.get('db'), { email }, userId);
-  if (!(await sendEmailLink(c, userId, email, 'change'))) {
+  // Recorded (without the address) so the account's security events show a change it did not ask for.
+  const requested: AuditEntry = { action: 'auth.email_change_requested', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c) };
+  if (!(await sendEmailLink(c, userId, email, 'change', requested))) {
     throw new ApiError('rate_limited', `At most ${EMAIL_MAILS_PER_HOUR} verification mails an hour; try again later.`, { headers: { 'Retry-After': '3600' } });
   }
 }
