@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index';
 import { runSignInJobs } from '../../src/scheduled';
 import { retryDelaySeconds } from '../../src/queues/mail';
-import { MAIL_API_TOKEN } from '../fixtures/mail/server';
+import { type Delivery, MAIL_API_TOKEN } from '../fixtures/mail/server';
 import { call, createUser, expectStatus, uniqueName } from '../helpers/client';
 
 const MAIL_SERVER = inject('mailServerUrl');
@@ -20,15 +20,6 @@ afterEach(() => {
   Object.assign(mutableEnv, saved);
 });
 
-interface Delivery {
-  to: string[];
-  from: string;
-  subject: string;
-  text: string;
-  html: string;
-  idempotency_key: string | null;
-  status: number;
-}
 const deliveriesTo = async (to: string): Promise<Delivery[]> => (await fetch(`${MAIL_SERVER}/deliveries?to=${encodeURIComponent(to)}`)).json();
 const outboxRows = (to: string) =>
   env.DB.prepare('SELECT id, kind, sent_at, failed_at, queued_at, attempts, last_error FROM mail_outbox WHERE to_address = ?1 ORDER BY created_at, id')
