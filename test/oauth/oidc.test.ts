@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
 import { APP_REDIRECT, atProvider, authorize, backAtKith, dance, exchange, newIdentity, oauthSignIn } from '../helpers/oauth';
 import { expectTokenBody, verifyEmailOf } from '../auth/helpers';
 
@@ -164,6 +164,11 @@ describe('OAuth account linking rules', () => {
     const landing = await dance('oidc', newIdentity({ email: user.email, email_verified: false }));
     expect(landing.searchParams.get('error')).toBe('email_unverified');
     expect(await expectStatus(await call('/me/identities', { token: user.accessToken }), 200)).toEqual([]);
+    // A "verified" address Kith would not take at registration is no address at all.
+    const odd = `${uniqueName('odd')}@example.com\r\nBcc: all@evil.example`;
+    expect((await dance('oidc', newIdentity({ email: odd }))).searchParams.get('error')).toBe('email_unverified');
+    // A subject longer than OpenID Connect allows (255) is refused with the token.
+    expect((await dance('oidc', newIdentity({ sub: 's'.repeat(256) }))).searchParams.get('error')).toBe('invalid_id_token');
   });
 
   it('should refuse a suspended account at the exchange (403)', async () => {

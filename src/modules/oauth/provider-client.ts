@@ -1,6 +1,7 @@
 import { CodeChallengeMethod, OAuth2Client, OAuth2Tokens } from 'arctic';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import type { Bindings } from '../../lib/types';
+import { EmailSchema } from '../users/users.schemas';
 import { assertSafeEndpoint, type GitHubProvider, type OidcProvider, type Provider, PROVIDER_TIMEOUT_MS } from './providers';
 
 /**
@@ -127,12 +128,24 @@ async function verifyIdToken(provider: OidcProvider, jwks: ReturnType<typeof cre
     throw new OAuthFlowError('invalid_id_token', `id_token refused: ${String((err as Error)?.message ?? err)}`);
   }
   if (payload.nonce !== nonce) throw new OAuthFlowError('invalid_id_token', 'id_token nonce does not match this sign-in');
+  // OpenID Connect Core: a subject is at most 255 ASCII characters; it is stored as the identity's key.
+  if (typeof payload.sub !== 'string' || !/^[\x20-\x7e]{1,255}$/.test(payload.sub)) throw new OAuthFlowError('invalid_id_token', 'id_token sub is not 1..255 ASCII characters');
   return payload;
 }
 
 /** `email_verified` is a boolean, or (Apple) the string "true". */
 const isTrue = (value: unknown) => value === true || value === 'true';
 const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null);
+
+/**
+ * A provider's verified address, only if it is one Kith would take at registration (EmailSchema:
+ * well-formed, at most 254 characters, lower-cased); anything else counts as no verified address.
+ */
+const verifiedAddress = (verified: boolean, value: unknown): string | null => {
+  if (!verified) return null;
+  const parsed = EmailSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+};
 
 async function oidcProfile(env: Bindings, provider: OidcProvider, flow: { code: string; verifier: string; nonce: string; callbackUri: string }): Promise<ProviderProfile> {
   const { doc, jwks } = await discover(env, provider);
@@ -154,7 +167,7 @@ async function oidcProfile(env: Bindings, provider: OidcProvider, flow: { code: 
   const name = text(source.name) ?? ([text(source.given_name), text(source.family_name)].filter(Boolean).join(' ') || null);
   return {
     subject: claims.sub!,
-    email: isTrue(source.email_verified) ? text(source.email)?.toLowerCase() ?? null : null,
+    email: verifiedAddress(isTrue(source.email_verified), source.email),
     name,
     handle: text(source.preferred_username) ?? text(source.nickname),
   };
@@ -178,7 +191,7 @@ async function githubProfile(env: Bindings, provider: GitHubProvider, flow: { co
   if (typeof user.id !== 'number') throw new OAuthFlowError('profile_unavailable', 'GitHub /user has no id');
   const emails = await githubJson<Array<{ email?: string; primary?: boolean; verified?: boolean }>>(provider, '/user/emails', tokens.accessToken());
   const primary = Array.isArray(emails) ? emails.find((e) => e.primary === true && e.verified === true && typeof e.email === 'string') : undefined;
-  return { subject: String(user.id), email: primary?.email?.toLowerCase() ?? null, name: text(user.name), handle: text(user.login) };
+  return { subject: String(user.id), email: verifiedAddress(primary !== undefined, primary?.email), name: text(user.name), handle: text(user.login) };
 }
 
 /** Finishes the provider's side of a sign-in: the code exchanged, the identity verified. */
