@@ -2,7 +2,7 @@ import type { Bindings } from './lib/types';
 import { liftExpiredActions } from './modules/moderation/account-actions';
 import { claimDueSources } from './modules/news/news.service';
 import type { NewsFetchMessage } from './queues/news';
-import { requeueUnsentMail } from './modules/mail/mail-delivery';
+import { pruneDeliveredMail, requeueUnsentMail } from './modules/mail/mail-delivery';
 import { pruneSignInRows } from './modules/auth/sign-in-rows';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
@@ -22,11 +22,13 @@ export async function runModerationJobs(env: Pick<Bindings, 'DB'>, now: number):
 }
 
 /**
- * Every minute, sign-in housekeeping: re-queue mail that never reached the mail queue, and delete the
- * short-lived sign-in rows (OAuth states and codes, MFA steps, e-mail links) a day after they expired.
+ * Every minute, sign-in housekeeping: re-queue mail that never reached the mail queue, delete mail
+ * delivered a week ago, and delete the short-lived sign-in rows (OAuth states and codes, MFA steps,
+ * e-mail links) a day after they expired.
  */
 export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await requeueUnsentMail(env, now);
+  await pruneDeliveredMail(env, now);
   await pruneSignInRows(env.DB, now);
 }
 

@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index';
+import { KEEP_DELIVERED_MAIL_MS } from '../../src/modules/mail/mail-delivery';
 import { runSignInJobs } from '../../src/scheduled';
 import { retryDelaySeconds } from '../../src/queues/mail';
 import { type Delivery, MAIL_API_TOKEN } from '../fixtures/mail/server';
@@ -131,6 +132,27 @@ describe('Mail delivery (MAILER=http through the kith-mail queue)', () => {
     await runSignInJobs(env, Date.now());
     expect((await outboxRows(to)).results[0]!.queued_at).not.toBeNull();
     await until(() => deliveriesTo(to), (list) => list.length === 1, 'the swept mail delivered');
+  });
+});
+
+describe('Mail housekeeping (MAILER=http)', () => {
+  it('should delete mail sent or given up more than 7 days ago, and keep the rest', async () => {
+    const now = Date.now();
+    const to = `${uniqueName('pruned')}@example.com`;
+    const rows = [
+      ['old-sent', now - KEEP_DELIVERED_MAIL_MS - 1, null],
+      ['old-failed', null, now - KEEP_DELIVERED_MAIL_MS - 1],
+      ['recent-sent', now - KEEP_DELIVERED_MAIL_MS + 60_000, null],
+    ] as const;
+    await env.DB.batch(
+      rows.map(([subject, sentAt, failedAt]) =>
+        env.DB.prepare("INSERT INTO mail_outbox (id, to_address, subject, body_text, kind, created_at, sent_at, failed_at, queued_at) VALUES (?1, ?2, ?3, 'text', 'test', ?4, ?5, ?6, ?4)")
+          .bind(`${subject}-${uniqueName('m')}`, to, subject, now - KEEP_DELIVERED_MAIL_MS - 60_000, sentAt, failedAt),
+      ),
+    );
+    await runSignInJobs(env, now);
+    const left = await env.DB.prepare('SELECT subject FROM mail_outbox WHERE to_address = ?1').bind(to).all<{ subject: string }>();
+    expect(left.results.map((r) => r.subject)).toEqual(['recent-sent']);
   });
 });
 
