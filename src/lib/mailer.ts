@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { html } from 'hono/html';
 import type { Database } from '../db/client';
 import { mailOutbox } from '../db/schema';
@@ -64,8 +65,10 @@ export class OutboxMailer implements Mailer {
     try {
       await this.queue.send({ type: 'mail.send', id });
     } catch (err) {
-      // The row stays unsent with queued_at set; the sweeper re-queues it (src/modules/mail/mail-delivery.ts).
+      // Marked never queued, so the per-minute sweeper queues it within a minute or two instead of
+      // treating it as in flight for hours (src/modules/mail/mail-delivery.ts).
       console.error(JSON.stringify({ level: 'warn', message: 'mail queue send failed', outbox_id: id, error: String((err as Error)?.message ?? err) }));
+      await this.db.update(mailOutbox).set({ queuedAt: null }).where(eq(mailOutbox.id, id));
     }
   }
 }
