@@ -15,6 +15,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // The fixture feed server listens on loopback (test/fixtures/feeds/server.ts).
             NEWS_ALLOW_PRIVATE: 'true',
+            // Thousands of registrations: the suite hashes with 1,000 PBKDF2 rounds, production with 100,000.
+            PASSWORD_HASH_ITERATIONS: '1000',
           },
         },
       }),

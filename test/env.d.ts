@@ -18,6 +18,7 @@ declare global {
       GOOGLE_CLIENT_ID?: string;
       GITHUB_CLIENT_ID?: string;
       APPLE_KEY_ID?: string;
+      PASSWORD_HASH_ITERATIONS?: string;
       TEST_MIGRATIONS: D1Migration[];
     }
   }

@@ -40,6 +40,8 @@ export type Bindings = Env & {
   OIDC_NAME?: string;
   /** "true" lets provider endpoints be plain http on loopback (tests and local development only). */
   OAUTH_ALLOW_HTTP?: string;
+  /** PBKDF2 work factor for new password hashes; leave unset in production (100,000). Test suites only. */
+  PASSWORD_HASH_ITERATIONS?: string;
 };
 
 /** The authenticated caller, set by the auth middleware. */
