@@ -62,7 +62,7 @@ export const getMedia = createRoute({
   tags,
   summary: 'Fetch stored image bytes',
   description:
-    'Public and cacheable (content-addressed keys never change): `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled).',
+    'Public and cacheable (content-addressed keys never change): `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). A key that names no stored image, whatever its form, is 404.',
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {
