@@ -45,6 +45,7 @@ export function presentMe(row: UserRow, baseUrl: string): Me {
     gender: row.gender,
     visibility: row.visibility,
     wall_policy: row.wallPolicy,
+    discoverable: row.discoverable,
     role: row.role,
   };
 }

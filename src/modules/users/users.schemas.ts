@@ -133,6 +133,7 @@ export const meExample = {
   links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
   visibility: 'public' as const,
   wall_policy: 'friends' as const,
+  discoverable: true,
   role: 'user' as const,
   created_at: '2026-11-21T10:00:00.000Z',
   counts,
@@ -147,6 +148,9 @@ export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true 
     gender: z.enum(GENDERS).nullable(),
     visibility: z.enum(['public', 'private']),
     wall_policy: z.enum(WALL_POLICIES),
+    discoverable: z.boolean().openapi({
+      description: 'Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true.',
+    }),
     role: z.enum(SITE_ROLES).openapi({ description: 'Site role: moderators and admins use /api/v1/admin/*.' }),
   })
   .openapi('Me', { example: meExample });
@@ -163,6 +167,7 @@ export const UpdateMeSchema = z
     username: UsernameSchema.optional(),
     visibility: z.enum(['public', 'private']).optional(),
     wall_policy: z.enum(WALL_POLICIES).optional(),
+    discoverable: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .openapi('UpdateMe', {
     example: { display_name: 'Ada L.', bio: 'Poet of numbers.', location: { country: 'GB', city: 'London' }, gender: 'female', birthdate: '1990-12-10' },
