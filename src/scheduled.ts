@@ -1,6 +1,7 @@
 import type { Bindings } from './lib/types';
 import { liftExpiredActions } from './modules/moderation/account-actions';
 import { claimDueSources } from './modules/news/news.service';
+import { refreshTrends } from './modules/tags/trends';
 import type { NewsFetchMessage } from './queues/news';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
@@ -18,6 +19,9 @@ export async function runModerationJobs(env: Pick<Bindings, 'DB'>, now: number):
   await liftExpiredActions(env.DB, now);
   await env.DB.prepare('DELETE FROM content_fingerprints WHERE created_at < ?1').bind(now - FINGERPRINT_TTL_MS).run();
 }
+
+/** wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts). */
+export const TRENDS_CRON = '*/10 * * * *';
 
 /** Messages per `sendBatch` call (the Queues limit). */
 const SEND_BATCH = 100;
@@ -44,6 +48,9 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       return;
     case MODERATION_CRON:
       await runModerationJobs(env, controller.scheduledTime);
+      return;
+    case TRENDS_CRON:
+      await refreshTrends(env.DB, controller.scheduledTime);
       return;
     default:
       console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));
