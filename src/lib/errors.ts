@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   unauthorized: 401,
   forbidden: 403,
+  /** A recipient's message_policy (or their decline) keeps the caller out. */
+  messages_not_accepted: 403,
   account_suspended: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -29,6 +31,7 @@ const TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
+  messages_not_accepted: 'Messages not accepted',
   account_suspended: 'Account suspended',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
@@ -79,8 +82,8 @@ export const problemTitle = (code: ErrorCode) => TITLES[code];
 
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
-    // Only the generic code of each status (validation_failed, account_suspended and content_rejected are specific).
-    .filter(([code]) => code !== 'validation_failed' && code !== 'account_suspended' && code !== 'content_rejected')
+    // Only the generic code of each status (the others are specific and only ever thrown by name).
+    .filter(([code]) => !['validation_failed', 'messages_not_accepted', 'account_suspended', 'content_rejected'].includes(code))
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 

@@ -24,6 +24,10 @@ const PROBLEM_EXAMPLES: Partial<Record<ErrorCode, { detail: string; errors?: { f
   validation_failed: { detail: 'email: Invalid email address', errors: [{ field: 'email', message: 'Invalid email address' }] },
   unauthorized: { detail: 'A bearer access token is required.' },
   forbidden: { detail: 'You may not do this.' },
+  messages_not_accepted: {
+    detail: 'This user does not accept messages from you (their message_policy, or they declined this conversation).',
+    errors: [{ field: 'participant_ids', message: '01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you' }],
+  },
   not_found: { detail: 'No such user.' },
   method_not_allowed: { detail: 'PUT is not allowed on /api/v1/users/ada_l.' },
   conflict: { detail: 'username is already taken', errors: [{ field: 'username', message: 'is already taken' }] },
@@ -91,6 +95,10 @@ export const commonErrors = { 400: standard(400), 429: standard(429), 500: stand
 export const errors = {
   401: { 401: standard(401) },
   403: { 403: standard(403) },
+  /** A 403 that is either `forbidden` or, when a recipient's message_policy excludes the caller, `messages-not-accepted`. */
+  '403_messages': {
+    403: problem('messages_not_accepted', 'Not allowed: `type` ends in `/messages-not-accepted` when a recipient\'s message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise'),
+  },
   404: { 404: standard(404) },
   409: { 409: standard(409) },
   413: { 413: standard(413) },

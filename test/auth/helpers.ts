@@ -21,6 +21,7 @@ export const ME_KEYS = [
   'gender',
   'visibility',
   'wall_policy',
+  'message_policy',
   'role',
 ] as const;
 
@@ -111,9 +112,9 @@ export interface SignOptions {
   typ?: string;
   issuer?: string;
   audience?: string;
-  /** Seconds since the epoch. */
-  exp?: number;
-  iat?: number;
+  /** Seconds since the epoch; null leaves the claim out. */
+  exp?: number | null;
+  iat?: number | null;
 }
 
 /** Signs an HS256 access token like the worker does, with any claim overridable. */
@@ -125,9 +126,9 @@ export async function signToken(options: SignOptions = {}): Promise<string> {
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(options.issuer ?? 'kith')
-    .setAudience(options.audience ?? 'kith-api')
-    .setIssuedAt(options.iat ?? now)
-    .setExpirationTime(options.exp ?? now + 900);
+    .setAudience(options.audience ?? 'kith-api');
+  if (options.iat !== null) jwt.setIssuedAt(options.iat ?? now);
+  if (options.exp !== null) jwt.setExpirationTime(options.exp ?? now + 900);
   if (options.sub !== undefined) jwt.setSubject(options.sub);
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
 }

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'f457c9ad29be278ccc37cacb48175066d4ac7f3cf8b7a5c6e13d6327a4b86b54';
+export const documentSha256 = 'aa1efd57a78ba2d5ba597be2b8959b0b7710cde46740245e19dfd61136817ffc';
 
 export interface paths {
     "/health": {
@@ -619,7 +619,7 @@ export interface paths {
         get?: never;
         /**
          * Upload or replace the avatar
-         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB.
+         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.
          */
         put: {
             parameters: {
@@ -712,7 +712,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an image to attach to posts or messages
-         * @description Uploading the same bytes again returns the same media object.
+         * @description Uploading the same bytes again returns the same media object. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it. `width`, `height` and `size` describe the stored image.
          */
         post: {
             parameters: {
@@ -774,7 +774,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable (content-addressed keys never change): `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled).
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
          */
         get: {
             parameters: {
@@ -783,7 +783,7 @@ export interface paths {
                 };
                 header?: never;
                 path: {
-                    /** @description The media key: the last segment of a media `url`. */
+                    /** @description The media key: the last segment of a media `url`. Anything else is 404. */
                     key: string;
                 };
                 cookie?: never;
@@ -794,8 +794,8 @@ export interface paths {
                 200: {
                     headers: {
                         /**
-                         * @description The content hash (and width, for a variant).
-                         * @example "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08-w256"
+                         * @description R2's entity tag of the stored bytes (of the variant, for `?w=`); send it back in If-None-Match.
+                         * @example "5d41402abc4b2a76b9719d911017c592"
                          */
                         ETag: string;
                         /** @example public, max-age=31536000, immutable */
@@ -818,8 +818,8 @@ export interface paths {
                 304: {
                     headers: {
                         /**
-                         * @description The content hash (and width, for a variant).
-                         * @example "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08-w256"
+                         * @description R2's entity tag of the stored bytes (of the variant, for `?w=`); send it back in If-None-Match.
+                         * @example "5d41402abc4b2a76b9719d911017c592"
                          */
                         ETag: string;
                         /** @example public, max-age=31536000, immutable */
@@ -2475,13 +2475,15 @@ export interface paths {
         };
         /**
          * Your conversations, most recent activity first
-         * @description Each with `last_message` and your `unread_count` (other people's messages after your read position).
+         * @description Each with `last_message`, your `unread_count` (other people's messages after your read position) and `request`. `?folder=requests` lists only message requests, `?folder=inbox` only the others; without `folder`, both.
          */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     cursor?: string;
+                    /** @description `requests`: only message requests; `inbox`: only the others; omitted: both. */
+                    folder?: "requests" | "inbox";
                 };
                 header?: never;
                 path?: never;
@@ -2509,7 +2511,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation
-         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one. More make a group (you are its admin). Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`).
+         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side).
          */
         post: {
             parameters: {
@@ -2546,7 +2548,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -2658,7 +2684,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
+         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
          */
         post: {
             parameters: {
@@ -2697,7 +2723,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -2724,7 +2774,7 @@ export interface paths {
         put?: never;
         /**
          * Send a direct message
-         * @description Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422).
+         * @description Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). The receiver's policy is checked on every send unless they started the conversation.
          */
         post: {
             parameters: {
@@ -2761,7 +2811,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -2929,7 +3003,7 @@ export interface paths {
         put?: never;
         /**
          * Add members to a group
-         * @description Group admins only.
+         * @description Group admins only. People already in it are left as they are. Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). Someone who declined this conversation can be added back only by someone they follow or are friends with. Those for whom it is a request get one `conversation_invite` notification.
          */
         post: {
             parameters: {
@@ -2958,7 +3032,31 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
+                /** @description Not allowed: `type` ends in `/messages-not-accepted` when a recipient's message_policy (or their decline of this conversation) keeps you out, `/forbidden` otherwise */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/messages-not-accepted",
+                         *       "title": "Messages not accepted",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This user does not accept messages from you (their message_policy, or they declined this conversation).",
+                         *       "errors": [
+                         *         {
+                         *           "field": "participant_ids",
+                         *           "message": "01JC6Z2X4S3K5E6F7G8H9J0K1L does not accept messages from you"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -2985,7 +3083,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave
-         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets are closed. When the last admin leaves, the longest-standing member becomes admin.
+         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin.
          */
         delete: {
             parameters: {
@@ -3022,6 +3120,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a message request
+         * @description The conversation moves to your inbox (`request: false`) and its messages notify you again. Sending a message in it accepts it too. 409 when it is not a request for you.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The conversation, no longer a request */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a message request
+         * @description You leave the conversation (your sockets on it close with 4403), and from then on only someone you follow or are friends with can add you back to it (403 `/messages-not-accepted` for anyone else). 409 when it is not a request for you.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Declined: you are no longer a member */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/stream": {
         parameters: {
             query?: never;
@@ -3031,7 +3227,7 @@ export interface paths {
         };
         /**
          * The conversation socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`).
+         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted.
          */
         get: {
             parameters: {
@@ -3082,6 +3278,8 @@ export interface paths {
         /**
          * Your notifications, newest first
          * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason). Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.
+         *
+         *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
         get: {
             parameters: {
@@ -3223,7 +3421,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens, on every open socket of yours; `?since=<id>` first replays what came after that notification. `{"type":"ping"}` is answered `{"type":"pong"}`.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back) the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included. `{"type":"ping"}` is answered `{"type":"pong"}`.
          */
         get: {
             parameters: {
@@ -3312,7 +3510,7 @@ export interface paths {
         put?: never;
         /**
          * Create a community
-         * @description `name` 3..80 characters; the `slug` is derived from it (accents folded, a numeric suffix when taken) and never changes. No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join; `visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications. The creator becomes its owner and first member, and the community gets its chat (`conversation_id`).
+         * @description `name` 3..80 characters; the `slug` is derived from it (accents folded, a numeric suffix when taken) and never changes. No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join; `visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications. The creator becomes its owner and first member, and the community gets its chat (`conversation_id`). 404 only when another request of yours deleted the new community before this one could answer with it.
          */
         post: {
             parameters: {
@@ -3339,6 +3537,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
                 422: components["responses"]["ContentRejected"];
@@ -3874,7 +4073,7 @@ export interface paths {
         get?: never;
         /**
          * Upload or replace a community's avatar
-         * @description Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed.
+         * @description Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed. Stored like every image: EXIF orientation applied, no EXIF, XMP or IPTC metadata kept, and over 50 megapixels or 10,000 pixels a side refused with 413 naming `file` (from the header, before decoding).
          */
         put: {
             parameters: {
@@ -5556,6 +5755,249 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search people, posts, communities and hashtags
+         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 500 newest, for the others the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description 1 to 100 characters, surrounding whitespace trimmed */
+                    q: string;
+                    type?: "users" | "posts" | "communities" | "tags";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Results: the four kinds (no `type`), or one page of one kind */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchResults"] | components["schemas"]["PublicUserPage"] | components["schemas"]["PostPage"] | components["schemas"]["CommunityPage"] | components["schemas"]["TagStatsPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/{tag}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hashtag's posts
+         * @description Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The tag without `#`, in any case. */
+                    tag: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of posts */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trends/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trending hashtags
+         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Trending tags, rising first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrendingTags"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People you may know
+         * @description Best first, at most `limit` (1 to 100, default 20). Sources: friends of your friends, accounts followed by accounts you follow (each with `mutual_count` and up to three `mutuals`), members of your communities, people in your city or region, and, while you have fewer than 10 friends and follows, the most followed accounts. `score = 3·mutual_friends + 2·mutual_follows + 1.5·shared_communities + 2·same_city + 1·same_region + followers/(followers + 100) if popular`. Never you, people you follow or befriended, anyone with a pending follow or friend request either way, blocks either way, people you dismissed, suspended, silenced or non-discoverable accounts. Your list is computed when you ask and kept 10 minutes; any change to your graph (a follow, a friendship, a request, a block, a dismissal, a community, your place) recomputes it on your next read.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Suggestions, best first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SuggestionList"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Never suggest this person again
+         * @description Idempotent. 404 for an account that does not exist or that you may not see.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Dismissed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -5669,9 +6111,15 @@ export interface components {
              * @example GB
              */
             country: string;
-            /** @example GB-LND */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example GB-LND
+             */
             region?: string | null;
-            /** @example London */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example London
+             */
             city?: string | null;
         };
         /**
@@ -5791,6 +6239,8 @@ export interface components {
          *         ],
          *         "visibility": "public",
          *         "wall_policy": "friends",
+         *         "discoverable": true,
+         *         "message_policy": "everyone",
          *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
          *         "counts": {
@@ -5839,6 +6289,8 @@ export interface components {
          *       ],
          *       "visibility": "public",
          *       "wall_policy": "friends",
+         *       "discoverable": true,
+         *       "message_policy": "everyone",
          *       "role": "user",
          *       "created_at": "2026-11-21T10:00:00.000Z",
          *       "counts": {
@@ -5878,6 +6330,14 @@ export interface components {
             visibility: "public" | "private";
             /** @enum {string} */
             wall_policy: "everyone" | "friends" | "nobody";
+            /** @description Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true. */
+            discoverable: boolean;
+            /**
+             * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
+             * @example following
+             * @enum {string}
+             */
+            message_policy: "everyone" | "following" | "friends" | "nobody";
             /**
              * @description Site role: moderators and admins use /api/v1/admin/*.
              * @enum {string}
@@ -5885,6 +6345,7 @@ export interface components {
             role: "user" | "moderator" | "admin";
         };
         ProfileLink: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             label: string;
             /** Format: uri */
             url: string;
@@ -5921,7 +6382,10 @@ export interface components {
             username: string;
             /** @example correct horse battery staple */
             password: string;
-            /** @example Ada Lovelace */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example Ada Lovelace
+             */
             display_name?: string;
         };
         /**
@@ -6003,8 +6467,12 @@ export interface components {
          *     }
          */
         UpdateMe: {
-            /** @example Ada Lovelace */
+            /**
+             * @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised.
+             * @example Ada Lovelace
+             */
             display_name?: string;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             bio?: string;
             location?: components["schemas"]["Location"] | null;
             /** Format: uri */
@@ -6023,6 +6491,13 @@ export interface components {
             visibility?: "public" | "private";
             /** @enum {string} */
             wall_policy?: "everyone" | "friends" | "nobody";
+            discoverable?: boolean;
+            /**
+             * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
+             * @example following
+             * @enum {string}
+             */
+            message_policy?: "everyone" | "following" | "friends" | "nobody";
         };
         /**
          * @example {
@@ -6314,7 +6789,10 @@ export interface components {
          *         "bio": "Poet of numbers.",
          *         "is_verified": false
          *       },
-         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *       "tags": [
+         *         "engines"
+         *       ],
          *       "topic": "education",
          *       "visibility": "public",
          *       "space": "personal",
@@ -6332,6 +6810,13 @@ export interface components {
             id: string;
             author: components["schemas"]["PublicUser"];
             content: string;
+            /**
+             * @description The `#words` of the content, lower case, each once, in order (at most 20; see GET /tags/{tag}/posts). Recomputed when the content is edited.
+             * @example [
+             *       "engines"
+             *     ]
+             */
+            tags: string[];
             topic: string | null;
             /** @enum {string} */
             visibility: "public" | "friends" | "private";
@@ -6380,7 +6865,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "content": "Hello, Kith! @charles",
+         *       "content": "Hello, Kith! @charles #introductions",
          *       "visibility": "public",
          *       "topic": "general",
          *       "media_ids": [
@@ -6389,6 +6874,7 @@ export interface components {
          *     }
          */
         CreatePost: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content?: string;
             /** @enum {string} */
             visibility?: "public" | "friends" | "private";
@@ -6407,6 +6893,7 @@ export interface components {
          *     }
          */
         UpdatePost: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content?: string;
             /** @enum {string} */
             visibility?: "public" | "friends" | "private";
@@ -6437,7 +6924,10 @@ export interface components {
          *             "bio": "Poet of numbers.",
          *             "is_verified": false
          *           },
-         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
          *           "topic": "education",
          *           "visibility": "public",
          *           "space": "personal",
@@ -6524,6 +7014,7 @@ export interface components {
          *     }
          */
         CreateComment: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content: string;
             parent_id?: string | null;
         };
@@ -6564,6 +7055,7 @@ export interface components {
          *         "deleted": false
          *       },
          *       "unread_count": 2,
+         *       "request": false,
          *       "created_at": "2026-11-20T09:00:00.000Z"
          *     }
          */
@@ -6578,6 +7070,8 @@ export interface components {
             community_id: string | null;
             last_message: components["schemas"]["Message"] | null;
             unread_count: number;
+            /** @description A message request for you: you neither follow nor are friends with whoever started the conversation or added you. It notifies you once until you accept it (`POST /conversations/{id}/accept`, or by sending a message) or decline it. */
+            request: boolean;
             created_at: string;
         };
         /**
@@ -6589,6 +7083,7 @@ export interface components {
          */
         CreateConversation: {
             participant_ids: string[];
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title?: string;
         };
         /**
@@ -6630,6 +7125,7 @@ export interface components {
          *             "deleted": false
          *           },
          *           "unread_count": 2,
+         *           "request": false,
          *           "created_at": "2026-11-20T09:00:00.000Z"
          *         }
          *       ],
@@ -6677,7 +7173,10 @@ export interface components {
          *     }
          */
         SendMessage: {
-            /** @default  */
+            /**
+             * @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised.
+             * @default
+             */
             content: string;
             media_ids?: string[];
             client_id?: string;
@@ -6691,7 +7190,10 @@ export interface components {
          */
         DirectMessage: {
             receiver_id: string;
-            /** @default  */
+            /**
+             * @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised.
+             * @default
+             */
             content: string;
             media_ids?: string[];
             client_id?: string;
@@ -6702,6 +7204,7 @@ export interface components {
          *     }
          */
         EditMessage: {
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             content: string;
         };
         /**
@@ -6779,7 +7282,7 @@ export interface components {
          *       "created_at": "2026-11-21T10:00:00.000Z"
          *     }
          */
-        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
+        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
         NewMessageNotification: {
             id: string;
             /**
@@ -6794,6 +7297,24 @@ export interface components {
                 sender: components["schemas"]["PublicUser"] | null;
                 content: string;
                 created_at: string;
+            };
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        ConversationInviteNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conversation_invite";
+            data: {
+                conversation_id: string;
+                title: string | null;
+                from_user: components["schemas"]["PublicUser"];
+                request: boolean;
             };
             read: boolean;
             created_at: string;
@@ -7144,6 +7665,7 @@ export interface components {
              * @example Lisbon Runners
              */
             name: string;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             description?: string;
             location?: components["schemas"]["Location"] | null;
             min_age?: number | null;
@@ -7207,6 +7729,7 @@ export interface components {
              * @example Lisbon Runners
              */
             name?: string;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             description?: string;
             location?: components["schemas"]["Location"] | null;
             min_age?: number | null;
@@ -7407,7 +7930,9 @@ export interface components {
         PutProfessionalProfile: {
             /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
             headline?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             summary?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             industry?: string | null;
             open_to_work?: boolean;
             /** @enum {string} */
@@ -7421,8 +7946,11 @@ export interface components {
         PositionInput: {
             /** @description Keeps the id of one of your entries; any other entry gets a new id. */
             id?: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             company: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             location?: string | null;
             /** @example 2021-03 */
             started_on: string;
@@ -7431,22 +7959,29 @@ export interface components {
              * @example 2021-03
              */
             ended_on?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             description?: string | null;
         };
         EducationInput: {
             /** @description Keeps the id of one of your entries; any other entry gets a new id. */
             id?: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             school: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             degree?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             field?: string | null;
             /** @example 2021-03 */
             started_on?: string | null;
             /** @example 2021-03 */
             ended_on?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             activities?: string | null;
         };
         Certification: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             name: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             authority?: string | null;
             /** @example 2021-03 */
             issued_on?: string | null;
@@ -7454,7 +7989,9 @@ export interface components {
             url?: string | null;
         };
         SpokenLanguage: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             name: string;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             proficiency?: string | null;
         };
         /**
@@ -7466,7 +8003,9 @@ export interface components {
         PatchProfessionalProfile: {
             /** @description At most 220 characters; shown on your public profile to whoever may see this profile. */
             headline?: string | null;
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             summary?: string | null;
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             industry?: string | null;
             open_to_work?: boolean;
             /** @enum {string} */
@@ -7747,6 +8286,7 @@ export interface components {
             subject_id: string;
             /** @enum {string} */
             category: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             comment?: string;
             /** @description Required for a message: the conversation it is in (you must be a participant). */
             conversation_id?: string;
@@ -7897,6 +8437,7 @@ export interface components {
         ResolveCommunityReport: {
             /** @enum {string} */
             action: "none" | "remove_content" | "remove_member";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             note?: string;
         };
         /**
@@ -7981,6 +8522,7 @@ export interface components {
          *     }
          */
         CreateFilter: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title: string;
             keywords: components["schemas"]["FilterKeywordInput"][];
             context: ("home" | "discover" | "community" | "notifications" | "profile")[];
@@ -7993,6 +8535,7 @@ export interface components {
             expires_in?: number | null;
         };
         FilterKeywordInput: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             keyword: string;
             /** @default true */
             whole_word: boolean;
@@ -8004,6 +8547,7 @@ export interface components {
          *     }
          */
         UpdateFilter: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             title?: string;
             keywords?: components["schemas"]["FilterKeywordInput"][];
             context?: ("home" | "discover" | "community" | "notifications" | "profile")[];
@@ -8022,6 +8566,7 @@ export interface components {
         ResolveReport: {
             /** @enum {string} */
             action: "none" | "remove_content" | "warn" | "silence" | "suspend";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             note?: string;
             /** @description silence and suspend only: lifted automatically after this many hours (1..8,760). Without it the action stays until undone. */
             duration_hours?: number;
@@ -8063,6 +8608,7 @@ export interface components {
         AccountAction: {
             /** @enum {string} */
             action: "warn" | "silence" | "unsilence" | "suspend" | "unsuspend";
+            /** @description Normalised to NFC. Text: no NUL or control characters other than tab, line feed and carriage return, no bidi embedding, override or isolate left open at the end of a line, at most 10 combining marks on a character; stored NFC-normalised. */
             reason: string;
             /** @description silence and suspend only: lifted automatically after this many hours (1..8,760). Without it the action stays until undone. */
             duration_hours?: number;
@@ -8119,6 +8665,7 @@ export interface components {
          *     }
          */
         CreateKeywordRule: {
+            /** @description Normalised to NFC. One line of text: no control characters, no bidi override or isolate characters (U+202A–U+202E, U+2066–U+2069), at most 10 combining marks on a character; stored NFC-normalised. */
             pattern: string;
             /** @default true */
             whole_word: boolean;
@@ -8302,6 +8849,181 @@ export interface components {
                 [key: string]: unknown;
             };
             created_at: string;
+        };
+        /**
+         * @example {
+         *       "users": [
+         *         {
+         *           "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *           "username": "ada_l",
+         *           "display_name": "Ada Lovelace",
+         *           "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *           "bio": "Poet of numbers.",
+         *           "is_verified": false
+         *         }
+         *       ],
+         *       "posts": [
+         *         {
+         *           "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "author": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
+         *           "topic": "education",
+         *           "visibility": "public",
+         *           "space": "personal",
+         *           "target_user": null,
+         *           "community_id": null,
+         *           "media": [],
+         *           "like_count": 3,
+         *           "comment_count": 1,
+         *           "liked_by_me": false,
+         *           "created_at": "2026-11-21T10:00:00.000Z",
+         *           "edited_at": null
+         *         }
+         *       ],
+         *       "communities": [
+         *         {
+         *           "id": "01JC70B9C8D7E6F5G4H3J2K1M0",
+         *           "slug": "lisbon-runners",
+         *           "name": "Lisbon Runners",
+         *           "description": "Sunday long runs along the river. All paces welcome.",
+         *           "avatar_url": null,
+         *           "location": {
+         *             "country": "PT",
+         *             "region": "PT-11",
+         *             "city": "Lisbon"
+         *           },
+         *           "min_age": 18,
+         *           "max_age": null,
+         *           "gender": "any",
+         *           "visibility": "public",
+         *           "join_policy": "open",
+         *           "member_count": 128,
+         *           "my_role": "member",
+         *           "conversation_id": "01JC70B9C8D7E6F5G4H3J2K1M1",
+         *           "created_by": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "tags": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ]
+         *     }
+         */
+        SearchResults: {
+            users: components["schemas"]["PublicUser"][];
+            posts: components["schemas"]["Post"][];
+            communities: components["schemas"]["Community"][];
+            tags: components["schemas"]["TagStats"][];
+        };
+        /**
+         * @example {
+         *       "tag": "engines",
+         *       "uses_24h": 42,
+         *       "accounts_24h": 17
+         *     }
+         */
+        TagStats: {
+            /** @description Lower case, without `#`. */
+            tag: string;
+            /** @description Posts anyone may see that carried the tag in the last 24 hours (as of the last trends refresh). */
+            uses_24h: number;
+            /** @description Distinct authors of those posts. */
+            accounts_24h: number;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        TagStatsPage: {
+            data: components["schemas"]["TagStats"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example [
+         *       {
+         *         "tag": "engines",
+         *         "uses_24h": 42,
+         *         "accounts_24h": 17
+         *       },
+         *       {
+         *         "tag": "looms",
+         *         "uses_24h": 12,
+         *         "accounts_24h": 9
+         *       }
+         *     ]
+         */
+        TrendingTags: components["schemas"]["TagStats"][];
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "user": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "reasons": [
+         *             "mutual_friends",
+         *             "nearby"
+         *           ],
+         *           "mutual_count": 4,
+         *           "mutuals": [
+         *             {
+         *               "id": "01JC6Z2B3C4D5E6F7G8H9J0K1M",
+         *               "username": "charles_b",
+         *               "display_name": "Charles Babbage",
+         *               "avatar_url": null,
+         *               "bio": "Engines.",
+         *               "is_verified": false
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        SuggestionList: {
+            data: components["schemas"]["Suggestion"][];
+        };
+        Suggestion: {
+            user: components["schemas"]["PublicUser"];
+            /** @description Why, strongest first: `mutual_friends`, `mutual_follows`, `same_community`, `nearby` (same city or region), `popular` (for new accounts). */
+            reasons: ("mutual_friends" | "mutual_follows" | "same_community" | "nearby" | "popular")[];
+            /** @description Your friends and followed accounts who are friends with, or follow, this person. */
+            mutual_count: number;
+            /** @description Up to three of them. */
+            mutuals: components["schemas"]["PublicUser"][];
         };
     };
     responses: {

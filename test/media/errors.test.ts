@@ -1,8 +1,7 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
-import { FIVE_MB, formWith, headObject, keyOf, putAvatarMultipart, putAvatarRaw, setAvatar, uploadMedia } from './helpers';
+import { FIVE_MB, formWith, headObject, keyOf, objectsOf, putAvatarMultipart, putAvatarRaw, setAvatar, uploadMedia } from './helpers';
 
 const TEXT = new TextEncoder().encode('hello, this is definitely not an image\n');
 
@@ -11,11 +10,6 @@ function pngOfSize(size: number): Uint8Array {
   const out = new Uint8Array(size);
   out.set(IMAGE_FIXTURES.png.bytes);
   return out;
-}
-
-async function objectsOf(userId: string): Promise<string[]> {
-  const listing = await env.MEDIA.list({ prefix: `media/${userId}-` });
-  return listing.objects.map((o) => o.key);
 }
 
 describe('PUT /me/avatar errors', () => {
@@ -37,8 +31,11 @@ describe('PUT /me/avatar errors', () => {
     fake.set(IMAGE_FIXTURES.png.bytes.subarray(0, 8));
     fake.fill(0x41, 8);
     await expectProblem(await putAvatarRaw(user, fake, 'image/png'), 415);
+    // Read as a GIF header, this HTML claims 26,684 x 28,020 pixels: refused before decoding (413 naming file).
     const gifHtml = new TextEncoder().encode('GIF89a<html><script>alert(1)</script></html>');
-    await expectProblem(await putAvatarMultipart(user, gifHtml, 'a.gif', 'image/gif'), 415);
+    await expectProblem(await putAvatarMultipart(user, gifHtml, 'a.gif', 'image/gif'), 413, 'file');
+    const tinyGifHtml = new TextEncoder().encode('GIF89a\x01\x00\x01\x00<html><script>alert(1)</script></html>');
+    await expectProblem(await putAvatarMultipart(user, tinyGifHtml, 'a.gif', 'image/gif'), 415);
     expect(await objectsOf(user.id)).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { call, createUser, expectStatus } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
 import {
   bodyBytes,
+  expectStoredFixture,
   FIXTURE_NAMES,
   headObject,
   imageSize,
@@ -10,6 +11,7 @@ import {
   putAvatarMultipart,
   putAvatarRaw,
   setAvatar,
+  storedType,
   uploadMedia,
 } from './helpers';
 
@@ -27,8 +29,8 @@ describe('PUT /me/avatar', () => {
       expect(keyOf(me.avatar_url)).toMatch(KEY_SHAPE);
       expect(keyOf(me.avatar_url).startsWith(`${user.id}-`)).toBe(true);
       const object = await headObject(keyOf(me.avatar_url));
-      expect(object?.httpMetadata?.contentType).toBe(fixture.type);
-      expect(object?.size).toBe(fixture.bytes.byteLength);
+      expect(object?.httpMetadata?.contentType).toBe(storedType(fixture.type));
+      expect(object?.size).toBeGreaterThan(0);
       const again = await expectStatus(await call('/me', { token: user.accessToken }), 200);
       expect(again.avatar_url).toBe(me.avatar_url);
     });
@@ -39,8 +41,8 @@ describe('PUT /me/avatar', () => {
       expect(me.avatar_url).toEqual(expect.any(String));
       const res = await call(me.avatar_url);
       expect(res.status).toBe(200);
-      expect(res.headers.get('Content-Type')).toBe(fixture.type);
-      expect(await bodyBytes(res)).toEqual(fixture.bytes);
+      expect(res.headers.get('Content-Type')).toBe(storedType(fixture.type));
+      await expectStoredFixture(await bodyBytes(res), fixture.type, me.avatar_url);
     });
   }
 
@@ -57,7 +59,7 @@ describe('PUT /me/avatar', () => {
     const me = await expectStatus(await putAvatarRaw(user, IMAGE_FIXTURES.png.bytes, 'image/jpeg'), 200);
     const res = await call(me.avatar_url);
     expect(res.headers.get('Content-Type')).toBe('image/png');
-    expect(await bodyBytes(res)).toEqual(IMAGE_FIXTURES.png.bytes);
+    await expectStoredFixture(await bodyBytes(res), 'image/png', me.avatar_url);
   });
 
   it('should show the new avatar on the public profile', async () => {
@@ -102,7 +104,7 @@ describe('PUT /me/avatar', () => {
     expect(await headObject(keyOf(upload.url))).not.toBeNull();
     const res = await call(upload.url);
     expect(res.status).toBe(200);
-    expect(await bodyBytes(res)).toEqual(IMAGE_FIXTURES.png.bytes);
+    await expectStoredFixture(await bodyBytes(res), 'image/png', upload.url);
 
     // Once the media upload is deleted too, nothing refers to the object any more.
     expect((await call(`/media/${upload.id}`, { method: 'DELETE', token: user.accessToken })).status).toBe(204);
@@ -158,7 +160,8 @@ describe('GET /media/{key}', () => {
     const res = await call(me.avatar_url);
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('image/png');
-    expect(res.headers.get('Content-Length')).toBe(String(IMAGE_FIXTURES.png.bytes.byteLength));
+    const served = (await headObject(keyOf(me.avatar_url)))!;
+    expect(res.headers.get('Content-Length')).toBe(String(served.size));
     const etag = res.headers.get('ETag');
     expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
     const cacheControl = res.headers.get('Cache-Control') ?? '';
@@ -166,7 +169,9 @@ describe('GET /media/{key}', () => {
     expect(Number(/max-age=(\d+)/.exec(cacheControl)?.[1])).toBeGreaterThan(0);
     expect(cacheControl).toContain('immutable');
     expect(cacheControl).toContain('public');
-    expect(await bodyBytes(res)).toEqual(IMAGE_FIXTURES.png.bytes);
+    const bytes = await bodyBytes(res);
+    expect(bytes.byteLength).toBe(served.size);
+    await expectStoredFixture(bytes, 'image/png', me.avatar_url);
   });
 
   it('should be readable anonymously and by other users', async () => {
@@ -175,7 +180,7 @@ describe('GET /media/{key}', () => {
     const me = await setAvatar(owner, 'webp');
     const anon = await call(me.avatar_url);
     expect(anon.status).toBe(200);
-    expect(await bodyBytes(anon)).toEqual(IMAGE_FIXTURES.webp.bytes);
+    await expectStoredFixture(await bodyBytes(anon), 'image/webp', me.avatar_url);
     const byOther = await call(me.avatar_url, { token: other.accessToken });
     expect(byOther.status).toBe(200);
     expect(byOther.headers.get('Content-Type')).toBe('image/webp');
@@ -194,7 +199,7 @@ describe('GET /media/{key}', () => {
 
     const stale = await call(me.avatar_url, { headers: { 'If-None-Match': '"not-the-etag"' } });
     expect(stale.status).toBe(200);
-    expect(await bodyBytes(stale)).toEqual(IMAGE_FIXTURES.jpeg.bytes);
+    await expectStoredFixture(await bodyBytes(stale), 'image/jpeg', me.avatar_url);
   });
 
   for (const width of [64, 128, 256, 512, 1024]) {
@@ -279,15 +284,17 @@ describe('POST /media', () => {
       expect(body).toEqual({
         id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
         url: expect.stringMatching(/^http:\/\/kith\.test\/api\/v1\/media\//),
-        content_type: fixture.type,
+        content_type: storedType(fixture.type),
         width: 300,
         height: 200,
-        size: fixture.bytes.byteLength,
+        size: expect.any(Number),
       });
       const served = await call(body.url);
       expect(served.status).toBe(200);
-      expect(served.headers.get('Content-Type')).toBe(fixture.type);
-      expect(await bodyBytes(served)).toEqual(fixture.bytes);
+      expect(served.headers.get('Content-Type')).toBe(storedType(fixture.type));
+      const bytes = await bodyBytes(served);
+      expect(bytes.byteLength).toBe(body.size);
+      await expectStoredFixture(bytes, fixture.type, body.url);
     });
   }
 
@@ -295,7 +302,7 @@ describe('POST /media', () => {
     const user = await createUser();
     const res = await call('/media', { method: 'POST', token: user.accessToken, body: IMAGE_FIXTURES.gif.bytes, headers: { 'Content-Type': 'image/gif' } });
     const body = await expectStatus(res, 201);
-    expect(body).toMatchObject({ content_type: 'image/gif', width: 300, height: 200, size: IMAGE_FIXTURES.gif.bytes.byteLength });
+    expect(body).toMatchObject({ content_type: 'image/webp', width: 300, height: 200 });
   });
 
   it('should return the same media object for the same bytes uploaded twice', async () => {
@@ -343,8 +350,9 @@ describe('Upload size limit', () => {
     bytes.set(IMAGE_FIXTURES.png.bytes);
     const me = await expectStatus(await putAvatarRaw(user, bytes, 'image/png'), 200);
     const object = await headObject(keyOf(me.avatar_url));
-    expect(object?.size).toBe(bytes.byteLength);
+    // Stored re-encoded: the trailing padding is not part of the image.
+    expect(object?.size).toBeLessThan(bytes.byteLength);
     const upload = await expectStatus(await uploadMedia(user, bytes, 'five.png', 'image/png'), 201);
-    expect(upload).toMatchObject({ size: bytes.byteLength, width: 300, height: 200, content_type: 'image/png' });
+    expect(upload).toMatchObject({ size: object?.size, width: 300, height: 200, content_type: 'image/png' });
   });
 });

@@ -100,3 +100,21 @@ export function imageSize(bytes: Uint8Array): { width: number; height: number; t
   }
   throw new Error('not a known image format');
 }
+
+/** The type Kith stores an upload of `type` as: metadata is stripped by re-encoding, and GIFs become animated WebP. */
+export const storedType = (type: string) => (type === 'image/gif' ? 'image/webp' : type);
+
+/** Asserts served bytes are the stripped re-encoding of a 300x200 fixture of `type`, and match the key's hash. */
+export async function expectStoredFixture(bytes: Uint8Array, type: string, url?: string): Promise<void> {
+  expect(imageSize(bytes)).toEqual({ type: storedType(type), width: 300, height: 200 });
+  if (url) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    expect(url.endsWith(`-${[...digest].map((b) => b.toString(16).padStart(2, '0')).join('')}`), 'the key names the stored bytes').toBe(true);
+  }
+}
+
+/** Every R2 object (originals and variants) stored under a user's prefix. */
+export async function objectsOf(userId: string): Promise<string[]> {
+  const listing = await env.MEDIA.list({ prefix: `media/${userId}-` });
+  return listing.objects.map((o) => o.key);
+}

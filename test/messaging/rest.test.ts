@@ -573,6 +573,8 @@ describe('Message events', () => {
 
   it('should emit exactly one new_message to every other member per created message', async () => {
     const [a, b, c] = await users(3);
+    // c follows a, so the group is not a message request for c (requests notify once: test/safety).
+    await expectStatus(await call(`/users/${a.id}/follow`, { method: 'POST', token: c.accessToken }), 200);
     const group = await startGroup(a, [b, c]);
     const m = await send(b, group.id, { content: 'ping all', client_id: 'ev-1' });
     await settle();

@@ -556,7 +556,7 @@ describe('Hibernation', () => {
 });
 
 describe('Membership on sockets', () => {
-  it('should close a removed member’s sockets with 4003 and stop delivering to them', async () => {
+  it('should close a removed member’s sockets with 4403 and stop delivering to them', async () => {
     const admin = await createUser();
     const b = await createUser();
     const gone = await createUser();
@@ -570,8 +570,8 @@ describe('Membership on sockets', () => {
 
     await expectStatus(await call(`/conversations/${id}/members/${gone.id}`, { method: 'DELETE', token: admin.accessToken }), 204);
     const [close1, close2] = await Promise.all([gone1.closed(), gone2.closed()]);
-    expect(close1.code).toBe(4003);
-    expect(close2.code).toBe(4003);
+    expect(close1.code).toBe(4403);
+    expect(close2.code).toBe(4403);
 
     await sendRest(id, admin, 'after removal');
     await bSock.request({ type: 'message.send', client_id: 'b-after', content: 'b after removal' }, (f) => f?.type === 'ack', 'ack');
@@ -597,7 +597,7 @@ describe('Membership on sockets', () => {
     const cSock = await open(id, c);
     const bSock = await open(id, b);
     await expectStatus(await call(`/conversations/${id}/members/${c.id}`, { method: 'DELETE', token: c.accessToken }), 204);
-    expect((await cSock.closed()).code).toBe(4003);
+    expect((await cSock.closed()).code).toBe(4403);
     await sendRest(id, admin, 'after leave');
     await bSock.waitForMessages(1);
     await settle();

@@ -312,6 +312,9 @@ describe('Post interaction notifications', () => {
 describe('New message notifications', () => {
   it('should notify members without a socket on the conversation, not the one looking at it, never the sender', async () => {
     const [sender, away, looking] = await users(3);
+    // Followers of the sender: not a message request for them (a request notifies once, see test/safety).
+    await follow(away, sender);
+    await follow(looking, sender);
     const conv = await conversation(sender, [away, looking]);
     const ws = await openConversationSocket(looking, conv.id);
     try {
@@ -363,6 +366,7 @@ describe('New message notifications', () => {
 
   it('should notify each message separately (no grouping of messages)', async () => {
     const [sender, receiver] = await users(2);
+    await follow(receiver, sender);
     const conv = await conversation(sender, [receiver]);
     await sendMessage(sender, conv.id, 'one');
     await sendMessage(sender, conv.id, 'two');

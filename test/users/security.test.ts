@@ -3,7 +3,7 @@ import { decodeJwt, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 
-const PRIVATE_KEYS = ['email', 'birthdate', 'gender', 'password_hash', 'passwordHash', 'visibility', 'wall_policy', 'password'];
+const PRIVATE_KEYS = ['email', 'birthdate', 'gender', 'password_hash', 'passwordHash', 'visibility', 'wall_policy', 'message_policy', 'password'];
 const patchMe = (user: TestUser, body: unknown) => call('/me', { method: 'PATCH', token: user.accessToken, body });
 
 async function withPrivateFields(): Promise<TestUser> {

@@ -37,8 +37,34 @@ export const conversationMembers = sqliteTable(
     lastReadSeq: integer('last_read_seq').notNull().default(0),
     unreadCount: integer('unread_count').notNull().default(0),
     lastActivityAt: timestampMs('last_activity_at').notNull(),
+    /**
+     * A message request: the member neither follows nor is friends with whoever started the conversation
+     * or added them (`added_by`). Cleared when they accept (POST /accept, or by sending a message).
+     */
+    request: integer('request', { mode: 'boolean' }).notNull().default(false),
+    addedBy: text('added_by'),
   },
-  (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index('conversation_members_user_activity_idx').on(t.userId, t.lastActivityAt, t.conversationId)],
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.userId] }),
+    index('conversation_members_user_activity_idx').on(t.userId, t.lastActivityAt, t.conversationId),
+    // GET /conversations?folder=requests|inbox: one range per folder.
+    index('conversation_members_user_folder_idx').on(t.userId, t.request, t.lastActivityAt, t.conversationId),
+  ],
+);
+
+/** Members who declined a request: only someone they follow or are friends with may add them back. */
+export const conversationDeclines = sqliteTable(
+  'conversation_declines',
+  {
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    declinedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId] })],
 );
 
 export type ConversationRow = typeof conversations.$inferSelect;

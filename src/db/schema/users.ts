@@ -26,6 +26,8 @@ export const users = sqliteTable(
     visibility: text('visibility', { enum: ['public', 'private'] }).notNull().default('public'),
     /** Who may post on this user's wall. */
     wallPolicy: text('wall_policy', { enum: ['everyone', 'friends', 'nobody'] }).notNull().default('friends'),
+    /** Who may start a conversation with this user or add them to one (src/policy/messaging.ts). */
+    messagePolicy: text('message_policy', { enum: ['everyone', 'following', 'friends', 'nobody'] }).notNull().default('everyone'),
     isVerified: integer('is_verified', { mode: 'boolean' }).notNull().default(false),
     /** Found in search by people who neither follow nor befriend the account, and suggested to others. */
     discoverable: integer('discoverable', { mode: 'boolean' }).notNull().default(true),

@@ -5,6 +5,9 @@ import type { Bindings } from '../../lib/types';
 const ISSUER = 'kith';
 const AUDIENCE = 'kith-api';
 const DEFAULT_TTL_SECONDS = 900;
+/** How far in the future `iat` may lie: skew between the clock that minted a token and the one checking it. */
+const CLOCK_SKEW_SECONDS = 5;
+const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
 
 export interface AccessClaims {
   userId: string;
@@ -65,27 +68,36 @@ export async function signAccessToken(env: Bindings, claims: AccessClaims): Prom
 const verifiedTokens = new Map<string, { claims: AccessClaims; expiresAtMs: number; secret: string }>();
 const MAX_VERIFIED_TOKENS = 10_000;
 
-/** Verifies signature, algorithm, issuer, audience and expiry; any failure is a 401 that says which. */
+/**
+ * Verifies signature, algorithm, issuer, audience and expiry; any failure is a 401 that says which.
+ * A token must carry `iat` (not in the future) and `exp`, and live no longer than the configured
+ * lifetime (`exp - iat <= ACCESS_TOKEN_TTL_SECONDS`), so a minting bug cannot make an immortal token.
+ */
 export async function verifyAccessToken(env: Bindings, token: string): Promise<AccessClaims> {
   const known = verifiedTokens.get(token);
   if (known && known.secret === env.JWT_SECRET && known.expiresAtMs > Date.now()) return known.claims;
   const key = await hmacKey(env);
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+    const ttl = accessTokenTtl(env);
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      requiredClaims: ['exp', 'iat'],
+    });
     if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
       throw new ApiError('unauthorized', 'The access token is invalid.');
     }
-    const claims = { userId: payload.sub, sessionId: payload.sid };
-    if (typeof payload.exp === 'number') {
-      if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
-      verifiedTokens.set(token, { claims, expiresAtMs: payload.exp * 1000, secret: env.JWT_SECRET! });
+    if (payload.iat! > Date.now() / 1000 + CLOCK_SKEW_SECONDS || payload.exp! - payload.iat! > ttl) {
+      throw new ApiError('unauthorized', 'The access token lives longer than access tokens may; log in again.', { headers: INVALID_TOKEN });
     }
+    const claims = { userId: payload.sub, sessionId: payload.sid };
+    if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
+    verifiedTokens.set(token, { claims, expiresAtMs: payload.exp! * 1000, secret: env.JWT_SECRET! });
     return claims;
   } catch (err) {
     if (err instanceof ApiError) throw err;
     const expired = err instanceof joseErrors.JWTExpired;
-    throw new ApiError('unauthorized', expired ? 'The access token has expired; refresh it.' : 'The access token is invalid.', {
-      headers: { 'WWW-Authenticate': `Bearer error="invalid_token"` },
-    });
+    throw new ApiError('unauthorized', expired ? 'The access token has expired; refresh it.' : 'The access token is invalid.', { headers: INVALID_TOKEN });
   }
 }

@@ -35,10 +35,11 @@ export const createCommunity = createRoute({
     'No `location` makes a global community. `min_age`/`max_age` (0..120, null = no bound) and `gender` decide who may join;',
     '`visibility` private keeps posts and the member list to members; `join_policy` approval makes joins applications.',
     'The creator becomes its owner and first member, and the community gets its chat (`conversation_id`).',
+    '404 only when another request of yours deleted the new community before this one could answer with it.',
   ].join(' '),
   ...authed,
   request: { body: jsonBody(CreateCommunitySchema) },
-  responses: { 201: jsonContent(CommunitySchema, 'The new community'), ...commonErrors, ...errors[401], ...errors[422] },
+  responses: { 201: jsonContent(CommunitySchema, 'The new community'), ...commonErrors, ...errors[401], ...errors[404], ...errors[422] },
 });
 
 export const listCommunities = createRoute({
@@ -197,7 +198,7 @@ export const putCommunityAvatar = createRoute({
   path: '/communities/{id}/avatar',
   tags,
   summary: "Upload or replace a community's avatar",
-  description: 'Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed.',
+  description: 'Owner and moderators. JPEG, PNG, WebP or GIF by content, at most 5 MB; the previous avatar is removed. Stored like every image: EXIF orientation applied, no EXIF, XMP or IPTC metadata kept, and over 50 megapixels or 10,000 pixels a side refused with 413 naming `file` (from the header, before decoding).',
   ...authed,
   request: { params: CommunityIdParamSchema, body: uploadBody },
   responses: { 200: jsonContent(CommunitySchema, 'The community with avatar_url'), ...refused, ...errors[413], ...errors[415] },

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { COMMUNITY_GENDERS, COMMUNITY_ROLES, COMMUNITY_VISIBILITIES, JOIN_POLICIES } from '../../db/schema';
 import { trimmedText, wholeNumberParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
+import { multiLineText, singleLineText, withTextHygiene } from '../../policy/text-hygiene';
 import { COUNTRY_INPUT_PATTERN, GENDERS, LocationSchema, publicUserExample, PublicUserSchema } from '../users/users.schemas';
 
 export const MIN_NAME_LENGTH = 3;
@@ -10,8 +11,8 @@ export const MAX_DESCRIPTION_LENGTH = 2000;
 export const MAX_AGE_BOUND = 120;
 export const COMMUNITY_SORTS = ['members', 'new', 'name'] as const;
 
-const Name = trimmedText(MIN_NAME_LENGTH, MAX_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`).openapi({ example: 'Lisbon Runners' });
-const Description = z.string().trim().max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
+const Name = withTextHygiene(trimmedText(MIN_NAME_LENGTH, MAX_NAME_LENGTH, `must be ${MIN_NAME_LENGTH} to ${MAX_NAME_LENGTH} characters`), 'single_line').openapi({ example: 'Lisbon Runners' });
+const Description = multiLineText().trim().max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
 const AgeBound = z.number().int('must be a whole number of years').min(0).max(MAX_AGE_BOUND);
 const Gender = z.enum(COMMUNITY_GENDERS, { error: `must be one of ${COMMUNITY_GENDERS.join(', ')}` });
 const Visibility = z.enum(COMMUNITY_VISIBILITIES, { error: 'must be public or private' });

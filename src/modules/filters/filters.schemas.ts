@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { FILTER_ACTIONS, FILTER_CONTEXTS } from '../../db/schema';
 import { idParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
+import { singleLineText } from '../../policy/text-hygiene';
 
 export const MAX_FILTERS_PER_USER = 100;
 export const MAX_KEYWORDS_PER_FILTER = 100;
@@ -19,8 +20,8 @@ export const FilterResultSchema = z
   })
   .openapi('FilterResult', { example: { filter_id: '01JC7F1A2B3C4D5E6F7G8H9J0K', title: 'Spoilers', keyword_matches: ['finale'] } });
 
-const Keyword = z.string().trim().min(1, 'must not be blank').max(100, 'must be at most 100 characters');
-const Title = z.string().trim().min(1, 'must not be blank').max(100, 'must be at most 100 characters');
+const Keyword = singleLineText().min(1, 'must not be blank').max(100, 'must be at most 100 characters');
+const Title = singleLineText().min(1, 'must not be blank').max(100, 'must be at most 100 characters');
 const Context = z
   .array(z.enum(FILTER_CONTEXTS, { error: `must be one of ${FILTER_CONTEXTS.join(', ')}` }))
   .min(1, 'must name at least one context')

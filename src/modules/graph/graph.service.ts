@@ -4,6 +4,7 @@ import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
+import { retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
@@ -42,7 +43,8 @@ export async function follow(c: Context<AppEnv>, viewerId: string, userId: strin
 export async function unfollow(c: Context<AppEnv>, viewerId: string, userId: string) {
   if (userId === viewerId) throw ApiError.field('id', 'you cannot unfollow yourself');
   if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
-  await c.env.DB.prepare('DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId).run();
+  const removed = await c.env.DB.prepare('DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId).run();
+  if (removed.meta.changes > 0) await retractEvent(c, { type: 'follow', actorId: viewerId, recipientId: userId });
   return { following: false, requested: false };
 }
 
@@ -224,10 +226,14 @@ export async function answerFriendRequest(c: Context<AppEnv>, ownerId: string, r
 
 /** The sender withdraws a pending request. */
 export async function cancelFriendRequest(c: Context<AppEnv>, senderId: string, requestId: string): Promise<void> {
-  const result = await c.env.DB.prepare("UPDATE friend_requests SET status = 'cancelled', responded_at = ?3 WHERE id = ?1 AND from_user_id = ?2 AND status = 'pending'")
+  const cancelled = await c.env.DB.prepare(
+    "UPDATE friend_requests SET status = 'cancelled', responded_at = ?3 WHERE id = ?1 AND from_user_id = ?2 AND status = 'pending' RETURNING to_user_id",
+  )
     .bind(requestId, senderId, Date.now())
-    .run();
-  if (result.meta.changes === 0) throw new ApiError('not_found', 'No pending friend request of yours with this id.');
+    .first<{ to_user_id: string }>();
+  if (!cancelled) throw new ApiError('not_found', 'No pending friend request of yours with this id.');
+  // The request's notification goes with it (and a new request within 24 hours notifies nobody).
+  await retractEvent(c, { type: 'friend_request', actorId: senderId, recipientId: cancelled.to_user_id });
 }
 
 export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, direction: 'incoming' | 'outgoing', limit: number, cursor?: string) {

@@ -65,20 +65,21 @@ export const getMedia: AppRouteHandler<typeof routes.getMedia> = async (c) => {
   const { key } = c.req.valid('param');
   if (!MEDIA_KEY_PATTERN.test(key)) throw new ApiError('not_found', 'No such media.');
   const width = c.req.valid('query').w ? (Number(c.req.valid('query').w) as VariantWidth) : undefined;
-  const sha = key.slice(key.indexOf('-') + 1);
-  const etag = `"${width ? `${sha}-w${width}` : sha}"`;
-  const cacheHeaders = { ETag: etag, 'Cache-Control': service.CACHE_FOREVER };
+  const cacheHeaders = (object: R2Object) => ({ ETag: object.httpEtag, 'Cache-Control': service.CACHE_FOREVER });
 
+  // The ETag is R2's own, of the stored bytes: originals stored before metadata stripping keep their key
+  // but not their bytes (npm run media:scrub), so a tag derived from the key could vouch for old bytes.
   const ifNoneMatch = c.req.header('If-None-Match');
-  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*')) {
-    // The key is the content hash, so a matching tag proves the client already holds these bytes.
-    const exists = await c.env.MEDIA.head(objectName(key));
-    if (exists) return c.body(null, 304, cacheHeaders);
+  if (ifNoneMatch) {
+    const stored = await c.env.MEDIA.head(objectName(key, width));
+    if (stored && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === stored.httpEtag || tag.trim() === '*')) {
+      return c.body(null, 304, cacheHeaders(stored));
+    }
   }
   const object = width ? await service.getVariant(c.env, key, width) : await c.env.MEDIA.get(objectName(key));
   if (!object) throw new ApiError('not_found', 'No such media.');
   return c.body(object.body, 200, {
-    ...cacheHeaders,
+    ...cacheHeaders(object),
     'Content-Type': object.httpMetadata?.contentType ?? 'application/octet-stream',
     'Content-Length': String(object.size),
     'Content-Disposition': 'inline',

@@ -5,10 +5,12 @@ import { MeSchema } from '../users/users.schemas';
 import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
 
 const tags = ['Media'];
+const STRIPPED =
+  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.';
 
-/** Stored media never change (the key is the content's hash), so both answers carry these. */
+/** Stored media never change under their key (npm run media:scrub aside, which changes the ETag), so both answers carry these. */
 const cacheHeaders = {
-  ETag: { description: 'The content hash (and width, for a variant).', required: true, schema: { type: 'string' as const }, example: '"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08-w256"' },
+  ETag: { description: "R2's entity tag of the stored bytes (of the variant, for `?w=`); send it back in If-None-Match.", required: true, schema: { type: 'string' as const }, example: '"5d41402abc4b2a76b9719d911017c592"' },
   'Cache-Control': { required: true, schema: { type: 'string' as const }, example: 'public, max-age=31536000, immutable' },
 };
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
@@ -18,7 +20,7 @@ export const putAvatar = createRoute({
   path: '/me/avatar',
   tags: ['Me'],
   summary: 'Upload or replace the avatar',
-  description: 'The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB.',
+  description: `The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. ${STRIPPED}`,
   ...authed,
   request: { body: uploadBody },
   responses: { 200: jsonContent(MeSchema, 'The updated me, with avatar_url'), ...commonErrors, ...errors[401], ...errors[413], ...errors[415] },
@@ -39,7 +41,7 @@ export const uploadMedia = createRoute({
   path: '/media',
   tags,
   summary: 'Upload an image to attach to posts or messages',
-  description: 'Uploading the same bytes again returns the same media object.',
+  description: `Uploading the same bytes again returns the same media object. ${STRIPPED} \`width\`, \`height\` and \`size\` describe the stored image.`,
   ...authed,
   request: { body: uploadBody },
   responses: { 201: jsonContent(MediaSchema, 'The stored image'), ...commonErrors, ...errors[401], ...errors[413], ...errors[415] },
@@ -62,7 +64,7 @@ export const getMedia = createRoute({
   tags,
   summary: 'Fetch stored image bytes',
   description:
-    'Public and cacheable (content-addressed keys never change): `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). A key that names no stored image, whatever its form, is 404.',
+    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.',
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { disableTypes, imageSize, types as imageSizeTypes } from 'image-size';
 import { media, type MediaRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
@@ -14,6 +15,10 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 export const CACHE_FOREVER = 'public, max-age=31536000, immutable';
 
 export type ImageType = (typeof IMAGE_TYPES)[number];
+
+/** Decoding limits, checked from the header before anything decodes the pixels. */
+export const MAX_IMAGE_PIXELS = 50_000_000;
+export const MAX_IMAGE_SIDE = 10_000;
 
 const tooLarge = () => new ApiError('payload_too_large', 'The file is larger than 5 MB.');
 const notAnImage = () => new ApiError('unsupported_media_type', 'Only JPEG, PNG, WebP and GIF images are accepted (checked by content).');
@@ -106,30 +111,81 @@ export interface StoredImage {
   height: number;
 }
 
-/** Validates an image by content and stores it in R2 under its owner-scoped content hash. */
-export async function storeImage(env: Bindings, ownerId: string, bytes: Uint8Array): Promise<StoredImage> {
-  const contentType = sniffImageType(bytes);
-  if (!contentType) throw notAnImage();
-  let info: ImageInfoResponse;
-  try {
-    info = await env.IMAGES.info(streamOf(bytes));
-  } catch {
-    throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.');
-  }
-  if (!('width' in info) || !info.width || !info.height) throw notAnImage();
+/** image-size's names of the formats Kith takes; no other header parser may claim a file (a garbage PNG is no TGA). */
+const HEADER_TYPES: Record<string, ImageType> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
+disableTypes(imageSizeTypes.filter((type) => !(type in HEADER_TYPES)));
 
-  const sha = await sha256Hex(bytes);
+/** Width and height from the header alone (image-size reads no pixels); undefined when it has none. */
+function headerSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  try {
+    const { width, height, type } = imageSize(bytes);
+    return width && height && type && type in HEADER_TYPES ? { width, height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses, from the header and before any decoding, an image over {@link MAX_IMAGE_PIXELS} pixels or with
+ * a side over {@link MAX_IMAGE_SIDE}: a 31 KB PNG can describe a gigabyte of pixels.
+ */
+export function assertDecodable(bytes: Uint8Array): { width: number; height: number } {
+  const size = headerSize(bytes);
+  if (!size) throw new ApiError('unsupported_media_type', 'The file looks like an image but its header could not be read.');
+  if (size.width > MAX_IMAGE_SIDE || size.height > MAX_IMAGE_SIDE || size.width * size.height > MAX_IMAGE_PIXELS) {
+    const message = `is ${size.width} x ${size.height} pixels: at most ${MAX_IMAGE_SIDE.toLocaleString('en')} pixels a side and ${MAX_IMAGE_PIXELS / 1_000_000} megapixels`;
+    throw new ApiError('payload_too_large', `file: ${message}.`, { errors: [{ field: 'file', message }] });
+  }
+  return size;
+}
+
+async function encode(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, format: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType }> {
+  const result = await env.IMAGES.input(streamOf(bytes)).output({ format, anim: format === 'image/webp' ? true : undefined });
+  return { bytes: new Uint8Array(await new Response(result.image()).arrayBuffer()), contentType: result.contentType() as ImageType };
+}
+
+/**
+ * The image re-encoded by the Images binding: the EXIF orientation is applied to the pixels and every
+ * EXIF, XMP and IPTC block (GPS above all) is left behind. JPEG, PNG and WebP keep their format; a GIF
+ * becomes an animated WebP (the binding's GIF output is not available everywhere, the local simulator
+ * included, and WebP carries no metadata the binding did not write). 415 when it cannot be decoded.
+ */
+export async function withoutMetadata(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, contentType: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType; width: number; height: number }> {
+  let out: { bytes: Uint8Array; contentType: ImageType };
+  try {
+    out = await encode(env, bytes, contentType === 'image/gif' ? 'image/webp' : contentType);
+  } catch (err) {
+    throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.', { cause: err });
+  }
+  const size = headerSize(out.bytes);
+  if (!size) throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.');
+  return { ...out, ...size };
+}
+
+/**
+ * Validates an image by content, refuses pixel bombs from the header, strips its metadata, and stores the
+ * result in R2 under `<owner>-<sha256 of the stored, stripped bytes>`: the key names exactly what is served.
+ */
+export async function storeImage(env: Bindings, ownerId: string, bytes: Uint8Array): Promise<StoredImage> {
+  const declared = sniffImageType(bytes);
+  if (!declared) throw notAnImage();
+  assertDecodable(bytes);
+  const clean = await withoutMetadata(env, bytes, declared);
+  const sha = await sha256Hex(clean.bytes);
   const key = mediaKey(ownerId, sha);
   const name = objectName(key);
   if (!(await env.MEDIA.head(name))) {
-    await env.MEDIA.put(name, bytes, {
-      httpMetadata: { contentType, cacheControl: CACHE_FOREVER },
-      customMetadata: { owner: ownerId, width: String(info.width), height: String(info.height) },
+    await env.MEDIA.put(name, clean.bytes, {
+      httpMetadata: { contentType: clean.contentType, cacheControl: CACHE_FOREVER },
+      customMetadata: { owner: ownerId, width: String(clean.width), height: String(clean.height), [STRIPPED]: '1' },
       sha256: sha,
     });
   }
-  return { key, contentType, size: bytes.byteLength, width: info.width, height: info.height };
+  return { key, contentType: clean.contentType, size: clean.bytes.byteLength, width: clean.width, height: clean.height };
 }
+
+/** Custom metadata marking an original whose metadata was stripped (at upload, or by `npm run media:scrub`). */
+export const STRIPPED = 'stripped';
 
 /** Records an owner's use of a stored object (idempotent: the same bytes give the same row). */
 export async function recordMedia(c: Context<AppEnv>, ownerId: string, kind: MediaRow['kind'], image: StoredImage): Promise<MediaRow> {

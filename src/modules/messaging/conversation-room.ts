@@ -1,15 +1,27 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import { directSendRefusal } from '../../policy/messaging';
+import { cleanText } from '../../policy/text-hygiene';
 import { evaluateText } from '../../policy/content-rules';
 import { insertReport, type NewReport } from '../moderation/reports.store';
 import { publishEvent } from '../notifications/events';
 import type { PublicUser } from '../users/users.schemas';
-import { MAX_MESSAGE_LENGTH, NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
+import {
+  CLOSE_DELETED,
+  CLOSE_LEFT_COMMUNITY,
+  CLOSE_REMOVED,
+  MAX_MESSAGE_LENGTH,
+  NOT_A_MEMBER,
+  type Message,
+  type MessageMedia,
+  type RoomMember,
+  type RoomResult,
+} from './room.types';
 
 type Row = Record<string, SqlStorageValue>;
 type Attachment = { userId: string };
 
-const refuse = (status: 400 | 403 | 404 | 422 | 429, detail: string, field?: string) => ({ ok: false as const, status, detail, field });
+const refuse = (status: 400 | 403 | 404 | 422 | 429, detail: string, field?: string, code?: 'messages_not_accepted') => ({ ok: false as const, status, detail, field, code });
 const ok = <T>(value: T) => ({ ok: true as const, value });
 /** Index retries back off from 1 s to 5 min. */
 const retryDelay = (attempt: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempt, 9));
@@ -51,6 +63,11 @@ export class ConversationRoom extends DurableObject<Env> {
       CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS pending_reports (id INTEGER PRIMARY KEY, report TEXT NOT NULL);
     `);
+    // Rooms created before message requests: add the columns their members table lacks.
+    const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(members)').toArray().map((c) => c.name));
+    // request: a message request for this member; notified: its one notification went out.
+    if (!columns.has('request')) this.sql.exec('ALTER TABLE members ADD COLUMN request INTEGER NOT NULL DEFAULT 0');
+    if (!columns.has('notified')) this.sql.exec('ALTER TABLE members ADD COLUMN notified INTEGER NOT NULL DEFAULT 0');
   }
 
   private get(key: string): string | null {
@@ -109,11 +126,12 @@ export class ConversationRoom extends DurableObject<Env> {
   // ------------------------------------------------------------------ membership
 
   /**
-   * Sets the conversation's identity and members (the worker calls it on create and on every membership
-   * change). Removed members' sockets are closed at once.
+   * Sets the conversation's identity, members and who started it (the worker calls it on create and on
+   * every membership change). Removed members' sockets are closed at once.
    */
-  async configure(conversationId: string, kind: string, members: RoomMember[]): Promise<void> {
+  async configure(conversationId: string, kind: string, members: RoomMember[], createdBy?: string): Promise<void> {
     this.setIdentity(conversationId, kind);
+    if (createdBy) this.set('created_by', createdBy);
     const keep = new Set(members.map((m) => m.userId));
     for (const row of this.sql.exec<{ user_id: string; user_json: string }>('SELECT user_id, user_json FROM members').toArray()) {
       if (!keep.has(row.user_id)) this.dropMember(row.user_id, row.user_json);
@@ -134,7 +152,7 @@ export class ConversationRoom extends DurableObject<Env> {
     await this.requestFlush();
   }
 
-  /** Removes one member and closes their sockets at once (4003). Unknown users are ignored. */
+  /** Removes one member and closes their sockets at once (4003 in a community chat). Unknown users are ignored. */
   async removeMember(userId: string): Promise<void> {
     const row = this.sql.exec<{ user_json: string }>('SELECT user_json FROM members WHERE user_id = ?', userId).toArray()[0];
     this.dropMember(userId, row?.user_json ?? null);
@@ -148,10 +166,16 @@ export class ConversationRoom extends DurableObject<Env> {
 
   private upsertMember(member: RoomMember): void {
     this.sql.exec(
-      'INSERT INTO members (user_id, user_json) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json',
+      'INSERT INTO members (user_id, user_json, request) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json, request = excluded.request',
       member.userId,
       JSON.stringify(member.user),
+      member.request ? 1 : 0,
     );
+  }
+
+  /** Removed from (or left) this conversation: 4003 for a community chat (whose membership follows the community's), 4403 otherwise. */
+  private closeCode(): number {
+    return this.kind() === 'community' ? CLOSE_LEFT_COMMUNITY : CLOSE_REMOVED;
   }
 
   /** Forgets a member (keeping how they looked, for their old messages) and closes their sockets. */
@@ -160,12 +184,12 @@ export class ConversationRoom extends DurableObject<Env> {
       this.set(`former:${userId}`, userJson);
       this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
     }
-    for (const ws of this.ctx.getWebSockets(userId)) ws.close(4003, 'removed from the conversation');
+    for (const ws of this.ctx.getWebSockets(userId)) ws.close(this.closeCode(), 'removed from the conversation');
   }
 
   /** The conversation is gone (its community was deleted): close every socket and erase the messages. */
   async dissolve(): Promise<void> {
-    for (const ws of this.ctx.getWebSockets()) ws.close(4004, 'the conversation was deleted');
+    for (const ws of this.ctx.getWebSockets()) ws.close(CLOSE_DELETED, 'the conversation was deleted');
     this.identity = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -198,8 +222,12 @@ export class ConversationRoom extends DurableObject<Env> {
     const { success } = await this.env.RL_MESSAGES.limit({ key: `messages:${senderId}` });
     if (!success) return refuse(429, 'You are sending messages too fast; slow down.');
     if (this.kind() === 'direct') {
+      // The recipient's message policy and blocks, decided where every conversation membership is (src/policy/messaging.ts).
       const other = this.sql.exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId).toArray()[0]?.user_id;
-      if (other && (await this.blockedEither(senderId, other))) return refuse(403, 'You cannot message this user.');
+      const refusal = await directSendRefusal(this.env.DB, senderId, other, other !== undefined && (await this.startedBy()) === other);
+      if (refusal === 'blocked') return refuse(403, 'You cannot message this user.');
+      if (refusal === 'gone') return refuse(403, 'The other person has left this conversation.', undefined, 'messages_not_accepted');
+      if (refusal === 'not_accepted') return refuse(403, 'This user does not accept messages from you (their message_policy).', undefined, 'messages_not_accepted');
     }
     // After the awaits: a retry may have landed meanwhile.
     if (input.clientId) {
@@ -223,8 +251,8 @@ export class ConversationRoom extends DurableObject<Env> {
         input.clientId,
         now,
       );
-      // A sender has read everything up to their own message.
-      this.sql.exec('UPDATE members SET last_read_seq = ? WHERE user_id = ?', seq, senderId);
+      // A sender has read everything up to their own message, and replying accepts a message request.
+      this.sql.exec('UPDATE members SET last_read_seq = ?, request = 0 WHERE user_id = ?', seq, senderId);
       this.markIndexDirty();
       // A flagged message is delivered, and its report is kept here with it until D1 has it.
       if (verdict.action === 'flag') this.queueReport(verdict.reason, id, senderId, content, input.media);
@@ -232,17 +260,7 @@ export class ConversationRoom extends DurableObject<Env> {
     if (verdict.action === 'flag') this.ctx.waitUntil(this.flushReports());
     const message = this.present(this.messageAt(seq)!);
     this.broadcast({ type: 'message.new', message });
-    // Members looking at the conversation (a socket open on it) see the message; the others get notified.
-    // A community chat notifies nobody: with thousands of members, one message would mean thousands of
-    // notifications; its unread counts in GET /conversations still track it.
-    const recipientIds =
-      this.kind() === 'community'
-        ? []
-        : this.sql
-            .exec<{ user_id: string }>('SELECT user_id FROM members WHERE user_id != ?', senderId)
-            .toArray()
-            .map((r) => r.user_id)
-            .filter((id) => this.ctx.getWebSockets(id).length === 0);
+    const recipientIds = this.notificationRecipients(senderId);
     publishEvent(
       { type: 'new_message', actorId: senderId, conversationId: this.conversationId(), messageId: message.id, seq, recipientIds, sender: message.sender, content: message.content, createdAt: message.created_at },
       { env: this.env, baseUrl: '' },
@@ -254,11 +272,35 @@ export class ConversationRoom extends DurableObject<Env> {
     return ok({ message, created: true });
   }
 
-  private async blockedEither(a: string, b: string): Promise<boolean> {
-    const row = await this.env.DB.prepare('SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) OR (blocker_id = ?2 AND blocked_id = ?1) LIMIT 1')
-      .bind(a, b)
-      .first();
-    return row !== null;
+  /**
+   * Who a new message notifies. Members looking at the conversation (a socket open on it) see it; the
+   * others get notified, except that a message request notifies its member once until they accept it:
+   * the first message of a direct request (a group request already sent `conversation_invite`). A
+   * community chat notifies nobody: with thousands of members, one message would mean thousands of
+   * notifications; its unread counts in GET /conversations still track it.
+   */
+  private notificationRecipients(senderId: string): string[] {
+    if (this.kind() === 'community') return [];
+    const direct = this.kind() === 'direct';
+    const out: string[] = [];
+    for (const m of this.sql.exec<{ user_id: string; request: number; notified: number }>('SELECT user_id, request, notified FROM members WHERE user_id != ?', senderId)) {
+      if (this.ctx.getWebSockets(m.user_id).length > 0) continue;
+      if (m.request === 1) {
+        if (!direct || m.notified === 1) continue;
+        this.sql.exec('UPDATE members SET notified = 1 WHERE user_id = ?', m.user_id);
+      }
+      out.push(m.user_id);
+    }
+    return out;
+  }
+
+  /** Who started the conversation: set by configure, or read once from D1 for rooms configured before it was. */
+  private async startedBy(): Promise<string | null> {
+    const known = this.get('created_by');
+    if (known) return known;
+    const row = await this.env.DB.prepare('SELECT created_by FROM conversations WHERE id = ?1').bind(this.conversationId()).first<{ created_by: string }>();
+    if (row) this.set('created_by', row.created_by);
+    return row?.created_by ?? null;
   }
 
   /** Messages for a member: descending before `beforeSeq`, or ascending after `afterSeq`. */
@@ -378,7 +420,7 @@ export class ConversationRoom extends DurableObject<Env> {
     const last = this.sql.exec<Row>('SELECT * FROM messages WHERE deleted = 0 ORDER BY seq DESC LIMIT 1').toArray()[0];
     const lastAny = this.sql.exec<{ seq: number | null; at: number | null }>('SELECT MAX(seq) AS seq, MAX(created_at) AS at FROM messages').one();
     const activity = lastAny.at ?? Date.now();
-    const members = this.sql.exec<{ user_id: string; last_read_seq: number }>('SELECT user_id, last_read_seq FROM members').toArray();
+    const members = this.sql.exec<{ user_id: string; last_read_seq: number; request: number }>('SELECT user_id, last_read_seq, request FROM members').toArray();
     const db = this.env.DB;
     // Messages sent since the last flush count towards the admin stats' messages_1d (hourly buckets).
     const counted = Number(this.get('stats_seq') ?? '0');
@@ -396,15 +438,21 @@ export class ConversationRoom extends DurableObject<Env> {
         db
           .prepare('UPDATE conversations SET last_seq = ?2, last_message = ?3, last_activity_at = MAX(last_activity_at, ?4) WHERE id = ?1')
           .bind(conversationId, lastAny.seq ?? 0, last ? JSON.stringify(this.present(last)) : null, activity),
-        // Every member's row in one statement, however large the conversation.
+        // Every member's row in one statement, however large the conversation. A reply accepts a request
+        // (the room only ever clears `request`; D1 sets it when someone is added).
         db
           .prepare(
             `UPDATE conversation_members
-             SET unread_count = json_extract(j.value, '$.u'), last_read_seq = json_extract(j.value, '$.r'), last_activity_at = MAX(last_activity_at, ?3)
+             SET unread_count = json_extract(j.value, '$.u'), last_read_seq = json_extract(j.value, '$.r'), last_activity_at = MAX(last_activity_at, ?3),
+                 request = request AND json_extract(j.value, '$.q')
              FROM json_each(?2) AS j
              WHERE conversation_members.conversation_id = ?1 AND conversation_members.user_id = json_extract(j.value, '$.id')`,
           )
-          .bind(conversationId, JSON.stringify(members.map((m) => ({ id: m.user_id, u: this.unreadFor(m.user_id, m.last_read_seq), r: m.last_read_seq }))), activity),
+          .bind(
+            conversationId,
+            JSON.stringify(members.map((m) => ({ id: m.user_id, u: this.unreadFor(m.user_id, m.last_read_seq), r: m.last_read_seq, q: m.request }))),
+            activity,
+          ),
       ]);
     } catch (err) {
       const attempt = Number(this.get('index_attempts') ?? '0') + 1;
@@ -527,7 +575,7 @@ export class ConversationRoom extends DurableObject<Env> {
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return error(400, 'frames must be JSON objects');
     if (!this.member(userId)) {
-      ws.close(4003, 'removed from the conversation');
+      ws.close(this.closeCode(), 'removed from the conversation');
       return;
     }
     switch (frame.type) {
@@ -535,7 +583,9 @@ export class ConversationRoom extends DurableObject<Env> {
         if (typeof frame.client_id !== 'string' || frame.client_id.length === 0 || frame.client_id.length > 100) return error(400, 'client_id: a string of 1..100 characters is required');
         if (typeof frame.content !== 'string') return error(400, 'content: must be a string');
         if (frame.media_ids !== undefined) return error(400, 'media_ids: attach media through POST /api/v1/conversations/{id}/messages');
-        const result = await this.send(userId, { content: frame.content, media: [], clientId: frame.client_id });
+        const content = cleanText(frame.content, 'multi_line');
+        if (!content.ok) return error(400, `content: ${content.message}`);
+        const result = await this.send(userId, { content: content.value, media: [], clientId: frame.client_id });
         if (!result.ok) return error(result.status, result.detail);
         ws.send(JSON.stringify({ type: 'ack', client_id: frame.client_id, seq: result.value.message.seq }));
         return;

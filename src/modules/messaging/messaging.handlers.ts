@@ -13,8 +13,8 @@ export const createConversation: AppRouteHandler<typeof routes.createConversatio
 };
 
 export const listConversations: AppRouteHandler<typeof routes.listConversations> = async (c) => {
-  const { limit, cursor } = c.req.valid('query');
-  return c.json(await service.listConversations(c, currentUser(c).userId, limit, cursor), 200);
+  const { limit, cursor, folder } = c.req.valid('query');
+  return c.json(await service.listConversations(c, currentUser(c).userId, limit, cursor, folder), 200);
 };
 
 export const getConversation: AppRouteHandler<typeof routes.getConversation> = async (c) =>
@@ -42,7 +42,7 @@ export const sendMessage: AppRouteHandler<typeof routes.sendMessage> = async (c)
 export const directMessage: AppRouteHandler<typeof routes.directMessage> = async (c) => {
   const { userId } = currentUser(c);
   const { receiver_id, ...input } = c.req.valid('json');
-  const { id } = await service.createConversation(c, userId, [receiver_id]);
+  const { id } = await service.createConversation(c, userId, [receiver_id], undefined, 'receiver_id');
   const { message, created } = await service.sendMessage(c, userId, id, input);
   return created ? c.json(message, 201) : c.json(message, 200);
 };
@@ -76,6 +76,18 @@ export const addMembers: AppRouteHandler<typeof routes.addMembers> = async (c) =
 export const removeMember: AppRouteHandler<typeof routes.removeMember> = async (c) => {
   const { id, user_id } = c.req.valid('param');
   await service.removeMember(c, currentUser(c).userId, id, user_id);
+  return c.body(null, 204);
+};
+
+export const acceptRequest: AppRouteHandler<typeof routes.acceptRequest> = async (c) => {
+  const { userId } = currentUser(c);
+  const { id } = c.req.valid('param');
+  await service.acceptRequest(c, userId, id);
+  return c.json(await service.getConversation(c, userId, id), 200);
+};
+
+export const declineRequest: AppRouteHandler<typeof routes.declineRequest> = async (c) => {
+  await service.declineRequest(c, currentUser(c).userId, c.req.valid('param').id);
   return c.body(null, 204);
 };
 

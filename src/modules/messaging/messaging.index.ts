@@ -14,4 +14,6 @@ export const messagingRouter = createRouter()
   .openapi(routes.markRead, handlers.markRead)
   .openapi(routes.addMembers, handlers.addMembers)
   .openapi(routes.removeMember, handlers.removeMember)
+  .openapi(routes.acceptRequest, handlers.acceptRequest)
+  .openapi(routes.declineRequest, handlers.declineRequest)
   .openapi(routes.stream, handlers.stream);

@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
-import { PageQuerySchema } from '../../lib/pagination';
 import {
   AddMembersSchema,
   ConversationIdParamSchema,
+  ConversationListQuerySchema,
   ConversationPageSchema,
   ConversationSchema,
   CreateConversationSchema,
@@ -24,18 +24,20 @@ import {
 const tags = ['Messaging'];
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 const member = { ...commonErrors, ...errors[401], ...errors[404] };
+const POLICY =
+  'Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side).';
 
 export const createConversation = createRoute({
   method: 'post', path: '/conversations', tags, summary: 'Start a conversation',
-  description: '`participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one. More make a group (you are its admin). Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`).',
+  description: `\`participant_ids\` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one \`conversation_invite\` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group \`title\` passes the keyword rules (422 \`/content-rejected\`). ${POLICY}`,
   ...authed, request: { body: jsonBody(CreateConversationSchema) },
-  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member, ...errors[403], ...errors[422] },
+  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member, ...errors['403_messages'], ...errors[422] },
 });
 
 export const listConversations = createRoute({
   method: 'get', path: '/conversations', tags, summary: 'Your conversations, most recent activity first',
-  description: 'Each with `last_message` and your `unread_count` (other people\'s messages after your read position).',
-  ...authed, request: { query: PageQuerySchema },
+  description: 'Each with `last_message`, your `unread_count` (other people\'s messages after your read position) and `request`. `?folder=requests` lists only message requests, `?folder=inbox` only the others; without `folder`, both.',
+  ...authed, request: { query: ConversationListQuerySchema },
   responses: { 200: jsonContent(ConversationPageSchema, 'A page of conversations'), ...commonErrors, ...errors[401] },
 });
 
@@ -54,16 +56,16 @@ export const listMessages = createRoute({
 
 export const sendMessage = createRoute({
   method: 'post', path: '/conversations/{id}/messages', tags, summary: 'Send a message',
-  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
+  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person\'s `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(SendMessageSchema) },
-  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403], ...errors[422] },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'], ...errors[422] },
 });
 
 export const directMessage = createRoute({
   method: 'post', path: '/messages', tags, summary: 'Send a direct message',
-  description: 'Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422).',
+  description: `Creates the direct conversation with \`receiver_id\` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422). ${POLICY} The receiver's policy is checked on every send unless they started the conversation.`,
   ...authed, request: { body: jsonBody(DirectMessageSchema) },
-  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors[403], ...errors[422] },
+  responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'], ...errors[422] },
 });
 
 export const editMessage = createRoute({
@@ -88,21 +90,35 @@ export const markRead = createRoute({
 
 export const addMembers = createRoute({
   method: 'post', path: '/conversations/{id}/members', tags, summary: 'Add members to a group',
-  description: 'Group admins only.',
+  description: `Group admins only. People already in it are left as they are. ${POLICY} Someone who declined this conversation can be added back only by someone they follow or are friends with. Those for whom it is a request get one \`conversation_invite\` notification.`,
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(AddMembersSchema) },
-  responses: { 200: jsonContent(ConversationSchema, 'The conversation'), ...member, ...errors[403] },
+  responses: { 200: jsonContent(ConversationSchema, 'The conversation'), ...member, ...errors['403_messages'] },
 });
 
 export const removeMember = createRoute({
   method: 'delete', path: '/conversations/{id}/members/{user_id}', tags, summary: 'Remove a member, or leave',
-  description: 'Admins remove anyone; anyone can remove themselves (leave). The removed member\'s sockets are closed. When the last admin leaves, the longest-standing member becomes admin.',
+  description: 'Admins remove anyone; anyone can remove themselves (leave). The removed member\'s sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin.',
   ...authed, request: { params: MemberParamSchema },
   responses: { 204: { description: 'Removed' }, ...member, ...errors[403] },
 });
 
+export const acceptRequest = createRoute({
+  method: 'post', path: '/conversations/{id}/accept', tags, summary: 'Accept a message request',
+  description: 'The conversation moves to your inbox (`request: false`) and its messages notify you again. Sending a message in it accepts it too. 409 when it is not a request for you.',
+  ...authed, request: { params: ConversationIdParamSchema },
+  responses: { 200: jsonContent(ConversationSchema, 'The conversation, no longer a request'), ...member, ...errors[409] },
+});
+
+export const declineRequest = createRoute({
+  method: 'post', path: '/conversations/{id}/decline', tags, summary: 'Decline a message request',
+  description: 'You leave the conversation (your sockets on it close with 4403), and from then on only someone you follow or are friends with can add you back to it (403 `/messages-not-accepted` for anyone else). 409 when it is not a request for you.',
+  ...authed, request: { params: ConversationIdParamSchema },
+  responses: { 204: { description: 'Declined: you are no longer a member' }, ...member, ...errors[409] },
+});
+
 export const stream = createRoute({
   method: 'get', path: '/conversations/{id}/stream', tags, summary: 'The conversation socket (WebSocket upgrade)',
-  description: 'Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`).',
+  description: 'Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted.',
   security: bearerSecurity,
   request: { params: ConversationIdParamSchema, query: StreamQuerySchema },
   responses: { 101: { description: 'Switching protocols' }, ...errors[426], ...member },

@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { idParam, wholeNumberParam } from '../../lib/openapi';
-import { pageSchema } from '../../lib/pagination';
+import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 import { MAX_MESSAGE_LENGTH, MAX_MESSAGE_MEDIA } from './room.types';
 
@@ -44,6 +45,7 @@ const conversationExample = {
   community_id: null,
   last_message: messageExample,
   unread_count: 2,
+  request: false,
   created_at: '2026-11-20T09:00:00.000Z',
 };
 
@@ -58,6 +60,10 @@ export const ConversationSchema = z
     community_id: z.string().nullable(),
     last_message: MessageSchema.nullable(),
     unread_count: z.number().int(),
+    request: z.boolean().openapi({
+      description:
+        'A message request for you: you neither follow nor are friends with whoever started the conversation or added you. It notifies you once until you accept it (`POST /conversations/{id}/accept`, or by sending a message) or decline it.',
+    }),
     created_at: z.string(),
   })
   .openapi('Conversation', { example: conversationExample });
@@ -66,14 +72,14 @@ export const ConversationPageSchema = pageSchema('ConversationPage', Conversatio
 export const MessagePageSchema = pageSchema('MessagePage', MessageSchema, messageExample);
 
 const UserId = z.string().regex(ID_PATTERN, 'is not a valid user id');
-const Content = z.string().max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`);
+const Content = multiLineText().max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`);
 const ClientId = z.string().min(1).max(100);
 const MediaIds = z.array(z.string().regex(ID_PATTERN, 'is not a valid media id')).max(MAX_MESSAGE_MEDIA, `at most ${MAX_MESSAGE_MEDIA} media items`);
 
 export const CreateConversationSchema = z
   .object({
     participant_ids: z.array(UserId).min(1, 'needs at least one other participant').max(50, 'at most 50 participants'),
-    title: z.string().trim().min(1).max(100).optional(),
+    title: singleLineText().min(1).max(100).optional(),
   })
   .openapi('CreateConversation', { example: { participant_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1M'] } });
 
@@ -98,6 +104,15 @@ export const ReadStateSchema = z
 export const AddMembersSchema = z
   .object({ user_ids: z.array(UserId).min(1).max(50) })
   .openapi('AddMembers', { example: { user_ids: ['01JC6Z2X4S3K5E6F7G8H9J0K1M'] } });
+
+export const FOLDERS = ['requests', 'inbox'] as const;
+
+export const ConversationListQuerySchema = PageQuerySchema.extend({
+  folder: z
+    .enum(FOLDERS, { error: 'must be requests or inbox' })
+    .optional()
+    .openapi({ param: { name: 'folder', in: 'query', description: '`requests`: only message requests; `inbox`: only the others; omitted: both.' }, example: 'requests' }),
+});
 
 export const ConversationIdParamSchema = idParam('id', 'conversation', messageExample.conversation_id);
 export const SeqParamSchema = ConversationIdParamSchema.extend({

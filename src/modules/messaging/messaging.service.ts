@@ -1,15 +1,15 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
-import { communities, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
+import { communities, conversationDeclines, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { isBlockedEither } from '../graph/relations';
+import { assertCanMessage, notAUser, recipientStandings } from '../../policy/messaging';
 import { screenText } from '../../policy/content-rules';
-import { assertSilenceAllows } from '../moderation/account-actions';
 import { mediaUrl } from '../media/media.keys';
+import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import { NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
@@ -22,7 +22,7 @@ export function roomFor(c: Context<AppEnv>, conversationId: string) {
 /** Turns a room's refusal into the API's error. */
 export function unwrap<T>(result: RoomResult<T>): T {
   if (result.ok) return result.value;
-  const code = ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 422: 'content_rejected', 429: 'rate_limited' } as const)[result.status];
+  const code = result.code ?? ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 422: 'content_rejected', 429: 'rate_limited' } as const)[result.status];
   throw new ApiError(code, result.detail, {
     errors: result.field ? [{ field: result.field, message: result.detail.replace(/^\w+: /, '') }] : undefined,
     headers: result.status === 429 ? { 'Retry-After': '10' } : undefined,
@@ -45,9 +45,14 @@ export async function conversationFor(c: Context<AppEnv>, viewerId: string, id: 
 }
 
 async function roomMembers(c: Context<AppEnv>, conversationId: string): Promise<RoomMember[]> {
-  const rows = await c.get('db').select({ userId: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversationId)).all();
+  const rows = await c
+    .get('db')
+    .select({ userId: conversationMembers.userId, request: conversationMembers.request })
+    .from(conversationMembers)
+    .where(eq(conversationMembers.conversationId, conversationId))
+    .all();
   const users = await loadUsersByIds(c.get('db'), rows.map((r) => r.userId));
-  return rows.filter((r) => users.has(r.userId)).map((r) => ({ userId: r.userId, user: presentPublicUser(users.get(r.userId)!, c.get('baseUrl')) }));
+  return rows.filter((r) => users.has(r.userId)).map((r) => ({ userId: r.userId, user: presentPublicUser(users.get(r.userId)!, c.get('baseUrl')), request: r.request }));
 }
 
 /**
@@ -73,35 +78,64 @@ export async function withRoom<T>(
 
 /** Tells the room who its members are now (it disconnects anyone removed). */
 export async function syncRoom(c: Context<AppEnv>, conversation: ConversationRow): Promise<void> {
-  await roomFor(c, conversation.id).configure(conversation.id, conversation.kind, await roomMembers(c, conversation.id));
+  await roomFor(c, conversation.id).configure(conversation.id, conversation.kind, await roomMembers(c, conversation.id), conversation.createdBy);
 }
 
-/** Other users to add: they must exist, and no block may stand between them and the caller. */
-async function assertReachable(c: Context<AppEnv>, viewerId: string, ids: string[]): Promise<void> {
-  const found = await loadUsersByIds(c.get('db'), ids);
-  for (const id of ids) {
-    if (!found.has(id) || (await isBlockedEither(c.env.DB, viewerId, id))) {
-      throw new ApiError('not_found', `No such user: ${id}.`, { errors: [{ field: 'participant_ids', message: `${id} is not a user you can message` }] });
-    }
-  }
+/** Member rows for people `adderId` puts in a conversation, each marked a request or not (src/policy/messaging.ts). */
+function memberRows(conversationId: string, adderId: string, admitted: Map<string, { request: boolean }>, now: Date) {
+  return [...admitted].map(([userId, { request }]) => ({ conversationId, userId, role: 'member' as const, joinedAt: now, lastActivityAt: now, request, addedBy: adderId }));
+}
+
+/** A group add notifies each member for whom it is a request, once (their messages will not, until they accept). */
+function inviteRequests(c: Context<AppEnv>, adderId: string, conversation: ConversationRow, admitted: Map<string, { request: boolean }>): void {
+  const recipientIds = [...admitted].filter(([, m]) => m.request).map(([id]) => id);
+  if (recipientIds.length > 0) emitEvent(c, { type: 'conversation_invite', actorId: adderId, recipientIds, conversationId: conversation.id, title: conversation.title });
+}
+
+/**
+ * Opens the existing direct conversation of a pair. A side who left it (by declining the request) is put
+ * back: the caller at once, the other only if the policy lets the caller reach them again.
+ */
+async function reopenDirect(c: Context<AppEnv>, callerId: string, otherId: string, conversation: ConversationRow, field: string): Promise<void> {
+  // As for a new conversation, a block either way hides the other person (404).
+  const standing = (await recipientStandings(c.env.DB, callerId, [otherId])).get(otherId)!;
+  if (!standing.exists || standing.blocked) throw notAUser(field, otherId);
+  const present = new Set(
+    (await c.get('db').select({ userId: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversation.id)).all()).map((r) => r.userId),
+  );
+  if (present.has(callerId) && present.has(otherId)) return;
+  const now = new Date();
+  const rows = present.has(otherId) ? [] : memberRows(conversation.id, callerId, await assertCanMessage(c.env.DB, callerId, [otherId], { field, conversationId: conversation.id }), now);
+  if (!present.has(callerId)) rows.push({ conversationId: conversation.id, userId: callerId, role: 'member', joinedAt: now, lastActivityAt: now, request: false, addedBy: callerId });
+  await c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing();
+  await syncRoom(c, conversation);
 }
 
 /**
  * Creates a conversation. One other participant makes a direct conversation, of which there is one per
  * pair: asking again returns the existing one (created: false). More make a group, the caller its admin.
+ * Everyone named must admit the caller under their message_policy, or nothing is created (403); refusals
+ * name `field` (the request's own name for the people: `participant_ids`, or `receiver_id` for POST /messages).
  */
-export async function createConversation(c: Context<AppEnv>, creatorId: string, participantIds: string[], title?: string): Promise<{ id: string; created: boolean }> {
+export async function createConversation(
+  c: Context<AppEnv>,
+  creatorId: string,
+  participantIds: string[],
+  title?: string,
+  field = 'participant_ids',
+): Promise<{ id: string; created: boolean }> {
   const others = [...new Set(participantIds)].filter((id) => id !== creatorId);
-  if (others.length === 0) throw ApiError.field('participant_ids', 'must name at least one user other than you');
-  await assertReachable(c, creatorId, others);
+  if (others.length === 0) throw ApiError.field(field, 'must name at least one user other than you');
   const direct = others.length === 1;
   const directKey = direct ? [creatorId, others[0]!].sort().join(':') : null;
   const db = c.get('db');
-  if (directKey) {
-    const existing = await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey)).get();
-    if (existing) return { id: existing.id, created: false };
+  const existingDirect = async () => (directKey ? db.select().from(conversations).where(eq(conversations.directKey, directKey)).get() : undefined);
+  const existing = await existingDirect();
+  if (existing) {
+    await reopenDirect(c, creatorId, others[0]!, existing, field);
+    return { id: existing.id, created: false };
   }
-  await assertSilenceAllows(c.env.DB, creatorId, others);
+  const admitted = await assertCanMessage(c.env.DB, creatorId, others, { field });
   if (!direct) await screenText(c, [{ field: 'title', text: title }], 'conversation');
   const now = new Date();
   const id = newId(now.getTime());
@@ -109,23 +143,23 @@ export async function createConversation(c: Context<AppEnv>, creatorId: string, 
   try {
     await c.env.DB.batch([
       toStatement(c.env.DB, db.insert(conversations).values(conversation)),
-      ...[creatorId, ...others].map((userId) =>
-        toStatement(c.env.DB, db.insert(conversationMembers).values({ conversationId: id, userId, role: userId === creatorId ? 'admin' : 'member', joinedAt: now, lastActivityAt: now })),
-      ),
+      toStatement(c.env.DB, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
+      toStatement(c.env.DB, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
     ]);
   } catch (err) {
     // Two people opening the same direct conversation at once: the second gets the first's.
     if (directKey && uniqueViolation(err) === 'direct_key') {
-      const existing = await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey)).get();
-      if (existing) return { id: existing.id, created: false };
+      const raced = await existingDirect();
+      if (raced) return { id: raced.id, created: false };
     }
     throw err;
   }
   await syncRoom(c, conversation);
+  if (!direct) inviteRequests(c, creatorId, conversation, admitted);
   return { id, created: true };
 }
 
-type ConversationListRow = ConversationRow & { unreadCount: number; memberActivity: number };
+type ConversationListRow = ConversationRow & { unreadCount: number; memberActivity: number; request: boolean };
 
 /** Conversations as the viewer sees them: their participants, the last message and their unread count. */
 export async function presentConversations(c: Context<AppEnv>, rows: ConversationListRow[]) {
@@ -151,6 +185,7 @@ export async function presentConversations(c: Context<AppEnv>, rows: Conversatio
       community_id: communities.get(row.id) ?? null,
       last_message: (row.lastMessage ?? null) as Message | null,
       unread_count: row.unreadCount,
+      request: row.request,
       created_at: row.createdAt.toISOString(),
     };
   });
@@ -163,21 +198,25 @@ async function communityOfConversations(c: Context<AppEnv>, conversationIds: str
   return new Map(rows.map((r) => [r.conversationId, r.id]));
 }
 
-/** The caller's conversations, most recent activity first (keyset on the member row's activity time). */
-export async function listConversations(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
+/**
+ * The caller's conversations, most recent activity first (keyset on the member row's activity time);
+ * `folder` keeps only message requests (`requests`) or only the others (`inbox`).
+ */
+export async function listConversations(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string, folder?: 'requests' | 'inbox') {
   const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
   const { results } = await c.env.DB.prepare(
-    `SELECT c.*, m.unread_count AS member_unread, m.last_activity_at AS member_activity
+    `SELECT c.*, m.unread_count AS member_unread, m.last_activity_at AS member_activity, m.request AS member_request
      FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
-     WHERE m.user_id = ?1 AND (m.last_activity_at, m.conversation_id) < (?2, ?3)
+     WHERE m.user_id = ?1 ${folder ? 'AND m.request = ?5' : ''} AND (m.last_activity_at, m.conversation_id) < (?2, ?3)
      ORDER BY m.last_activity_at DESC, m.conversation_id DESC LIMIT ?4`,
   )
-    .bind(viewerId, ts, id, limit + 1)
+    .bind(viewerId, ts, id, limit + 1, ...(folder ? [folder === 'requests' ? 1 : 0] : []))
     .all<Record<string, unknown>>();
   const rows = results.map((raw) => ({
     ...mapRow(conversations, raw),
     unreadCount: raw.member_unread as number,
     memberActivity: raw.member_activity as number,
+    request: raw.member_request === 1,
   }));
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
@@ -191,7 +230,7 @@ export async function listConversations(c: Context<AppEnv>, viewerId: string, li
 export async function getConversation(c: Context<AppEnv>, viewerId: string, id: string) {
   const { conversation } = await conversationFor(c, viewerId, id);
   const member = await c.get('db').select().from(conversationMembers).where(and(eq(conversationMembers.conversationId, id), eq(conversationMembers.userId, viewerId))).get();
-  const [presented] = await presentConversations(c, [{ ...conversation, unreadCount: member?.unreadCount ?? 0, memberActivity: 0 }]);
+  const [presented] = await presentConversations(c, [{ ...conversation, unreadCount: member?.unreadCount ?? 0, memberActivity: 0, request: member?.request ?? false }]);
   return presented!;
 }
 
@@ -229,14 +268,21 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
   const { conversation, role } = await conversationFor(c, viewerId, conversationId);
   if (conversation.kind !== 'group') throw new ApiError('forbidden', conversation.kind === 'community' ? "A community's chat follows its membership: join the community instead." : 'Only group conversations take new members.');
   if (role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can add members.');
-  const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
-  if (ids.length === 0) throw ApiError.field('user_ids', 'must name at least one user other than you');
-  await assertReachable(c, viewerId, ids);
-  await assertSilenceAllows(c.env.DB, viewerId, ids);
-  const now = new Date();
   const db = c.get('db');
-  await db.insert(conversationMembers).values(ids.map((userId) => ({ conversationId, userId, role: 'member' as const, joinedAt: now, lastActivityAt: now }))).onConflictDoNothing();
+  const already = new Set(
+    (await db.select({ userId: conversationMembers.userId }).from(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), inArray(conversationMembers.userId, userIds))).all()).map(
+      (r) => r.userId,
+    ),
+  );
+  const ids = [...new Set(userIds)].filter((id) => id !== viewerId && !already.has(id));
+  if (ids.length === 0) {
+    if (userIds.some((id) => id !== viewerId)) return; // everyone named is already a member
+    throw ApiError.field('user_ids', 'must name at least one user other than you');
+  }
+  const admitted = await assertCanMessage(c.env.DB, viewerId, ids, { field: 'user_ids', conversationId });
+  await db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing();
   await syncRoom(c, conversation);
+  inviteRequests(c, viewerId, conversation, admitted);
 }
 
 /** Removes a member from a group: admins remove anyone, a member removes themselves (leaving). */
@@ -244,9 +290,39 @@ export async function removeMember(c: Context<AppEnv>, viewerId: string, convers
   const { conversation, role } = await conversationFor(c, viewerId, conversationId);
   if (conversation.kind !== 'group') throw new ApiError('forbidden', conversation.kind === 'community' ? "A community's chat follows its membership: leave the community instead." : 'Direct conversations have no members to remove.');
   if (userId !== viewerId && role !== 'admin') throw new ApiError('forbidden', 'Only the conversation admins can remove members.');
+  await dropMembership(c, conversation, userId);
+}
+
+/** The caller's membership if the conversation is a message request for them: 404 when not a member, 409 when not a request. */
+async function pendingRequest(c: Context<AppEnv>, viewerId: string, conversationId: string): Promise<ConversationRow> {
+  const { conversation } = await conversationFor(c, viewerId, conversationId);
+  const member = await c.get('db').select({ request: conversationMembers.request }).from(conversationMembers).where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, viewerId))).get();
+  if (!member?.request) throw new ApiError('conflict', 'This conversation is not a message request for you.');
+  return conversation;
+}
+
+/** Accepts a message request: it moves to the inbox and its messages notify again. */
+export async function acceptRequest(c: Context<AppEnv>, viewerId: string, conversationId: string): Promise<void> {
+  const conversation = await pendingRequest(c, viewerId, conversationId);
+  await c.get('db').update(conversationMembers).set({ request: false }).where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, viewerId)));
+  await syncRoom(c, conversation);
+}
+
+/** Declines a message request: the caller leaves, and only someone they follow or befriend can add them back. */
+export async function declineRequest(c: Context<AppEnv>, viewerId: string, conversationId: string): Promise<void> {
+  const conversation = await pendingRequest(c, viewerId, conversationId);
+  const db = c.env.DB;
+  const decline = toStatement(db, c.get('db').insert(conversationDeclines).values({ conversationId, userId: viewerId }).onConflictDoUpdate({ target: [conversationDeclines.conversationId, conversationDeclines.userId], set: { declinedAt: new Date() } }));
+  await dropMembership(c, conversation, viewerId, [decline]);
+}
+
+/** Deletes a membership (with `also`, in the same batch), keeps the group with an admin, and closes the member's sockets. */
+async function dropMembership(c: Context<AppEnv>, conversation: ConversationRow, userId: string, also: D1PreparedStatement[] = []): Promise<void> {
+  const conversationId = conversation.id;
   const db = c.env.DB;
   const [removed] = await db.batch([
     db.prepare('DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2').bind(conversationId, userId),
+    ...also,
     // A group never ends up without an admin: the longest-standing member takes over.
     db
       .prepare(

@@ -132,23 +132,6 @@ export async function applyAccountAction(
 }
 
 /**
- * A silenced account may start conversations (or add people to one) with its friends only (403).
- */
-export async function assertSilenceAllows(db: D1Database, userId: string, otherIds: string[]): Promise<void> {
-  const row = await db
-    .prepare(
-      `SELECT u.silenced_at AS silenced,
-         (SELECT COUNT(*) FROM json_each(?2) j WHERE NOT EXISTS (SELECT 1 FROM friendships f WHERE f.user_id = ?1 AND f.friend_id = j.value)) AS strangers
-       FROM users u WHERE u.id = ?1`,
-    )
-    .bind(userId, JSON.stringify(otherIds))
-    .first<{ silenced: number | null; strangers: number }>();
-  if (row?.silenced !== null && row?.silenced !== undefined && row.strangers > 0) {
-    throw new ApiError('forbidden', 'Your account is silenced: you can start conversations with your friends only.');
-  }
-}
-
-/**
  * The Cron Trigger's sweep: lifts every timed silence and suspension that is due (partial indexes
  * users_suspended_until_idx and users_silenced_until_idx), each with its audit entry in the same batch.
  * An action extended or undone meanwhile is left alone (the UPDATE re-checks the time).

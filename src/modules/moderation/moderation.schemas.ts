@@ -3,6 +3,7 @@ import { KEYWORD_RULE_ACTIONS, REPORT_ACTIONS, REPORT_CATEGORIES, REPORT_STATUSE
 import { EXAMPLE_ID, idParam } from '../../lib/openapi';
 import { ID_PATTERN } from '../../lib/ids';
 import { pageSchema, PageQuerySchema } from '../../lib/pagination';
+import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 
 export const MAX_REPORT_COMMENT = 1000;
@@ -27,14 +28,14 @@ const DurationHours = z
   .min(1, `must be between 1 and ${MAX_DURATION_HOURS}`)
   .max(MAX_DURATION_HOURS, `must be between 1 and ${MAX_DURATION_HOURS}`)
   .openapi({ description: 'silence and suspend only: lifted automatically after this many hours (1..8,760). Without it the action stays until undone.' });
-const Note = z.string().trim().max(MAX_NOTE, `must be at most ${MAX_NOTE} characters`);
+const Note = multiLineText().trim().max(MAX_NOTE, `must be at most ${MAX_NOTE} characters`);
 
 export const CreateReportSchema = z
   .strictObject({
     subject_type: z.enum(REPORT_SUBJECT_TYPES, oneOf(REPORT_SUBJECT_TYPES)),
     subject_id: Id('subject'),
     category: z.enum(REPORT_CATEGORIES, oneOf(REPORT_CATEGORIES)),
-    comment: z.string().trim().max(MAX_REPORT_COMMENT, `must be at most ${MAX_REPORT_COMMENT} characters`).optional(),
+    comment: multiLineText().trim().max(MAX_REPORT_COMMENT, `must be at most ${MAX_REPORT_COMMENT} characters`).optional(),
     conversation_id: Id('conversation').optional().openapi({ description: 'Required for a message: the conversation it is in (you must be a participant).' }),
     community_id: Id('community')
       .optional()
@@ -145,7 +146,7 @@ const ACCOUNT_ACTIONS = ['warn', 'silence', 'unsilence', 'suspend', 'unsuspend']
 export const AccountActionSchema = z
   .strictObject({
     action: z.enum(ACCOUNT_ACTIONS, oneOf(ACCOUNT_ACTIONS)),
-    reason: z.string().trim().min(1, 'must not be blank').max(MAX_NOTE, `must be at most ${MAX_NOTE} characters`),
+    reason: multiLineText().trim().min(1, 'must not be blank').max(MAX_NOTE, `must be at most ${MAX_NOTE} characters`),
     duration_hours: DurationHours.optional(),
   })
   .superRefine((value, ctx) => {
@@ -174,7 +175,7 @@ export const KeywordRuleSchema = z
 export const KeywordRulePageSchema = pageSchema('KeywordRulePage', KeywordRuleSchema, ruleExample);
 export const CreateKeywordRuleSchema = z
   .strictObject({
-    pattern: z.string().trim().min(1, 'must not be empty').max(MAX_PATTERN, `must be at most ${MAX_PATTERN} characters`),
+    pattern: singleLineText().min(1, 'must not be empty').max(MAX_PATTERN, `must be at most ${MAX_PATTERN} characters`),
     whole_word: z.boolean().default(true),
     action: z.enum(KEYWORD_RULE_ACTIONS, oneOf(KEYWORD_RULE_ACTIONS)),
   })

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { NEWS_FETCH_STATUSES } from '../../db/schema/news';
 import { idParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
+import { singleLineText } from '../../policy/text-hygiene';
 import { TOPICS } from '../posts/posts.schemas';
 
 const TopicSchema = z.enum(TOPICS, { error: `must be one of ${TOPICS.join(', ')}` });
@@ -45,7 +46,7 @@ export const NewsSourceSchema = z
 export const NewsSourcePageSchema = pageSchema('NewsSourcePage', NewsSourceSchema, sourceExample);
 
 const SourceUrlSchema = z.string().trim().min(1, 'is required').max(500, 'must be at most 500 characters').openapi({ example: 'https://wire.example/careers.xml' });
-const SourceTitleSchema = z.string().trim().min(1, 'must not be blank').max(200, 'must be at most 200 characters').regex(/^[^\r\n]*$/, 'must be a single line');
+const SourceTitleSchema = singleLineText().min(1, 'must not be blank').max(200, 'must be at most 200 characters');
 
 export const CreateNewsSourceSchema = z
   .strictObject({

@@ -1,8 +1,11 @@
+import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { users as usersTable } from '../../db/schema';
+import type { AppEnv } from '../../lib/types';
+import { RELATION, relationFlagsSql } from '../graph/relations';
 import { presentPublicUser } from '../users/users.presenter';
 import type { EventContext, SocialEvent } from './events';
-import { type Delivery, inboxOf } from './user-inbox';
+import { type Delivery, inboxOf, REPEAT_WINDOW_MS, type Retraction } from './user-inbox';
 
 /** How many inbox deliveries run at once when a fan-out is made inline. */
 export const FAN_OUT_BATCH = 50;
@@ -21,7 +24,10 @@ async function communitySummary(env: Env, communityId: string) {
   return env.DB.prepare('SELECT id, slug, name FROM communities WHERE id = ?1').bind(communityId).first<{ id: string; slug: string; name: string }>();
 }
 
-/** Recipients with no block either way with the actor (blocked users never notify each other). */
+/**
+ * Recipients with no block either way with the actor (blocked users never notify each other). For a
+ * post's audience, who follow or befriend the author by construction: one probe per recipient.
+ */
 async function withoutBlocks(env: Env, actorId: string, recipients: string[]): Promise<string[]> {
   const candidates = [...new Set(recipients)].filter((id) => id !== actorId);
   if (candidates.length === 0) return [];
@@ -33,6 +39,69 @@ async function withoutBlocks(env: Env, actorId: string, recipients: string[]): P
     .all<{ id: string }>();
   const blocked = new Set(results.map((r) => r.id));
   return candidates.filter((id) => !blocked.has(id));
+}
+
+/**
+ * The recipients who may be notified (no block either way with the actor, never the actor), each with
+ * whether they neither follow nor are friends with the actor: such strangers' notifications from one
+ * actor are capped per hour by their inbox.
+ */
+async function audience(env: Env, actorId: string, recipients: string[]): Promise<Map<string, { stranger: boolean }>> {
+  const candidates = [...new Set(recipients)].filter((id) => id !== actorId);
+  if (candidates.length === 0) return new Map();
+  const { results } = await env.DB.prepare(`SELECT j.value AS id, ${relationFlagsSql('j.value', '?1')} AS r FROM json_each(?2) j`)
+    .bind(actorId, JSON.stringify(candidates))
+    .all<{ id: string; r: number }>();
+  return new Map(
+    results.filter((row) => (row.r & RELATION.blocked) === 0).map((row) => [row.id, { stranger: (row.r & (RELATION.friend | RELATION.following)) === 0 }]),
+  );
+}
+
+/** Delivers one notification to recipients, after blocks, with flood control for strangers (src/modules/notifications/user-inbox.ts). */
+async function deliverTo(env: Env, actorId: string, recipients: string[], delivery: Delivery): Promise<void> {
+  const known = await audience(env, actorId, recipients);
+  const connected = [...known].filter(([, r]) => !r.stranger).map(([id]) => id);
+  const strangers = [...known].filter(([, r]) => r.stranger).map(([id]) => id);
+  await Promise.all([fanOut(env, actorId, connected, delivery), fanOut(env, actorId, strangers, { ...delivery, floodFrom: actorId })]);
+}
+
+/** How a notification's cause is named for retraction, and how long a repeat of it stays silent. */
+const SOURCES = {
+  friend_request: (actorId: string) => ({ source: `friend_request:${actorId}`, quietMs: REPEAT_WINDOW_MS }),
+  follow_request: (actorId: string) => ({ source: `follow_request:${actorId}`, quietMs: REPEAT_WINDOW_MS }),
+  new_follower: (actorId: string) => ({ source: `new_follower:${actorId}`, quietMs: REPEAT_WINDOW_MS }),
+  post_like: (actorId: string, postId: string) => ({ source: `post_like:${postId}:${actorId}` }),
+};
+
+/** What was undone: a friend request cancelled, a follow (or follow request) withdrawn, a like taken back. */
+export type UndoneAction =
+  | { type: 'friend_request'; actorId: string; recipientId: string }
+  | { type: 'follow'; actorId: string; recipientId: string }
+  | { type: 'post_like'; actorId: string; recipientId: string; postId: string };
+
+/**
+ * Retracts the notification an undone action caused (list, unread count, and a `notification.removed`
+ * frame on open sockets). Awaited, so the answer to the undo already reflects it; a failure is logged,
+ * never turned into an error for an action that succeeded.
+ */
+export async function retractEvent(c: Context<AppEnv>, undone: UndoneAction): Promise<void> {
+  if (undone.actorId === undone.recipientId) return;
+  const at = Date.now();
+  const retractions: Retraction[] =
+    undone.type === 'friend_request'
+      ? [{ ...SOURCES.friend_request(undone.actorId), at }]
+      : undone.type === 'follow'
+        ? [
+            { ...SOURCES.follow_request(undone.actorId), at },
+            { ...SOURCES.new_follower(undone.actorId), groupKey: 'new_follower', actorId: undone.actorId, at },
+          ]
+        : [{ ...SOURCES.post_like(undone.actorId, undone.postId), groupKey: `post_like:${undone.postId}`, actorId: undone.actorId, at }];
+  const inbox = inboxOf(c.env, undone.recipientId);
+  try {
+    for (const { source, groupKey, actorId } of retractions) await inbox.retract({ source, groupKey, actorId, at });
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', message: 'retraction failed', type: undone.type, error: String(err) }));
+  }
 }
 
 /**
@@ -84,8 +153,7 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
     return;
   }
   if (event.type === 'new_message') {
-    const recipients = await withoutBlocks(env, event.actorId, event.recipientIds);
-    await fanOut(env, event.actorId, recipients, {
+    await deliverTo(env, event.actorId, event.recipientIds, {
       type: 'new_message',
       data: { id: event.messageId, conversation_id: event.conversationId, seq: event.seq, sender: event.sender, content: event.content, created_at: event.createdAt },
     });
@@ -93,10 +161,14 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
   }
   const actor = await publicUser(ctx, event.actorId);
   if (!actor) return;
+  if (event.type === 'conversation_invite') {
+    await deliverTo(env, event.actorId, event.recipientIds, { type: 'conversation_invite', data: { conversation_id: event.conversationId, title: event.title, from_user: actor, request: true } });
+    return;
+  }
   if (event.type === 'community_join_request') {
     const community = await communitySummary(env, event.communityId);
     if (!community) return;
-    await fanOut(env, event.actorId, await withoutBlocks(env, event.actorId, event.recipientIds), { type: 'community_join_request', data: { community, user: actor } });
+    await deliverTo(env, event.actorId, event.recipientIds, { type: 'community_join_request', data: { community, user: actor } });
     return;
   }
   if (event.type === 'new_post') {
@@ -107,27 +179,26 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
     await fanOut(env, event.actorId, await withoutBlocks(env, event.actorId, audience.recipients), { type: 'new_post', data: { id: event.postId, author: actor, message } });
     return;
   }
-  const [recipient] = await withoutBlocks(env, event.actorId, [event.recipientId]);
-  if (!recipient) return;
+  const at = ctx.at ?? Date.now();
   if (event.type === 'community_join_approved') {
     const community = await communitySummary(env, event.communityId);
-    if (community) await inboxOf(env, recipient).deliver({ type: 'community_join_approved', data: { community, approved_by: actor } });
+    if (community) await deliverTo(env, event.actorId, [event.recipientId], { type: 'community_join_approved', data: { community, approved_by: actor }, at });
     return;
   }
   const delivery = ((): Delivery => {
     switch (event.type) {
       case 'new_follower':
-        return { type: 'new_follower', data: { follower: actor }, groupKey: 'new_follower', actor };
+        return { type: 'new_follower', data: { follower: actor }, groupKey: 'new_follower', actor, ...SOURCES.new_follower(event.actorId) };
       case 'follow_request':
-        return { type: 'follow_request', data: { from_user: actor } };
+        return { type: 'follow_request', data: { from_user: actor }, ...SOURCES.follow_request(event.actorId) };
       case 'friend_request':
-        return { type: 'friend_request', data: { request_id: event.requestId, from_user: actor } };
+        return { type: 'friend_request', data: { request_id: event.requestId, from_user: actor }, ...SOURCES.friend_request(event.actorId) };
       case 'friend_accepted':
         return { type: 'friend_accepted', data: { friend: actor } };
       case 'wall_post':
         return { type: 'wall_post', data: { post_id: event.postId, author: actor } };
       case 'post_like':
-        return { type: 'post_like', data: { post_id: event.postId, user: actor }, groupKey: `post_like:${event.postId}`, actor };
+        return { type: 'post_like', data: { post_id: event.postId, user: actor }, groupKey: `post_like:${event.postId}`, actor, ...SOURCES.post_like(event.actorId, event.postId) };
       case 'post_comment':
         return { type: 'post_comment', data: { post_id: event.postId, comment_id: event.commentId, user: actor } };
       case 'comment_reply':
@@ -136,7 +207,7 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
         return { type: 'mention', data: { post_id: event.postId, comment_id: event.commentId ?? null, user: actor } };
     }
   })();
-  await inboxOf(env, recipient).deliver(delivery);
+  await deliverTo(env, event.actorId, [event.recipientId], { ...delivery, at });
 }
 
 /** Inboxes one content removal reaches inline (each a subrequest); a larger audience keeps older copies. */

@@ -22,6 +22,8 @@ export type SocialEvent =
   | { type: 'community_join_request'; actorId: string; communityId: string; recipientIds: string[] }
   /** To an applicant: a moderator approved them. */
   | { type: 'community_join_approved'; actorId: string; recipientId: string; communityId: string }
+  /** To people a group add made a message request for: their one notification until they accept it. */
+  | { type: 'conversation_invite'; actorId: string; recipientIds: string[]; conversationId: string; title: string | null }
   /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
   | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string }
   /** To a reporter: their report was resolved (the outcome, never who resolved it). Sent by the system. */
@@ -36,6 +38,8 @@ export const SYSTEM_ACTOR = 'system';
 export interface EventContext {
   env: Env;
   baseUrl: string;
+  /** When the event happened (ms), stamped by {@link publishEvent}: flood control orders it against retractions. */
+  at?: number;
 }
 
 export type SocialEventListener = (event: SocialEvent, context: EventContext) => void | Promise<void>;
@@ -56,9 +60,10 @@ export function onSocialEvent(listener: SocialEventListener): () => void {
 export function publishEvent(event: SocialEvent, context: EventContext, waitUntil: (promise: Promise<unknown>) => void): void {
   if ('recipientId' in event && event.recipientId === event.actorId) return;
   if ('recipientIds' in event && event.recipientIds.filter((id) => id !== event.actorId).length === 0) return;
+  const stamped = { ...context, at: context.at ?? Date.now() };
   const deliveries = [...listeners].map(async (listener) => {
     try {
-      await listener(event, context);
+      await listener(event, stamped);
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', message: 'event delivery failed', type: event.type, error: String(err) }));
     }

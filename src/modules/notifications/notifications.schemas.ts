@@ -25,6 +25,8 @@ export const NOTIFICATION_DATA = {
     content: z.string(),
     created_at: z.string(),
   }),
+  /** A group add that is a message request: its member's one notification until they accept it. */
+  conversation_invite: z.object({ conversation_id: Id, title: z.string().nullable(), from_user: PublicUserSchema, request: z.boolean() }),
   friend_request: z.object({ request_id: Id, from_user: PublicUserSchema }),
   friend_accepted: z.object({ friend: PublicUserSchema }),
   new_post: z.object({ id: Id, author: PublicUserSchema, message: z.string().openapi({ description: 'A short human-readable line' }) }),

@@ -12,6 +12,11 @@ export const FAN_OUT_PER_RUN = 200;
 const FAN_OUT_CONCURRENCY = 50;
 /** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
 export const REPLAY_LIMIT = 200;
+/** One account causes at most this many notifications per {@link FLOOD_WINDOW_MS} to someone who neither follows nor befriends it. */
+export const FLOOD_LIMIT = 20;
+export const FLOOD_WINDOW_MS = 60 * 60 * 1000;
+/** The same friend or follow request repeated within this window notifies nobody. */
+export const REPEAT_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Notification data: a JSON object (stored as JSON and sent over RPC). Typed loosely on purpose: a
@@ -27,9 +32,28 @@ export interface Delivery {
   groupKey?: string;
   /** The actor, for grouping: `data.actors` keeps the latest few and `data.count` how many. */
   actor?: JsonObject;
+  /**
+   * What caused it (`friend_request:<actor id>`, …), so that undoing the action can retract it: a
+   * {@link UserInbox.retract} removes it, and drops it should it arrive after the retraction.
+   */
+  source?: string;
+  /** With `source`: a repeat within this many ms of the last one notifies nobody. */
+  quietMs?: number;
+  /** When the action happened (ms); defaults to now. */
+  at?: number;
+  /** The actor's id when the recipient neither follows nor is friends with them: capped at {@link FLOOD_LIMIT} an hour. */
+  floodFrom?: string;
 }
 
-type Row = { seq: number; id: string; type: string; data: string; read: number; created_at: number; updated_at: number; group_key: string | null };
+/** Undoes what a delivery with this `source` did: removes its notification, or `actorId` from its group. */
+export interface Retraction {
+  source: string;
+  groupKey?: string;
+  actorId?: string;
+  at: number;
+}
+
+type Row = { seq: number; id: string; type: string; data: string; read: number; created_at: number; updated_at: number; group_key: string | null; source: string | null };
 
 /**
  * One Durable Object per user: that user's notifications, stored before they are pushed, and the
@@ -49,7 +73,19 @@ export class UserInbox extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS notifications_group ON notifications (group_key, updated_at) WHERE group_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (read, seq);
       CREATE TABLE IF NOT EXISTS fanout (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, delivery TEXT NOT NULL);
+      -- Flood control: when each source last notified or was retracted, and what each stranger caused lately.
+      CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, sent_at INTEGER, retracted_at INTEGER);
+      CREATE TABLE IF NOT EXISTS flood (actor TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS flood_actor ON flood (actor, at);
+      -- Removed notifications (at the removal's seq; was_seq is where the notification stood), so a
+      -- reconnect with ?since= learns about removals too, also when since names the removed one.
+      CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, was_seq INTEGER NOT NULL);
     `);
+    // Inboxes created before retraction lack the source column.
+    if (!this.sql.exec<{ name: string }>('PRAGMA table_info(notifications)').toArray().some((c) => c.name === 'source')) {
+      this.sql.exec('ALTER TABLE notifications ADD COLUMN source TEXT');
+    }
+    this.sql.exec('CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source) WHERE source IS NOT NULL');
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
@@ -63,13 +99,52 @@ export class UserInbox extends DurableObject<Env> {
     return JSON.stringify({ type: n.type, data: n.data, id: n.id, created_at: n.created_at });
   }
 
+  /** Notifications and removals share one sequence, so `?since=` replays both in order. */
   private nextSeq(): number {
-    return (this.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM notifications').one().seq ?? 0) + 1;
+    const max = (table: string) => this.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM ${table}`).one().seq ?? 0;
+    return Math.max(max('notifications'), max('removed')) + 1;
   }
 
-  /** Stores a notification (or folds it into a recent unread one of the same group), then pushes it. */
+  private push(frame: string): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(frame);
+      } catch {
+        // a closing socket does not stop delivery to the others
+      }
+    }
+  }
+
+  /**
+   * Flood control, decided here for every notification whoever caused it: a delivery retracted after it
+   * happened, a repeat of its source within `quietMs`, or a stranger's delivery past {@link FLOOD_LIMIT}
+   * an hour is dropped. True when it may be stored.
+   */
+  private admit(delivery: Delivery, now: number): boolean {
+    const at = delivery.at ?? now;
+    if (delivery.source) {
+      const row = this.sql.exec<{ sent_at: number | null; retracted_at: number | null }>('SELECT sent_at, retracted_at FROM sources WHERE key = ?', delivery.source).toArray()[0];
+      const windowOpen = row?.sent_at == null || !delivery.quietMs || at - row.sent_at >= delivery.quietMs;
+      // The window starts with each request that would have notified, even one cancelled before it arrived.
+      if (windowOpen) {
+        this.sql.exec('INSERT INTO sources (key, sent_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET sent_at = excluded.sent_at', delivery.source, at);
+      }
+      if (row?.retracted_at != null && row.retracted_at >= at) return false;
+      if (!windowOpen) return false;
+    }
+    if (delivery.floodFrom) {
+      this.sql.exec('DELETE FROM flood WHERE at <= ?', now - FLOOD_WINDOW_MS);
+      const recent = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM flood WHERE actor = ?', delivery.floodFrom).one().n;
+      if (recent >= FLOOD_LIMIT) return false;
+      this.sql.exec('INSERT INTO flood (actor, at) VALUES (?, ?)', delivery.floodFrom, now);
+    }
+    return true;
+  }
+
+  /** Stores a notification (or folds it into a recent unread one of the same group), then pushes it; flood control first. */
   async deliver(delivery: Delivery): Promise<void> {
     const now = Date.now();
+    if (!this.admit(delivery, now)) return;
     const seq = this.nextSeq();
     let row: Row | undefined;
     if (delivery.groupKey) {
@@ -90,25 +165,63 @@ export class UserInbox extends DurableObject<Env> {
     if (!row) {
       const data = delivery.groupKey ? { ...delivery.data, actors: delivery.actor ? [delivery.actor] : [], count: 1 } : delivery.data;
       this.sql.exec(
-        'INSERT INTO notifications (seq, id, type, data, group_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO notifications (seq, id, type, data, group_key, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         seq,
         newId(now),
         delivery.type,
         JSON.stringify(data),
         delivery.groupKey ?? null,
+        delivery.groupKey ? null : (delivery.source ?? null),
         now,
         now,
       );
       row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
       this.sql.exec('DELETE FROM notifications WHERE seq <= ?', seq - INBOX_CAP);
+      this.sql.exec('DELETE FROM removed WHERE seq <= ?', seq - INBOX_CAP);
     }
-    const frame = this.frame(row);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(frame);
-      } catch {
-        // a closing socket does not stop delivery to the others
-      }
+    this.push(this.frame(row));
+  }
+
+  /**
+   * Undoes a notification whose cause was undone (a friend request cancelled, a follow or like taken
+   * back): removes it from the list and the unread count and sends `{ "type": "notification.removed", "id" }`
+   * to every open socket; in a group (likes, followers) it takes the actor out instead, removing the
+   * notification once nobody is left. Remembered, so a delivery of the same source that happened before
+   * the retraction but arrives after it is dropped.
+   */
+  async retract(retraction: Retraction): Promise<void> {
+    this.sql.exec(
+      'INSERT INTO sources (key, retracted_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET retracted_at = MAX(COALESCE(retracted_at, 0), excluded.retracted_at)',
+      retraction.source,
+      retraction.at,
+    );
+    if (retraction.groupKey && retraction.actorId) {
+      const open = this.sql
+        .exec<Row>('SELECT * FROM notifications WHERE group_key = ? AND read = 0 ORDER BY seq DESC LIMIT 1', retraction.groupKey)
+        .toArray()[0];
+      if (!open) return;
+      const data = JSON.parse(open.data) as JsonObject;
+      const actors = (data.actors as JsonObject[] | undefined) ?? [];
+      if (!actors.some((a) => a.id === retraction.actorId)) return; // not among the latest shown: left as it is
+      const count = Number(data.count ?? actors.length) - 1;
+      if (count <= 0) return this.remove([open]);
+      const seq = this.nextSeq();
+      const rest = actors.filter((a) => a.id !== retraction.actorId);
+      // The notification's own fields follow its newest remaining actor (`follower`, `user`).
+      const lead = Object.fromEntries(Object.entries(data).filter(([, v]) => (v as JsonObject)?.id === retraction.actorId).map(([k]) => [k, rest[0]]));
+      this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify({ ...data, ...lead, actors: rest, count }), Date.now(), open.seq);
+      this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()));
+      return;
+    }
+    this.remove(this.sql.exec<Row>('SELECT * FROM notifications WHERE source = ?', retraction.source).toArray());
+  }
+
+  private remove(rows: Row[]): void {
+    for (const row of rows) {
+      // The removal's seq is taken before the row goes, so it is newer than everything (and never reused).
+      this.sql.exec('INSERT INTO removed (seq, id, was_seq) VALUES (?, ?, ?)', this.nextSeq(), row.id, row.seq);
+      this.sql.exec('DELETE FROM notifications WHERE seq = ?', row.seq);
+      this.push(JSON.stringify({ type: 'notification.removed', id: row.id }));
     }
   }
 
@@ -196,11 +309,21 @@ export class UserInbox extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server);
     const since = new URL(request.url).searchParams.get('since');
     if (since !== null) {
-      const anchor = this.sql.exec<{ seq: number }>('SELECT seq FROM notifications WHERE id = ?', since).toArray()[0];
-      const rows = anchor
-        ? this.sql.exec<Row>('SELECT * FROM notifications WHERE seq > ? ORDER BY seq ASC', anchor.seq).toArray()
-        : this.sql.exec<Row>('SELECT * FROM (SELECT * FROM notifications ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC', REPLAY_LIMIT).toArray();
-      for (const row of rows) server.send(this.frame(row));
+      const anchor = this.sql.exec<{ seq: number }>('SELECT seq FROM notifications WHERE id = ?1 UNION ALL SELECT was_seq FROM removed WHERE id = ?1', since).toArray()[0];
+      if (anchor) {
+        // Notifications and removals after the anchor, in the order they happened.
+        const rows = this.sql
+          .exec<Row & { removed: number }>(
+            `SELECT *, 0 AS removed FROM notifications WHERE seq > ?1
+             UNION ALL SELECT seq, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1 FROM removed WHERE seq > ?1 ORDER BY 1 ASC`,
+            anchor.seq,
+          )
+          .toArray();
+        for (const row of rows) server.send(row.removed ? JSON.stringify({ type: 'notification.removed', id: row.id }) : this.frame(row));
+      } else {
+        const rows = this.sql.exec<Row>('SELECT * FROM (SELECT * FROM notifications ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC', REPLAY_LIMIT).toArray();
+        for (const row of rows) server.send(this.frame(row));
+      }
     }
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -222,6 +345,7 @@ export class UserInbox extends DurableObject<Env> {
 /** The inbox's RPC surface as callers use it. */
 export interface InboxApi {
   deliver(delivery: Delivery): Promise<void>;
+  retract(retraction: Retraction): Promise<void>;
   enqueueFanOut(recipients: string[], delivery: Delivery): Promise<void>;
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
   unreadCount(): Promise<number>;

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
+import { retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { visibleUserSql } from '../../policy/visibility';
 import { presentPublicUser } from '../users/users.presenter';
@@ -20,6 +21,7 @@ export async function setLike(c: Context<AppEnv>, userId: string, postId: string
   const [result, count] = await db.batch<{ like_count: number }>([write, db.prepare('SELECT like_count FROM posts WHERE id = ?1').bind(postId)]);
   // D1's meta.changes also counts the likes_count_insert trigger's write, so a new like reports 2: test for any.
   if (liked && (result?.meta.changes ?? 0) > 0) emitEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
+  if (!liked && (result?.meta.changes ?? 0) > 0) await retractEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
   return { liked, like_count: count?.results[0]?.like_count ?? 0 };
 }
 

@@ -4,6 +4,7 @@ import { ID_PATTERN } from '../../lib/ids';
 import { POST_SPACES } from '../../db/schema/posts';
 import { MediaSchema } from '../media/media.schemas';
 import { pageSchema } from '../../lib/pagination';
+import { multiLineText } from '../../policy/text-hygiene';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 import { FilterResultSchema } from '../filters/filters.schemas';
 
@@ -88,7 +89,7 @@ export const PostPageSchema = pageSchema('PostPage', PostSchema, examplePost);
 
 export const CreatePostSchema = z
   .object({
-    content: z.string().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
+    content: multiLineText().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
     visibility: z.enum(['public', 'friends', 'private']).optional(),
     topic: TopicSchema.nullable().optional(),
     space: z.enum(POST_SPACES, { error: `must be one of ${POST_SPACES.join(', ')}` }).optional(),
@@ -105,7 +106,7 @@ export const CreatePostSchema = z
 
 export const UpdatePostSchema = z
   .strictObject({
-    content: z.string().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
+    content: multiLineText().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),
     visibility: z.enum(['public', 'friends', 'private']).optional(),
     topic: TopicSchema.nullable().optional(),
     media_ids: z.array(z.string().regex(ID_PATTERN, 'is not a valid media id')).max(MAX_POST_MEDIA).optional(),
@@ -147,7 +148,7 @@ export const CommentPageSchema = pageSchema('CommentPage', CommentSchema, commen
 
 export const CreateCommentSchema = z
   .object({
-    content: z.string().trim().min(1, 'must not be blank').max(MAX_COMMENT_LENGTH, `must be at most ${MAX_COMMENT_LENGTH} characters`),
+    content: multiLineText().trim().min(1, 'must not be blank').max(MAX_COMMENT_LENGTH, `must be at most ${MAX_COMMENT_LENGTH} characters`),
     parent_id: z.string().regex(ID_PATTERN, 'is not a valid comment id').nullable().optional(),
   })
   .openapi('CreateComment', { example: { content: 'Beautifully put.', parent_id: null } });

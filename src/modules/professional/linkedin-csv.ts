@@ -1,6 +1,7 @@
 import Papa from 'papaparse';
 import type { z } from '@hono/zod-openapi';
 import { ApiError } from '../../lib/errors';
+import { cleanText, type TextKind } from '../../policy/text-hygiene';
 import { CertificationSchema, EducationInputSchema, LanguageSchema, LENGTHS, PositionInputSchema } from './professional.schemas';
 import type { ProfileDraft } from './professional.service';
 
@@ -149,8 +150,18 @@ class SectionReader {
     this.warnings.push({ file: this.file, line, message });
   }
 
-  /** A cell (or a value made from cells) cut to `max` characters with a warning; null when empty. */
-  text(row: CsvRow, column: string, max: number, value = row.get(column)): string | null {
+  /**
+   * A cell (or a value made from cells) through text hygiene (left out with a warning when it fails),
+   * cut to `max` characters with a warning; null when empty.
+   */
+  text(row: CsvRow, column: string, max: number, raw = row.get(column), kind: TextKind = 'multi_line'): string | null {
+    if (!raw) return null;
+    const clean = cleanText(raw, kind);
+    if (!clean.ok) {
+      this.warn(row.line, `${column} ${clean.message}: left out`);
+      return null;
+    }
+    const value = clean.value;
     if (!value) return null;
     if (value.length <= max) return value;
     this.warn(row.line, `${column} is longer than ${max} characters: cut`);
@@ -159,7 +170,7 @@ class SectionReader {
 
   /** A single-line cell: line breaks become spaces. */
   line(row: CsvRow, column: string, max: number): string | null {
-    return this.text(row, column, max)?.replace(/\s*\n\s*/g, ' ') ?? null;
+    return this.text(row, column, max, row.get(column)?.replace(/\s*[\r\n]+\s*/g, ' '), 'single_line');
   }
 
   date(row: CsvRow, column: string, raw: string | null, edge: 'start' | 'end'): string | null | undefined {

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { PROFESSIONAL_VISIBILITIES } from '../../db/schema/professional';
 import { ID_PATTERN } from '../../lib/ids';
 import { booleanQuery } from '../../lib/openapi';
+import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 
 /** How long each list of a profile may grow (a long career's full LinkedIn export fits). */
 export const PROFILE_LIMITS = { positions: 5000, education: 1000, skills: 500, certifications: 500, languages: 100 } as const;
@@ -34,17 +35,11 @@ export const YearMonthSchema = z
   .regex(YEAR_MONTH, 'must be a month as YYYY-MM (1900-01 to 2100-12)')
   .openapi({ example: '2021-03' });
 
-/** A single-line text: trimmed, not blank, no line breaks, at most `max` characters. */
-const line = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be blank')
-    .max(max, `must be at most ${max} characters`)
-    .regex(/^[^\r\n]*$/, 'must be a single line');
+/** A single-line text (text hygiene: NFC, trimmed, no control or bidi characters): not blank, at most `max` characters. */
+const line = (max: number) => singleLineText().min(1, 'must not be blank').max(max, `must be at most ${max} characters`);
 
 /** A multi-line text of at most `max` characters. */
-const paragraph = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+const paragraph = (max: number) => multiLineText().trim().max(max, `must be at most ${max} characters`);
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
 

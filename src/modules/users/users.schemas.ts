@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { SITE_ROLES } from '../../db/schema';
 import { pageSchema } from '../../lib/pagination';
+import { MESSAGE_POLICIES } from '../../policy/messaging';
+import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 
 export const GENDERS = ['female', 'male', 'nonbinary'] as const;
 /** Who may write on a user's wall. */
@@ -27,7 +29,7 @@ export const PasswordSchema = z
   .max(256, 'must be at most 256 characters')
   .openapi({ example: 'correct horse battery staple' });
 
-export const DisplayNameSchema = z.string().trim().min(1, 'must not be blank').max(50).openapi({ example: 'Ada Lovelace' });
+export const DisplayNameSchema = singleLineText().min(1, 'must not be blank').max(50).openapi({ example: 'Ada Lovelace' });
 
 export const LocationSchema = z
   .strictObject({
@@ -37,8 +39,8 @@ export const LocationSchema = z
       .toUpperCase()
       .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
       .openapi({ example: 'GB', pattern: COUNTRY_INPUT_PATTERN, description: 'ISO 3166-1 alpha-2, any case; stored upper-cased' }),
-    region: z.string().trim().min(1).max(100).nullable().optional().openapi({ example: 'GB-LND' }),
-    city: z.string().trim().min(1).max(100).nullable().optional().openapi({ example: 'London' }),
+    region: singleLineText().min(1).max(100).nullable().optional().openapi({ example: 'GB-LND' }),
+    city: singleLineText().min(1).max(100).nullable().optional().openapi({ example: 'London' }),
   })
   .openapi('Location');
 
@@ -46,7 +48,7 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(300);
 
-export const LinkSchema = z.strictObject({ label: z.string().trim().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
+export const LinkSchema = z.strictObject({ label: singleLineText().min(1).max(50), url: HttpUrl }).openapi('ProfileLink');
 
 const isRealDate = (value: string) => {
   const date = new Date(`${value}T00:00:00Z`);
@@ -134,12 +136,19 @@ export const meExample = {
   visibility: 'public' as const,
   wall_policy: 'friends' as const,
   discoverable: true,
+  message_policy: 'everyone' as const,
   role: 'user' as const,
   created_at: '2026-11-21T10:00:00.000Z',
   counts,
 };
 
 export const PublicUserPageSchema = pageSchema('PublicUserPage', PublicUserSchema, publicUserExample);
+
+export const MessagePolicySchema = z.enum(MESSAGE_POLICIES, { error: `must be one of ${MESSAGE_POLICIES.join(', ')}` }).openapi({
+  description:
+    'Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.',
+  example: 'following',
+});
 
 export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true })
   .extend({
@@ -151,6 +160,7 @@ export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true 
     discoverable: z.boolean().openapi({
       description: 'Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true.',
     }),
+    message_policy: MessagePolicySchema,
     role: z.enum(SITE_ROLES).openapi({ description: 'Site role: moderators and admins use /api/v1/admin/*.' }),
   })
   .openapi('Me', { example: meExample });
@@ -158,7 +168,7 @@ export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true 
 export const UpdateMeSchema = z
   .strictObject({
     display_name: DisplayNameSchema.optional(),
-    bio: z.string().max(500, 'must be at most 500 characters').optional(),
+    bio: multiLineText().max(500, 'must be at most 500 characters').optional(),
     location: LocationSchema.nullable().optional(),
     website: HttpUrl.nullable().optional(),
     links: z.array(LinkSchema).max(5, 'at most 5 links').optional(),
@@ -168,6 +178,7 @@ export const UpdateMeSchema = z
     visibility: z.enum(['public', 'private']).optional(),
     wall_policy: z.enum(WALL_POLICIES).optional(),
     discoverable: z.boolean({ error: 'must be true or false' }).optional(),
+    message_policy: MessagePolicySchema.optional(),
   })
   .openapi('UpdateMe', {
     example: { display_name: 'Ada L.', bio: 'Poet of numbers.', location: { country: 'GB', city: 'London' }, gender: 'female', birthdate: '1990-12-10' },
