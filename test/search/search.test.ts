@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, walkPages } from '../helpers/client';
-import { createCommunity } from '../communities/helpers';
-import { like, makeFriends, patchPost, post, users, type TestUser } from '../posts/helpers';
+import { createCommunity, users } from '../communities/helpers';
+import { like, makeFriends, patchPost, post, type TestUser } from '../posts/helpers';
 import { capitalised, found, nonsenseWord, search, type SearchType } from './helpers';
 
 // Without type a search runs all four kinds; posts also page through the rules stage.

@@ -1,7 +1,10 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { anonymousVisiblePostSql } from '../../src/modules/posts/post-pipeline';
+import { createCommunity, users } from '../communities/helpers';
 import { call, createUser, expectStatus } from '../helpers/client';
-import { act, createStaff } from '../moderation/helpers';
-import { block, follow, makeFriends, makePrivate, patchMe, post, users, type TestUser } from '../posts/helpers';
+import { act, addRule, createStaff } from '../moderation/helpers';
+import { block, follow, makeFriends, makePrivate, patchMe, post, setWallPolicy, type TestUser } from '../posts/helpers';
 import { found, nonsenseWord, search } from './helpers';
 
 /**
@@ -105,5 +108,41 @@ describe('search visibility', () => {
     const res = await call('/me', { method: 'PATCH', token: person.accessToken, body: { discoverable: 'no' } });
     const body = await expectStatus(res, 400);
     expect(body.errors.map((e: { field: string }) => e.field)).toContain('discoverable');
+  });
+
+  it("should count, in trends and tag search, exactly the posts the rules stage shows to anyone", async () => {
+    // anonymousVisiblePostSql is the rules stage's anonymous answer for aggregates; the two must agree.
+    const staff = await createStaff();
+    const held = nonsenseWord('hold');
+    await addRule(staff, held, 'hold');
+    const [plain, closed, silenced, suspended, wallOwner] = await users(5);
+    await makePrivate(closed);
+    await setWallPolicy(wallOwner, 'everyone');
+    const open = await createCommunity(plain);
+    const members = await createCommunity(plain, { visibility: 'private' });
+    const kinds: Record<string, string> = {
+      public: (await post(plain, 'public')).id,
+      friends: (await post(plain, { content: 'friends', visibility: 'friends' })).id,
+      private: (await post(plain, { content: 'private', visibility: 'private' })).id,
+      held: (await post(plain, `held ${held}`)).id,
+      privateAccount: (await post(closed, 'closed account')).id,
+      silenced: (await post(silenced, 'silenced')).id,
+      suspended: (await post(suspended, 'suspended')).id,
+      wall: (await post(plain, { content: 'on a wall', target_user_id: wallOwner.id })).id,
+      openCommunity: (await post(plain, { content: 'open community', community_id: open.id })).id,
+      privateCommunity: (await post(plain, { content: 'members only', community_id: members.id })).id,
+    };
+    await act(staff, silenced, 'silence');
+    await act(staff, suspended, 'suspend');
+    const wallOnPrivate = (await post(plain, { content: 'wall, then private', target_user_id: wallOwner.id })).id;
+    await makePrivate(wallOwner);
+    kinds.wallOfPrivateAccount = wallOnPrivate;
+    for (const [kind, id] of Object.entries(kinds)) {
+      const res = await call(`/posts/${id}`);
+      await res.arrayBuffer();
+      const counted = await env.DB.prepare(`SELECT ${anonymousVisiblePostSql('p')} AS v FROM posts p WHERE p.id = ?1`).bind(id).first<{ v: number }>();
+      expect(counted!.v === 1, kind).toBe(res.status === 200);
+    }
+    expect((await call(`/posts/${kinds.public}`)).status).toBe(200);
   });
 });

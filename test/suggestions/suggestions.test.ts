@@ -2,8 +2,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { act, createStaff, nonsenseWord } from '../moderation/helpers';
-import { createCommunity, join } from '../communities/helpers';
-import { block, follow, makeFriends, makePrivate, patchMe, requestFollow, UNKNOWN_ID, users, type TestUser } from '../posts/helpers';
+import { createCommunity, join, users } from '../communities/helpers';
+import { block, follow, makeFriends, makePrivate, patchMe, requestFollow, UNKNOWN_ID, type TestUser } from '../posts/helpers';
 
 const TEN_MINUTES = 10 * 60 * 1000;
 

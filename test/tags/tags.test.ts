@@ -6,7 +6,8 @@ import { TRENDS_CRON } from '../../src/scheduled';
 import { extractHashtags } from '../../src/modules/tags/hashtags';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { act, createStaff, nonsenseWord } from '../moderation/helpers';
-import { block, makeFriends, patchPost, post, users, type TestUser } from '../posts/helpers';
+import { block, makeFriends, patchPost, post, type TestUser } from '../posts/helpers';
+import { users } from '../communities/helpers';
 
 const DAY = 24 * 60 * 60 * 1000;
 
