@@ -20,6 +20,8 @@ export const SearchQuerySchema = PageQuerySchema.extend({
     .openapi({ param: { name: 'type', in: 'query' }, example: 'users' }),
 });
 
+const searchResultsExample = { users: [publicUserExample], posts: [examplePost], communities: [communityExample], tags: [tagStatsExample] };
+
 export const SearchResultsSchema = z
   .object({
     users: z.array(PublicUserSchema),
@@ -27,9 +29,9 @@ export const SearchResultsSchema = z
     communities: z.array(CommunitySchema),
     tags: z.array(TagStatsSchema),
   })
-  .openapi('SearchResults', {
-    example: { users: [publicUserExample], posts: [examplePost], communities: [communityExample], tags: [tagStatsExample] },
-  });
+  .openapi('SearchResults', { example: searchResultsExample });
 
 /** Without `type`, the four previews; with it, a page of that kind. */
-export const SearchResponseSchema = z.union([SearchResultsSchema, PublicUserPageSchema, PostPageSchema, CommunityPageSchema, TagStatsPageSchema]);
+export const SearchResponseSchema = z
+  .union([SearchResultsSchema, PublicUserPageSchema, PostPageSchema, CommunityPageSchema, TagStatsPageSchema])
+  .openapi({ example: searchResultsExample });
