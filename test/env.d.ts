@@ -11,6 +11,7 @@ declare global {
   namespace Cloudflare {
     interface Env {
       JWT_SECRET?: string;
+      PASSWORD_HASH_ITERATIONS?: string;
       TEST_MIGRATIONS: D1Migration[];
     }
   }

@@ -4,6 +4,25 @@ const encoder = new TextEncoder();
 
 /** Production Workers cap PBKDF2 at 100,000 iterations; stored hashes record their own count. */
 export const PBKDF2_ITERATIONS = 100_000;
+/** The lowest work factor `PASSWORD_HASH_ITERATIONS` may set (test suites); anything else is ignored. */
+export const PBKDF2_MIN_ITERATIONS = 1_000;
+let workFactor = PBKDF2_ITERATIONS;
+
+/**
+ * Sets the work factor for new password hashes from `PASSWORD_HASH_ITERATIONS`. Unset in production
+ * (100,000, the platform's cap); the test suite lowers it so thousands of registrations stay cheap.
+ * Values outside 1,000–100,000 or not whole numbers are ignored. Stored hashes keep their own count,
+ * so hashes made with a lower factor are rehashed at the next sign-in once the factor is raised.
+ */
+export function configurePasswordHashing(setting: string | undefined): void {
+  const value = setting === undefined || setting === '' ? NaN : Number(setting);
+  workFactor = Number.isInteger(value) && value >= PBKDF2_MIN_ITERATIONS && value <= PBKDF2_ITERATIONS ? value : PBKDF2_ITERATIONS;
+}
+
+/** The work factor new hashes are made with. */
+export function passwordHashIterations(): number {
+  return workFactor;
+}
 const ALGORITHM = 'pbkdf2_sha256';
 const KEY_BITS = 256;
 
@@ -16,8 +35,9 @@ async function pbkdf2(password: string, salt: Uint8Array, iterations: number): P
 /** Hashes a password as `pbkdf2_sha256$<iterations>$<salt>$<hash>` (base64url parts). */
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
-  const hash = await pbkdf2(password, salt, PBKDF2_ITERATIONS);
-  return `${ALGORITHM}$${PBKDF2_ITERATIONS}$${toBase64Url(salt)}$${toBase64Url(hash)}`;
+  const iterations = workFactor;
+  const hash = await pbkdf2(password, salt, iterations);
+  return `${ALGORITHM}$${iterations}$${toBase64Url(salt)}$${toBase64Url(hash)}`;
 }
 
 export interface PasswordCheck {
@@ -35,14 +55,18 @@ export async function verifyPassword(password: string, stored: string): Promise<
   }
   const expected = fromBase64Url(hashText);
   const actual = await pbkdf2(password, fromBase64Url(saltText), Math.min(iterations, PBKDF2_ITERATIONS));
-  return { ok: timingSafeEqual(actual, expected), needsRehash: iterations < PBKDF2_ITERATIONS };
+  return { ok: timingSafeEqual(actual, expected), needsRehash: iterations < workFactor };
 }
 
-let dummyHash: Promise<string> | undefined;
+const dummyHashes = new Map<number, Promise<string>>();
 /** Spends the same time as a real check, so unknown accounts answer as slowly as wrong passwords. */
 export async function burnPasswordCheck(password: string): Promise<void> {
-  dummyHash ??= hashPassword('kith-timing-equaliser');
-  await verifyPassword(password, await dummyHash);
+  let dummy = dummyHashes.get(workFactor);
+  if (!dummy) {
+    dummy = hashPassword('kith-timing-equaliser');
+    dummyHashes.set(workFactor, dummy);
+  }
+  await verifyPassword(password, await dummy);
 }
 
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {

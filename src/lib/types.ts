@@ -11,6 +11,8 @@ export type Bindings = Env & {
   NEWS_ALLOW_PRIVATE?: string;
   /** DNS-over-HTTPS JSON endpoint that news source hosts are resolved with (default Cloudflare's). */
   NEWS_DNS_RESOLVER?: string;
+  /** PBKDF2 work factor for new password hashes; leave unset in production (100,000). Test suites only. */
+  PASSWORD_HASH_ITERATIONS?: string;
 };
 
 /** The authenticated caller, set by the auth middleware. */

@@ -24,6 +24,8 @@ export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 
 /** Slugs that name routes under /communities, never given to a community. */
 const RESERVED_SLUGS = new Set(['eligible', 'mine']);
+/** A slug that reads as a ULID would shadow the community with that id in `/communities/{id_or_slug}`. */
+const ID_SHAPED = /^[0-9a-hjkmnp-tv-z]{26}$/;
 const MAX_SLUG_LENGTH = 60;
 
 /** A name folded for A–Z order and slugs: lower case, accents removed ("Ébano" → "ebano"). */
@@ -50,7 +52,7 @@ async function freeSlug(db: D1Database, base: string): Promise<string> {
     .bind(base)
     .all<{ slug: string }>();
   const taken = new Set(results.map((r) => r.slug));
-  if (!taken.has(base) && !RESERVED_SLUGS.has(base)) return base;
+  if (!taken.has(base) && !RESERVED_SLUGS.has(base) && !ID_SHAPED.test(base)) return base;
   let n = 2;
   while (taken.has(`${base}-${n}`)) n++;
   return `${base}-${n}`;
