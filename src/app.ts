@@ -21,6 +21,9 @@ import { newsRouter } from './modules/news/news.index';
 import { auditRouter } from './modules/audit/audit.index';
 import { filtersRouter } from './modules/filters/filters.index';
 import { adminRouter, reportsRouter } from './modules/moderation/moderation.index';
+import { searchRouter } from './modules/search/search.index';
+import { suggestionsRouter } from './modules/suggestions/suggestions.index';
+import { tagsRouter } from './modules/tags/tags.index';
 
 export const API_BASE = '/api/v1';
 
@@ -33,7 +36,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
+for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -1,6 +1,7 @@
 import type { Bindings } from './lib/types';
 import { liftExpiredActions } from './modules/moderation/account-actions';
 import { claimDueSources } from './modules/news/news.service';
+import { refreshTrends } from './modules/tags/trends';
 import type { NewsFetchMessage } from './queues/news';
 import { pruneDeliveredMail, requeueUnsentMail } from './modules/mail/mail-delivery';
 import { pruneSignInRows } from './modules/auth/sign-in-rows';
@@ -31,6 +32,8 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await pruneDeliveredMail(env, now);
   await pruneSignInRows(env.DB, now);
 }
+/** wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts). */
+export const TRENDS_CRON = '*/10 * * * *';
 
 /** Messages per `sendBatch` call (the Queues limit). */
 const SEND_BATCH = 100;
@@ -58,6 +61,9 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
     case MODERATION_CRON:
       await runModerationJobs(env, controller.scheduledTime);
       await runSignInJobs(env, controller.scheduledTime);
+      return;
+    case TRENDS_CRON:
+      await refreshTrends(env.DB, controller.scheduledTime);
       return;
     default:
       console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));

@@ -3,9 +3,12 @@ import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, inject } from 'vitest';
 import { OAUTH_CLIENTS } from './fixtures/oauth/clients';
 import { takeContractCounts } from './contract/validating-fetch';
+import { emptyStorage } from './helpers/reset';
 
-// The same migrations wrangler applies (migrations/), applied to the test database before each file.
+// The same migrations wrangler applies (migrations/), applied to the test database before each file
+// (only the first file of a worker finds any to apply), then every row and stored object removed.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+await emptyStorage();
 
 // Every sign-in provider is configured, each pointed at its local stand-in (test/fixtures/oauth/providers.ts,
 // started by global-setup.ts): the worker reads these from its env on every request.

@@ -24,6 +24,7 @@ export const ME_KEYS = [
   'gender',
   'visibility',
   'wall_policy',
+  'discoverable',
   'message_policy',
   'role',
 ] as const;

@@ -326,6 +326,16 @@ describe('Community slug', () => {
 });
 
 describe('Read community', () => {
+  it('should never give a community a slug that reads as another community\'s id', async () => {
+    const owner = await createUser();
+    const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const idLike = `01${Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => crockford[b % 32]).join('')}`;
+    const community = await createCommunity(owner, { name: idLike });
+    expect(community.slug).toBe(`${idLike.toLowerCase()}-2`);
+    await expectProblem(await getCommunityRaw(idLike), 404);
+    expect((await getCommunity(community.slug)).id).toBe(community.id);
+  });
+
   it('should answer 404 for an unknown id or slug', async () => {
     const user = await createUser();
     await expectProblem(await getCommunityRaw(UNKNOWN_ID), 404);

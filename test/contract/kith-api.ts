@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '751e5348b95292218d2e9e657f9863adc32c43a532201d7e3d81fe9287015674';
+export const documentSha256 = '87948898b91ffbaa3fe0a0ee30c11b1f7495499f5e6e74548a0299180fed1205';
 
 export interface paths {
     "/health": {
@@ -1753,7 +1753,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
          */
         get: {
             parameters: {
@@ -1762,7 +1762,7 @@ export interface paths {
                 };
                 header?: never;
                 path: {
-                    /** @description The media key: the last segment of a media `url`. */
+                    /** @description The media key: the last segment of a media `url`. Anything else is 404. */
                     key: string;
                 };
                 cookie?: never;
@@ -6734,6 +6734,249 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search people, posts, communities and hashtags
+         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 300 newest, for the others the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description 1 to 100 characters, surrounding whitespace trimmed */
+                    q: string;
+                    type?: "users" | "posts" | "communities" | "tags";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Results: the four kinds (no `type`), or one page of one kind */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchResults"] | components["schemas"]["PublicUserPage"] | components["schemas"]["PostPage"] | components["schemas"]["CommunityPage"] | components["schemas"]["TagStatsPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/{tag}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hashtag's posts
+         * @description Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The tag without `#`, in any case. */
+                    tag: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of posts */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trends/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trending hashtags
+         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Trending tags, rising first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrendingTags"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People you may know
+         * @description Best first, at most `limit` (1 to 100, default 20). Sources: friends of your friends, accounts followed by accounts you follow (each with `mutual_count` and up to three `mutuals`), members of your communities, people in your city or region, and, while you have fewer than 10 friends and follows, the most followed accounts. `score = 3·mutual_friends + 2·mutual_follows + 1.5·shared_communities + 2·same_city + 1·same_region + followers/(followers + 100) if popular`. Never you, people you follow or befriended, anyone with a pending follow or friend request either way, blocks either way, people you dismissed, suspended, silenced or non-discoverable accounts. Your list is computed when you ask and kept 10 minutes; any change to your graph (a follow, a friendship, a request, a block, a dismissal, a community, your place) recomputes it on your next read.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Suggestions, best first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SuggestionList"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Never suggest this person again
+         * @description Idempotent. 404 for an account that does not exist or that you may not see.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Dismissed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -6976,6 +7219,7 @@ export interface components {
          *         ],
          *         "visibility": "public",
          *         "wall_policy": "friends",
+         *         "discoverable": true,
          *         "message_policy": "everyone",
          *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
@@ -7026,6 +7270,7 @@ export interface components {
          *       ],
          *       "visibility": "public",
          *       "wall_policy": "friends",
+         *       "discoverable": true,
          *       "message_policy": "everyone",
          *       "role": "user",
          *       "created_at": "2026-11-21T10:00:00.000Z",
@@ -7068,6 +7313,8 @@ export interface components {
             visibility: "public" | "private";
             /** @enum {string} */
             wall_policy: "everyone" | "friends" | "nobody";
+            /** @description Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true. */
+            discoverable: boolean;
             /**
              * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
              * @example following
@@ -7365,6 +7612,7 @@ export interface components {
          *         ],
          *         "visibility": "public",
          *         "wall_policy": "friends",
+         *         "discoverable": true,
          *         "message_policy": "everyone",
          *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
@@ -7478,6 +7726,7 @@ export interface components {
             visibility?: "public" | "private";
             /** @enum {string} */
             wall_policy?: "everyone" | "friends" | "nobody";
+            discoverable?: boolean;
             /**
              * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
              * @example following
@@ -7783,7 +8032,10 @@ export interface components {
          *         "bio": "Poet of numbers.",
          *         "is_verified": false
          *       },
-         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *       "tags": [
+         *         "engines"
+         *       ],
          *       "topic": "education",
          *       "visibility": "public",
          *       "space": "personal",
@@ -7801,6 +8053,13 @@ export interface components {
             id: string;
             author: components["schemas"]["PublicUser"];
             content: string;
+            /**
+             * @description The `#words` of the content, lower case, each once, in order (at most 20; see GET /tags/{tag}/posts). Recomputed when the content is edited.
+             * @example [
+             *       "engines"
+             *     ]
+             */
+            tags: string[];
             topic: string | null;
             /** @enum {string} */
             visibility: "public" | "friends" | "private";
@@ -7849,7 +8108,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "content": "Hello, Kith! @charles",
+         *       "content": "Hello, Kith! @charles #introductions",
          *       "visibility": "public",
          *       "topic": "general",
          *       "media_ids": [
@@ -7908,7 +8167,10 @@ export interface components {
          *             "bio": "Poet of numbers.",
          *             "is_verified": false
          *           },
-         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
          *           "topic": "education",
          *           "visibility": "public",
          *           "space": "personal",
@@ -9830,6 +10092,181 @@ export interface components {
                 [key: string]: unknown;
             };
             created_at: string;
+        };
+        /**
+         * @example {
+         *       "users": [
+         *         {
+         *           "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *           "username": "ada_l",
+         *           "display_name": "Ada Lovelace",
+         *           "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *           "bio": "Poet of numbers.",
+         *           "is_verified": false
+         *         }
+         *       ],
+         *       "posts": [
+         *         {
+         *           "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "author": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
+         *           "topic": "education",
+         *           "visibility": "public",
+         *           "space": "personal",
+         *           "target_user": null,
+         *           "community_id": null,
+         *           "media": [],
+         *           "like_count": 3,
+         *           "comment_count": 1,
+         *           "liked_by_me": false,
+         *           "created_at": "2026-11-21T10:00:00.000Z",
+         *           "edited_at": null
+         *         }
+         *       ],
+         *       "communities": [
+         *         {
+         *           "id": "01JC70B9C8D7E6F5G4H3J2K1M0",
+         *           "slug": "lisbon-runners",
+         *           "name": "Lisbon Runners",
+         *           "description": "Sunday long runs along the river. All paces welcome.",
+         *           "avatar_url": null,
+         *           "location": {
+         *             "country": "PT",
+         *             "region": "PT-11",
+         *             "city": "Lisbon"
+         *           },
+         *           "min_age": 18,
+         *           "max_age": null,
+         *           "gender": "any",
+         *           "visibility": "public",
+         *           "join_policy": "open",
+         *           "member_count": 128,
+         *           "my_role": "member",
+         *           "conversation_id": "01JC70B9C8D7E6F5G4H3J2K1M1",
+         *           "created_by": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "tags": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ]
+         *     }
+         */
+        SearchResults: {
+            users: components["schemas"]["PublicUser"][];
+            posts: components["schemas"]["Post"][];
+            communities: components["schemas"]["Community"][];
+            tags: components["schemas"]["TagStats"][];
+        };
+        /**
+         * @example {
+         *       "tag": "engines",
+         *       "uses_24h": 42,
+         *       "accounts_24h": 17
+         *     }
+         */
+        TagStats: {
+            /** @description Lower case, without `#`. */
+            tag: string;
+            /** @description Posts anyone may see that carried the tag in the last 24 hours (as of the last trends refresh). */
+            uses_24h: number;
+            /** @description Distinct authors of those posts. */
+            accounts_24h: number;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        TagStatsPage: {
+            data: components["schemas"]["TagStats"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example [
+         *       {
+         *         "tag": "engines",
+         *         "uses_24h": 42,
+         *         "accounts_24h": 17
+         *       },
+         *       {
+         *         "tag": "looms",
+         *         "uses_24h": 12,
+         *         "accounts_24h": 9
+         *       }
+         *     ]
+         */
+        TrendingTags: components["schemas"]["TagStats"][];
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "user": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "reasons": [
+         *             "mutual_friends",
+         *             "nearby"
+         *           ],
+         *           "mutual_count": 4,
+         *           "mutuals": [
+         *             {
+         *               "id": "01JC6Z2B3C4D5E6F7G8H9J0K1M",
+         *               "username": "charles_b",
+         *               "display_name": "Charles Babbage",
+         *               "avatar_url": null,
+         *               "bio": "Engines.",
+         *               "is_verified": false
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        SuggestionList: {
+            data: components["schemas"]["Suggestion"][];
+        };
+        Suggestion: {
+            user: components["schemas"]["PublicUser"];
+            /** @description Why, strongest first: `mutual_friends`, `mutual_follows`, `same_community`, `nearby` (same city or region), `popular` (for new accounts). */
+            reasons: ("mutual_friends" | "mutual_follows" | "same_community" | "nearby" | "popular")[];
+            /** @description Your friends and followed accounts who are friends with, or follow, this person. */
+            mutual_count: number;
+            /** @description Up to three of them. */
+            mutuals: components["schemas"]["PublicUser"][];
         };
     };
     responses: {

@@ -45,6 +45,18 @@ describe('Reports: filing them', () => {
     expect((await staffReport(staff, onMessage.id)).subject).toMatchObject({ author: { id: a.id }, content: 'a nasty message' });
   });
 
+  it('should file a community found by an id-shaped slug (made before such slugs were refused) under its id, once', async () => {
+    const [owner, reporter] = [await createUser(), await createUser()];
+    const community = await expectStatus(await call('/communities', { token: owner.accessToken, body: { name: `Legacy ${Date.now()}` } }), 201);
+    const idShaped = `01JC7S${community.id.slice(6)}`;
+    await env.DB.prepare('UPDATE communities SET slug = ?2 WHERE id = ?1').bind(community.id, idShaped.toLowerCase()).run();
+    const bySlug = await report(reporter, { subject_type: 'community', subject_id: idShaped });
+    expect(bySlug.subject_id).toBe(community.id);
+    const byId = await report(reporter, { subject_type: 'community', subject_id: community.id }, 200);
+    expect(byId.id).toBe(bySlug.id);
+    expect((await auditEntries('report.created', bySlug.id)).map((e) => e.data.subject_id)).toEqual([community.id]);
+  });
+
   it('should keep a reported message reviewable after its sender deletes it', async () => {
     const [a, b] = [await createUser(), await createUser()];
     const conversation = await startDirect(a, b);
@@ -119,8 +131,8 @@ describe('Reports: bad input', () => {
     const busy = await createUser();
     const now = Date.now();
     for (let i = 0; i < 20; i++) {
-      await env.DB.prepare("INSERT INTO reports (id, reporter_id, subject_type, subject_id, category, snapshot, status, created_at) VALUES (?1, ?2, 'user', ?3, 'spam', '{}', 'dismissed', ?4)")
-        .bind(`01JC7R${String(i).padStart(2, '0')}${busy.id.slice(8)}`, busy.id, UNKNOWN_ID, now - i * 1000)
+      await env.DB.prepare("INSERT INTO reports (id, reporter_id, subject_type, subject_id, category, snapshot, status, created_at) VALUES (?1, ?2, 'user', ?3, 'spam', ?5, 'dismissed', ?4)")
+        .bind(`01JC7R${String(i).padStart(2, '0')}${busy.id.slice(8)}`, busy.id, UNKNOWN_ID, now - i * 1000, JSON.stringify({ author: null, content: '', media: [] }))
         .run();
     }
     const res = await reportRaw(busy, { subject_type: 'post', subject_id: target.id, category: 'spam' });

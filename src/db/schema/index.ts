@@ -12,3 +12,4 @@ export * from './audit';
 export * from './filters';
 export * from './professional';
 export * from './news';
+export * from './discovery';

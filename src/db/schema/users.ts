@@ -32,6 +32,8 @@ export const users = sqliteTable(
     /** Who may start a conversation with this user or add them to one (src/policy/messaging.ts). */
     messagePolicy: text('message_policy', { enum: ['everyone', 'following', 'friends', 'nobody'] }).notNull().default('everyone'),
     isVerified: integer('is_verified', { mode: 'boolean' }).notNull().default(false),
+    /** Found in search by people who neither follow nor befriend the account, and suggested to others. */
+    discoverable: integer('discoverable', { mode: 'boolean' }).notNull().default(true),
     /** Site role: staff (moderators and admins) use /api/v1/admin/*. */
     role: text('role', { enum: SITE_ROLES }).notNull().default('user'),
     /**
@@ -56,6 +58,10 @@ export const users = sqliteTable(
     // The Cron Trigger finds timed actions that are due without scanning every account.
     index('users_suspended_until_idx').on(t.suspendedUntil).where(sql`suspended_until IS NOT NULL`),
     index('users_silenced_until_idx').on(t.silencedUntil).where(sql`silenced_until IS NOT NULL`),
+    // Suggestions' popular accounts for newcomers: the most followed accounts that may be suggested.
+    index('users_popular_idx')
+      .on(t.followersCount, t.id)
+      .where(sql`discoverable = 1 AND suspended_at IS NULL AND silenced_at IS NULL`),
   ],
 );
 

@@ -28,6 +28,8 @@ export interface ReportInput {
 }
 
 interface ResolvedSubject {
+  /** The subject's id (a community reported by its slug is filed under its id). */
+  subjectId: string;
   subjectUserId: string | null;
   communityId: string | null;
   conversationId: string | null;
@@ -61,12 +63,12 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
         }
         communityId = community.id;
       }
-      return { subjectUserId: user.id, communityId, conversationId: null, snapshot: { author: presentPublicUser(user, baseUrl), content: user.bio, media: [] } };
+      return { subjectId: input.subject_id, subjectUserId: user.id, communityId, conversationId: null, snapshot: { author: presentPublicUser(user, baseUrl), content: user.bio, media: [] } };
     }
     case 'post': {
       const { row, post } = await getVisiblePost(c, reporterId, input.subject_id);
       if (row.authorId === reporterId) throw notYours();
-      return { subjectUserId: row.authorId, communityId: row.communityId, conversationId: null, snapshot: { author: post.author, content: post.content, media: post.media } };
+      return { subjectId: input.subject_id, subjectUserId: row.authorId, communityId: row.communityId, conversationId: null, snapshot: { author: post.author, content: post.content, media: post.media } };
     }
     case 'comment': {
       const comment = await db
@@ -80,6 +82,7 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
       if (comment.author_id === reporterId) throw notYours();
       const author = await findUserById(c.get('db'), comment.author_id);
       return {
+        subjectId: input.subject_id,
         subjectUserId: comment.author_id,
         communityId: post.communityId,
         conversationId: null,
@@ -92,6 +95,7 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
       const message = unwrap(await roomFor(c, conversationId).messageForReport(reporterId, input.subject_id));
       if (message.sender?.id === reporterId) throw notYours();
       return {
+        subjectId: input.subject_id,
         subjectUserId: message.sender?.id ?? null,
         communityId: null,
         conversationId,
@@ -105,6 +109,7 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
       const ownerRow = owner ? await findUserById(c.get('db'), owner.user_id) : undefined;
       // Reports about a community itself go to site staff only, not to its own moderators.
       return {
+        subjectId: community.id,
         subjectUserId: owner?.user_id ?? null,
         communityId: null,
         conversationId: null,
@@ -135,11 +140,11 @@ export async function createReport(c: Context<AppEnv>, reporterId: string, input
     throw new ApiError('rate_limited', `At most ${REPORTS_PER_HOUR} reports an hour; the queue has yours.`, { headers: { 'Retry-After': '600' } });
   }
   const subject = await resolveSubject(c, reporterId, input);
-  const existing = await openReportOf(db, reporterId, input.subject_type, input.subject_id);
+  const existing = await openReportOf(db, reporterId, input.subject_type, subject.subjectId);
   if (existing) return { report: presentReport(existing), created: false };
   const { id, statement } = insertReport(
     db,
-    { reporterId, subjectType: input.subject_type, subjectId: input.subject_id, category: input.category, comment: input.comment || null, ...subject },
+    { reporterId, subjectType: input.subject_type, category: input.category, comment: input.comment || null, ...subject },
     now,
   );
   await audit(
@@ -150,14 +155,14 @@ export async function createReport(c: Context<AppEnv>, reporterId: string, input
       subjectType: 'report',
       subjectId: id,
       ip: requestIp(c),
-      data: { subject_type: input.subject_type, subject_id: input.subject_id, category: input.category },
+      data: { subject_type: input.subject_type, subject_id: subject.subjectId, category: input.category },
       when: { sql: 'EXISTS (SELECT 1 FROM reports WHERE id = ?1)', params: [id] },
     },
     [statement],
   );
   const row = await reportById(db, id);
   if (row) return { report: presentReport(row), created: true };
-  const raced = await openReportOf(db, reporterId, input.subject_type, input.subject_id);
+  const raced = await openReportOf(db, reporterId, input.subject_type, subject.subjectId);
   if (!raced) throw new ApiError('conflict', 'The report could not be filed; retry.');
   return { report: presentReport(raced), created: false };
 }

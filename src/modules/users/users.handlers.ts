@@ -47,6 +47,7 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   if (body.username !== undefined) changes.username = body.username;
   if (body.visibility !== undefined) changes.visibility = body.visibility;
   if (body.wall_policy !== undefined) changes.wallPolicy = body.wall_policy;
+  if (body.discoverable !== undefined) changes.discoverable = body.discoverable;
   if (body.message_policy !== undefined) changes.messagePolicy = body.message_policy;
   if (body.location !== undefined) {
     changes.locationCountry = body.location?.country ?? null;

@@ -46,6 +46,7 @@ export function presentMe(row: UserRow, baseUrl: string): Me {
     gender: row.gender,
     visibility: row.visibility,
     wall_policy: row.wallPolicy,
+    discoverable: row.discoverable,
     message_policy: row.messagePolicy,
     role: row.role,
   };

@@ -136,6 +136,7 @@ export const meExample = {
   links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
   visibility: 'public' as const,
   wall_policy: 'friends' as const,
+  discoverable: true,
   message_policy: 'everyone' as const,
   role: 'user' as const,
   created_at: '2026-11-21T10:00:00.000Z',
@@ -160,6 +161,9 @@ export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true 
     gender: z.enum(GENDERS).nullable(),
     visibility: z.enum(['public', 'private']),
     wall_policy: z.enum(WALL_POLICIES),
+    discoverable: z.boolean().openapi({
+      description: 'Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true.',
+    }),
     message_policy: MessagePolicySchema,
     role: z.enum(SITE_ROLES).openapi({ description: 'Site role: moderators and admins use /api/v1/admin/*.' }),
   })
@@ -177,6 +181,7 @@ export const UpdateMeSchema = z
     username: UsernameSchema.optional(),
     visibility: z.enum(['public', 'private']).optional(),
     wall_policy: z.enum(WALL_POLICIES).optional(),
+    discoverable: z.boolean({ error: 'must be true or false' }).optional(),
     message_policy: MessagePolicySchema.optional(),
     email: EmailSchema.optional().openapi({ description: 'A new address: mailed a link, and used once verified. Needs `current_password`.' }),
     current_password: z.string().min(1, 'is required').max(256).optional().openapi({ description: 'Required with `email`.' }),
