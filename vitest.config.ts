@@ -14,6 +14,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             JWT_SECRET: 'test-secret-for-vitest-only-0123456789abcdef',
+            MFA_ENCRYPTION_KEY: 'test-mfa-key-for-vitest-only-0123456789abcdef',
             TEST_MIGRATIONS: migrations,
             // The fixture feed server listens on loopback (test/fixtures/feeds/server.ts).
             NEWS_ALLOW_PRIVATE: 'true',

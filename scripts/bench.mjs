@@ -29,7 +29,7 @@ import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_splitSqlQuery as splitSql } from 'wrangler';
 import { openSocket, runChat } from './lib/chat-load.mjs';
 import { measure } from './lib/load.mjs';
-import { SEED_PASSWORD, seed } from './lib/seed.mjs';
+import { COMMON_WORD, HUBS, NAME_PREFIXES, SEED_PASSWORD, seed } from './lib/seed.mjs';
 import { generateVapidKeys } from './lib/vapid.mjs';
 import { startPushReceiver } from '../test/fixtures/push/receiver.ts';
 
@@ -57,6 +57,12 @@ const AUTHORS = Array.from({ length: 32 }, (_, i) => `seed_${101 + i}`);
 /** Interleaved rounds of the ceilings and the home feed at the largest size. */
 const ROUNDS = 3;
 const routeFilter = values.routes.split(',').map((r) => r.trim()).filter(Boolean);
+// `--suites discovery`: the feeds suite's seed and ceilings with only the discovery rows (search, suggestions,
+// POST /posts with and without the full-text triggers), for issue #15's targets.
+if (suites.has('discovery')) {
+  suites.add('feeds');
+  routeFilter.push('GET /search', 'GET /suggestions', 'POST /posts, author without followers');
+}
 const STATE = '.bench/state';
 
 const require = createRequire(import.meta.url);
@@ -184,6 +190,8 @@ try {
 
   let tokens = [];
   let loneTokens = [];
+  /** Accounts with 200 friends each (the seed's hubs), for GET /suggestions. */
+  let hubTokens = [];
   let sample = { posts: [], users: [] };
   /** Each author's second home page cursor, by token index (a page below the timeline's floor). */
   let secondPages = [];
@@ -198,6 +206,13 @@ try {
     'GET /feed/discover': (i) => ({ path: '/api/v1/feed/discover', headers: auth(i) }),
     'GET /users/{id}': (i) => ({ path: `/api/v1/users/${pick(sample.users, i * 7)}`, headers: auth(i) }),
     'POST /posts/{id}/like': (i) => ({ method: 'POST', path: `/api/v1/posts/${pick(sample.posts, i * 13)}/like`, headers: auth(i) }),
+    // Typeahead: the three-letter prefixes of the seeded first names in turn (each ~1% of accounts).
+    'GET /search?type=users&q=<3-letter name prefix>': (i) => ({ path: `/api/v1/search?type=users&q=${pick(NAME_PREFIXES, i)}`, headers: auth(i) }),
+    [`GET /search?type=posts&q=${COMMON_WORD} (a word in every post)`]: (i) => ({ path: `/api/v1/search?type=posts&q=${COMMON_WORD}`, headers: auth(i) }),
+    'GET /suggestions, users with 200 friends (cached list)': (i) => ({
+      path: '/api/v1/suggestions',
+      headers: { authorization: `Bearer ${pick(hubTokens, i)}`, 'cf-connecting-ip': `10.11.${i % 250}.1` },
+    }),
     'POST /posts, author without followers': (i) => ({
       method: 'POST',
       path: '/api/v1/posts',
@@ -255,8 +270,17 @@ try {
     },
     // The request path alone: the same create, with nobody to notify.
     'POST /posts, author without followers': async () => {
+      if (loneTokens.length) return;
       for (let n = 0; n < 32; n++) {
         loneTokens.push((await register(origin, `lone_${n}`, `10.6.${n}.1`)).access_token);
+      }
+    },
+    // Each hub's first read computes its list; the run measures what a returning reader gets.
+    'GET /suggestions, users with 200 friends (cached list)': async () => {
+      for (const [i, token] of hubTokens.entries()) {
+        const res = await fetch(`${origin}/api/v1/suggestions`, { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': `10.11.${i}.9` } });
+        const body = await res.json();
+        if (!res.ok || body.data.length === 0) throw new Error(`suggestions for hub ${i}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
       }
     },
   };
@@ -284,6 +308,17 @@ try {
           if (!res.ok) throw new Error(`login ${login}: ${res.status} ${await res.text()}`);
           tokens.push((await res.json()).access_token);
         }
+        for (const [i, login] of HUBS.entries()) {
+          const res = await fetch(`${origin}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.9.8.${i + 1}` },
+            body: JSON.stringify({ login, password: SEED_PASSWORD }),
+          });
+          if (!res.ok) throw new Error(`login ${login}: ${res.status} ${await res.text()}`);
+          hubTokens.push((await res.json()).access_token);
+        }
+        const hubFriends = await db.prepare('SELECT MIN(friends_count) AS lo, MAX(friends_count) AS hi FROM users WHERE username IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(HUBS)).first();
+        console.log(`  suggestions are read by ${HUBS.length} accounts with ${hubFriends.lo}–${hubFriends.hi} friends`);
       }
       sample = {
         // Posts everyone may see: public posts of public accounts, outside communities and other walls
@@ -322,6 +357,11 @@ try {
           await prepare[label]?.();
           measured[label] = label === 'GET /feed/home' ? homeMedian : label === 'GET /feed/discover' ? discover : await run(next, label);
         }
+        if (selected('suggestions')) measured['GET /suggestions, users with 200 friends, computed each time (one at a time)'] = await coldSuggestions(origin, db, hubTokens);
+        if (selected('POST /posts')) {
+          await prepare['POST /posts, author without followers']();
+          Object.assign(measured, await ftsTriggerCost(origin, db, loneTokens));
+        }
         finalRows = Object.entries(measured);
       }
     }
@@ -347,10 +387,94 @@ try {
     console.log('\nTargets:');
     console.log(`- home p50 at ${last.size.toLocaleString('en')} posts vs ${first.size.toLocaleString('en')}: ${(last.home.p50 / first.home.p50).toFixed(2)}× (target ≤ 2×)`);
     console.log(`- home throughput vs bare SELECT 1: ${((100 * homeFinal.rps) / select1.rps).toFixed(0)}% (target ≥ 40%)`);
+    const row = (prefix) => finalRows.find(([l]) => l.startsWith(prefix))?.[1];
+    const users = row('GET /search?type=users');
+    if (users) console.log(`- user search (3-letter prefix) vs bare SELECT 1: ${((100 * users.rps) / select1.rps).toFixed(0)}% (target ≥ 40%)`);
+    const postSearch = row('GET /search?type=posts');
+    if (postSearch) console.log(`- post search (common word) p99: ${fmt(postSearch.p99)} ms (target < 200 ms)`);
+    const suggestions = row('GET /suggestions, users with 200 friends (cached');
+    const cold = row('GET /suggestions, users with 200 friends, computed');
+    if (suggestions) console.log(`- suggestions p99 (200 friends): ${fmt(suggestions.p99)} ms; computed each time ${fmt(cold.p99)} ms (target < 150 ms)`);
+    const withFts = row('POST /posts, author without followers, with the FTS');
+    const withoutFts = row('POST /posts, author without followers, without the FTS');
+    if (withFts) console.log(`- POST /posts with the FTS triggers: ${(100 - (100 * withFts.rps) / withoutFts.rps).toFixed(1)}% slower than without (target ≤ 15%)`);
   }
 
 } finally {
   await mf.dispose();
+}
+
+/** Whether the route filter (`--routes`) selects a label containing `part` (no filter: everything). */
+function selected(part) {
+  return routeFilter.length === 0 || routeFilter.some((r) => part.includes(r) || r.includes(part));
+}
+
+/**
+ * GET /suggestions when nothing is cached: each request is preceded (outside the timing) by dropping
+ * that reader's cached list, so it computes the list and reads it back. One request at a time, three
+ * rounds over the 16 readers with 200 friends.
+ */
+async function coldSuggestions(origin, db, hubTokens) {
+  const ids = (await db.prepare('SELECT id FROM users WHERE username IN (SELECT value FROM json_each(?1)) ORDER BY username').bind(JSON.stringify(HUBS)).all()).results.map((r) => r.id);
+  const times = [];
+  const started = performance.now();
+  for (let round = 0; round < 3; round++) {
+    for (const [i, token] of hubTokens.entries()) {
+      await db.prepare('DELETE FROM suggestion_cache WHERE user_id = ?1').bind(ids[i]).run();
+      const t0 = performance.now();
+      const res = await fetch(`${origin}/api/v1/suggestions`, { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': `10.12.${i}.1` } });
+      await res.arrayBuffer();
+      times.push(performance.now() - t0);
+      if (!res.ok) throw new Error(`cold suggestions: ${res.status}`);
+    }
+  }
+  times.sort((a, b) => a - b);
+  const pct = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
+  const busy = times.reduce((a, b) => a + b, 0) / 1000;
+  console.log(`  suggestions computed ${times.length} times in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { requests: times.length, rps: times.length / busy, p50: pct(50), p99: pct(99), statuses: { 200: times.length } };
+}
+
+/**
+ * What the posts' FTS triggers cost POST /posts: the same run (authors without followers) with the
+ * triggers and with them dropped, alternating, two rounds each, best of each. Dropping them is for this
+ * bench-only database: posts written meanwhile are missing from its index, so this runs last.
+ */
+async function ftsTriggerCost(origin, db, loneTokens) {
+  const { results: triggers } = await db
+    .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name IN ('posts_fts_insert', 'posts_fts_update', 'posts_fts_delete')")
+    .all();
+  if (triggers.length !== 3) throw new Error(`expected the three posts_fts triggers, found ${triggers.length}`);
+  const tag = Math.random().toString(36).slice(2, 8);
+  const postRun = (label) =>
+    measure({
+      origin,
+      concurrency,
+      durationMs,
+      next: (i) => ({
+        method: 'POST',
+        path: '/api/v1/posts',
+        headers: { authorization: `Bearer ${loneTokens[i % loneTokens.length]}`, 'cf-connecting-ip': `10.6.${i % 32}.1` },
+        body: JSON.stringify({ content: `bench ${label} ${tag} post number ${i}: notes on the weather in the ${COMMON_WORD} #weather`, topic: 'news' }),
+      }),
+    });
+  const sides = { with: [], without: [] };
+  await postRun('warm');
+  for (let round = 0; round < 2; round++) {
+    sides.with.push(await postRun(`with${round}`));
+    await db.batch(triggers.map((t) => db.prepare(`DROP TRIGGER ${t.name}`)));
+    try {
+      sides.without.push(await postRun(`without${round}`));
+    } finally {
+      await db.batch(triggers.map((t) => db.prepare(t.sql)));
+    }
+    console.log(`  round ${round + 1}: POST /posts ${sides.with.at(-1).rps.toFixed(0)} req/s with the FTS triggers, ${sides.without.at(-1).rps.toFixed(0)} without`);
+  }
+  const best = (list) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
+  return {
+    'POST /posts, author without followers, with the FTS triggers (best of 2)': best(sides.with),
+    'POST /posts, author without followers, without the FTS triggers (best of 2)': best(sides.without),
+  };
 }
 
 /** Registers a fresh bench account (a unique `<prefix>_<time>` username) from `ip`; returns the register response body. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run dev`: make sure a local JWT secret exists, apply local D1 migrations, then run `wrangler dev`.
+// `npm run dev`: make sure the local secrets exist, apply local D1 migrations, then run `wrangler dev`.
 // Arguments after `--` go straight to wrangler (`npm run dev -- --port 9000 --ip 127.0.0.1`);
 // port defaults live in wrangler.toml, not here.
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +22,8 @@ function ensureDevVars(name, lines, file = '.dev.vars') {
   console.log(`Wrote ${lines.map((l) => l.split('=')[0]).join(', ')} to ${file} (git-ignored).`);
 }
 
-ensureDevVars('JWT_SECRET', [`JWT_SECRET="${randomBytes(32).toString('hex')}"`]);
+// The access-token key and the key TOTP secrets are encrypted under.
+for (const name of ['JWT_SECRET', 'MFA_ENCRYPTION_KEY']) ensureDevVars(name, [`${name}="${randomBytes(32).toString('hex')}"`]);
 // Web Push works from a fresh clone: a local VAPID pair, and plain-http endpoints for local receivers.
 const vapid = generateVapidKeys();
 ensureDevVars('VAPID_PRIVATE_KEY', [`VAPID_PUBLIC_KEY="${vapid.publicKey}"`, `VAPID_PRIVATE_KEY="${vapid.privateKey}"`]);

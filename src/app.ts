@@ -4,6 +4,7 @@ import { documentRoutes, finalizeDocument, registerNullableComponents } from './
 import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
 import { callsRouter } from './modules/calls/calls.index';
+import { oauthRouter } from './modules/oauth/oauth.index';
 import { commentsRouter } from './modules/comments/comments.index';
 import { communitiesRouter } from './modules/communities/communities.index';
 import { feedsRouter } from './modules/feeds/feeds.index';
@@ -22,6 +23,9 @@ import { newsRouter } from './modules/news/news.index';
 import { auditRouter } from './modules/audit/audit.index';
 import { filtersRouter } from './modules/filters/filters.index';
 import { adminRouter, reportsRouter } from './modules/moderation/moderation.index';
+import { searchRouter } from './modules/search/search.index';
+import { suggestionsRouter } from './modules/suggestions/suggestions.index';
+import { tagsRouter } from './modules/tags/tags.index';
 
 export const API_BASE = '/api/v1';
 
@@ -34,7 +38,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
+for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter]) {
   app.route(API_BASE, router);
 }
 

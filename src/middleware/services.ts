@@ -9,7 +9,7 @@ export const services = createMiddleware<AppEnv>(async function servicesMiddlewa
   configurePasswordHashing(c.env.PASSWORD_HASH_ITERATIONS);
   const db = createDb(c.env.DB);
   c.set('db', db);
-  c.set('mailer', createMailer(c.env.MAILER, db));
+  c.set('mailer', createMailer(c.env, db));
   c.set('baseUrl', new URL(c.req.url).origin);
   await next();
 });

@@ -1,4 +1,6 @@
 import type { Bindings } from '../lib/types';
+import type { MailQueueMessage } from '../lib/mailer';
+import { consumeMailBatch, consumeMailDeadLetters } from './mail';
 import { consumeNewsBatch, type NewsFetchMessage } from './news';
 import { consumePush } from './push';
 import type { PushMessage } from '../modules/notifications/inbox-push';
@@ -7,6 +9,8 @@ import type { PushMessage } from '../modules/notifications/inbox-push';
 const CONSUMERS: Record<string, (batch: MessageBatch<never>, env: Bindings, ctx: ExecutionContext) => Promise<void>> = {
   'kith-news': (batch, env) => consumeNewsBatch(batch as MessageBatch<NewsFetchMessage>, env),
   'kith-push': (batch, env) => consumePush(batch as MessageBatch<PushMessage>, env),
+  'kith-mail': (batch, env) => consumeMailBatch(batch as MessageBatch<MailQueueMessage>, env),
+  'kith-mail-dlq': (batch, env) => consumeMailDeadLetters(batch as MessageBatch<MailQueueMessage>, env),
 };
 
 /** The worker's `queue` handler: hands each batch to the consumer of its queue. */

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '77b94a8aa165df8b9b7351cce437bc37399c84f5c9acea6bbb55703e5e1f51ff';
+export const documentSha256 = 'e54918ac9dc30d73652bdd64483f2577699bae8f1db7e662a419485a22370961';
 
 export interface paths {
     "/health": {
@@ -125,7 +125,7 @@ export interface paths {
         put?: never;
         /**
          * Log in by email or username
-         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).
+         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. An account with two-factor sign-in gets 401 with `type` ending `/mfa-required` and an `mfa_token` for POST /auth/login/mfa. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).
          */
         post: {
             parameters: {
@@ -151,7 +151,17 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
+                /** @description Bad credentials, or (type …/mfa-required, with `mfa_token`) a second factor is needed */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["MfaRequiredProblem"];
+                    };
+                };
                 /** @description The account is suspended (type …/account-suspended) */
                 403: {
                     headers: {
@@ -448,6 +458,974 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an e-mail address with the token from its link
+         * @description The token comes from a mail (`token=` in its link, valid 24 hours, single use): registration and POST /auth/email/resend mail `email_verification` links, which make `email_verified` true; PATCH /me with `email` mails an `email_change` link to the new address, which makes it the account's (verified) address and tells the old one. 400 naming `token` when it is unknown, expired or used; 409 when the new address was taken meanwhile. Recorded as `auth.email_verified`. Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["VerifyEmail"];
+                };
+            };
+            responses: {
+                /** @description Verified */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the verification link again
+         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ResendEmail"];
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your signed-in devices
+         * @description One entry per live session (a refresh-token family: one sign-in on one device), most recently used first; at most 200.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The sessions */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Sign every other device out
+         * @description Ends every session but the caller's. Its refresh token fails from now on, and its access tokens stop working at once (every request checks the session; writes and socket upgrades always ask D1, reads served from another isolate's 10-second cache end within 10 s), and its open conversation and notification sockets are closed (code 4401). Recorded as `session.revoked`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign one device out
+         * @description Its refresh token fails from now on, and its access tokens stop working at once (every request checks the session; writes and socket upgrades always ask D1, reads served from another isolate's 10-second cache end within 10 s), and its open conversation and notification sockets are closed (code 4401). Recorded as `session.revoked`. Your own current session may be ended too (like logging out). 404 when it is not a live session of yours.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a sign-in with a second factor
+         * @description After POST /auth/login (or the OAuth exchange) answered 401 `/mfa-required` with an `mfa_token`: send it (valid 5 minutes, single use) with a TOTP code or an unused recovery code. 400 naming `code` when malformed, or `mfa_token` when it is unknown, expired or used; 401 `/invalid-code` when the code is wrong or was already used (retry with the same `mfa_token`; wrong codes count towards the account's 10 failed logins per 15 minutes, 429 past it). Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaLogin"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenResponse"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your two-factor sign-in status */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Status */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaStatus"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TOTP enrolment
+         * @description Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified. Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The secret */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TotpEnrolment"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        /**
+         * Turn TOTP off
+         * @description Needs the password (403 naming `password` when wrong) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TotpDisable"];
+                };
+            };
+            responses: {
+                /** @description TOTP is off */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn TOTP on with a first code
+         * @description A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TotpConfirm"];
+                };
+            };
+            responses: {
+                /** @description TOTP is on */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecoveryCodes"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sign-in providers this server offers
+         * @description Each configured provider: `google`, `apple`, `github`, and `oidc` (any OpenID Connect issuer, named by OIDC_NAME).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The providers */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthProvider"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem the one-time code for tokens
+         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). 200: the login token body plus `created`. 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OAuthExchange"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthExchangeResponse"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description A second factor is needed (type …/mfa-required, with `mfa_token`) */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["MfaRequiredProblem"];
+                    };
+                };
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a sign-in (or link) with a provider
+         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
+         */
+        get: {
+            parameters: {
+                query: {
+                    redirect_uri: string;
+                    format?: "redirect" | "json";
+                };
+                header?: never;
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The provider URL (format=json) */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthAuthorization"];
+                    };
+                };
+                /** @description To the provider */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description The provider cannot be reached, or authentication is not configured */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    state?: string;
+                    code?: string;
+                    error?: string;
+                    error_description?: string;
+                    /** @description RFC 9207 issuer identifier */
+                    iss?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        put?: never;
+        /**
+         * Where the provider posts the browser back (form_post: Apple)
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL. Apple answers with a form POST (`response_mode=form_post`) whose `user` field carries the name, on the first consent only; it becomes the new account's display name.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": components["schemas"]["OAuthFormPost"];
+                };
+            };
+            responses: {
+                /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your linked sign-in providers
+         * @description `email` is the address the provider verified when it was linked (null when it gave none).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The identities */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthIdentity"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink a sign-in provider
+         * @description 409 when it is the last way to sign in (no password and no other identity; a password reset sets a password). Recorded as `oauth.unlinked`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unlinked */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -523,7 +1501,7 @@ export interface paths {
         head?: never;
         /**
          * Edit your profile
-         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported).
+         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour (429).
          */
         patch: {
             parameters: {
@@ -550,6 +1528,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 409: components["responses"]["Conflict"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -774,7 +1753,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
          */
         get: {
             parameters: {
@@ -783,7 +1762,7 @@ export interface paths {
                 };
                 header?: never;
                 path: {
-                    /** @description The media key: the last segment of a media `url`. */
+                    /** @description The media key: the last segment of a media `url`. Anything else is 404. */
                     key: string;
                 };
                 cookie?: never;
@@ -5930,7 +6909,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
-                    action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
+                    action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
                     actor_id?: string;
                     subject_id?: string;
                 };
@@ -6021,7 +7000,7 @@ export interface paths {
         };
         /**
          * Your security events
-         * @description Logins, failed logins, refresh-token reuse, password changes and resets, and (as those features arrive) e-mail, MFA, OAuth and session events about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
+         * @description Logins (with how: password, a provider, a second factor), failed logins and wrong second-factor codes, refresh-token reuse, password changes and resets, e-mail verification and change requests, two-factor sign-in turned on and off, providers linked and unlinked, and sessions signed out, about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
          */
         get: {
             parameters: {
@@ -6055,6 +7034,249 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search people, posts, communities and hashtags
+         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 300 newest, for the others the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description 1 to 100 characters, surrounding whitespace trimmed */
+                    q: string;
+                    type?: "users" | "posts" | "communities" | "tags";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Results: the four kinds (no `type`), or one page of one kind */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchResults"] | components["schemas"]["PublicUserPage"] | components["schemas"]["PostPage"] | components["schemas"]["CommunityPage"] | components["schemas"]["TagStatsPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/{tag}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hashtag's posts
+         * @description Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The tag without `#`, in any case. */
+                    tag: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of posts */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trends/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trending hashtags
+         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Trending tags, rising first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrendingTags"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People you may know
+         * @description Best first, at most `limit` (1 to 100, default 20). Sources: friends of your friends, accounts followed by accounts you follow (each with `mutual_count` and up to three `mutuals`), members of your communities, people in your city or region, and, while you have fewer than 10 friends and follows, the most followed accounts. `score = 3·mutual_friends + 2·mutual_follows + 1.5·shared_communities + 2·same_city + 1·same_region + followers/(followers + 100) if popular`. Never you, people you follow or befriended, anyone with a pending follow or friend request either way, blocks either way, people you dismissed, suspended, silenced or non-discoverable accounts. Your list is computed when you ask and kept 10 minutes; any change to your graph (a follow, a friendship, a request, a block, a dismissal, a community, your place) recomputes it on your next read.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Suggestions, best first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SuggestionList"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Never suggest this person again
+         * @description Idempotent. 404 for an account that does not exist or that you may not see.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Dismissed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6314,6 +7536,7 @@ export interface components {
          *         "bio": "Poet of numbers.",
          *         "is_verified": false,
          *         "email": "ada@example.com",
+         *         "email_verified": true,
          *         "birthdate": "1990-12-10",
          *         "gender": "female",
          *         "location": {
@@ -6330,6 +7553,7 @@ export interface components {
          *         ],
          *         "visibility": "public",
          *         "wall_policy": "friends",
+         *         "discoverable": true,
          *         "message_policy": "everyone",
          *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
@@ -6363,6 +7587,7 @@ export interface components {
          *       "bio": "Poet of numbers.",
          *       "is_verified": false,
          *       "email": "ada@example.com",
+         *       "email_verified": true,
          *       "birthdate": "1990-12-10",
          *       "gender": "female",
          *       "location": {
@@ -6379,6 +7604,7 @@ export interface components {
          *       ],
          *       "visibility": "public",
          *       "wall_policy": "friends",
+         *       "discoverable": true,
          *       "message_policy": "everyone",
          *       "role": "user",
          *       "created_at": "2026-11-21T10:00:00.000Z",
@@ -6412,6 +7638,8 @@ export interface components {
                 friends: number;
             };
             email: string;
+            /** @description Whether `email` was proven: by its link (POST /auth/email/verify), a password reset, or a provider that verified it. A changed address replaces `email` only once verified. */
+            email_verified: boolean;
             birthdate: string | null;
             /** @enum {string|null} */
             gender: "female" | "male" | "nonbinary" | null;
@@ -6419,6 +7647,8 @@ export interface components {
             visibility: "public" | "private";
             /** @enum {string} */
             wall_policy: "everyone" | "friends" | "nobody";
+            /** @description Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true. */
+            discoverable: boolean;
             /**
              * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
              * @example following
@@ -6474,6 +7704,20 @@ export interface components {
              * @example Ada Lovelace
              */
             display_name?: string;
+        };
+        /**
+         * @example {
+         *       "type": "https://kith.dev/problems/mfa-required",
+         *       "title": "Second factor required",
+         *       "status": 401,
+         *       "detail": "This account uses two-factor sign-in: send a code with the mfa_token to POST /api/v1/auth/login/mfa within 5 minutes.",
+         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+         *       "mfa_token": "bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5"
+         *     }
+         */
+        MfaRequiredProblem: components["schemas"]["Problem"] & {
+            /** @description Send it with a code to POST /auth/login/mfa within 5 minutes (single use) */
+            mfa_token: string;
         };
         /**
          * @example {
@@ -6543,6 +7787,244 @@ export interface components {
         };
         /**
          * @example {
+         *       "token": "c2lnbi11cC12ZXJpZmljYXRpb24tdG9rZW4tZXhhbXBsZQ"
+         *     }
+         */
+        VerifyEmail: {
+            /** @example c2lnbi11cC12ZXJpZmljYXRpb24tdG9rZW4tZXhhbXBsZQ */
+            token: string;
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com"
+         *     }
+         */
+        ResendEmail: {
+            /**
+             * Format: email
+             * @description Without a bearer token: the unverified address of an account.
+             * @example ada@example.com
+             */
+            email?: string;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "created_at": "2026-11-21T10:00:00.000Z",
+         *       "last_used_at": "2026-11-21T10:14:00.000Z",
+         *       "ip": "203.0.113.7",
+         *       "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+         *       "current": true
+         *     }
+         */
+        Session: {
+            id: string;
+            /** @description When the device signed in */
+            created_at: string;
+            /** @description Its sign-in or latest token refresh (so accurate to the 15-minute access-token lifetime) */
+            last_used_at: string;
+            /** @description The client address (CF-Connecting-IP) of that sign-in or refresh */
+            ip: string | null;
+            user_agent: string | null;
+            /** @description The session of the token making this request */
+            current: boolean;
+        };
+        /**
+         * @example {
+         *       "mfa_token": "bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5",
+         *       "code": "492039"
+         *     }
+         */
+        MfaLogin: {
+            /** @example bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5 */
+            mfa_token: string;
+            /**
+             * @description A 6-digit TOTP code, or an unused recovery code (`k7qm2-x4fzp`; case, spaces and hyphen ignored)
+             * @example 492039
+             */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "totp_enabled": true,
+         *       "recovery_codes_left": 9
+         *     }
+         */
+        MfaStatus: {
+            totp_enabled: boolean;
+            recovery_codes_left: number;
+        };
+        /**
+         * @example {
+         *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+         *       "otpauth_url": "otpauth://totp/Kith:ada_l?issuer=Kith&algorithm=SHA1&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&period=30&digits=6"
+         *     }
+         */
+        TotpEnrolment: {
+            /** @description The shared secret, base32 (for typing into an authenticator app) */
+            secret: string;
+            /** @description The same as an `otpauth://totp/…` URL (for a QR code): SHA-1, 6 digits, 30 s */
+            otpauth_url: string;
+        };
+        /**
+         * @example {
+         *       "recovery_codes": [
+         *         "k7qm2-x4fzp",
+         *         "a2b3c-d4e5f",
+         *         "g6h7i-j2k3l",
+         *         "m4n5o-p6q7r",
+         *         "s2t3u-v4w5x",
+         *         "y6z7a-b2c3d",
+         *         "e4f5g-h6i7j",
+         *         "k2l3m-n4o5p",
+         *         "q6r7s-t2u3v",
+         *         "w4x5y-z6a7b"
+         *       ]
+         *     }
+         */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        /**
+         * @example {
+         *       "code": "492039"
+         *     }
+         */
+        TotpConfirm: {
+            /** @example 492039 */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "password": "correct horse battery staple",
+         *       "code": "492039"
+         *     }
+         */
+        TotpDisable: {
+            password: string;
+            /**
+             * @description A 6-digit TOTP code, or an unused recovery code (`k7qm2-x4fzp`; case, spaces and hyphen ignored)
+             * @example 492039
+             */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "id": "github",
+         *       "name": "GitHub"
+         *     }
+         */
+        OAuthProvider: {
+            /** @enum {string} */
+            id: "google" | "apple" | "github" | "oidc";
+            name: string;
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false,
+         *         "email": "ada@example.com",
+         *         "email_verified": true,
+         *         "birthdate": "1990-12-10",
+         *         "gender": "female",
+         *         "location": {
+         *           "country": "GB",
+         *           "region": "GB-LND",
+         *           "city": "London"
+         *         },
+         *         "website": "https://ada.example",
+         *         "links": [
+         *           {
+         *             "label": "Notes",
+         *             "url": "https://notes.example/ada"
+         *           }
+         *         ],
+         *         "visibility": "public",
+         *         "wall_policy": "friends",
+         *         "discoverable": true,
+         *         "message_policy": "everyone",
+         *         "role": "user",
+         *         "created_at": "2026-11-21T10:00:00.000Z",
+         *         "counts": {
+         *           "posts": 0,
+         *           "followers": 0,
+         *           "following": 0,
+         *           "friends": 0
+         *         }
+         *       },
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzaWQiOiIwMUpDNloiLCJ0eXAiOiJhY2Nlc3MifQ.sig",
+         *       "refresh_token": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q",
+         *       "token_type": "Bearer",
+         *       "expires_in": 900,
+         *       "created": false
+         *     }
+         */
+        OAuthExchangeResponse: components["schemas"]["TokenResponse"] & {
+            /** @description The account was created by this sign-in */
+            created: boolean;
+        };
+        /**
+         * @example {
+         *       "code": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q"
+         *     }
+         */
+        OAuthExchange: {
+            /** @example pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "authorization_url": "https://accounts.google.com/o/oauth2/v2/auth?response_type=code&…"
+         *     }
+         */
+        OAuthAuthorization: {
+            authorization_url: string;
+        };
+        /**
+         * @example {
+         *       "state": "n0nce-st4te",
+         *       "code": "c0de",
+         *       "user": "{\"name\":{\"firstName\":\"Ada\",\"lastName\":\"Lovelace\"},\"email\":\"ada@privaterelay.appleid.com\"}"
+         *     }
+         */
+        OAuthFormPost: {
+            /** @example Xk2fTz9yq0S8bM3nR4vW7aC1dE6gH5jL */
+            state?: string;
+            /** @example 4/0AVMBsJh-provider-code */
+            code?: string;
+            /** @example access_denied */
+            error?: string;
+            /** @example The user denied the request */
+            error_description?: string;
+            /**
+             * @description RFC 9207 issuer identifier
+             * @example https://accounts.google.com
+             */
+            iss?: string;
+            user?: string;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "provider": "github",
+         *       "email": "ada@example.com",
+         *       "created_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        OAuthIdentity: {
+            id: string;
+            /** @enum {string} */
+            provider: "google" | "apple" | "github" | "oidc";
+            email: string | null;
+            created_at: string;
+        };
+        /**
+         * @example {
          *       "display_name": "Ada L.",
          *       "bio": "Poet of numbers.",
          *       "location": {
@@ -6578,12 +8060,21 @@ export interface components {
             visibility?: "public" | "private";
             /** @enum {string} */
             wall_policy?: "everyone" | "friends" | "nobody";
+            discoverable?: boolean;
             /**
              * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
              * @example following
              * @enum {string}
              */
             message_policy?: "everyone" | "following" | "friends" | "nobody";
+            /**
+             * Format: email
+             * @description A new address: mailed a link, and used once verified. Needs `current_password`.
+             * @example ada@example.com
+             */
+            email?: string;
+            /** @description Required with `email`. */
+            current_password?: string;
         };
         /**
          * @example {
@@ -6875,7 +8366,10 @@ export interface components {
          *         "bio": "Poet of numbers.",
          *         "is_verified": false
          *       },
-         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *       "tags": [
+         *         "engines"
+         *       ],
          *       "topic": "education",
          *       "visibility": "public",
          *       "space": "personal",
@@ -6893,6 +8387,13 @@ export interface components {
             id: string;
             author: components["schemas"]["PublicUser"];
             content: string;
+            /**
+             * @description The `#words` of the content, lower case, each once, in order (at most 20; see GET /tags/{tag}/posts). Recomputed when the content is edited.
+             * @example [
+             *       "engines"
+             *     ]
+             */
+            tags: string[];
             topic: string | null;
             /** @enum {string} */
             visibility: "public" | "friends" | "private";
@@ -6941,7 +8442,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "content": "Hello, Kith! @charles",
+         *       "content": "Hello, Kith! @charles #introductions",
          *       "visibility": "public",
          *       "topic": "general",
          *       "media_ids": [
@@ -7000,7 +8501,10 @@ export interface components {
          *             "bio": "Poet of numbers.",
          *             "is_verified": false
          *           },
-         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
          *           "topic": "education",
          *           "visibility": "public",
          *           "space": "personal",
@@ -9081,7 +10585,7 @@ export interface components {
          */
         AuditEntry: {
             id: string;
-            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
+            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
             action: string;
             /** @description null for the system, the command line, an anonymous caller, or an account since deleted (see actor_id). */
             actor: components["schemas"]["PublicUser"] | null;
@@ -9153,6 +10657,181 @@ export interface components {
                 [key: string]: unknown;
             };
             created_at: string;
+        };
+        /**
+         * @example {
+         *       "users": [
+         *         {
+         *           "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *           "username": "ada_l",
+         *           "display_name": "Ada Lovelace",
+         *           "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *           "bio": "Poet of numbers.",
+         *           "is_verified": false
+         *         }
+         *       ],
+         *       "posts": [
+         *         {
+         *           "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "author": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
+         *           "topic": "education",
+         *           "visibility": "public",
+         *           "space": "personal",
+         *           "target_user": null,
+         *           "community_id": null,
+         *           "media": [],
+         *           "like_count": 3,
+         *           "comment_count": 1,
+         *           "liked_by_me": false,
+         *           "created_at": "2026-11-21T10:00:00.000Z",
+         *           "edited_at": null
+         *         }
+         *       ],
+         *       "communities": [
+         *         {
+         *           "id": "01JC70B9C8D7E6F5G4H3J2K1M0",
+         *           "slug": "lisbon-runners",
+         *           "name": "Lisbon Runners",
+         *           "description": "Sunday long runs along the river. All paces welcome.",
+         *           "avatar_url": null,
+         *           "location": {
+         *             "country": "PT",
+         *             "region": "PT-11",
+         *             "city": "Lisbon"
+         *           },
+         *           "min_age": 18,
+         *           "max_age": null,
+         *           "gender": "any",
+         *           "visibility": "public",
+         *           "join_policy": "open",
+         *           "member_count": 128,
+         *           "my_role": "member",
+         *           "conversation_id": "01JC70B9C8D7E6F5G4H3J2K1M1",
+         *           "created_by": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "tags": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ]
+         *     }
+         */
+        SearchResults: {
+            users: components["schemas"]["PublicUser"][];
+            posts: components["schemas"]["Post"][];
+            communities: components["schemas"]["Community"][];
+            tags: components["schemas"]["TagStats"][];
+        };
+        /**
+         * @example {
+         *       "tag": "engines",
+         *       "uses_24h": 42,
+         *       "accounts_24h": 17
+         *     }
+         */
+        TagStats: {
+            /** @description Lower case, without `#`. */
+            tag: string;
+            /** @description Posts anyone may see that carried the tag in the last 24 hours (as of the last trends refresh). */
+            uses_24h: number;
+            /** @description Distinct authors of those posts. */
+            accounts_24h: number;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        TagStatsPage: {
+            data: components["schemas"]["TagStats"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example [
+         *       {
+         *         "tag": "engines",
+         *         "uses_24h": 42,
+         *         "accounts_24h": 17
+         *       },
+         *       {
+         *         "tag": "looms",
+         *         "uses_24h": 12,
+         *         "accounts_24h": 9
+         *       }
+         *     ]
+         */
+        TrendingTags: components["schemas"]["TagStats"][];
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "user": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "reasons": [
+         *             "mutual_friends",
+         *             "nearby"
+         *           ],
+         *           "mutual_count": 4,
+         *           "mutuals": [
+         *             {
+         *               "id": "01JC6Z2B3C4D5E6F7G8H9J0K1M",
+         *               "username": "charles_b",
+         *               "display_name": "Charles Babbage",
+         *               "avatar_url": null,
+         *               "bio": "Engines.",
+         *               "is_verified": false
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        SuggestionList: {
+            data: components["schemas"]["Suggestion"][];
+        };
+        Suggestion: {
+            user: components["schemas"]["PublicUser"];
+            /** @description Why, strongest first: `mutual_friends`, `mutual_follows`, `same_community`, `nearby` (same city or region), `popular` (for new accounts). */
+            reasons: ("mutual_friends" | "mutual_follows" | "same_community" | "nearby" | "popular")[];
+            /** @description Your friends and followed accounts who are friends with, or follow, this person. */
+            mutual_count: number;
+            /** @description Up to three of them. */
+            mutuals: components["schemas"]["PublicUser"][];
         };
     };
     responses: {

@@ -12,4 +12,5 @@ export * from './audit';
 export * from './filters';
 export * from './professional';
 export * from './news';
+export * from './discovery';
 export * from './push';

@@ -18,6 +18,7 @@ import { ageOn, placeKey } from './eligibility';
 import { isModerator } from './roles';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { insertAutoReport } from '../moderation/reports.store';
+import { ftsMatch, parseSearchText } from '../search/search-query';
 
 export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 
@@ -57,7 +58,8 @@ async function freeSlug(db: D1Database, base: string): Promise<string> {
   return `${base}-${n}`;
 }
 
-const rowOf = (raw: Record<string, unknown>): CommunityWithRole => ({ ...mapRow(communities, raw), myRole: (raw.my_role as CommunityRole | null) ?? null });
+/** A `SELECT c.*, … AS my_role` row as a community with the viewer's role. */
+export const rowOf = (raw: Record<string, unknown>): CommunityWithRole => ({ ...mapRow(communities, raw), myRole: (raw.my_role as CommunityRole | null) ?? null });
 
 /** A community by id or slug, with the viewer's role in it; 404 when there is none. */
 export async function resolveCommunity(c: Context<AppEnv>, ref: string, viewerId: string | null): Promise<CommunityWithRole> {
@@ -268,12 +270,6 @@ export function assertModerator(community: CommunityWithRole, action: string): v
   if (!isModerator(community.myRole)) throw new ApiError('forbidden', `Only the owner and moderators can ${action}.`);
 }
 
-/** Words of `q` as an FTS5 query: every word must match, each as a prefix (`run lis` finds "Lisbon Runners"). */
-export function ftsQuery(q: string): string | null {
-  const words = q.match(/[\p{L}\p{N}]+/gu)?.slice(0, 8) ?? [];
-  return words.length ? words.map((w) => `"${w}"*`).join(' ') : null;
-}
-
 export interface ListFilters {
   q?: string;
   country?: string;
@@ -285,7 +281,8 @@ export interface ListFilters {
 }
 
 export async function listCommunities(c: Context<AppEnv>, viewerId: string | null, filters: ListFilters, limit: number, cursor?: string) {
-  const match = filters.q !== undefined ? ftsQuery(filters.q) : undefined;
+  // Every word must match, each as a prefix (`run lis` finds "Lisbon Runners").
+  const match = filters.q !== undefined ? ftsMatch(parseSearchText(filters.q).words, 1) : undefined;
   if (match === null) return { data: [], next_cursor: null };
   const key = cursor ? (decodeCursor(cursor, keyShape(filters.sort)) as CommunityKey) : null;
   const { sql, params } = communityListQuery(

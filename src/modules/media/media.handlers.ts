@@ -5,7 +5,7 @@ import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { presentMe } from '../users/users.presenter';
 import { requireUserRow } from '../users/users.service';
-import { objectName, type VariantWidth } from './media.keys';
+import { MEDIA_KEY_PATTERN, objectName, type VariantWidth } from './media.keys';
 import * as service from './media.service';
 import type * as routes from './media.routes';
 
@@ -63,6 +63,7 @@ export const deleteMedia: AppRouteHandler<typeof routes.deleteMedia> = async (c)
 
 export const getMedia: AppRouteHandler<typeof routes.getMedia> = async (c) => {
   const { key } = c.req.valid('param');
+  if (!MEDIA_KEY_PATTERN.test(key)) throw new ApiError('not_found', 'No such media.');
   const width = c.req.valid('query').w ? (Number(c.req.valid('query').w) as VariantWidth) : undefined;
   const cacheHeaders = (object: R2Object) => ({ ETag: object.httpEtag, 'Cache-Control': service.CACHE_FOREVER });
 

@@ -133,13 +133,17 @@ export class ConversationRoom extends DurableObject<Env> {
 
   // ------------------------------------------------------------------ sockets (room-protocol.ts)
 
-  /** Closes every socket a user has on this room (a suspension), without changing membership. */
-  async closeSocketsOf(userId: string, code: number, reason: string): Promise<void> {
-    this.sockets.close(userId, code, reason);
+  /**
+   * Closes every socket a user has on this room (a suspension), or only those opened with the given
+   * sessions (devices signed out), without changing membership.
+   */
+  async closeSocketsOf(userId: string, code: number, reason: string, sessionIds?: string[]): Promise<void> {
+    this.sockets.close(userId, code, reason, sessionIds);
   }
 
   /**
-   * WebSocket upgrade, already authenticated by the worker (which passes the user in `X-Kith-User`).
+   * WebSocket upgrade, already authenticated by the worker (which passes the user in `X-Kith-User` and
+   * the session in `X-Kith-Session`).
    * `?after_seq=N` first replays every message after N, in order, then the socket is live (and a call
    * still ringing for the user rings again). Replay and acceptance run synchronously, so no message can
    * slip between them.
@@ -147,7 +151,7 @@ export class ConversationRoom extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const userId = request.headers.get('X-Kith-User');
     if (!userId || !this.store.member(userId)) return new Response('not a member', { status: 404 });
-    const { client, server } = this.sockets.accept(userId);
+    const { client, server } = this.sockets.accept(userId, request.headers.get('X-Kith-Session') ?? undefined);
     const params = new URL(request.url).searchParams;
     const after = Number(params.get('after_seq'));
     if (Number.isInteger(after) && after >= 0 && params.has('after_seq')) {

@@ -2,8 +2,8 @@ import { cleanText } from '../../policy/text-hygiene';
 import type { RoomStore } from './room-store';
 import type { RefusalStatus, RoomResult } from './room.types';
 
-/** What each hibernatable socket carries: whose it is. */
-export type Attachment = { userId: string };
+/** What each socket remembers: its user, and the session (device) it was opened with, so signing that device out closes it. */
+export type Attachment = { userId: string; sessionId?: string };
 export type Frame = Record<string, unknown>;
 /** A refusal sent back on the socket that caused it. */
 export type ErrorFrame = { type: 'error'; status: RefusalStatus; detail: string; call_id?: string };
@@ -15,11 +15,11 @@ export type ErrorFrame = { type: 'error'; status: RefusalStatus; detail: string;
 export class RoomSockets {
   constructor(private readonly ctx: DurableObjectState) {}
 
-  accept(userId: string): { client: WebSocket; server: WebSocket } {
+  accept(userId: string, sessionId?: string): { client: WebSocket; server: WebSocket } {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [userId]);
-    server.serializeAttachment({ userId } satisfies Attachment);
+    server.serializeAttachment({ userId, sessionId } satisfies Attachment);
     return { client, server };
   }
 
@@ -53,8 +53,10 @@ export class RoomSockets {
     for (const ws of this.ctx.getWebSockets()) if (this.owner(ws) !== userId) send(ws, text);
   }
 
-  close(userId: string | undefined, code: number, reason: string): void {
+  /** Closes the user's sockets (everyone's without a user), or only those opened with `sessionIds`. */
+  close(userId: string | undefined, code: number, reason: string, sessionIds?: string[]): void {
     for (const ws of userId === undefined ? this.ctx.getWebSockets() : this.ctx.getWebSockets(userId)) {
+      if (sessionIds && !sessionIds.includes((ws.deserializeAttachment() as Attachment).sessionId ?? '')) continue;
       try {
         ws.close(code, reason);
       } catch {

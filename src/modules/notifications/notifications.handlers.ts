@@ -12,6 +12,6 @@ export const markRead: AppRouteHandler<typeof routes.markRead> = async (c) =>
 
 /** Checks the token (header or `?token=`) before any upgrade; the token is dropped before the inbox sees the URL. */
 export const stream: AppRouteHandler<typeof routes.stream> = async (c) => {
-  const { userId, url } = await authenticateSocket(c, c.req.valid('query').token);
-  return service.openStream(c.env, userId, url);
+  const { userId, sessionId, url } = await authenticateSocket(c, c.req.valid('query').token);
+  return service.openStream(c.env, userId, sessionId, url);
 };

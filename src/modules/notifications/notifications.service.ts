@@ -21,6 +21,7 @@ export async function markRead(env: Bindings, userId: string, ids?: string[]): P
 }
 
 /** Hands an authenticated upgrade to the user's inbox (the URL no longer carries the token). */
-export function openStream(env: Bindings, userId: string, url: URL): Promise<Response> {
-  return inboxOf(env, userId).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket' } }));
+export function openStream(env: Bindings, userId: string, sessionId: string, url: URL): Promise<Response> {
+  // The session travels with the socket, so signing that device out closes it.
+  return inboxOf(env, userId).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket', 'X-Kith-Session': sessionId } }));
 }

@@ -290,9 +290,13 @@ export class UserInbox extends DurableObject<Env> {
     if (ref.messageId) this.sql.exec("DELETE FROM notifications WHERE type = 'new_message' AND json_extract(data, '$.id') = ?", ref.messageId);
   }
 
-  /** Closes every notification socket of this user (their account was suspended). */
-  async closeSockets(code: number, reason: string): Promise<void> {
+  /**
+   * Closes every notification socket of this user (their account was suspended), or only those opened
+   * with the given sessions (devices signed out).
+   */
+  async closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) {
+      if (sessionIds && !sessionIds.includes((ws.deserializeAttachment() as { sessionId?: string } | null)?.sessionId ?? '')) continue;
       try {
         ws.close(code, reason);
       } catch {
@@ -320,6 +324,8 @@ export class UserInbox extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
+    // The session (device) it was opened with, so signing that device out closes it.
+    server.serializeAttachment({ sessionId: request.headers.get('X-Kith-Session') ?? undefined });
     const since = new URL(request.url).searchParams.get('since');
     if (since !== null) {
       const anchor = this.sql.exec<{ seq: number }>('SELECT seq FROM notifications WHERE id = ?1 UNION ALL SELECT was_seq FROM removed WHERE id = ?1', since).toArray()[0];
@@ -364,7 +370,7 @@ export interface InboxApi {
   unreadCount(): Promise<number>;
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
-  closeSockets(code: number, reason: string): Promise<void>;
+  closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
   fetch(request: Request): Promise<Response>;
 }
