@@ -112,6 +112,11 @@ export const oauthStates = sqliteTable(
     callbackUri: text('callback_uri').notNull(),
     /** Set when a signed-in account asked to link the identity instead of signing in. */
     linkUserId: text('link_user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /**
+     * The app's own PKCE S256 challenge for Kith's one-time code (`code_challenge` at authorize), null
+     * when the app sent none. Carried to the code: only the holder of the verifier may redeem it.
+     */
+    appCodeChallenge: text('app_code_challenge'),
     createdAt: createdAt(),
     expiresAt: timestampMs('expires_at').notNull(),
     usedAt: timestampMs('used_at'),
@@ -134,6 +139,8 @@ export const oauthCodes = sqliteTable(
     provider: text('provider').notNull(),
     outcome: text('outcome', { enum: ['login', 'unverified_email'] }).notNull(),
     created: integer('created', { mode: 'boolean' }).notNull(),
+    /** The app's S256 challenge from the flow's state; the exchange must then present its `code_verifier`. */
+    appCodeChallenge: text('app_code_challenge'),
     createdAt: createdAt(),
     expiresAt: timestampMs('expires_at').notNull(),
     usedAt: timestampMs('used_at'),
