@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'e54918ac9dc30d73652bdd64483f2577699bae8f1db7e662a419485a22370961';
+export const documentSha256 = '19560bb04277ef0434ea0e110b0d3f3ac9108c3ba65d3e426124e92a7fb6c9ef';
 
 export interface paths {
     "/health": {
@@ -1034,7 +1034,7 @@ export interface paths {
         put?: never;
         /**
          * Redeem the one-time code for tokens
-         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). 200: the login token body plus `created`. 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
+         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else's challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created`. 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
          */
         post: {
             parameters: {
@@ -1113,13 +1113,17 @@ export interface paths {
         };
         /**
          * Start a sign-in (or link) with a provider
-         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
+         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app's own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
          */
         get: {
             parameters: {
                 query: {
                     redirect_uri: string;
                     format?: "redirect" | "json";
+                    /** @description The app's own PKCE challenge (RFC 7636) for Kith's one-time code: `BASE64URL(SHA-256(code_verifier))`. The code this flow ends with can then only be redeemed with that `code_verifier`, which never leaves the app: another person's code landed in this browser (login CSRF) cannot sign it in. Recommended for every client; requires `code_challenge_method=S256`. */
+                    code_challenge?: string;
+                    /** @description Only `S256`; required with `code_challenge` (RFC 7636 would read its absence as `plain`). */
+                    code_challenge_method?: "S256";
                 };
                 header?: never;
                 path: {
@@ -7970,12 +7974,18 @@ export interface components {
         };
         /**
          * @example {
-         *       "code": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q"
+         *       "code": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q",
+         *       "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
          *     }
          */
         OAuthExchange: {
             /** @example pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q */
             code: string;
+            /**
+             * @description The PKCE verifier whose S256 challenge the app sent to authorize as `code_challenge`. Required when it sent one; refused when it did not.
+             * @example dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+             */
+            code_verifier?: string;
         };
         /**
          * @example {

@@ -3,7 +3,7 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv, AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { findUserById } from '../users/users.service';
-import { type CallbackParams, checkRedirectUri, finishCallback, listIdentities, redeemCode, startAuthorization, unlinkIdentity } from './oauth.service';
+import { appCodeChallenge, type CallbackParams, checkRedirectUri, finishCallback, listIdentities, redeemCode, startAuthorization, unlinkIdentity } from './oauth.service';
 import { configuredProviders, providerFor } from './providers';
 import type * as routes from './oauth.routes';
 
@@ -19,15 +19,16 @@ export const listProviders: AppRouteHandler<typeof routes.listProviders> = async
 
 export const authorize: AppRouteHandler<typeof routes.authorize> = async (c) => {
   const provider = providerFor(c.env, c.req.valid('param').provider);
-  const { redirect_uri, format } = c.req.valid('query');
-  const redirectUri = checkRedirectUri(c.env, redirect_uri);
+  const query = c.req.valid('query');
+  const redirectUri = checkRedirectUri(c.env, query.redirect_uri);
+  const appChallenge = appCodeChallenge(query);
   const auth = c.get('auth');
   if (auth) {
     const user = await findUserById(c.get('db'), auth.userId);
     if (!user || user.emailVerifiedAt === null) throw new ApiError('forbidden', 'Verify your e-mail address before linking a sign-in provider.');
   }
-  const url = await startAuthorization(c, provider, redirectUri, auth?.userId ?? null);
-  if (format === 'json') {
+  const url = await startAuthorization(c, provider, { redirectUri, linkUserId: auth?.userId ?? null, appChallenge });
+  if (query.format === 'json') {
     c.header('Cache-Control', 'no-store');
     return c.json({ authorization_url: url.toString() }, 200);
   }
@@ -44,7 +45,10 @@ export const callbackPost: AppRouteHandler<typeof routes.callbackPost> = async (
   return redirectTo(c, await finishCallback(c, provider, c.req.valid('form') as CallbackParams));
 };
 
-export const exchange: AppRouteHandler<typeof routes.exchange> = async (c) => c.json(await redeemCode(c, c.req.valid('json').code), 200);
+export const exchange: AppRouteHandler<typeof routes.exchange> = async (c) => {
+  const { code, code_verifier } = c.req.valid('json');
+  return c.json(await redeemCode(c, code, code_verifier), 200);
+};
 
 export const identities: AppRouteHandler<typeof routes.listIdentities> = async (c) => c.json(await listIdentities(c.env.DB, currentUser(c).userId), 200);
 

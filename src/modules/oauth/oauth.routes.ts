@@ -36,13 +36,17 @@ export const listProviders = createRoute({
   },
 });
 
+/** RFC 7636 appendix B's verifier and its S256 challenge. */
+const VERIFIER_EXAMPLE = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+const CHALLENGE_EXAMPLE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
 export const authorize = createRoute({
   method: 'get',
   path: '/auth/oauth/{provider}/authorize',
   tags,
   summary: 'Start a sign-in (or link) with a provider',
   description:
-    'Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller\'s account instead of signing in (the account\'s address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.',
+    'Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller\'s account instead of signing in (the account\'s address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app\'s own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.',
   security: [{}, ...bearerSecurity],
   middleware: [limitByIp('RL_OAUTH'), optionalAuth],
   request: {
@@ -50,6 +54,19 @@ export const authorize = createRoute({
     query: z.object({
       redirect_uri: z.string().min(1, 'is required').max(2000).openapi({ example: 'http://localhost:3000/auth/done' }),
       format: z.enum(['redirect', 'json']).optional().openapi({ example: 'redirect' }),
+      code_challenge: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{43}$/, 'must be the base64url SHA-256 of your code_verifier, without padding (43 characters of A-Z a-z 0-9 - _)')
+        .optional()
+        .openapi({
+          example: CHALLENGE_EXAMPLE,
+          description:
+            "The app's own PKCE challenge (RFC 7636) for Kith's one-time code: `BASE64URL(SHA-256(code_verifier))`. The code this flow ends with can then only be redeemed with that `code_verifier`, which never leaves the app: another person's code landed in this browser (login CSRF) cannot sign it in. Recommended for every client; requires `code_challenge_method=S256`.",
+        }),
+      code_challenge_method: z
+        .enum(['S256'], { error: 'must be S256 (plain is not accepted)' })
+        .optional()
+        .openapi({ example: 'S256', description: 'Only `S256`; required with `code_challenge` (RFC 7636 would read its absence as `plain`).' }),
     }),
   },
   responses: {
@@ -139,10 +156,24 @@ export const exchange = createRoute({
   tags,
   summary: 'Redeem the one-time code for tokens',
   description:
-    'The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). 200: the login token body plus `created`. 409 naming `email` when the provider\'s verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.',
+    'The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else\'s challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created`. 409 naming `email` when the provider\'s verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.',
   middleware: [limitByIp('RL_OAUTH')],
   request: {
-    body: jsonBody(z.object({ code: z.string().min(1, 'is required').max(512).openapi({ example: CODE_EXAMPLE }) }).openapi('OAuthExchange', { example: { code: CODE_EXAMPLE } })),
+    body: jsonBody(
+      z
+        .object({
+          code: z.string().min(1, 'is required').max(512).openapi({ example: CODE_EXAMPLE }),
+          code_verifier: z
+            .string()
+            .regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)')
+            .optional()
+            .openapi({
+              example: VERIFIER_EXAMPLE,
+              description: 'The PKCE verifier whose S256 challenge the app sent to authorize as `code_challenge`. Required when it sent one; refused when it did not.',
+            }),
+        })
+        .openapi('OAuthExchange', { example: { code: CODE_EXAMPLE, code_verifier: VERIFIER_EXAMPLE } }),
+    ),
   },
   responses: {
     200: jsonContent(ExchangeResponseSchema, 'Signed in'),

@@ -2,7 +2,8 @@ import { generateCodeVerifier, generateState } from 'arctic';
 import type { Context } from 'hono';
 import { uniqueViolation } from '../../db/client';
 import { NO_PASSWORD, type UserRow } from '../../db/schema';
-import { randomToken, sha256Hex } from '../../lib/crypto';
+import { randomToken, sha256Hex, timingSafeEqual } from '../../lib/crypto';
+import { fromBase64Url } from '../../lib/encoding';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
@@ -48,14 +49,34 @@ export function checkRedirectUri(env: Bindings, value: string): string {
   return url.toString();
 }
 
+/**
+ * The app's own PKCE for Kith's one-time code (RFC 7636): `code_challenge` and `code_challenge_method`
+ * come together or not at all (the route checks each one's form; RFC 7636 reads a missing method as
+ * `plain`, which is not accepted). Answers the challenge, or null when the app sent none.
+ */
+export function appCodeChallenge(query: { code_challenge?: string; code_challenge_method?: 'S256' }): string | null {
+  if (query.code_challenge !== undefined && query.code_challenge_method === undefined) {
+    throw ApiError.field('code_challenge_method', 'is required with code_challenge, and must be S256');
+  }
+  if (query.code_challenge === undefined && query.code_challenge_method !== undefined) {
+    throw ApiError.field('code_challenge', 'is required with code_challenge_method');
+  }
+  return query.code_challenge ?? null;
+}
+
 /** This worker's callback URL for a provider (what is registered at the provider). */
 export const callbackUri = (baseUrl: string, provider: string) => `${baseUrl}/api/v1/auth/oauth/${provider}/callback`;
 
 /**
  * Starts a sign-in (or, with `linkUserId`, linking to a signed-in account): keeps state, PKCE verifier,
- * nonce and the app's redirect target server-side for 10 minutes, and answers the provider URL.
+ * nonce, the app's redirect target and the app's own code challenge server-side for 10 minutes, and
+ * answers the provider URL.
  */
-export async function startAuthorization(c: Context<AppEnv>, provider: Provider, redirectUri: string, linkUserId: string | null): Promise<URL> {
+export async function startAuthorization(
+  c: Context<AppEnv>,
+  provider: Provider,
+  flow: { redirectUri: string; linkUserId: string | null; appChallenge: string | null },
+): Promise<URL> {
   const state = generateState();
   const verifier = generateCodeVerifier();
   const nonce = randomToken(16);
@@ -69,10 +90,10 @@ export async function startAuthorization(c: Context<AppEnv>, provider: Provider,
   }
   const now = Date.now();
   await c.env.DB.prepare(
-    `INSERT INTO oauth_states (state_hash, provider, code_verifier, nonce, redirect_uri, callback_uri, link_user_id, created_at, expires_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+    `INSERT INTO oauth_states (state_hash, provider, code_verifier, nonce, redirect_uri, callback_uri, link_user_id, app_code_challenge, created_at, expires_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
   )
-    .bind(await sha256Hex(state), provider.id, verifier, nonce, redirectUri, callback, linkUserId, now, now + STATE_TTL_MS)
+    .bind(await sha256Hex(state), provider.id, verifier, nonce, flow.redirectUri, callback, flow.linkUserId, flow.appChallenge, now, now + STATE_TTL_MS)
     .run();
   return url;
 }
@@ -104,6 +125,7 @@ interface StateRow {
   redirect_uri: string;
   callback_uri: string;
   link_user_id: string | null;
+  app_code_challenge: string | null;
 }
 
 /**
@@ -120,7 +142,7 @@ export async function finishCallback(c: Context<AppEnv>, provider: Provider, par
     ? await db
         .prepare(
           `UPDATE oauth_states SET used_at = ?2 WHERE state_hash = ?1 AND provider = ?3 AND used_at IS NULL AND expires_at > ?2
-           RETURNING provider, code_verifier, nonce, redirect_uri, callback_uri, link_user_id`,
+           RETURNING provider, code_verifier, nonce, redirect_uri, callback_uri, link_user_id, app_code_challenge`,
         )
         .bind(stateHash, now, provider.id)
         .first<StateRow>()
@@ -151,8 +173,10 @@ export async function finishCallback(c: Context<AppEnv>, provider: Provider, par
   if ('error' in decision) return back(decision);
   const code = randomToken();
   await db
-    .prepare('INSERT INTO oauth_codes (code_hash, user_id, provider, outcome, created, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)')
-    .bind(await sha256Hex(code), decision.userId, provider.id, decision.outcome, decision.created ? 1 : 0, Date.now(), Date.now() + CODE_TTL_MS)
+    .prepare(
+      'INSERT INTO oauth_codes (code_hash, user_id, provider, outcome, created, app_code_challenge, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)',
+    )
+    .bind(await sha256Hex(code), decision.userId, provider.id, decision.outcome, decision.created ? 1 : 0, state.app_code_challenge, Date.now(), Date.now() + CODE_TTL_MS)
     .run();
   return back({ code });
 }
@@ -296,19 +320,42 @@ async function createAccount(c: Context<AppEnv>, provider: Provider, profile: Pr
 }
 
 /**
- * Redeems a one-time code (60 s, once): the tokens of the account the callback decided, `created` when
- * it was made by this sign-in. 400 naming `code` when unknown, expired or used; 409 when the matching
- * account's address is unverified; 403 when the account is suspended; 401 `/mfa-required` when it
- * has a second factor.
+ * 400 naming `code_verifier` unless the verifier matches the code's flow: the S256 challenge's verifier
+ * when the flow had one; none when it had none. Refusing a verifier for a challenge-less code stops a
+ * downgrade (RFC 9700 section 4.8.2): an app that always sends its verifier cannot be handed a code
+ * from an attacker's flow started without a challenge.
  */
-export async function redeemCode(c: Context<AppEnv>, code: string) {
+async function checkAppVerifier(challenge: string | null, verifier: string | undefined): Promise<void> {
+  if (challenge === null) {
+    if (verifier !== undefined) throw ApiError.field('code_verifier', 'was sent, but this code was issued for a flow without a code_challenge');
+    return;
+  }
+  if (verifier === undefined) throw ApiError.field('code_verifier', 'is required: this code was issued for a flow with a code_challenge');
+  // S256: the challenge is BASE64URL(SHA-256(ASCII(verifier))); compared as the 32 digest bytes.
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  if (!timingSafeEqual(digest, fromBase64Url(challenge))) {
+    throw ApiError.field('code_verifier', 'does not match the code_challenge of this flow');
+  }
+}
+
+/**
+ * Redeems a one-time code (60 s, once): the tokens of the account the callback decided, `created` when
+ * it was made by this sign-in. The code is used up first, so a refused verifier burns it too (a
+ * verifier cannot be guessed at). 400 naming `code` when unknown, expired or used; 400 naming
+ * `code_verifier` when it does not match the flow's challenge; 409 when the matching account's address
+ * is unverified; 403 when the account is suspended; 401 `/mfa-required` when it has a second factor.
+ */
+export async function redeemCode(c: Context<AppEnv>, code: string, verifier: string | undefined) {
   const db = c.env.DB;
   const now = Date.now();
   const row = await db
-    .prepare('UPDATE oauth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id, provider, outcome, created')
+    .prepare(
+      'UPDATE oauth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id, provider, outcome, created, app_code_challenge',
+    )
     .bind(await sha256Hex(code), now)
-    .first<{ user_id: string; provider: string; outcome: 'login' | 'unverified_email'; created: number }>();
+    .first<{ user_id: string; provider: string; outcome: 'login' | 'unverified_email'; created: number; app_code_challenge: string | null }>();
   if (!row) throw ApiError.field('code', 'is invalid, expired or already used');
+  await checkAppVerifier(row.app_code_challenge, verifier);
   if (row.outcome === 'unverified_email') {
     throw conflict([{ field: 'email', message: 'belongs to an account whose address is not verified; sign in with its password and verify the address, then link this provider' }]);
   }
