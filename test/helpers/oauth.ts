@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { toBase64Url } from '../../src/lib/encoding';
 import { call, expectStatus, uniqueName } from './client';
 
 /** Where the tests' app wants the browser back (an origin on the allow-list: APP_URL). */
@@ -22,9 +23,33 @@ export function newIdentity(overrides: MockIdentity = {}, numeric = false): Mock
   return { sub, email: `${uniqueName('oa')}@example.com`, email_verified: true, name: 'Grace Hopper', ...overrides };
 }
 
+/** RFC 7636 appendix B: a verifier and its S256 challenge, worked out by the RFC itself. */
+export const RFC7636_PAIR = { verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' };
+
+/** The app's own PKCE pair for Kith's one-time code: a fresh verifier (32 random bytes, base64url) and its S256 challenge. */
+export async function appPkce(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+  const challenge = toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+  return { verifier, challenge };
+}
+
+export interface AuthorizeOptions {
+  token?: string;
+  redirectUri?: string;
+  /** The app's S256 challenge (sent with `code_challenge_method=S256`). */
+  challenge?: string;
+}
+
+/** The authorize path with its query. */
+export function authorizePath(provider: string, options: Omit<AuthorizeOptions, 'token'> = {}): string {
+  const query = new URLSearchParams({ redirect_uri: options.redirectUri ?? APP_REDIRECT });
+  if (options.challenge !== undefined) query.set('code_challenge', options.challenge), query.set('code_challenge_method', 'S256');
+  return `/auth/oauth/${provider}/authorize?${query}`;
+}
+
 /** GET authorize; asserts the 302 and answers the provider URL. */
-export async function authorize(provider: string, options: { token?: string; redirectUri?: string } = {}): Promise<URL> {
-  const res = await call(`/auth/oauth/${provider}/authorize?redirect_uri=${encodeURIComponent(options.redirectUri ?? APP_REDIRECT)}`, { token: options.token });
+export async function authorize(provider: string, options: AuthorizeOptions = {}): Promise<URL> {
+  const res = await call(authorizePath(provider, options), { token: options.token });
   expect(res.status, await res.clone().text()).toBe(302);
   expect(res.headers.get('Cache-Control')).toBe('no-store');
   return new URL(res.headers.get('Location')!);
@@ -59,13 +84,13 @@ export async function backAtKith(callbackUrl: URL, options: { formPost?: boolean
 }
 
 /** The whole redirect dance; answers the app's landing URL (`?code=`, `?linked=` or `?error=`). */
-export async function dance(provider: string, who: MockIdentity, options: { token?: string; formPost?: boolean; user?: unknown } = {}): Promise<URL> {
-  const callback = await atProvider(await authorize(provider, { token: options.token }), who);
+export async function dance(provider: string, who: MockIdentity, options: { token?: string; challenge?: string; formPost?: boolean; user?: unknown } = {}): Promise<URL> {
+  const callback = await atProvider(await authorize(provider, { token: options.token, challenge: options.challenge }), who);
   return backAtKith(callback, options);
 }
 
-export function exchange(code: string): Promise<Response> {
-  return call('/auth/oauth/exchange', { body: { code } });
+export function exchange(code: string, codeVerifier?: string): Promise<Response> {
+  return call('/auth/oauth/exchange', { body: { code, code_verifier: codeVerifier } });
 }
 
 /** Signs in through a provider and redeems the code; answers the token body (with `created`). */
