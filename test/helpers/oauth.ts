@@ -43,7 +43,10 @@ export interface AuthorizeOptions {
 /** The authorize path with its query. */
 export function authorizePath(provider: string, options: Omit<AuthorizeOptions, 'token'> = {}): string {
   const query = new URLSearchParams({ redirect_uri: options.redirectUri ?? APP_REDIRECT });
-  if (options.challenge !== undefined) query.set('code_challenge', options.challenge), query.set('code_challenge_method', 'S256');
+  if (options.challenge !== undefined) {
+    query.set('code_challenge', options.challenge);
+    query.set('code_challenge_method', 'S256');
+  }
   return `/auth/oauth/${provider}/authorize?${query}`;
 }
 

@@ -62,7 +62,7 @@ describe("The app's own PKCE on Kith's one-time code (login CSRF)", () => {
     }
     // RFC 7636 reads a missing method as plain, which is not accepted.
     await expectProblem(await at(`code_challenge=${challenge}`), 400, 'code_challenge_method');
-    for (const bad of [challenge.slice(1), `${challenge}A`, `${challenge.slice(1)}=`, `${challenge.slice(1)}+`, `${challenge.slice(2)}%20%20`]) {
+    for (const bad of [challenge.slice(1), `${challenge}A`, `${challenge.slice(1)}=`, `${challenge.slice(1)}%2B`, `${challenge.slice(2)}%20%20`]) {
       await expectProblem(await at(`code_challenge=${bad}&code_challenge_method=S256`), 400, 'code_challenge');
     }
     await expectProblem(await at('code_challenge_method=S256'), 400, 'code_challenge');
@@ -71,9 +71,11 @@ describe("The app's own PKCE on Kith's one-time code (login CSRF)", () => {
     for (const verifier of ['a'.repeat(42), 'a'.repeat(129), `${'a'.repeat(42)} `, `${'a'.repeat(42)}/`]) {
       await expectProblem(await exchange('some-code', verifier), 400, 'code_verifier');
     }
-    // format=json takes the challenge too.
+    // format=json takes the challenge too, and keeps it with the state.
     const json = await expectStatus(await call(`${authorizePath('oidc', { challenge })}&format=json`), 200);
     expect(json.authorization_url).toMatch(/code_challenge_method=S256/);
+    const kept = await env.DB.prepare('SELECT COUNT(*) AS n FROM oauth_states WHERE app_code_challenge = ?1').bind(challenge).first<{ n: number }>();
+    expect(kept!.n).toBe(1);
   });
 
   it('should keep linking with a bearer token working with a challenge', async () => {
