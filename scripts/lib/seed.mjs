@@ -146,7 +146,9 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
     await db.prepare('DELETE FROM home_timelines').run();
     const firstNew = (await db.prepare('SELECT COALESCE(MAX(rowid), 0) AS r FROM posts').first()).r;
     // Content: a topic, three words (skewed), the common word, and #tags on about 3 posts in 10.
-    await chunked(db, havePosts, posts, 50_000, (from, to) => `${range(from, to)}
+    // 10,000 a statement: each post row also feeds the full-text index and tag triggers, and 50,000 in one
+    // statement ran long enough for workerd to drop the seeding connection.
+    await chunked(db, havePosts, posts, 10_000, (from, to) => `${range(from, to)}
       INSERT INTO posts (id, author_id, target_user_id, community_id, content, tags, topic, visibility, like_count, comment_count, created_at, edited_at)
       SELECT printf('%013d%013d', ts, j), ${userId('author')},
              CASE WHEN ${h('j', 31)} % 50 = 0 THEN ${userId(`1 + ${h('j', 37)} % ${users}`)} END,
