@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { communities, communityMembers, conversationMembers, conversations, type CommunityRole, type CommunityRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { newId } from '../../lib/ids';
+import { ID_PATTERN, newId } from '../../lib/ids';
 import { decodeCursor, encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { loadViewerRelations } from '../graph/relations';
@@ -24,8 +24,8 @@ export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 
 /** Slugs that name routes under /communities, never given to a community. */
 const RESERVED_SLUGS = new Set(['eligible', 'mine']);
-/** A slug that reads as a ULID would shadow the community with that id in `/communities/{id_or_slug}`. */
-const ID_SHAPED = /^[0-9a-hjkmnp-tv-z]{26}$/;
+/** A slug that reads as an id would shadow the community with that id in `/communities/{id_or_slug}`. */
+const idShaped = (slug: string) => ID_PATTERN.test(slug.toUpperCase());
 const MAX_SLUG_LENGTH = 60;
 
 /** A name folded for A–Z order and slugs: lower case, accents removed ("Ébano" → "ebano"). */
@@ -52,7 +52,7 @@ async function freeSlug(db: D1Database, base: string): Promise<string> {
     .bind(base)
     .all<{ slug: string }>();
   const taken = new Set(results.map((r) => r.slug));
-  if (!taken.has(base) && !RESERVED_SLUGS.has(base) && !ID_SHAPED.test(base)) return base;
+  if (!taken.has(base) && !RESERVED_SLUGS.has(base) && !idShaped(base)) return base;
   let n = 2;
   while (taken.has(`${base}-${n}`)) n++;
   return `${base}-${n}`;
