@@ -1,9 +1,12 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { generateVapidKeys } from './scripts/lib/vapid.mjs';
 
 // Tests run inside workerd against real local D1, R2, Images and rate limiters (miniflare); nothing is mocked.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
+  // A fresh VAPID pair per run, as npm run dev makes one for local development.
+  const vapid = generateVapidKeys();
   return {
     plugins: [
       cloudflareTest({
@@ -11,9 +14,17 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             JWT_SECRET: 'test-secret-for-vitest-only-0123456789abcdef',
+            MFA_ENCRYPTION_KEY: 'test-mfa-key-for-vitest-only-0123456789abcdef',
             TEST_MIGRATIONS: migrations,
             // The fixture feed server listens on loopback (test/fixtures/feeds/server.ts).
             NEWS_ALLOW_PRIVATE: 'true',
+            // Web Push to the local receiver (test/fixtures/push/receiver.ts, plain http on loopback),
+            // with short timeouts and retry delays so hanging and failing push services take seconds.
+            VAPID_PUBLIC_KEY: vapid.publicKey,
+            VAPID_PRIVATE_KEY: vapid.privateKey,
+            PUSH_ALLOW_HTTP: 'true',
+            PUSH_TIMEOUT_MS: '1000',
+            PUSH_RETRY_BASE_SECONDS: '1',
             // Thousands of registrations: the suite hashes with 1,000 PBKDF2 rounds, production with 100,000.
             PASSWORD_HASH_ITERATIONS: '1000',
           },

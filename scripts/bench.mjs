@@ -8,12 +8,17 @@
 // - professional: a LinkedIn import of an archive with 5,000 positions, and one news cron tick taking
 //   200 sources (served by a local http server) through the queue consumer;
 // - moderation: POST /posts and chat sends with 500 keyword rules loaded against none, in the same run;
+// - calls: call setup (invite relayed, answered, the answer relayed back) in several direct conversations
+//   at once, each call hung up before the next;
+// - push: 1,000 notifications put on the push queue, until the local push service (the tests' receiver,
+//   which decrypts and checks every push) has all of them;
 // - feeds: seeds a database to 10k, 100k and 1M posts and measures the API against two ceilings from the
 //   same run: a bare JSON route and a bare `SELECT 1` route on D1.
-// Options: --suites feeds,chat,fanout,professional,moderation  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+// Options: --suites feeds,chat,fanout,professional,moderation,calls,push  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
 //          --imports 5  (LinkedIn imports timed)  --sources 200  (news sources in the cron tick)
 //          --followers 1000,10000  (fan-out audiences)  --posts 10  (POST /posts samples per author)
 //          --routes home,discover  (only these API routes besides the feeds; ceilings always run)
+//          --pushes 1000  (notifications through the push queue)  --call-pairs 4  (conversations calling at once)
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -26,7 +31,9 @@ import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_splitSqlQuery as splitSql } from 'wrangler';
 import { openSocket, runChat } from './lib/chat-load.mjs';
 import { measure } from './lib/load.mjs';
-import { SEED_PASSWORD, seed } from './lib/seed.mjs';
+import { COMMON_WORD, HUBS, NAME_PREFIXES, SEED_PASSWORD, seed } from './lib/seed.mjs';
+import { generateVapidKeys } from './lib/vapid.mjs';
+import { startPushReceiver } from '../test/fixtures/push/receiver.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,9 +41,11 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '16' },
     users: { type: 'string', default: '5000' },
-    suites: { type: 'string', default: 'feeds,chat,fanout,professional,moderation' },
+    suites: { type: 'string', default: 'feeds,chat,fanout,professional,moderation,calls,push' },
     imports: { type: 'string', default: '5' },
     sources: { type: 'string', default: '200' },
+    pushes: { type: 'string', default: '1000' },
+    'call-pairs': { type: 'string', default: '4' },
     // Only the API routes whose label contains one of these (e.g. `POST /posts`), besides the feeds and ceilings.
     routes: { type: 'string', default: '' },
     // Audiences of the fan-out suite: one post to each, and POST /posts p50 for an author of the largest.
@@ -53,6 +62,12 @@ const AUTHORS = Array.from({ length: 32 }, (_, i) => `seed_${101 + i}`);
 /** Interleaved rounds of the ceilings and the home feed at the largest size. */
 const ROUNDS = 3;
 const routeFilter = values.routes.split(',').map((r) => r.trim()).filter(Boolean);
+// `--suites discovery`: the feeds suite's seed and ceilings with only the discovery rows (search, suggestions,
+// POST /posts with and without the full-text triggers), for issue #15's targets.
+if (suites.has('discovery')) {
+  suites.add('feeds');
+  routeFilter.push('GET /search', 'GET /suggestions', 'POST /posts, author without followers');
+}
 const STATE = '.bench/state';
 
 const require = createRequire(import.meta.url);
@@ -98,6 +113,7 @@ export default {
 };`;
 
 rmSync(STATE, { recursive: true, force: true });
+const vapid = generateVapidKeys();
 /** The fan-out suite reads inbox storage directly to learn when each inbox stored the post. */
 function withInspection(options) {
   return { ...options, unsafeInspectDurableObjects: true };
@@ -115,15 +131,16 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
       compatibilityFlags: ['nodejs_compat'],
       d1Databases: { DB: 'bench-db' },
       r2Buckets: { MEDIA: 'bench-media' },
-      ratelimits: Object.fromEntries(['RL_REGISTER', 'RL_LOGIN', 'RL_PASSWORD', 'RL_API_IP', 'RL_API_USER', 'RL_MESSAGES'].map((n, i) => [n, unlimited(String(9001 + i))])),
+      ratelimits: Object.fromEntries(['RL_REGISTER', 'RL_LOGIN', 'RL_PASSWORD', 'RL_API_IP', 'RL_API_USER', 'RL_MESSAGES', 'RL_CALLS'].map((n, i) => [n, unlimited(String(9001 + i))])),
       durableObjects: { ROOMS: { className: 'ConversationRoom', useSQLite: true }, INBOXES: { className: 'UserInbox', useSQLite: true } },
       // As wrangler.toml declares them (news: batches of 3 sources, 1 s batch timeout; fan-out: batches
-      // of 10 chunk messages, no batching delay, 5 retries then the dead-letter queue).
-      queueProducers: { NEWS_QUEUE: 'kith-news', FANOUT_QUEUE: 'kith-fanout', FANOUT_DLQ: 'kith-fanout-dlq' },
+      // of 10 chunk messages, no batching delay, 5 retries then the dead-letter queue; push: batches of 20).
+      queueProducers: { NEWS_QUEUE: 'kith-news', FANOUT_QUEUE: 'kith-fanout', FANOUT_DLQ: 'kith-fanout-dlq', PUSH_QUEUE: 'kith-push' },
       queueConsumers: {
         'kith-news': { maxBatchSize: 3, maxBatchTimeout: 1, maxRetries: 3 },
         'kith-fanout': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 5, deadLetterQueue: 'kith-fanout-dlq' },
         'kith-fanout-dlq': { maxBatchSize: 50, maxBatchTimeout: 0, maxRetries: 3 },
+        'kith-push': { maxBatchSize: 20, maxBatchTimeout: 1, maxRetries: 5 },
       },
       unsafeDirectSockets: [{ port: 0 }],
       bindings: {
@@ -134,6 +151,11 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
         ACCESS_TOKEN_TTL_SECONDS: '3600',
         // The bench's feed server listens on loopback.
         NEWS_ALLOW_PRIVATE: 'true',
+        // Web Push to the bench's local push service (plain http on loopback).
+        VAPID_PUBLIC_KEY: vapid.publicKey,
+        VAPID_PRIVATE_KEY: vapid.privateKey,
+        VAPID_SUBJECT: 'mailto:bench@kith.example',
+        PUSH_ALLOW_HTTP: 'true',
       },
     },
     {
@@ -163,6 +185,8 @@ try {
   if (suites.has('fanout')) await fanOutSuite(mf, origin, db);
   if (suites.has('professional')) await professionalSuite(mf, origin, db);
   if (suites.has('moderation')) await moderationSuite(mf, origin, db);
+  if (suites.has('calls')) await callsSuite(mf, origin);
+  if (suites.has('push')) await pushSuite(mf, origin);
 
   const ceilingHeaders = { host: 'ceiling.bench' };
   const run = (next, label) =>
@@ -174,6 +198,8 @@ try {
 
   let tokens = [];
   let loneTokens = [];
+  /** Accounts with 200 friends each (the seed's hubs), for GET /suggestions. */
+  let hubTokens = [];
   let sample = { posts: [], users: [] };
   /** Each author's second home page cursor, by token index (a page below the timeline's floor). */
   let secondPages = [];
@@ -188,6 +214,13 @@ try {
     'GET /feed/discover': (i) => ({ path: '/api/v1/feed/discover', headers: auth(i) }),
     'GET /users/{id}': (i) => ({ path: `/api/v1/users/${pick(sample.users, i * 7)}`, headers: auth(i) }),
     'POST /posts/{id}/like': (i) => ({ method: 'POST', path: `/api/v1/posts/${pick(sample.posts, i * 13)}/like`, headers: auth(i) }),
+    // Typeahead: the three-letter prefixes of the seeded first names in turn (each ~1% of accounts).
+    'GET /search?type=users&q=<3-letter name prefix>': (i) => ({ path: `/api/v1/search?type=users&q=${pick(NAME_PREFIXES, i)}`, headers: auth(i) }),
+    [`GET /search?type=posts&q=${COMMON_WORD} (a word in every post)`]: (i) => ({ path: `/api/v1/search?type=posts&q=${COMMON_WORD}`, headers: auth(i) }),
+    'GET /suggestions, users with 200 friends (cached list)': (i) => ({
+      path: '/api/v1/suggestions',
+      headers: { authorization: `Bearer ${pick(hubTokens, i)}`, 'cf-connecting-ip': `10.11.${i % 250}.1` },
+    }),
     'POST /posts, author without followers': (i) => ({
       method: 'POST',
       path: '/api/v1/posts',
@@ -245,8 +278,17 @@ try {
     },
     // The request path alone: the same create, with nobody to notify.
     'POST /posts, author without followers': async () => {
+      if (loneTokens.length) return;
       for (let n = 0; n < 32; n++) {
         loneTokens.push((await register(origin, `lone_${n}`, `10.6.${n}.1`)).access_token);
+      }
+    },
+    // Each hub's first read computes its list; the run measures what a returning reader gets.
+    'GET /suggestions, users with 200 friends (cached list)': async () => {
+      for (const [i, token] of hubTokens.entries()) {
+        const res = await fetch(`${origin}/api/v1/suggestions`, { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': `10.11.${i}.9` } });
+        const body = await res.json();
+        if (!res.ok || body.data.length === 0) throw new Error(`suggestions for hub ${i}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
       }
     },
   };
@@ -274,6 +316,17 @@ try {
           if (!res.ok) throw new Error(`login ${login}: ${res.status} ${await res.text()}`);
           tokens.push((await res.json()).access_token);
         }
+        for (const [i, login] of HUBS.entries()) {
+          const res = await fetch(`${origin}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.9.8.${i + 1}` },
+            body: JSON.stringify({ login, password: SEED_PASSWORD }),
+          });
+          if (!res.ok) throw new Error(`login ${login}: ${res.status} ${await res.text()}`);
+          hubTokens.push((await res.json()).access_token);
+        }
+        const hubFriends = await db.prepare('SELECT MIN(friends_count) AS lo, MAX(friends_count) AS hi FROM users WHERE username IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(HUBS)).first();
+        console.log(`  suggestions are read by ${HUBS.length} accounts with ${hubFriends.lo}–${hubFriends.hi} friends`);
       }
       sample = {
         // Posts everyone may see: public posts of public accounts, outside communities and other walls
@@ -312,6 +365,11 @@ try {
           await prepare[label]?.();
           measured[label] = label === 'GET /feed/home' ? homeMedian : label === 'GET /feed/discover' ? discover : await run(next, label);
         }
+        if (selected('suggestions')) measured['GET /suggestions, users with 200 friends, computed each time (one at a time)'] = await coldSuggestions(origin, db, hubTokens);
+        if (selected('POST /posts')) {
+          await prepare['POST /posts, author without followers']();
+          Object.assign(measured, await ftsTriggerCost(origin, db, loneTokens));
+        }
         finalRows = Object.entries(measured);
       }
     }
@@ -337,10 +395,94 @@ try {
     console.log('\nTargets:');
     console.log(`- home p50 at ${last.size.toLocaleString('en')} posts vs ${first.size.toLocaleString('en')}: ${(last.home.p50 / first.home.p50).toFixed(2)}× (target ≤ 2×)`);
     console.log(`- home throughput vs bare SELECT 1: ${((100 * homeFinal.rps) / select1.rps).toFixed(0)}% (target ≥ 40%)`);
+    const row = (prefix) => finalRows.find(([l]) => l.startsWith(prefix))?.[1];
+    const users = row('GET /search?type=users');
+    if (users) console.log(`- user search (3-letter prefix) vs bare SELECT 1: ${((100 * users.rps) / select1.rps).toFixed(0)}% (target ≥ 40%)`);
+    const postSearch = row('GET /search?type=posts');
+    if (postSearch) console.log(`- post search (common word) p99: ${fmt(postSearch.p99)} ms (target < 200 ms)`);
+    const suggestions = row('GET /suggestions, users with 200 friends (cached');
+    const cold = row('GET /suggestions, users with 200 friends, computed');
+    if (suggestions) console.log(`- suggestions p99 (200 friends): ${fmt(suggestions.p99)} ms; computed each time ${fmt(cold.p99)} ms (target < 150 ms)`);
+    const withFts = row('POST /posts, author without followers, with the FTS');
+    const withoutFts = row('POST /posts, author without followers, without the FTS');
+    if (withFts) console.log(`- POST /posts with the FTS triggers: ${(100 - (100 * withFts.rps) / withoutFts.rps).toFixed(1)}% slower than without (target ≤ 15%)`);
   }
 
 } finally {
   await mf.dispose();
+}
+
+/** Whether the route filter (`--routes`) selects a label containing `part` (no filter: everything). */
+function selected(part) {
+  return routeFilter.length === 0 || routeFilter.some((r) => part.includes(r) || r.includes(part));
+}
+
+/**
+ * GET /suggestions when nothing is cached: each request is preceded (outside the timing) by dropping
+ * that reader's cached list, so it computes the list and reads it back. One request at a time, three
+ * rounds over the 16 readers with 200 friends.
+ */
+async function coldSuggestions(origin, db, hubTokens) {
+  const ids = (await db.prepare('SELECT id FROM users WHERE username IN (SELECT value FROM json_each(?1)) ORDER BY username').bind(JSON.stringify(HUBS)).all()).results.map((r) => r.id);
+  const times = [];
+  const started = performance.now();
+  for (let round = 0; round < 3; round++) {
+    for (const [i, token] of hubTokens.entries()) {
+      await db.prepare('DELETE FROM suggestion_cache WHERE user_id = ?1').bind(ids[i]).run();
+      const t0 = performance.now();
+      const res = await fetch(`${origin}/api/v1/suggestions`, { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': `10.12.${i}.1` } });
+      await res.arrayBuffer();
+      times.push(performance.now() - t0);
+      if (!res.ok) throw new Error(`cold suggestions: ${res.status}`);
+    }
+  }
+  times.sort((a, b) => a - b);
+  const pct = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
+  const busy = times.reduce((a, b) => a + b, 0) / 1000;
+  console.log(`  suggestions computed ${times.length} times in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { requests: times.length, rps: times.length / busy, p50: pct(50), p99: pct(99), statuses: { 200: times.length } };
+}
+
+/**
+ * What the posts' FTS triggers cost POST /posts: the same run (authors without followers) with the
+ * triggers and with them dropped, alternating, two rounds each, best of each. Dropping them is for this
+ * bench-only database: posts written meanwhile are missing from its index, so this runs last.
+ */
+async function ftsTriggerCost(origin, db, loneTokens) {
+  const { results: triggers } = await db
+    .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name IN ('posts_fts_insert', 'posts_fts_update', 'posts_fts_delete')")
+    .all();
+  if (triggers.length !== 3) throw new Error(`expected the three posts_fts triggers, found ${triggers.length}`);
+  const tag = Math.random().toString(36).slice(2, 8);
+  const postRun = (label) =>
+    measure({
+      origin,
+      concurrency,
+      durationMs,
+      next: (i) => ({
+        method: 'POST',
+        path: '/api/v1/posts',
+        headers: { authorization: `Bearer ${loneTokens[i % loneTokens.length]}`, 'cf-connecting-ip': `10.6.${i % 32}.1` },
+        body: JSON.stringify({ content: `bench ${label} ${tag} post number ${i}: notes on the weather in the ${COMMON_WORD} #weather`, topic: 'news' }),
+      }),
+    });
+  const sides = { with: [], without: [] };
+  await postRun('warm');
+  for (let round = 0; round < 2; round++) {
+    sides.with.push(await postRun(`with${round}`));
+    await db.batch(triggers.map((t) => db.prepare(`DROP TRIGGER ${t.name}`)));
+    try {
+      sides.without.push(await postRun(`without${round}`));
+    } finally {
+      await db.batch(triggers.map((t) => db.prepare(t.sql)));
+    }
+    console.log(`  round ${round + 1}: POST /posts ${sides.with.at(-1).rps.toFixed(0)} req/s with the FTS triggers, ${sides.without.at(-1).rps.toFixed(0)} without`);
+  }
+  const best = (list) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
+  return {
+    'POST /posts, author without followers, with the FTS triggers (best of 2)': best(sides.with),
+    'POST /posts, author without followers, without the FTS triggers (best of 2)': best(sides.without),
+  };
 }
 
 /** Registers a fresh bench account (a unique `<prefix>_<time>` username) from `ip`; returns the register response body. */
@@ -747,4 +889,143 @@ async function moderationSuite(mf, origin, db) {
   console.log('\nTargets:');
   console.log(`- POST /posts with ${RULES} rules: ${postsLoss.toFixed(1)}% slower (target ≤ 10%)`);
   console.log(`- chat sends with ${RULES} rules: ${chatLoss.toFixed(1)}% slower (target ≤ 10%)`);
+}
+
+/**
+ * Call setup: `pairs` direct conversations (accepted), both members' sockets open; in each, the caller
+ * sends `call.invite`, the callee's client answers the relayed invite at once, and the setup time is from
+ * sending the invite to the caller receiving the relayed `call.answer`. Each call is then hung up and its
+ * `call.ended` awaited before the next (one call per conversation at a time).
+ */
+async function callsSuite(mf, origin) {
+  const pairs = Number(values['call-pairs']);
+  // An SDP of a realistic size (an audio + video offer with a data channel runs to 3 to 6 KB); the room relays it untouched.
+  const BENCH_SDP = `v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1 2\r\n${Array.from({ length: 60 }, (_, i) => `a=rtpmap:${96 + i} VP8/90000\r\na=rtcp-fb:${96 + i} nack pli\r\n`).join('')}`;
+  const duration = Number(values.duration);
+  console.log(`\nCalls: ${pairs} direct conversations calling for ${duration / 1000} s…`);
+  const direct = await mf.unsafeGetDirectURL('kith');
+  const wsUrl = (conversationId, token) => direct.toString().replace(/^http/, 'ws').replace(/\/$/, '') + `/api/v1/conversations/${conversationId}/stream?token=${token}`;
+  const latencies = [];
+  const sockets = [];
+  /** Resolves with the first frame on `ws` that `match` accepts. */
+  const nextFrame = (ws, match) =>
+    new Promise((resolve) => {
+      const listener = (event) => {
+        const frame = JSON.parse(event.data);
+        if (!match(frame)) return;
+        ws.removeEventListener('message', listener);
+        resolve(frame);
+      };
+      ws.addEventListener('message', listener);
+    });
+  const setups = [];
+  for (let n = 0; n < pairs; n++) {
+    const a = await register(origin, `callA_${n}`, `10.11.${n}.1`);
+    const b = await register(origin, `callB_${n}`, `10.11.${n}.2`);
+    const headers = (who) => ({ 'content-type': 'application/json', authorization: `Bearer ${who.access_token}`, 'cf-connecting-ip': '10.11.99.1' });
+    const created = await fetch(`${origin}/api/v1/conversations`, { method: 'POST', headers: headers(a), body: JSON.stringify({ participant_ids: [b.user.id] }) });
+    if (!created.ok) throw new Error(`conversation: ${created.status} ${await created.text()}`);
+    const conversation = await created.json();
+    const accepted = await fetch(`${origin}/api/v1/conversations/${conversation.id}/accept`, { method: 'POST', headers: headers(b) });
+    if (!accepted.ok) throw new Error(`accept: ${accepted.status} ${await accepted.text()}`);
+    const [sa, sb] = await Promise.all([openSocket(wsUrl(conversation.id, a.access_token)), openSocket(wsUrl(conversation.id, b.access_token))]);
+    sockets.push(sa, sb);
+    // The callee's client: answers every invite as soon as it is relayed.
+    sb.addEventListener('message', (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === 'call.invite') sb.send(JSON.stringify({ type: 'call.answer', call_id: frame.call_id, sdp: BENCH_SDP }));
+    });
+    setups.push({ n, sa });
+  }
+  const failures = [];
+  const deadline = performance.now() + duration;
+  await Promise.all(
+    setups.map(async ({ n, sa }) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const callId = `bench-${n}-${i}`;
+        const answered = nextFrame(sa, (f) => f.call_id === callId && (f.type === 'call.answer' || f.type === 'error'));
+        const started = performance.now();
+        sa.send(JSON.stringify({ type: 'call.invite', call_id: callId, media: 'video', sdp: BENCH_SDP }));
+        const answer = await answered;
+        if (answer.type === 'error') {
+          failures.push(answer);
+          break;
+        }
+        latencies.push(performance.now() - started);
+        const ended = nextFrame(sa, (f) => f.call_id === callId && f.type === 'call.ended');
+        sa.send(JSON.stringify({ type: 'call.hangup', call_id: callId }));
+        await ended;
+      }
+    }),
+  );
+  sockets.forEach((ws) => ws.close());
+  if (failures.length > 0) console.warn(`  ! ${failures.length} calls refused: ${JSON.stringify(failures[0])}`);
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  const fmt = (n) => n.toFixed(n < 10 ? 2 : 1);
+  console.log(`\n## Calls: setup in ${pairs} direct conversations at once (${duration / 1000} s)\n`);
+  console.log('| measure | value |');
+  console.log('|---|---:|');
+  console.log(`| calls set up (invite relayed, answered, answer relayed) | ${latencies.length} |`);
+  console.log(`| call setups per second (each also hung up) | ${((latencies.length * 1000) / duration).toFixed(0)} |`);
+  console.log(`| setup p50 | ${fmt(pct(50))} ms |`);
+  console.log(`| setup p99 | ${fmt(pct(99))} ms |`);
+  console.log('\nTargets:');
+  console.log(`- call setup p99: ${fmt(pct(99))} ms (target < 50 ms)`);
+}
+
+/**
+ * Web Push delivery: `pushes` notifications (new_follower) for 10 users, each with one subscription at
+ * the local push service (test/fixtures/push/receiver.ts: it checks the VAPID token and headers and
+ * decrypts every body), put on the push queue as the inboxes put them; timed until the push service has
+ * received every one.
+ */
+async function pushSuite(mf, origin) {
+  const PUSHES = Number(values.pushes);
+  const USERS = 10;
+  const service = await startPushReceiver();
+  try {
+    console.log(`\nPush: ${PUSHES.toLocaleString('en')} notifications through the push queue to the local push service…`);
+    const targets = [];
+    for (let n = 0; n < USERS; n++) {
+      const user = await register(origin, `push_${n}`, `10.12.${n}.1`);
+      const subscription = await (await fetch(`${service.url}/subscriptions`, { method: 'POST', body: '{}' })).json();
+      const res = await fetch(`${origin}/api/v1/push/subscription`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.access_token}`, 'cf-connecting-ip': `10.12.${n}.1` },
+        body: JSON.stringify({ subscription: { endpoint: subscription.endpoint, keys: subscription.keys } }),
+      });
+      if (!res.ok) throw new Error(`push subscription: ${res.status} ${await res.text()}`);
+      targets.push({ user, subscription });
+    }
+    const follower = { id: targets[0].user.user.id, username: 'bench', display_name: 'Bench follower', avatar_url: null };
+    const queue = await mf.getQueueProducer('PUSH_QUEUE', 'kith');
+    const started = performance.now();
+    const now = new Date().toISOString();
+    const messages = Array.from({ length: PUSHES }, (_, i) => {
+      const { user } = targets[i % USERS];
+      const notification = { id: `bench-push-${i}`, type: 'new_follower', data: { follower, count: 1 }, read: false, created_at: now };
+      return { body: { type: 'push.notification', user_id: user.user.id, notification } };
+    });
+    for (let at = 0; at < messages.length; at += 100) await queue.sendBatch(messages.slice(at, at + 100));
+    const queuedMs = performance.now() - started;
+    const count = async () => (await fetch(`${service.url}/stats`)).json();
+    const deadline = Date.now() + 120_000;
+    let state = await count();
+    while (state.deliveries < PUSHES && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await count();
+    }
+    const totalMs = performance.now() - started;
+    if (state.problems.length > 0) console.warn(`  ! ${state.problems.length} pushes broke the rules: ${state.problems[0]}`);
+    console.log(`\n## Web Push: ${PUSHES.toLocaleString('en')} notifications through the queue (${USERS} subscriptions)\n`);
+    console.log('| measure | value |');
+    console.log('|---|---:|');
+    console.log(`| queued (sendBatch of 100) | ${queuedMs.toFixed(0)} ms |`);
+    console.log(`| delivered to the push service (decrypted and checked) | ${state.deliveries}/${PUSHES} |`);
+    console.log(`| until the last push arrived | ${totalMs.toFixed(0)} ms |`);
+    console.log(`| pushes per second | ${((state.deliveries * 1000) / totalMs).toFixed(0)} |`);
+  } finally {
+    await service.close();
+  }
 }

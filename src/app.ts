@@ -3,6 +3,8 @@ import { createApp } from './app-shell';
 import { documentRoutes, finalizeDocument, registerNullableComponents } from './lib/openapi-document';
 import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
+import { callsRouter } from './modules/calls/calls.index';
+import { oauthRouter } from './modules/oauth/oauth.index';
 import { commentsRouter } from './modules/comments/comments.index';
 import { communitiesRouter } from './modules/communities/communities.index';
 import { feedsRouter } from './modules/feeds/feeds.index';
@@ -15,11 +17,15 @@ import { usersRouter } from './modules/users/users.index';
 import { deliverEvent } from './modules/notifications/delivery';
 import { onSocialEvent } from './modules/notifications/events';
 import { notificationsRouter } from './modules/notifications/notifications.index';
+import { pushRouter } from './modules/push/push.index';
 import { professionalRouter } from './modules/professional/professional.index';
 import { newsRouter } from './modules/news/news.index';
 import { auditRouter } from './modules/audit/audit.index';
 import { filtersRouter } from './modules/filters/filters.index';
 import { adminRouter, reportsRouter } from './modules/moderation/moderation.index';
+import { searchRouter } from './modules/search/search.index';
+import { suggestionsRouter } from './modules/suggestions/suggestions.index';
+import { tagsRouter } from './modules/tags/tags.index';
 
 export const API_BASE = '/api/v1';
 
@@ -32,7 +38,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, notificationsRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter]) {
+for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -1,7 +1,10 @@
 import type { Bindings } from './lib/types';
 import { liftExpiredActions } from './modules/moderation/account-actions';
 import { claimDueSources } from './modules/news/news.service';
+import { refreshTrends } from './modules/tags/trends';
 import type { NewsFetchMessage } from './queues/news';
+import { pruneDeliveredMail, requeueUnsentMail } from './modules/mail/mail-delivery';
+import { pruneSignInRows } from './modules/auth/sign-in-rows';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
 export const NEWS_CRON = '*/15 * * * *';
@@ -18,6 +21,19 @@ export async function runModerationJobs(env: Pick<Bindings, 'DB'>, now: number):
   await liftExpiredActions(env.DB, now);
   await env.DB.prepare('DELETE FROM content_fingerprints WHERE created_at < ?1').bind(now - FINGERPRINT_TTL_MS).run();
 }
+
+/**
+ * Every minute, sign-in housekeeping: re-queue mail that never reached the mail queue, delete mail
+ * delivered a week ago, and delete the short-lived sign-in rows (OAuth states and codes, MFA steps,
+ * e-mail links) a day after they expired.
+ */
+export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
+  await requeueUnsentMail(env, now);
+  await pruneDeliveredMail(env, now);
+  await pruneSignInRows(env.DB, now);
+}
+/** wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts). */
+export const TRENDS_CRON = '*/10 * * * *';
 
 /** Messages per `sendBatch` call (the Queues limit). */
 const SEND_BATCH = 100;
@@ -44,6 +60,10 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       return;
     case MODERATION_CRON:
       await runModerationJobs(env, controller.scheduledTime);
+      await runSignInJobs(env, controller.scheduledTime);
+      return;
+    case TRENDS_CRON:
+      await refreshTrends(env.DB, controller.scheduledTime);
       return;
     default:
       console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));

@@ -1,6 +1,7 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterAll, afterEach } from 'vitest';
+import { afterAll, afterEach, inject } from 'vitest';
+import { OAUTH_CLIENTS } from './fixtures/oauth/clients';
 import { takeContractCounts } from './contract/validating-fetch';
 import { emptyStorage } from './helpers/reset';
 
@@ -8,6 +9,29 @@ import { emptyStorage } from './helpers/reset';
 // (only the first file of a worker finds any to apply), then every row and stored object removed.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 await emptyStorage();
+
+// Every sign-in provider is configured, each pointed at its local stand-in (test/fixtures/oauth/providers.ts,
+// started by global-setup.ts): the worker reads these from its env on every request.
+const oauth = inject('oauthStandIns');
+Object.assign(env, {
+  OAUTH_ALLOW_HTTP: 'true',
+  OIDC_ISSUER: oauth.urls.oidc,
+  OIDC_CLIENT_ID: OAUTH_CLIENTS.oidc.id,
+  OIDC_CLIENT_SECRET: OAUTH_CLIENTS.oidc.secret,
+  OIDC_NAME: OAUTH_CLIENTS.oidc.name,
+  GOOGLE_ISSUER: oauth.urls.google,
+  GOOGLE_CLIENT_ID: OAUTH_CLIENTS.google.id,
+  GOOGLE_CLIENT_SECRET: OAUTH_CLIENTS.google.secret,
+  APPLE_ISSUER: oauth.urls.apple,
+  APPLE_CLIENT_ID: OAUTH_CLIENTS.apple.id,
+  APPLE_TEAM_ID: OAUTH_CLIENTS.apple.team,
+  APPLE_KEY_ID: OAUTH_CLIENTS.apple.key,
+  APPLE_PRIVATE_KEY: oauth.applePrivateKey,
+  GITHUB_URL: oauth.urls.github,
+  GITHUB_API_URL: oauth.urls.github,
+  GITHUB_CLIENT_ID: OAUTH_CLIENTS.github.id,
+  GITHUB_CLIENT_SECRET: OAUTH_CLIENTS.github.secret,
+});
 
 // Each test records how many exchanges the validating fetch checked; what hooks outside tests checked
 // goes on the file. test/contract/reporter.ts adds them up for the run.

@@ -7,6 +7,7 @@ export const PBKDF2_ITERATIONS = 100_000;
 /** The lowest work factor `PASSWORD_HASH_ITERATIONS` may set (test suites); anything else is ignored. */
 export const PBKDF2_MIN_ITERATIONS = 1_000;
 let workFactor = PBKDF2_ITERATIONS;
+let configuredFrom: string | undefined;
 
 /**
  * Sets the work factor for new password hashes from `PASSWORD_HASH_ITERATIONS`. Unset in production
@@ -15,6 +16,9 @@ let workFactor = PBKDF2_ITERATIONS;
  * so hashes made with a lower factor are rehashed at the next sign-in once the factor is raised.
  */
 export function configurePasswordHashing(setting: string | undefined): void {
+  // Called by every request; the setting only changes between deployments (and in tests).
+  if (setting === configuredFrom) return;
+  configuredFrom = setting;
   const value = setting === undefined || setting === '' ? NaN : Number(setting);
   workFactor = Number.isInteger(value) && value >= PBKDF2_MIN_ITERATIONS && value <= PBKDF2_ITERATIONS ? value : PBKDF2_ITERATIONS;
 }

@@ -8,6 +8,10 @@ export const ERROR_STATUS = {
   bad_request: 400,
   validation_failed: 400,
   unauthorized: 401,
+  /** The password (or provider) was right; a second factor is needed (POST /auth/login/mfa). */
+  mfa_required: 401,
+  /** A one-time code (TOTP or recovery code) that is wrong, or was already used. */
+  invalid_code: 401,
   forbidden: 403,
   /** A recipient's message_policy (or their decline) keeps the caller out. */
   messages_not_accepted: 403,
@@ -30,6 +34,8 @@ const TITLES: Record<ErrorCode, string> = {
   bad_request: 'Bad request',
   validation_failed: 'Validation failed',
   unauthorized: 'Unauthorized',
+  mfa_required: 'Second factor required',
+  invalid_code: 'Invalid code',
   forbidden: 'Forbidden',
   messages_not_accepted: 'Messages not accepted',
   account_suspended: 'Account suspended',
@@ -54,6 +60,8 @@ export interface ApiErrorOptions {
   errors?: FieldError[];
   headers?: Record<string, string>;
   cause?: unknown;
+  /** Extension members of the problem document (RFC 9457 §3.2), e.g. `mfa_token`. */
+  extensions?: Record<string, string>;
 }
 
 /** The one error type of the API: every failure becomes an RFC 9457 problem with a code. */
@@ -61,12 +69,14 @@ export class ApiError extends HTTPException {
   readonly code: ErrorCode;
   readonly errors?: FieldError[];
   readonly extraHeaders?: Record<string, string>;
+  readonly extensions?: Record<string, string>;
 
   constructor(code: ErrorCode, detail: string, options: ApiErrorOptions = {}) {
     super(ERROR_STATUS[code], { message: detail, cause: options.cause });
     this.code = code;
     this.errors = options.errors;
     this.extraHeaders = options.headers;
+    this.extensions = options.extensions;
   }
 
   /** A 400 naming one field. */
@@ -83,7 +93,7 @@ export const problemTitle = (code: ErrorCode) => TITLES[code];
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
     // Only the generic code of each status (the others are specific and only ever thrown by name).
-    .filter(([code]) => !['validation_failed', 'messages_not_accepted', 'account_suspended', 'content_rejected'].includes(code))
+    .filter(([code]) => !['validation_failed', 'messages_not_accepted', 'account_suspended', 'content_rejected', 'mfa_required', 'invalid_code'].includes(code))
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 
@@ -108,12 +118,14 @@ export function problemResponse(err: unknown, c: Context): Response {
   let detail: string;
   let errors: FieldError[] | undefined;
   let headers: Record<string, string> = {};
+  let extensions: Record<string, string> = {};
 
   if (err instanceof ApiError) {
     code = err.code;
     detail = err.message;
     errors = err.errors;
     headers = err.extraHeaders ?? {};
+    extensions = err.extensions ?? {};
   } else if (err instanceof HTTPException) {
     code = CODE_BY_STATUS[err.status] ?? (err.status >= 500 ? 'internal' : 'bad_request');
     detail = err.message || TITLES[code];
@@ -125,7 +137,7 @@ export function problemResponse(err: unknown, c: Context): Response {
   }
 
   const status = ERROR_STATUS[code];
-  const body: Record<string, unknown> = { type: problemType(code), title: TITLES[code], status, detail, request_id: requestId };
+  const body: Record<string, unknown> = { ...extensions, type: problemType(code), title: TITLES[code], status, detail, request_id: requestId };
   if (errors) body.errors = errors;
   return new Response(JSON.stringify(body), {
     status,

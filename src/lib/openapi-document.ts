@@ -108,12 +108,14 @@ export function registerNullableComponents(registry: OpenAPIRegistry): void {
     seen.add(value);
     const def = (value as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
     if (def) {
+      // Children first: a component nullable inside another (Message.call) must be registered before the
+      // outer one, whose generation would otherwise build the inner component from its nullable use.
+      Object.values(def).forEach(visit);
       if (def.type === 'nullable') {
         const base = unwrapZod(value);
         const refId = getRefId(base as never);
         if (refId && !bases.has(refId)) bases.set(refId, base);
       }
-      Object.values(def).forEach(visit);
       return;
     }
     (Array.isArray(value) ? value : Object.values(value)).forEach(visit);

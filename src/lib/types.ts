@@ -11,6 +11,51 @@ export type Bindings = Env & {
   NEWS_ALLOW_PRIVATE?: string;
   /** DNS-over-HTTPS JSON endpoint that news source hosts are resolved with (default Cloudflare's). */
   NEWS_DNS_RESOLVER?: string;
+  /** Cloudflare Realtime TURN key id and its API token (secrets): with both, GET /calls/ice_servers hands out TURN credentials. */
+  TURN_KEY_ID?: string;
+  TURN_KEY_API_TOKEN?: string;
+  /** Base URL of Cloudflare's Realtime API (default https://rtc.live.cloudflare.com/v1; tests use a local stand-in). */
+  TURN_API_BASE?: string;
+  /** Web Push (VAPID) key pair, base64url (secrets; `npm run vapid` makes one): the 65-byte P-256 point and the 32-byte scalar. */
+  VAPID_PUBLIC_KEY?: string;
+  VAPID_PRIVATE_KEY?: string;
+  /** Who push services may contact about our pushes (RFC 8292 `sub`): a `mailto:` or `https:` URI. */
+  VAPID_SUBJECT?: string;
+  /** "true" accepts plain-http push endpoints (local development and tests only). */
+  PUSH_ALLOW_HTTP?: string;
+  /** Milliseconds a push service gets per delivery (default 5000). */
+  PUSH_TIMEOUT_MS?: string;
+  /** First retry delay of a failed push, in seconds (default 30; each retry waits four times longer). */
+  PUSH_RETRY_BASE_SECONDS?: string;
+  /** Bearer token of the HTTP mail API (`MAILER=http`); a secret. */
+  MAIL_HTTP_TOKEN?: string;
+  /** Cloudflare's `send_email` binding (`MAILER=send_email`; add `[[send_email]] name = "EMAIL"`). */
+  EMAIL?: SendEmail;
+  /** Key (at least 32 characters) that TOTP secrets are encrypted under; a secret. */
+  MFA_ENCRYPTION_KEY?: string;
+  /** OAuth / OpenID Connect providers (src/modules/oauth/providers.ts): client ids are vars, secrets secrets. */
+  GOOGLE_CLIENT_ID?: string;
+  GOOGLE_CLIENT_SECRET?: string;
+  /** Google's issuer (default https://accounts.google.com); only tests and local stand-ins change it. */
+  GOOGLE_ISSUER?: string;
+  APPLE_CLIENT_ID?: string;
+  APPLE_TEAM_ID?: string;
+  APPLE_KEY_ID?: string;
+  /** The Sign in with Apple private key (.p8, PEM); a secret. */
+  APPLE_PRIVATE_KEY?: string;
+  /** Apple's issuer (default https://appleid.apple.com); only tests and local stand-ins change it. */
+  APPLE_ISSUER?: string;
+  GITHUB_CLIENT_ID?: string;
+  GITHUB_CLIENT_SECRET?: string;
+  /** GitHub's web and API origins (default github.com and api.github.com; GitHub Enterprise Server: your host and `<host>/api/v3`). */
+  GITHUB_URL?: string;
+  GITHUB_API_URL?: string;
+  OIDC_ISSUER?: string;
+  OIDC_CLIENT_ID?: string;
+  OIDC_CLIENT_SECRET?: string;
+  OIDC_NAME?: string;
+  /** "true" lets provider endpoints be plain http on loopback (tests and local development only). */
+  OAUTH_ALLOW_HTTP?: string;
   /** PBKDF2 work factor for new password hashes; leave unset in production (100,000). Test suites only. */
   PASSWORD_HASH_ITERATIONS?: string;
 };

@@ -55,19 +55,19 @@ export async function authenticate(c: Context<AppEnv>, token: string): Promise<A
  * or, for browsers (which cannot set headers on a socket), `?token=`. 401 for a missing or bad token,
  * then 426 when the request is not an upgrade. Returns the user and the URL without its token.
  */
-export async function authenticateSocket(c: Context<AppEnv>, queryToken: string | undefined): Promise<{ userId: string; url: URL }> {
+export async function authenticateSocket(c: Context<AppEnv>, queryToken: string | undefined): Promise<{ userId: string; sessionId: string; url: URL }> {
   const { token: headerToken, malformed } = parseBearer(c.req.header('Authorization'));
   const token = headerToken ?? queryToken;
   if (malformed || !token) {
     throw new ApiError('unauthorized', 'A bearer access token is required (Authorization header or ?token=).', { headers: { 'WWW-Authenticate': 'Bearer' } });
   }
-  const { userId } = await authenticate(c, token);
+  const { userId, sessionId } = await authenticate(c, token);
   if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
     throw new ApiError('upgrade_required', 'Connect with a WebSocket upgrade (Upgrade: websocket).', { headers: { Upgrade: 'websocket' } });
   }
   const url = new URL(c.req.url);
   url.searchParams.delete('token');
-  return { userId, url };
+  return { userId, sessionId, url };
 }
 
 /** Authenticates the request's bearer token (401 without one) and sets `c.var.auth`. */

@@ -17,7 +17,7 @@ export const services = createMiddleware<AppEnv>(async function servicesMiddlewa
   const db = createDb(session);
   c.set('d1', session);
   c.set('db', db);
-  c.set('mailer', createMailer(c.env.MAILER, db));
+  c.set('mailer', createMailer(c.env, db));
   c.set('baseUrl', new URL(c.req.url).origin);
   await next();
   const bookmark = await responseBookmark(session, clientBookmark);

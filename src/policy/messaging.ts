@@ -138,3 +138,41 @@ export async function directSendRefusal(db: D1Client, senderId: string, recipien
   if (!recipientStartedIt && !policyAdmits(row.policy, row.r)) return 'not_accepted';
   return null;
 }
+
+/** Why a call does not ring someone (null: it rings). */
+export type RingRefusal = 'blocked' | 'not_accepted' | 'request' | 'unavailable' | 'silenced';
+
+/**
+ * Whom a call may ring, decided with the same rules as messages: never across a block (either way);
+ * in a direct conversation, only a callee whose message_policy admits the caller (unless the callee
+ * started the conversation); never a member for whom the conversation is still a message request (a
+ * stranger's call rings only once its request is accepted); never a suspended account; and a silenced
+ * caller rings only friends. One statement for all callees.
+ */
+export async function callRefusals(
+  db: D1Client,
+  callerId: string,
+  callees: { userId: string; request: boolean }[],
+  options: { direct: boolean; startedBy: string | null },
+): Promise<Map<string, RingRefusal | null>> {
+  const { results } = await db
+    .prepare(
+      `SELECT j.value AS id, u.message_policy AS policy, u.suspended_at IS NOT NULL AS suspended, ${relationFlagsSql('j.value', '?1')} AS r,
+         (SELECT c.silenced_at IS NOT NULL FROM users c WHERE c.id = ?1) AS caller_silenced
+       FROM json_each(?2) j JOIN users u ON u.id = j.value`,
+    )
+    .bind(callerId, JSON.stringify(callees.map((c) => c.userId)))
+    .all<{ id: string; policy: MessagePolicy; suspended: number; r: number; caller_silenced: number | null }>();
+  const found = new Map(results.map((row) => [row.id, row]));
+  return new Map(
+    callees.map(({ userId, request }): [string, RingRefusal | null] => {
+      const row = found.get(userId);
+      if (!row || row.suspended) return [userId, 'unavailable'];
+      if (row.r & RELATION.blocked) return [userId, 'blocked'];
+      if (request) return [userId, 'request'];
+      if (options.direct && options.startedBy !== userId && !policyAdmits(row.policy, row.r)) return [userId, 'not_accepted'];
+      if (row.caller_silenced && !(row.r & RELATION.friend)) return [userId, 'silenced'];
+      return [userId, null];
+    }),
+  );
+}

@@ -102,3 +102,23 @@ export const singleLineText = () => hygienicString('single_line');
 
 /** A zod string for multi-line text (bios, posts, comments, messages, descriptions); see {@link singleLineText}. */
 export const multiLineText = () => hygienicString('multi_line');
+
+/**
+ * Text Kith did not get from a user's own typing but stores and shows (a provider's profile name, a
+ * User-Agent): made a clean single line instead of refused. Line breaks and tabs become spaces, other
+ * control characters and the bidi embedding, override and isolate characters are dropped, combining
+ * marks past {@link MAX_COMBINING_MARKS} on a character are dropped, runs of whitespace become one
+ * space, and it is cut to `max` characters; null when nothing is left.
+ */
+export function singleLineFrom(text: string | null | undefined, max: number): string | null {
+  if (!text) return null;
+  const stripped = text
+    .normalize('NFC')
+    .replace(/[\t\n\v\f\r\u0085\u2028\u2029]/g, ' ')
+    .replace(new RegExp(`${ANY_CONTROL.source}|${BIDI_CONTROL.source}`, 'gu'), '')
+    .replace(new RegExp(`(\\p{M}{${MAX_COMBINING_MARKS}})\\p{M}+`, 'gu'), '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const result = cleanText(Array.from(stripped).slice(0, max).join(''), 'single_line');
+  return result.ok && result.value ? result.value : null;
+}

@@ -19,3 +19,16 @@ export function visibleUserSql(viewer: string, user: string): string {
   return `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND vu.suspended_at IS NULL)
     AND NOT EXISTS (SELECT 1 FROM blocks vb WHERE (vb.blocker_id = ${viewer} AND vb.blocked_id = ${user}) OR (vb.blocker_id = ${user} AND vb.blocked_id = ${viewer}))`;
 }
+
+/**
+ * An SQL condition: the user `user` may be *found* by the viewer `viewer` (search, hashtag trends and
+ * suggestions), on top of {@link visibleUserSql}: a silenced account is never found by anyone else, and
+ * a non-`discoverable` one only by its followers and friends. The viewer always finds themselves.
+ */
+export function discoverableUserSql(viewer: string, user: string): string {
+  return `${visibleUserSql(viewer, user)}
+    AND (${user} = ${viewer} OR EXISTS (SELECT 1 FROM users du WHERE du.id = ${user} AND du.silenced_at IS NULL
+      AND (du.discoverable = 1
+        OR EXISTS (SELECT 1 FROM follows df WHERE df.follower_id = ${viewer} AND df.followee_id = ${user} AND df.status = 'accepted')
+        OR EXISTS (SELECT 1 FROM friendships dk WHERE dk.user_id = ${viewer} AND dk.friend_id = ${user}))))`;
+}

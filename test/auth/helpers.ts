@@ -1,4 +1,6 @@
 import { env } from 'cloudflare:workers';
+import { decodeBase32IgnorePadding } from '@oslojs/encoding';
+import { generateHOTP } from '@oslojs/otp';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { call, expectStatus, uniqueName } from '../helpers/client';
@@ -17,10 +19,12 @@ export const ME_KEYS = [
   'created_at',
   'counts',
   'email',
+  'email_verified',
   'birthdate',
   'gender',
   'visibility',
   'wall_policy',
+  'discoverable',
   'message_policy',
   'role',
 ] as const;
@@ -150,4 +154,39 @@ export function decodeJwtPayload(token: string): Record<string, any> {
 export function expectNoLeaks(text: string): void {
   expect(text).not.toMatch(/password_hash|passwordHash|pbkdf2/i);
   expect(text).not.toMatch(/\bat \S+ \(|\.ts:\d+|\.js:\d+|"stack"/i);
+}
+
+/** Pulls the token out of a verification or change mail ("Verification token: <token>"). */
+export function emailTokenFrom(mail: { body_text: string } | null): string {
+  expect(mail, 'a verification mail in the outbox').not.toBeNull();
+  const match = /Verification token: (\S+)/.exec(mail!.body_text);
+  expect(match, mail!.body_text).not.toBeNull();
+  return match![1]!;
+}
+
+/** The newest mail of a kind sent to an address, with both parts. */
+export async function lastMailOfKind(address: string, kind: string): Promise<{ subject: string; body_text: string; body_html: string | null } | null> {
+  return env.DB.prepare('SELECT subject, body_text, body_html FROM mail_outbox WHERE to_address = ?1 AND kind = ?2 ORDER BY created_at DESC, id DESC LIMIT 1')
+    .bind(address.toLowerCase(), kind)
+    .first();
+}
+
+/** Confirms a user's address with the link registration mailed (through the API). */
+export async function verifyEmailOf(user: { email: string }): Promise<void> {
+  const token = emailTokenFrom(await lastMailOfKind(user.email, 'email_verification'));
+  await expectStatus(await call('/auth/email/verify', { body: { token } }), 204);
+}
+
+/** What an authenticator app shows for a base32 secret, `offsetSteps` 30-second steps from now. */
+export function totpCode(secret: string, offsetSteps = 0): string {
+  return generateHOTP(decodeBase32IgnorePadding(secret), BigInt(Math.floor(Date.now() / 30_000) + offsetSteps), 6);
+}
+
+/** Verifies the user's address, enrols TOTP and confirms it; returns the secret and the recovery codes. */
+export async function enableTotp(user: { email: string; accessToken: string }): Promise<{ secret: string; recoveryCodes: string[] }> {
+  const me = await expectStatus(await call('/me', { token: user.accessToken }), 200);
+  if (!me.email_verified) await verifyEmailOf(user);
+  const { secret } = await expectStatus(await call('/me/mfa/totp', { method: 'POST', token: user.accessToken }), 200);
+  const body = await expectStatus(await call('/me/mfa/totp/confirm', { token: user.accessToken, body: { code: totpCode(secret, -1) } }), 200);
+  return { secret, recoveryCodes: body.recovery_codes };
 }

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '55ec9de6f9ae555a610c3cee0346e9e2702e40660ebc135627bfcffaffa94c15';
+export const documentSha256 = '23fc2ae4093229783ccaf6c034c610e1651a60d794c70db73dc6b46a48182a86';
 
 export interface paths {
     "/health": {
@@ -140,7 +140,7 @@ export interface paths {
         put?: never;
         /**
          * Log in by email or username
-         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).
+         * @description Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. An account with two-factor sign-in gets 401 with `type` ending `/mfa-required` and an `mfa_token` for POST /auth/login/mfa. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).
          */
         post: {
             parameters: {
@@ -173,7 +173,18 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
+                /** @description Bad credentials, or (type …/mfa-required, with `mfa_token`) a second factor is needed */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["MfaRequiredProblem"];
+                    };
+                };
                 /** @description The account is suspended (type …/account-suspended) */
                 403: {
                     headers: {
@@ -507,6 +518,1108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an e-mail address with the token from its link
+         * @description The token comes from a mail (`token=` in its link, valid 24 hours, single use): registration and POST /auth/email/resend mail `email_verification` links, which make `email_verified` true; PATCH /me with `email` mails an `email_change` link to the new address, which makes it the account's (verified) address and tells the old one. 400 naming `token` when it is unknown, expired or used; 409 when the new address was taken meanwhile. Recorded as `auth.email_verified`. Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["VerifyEmail"];
+                };
+            };
+            responses: {
+                /** @description Verified */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the verification link again
+         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ResendEmail"];
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your signed-in devices
+         * @description One entry per live session (a refresh-token family: one sign-in on one device), most recently used first; at most 200.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The sessions */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Sign every other device out
+         * @description Ends every session but the caller's. Its refresh token fails from now on, and its access tokens stop working at once (every request checks the session; writes and socket upgrades always ask D1, reads served from another isolate's 10-second cache end within 10 s), and its open conversation and notification sockets are closed (code 4401). Recorded as `session.revoked`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign one device out
+         * @description Its refresh token fails from now on, and its access tokens stop working at once (every request checks the session; writes and socket upgrades always ask D1, reads served from another isolate's 10-second cache end within 10 s), and its open conversation and notification sockets are closed (code 4401). Recorded as `session.revoked`. Your own current session may be ended too (like logging out). 404 when it is not a live session of yours.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a sign-in with a second factor
+         * @description After POST /auth/login (or the OAuth exchange) answered 401 `/mfa-required` with an `mfa_token`: send it (valid 5 minutes, single use) with a TOTP code or an unused recovery code. 400 naming `code` when malformed, or `mfa_token` when it is unknown, expired or used; 401 `/invalid-code` when the code is wrong or was already used (retry with the same `mfa_token`; wrong codes count towards the account's 10 failed logins per 15 minutes, 429 past it). Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaLogin"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenResponse"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your two-factor sign-in status */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Status */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaStatus"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TOTP enrolment
+         * @description Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified. Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The secret */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TotpEnrolment"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        /**
+         * Turn TOTP off
+         * @description Needs the password (403 naming `password` when wrong) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TotpDisable"];
+                };
+            };
+            responses: {
+                /** @description TOTP is off */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                403: components["responses"]["Forbidden"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn TOTP on with a first code
+         * @description A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TotpConfirm"];
+                };
+            };
+            responses: {
+                /** @description TOTP is on */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecoveryCodes"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description The code is wrong or already used (type …/invalid-code); counts towards the login limit */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/invalid-code",
+                         *       "title": "Invalid code",
+                         *       "status": 401,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "The code is wrong or already used (type …/invalid-code); counts towards the login limit"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sign-in providers this server offers
+         * @description Each configured provider: `google`, `apple`, `github`, and `oidc` (any OpenID Connect issuer, named by OIDC_NAME).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The providers */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthProvider"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem the one-time code for tokens
+         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else's challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created`. 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OAuthExchange"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthExchangeResponse"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description A second factor is needed (type …/mfa-required, with `mfa_token`) */
+                401: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["MfaRequiredProblem"];
+                    };
+                };
+                /** @description The account is suspended (type …/account-suspended) */
+                403: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/account-suspended",
+                         *       "title": "Account suspended",
+                         *       "status": 403,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "This account is suspended."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a sign-in (or link) with a provider
+         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app's own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
+         */
+        get: {
+            parameters: {
+                query: {
+                    redirect_uri: string;
+                    format?: "redirect" | "json";
+                    /** @description The app's own PKCE challenge (RFC 7636) for Kith's one-time code: `BASE64URL(SHA-256(code_verifier))`. The code this flow ends with can then only be redeemed with that `code_verifier`, which never leaves the app: another person's code landed in this browser (login CSRF) cannot sign it in. Recommended for every client; requires `code_challenge_method=S256`. */
+                    code_challenge?: string;
+                    /** @description Only `S256`; required with `code_challenge` (RFC 7636 would read its absence as `plain`). */
+                    code_challenge_method?: "S256";
+                };
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The provider URL (format=json) */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthAuthorization"];
+                    };
+                };
+                /** @description To the provider */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description The provider cannot be reached, or authentication is not configured */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    state?: string;
+                    code?: string;
+                    error?: string;
+                    error_description?: string;
+                    /** @description RFC 9207 issuer identifier */
+                    iss?: string;
+                };
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        put?: never;
+        /**
+         * Where the provider posts the browser back (form_post: Apple)
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL. Apple answers with a form POST (`response_mode=form_post`) whose `user` field carries the name, on the first consent only; it becomes the new account's display name.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    /** @description One of google, apple, github, oidc */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": components["schemas"]["OAuthFormPost"];
+                };
+            };
+            responses: {
+                /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        Location: string;
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                /** @description No such provider, or it is not configured on this server (the detail says which) */
+                404: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/not-found",
+                         *       "title": "Not found",
+                         *       "status": 404,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "No such user."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your linked sign-in providers
+         * @description `email` is the address the provider verified when it was linked (null when it gave none).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The identities */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthIdentity"][];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink a sign-in provider
+         * @description 409 when it is the last way to sign in (no password and no other identity; a password reset sets a password). Recorded as `oauth.unlinked`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unlinked */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -596,7 +1709,7 @@ export interface paths {
         head?: never;
         /**
          * Edit your profile
-         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported).
+         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour (429).
          */
         patch: {
             parameters: {
@@ -630,6 +1743,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 409: components["responses"]["Conflict"];
                 413: components["responses"]["PayloadTooLarge"];
                 415: components["responses"]["UnsupportedMediaType"];
@@ -882,7 +1996,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
          */
         get: {
             parameters: {
@@ -897,7 +2011,7 @@ export interface paths {
                     "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path: {
-                    /** @description The media key: the last segment of a media `url`. */
+                    /** @description The media key: the last segment of a media `url`. Anything else is 404. */
                     key: string;
                 };
                 cookie?: never;
@@ -3694,7 +4808,7 @@ export interface paths {
         };
         /**
          * The conversation socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted.
+         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). Calls (not in community chats): `call.invite { call_id, media: audio|video, sdp }`, `call.answer { call_id, sdp, to? }`, `call.candidates { call_id, candidates, to? }`, `call.reject`, `call.hangup { reason?: hangup|failed }`, and in groups `call.join` then `call.offer { call_id, to, sdp }` to each participant (mesh, at most 4 in a call). The room relays each to the call's other members with `from` (a public user) and sends `call.joined`, `call.missed` (a group call stopped ringing you) and `call.ended { call_id, reason: hangup|rejected|timeout|failed, duration_s }`; it rings for 60 s and records every call as a `kind: "call"` message. A refused call frame is relayed to nobody and answered `{ type: "error", status, detail, call_id }`: 400 malformed, 403 not a member or not rung (blocks, `message_policy`, requests), 404 no such call in this conversation, 409 another call rings or runs, the call ended, or it is full, 413 `sdp` or `candidates` over 64 KB, 429 over 10 invites a minute. The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted.
          */
         get: {
             parameters: {
@@ -3742,6 +4856,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calls/ice_servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * STUN and TURN servers for calls
+         * @description Short-lived Cloudflare TURN credentials (generated with the server's TURN key, shared by callers until an hour before they expire) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ICE servers */
+                200: {
+                    headers: {
+                        /** @example private, no-store */
+                        "Cache-Control": string;
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IceServers"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -3751,7 +4919,7 @@ export interface paths {
         };
         /**
          * Your notifications, newest first
-         * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason). Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user.
+         * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason); calls send `call_incoming` (a call rings and you have no socket open on its conversation; removed when the call ends) and `missed_call`. Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user. A notification stored while you have no notifications socket open is also sent as a Web Push to your subscriptions (see the Push tag).
          *
          *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
@@ -3916,7 +5084,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back) the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included. `{"type":"ping"}` is answered `{"type":"pong"}`.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
          */
         get: {
             parameters: {
@@ -3951,6 +5119,303 @@ export interface paths {
                 429: components["responses"]["RateLimited"];
                 500: components["responses"]["InternalError"];
                 503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This session's push subscription */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebPushSubscription"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys), or authentication is not (no JWT_SECRET) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Change this session's alerts and policy
+         * @description The alerts given are changed (the others stay as they are); so is the policy, when given.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdatePushSubscription"];
+                };
+            };
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebPushSubscription"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys), or authentication is not (no JWT_SECRET) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Subscribe this session to Web Push
+         * @description Web Push as Mastodon has it: one subscription per session (the signed-in device the access token belongs to; signing that device out ends it). A notification for someone with no notifications socket open is pushed to each of their subscriptions whose `alerts` and `policy` let it through, as an RFC 8291 (`aes128gcm`) encrypted payload `{ notification_id, type, title, body, url }`, signed with VAPID (RFC 8292), with a TTL and Urgency per notification type (calls: 60 s, high). A push service answering 404 or 410 deletes the subscription; timeouts and 5xx are retried with backoff. Posting again replaces this session's subscription. 400 names `subscription.endpoint` when it is not https, `subscription.keys.p256dh` when it is not a P-256 point, `subscription.keys.auth` when it is not 16 bytes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreatePushSubscription"];
+                };
+            };
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebPushSubscription"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                415: components["responses"]["UnsupportedMediaType"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys), or authentication is not (no JWT_SECRET) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Remove this session's push subscription
+         * @description Idempotent: 204 whether or not there was one.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/server_key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The server's VAPID public key
+         * @description Pass it as `applicationServerKey` to the browser's `pushManager.subscribe()`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PushServerKey"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                /** @description Web push is not configured on this server (no VAPID keys) */
+                503: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "type": "https://kith.dev/problems/service-unavailable",
+                         *       "title": "Service unavailable",
+                         *       "status": 503,
+                         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                         *       "detail": "Authentication is not configured: set the JWT_SECRET secret (at least 32 characters)."
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6450,7 +7915,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
-                    action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
+                    action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
                     actor_id?: string;
                     subject_id?: string;
                 };
@@ -6555,7 +8020,7 @@ export interface paths {
         };
         /**
          * Your security events
-         * @description Logins, failed logins, refresh-token reuse, password changes and resets, and (as those features arrive) e-mail, MFA, OAuth and session events about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
+         * @description Logins (with how: password, a provider, a second factor), failed logins and wrong second-factor codes, refresh-token reuse, password changes and resets, e-mail verification and change requests, two-factor sign-in turned on and off, providers linked and unlinked, and sessions signed out, about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
          */
         get: {
             parameters: {
@@ -6596,6 +8061,284 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search people, posts, communities and hashtags
+         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 300 newest, for the others the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description 1 to 100 characters, surrounding whitespace trimmed */
+                    q: string;
+                    type?: "users" | "posts" | "communities" | "tags";
+                };
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Results: the four kinds (no `type`), or one page of one kind */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchResults"] | components["schemas"]["PublicUserPage"] | components["schemas"]["PostPage"] | components["schemas"]["CommunityPage"] | components["schemas"]["TagStatsPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/{tag}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hashtag's posts
+         * @description Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    /** @description The tag without `#`, in any case. */
+                    tag: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of posts */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostPage"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trends/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trending hashtags
+         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Trending tags, rising first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrendingTags"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People you may know
+         * @description Best first, at most `limit` (1 to 100, default 20). Sources: friends of your friends, accounts followed by accounts you follow (each with `mutual_count` and up to three `mutuals`), members of your communities, people in your city or region, and, while you have fewer than 10 friends and follows, the most followed accounts. `score = 3·mutual_friends + 2·mutual_follows + 1.5·shared_communities + 2·same_city + 1·same_region + followers/(followers + 100) if popular`. Never you, people you follow or befriended, anyone with a pending follow or friend request either way, blocks either way, people you dismissed, suspended, silenced or non-discoverable accounts. Your list is computed when you ask and kept 10 minutes; any change to your graph (a follow, a friendship, a request, a block, a dismissal, a community, your place) recomputes it on your next read.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Suggestions, best first */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SuggestionList"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/suggestions/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Never suggest this person again
+         * @description Idempotent. 404 for an account that does not exist or that you may not see.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Dismissed */
+                204: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
+                413: components["responses"]["PayloadTooLarge"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6759,9 +8502,30 @@ export interface components {
         };
         /**
          * @example {
+         *       "call_id": "c-7f3a9e",
+         *       "media": "video",
+         *       "duration_s": 125,
+         *       "reason": "hangup"
+         *     }
+         */
+        CallRecord: {
+            call_id: string;
+            /** @enum {string} */
+            media: "audio" | "video";
+            /** @description Seconds from the first answer to the end; 0 when nobody answered. */
+            duration_s: number;
+            /**
+             * @description How it ended: hung up, rejected by every callee, unanswered for 60 s, or a connection failed.
+             * @enum {string}
+             */
+            reason: "hangup" | "rejected" | "timeout" | "failed";
+        };
+        /**
+         * @example {
          *       "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *       "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *       "seq": 42,
+         *       "kind": "text",
          *       "sender": {
          *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *         "username": "ada_l",
@@ -6772,6 +8536,7 @@ export interface components {
          *       },
          *       "content": "See you at six?",
          *       "media": [],
+         *       "call": null,
          *       "client_id": "c-5f2b9e",
          *       "created_at": "2026-11-21T10:00:00.000Z",
          *       "edited_at": null,
@@ -6782,6 +8547,11 @@ export interface components {
             id: string;
             conversation_id: string;
             seq: number;
+            /**
+             * @description `text`: written by its sender. `call`: the record of a call in this conversation, written when the call ended (its `sender` is the caller, `call` says how it went, `content` a short summary for clients that show only text). Clients should treat an unknown kind like `text`.
+             * @enum {string}
+             */
+            kind: "text" | "call";
             sender: components["schemas"]["PublicUser"] | null;
             content: string;
             media: {
@@ -6791,6 +8561,8 @@ export interface components {
                 width: number;
                 height: number;
             }[];
+            /** @description On `kind: "call"` messages (null otherwise, and on a deleted call record). */
+            call: components["schemas"]["CallRecord"] | null;
             client_id: string | null;
             created_at: string;
             edited_at: string | null;
@@ -6840,6 +8612,7 @@ export interface components {
          *         "bio": "Poet of numbers.",
          *         "is_verified": false,
          *         "email": "ada@example.com",
+         *         "email_verified": true,
          *         "birthdate": "1990-12-10",
          *         "gender": "female",
          *         "location": {
@@ -6856,6 +8629,7 @@ export interface components {
          *         ],
          *         "visibility": "public",
          *         "wall_policy": "friends",
+         *         "discoverable": true,
          *         "message_policy": "everyone",
          *         "role": "user",
          *         "created_at": "2026-11-21T10:00:00.000Z",
@@ -6889,6 +8663,7 @@ export interface components {
          *       "bio": "Poet of numbers.",
          *       "is_verified": false,
          *       "email": "ada@example.com",
+         *       "email_verified": true,
          *       "birthdate": "1990-12-10",
          *       "gender": "female",
          *       "location": {
@@ -6905,6 +8680,7 @@ export interface components {
          *       ],
          *       "visibility": "public",
          *       "wall_policy": "friends",
+         *       "discoverable": true,
          *       "message_policy": "everyone",
          *       "role": "user",
          *       "created_at": "2026-11-21T10:00:00.000Z",
@@ -6938,6 +8714,8 @@ export interface components {
                 friends: number;
             };
             email: string;
+            /** @description Whether `email` was proven: by its link (POST /auth/email/verify), a password reset, or a provider that verified it. A changed address replaces `email` only once verified. */
+            email_verified: boolean;
             birthdate: string | null;
             /** @enum {string|null} */
             gender: "female" | "male" | "nonbinary" | null;
@@ -6945,6 +8723,8 @@ export interface components {
             visibility: "public" | "private";
             /** @enum {string} */
             wall_policy: "everyone" | "friends" | "nobody";
+            /** @description Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true. */
+            discoverable: boolean;
             /**
              * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
              * @example following
@@ -7000,6 +8780,20 @@ export interface components {
              * @example Ada Lovelace
              */
             display_name?: string;
+        };
+        /**
+         * @example {
+         *       "type": "https://kith.dev/problems/mfa-required",
+         *       "title": "Second factor required",
+         *       "status": 401,
+         *       "detail": "This account uses two-factor sign-in: send a code with the mfa_token to POST /api/v1/auth/login/mfa within 5 minutes.",
+         *       "request_id": "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+         *       "mfa_token": "bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5"
+         *     }
+         */
+        MfaRequiredProblem: components["schemas"]["Problem"] & {
+            /** @description Send it with a code to POST /auth/login/mfa within 5 minutes (single use) */
+            mfa_token: string;
         };
         /**
          * @example {
@@ -7069,6 +8863,250 @@ export interface components {
         };
         /**
          * @example {
+         *       "token": "c2lnbi11cC12ZXJpZmljYXRpb24tdG9rZW4tZXhhbXBsZQ"
+         *     }
+         */
+        VerifyEmail: {
+            /** @example c2lnbi11cC12ZXJpZmljYXRpb24tdG9rZW4tZXhhbXBsZQ */
+            token: string;
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com"
+         *     }
+         */
+        ResendEmail: {
+            /**
+             * Format: email
+             * @description Without a bearer token: the unverified address of an account.
+             * @example ada@example.com
+             */
+            email?: string;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "created_at": "2026-11-21T10:00:00.000Z",
+         *       "last_used_at": "2026-11-21T10:14:00.000Z",
+         *       "ip": "203.0.113.7",
+         *       "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+         *       "current": true
+         *     }
+         */
+        Session: {
+            id: string;
+            /** @description When the device signed in */
+            created_at: string;
+            /** @description Its sign-in or latest token refresh (so accurate to the 15-minute access-token lifetime) */
+            last_used_at: string;
+            /** @description The client address (CF-Connecting-IP) of that sign-in or refresh */
+            ip: string | null;
+            user_agent: string | null;
+            /** @description The session of the token making this request */
+            current: boolean;
+        };
+        /**
+         * @example {
+         *       "mfa_token": "bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5",
+         *       "code": "492039"
+         *     }
+         */
+        MfaLogin: {
+            /** @example bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5 */
+            mfa_token: string;
+            /**
+             * @description A 6-digit TOTP code, or an unused recovery code (`k7qm2-x4fzp`; case, spaces and hyphen ignored)
+             * @example 492039
+             */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "totp_enabled": true,
+         *       "recovery_codes_left": 9
+         *     }
+         */
+        MfaStatus: {
+            totp_enabled: boolean;
+            recovery_codes_left: number;
+        };
+        /**
+         * @example {
+         *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+         *       "otpauth_url": "otpauth://totp/Kith:ada_l?issuer=Kith&algorithm=SHA1&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&period=30&digits=6"
+         *     }
+         */
+        TotpEnrolment: {
+            /** @description The shared secret, base32 (for typing into an authenticator app) */
+            secret: string;
+            /** @description The same as an `otpauth://totp/…` URL (for a QR code): SHA-1, 6 digits, 30 s */
+            otpauth_url: string;
+        };
+        /**
+         * @example {
+         *       "recovery_codes": [
+         *         "k7qm2-x4fzp",
+         *         "a2b3c-d4e5f",
+         *         "g6h7i-j2k3l",
+         *         "m4n5o-p6q7r",
+         *         "s2t3u-v4w5x",
+         *         "y6z7a-b2c3d",
+         *         "e4f5g-h6i7j",
+         *         "k2l3m-n4o5p",
+         *         "q6r7s-t2u3v",
+         *         "w4x5y-z6a7b"
+         *       ]
+         *     }
+         */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        /**
+         * @example {
+         *       "code": "492039"
+         *     }
+         */
+        TotpConfirm: {
+            /** @example 492039 */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "password": "correct horse battery staple",
+         *       "code": "492039"
+         *     }
+         */
+        TotpDisable: {
+            password: string;
+            /**
+             * @description A 6-digit TOTP code, or an unused recovery code (`k7qm2-x4fzp`; case, spaces and hyphen ignored)
+             * @example 492039
+             */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "id": "github",
+         *       "name": "GitHub"
+         *     }
+         */
+        OAuthProvider: {
+            /** @enum {string} */
+            id: "google" | "apple" | "github" | "oidc";
+            name: string;
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false,
+         *         "email": "ada@example.com",
+         *         "email_verified": true,
+         *         "birthdate": "1990-12-10",
+         *         "gender": "female",
+         *         "location": {
+         *           "country": "GB",
+         *           "region": "GB-LND",
+         *           "city": "London"
+         *         },
+         *         "website": "https://ada.example",
+         *         "links": [
+         *           {
+         *             "label": "Notes",
+         *             "url": "https://notes.example/ada"
+         *           }
+         *         ],
+         *         "visibility": "public",
+         *         "wall_policy": "friends",
+         *         "discoverable": true,
+         *         "message_policy": "everyone",
+         *         "role": "user",
+         *         "created_at": "2026-11-21T10:00:00.000Z",
+         *         "counts": {
+         *           "posts": 0,
+         *           "followers": 0,
+         *           "following": 0,
+         *           "friends": 0
+         *         }
+         *       },
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzaWQiOiIwMUpDNloiLCJ0eXAiOiJhY2Nlc3MifQ.sig",
+         *       "refresh_token": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q",
+         *       "token_type": "Bearer",
+         *       "expires_in": 900,
+         *       "created": false
+         *     }
+         */
+        OAuthExchangeResponse: components["schemas"]["TokenResponse"] & {
+            /** @description The account was created by this sign-in */
+            created: boolean;
+        };
+        /**
+         * @example {
+         *       "code": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q",
+         *       "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+         *     }
+         */
+        OAuthExchange: {
+            /** @example pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q */
+            code: string;
+            /**
+             * @description The PKCE verifier whose S256 challenge the app sent to authorize as `code_challenge`. Required when it sent one; refused when it did not.
+             * @example dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+             */
+            code_verifier?: string;
+        };
+        /**
+         * @example {
+         *       "authorization_url": "https://accounts.google.com/o/oauth2/v2/auth?response_type=code&…"
+         *     }
+         */
+        OAuthAuthorization: {
+            authorization_url: string;
+        };
+        /**
+         * @example {
+         *       "state": "n0nce-st4te",
+         *       "code": "c0de",
+         *       "user": "{\"name\":{\"firstName\":\"Ada\",\"lastName\":\"Lovelace\"},\"email\":\"ada@privaterelay.appleid.com\"}"
+         *     }
+         */
+        OAuthFormPost: {
+            /** @example Xk2fTz9yq0S8bM3nR4vW7aC1dE6gH5jL */
+            state?: string;
+            /** @example 4/0AVMBsJh-provider-code */
+            code?: string;
+            /** @example access_denied */
+            error?: string;
+            /** @example The user denied the request */
+            error_description?: string;
+            /**
+             * @description RFC 9207 issuer identifier
+             * @example https://accounts.google.com
+             */
+            iss?: string;
+            user?: string;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "provider": "github",
+         *       "email": "ada@example.com",
+         *       "created_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        OAuthIdentity: {
+            id: string;
+            /** @enum {string} */
+            provider: "google" | "apple" | "github" | "oidc";
+            email: string | null;
+            created_at: string;
+        };
+        /**
+         * @example {
          *       "display_name": "Ada L.",
          *       "bio": "Poet of numbers.",
          *       "location": {
@@ -7104,12 +9142,21 @@ export interface components {
             visibility?: "public" | "private";
             /** @enum {string} */
             wall_policy?: "everyone" | "friends" | "nobody";
+            discoverable?: boolean;
             /**
              * @description Who may start a conversation with you, send you a direct message or add you to a group: `everyone` (default), `following` (people you follow, and friends), `friends`, or `nobody`. Others get 403 `/messages-not-accepted`.
              * @example following
              * @enum {string}
              */
             message_policy?: "everyone" | "following" | "friends" | "nobody";
+            /**
+             * Format: email
+             * @description A new address: mailed a link, and used once verified. Needs `current_password`.
+             * @example ada@example.com
+             */
+            email?: string;
+            /** @description Required with `email`. */
+            current_password?: string;
         };
         /**
          * @example {
@@ -7401,7 +9448,10 @@ export interface components {
          *         "bio": "Poet of numbers.",
          *         "is_verified": false
          *       },
-         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *       "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *       "tags": [
+         *         "engines"
+         *       ],
          *       "topic": "education",
          *       "visibility": "public",
          *       "space": "personal",
@@ -7419,6 +9469,13 @@ export interface components {
             id: string;
             author: components["schemas"]["PublicUser"];
             content: string;
+            /**
+             * @description The `#words` of the content, lower case, each once, in order (at most 20; see GET /tags/{tag}/posts). Recomputed when the content is edited.
+             * @example [
+             *       "engines"
+             *     ]
+             */
+            tags: string[];
             topic: string | null;
             /** @enum {string} */
             visibility: "public" | "friends" | "private";
@@ -7467,7 +9524,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "content": "Hello, Kith! @charles",
+         *       "content": "Hello, Kith! @charles #introductions",
          *       "visibility": "public",
          *       "topic": "general",
          *       "media_ids": [
@@ -7526,7 +9583,10 @@ export interface components {
          *             "bio": "Poet of numbers.",
          *             "is_verified": false
          *           },
-         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles",
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
          *           "topic": "education",
          *           "visibility": "public",
          *           "space": "personal",
@@ -7638,6 +9698,7 @@ export interface components {
          *         "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *         "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *         "seq": 42,
+         *         "kind": "text",
          *         "sender": {
          *           "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *           "username": "ada_l",
@@ -7648,6 +9709,7 @@ export interface components {
          *         },
          *         "content": "See you at six?",
          *         "media": [],
+         *         "call": null,
          *         "client_id": "c-5f2b9e",
          *         "created_at": "2026-11-21T10:00:00.000Z",
          *         "edited_at": null,
@@ -7708,6 +9770,7 @@ export interface components {
          *             "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *             "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *             "seq": 42,
+         *             "kind": "text",
          *             "sender": {
          *               "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *               "username": "ada_l",
@@ -7718,6 +9781,7 @@ export interface components {
          *             },
          *             "content": "See you at six?",
          *             "media": [],
+         *             "call": null,
          *             "client_id": "c-5f2b9e",
          *             "created_at": "2026-11-21T10:00:00.000Z",
          *             "edited_at": null,
@@ -7742,6 +9806,7 @@ export interface components {
          *           "id": "01JC7A0B1C2D3E4F5G6H7J8K9M",
          *           "conversation_id": "01JC79ZZ0A1B2C3D4E5F6G7H8J",
          *           "seq": 42,
+         *           "kind": "text",
          *           "sender": {
          *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
          *             "username": "ada_l",
@@ -7752,6 +9817,7 @@ export interface components {
          *           },
          *           "content": "See you at six?",
          *           "media": [],
+         *           "call": null,
          *           "client_id": "c-5f2b9e",
          *           "created_at": "2026-11-21T10:00:00.000Z",
          *           "edited_at": null,
@@ -7836,6 +9902,44 @@ export interface components {
         };
         /**
          * @example {
+         *       "ice_servers": [
+         *         {
+         *           "urls": [
+         *             "stun:stun.cloudflare.com:3478"
+         *           ]
+         *         },
+         *         {
+         *           "urls": [
+         *             "turn:turn.cloudflare.com:3478?transport=udp",
+         *             "turns:turn.cloudflare.com:443?transport=tcp"
+         *           ],
+         *           "username": "g0a5c1e0b0f4…",
+         *           "credential": "1b7e0f3d5c…"
+         *         }
+         *       ],
+         *       "expires_at": "2026-11-21T16:00:00.000Z"
+         *     }
+         */
+        IceServers: {
+            /** @description Pass as `iceServers` to `new RTCPeerConnection()`. */
+            ice_servers: components["schemas"]["IceServer"][];
+            /** @description When the TURN credentials stop working: fetch again before starting a call after this time. */
+            expires_at: string;
+        };
+        IceServer: {
+            /**
+             * @example [
+             *       "turn:turn.cloudflare.com:3478?transport=udp"
+             *     ]
+             */
+            urls: string[];
+            /** @description TURN servers only. */
+            username?: string;
+            /** @description TURN servers only. */
+            credential?: string;
+        };
+        /**
+         * @example {
          *       "data": [
          *         {
          *           "id": "01JC7B2C3D4E5F6G7H8J9K0M1N",
@@ -7881,7 +9985,7 @@ export interface components {
          *       "created_at": "2026-11-21T10:00:00.000Z"
          *     }
          */
-        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
+        Notification: components["schemas"]["NewMessageNotification"] | components["schemas"]["ConversationInviteNotification"] | components["schemas"]["FriendRequestNotification"] | components["schemas"]["FriendAcceptedNotification"] | components["schemas"]["NewPostNotification"] | components["schemas"]["WallPostNotification"] | components["schemas"]["PostLikeNotification"] | components["schemas"]["PostCommentNotification"] | components["schemas"]["CommentReplyNotification"] | components["schemas"]["MentionNotification"] | components["schemas"]["NewFollowerNotification"] | components["schemas"]["FollowRequestNotification"] | components["schemas"]["CommunityJoinRequestNotification"] | components["schemas"]["CommunityJoinApprovedNotification"] | components["schemas"]["CallIncomingNotification"] | components["schemas"]["MissedCallNotification"] | components["schemas"]["ReportResolvedNotification"] | components["schemas"]["ModerationWarningNotification"];
         NewMessageNotification: {
             id: string;
             /**
@@ -8142,6 +10246,48 @@ export interface components {
             /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
             filtered?: components["schemas"]["FilterResult"][];
         };
+        CallIncomingNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "call_incoming";
+            data: {
+                call_id: string;
+                conversation_id: string;
+                /** @enum {string} */
+                media: "audio" | "video";
+                from_user: components["schemas"]["PublicUser"];
+            } & {
+                [key: string]: unknown;
+            };
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
+        MissedCallNotification: {
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "missed_call";
+            data: {
+                call_id: string;
+                conversation_id: string;
+                /** @enum {string} */
+                media: "audio" | "video";
+                from_user: components["schemas"]["PublicUser"];
+            } & {
+                [key: string]: unknown;
+            };
+            read: boolean;
+            created_at: string;
+            /** @description In GET /notifications only, when one of your `warn` filters (notifications context) matched what this notification is about. */
+            filtered?: components["schemas"]["FilterResult"][];
+        };
         ReportResolvedNotification: {
             id: string;
             /**
@@ -8185,6 +10331,151 @@ export interface components {
          */
         MarkNotificationsRead: {
             ids?: string[];
+        };
+        /**
+         * @example {
+         *       "id": "01JC7C3D4E5F6G7H8J9K0M1N2P",
+         *       "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bH",
+         *       "alerts": {
+         *         "new_message": true,
+         *         "conversation_invite": true,
+         *         "friend_request": true,
+         *         "friend_accepted": true,
+         *         "new_post": true,
+         *         "wall_post": true,
+         *         "post_like": false,
+         *         "post_comment": true,
+         *         "comment_reply": true,
+         *         "mention": true,
+         *         "new_follower": true,
+         *         "follow_request": true,
+         *         "community_join_request": true,
+         *         "community_join_approved": true,
+         *         "call_incoming": true,
+         *         "missed_call": true,
+         *         "report_resolved": true,
+         *         "moderation_warning": true
+         *       },
+         *       "policy": "all",
+         *       "server_key": "BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U"
+         *     }
+         */
+        WebPushSubscription: {
+            id: string;
+            endpoint: string;
+            alerts: components["schemas"]["PushAlertsState"];
+            /** @enum {string} */
+            policy: "all" | "followed" | "friends" | "none";
+            /** @description The server's VAPID public key (as `GET /push/server_key`): subscribe with it as `applicationServerKey`. */
+            server_key: string;
+        };
+        /** @description Every notification type, on or off. */
+        PushAlertsState: {
+            new_message: boolean;
+            conversation_invite: boolean;
+            friend_request: boolean;
+            friend_accepted: boolean;
+            new_post: boolean;
+            wall_post: boolean;
+            post_like: boolean;
+            post_comment: boolean;
+            comment_reply: boolean;
+            mention: boolean;
+            new_follower: boolean;
+            follow_request: boolean;
+            community_join_request: boolean;
+            community_join_approved: boolean;
+            call_incoming: boolean;
+            missed_call: boolean;
+            report_resolved: boolean;
+            moderation_warning: boolean;
+        };
+        /**
+         * @example {
+         *       "subscription": {
+         *         "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bH",
+         *         "keys": {
+         *           "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+         *           "auth": "tBHItJI5svbpez7KI4CCXg"
+         *         }
+         *       },
+         *       "data": {
+         *         "alerts": {
+         *           "post_like": false
+         *         },
+         *         "policy": "all"
+         *       }
+         *     }
+         */
+        CreatePushSubscription: {
+            subscription: {
+                /** @description The push service URL from the browser's PushSubscription: `https` (plain `http` only when the server sets PUSH_ALLOW_HTTP=true). */
+                endpoint: string;
+                keys: {
+                    /** @description The subscription's P-256 public key (uncompressed point), base64url. */
+                    p256dh: string;
+                    /** @description The 16-byte authentication secret, base64url. */
+                    auth: string;
+                };
+            };
+            data?: components["schemas"]["PushData"];
+        };
+        PushData: {
+            alerts?: components["schemas"]["PushAlerts"];
+            /**
+             * @description Whose notifications push: `all`; `followed` (people you follow, and friends); `friends`; `none`. Notices from the site itself (moderation) push under every policy but `none`.
+             * @enum {string}
+             */
+            policy?: "all" | "followed" | "friends" | "none";
+        };
+        /**
+         * @description One switch per notification type (the closed list of `Notification`); a type left out is on.
+         * @example {
+         *       "new_message": true,
+         *       "post_like": false
+         *     }
+         */
+        PushAlerts: {
+            new_message?: boolean;
+            conversation_invite?: boolean;
+            friend_request?: boolean;
+            friend_accepted?: boolean;
+            new_post?: boolean;
+            wall_post?: boolean;
+            post_like?: boolean;
+            post_comment?: boolean;
+            comment_reply?: boolean;
+            mention?: boolean;
+            new_follower?: boolean;
+            follow_request?: boolean;
+            community_join_request?: boolean;
+            community_join_approved?: boolean;
+            call_incoming?: boolean;
+            missed_call?: boolean;
+            report_resolved?: boolean;
+            moderation_warning?: boolean;
+        };
+        /**
+         * @example {
+         *       "data": {
+         *         "alerts": {
+         *           "new_follower": false
+         *         },
+         *         "policy": "friends"
+         *       }
+         *     }
+         */
+        UpdatePushSubscription: {
+            data: components["schemas"]["PushData"];
+        };
+        /**
+         * @example {
+         *       "public_key": "BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U"
+         *     }
+         */
+        PushServerKey: {
+            /** @description The VAPID public key: the 65-byte uncompressed P-256 point, base64url. */
+            public_key: string;
         };
         /**
          * @example {
@@ -9376,7 +11667,7 @@ export interface components {
          */
         AuditEntry: {
             id: string;
-            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
+            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
             action: string;
             /** @description null for the system, the command line, an anonymous caller, or an account since deleted (see actor_id). */
             actor: components["schemas"]["PublicUser"] | null;
@@ -9448,6 +11739,181 @@ export interface components {
                 [key: string]: unknown;
             };
             created_at: string;
+        };
+        /**
+         * @example {
+         *       "users": [
+         *         {
+         *           "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *           "username": "ada_l",
+         *           "display_name": "Ada Lovelace",
+         *           "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *           "bio": "Poet of numbers.",
+         *           "is_verified": false
+         *         }
+         *       ],
+         *       "posts": [
+         *         {
+         *           "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "author": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "content": "The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines",
+         *           "tags": [
+         *             "engines"
+         *           ],
+         *           "topic": "education",
+         *           "visibility": "public",
+         *           "space": "personal",
+         *           "target_user": null,
+         *           "community_id": null,
+         *           "media": [],
+         *           "like_count": 3,
+         *           "comment_count": 1,
+         *           "liked_by_me": false,
+         *           "created_at": "2026-11-21T10:00:00.000Z",
+         *           "edited_at": null
+         *         }
+         *       ],
+         *       "communities": [
+         *         {
+         *           "id": "01JC70B9C8D7E6F5G4H3J2K1M0",
+         *           "slug": "lisbon-runners",
+         *           "name": "Lisbon Runners",
+         *           "description": "Sunday long runs along the river. All paces welcome.",
+         *           "avatar_url": null,
+         *           "location": {
+         *             "country": "PT",
+         *             "region": "PT-11",
+         *             "city": "Lisbon"
+         *           },
+         *           "min_age": 18,
+         *           "max_age": null,
+         *           "gender": "any",
+         *           "visibility": "public",
+         *           "join_policy": "open",
+         *           "member_count": 128,
+         *           "my_role": "member",
+         *           "conversation_id": "01JC70B9C8D7E6F5G4H3J2K1M1",
+         *           "created_by": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "tags": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ]
+         *     }
+         */
+        SearchResults: {
+            users: components["schemas"]["PublicUser"][];
+            posts: components["schemas"]["Post"][];
+            communities: components["schemas"]["Community"][];
+            tags: components["schemas"]["TagStats"][];
+        };
+        /**
+         * @example {
+         *       "tag": "engines",
+         *       "uses_24h": 42,
+         *       "accounts_24h": 17
+         *     }
+         */
+        TagStats: {
+            /** @description Lower case, without `#`. */
+            tag: string;
+            /** @description Posts anyone may see that carried the tag in the last 24 hours (as of the last trends refresh). */
+            uses_24h: number;
+            /** @description Distinct authors of those posts. */
+            accounts_24h: number;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "tag": "engines",
+         *           "uses_24h": 42,
+         *           "accounts_24h": 17
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        TagStatsPage: {
+            data: components["schemas"]["TagStats"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example [
+         *       {
+         *         "tag": "engines",
+         *         "uses_24h": 42,
+         *         "accounts_24h": 17
+         *       },
+         *       {
+         *         "tag": "looms",
+         *         "uses_24h": 12,
+         *         "accounts_24h": 9
+         *       }
+         *     ]
+         */
+        TrendingTags: components["schemas"]["TagStats"][];
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "user": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "reasons": [
+         *             "mutual_friends",
+         *             "nearby"
+         *           ],
+         *           "mutual_count": 4,
+         *           "mutuals": [
+         *             {
+         *               "id": "01JC6Z2B3C4D5E6F7G8H9J0K1M",
+         *               "username": "charles_b",
+         *               "display_name": "Charles Babbage",
+         *               "avatar_url": null,
+         *               "bio": "Engines.",
+         *               "is_verified": false
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        SuggestionList: {
+            data: components["schemas"]["Suggestion"][];
+        };
+        Suggestion: {
+            user: components["schemas"]["PublicUser"];
+            /** @description Why, strongest first: `mutual_friends`, `mutual_follows`, `same_community`, `nearby` (same city or region), `popular` (for new accounts). */
+            reasons: ("mutual_friends" | "mutual_follows" | "same_community" | "nearby" | "popular")[];
+            /** @description Your friends and followed accounts who are friends with, or follow, this person. */
+            mutual_count: number;
+            /** @description Up to three of them. */
+            mutuals: components["schemas"]["PublicUser"][];
         };
     };
     responses: {

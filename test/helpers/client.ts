@@ -38,7 +38,8 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
   const url = path.startsWith('http') ? path : path.startsWith('/api/') || path.startsWith('/health') || path.startsWith('/docs') || path.startsWith('/openapi') ? BASE + path : API + path;
-  return validatingFetch(new Request(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body }));
+  // A redirect is the answer under test (OAuth), never followed: following one would loop back into the worker.
+  return validatingFetch(new Request(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' }));
 }
 
 /** Reads a JSON (or problem+json) body, failing the test with the body when the status is not the expected one. */

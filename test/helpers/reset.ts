@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { invalidateRuleSet } from '../../src/policy/content-rules';
 
 /**
  * Empties D1 and R2 so that each test file starts from a clean slate although files share one workerd
@@ -37,7 +38,10 @@ export async function emptyStorage(): Promise<void> {
     ...(guard ? [env.DB.prepare(`DROP TRIGGER ${AUDIT_GUARD}`)] : []),
     ...(await tables).map((name) => env.DB.prepare(`DELETE FROM "${name}"`)),
     ...(guard ? [env.DB.prepare(guard)] : []),
+    // The keyword rules are gone: move their version so no isolate keeps matching the previous file's rules.
+    env.DB.prepare("UPDATE site_counters SET value = value + 1 WHERE key = 'keyword_rules_version'"),
   ]);
+  invalidateRuleSet();
   for (let cursor: string | undefined; ; ) {
     const page = await env.MEDIA.list({ cursor, limit: 1000 });
     if (page.objects.length > 0) await env.MEDIA.delete(page.objects.map((o) => o.key));

@@ -173,12 +173,8 @@ describe('GET /media/{key} errors', () => {
   });
 
   for (const bad of ['nope', 'abc-def', `01ARZ3NDEKTSV4RRFFQ69G5FAV-${'A'.repeat(64)}`, `01ARZ3NDEKTSV4RRFFQ69G5FAV-${'a'.repeat(63)}`, '..%2F..%2Fetc%2Fpasswd']) {
-    it(`should refuse the malformed key "${bad}" with a 4xx problem`, async () => {
-      const res = await call(`/media/${bad}`);
-      expect(res.status).toBeGreaterThanOrEqual(400);
-      expect(res.status).toBeLessThan(500);
-      expect(res.headers.get('Content-Type')).toContain('application/problem+json');
-      await res.arrayBuffer();
+    it(`should answer 404 for the malformed key "${bad}" (it names no stored image)`, async () => {
+      await expectProblem(await call(`/media/${bad}`), 404);
     });
   }
 

@@ -8,7 +8,8 @@ export type { TestUser };
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export const PUBLIC_USER_KEYS = ['avatar_url', 'bio', 'display_name', 'id', 'is_verified', 'username'];
-export const MESSAGE_KEYS = ['client_id', 'content', 'conversation_id', 'created_at', 'deleted', 'edited_at', 'id', 'media', 'sender', 'seq'];
+/** Every message's keys (the contract's, plus `kind` and `call`, which calls added: `kind` is "text" and `call` null on text messages). */
+export const MESSAGE_KEYS = ['call', 'client_id', 'content', 'conversation_id', 'created_at', 'deleted', 'edited_at', 'id', 'kind', 'media', 'sender', 'seq'];
 export const CONVERSATION_KEYS = ['community_id', 'created_at', 'id', 'kind', 'last_message', 'member_count', 'participants', 'request', 'title', 'unread_count'];
 /** A syntactically valid id that points at nothing. */
 export const UNKNOWN_ID = '01JC6Z1W3R2J4D5E6F7G8H9J0K';

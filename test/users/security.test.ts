@@ -83,9 +83,11 @@ describe('Profile privacy', () => {
 describe('Profile tampering', () => {
   it('should not let a user verify themself or change counts, email or id', async () => {
     const user = await createUser();
-    for (const body of [{ is_verified: true }, { counts: { posts: 9, followers: 9, following: 9, friends: 9 } }, { email: 'new@example.com' }, { id: 'X' }]) {
+    for (const body of [{ is_verified: true }, { email_verified: true }, { counts: { posts: 9, followers: 9, following: 9, friends: 9 } }, { id: 'X' }]) {
       await expectProblem(await patchMe(user, body), 400, Object.keys(body)[0]);
     }
+    // An address changes only with the password and a verified link (test/auth/email.test.ts).
+    await expectProblem(await patchMe(user, { email: 'new@example.com' }), 400, 'current_password');
     const me = await expectStatus(await call('/me', { token: user.accessToken }), 200);
     expect(me).toMatchObject({ id: user.id, email: user.email, is_verified: false, counts: { posts: 0, followers: 0, following: 0, friends: 0 } });
   });

@@ -13,3 +13,5 @@ export * from './filters';
 export * from './professional';
 export * from './news';
 export * from './queues';
+export * from './discovery';
+export * from './push';

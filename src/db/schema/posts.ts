@@ -29,6 +29,8 @@ export const posts = sqliteTable(
     space: text('space', { enum: POST_SPACES }).notNull().default('personal'),
     likeCount: integer('like_count').notNull().default(0),
     commentCount: integer('comment_count').notNull().default(0),
+    /** Lower-cased `#words` of the content (src/modules/tags/hashtags.ts), also rows of post_tags. */
+    tags: text('tags', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     /** Held for review by a content rule or a spam hold: seen by its author and staff only until released. */
     held: integer('held', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),

@@ -12,7 +12,10 @@ export const users = sqliteTable(
     id: text('id').primaryKey(),
     username: text('username').notNull().unique(),
     email: text('email').notNull().unique(),
+    /** {@link NO_PASSWORD} for accounts made by an OAuth sign-in until they set one (password reset). */
     passwordHash: text('password_hash').notNull(),
+    /** When the current `email` was proven (a link from a mail, a password reset, or a provider that verified it). */
+    emailVerifiedAt: timestampMs('email_verified_at'),
     displayName: text('display_name').notNull(),
     bio: text('bio').notNull().default(''),
     avatarKey: text('avatar_key'),
@@ -29,6 +32,8 @@ export const users = sqliteTable(
     /** Who may start a conversation with this user or add them to one (src/policy/messaging.ts). */
     messagePolicy: text('message_policy', { enum: ['everyone', 'following', 'friends', 'nobody'] }).notNull().default('everyone'),
     isVerified: integer('is_verified', { mode: 'boolean' }).notNull().default(false),
+    /** Found in search by people who neither follow nor befriend the account, and suggested to others. */
+    discoverable: integer('discoverable', { mode: 'boolean' }).notNull().default(true),
     /** Site role: staff (moderators and admins) use /api/v1/admin/*. */
     role: text('role', { enum: SITE_ROLES }).notNull().default('user'),
     /**
@@ -53,8 +58,18 @@ export const users = sqliteTable(
     // The Cron Trigger finds timed actions that are due without scanning every account.
     index('users_suspended_until_idx').on(t.suspendedUntil).where(sql`suspended_until IS NOT NULL`),
     index('users_silenced_until_idx').on(t.silencedUntil).where(sql`silenced_until IS NOT NULL`),
+    // Suggestions' popular accounts for newcomers: the most followed accounts that may be suggested.
+    index('users_popular_idx')
+      .on(t.followersCount, t.id)
+      .where(sql`discoverable = 1 AND suspended_at IS NULL AND silenced_at IS NULL`),
   ],
 );
+
+/**
+ * The stored hash of an account without a password (created by an OAuth sign-in). No password verifies
+ * against it; a password reset sets a real one.
+ */
+export const NO_PASSWORD = '';
 
 export interface ProfileLink {
   label: string;

@@ -85,7 +85,7 @@ const security = createRoute({
   path: '/me/security_events',
   tags: ['Me'],
   summary: 'Your security events',
-  description: `Logins, failed logins, refresh-token reuse, password changes and resets, and (as those features arrive) e-mail, MFA, OAuth and session events about your account, newest first, with the client address. Actions: ${SECURITY_ACTIONS.join(', ')}.`,
+  description: `Logins (with how: password, a provider, a second factor), failed logins and wrong second-factor codes, refresh-token reuse, password changes and resets, e-mail verification and change requests, two-factor sign-in turned on and off, providers linked and unlinked, and sessions signed out, about your account, newest first, with the client address. Actions: ${SECURITY_ACTIONS.join(', ')}.`,
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { query: PageQuerySchema },

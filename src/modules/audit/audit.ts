@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'auth.password_changed',
   'auth.password_reset',
   'auth.email_verified',
+  'auth.email_change_requested',
   'auth.mfa_enabled',
   'auth.mfa_disabled',
   'oauth.linked',

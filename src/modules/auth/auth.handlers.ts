@@ -8,6 +8,8 @@ import { currentUser } from '../../middleware/auth';
 import { assertAvailable, conflict, findUserById, findUserByLogin, requireUserRow } from '../users/users.service';
 import { eq } from 'drizzle-orm';
 import * as service from './auth.service';
+import { sendEmailLink } from './email.service';
+import { hasMfa, mfaRequired } from './mfa.service';
 import { audit, requestIp } from '../audit/audit';
 import { screenText } from '../../policy/content-rules';
 import { assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
@@ -42,6 +44,10 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     if (column === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
     throw err;
   }
+  // The account exists whatever happens to the mail; a failed one can be asked for again (POST /auth/email/resend).
+  await sendEmailLink(c, id, body.email, 'verify').catch((err: unknown) =>
+    console.error(JSON.stringify({ level: 'error', message: 'verification mail failed', user_id: id, error: String((err as Error)?.message ?? err) })),
+  );
   const user = await requireUserRow(db, id);
   return c.json(await service.tokenResponse(c, user, session.sessionId, session.refreshToken), 201);
 };
@@ -70,13 +76,16 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   }
   const check = await verifyPassword(password, user.passwordHash);
   if (!check.ok) throw await failed('wrong_password');
-  await clearLoginFailures(c.var.d1, throttleKey);
   // Only a caller who knows the password learns that the account is suspended.
   service.assertNotSuspended(user);
   if (check.needsRehash) {
     await db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id));
   }
-  return c.json(await service.startSession(c, user), 200);
+  // With a second factor, the failure count stays until the code is right too: a known password must
+  // not reset the limit on guessing codes.
+  if (await hasMfa(c.var.d1, user.id)) throw await mfaRequired(c.var.d1, user.id, 'password');
+  await clearLoginFailures(c.var.d1, throttleKey);
+  return c.json(await service.startSession(c, user, { method: 'password' }), 200);
 };
 
 export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {

@@ -11,6 +11,7 @@ import {
   RegisterSchema,
   ResetPasswordSchema,
   TokenResponseSchema,
+  credentialsOrMfa,
 } from './auth.schemas';
 
 const tags = ['Auth'];
@@ -38,13 +39,13 @@ export const login = createRoute({
   tags,
   summary: 'Log in by email or username',
   description:
-    'Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).',
+    'Answers the same 401 whether the account exists or the password is wrong. Failed logins are limited to 10 per account per 15 minutes, and all logins per client address. A suspended account (right password) gets 403 with a problem `type` ending `/account-suspended`. An account with two-factor sign-in gets 401 with `type` ending `/mfa-required` and an `mfa_token` for POST /auth/login/mfa. Logins and failed logins are recorded (`auth.login`, `auth.login_failed`; see GET /me/security_events).',
   middleware: [limitByIp('RL_LOGIN')],
   request: { body: jsonBody(LoginSchema) },
   responses: {
     200: jsonContent(TokenResponseSchema, 'A new token pair'),
     ...commonErrors,
-    ...errors[401],
+    ...credentialsOrMfa('Bad credentials, or (type …/mfa-required, with `mfa_token`) a second factor is needed'),
     ...accountSuspended,
     ...errors[503],
   },

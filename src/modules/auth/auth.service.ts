@@ -3,6 +3,8 @@ import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { hashPassword, randomToken, sha256Hex } from '../../lib/crypto';
+import { composeMail } from '../../lib/mailer';
+import { singleLineFrom } from '../../policy/text-hygiene';
 import { newId } from '../../lib/ids';
 import type { AppEnv } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
@@ -22,6 +24,14 @@ export interface NewSession {
   statements: D1PreparedStatement[];
 }
 
+/**
+ * What a session shows of its device: the client's User-Agent (control characters dropped, 200
+ * characters at most) and address (CF-Connecting-IP).
+ */
+export function deviceOf(c: Context<AppEnv>): { userAgent: string | null; ip: string | null } {
+  return { userAgent: singleLineFrom(c.req.header('User-Agent'), 200), ip: requestIp(c) };
+}
+
 /** Statements that open a session with its first refresh token; callers batch them with their own writes. */
 export async function newSessionStatements(c: Context<AppEnv>, userId: string): Promise<NewSession> {
   signingKey(c.env); // refuse (503) before writing anything when tokens cannot be signed
@@ -29,15 +39,15 @@ export async function newSessionStatements(c: Context<AppEnv>, userId: string): 
   const sessionId = newId(now);
   const refreshToken = randomToken();
   const tokenHash = await sha256Hex(refreshToken);
-  const userAgent = c.req.header('User-Agent')?.slice(0, 200) ?? null;
+  const { userAgent, ip } = deviceOf(c);
   const db = c.var.d1;
   return {
     sessionId,
     refreshToken,
     statements: [
       db
-        .prepare('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent) VALUES (?1, ?2, ?3, ?3, ?4, ?5)')
-        .bind(sessionId, userId, now, now + REFRESH_TTL_MS, userAgent),
+        .prepare('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)')
+        .bind(sessionId, userId, now, now + REFRESH_TTL_MS, userAgent, ip),
       db
         .prepare('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)')
         .bind(tokenHash, sessionId, now, now + REFRESH_TTL_MS),
@@ -56,12 +66,15 @@ export async function tokenResponse(c: Context<AppEnv>, user: UserRow, sessionId
   };
 }
 
-/** Opens a session for an existing user (recorded as `auth.login`) and answers with tokens. */
-export async function startSession(c: Context<AppEnv>, user: UserRow): Promise<TokenResponse> {
+/**
+ * Opens a session for an existing user and answers with tokens, recorded as `auth.login` with how the
+ * user signed in (`method`: `password` or `oauth:<provider>`; `mfa`: the second factor used, if any).
+ */
+export async function startSession(c: Context<AppEnv>, user: UserRow, how: { method?: string; mfa?: string } = {}): Promise<TokenResponse> {
   const session = await newSessionStatements(c, user.id);
   await audit(
     c.var.d1,
-    { action: 'auth.login', actorId: user.id, subjectType: 'user', subjectId: user.id, ip: requestIp(c), data: { session_id: session.sessionId, user_agent: c.req.header('User-Agent')?.slice(0, 200) ?? null } },
+    { action: 'auth.login', actorId: user.id, subjectType: 'user', subjectId: user.id, ip: requestIp(c), data: { session_id: session.sessionId, user_agent: deviceOf(c).userAgent, ...how } },
     session.statements,
   );
   return tokenResponse(c, user, session.sessionId, session.refreshToken);
@@ -107,6 +120,7 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
 
   const next = randomToken();
   const nextHash = await sha256Hex(next);
+  const device = deviceOf(c);
   const [swap] = await db.batch([
     db.prepare('UPDATE refresh_tokens SET used_at = ?2, replaced_by = ?3 WHERE token_hash = ?1 AND used_at IS NULL').bind(hash, now, nextHash),
     db
@@ -117,10 +131,10 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
       .bind(nextHash, row.session_id, now, now + REFRESH_TTL_MS, hash),
     db
       .prepare(
-        `UPDATE sessions SET last_used_at = ?2, expires_at = ?3
+        `UPDATE sessions SET last_used_at = ?2, expires_at = ?3, ip = ?6, user_agent = COALESCE(?7, user_agent)
          WHERE id = ?1 AND EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?4 AND replaced_by = ?5)`,
       )
-      .bind(row.session_id, now, now + REFRESH_TTL_MS, hash, nextHash),
+      .bind(row.session_id, now, now + REFRESH_TTL_MS, hash, nextHash, device.ip, device.userAgent),
   ]);
   if (!swap?.meta.changes) throw await reuse();
   return { userId: row.user_id, sessionId: row.session_id, refreshToken: next };
@@ -163,12 +177,16 @@ export async function requestPasswordReset(c: Context<AppEnv>, email: string): P
     .bind(await sha256Hex(token), user.id, now, now + RESET_TTL_MS)
     .run();
   const link = `${c.env.APP_URL.replace(/\/$/, '')}/reset-password?token=${encodeURIComponent(token)}`;
-  await c.get('mailer').send({
-    to: user.email,
-    kind: 'password_reset',
-    subject: 'Reset your Kith password',
-    text: `Someone asked to reset the password of your Kith account.\n\nOpen this link within one hour to choose a new one:\n${link}\n\nReset token: ${token}\n\nIf it was not you, ignore this message; your password stays as it is.`,
-  });
+  await c.get('mailer').send(
+    composeMail({
+      to: user.email,
+      kind: 'password_reset',
+      subject: 'Reset your Kith password',
+      intro: ['Someone asked to reset the password of your Kith account.'],
+      link: { url: link, label: 'Choose a new password (valid one hour)' },
+      outro: [`Reset token: ${token}`, 'If it was not you, ignore this message; your password stays as it is.'],
+    }),
+  );
 }
 
 /** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session. */
@@ -196,7 +214,8 @@ export async function resetPassword(db: D1Client, token: string, password: strin
     [
     db
       .prepare(
-        `UPDATE users SET password_hash = ?2, updated_at = ?3
+        // The link reached the account's address: that proves it, as a verification link would.
+        `UPDATE users SET password_hash = ?2, updated_at = ?3, email_verified_at = COALESCE(email_verified_at, ?3)
          WHERE id = ?1 AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?4 AND used_at IS NULL)`,
       )
       .bind(row.user_id, passwordHash, now, hash),

@@ -32,7 +32,8 @@ const ORDERS: Record<CommunitySort, { order: string; after: string; keyLength: n
   name: { order: 'c.name_key, c.id', after: '(c.name_key, c.id) > (?, ?)', keyLength: 2 },
 };
 
-const MY_ROLE = '(SELECT m.role FROM community_members m WHERE m.community_id = c.id AND m.user_id = ?) AS my_role';
+/** The viewer's (?) role in community `c`, as `my_role`. */
+export const MY_ROLE = '(SELECT m.role FROM community_members m WHERE m.community_id = c.id AND m.user_id = ?) AS my_role';
 
 /** `GET /communities`: filters, one of three orders, keyset after `key`, `limit` rows. */
 export function communityListQuery(viewerId: string | null, filters: CommunityFilters, sort: CommunitySort, key: CommunityKey | null, limit: number) {
@@ -42,7 +43,7 @@ export function communityListQuery(viewerId: string | null, filters: CommunityFi
     where.push(clause);
     params.push(...values);
   };
-  if (filters.match !== undefined) add('c.id IN (SELECT community_id FROM communities_fts WHERE communities_fts MATCH ?)', filters.match);
+  if (filters.match !== undefined) add('c.rowid IN (SELECT rowid FROM communities_fts WHERE communities_fts MATCH ?)', filters.match);
   if (filters.country !== undefined) add('c.country = ?', filters.country);
   if (filters.regionKey !== undefined) add('c.region_key = ?', filters.regionKey);
   if (filters.cityKey !== undefined) add('c.city_key = ?', filters.cityKey);

@@ -39,7 +39,7 @@ export const MemberParamSchema = CommunityIdParamSchema.extend({
     .openapi({ param: { name: 'user_id', in: 'path' }, example: publicUserExample.id }),
 });
 
-const communityExample = {
+export const communityExample = {
   id: '01JC70B9C8D7E6F5G4H3J2K1M0',
   slug: 'lisbon-runners',
   name: 'Lisbon Runners',

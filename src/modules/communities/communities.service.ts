@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { mapRow, toStatement, uniqueViolation, type D1Client } from '../../db/client';
 import { communities, communityMembers, conversationMembers, conversations, type CommunityRole, type CommunityRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { newId } from '../../lib/ids';
+import { ID_PATTERN, newId } from '../../lib/ids';
 import { decodeCursor, encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { loadViewerRelations } from '../graph/relations';
@@ -18,13 +18,14 @@ import { ageOn, placeKey } from './eligibility';
 import { isModerator } from './roles';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { insertAutoReport } from '../moderation/reports.store';
+import { ftsMatch, parseSearchText } from '../search/search-query';
 
 export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 
 /** Slugs that name routes under /communities, never given to a community. */
 const RESERVED_SLUGS = new Set(['eligible', 'mine']);
-/** A slug that reads as a ULID would shadow the community with that id in `/communities/{id_or_slug}`. */
-const ID_SHAPED = /^[0-9a-hjkmnp-tv-z]{26}$/;
+/** A slug that reads as an id would shadow the community with that id in `/communities/{id_or_slug}`. */
+const idShaped = (slug: string) => ID_PATTERN.test(slug.toUpperCase());
 const MAX_SLUG_LENGTH = 60;
 
 /** A name folded for A–Z order and slugs: lower case, accents removed ("Ébano" → "ebano"). */
@@ -51,13 +52,14 @@ async function freeSlug(db: D1Client, base: string): Promise<string> {
     .bind(base)
     .all<{ slug: string }>();
   const taken = new Set(results.map((r) => r.slug));
-  if (!taken.has(base) && !RESERVED_SLUGS.has(base) && !ID_SHAPED.test(base)) return base;
+  if (!taken.has(base) && !RESERVED_SLUGS.has(base) && !idShaped(base)) return base;
   let n = 2;
   while (taken.has(`${base}-${n}`)) n++;
   return `${base}-${n}`;
 }
 
-const rowOf = (raw: Record<string, unknown>): CommunityWithRole => ({ ...mapRow(communities, raw), myRole: (raw.my_role as CommunityRole | null) ?? null });
+/** A `SELECT c.*, … AS my_role` row as a community with the viewer's role. */
+export const rowOf = (raw: Record<string, unknown>): CommunityWithRole => ({ ...mapRow(communities, raw), myRole: (raw.my_role as CommunityRole | null) ?? null });
 
 /** A community by id or slug, with the viewer's role in it; 404 when there is none. */
 export async function resolveCommunity(c: Context<AppEnv>, ref: string, viewerId: string | null): Promise<CommunityWithRole> {
@@ -268,12 +270,6 @@ export function assertModerator(community: CommunityWithRole, action: string): v
   if (!isModerator(community.myRole)) throw new ApiError('forbidden', `Only the owner and moderators can ${action}.`);
 }
 
-/** Words of `q` as an FTS5 query: every word must match, each as a prefix (`run lis` finds "Lisbon Runners"). */
-export function ftsQuery(q: string): string | null {
-  const words = q.match(/[\p{L}\p{N}]+/gu)?.slice(0, 8) ?? [];
-  return words.length ? words.map((w) => `"${w}"*`).join(' ') : null;
-}
-
 export interface ListFilters {
   q?: string;
   country?: string;
@@ -285,7 +281,8 @@ export interface ListFilters {
 }
 
 export async function listCommunities(c: Context<AppEnv>, viewerId: string | null, filters: ListFilters, limit: number, cursor?: string) {
-  const match = filters.q !== undefined ? ftsQuery(filters.q) : undefined;
+  // Every word must match, each as a prefix (`run lis` finds "Lisbon Runners").
+  const match = filters.q !== undefined ? ftsMatch(parseSearchText(filters.q).words, 1) : undefined;
   if (match === null) return { data: [], next_cursor: null };
   const key = cursor ? (decodeCursor(cursor, keyShape(filters.sort)) as CommunityKey) : null;
   const { sql, params } = communityListQuery(

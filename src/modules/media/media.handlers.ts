@@ -3,7 +3,9 @@ import { media, postMedia } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
-import { objectName, type VariantWidth } from './media.keys';
+import { presentMe } from '../users/users.presenter';
+import { requireUserRow } from '../users/users.service';
+import { MEDIA_KEY_PATTERN, objectName, type VariantWidth } from './media.keys';
 import * as service from './media.service';
 import type * as routes from './media.routes';
 
@@ -33,6 +35,7 @@ export const deleteMedia: AppRouteHandler<typeof routes.deleteMedia> = async (c)
 
 export const getMedia: AppRouteHandler<typeof routes.getMedia> = async (c) => {
   const { key } = c.req.valid('param');
+  if (!MEDIA_KEY_PATTERN.test(key)) throw new ApiError('not_found', 'No such media.');
   const width = c.req.valid('query').w ? (Number(c.req.valid('query').w) as VariantWidth) : undefined;
   const cacheHeaders = (object: R2Object) => ({ ETag: object.httpEtag, 'Cache-Control': service.CACHE_FOREVER });
 

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { idParam } from '../../lib/openapi';
-import { MEDIA_KEY_PATTERN, VARIANT_WIDTHS } from './media.keys';
+import { VARIANT_WIDTHS } from './media.keys';
 
 /** The types a stored image (or a resized variant of it) is served as. */
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
@@ -44,11 +44,12 @@ export const uploadBody = {
  * `url`), DELETE as the upload's `id`. OpenAPI forbids two templates that differ only in a name.
  */
 export const MediaKeyParamSchema = z.object({
+  // Any segment is accepted: a key that is not one Kith issues names nothing, so it is 404 like a
+  // deleted one (the handler checks MEDIA_KEY_PATTERN), never 400.
   key: z
     .string()
-    .regex(MEDIA_KEY_PATTERN, 'is not a media key')
     .openapi({
-      param: { name: 'key', in: 'path', description: 'The media key: the last segment of a media `url`.' },
+      param: { name: 'key', in: 'path', description: 'The media key: the last segment of a media `url`. Anything else is 404.' },
       example: '01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
     }),
 });

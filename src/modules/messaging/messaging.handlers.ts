@@ -97,9 +97,9 @@ export const declineRequest: AppRouteHandler<typeof routes.declineRequest> = asy
  */
 export const stream: AppRouteHandler<typeof routes.stream> = async (c) => {
   const { id } = c.req.valid('param');
-  const { userId, url } = await authenticateSocket(c, c.req.valid('query').token);
+  const { userId, sessionId, url } = await authenticateSocket(c, c.req.valid('query').token);
   const { conversation } = await service.conversationFor(c, userId, id);
-  const upgrade = () => service.roomFor(c, id).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket', 'X-Kith-User': userId } }));
+  const upgrade = () => service.roomFor(c, id).fetch(new Request(url.toString(), { headers: { Upgrade: 'websocket', 'X-Kith-User': userId, 'X-Kith-Session': sessionId } }));
   let response = await upgrade();
   if (response.status === 404) {
     // D1 says member, the room does not know them: re-sync it from D1 and try once more.

@@ -4,7 +4,7 @@ import { idParam, wholeNumberParam } from '../../lib/openapi';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { multiLineText, singleLineText } from '../../policy/text-hygiene';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
-import { MAX_MESSAGE_LENGTH, MAX_MESSAGE_MEDIA } from './room.types';
+import { CALL_END_REASONS, CALL_MEDIA, MAX_MESSAGE_LENGTH, MAX_MESSAGE_MEDIA } from './room.types';
 
 const MessageMediaSchema = z.object({ id: z.string(), url: z.string(), content_type: z.string(), width: z.number().int(), height: z.number().int() });
 
@@ -12,23 +12,36 @@ const messageExample = {
   id: '01JC7A0B1C2D3E4F5G6H7J8K9M',
   conversation_id: '01JC79ZZ0A1B2C3D4E5F6G7H8J',
   seq: 42,
+  kind: 'text' as const,
   sender: publicUserExample,
   content: 'See you at six?',
   media: [],
+  call: null,
   client_id: 'c-5f2b9e',
   created_at: '2026-11-21T10:00:00.000Z',
   edited_at: null,
   deleted: false,
 };
 
+export const CallRecordSchema = z
+  .object({
+    call_id: z.string(),
+    media: z.enum(CALL_MEDIA),
+    duration_s: z.number().int().min(0).openapi({ description: 'Seconds from the first answer to the end; 0 when nobody answered.' }),
+    reason: z.enum(CALL_END_REASONS).openapi({ description: 'How it ended: hung up, rejected by every callee, unanswered for 60 s, or a connection failed.' }),
+  })
+  .openapi('CallRecord', { example: { call_id: 'c-7f3a9e', media: 'video', duration_s: 125, reason: 'hangup' } });
+
 export const MessageSchema = z
   .object({
     id: z.string(),
     conversation_id: z.string(),
     seq: z.number().int(),
+    kind: z.enum(['text', 'call']).openapi({ description: '`text`: written by its sender. `call`: the record of a call in this conversation, written when the call ended (its `sender` is the caller, `call` says how it went, `content` a short summary for clients that show only text). Clients should treat an unknown kind like `text`.' }),
     sender: PublicUserSchema.nullable(),
     content: z.string(),
     media: z.array(MessageMediaSchema),
+    call: CallRecordSchema.nullable().openapi({ description: 'On `kind: "call"` messages (null otherwise, and on a deleted call record).' }),
     client_id: z.string().nullable(),
     created_at: z.string(),
     edited_at: z.string().nullable(),

@@ -22,7 +22,7 @@ export function roomFor(c: Context<AppEnv>, conversationId: string) {
 /** Turns a room's refusal into the API's error. */
 export function unwrap<T>(result: RoomResult<T>): T {
   if (result.ok) return result.value;
-  const code = result.code ?? ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 422: 'content_rejected', 429: 'rate_limited' } as const)[result.status];
+  const code = result.code ?? ({ 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'payload_too_large', 422: 'content_rejected', 429: 'rate_limited' } as const)[result.status];
   throw new ApiError(code, result.detail, {
     errors: result.field ? [{ field: result.field, message: result.detail.replace(/^\w+: /, '') }] : undefined,
     headers: result.status === 429 ? { 'Retry-After': '10' } : undefined,
@@ -159,6 +159,9 @@ export async function createConversation(
   return { id, created: true };
 }
 
+/** A message indexed before messages had a kind is a text message. */
+const withKind = (message: Message): Message => ({ ...message, kind: message.kind ?? 'text', call: message.call ?? null });
+
 type ConversationListRow = ConversationRow & { unreadCount: number; memberActivity: number; request: boolean };
 
 /** Conversations as the viewer sees them: their participants, the last message and their unread count. */
@@ -183,7 +186,7 @@ export async function presentConversations(c: Context<AppEnv>, rows: Conversatio
       participants: own.filter((m) => users.has(m.user_id)).map((m) => presentPublicUser(users.get(m.user_id)!, baseUrl)),
       member_count: own.length,
       community_id: communities.get(row.id) ?? null,
-      last_message: (row.lastMessage ?? null) as Message | null,
+      last_message: row.lastMessage ? withKind(row.lastMessage as unknown as Message) : null,
       unread_count: row.unreadCount,
       request: row.request,
       created_at: row.createdAt.toISOString(),

@@ -12,14 +12,31 @@ export interface MessageMedia {
   height: number;
 }
 
+export const CALL_MEDIA = ['audio', 'video'] as const;
+export type CallMedia = (typeof CALL_MEDIA)[number];
+export const CALL_END_REASONS = ['hangup', 'rejected', 'timeout', 'failed'] as const;
+export type CallEndReason = (typeof CALL_END_REASONS)[number];
+
+/** What a `kind: "call"` message records about a call that ended. */
+export interface CallRecord {
+  call_id: string;
+  media: CallMedia;
+  duration_s: number;
+  reason: CallEndReason;
+}
+
 /** A message as clients see it (REST bodies and socket frames). */
 export interface Message {
   id: string;
   conversation_id: string;
   seq: number;
+  /** "text" (written by its sender) or "call" (the record of a call, written by the room when it ended). */
+  kind: 'text' | 'call';
   sender: PublicUser;
   content: string;
   media: MessageMedia[];
+  /** The call a `kind: "call"` message records; null on text messages. */
+  call: CallRecord | null;
   client_id: string | null;
   created_at: string;
   edited_at: string | null;
@@ -39,7 +56,10 @@ export const NOT_A_MEMBER = 'No such conversation.';
 /** Room operations answer with a value or a refusal the worker turns into a problem response. */
 export type RoomResult<T> =
   | { ok: true; value: T }
-  | { ok: false; status: 400 | 403 | 404 | 422 | 429; detail: string; field?: string; code?: 'messages_not_accepted' };
+  | { ok: false; status: RefusalStatus; detail: string; field?: string; code?: 'messages_not_accepted' };
+
+/** The statuses a room refuses with (REST problems and socket error frames alike). */
+export type RefusalStatus = 400 | 403 | 404 | 409 | 413 | 422 | 429;
 
 /** Close codes of conversation sockets: removed from or left a group or direct conversation; left a community; conversation deleted. */
 export const CLOSE_REMOVED = 4403;

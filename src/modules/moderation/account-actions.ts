@@ -5,8 +5,8 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { forgetSessions } from '../../lib/session-cache';
+import { closeUserSockets } from '../auth/sessions.service';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
-import { inboxOf } from '../notifications/user-inbox';
 import { presentPublicUser } from '../users/users.presenter';
 import type { AccountState } from './moderation.schemas';
 import { outranks } from '../../middleware/require-staff';
@@ -112,11 +112,7 @@ export function planAccountAction(
  */
 export async function endAccess(c: Context<AppEnv>, userId: string): Promise<void> {
   forgetSessions({ userId });
-  const { results } = await c.var.d1.prepare('SELECT conversation_id FROM conversation_members WHERE user_id = ?1').bind(userId).all<{ conversation_id: string }>();
-  const closing = results.map((r) => c.env.ROOMS.get(c.env.ROOMS.idFromName(r.conversation_id)).closeSocketsOf(userId, SUSPENDED_CLOSE_CODE, 'account suspended'));
-  closing.push(inboxOf(c.env, userId).closeSockets(SUSPENDED_CLOSE_CODE, 'account suspended'));
-  const outcomes = await Promise.allSettled(closing);
-  for (const o of outcomes) if (o.status === 'rejected') console.error(JSON.stringify({ level: 'warn', message: 'socket close failed', error: String(o.reason) }));
+  await closeUserSockets(c.env, userId, { code: SUSPENDED_CLOSE_CODE, reason: 'account suspended' });
 }
 
 /** POST /admin/users/{id}/actions: one action, recorded in the same batch. */

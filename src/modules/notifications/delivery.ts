@@ -74,6 +74,9 @@ const SOURCES = {
   post_like: (actorId: string, postId: string) => ({ source: `post_like:${postId}:${actorId}` }),
 };
 
+/** The source a call's `call_incoming` carries, so the room can retract it when the call ends. */
+export const callSource = (callId: string) => `call_incoming:${callId}`;
+
 /** What was undone: a friend request cancelled, a follow (or follow request) withdrawn, a like taken back. */
 export type UndoneAction =
   | { type: 'friend_request'; actorId: string; recipientId: string }
@@ -176,6 +179,11 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
       type: 'new_message',
       data: { id: event.messageId, conversation_id: event.conversationId, seq: event.seq, sender: event.sender, content: event.content, created_at: event.createdAt },
     });
+    return;
+  }
+  if (event.type === 'call_incoming' || event.type === 'missed_call') {
+    const data = { call_id: event.callId, conversation_id: event.conversationId, media: event.media, from_user: event.caller };
+    await deliverTo(env, event.actorId, event.recipientIds, { type: event.type, data, ...(event.type === 'call_incoming' ? { source: callSource(event.callId) } : {}) });
     return;
   }
   const actor = await publicUser(ctx, event.actorId);

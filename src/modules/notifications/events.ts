@@ -26,6 +26,10 @@ export type SocialEvent =
   | { type: 'conversation_invite'; actorId: string; recipientIds: string[]; conversationId: string; title: string | null }
   /** To the members who are not looking at the conversation (no socket open on it), never the sender. */
   | { type: 'new_message'; actorId: string; conversationId: string; messageId: string; seq: number; recipientIds: string[]; sender: PublicUser | null; content: string; createdAt: string }
+  /** To callees with no socket open on the conversation: a call rings for them (retracted when the call ends). */
+  | { type: 'call_incoming'; actorId: string; recipientIds: string[]; conversationId: string; callId: string; media: 'audio' | 'video'; caller: PublicUser }
+  /** To callees who never answered a call that rang for them. */
+  | { type: 'missed_call'; actorId: string; recipientIds: string[]; conversationId: string; callId: string; media: 'audio' | 'video'; caller: PublicUser }
   /** To a reporter: their report was resolved (the outcome, never who resolved it). Sent by the system. */
   | { type: 'report_resolved'; actorId: typeof SYSTEM_ACTOR; recipientId: string; data: ReportResolvedData }
   /** To an account staff warned or silenced, with the reason. Sent by the system. */

@@ -3,6 +3,7 @@ import { EXAMPLE_ID } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
 import { publicUserExample, PublicUserSchema } from '../users/users.schemas';
 import { FilterResultSchema } from '../filters/filters.schemas';
+import { CALL_MEDIA } from '../messaging/room.types';
 import { ModerationWarningDataSchema, ReportResolvedDataSchema } from '../moderation/moderation.schemas';
 
 const Id = z.string();
@@ -39,6 +40,10 @@ export const NOTIFICATION_DATA = {
   follow_request: z.looseObject({ from_user: PublicUserSchema }),
   community_join_request: z.looseObject({ community: CommunitySummarySchema, user: PublicUserSchema }),
   community_join_approved: z.looseObject({ community: CommunitySummarySchema, approved_by: PublicUserSchema }),
+  /** A call rings for you and you have no socket open on its conversation (removed once the call ends). */
+  call_incoming: z.looseObject({ call_id: z.string(), conversation_id: Id, media: z.enum(CALL_MEDIA), from_user: PublicUserSchema }),
+  /** A call rang for you and you never answered it. */
+  missed_call: z.looseObject({ call_id: z.string(), conversation_id: Id, media: z.enum(CALL_MEDIA), from_user: PublicUserSchema }),
   report_resolved: ReportResolvedDataSchema,
   moderation_warning: ModerationWarningDataSchema,
 };

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
 import { queueDeliveries } from '../../queues/fanout.producer';
+import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
 /** Notifications kept per user; older ones are pruned past this. */
@@ -69,6 +70,8 @@ type Row = { seq: number; id: string; type: string; data: string; read: number; 
  */
 export class UserInbox extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Web Push for notifications stored while no socket is open (inbox-push.ts). */
+  private readonly pushes: InboxPush;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,6 +98,7 @@ export class UserInbox extends DurableObject<Env> {
       this.sql.exec('ALTER TABLE notifications ADD COLUMN source TEXT');
     }
     this.sql.exec('CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source) WHERE source IS NOT NULL');
+    this.pushes = new InboxPush(env, this.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
@@ -171,6 +175,7 @@ export class UserInbox extends DurableObject<Env> {
     if (!this.admit(delivery, now)) return;
     const seq = this.nextSeq();
     let row: Row | undefined;
+    let fresh = false;
     if (delivery.groupKey) {
       const open = this.sql
         .exec<Row>('SELECT * FROM notifications WHERE group_key = ? AND read = 0 AND updated_at > ? ORDER BY seq DESC LIMIT 1', delivery.groupKey, now - GROUP_WINDOW_MS)
@@ -202,8 +207,16 @@ export class UserInbox extends DurableObject<Env> {
       row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
       this.sql.exec('DELETE FROM notifications WHERE seq <= ?', seq - INBOX_CAP);
       this.sql.exec('DELETE FROM removed WHERE seq <= ?', seq - INBOX_CAP);
+      fresh = true;
     }
     this.push(this.frame(row));
+    // A new notification nobody saw live goes out as a Web Push (a grouped one that grows does not).
+    if (fresh && this.ctx.getWebSockets().length === 0) await this.pushes.offer(this.present(row));
+  }
+
+  /** The push module's word on which subscriptions this user has (see inbox-push.ts). */
+  async setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void> {
+    this.pushes.setTargets(userId, subscriptionIds, active);
   }
 
   /**
@@ -293,9 +306,13 @@ export class UserInbox extends DurableObject<Env> {
     if (ref.messageId) this.sql.exec("DELETE FROM notifications WHERE type = 'new_message' AND json_extract(data, '$.id') = ?", ref.messageId);
   }
 
-  /** Closes every notification socket of this user (their account was suspended). */
-  async closeSockets(code: number, reason: string): Promise<void> {
+  /**
+   * Closes every notification socket of this user (their account was suspended), or only those opened
+   * with the given sessions (devices signed out).
+   */
+  async closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) {
+      if (sessionIds && !sessionIds.includes((ws.deserializeAttachment() as { sessionId?: string } | null)?.sessionId ?? '')) continue;
       try {
         ws.close(code, reason);
       } catch {
@@ -323,6 +340,8 @@ export class UserInbox extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
+    // The session (device) it was opened with, so signing that device out closes it.
+    server.serializeAttachment({ sessionId: request.headers.get('X-Kith-Session') ?? undefined });
     const since = new URL(request.url).searchParams.get('since');
     if (since !== null) {
       const anchor = this.sql.exec<{ seq: number }>('SELECT seq FROM notifications WHERE id = ?1 UNION ALL SELECT was_seq FROM removed WHERE id = ?1', since).toArray()[0];
@@ -366,7 +385,8 @@ export interface InboxApi {
   unreadCount(): Promise<number>;
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
-  closeSockets(code: number, reason: string): Promise<void>;
+  closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
+  setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
   fetch(request: Request): Promise<Response>;
 }
 

@@ -63,7 +63,7 @@ export function skeletonOfQuery(sql: string, params: unknown[], extra?: string):
  * Rows travel as positional JSON arrays in these column orders (not objects): a page's keys would
  * otherwise be repeated on every row, and the whole page crosses D1's JSON response as one string.
  */
-const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'topic', 'visibility', 'space', 'like_count', 'comment_count', 'held', 'created_at', 'edited_at'] as const;
+const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'tags', 'topic', 'visibility', 'space', 'like_count', 'comment_count', 'held', 'created_at', 'edited_at'] as const;
 const USER_COLUMNS = ['id', 'username', 'display_name', 'avatar_key', 'bio', 'is_verified', 'visibility', 'suspended_at', 'silenced_at'] as const;
 const MEDIA_FIELDS = ['id', 'owner_id', 'kind', 'key', 'content_type', 'size', 'width', 'height', 'created_at'] as const;
 /** An attachment: its post and place there (post_media), then the media row. */
@@ -230,6 +230,21 @@ export function canViewPost(post: PostRow, author: UserSummary, target: UserSumm
   }
 }
 
+/**
+ * {@link canViewPost}'s answer for an anonymous viewer, as an SQL condition on the posts row aliased
+ * `p`: for aggregates over many posts that cannot run the rules stage row by row (hashtag trends, the tag
+ * search's check that a tag has a post anyone may see). It must say exactly what canViewPost says for
+ * `viewerId: null`; test/search/visibility.test.ts checks the two agree on every kind of post.
+ */
+export function anonymousVisiblePostSql(p: string): string {
+  return `(${p}.held = 0
+    AND EXISTS (SELECT 1 FROM users pa WHERE pa.id = ${p}.author_id AND pa.suspended_at IS NULL AND pa.silenced_at IS NULL
+      AND (${p}.community_id IS NOT NULL OR (pa.visibility = 'public' AND ${p}.visibility = 'public')))
+    AND (${p}.target_user_id IS NULL OR EXISTS (SELECT 1 FROM users pw WHERE pw.id = ${p}.target_user_id AND pw.suspended_at IS NULL
+      AND (${p}.community_id IS NOT NULL OR pw.visibility = 'public')))
+    AND (${p}.community_id IS NULL OR EXISTS (SELECT 1 FROM communities pk WHERE pk.id = ${p}.community_id AND pk.visibility = 'public')))`;
+}
+
 export function presentPost(row: PostRow, h: Hydrated, baseUrl: string): Post {
   const author = h.users.get(row.authorId)!;
   const target = row.targetUserId ? h.users.get(row.targetUserId) : undefined;
@@ -237,6 +252,7 @@ export function presentPost(row: PostRow, h: Hydrated, baseUrl: string): Post {
     id: row.id,
     author: presentPublicUser(author, baseUrl),
     content: row.content,
+    tags: row.tags,
     topic: row.topic,
     visibility: row.visibility,
     space: row.space,
@@ -284,6 +300,25 @@ export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated,
     out.push(post);
   }
   return out;
+}
+
+/** A ranked page's skeleton rows, best first, with each row's rank key. */
+export interface RankedPage extends LoadedPage {
+  rankKeys: Map<string, number>;
+}
+
+/**
+ * Runs a ranked skeleton query and its hydration as one statement. The query returns post rows best
+ * first, each with a numeric `rank_key` column; the rows come back in that order, with their keys.
+ */
+export async function loadRankedSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], extra?: string): Promise<RankedPage> {
+  const order = 'SELECT json_group_array(json_array(id, rank_key)) FROM skel';
+  const source = skeletonOfQuery(sql, params, `json_object('order', (${order}), 'extra', ${extra ? `(${extra})` : 'NULL'})`);
+  const page = decodePage(viewerId, await pageStatement(c.var.d1, viewerId, source).first<PageRow>());
+  const { order: ranked, extra: value } = JSON.parse(String(page.extra)) as { order: [string, number][]; extra: unknown };
+  const rankKeys = new Map(ranked);
+  const position = new Map(ranked.map(([id], i) => [id, i]));
+  return { rows: page.rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!), hydrated: page.hydrated, extra: value ?? undefined, rankKeys };
 }
 
 /**

@@ -36,10 +36,11 @@ export const CommentIdParamSchema = idParam('id', 'comment', '01JC6ZA1B2C3D4E5F6
 const TopicSchema = z.enum(TOPICS, { error: `must be one of ${TOPICS.join(', ')}` });
 const PostMediaSchema = MediaSchema.pick({ id: true, url: true, content_type: true, width: true, height: true });
 
-const examplePost = {
+export const examplePost = {
   id: '01JC6Z7TQ2W3E4R5T6Y7V8H9K0',
   author: publicUserExample,
-  content: 'The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles',
+  content: 'The Analytical Engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves. @charles #engines',
+  tags: ['engines'],
   topic: 'education',
   visibility: 'public' as const,
   space: 'personal' as const,
@@ -58,6 +59,10 @@ export const PostSchema = z
     id: z.string(),
     author: PublicUserSchema,
     content: z.string(),
+    tags: z.array(z.string()).openapi({
+      description: 'The `#words` of the content, lower case, each once, in order (at most 20; see GET /tags/{tag}/posts). Recomputed when the content is edited.',
+      example: ['engines'],
+    }),
     topic: z.string().nullable(),
     visibility: z.enum(['public', 'friends', 'private']),
     space: z.enum(POST_SPACES).openapi({ description: '`personal` (home, discover, walls, communities) or `professional` (the professional feed only)' }),
@@ -96,7 +101,7 @@ export const CreatePostSchema = z
       .optional(),
   })
   .openapi('CreatePost', {
-    example: { content: 'Hello, Kith! @charles', visibility: 'public', topic: 'general', media_ids: ['01JC6Z4Q8N0B2C3D4E5F6G7H8J'] },
+    example: { content: 'Hello, Kith! @charles #introductions', visibility: 'public', topic: 'general', media_ids: ['01JC6Z4Q8N0B2C3D4E5F6G7H8J'] },
   });
 
 export const UpdatePostSchema = z

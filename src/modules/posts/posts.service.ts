@@ -18,6 +18,8 @@ import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
+import { extractHashtags } from '../tags/hashtags';
+import { postTagStatements } from '../tags/post-tags';
 import { canViewPost, type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
@@ -105,6 +107,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   const now = new Date();
   const id = newId(now.getTime());
   const db = c.get('db');
+  const tags = extractHashtags(content);
   const statements = [
     toStatement(
       c.var.d1,
@@ -114,6 +117,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
         targetUserId: targetId,
         communityId,
         content,
+        tags,
         topic: input.topic ?? null,
         visibility: input.visibility ?? 'public',
         space: input.space ?? 'personal',
@@ -122,6 +126,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
       }),
     ),
     ...mediaIds.map((mediaId, position) => toStatement(c.var.d1, db.insert(postMedia).values({ postId: id, mediaId, position }))),
+    ...postTagStatements(c.var.d1, id, now.getTime(), tags),
   ];
   // A personal post goes into its author's own live timeline at once; the rest of its audience gets it
   // from the fan-out queue (announcePost). Professional posts stay off home timelines.
@@ -223,6 +228,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   const currentMedia = await db.select({ id: postMedia.mediaId }).from(postMedia).where(eq(postMedia.postId, id)).all();
   const mediaIds = input.media_ids !== undefined ? await assertOwnMedia(c, viewerId, input.media_ids) : currentMedia.map((m) => m.id);
   if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
+  const tags = extractHashtags(content);
 
   const statements = [
     toStatement(
@@ -231,6 +237,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
         .update(posts)
         .set({
           content,
+          tags,
           ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
           ...(input.topic !== undefined ? { topic: input.topic } : {}),
           // An edit a rule holds goes back under review; a released post is not re-held by clean edits.
@@ -240,6 +247,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
         .where(eq(posts.id, id)),
     ),
   ];
+  statements.push(...postTagStatements(c.var.d1, id, row.createdAt.getTime(), tags, row.tags));
   if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, row.authorId, row.communityId, content, mediaIds));
   if (input.media_ids !== undefined) {
     statements.push(toStatement(c.var.d1, db.delete(postMedia).where(eq(postMedia.postId, id))));
@@ -286,6 +294,42 @@ export function presentPostPage(c: Context<AppEnv>, { rows, hydrated }: LoadedPa
     data: presentVisible(c, page, hydrated, options),
     next_cursor: rows.length > limit && last ? encodeCursor(postKey(last)) : null,
   };
+}
+
+/** A chunk of a skeleton: its rows (in the list's order) with their hydration, and each row's keyset position. */
+export interface SkeletonChunk<K> extends LoadedPage {
+  keyOf: (row: PostRow) => K;
+}
+
+/**
+ * A page of `limit` posts the viewer may see, from a skeleton whose rows the rules may drop often
+ * (search, tag pages). `load(after, count)` reads up to `count + 1` rows after a position; each read
+ * examines twice the rows the page still needs, and reads again from where it stopped (at most three
+ * times) while the page is short. `next` is the position after the last post shown, or after the last
+ * row examined when the rules dropped the rest, so no post is skipped or repeated.
+ */
+export async function fillVisiblePage<K>(
+  c: Context<AppEnv>,
+  limit: number,
+  start: K,
+  load: (after: K, count: number) => Promise<SkeletonChunk<K>>,
+  options: RenderOptions = {},
+): Promise<{ data: Post[]; next: K | null }> {
+  const data: Post[] = [];
+  let after = start;
+  for (let round = 0; round < 3; round++) {
+    const count = (limit - data.length) * 2;
+    const { rows, hydrated, keyOf } = await load(after, count);
+    const examined = rows.slice(0, count);
+    const shown = presentVisible(c, examined, hydrated, options);
+    const room = limit - data.length;
+    data.push(...shown.slice(0, room));
+    if (shown.length > room) return { data, next: keyOf(examined.find((row) => row.id === data.at(-1)!.id)!) };
+    if (rows.length <= count) return { data, next: null };
+    after = keyOf(examined.at(-1)!);
+    if (data.length === limit) break;
+  }
+  return { data, next: after };
 }
 
 /** Which visibilities of `authorId`'s posts the viewer may see (the SQL prefilter matching canViewPost). */

@@ -3,11 +3,13 @@ import { mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { follows, users, type ProfessionalVisibility, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { verifyPassword } from '../../lib/crypto';
-import type { AppRouteHandler } from '../../lib/types';
+import type { AppEnv, AppRouteHandler } from '../../lib/types';
+import type { Context } from 'hono';
+import { EMAIL_MAILS_PER_HOUR, sendEmailLink } from '../auth/email.service';
 import { currentUser } from '../../middleware/auth';
 import { screenText } from '../../policy/content-rules';
 import { isAccountVisible } from '../../policy/visibility';
-import { audit, requestIp } from '../audit/audit';
+import { audit, type AuditEntry, requestIp } from '../audit/audit';
 import { ownerChangesOnDeparture } from '../communities/communities.service';
 import { insertAutoReport } from '../moderation/reports.store';
 import { forgetSessions } from '../../lib/session-cache';
@@ -32,6 +34,8 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   const db = c.get('db');
   if (body.username) await assertAvailable(db, { username: body.username }, userId);
   const verdict = await screenText(c, [{ field: 'display_name', text: body.display_name }, { field: 'bio', text: body.bio }], 'profile');
+  // A new address is only mailed a link here; it replaces `email` once verified (POST /auth/email/verify).
+  if (body.email !== undefined) await requestEmailChange(c, userId, body.email, body.current_password ?? '');
 
   const changes: Partial<UserRow> = {};
   if (body.display_name !== undefined) changes.displayName = body.display_name;
@@ -43,6 +47,7 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   if (body.username !== undefined) changes.username = body.username;
   if (body.visibility !== undefined) changes.visibility = body.visibility;
   if (body.wall_policy !== undefined) changes.wallPolicy = body.wall_policy;
+  if (body.discoverable !== undefined) changes.discoverable = body.discoverable;
   if (body.message_policy !== undefined) changes.messagePolicy = body.message_policy;
   if (body.location !== undefined) {
     changes.locationCountry = body.location?.country ?? null;
@@ -77,6 +82,21 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   }
   return c.json(presentMe(await requireUserRow(db, userId), c.get('baseUrl')), 200);
 };
+
+/** Checks the password and the address, then mails the new address its link (429 past the hourly cap). */
+async function requestEmailChange(c: Context<AppEnv>, userId: string, email: string, password: string): Promise<void> {
+  const user = await requireUserRow(c.get('db'), userId);
+  if (!(await verifyPassword(password, user.passwordHash)).ok) {
+    throw new ApiError('forbidden', 'current_password is incorrect.', { errors: [{ field: 'current_password', message: 'is incorrect' }] });
+  }
+  if (email === user.email) return;
+  await assertAvailable(c.get('db'), { email }, userId);
+  // Recorded (without the address) so the account's security events show a change it did not ask for.
+  const requested: AuditEntry = { action: 'auth.email_change_requested', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c) };
+  if (!(await sendEmailLink(c, userId, email, 'change', requested))) {
+    throw new ApiError('rate_limited', `At most ${EMAIL_MAILS_PER_HOUR} verification mails an hour; try again later.`, { headers: { 'Retry-After': '3600' } });
+  }
+}
 
 export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   const { userId } = currentUser(c);

@@ -41,10 +41,12 @@ export function presentMe(row: UserRow, baseUrl: string): Me {
   return {
     ...profileFields(row, baseUrl),
     email: row.email,
+    email_verified: row.emailVerifiedAt !== null,
     birthdate: row.birthdate,
     gender: row.gender,
     visibility: row.visibility,
     wall_policy: row.wallPolicy,
+    discoverable: row.discoverable,
     message_policy: row.messagePolicy,
     role: row.role,
   };

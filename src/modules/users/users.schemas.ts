@@ -128,6 +128,7 @@ export const ProfileSchema = PublicUserSchema.extend({
 export const meExample = {
   ...publicUserExample,
   email: 'ada@example.com',
+  email_verified: true,
   birthdate: '1990-12-10',
   gender: 'female' as const,
   location: { country: 'GB', region: 'GB-LND', city: 'London' },
@@ -135,6 +136,7 @@ export const meExample = {
   links: [{ label: 'Notes', url: 'https://notes.example/ada' }],
   visibility: 'public' as const,
   wall_policy: 'friends' as const,
+  discoverable: true,
   message_policy: 'everyone' as const,
   role: 'user' as const,
   created_at: '2026-11-21T10:00:00.000Z',
@@ -152,10 +154,16 @@ export const MessagePolicySchema = z.enum(MESSAGE_POLICIES, { error: `must be on
 export const MeSchema = ProfileSchema.omit({ relationship: true, headline: true })
   .extend({
     email: z.string(),
+    email_verified: z.boolean().openapi({
+      description: 'Whether `email` was proven: by its link (POST /auth/email/verify), a password reset, or a provider that verified it. A changed address replaces `email` only once verified.',
+    }),
     birthdate: z.string().nullable(),
     gender: z.enum(GENDERS).nullable(),
     visibility: z.enum(['public', 'private']),
     wall_policy: z.enum(WALL_POLICIES),
+    discoverable: z.boolean().openapi({
+      description: 'Whether people who neither follow you nor are your friends find you in search (GET /search), and whether you are suggested to others (GET /suggestions). Default true.',
+    }),
     message_policy: MessagePolicySchema,
     role: z.enum(SITE_ROLES).openapi({ description: 'Site role: moderators and admins use /api/v1/admin/*.' }),
   })
@@ -173,7 +181,15 @@ export const UpdateMeSchema = z
     username: UsernameSchema.optional(),
     visibility: z.enum(['public', 'private']).optional(),
     wall_policy: z.enum(WALL_POLICIES).optional(),
+    discoverable: z.boolean({ error: 'must be true or false' }).optional(),
     message_policy: MessagePolicySchema.optional(),
+    email: EmailSchema.optional().openapi({ description: 'A new address: mailed a link, and used once verified. Needs `current_password`.' }),
+    current_password: z.string().min(1, 'is required').max(256).optional().openapi({ description: 'Required with `email`.' }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.email !== undefined && body.current_password === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['current_password'], message: 'is required to change email' });
+    }
   })
   .openapi('UpdateMe', {
     example: { display_name: 'Ada L.', bio: 'Poet of numbers.', location: { country: 'GB', city: 'London' }, gender: 'female', birthdate: '1990-12-10' },

@@ -1,0 +1,29 @@
+import { ApiError } from '../../lib/errors';
+import type { AppRouteHandler } from '../../lib/types';
+import { findUserById } from '../users/users.service';
+import { pendingEmail, sendEmailLink, verifyEmailToken } from './email.service';
+import type * as routes from './email.routes';
+
+export const verifyEmail: AppRouteHandler<typeof routes.verifyEmail> = async (c) => {
+  await verifyEmailToken(c, c.req.valid('json').token);
+  return c.body(null, 204);
+};
+
+export const resendEmail: AppRouteHandler<typeof routes.resendEmail> = async (c) => {
+  const auth = c.get('auth');
+  const { email } = c.req.valid('json');
+  if (auth) {
+    const user = await findUserById(c.get('db'), auth.userId);
+    if (user) {
+      const pending = await pendingEmail(c.var.d1, user.id, user.email);
+      if (pending) await sendEmailLink(c, user.id, pending, 'change');
+      else if (user.emailVerifiedAt === null) await sendEmailLink(c, user.id, user.email, 'verify');
+    }
+  } else if (email) {
+    const user = await c.var.d1.prepare('SELECT id FROM users WHERE email = ?1 AND email_verified_at IS NULL').bind(email).first<{ id: string }>();
+    if (user) await sendEmailLink(c, user.id, email, 'verify');
+  } else {
+    throw ApiError.field('email', 'is required without a bearer token');
+  }
+  return c.json({ status: 'accepted' as const, detail: 'If there is an address to verify, a link is on its way.' }, 202);
+};

@@ -1,0 +1,8 @@
+import type { AppRouteHandler } from '../../lib/types';
+import type * as routes from './calls.routes';
+import * as service from './calls.service';
+
+export const iceServers: AppRouteHandler<typeof routes.iceServers> = async (c) => {
+  c.header('Cache-Control', 'private, no-store');
+  return c.json(await service.iceServers(c.env), 200);
+};

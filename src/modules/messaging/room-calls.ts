@@ -1,0 +1,354 @@
+import { callRefusals, type RingRefusal } from '../../policy/messaging';
+import { callSource } from '../notifications/delivery';
+import { publishEvent } from '../notifications/events';
+import { inboxOf } from '../notifications/user-inbox';
+import type { RoomAlarms } from './room-alarms';
+import { CallStore, type CallRow, type PartyRow } from './room-call-store';
+import type { RoomMessages } from './room-messages';
+import { type ErrorFrame, errorFrame, type Frame, type RoomSockets } from './room-protocol';
+import type { RoomStore } from './room-store';
+import { CALL_MEDIA, type CallEndReason, type CallMedia } from './room.types';
+
+/** An unanswered call stops ringing after this long (contract: 60 s). */
+export const RING_TIMEOUT_MS = 60_000;
+/** A mesh call takes at most this many people (each sends its media to every other). */
+export const MAX_CALL_PARTICIPANTS = 4;
+/** Largest SDP (and candidates list) relayed, in bytes. */
+export const MAX_SDP_BYTES = 64 * 1024;
+/** A participant whose every socket on the room is gone this long has left the call (reason `failed`). */
+export const DROP_GRACE_MS = 20_000;
+const CALL_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const MAX_CANDIDATES = 50;
+
+const RING_REFUSALS: Record<RingRefusal, string> = {
+  blocked: 'You cannot call this user.',
+  not_accepted: 'This user does not accept calls from you (their message_policy).',
+  request: 'This user has not accepted your message request yet; calls ring once they do.',
+  unavailable: 'This user cannot take calls right now.',
+  silenced: 'Your account is silenced: you can call your friends only.',
+};
+
+const bytes = (text: string) => new TextEncoder().encode(text).byteLength;
+const ringJob = (callId: string) => `ring:${callId}`;
+const dropJob = (userId: string, callId: string) => `drop:${userId}:${callId}`;
+const inCall = (p: PartyRow) => p.status === 'joined';
+const reachable = (p: PartyRow) => p.status === 'joined' || p.status === 'ringing';
+
+/** An RTCIceCandidateInit, keeping only its own fields (nothing else is relayed). */
+function iceCandidate(value: unknown): Record<string, unknown> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const c = value as Record<string, unknown>;
+  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || v === null || typeof v === type;
+  if (typeof c.candidate !== 'string' || c.candidate.length > 2048) return null;
+  if (!optional(c.sdpMid, 'string') || !optional(c.sdpMLineIndex, 'number') || !optional(c.usernameFragment, 'string')) return null;
+  const out: Record<string, unknown> = { candidate: c.candidate };
+  for (const key of ['sdpMid', 'sdpMLineIndex', 'usernameFragment'] as const) if (c[key] !== undefined) out[key] = c[key];
+  return out;
+}
+
+/** What a call message says to clients that only show `content`. */
+function callSummary(media: CallMedia, reason: CallEndReason, durationS: number): string {
+  const what = media === 'video' ? 'video call' : 'voice call';
+  if (durationS > 0) {
+    const [m, s] = [Math.floor(durationS / 60), durationS % 60];
+    return `${what[0]!.toUpperCase()}${what.slice(1)} (${m > 0 ? `${m} min ` : ''}${s} s)`;
+  }
+  if (reason === 'rejected') return `Declined ${what}`;
+  if (reason === 'failed') return `${what[0]!.toUpperCase()}${what.slice(1)} failed`;
+  return `Missed ${what}`;
+}
+
+/**
+ * Call signalling in a ConversationRoom. The room relays SDP and ICE candidates between the members of
+ * one call (at most one ringing or running per conversation), adding `from`; it never sees media. It
+ * rings every member the policy lets the caller reach (src/policy/messaging.ts `callRefusals`), ends an
+ * unanswered call after {@link RING_TIMEOUT_MS}, tells everyone `call.ended`, notifies callees who never
+ * answered (`missed_call`), and records each call in the history as a `kind: "call"` message.
+ */
+export class RoomCalls {
+  readonly calls: CallStore;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly store: RoomStore,
+    private readonly sockets: RoomSockets,
+    private readonly alarms: RoomAlarms,
+    private readonly messages: RoomMessages,
+    sql: SqlStorage,
+  ) {
+    this.calls = new CallStore(sql);
+  }
+
+  /** The call frames being handled, one after another. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One `call.*` frame from a member's socket; a refusal is answered with an error frame (never relayed).
+   * Call frames are handled one at a time, in arrival order: an invite waits on the rate limiter and D1,
+   * and the Durable Object takes the next frame meanwhile, so the candidates a caller trickles right
+   * behind its invite would otherwise find no call (404) and be lost.
+   */
+  handle(ws: WebSocket, userId: string, frame: Frame): Promise<ErrorFrame | null> {
+    const handled = this.turn.then(() => this.handleInTurn(ws, userId, frame));
+    this.turn = handled.catch(() => undefined);
+    return handled;
+  }
+
+  private async handleInTurn(ws: WebSocket, userId: string, frame: Frame): Promise<ErrorFrame | null> {
+    const callId = frame.call_id;
+    if (typeof callId !== 'string' || !CALL_ID.test(callId)) return errorFrame(400, 'call_id: 1..100 characters of A-Z a-z 0-9 . _ : -');
+    const fail = (status: ErrorFrame['status'], detail: string) => errorFrame(status, detail, callId);
+    for (const key of ['sdp', 'candidates'] as const) {
+      if (frame[key] !== undefined && bytes(JSON.stringify(frame[key])) > MAX_SDP_BYTES) return fail(413, `${key}: at most 64 KB`);
+    }
+    if (frame.sdp !== undefined && (typeof frame.sdp !== 'string' || frame.sdp.length === 0)) return fail(400, 'sdp: a non-empty string is required');
+    if (frame.to !== undefined && typeof frame.to !== 'string') return fail(400, 'to: must be a user id');
+    if (frame.type === 'call.invite') return this.invite(userId, callId, frame);
+
+    const call = this.calls.get(callId);
+    if (!call) return fail(404, 'No such call in this conversation.');
+    if (call.state === 'ended') return fail(409, 'This call has ended.');
+    const me = this.calls.party(callId, userId);
+    if (!me) return fail(403, 'You are not in this call.');
+    switch (frame.type) {
+      case 'call.answer':
+        return this.answer(ws, call, me, frame, fail);
+      case 'call.offer':
+        return this.offer(call, me, frame, fail);
+      case 'call.candidates':
+        return this.candidates(call, me, frame, fail);
+      case 'call.join':
+        return this.join(ws, call, me, fail);
+      case 'call.reject':
+        if (me.status === 'joined') return fail(409, 'You are in this call: hang up instead.');
+        return this.leave(ws, call, me, 'reject', call.answered_at === null ? 'rejected' : 'hangup');
+      case 'call.hangup': {
+        const reason = frame.reason ?? 'hangup';
+        if (reason !== 'hangup' && reason !== 'failed') return fail(400, 'reason: must be hangup or failed');
+        return this.leave(ws, call, me, me.status === 'joined' ? 'hangup' : 'reject', call.answered_at === null && me.role === 'callee' ? 'rejected' : reason);
+      }
+      default:
+        return fail(400, 'type: must be call.invite, call.answer, call.offer, call.candidates, call.join, call.reject or call.hangup');
+    }
+  }
+
+  private from(userId: string) {
+    return this.store.member(userId)?.user ?? JSON.parse(this.store.get(`former:${userId}`) ?? 'null');
+  }
+
+  private async invite(callerId: string, callId: string, frame: Frame): Promise<ErrorFrame | null> {
+    const fail = (status: ErrorFrame['status'], detail: string) => errorFrame(status, detail, callId);
+    const media = frame.media as CallMedia;
+    if (!CALL_MEDIA.includes(media)) return fail(400, 'media: must be audio or video');
+    if (typeof frame.sdp !== 'string') return fail(400, 'sdp: the offer is required');
+    if (this.store.kind() === 'community') return fail(403, 'Calls are not available in community chats.');
+    const busy = () => {
+      if (this.calls.get(callId)) return fail(409, this.calls.get(callId)!.state === 'ended' ? 'This call has ended.' : 'This call is already under way.');
+      if (this.calls.live()) return fail(409, 'A call is already ringing or running in this conversation.');
+      return null;
+    };
+    if (busy()) return busy();
+    const { success } = await this.env.RL_CALLS.limit({ key: `calls:${callerId}` });
+    if (!success) return fail(429, 'You are starting calls too fast; wait a minute.');
+    const direct = this.store.kind() === 'direct';
+    const others = this.store.members().filter((m) => m.userId !== callerId);
+    const refusals = await callRefusals(this.env.DB, callerId, others, { direct, startedBy: direct ? await this.messages.startedBy() : null });
+    // After the awaits: another invite may have started a call meanwhile.
+    if (busy()) return busy();
+    const callees = others.map((m) => m.userId).filter((id) => refusals.get(id) === null);
+    if (direct && callees.length === 0) return fail(403, others[0] ? RING_REFUSALS[refusals.get(others[0].userId) ?? 'unavailable'] : 'The other person has left this conversation.');
+    if (callees.length === 0) return fail(403, 'Nobody in this conversation can take a call from you right now.');
+
+    const now = Date.now();
+    const offline = callees.filter((id) => !this.sockets.has(id));
+    this.ctx.storage.transactionSync(() => {
+      this.calls.create({ callId, media, callerId, offer: frame.sdp as string, at: now }, callees);
+      this.calls.markNotified(callId, offline);
+      this.alarms.schedule(ringJob(callId), now + RING_TIMEOUT_MS);
+    });
+    const caller = this.from(callerId);
+    this.sockets.sendTo(callees, { type: 'call.invite', call_id: callId, media, sdp: frame.sdp, from: caller });
+    if (offline.length > 0 && caller) {
+      publishEvent(
+        { type: 'call_incoming', actorId: callerId, recipientIds: offline, conversationId: this.store.conversationId(), callId, media, caller },
+        { env: this.env, baseUrl: '' },
+        (p) => this.ctx.waitUntil(p),
+      );
+    }
+    return null;
+  }
+
+  /** Answers the invite's offer (a direct call's callee), or a participant's `call.offer` (`to`). */
+  private answer(ws: WebSocket, call: CallRow, me: PartyRow, frame: Frame, fail: (s: ErrorFrame['status'], d: string) => ErrorFrame): ErrorFrame | null {
+    if (typeof frame.sdp !== 'string') return fail(400, 'sdp: the answer is required');
+    const to = (frame.to as string | undefined) ?? call.caller_id;
+    if (to === me.user_id) return fail(400, 'to: you cannot answer yourself');
+    if (me.role === 'callee' && me.status !== 'joined' && to === call.caller_id) {
+      // Accepting the invite: only a direct call's offer can be answered (a group's callees join and offer).
+      if (this.store.kind() !== 'direct') return fail(400, 'In a group call, send call.join, then call.offer to each participant.');
+      if (me.status !== 'ringing' && me.status !== 'missed') return fail(409, 'You are no longer ringing in this call.');
+      if (call.answered_at !== null) return fail(409, 'This call was already answered.');
+      this.enter(call, me);
+      this.sockets.sendTo([call.caller_id], { type: 'call.answer', call_id: call.call_id, sdp: frame.sdp, from: this.from(me.user_id) });
+      this.announceJoin(call, me.user_id, ws);
+      return null;
+    }
+    const target = this.calls.party(call.call_id, to);
+    if (!inCall(me)) return fail(403, 'Join the call before answering a participant.');
+    if (!target || !inCall(target)) return fail(404, 'to: not a participant of this call');
+    this.sockets.sendTo([to], { type: 'call.answer', call_id: call.call_id, sdp: frame.sdp, to, from: this.from(me.user_id) });
+    return null;
+  }
+
+  /** An offer from one participant to another (a joiner to each participant, or a renegotiation). */
+  private offer(call: CallRow, me: PartyRow, frame: Frame, fail: (s: ErrorFrame['status'], d: string) => ErrorFrame): ErrorFrame | null {
+    if (typeof frame.sdp !== 'string') return fail(400, 'sdp: the offer is required');
+    if (typeof frame.to !== 'string') return fail(400, 'to: the participant the offer is for is required');
+    if (!inCall(me)) return fail(403, 'Join the call before sending offers.');
+    const target = this.calls.party(call.call_id, frame.to);
+    if (!target || !inCall(target) || target.user_id === me.user_id) return fail(404, 'to: not another participant of this call');
+    this.sockets.sendTo([frame.to], { type: 'call.offer', call_id: call.call_id, sdp: frame.sdp, to: frame.to, from: this.from(me.user_id) });
+    return null;
+  }
+
+  private candidates(call: CallRow, me: PartyRow, frame: Frame, fail: (s: ErrorFrame['status'], d: string) => ErrorFrame): ErrorFrame | null {
+    if (!Array.isArray(frame.candidates) || frame.candidates.length > MAX_CANDIDATES) return fail(400, `candidates: an array of at most ${MAX_CANDIDATES} ICE candidates is required`);
+    const candidates = frame.candidates.map(iceCandidate);
+    if (candidates.some((c) => c === null)) return fail(400, 'candidates: each must be an RTCIceCandidateInit ({ candidate, sdpMid?, sdpMLineIndex?, usernameFragment? })');
+    if (!reachable(me)) return fail(403, 'You are not in this call.');
+    const parties = this.calls.parties(call.call_id);
+    const to = frame.to as string | undefined;
+    if (to !== undefined && !parties.some((p) => p.user_id === to && p.user_id !== me.user_id && reachable(p))) return fail(404, 'to: not another participant of this call');
+    const targets = to !== undefined ? [to] : parties.filter((p) => p.user_id !== me.user_id && reachable(p)).map((p) => p.user_id);
+    // The caller's candidates for everyone, before anyone answered: kept for a callee who connects later.
+    if (to === undefined && me.role === 'caller' && call.answered_at === null) this.calls.keepOfferCandidates(call.call_id, candidates);
+    this.sockets.sendTo(targets, { type: 'call.candidates', call_id: call.call_id, candidates, ...(to ? { to } : {}), from: this.from(me.user_id) });
+    return null;
+  }
+
+  /** A group call's callee comes in (after it was answered or missed, too, while it runs). */
+  private join(ws: WebSocket, call: CallRow, me: PartyRow, fail: (s: ErrorFrame['status'], d: string) => ErrorFrame): ErrorFrame | null {
+    if (this.store.kind() === 'direct') return fail(400, 'Answer a direct call with call.answer.');
+    if (me.status === 'joined') return fail(409, 'You are already in this call.');
+    if (this.calls.parties(call.call_id).filter(inCall).length >= MAX_CALL_PARTICIPANTS) {
+      return fail(409, `This call is full: mesh calls take at most ${MAX_CALL_PARTICIPANTS} people. Join when someone leaves.`);
+    }
+    this.enter(call, me);
+    this.announceJoin(call, me.user_id, ws);
+    return null;
+  }
+
+  private enter(call: CallRow, me: PartyRow): void {
+    this.calls.join(call.call_id, me.user_id, Date.now());
+    if (this.store.kind() === 'direct') this.alarms.cancel(ringJob(call.call_id));
+  }
+
+  /** `call.joined` to every socket of everyone the call rang (the joiner's other devices stop ringing; the others learn who is in). */
+  private announceJoin(call: CallRow, userId: string, except: WebSocket): void {
+    const parties = this.calls.parties(call.call_id);
+    const participants = parties.filter(inCall).map((p) => this.from(p.user_id));
+    this.sockets.sendTo(parties.map((p) => p.user_id), { type: 'call.joined', call_id: call.call_id, user: this.from(userId), participants }, except);
+  }
+
+  /** A participant hangs up, or a callee rejects (or hangs up while ringing); the call ends when nobody is left to talk to. */
+  private leave(ws: WebSocket | null, call: CallRow, me: PartyRow, how: 'hangup' | 'reject', endReason: CallEndReason): ErrorFrame | null {
+    if (!reachable(me)) return errorFrame(409, 'You are not in this call.', call.call_id);
+    this.calls.setStatus(call.call_id, me.user_id, how === 'reject' ? 'rejected' : 'left');
+    const frame = how === 'reject' ? { type: 'call.reject', call_id: call.call_id, from: this.from(me.user_id) } : { type: 'call.hangup', call_id: call.call_id, reason: endReason === 'failed' ? 'failed' : 'hangup', from: this.from(me.user_id) };
+    this.sockets.sendTo(this.calls.parties(call.call_id).map((p) => p.user_id), frame, ws ?? undefined);
+    this.settle(call.call_id, endReason);
+    return null;
+  }
+
+  /** Ends the call once nobody is in it, or one person is left with nobody still ringing. */
+  private settle(callId: string, reason: CallEndReason): void {
+    const call = this.calls.get(callId);
+    if (!call || call.state === 'ended') return;
+    const parties = this.calls.parties(callId);
+    const joined = parties.filter(inCall).length;
+    const ringing = parties.filter((p) => p.status === 'ringing').length;
+    if (joined === 0 || (joined <= 1 && ringing === 0)) this.end(call, reason);
+  }
+
+  private end(call: CallRow, reason: CallEndReason): void {
+    const now = Date.now();
+    const duration = call.answered_at === null ? 0 : Math.max(0, Math.round((now - call.answered_at) / 1000));
+    let missed: string[] = [];
+    this.ctx.storage.transactionSync(() => {
+      missed = this.calls.missRinging(call.call_id);
+      this.calls.end(call.call_id, reason, now);
+      this.alarms.cancel(ringJob(call.call_id));
+    });
+    this.sockets.broadcast({ type: 'call.ended', call_id: call.call_id, reason, duration_s: duration });
+    this.notifyMissed(call, missed);
+    // A ring that reached someone as call_incoming is over: the notification goes.
+    const rung = this.calls.parties(call.call_id).filter((p) => p.notified === 1).map((p) => p.user_id);
+    for (const id of rung) this.ctx.waitUntil(inboxOf(this.env, id).retract({ source: callSource(call.call_id), at: now }).catch(() => undefined));
+    this.messages.recordCall(call.caller_id, { call_id: call.call_id, media: call.media, duration_s: duration, reason }, callSummary(call.media, reason, duration));
+  }
+
+  private notifyMissed(call: CallRow, recipientIds: string[]): void {
+    const caller = this.from(call.caller_id);
+    if (recipientIds.length === 0 || !caller) return;
+    publishEvent(
+      { type: 'missed_call', actorId: call.caller_id, recipientIds, conversationId: this.store.conversationId(), callId: call.call_id, media: call.media, caller },
+      { env: this.env, baseUrl: '' },
+      (p) => this.ctx.waitUntil(p),
+    );
+  }
+
+  /** The room's alarm ran one of the calls' jobs. */
+  async runJob(job: string): Promise<void> {
+    if (job.startsWith('ring:')) return this.ringTimedOut(job.slice('ring:'.length));
+    if (job.startsWith('drop:')) {
+      const [userId, ...rest] = job.slice('drop:'.length).split(':');
+      return this.dropIfGone(rest.join(':'), userId!);
+    }
+  }
+
+  /** Sixty seconds of ringing: an unanswered call ends (`timeout`); a group call under way goes on, and whoever still rang missed it. */
+  private ringTimedOut(callId: string): void {
+    const call = this.calls.get(callId);
+    if (!call || call.state === 'ended') return;
+    if (call.answered_at === null) return this.end(call, 'timeout');
+    const ringing = this.calls.parties(callId).filter((p) => p.status === 'ringing').map((p) => p.user_id);
+    const missed = this.calls.missRinging(callId);
+    this.sockets.sendTo(ringing, { type: 'call.missed', call_id: callId });
+    this.notifyMissed(call, missed);
+    this.settle(callId, 'hangup');
+  }
+
+  private dropIfGone(callId: string, userId: string): void {
+    const call = this.calls.get(callId);
+    const me = this.calls.party(callId, userId);
+    if (!call || call.state === 'ended' || !me || !inCall(me) || this.sockets.of(userId).length > 0) return;
+    this.leave(null, call, me, 'hangup', 'failed');
+  }
+
+  /** A socket closed: if it was its user's last one and they are in the live call, they leave it unless they are back within the grace period. */
+  socketClosed(ws: WebSocket, userId: string): void {
+    const call = this.calls.live();
+    if (!call || this.sockets.of(userId, ws).length > 0) return;
+    const me = this.calls.party(call.call_id, userId);
+    if (me && inCall(me)) this.alarms.schedule(dropJob(userId, call.call_id), Date.now() + DROP_GRACE_MS);
+  }
+
+  /** A member left or was removed: they leave the live call at once. */
+  memberGone(userId: string): void {
+    const call = this.calls.live();
+    const me = call && this.calls.party(call.call_id, userId);
+    if (call && me && reachable(me)) this.leave(null, call, me, me.status === 'joined' ? 'hangup' : 'reject', call.answered_at === null && me.role === 'callee' ? 'rejected' : 'hangup');
+  }
+
+  /** A socket opened: a callee the live call still rings gets its invite (and the caller's candidates so far) again. */
+  replay(ws: WebSocket, userId: string): void {
+    const call = this.calls.live();
+    const me = call && this.calls.party(call.call_id, userId);
+    if (!call || me?.status !== 'ringing') return;
+    const from = this.from(call.caller_id);
+    ws.send(JSON.stringify({ type: 'call.invite', call_id: call.call_id, media: call.media, sdp: call.offer, from }));
+    const candidates = JSON.parse(call.offer_candidates) as unknown[];
+    if (candidates.length > 0 && call.answered_at === null) ws.send(JSON.stringify({ type: 'call.candidates', call_id: call.call_id, candidates, from }));
+  }
+}

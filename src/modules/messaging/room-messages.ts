@@ -1,0 +1,253 @@
+import { newId } from '../../lib/ids';
+import { evaluateText } from '../../policy/content-rules';
+import { directSendRefusal } from '../../policy/messaging';
+import { publishEvent } from '../notifications/events';
+import type { PublicUser } from '../users/users.schemas';
+import type { RoomSockets } from './room-protocol';
+import type { RoomOutbox } from './room-outbox';
+import type { MessageRow, RoomStore } from './room-store';
+import { type CallRecord, MAX_MESSAGE_LENGTH, type Message, type MessageMedia, NOT_A_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
+
+export const refuse = (status: RefusalStatus, detail: string, field?: string, code?: 'messages_not_accepted') => ({ ok: false as const, status, detail, field, code });
+export const ok = <T>(value: T) => ({ ok: true as const, value });
+
+export interface SendInput {
+  content: string;
+  media: MessageMedia[];
+  clientId: string | null;
+  sender?: PublicUser;
+  awaitIndex?: boolean;
+}
+
+/**
+ * A ConversationRoom's messages: the single writer that assigns gap-free `seq` (from 1), stores each
+ * message before acknowledging or broadcasting it, broadcasts in seq order, and marks the index dirty
+ * in the same transaction. Sends from REST and from sockets both come through {@link send}.
+ */
+export class RoomMessages {
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly store: RoomStore,
+    private readonly sockets: RoomSockets,
+    private readonly outbox: RoomOutbox,
+  ) {}
+
+  /**
+   * Sends a message. A retry with the same `clientId` from the same sender returns the original
+   * (created: false). The message is stored (with the index marked dirty, in one transaction) before it
+   * is acknowledged or broadcast.
+   */
+  async send(senderId: string, input: SendInput): Promise<RoomResult<{ message: Message; created: boolean }>> {
+    const { store } = this;
+    if (!store.member(senderId)) return refuse(404, NOT_A_MEMBER);
+    const retried = () => (input.clientId ? store.messageByClientId(senderId, input.clientId) : undefined);
+    const earlier = retried();
+    if (earlier) return ok({ message: store.present(earlier), created: false });
+    const content = input.content.trim();
+    if (!content && input.media.length === 0) return refuse(400, 'content: a message needs text or at least one media item', 'content');
+    if (content.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
+    // Keyword rules, on REST and socket sends alike (both come through here). Chat is live: a hold
+    // cannot keep a message back without breaking seq order for the others, so it refuses like a reject.
+    const verdict = await evaluateText(this.env.DB, [{ field: 'content', text: content }], 'message');
+    if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
+    const { success } = await this.env.RL_MESSAGES.limit({ key: `messages:${senderId}` });
+    if (!success) return refuse(429, 'You are sending messages too fast; slow down.');
+    if (store.kind() === 'direct') {
+      // The recipient's message policy and blocks, decided where every conversation membership is (src/policy/messaging.ts).
+      const other = this.otherMember(senderId);
+      const refusal = await directSendRefusal(this.env.DB, senderId, other, other !== undefined && (await this.startedBy()) === other);
+      if (refusal === 'blocked') return refuse(403, 'You cannot message this user.');
+      if (refusal === 'gone') return refuse(403, 'The other person has left this conversation.', undefined, 'messages_not_accepted');
+      if (refusal === 'not_accepted') return refuse(403, 'This user does not accept messages from you (their message_policy).', undefined, 'messages_not_accepted');
+    }
+    // After the awaits: a retry may have landed meanwhile.
+    const raced = retried();
+    if (raced) return ok({ message: store.present(raced), created: false });
+    if (input.sender) store.refreshMemberUser(senderId, input.sender);
+
+    // Synchronous from here on: seq assignment, storage, index flag and broadcast cannot interleave.
+    const message = this.append(senderId, { content, media: input.media, clientId: input.clientId }, (id) => {
+      // A flagged message is delivered, and its report is kept here with it until D1 has it.
+      if (verdict.action === 'flag') this.outbox.queueReport(verdict.reason, id, senderId, content, input.media);
+    });
+    if (verdict.action === 'flag') this.ctx.waitUntil(this.outbox.flushReports());
+    publishEvent(
+      {
+        type: 'new_message',
+        actorId: senderId,
+        conversationId: store.conversationId(),
+        messageId: message.id,
+        seq: message.seq,
+        recipientIds: this.notificationRecipients(senderId),
+        sender: message.sender,
+        content: message.content,
+        createdAt: message.created_at,
+      },
+      { env: this.env, baseUrl: '' },
+      (p) => this.ctx.waitUntil(p),
+    );
+    // REST senders read their own write in GET /conversations; socket sends do not wait for D1.
+    const indexed = this.outbox.requestFlush();
+    if (input.awaitIndex) await indexed;
+    return ok({ message, created: true });
+  }
+
+  /**
+   * Stores the next message and broadcasts it (synchronously: seq order holds). `also` runs inside the
+   * same transaction with the new message's id.
+   */
+  private append(senderId: string, input: { content: string; media: MessageMedia[]; clientId: string | null; call?: CallRecord }, also?: (id: string) => void): Message {
+    const { store } = this;
+    const seq = store.lastSeq() + 1;
+    const now = Date.now();
+    const id = newId(now);
+    this.ctx.storage.transactionSync(() => {
+      store.insertMessage({ seq, id, senderId, content: input.content, media: input.media, clientId: input.clientId, createdAt: now, call: input.call });
+      store.readOwn(senderId, seq);
+      this.outbox.markIndexDirty();
+      also?.(id);
+    });
+    const message = store.present(store.messageAt(seq)!);
+    this.sockets.broadcast({ type: 'message.new', message });
+    return message;
+  }
+
+  /** The record of a call that ended, in the history as a `kind: "call"` message from its caller (it notifies nobody). */
+  recordCall(callerId: string, call: CallRecord, content: string): Message {
+    const message = this.append(callerId, { content, media: [], clientId: null, call });
+    this.ctx.waitUntil(this.outbox.requestFlush());
+    return message;
+  }
+
+  /** The other member of a direct conversation. */
+  otherMember(userId: string): string | undefined {
+    return this.store.members().find((m) => m.userId !== userId)?.userId;
+  }
+
+  /**
+   * Who a new message notifies. Members looking at the conversation (a socket open on it) see it; the
+   * others get notified, except that a message request notifies its member once until they accept it:
+   * the first message of a direct request (a group request already sent `conversation_invite`). A
+   * community chat notifies nobody: with thousands of members, one message would mean thousands of
+   * notifications; its unread counts in GET /conversations still track it.
+   */
+  private notificationRecipients(senderId: string): string[] {
+    const { store } = this;
+    if (store.kind() === 'community') return [];
+    const direct = store.kind() === 'direct';
+    const out: string[] = [];
+    for (const m of store.members()) {
+      if (m.userId === senderId || this.sockets.has(m.userId)) continue;
+      if (m.request) {
+        if (!direct || m.notified) continue;
+        store.markNotified(m.userId);
+      }
+      out.push(m.userId);
+    }
+    return out;
+  }
+
+  /** Who started the conversation: set by configure, or read once from D1 for rooms configured before it was. */
+  async startedBy(): Promise<string | null> {
+    const known = this.store.get('created_by');
+    if (known) return known;
+    const row = await this.env.DB.prepare('SELECT created_by FROM conversations WHERE id = ?1').bind(this.store.conversationId()).first<{ created_by: string }>();
+    if (row) this.store.set('created_by', row.created_by);
+    return row?.created_by ?? null;
+  }
+
+  /** Messages for a member: descending before `beforeSeq`, or ascending after `afterSeq`. */
+  history(userId: string, query: { beforeSeq?: number; afterSeq?: number; limit: number }): RoomResult<{ messages: Message[]; more: boolean }> {
+    const { store } = this;
+    if (!store.member(userId)) return refuse(404, NOT_A_MEMBER);
+    const rows = query.afterSeq !== undefined ? store.messagesAfter(query.afterSeq, query.limit + 1) : store.messagesBefore(query.beforeSeq ?? Number.MAX_SAFE_INTEGER, query.limit + 1);
+    return ok({ messages: rows.slice(0, query.limit).map((r) => store.present(r)), more: rows.length > query.limit });
+  }
+
+  /** The sender edits their message; tombstones and call records cannot be edited. */
+  async edit(userId: string, seq: number, content: string): Promise<RoomResult<Message>> {
+    const { store } = this;
+    const found = this.ownMessage(userId, seq);
+    if (!found.ok) return found;
+    if (found.value.kind === 'call') return refuse(403, 'A call record cannot be edited.');
+    const text = content.trim();
+    if (!text && (JSON.parse(found.value.media as string) as unknown[]).length === 0) return refuse(400, 'content: must not be blank', 'content');
+    if (text.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
+    const verdict = await evaluateText(this.env.DB, [{ field: 'content', text }], 'message');
+    if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
+    // The row may have changed during the await (deleted by its sender or a moderator).
+    if (store.messageAt(seq)?.deleted !== 0) return refuse(404, 'No such message.');
+    this.ctx.storage.transactionSync(() => {
+      store.updateContent(seq, text, Date.now());
+      this.outbox.markIndexDirty();
+      if (verdict.action === 'flag') this.outbox.queueReport(verdict.reason, found.value.id as string, userId, text, JSON.parse(found.value.media as string) as MessageMedia[]);
+    });
+    if (verdict.action === 'flag') this.ctx.waitUntil(this.outbox.flushReports());
+    const message = store.present(store.messageAt(seq)!);
+    this.sockets.broadcast({ type: 'message.updated', message });
+    await this.outbox.requestFlush();
+    return ok(message);
+  }
+
+  /** The sender deletes their message: it keeps its seq and becomes a tombstone. */
+  async remove(userId: string, seq: number): Promise<RoomResult<null>> {
+    const found = this.ownMessage(userId, seq);
+    if (!found.ok) return found;
+    await this.tombstone(seq);
+    return ok(null);
+  }
+
+  private async tombstone(seq: number): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      this.store.tombstone(seq);
+      this.outbox.markIndexDirty();
+    });
+    this.sockets.broadcast({ type: 'message.deleted', conversation_id: this.store.conversationId(), seq });
+    await this.outbox.requestFlush();
+  }
+
+  private ownMessage(userId: string, seq: number): RoomResult<MessageRow> {
+    if (!this.store.member(userId)) return refuse(404, NOT_A_MEMBER);
+    const row = this.store.messageAt(seq);
+    if (!row || row.deleted === 1) return refuse(404, 'No such message.');
+    if (row.sender_id !== userId) return refuse(403, 'Only the sender can change a message.');
+    return ok(row);
+  }
+
+  /** Marks messages read up to `seq` (everything when omitted); the position never moves back. */
+  async markRead(userId: string, seq?: number): Promise<RoomResult<{ last_read_seq: number; unread_count: number }>> {
+    const { store } = this;
+    const member = store.member(userId);
+    if (!member) return refuse(404, NOT_A_MEMBER);
+    const target = Math.max(member.lastReadSeq, Math.min(seq ?? Number.MAX_SAFE_INTEGER, store.lastSeq()));
+    if (target !== member.lastReadSeq) {
+      this.ctx.storage.transactionSync(() => {
+        store.setLastRead(userId, target);
+        this.outbox.markIndexDirty();
+      });
+      this.sockets.broadcast({ type: 'read', user_id: userId, seq: target });
+      await this.outbox.requestFlush();
+    }
+    return ok({ last_read_seq: target, unread_count: store.unreadFor(userId, target) });
+  }
+
+  /** A member's view of one message by id, for a report's snapshot: 404 unless it exists and is not deleted. */
+  messageForReport(userId: string, messageId: string): RoomResult<Message> {
+    if (!this.store.member(userId)) return refuse(404, NOT_A_MEMBER);
+    const row = this.store.messageById(messageId);
+    if (!row || row.deleted === 1) return refuse(404, 'No such message.');
+    return ok(this.store.present(row));
+  }
+
+  /**
+   * A moderator's `remove_content`: the message becomes a tombstone for everyone (every socket gets
+   * `message.deleted`, the index's last message is recomputed). True when the message exists.
+   */
+  async removeByModerator(messageId: string): Promise<boolean> {
+    const row = this.store.messageById(messageId);
+    if (!row) return false;
+    if (row.deleted !== 1) await this.tombstone(row.seq as number);
+    return true;
+  }
+}

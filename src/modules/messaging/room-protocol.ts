@@ -1,0 +1,136 @@
+import { cleanText } from '../../policy/text-hygiene';
+import type { RoomStore } from './room-store';
+import type { RefusalStatus, RoomResult } from './room.types';
+
+/** What each socket remembers: its user, and the session (device) it was opened with, so signing that device out closes it. */
+export type Attachment = { userId: string; sessionId?: string };
+export type Frame = Record<string, unknown>;
+/** A refusal sent back on the socket that caused it. */
+export type ErrorFrame = { type: 'error'; status: RefusalStatus; detail: string; call_id?: string };
+
+/**
+ * The sockets of a ConversationRoom (hibernation API, each tagged with its user's id): accepting them,
+ * sending to one user, to a set of users or to everyone, and closing them.
+ */
+export class RoomSockets {
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  accept(userId: string, sessionId?: string): { client: WebSocket; server: WebSocket } {
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server, [userId]);
+    server.serializeAttachment({ userId, sessionId } satisfies Attachment);
+    return { client, server };
+  }
+
+  owner(ws: WebSocket): string {
+    return (ws.deserializeAttachment() as Attachment).userId;
+  }
+
+  /** The user's sockets that are still open (`except` one of them, e.g. the one closing). */
+  of(userId: string, except?: WebSocket): WebSocket[] {
+    return this.ctx.getWebSockets(userId).filter((ws) => ws !== except && ws.readyState !== WebSocket.CLOSING && ws.readyState !== WebSocket.CLOSED);
+  }
+
+  has(userId: string): boolean {
+    return this.ctx.getWebSockets(userId).length > 0;
+  }
+
+  /** Sends to every socket of each user in `userIds`, skipping `except` (the sender's own socket). */
+  sendTo(userIds: Iterable<string>, frame: unknown, except?: WebSocket): void {
+    const text = JSON.stringify(frame);
+    for (const userId of new Set(userIds)) for (const ws of this.ctx.getWebSockets(userId)) if (ws !== except) send(ws, text);
+  }
+
+  broadcast(frame: unknown): void {
+    const text = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) send(ws, text);
+  }
+
+  /** Everyone but `userId` (typing indicators). */
+  others(userId: string, frame: unknown): void {
+    const text = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) if (this.owner(ws) !== userId) send(ws, text);
+  }
+
+  /** Closes the user's sockets (everyone's without a user), or only those opened with `sessionIds`. */
+  close(userId: string | undefined, code: number, reason: string, sessionIds?: string[]): void {
+    for (const ws of userId === undefined ? this.ctx.getWebSockets() : this.ctx.getWebSockets(userId)) {
+      if (sessionIds && !sessionIds.includes((ws.deserializeAttachment() as Attachment).sessionId ?? '')) continue;
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }
+  }
+}
+
+function send(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // A socket closing under us is not an error for the others.
+  }
+}
+
+export function errorFrame(status: RefusalStatus, detail: string, callId?: string): ErrorFrame {
+  return callId === undefined ? { type: 'error', status, detail } : { type: 'error', status, detail, call_id: callId };
+}
+
+/** What the protocol asks of the room for each client frame. */
+export interface RoomHandlers {
+  send(userId: string, clientId: string, content: string): Promise<RoomResult<{ seq: number }>>;
+  markRead(userId: string, seq: number | undefined): Promise<RoomResult<unknown>>;
+  /** A `call.*` frame: answered with an error frame when refused. */
+  call(ws: WebSocket, userId: string, frame: Frame): Promise<ErrorFrame | null>;
+  /** A frame from someone who is no longer a member: their socket is closed. */
+  notAMember(ws: WebSocket, frame: Frame): void;
+}
+
+/**
+ * The conversation socket's protocol: parses each client frame, checks it, and hands it to the room.
+ * Client → server: `message.send`, `typing`, `read`, the `call.*` frames, and `{"type":"ping"}` (answered
+ * by the runtime without waking the object).
+ */
+export async function handleFrame(store: RoomStore, sockets: RoomSockets, handlers: RoomHandlers, ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+  const userId = sockets.owner(ws);
+  const reply = (frame: ErrorFrame) => send(ws, JSON.stringify(frame));
+  let frame: Frame;
+  try {
+    frame = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
+  } catch {
+    return reply(errorFrame(400, 'frames must be JSON'));
+  }
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return reply(errorFrame(400, 'frames must be JSON objects'));
+  if (!store.member(userId)) return handlers.notAMember(ws, frame);
+  if (typeof frame.type === 'string' && frame.type.startsWith('call.')) {
+    const refused = await handlers.call(ws, userId, frame);
+    if (refused) reply(refused);
+    return;
+  }
+  switch (frame.type) {
+    case 'message.send': {
+      if (typeof frame.client_id !== 'string' || frame.client_id.length === 0 || frame.client_id.length > 100) return reply(errorFrame(400, 'client_id: a string of 1..100 characters is required'));
+      if (typeof frame.content !== 'string') return reply(errorFrame(400, 'content: must be a string'));
+      if (frame.media_ids !== undefined) return reply(errorFrame(400, 'media_ids: attach media through POST /api/v1/conversations/{id}/messages'));
+      const content = cleanText(frame.content, 'multi_line');
+      if (!content.ok) return reply(errorFrame(400, `content: ${content.message}`));
+      const result = await handlers.send(userId, frame.client_id, content.value);
+      if (!result.ok) return reply(errorFrame(result.status, result.detail));
+      send(ws, JSON.stringify({ type: 'ack', client_id: frame.client_id, seq: result.value.seq }));
+      return;
+    }
+    case 'typing':
+      sockets.others(userId, { type: 'typing', user: store.member(userId)?.user });
+      return;
+    case 'read': {
+      if (frame.seq !== undefined && (typeof frame.seq !== 'number' || !Number.isInteger(frame.seq) || frame.seq < 0)) return reply(errorFrame(400, 'seq: must be a non-negative integer'));
+      const result = await handlers.markRead(userId, frame.seq as number | undefined);
+      if (!result.ok) return reply(errorFrame(result.status, result.detail));
+      return;
+    }
+    default:
+      return reply(errorFrame(400, 'type: must be message.send, typing, read, ping or one of the call.* frames'));
+  }
+}

@@ -1,0 +1,205 @@
+import type { PublicUser } from '../users/users.schemas';
+import type { CallRecord, Message, MessageMedia, RoomMember } from './room.types';
+
+export type MessageRow = Record<string, SqlStorageValue>;
+
+/**
+ * A ConversationRoom's own storage (its SQLite): the room's identity, its members and its messages.
+ * Synchronous and free of side effects beyond the database, so the room's operations can compose
+ * several writes into one `transactionSync`.
+ */
+export class RoomStore {
+  /** The room's identity, read from storage once per instance (it survives hibernation there). */
+  private identity: { conversationId: string; kind: string } | null = null;
+
+  constructor(private readonly sql: SqlStorage) {
+    this.createSchema();
+  }
+
+  /** The room's tables (also after the room was dissolved, so a late call finds an empty room). */
+  createSchema(): void {
+    this.identity = null;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+      CREATE TABLE IF NOT EXISTS members (user_id TEXT PRIMARY KEY, user_json TEXT NOT NULL, last_read_seq INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS messages (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, sender_id TEXT NOT NULL, content TEXT NOT NULL,
+        media TEXT NOT NULL DEFAULT '[]', client_id TEXT, created_at INTEGER NOT NULL, edited_at INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0);
+      CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
+    `);
+    // Rooms created before message requests and calls: add the columns their tables lack.
+    const columns = (table: string) => new Set(this.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name));
+    const memberColumns = columns('members');
+    // request: a message request for this member; notified: its one notification went out.
+    if (!memberColumns.has('request')) this.sql.exec('ALTER TABLE members ADD COLUMN request INTEGER NOT NULL DEFAULT 0');
+    if (!memberColumns.has('notified')) this.sql.exec('ALTER TABLE members ADD COLUMN notified INTEGER NOT NULL DEFAULT 0');
+    // kind: "text" or "call"; call: the call record of a call message (JSON).
+    const messageColumns = columns('messages');
+    if (!messageColumns.has('kind')) this.sql.exec("ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'");
+    if (!messageColumns.has('call')) this.sql.exec('ALTER TABLE messages ADD COLUMN call TEXT');
+  }
+
+  // ------------------------------------------------------------------ state and identity
+
+  get(key: string): string | null {
+    const row = this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', key).toArray()[0];
+    return row ? row.value : null;
+  }
+
+  set(key: string, value: string): void {
+    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  conversationId(): string {
+    this.identity ??= this.get('conversation_id') ? { conversationId: this.get('conversation_id')!, kind: this.get('kind') ?? 'group' } : null;
+    return this.identity?.conversationId ?? '';
+  }
+
+  kind(): string {
+    this.conversationId();
+    return this.identity?.kind ?? 'group';
+  }
+
+  setIdentity(conversationId: string, kind: string): void {
+    this.set('conversation_id', conversationId);
+    this.set('kind', kind);
+    this.identity = { conversationId, kind };
+  }
+
+  // ------------------------------------------------------------------ members
+
+  member(userId: string): { user: PublicUser; lastReadSeq: number } | null {
+    const row = this.sql.exec<{ user_json: string; last_read_seq: number }>('SELECT user_json, last_read_seq FROM members WHERE user_id = ?', userId).toArray()[0];
+    return row ? { user: JSON.parse(row.user_json) as PublicUser, lastReadSeq: row.last_read_seq } : null;
+  }
+
+  /** Every member with their request state, in no particular order. */
+  members(): { userId: string; userJson: string; lastReadSeq: number; request: boolean; notified: boolean }[] {
+    return this.sql
+      .exec<{ user_id: string; user_json: string; last_read_seq: number; request: number; notified: number }>('SELECT user_id, user_json, last_read_seq, request, notified FROM members')
+      .toArray()
+      .map((r) => ({ userId: r.user_id, userJson: r.user_json, lastReadSeq: r.last_read_seq, request: r.request === 1, notified: r.notified === 1 }));
+  }
+
+  upsertMember(member: RoomMember): void {
+    this.sql.exec(
+      'INSERT INTO members (user_id, user_json, request) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET user_json = excluded.user_json, request = excluded.request',
+      member.userId,
+      JSON.stringify(member.user),
+      member.request ? 1 : 0,
+    );
+  }
+
+  /** Forgets a member, keeping how they looked for their old messages. */
+  forgetMember(userId: string, userJson: string): void {
+    this.set(`former:${userId}`, userJson);
+    this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
+  }
+
+  memberJson(userId: string): string | null {
+    return this.sql.exec<{ user_json: string }>('SELECT user_json FROM members WHERE user_id = ?', userId).toArray()[0]?.user_json ?? null;
+  }
+
+  refreshMemberUser(userId: string, user: PublicUser): void {
+    this.sql.exec('UPDATE members SET user_json = ? WHERE user_id = ?', JSON.stringify(user), userId);
+  }
+
+  markNotified(userId: string): void {
+    this.sql.exec('UPDATE members SET notified = 1 WHERE user_id = ?', userId);
+  }
+
+  /** A sender has read everything up to their own message, and replying accepts a message request. */
+  readOwn(userId: string, seq: number): void {
+    this.sql.exec('UPDATE members SET last_read_seq = ?, request = 0 WHERE user_id = ?', seq, userId);
+  }
+
+  setLastRead(userId: string, seq: number): void {
+    this.sql.exec('UPDATE members SET last_read_seq = ? WHERE user_id = ?', seq, userId);
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  lastSeq(): number {
+    return this.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM messages').one().seq ?? 0;
+  }
+
+  messageAt(seq: number): MessageRow | undefined {
+    return this.sql.exec<MessageRow>('SELECT * FROM messages WHERE seq = ?', seq).toArray()[0];
+  }
+
+  messageById(id: string): MessageRow | undefined {
+    return this.sql.exec<MessageRow>('SELECT * FROM messages WHERE id = ?', id).toArray()[0];
+  }
+
+  messageByClientId(senderId: string, clientId: string): MessageRow | undefined {
+    return this.sql.exec<MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?', senderId, clientId).toArray()[0];
+  }
+
+  /** The newest message that is not a tombstone: the index's `last_message`. */
+  lastLiveMessage(): MessageRow | undefined {
+    return this.sql.exec<MessageRow>('SELECT * FROM messages WHERE deleted = 0 ORDER BY seq DESC LIMIT 1').toArray()[0];
+  }
+
+  /** The highest seq and newest creation time, tombstones included. */
+  lastActivity(): { seq: number | null; at: number | null } {
+    return this.sql.exec<{ seq: number | null; at: number | null }>('SELECT MAX(seq) AS seq, MAX(created_at) AS at FROM messages').one();
+  }
+
+  insertMessage(row: { seq: number; id: string; senderId: string; content: string; media: MessageMedia[]; clientId: string | null; createdAt: number; call?: CallRecord }): void {
+    this.sql.exec(
+      'INSERT INTO messages (seq, id, sender_id, content, media, client_id, created_at, kind, call) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      row.seq,
+      row.id,
+      row.senderId,
+      row.content,
+      JSON.stringify(row.media),
+      row.clientId,
+      row.createdAt,
+      row.call ? 'call' : 'text',
+      row.call ? JSON.stringify(row.call) : null,
+    );
+  }
+
+  updateContent(seq: number, content: string, at: number): void {
+    this.sql.exec('UPDATE messages SET content = ?, edited_at = ? WHERE seq = ?', content, at, seq);
+  }
+
+  tombstone(seq: number): void {
+    this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]' WHERE seq = ?", seq);
+  }
+
+  /** Messages after `afterSeq` ascending, or before `beforeSeq` descending; `limit` rows at most. */
+  messagesAfter(afterSeq: number, limit = -1): MessageRow[] {
+    return this.sql.exec<MessageRow>('SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?', afterSeq, limit).toArray();
+  }
+
+  messagesBefore(beforeSeq: number, limit: number): MessageRow[] {
+    return this.sql.exec<MessageRow>('SELECT * FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?', beforeSeq, limit).toArray();
+  }
+
+  /** Unread for one member: other people's live messages after their read position. */
+  unreadFor(userId: string, lastReadSeq: number): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND deleted = 0', lastReadSeq, userId).one().n;
+  }
+
+  /** A message as clients see it. */
+  present(row: MessageRow): Message {
+    const sender = this.member(row.sender_id as string)?.user ?? JSON.parse(this.get(`former:${row.sender_id}`) ?? 'null');
+    const call = row.kind === 'call' && !row.deleted && typeof row.call === 'string' ? (JSON.parse(row.call) as CallRecord) : null;
+    return {
+      id: row.id as string,
+      conversation_id: this.conversationId(),
+      seq: row.seq as number,
+      kind: row.kind === 'call' ? 'call' : 'text',
+      sender,
+      content: row.deleted ? '' : (row.content as string),
+      media: row.deleted ? [] : (JSON.parse(row.media as string) as MessageMedia[]),
+      call,
+      client_id: (row.client_id as string | null) ?? null,
+      created_at: new Date(row.created_at as number).toISOString(),
+      edited_at: row.edited_at === null ? null : new Date(row.edited_at as number).toISOString(),
+      deleted: row.deleted === 1,
+    };
+  }
+}

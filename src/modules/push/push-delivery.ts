@@ -1,0 +1,118 @@
+import { RELATION, relationFlagsSql } from '../graph/relations';
+import type { PushMessage } from '../notifications/inbox-push';
+import type { Notification } from '../notifications/notifications.schemas';
+import { inboxOf } from '../notifications/user-inbox';
+import type { Bindings } from '../../lib/types';
+import { toBase64Url } from '../../lib/encoding';
+import { pushActorId, pushPayload, pushRule } from './push-content';
+import { type PushOutcome, sendPush, type VapidConfig, vapidConfig } from './web-push';
+
+/** Deliveries tried per notification and subscription (the first and the retries). */
+export const MAX_PUSH_ATTEMPTS = 5;
+const DEFAULT_RETRY_BASE_SECONDS = 30;
+
+type Subscription = { id: string; endpoint: string; p256dh: string; auth: string; alerts: string; policy: string; live: number };
+
+/** Retry n (from 0) waits base · 4ⁿ seconds (30 s, 2 min, 8 min, 32 min by default), or what the push service asked. */
+export function retryDelay(env: Bindings, attempt: number, retryAfter?: number): number {
+  const base = Number(env.PUSH_RETRY_BASE_SECONDS) || DEFAULT_RETRY_BASE_SECONDS;
+  return Math.min(12 * 60 * 60, Math.max(retryAfter ?? 0, base * 4 ** attempt));
+}
+
+/** The Topic header of a call's pushes: the missed call replaces an undelivered ring (≤ 32 base64url characters). */
+async function callTopic(notification: Notification): Promise<string | undefined> {
+  if (notification.type !== 'call_incoming' && notification.type !== 'missed_call') return undefined;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${notification.data.conversation_id}:${notification.data.call_id}`));
+  return toBase64Url(new Uint8Array(digest)).slice(0, 32);
+}
+
+/** Whether the subscription's policy lets a notification from `actorId` through (the site itself passes all but `none`). */
+function policyAllows(policy: string, actorFlags: number | null): boolean {
+  if (policy === 'none') return false;
+  if (policy === 'all' || actorFlags === null) return true;
+  if (policy === 'friends') return (actorFlags & RELATION.friend) !== 0;
+  return (actorFlags & (RELATION.friend | RELATION.following)) !== 0; // followed
+}
+
+/**
+ * Pushes one notification to its user's subscriptions: those of live sessions whose alerts and policy let
+ * it through (subscriptions of ended sessions are deleted on the way). Each delivery has its own timeout;
+ * 404/410 delete the subscription; a timeout, 429 or 5xx is queued again for just that subscription,
+ * after a growing delay, until {@link MAX_PUSH_ATTEMPTS} or the notification's TTL is past.
+ */
+export async function pushNotification(env: Bindings, message: PushMessage, vapid: VapidConfig): Promise<void> {
+  const { notification, user_id: userId } = message;
+  const attempt = message.attempt ?? 0;
+  const rule = pushRule(notification.type);
+  if (!rule) return;
+  if (Date.now() - Date.parse(notification.created_at) > rule.ttl * 1000) return; // no longer worth delivering
+  const actorId = pushActorId(notification);
+  const { results } = await env.DB.prepare(
+    `SELECT p.id, p.endpoint, p.p256dh, p.auth, p.alerts, p.policy,
+       (s.revoked_at IS NULL AND s.expires_at > ?2 AND u.suspended_at IS NULL) AS live
+     FROM push_subscriptions p JOIN sessions s ON s.id = p.session_id JOIN users u ON u.id = p.user_id
+     WHERE p.user_id = ?1 ${message.subscription_ids ? 'AND p.id IN (SELECT value FROM json_each(?3))' : ''}`,
+  )
+    .bind(userId, Date.now(), ...(message.subscription_ids ? [JSON.stringify(message.subscription_ids)] : []))
+    .all<Subscription>();
+  const ended = results.filter((s) => !s.live).map((s) => s.id);
+  if (ended.length > 0) await forget(env, userId, ended);
+  const flags =
+    actorId === null || results.every((s) => s.policy === 'all' || s.policy === 'none')
+      ? null
+      : ((await env.DB.prepare(`SELECT ${relationFlagsSql('?1', '?2')} AS r`).bind(userId, actorId).first<{ r: number }>())?.r ?? 0);
+  const targets = results.filter((s) => s.live && (JSON.parse(s.alerts) as Record<string, boolean>)[notification.type] !== false && policyAllows(s.policy, actorId === null ? null : flags));
+  if (targets.length === 0) return;
+
+  const payload = pushPayload(notification, env.APP_URL);
+  const options = { ttl: rule.ttl, urgency: rule.urgency, topic: await callTopic(notification) };
+  const outcomes = await Promise.all(targets.map(async (s) => [s, await sendPush(env, vapid, s, payload, options)] as const));
+  const now = Date.now();
+  const statements = outcomes.flatMap(([s, outcome]) =>
+    outcome.kind === 'delivered'
+      ? [env.DB.prepare('UPDATE push_subscriptions SET last_delivered_at = ?2, failures = 0 WHERE id = ?1').bind(s.id, now)]
+      : outcome.kind === 'refused'
+        ? [env.DB.prepare('UPDATE push_subscriptions SET failures = failures + 1 WHERE id = ?1').bind(s.id)]
+        : [],
+  );
+  if (statements.length > 0) await env.DB.batch(statements);
+  const gone = outcomes.filter(([, o]) => o.kind === 'gone').map(([s]) => s.id);
+  if (gone.length > 0) await forget(env, userId, gone);
+  for (const [s, o] of outcomes) if (o.kind !== 'delivered') log(o, s.id, notification.id, attempt);
+
+  const retry = outcomes.filter((entry): entry is readonly [Subscription, Extract<PushOutcome, { kind: 'retry' }>] => entry[1].kind === 'retry');
+  if (retry.length > 0 && attempt + 1 < MAX_PUSH_ATTEMPTS) {
+    const delaySeconds = retryDelay(env, attempt, Math.max(0, ...retry.map(([, o]) => o.retryAfter ?? 0)));
+    await env.PUSH_QUEUE.send({ ...message, subscription_ids: retry.map(([s]) => s.id), attempt: attempt + 1 } satisfies PushMessage, { delaySeconds });
+  }
+}
+
+/** Deletes subscriptions (gone at the push service, or of an ended session) and tells the inbox. */
+async function forget(env: Bindings, userId: string, ids: string[]): Promise<void> {
+  await env.DB.prepare('DELETE FROM push_subscriptions WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(ids)).run();
+  await inboxOf(env, userId).setPushTargets(userId, ids, false);
+}
+
+function log(outcome: PushOutcome, subscriptionId: string, notificationId: string, attempt: number): void {
+  console.error(JSON.stringify({ level: outcome.kind === 'gone' ? 'info' : 'warn', message: `push ${outcome.kind}`, status: 'status' in outcome ? outcome.status : null, subscription_id: subscriptionId, notification_id: notificationId, attempt }));
+}
+
+/** The push queue's consumer: every message of the batch side by side; a fault of ours (D1) retries the message. */
+export async function consumePushBatch(batch: MessageBatch<PushMessage>, env: Bindings): Promise<void> {
+  const vapid = await vapidConfig(env);
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      if (!vapid) {
+        message.ack(); // push is not configured: nothing can be sent, now or later
+        return;
+      }
+      try {
+        await pushNotification(env, message.body, vapid);
+        message.ack();
+      } catch (err) {
+        console.error(JSON.stringify({ level: 'error', queue: batch.queue, notification_id: message.body.notification?.id, message: String((err as Error)?.message ?? err) }));
+        message.retry({ delaySeconds: retryDelay(env, message.attempts - 1) });
+      }
+    }),
+  );
+}

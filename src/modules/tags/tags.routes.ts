@@ -1,0 +1,37 @@
+import { createRoute } from '@hono/zod-openapi';
+import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
+import { PageQuerySchema } from '../../lib/pagination';
+import { optionalAuth } from '../../middleware/auth';
+import { PostPageSchema } from '../posts/posts.schemas';
+import { TagParamSchema, TrendingTagsSchema } from './tags.schemas';
+
+const tags = ['Search and discovery'];
+
+export const listTagPosts = createRoute({
+  method: 'get',
+  path: '/tags/{tag}/posts',
+  tags,
+  summary: "A hashtag's posts",
+  description:
+    'Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list.',
+  security: [{}, ...bearerSecurity],
+  middleware: [optionalAuth],
+  request: { params: TagParamSchema, query: PageQuerySchema },
+  responses: { 200: jsonContent(PostPageSchema, 'A page of posts'), ...commonErrors, ...errors[401] },
+});
+
+export const listTrends = createRoute({
+  method: 'get',
+  path: '/trends/tags',
+  tags,
+  summary: 'Trending hashtags',
+  description: [
+    'Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before:',
+    '`score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).',
+  ].join(' '),
+  security: [{}, ...bearerSecurity],
+  middleware: [optionalAuth],
+  request: { query: PageQuerySchema.pick({ limit: true }) },
+  responses: { 200: jsonContent(TrendingTagsSchema, 'Trending tags, rising first'), ...commonErrors, ...errors[401] },
+});
+

@@ -1,0 +1,133 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
+import { emailTokenFrom, forgot, lastMailOfKind, loginOk, mailCountTo, reset, resetTokenFrom, verifyEmailOf } from './helpers';
+import { lastMailTo } from '../helpers/client';
+
+const me = async (token: string) => expectStatus(await call('/me', { token }), 200);
+const verify = (token: string) => call('/auth/email/verify', { body: { token } });
+const auditOf = (userId: string, action: string) =>
+  env.DB.prepare('SELECT data FROM audit_log WHERE subject_id = ?1 AND action = ?2 ORDER BY seq').bind(userId, action).all<{ data: string }>();
+
+describe('E-mail verification', () => {
+  it('should mail a link with a text and an HTML part at registration, and verify the address with its token', async () => {
+    const user = await createUser();
+    expect(user.me.email_verified).toBe(false);
+    const mail = await lastMailOfKind(user.email, 'email_verification');
+    const token = emailTokenFrom(mail);
+    expect(mail!.body_text).toContain(`/verify-email?token=${token}`);
+    expect(mail!.body_html).toContain('<a href="http://localhost:3000/verify-email?token=');
+    expect(mail!.body_html).toContain(token);
+
+    await expectStatus(await verify(token), 204);
+    expect((await me(user.accessToken)).email_verified).toBe(true);
+    const entries = await auditOf(user.id, 'auth.email_verified');
+    expect(entries.results).toHaveLength(1);
+    expect(entries.results[0]!.data).not.toContain(token);
+  });
+
+  it('should refuse a token used twice, an unknown one and an expired one with 400 naming token', async () => {
+    const user = await createUser();
+    const token = emailTokenFrom(await lastMailOfKind(user.email, 'email_verification'));
+    await expectStatus(await verify(token), 204);
+    await expectProblem(await verify(token), 400, 'token');
+    await expectProblem(await verify('not-a-real-token'), 400, 'token');
+
+    const other = await createUser();
+    const stale = emailTokenFrom(await lastMailOfKind(other.email, 'email_verification'));
+    await env.DB.prepare('UPDATE email_tokens SET expires_at = ?2 WHERE user_id = ?1').bind(other.id, Date.now() - 1).run();
+    await expectProblem(await verify(stale), 400, 'token');
+    expect((await me(other.accessToken)).email_verified).toBe(false);
+    await expectProblem(await call('/auth/email/verify', { body: {} }), 400, 'token');
+  });
+
+  it('should resend the link to a signed-in unverified account, and to an address given without a token, at most 3 an hour', async () => {
+    const user = await createUser();
+    await expectStatus(await call('/auth/email/resend', { token: user.accessToken, body: {} }), 202);
+    expect(await mailCountTo(user.email, 'email_verification')).toBe(2);
+    await expectStatus(await call('/auth/email/resend', { body: { email: user.email.toUpperCase() } }), 202);
+    expect(await mailCountTo(user.email, 'email_verification')).toBe(3);
+    // The cap: still 202, no fourth mail.
+    await expectStatus(await call('/auth/email/resend', { body: { email: user.email } }), 202);
+    expect(await mailCountTo(user.email, 'email_verification')).toBe(3);
+    // Any of the links works.
+    await expectStatus(await verify(emailTokenFrom(await lastMailOfKind(user.email, 'email_verification'))), 204);
+  });
+
+  it('should answer 202 alike for unknown and verified addresses, and mail nothing', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user);
+    const unknown = `${uniqueName('nobody')}@example.com`;
+    for (const email of [unknown, user.email]) {
+      const body = await expectStatus(await call('/auth/email/resend', { body: { email } }), 202);
+      expect(body.status).toBe('accepted');
+    }
+    expect(await mailCountTo(unknown, 'email_verification')).toBe(0);
+    expect(await mailCountTo(user.email, 'email_verification')).toBe(1);
+    await expectProblem(await call('/auth/email/resend', { body: {} }), 400, 'email');
+  });
+
+  it('should count a password reset as proof of the address', async () => {
+    const user = await createUser();
+    await expectStatus(await forgot(user.email), 202);
+    await expectStatus(await reset(resetTokenFrom(await lastMailTo(user.email)), 'a brand new password'), 204);
+    const body = await loginOk(user.email, 'a brand new password');
+    expect(body.user.email_verified).toBe(true);
+  });
+});
+
+describe('E-mail change', () => {
+  const patch = (token: string, body: unknown) => call('/me', { method: 'PATCH', token, body });
+
+  it('should need current_password, keep the old address until the new one is verified, then switch and tell the old one', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user);
+    const next = `${uniqueName('new')}@example.com`;
+    await expectProblem(await patch(user.accessToken, { email: next }), 400, 'current_password');
+    await expectProblem(await patch(user.accessToken, { email: next, current_password: 'wrong password' }), 403, 'current_password');
+    expect(await mailCountTo(next, 'email_change')).toBe(0);
+    expect((await auditOf(user.id, 'auth.email_change_requested')).results).toHaveLength(0);
+
+    const body = await expectStatus(await patch(user.accessToken, { email: next.toUpperCase(), current_password: user.password }), 200);
+    // The request is a security event of the account (without the new address).
+    const requested = (await auditOf(user.id, 'auth.email_change_requested')).results;
+    expect(requested).toHaveLength(1);
+    expect(requested[0]!.data ?? '').not.toMatch(new RegExp(next.split('@')[0]!, 'i'));
+    expect(body).toMatchObject({ email: user.email, email_verified: true });
+    const mail = await lastMailOfKind(next, 'email_change');
+    expect(mail!.body_html).toContain('<a href=');
+    // Still the old address for login until verified.
+    await loginOk(user.email, user.password);
+
+    await expectStatus(await verify(emailTokenFrom(mail)), 204);
+    expect(await me(user.accessToken)).toMatchObject({ email: next, email_verified: true });
+    await loginOk(next, user.password);
+    expect(await mailCountTo(user.email, 'email_changed')).toBe(1);
+    const entries = await auditOf(user.id, 'auth.email_verified');
+    expect(entries.results.map((e) => JSON.parse(e.data).change)).toEqual([false, true]);
+  });
+
+  it('should refuse an address another account has (409), before and at verification', async () => {
+    const [a, b] = [await createUser(), await createUser()];
+    await expectProblem(await patch(a.accessToken, { email: b.email, current_password: a.password }), 409, 'email');
+    const free = `${uniqueName('race')}@example.com`;
+    await expectStatus(await patch(a.accessToken, { email: free, current_password: a.password }), 200);
+    const tokenA = emailTokenFrom(await lastMailOfKind(free, 'email_change'));
+    await expectStatus(await patch(b.accessToken, { email: free, current_password: b.password }), 200);
+    await expectStatus(await verify(emailTokenFrom(await lastMailOfKind(free, 'email_change'))), 204);
+    await expectProblem(await verify(tokenA), 409, 'email');
+    expect((await me(a.accessToken)).email).toBe(a.email);
+  });
+
+  it('should resend a pending change link to the new address, and burn the old address links once changed', async () => {
+    const user = await createUser();
+    const next = `${uniqueName('pend')}@example.com`;
+    const oldLink = emailTokenFrom(await lastMailOfKind(user.email, 'email_verification'));
+    await expectStatus(await patch(user.accessToken, { email: next, current_password: user.password }), 200);
+    await expectStatus(await call('/auth/email/resend', { token: user.accessToken, body: {} }), 202);
+    expect(await mailCountTo(next, 'email_change')).toBe(2);
+    await expectStatus(await verify(emailTokenFrom(await lastMailOfKind(next, 'email_change'))), 204);
+    // The link mailed to the old address no longer verifies anything.
+    await expectProblem(await verify(oldLink), 400, 'token');
+  });
+});

@@ -1,0 +1,46 @@
+import { env } from 'cloudflare:workers';
+import { inject } from 'vitest';
+import type { Bindings } from '../../src/lib/types';
+import type { Behaviour, Delivery } from '../fixtures/push/receiver';
+import { call, expectStatus, type TestUser } from '../helpers/client';
+import { eventually } from '../notifications/helpers';
+
+export const receiver = inject('pushReceiverUrl');
+export const bindings = env as unknown as Bindings;
+
+export interface ReceiverSubscription {
+  id: string;
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+/** A browser-like subscription at the local push service. */
+export async function pushService(behaviour: Behaviour = 'ok'): Promise<ReceiverSubscription> {
+  const res = await fetch(`${receiver}/subscriptions`, { method: 'POST', body: JSON.stringify({ behaviour }) });
+  return (await res.json()) as ReceiverSubscription;
+}
+
+/** What the push service received for a subscription (and how often it was called). */
+export async function received(sub: ReceiverSubscription): Promise<{ attempts: number; deliveries: Delivery[] }> {
+  return (await (await fetch(`${receiver}/subscriptions/${sub.id}`)).json()) as { attempts: number; deliveries: Delivery[] };
+}
+
+/** Waits until `n` pushes arrived for `sub`, and returns them. */
+export async function waitForPushes(sub: ReceiverSubscription, n: number, timeout = 8_000): Promise<Delivery[]> {
+  return eventually(async () => {
+    const { deliveries } = await received(sub);
+    if (deliveries.length < n) throw new Error(`${deliveries.length} of ${n} pushes arrived`);
+    return deliveries;
+  }, timeout, 100);
+}
+
+/** POST /push/subscription with the receiver's subscription (200). */
+export async function subscribe(user: TestUser, sub: ReceiverSubscription, data?: unknown, token = user.accessToken): Promise<any> {
+  return expectStatus(await call('/push/subscription', { token, body: { subscription: { endpoint: sub.endpoint, keys: sub.keys }, ...(data ? { data } : {}) } }), 200);
+}
+
+/** Logs in again: a second session (device) of the same account. */
+export async function secondSession(user: TestUser): Promise<{ accessToken: string; refreshToken: string }> {
+  const body = await expectStatus(await call('/auth/login', { body: { login: user.username, password: user.password } }), 200);
+  return { accessToken: body.access_token, refreshToken: body.refresh_token };
+}
