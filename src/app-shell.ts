@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { createRouter } from './lib/create-app';
+import { privateWhenAuthenticated } from './lib/edge-cache';
 import { ApiError, problemResponse } from './lib/errors';
 import type { AppOpenAPI } from './lib/types';
 import { services } from './middleware/services';
@@ -70,6 +71,8 @@ export function createApp(): AppOpenAPI {
     return corsFor.handler(c, next);
   });
   app.use('*', services);
+  // Answers to a signed-in caller never stay in a shared cache (src/lib/edge-cache.ts).
+  app.use('*', privateWhenAuthenticated);
   app.use('*', async (c, next) => {
     // GET/HEAD carry no body to a handler; re-wrapping one (e.g. sent with Transfer-Encoding) would throw.
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();

@@ -46,6 +46,13 @@ export const STANDARD_HEADERS = {
     schema: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}(\\.[A-Za-z0-9_-]{22})?$' },
     example: '0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g',
   },
+  'Cache-Control': {
+    description:
+      'Answers to a signed-in caller (a bearer token) are `private` (`private, no-store` unless the route says more, as media does), so no shared cache keeps them. Anonymous reads that the edge cache serves are `public, max-age=0, must-revalidate` (media: `public, max-age=31536000, immutable`).',
+    required: false,
+    schema: { type: 'string' },
+    example: 'private, no-store',
+  },
   'WWW-Authenticate': {
     description: 'The bearer challenge, when the token is missing or malformed or fails verification.',
     required: false,
@@ -80,12 +87,13 @@ const FALLBACK_RESPONSES = {
       'Access-Control-Allow-Methods': { required: false, schema: { type: 'string' }, example: 'GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS' },
     },
   },
-  NoRoute: { ...problemJson('not_found', 'No operation has this path'), headers: { 'X-Request-Id': headerRef('X-Request-Id'), 'X-D1-Bookmark': headerRef('X-D1-Bookmark') } },
+  NoRoute: { ...problemJson('not_found', 'No operation has this path'), headers: { 'X-Request-Id': headerRef('X-Request-Id'), 'X-D1-Bookmark': headerRef('X-D1-Bookmark'), 'Cache-Control': headerRef('Cache-Control') } },
   MethodNotAllowed: {
     ...problemJson('method_not_allowed', 'The path exists but not with this method'),
     headers: {
       'X-Request-Id': headerRef('X-Request-Id'),
       'X-D1-Bookmark': headerRef('X-D1-Bookmark'),
+      'Cache-Control': headerRef('Cache-Control'),
       Allow: { description: 'The methods the path accepts.', required: true, schema: { type: 'string' }, example: 'GET, HEAD' },
     },
   },
@@ -161,6 +169,7 @@ function addStandardHeaders(responses: JsonObject): void {
     const headers = (response.headers ??= {}) as JsonObject;
     headers['X-Request-Id'] ??= headerRef('X-Request-Id');
     headers['X-D1-Bookmark'] ??= headerRef('X-D1-Bookmark');
+    headers['Cache-Control'] ??= headerRef('Cache-Control');
     if (status === '429') headers['Retry-After'] ??= headerRef('Retry-After');
     if (status === '401') headers['WWW-Authenticate'] ??= headerRef('WWW-Authenticate');
   }

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '23fc2ae4093229783ccaf6c034c610e1651a60d794c70db73dc6b46a48182a86';
+export const documentSha256 = 'fe1ff1d6f3c5a4f26b0ee8ad88660de632ce4dbd75ffda1d3e2c1fef4f20e5b4';
 
 export interface paths {
     "/health": {
@@ -33,6 +33,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -45,6 +46,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -107,6 +109,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -166,6 +169,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -178,6 +182,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                         [name: string]: unknown;
                     };
@@ -190,6 +195,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -255,6 +261,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -268,6 +275,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -333,6 +341,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -387,6 +396,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -443,6 +453,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -498,6 +509,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -555,6 +567,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -610,6 +623,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -662,6 +676,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -701,6 +716,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -754,6 +770,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -809,6 +826,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -821,6 +839,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                         [name: string]: unknown;
                     };
@@ -842,6 +861,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -898,6 +918,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -952,6 +973,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -996,6 +1018,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1006,6 +1029,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                         [name: string]: unknown;
                     };
@@ -1072,6 +1096,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1084,6 +1109,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                         [name: string]: unknown;
                     };
@@ -1145,6 +1171,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1201,6 +1228,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1213,6 +1241,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                         [name: string]: unknown;
                     };
@@ -1225,6 +1254,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1295,6 +1325,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1321,6 +1352,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1343,6 +1375,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1422,6 +1455,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1486,6 +1520,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1544,6 +1579,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1601,6 +1637,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1648,6 +1685,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1691,6 +1729,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1735,6 +1774,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1764,7 +1804,7 @@ export interface paths {
         };
         /**
          * A public profile, by id or username
-         * @description Anonymous callers get the profile; authenticated callers also get `relationship`. email, birthdate and gender never appear here.
+         * @description Anonymous callers get the profile (from the edge cache when a copy is there: at most 60 s old, purged when the profile changes; `X-Cache`); authenticated callers also get `relationship`, never from a shared cache. email, birthdate and gender never appear here.
          */
         get: {
             parameters: {
@@ -1786,8 +1826,19 @@ export interface paths {
                 /** @description The profile */
                 200: {
                     headers: {
+                        /**
+                         * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                         * @example HIT
+                         */
+                        "X-Cache": "HIT" | "MISS" | "BYPASS";
+                        /**
+                         * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                         * @example Authorization
+                         */
+                        Vary: string;
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1859,6 +1910,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1899,6 +1951,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1966,6 +2019,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1996,7 +2050,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
          */
         get: {
             parameters: {
@@ -2028,6 +2082,16 @@ export interface paths {
                         ETag: string;
                         /** @example public, max-age=31536000, immutable */
                         "Cache-Control": string;
+                        /**
+                         * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                         * @example HIT
+                         */
+                        "X-Cache": "HIT" | "MISS" | "BYPASS";
+                        /**
+                         * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                         * @example Authorization
+                         */
+                        Vary: string;
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                         [name: string]: unknown;
@@ -2094,6 +2158,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2148,6 +2213,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2189,6 +2255,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2243,6 +2310,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2296,6 +2364,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2349,6 +2418,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2406,6 +2476,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2465,6 +2536,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2524,6 +2596,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2582,6 +2655,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2624,6 +2698,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2635,6 +2710,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2690,6 +2766,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2743,6 +2820,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2797,6 +2875,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2851,6 +2930,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2904,6 +2984,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2942,6 +3023,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2991,6 +3073,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3047,6 +3130,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3085,6 +3169,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3134,6 +3219,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3192,6 +3278,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3225,7 +3312,7 @@ export interface paths {
         };
         /**
          * Read a post
-         * @description 404 when the post does not exist or is not visible to the caller.
+         * @description 404 when the post does not exist or is not visible to the caller. Anonymous reads of a public post may come from the edge cache (at most 60 s old, purged when the post is edited or deleted or its author suspended; `X-Cache`).
          */
         get: {
             parameters: {
@@ -3247,8 +3334,19 @@ export interface paths {
                 /** @description The post */
                 200: {
                     headers: {
+                        /**
+                         * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                         * @example HIT
+                         */
+                        "X-Cache": "HIT" | "MISS" | "BYPASS";
+                        /**
+                         * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                         * @example Authorization
+                         */
+                        Vary: string;
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3291,6 +3389,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3337,6 +3436,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3389,6 +3489,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3427,6 +3528,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3483,6 +3585,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3541,6 +3644,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3599,6 +3703,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3658,6 +3763,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3703,6 +3809,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3762,6 +3869,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3815,6 +3923,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3871,6 +3980,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3928,6 +4038,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3985,6 +4096,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4027,6 +4139,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4038,6 +4151,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4051,6 +4165,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4120,6 +4235,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4180,6 +4296,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4225,6 +4342,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4236,6 +4354,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4249,6 +4368,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4322,6 +4442,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4333,6 +4454,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4346,6 +4468,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4419,6 +4542,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4463,6 +4587,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4522,6 +4647,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4583,6 +4709,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4596,6 +4723,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4668,6 +4796,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4722,6 +4851,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4779,6 +4909,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4835,6 +4966,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4947,6 +5079,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4996,6 +5129,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5054,6 +5188,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5109,6 +5244,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5157,6 +5293,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5173,6 +5310,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5218,6 +5356,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5236,6 +5375,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5281,6 +5421,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5298,6 +5439,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5339,6 +5481,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5387,6 +5530,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5401,6 +5545,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5435,7 +5580,7 @@ export interface paths {
         };
         /**
          * Find communities
-         * @description `q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level (region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first, the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants.
+         * @description `q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level (region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first, the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants. Anonymous reads may come from the edge cache (at most 30 s old, so member counts may lag that much; purged when a community is created, edited or deleted; `X-Cache`).
          */
         get: {
             parameters: {
@@ -5466,8 +5611,19 @@ export interface paths {
                 /** @description A page of communities */
                 200: {
                     headers: {
+                        /**
+                         * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                         * @example HIT
+                         */
+                        "X-Cache": "HIT" | "MISS" | "BYPASS";
+                        /**
+                         * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                         * @example Authorization
+                         */
+                        Vary: string;
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5510,6 +5666,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5567,6 +5724,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5622,6 +5780,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5676,6 +5835,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5718,6 +5878,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5764,6 +5925,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5819,6 +5981,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5876,6 +6039,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5934,6 +6098,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5997,6 +6162,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6042,6 +6208,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -6098,6 +6265,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6172,6 +6340,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6216,6 +6385,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -6266,6 +6436,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6307,6 +6478,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6354,6 +6526,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6404,6 +6577,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6484,6 +6658,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6540,6 +6715,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6595,6 +6771,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6638,6 +6815,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6694,6 +6872,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -6740,6 +6919,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6795,6 +6975,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6851,6 +7032,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6893,6 +7075,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6904,6 +7087,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6964,6 +7148,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7027,6 +7212,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7085,6 +7271,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7127,6 +7314,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7179,6 +7367,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7218,6 +7407,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -7263,6 +7453,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7318,6 +7509,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7370,6 +7562,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7428,6 +7621,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7490,6 +7684,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7547,6 +7742,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7609,6 +7805,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7670,6 +7867,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7728,6 +7926,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7771,6 +7970,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7827,6 +8027,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -7877,6 +8078,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7936,6 +8138,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7989,6 +8192,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8045,6 +8249,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8103,6 +8308,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8161,6 +8367,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8191,7 +8398,7 @@ export interface paths {
         };
         /**
          * Trending hashtags
-         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).
+         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20). Anonymous reads may come from the edge cache (at most 120 s old, purged by every refresh; `X-Cache`).
          */
         get: {
             parameters: {
@@ -8213,8 +8420,19 @@ export interface paths {
                 /** @description Trending tags, rising first */
                 200: {
                     headers: {
+                        /**
+                         * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                         * @example HIT
+                         */
+                        "X-Cache": "HIT" | "MISS" | "BYPASS";
+                        /**
+                         * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                         * @example Authorization
+                         */
+                        Vary: string;
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8269,6 +8487,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8326,6 +8545,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -8372,6 +8592,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8426,6 +8647,7 @@ export interface paths {
                     headers: {
                         "X-Request-Id": components["headers"]["X-Request-Id"];
                         "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11922,6 +12144,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -11948,6 +12171,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                 [name: string]: unknown;
             };
@@ -11969,6 +12193,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -11989,6 +12214,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12009,6 +12235,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12035,6 +12262,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12055,6 +12283,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12075,6 +12304,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12101,6 +12331,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12121,6 +12352,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
@@ -12142,6 +12374,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12162,6 +12395,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12197,6 +12431,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -12217,6 +12452,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 /**
                  * @description The methods the path accepts.
                  * @example GET, HEAD
@@ -12262,6 +12498,11 @@ export interface components {
          * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
          */
         "X-D1-Bookmark": string;
+        /**
+         * @description Answers to a signed-in caller (a bearer token) are `private` (`private, no-store` unless the route says more, as media does), so no shared cache keeps them. Anonymous reads that the edge cache serves are `public, max-age=0, must-revalidate` (media: `public, max-age=31536000, immutable`).
+         * @example private, no-store
+         */
+        "Cache-Control": string;
         /**
          * @description The bearer challenge, when the token is missing or malformed or fails verification.
          * @example Bearer error="invalid_token"

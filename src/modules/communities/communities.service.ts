@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { purgeEdgeGroups } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { mapRow, toStatement, uniqueViolation, type D1Client } from '../../db/client';
 import { communities, communityMembers, conversationMembers, conversations, type CommunityRole, type CommunityRow } from '../../db/schema';
@@ -181,6 +182,7 @@ export async function createCommunity(c: Context<AppEnv>, creatorId: string, inp
     }
   }
   await joinChat(c, conversationId, creatorId);
+  await purgeEdgeGroups('communities');
   return presentCommunity(c, creatorId, await resolveCommunity(c, id, creatorId));
 }
 
@@ -212,6 +214,8 @@ export async function updateCommunity(c: Context<AppEnv>, viewerId: string, ref:
       ...(await flaggedCommunityReport(c, verdict, { id: community.id, name: input.name ?? community.name, description: input.description ?? community.description }, owner?.user_id ?? viewerId)),
     );
     await c.var.d1.batch(statements);
+    // Every page of the list may show it; a community going private also hides its posts from anonymous readers.
+    await purgeEdgeGroups('communities', ...(input.visibility !== undefined && input.visibility !== community.visibility ? (['posts'] as const) : []));
   }
   return presentCommunity(c, viewerId, await resolveCommunity(c, community.id, viewerId));
 }
@@ -227,6 +231,7 @@ export async function deleteCommunity(c: Context<AppEnv>, viewerId: string, ref:
   await c.var.d1.prepare('DELETE FROM communities WHERE id = ?1').bind(community.id).run();
   await dissolveChat(c, community.conversationId);
   await deleteOwnerObjects(c.env, community.id);
+  await purgeEdgeGroups('communities', 'posts');
 }
 
 /** Content rules on a community's name and description (a hold refuses like a reject: there is no author-only view). */

@@ -14,3 +14,6 @@ export const objectName = (key: string, width?: VariantWidth) => (width ? `media
 export const ownerPrefix = (ownerId: string) => `media/${ownerId}-`;
 
 export const mediaUrl = (baseUrl: string, key: string) => `${baseUrl}/api/v1/media/${key}`;
+
+/** Stored bytes never change under their key (owner id + SHA-256), so every cache may keep them a year. */
+export const CACHE_FOREVER = 'public, max-age=31536000, immutable';

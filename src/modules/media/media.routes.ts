@@ -1,6 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
+import { edgeCache } from '../../lib/edge-cache';
 import { requireAuth } from '../../middleware/auth';
-import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
+import { bearerSecurity, commonErrors, edgeCacheHeaders, errors, jsonContent } from '../../lib/openapi';
+import { CACHE_FOREVER } from './media.keys';
 import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
 
 const tags = ['Media'];
@@ -43,12 +45,13 @@ export const getMedia = createRoute({
   tags,
   summary: 'Fetch stored image bytes',
   description:
-    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.',
+    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.',
+  middleware: [edgeCache('media', CACHE_FOREVER)],
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {
       description: 'The image bytes, as the type they were stored (or resized) as',
-      headers: cacheHeaders,
+      headers: { ...cacheHeaders, ...edgeCacheHeaders },
       content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' }])),
     },
     304: { description: 'Not modified: the `If-None-Match` tag matches', headers: cacheHeaders },

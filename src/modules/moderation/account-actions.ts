@@ -1,4 +1,5 @@
 import type { D1Client } from '../../db/client';
+import { purgeEdgeGroups } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import type { SiteRole, UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -93,6 +94,9 @@ export function planAccountAction(
     entry,
     async after(ctx) {
       if (input.action === 'suspend') await endAccess(ctx, targetId);
+      // A suspension hides the profile and the posts, a silence the posts, from anonymous readers too;
+      // rare enough to orphan every cached profile and post of the data centre.
+      if (input.action !== 'warn') await purgeEdgeGroups('users', 'posts');
       if (input.action === 'warn' || input.action === 'silence') {
         emitEvent(ctx, {
           type: 'moderation_warning',

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import { mapRow, type D1Client } from '../../db/client';
 import { comments as commentsTable, posts as postsTable, reports, type ReportAction, type ReportRow, type SiteRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -140,6 +141,7 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         const audience = await postAudience(db, report.subjectId);
         statements.push(guarded('DELETE FROM posts WHERE id = ?4', report.subjectId));
         after.push((ctx) => forgetContent(ctx.env, { postId: report.subjectId }, audience));
+        after.push(() => purgeEdgePaths('posts', [postPath(report.subjectId)]));
       } else {
         statements.push(guarded('DELETE FROM comments WHERE id = ?4', report.subjectId));
       }

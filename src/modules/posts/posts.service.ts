@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
@@ -259,6 +260,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   if (input.visibility !== undefined && input.visibility !== row.visibility && !row.held && verdict.action !== 'hold') {
     await queuePostFanOut(c.env, { post_id: id, base_url: c.get('baseUrl'), notify: false });
   }
+  await purgeEdgePaths('posts', [postPath(id)]);
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
@@ -269,6 +271,7 @@ export async function deletePost(c: Context<AppEnv>, viewerId: string, id: strin
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
   await c.get('db').delete(posts).where(eq(posts.id, id));
+  await purgeEdgePaths('posts', [postPath(id)]);
 }
 
 /** Keyset position of a post in newest-first lists: (created_at, id). */

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { purgeProfile } from '../../lib/edge-cache';
 import { media, users } from '../../db/schema';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
@@ -18,7 +19,9 @@ export const putAvatar: AppRouteHandler<typeof routes.putAvatar> = async (c) => 
     await db.delete(media).where(and(eq(media.ownerId, userId), eq(media.kind, 'avatar'), eq(media.key, before.avatarKey)));
     await mediaService.releaseObjectIfUnused(c, before.avatarKey);
   }
-  return c.json(presentMe(await requireUserRow(db, userId), c.get('baseUrl')), 200);
+  const after = await requireUserRow(db, userId);
+  await purgeProfile(after);
+  return c.json(presentMe(after, c.get('baseUrl')), 200);
 };
 
 export const deleteAvatar: AppRouteHandler<typeof routes.deleteAvatar> = async (c) => {
@@ -31,6 +34,7 @@ export const deleteAvatar: AppRouteHandler<typeof routes.deleteAvatar> = async (
       db.delete(media).where(and(eq(media.ownerId, userId), eq(media.kind, 'avatar'), eq(media.key, user.avatarKey))),
     ]);
     await mediaService.releaseObjectIfUnused(c, user.avatarKey);
+    await purgeProfile(user);
   }
   return c.body(null, 204);
 };

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { purgeEdgeGroups, purgeProfile } from '../../lib/edge-cache';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { follows, users, type ProfessionalVisibility, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -37,6 +38,8 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   // A new address is only mailed a link here; it replaces `email` once verified (POST /auth/email/verify).
   if (body.email !== undefined) await requestEmailChange(c, userId, body.email, body.current_password ?? '');
 
+  // A rename purges the cached profile under the old name too.
+  const oldUsername = body.username !== undefined ? (await requireUserRow(db, userId)).username : undefined;
   const changes: Partial<UserRow> = {};
   if (body.display_name !== undefined) changes.displayName = body.display_name;
   if (body.bio !== undefined) changes.bio = body.bio;
@@ -80,7 +83,13 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
       throw err;
     }
   }
-  return c.json(presentMe(await requireUserRow(db, userId), c.get('baseUrl')), 200);
+  const after = await requireUserRow(db, userId);
+  if (Object.keys(changes).length > 0) {
+    await purgeProfile(after, oldUsername);
+    // Going private hides posts from anonymous readers: every cached post goes.
+    if (body.visibility !== undefined) await purgeEdgeGroups('posts');
+  }
+  return c.json(presentMe(after, c.get('baseUrl')), 200);
 };
 
 /** Checks the password and the address, then mails the new address its link (429 past the hourly cap). */
@@ -128,6 +137,9 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   );
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
+  // The profile, every post of the account and the communities it ended leave the edge cache (its images: deleteOwnerObjects).
+  await purgeProfile(user);
+  await purgeEdgeGroups('posts', 'communities');
   await clearEndedCommunities(c, endedCommunities);
   return c.body(null, 204);
 };
