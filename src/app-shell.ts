@@ -5,8 +5,10 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { createRouter } from './lib/create-app';
 import { privateWhenAuthenticated } from './lib/edge-cache';
+import { requestMetrics } from './lib/metrics';
 import { ApiError, problemResponse } from './lib/errors';
 import type { AppOpenAPI } from './lib/types';
+import { impressions } from './middleware/impressions';
 import { services } from './middleware/services';
 
 /** JSON bodies are small; uploads set their own, larger limit. */
@@ -51,6 +53,8 @@ function allowedOrigins(list: string | undefined): (origin: string) => string | 
 export function createApp(): AppOpenAPI {
   const app = createRouter();
 
+  // One Analytics Engine data point per request (outermost: it times everything below).
+  app.use(requestMetrics);
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 128 }));
   app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin', crossOriginOpenerPolicy: false }));
   // Built once per allow-list (the variable only changes with a new deployment), not per request.
@@ -73,6 +77,8 @@ export function createApp(): AppOpenAPI {
   app.use('*', services);
   // Answers to a signed-in caller never stay in a shared cache (src/lib/edge-cache.ts).
   app.use('*', privateWhenAuthenticated);
+  // Posts a GET served become one impressions message after the answer (src/middleware/impressions.ts).
+  app.use('*', impressions);
   app.use('*', async (c, next) => {
     // GET/HEAD carry no body to a handler; re-wrapping one (e.g. sent with Transfer-Encoding) would throw.
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();

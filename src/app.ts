@@ -26,6 +26,7 @@ import { adminRouter, reportsRouter } from './modules/moderation/moderation.inde
 import { searchRouter } from './modules/search/search.index';
 import { suggestionsRouter } from './modules/suggestions/suggestions.index';
 import { tagsRouter } from './modules/tags/tags.index';
+import { insightsRouter } from './modules/insights/insights.index';
 
 export const API_BASE = '/api/v1';
 
@@ -38,7 +39,7 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
-for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter]) {
+for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter, insightsRouter]) {
   app.route(API_BASE, router);
 }
 

@@ -1,4 +1,6 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import type { D1Client } from '../db/client';
 import type { AppEnv } from './types';
 
 /**
@@ -83,9 +85,11 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
  * Route middleware (before `optionalAuth`): serves an anonymous GET from the edge cache, or runs the
  * route and stores its 200. Answers say `X-Cache: HIT`, `MISS` or `BYPASS` (signed in or conditional);
  * anonymous ones go out with `clientCacheControl` (JSON: revalidate every time, as purges cannot reach
- * browsers and proxies; media keeps its immutable year).
+ * browsers and proxies; media keeps its immutable year). `onHit` sees what a hit served (a post's
+ * impression still counts when the edge answers for it).
  */
-export function edgeCache(group: EdgeCacheGroup, clientCacheControl = SHARED_JSON_CACHE_CONTROL) {
+export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?: string; onHit?: (c: Context<AppEnv>) => void } = {}) {
+  const clientCacheControl = options.clientCacheControl ?? SHARED_JSON_CACHE_CONTROL;
   return createMiddleware<AppEnv>(async function edgeCacheMiddleware(c, next) {
     if (c.req.method !== 'GET' || isAuthenticated(c.req.raw) || c.req.header('If-None-Match') !== undefined) {
       await next();
@@ -95,6 +99,7 @@ export function edgeCache(group: EdgeCacheGroup, clientCacheControl = SHARED_JSO
     const url = new URL(c.req.url);
     const key = await keyOf(group, keyPath(group, url.pathname, url.search));
     const hit = await caches.default.match(key);
+    if (hit) options.onHit?.(c);
     if (hit) return withHeaders(hit, { [CACHE_STATUS_HEADER]: 'HIT', Vary: 'Authorization', 'Cache-Control': clientCacheControl });
     await next();
     if (c.res.status !== 200) return;
@@ -161,6 +166,16 @@ export const ALL_EDGE_GROUPS = Object.keys(EDGE_TTL) as EdgeCacheGroup[];
 /** The API path of a profile, by id and by username. */
 export const profilePaths = (user: { id: string; username: string }) => [`/api/v1/users/${user.id}`, `/api/v1/users/${user.username}`];
 export const postPath = (id: string) => `/api/v1/posts/${id}`;
+
+/**
+ * Purges the profiles of users known by id (their counts changed: a post, a follow, a friendship), under
+ * both names; one D1 read finds the usernames.
+ */
+export async function purgeProfilesById(d1: D1Client, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const { results } = await d1.prepare('SELECT id, username FROM users WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(ids)).all<{ id: string; username: string }>();
+  await purgeEdgePaths('users', results.flatMap(profilePaths));
+}
 
 /** Purges a user's profile under both names (and an old username after a rename). */
 export function purgeProfile(user: { id: string; username: string }, oldUsername?: string): Promise<void> {

@@ -85,6 +85,8 @@ export interface AppVariables {
   staffRole?: SiteRole;
   /** Access-token claims already verified by the API rate limiter, with the token they came from. */
   verifiedToken?: { token: string; claims: { userId: string; sessionId: string } };
+  /** Ids of the posts this GET served (feeds and reads): one impressions message when it answers. */
+  impressions?: Set<string>;
 }
 
 export interface AppEnv {

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'fe1ff1d6f3c5a4f26b0ee8ad88660de632ce4dbd75ffda1d3e2c1fef4f20e5b4';
+export const documentSha256 = '2a3395473e208a5e2a6a80f720a91abaa66d942a8d8d52591278cfb60f4843f9';
 
 export interface paths {
     "/health": {
@@ -8564,6 +8564,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/posts/{id}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your post's reach and engagement
+         * @description The author only: 403 for anyone else who can see the post, 404 for a post that does not exist or that the caller cannot see. An impression is the post served in any feed, list or read, the author's own views excluded; views are counted in batches through a queue (never a database write per view), so a fresh one shows up within a few seconds.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The post's insights */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostInsights"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A community's membership and activity
+         * @description The owner and moderators only: 403 for anyone else who can see the community, 404 for a community that does not exist or is private to the caller. `{id}` takes an id or a slug. Windows are the last 7 days up to now.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                     * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                     */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The community's insights */
+                200: {
+                    headers: {
+                        "X-Request-Id": components["headers"]["X-Request-Id"];
+                        "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                        "Cache-Control": components["headers"]["Cache-Control"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommunityInsights"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                429: components["responses"]["RateLimited"];
+                500: components["responses"]["InternalError"];
+                503: components["responses"]["ServiceUnavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -12136,6 +12250,47 @@ export interface components {
             mutual_count: number;
             /** @description Up to three of them. */
             mutuals: components["schemas"]["PublicUser"][];
+        };
+        /**
+         * @example {
+         *       "impressions": 1280,
+         *       "unique_viewers": 912,
+         *       "likes": 64,
+         *       "comments": 12,
+         *       "engagement_rate": 0.0594
+         *     }
+         */
+        PostInsights: {
+            /** @description Times the post was served in any feed, list or read (its author's own views excluded), counted in batches: a view shows up within seconds. */
+            impressions: number;
+            /** @description Distinct viewers among those impressions (signed-in users by account, anonymous readers by address), estimated with a HyperLogLog: exact for small audiences, within about 3% for large ones. */
+            unique_viewers: number;
+            likes: number;
+            /** @description Comments and replies, as `comment_count`. */
+            comments: number;
+            /** @description (likes + comments) / impressions, rounded to 4 decimals; 0 before the first impression. */
+            engagement_rate: number;
+        };
+        /**
+         * @example {
+         *       "members": 1520,
+         *       "new_members_7d": 48,
+         *       "posts_7d": 213,
+         *       "active_members_7d": 377,
+         *       "reports_open": 2
+         *     }
+         */
+        CommunityInsights: {
+            /** @description Members, moderators and the owner (never pending applicants), as `member_count`. */
+            members: number;
+            /** @description Of those, how many joined (or were approved) in the last 7 days. */
+            new_members_7d: number;
+            /** @description Posts made in the community in the last 7 days. */
+            posts_7d: number;
+            /** @description Distinct current members who posted, commented on or liked a post of the community in the last 7 days. */
+            active_members_7d: number;
+            /** @description Open reports about the community's posts and members (GET /communities/{id}/reports). */
+            reports_open: number;
         };
     };
     responses: {

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { comments, type AutoReason, type CommentRow, type PostRow } from '../../db/schema';
@@ -99,6 +100,7 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
   const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
 
   if (!row.held) await announceComment(c, row, post);
+  await purgeEdgePaths('posts', [postPath(postId)]);
   return present(row, author, c.get('baseUrl'));
 }
 
@@ -126,4 +128,5 @@ export async function deleteComment(c: Context<AppEnv>, viewerId: string, commen
     throw new ApiError('forbidden', "Only the comment's author, the post's author or the community's moderators can delete it.");
   }
   await db.delete(comments).where(eq(comments.id, commentId));
+  await purgeEdgePaths('posts', [postPath(row.postId)]);
 }

@@ -1,6 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import { recordFrame } from '../../lib/metrics';
 import { queueDeliveries } from '../../queues/fanout.producer';
+import { type ImpressionView, PostImpressions } from '../insights/post-impressions';
 import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
@@ -72,6 +74,8 @@ export class UserInbox extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Web Push for notifications stored while no socket is open (inbox-push.ts). */
   private readonly pushes: InboxPush;
+  /** Impressions of this user's posts (insights/post-impressions.ts). */
+  private readonly impressions: PostImpressions;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -99,6 +103,7 @@ export class UserInbox extends DurableObject<Env> {
     }
     this.sql.exec('CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source) WHERE source IS NOT NULL');
     this.pushes = new InboxPush(env, this.sql);
+    this.impressions = new PostImpressions(this.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
@@ -118,14 +123,17 @@ export class UserInbox extends DurableObject<Env> {
     return Math.max(max('notifications'), max('removed')) + 1;
   }
 
-  private push(frame: string): void {
+  private push(frame: string, kind: string): void {
+    let sent = 0;
     for (const ws of this.ctx.getWebSockets()) {
       try {
         ws.send(frame);
+        sent++;
       } catch {
         // a closing socket does not stop delivery to the others
       }
     }
+    if (sent > 0) recordFrame(this.env.METRICS, { socket: 'notifications', direction: 'out', kind, sockets: sent });
   }
 
   /**
@@ -209,9 +217,19 @@ export class UserInbox extends DurableObject<Env> {
       this.sql.exec('DELETE FROM removed WHERE seq <= ?', seq - INBOX_CAP);
       fresh = true;
     }
-    this.push(this.frame(row));
+    this.push(this.frame(row), row.type);
     // A new notification nobody saw live goes out as a Web Push (a grouped one that grows does not).
     if (fresh && this.ctx.getWebSockets().length === 0) await this.pushes.offer(this.present(row));
+  }
+
+  /** Counts views of this user's posts from the impressions queue (each message key once). */
+  async recordImpressions(views: ImpressionView[]): Promise<number> {
+    return this.impressions.record(views);
+  }
+
+  /** Impressions and distinct viewers of one of this user's posts. */
+  async postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }> {
+    return this.impressions.read(postId);
   }
 
   /** The push module's word on which subscriptions this user has (see inbox-push.ts). */
@@ -247,7 +265,7 @@ export class UserInbox extends DurableObject<Env> {
       // The notification's own fields follow its newest remaining actor (`follower`, `user`).
       const lead = Object.fromEntries(Object.entries(data).filter(([, v]) => (v as JsonObject)?.id === retraction.actorId).map(([k]) => [k, rest[0]]));
       this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify({ ...data, ...lead, actors: rest, count }), Date.now(), open.seq);
-      this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()));
+      this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()), open.type);
       return;
     }
     this.remove(this.sql.exec<Row>('SELECT * FROM notifications WHERE source = ?', retraction.source).toArray());
@@ -258,7 +276,7 @@ export class UserInbox extends DurableObject<Env> {
       // The removal's seq is taken before the row goes, so it is newer than everything (and never reused).
       this.sql.exec('INSERT INTO removed (seq, id, was_seq) VALUES (?, ?, ?)', this.nextSeq(), row.id, row.seq);
       this.sql.exec('DELETE FROM notifications WHERE seq = ?', row.seq);
-      this.push(JSON.stringify({ type: 'notification.removed', id: row.id }));
+      this.push(JSON.stringify({ type: 'notification.removed', id: row.id }), 'notification.removed');
     }
   }
 
@@ -297,6 +315,7 @@ export class UserInbox extends DurableObject<Env> {
    */
   async forget(ref: { postId?: string; messageId?: string }): Promise<void> {
     if (ref.postId) {
+      this.impressions.forget(ref.postId);
       this.sql.exec(
         `DELETE FROM notifications WHERE (type = 'new_post' AND json_extract(data, '$.id') = ?1)
            OR (type IN ('mention', 'wall_post') AND json_extract(data, '$.post_id') = ?1)`,
@@ -364,6 +383,7 @@ export class UserInbox extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket): Promise<void> {
+    recordFrame(this.env.METRICS, { socket: 'notifications', direction: 'in', kind: 'invalid', sockets: 1 });
     // Only ping is expected (answered by the runtime); anything else gets a short error.
     ws.send(JSON.stringify({ type: 'error', status: 400, detail: 'this socket only sends; use {"type":"ping"} to check it' }));
   }
@@ -387,6 +407,8 @@ export interface InboxApi {
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
   closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
+  recordImpressions(views: ImpressionView[]): Promise<number>;
+  postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }>;
   fetch(request: Request): Promise<Response>;
 }
 

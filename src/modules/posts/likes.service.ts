@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { retractEvent } from '../notifications/delivery';
@@ -22,6 +23,7 @@ export async function setLike(c: Context<AppEnv>, userId: string, postId: string
   // D1's meta.changes also counts the likes_count_insert trigger's write, so a new like reports 2: test for any.
   if (liked && (result?.meta.changes ?? 0) > 0) emitEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
   if (!liked && (result?.meta.changes ?? 0) > 0) await retractEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
+  if ((result?.meta.changes ?? 0) > 0) await purgeEdgePaths('posts', [postPath(postId)]);
   return { liked, like_count: count?.results[0]?.like_count ?? 0 };
 }
 

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { notePostImpressions } from '../../middleware/impressions';
 import { mapRow, type D1Client } from '../../db/client';
 import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type FilterContext, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import { isAccountVisible } from '../../policy/visibility';
@@ -273,6 +274,8 @@ export interface RenderOptions {
   hideMuted?: boolean;
   /** The personal-filter context this list is read in; direct reads of one post have none. */
   context?: FilterContext;
+  /** False where posts are only checked (a like, a comment list), not served: no impressions. */
+  countImpressions?: boolean;
 }
 
 /**
@@ -299,6 +302,8 @@ export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated,
     }
     out.push(post);
   }
+  const served = new Set(out.map((p) => p.id));
+  if (options.countImpressions !== false) notePostImpressions(c, rows.filter((r) => served.has(r.id)).map((r) => ({ id: r.id, authorId: r.authorId })));
   return out;
 }
 

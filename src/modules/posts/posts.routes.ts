@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { edgeCache } from '../../lib/edge-cache';
+import { notePostImpressions } from '../../middleware/impressions';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, edgeCachedJson, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
@@ -29,7 +30,7 @@ export const getPost = createRoute({
   summary: 'Read a post',
   description: '404 when the post does not exist or is not visible to the caller. Anonymous reads of a public post may come from the edge cache (at most 60 s old, purged when the post is edited or deleted or its author suspended; `X-Cache`).',
   ...maybeAuthed,
-  middleware: [edgeCache('posts'), optionalAuth],
+  middleware: [edgeCache('posts', { onHit: (c) => notePostImpressions(c, [{ id: c.req.param('id') ?? '' }]) }), optionalAuth],
   request: { params: PostIdParamSchema },
   responses: { 200: edgeCachedJson(PostSchema, 'The post'), ...commonErrors, ...errors[401], ...errors[404] },
 });

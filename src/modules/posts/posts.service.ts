@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
+import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
@@ -34,7 +34,7 @@ const MAX_MENTIONS = 10;
 export async function getVisiblePost(c: Context<AppEnv>, viewerId: string | null, id: string): Promise<{ row: PostRow; post: Post; communityRole: CommunityRole | null }> {
   const { rows, hydrated } = await loadSkeleton(c, viewerId, 'SELECT * FROM posts WHERE id = ?1', [id]);
   const [row] = rows;
-  const [post] = row ? presentVisible(c, [row], hydrated) : [];
+  const [post] = row ? presentVisible(c, [row], hydrated, { countImpressions: false }) : [];
   if (!row || !post) throw new ApiError('not_found', 'No such post.');
   return { row, post, communityRole: row.communityId ? (hydrated.communities.get(row.communityId)?.role ?? null) : null };
 }
@@ -272,6 +272,7 @@ export async function deletePost(c: Context<AppEnv>, viewerId: string, id: strin
   }
   await c.get('db').delete(posts).where(eq(posts.id, id));
   await purgeEdgePaths('posts', [postPath(id)]);
+  await purgeProfilesById(c.var.d1, [row.authorId]);
 }
 
 /** Keyset position of a post in newest-first lists: (created_at, id). */
