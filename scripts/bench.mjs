@@ -630,14 +630,18 @@ async function fanOutSuite(mf, origin, db) {
     console.log(`\nFan-out: one post to ${count.toLocaleString('en')} followers…`);
     const { author, followerIds } = await authorWithFollowers(origin, db, count, i + 1);
     largest = { author, followerIds };
-    const post = await createPostAs(origin, author, 'Fan-out benchmark post');
-    const stored = await deliveryTimes(followerIds, post.id, Date.parse(post.created_at));
-    const pct = (p) => stored[Math.min(stored.length - 1, Math.floor((p / 100) * stored.length))];
-    rows.push(`| ${count.toLocaleString('en')} | ${stored[0]} ms | ${pct(50)} ms | ${stored.at(-1)} ms | ${Math.round((count * 1000) / Math.max(1, stored.at(-1)))} |`);
+    // The first post creates every follower's inbox (a new Durable Object and its SQLite file each); the
+    // second reaches inboxes that exist, as an active audience's do. Both are reported.
+    for (const kind of ['first post: inboxes created', 'second post: inboxes exist']) {
+      const post = await createPostAs(origin, author, `Fan-out benchmark post (${kind})`);
+      const stored = await deliveryTimes(followerIds, post.id, Date.parse(post.created_at));
+      const pct = (p) => stored[Math.min(stored.length - 1, Math.floor((p / 100) * stored.length))];
+      rows.push(`| ${count.toLocaleString('en')} | ${kind} | ${stored[0]} ms | ${pct(50)} ms | ${stored.at(-1)} ms | ${Math.round((count * 1000) / Math.max(1, stored.at(-1)))} |`);
+    }
   }
   console.log('\n## Fan-out: one post to every follower\'s inbox (through the kith-fanout queue)\n');
-  console.log('| followers | first inbox | half | every inbox | deliveries/s |');
-  console.log('|---:|---:|---:|---:|---:|');
+  console.log('| followers | post | first inbox | half | every inbox | deliveries/s |');
+  console.log('|---:|---|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
 
   // POST /posts as the largest audience's author against a fresh author with nobody to notify, one
