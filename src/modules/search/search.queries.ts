@@ -165,7 +165,7 @@ FROM shortlist s JOIN users u ON u.rowid = s.rid ORDER BY s.rank_key DESC, s.rid
 export type PostHitSource = 'text' | 'tag';
 
 /** Posts ranked per query: the newest matches. */
-export const POST_CANDIDATES = 300;
+export const POST_CANDIDATES = 150;
 /** BM25's constants, and the post length (characters) its length normalisation takes as typical. */
 const K1 = 1.2;
 const B = 0.75;
