@@ -14,7 +14,8 @@
 //   which decrypts and checks every push) has all of them;
 // - feeds: seeds a database to 10k, 100k and 1M posts and measures the API against two ceilings from the
 //   same run: a bare JSON route and a bare `SELECT 1` route on D1.
-// Options: --suites feeds,chat,fanout,professional,moderation,calls,push  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+// - edge (run by fanout too): an anonymous profile read from the edge cache vs the bare JSON route.
+// Options: --suites feeds,chat,fanout,edge,professional,moderation,calls,push  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
 //          --imports 5  (LinkedIn imports timed)  --sources 200  (news sources in the cron tick)
 //          --followers 1000,10000  (fan-out audiences)  --posts 10  (POST /posts samples per author)
 //          --routes home,discover  (only these API routes besides the feeds; ceilings always run)
@@ -197,6 +198,7 @@ try {
   // whatever is measured after it (the chat room's delivery p99 read 246 ms after it, 23 ms alone).
   if (suites.has('chat')) await chatSuite(mf, origin);
   if (suites.has('fanout')) await fanOutSuite(mf, origin, db);
+  if (suites.has('fanout') || suites.has('edge')) await edgeCacheSuite(origin);
   if (suites.has('professional')) await professionalSuite(mf, origin, db);
   if (suites.has('moderation')) await moderationSuite(mf, origin, db);
   if (suites.has('calls')) await callsSuite(mf, origin);
@@ -683,7 +685,13 @@ async function fanOutSuite(mf, origin, db) {
   console.log(`| ratio (target ≤ 1.5) | ${(big / none).toFixed(2)} |`);
   // Let the fan-outs of those posts finish before the next suite is measured.
   await deliveryTimes(largest.followerIds, lastBig.id, 0);
+}
 
+/**
+ * `edge` (also run by `fanout`): an anonymous profile read answered from the edge cache against the bare
+ * JSON route of the ceiling worker.
+ */
+async function edgeCacheSuite(origin) {
   // Edge cache: an anonymous profile read answered from caches.default against the bare JSON route of
   // the ceiling worker, in interleaved rounds so both see the same machine.
   const profile = await register(origin, 'edgeprof', '10.8.250.1');

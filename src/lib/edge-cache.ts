@@ -41,6 +41,38 @@ export const SHARED_JSON_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
 /** An answer for a signed-in caller: never kept by a shared cache. */
 export const PRIVATE_CACHE_CONTROL = 'private, no-store';
 
+/**
+ * In front of the Cache API, each isolate keeps what it just served of small JSON answers for
+ * {@link MEMORY_TTL_MS}: a hot key (a celebrity's profile) is then answered without even the cache
+ * lookup. A purge in this isolate drops its copy at once; other isolates' copies expire within the
+ * second, as their epochs do. Media bytes are never held in memory.
+ */
+export const MEMORY_TTL_MS = 1_000;
+const MEMORY_MAX_ENTRIES = 1_000;
+const MEMORY_MAX_BYTES = 64 * 1024;
+const memory = new Map<string, { body: ArrayBuffer; headers: [string, string][]; until: number }>();
+
+function fromMemory(key: string): Response | null {
+  const kept = memory.get(key);
+  if (!kept) return null;
+  if (kept.until <= Date.now()) {
+    memory.delete(key);
+    return null;
+  }
+  return new Response(kept.body, { status: 200, headers: kept.headers });
+}
+
+/** Keeps a small JSON answer in this isolate; returns a fresh Response with the same body. */
+async function keepInMemory(key: string, response: Response): Promise<Response> {
+  if (!(response.headers.get('Content-Type') ?? '').includes('json')) return response;
+  const body = await response.arrayBuffer();
+  if (body.byteLength <= MEMORY_MAX_BYTES) {
+    if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
+    memory.set(key, { body, headers: [...response.headers], until: Date.now() + MEMORY_TTL_MS });
+  }
+  return new Response(body, response);
+}
+
 const epochs = new Map<EdgeCacheGroup, { value: string; readAt: number }>();
 const epochKey = (group: EdgeCacheGroup) => `${KEY_ORIGIN}/_epoch/${group}`;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -98,19 +130,22 @@ export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?:
     }
     const url = new URL(c.req.url);
     const key = await keyOf(group, keyPath(group, url.pathname, url.search));
-    const hit = await caches.default.match(key);
-    if (hit) options.onHit?.(c);
-    if (hit) return withHeaders(hit, { [CACHE_STATUS_HEADER]: 'HIT', Vary: 'Authorization', 'Cache-Control': clientCacheControl });
+    const stored = fromMemory(key) ?? (await caches.default.match(key).then((r) => (r ? keepInMemory(key, r) : null)));
+    if (stored) {
+      options.onHit?.(c);
+      return withHeaders(stored, { [CACHE_STATUS_HEADER]: 'HIT', Vary: 'Authorization', 'Cache-Control': clientCacheControl });
+    }
     await next();
     if (c.res.status !== 200) return;
-    const stored = new Headers({ 'Cache-Control': `public, s-maxage=${EDGE_TTL[group]}` });
+    const headers = new Headers({ 'Cache-Control': `public, s-maxage=${EDGE_TTL[group]}` });
     for (const name of STORED_HEADERS) {
       const value = c.res.headers.get(name);
-      if (value !== null) stored.set(name, value);
+      if (value !== null) headers.set(name, value);
     }
     const copy = c.res.clone();
     try {
-      await caches.default.put(key, new Response(copy.body, { status: 200, headers: stored }));
+      const kept = await keepInMemory(key, new Response(copy.body, { status: 200, headers }));
+      await caches.default.put(key, kept);
     } catch (err) {
       // A full or unavailable cache costs a miss, never the answer.
       console.error(JSON.stringify({ level: 'warn', message: 'edge cache put failed', key, error: String(err) }));
@@ -140,7 +175,9 @@ export async function purgeEdgePaths(group: EdgeCacheGroup, paths: string[]): Pr
   await Promise.all(
     paths.map(async (path) => {
       try {
-        await caches.default.delete(await keyOf(group, keyPath(group, path)));
+        const key = await keyOf(group, keyPath(group, path));
+        memory.delete(key);
+        await caches.default.delete(key);
       } catch (err) {
         console.error(JSON.stringify({ level: 'warn', message: 'edge cache purge failed', path, error: String(err) }));
       }

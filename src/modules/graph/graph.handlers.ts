@@ -11,26 +11,23 @@ const me = (c: Context<AppEnv>) => currentUser(c).userId;
 /** Both profiles' counts changed: their anonymous copies leave the edge cache. */
 const purgeBoth = (c: Context<AppEnv>, other: string) => purgeProfilesById(c.var.d1, [me(c), other]);
 
-export const follow: AppRouteHandler<typeof routes.follow> = async (c) => {
-  const answer = await service.follow(c, me(c), c.req.valid('param').id);
-  await purgeBoth(c, c.req.valid('param').id);
-  return c.json(answer, 200);
-};
-export const unfollow: AppRouteHandler<typeof routes.unfollow> = async (c) => {
-  const answer = await service.unfollow(c, me(c), c.req.valid('param').id);
-  await purgeBoth(c, c.req.valid('param').id);
-  return c.json(answer, 200);
-};
+/** A change between the caller and `other` (follow, block, …), then both profiles purged. */
+async function changed<T>(c: Context<AppEnv>, other: string, change: Promise<T>): Promise<T> {
+  const answer = await change;
+  await purgeBoth(c, other);
+  return answer;
+}
+
+export const follow: AppRouteHandler<typeof routes.follow> = async (c) => c.json(await changed(c, c.req.valid('param').id, service.follow(c, me(c), c.req.valid('param').id)), 200);
+export const unfollow: AppRouteHandler<typeof routes.unfollow> = async (c) =>
+  c.json(await changed(c, c.req.valid('param').id, service.unfollow(c, me(c), c.req.valid('param').id)), 200);
 
 export const listFollowRequests: AppRouteHandler<typeof routes.listFollowRequests> = async (c) => {
   const { limit, cursor } = c.req.valid('query');
   return c.json(await service.listFollowRequests(c, me(c), limit, cursor), 200);
 };
-export const acceptFollowRequest: AppRouteHandler<typeof routes.acceptFollowRequest> = async (c) => {
-  const answer = await service.decideFollowRequest(c, me(c), c.req.valid('param').user_id, true);
-  await purgeBoth(c, c.req.valid('param').user_id);
-  return c.json(answer, 200);
-};
+export const acceptFollowRequest: AppRouteHandler<typeof routes.acceptFollowRequest> = async (c) =>
+  c.json(await changed(c, c.req.valid('param').user_id, service.decideFollowRequest(c, me(c), c.req.valid('param').user_id, true)), 200);
 export const rejectFollowRequest: AppRouteHandler<typeof routes.rejectFollowRequest> = async (c) =>
   c.json(await service.decideFollowRequest(c, me(c), c.req.valid('param').user_id, false), 200);
 
@@ -67,16 +64,11 @@ export const cancelFriendRequest: AppRouteHandler<typeof routes.cancelFriendRequ
   return c.body(null, 204);
 };
 export const unfriend: AppRouteHandler<typeof routes.unfriend> = async (c) => {
-  await service.unfriend(c, me(c), c.req.valid('param').user_id);
-  await purgeBoth(c, c.req.valid('param').user_id);
+  await changed(c, c.req.valid('param').user_id, service.unfriend(c, me(c), c.req.valid('param').user_id));
   return c.body(null, 204);
 };
 
-export const block: AppRouteHandler<typeof routes.block> = async (c) => {
-  const answer = await service.block(c, me(c), c.req.valid('param').id);
-  await purgeBoth(c, c.req.valid('param').id);
-  return c.json(answer, 200);
-};
+export const block: AppRouteHandler<typeof routes.block> = async (c) => c.json(await changed(c, c.req.valid('param').id, service.block(c, me(c), c.req.valid('param').id)), 200);
 export const unblock: AppRouteHandler<typeof routes.unblock> = async (c) => {
   await service.unblock(c, me(c), c.req.valid('param').id);
   return c.body(null, 204);

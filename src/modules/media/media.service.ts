@@ -8,7 +8,7 @@ import { sha256Hex } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
 import type { IMAGE_TYPES } from './media.schemas';
-import { CACHE_FOREVER, mediaKey, mediaUrl, objectName, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
+import { CACHE_FOREVER, mediaKey, mediaPaths, mediaUrl, objectName, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
 
 export { CACHE_FOREVER };
 
@@ -206,7 +206,7 @@ export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Pr
   const stillUsed = await c.get('db').select({ id: media.id }).from(media).where(eq(media.key, key)).get();
   if (stillUsed) return;
   await c.env.MEDIA.delete([objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]);
-  await purgeEdgePaths('media', [`/api/v1/media/${key}`, ...VARIANT_WIDTHS.map((w) => `/api/v1/media/${key}?w=${w}`)]);
+  await purgeEdgePaths('media', mediaPaths(key));
 }
 
 /** Removes every object an owner ever stored (account deletion). */
