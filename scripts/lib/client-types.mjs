@@ -1,6 +1,7 @@
 // The typed client's generated types: openapi-typescript run on the served OpenAPI document. Written by
-// `npm run contract:types` (scripts/contract-types.mjs, from the running worker) and checked by
-// `npm run client:check` (scripts/client-types-check.mjs, in `npm test`, from the committed snapshot).
+// `npm run contract:types` (scripts/contract-types.mjs) and checked by
+// `npm run client:check` (scripts/client-types-check.mjs, in `npm test`); both build the document from
+// the source (openapi-source.mjs).
 import { createHash } from 'node:crypto';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
@@ -10,6 +11,9 @@ export const SNAPSHOT = 'test/contract/openapi.snapshot.json';
 /** The generated types, shipped by @kith/client and used by the contract tests. */
 export const TYPES = 'packages/client/src/kith-api.ts';
 export const REGENERATE = 'npm run contract:types';
+
+/** The text of SNAPSHOT for a document. */
+export const snapshotText = (doc) => `${JSON.stringify(doc, null, 2)}\n`;
 
 /** The hash both files carry: of the document's JSON text, exactly as the worker serves it (minus `servers`). */
 export const documentHash = (doc) => createHash('sha256').update(JSON.stringify(doc)).digest('hex');

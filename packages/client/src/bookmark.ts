@@ -13,12 +13,11 @@ const D1_BOOKMARK = /^([0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32})(?:\..*)
  */
 export class BookmarkStore {
   #value: string | null;
+  readonly #onChange: ((bookmark: string) => void) | undefined;
 
-  constructor(
-    initial: string | null = null,
-    private readonly onChange?: (bookmark: string) => void,
-  ) {
+  constructor(initial: string | null = null, onChange?: (bookmark: string) => void) {
     this.#value = initial;
+    this.#onChange = onChange;
   }
 
   get value(): string | null {
@@ -32,7 +31,7 @@ export class BookmarkStore {
     const current = this.#value === null ? undefined : D1_BOOKMARK.exec(this.#value)?.[1];
     if (next !== undefined && current !== undefined && next < current) return;
     this.#value = bookmark;
-    this.onChange?.(bookmark);
+    this.#onChange?.(bookmark);
   }
 
   /** Sets the header on a request about to go out (unless the caller set one). */

@@ -1,7 +1,7 @@
 import createClient, { type Client } from 'openapi-fetch';
-import { BOOKMARK_HEADER, BookmarkStore, bookmarkMiddleware } from './bookmark';
-import type { paths } from './kith-api';
-import { authMiddleware, type RefreshOutcome, type Session, SessionStore } from './session';
+import { BOOKMARK_HEADER, BookmarkStore, bookmarkMiddleware } from './bookmark.ts';
+import type { paths } from './kith-api.ts';
+import { authMiddleware, type RefreshOutcome, type Session, SessionStore } from './session.ts';
 import {
   ConversationStream,
   type ConversationStreamOptions,
@@ -11,12 +11,12 @@ import {
   type SocketConnector,
   type StreamContext,
   webSocketConnector,
-} from './sockets';
+} from './sockets.ts';
 
-export type { components, operations, paths } from './kith-api';
-export { BOOKMARK_HEADER, BookmarkStore, bookmarkMiddleware } from './bookmark';
-export { authMiddleware, type RefreshOutcome, type Session, SessionStore, TOKEN_ISSUERS } from './session';
-export * from './sockets';
+export type { components, operations, paths } from './kith-api.ts';
+export { BOOKMARK_HEADER, BookmarkStore, bookmarkMiddleware } from './bookmark.ts';
+export { authMiddleware, type RefreshOutcome, type Session, SessionStore, TOKEN_ISSUERS } from './session.ts';
+export * from './sockets.ts';
 
 export interface KithClientOptions {
   /** The deployment's origin, e.g. `https://kith.example` (the paths carry `/api/v1`). */

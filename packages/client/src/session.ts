@@ -29,13 +29,13 @@ const bearerOf = (request: Request) => /^Bearer (.+)$/.exec(request.headers.get(
 export class SessionStore {
   #session: Session | null;
   #inFlight: Promise<Session | null> | null = null;
+  readonly #exchange: (refreshToken: string) => Promise<RefreshOutcome>;
+  readonly #onChange: ((session: Session | null) => void) | undefined;
 
-  constructor(
-    initial: Session | null,
-    private readonly exchange: (refreshToken: string) => Promise<RefreshOutcome>,
-    private readonly onChange?: (session: Session | null) => void,
-  ) {
+  constructor(initial: Session | null, exchange: (refreshToken: string) => Promise<RefreshOutcome>, onChange?: (session: Session | null) => void) {
     this.#session = initial;
+    this.#exchange = exchange;
+    this.#onChange = onChange;
   }
 
   get session(): Session | null {
@@ -45,7 +45,7 @@ export class SessionStore {
   set(session: Session | null): void {
     if (session?.access_token === this.#session?.access_token && session?.refresh_token === this.#session?.refresh_token) return;
     this.#session = session ? { access_token: session.access_token, refresh_token: session.refresh_token } : null;
-    this.onChange?.(this.#session);
+    this.#onChange?.(this.#session);
   }
 
   /**
@@ -57,7 +57,7 @@ export class SessionStore {
     const current = this.#session;
     if (!current) return Promise.resolve(null);
     if (failedToken !== undefined && current.access_token !== failedToken) return Promise.resolve(current);
-    this.#inFlight ??= this.exchange(current.refresh_token)
+    this.#inFlight ??= this.#exchange(current.refresh_token)
       .catch((): RefreshOutcome => 'failed')
       .then((outcome) => {
         // A sign-in or sign-out meanwhile wins over this refresh's answer.

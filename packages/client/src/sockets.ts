@@ -1,4 +1,4 @@
-import type { components } from './kith-api';
+import type { components } from './kith-api.ts';
 
 /**
  * Reconnecting sockets for the two live streams: a conversation (`GET /api/v1/conversations/{id}/stream`,
@@ -133,11 +133,13 @@ export abstract class ResumableSocket {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #heard = true;
   #waiters: (() => void)[] = [];
+  protected readonly context: StreamContext;
+  readonly #options: ReconnectOptions;
 
-  protected constructor(
-    protected readonly context: StreamContext,
-    private readonly options: ReconnectOptions,
-  ) {}
+  protected constructor(context: StreamContext, options: ReconnectOptions) {
+    this.context = context;
+    this.#options = options;
+  }
 
   get state(): SocketState {
     return this.#state;
@@ -186,7 +188,7 @@ export abstract class ResumableSocket {
   #setState(state: SocketState): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.options.onState?.(state);
+    this.#options.onState?.(state);
     if (state === 'open' || state === 'closed') for (const wake of this.#waiters.splice(0)) wake();
   }
 
@@ -249,7 +251,7 @@ export abstract class ResumableSocket {
   }
 
   #startHeartbeat(socket: SocketLike): void {
-    const every = this.options.heartbeatMs ?? 30_000;
+    const every = this.#options.heartbeatMs ?? 30_000;
     if (every <= 0) return;
     this.#heard = true;
     this.#heartbeat = setInterval(() => {
@@ -281,8 +283,8 @@ export abstract class ResumableSocket {
   #retry(): void {
     if (this.#state === 'closed') return;
     this.#setState('waiting');
-    const base = this.options.initialDelayMs ?? 250;
-    const cap = this.options.maxDelayMs ?? 10_000;
+    const base = this.#options.initialDelayMs ?? 250;
+    const cap = this.#options.maxDelayMs ?? 10_000;
     const delay = Math.min(cap, base * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
     this.#attempt += 1;
     this.#timer = setTimeout(() => void this.#connect(), delay);
@@ -302,7 +304,7 @@ export abstract class ResumableSocket {
         // already closing
       }
     }
-    this.options.onEnd?.(end);
+    this.#options.onEnd?.(end);
   }
 }
 
@@ -321,16 +323,17 @@ export interface ConversationStreamOptions extends ReconnectOptions {
 
 /** A conversation socket that resumes with `?after_seq=` = the seq of the last message delivered. */
 export class ConversationStream extends ResumableSocket {
+  readonly conversationId: string;
   #lastSeq: number | undefined;
+  readonly #latestSeq: () => Promise<number>;
+  readonly #handlers: ConversationStreamOptions;
 
-  constructor(
-    context: StreamContext,
-    readonly conversationId: string,
-    private readonly latestSeq: () => Promise<number>,
-    private readonly handlers: ConversationStreamOptions,
-  ) {
+  constructor(context: StreamContext, conversationId: string, latestSeq: () => Promise<number>, handlers: ConversationStreamOptions) {
     super(context, handlers);
+    this.conversationId = conversationId;
     this.#lastSeq = handlers.afterSeq;
+    this.#latestSeq = latestSeq;
+    this.#handlers = handlers;
     this.start();
   }
 
@@ -340,7 +343,7 @@ export class ConversationStream extends ResumableSocket {
   }
 
   protected override async prepare(): Promise<void> {
-    this.#lastSeq ??= await this.latestSeq();
+    this.#lastSeq ??= await this.#latestSeq();
   }
 
   protected url(): URL {
@@ -355,10 +358,10 @@ export class ConversationStream extends ResumableSocket {
       // Seqs only grow: anything at or below the last delivered one was delivered already.
       if (this.#lastSeq !== undefined && message.seq <= this.#lastSeq) return;
       this.#lastSeq = message.seq;
-      this.handlers.onMessage?.(message);
+      this.#handlers.onMessage?.(message);
       return;
     }
-    this.handlers.onFrame?.(frame as ConversationFrame);
+    this.#handlers.onFrame?.(frame as ConversationFrame);
   }
 }
 
@@ -390,13 +393,13 @@ export class NotificationStream extends ResumableSocket {
   readonly #seen = new Map<string, string>();
   readonly #removed = new Set<string>();
   #anchor: string | undefined;
+  readonly #current: () => Promise<NotificationFrame[]>;
+  readonly #handlers: NotificationStreamOptions;
 
-  constructor(
-    context: StreamContext,
-    private readonly current: () => Promise<NotificationFrame[]>,
-    private readonly handlers: NotificationStreamOptions,
-  ) {
+  constructor(context: StreamContext, current: () => Promise<NotificationFrame[]>, handlers: NotificationStreamOptions) {
     super(context, handlers);
+    this.#current = current;
+    this.#handlers = handlers;
     this.start();
   }
 
@@ -406,7 +409,7 @@ export class NotificationStream extends ResumableSocket {
   }
 
   protected override async prepare(): Promise<void> {
-    const newestFirst = await this.current();
+    const newestFirst = await this.#current();
     for (const n of newestFirst) this.#seen.set(n.id, JSON.stringify(n.data));
     // The newest that cannot move; with only grouped ones, the newest (best effort); with none, replay all.
     this.#anchor = (newestFirst.find((n) => !isGrouped(n.data)) ?? newestFirst[0])?.id ?? UNKNOWN_ID;
@@ -423,7 +426,7 @@ export class NotificationStream extends ResumableSocket {
       if (this.#removed.has(frame.id)) return;
       this.#removed.add(frame.id);
       this.#seen.delete(frame.id);
-      this.handlers.onRemoved?.(frame.id);
+      this.#handlers.onRemoved?.(frame.id);
       return;
     }
     if (typeof frame.id === 'string' && 'data' in frame && typeof frame.created_at === 'string') {
@@ -431,9 +434,9 @@ export class NotificationStream extends ResumableSocket {
       if (this.#seen.get(frame.id) === data || this.#removed.has(frame.id)) return;
       this.#seen.set(frame.id, data);
       if (!isGrouped(frame.data)) this.#anchor = frame.id;
-      this.handlers.onNotification?.(frame as unknown as NotificationFrame);
+      this.#handlers.onNotification?.(frame as unknown as NotificationFrame);
       return;
     }
-    this.handlers.onFrame?.(frame as NotificationSocketFrame);
+    this.#handlers.onFrame?.(frame as NotificationSocketFrame);
   }
 }
