@@ -57,9 +57,21 @@ export interface KithClient {
   notifications(options?: NotificationStreamOptions): NotificationStream;
 }
 
-/** The data of a successful call; anything else throws with the status and the problem the server sent. */
+/** A call the sockets make for themselves failed: the status and the problem the server sent. */
+export class KithRequestError extends Error {
+  readonly status: number;
+  readonly problem: unknown;
+
+  constructor(what: string, status: number, problem: unknown) {
+    super(`${what}: ${status} ${JSON.stringify(problem)}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** The data of a successful call; anything else throws a {@link KithRequestError}. */
 function ok<T>(result: { data?: T; error?: unknown; response: Response }, what: string): T {
-  if (result.data === undefined) throw new Error(`${what}: ${result.response.status} ${JSON.stringify(result.error)}`);
+  if (result.data === undefined) throw new KithRequestError(what, result.response.status, result.error);
   return result.data;
 }
 

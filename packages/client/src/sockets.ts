@@ -132,6 +132,7 @@ export abstract class ResumableSocket {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #heard = true;
+  #prepared = false;
   #waiters: (() => void)[] = [];
   protected readonly context: StreamContext;
   readonly #options: ReconnectOptions;
@@ -170,14 +171,14 @@ export abstract class ResumableSocket {
   protected abstract url(): URL;
   /** One frame from the server (pongs and unparseable text are filtered out before). */
   protected abstract receive(frame: Record<string, unknown>): void;
-  /** Runs once before the first connection (e.g. to find the resume point). */
+  /**
+   * Runs before the first connection (e.g. to find the resume point), again before each attempt until
+   * it succeeds. An error with a `status` of 401, 403 or 404 ends the socket like a refused upgrade.
+   */
   protected async prepare(): Promise<void> {}
 
   protected start(): void {
-    void this.prepare().then(
-      () => this.#connect(),
-      () => this.#retry(),
-    );
+    void this.#connect();
   }
 
   /** Read through a method: the state may change during any await. */
@@ -197,6 +198,17 @@ export abstract class ResumableSocket {
     this.#setState('connecting');
     let token = this.context.token();
     if (!token) return this.#end({ reason: 'signed_out' });
+    if (!this.#prepared) {
+      try {
+        await this.prepare();
+        this.#prepared = true;
+      } catch (error) {
+        const status = (error as { status?: unknown }).status;
+        if (status === 401 || status === 403 || status === 404) return this.#end({ reason: status === 401 ? 'signed_out' : 'refused', status });
+        return this.#retry();
+      }
+      if (this.#ended()) return;
+    }
     let upgrade: Upgrade;
     try {
       upgrade = await this.context.connect(this.url(), token);

@@ -134,6 +134,12 @@ describe('ConversationStream', () => {
     expect(chat.state).toBe('closed');
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(recorded.count(`/api/v1/conversations/${conversationId}/stream`)).toBe(upgrades);
+
+    // A conversation she is not in: refused before any upgrade, no retries.
+    const refused: SocketEnd[] = [];
+    const elsewhere = asAlice.conversation('01JC6Z1W3R2J4D5E6F7G8H9J0K', { ...FAST, onEnd: (end) => refused.push(end) });
+    await expect(elsewhere.opened()).rejects.toThrow('ended');
+    expect(refused).toEqual([{ reason: 'refused', status: 404 }]);
   });
 });
 
