@@ -32,7 +32,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      include: ['test/**/*.test.ts'],
+      include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
       globalSetup: ['./test/global-setup.ts'],
       reporters: ['default', './test/contract/reporter.ts'],
