@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import type { CoverageIstanbulOptions } from 'vitest/node';
 import { generateVapidKeys } from './scripts/lib/vapid.mjs';
 
 // Tests run inside workerd against real local D1, R2, Images and rate limiters (miniflare); nothing is mocked.
@@ -45,12 +46,12 @@ export default defineConfig(async () => {
       // single file runs fast (npm run vitest -- run test/x); npm test turns it on with --coverage, prints the
       // table and fails under the thresholds. Durable Objects run in the test isolate, so their code counts too.
       coverage: {
-        provider: 'istanbul',
+        provider: 'istanbul' as const,
         include: ['src/**/*.ts'],
         reporter: [['text', { skipFull: true, maxCols: 120 }], 'json-summary', 'json'],
         reportsDirectory: './coverage',
         thresholds: { lines: 90, branches: 85 },
-      },
+      } satisfies CoverageIstanbulOptions & { provider: 'istanbul' },
     },
   };
 });

@@ -85,7 +85,7 @@ describe('npm run media:scrub (scrubOriginals)', () => {
     expect(page.cursor).toEqual(expect.any(String));
 
     // An unreadable limit falls back to batches of 100: everything in one batch.
-    const all = (await (await worker('/scrub?limit=zero')).json()) as { scanned: number; scrubbed: number; failed: { key: string; reason: string }[]; cursor: string | null };
+    const all = (await (await worker('/scrub?limit=zero')).json()) as { scanned: number; scrubbed: number; skipped: number; failed: { key: string; reason: string }[]; cursor: string | null };
     // The first test's originals (already stripped) are skipped; nothing is re-encoded.
     expect(all).toMatchObject({ scrubbed: 0, cursor: null });
     expect(all.scanned).toBe(all.skipped + 2);
