@@ -4,7 +4,7 @@ import { compileKeywords, foldText } from '../../src/policy/keyword-matcher';
 import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
 import { allMessages, editRaw, send, sendRaw, startDirect, startGroup } from '../messaging/helpers';
 import { openSocket } from '../messaging/socket-helpers';
-import { eventually, waitForNotification } from '../notifications/helpers';
+import { eventually, ofType, waitForNotification } from '../notifications/helpers';
 import { commentRaw, createPostRaw, follow, getPost, listComments, patchPost, post } from '../posts/helpers';
 import { addRule, autoReportAbout, createStaff, expectRejected, nonsenseWord, resolve, staffReport, type TestUser } from './helpers';
 
@@ -165,6 +165,16 @@ describe('Keyword rules: hold and flag', () => {
     const queued = await autoReportAbout(staff, held.id);
     await resolve(staff, queued.id, { action: 'remove_content' });
     expect((await expectStatus(await listComments(parent.id, reader), 200)).data).toHaveLength(0);
+  });
+
+  it('should release a held comment when its automatic report is dismissed, and only then tell the post’s author', async () => {
+    const [author, reader] = [await createUser(), await createUser()];
+    const parent = await post(author, 'a post');
+    const held = await expectStatus(await commentRaw(reader, parent.id, { content: `so ${holdWord}` }), 201);
+    expect(await ofType(author, 'post_comment')).toEqual([]);
+    await resolve(staff, (await autoReportAbout(staff, held.id)).id, { action: 'none' });
+    expect((await expectStatus(await listComments(parent.id, author), 200)).data.map((c: any) => c.id)).toEqual([held.id]);
+    await waitForNotification(author, 'post_comment', (n) => n.data.comment_id === held.id);
   });
 
   it('should refuse a held word in chat (a message cannot wait unseen)', async () => {

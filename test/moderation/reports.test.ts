@@ -4,7 +4,7 @@ import { call, createUser, expectProblem, expectStatus } from '../helpers/client
 import { startDirect, send, deleteRaw, startGroup } from '../messaging/helpers';
 import { waitForNotification, notifications, quiet } from '../notifications/helpers';
 import { block, comment, makePrivate, post, deletePost } from '../posts/helpers';
-import { auditEntries, createStaff, report, reportRaw, resolve, staffReport, type TestUser, UNKNOWN_ID } from './helpers';
+import { auditEntries, createStaff, report, reportRaw, resolve, resolveRaw, staffReport, type TestUser, UNKNOWN_ID } from './helpers';
 
 const REPORT_KEYS = ['category', 'comment', 'created_at', 'id', 'resolved_at', 'status', 'subject_id', 'subject_type'];
 
@@ -206,5 +206,19 @@ describe('Reports: subjects that are the reporter’s own or out of their sight'
     const filed = await report(reporter, { subject_type: 'user', subject_id: member.id, community_id: community.id, category: 'harassment' });
     const row = await env.DB.prepare('SELECT community_id, subject_user_id FROM reports WHERE id = ?1').bind(filed.id).first();
     expect(row).toEqual({ community_id: community.id, subject_user_id: member.id });
+  });
+});
+
+describe('Reports: resolving one whose account is gone', () => {
+  it('should answer 404 to an account action on a deleted account, and still let staff dismiss the report', async () => {
+    const [gone, reporter] = [await createUser(), await createUser()];
+    const filed = await report(reporter, { subject_type: 'user', subject_id: gone.id });
+    await expectStatus(await call('/me', { method: 'DELETE', token: gone.accessToken, body: { password: gone.password } }), 204);
+    for (const action of ['warn', 'suspend']) {
+      const problem = await expectProblem(await resolveRaw(staff, filed.id, { action }), 404);
+      expect(problem.detail).toBe('The reported account no longer exists.');
+    }
+    expect((await staffReport(staff, filed.id)).status).toBe('open');
+    expect((await resolve(staff, filed.id, { action: 'none' })).status).toBe('dismissed');
   });
 });
