@@ -72,7 +72,7 @@ describe('TOTP enrolment', () => {
   it('should answer 503 while MFA_ENCRYPTION_KEY is missing or short, and enrol nothing', async () => {
     const user = await createUser();
     await verifyEmailOf(user);
-    const configured = env.MFA_ENCRYPTION_KEY;
+    const configured = (env as unknown as { MFA_ENCRYPTION_KEY: string }).MFA_ENCRYPTION_KEY;
     Object.assign(env, { MFA_ENCRYPTION_KEY: 'too-short' });
     try {
       const problem = await expectProblem(await call('/me/mfa/totp', { method: 'POST', token: user.accessToken }), 503);
