@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import type { CoverageIstanbulOptions } from 'vitest/node';
 import { generateVapidKeys } from './scripts/lib/vapid.mjs';
 
 // Tests run inside workerd against real local D1, R2, Images and rate limiters (miniflare); nothing is mocked.
@@ -32,7 +33,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      include: ['test/**/*.test.ts'],
+      include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
       globalSetup: ['./test/global-setup.ts'],
       reporters: ['default', './test/contract/reporter.ts'],
@@ -41,6 +42,16 @@ export default defineConfig(async () => {
       // migration pass per file was over half the suite's time. Files share D1, R2 and Durable Objects;
       // test/setup.ts empties D1 and R2 before each file, as a fresh runtime would.
       isolate: false,
+      // Instrumented (istanbul) coverage: v8 coverage does not work inside workerd. Off by default so a
+      // single file runs fast (npm run vitest -- run test/x); npm test turns it on with --coverage, prints the
+      // table and fails under the thresholds. Durable Objects run in the test isolate, so their code counts too.
+      coverage: {
+        provider: 'istanbul' as const,
+        include: ['src/**/*.ts'],
+        reporter: [['text', { skipFull: true, maxCols: 120 }], 'json-summary', 'json'],
+        reportsDirectory: './coverage',
+        thresholds: { lines: 90, branches: 85 },
+      } satisfies CoverageIstanbulOptions & { provider: 'istanbul' },
     },
   };
 });

@@ -299,6 +299,14 @@ try {
         loneTokens.push((await register(origin, `lone_${n}`, `10.6.${n}.1`)).access_token);
       }
     },
+    // Each prefix's first search computes its kept ranking (user_search_cache, a minute); the run measures
+    // the reads after it, as the common prefixes are read in production. The computing is its own row.
+    'GET /search?type=users&q=<3-letter name prefix>': async () => {
+      for (const [i, prefix] of NAME_PREFIXES.entries()) {
+        const res = await fetch(`${origin}/api/v1/search?type=users&q=${prefix}`, { headers: auth(i) });
+        if (!res.ok) throw new Error(`user search ${prefix}: ${res.status} ${await res.text()}`);
+      }
+    },
     // Each hub's first read computes its list; the run measures what a returning reader gets.
     'GET /suggestions, users with 200 friends (cached list)': async () => {
       for (const [i, token] of hubTokens.entries()) {
@@ -382,6 +390,7 @@ try {
           measured[label] = label === 'GET /feed/home' ? homeMedian : label === 'GET /feed/discover' ? discover : await run(next, label);
         }
         if (selected('suggestions')) measured['GET /suggestions, users with 200 friends, computed each time (one at a time)'] = await coldSuggestions(origin, db, hubTokens);
+        if (selected('GET /search')) measured['GET /search?type=users&q=<3-letter prefix>, kept ranking computed each time (one at a time)'] = await coldUserSearch(origin, db, auth);
         if (selected('POST /posts')) {
           await prepare['POST /posts, author without followers']();
           Object.assign(measured, await ftsTriggerCost(origin, db, loneTokens));
@@ -456,6 +465,27 @@ async function coldSuggestions(origin, db, hubTokens) {
   const pct = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
   const busy = times.reduce((a, b) => a + b, 0) / 1000;
   console.log(`  suggestions computed ${times.length} times in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { requests: times.length, rps: times.length / busy, p50: pct(50), p99: pct(99), statuses: { 200: times.length } };
+}
+
+/**
+ * GET /search?type=users when the prefix's kept ranking is missing (every minute for each query): each
+ * request is preceded (outside the timing) by deleting the kept rankings; one at a time over the name
+ * prefixes.
+ */
+async function coldUserSearch(origin, db, auth) {
+  const times = [];
+  for (const [i, prefix] of NAME_PREFIXES.entries()) {
+    await db.prepare('DELETE FROM user_search_cache').run();
+    const t0 = performance.now();
+    const res = await fetch(`${origin}/api/v1/search?type=users&q=${prefix}`, { headers: auth(i) });
+    await res.arrayBuffer();
+    times.push(performance.now() - t0);
+    if (!res.ok) throw new Error(`cold user search: ${res.status}`);
+  }
+  times.sort((a, b) => a - b);
+  const pct = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
+  const busy = times.reduce((a, b) => a + b, 0) / 1000;
   return { requests: times.length, rps: times.length / busy, p50: pct(50), p99: pct(99), statuses: { 200: times.length } };
 }
 

@@ -59,6 +59,29 @@ describe('TOTP enrolment', () => {
     await expectProblem(await call('/me/mfa/totp', { method: 'POST', token: user.accessToken }), 403);
     await expectProblem(await call('/me/mfa/totp/confirm', { token: user.accessToken, body: { code: '123456' } }), 409);
   });
+
+  it('should refuse a second confirmation (409), and a code that is neither a TOTP nor a recovery code at login (400)', async () => {
+    const user = await createUser();
+    const { secret } = await enableTotp(user);
+    const again = await expectProblem(await call('/me/mfa/totp/confirm', { token: user.accessToken, body: { code: totpCode(secret) } }), 409);
+    expect(again.detail).toBe('Two-factor sign-in is already on.');
+    const token = await firstFactor(user);
+    await expectProblem(await loginMfa(token, 'not-a-code!'), 400, 'code');
+  });
+
+  it('should answer 503 while MFA_ENCRYPTION_KEY is missing or short, and enrol nothing', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user);
+    const configured = (env as unknown as { MFA_ENCRYPTION_KEY: string }).MFA_ENCRYPTION_KEY;
+    Object.assign(env, { MFA_ENCRYPTION_KEY: 'too-short' });
+    try {
+      const problem = await expectProblem(await call('/me/mfa/totp', { method: 'POST', token: user.accessToken }), 503);
+      expect(problem.detail).toContain('MFA_ENCRYPTION_KEY');
+    } finally {
+      Object.assign(env, { MFA_ENCRYPTION_KEY: configured });
+    }
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM mfa_totp WHERE user_id = ?1').bind(user.id).first('n')).toBe(0);
+  });
 });
 
 describe('TOTP at login', () => {

@@ -46,4 +46,22 @@ describe('Password work factor', () => {
     const login = await call('/auth/login', { body: { login: user.username, password: user.password } });
     await expectStatus(login, 200);
   });
+
+  it('should rehash a password stored below the work factor at the next sign-in', async () => {
+    const user = await createUser();
+    const before = (await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?1').bind(user.id).first<{ password_hash: string }>())!.password_hash;
+    expect(before.split('$')[1]).toBe('1000');
+    const configured = env.PASSWORD_HASH_ITERATIONS;
+    // The deployment raises its work factor: the worker reads the setting on every request.
+    Object.assign(env, { PASSWORD_HASH_ITERATIONS: '2000' });
+    try {
+      await expectStatus(await call('/auth/login', { body: { login: user.username, password: user.password } }), 200);
+    } finally {
+      Object.assign(env, { PASSWORD_HASH_ITERATIONS: configured });
+    }
+    const after = (await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?1').bind(user.id).first<{ password_hash: string }>())!.password_hash;
+    expect(after.split('$')[1]).toBe('2000');
+    expect(after).not.toBe(before);
+    expect(await verifyPassword(user.password, after)).toEqual({ ok: true, needsRehash: false });
+  });
 });

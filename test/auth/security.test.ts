@@ -188,6 +188,25 @@ describe('Refresh token families', () => {
   });
 });
 
+describe('Racing registrations', () => {
+  it('should create one account when two register the same username or email at once, and answer the other 409 naming the field', async () => {
+    for (const field of ['username', 'email'] as const) {
+      const [a, b] = [uniqueName('race'), uniqueName('race')];
+      const bodies = [
+        { username: a, email: `${a}@example.com`, password: 'correct horse battery' },
+        field === 'username' ? { username: a, email: `${b}@example.com`, password: 'correct horse battery' } : { username: b, email: `${a}@example.com`, password: 'correct horse battery' },
+      ];
+      const results = await Promise.all(bodies.map((body) => call('/auth/register', { body })));
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+      const loser = results.find((r) => r.status === 409)!;
+      await expectProblem(loser, 409, field);
+      await Promise.all(results.filter((r) => r !== loser).map((r) => r.arrayBuffer()));
+      const taken = field === 'username' ? 'SELECT COUNT(*) AS n FROM users WHERE username = ?1' : 'SELECT COUNT(*) AS n FROM users WHERE email = ?1';
+      expect(await env.DB.prepare(taken).bind(field === 'username' ? a : `${a}@example.com`).first('n')).toBe(1);
+    }
+  });
+});
+
 describe('Per-address register limit', () => {
   it('should answer the 11th registration from one address within a minute with 429 and Retry-After', async () => {
     const ip = randomIp();

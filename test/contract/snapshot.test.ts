@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { call, expectStatus } from '../helpers/client';
-import { documentSha256 } from './kith-api';
+import { documentSha256 } from '../../packages/client/src/kith-api';
 import snapshotText from './openapi.snapshot.json?raw';
 
-const REGENERATE = 'the committed contract is stale: run `npm run contract:types` and commit test/contract/';
+const REGENERATE = 'the committed contract is stale: run `npm run contract:types` and commit test/contract/ and packages/client/src/kith-api.ts';
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -26,7 +26,7 @@ function differences(served: Record<string, any>, committed: Record<string, any>
   return out;
 }
 
-describe('Committed contract (test/contract/openapi.snapshot.json, kith-api.ts)', () => {
+describe('Committed contract (test/contract/openapi.snapshot.json, packages/client/src/kith-api.ts)', () => {
   it('should be the document the worker serves (minus servers)', async () => {
     const { servers, ...served } = await expectStatus(await call('/openapi.json'), 200);
     expect(servers).toHaveLength(1);

@@ -112,6 +112,25 @@ describe('Mail delivery (MAILER=http through the kith-mail queue)', () => {
     else expect(result.explicitAcks).toEqual(['m0']);
   });
 
+  it('should keep mail for a later try, naming the missing setting, when the mailer is configured only in part', async () => {
+    const to = `${uniqueName('cfg')}@example.com`;
+    const id = `01JC7M${crypto.randomUUID().replace(/-/g, '').slice(0, 20).toUpperCase()}`;
+    await env.DB.prepare("INSERT INTO mail_outbox (id, to_address, subject, body_text, kind, created_at) VALUES (?1, ?2, 'Hello', 'Hello there', 'test', ?3)").bind(id, to, Date.now()).run();
+    Object.assign(mutableEnv, { MAIL_HTTP_TOKEN: '' });
+    expect((await consume('kith-mail', [id])).retryMessages.map((m) => m.msgId)).toEqual(['m0']);
+    expect((await outboxRows(to)).results[0]).toMatchObject({ sent_at: null, failed_at: null, attempts: 1, last_error: expect.stringContaining('MAIL_HTTP_TOKEN') });
+    // send_email without its binding: this deployment has no [[send_email]] EMAIL.
+    Object.assign(mutableEnv, { MAILER: 'send_email' });
+    expect((await consume('kith-mail', [id])).retryMessages.map((m) => m.msgId)).toEqual(['m0']);
+    expect((await outboxRows(to)).results[0]).toMatchObject({ sent_at: null, attempts: 2, last_error: expect.stringContaining('binding named EMAIL') });
+    expect(await deliveriesTo(to)).toEqual([]);
+    // A message that names no row is acknowledged and dropped.
+    const batch = createMessageBatch('kith-mail', [{ id: 'bad', timestamp: new Date(), attempts: 1, body: { type: 'mail.send' } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['bad']);
+  });
+
   it('should mark a row failed when its retries ran out (dead-letter queue), and never send it later', async () => {
     const user = await createUser({ email: `reject-${uniqueName('dlq')}@example.com` });
     const id = (await outboxRows(user.email)).results[0]!.id;

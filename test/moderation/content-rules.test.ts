@@ -2,9 +2,9 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileKeywords, foldText } from '../../src/policy/keyword-matcher';
 import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
-import { allMessages, send, sendRaw, startDirect, startGroup } from '../messaging/helpers';
+import { allMessages, editRaw, send, sendRaw, startDirect, startGroup } from '../messaging/helpers';
 import { openSocket } from '../messaging/socket-helpers';
-import { eventually, waitForNotification } from '../notifications/helpers';
+import { eventually, ofType, waitForNotification } from '../notifications/helpers';
 import { commentRaw, createPostRaw, follow, getPost, listComments, patchPost, post } from '../posts/helpers';
 import { addRule, autoReportAbout, createStaff, expectRejected, nonsenseWord, resolve, staffReport, type TestUser } from './helpers';
 
@@ -113,6 +113,15 @@ describe('Keyword rules: reject', () => {
     socket.close();
     expect((await allMessages(other, conversation.id)).map((m: any) => m.content)).toEqual(['fine']);
   });
+
+  it('should check an edited message like a new one: 422 for a refused word, 400 over 4,000 characters, the message unchanged', async () => {
+    const other = await createUser();
+    const conversation = await startDirect(author, other);
+    const sent = await send(author, conversation.id, 'first draft');
+    await expectRejected(await editRaw(author, conversation.id, sent.seq, { content: `second ${word}` }), 'content');
+    await expectProblem(await editRaw(author, conversation.id, sent.seq, { content: 'x'.repeat(4001) }), 400, 'content');
+    expect((await allMessages(other, conversation.id)).map((m: any) => [m.content, m.edited_at])).toEqual([['first draft', null]]);
+  });
 });
 
 describe('Keyword rules: hold and flag', () => {
@@ -158,6 +167,16 @@ describe('Keyword rules: hold and flag', () => {
     expect((await expectStatus(await listComments(parent.id, reader), 200)).data).toHaveLength(0);
   });
 
+  it('should release a held comment when its automatic report is dismissed, and only then tell the post’s author', async () => {
+    const [author, reader] = [await createUser(), await createUser()];
+    const parent = await post(author, 'a post');
+    const held = await expectStatus(await commentRaw(reader, parent.id, { content: `so ${holdWord}` }), 201);
+    expect(await ofType(author, 'post_comment')).toEqual([]);
+    await resolve(staff, (await autoReportAbout(staff, held.id)).id, { action: 'none' });
+    expect((await expectStatus(await listComments(parent.id, author), 200)).data.map((c: any) => c.id)).toEqual([held.id]);
+    await waitForNotification(author, 'post_comment', (n) => n.data.comment_id === held.id);
+  });
+
   it('should refuse a held word in chat (a message cannot wait unseen)', async () => {
     const [a, b] = [await createUser(), await createUser()];
     const group = await startGroup(a, [b]);
@@ -186,6 +205,20 @@ describe('Keyword rules: hold and flag', () => {
     });
     expect(report.subject).toMatchObject({ author: { id: author.id }, content: `${flagWord} in chat` });
     expect((await staffReport(staff, report.id)).category).toBe('other');
+  });
+
+  it('should publish a message edited to a flagged word and open an automatic report on it', async () => {
+    const [author, reader] = [await createUser(), await createUser()];
+    const conversation = await startDirect(author, reader);
+    const sent = await send(author, conversation.id, 'harmless');
+    const edited = await expectStatus(await editRaw(author, conversation.id, sent.seq, { content: `now ${flagWord}` }), 200);
+    expect(edited).toMatchObject({ seq: sent.seq, content: `now ${flagWord}`, edited_at: expect.any(String) });
+    const report = await eventually(async () => {
+      const found = await autoReportAbout(staff, sent.id);
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(report).toMatchObject({ auto: { kind: 'keyword_rule', action: 'flag' }, subject: { content: `now ${flagWord}` } });
   });
 });
 

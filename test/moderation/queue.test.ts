@@ -4,7 +4,7 @@ import { call, createUser, expectProblem, expectStatus } from '../helpers/client
 import { listRoutes } from '../helpers/routes';
 import { history, send, startDirect } from '../messaging/helpers';
 import { waitForNotification } from '../notifications/helpers';
-import { comment, getPost, listComments, post } from '../posts/helpers';
+import { comment, getPost, listComments, makeFriends, post } from '../posts/helpers';
 import { actionRaw, auditEntries, createStaff, report, resolve, resolveRaw, staffReport, type TestUser } from './helpers';
 
 let moderator: TestUser;
@@ -151,5 +151,19 @@ describe('remove_content', () => {
     const listed = await expectStatus(await call('/notifications?limit=100', { token: b.accessToken }), 200);
     expect(listed.data.filter((n: any) => n.type === 'new_message' && n.data.id === message.id)).toHaveLength(0);
     expect((await staffReport(moderator, filed.id)).subject.content).toBe('a threat');
+  });
+
+  it('should forget the notifications that quoted or pointed at a removed post: new_post and wall_post', async () => {
+    const [author, follower, owner] = [await createUser(), await createUser(), await createUser()];
+    await expectStatus(await call(`/users/${author.id}/follow`, { method: 'POST', token: follower.accessToken }), 200);
+    await makeFriends(author, owner);
+    const target = await post(author, 'a post that will go');
+    const onWall = await post(author, { content: 'on your wall, soon gone', target_user_id: owner.id });
+    await waitForNotification(follower, 'new_post', (n) => n.data.id === target.id);
+    await waitForNotification(owner, 'wall_post', (n) => n.data.post_id === onWall.id);
+    for (const p of [target, onWall]) await resolve(moderator, (await report(follower, { subject_type: 'post', subject_id: p.id })).id, { action: 'remove_content' });
+    const left = async (user: TestUser) => (await expectStatus(await call('/notifications?limit=100', { token: user.accessToken }), 200)).data;
+    expect((await left(follower)).filter((n: any) => n.type === 'new_post' && [target.id, onWall.id].includes(n.data.id))).toEqual([]);
+    expect((await left(owner)).filter((n: any) => n.type === 'wall_post' && n.data.post_id === onWall.id)).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { call, createUser, expectProblem, expectStatus } from '../helpers/client
 import { startDirect, send, deleteRaw, startGroup } from '../messaging/helpers';
 import { waitForNotification, notifications, quiet } from '../notifications/helpers';
 import { block, comment, makePrivate, post, deletePost } from '../posts/helpers';
-import { auditEntries, createStaff, report, reportRaw, resolve, staffReport, type TestUser, UNKNOWN_ID } from './helpers';
+import { auditEntries, createStaff, report, reportRaw, resolve, resolveRaw, staffReport, type TestUser, UNKNOWN_ID } from './helpers';
 
 const REPORT_KEYS = ['category', 'comment', 'created_at', 'id', 'resolved_at', 'status', 'subject_id', 'subject_type'];
 
@@ -175,5 +175,50 @@ describe('Reports: what the reporter cannot see', () => {
     expect(warning.data).toEqual({ action: 'warn', reason: 'be nice', until: null });
     await quiet(100);
     expect((await notifications(author)).data.filter((n) => n.type === 'report_resolved')).toHaveLength(0);
+  });
+});
+
+describe('Reports: subjects that are the reporter’s own or out of their sight', () => {
+  it('should answer 400 to reporting your own comment, message or community, and 404 for a comment on a post you cannot see', async () => {
+    const [me, other, author] = [await createUser(), await createUser(), await createUser()];
+    const theirPost = await post(other, 'their post');
+    const mine = await comment(me, theirPost.id, 'my own comment');
+    await expectProblem(await reportRaw(me, { subject_type: 'comment', subject_id: mine.id, category: 'spam' }), 400, 'subject_id');
+    const conversation = await startDirect(me, other);
+    const message = await send(me, conversation.id, 'my own message');
+    await expectProblem(await reportRaw(me, { subject_type: 'message', subject_id: message.id, conversation_id: conversation.id, category: 'spam' }), 400, 'subject_id');
+    const community = await expectStatus(await call('/communities', { token: me.accessToken, body: { name: `Mine ${Date.now()}` } }), 201);
+    await expectProblem(await reportRaw(me, { subject_type: 'community', subject_id: community.id, category: 'spam' }), 400, 'subject_id');
+
+    // A comment is as hidden as the post it is on.
+    const hidden = await post(author, { content: 'friends only', visibility: 'friends' });
+    const remark = await comment(author, hidden.id, 'a remark');
+    await expectProblem(await reportRaw(other, { subject_type: 'comment', subject_id: remark.id, category: 'spam' }), 404);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM reports WHERE reporter_id IN (?1, ?2)').bind(me.id, other.id).first('n')).toBe(0);
+  });
+
+  it('should file a report about a user in a community only when they are a member of it', async () => {
+    const [owner, member, outsider, reporter] = [await createUser(), await createUser(), await createUser(), await createUser()];
+    const community = await expectStatus(await call('/communities', { token: owner.accessToken, body: { name: `Club ${Date.now()}` } }), 201);
+    await expectStatus(await call(`/communities/${community.id}/join`, { method: 'POST', token: member.accessToken }), 200);
+    await expectProblem(await reportRaw(reporter, { subject_type: 'user', subject_id: outsider.id, community_id: community.id, category: 'harassment' }), 404, 'community_id');
+    await expectProblem(await reportRaw(reporter, { subject_type: 'user', subject_id: member.id, community_id: UNKNOWN_ID, category: 'harassment' }), 404, 'community_id');
+    const filed = await report(reporter, { subject_type: 'user', subject_id: member.id, community_id: community.id, category: 'harassment' });
+    const row = await env.DB.prepare('SELECT community_id, subject_user_id FROM reports WHERE id = ?1').bind(filed.id).first();
+    expect(row).toEqual({ community_id: community.id, subject_user_id: member.id });
+  });
+});
+
+describe('Reports: resolving one whose account is gone', () => {
+  it('should answer 404 to an account action on a deleted account, and still let staff dismiss the report', async () => {
+    const [gone, reporter] = [await createUser(), await createUser()];
+    const filed = await report(reporter, { subject_type: 'user', subject_id: gone.id });
+    await expectStatus(await call('/me', { method: 'DELETE', token: gone.accessToken, body: { password: gone.password } }), 204);
+    for (const action of ['warn', 'suspend']) {
+      const problem = await expectProblem(await resolveRaw(staff, filed.id, { action }), 404);
+      expect(problem.detail).toBe('The reported account no longer exists.');
+    }
+    expect((await staffReport(staff, filed.id)).status).toBe('open');
+    expect((await resolve(staff, filed.id, { action: 'none' })).status).toBe('dismissed');
   });
 });

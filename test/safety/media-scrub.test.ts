@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import scrubWorker from '../../src/maintenance/media-scrub.worker';
 import { scrubOriginals } from '../../src/modules/media/media-scrub';
+import type { Bindings } from '../../src/lib/types';
 import { call, createUser, expectStatus } from '../helpers/client';
 import { METADATA_IMAGES, metadataBlocks } from '../helpers/metadata-images';
 import { bodyBytes, imageSize, uploadMedia } from '../media/helpers';
@@ -65,5 +67,32 @@ describe('npm run media:scrub (scrubOriginals)', () => {
     // Uploads made after stripping began are left alone, and a second run changes nothing.
     expect(metadataBlocks(await bodyBytes(await call(fresh.url)))).toEqual([]);
     expect(await scrubAll()).toMatchObject({ scrubbed: 0, skipped: 2 });
+  });
+
+  it('should report what it cannot scrub and walk in batches through the maintenance worker (POST /scrub)', async () => {
+    const worker = (path: string, method = 'POST') => scrubWorker.fetch(new Request(`http://127.0.0.1${path}`, { method }), env as unknown as Bindings);
+    expect((await worker('/scrub', 'GET')).status).toBe(404);
+    expect((await worker('/other')).status).toBe(404);
+    await env.MEDIA.put('media/zz-text', new TextEncoder().encode('plain text, not an image'));
+    // A PNG signature over bytes no decoder can read.
+    await env.MEDIA.put('media/zz-broken', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8]));
+    await env.MEDIA.put('media/zz-broken/w64', new Uint8Array([1])); // a variant: not an original, never counted
+
+    const first = await worker('/scrub?limit=1');
+    expect(first.status).toBe(200);
+    const page = (await first.json()) as { scanned: number; cursor: string | null };
+    expect(page.scanned).toBeLessThanOrEqual(1);
+    expect(page.cursor).toEqual(expect.any(String));
+
+    // An unreadable limit falls back to batches of 100: everything in one batch.
+    const all = (await (await worker('/scrub?limit=zero')).json()) as { scanned: number; scrubbed: number; skipped: number; failed: { key: string; reason: string }[]; cursor: string | null };
+    // The first test's originals (already stripped) are skipped; nothing is re-encoded.
+    expect(all).toMatchObject({ scrubbed: 0, cursor: null });
+    expect(all.scanned).toBe(all.skipped + 2);
+    expect(all.failed.map((f) => f.key).sort()).toEqual(['zz-broken', 'zz-text']);
+    expect(all.failed.find((f) => f.key === 'zz-text')!.reason).toBe('not a JPEG, PNG, WebP or GIF');
+    expect(all.failed.find((f) => f.key === 'zz-broken')!.reason).toEqual(expect.any(String));
+    // Nothing it failed on was rewritten.
+    expect((await env.MEDIA.head('media/zz-text'))?.customMetadata?.stripped).toBeUndefined();
   });
 });

@@ -68,6 +68,31 @@ describe('hashtags in posts', () => {
     expect(rest.next_cursor).toBeNull();
   });
 
+  it("should walk a tag's posts to the end when most of them are hidden from the viewer, each shown once", async () => {
+    const tag = nonsenseWord('th');
+    const [author, stranger] = await users(2);
+    const older = (await post(author, `#${tag} oldest`)).id;
+    for (let i = 0; i < 14; i++) await post(author, { content: `#${tag} hidden ${i}`, visibility: 'friends' });
+    const newer = [(await post(author, `#${tag} new 1`)).id, (await post(author, `#${tag} new 2`)).id].reverse();
+    for (const limit of [1, 2]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: { data: { id: string }[]; next_cursor: string | null } = await expectStatus(
+          await call(`/tags/${tag}/posts?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: stranger.accessToken }),
+          200,
+        );
+        // A page may come back short while hidden posts are skipped, never over the limit.
+        expect(page.data.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.data.map((p) => p.id));
+        cursor = page.next_cursor;
+        expect(++pages, 'the walk ends').toBeLessThan(12);
+      } while (cursor);
+      expect(seen, `limit=${limit}`).toEqual([...newer, older]);
+    }
+  });
+
   it('should refuse a tag outside [\\p{L}\\p{N}_]{1,50} with 400 naming tag', async () => {
     for (const bad of ['a-b', 'a%20b', '%23rust', 'a.b', 'x'.repeat(51), '%F0%9F%99%82']) {
       await expectProblem(await call(`/tags/${bad}/posts`), 400, 'tag');
