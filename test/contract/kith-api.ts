@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'aff3081e1c3e476108fd1f54bd0c7f3c652e869f1704adb8e2528ca893bd5695';
+export const documentSha256 = 'd96112f8b7c0f46289c55dba268aaa8c7a28ba83bb560093d04e82197ab82569';
 
 export interface paths {
     "/health": {
@@ -34,6 +34,26 @@ export interface paths {
          * @description Scalar's reference on /openapi.json, served whole from this deployment (works offline; `Content-Security-Policy` allows only this origin).
          */
         get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/asyncapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The AsyncAPI 3 document of both sockets
+         * @description The frames of the conversation socket (messages, typing, reads, call signalling) and of the notification socket; `servers` names the origin it was fetched from.
+         */
+        get: operations["getAsyncapiJson"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6291,6 +6311,37 @@ export interface operations {
                 content: {
                     /** @example <!doctype html>… */
                     "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getAsyncapiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "asyncapi": "3.0.0"
+                     *     }
+                     */
+                    "application/json": {
+                        asyncapi: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             500: components["responses"]["InternalError"];

@@ -17,3 +17,17 @@ export const docsPage = createRoute({
     },
   },
 });
+
+export const asyncApi = createRoute({
+  method: 'get',
+  path: '/asyncapi.json',
+  tags,
+  summary: 'The AsyncAPI 3 document of both sockets',
+  description: 'The frames of the conversation socket (messages, typing, reads, call signalling) and of the notification socket; `servers` names the origin it was fetched from.',
+  responses: {
+    200: {
+      description: 'The document',
+      content: { 'application/json': { schema: z.object({ asyncapi: z.string() }).catchall(z.unknown()), example: { asyncapi: '3.0.0' } } },
+    },
+  },
+});
