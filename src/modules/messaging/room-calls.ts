@@ -5,7 +5,7 @@ import { publishEvent } from '../notifications/events';
 import { inboxOf } from '../notifications/user-inbox';
 import type { RoomAlarms } from './room-alarms';
 import { CallStore, type CallRow, type PartyRow } from './room-call-store';
-import { IceCandidateSchema } from './room-frames';
+import { CALL_ID, IceCandidateSchema } from './room-frames';
 import type { RoomMessages } from './room-messages';
 import { type ErrorFrame, errorFrame, type Frame, type RoomSockets } from './room-protocol';
 import type { RoomStore } from './room-store';
@@ -21,7 +21,6 @@ export const MAX_CALL_PARTICIPANTS = 4;
 export const MAX_SDP_BYTES = 64 * 1024;
 /** A participant whose every socket on the room is gone this long has left the call (reason `failed`). */
 export const DROP_GRACE_MS = 20_000;
-const CALL_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const MAX_CANDIDATES = 50;
 
 const RING_REFUSALS: Record<RingRefusal, string> = {

@@ -10,7 +10,9 @@ import { CALL_END_REASONS, CALL_MEDIA, MAX_MESSAGE_LENGTH } from './room.types';
  * one JSON object whose `type` tells which.
  */
 
-const CallId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/).describe('The caller\'s id for the call: 1..100 of A-Z a-z 0-9 . _ : -');
+/** A call id as the caller chose it (the room refuses any other). */
+export const CALL_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const CallId = z.string().regex(CALL_ID).describe('The caller\'s id for the call: 1..100 of A-Z a-z 0-9 . _ : -');
 const UserId = z.string().describe('A user id');
 const Sdp = z.string().min(1).describe('A WebRTC session description (SDP), at most 64 KB');
 /** Who sent a relayed call frame; null only for a member who has since left the conversation. */
