@@ -17,6 +17,11 @@ const copies = [
 ];
 
 for (const [source, target] of copies) {
+  if (!existsSync(source)) {
+    // An install without devDependencies: the reference page then lacks its viewer, nothing else does.
+    console.warn(`docs-assets: ${source} is missing (install devDependencies); /docs will not render.`);
+    continue;
+  }
   const same = existsSync(target) && statSync(target).size === statSync(source).size && statSync(target).mtimeMs >= statSync(source).mtimeMs;
   if (same) continue;
   mkdirSync(dirname(target), { recursive: true });
