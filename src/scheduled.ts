@@ -2,6 +2,7 @@ import type { Bindings } from './lib/types';
 import { liftExpiredActions } from './modules/moderation/account-actions';
 import { claimDueSources } from './modules/news/news.service';
 import { refreshTrends } from './modules/tags/trends';
+import { pruneUserSearchCache } from './modules/search/search.service';
 import type { NewsFetchMessage } from './queues/news';
 import { pruneDeliveredMail, requeueUnsentMail } from './modules/mail/mail-delivery';
 import { pruneSignInRows } from './modules/auth/sign-in-rows';
@@ -32,7 +33,10 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await pruneDeliveredMail(env, now);
   await pruneSignInRows(env.DB, now);
 }
-/** wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts). */
+/**
+ * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts) and drop
+ * the expired typeahead rankings (user_search_cache).
+ */
 export const TRENDS_CRON = '*/10 * * * *';
 
 /** Messages per `sendBatch` call (the Queues limit). */
@@ -64,6 +68,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       return;
     case TRENDS_CRON:
       await refreshTrends(env.DB, controller.scheduledTime);
+      await pruneUserSearchCache(env.DB, controller.scheduledTime);
       return;
     default:
       console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));

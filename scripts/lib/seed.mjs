@@ -80,6 +80,11 @@ async function chunked(db, start, end, size, sqlFor, params = []) {
   }
 }
 
+/** Rows per seeding statement: a statement of 50,000 follows (each firing its triggers) ran long enough on a busy machine for workerd to drop the connection. */
+const SEED_CHUNK = 10_000;
+/** Posts per seeding statement (see the posts step). */
+const POST_CHUNK = 2_000;
+
 const range = (from, to) => `WITH RECURSIVE n(j) AS (SELECT ${from} UNION ALL SELECT j + 1 FROM n WHERE j < ${to - 1})`;
 
 /**
@@ -113,7 +118,7 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
     step(`users: ${users}`);
 
     const edges = users * followsPerUser;
-    await chunked(db, 0, edges, 50_000, (from, to) => `${range(from, to)}
+    await chunked(db, 0, edges, SEED_CHUNK, (from, to) => `${range(from, to)}
       INSERT OR IGNORE INTO follows (follower_id, followee_id, status, created_at)
       SELECT ${userId('f')}, ${userId('t')}, 'accepted', ?1 - (j % 1000) * 60000 FROM (
         SELECT j, 1 + j % ${users} AS f,
@@ -123,7 +128,7 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
 
     const pairs = users * friendsPerUser / 2;
     for (const [a, b] of [['a', 'b'], ['b', 'a']]) {
-      await chunked(db, 0, pairs, 50_000, (from, to) => `${range(from, to)}
+      await chunked(db, 0, pairs, SEED_CHUNK, (from, to) => `${range(from, to)}
         INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at)
         SELECT ${userId(a)}, ${userId(b)}, ?1 - (j % 1000) * 60000 FROM (
           SELECT j, 1 + j % ${users} AS a, 1 + ${h('j', 23)} % ${users} AS b FROM n) WHERE a != b`, [now]);
@@ -131,7 +136,7 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
     // Hubs: a few accounts with HUB_FRIENDS friends each (GET /suggestions for a well-connected user).
     const hubs = HUBS.filter((_, i) => 201 + i <= users).length;
     for (const [a, b] of [['hub', 'friend'], ['friend', 'hub']]) {
-      await chunked(db, 0, hubs * HUB_FRIENDS, 50_000, (from, to) => `${range(from, to)}
+      await chunked(db, 0, hubs * HUB_FRIENDS, SEED_CHUNK, (from, to) => `${range(from, to)}
         INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at)
         SELECT ${userId(a)}, ${userId(b)}, ?1 - (j % 1000) * 60000 FROM (
           SELECT j, 201 + j / ${HUB_FRIENDS} AS hub, 1 + ${h('j', 127)} % ${users} AS friend FROM n) WHERE hub != friend`, [now]);
@@ -146,9 +151,9 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
     await db.prepare('DELETE FROM home_timelines').run();
     const firstNew = (await db.prepare('SELECT COALESCE(MAX(rowid), 0) AS r FROM posts').first()).r;
     // Content: a topic, three words (skewed), the common word, and #tags on about 3 posts in 10.
-    // 10,000 a statement: each post row also feeds the full-text index and tag triggers, and 50,000 in one
-    // statement ran long enough for workerd to drop the seeding connection.
-    await chunked(db, havePosts, posts, 10_000, (from, to) => `${range(from, to)}
+    // POST_CHUNK a statement: each post row also feeds the full-text index and tag triggers, and 50,000
+    // (and on a busy machine 10,000) in one statement ran long enough for workerd to drop the connection.
+    await chunked(db, havePosts, posts, POST_CHUNK, (from, to) => `${range(from, to)}
       INSERT INTO posts (id, author_id, target_user_id, community_id, content, tags, topic, visibility, like_count, comment_count, created_at, edited_at)
       SELECT printf('%013d%013d', ts, j), ${userId('author')},
              CASE WHEN ${h('j', 31)} % 50 = 0 THEN ${userId(`1 + ${h('j', 37)} % ${users}`)} END,
@@ -169,7 +174,7 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
               CASE WHEN ${h('j', 229)} % 10 = 0 THEN ${pick('?3', `${h('j', 239)} % ${TAGS.length}`)} END AS t2
             FROM n)`, [now, JSON.stringify(WORDS), JSON.stringify(TAGS)]);
     const lastNew = (await db.prepare('SELECT MAX(rowid) AS r FROM posts').first()).r;
-    await chunked(db, firstNew, lastNew, 100_000, (from, to) => `
+    await chunked(db, firstNew, lastNew, 20_000, (from, to) => `
       INSERT OR IGNORE INTO post_tags (post_id, tag, created_at)
       SELECT p.id, t.value, p.created_at FROM posts p, json_each(p.tags) t WHERE p.rowid > ${from} AND p.rowid <= ${to} AND p.tags != '[]'`);
     step(`posts: ${posts}, with hashtags`);
@@ -178,7 +183,7 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
     const likes = Math.round((posts - havePosts) * likesPerPost);
     const offset = havePosts * likesPerPost;
     // Half the likes go to the newest ~2% of rows (popular posts), half anywhere.
-    await chunked(db, offset, offset + likes, 50_000, (from, to) => `${range(from, to)}
+    await chunked(db, offset, offset + likes, SEED_CHUNK, (from, to) => `${range(from, to)}
       INSERT OR IGNORE INTO likes (post_id, user_id, created_at)
       SELECT p.id, ${userId(`1 + ${h('j', 71)} % ${users}`)}, p.created_at + 60000
       FROM n JOIN posts p ON p.rowid = CASE WHEN ${h('j', 73)} % 2 = 0 THEN ${total} - ${h('j', 79)} % MAX(1, ${total} / 50) ELSE 1 + ${h('j', 83)} % ${total} END`);
@@ -186,14 +191,14 @@ export async function seed(db, { users = 5000, followsPerUser = 40, friendsPerUs
 
     const comments = Math.round((posts - havePosts) * commentsPerPost);
     const cOffset = Math.round(havePosts * commentsPerPost);
-    await chunked(db, cOffset, cOffset + comments, 50_000, (from, to) => `${range(from, to)}
+    await chunked(db, cOffset, cOffset + comments, SEED_CHUNK, (from, to) => `${range(from, to)}
       INSERT OR IGNORE INTO comments (id, post_id, author_id, parent_id, content, reply_count, created_at)
       SELECT printf('%013d%013d', p.created_at + 120000, j), p.id, ${userId(`1 + ${h('j', 89)} % ${users}`)}, NULL,
              'Seed comment ' || j, 0, p.created_at + 120000
       FROM n JOIN posts p ON p.rowid = CASE WHEN ${h('j', 97)} % 2 = 0 THEN ${total} - ${h('j', 101)} % MAX(1, ${total} / 50) ELSE 1 + ${h('j', 103)} % ${total} END`);
     const replies = Math.round(comments / 4);
     const haveComments = await count(db, 'comments');
-    await chunked(db, cOffset, cOffset + replies, 50_000, (from, to) => `${range(from, to)}
+    await chunked(db, cOffset, cOffset + replies, SEED_CHUNK, (from, to) => `${range(from, to)}
       INSERT OR IGNORE INTO comments (id, post_id, author_id, parent_id, content, reply_count, created_at)
       SELECT printf('%013d%013d', c.created_at + 60000, 900000000 + j), c.post_id, ${userId(`1 + ${h('j', 107)} % ${users}`)}, c.id,
              'Seed reply ' || j, 0, c.created_at + 60000

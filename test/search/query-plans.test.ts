@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMUNITY_SEARCH_SQL, postSearchSql, TAG_SEARCH_SQL, USER_SEARCH_SQL } from '../../src/modules/search/search.queries';
+import { COMMUNITY_SEARCH_SQL, postSearchSql, TAG_SEARCH_SQL, USER_SEARCH_FILL_SQL, userSearchSql } from '../../src/modules/search/search.queries';
 import { COMPUTE_SUGGESTIONS_SQL, READ_SUGGESTIONS_SQL } from '../../src/modules/suggestions/suggestions.queries';
 import { TAG_POSTS_SQL } from '../../src/modules/tags/tags.service';
 import { REFRESH_TRENDS_SQL, TRENDS_SQL } from '../../src/modules/tags/trends';
@@ -9,13 +9,16 @@ import { queryPlan, tableScans } from '../helpers/query-plans';
  * Discovery's statements read by index: full-text matches, primary keys and index ranges, never a walk
  * over a table that grows with the data (plans of the statements as the service binds them).
  */
-const TABLES = ['users', 'posts', 'post_tags', 'tags', 'communities', 'community_members', 'follows', 'friendships', 'friend_requests', 'blocks', 'suggestion_dismissals', 'suggestion_cache', 'tag_trends'];
+const TABLES = ['users', 'posts', 'post_tags', 'tags', 'communities', 'community_members', 'follows', 'friendships', 'friend_requests', 'blocks', 'suggestion_dismissals', 'suggestion_cache', 'tag_trends', 'user_search_cache'];
 // (Only aliases every statement uses alike: `c` and `x` also name CTEs and subqueries.)
 const ALIASES: Record<string, string> = { u: 'users', p: 'posts', t: 'post_tags', m: 'community_members' };
 const TOP = 1e308;
 
 const STATEMENTS: [string, string, unknown[], string[]?][] = [
-  ['user search', USER_SEARCH_SQL, ['"ada"*', 'viewer', 'ada', TOP, '', 21, '"ada"']],
+  // A common prefix ranks its most followed matches: the first rows of users_popular_idx that match.
+  ['user search', userSearchSql('kept'), ['"ada"*', 'viewer', '"ada"', TOP, 9e15, 42, 'ada', 0]],
+  ['user search past the kept list', userSearchSql('live'), ['"ada"*', 'viewer', '"ada"', TOP, 9e15, 42, 'ada'], ['users_popular_idx']],
+  ['user search kept list', USER_SEARCH_FILL_SQL, ['"ada"*', 1, '"ada"'], ['users_popular_idx']],
   ['post search by words', postSearchSql('text'), ['"bread"', 'viewer', 1e15, TOP, '', 21, '[]']],
   ['post search by tag', postSearchSql('tag'), ['bread', 'viewer', 1e15, TOP, '', 21, '["bread"]']],
   ['community search', COMMUNITY_SEARCH_SQL, ['"walk"*', 'viewer', null, TOP, '', 21]],

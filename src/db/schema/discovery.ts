@@ -81,4 +81,27 @@ export const suggestionCache = sqliteTable('suggestion_cache', {
   entries: text('entries').notNull(),
 });
 
+/**
+ * Typeahead rankings shared by every viewer (src/modules/search/user-search.ts): for one full-text
+ * query, its USER_SEARCH_KEPT best matches by the part of the score that does not depend on who asks,
+ * kept for USER_SEARCH_TTL_MS. A request adds what does depend on the viewer (people they know, the
+ * exact username, who they may find) instead of ranking thousands of matches again. Pruned by the
+ * trends Cron.
+ */
+export const userSearchCache = sqliteTable(
+  'user_search_cache',
+  {
+    /** The FTS5 query (prefixes), as ftsMatch builds it. */
+    query: text('query').primaryKey(),
+    computedAt: integer('computed_at').notNull(),
+    /** `[[users.rowid, base score], …]`. */
+    entries: text('entries').notNull(),
+    /** The lowest base score kept; every match not kept scores at most this. Null when every match is kept. */
+    cutoff: real('cutoff'),
+    /** 1 when relevance is bm25 (the query had few matches), 0 when it is 1 for every match. */
+    byText: integer('by_text').notNull(),
+  },
+  (t) => [index('user_search_cache_computed_idx').on(t.computedAt)],
+);
+
 export type PostTagRow = typeof postTags.$inferSelect;

@@ -48,30 +48,124 @@ hits(rid, rel) AS MATERIALIZED (
 )`;
 }
 
+/** Typeahead rankings kept per query (user_search_cache) for every viewer. */
+export const USER_SEARCH_KEPT = 100;
+/** How long a kept ranking is served before it is computed again. */
+export const USER_SEARCH_TTL_MS = 60 * 1000;
+/** Matches of a common prefix ranked by the live query: the most followed this many. */
+export const USER_SEARCH_LIVE = 1000;
+
 /**
- * People. relevance = bm25 with weights username 4, display name 3, bio 1, headline 1 (the headline
- * only where search may show it: see users_search_content); × 1.5 when every word matches whole (`ada`
- * puts Ada before Adam), × 2 for the exact username; social; × saturating(followers, 100). Only
- * accounts the viewer may find (visible, not silenced, discoverable unless followed or befriended).
- * Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 the query as a username ('' if it cannot be one),
- * ?4/?5 cursor (score, id), ?6 limit, ?7 FTS query of the whole words.
+ * users_popular_idx's condition (a partial index): the accounts anyone may find. Accounts outside it reach
+ * a viewer who may find them through the live part of userSearchSql (people they know, themselves).
  */
-export const USER_SEARCH_SQL = `
-WITH ${boundedHits('users_fts', 'bm25(users_fts, 4.0, 3.0, 1.0, 1.0)')},
-scored AS (
-  SELECT u.id, u.username, u.display_name, u.avatar_key, u.bio, u.is_verified,
-    h.rel * (1 + 0.5 * (h.rid IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?7))) * (1 + (u.username = ?3))
-      * ${socialBoost('?2', 'u.id')} * ${saturating('u.followers_count', 100)} AS rank_key
-  FROM hits h JOIN users u ON u.rowid = h.rid
-  WHERE ${discoverableUserSql('?2', 'u.id')}
+const POPULAR = 'u.discoverable = 1 AND u.suspended_at IS NULL AND u.silenced_at IS NULL';
+const USER_BM25 = 'bm25(users_fts, 4.0, 3.0, 1.0, 1.0)';
+const FOLLOWERS = (u: string) => saturating(`${u}.followers_count`, 100);
+
+/**
+ * People: the matches of one query ranked by the part of the score every viewer shares,
+ *
+ *   base = relevance × (1.5 when every word matches whole) × saturating(followers, 100)
+ *
+ * where relevance is bm25 (username 4, display name 3, bio 1, headline 1: the headline only where search
+ * may show it, see users_search_content) when the query has at most FULL_RANK_LIMIT matches, and 1 for
+ * all when it has more (a two- or three-letter prefix of a common name); then only the `keep` most
+ * followed matches, and the most followed whole-word matches, are ranked, read in followers order from
+ * users_popular_idx (so only accounts anyone may find), and the cost stays bounded. Rows (rid = users.rowid, base), best first, at most
+ * `keep`. Parameters: ?1 FTS query (prefixes), ?3 FTS query of the whole words.
+ */
+function rankedMatchesSql(keep: number): string {
+  return `WITH n(c) AS (SELECT COUNT(*) FROM (SELECT 1 FROM users_fts WHERE users_fts MATCH ?1 LIMIT ${FULL_RANK_LIMIT + 1})),
+whole(rid) AS MATERIALIZED (SELECT rowid FROM users_fts WHERE users_fts MATCH ?3),
+cand(rid, rel) AS MATERIALIZED (
+  SELECT users_fts.rowid, -${USER_BM25} FROM n CROSS JOIN users_fts WHERE n.c <= ${FULL_RANK_LIMIT} AND users_fts MATCH ?1
+  UNION ALL
+  SELECT rid, 1.0 FROM (
+    SELECT * FROM (SELECT u.rowid AS rid FROM users u INDEXED BY users_popular_idx
+      WHERE (SELECT c FROM n) > ${FULL_RANK_LIMIT} AND ${POPULAR} AND u.rowid IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1) ORDER BY u.followers_count DESC LIMIT ${keep})
+    UNION
+    SELECT * FROM (SELECT u.rowid FROM users u INDEXED BY users_popular_idx
+      WHERE (SELECT c FROM n) > ${FULL_RANK_LIMIT} AND ${POPULAR} AND u.rowid IN whole ORDER BY u.followers_count DESC LIMIT ${Math.ceil(keep / 10)}))
 )
-SELECT * FROM scored WHERE ${afterKey('?4', '?5')} ORDER BY rank_key DESC, id DESC LIMIT ?6`;
+SELECT c.rid, c.rel * (1 + 0.5 * (c.rid IN whole)) * ${FOLLOWERS('u')} AS base, (SELECT c FROM n) AS matches
+FROM cand c JOIN users u ON u.rowid = c.rid ORDER BY base DESC, c.rid DESC LIMIT ${keep}`;
+}
+
+/**
+ * Stores a query's USER_SEARCH_KEPT best matches by base (see rankedMatchesSql) in user_search_cache,
+ * with the lowest base kept as the cutoff (null when every match is kept). Parameters: ?1 FTS query
+ * (prefixes), ?2 now, ?3 FTS query of the whole words.
+ */
+export const USER_SEARCH_FILL_SQL = `
+WITH kept AS MATERIALIZED (${rankedMatchesSql(USER_SEARCH_KEPT)})
+INSERT INTO user_search_cache (query, computed_at, entries, cutoff, by_text)
+SELECT ?1, ?2, COALESCE((SELECT json_group_array(json_array(rid, base)) FROM kept), '[]'),
+  CASE WHEN COALESCE((SELECT MAX(matches) FROM kept), 0) <= ${USER_SEARCH_KEPT} THEN NULL ELSE (SELECT MIN(base) FROM kept) END,
+  COALESCE((SELECT MAX(matches) FROM kept), 0) <= ${FULL_RANK_LIMIT}
+WHERE true
+ON CONFLICT (query) DO UPDATE SET computed_at = excluded.computed_at, entries = excluded.entries, cutoff = excluded.cutoff, by_text = excluded.by_text`;
+
+/** Whether a live kept ranking exists for ?1 (computed after ?2): its cutoff. */
+export const USER_SEARCH_CACHED_SQL = 'SELECT cutoff FROM user_search_cache WHERE query = ?1 AND computed_at > ?2';
+
+/** Where a page of people takes the shared ranking from: the kept list, or the live query (deeper pages). */
+export type UserSearchSource = 'kept' | 'live';
+
+/**
+ * A page of people for one viewer. The candidates are the shared ranking (the kept list, or for a page
+ * past its cutoff the live one) plus, ranked live, the matches the viewer knows (friends, followed
+ * accounts), the exact username and the viewer themselves. The score adds what depends on the viewer:
+ *
+ *   score = base × social × (2 for the exact username),  social = 1 + 1 (friend) + 0.5 (followed)
+ *
+ * Only the `?6` best after the cursor (score, rowid) are read from users; each row says whether the
+ * viewer may see it (`discoverableUserSql`) and whether it still matches the query (a kept list can be a
+ * minute old), so the caller pages over the visible ones, and `cutoff` (below it the kept list may miss
+ * matches: the caller then asks the live ranking). Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS
+ * query of the whole words, ?4/?5 cursor (score, rowid), ?6 rows, ?7 the query as a username ('' if it
+ * cannot be one), ?8 live after (kept lists computed before it are stale).
+ */
+export function userSearchSql(source: UserSearchSource): string {
+  const shared =
+    source === 'kept'
+      ? `SELECT j.value ->> 0, j.value ->> 1 FROM user_search_cache k, json_each(k.entries) j WHERE k.query = ?1 AND k.computed_at > ?8`
+      : `SELECT rid, base FROM (${rankedMatchesSql(USER_SEARCH_LIVE)})`;
+  const byText =
+    source === 'kept'
+      ? `(SELECT by_text FROM user_search_cache WHERE query = ?1 AND computed_at > ?8)`
+      : `((SELECT COUNT(*) FROM (SELECT 1 FROM users_fts WHERE users_fts MATCH ?1 LIMIT ${FULL_RANK_LIMIT + 1})) <= ${FULL_RANK_LIMIT})`;
+  return `
+WITH shared(rid, base) AS MATERIALIZED (${shared}),
+exact(rid) AS MATERIALIZED (SELECT rowid FROM users WHERE username = ?7),
+known(rid, boost) AS MATERIALIZED (
+  SELECT u.rowid, 1 + SUM(k.w) FROM (
+    SELECT friend_id AS id, 1.0 AS w FROM friendships WHERE user_id = ?2
+    UNION ALL
+    SELECT followee_id, 0.5 FROM follows WHERE follower_id = ?2 AND status = 'accepted') k
+  JOIN users u ON u.id = k.id GROUP BY u.rowid),
+live(rid, rel) AS MATERIALIZED (
+  SELECT rowid, CASE WHEN ${byText} THEN -${USER_BM25} ELSE 1.0 END FROM users_fts WHERE users_fts MATCH ?1
+    AND +rowid IN (SELECT rid FROM shared UNION ALL SELECT rid FROM known UNION ALL SELECT rid FROM exact UNION ALL SELECT rowid FROM users WHERE id = ?2)),
+mine(rid, base) AS MATERIALIZED (
+  SELECT l.rid, l.rel * (1 + 0.5 * (l.rid IN (SELECT rowid FROM users_fts w WHERE w.users_fts MATCH ?3))) * ${FOLLOWERS('u')}
+  FROM live l JOIN users u ON u.rowid = l.rid WHERE l.rid NOT IN (SELECT rid FROM shared)),
+scored(rid, rank_key) AS MATERIALIZED (
+  SELECT c.rid, MAX(c.base) * COALESCE(k.boost, 1) * (1 + (c.rid IN (SELECT rid FROM exact)))
+  FROM (SELECT rid, base FROM shared UNION ALL SELECT rid, base FROM mine) c LEFT JOIN known k ON k.rid = c.rid GROUP BY c.rid),
+shortlist AS MATERIALIZED (
+  SELECT * FROM scored WHERE rank_key < ?4 OR (rank_key = ?4 AND rid < ?5) ORDER BY rank_key DESC, rid DESC LIMIT ?6)
+SELECT u.id, u.username, u.display_name, u.avatar_key, u.bio, u.is_verified, s.rank_key, s.rid,
+  ${discoverableUserSql('?2', 'u.id')} AND s.rid IN (SELECT rid FROM live) AS visible,
+  ${source === 'kept' ? '(SELECT cutoff FROM user_search_cache WHERE query = ?1)' : 'NULL'} AS cutoff
+FROM shortlist s JOIN users u ON u.rowid = s.rid ORDER BY s.rank_key DESC, s.rid DESC`;
+}
 
 /** How post search chooses its candidates: by full text, or (a query of `#tags` only) by tag. */
 export type PostHitSource = 'text' | 'tag';
 
 /** Posts ranked per query: the newest matches. */
-export const POST_CANDIDATES = 300;
+export const POST_CANDIDATES = 150;
 /** BM25's constants, and the post length (characters) its length normalisation takes as typical. */
 const K1 = 1.2;
 const B = 0.75;

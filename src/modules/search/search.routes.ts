@@ -16,7 +16,7 @@ export const search = createRoute({
     '**posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag).',
     '**communities** (name, description) and **tags** (name): prefixes, like users.',
     'Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post\'s author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags;',
-    'people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 300 newest, for the others the 500 best by bm25 (or, past 1,000 matches, the first 500 found).',
+    'people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 150 newest; for people the 1,000 most followed (past 1,000 matches), plus the people you know and the exact username; for communities and tags the 500 best by bm25 (or, past 1,000 matches, the first 500 found).',
     'Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends.',
     'A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page.',
   ].join(' '),

@@ -9,7 +9,17 @@ import type { Post } from '../posts/posts.schemas';
 import { presentPublicUser } from '../users/users.presenter';
 import { USERNAME_RULE } from '../users/users.schemas';
 import { ftsMatch, parseSearchText, type SearchTerms } from './search-query';
-import { COMMUNITY_SEARCH_SQL, POSTS_SNAPSHOT_SQL, postSearchSql, TAG_SEARCH_SQL, USER_SEARCH_SQL } from './search.queries';
+import {
+  COMMUNITY_SEARCH_SQL,
+  POSTS_SNAPSHOT_SQL,
+  postSearchSql,
+  TAG_SEARCH_SQL,
+  USER_SEARCH_CACHED_SQL,
+  USER_SEARCH_FILL_SQL,
+  USER_SEARCH_TTL_MS,
+  userSearchSql,
+  type UserSearchSource,
+} from './search.queries';
 import { SEARCH_PREVIEW, type SearchType } from './search.schemas';
 
 /** Where a ranked list starts: above every (score, id). */
@@ -28,18 +38,79 @@ function asUsername(q: string): string {
   return USERNAME_RULE.test(name) ? name : '';
 }
 
-type UserHit = { id: string; username: string; display_name: string; avatar_key: string | null; bio: string; is_verified: number; rank_key: number };
+type UserHit = {
+  id: string;
+  username: string;
+  display_name: string;
+  avatar_key: string | null;
+  bio: string;
+  is_verified: number;
+  rank_key: number;
+  rid: number;
+  visible: number;
+  cutoff: number | null;
+};
 
-export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: string, terms: SearchTerms, limit: number, cursor?: string): Promise<Page<ReturnType<typeof presentPublicUser>>> {
+/** Rounds of candidates read for one page at most (each round reads the rest of the page and 5 more). */
+const USER_SEARCH_ROUNDS = 3;
+
+/**
+ * People, best first (search.queries.ts, userSearchSql). The shared part of the ranking comes from the
+ * query's kept list (user_search_cache; computed and stored first when missing or older than a minute);
+ * a page that reaches below the kept list's cutoff is read from the live ranking instead, so deep pages
+ * miss nothing the kept list left out. Rows the viewer may not see are skipped, reading further
+ * candidates when a round leaves the page short. The cursor is (score, rowid).
+ */
+export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: string, terms: SearchTerms, limit: number, cursor?: string, now = Date.now()): Promise<Page<ReturnType<typeof presentPublicUser>>> {
   const match = ftsMatch(terms.words, PREFIX_FROM);
   if (!match) return EMPTY;
-  const [score, id] = rankedCursor(cursor);
   const whole = ftsMatch(terms.words)!;
-  const { results } = await c.env.DB.prepare(USER_SEARCH_SQL).bind(match, viewerId, asUsername(q), score, id, limit + 1, whole).all<UserHit>();
+  const db = c.env.DB;
+  const liveAfter = now - USER_SEARCH_TTL_MS;
+  let [score, rid] = cursor ? (decodeCursor(cursor, ['number', 'number']) as [number, number]) : [Number.MAX_VALUE, Number.MAX_SAFE_INTEGER];
+  // The page and a few more: rows the viewer may not see are rare, and a short round reads on.
+  const rows = limit + 5;
   const baseUrl = c.get('baseUrl');
-  const summary = (r: UserHit) =>
-    ({ id: r.id, username: r.username, displayName: r.display_name, avatarKey: r.avatar_key, bio: r.bio, isVerified: r.is_verified === 1 }) as UserSummary;
-  return toPage(results, limit, (r) => [r.rank_key, r.id], (r) => presentPublicUser(summary(r), baseUrl));
+  const presentUser = (r: UserHit) =>
+    presentPublicUser({ id: r.id, username: r.username, displayName: r.display_name, avatarKey: r.avatar_key, bio: r.bio, isVerified: r.is_verified === 1 } as UserSummary, baseUrl);
+  // (?8, the kept list's freshness, only where the kept list is read.)
+  const page = (source: UserSearchSource, from: [number, number], size: number) =>
+    db.prepare(userSearchSql(source)).bind(match, viewerId, whole, from[0], from[1], size, asUsername(q), ...(source === 'kept' ? [liveAfter] : []));
+
+  let source: UserSearchSource = 'kept';
+  const [kept, first] = await db.batch<UserHit>([db.prepare(USER_SEARCH_CACHED_SQL).bind(match, liveAfter), page(source, [score, rid], rows)]);
+  let results = first!.results;
+  if (!kept!.results.length) {
+    results = (await db.batch<UserHit>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), page(source, [score, rid], rows)])).at(-1)!.results;
+  }
+  const found: UserHit[] = [];
+  let more = true;
+  for (let round = 1; ; round++) {
+    // Below the kept list's cutoff it may miss matches: from there on, the live ranking decides.
+    const cutoff = source === 'kept' ? (results[0]?.cutoff ?? null) : null;
+    const trusted = cutoff === null ? results : results.filter((r) => r.rank_key > cutoff);
+    found.push(...trusted.filter((r) => r.visible === 1));
+    const last = trusted.at(-1);
+    if (last) [score, rid] = [last.rank_key, last.rid];
+    if (trusted.length < results.length || (source === 'kept' && results.length === 0 && cursor !== undefined)) source = 'live';
+    else if (results.length < rows) {
+      more = false;
+      break;
+    }
+    if (found.length > limit || round >= USER_SEARCH_ROUNDS) break;
+    results = (await page(source, [score, rid], rows).all<UserHit>()).results;
+  }
+  if (found.length <= limit && more) {
+    // Stopped after USER_SEARCH_ROUNDS rounds of mostly hidden accounts: a short page, and the rest after it.
+    return { ...toPage(found, limit, (r) => [r.rank_key, r.rid], (r) => presentUser(r)), next_cursor: encodeCursor([score, rid]) };
+  }
+  return toPage(found, limit, (r) => [r.rank_key, r.rid], (r) => presentUser(r));
+}
+
+/** Deletes the kept typeahead rankings that have expired (the trends Cron, every 10 minutes). */
+export async function pruneUserSearchCache(db: D1Database, now: number): Promise<number> {
+  const { meta } = await db.prepare('DELETE FROM user_search_cache WHERE computed_at <= ?1').bind(now - USER_SEARCH_TTL_MS).run();
+  return meta.changes;
 }
 
 /**

@@ -120,12 +120,17 @@ const PUBLIC_USER = (u: string) => `${u}.id, ${u}.username, ${u}.display_name, $
 /**
  * A live cached list as rows, best first, with each suggested account and its mutuals (as many as the
  * caller may still see). Who may be found is checked again: an account suspended, silenced or made
- * undiscoverable since the list was computed drops out at once. ?1 caller, ?2 live after, ?3 limit.
+ * undiscoverable since the list was computed drops out at once. The page is chosen first (`page`), so
+ * the mutuals are read for its rows only, not for all SUGGESTIONS_KEPT. ?1 caller, ?2 live after,
+ * ?3 limit.
  */
 export const READ_SUGGESTIONS_SQL = `
-SELECT ${PUBLIC_USER('u')}, j.value ->> 1 AS reasons, j.value ->> 2 AS mutual_count,
-  (SELECT json_group_array(json_array(${PUBLIC_USER('mu')})) FROM json_each(j.value -> 3) m JOIN users mu ON mu.id = m.value
+WITH page AS MATERIALIZED (
+  SELECT ${PUBLIC_USER('u')}, j.value ->> 1 AS reasons, j.value ->> 2 AS mutual_count, j.value -> 3 AS mutual_ids, j.value ->> 4 AS position
+  FROM suggestion_cache s, json_each(s.entries) j JOIN users u ON u.id = j.value ->> 0
+  WHERE s.user_id = ?1 AND s.computed_at > ?2 AND ${discoverableUserSql('?1', 'u.id')}
+  ORDER BY position LIMIT ?3)
+SELECT id, username, display_name, avatar_key, bio, is_verified, reasons, mutual_count,
+  (SELECT json_group_array(json_array(${PUBLIC_USER('mu')})) FROM json_each(pg.mutual_ids) m JOIN users mu ON mu.id = m.value
     WHERE ${visibleUserSql('?1', 'mu.id')}) AS mutuals
-FROM suggestion_cache s, json_each(s.entries) j JOIN users u ON u.id = j.value ->> 0
-WHERE s.user_id = ?1 AND s.computed_at > ?2 AND ${discoverableUserSql('?1', 'u.id')}
-ORDER BY j.value ->> 4 LIMIT ?3`;
+FROM page pg ORDER BY position`;

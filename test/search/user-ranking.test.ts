@@ -1,0 +1,94 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import worker from '../../src/index';
+import { FULL_RANK_LIMIT, USER_SEARCH_KEPT, USER_SEARCH_TTL_MS } from '../../src/modules/search/search.queries';
+import { TRENDS_CRON } from '../../src/scheduled';
+import { createUser, walkPages } from '../helpers/client';
+import { block, makeFriends, type TestUser } from '../posts/helpers';
+import { found, nonsenseWord } from './helpers';
+
+/**
+ * The typeahead's kept rankings (user_search_cache): a common prefix is ranked by its most followed
+ * matches, pages past the kept list come from the live ranking, and what depends on the viewer or has
+ * just changed is never taken from the kept list.
+ */
+
+let viewer: TestUser;
+beforeAll(async () => {
+  viewer = await createUser();
+});
+
+/**
+ * `count` accounts named `<word> <n>` made directly in D1 (registering a thousand through the API would
+ * take minutes), account n with n × 3 followers (as a counter: nobody follows them here). Returns the
+ * ids in n order (ULID-shaped: `<tag>` then n, zero-padded).
+ */
+async function namedAccounts(word: string, tag: string, count: number): Promise<string[]> {
+  const now = Date.now();
+  await env.DB.prepare(
+    `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
+     INSERT INTO users (id, username, email, password_hash, display_name, bio, links, visibility, wall_policy, followers_count, created_at, updated_at)
+     SELECT ?2 || printf('%0' || (26 - length(?2)) || 'd', j), ?3 || '_u' || j, ?3 || j || '@example.com', 'x', ?3 || ' ' || j, '', '[]', 'public', 'friends', j * 3, ?4, ?4 FROM n`,
+  )
+    .bind(count, tag, word, now)
+    .run();
+  return Array.from({ length: count }, (_, i) => tag + String(i + 1).padStart(26 - tag.length, '0'));
+}
+
+describe('GET /search?type=users on a common prefix', () => {
+  it(`should rank more than ${FULL_RANK_LIMIT} matches by followers, not by age`, async () => {
+    const word = nonsenseWord('qm');
+    const ids = await namedAccounts(word, '01JQM', FULL_RANK_LIMIT + 50);
+    // The most followed are the newest here, the oldest the least followed: the first page is the top.
+    expect(await found(viewer, word.slice(0, 3), 'users')).toEqual(ids.slice(-20).reverse());
+  });
+
+  it(`should page past the ${USER_SEARCH_KEPT} matches it keeps without repeats or gaps`, async () => {
+    const word = nonsenseWord('qk');
+    const ids = await namedAccounts(word, '01JQK', USER_SEARCH_KEPT + 30);
+    const { items, pages } = await walkPages(`/search?type=users&q=${word}`, viewer.accessToken, 40);
+    expect(pages).toBe(4);
+    expect(items.map((u) => u.id).sort()).toEqual([...ids].sort());
+    // All the kept list was stored once; the pages past it were ranked live.
+    const kept = await env.DB.prepare('SELECT json_array_length(entries) AS n, cutoff FROM user_search_cache WHERE query = ?1').bind(`"${word}"*`).first<{ n: number; cutoff: number | null }>();
+    expect(kept).toEqual({ n: USER_SEARCH_KEPT, cutoff: expect.any(Number) });
+  });
+
+  it('should show at once what a kept list cannot know: a new friend, a rename, a block', async () => {
+    const word = nonsenseWord('qf');
+    const ids = await namedAccounts(word, '01JQF', 30);
+    const before = await found(viewer, word, 'users');
+    expect(before).toEqual(ids.slice(-20).reverse());
+    // A new account named alike with no followers is below the page, until it is a friend.
+    const friend = await createUser({ username: `${word}_u0`, display_name: `${word} 0` });
+    expect(await found(viewer, word, 'users')).not.toContain(friend.id);
+    await makeFriends(viewer, friend);
+    expect((await found(viewer, word, 'users'))[0]).toBe(friend.id);
+    // The best match renames itself: gone from the next search, though the kept list still names it.
+    await env.DB.prepare("UPDATE users SET display_name = 'Someone Else', username = 'someone_else_qf' WHERE id = ?1").bind(ids.at(-1)).run();
+    expect(await found(viewer, word, 'users')).not.toContain(ids.at(-1));
+    // The first of the page blocks the viewer: gone at once.
+    const top = ids.at(-2)!;
+    expect((await found(viewer, word, 'users')).slice(0, 2)).toEqual([friend.id, top]);
+    await env.DB.prepare('INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3)').bind(top, viewer.id, Date.now()).run();
+    expect(await found(viewer, word, 'users')).not.toContain(top);
+  });
+
+  it('should recompute a kept list after a minute, and the trends Cron should drop expired ones', async () => {
+    const word = nonsenseWord('qe');
+    await namedAccounts(word, '01JQE', 3);
+    await found(viewer, word, 'users');
+    const query = `"${word}"*`;
+    const stored = () => env.DB.prepare('SELECT computed_at FROM user_search_cache WHERE query = ?1').bind(query).first<{ computed_at: number }>();
+    const first = (await stored())!.computed_at;
+    await env.DB.prepare('UPDATE user_search_cache SET computed_at = computed_at - ?2 WHERE query = ?1').bind(query, USER_SEARCH_TTL_MS + 1).run();
+    await found(viewer, word, 'users');
+    expect((await stored())!.computed_at).toBeGreaterThanOrEqual(first);
+    await env.DB.prepare('UPDATE user_search_cache SET computed_at = computed_at - ?2 WHERE query = ?1').bind(query, USER_SEARCH_TTL_MS + 1).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ cron: TRENDS_CRON, scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await stored()).toBeNull();
+  });
+});
