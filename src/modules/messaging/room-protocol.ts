@@ -1,4 +1,5 @@
 import { cleanText } from '../../policy/text-hygiene';
+import type { ConversationServerFrame } from './room-frames';
 import type { RoomStore } from './room-store';
 import type { RefusalStatus, RoomResult } from './room.types';
 
@@ -37,18 +38,18 @@ export class RoomSockets {
   }
 
   /** Sends to every socket of each user in `userIds`, skipping `except` (the sender's own socket). */
-  sendTo(userIds: Iterable<string>, frame: unknown, except?: WebSocket): void {
+  sendTo(userIds: Iterable<string>, frame: ConversationServerFrame, except?: WebSocket): void {
     const text = JSON.stringify(frame);
     for (const userId of new Set(userIds)) for (const ws of this.ctx.getWebSockets(userId)) if (ws !== except) send(ws, text);
   }
 
-  broadcast(frame: unknown): void {
+  broadcast(frame: ConversationServerFrame): void {
     const text = JSON.stringify(frame);
     for (const ws of this.ctx.getWebSockets()) send(ws, text);
   }
 
   /** Everyone but `userId` (typing indicators). */
-  others(userId: string, frame: unknown): void {
+  others(userId: string, frame: ConversationServerFrame): void {
     const text = JSON.stringify(frame);
     for (const ws of this.ctx.getWebSockets()) if (this.owner(ws) !== userId) send(ws, text);
   }
@@ -122,7 +123,7 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
       return;
     }
     case 'typing':
-      sockets.others(userId, { type: 'typing', user: store.member(userId)?.user });
+      sockets.others(userId, { type: 'typing', user: store.member(userId)!.user });
       return;
     case 'read': {
       if (frame.seq !== undefined && (typeof frame.seq !== 'number' || !Number.isInteger(frame.seq) || frame.seq < 0)) return reply(errorFrame(400, 'seq: must be a non-negative integer'));
