@@ -1,4 +1,3 @@
-import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './app-shell';
 import { documentRoutes, finalizeDocument, registerNullableComponents } from './lib/openapi-document';
 import { apiRateLimit } from './middleware/rate-limit';
@@ -9,6 +8,8 @@ import { commentsRouter } from './modules/comments/comments.index';
 import { communitiesRouter } from './modules/communities/communities.index';
 import { feedsRouter } from './modules/feeds/feeds.index';
 import { graphRouter } from './modules/graph/graph.index';
+import { docsRouter } from './modules/docs/docs.index';
+import { errorsRouter } from './modules/errors/errors.index';
 import { healthRouter } from './modules/health/health.index';
 import { mediaRouter } from './modules/media/media.index';
 import { messagingRouter } from './modules/messaging/messaging.index';
@@ -39,6 +40,8 @@ onSocialEvent(deliverEvent);
 app.use(`${API_BASE}/*`, apiRateLimit);
 
 app.route('/', healthRouter);
+app.route('/', docsRouter);
+app.route('/', errorsRouter);
 for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter, insightsRouter]) {
   app.route(API_BASE, router);
 }
@@ -66,7 +69,6 @@ app.get('/openapi.json', (c) => {
   }
   return c.json({ ...document, servers: [{ url: new URL(c.req.url).origin, description: 'This server' }] });
 });
-app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Kith API reference' }));
 for (const route of documentRoutes) app.openAPIRegistry.registerPath(route);
 
 export default app;

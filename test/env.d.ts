@@ -3,7 +3,7 @@ import type { D1Migration } from '@cloudflare/vitest-plugin';
 declare module 'vitest' {
   interface TaskMeta {
     /** Exchanges the validating fetch checked (test/contract/validating-fetch.ts). */
-    contract?: { responses: number; requests: number };
+    contract?: { responses: number; requests: number; frames?: number };
   }
 }
 

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, inject } from 'vitest';
 import { OAUTH_CLIENTS } from './fixtures/oauth/clients';
 import { takeContractCounts } from './contract/validating-fetch';
+import { frameError, takeFrameResults } from './contract/validating-socket';
 import { emptyStorage } from './helpers/reset';
 
 // The same migrations wrangler applies (migrations/), applied to the test database before each file
@@ -35,9 +36,13 @@ Object.assign(env, {
 
 // Each test records how many exchanges the validating fetch checked; what hooks outside tests checked
 // goes on the file. test/contract/reporter.ts adds them up for the run.
-afterEach(({ task }) => {
-  task.meta.contract = takeContractCounts();
+// Socket frames that broke /asyncapi.json fail the test whose sockets carried them.
+afterEach(async ({ task }) => {
+  const { frames, problems } = await takeFrameResults();
+  task.meta.contract = { ...takeContractCounts(), frames };
+  if (problems.length > 0) throw frameError(problems);
 });
-afterAll(({}, suite) => {
-  suite.meta.contract = takeContractCounts();
+afterAll(async ({}, suite) => {
+  const { frames } = await takeFrameResults();
+  suite.meta.contract = { ...takeContractCounts(), frames };
 });

@@ -85,7 +85,14 @@ export class ApiError extends HTTPException {
   }
 }
 
-export const problemType = (code: ErrorCode) => `https://kith.dev/problems/${code.replaceAll('_', '-')}`;
+/** The path segment of a problem type: the code with dashes (`validation_failed` → `validation-failed`). */
+export const problemSlug = (code: ErrorCode) => code.replaceAll('_', '-');
+
+/**
+ * A problem's `type`: an absolute URL on the deployment's own origin, `/errors/{slug}`, which answers a
+ * page on what the problem means and how to fix it (src/modules/errors/).
+ */
+export const problemType = (code: ErrorCode, origin: string) => `${origin}/errors/${problemSlug(code)}`;
 
 /** The `title` every problem with this code carries. */
 export const problemTitle = (code: ErrorCode) => TITLES[code];
@@ -137,7 +144,7 @@ export function problemResponse(err: unknown, c: Context): Response {
   }
 
   const status = ERROR_STATUS[code];
-  const body: Record<string, unknown> = { ...extensions, type: problemType(code), title: TITLES[code], status, detail, request_id: requestId };
+  const body: Record<string, unknown> = { ...extensions, type: problemType(code, new URL(c.req.url).origin), title: TITLES[code], status, detail, request_id: requestId };
   if (errors) body.errors = errors;
   return new Response(JSON.stringify(body), {
     status,

@@ -15,6 +15,7 @@ type OpenAPIObject = ReturnType<AppOpenAPI['getOpenAPI31Document']>;
  * - 400 (parameters or body), 429 (under /api/), 500 everywhere; 413 on methods with a body (the
  *   64 KB limit reads any body); 415 on JSON bodies; 401 and 503 (no JWT_SECRET) with a bearer token;
  * - `security: []` on operations that declare none (public); parameters are never null;
+ * - an `operationId` on operations that declare none, from the method and path (see {@link operationId});
  * - a JSON body whose schema requires no property is optional (a missing body reads as `{}`);
  * - a nullable registered schema (`Schema.nullable()`) as `anyOf: [{ $ref }, { type: "null" }]`.
  */
@@ -237,6 +238,26 @@ function markOptionalJsonBody(doc: JsonObject, op: JsonObject): void {
   if (isObject(schema) && schema.type === 'object' && !(Array.isArray(schema.required) && schema.required.length > 0)) body.required = false;
 }
 
+const pascal = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+/**
+ * The operationId of an operation that declares none: the method, then the path after `/api/v1` in
+ * camel case, each `{param}` as `By<Param>`: `GET /api/v1/users/{id}/followers` → `getUsersByIdFollowers`.
+ * Unique because method and path are; stable because both are part of the contract.
+ */
+export function operationId(method: string, path: string): string {
+  const words = path
+    .replace(/^\/api\/v1(?=\/)/, '')
+    .split('/')
+    .filter(Boolean)
+    .flatMap((segment) => {
+      const param = /^\{(.+)\}$/.exec(segment);
+      const parts = (param ? param[1]! : segment).split(/[^A-Za-z0-9]+/).filter(Boolean);
+      return param ? ['By', ...parts.map(pascal)] : parts.map(pascal);
+    });
+  return method.toLowerCase() + words.join('');
+}
+
 /** Applies the document-wide rules (see the file comment) to a generated document. */
 export function finalizeDocument(generated: OpenAPIObject): OpenAPIObject {
   const doc = rewriteNullableRefs(JSON.parse(JSON.stringify(generated)) as Json) as JsonObject;
@@ -248,12 +269,16 @@ export function finalizeDocument(generated: OpenAPIObject): OpenAPIObject {
     ...standardResponses(),
     ...(JSON.parse(JSON.stringify(FALLBACK_RESPONSES)) as JsonObject),
   };
+  const operationIds = new Set<string>();
   for (const [path, item] of Object.entries(doc.paths as JsonObject)) {
     if (!isObject(item)) continue;
     for (const method of METHODS) {
       const op = item[method];
       if (!isObject(op)) continue;
       op.security ??= [];
+      op.operationId ??= operationId(method, path);
+      if (operationIds.has(op.operationId as string)) throw new Error(`operationId ${String(op.operationId)} is used twice (${method.toUpperCase()} ${path})`);
+      operationIds.add(op.operationId as string);
       if (Array.isArray(op.parameters)) op.parameters.forEach(withoutNull);
       markOptionalJsonBody(doc, op);
       addStandardResponses(path, method, op);
@@ -265,7 +290,7 @@ export function finalizeDocument(generated: OpenAPIObject): OpenAPIObject {
   return doc as unknown as OpenAPIObject;
 }
 
-/** The document and the reference page, described like any other operation (both are served by app.ts). */
+/** The document, described like any other operation (served by app.ts). */
 export const documentRoutes = [
   createRoute({
     method: 'get',
@@ -277,15 +302,6 @@ export const documentRoutes = [
         description: 'The document; `servers` names the origin it was fetched from',
         content: { 'application/json': { schema: z.object({ openapi: z.string() }).catchall(z.unknown()), example: { openapi: '3.1.0' } } },
       },
-    },
-  }),
-  createRoute({
-    method: 'get',
-    path: '/docs',
-    tags: ['Operations'],
-    summary: 'The interactive API reference (HTML)',
-    responses: {
-      200: { description: 'The reference page', content: { 'text/html': { schema: z.string(), example: '<!doctype html>…' } } },
     },
   }),
 ];

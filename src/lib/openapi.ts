@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ERROR_STATUS, type ErrorCode, problemTitle, problemType } from './errors';
+import { ERROR_STATUS, type ErrorCode, problemSlug, problemTitle, problemType } from './errors';
 import { ID_PATTERN } from './ids';
 
 /**
@@ -9,9 +9,24 @@ import { ID_PATTERN } from './ids';
 export const REQUEST_ID_PATTERN = '^[A-Za-z0-9_=-]{1,128}$';
 const REQUEST_ID_EXAMPLE = '3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b';
 
+/** The origin examples show; the worker answers with its own (the request's) origin. */
+export const EXAMPLE_ORIGIN = 'https://kith.example';
+
+/** What every problem `type` looks like: the deployment's origin, then `/errors/` and one of the known slugs. */
+const PROBLEM_TYPE_PATTERN = `^https?://[^/?#]+/errors/(${Object.keys(ERROR_STATUS).map((code) => problemSlug(code as ErrorCode)).join('|')})$`;
+
 export const ProblemSchema = z
   .object({
-    type: z.string(),
+    type: z
+      .string()
+      .regex(new RegExp(PROBLEM_TYPE_PATTERN))
+      .openapi({
+        format: 'uri',
+        description:
+          'An absolute URL on this deployment, `/errors/{slug}`: a short page on what the problem means and how to fix it (JSON with `Accept: application/json`). Tell problems apart by the path\'s last segment.',
+        externalDocs: { description: 'Every problem type, on this deployment', url: '/errors' },
+        example: `${EXAMPLE_ORIGIN}/errors/validation-failed`,
+      }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
@@ -58,7 +73,7 @@ function problemResponse<S>(code: ErrorCode, description: string, schema: S) {
     content: {
       'application/problem+json': {
         schema,
-        example: { type: problemType(code), title: problemTitle(code), status: ERROR_STATUS[code], request_id: REQUEST_ID_EXAMPLE, ...example },
+        example: { type: problemType(code, EXAMPLE_ORIGIN), title: problemTitle(code), status: ERROR_STATUS[code], request_id: REQUEST_ID_EXAMPLE, ...example },
       },
     },
   };

@@ -5,7 +5,7 @@ import { problemResponse } from '../../src/lib/errors';
 
 // What the error handler makes of errors that are not Kith's own ApiError: Hono's HTTPExceptions keep their
 // status as the nearest problem code, and anything else is an opaque 500 that never echoes its message.
-const context = { get: (key: string) => (key === 'requestId' ? 'req-123' : undefined) } as unknown as Context;
+const context = { get: (key: string) => (key === 'requestId' ? 'req-123' : undefined), req: { url: 'https://kith.test/api/v1/anything' } } as unknown as Context;
 const render = async (err: unknown) => {
   const res = problemResponse(err, context);
   return { status: res.status, type: res.headers.get('Content-Type'), body: (await res.json()) as Record<string, unknown> };
@@ -21,7 +21,7 @@ describe('problem+json for errors that are not ApiErrors', () => {
     expect(tooLarge).toEqual({
       status: 413,
       type: 'application/problem+json',
-      body: expect.objectContaining({ status: 413, detail: 'Body too big', request_id: 'req-123', title: expect.any(String), type: expect.any(String) }),
+      body: expect.objectContaining({ status: 413, detail: 'Body too big', request_id: 'req-123', title: expect.any(String), type: expect.stringMatching(/^https:\/\/kith\.test\/errors\/[a-z-]+$/) }),
     });
     expect((await render(new HTTPException(418))).body).toMatchObject({ status: 400, detail: expect.any(String) });
     expect((await render(new HTTPException(502, { message: 'upstream' }))).body).toMatchObject({ status: 500, detail: 'upstream' });

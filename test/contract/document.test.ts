@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deref, listRoutes, loadOpenApi, type OpenApiDocument, type OpenApiResponse, type RouteInfo } from '../helpers/routes';
+import { deref, listRoutes, loadOpenApi, mediaExample, type OpenApiDocument, type OpenApiResponse, type RouteInfo } from '../helpers/routes';
 
 /**
  * The document-wide rules (src/lib/openapi-document.ts), checked on every operation, including the
@@ -95,5 +95,42 @@ describe('OpenAPI document rules', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('should give every operation a unique operationId, a summary and a tag', () => {
+    const ids = routes.map((r) => (r.operation as { operationId?: string }).operationId);
+    expect(routes.filter((r, i) => !ids[i]).map((r) => r.label)).toEqual([]);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    expect(routes.filter((r) => !r.operation.summary || !r.operation.tags?.length).map((r) => r.label)).toEqual([]);
+    expect(Object.keys(doc.components?.securitySchemes ?? {})).toContain('Bearer');
+  });
+
+  it('should show an example of every request body and every response body', () => {
+    const problems: string[] = [];
+    for (const route of routes) {
+      const body = route.operation.requestBody ? deref(doc, route.operation.requestBody) : undefined;
+      for (const [type, media] of Object.entries(body?.content ?? {})) if (mediaExample(doc, media) === undefined) problems.push(`${route.label} request ${type}`);
+      for (const [status, response] of responsesOf(doc, route)) {
+        for (const [type, media] of Object.entries(response.content ?? {})) if (mediaExample(doc, media) === undefined) problems.push(`${route.label} ${status} ${type}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('should describe every 4xx response with the problem schema, whose type links to the error pages', () => {
+    const problems: string[] = [];
+    for (const route of routes) {
+      for (const [status, response] of responsesOf(doc, route)) {
+        if (Number(status) < 400 || Number(status) >= 500) continue; // (GET /health answers its 503 as a Health body)
+        const media = response.content?.['application/problem+json'];
+        if (!media?.schema) problems.push(`${route.label} ${status}: no application/problem+json`);
+      }
+    }
+    expect(problems).toEqual([]);
+    const type = deref(doc, { $ref: '#/components/schemas/Problem' } as never) as { properties: { type: { format?: string; pattern?: string; externalDocs?: { url: string } } } };
+    expect(type.properties.type).toMatchObject({ format: 'uri', externalDocs: { url: '/errors' } });
+    const pattern = new RegExp(type.properties.type.pattern!);
+    expect(pattern.test('https://kith.example/errors/not-found')).toBe(true);
+    expect(pattern.test('https://kith.example/errors/no-such-problem')).toBe(false);
   });
 });

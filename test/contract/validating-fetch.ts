@@ -1,6 +1,7 @@
 import { exports } from 'cloudflare:workers';
 import { checkRequest, checkResponse, NULL_BODY, type SentRequest } from './exchange';
 import { ContractValidator, isJsonMediaType, type JsonObject } from './validator';
+import { watchFrames } from './validating-socket';
 
 /**
  * The fetch every test uses to reach the worker (in-process, no network): it sends the request to the
@@ -48,7 +49,7 @@ export async function servedDocument(): Promise<JsonObject> {
 /**
  * `fetch` against the worker, validating the exchange (see the file comment). Same signature as
  * `fetch`, so typed clients (openapi-fetch) and socket helpers use it as is; a WebSocket upgrade's
- * 101 is checked for its status and headers only (the frames are not HTTP).
+ * 101 is checked for its status and headers, and its frames against /asyncapi.json (validating-socket.ts).
  */
 export async function validatingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const request = new Request(input, init);
@@ -64,6 +65,7 @@ export async function validatingFetch(input: RequestInfo | URL, init?: RequestIn
   counts.responses += 1;
   if (response.status === 101) {
     checkResponse(validator, sent, response, null);
+    if (response.webSocket) watchFrames(response.webSocket, url.pathname);
     return response;
   }
   const body = new Uint8Array(await response.arrayBuffer());

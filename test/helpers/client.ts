@@ -37,7 +37,7 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     body = JSON.stringify(options.body);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
-  const url = path.startsWith('http') ? path : path.startsWith('/api/') || path.startsWith('/health') || path.startsWith('/docs') || path.startsWith('/openapi') ? BASE + path : API + path;
+  const url = path.startsWith('http') ? path : path.startsWith('/api/') || path.startsWith('/health') || path.startsWith('/docs') || path.startsWith('/errors') || path.startsWith('/openapi') || path.startsWith('/asyncapi') ? BASE + path : API + path;
   // A redirect is the answer under test (OAuth), never followed: following one would loop back into the worker.
   return validatingFetch(new Request(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' }));
 }

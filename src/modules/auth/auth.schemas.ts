@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { ProblemSchema } from '../../lib/openapi';
+import { problemType } from '../../lib/errors';
+import { EXAMPLE_ORIGIN, problem, ProblemSchema } from '../../lib/openapi';
 import { DisplayNameSchema, EmailSchema, MeSchema, meExample, PasswordSchema, UsernameSchema } from '../users/users.schemas';
 
 const token = (example: string) => z.string().min(1).max(512).openapi({ example });
@@ -64,20 +65,31 @@ export const AcceptedSchema = z
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 
 /** 401 at login for an account with a second factor: a problem with type ending `/mfa-required` and the step token. */
+const mfaRequiredExample = {
+  type: problemType('mfa_required', EXAMPLE_ORIGIN),
+  title: 'Second factor required',
+  status: 401,
+  detail: 'This account uses two-factor sign-in: send a code with the mfa_token to POST /api/v1/auth/login/mfa within 5 minutes.',
+  request_id: '3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b',
+  mfa_token: 'bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5',
+};
+
 export const MfaRequiredProblemSchema = ProblemSchema.extend({
   mfa_token: z.string().openapi({ description: 'Send it with a code to POST /auth/login/mfa within 5 minutes (single use)' }),
-}).openapi('MfaRequiredProblem', {
-  example: {
-    type: 'https://kith.dev/problems/mfa-required',
-    title: 'Second factor required',
-    status: 401,
-    detail: 'This account uses two-factor sign-in: send a code with the mfa_token to POST /api/v1/auth/login/mfa within 5 minutes.',
-    request_id: '3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b',
-    mfa_token: 'bWZhLXN0ZXAtdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5',
-  },
-});
+}).openapi('MfaRequiredProblem', { example: mfaRequiredExample });
 
 /** A 401 that is either a plain problem (bad credentials) or `/mfa-required` with its `mfa_token`. */
 export const credentialsOrMfa = (description: string) => ({
-  401: { description, content: { 'application/problem+json': { schema: z.union([ProblemSchema, MfaRequiredProblemSchema]) } } },
+  401: {
+    description,
+    content: {
+      'application/problem+json': {
+        schema: z.union([ProblemSchema, MfaRequiredProblemSchema]),
+        examples: {
+          mfa_required: { summary: 'A second factor is needed', value: mfaRequiredExample },
+          unauthorized: { summary: 'Bad credentials', value: problem('unauthorized', description).content['application/problem+json'].example },
+        },
+      },
+    },
+  },
 });

@@ -1,13 +1,17 @@
+import type { z } from '@hono/zod-openapi';
 import { callRefusals, type RingRefusal } from '../../policy/messaging';
 import { callSource } from '../notifications/delivery';
 import { publishEvent } from '../notifications/events';
 import { inboxOf } from '../notifications/user-inbox';
 import type { RoomAlarms } from './room-alarms';
 import { CallStore, type CallRow, type PartyRow } from './room-call-store';
+import { CALL_ID, IceCandidateSchema } from './room-frames';
 import type { RoomMessages } from './room-messages';
 import { type ErrorFrame, errorFrame, type Frame, type RoomSockets } from './room-protocol';
 import type { RoomStore } from './room-store';
 import { CALL_MEDIA, type CallEndReason, type CallMedia } from './room.types';
+
+type IceCandidate = z.infer<typeof IceCandidateSchema>;
 
 /** An unanswered call stops ringing after this long (contract: 60 s). */
 export const RING_TIMEOUT_MS = 60_000;
@@ -17,7 +21,6 @@ export const MAX_CALL_PARTICIPANTS = 4;
 export const MAX_SDP_BYTES = 64 * 1024;
 /** A participant whose every socket on the room is gone this long has left the call (reason `failed`). */
 export const DROP_GRACE_MS = 20_000;
-const CALL_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const MAX_CANDIDATES = 50;
 
 const RING_REFUSALS: Record<RingRefusal, string> = {
@@ -34,16 +37,10 @@ const dropJob = (userId: string, callId: string) => `drop:${userId}:${callId}`;
 const inCall = (p: PartyRow) => p.status === 'joined';
 const reachable = (p: PartyRow) => p.status === 'joined' || p.status === 'ringing';
 
-/** An RTCIceCandidateInit, keeping only its own fields (nothing else is relayed). */
-function iceCandidate(value: unknown): Record<string, unknown> | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const c = value as Record<string, unknown>;
-  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || v === null || typeof v === type;
-  if (typeof c.candidate !== 'string' || c.candidate.length > 2048) return null;
-  if (!optional(c.sdpMid, 'string') || !optional(c.sdpMLineIndex, 'number') || !optional(c.usernameFragment, 'string')) return null;
-  const out: Record<string, unknown> = { candidate: c.candidate };
-  for (const key of ['sdpMid', 'sdpMLineIndex', 'usernameFragment'] as const) if (c[key] !== undefined) out[key] = c[key];
-  return out;
+/** An RTCIceCandidateInit, keeping only its own fields (nothing else is relayed); null when it is not one. */
+function iceCandidate(value: unknown): IceCandidate | null {
+  const parsed = IceCandidateSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
 /** What a call message says to clients that only show `content`. */
@@ -214,8 +211,9 @@ export class RoomCalls {
 
   private candidates(call: CallRow, me: PartyRow, frame: Frame, fail: (s: ErrorFrame['status'], d: string) => ErrorFrame): ErrorFrame | null {
     if (!Array.isArray(frame.candidates) || frame.candidates.length > MAX_CANDIDATES) return fail(400, `candidates: an array of at most ${MAX_CANDIDATES} ICE candidates is required`);
-    const candidates = frame.candidates.map(iceCandidate);
-    if (candidates.some((c) => c === null)) return fail(400, 'candidates: each must be an RTCIceCandidateInit ({ candidate, sdpMid?, sdpMLineIndex?, usernameFragment? })');
+    const parsed = frame.candidates.map(iceCandidate);
+    if (parsed.some((c) => c === null)) return fail(400, 'candidates: each must be an RTCIceCandidateInit ({ candidate, sdpMid?, sdpMLineIndex?, usernameFragment? })');
+    const candidates = parsed as IceCandidate[];
     if (!reachable(me)) return fail(403, 'You are not in this call.');
     const parties = this.calls.parties(call.call_id);
     const to = frame.to as string | undefined;
@@ -255,7 +253,10 @@ export class RoomCalls {
   private leave(ws: WebSocket | null, call: CallRow, me: PartyRow, how: 'hangup' | 'reject', endReason: CallEndReason): ErrorFrame | null {
     if (!reachable(me)) return errorFrame(409, 'You are not in this call.', call.call_id);
     this.calls.setStatus(call.call_id, me.user_id, how === 'reject' ? 'rejected' : 'left');
-    const frame = how === 'reject' ? { type: 'call.reject', call_id: call.call_id, from: this.from(me.user_id) } : { type: 'call.hangup', call_id: call.call_id, reason: endReason === 'failed' ? 'failed' : 'hangup', from: this.from(me.user_id) };
+    const frame =
+      how === 'reject'
+        ? { type: 'call.reject' as const, call_id: call.call_id, from: this.from(me.user_id) }
+        : { type: 'call.hangup' as const, call_id: call.call_id, reason: endReason === 'failed' ? ('failed' as const) : ('hangup' as const), from: this.from(me.user_id) };
     this.sockets.sendTo(this.calls.parties(call.call_id).map((p) => p.user_id), frame, ws ?? undefined);
     this.settle(call.call_id, endReason);
     return null;

@@ -1,5 +1,6 @@
 import { frameKind, type MetricsBinding, recordFrame } from '../../lib/metrics';
 import { cleanText } from '../../policy/text-hygiene';
+import type { ConversationServerFrame } from './room-frames';
 import type { RoomStore } from './room-store';
 import type { RefusalStatus, RoomResult } from './room.types';
 
@@ -46,14 +47,14 @@ export class RoomSockets {
   }
 
   /** Sends to every socket of each user in `userIds`, skipping `except` (the sender's own socket). */
-  sendTo(userIds: Iterable<string>, frame: unknown, except?: WebSocket): void {
+  sendTo(userIds: Iterable<string>, frame: ConversationServerFrame, except?: WebSocket): void {
     const text = JSON.stringify(frame);
     let sent = 0;
     for (const userId of new Set(userIds)) for (const ws of this.ctx.getWebSockets(userId)) if (ws !== except) sent += send(ws, text);
     this.count(frame, sent);
   }
 
-  broadcast(frame: unknown): void {
+  broadcast(frame: ConversationServerFrame): void {
     const text = JSON.stringify(frame);
     let sent = 0;
     for (const ws of this.ctx.getWebSockets()) sent += send(ws, text);
@@ -61,7 +62,7 @@ export class RoomSockets {
   }
 
   /** Everyone but `userId` (typing indicators). */
-  others(userId: string, frame: unknown): void {
+  others(userId: string, frame: ConversationServerFrame): void {
     const text = JSON.stringify(frame);
     let sent = 0;
     for (const ws of this.ctx.getWebSockets()) if (this.owner(ws) !== userId) sent += send(ws, text);
@@ -143,7 +144,7 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
       return;
     }
     case 'typing':
-      sockets.others(userId, { type: 'typing', user: store.member(userId)?.user });
+      sockets.others(userId, { type: 'typing', user: store.member(userId)!.user });
       return;
     case 'read': {
       if (frame.seq !== undefined && (typeof frame.seq !== 'number' || !Number.isInteger(frame.seq) || frame.seq < 0)) return reply(errorFrame(400, 'seq: must be a non-negative integer'));

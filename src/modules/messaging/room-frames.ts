@@ -1,0 +1,74 @@
+import { z } from '@hono/zod-openapi';
+import { PublicUserSchema } from '../users/users.schemas';
+import { MessageSchema } from './messaging.schemas';
+import { CALL_END_REASONS, CALL_MEDIA, MAX_MESSAGE_LENGTH } from './room.types';
+
+/**
+ * The conversation socket's frames (GET /api/v1/conversations/{id}/stream), as zod schemas: the AsyncAPI
+ * document (/asyncapi.json) is generated from them, and the room's senders are typed by them
+ * (`RoomSockets`), so what the room sends and what the document says cannot drift apart. Each frame is
+ * one JSON object whose `type` tells which.
+ */
+
+/** A call id as the caller chose it (the room refuses any other). */
+export const CALL_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const CallId = z.string().regex(CALL_ID).describe('The caller\'s id for the call: 1..100 of A-Z a-z 0-9 . _ : -');
+const UserId = z.string().describe('A user id');
+const Sdp = z.string().min(1).describe('A WebRTC session description (SDP), at most 64 KB');
+/** Who sent a relayed call frame; null only for a member who has since left the conversation. */
+const From = PublicUserSchema.nullable();
+/** An RTCIceCandidateInit: only these fields are relayed (the room parses each candidate with this). */
+export const IceCandidateSchema = z.object({
+  candidate: z.string().max(2048),
+  sdpMid: z.string().nullable().optional(),
+  sdpMLineIndex: z.number().int().nullable().optional(),
+  usernameFragment: z.string().nullable().optional(),
+});
+const Candidates = z.array(IceCandidateSchema).max(50).describe('RTCIceCandidateInit objects (only these four fields are relayed)');
+const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape });
+
+/** Server → client. */
+export const CONVERSATION_SERVER_FRAMES = {
+  MessageNew: frame('message.new', { message: MessageSchema }).describe('A message in the conversation (also replayed on connect after `?after_seq=`), in `seq` order'),
+  MessageUpdated: frame('message.updated', { message: MessageSchema }).describe('A message was edited (or a call record changed)'),
+  MessageDeleted: frame('message.deleted', { conversation_id: z.string(), seq: z.number().int().min(1) }).describe('A message became a tombstone (it keeps its seq)'),
+  Ack: frame('ack', { client_id: z.string(), seq: z.number().int().min(1) }).describe('Your `message.send` was stored as `seq` (a retry with the same client_id is acknowledged again, never stored twice)'),
+  Typing: frame('typing', { user: PublicUserSchema }).describe('Another member is typing'),
+  Read: frame('read', { user_id: UserId, seq: z.number().int().min(0) }).describe('A member has read up to `seq`'),
+  Error: frame('error', {
+    status: z.union([z.literal(400), z.literal(403), z.literal(404), z.literal(409), z.literal(413), z.literal(422), z.literal(429)]),
+    detail: z.string(),
+    call_id: z.string().optional(),
+  }).describe('Your last frame was refused, with the HTTP status it would have had (`call_id` on refused call frames)'),
+  CallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp, from: From }).describe('A call rings for you (also sent on connect while one rings)'),
+  CallAnswer: frame('call.answer', { call_id: CallId, sdp: Sdp, to: UserId.optional(), from: From }).describe('A callee answered your call'),
+  CallOffer: frame('call.offer', { call_id: CallId, sdp: Sdp, to: UserId, from: From }).describe('Group call: a participant offers you a connection'),
+  CallCandidates: frame('call.candidates', { call_id: CallId, candidates: Candidates, to: UserId.optional(), from: From }).describe('ICE candidates from a participant'),
+  CallJoined: frame('call.joined', { call_id: CallId, user: From, participants: z.array(From) }).describe('Someone joined the call (your other devices stop ringing)'),
+  CallReject: frame('call.reject', { call_id: CallId, from: From }).describe('A callee rejected the call'),
+  CallHangup: frame('call.hangup', { call_id: CallId, reason: z.enum(['hangup', 'failed']), from: From }).describe('A participant left the call'),
+  CallEnded: frame('call.ended', { call_id: CallId, reason: z.enum(CALL_END_REASONS), duration_s: z.number().int().min(0) }).describe('The call is over, for everyone'),
+  CallMissed: frame('call.missed', { call_id: CallId }).describe('The call stopped ringing for you (answered elsewhere, or it ended)'),
+  Pong: frame('pong', {}).describe('The answer to `ping` (sent by the runtime, without waking the room)'),
+};
+
+/** Client → server. */
+export const CONVERSATION_CLIENT_FRAMES = {
+  MessageSend: frame('message.send', { client_id: z.string().min(1).max(100), content: z.string().max(MAX_MESSAGE_LENGTH) }).describe(
+    'Sends a message (text only: attach media through POST /messages). Answered by `ack`, or `error`',
+  ),
+  TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing`'),
+  MarkRead: frame('read', { seq: z.number().int().min(0).optional() }).describe('You have read up to `seq` (default: the latest)'),
+  Ping: frame('ping', {}).describe('Keep-alive: answered by `pong`'),
+  SendCallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp }).describe('Starts a call: rings every member you may call'),
+  SendCallAnswer: frame('call.answer', { call_id: CallId, sdp: Sdp }).describe('Direct call: answers it'),
+  SendCallOffer: frame('call.offer', { call_id: CallId, sdp: Sdp, to: UserId }).describe('Group call: offers a connection to one participant'),
+  SendCallCandidates: frame('call.candidates', { call_id: CallId, candidates: Candidates, to: UserId.optional() }).describe('Trickles ICE candidates'),
+  SendCallJoin: frame('call.join', { call_id: CallId }).describe('Group call: joins it'),
+  SendCallReject: frame('call.reject', { call_id: CallId }).describe('Rejects a call that rings for you'),
+  SendCallHangup: frame('call.hangup', { call_id: CallId, reason: z.enum(['hangup', 'failed']).optional() }).describe('Leaves the call'),
+};
+
+const values = <T extends Record<string, z.ZodType>>(map: T) => Object.values(map) as T[keyof T][];
+/** Any frame the room may send. */
+export type ConversationServerFrame = z.infer<ReturnType<typeof values<typeof CONVERSATION_SERVER_FRAMES>>[number]>;
