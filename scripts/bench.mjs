@@ -3,7 +3,8 @@
 // (no wrangler dev proxy). Suites, in the order they run:
 // - chat: one ConversationRoom with 50 sockets and several senders, beside a bare Durable Object that
 //   only broadcasts;
-// - fanout: one public post to 1,000 followers, timed until every follower's inbox holds it;
+// - fanout: one public post to 1,000 and to 10,000 followers, timed until every follower's inbox holds
+//   it; then POST /posts p50 as an author with 10,000 followers against one with none, interleaved;
 // - professional: a LinkedIn import of an archive with 5,000 positions, and one news cron tick taking
 //   200 sources (served by a local http server) through the queue consumer;
 // - moderation: POST /posts and chat sends with 500 keyword rules loaded against none, in the same run;
@@ -13,8 +14,10 @@
 //   which decrypts and checks every push) has all of them;
 // - feeds: seeds a database to 10k, 100k and 1M posts and measures the API against two ceilings from the
 //   same run: a bare JSON route and a bare `SELECT 1` route on D1.
-// Options: --suites feeds,chat,fanout,professional,moderation,calls,push  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
+// - edge (run by fanout too): an anonymous profile read from the edge cache vs the bare JSON route.
+// Options: --suites feeds,chat,fanout,edge,professional,moderation,calls,push  --sizes 10000,100000,1000000  --duration 5000  --concurrency 16  --users 5000
 //          --imports 5  (LinkedIn imports timed)  --sources 200  (news sources in the cron tick)
+//          --followers 1000,10000  (fan-out audiences)  --posts 10  (POST /posts samples per author)
 //          --routes home,discover  (only these API routes besides the feeds; ceilings always run)
 //          --pushes 1000  (notifications through the push queue)  --call-pairs 4  (conversations calling at once)
 //          --moderation-rounds 6  (A B / B A rounds of 500 keyword rules against none)
@@ -50,6 +53,9 @@ const { values } = parseArgs({
     reuse: { type: 'boolean', default: false },
     // Only the API routes whose label contains one of these (e.g. `POST /posts`), besides the feeds and ceilings.
     routes: { type: 'string', default: '' },
+    // Audiences of the fan-out suite: one post to each, and POST /posts p50 for an author of the largest.
+    followers: { type: 'string', default: '1000,10000' },
+    posts: { type: 'string', default: '10' },
   },
 });
 const suites = new Set(values.suites.split(','));
@@ -136,12 +142,19 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
       r2Buckets: { MEDIA: 'bench-media' },
       ratelimits: Object.fromEntries(['RL_REGISTER', 'RL_LOGIN', 'RL_PASSWORD', 'RL_API_IP', 'RL_API_USER', 'RL_MESSAGES', 'RL_CALLS'].map((n, i) => [n, unlimited(String(9001 + i))])),
       durableObjects: { ROOMS: { className: 'ConversationRoom', useSQLite: true }, INBOXES: { className: 'UserInbox', useSQLite: true } },
-      // As wrangler.toml declares them.
-      queueProducers: { NEWS_QUEUE: 'kith-news', PUSH_QUEUE: 'kith-push' },
+      // As wrangler.toml declares them (news: batches of 3 sources, 1 s batch timeout; fan-out: batches
+      // of 10 chunk messages, no batching delay, 5 retries then the dead-letter queue; push: batches of 20).
+      queueProducers: { NEWS_QUEUE: 'kith-news', FANOUT_QUEUE: 'kith-fanout', FANOUT_DLQ: 'kith-fanout-dlq', PUSH_QUEUE: 'kith-push', IMPRESSIONS_QUEUE: 'kith-impressions', IMPRESSIONS_DLQ: 'kith-impressions-dlq' },
       queueConsumers: {
         'kith-news': { maxBatchSize: 3, maxBatchTimeout: 1, maxRetries: 3 },
+        'kith-fanout': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 5, deadLetterQueue: 'kith-fanout-dlq' },
+        'kith-fanout-dlq': { maxBatchSize: 50, maxBatchTimeout: 0, maxRetries: 3 },
         'kith-push': { maxBatchSize: 20, maxBatchTimeout: 1, maxRetries: 5 },
+        'kith-impressions': { maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 5, deadLetterQueue: 'kith-impressions-dlq' },
+        'kith-impressions-dlq': { maxBatchSize: 50, maxBatchTimeout: 0, maxRetries: 3 },
       },
+      // Metrics: one Analytics Engine point per request, as in production (the local dataset keeps none).
+      analyticsEngineDatasets: { METRICS: { dataset: 'kith_metrics' } },
       unsafeDirectSockets: [{ port: 0 }],
       bindings: {
         JWT_SECRET: randomUUID() + randomUUID(),
@@ -185,6 +198,7 @@ try {
   // whatever is measured after it (the chat room's delivery p99 read 246 ms after it, 23 ms alone).
   if (suites.has('chat')) await chatSuite(mf, origin);
   if (suites.has('fanout')) await fanOutSuite(mf, origin, db);
+  if (suites.has('fanout') || suites.has('edge')) await edgeCacheSuite(origin);
   if (suites.has('professional')) await professionalSuite(mf, origin, db);
   if (suites.has('moderation')) await moderationSuite(mf, origin, db);
   if (suites.has('calls')) await callsSuite(mf, origin);
@@ -588,71 +602,150 @@ async function chatSuite(mf, origin) {
  * post's creation to the moment the last follower's inbox stored its `new_post` notification, using the
  * timestamps the inboxes themselves recorded.
  */
-async function fanOutSuite(mf, origin, db) {
-  const FOLLOWERS = 1000;
-  console.log(`\nFan-out: one post to ${FOLLOWERS.toLocaleString('en')} followers…`);
-  const author = await register(origin, 'fan', '10.7.0.1');
-  const base = `fanf${Date.now().toString(36)}`;
+/** An author registered through the API with `count` accepted followers made directly in D1; returns the follower ids. */
+async function authorWithFollowers(origin, db, count, tag) {
+  const author = await register(origin, `fan${tag}`, `10.7.0.${tag}`);
+  const base = `fanf${tag}${Date.now().toString(36)}`;
   await db
     .prepare(
       `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
        INSERT INTO users (id, username, email, password_hash, display_name, bio, links, visibility, wall_policy, created_at, updated_at)
-       SELECT printf('F%025d', j) || '', ?2 || '_' || j, ?2 || '_' || j || '@bench.kith.test', 'pbkdf2_sha256$1$AA$AA', 'Follower ' || j, '', '[]', 'public', 'friends', ?3, ?3 FROM n`,
+       SELECT printf('F%s%021d', ?4, j), ?2 || '_' || j, ?2 || '_' || j || '@bench.kith.test', 'pbkdf2_sha256$1$AA$AA', 'Follower ' || j, '', '[]', 'public', 'friends', ?3, ?3 FROM n`,
     )
-    .bind(FOLLOWERS, base, Date.now())
+    .bind(count, base, Date.now(), String(tag).padStart(4, '0'))
     .run();
   await db
     .prepare(
       `INSERT INTO follows (follower_id, followee_id, status, created_at)
        SELECT id, ?1, 'accepted', ?2 FROM users WHERE username LIKE ?3`,
     )
-    .bind(author.user.id, Date.now(), `${base}\_%`)
+    .bind(author.user.id, Date.now(), `${base}_%`)
     .run();
   const followerIds = (await db.prepare('SELECT follower_id AS id FROM follows WHERE followee_id = ?1').bind(author.user.id).all()).results.map((r) => r.id);
-  if (followerIds.length !== FOLLOWERS) throw new Error(`expected ${FOLLOWERS} followers, got ${followerIds.length}`);
+  if (followerIds.length !== count) throw new Error(`expected ${count} followers, got ${followerIds.length}`);
+  return { author, followerIds };
+}
 
-  // Read each inbox's own SQLite storage (it may start the object, which is fine: it only reads).
-  const storedAt = async (id) => {
-    const storage = await mf.unsafeGetDurableObjectStorage('kith', 'UserInbox', { name: id });
-    const rows = await storage.exec("SELECT created_at FROM notifications WHERE type = 'new_post' LIMIT 1");
-    return rows[0]?.created_at ?? null;
-  };
-  const created = await fetch(`${origin}/api/v1/posts`, {
+async function createPostAs(origin, author, content) {
+  const res = await fetch(`${origin}/api/v1/posts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${author.access_token}` },
-    body: JSON.stringify({ content: 'Fan-out benchmark post', visibility: 'public' }),
+    body: JSON.stringify({ content, visibility: 'public' }),
   });
-  if (!created.ok) throw new Error(`post: ${created.status} ${await created.text()}`);
-  const post = await created.json();
-  const postedAt = Date.parse(post.created_at);
+  if (!res.ok) throw new Error(`post: ${res.status} ${await res.text()}`);
+  return res.json();
+}
 
-  // Wait until every inbox holds it (checked in waves), then read when each one stored it.
-  // Batches go out in id order, so the highest id is among the last: watch it alone (polling every
-  // inbox would compete with the fan-out it measures), then read every inbox once.
-  const last = [...followerIds].sort().at(-1);
-  const deadline = Date.now() + 120_000;
-  while ((await storedAt(last)) === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  let waiting = followerIds;
-  const times = new Map();
-  while (waiting.length > 0 && Date.now() < deadline) {
-    const found = await Promise.all(waiting.map((id) => storedAt(id)));
-    waiting.forEach((id, i) => found[i] !== null && times.set(id, found[i]));
-    waiting = waiting.filter((id) => !times.has(id));
-    if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+async function fanOutSuite(mf, origin, db) {
+  const audiences = values.followers.split(',').map(Number);
+  // Read each inbox's own SQLite storage (it may start the object, which is fine: it only reads).
+  const storedAt = async (id, postId) => {
+    const storage = await mf.unsafeGetDurableObjectStorage('kith', 'UserInbox', { name: id });
+    const rows = await storage.exec("SELECT created_at FROM notifications WHERE type = 'new_post' AND json_extract(data, '$.id') = ? LIMIT 1", postId);
+    return rows[0]?.created_at ?? null;
+  };
+  /** Waits until every inbox holds the post; returns when each stored it (ms after `since`), sorted. */
+  const deliveryTimes = async (followerIds, postId, since) => {
+    // Watch a few inboxes alone first (polling every inbox would compete with the fan-out it measures),
+    // then read every inbox once.
+    const deadline = Date.now() + 300_000;
+    const probes = followerIds.filter((_, i) => i % Math.max(1, Math.floor(followerIds.length / 5)) === 0);
+    while ((await Promise.all(probes.map((id) => storedAt(id, postId)))).some((t) => t === null) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    let waiting = followerIds;
+    const times = new Map();
+    while (waiting.length > 0 && Date.now() < deadline) {
+      for (let i = 0; i < waiting.length; i += 500) {
+        const part = waiting.slice(i, i + 500);
+        const found = await Promise.all(part.map((id) => storedAt(id, postId)));
+        part.forEach((id, j) => found[j] !== null && times.set(id, found[j]));
+      }
+      waiting = waiting.filter((id) => !times.has(id));
+      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (waiting.length > 0) throw new Error(`${waiting.length} inboxes never received the post`);
+    return [...times.values()].map((t) => t - since).sort((a, b) => a - b);
+  };
+
+  const rows = [];
+  let largest = null;
+  for (const [i, count] of audiences.entries()) {
+    console.log(`\nFan-out: one post to ${count.toLocaleString('en')} followers…`);
+    const { author, followerIds } = await authorWithFollowers(origin, db, count, i + 1);
+    largest = { author, followerIds };
+    // The first post creates every follower's inbox (a new Durable Object and its SQLite file each); the
+    // second reaches inboxes that exist, as an active audience's do. Both are reported.
+    for (const kind of ['first post: inboxes created', 'second post: inboxes exist']) {
+      const post = await createPostAs(origin, author, `Fan-out benchmark post (${kind})`);
+      const stored = await deliveryTimes(followerIds, post.id, Date.parse(post.created_at));
+      const pct = (p) => stored[Math.min(stored.length - 1, Math.floor((p / 100) * stored.length))];
+      rows.push(`| ${count.toLocaleString('en')} | ${kind} | ${stored[0]} ms | ${pct(50)} ms | ${stored.at(-1)} ms | ${Math.round((count * 1000) / Math.max(1, stored.at(-1)))} |`);
+    }
   }
-  if (waiting.length > 0) throw new Error(`${waiting.length} inboxes never received the post`);
-  const stored = [...times.values()];
-  stored.sort((a, b) => a - b);
-  const total = stored.at(-1) - postedAt;
-  const pct = (p) => stored[Math.min(stored.length - 1, Math.floor((p / 100) * stored.length))] - postedAt;
-  console.log(`\n## Fan-out: one post to ${FOLLOWERS.toLocaleString('en')} followers\n`);
-  console.log('| measure | value |');
+  console.log('\n## Fan-out: one post to every follower\'s inbox (through the kith-fanout queue)\n');
+  console.log('| followers | post | first inbox | half | every inbox | deliveries/s |');
+  console.log('|---:|---|---:|---:|---:|---:|');
+  for (const row of rows) console.log(row);
+
+  // POST /posts as the largest audience's author against a fresh author with nobody to notify, one
+  // after the other, so both see the same background fan-out.
+  const samples = Number(values.posts);
+  const loner = await register(origin, 'fanlone', '10.7.1.1');
+  const timings = { big: [], none: [] };
+  const timed = async (who, key, n) => {
+    const t0 = performance.now();
+    const post = await createPostAs(origin, who, `timed post ${key} ${n}`);
+    timings[key].push(performance.now() - t0);
+    return post;
+  };
+  await timed(loner, 'none', -1);
+  timings.none.length = 0;
+  let lastBig = null;
+  for (let n = 0; n < samples; n++) {
+    lastBig = await timed(largest.author, 'big', n);
+    await timed(loner, 'none', n);
+  }
+  const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const [big, none] = [p50(timings.big), p50(timings.none)];
+  const count = largest.followerIds.length;
+  console.log(`\n## POST /posts: author with ${count.toLocaleString('en')} followers vs none (${samples} each, interleaved)\n`);
+  console.log('| author | p50 |');
   console.log('|---|---:|');
-  console.log(`| inboxes holding the post | ${stored.length}/${FOLLOWERS} |`);
-  console.log(`| time until the first inbox held it | ${stored[0] - postedAt} ms |`);
-  console.log(`| time until half held it | ${pct(50)} ms |`);
-  console.log(`| time until every inbox held it | ${total} ms |`);
-  console.log(`| deliveries per second | ${Math.round((FOLLOWERS * 1000) / Math.max(1, total))} |`);
+  console.log(`| ${count.toLocaleString('en')} followers | ${big.toFixed(1)} ms |`);
+  console.log(`| no followers | ${none.toFixed(1)} ms |`);
+  console.log(`| ratio (target ≤ 1.5) | ${(big / none).toFixed(2)} |`);
+  // Let the fan-outs of those posts finish before the next suite is measured.
+  await deliveryTimes(largest.followerIds, lastBig.id, 0);
+}
+
+/**
+ * `edge` (also run by `fanout`): an anonymous profile read answered from the edge cache against the bare
+ * JSON route of the ceiling worker.
+ */
+async function edgeCacheSuite(origin) {
+  // Edge cache: an anonymous profile read answered from caches.default against the bare JSON route of
+  // the ceiling worker, in interleaved rounds so both see the same machine.
+  const profile = await register(origin, 'edgeprof', '10.8.250.1');
+  const profilePath = `/api/v1/users/${profile.user.id}`;
+  const anonymous = (i) => ({ path: profilePath, headers: { 'cf-connecting-ip': `10.8.${i % 250}.${1 + (i % 200)}` } });
+  const first = await fetch(`${origin}${profilePath}`, { headers: { 'cf-connecting-ip': '10.8.251.1' } });
+  await first.arrayBuffer();
+  const second = await fetch(`${origin}${profilePath}`, { headers: { 'cf-connecting-ip': '10.8.251.2' } });
+  await second.arrayBuffer();
+  if (second.headers.get('x-cache') !== 'HIT') throw new Error(`the second anonymous profile read was ${second.headers.get('x-cache')}, not a cache HIT`);
+  const edgeRounds = { cached: [], bare: [] };
+  for (let round = 0; round < 3; round++) {
+    edgeRounds.cached.push(await measure({ origin, concurrency, durationMs, next: anonymous }));
+    edgeRounds.bare.push(await measure({ origin, concurrency, durationMs, next: () => ({ path: '/', headers: { host: 'ceiling.bench' } }) }));
+  }
+  const best = (list) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
+  const [cached, bare] = [best(edgeRounds.cached), best(edgeRounds.bare)];
+  const statuses = JSON.stringify(cached.statuses);
+  console.log('\n## Edge cache: anonymous profile read from caches.default vs the bare JSON route (best of 3 interleaved rounds)\n');
+  console.log('| route | req/s | p50 ms | p99 ms |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| GET /users/{id}, anonymous, X-Cache: HIT (${statuses}) | ${cached.rps.toFixed(0)} | ${cached.p50.toFixed(2)} | ${cached.p99.toFixed(2)} |`);
+  console.log(`| bare JSON route (ceiling) | ${bare.rps.toFixed(0)} | ${bare.p50.toFixed(2)} | ${bare.p99.toFixed(2)} |`);
+  console.log(`- cached profile vs bare JSON route: ${((100 * cached.rps) / bare.rps).toFixed(0)}% (target ≥ 80%)`);
 }
 
 /** A LinkedIn export whose Positions.csv has `count` rows (LinkedIn's headers, with a Notes preamble). */

@@ -1,4 +1,4 @@
-import { createApp } from './lib/create-app';
+import { createApp } from './app-shell';
 import { documentRoutes, finalizeDocument, registerNullableComponents } from './lib/openapi-document';
 import { apiRateLimit } from './middleware/rate-limit';
 import { authRouter } from './modules/auth/auth.index';
@@ -27,6 +27,7 @@ import { adminRouter, reportsRouter } from './modules/moderation/moderation.inde
 import { searchRouter } from './modules/search/search.index';
 import { suggestionsRouter } from './modules/suggestions/suggestions.index';
 import { tagsRouter } from './modules/tags/tags.index';
+import { insightsRouter } from './modules/insights/insights.index';
 
 export const API_BASE = '/api/v1';
 
@@ -41,7 +42,7 @@ app.use(`${API_BASE}/*`, apiRateLimit);
 app.route('/', healthRouter);
 app.route('/', docsRouter);
 app.route('/', errorsRouter);
-for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter]) {
+for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter, insightsRouter]) {
   app.route(API_BASE, router);
 }
 

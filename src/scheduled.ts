@@ -1,4 +1,5 @@
 import type { Bindings } from './lib/types';
+import { purgeEdgeGroups } from './lib/edge-cache';
 import { liftExpiredActions } from './modules/moderation/account-actions';
 import { claimDueSources } from './modules/news/news.service';
 import { refreshTrends } from './modules/tags/trends';
@@ -68,6 +69,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       return;
     case TRENDS_CRON:
       await refreshTrends(env.DB, controller.scheduledTime);
+      await purgeEdgeGroups('trends');
       await pruneUserSearchCache(env.DB, controller.scheduledTime);
       return;
     default:

@@ -33,8 +33,10 @@ export async function documentFromSource() {
     ],
   });
   const { default: app } = await import(`data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].text).toString('base64')}`);
-  // No binding is used to answer /openapi.json; the database handle cache only needs an object to key on.
-  const res = await app.request('http://127.0.0.1/openapi.json', {}, { DB: {} });
+  // No binding is used to answer /openapi.json. Every request opens a D1 session (services middleware), so
+  // the stand-in database hands out one that is never queried and has no bookmark to report.
+  const session = { prepare: () => ({ first: async () => null }), batch: async () => [], getBookmark: () => null };
+  const res = await app.request('http://127.0.0.1/openapi.json', {}, { DB: { withSession: () => session } });
   if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}: ${await res.text()}`);
   const { servers, ...doc } = await res.json();
   return doc;

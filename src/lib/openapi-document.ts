@@ -10,7 +10,8 @@ type OpenAPIObject = ReturnType<AppOpenAPI['getOpenAPI31Document']>;
  * because of the middleware in front of it, so routes added anywhere get those statuses and headers
  * without doing anything special:
  *
- * - every response carries `X-Request-Id`; every 429 `Retry-After`; 401s may carry `WWW-Authenticate`;
+ * - every response carries `X-Request-Id` and `X-D1-Bookmark`, and every operation reads the
+ *   `X-D1-Bookmark` request header (src/db/session.ts); every 429 `Retry-After`; 401s may carry `WWW-Authenticate`;
  * - 400 (parameters or body), 429 (under /api/), 500 everywhere; 413 on methods with a body (the
  *   64 KB limit reads any body); 415 on JSON bodies; 401 and 503 (no JWT_SECRET) with a bearer token;
  * - `security: []` on operations that declare none (public); parameters are never null;
@@ -39,6 +40,20 @@ export const STANDARD_HEADERS = {
     schema: { type: 'integer', minimum: 0 },
     example: 60,
   },
+  'X-D1-Bookmark': {
+    description:
+      'The newest database state this answer saw: a D1 Sessions API bookmark (hex groups 8-8-8-32), signed by Kith (`.` and 22 base64url characters). Send it back unchanged in the `X-D1-Bookmark` request header and the next request reads at least that state (your own writes included), from whichever replica is nearest.',
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}(\\.[A-Za-z0-9_-]{22})?$' },
+    example: '0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g',
+  },
+  'Cache-Control': {
+    description:
+      'Answers to a signed-in caller (a bearer token) are `private` (`private, no-store` unless the route says more, as media does), so no shared cache keeps them. Anonymous reads that the edge cache serves are `public, max-age=0, must-revalidate` (media: `public, max-age=31536000, immutable`).',
+    required: false,
+    schema: { type: 'string' },
+    example: 'private, no-store',
+  },
   'WWW-Authenticate': {
     description: 'The bearer challenge, when the token is missing or malformed or fails verification.',
     required: false,
@@ -48,6 +63,19 @@ export const STANDARD_HEADERS = {
 } as const;
 
 const headerRef = (name: keyof typeof STANDARD_HEADERS) => ({ $ref: `#/components/headers/${name}` });
+
+/** Request parameters every operation declares (as `components.parameters`). */
+const STANDARD_PARAMETERS = {
+  D1Bookmark: {
+    name: 'X-D1-Bookmark',
+    in: 'header',
+    required: false,
+    description:
+      'The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.',
+    schema: { type: 'string' },
+    example: '0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g',
+  },
+} as const;
 
 /** The responses a request that matches no operation gets (`components.responses`). */
 const FALLBACK_RESPONSES = {
@@ -60,11 +88,13 @@ const FALLBACK_RESPONSES = {
       'Access-Control-Allow-Methods': { required: false, schema: { type: 'string' }, example: 'GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS' },
     },
   },
-  NoRoute: { ...problemJson('not_found', 'No operation has this path'), headers: { 'X-Request-Id': headerRef('X-Request-Id') } },
+  NoRoute: { ...problemJson('not_found', 'No operation has this path'), headers: { 'X-Request-Id': headerRef('X-Request-Id'), 'X-D1-Bookmark': headerRef('X-D1-Bookmark'), 'Cache-Control': headerRef('Cache-Control') } },
   MethodNotAllowed: {
     ...problemJson('method_not_allowed', 'The path exists but not with this method'),
     headers: {
       'X-Request-Id': headerRef('X-Request-Id'),
+      'X-D1-Bookmark': headerRef('X-D1-Bookmark'),
+      'Cache-Control': headerRef('Cache-Control'),
       Allow: { description: 'The methods the path accepts.', required: true, schema: { type: 'string' }, example: 'GET, HEAD' },
     },
   },
@@ -139,6 +169,8 @@ function addStandardHeaders(responses: JsonObject): void {
     if (!isObject(response) || '$ref' in response) continue;
     const headers = (response.headers ??= {}) as JsonObject;
     headers['X-Request-Id'] ??= headerRef('X-Request-Id');
+    headers['X-D1-Bookmark'] ??= headerRef('X-D1-Bookmark');
+    headers['Cache-Control'] ??= headerRef('Cache-Control');
     if (status === '429') headers['Retry-After'] ??= headerRef('Retry-After');
     if (status === '401') headers['WWW-Authenticate'] ??= headerRef('WWW-Authenticate');
   }
@@ -231,6 +263,7 @@ export function finalizeDocument(generated: OpenAPIObject): OpenAPIObject {
   const doc = rewriteNullableRefs(JSON.parse(JSON.stringify(generated)) as Json) as JsonObject;
   const components = (doc.components ??= {}) as JsonObject;
   components.headers = { ...(components.headers as JsonObject | undefined), ...(JSON.parse(JSON.stringify(STANDARD_HEADERS)) as JsonObject) };
+  components.parameters = { ...(components.parameters as JsonObject | undefined), ...(JSON.parse(JSON.stringify(STANDARD_PARAMETERS)) as JsonObject) };
   components.responses = {
     ...(components.responses as JsonObject | undefined),
     ...standardResponses(),
@@ -250,6 +283,8 @@ export function finalizeDocument(generated: OpenAPIObject): OpenAPIObject {
       markOptionalJsonBody(doc, op);
       addStandardResponses(path, method, op);
       addStandardHeaders(op.responses as JsonObject);
+      // After the standard responses: the bookmark is never a reason for a 400 (a bad one is ignored).
+      op.parameters = [...(Array.isArray(op.parameters) ? op.parameters : []), { $ref: '#/components/parameters/D1Bookmark' }];
     }
   }
   return doc as unknown as OpenAPIObject;

@@ -132,6 +132,26 @@ export function jsonContent<T extends z.ZodType>(schema: T, description: string)
   return { description, content: { 'application/json': { schema } } };
 }
 
+/**
+ * The headers of an answer that may come from the edge cache (src/lib/edge-cache.ts): `X-Cache` says
+ * whether it did, `Vary: Authorization` keeps signed-in and anonymous copies apart in any cache.
+ */
+export const edgeCacheHeaders = {
+  'X-Cache': {
+    description:
+      '`HIT`: served from the edge cache of this data centre (an anonymous read, at most the route\'s TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.',
+    required: true,
+    schema: { type: 'string' as const, enum: ['HIT', 'MISS', 'BYPASS'] },
+    example: 'HIT',
+  },
+  Vary: { description: 'Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.', required: true, schema: { type: 'string' as const }, example: 'Authorization' },
+};
+
+/** A JSON answer that anonymous callers may get from the edge cache (see {@link edgeCacheHeaders}). */
+export function edgeCachedJson<T extends z.ZodType>(schema: T, description: string) {
+  return { ...jsonContent(schema, description), headers: edgeCacheHeaders };
+}
+
 /** A required JSON request body. */
 export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { required: true, description, content: { 'application/json': { schema } } };

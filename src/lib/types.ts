@@ -1,5 +1,5 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
-import type { Database } from '../db/client';
+import type { D1Client, Database } from '../db/client';
 import type { SiteRole } from '../db/schema';
 import type { Mailer } from './mailer';
 
@@ -70,6 +70,12 @@ export interface AuthContext {
 
 export interface AppVariables {
   requestId: string;
+  /**
+   * The request's D1 session (Sessions API, src/db/session.ts): every query of the request goes through
+   * it, never through `env.DB`, so reads may use a replica and the response's bookmark covers its writes.
+   */
+  d1: D1Client;
+  /** Drizzle over {@link d1}. */
   db: Database;
   mailer: Mailer;
   /** Origin used to build absolute URLs (avatar_url, media url). */
@@ -79,6 +85,8 @@ export interface AppVariables {
   staffRole?: SiteRole;
   /** Access-token claims already verified by the API rate limiter, with the token they came from. */
   verifiedToken?: { token: string; claims: { userId: string; sessionId: string } };
+  /** Ids of the posts this GET served (feeds and reads): one impressions message when it answers. */
+  impressions?: Set<string>;
 }
 
 export interface AppEnv {

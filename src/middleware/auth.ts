@@ -3,8 +3,8 @@ import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../lib/errors';
 import type { AppEnv, AuthContext } from '../lib/types';
 import type { SiteRole } from '../db/schema';
-import { cachedSessionRole, forgetSessions, rememberLive } from '../modules/auth/session-cache';
-import { parseBearer, verifyAccessToken } from '../modules/auth/tokens';
+import { cachedSessionRole, forgetSessions, rememberLive } from '../lib/session-cache';
+import { parseBearer, verifyAccessToken } from '../lib/access-tokens';
 import { enforceApiLimit } from './rate-limit';
 
 function bearerToken(c: Context<AppEnv>): string | undefined {
@@ -31,7 +31,7 @@ export async function authenticate(c: Context<AppEnv>, token: string): Promise<A
   const claims = verified?.token === token ? verified.claims : await verifyAccessToken(c.env, token);
   let role = mustConfirm(c) ? null : cachedSessionRole(claims.sessionId, claims.userId);
   if (role === null) {
-    const row = await c.env.DB.prepare(
+    const row = await c.var.d1.prepare(
       `SELECT u.role, u.suspended_at FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3`,
     )

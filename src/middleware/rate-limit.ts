@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../lib/errors';
 import type { AppEnv, Bindings } from '../lib/types';
-import { parseBearer, verifyAccessToken } from '../modules/auth/tokens';
+import { parseBearer, verifyAccessToken } from '../lib/access-tokens';
 
 type LimiterName = { [K in keyof Bindings]-?: Bindings[K] extends RateLimit ? K : never }[keyof Bindings];
 

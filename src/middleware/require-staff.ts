@@ -28,7 +28,7 @@ export function requireStaff(minimum: 'moderator' | 'admin' = 'moderator') {
     // Read once per request (the app-wide guard and a route's own guard share it).
     let role = c.get('staffRole');
     if (!role) {
-      const row = await c.env.DB.prepare('SELECT role FROM users WHERE id = ?1').bind(auth.userId).first<{ role: SiteRole }>();
+      const row = await c.var.d1.prepare('SELECT role FROM users WHERE id = ?1').bind(auth.userId).first<{ role: SiteRole }>();
       role = row?.role ?? 'user';
       c.set('staffRole', role);
     }

@@ -1,3 +1,4 @@
+import type { D1Client } from '../db/client';
 import type { Context } from 'hono';
 import type { AutoReason, KeywordRuleAction } from '../db/schema';
 import { ApiError } from '../lib/errors';
@@ -53,7 +54,7 @@ export function invalidateRuleSet(): void {
   current = null;
 }
 
-async function loadRuleSet(db: D1Database): Promise<RuleSet> {
+async function loadRuleSet(db: D1Client): Promise<RuleSet> {
   const [version, rules] = await db.batch<Record<string, unknown>>([
     db.prepare("SELECT value FROM site_counters WHERE key = 'keyword_rules_version'"),
     db.prepare('SELECT id, pattern, whole_word, action FROM keyword_rules ORDER BY id'),
@@ -69,7 +70,7 @@ async function loadRuleSet(db: D1Database): Promise<RuleSet> {
   return { version: v, matcher, checkedAt: Date.now() };
 }
 
-async function ruleSet(db: D1Database): Promise<KeywordMatcher<RuleHit>> {
+async function ruleSet(db: D1Client): Promise<KeywordMatcher<RuleHit>> {
   if (current && Date.now() - current.checkedAt < RECHECK_MS) return current.matcher;
   if (current) {
     // Most checks find the version unchanged: one small read, and the compiled set is kept.
@@ -89,7 +90,7 @@ async function ruleSet(db: D1Database): Promise<KeywordMatcher<RuleHit>> {
  * The strongest rule any of the fields trips (reject > hold > flag), or allow. For surfaces that
  * cannot hold, a hold is a reject. Usable outside a request (the ConversationRoom calls it).
  */
-export async function evaluateText(db: D1Database, fields: TextField[], surface: TextSurface): Promise<TextVerdict> {
+export async function evaluateText(db: D1Client, fields: TextField[], surface: TextSurface): Promise<TextVerdict> {
   const present = fields.filter((f): f is { field: string; text: string } => typeof f.text === 'string' && f.text.length > 0);
   if (present.length === 0) return { action: 'allow' };
   const matcher = await ruleSet(db);
@@ -118,7 +119,7 @@ export function contentRejected(field: string): ApiError {
 
 /** {@link evaluateText} in a request: throws the 422 for a reject, returns the verdict otherwise. */
 export async function screenText(c: Context<AppEnv>, fields: TextField[], surface: TextSurface): Promise<Exclude<TextVerdict, { action: 'reject' }>> {
-  const verdict = await evaluateText(c.env.DB, fields, surface);
+  const verdict = await evaluateText(c.var.d1, fields, surface);
   if (verdict.action === 'reject') throw contentRejected(verdict.field);
   return verdict;
 }

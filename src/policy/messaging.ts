@@ -1,3 +1,4 @@
+import type { D1Client } from '../db/client';
 import { ApiError } from '../lib/errors';
 import { RELATION, relationFlagsSql } from '../modules/graph/relations';
 
@@ -45,7 +46,7 @@ export function policyAdmits(policy: MessagePolicy, flags: number): boolean {
 }
 
 /** Every recipient's standing towards the sender, in one statement. */
-export async function recipientStandings(db: D1Database, senderId: string, recipientIds: string[], conversationId?: string): Promise<Map<string, RecipientStanding>> {
+export async function recipientStandings(db: D1Client, senderId: string, recipientIds: string[], conversationId?: string): Promise<Map<string, RecipientStanding>> {
   const ids = [...new Set(recipientIds)];
   const { results } = await db
     .prepare(
@@ -93,7 +94,7 @@ export function messagesNotAccepted(detail: string, field?: string, ids: string[
  * nothing unless it passes. Returns, per recipient, whether the conversation is a request for them.
  */
 export async function assertCanMessage(
-  db: D1Database,
+  db: D1Client,
   senderId: string,
   recipientIds: string[],
   options: { field: string; conversationId?: string },
@@ -116,7 +117,7 @@ export async function assertCanMessage(
   return out;
 }
 
-async function isSilenced(db: D1Database, userId: string): Promise<boolean> {
+async function isSilenced(db: D1Client, userId: string): Promise<boolean> {
   const row = await db.prepare('SELECT silenced_at FROM users WHERE id = ?1').bind(userId).first<{ silenced_at: number | null }>();
   return row?.silenced_at !== null && row?.silenced_at !== undefined;
 }
@@ -126,7 +127,7 @@ async function isSilenced(db: D1Database, userId: string): Promise<boolean> {
  * send (tightening it stops a stranger who already has a conversation open), except when they started
  * the conversation themselves. Null when the send may go ahead.
  */
-export async function directSendRefusal(db: D1Database, senderId: string, recipientId: string | undefined, recipientStartedIt: boolean): Promise<'gone' | 'blocked' | 'not_accepted' | null> {
+export async function directSendRefusal(db: D1Client, senderId: string, recipientId: string | undefined, recipientStartedIt: boolean): Promise<'gone' | 'blocked' | 'not_accepted' | null> {
   if (!recipientId) return 'gone';
   const row = await db
     .prepare(`SELECT message_policy AS policy, ${relationFlagsSql('?2', '?1')} AS r FROM users WHERE id = ?2`)
@@ -149,7 +150,7 @@ export type RingRefusal = 'blocked' | 'not_accepted' | 'request' | 'unavailable'
  * caller rings only friends. One statement for all callees.
  */
 export async function callRefusals(
-  db: D1Database,
+  db: D1Client,
   callerId: string,
   callees: { userId: string; request: boolean }[],
   options: { direct: boolean; startedBy: string | null },

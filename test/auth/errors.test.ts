@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/lib/errors';
 import type { Bindings } from '../../src/lib/types';
-import { signAccessToken, signingKey, verifyAccessToken } from '../../src/modules/auth/tokens';
+import { signAccessToken, signingKey, verifyAccessToken } from '../../src/lib/access-tokens';
 import { call, createUser, expectProblem, expectStatus, lastMailTo, randomIp, uniqueName } from '../helpers/client';
 import {
   changePassword,

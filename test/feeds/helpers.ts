@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { OWN_TIMELINE_ENTRY_SQL, pushPostToTimelines } from '../../src/modules/feeds/hybrid';
 import { newId } from '../../src/lib/ids';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 
@@ -26,7 +27,20 @@ export interface SeededPost {
   createdAt: number;
 }
 
-/** Inserts a post row straight into D1 (controlled timestamp and counters); triggers keep users.posts_count. */
+/**
+ * What the fan-out queue's consumer does for each post (src/queues/fanout.ts), run now: its push into
+ * the live timelines of its audience. Tests call it rather than wait for the queue (which also runs,
+ * and does the same: the push is idempotent).
+ */
+export async function fanOutNow(...postIds: string[]): Promise<void> {
+  for (const id of postIds) await pushPostToTimelines(env.DB, id);
+}
+
+/**
+ * Inserts a post row straight into D1 (controlled timestamp and counters; triggers keep
+ * users.posts_count), then puts it where POST /posts and the fan-out queue would: the author's own
+ * live timeline and those of its pushed audience.
+ */
 export async function insertPost(author: TestUser | string, seed: PostSeed = {}): Promise<SeededPost> {
   const authorId = typeof author === 'string' ? author : author.id;
   const createdAt = seed.createdAt ?? Date.now();
@@ -47,6 +61,8 @@ export async function insertPost(author: TestUser | string, seed: PostSeed = {})
       createdAt,
     )
     .run();
+  await env.DB.prepare(OWN_TIMELINE_ENTRY_SQL).bind(authorId, createdAt, id).run();
+  await fanOutNow(id);
   return { id, authorId, createdAt };
 }
 
@@ -179,4 +195,24 @@ export function expectBefore(ids: string[], a: string, b: string): void {
   expect(ia, `${a} should be in the feed`).toBeGreaterThanOrEqual(0);
   expect(ib, `${b} should be in the feed`).toBeGreaterThanOrEqual(0);
   expect(ia, `${a} should rank above ${b}`).toBeLessThan(ib);
+}
+
+/**
+ * `count` accepted followers of an author made directly in D1 (registering hundreds of accounts
+ * through PBKDF2 would take seconds; they have no timelines or inboxes until something opens them).
+ */
+export async function addFollowers(authorId: string, count: number): Promise<string[]> {
+  const prefix = `fan${Math.random().toString(36).slice(2, 8)}`;
+  await env.DB.prepare(
+    `WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < ?1)
+     INSERT INTO users (id, username, email, password_hash, display_name, bio, links, visibility, wall_policy, created_at, updated_at)
+     SELECT ?2 || '_' || j, ?2 || '_' || j, ?2 || '_' || j || '@example.com', 'x', 'Fan ' || j, '', '[]', 'public', 'friends', ?3, ?3 FROM n`,
+  )
+    .bind(count, prefix, Date.now())
+    .run();
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}_${i + 1}`);
+  await env.DB.prepare(`INSERT INTO follows (follower_id, followee_id, status, created_at) SELECT value, ?1, 'accepted', ?2 FROM json_each(?3)`)
+    .bind(authorId, Date.now(), JSON.stringify(ids))
+    .run();
+  return ids;
 }

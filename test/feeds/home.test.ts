@@ -6,6 +6,7 @@ import {
   befriend,
   block,
   follow,
+  fanOutNow,
   homeAll,
   homePage,
   homeRaw,
@@ -189,6 +190,7 @@ describe('Home feed: pagination', () => {
 
     // New posts (newer than everything), one through the API and two direct, plus one by the viewer.
     const apiPost = await expectStatus(await call('/posts', { body: { content: 'breaking' }, token: author.accessToken }), 201);
+    await fanOutNow(apiPost.id);
     const fresh = await insertPosts(author, [{ createdAt: Date.now() }, { createdAt: Date.now() + 1 }]);
     const ownFresh = await insertPost(viewer, { createdAt: Date.now() + 2 });
     const newIds = [apiPost.id, ...fresh.map((p) => p.id), ownFresh.id];

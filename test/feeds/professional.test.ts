@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
-import { befriend, block, discoverAll, follow, homeAll, homePage, like, makePrivate, mute } from './helpers';
+import { befriend, block, discoverAll, fanOutNow, follow, homeAll, homePage, like, makePrivate, mute } from './helpers';
 
 async function post(author: TestUser, body: Record<string, unknown>): Promise<any> {
   return expectStatus(await call('/posts', { body, token: author.accessToken }), 201);
@@ -59,9 +59,10 @@ describe('Home and discover: personal posts only', () => {
     const hidden = await pro(author, 'professional one');
     // First read: the pull query (and the timeline it builds).
     expect(await homeAll(reader)).toEqual([before.id]);
-    // Later posts reach the live timeline through its triggers: the professional one must not.
+    // Later posts reach the live timeline through the fan-out queue: the professional one must not.
     const later = await post(author, { content: 'personal two' });
-    await pro(author, 'professional two');
+    const laterPro = await pro(author, 'professional two');
+    await fanOutNow(later.id, laterPro.id);
     const page = await homePage(reader);
     expect(page.data.map((p) => p.id)).toEqual([later.id, before.id]);
     expect(page.data.map((p) => p.id)).not.toContain(hidden.id);

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from '../../src/modules/feeds/feeds.queries';
 import { DISCOVER_CANDIDATES, DISCOVER_WINDOW_MS } from '../../src/modules/feeds/feeds.service';
+import { PUSH_POST_SQL } from '../../src/modules/feeds/hybrid';
 import { HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, homeTimelineBuild } from '../../src/modules/feeds/home-timeline';
 import { PROFESSIONAL_CONNECTIONS_SQL, professionalOthersSql } from '../../src/modules/feeds/professional-feed';
 import { newsPageSql } from '../../src/modules/news/news.service';
@@ -135,13 +136,17 @@ describe('Query plans', () => {
 
   it('should read a home timeline page through the entries primary key without a full scan', async () => {
     const lines = await plan(HOME_TIMELINE_SQL, [viewer.id, ...FIRST_PAGE, 21]);
-    const aliases = { h: 'home_timelines', t: 'home_timeline_entries', p: 'posts', m: 'mutes' };
+    const aliases = { h: 'home_timelines', t: 'home_timeline_entries', p: 'posts', q: 'posts', r: 'posts', m: 'mutes' };
     expect(fullScans(lines, aliases), lines.join('\n')).toEqual([]);
     expect(lines.some((l) => /^SEARCH h USING (COVERING )?INDEX sqlite_autoindex_home_timelines_1 \(user_id=\?\)/.test(l)), lines.join('\n')).toBe(true);
     expect(lines.some((l) => /^SEARCH t USING (COVERING )?INDEX sqlite_autoindex_home_timeline_entries_1 \(user_id=\? AND/.test(l)), lines.join('\n')).toBe(true);
-    expect(lines.some((l) => /^SEARCH p USING INDEX sqlite_autoindex_posts_1 \(id=\?\)/.test(l)), lines.join('\n')).toBe(true);
-    // Newest first straight off the index: no sort step.
-    expect(lines.some((l) => l.includes('USE TEMP B-TREE FOR ORDER BY')), lines.join('\n')).toBe(false);
+    expect(lines.some((l) => /^SEARCH q USING INDEX sqlite_autoindex_posts_1 \(id=\?\)/.test(l)), lines.join('\n')).toBe(true);
+    // The pulled sources: one range of each author's or community's index.
+    expect(lines.some((l) => /^SEARCH r USING COVERING INDEX posts_author_created_idx \(author_id=\?/.test(l)), lines.join('\n')).toBe(true);
+    expect(lines.some((l) => /^SEARCH r USING COVERING INDEX posts_community_created_idx \(community_id=\?/.test(l)), lines.join('\n')).toBe(true);
+    // The pushed entries come newest first straight off the primary key; only the merged page (at most
+    // three times the page size) is sorted.
+    expect(lines.filter((l) => l.includes('USE TEMP B-TREE FOR ORDER BY')), lines.join('\n')).toHaveLength(1);
 
     const page = pageQuery(viewer.id, skeletonOfQuery(HOME_TIMELINE_SQL, [viewer.id, ...FIRST_PAGE, 21], HOME_TIMELINE_FLOOR_SQL));
     const pageLines = await plan(page.sql, page.params);
@@ -158,27 +163,14 @@ describe('Query plans', () => {
     }
   });
 
-  it('should find a new post’s audience for the timeline triggers, the same in both, through keyed lookups', async () => {
-    const { results } = await env.DB.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('home_timeline_post_insert', 'home_timeline_post_visibility')`).all<{ name: string; sql: string }>();
-    expect(results).toHaveLength(2);
-    // The two triggers must find the same audience (SQLite triggers cannot share a body).
-    const bodies = results.map(({ sql }) => /(SELECT h\.user_id[\s\S]*?\(h\.floor_at, h\.floor_id\))/.exec(sql)?.[1]);
-    expect(bodies[0]).toBeDefined();
-    expect(bodies[0]).toBe(bodies[1]);
-    // The trigger's SELECT, with NEW.column as parameters.
-    const columns: string[] = [];
-    const select = bodies[0]!.replace(/NEW\.(\w+)/g, (_, column: string) => {
-      if (!columns.includes(column)) columns.push(column);
-      return `?${columns.indexOf(column) + 1}`;
-    });
-    const values: Record<string, unknown> = { author_id: owner.id, visibility: 'public', community_id: 'none', created_at: Date.now(), id: 'post' };
-    const lines = await plan(select, columns.map((c) => values[c]));
+  it('should push a post to its audience through keyed lookups (the fan-out queue’s statement)', async () => {
+    const lines = await plan(PUSH_POST_SQL, ['post']);
     const context = lines.join('\n');
-    expect(fullScans(lines, { h: 'home_timelines' }), context).toEqual([]);
-    for (const index of ['follows_followee_idx', 'sqlite_autoindex_friendships_1', 'sqlite_autoindex_home_timelines_1']) {
+    expect(fullScans(lines, { h: 'home_timelines', p: 'posts', x: 'posts', f: 'follows', k: 'friendships', m: 'community_members', s: 'timeline_pulled_sources' }), context).toEqual([]);
+    for (const index of ['follows_followee_idx', 'sqlite_autoindex_friendships_1', 'sqlite_autoindex_home_timelines_1', 'sqlite_autoindex_timeline_pulled_sources_1']) {
       expect(lines.some((l) => l.includes(index)), `${index}: ${context}`).toBe(true);
     }
-    expect(lines.some((l) => /^SEARCH community_members USING/.test(l)), context).toBe(true);
+    expect(lines.some((l) => /^SEARCH m USING/.test(l)), context).toBe(true);
   });
 
   it('should read discover candidates through posts_visibility_created_idx without a full scan', async () => {

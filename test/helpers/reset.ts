@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { ALL_EDGE_GROUPS, purgeEdgeGroups } from '../../src/lib/edge-cache';
 import { invalidateRuleSet } from '../../src/policy/content-rules';
 
 /**
@@ -42,6 +43,8 @@ export async function emptyStorage(): Promise<void> {
     env.DB.prepare("UPDATE site_counters SET value = value + 1 WHERE key = 'keyword_rules_version'"),
   ]);
   invalidateRuleSet();
+  // The edge cache outlives a file too (same workerd): a username or URL reused by the next file must miss.
+  await purgeEdgeGroups(...ALL_EDGE_GROUPS);
   for (let cursor: string | undefined; ; ) {
     const page = await env.MEDIA.list({ cursor, limit: 1000 });
     if (page.objects.length > 0) await env.MEDIA.delete(page.objects.map((o) => o.key));

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '9708b759d18da6592772a4590fe6d3b23bdab923fff730ccb3a1b84c378b6ce2';
+export const documentSha256 = '2943b6f4390d77f89231e0ffd159e821aefcd5b84cf911948a40674feeaad7a0';
 
 export interface paths {
     "/health": {
@@ -565,7 +565,7 @@ export interface paths {
         };
         /**
          * A public profile, by id or username
-         * @description Anonymous callers get the profile; authenticated callers also get `relationship`. email, birthdate and gender never appear here.
+         * @description Anonymous callers get the profile (from the edge cache when a copy is there: at most 60 s old, purged when the profile changes; `X-Cache`); authenticated callers also get `relationship`, never from a shared cache. email, birthdate and gender never appear here.
          */
         get: operations["getUsersByIdOrUsername"];
         put?: never;
@@ -629,7 +629,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
          */
         get: operations["getMediaByKey"];
         put?: never;
@@ -982,7 +982,7 @@ export interface paths {
         };
         /**
          * Read a post
-         * @description 404 when the post does not exist or is not visible to the caller.
+         * @description 404 when the post does not exist or is not visible to the caller. Anonymous reads of a public post may come from the edge cache (at most 60 s old, purged when the post is edited or deleted or its author suspended; `X-Cache`).
          */
         get: operations["getPostsById"];
         put?: never;
@@ -1569,7 +1569,7 @@ export interface paths {
         };
         /**
          * Find communities
-         * @description `q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level (region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first, the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants.
+         * @description `q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level (region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first, the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants. Anonymous reads may come from the edge cache (at most 30 s old, so member counts may lag that much; purged when a community is created, edited or deleted; `X-Cache`).
          */
         get: operations["getCommunities"];
         put?: never;
@@ -2350,7 +2350,7 @@ export interface paths {
         };
         /**
          * Trending hashtags
-         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).
+         * @description Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before: `score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20). Anonymous reads may come from the edge cache (at most 120 s old, purged by every refresh; `X-Cache`).
          */
         get: operations["getTrendsTags"];
         put?: never;
@@ -2396,6 +2396,46 @@ export interface paths {
          * @description Idempotent. 404 for an account that does not exist or that you may not see.
          */
         delete: operations["deleteSuggestionsByUserId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/posts/{id}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your post's reach and engagement
+         * @description The author only: 403 for anyone else who can see the post, 404 for a post that does not exist or that the caller cannot see. An impression is the post served in any feed, list or read, the author's own views excluded; views are counted in batches through a queue (never a database write per view), so a fresh one shows up within a few seconds.
+         */
+        get: operations["getPostsByIdInsights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A community's membership and activity
+         * @description The owner and moderators only: 403 for anyone else who can see the community, 404 for a community that does not exist or is private to the caller. `{id}` takes an id or a slug. Windows are the last 7 days up to now.
+         */
+        get: operations["getCommunitiesByIdInsights"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -5918,12 +5958,55 @@ export interface components {
             /** @description Up to three of them. */
             mutuals: components["schemas"]["PublicUser"][];
         };
+        /**
+         * @example {
+         *       "impressions": 1280,
+         *       "unique_viewers": 912,
+         *       "likes": 64,
+         *       "comments": 12,
+         *       "engagement_rate": 0.0594
+         *     }
+         */
+        PostInsights: {
+            /** @description Times the post was served in any feed, list or read (its author's own views excluded), counted in batches: a view shows up within seconds. */
+            impressions: number;
+            /** @description Distinct viewers among those impressions (signed-in users by account, anonymous readers by address), estimated with a HyperLogLog: exact for small audiences, within about 3% for large ones. */
+            unique_viewers: number;
+            likes: number;
+            /** @description Comments and replies, as `comment_count`. */
+            comments: number;
+            /** @description (likes + comments) / impressions, rounded to 4 decimals; 0 before the first impression. */
+            engagement_rate: number;
+        };
+        /**
+         * @example {
+         *       "members": 1520,
+         *       "new_members_7d": 48,
+         *       "posts_7d": 213,
+         *       "active_members_7d": 377,
+         *       "reports_open": 2
+         *     }
+         */
+        CommunityInsights: {
+            /** @description Members, moderators and the owner (never pending applicants), as `member_count`. */
+            members: number;
+            /** @description Of those, how many joined (or were approved) in the last 7 days. */
+            new_members_7d: number;
+            /** @description Posts made in the community in the last 7 days. */
+            posts_7d: number;
+            /** @description Distinct current members who posted, commented on or liked a post of the community in the last 7 days. */
+            active_members_7d: number;
+            /** @description Open reports about the community's posts and members (GET /communities/{id}/reports). */
+            reports_open: number;
+        };
     };
     responses: {
         /** @description Malformed JSON or invalid fields */
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -5949,6 +6032,8 @@ export interface components {
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                 [name: string]: unknown;
             };
@@ -5969,6 +6054,8 @@ export interface components {
         Forbidden: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -5988,6 +6075,8 @@ export interface components {
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6007,6 +6096,8 @@ export interface components {
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6032,6 +6123,8 @@ export interface components {
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6051,6 +6144,8 @@ export interface components {
         UnsupportedMediaType: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6070,6 +6165,8 @@ export interface components {
         ContentRejected: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6095,6 +6192,8 @@ export interface components {
         UpgradeRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6114,6 +6213,8 @@ export interface components {
         RateLimited: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
@@ -6134,6 +6235,8 @@ export interface components {
         InternalError: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6153,6 +6256,8 @@ export interface components {
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6187,6 +6292,8 @@ export interface components {
         NoRoute: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
             };
             content: {
@@ -6206,6 +6313,8 @@ export interface components {
         MethodNotAllowed: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                "Cache-Control": components["headers"]["Cache-Control"];
                 /**
                  * @description The methods the path accepts.
                  * @example GET, HEAD
@@ -6227,7 +6336,13 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+         * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+         */
+        D1Bookmark: string;
+    };
     requestBodies: never;
     headers: {
         /**
@@ -6241,6 +6356,16 @@ export interface components {
          */
         "Retry-After": number;
         /**
+         * @description The newest database state this answer saw: a D1 Sessions API bookmark (hex groups 8-8-8-32), signed by Kith (`.` and 22 base64url characters). Send it back unchanged in the `X-D1-Bookmark` request header and the next request reads at least that state (your own writes included), from whichever replica is nearest.
+         * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+         */
+        "X-D1-Bookmark": string;
+        /**
+         * @description Answers to a signed-in caller (a bearer token) are `private` (`private, no-store` unless the route says more, as media does), so no shared cache keeps them. Anonymous reads that the edge cache serves are `public, max-age=0, must-revalidate` (media: `public, max-age=31536000, immutable`).
+         * @example private, no-store
+         */
+        "Cache-Control": string;
+        /**
          * @description The bearer challenge, when the token is missing or malformed or fails verification.
          * @example Bearer error="invalid_token"
          */
@@ -6253,7 +6378,13 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6263,6 +6394,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6274,6 +6407,8 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6294,7 +6429,13 @@ export interface operations {
     getDocs: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6306,6 +6447,8 @@ export interface operations {
                     /** @description Only this origin */
                     "Content-Security-Policy"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6319,7 +6462,13 @@ export interface operations {
     getAsyncapiJson: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6329,6 +6478,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6350,7 +6501,13 @@ export interface operations {
     getErrors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6360,6 +6517,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6398,7 +6557,13 @@ export interface operations {
     getErrorsBySlug: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 /** @description One of: bad-request, validation-failed, unauthorized, mfa-required, invalid-code, forbidden, messages-not-accepted, account-suspended, not-found, method-not-allowed, conflict, upgrade-required, payload-too-large, unsupported-media-type, content-rejected, rate-limited, internal, service-unavailable */
                 slug: string;
@@ -6411,6 +6576,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6427,7 +6594,13 @@ export interface operations {
     postAuthRegister: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6441,6 +6614,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6460,7 +6635,13 @@ export interface operations {
     postAuthLogin: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6474,6 +6655,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6485,6 +6668,8 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -6496,6 +6681,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6521,7 +6708,13 @@ export interface operations {
     postAuthRefresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6535,6 +6728,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6547,6 +6742,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6572,7 +6769,13 @@ export interface operations {
     postAuthLogout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6586,6 +6789,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6600,7 +6805,13 @@ export interface operations {
     postAuthPasswordForgot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6614,6 +6825,8 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6630,7 +6843,13 @@ export interface operations {
     postAuthPasswordReset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6644,6 +6863,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6659,7 +6880,13 @@ export interface operations {
     postAuthPasswordChange: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6673,6 +6900,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6690,7 +6919,13 @@ export interface operations {
     postAuthEmailVerify: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6704,6 +6939,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6719,7 +6956,13 @@ export interface operations {
     postAuthEmailResend: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6733,6 +6976,8 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6751,7 +6996,13 @@ export interface operations {
     getMeSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6761,6 +7012,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6777,7 +7030,13 @@ export interface operations {
     deleteMeSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6787,6 +7046,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6802,7 +7063,13 @@ export interface operations {
     deleteMeSessionsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -6814,6 +7081,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6830,7 +7099,13 @@ export interface operations {
     postAuthLoginMfa: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6844,6 +7119,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6855,6 +7132,8 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -6875,6 +7154,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6900,7 +7181,13 @@ export interface operations {
     getMeMfa: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6910,6 +7197,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6926,7 +7215,13 @@ export interface operations {
     postMeMfaTotp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6936,6 +7231,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6955,7 +7252,13 @@ export interface operations {
     deleteMeMfaTotp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6969,6 +7272,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6978,6 +7283,8 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -7005,7 +7312,13 @@ export interface operations {
     postMeMfaTotpConfirm: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7019,6 +7332,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7030,6 +7345,8 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -7057,7 +7374,13 @@ export interface operations {
     getAuthOauthProviders: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7067,6 +7390,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7081,7 +7406,13 @@ export interface operations {
     postAuthOauthExchange: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7095,6 +7426,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7106,6 +7439,8 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
@@ -7117,6 +7452,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7150,7 +7487,13 @@ export interface operations {
                 /** @description Only `S256`; required with `code_challenge` (RFC 7636 would read its absence as `plain`). */
                 code_challenge_method?: "S256";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 /** @description One of google, apple, github, oidc */
                 provider: string;
@@ -7163,6 +7506,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7176,6 +7521,7 @@ export interface operations {
                     Location: string;
                     "Cache-Control": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7187,6 +7533,8 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7208,6 +7556,8 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7235,7 +7585,13 @@ export interface operations {
                 /** @description RFC 9207 issuer identifier */
                 iss?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 /** @description One of google, apple, github, oidc */
                 provider: string;
@@ -7251,6 +7607,7 @@ export interface operations {
                     Location: string;
                     "Cache-Control": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7260,6 +7617,8 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7282,7 +7641,13 @@ export interface operations {
     postAuthOauthByProviderCallback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 /** @description One of google, apple, github, oidc */
                 provider: string;
@@ -7302,6 +7667,7 @@ export interface operations {
                     Location: string;
                     "Cache-Control": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7311,6 +7677,8 @@ export interface operations {
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7335,7 +7703,13 @@ export interface operations {
     getMeIdentities: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7345,6 +7719,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7361,7 +7737,13 @@ export interface operations {
     deleteMeIdentitiesById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -7373,6 +7755,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7390,7 +7774,13 @@ export interface operations {
     getMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7400,6 +7790,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7416,7 +7808,13 @@ export interface operations {
     deleteMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7430,6 +7828,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7447,7 +7847,13 @@ export interface operations {
     patchMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7461,6 +7867,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7482,7 +7890,13 @@ export interface operations {
     getUsersByIdOrUsername: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_username: string;
             };
@@ -7493,7 +7907,19 @@ export interface operations {
             /** @description The profile */
             200: {
                 headers: {
+                    /**
+                     * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                     * @example HIT
+                     */
+                    "X-Cache": "HIT" | "MISS" | "BYPASS";
+                    /**
+                     * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                     * @example Authorization
+                     */
+                    Vary: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7511,7 +7937,13 @@ export interface operations {
     putMeAvatar: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7538,6 +7970,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7556,7 +7990,13 @@ export interface operations {
     deleteMeAvatar: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7566,6 +8006,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7581,7 +8023,13 @@ export interface operations {
     postMedia: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7608,6 +8056,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7628,7 +8078,13 @@ export interface operations {
             query?: {
                 w?: "64" | "128" | "256" | "512" | "1024";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 /** @description The media key: the last segment of a media `url`. Anything else is 404. */
                 key: string;
@@ -7647,7 +8103,18 @@ export interface operations {
                     ETag: string;
                     /** @example public, max-age=31536000, immutable */
                     "Cache-Control": string;
+                    /**
+                     * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                     * @example HIT
+                     */
+                    "X-Cache": "HIT" | "MISS" | "BYPASS";
+                    /**
+                     * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                     * @example Authorization
+                     */
+                    Vary: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7672,6 +8139,7 @@ export interface operations {
                     /** @example public, max-age=31536000, immutable */
                     "Cache-Control": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7685,7 +8153,13 @@ export interface operations {
     deleteMediaByKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 /** @description The upload's `id` (as POST /api/v1/media returned it). */
                 key: string;
@@ -7698,6 +8172,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7715,7 +8191,13 @@ export interface operations {
     postUsersByIdFollow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -7727,6 +8209,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7745,7 +8229,13 @@ export interface operations {
     deleteUsersByIdFollow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -7757,6 +8247,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7778,7 +8270,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7788,6 +8286,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7804,7 +8304,13 @@ export interface operations {
     postFollowRequestsByUserIdAccept: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 user_id: string;
             };
@@ -7816,6 +8322,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7834,7 +8342,13 @@ export interface operations {
     postFollowRequestsByUserIdReject: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 user_id: string;
             };
@@ -7846,6 +8360,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7867,7 +8383,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_username: string;
             };
@@ -7879,6 +8401,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7900,7 +8424,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_username: string;
             };
@@ -7912,6 +8442,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7933,7 +8465,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_username: string;
             };
@@ -7945,6 +8483,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7967,7 +8507,13 @@ export interface operations {
                 cursor?: string;
                 direction?: "incoming" | "outgoing";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7977,6 +8523,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7993,7 +8541,13 @@ export interface operations {
     postFriendsRequests: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8007,6 +8561,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8017,6 +8573,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8037,7 +8595,13 @@ export interface operations {
     postFriendsRequestsByIdAccept: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8049,6 +8613,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8067,7 +8633,13 @@ export interface operations {
     postFriendsRequestsByIdDecline: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8079,6 +8651,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8097,7 +8671,13 @@ export interface operations {
     deleteFriendsRequestsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8109,6 +8689,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8125,7 +8707,13 @@ export interface operations {
     deleteFriendsByUserId: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 user_id: string;
             };
@@ -8137,6 +8725,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8153,7 +8743,13 @@ export interface operations {
     postUsersByIdBlock: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8165,6 +8761,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8183,7 +8781,13 @@ export interface operations {
     deleteUsersByIdBlock: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8195,6 +8799,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8214,7 +8820,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8224,6 +8836,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8240,7 +8854,13 @@ export interface operations {
     postUsersByIdMute: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8252,6 +8872,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8270,7 +8892,13 @@ export interface operations {
     deleteUsersByIdMute: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8282,6 +8910,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8301,7 +8931,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8311,6 +8947,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8327,7 +8965,13 @@ export interface operations {
     postPosts: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8341,6 +8985,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8362,7 +9008,13 @@ export interface operations {
     getPostsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8373,7 +9025,19 @@ export interface operations {
             /** @description The post */
             200: {
                 headers: {
+                    /**
+                     * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                     * @example HIT
+                     */
+                    "X-Cache": "HIT" | "MISS" | "BYPASS";
+                    /**
+                     * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                     * @example Authorization
+                     */
+                    Vary: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8391,7 +9055,13 @@ export interface operations {
     deletePostsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8403,6 +9073,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8420,7 +9092,13 @@ export interface operations {
     patchPostsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8436,6 +9114,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8457,7 +9137,13 @@ export interface operations {
     postPostsByIdLike: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8469,6 +9155,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8487,7 +9175,13 @@ export interface operations {
     deletePostsByIdLike: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8499,6 +9193,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8520,7 +9216,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8532,6 +9234,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8552,7 +9256,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_username: string;
             };
@@ -8564,6 +9274,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8584,7 +9296,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_username: string;
             };
@@ -8596,6 +9314,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8617,7 +9337,13 @@ export interface operations {
                 cursor?: string;
                 parent_id?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8629,6 +9355,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8646,7 +9374,13 @@ export interface operations {
     postPostsByIdComments: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8662,6 +9396,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8682,7 +9418,13 @@ export interface operations {
     deleteCommentsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8694,6 +9436,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8714,7 +9458,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8724,6 +9474,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8744,7 +9496,13 @@ export interface operations {
                 cursor?: string;
                 topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8754,6 +9512,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8775,7 +9535,13 @@ export interface operations {
                 topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
                 sort?: "top" | "new";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8785,6 +9551,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8806,7 +9574,13 @@ export interface operations {
                 /** @description `requests`: only message requests; `inbox`: only the others; omitted: both. */
                 folder?: "requests" | "inbox";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8816,6 +9590,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8832,7 +9608,13 @@ export interface operations {
     postConversations: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8846,6 +9628,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8856,6 +9640,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8868,6 +9654,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8901,7 +9689,13 @@ export interface operations {
     getConversationsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8913,6 +9707,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8935,7 +9731,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8947,6 +9749,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8964,7 +9768,13 @@ export interface operations {
     postConversationsByIdMessages: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -8980,6 +9790,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8990,6 +9802,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9002,6 +9816,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9035,7 +9851,13 @@ export interface operations {
     postMessages: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9049,6 +9871,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9059,6 +9883,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9071,6 +9897,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9104,7 +9932,13 @@ export interface operations {
     deleteConversationsByIdMessagesBySeq: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
                 seq: number;
@@ -9117,6 +9951,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9134,7 +9970,13 @@ export interface operations {
     patchConversationsByIdMessagesBySeq: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
                 seq: number;
@@ -9151,6 +9993,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9172,7 +10016,13 @@ export interface operations {
     postConversationsByIdRead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -9188,6 +10038,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9207,7 +10059,13 @@ export interface operations {
     postConversationsByIdMembers: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -9223,6 +10081,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9235,6 +10095,8 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9267,7 +10129,13 @@ export interface operations {
     deleteConversationsByIdMembersByUserId: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
                 user_id: string;
@@ -9280,6 +10148,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9297,7 +10167,13 @@ export interface operations {
     postConversationsByIdAccept: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -9309,6 +10185,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9328,7 +10206,13 @@ export interface operations {
     postConversationsByIdDecline: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -9340,6 +10224,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9360,7 +10246,13 @@ export interface operations {
                 after_seq?: number;
                 token?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -9372,6 +10264,8 @@ export interface operations {
             101: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9388,7 +10282,13 @@ export interface operations {
     getCallsIceServers: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9400,6 +10300,7 @@ export interface operations {
                     /** @example private, no-store */
                     "Cache-Control": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9420,7 +10321,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9430,6 +10337,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9446,7 +10355,13 @@ export interface operations {
     getNotificationsUnreadCount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9456,6 +10371,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9472,7 +10389,13 @@ export interface operations {
     postNotificationsRead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9486,6 +10409,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9507,7 +10432,13 @@ export interface operations {
                 since?: string;
                 token?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9517,6 +10448,8 @@ export interface operations {
             101: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9532,7 +10465,13 @@ export interface operations {
     getPushSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9542,6 +10481,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9557,6 +10498,8 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9577,7 +10520,13 @@ export interface operations {
     putPushSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9591,6 +10540,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9608,6 +10559,8 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9628,7 +10581,13 @@ export interface operations {
     postPushSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9642,6 +10601,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9658,6 +10619,8 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9678,7 +10641,13 @@ export interface operations {
     deletePushSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9688,6 +10657,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9703,7 +10674,13 @@ export interface operations {
     getPushServerKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9713,6 +10690,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9726,6 +10705,8 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9757,7 +10738,13 @@ export interface operations {
                 gender?: "female" | "male" | "nonbinary";
                 sort?: "members" | "new" | "name";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9766,7 +10753,19 @@ export interface operations {
             /** @description A page of communities */
             200: {
                 headers: {
+                    /**
+                     * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                     * @example HIT
+                     */
+                    "X-Cache": "HIT" | "MISS" | "BYPASS";
+                    /**
+                     * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                     * @example Authorization
+                     */
+                    Vary: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9783,7 +10782,13 @@ export interface operations {
     postCommunities: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9797,6 +10802,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9820,7 +10827,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9830,6 +10843,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9849,7 +10864,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -9859,6 +10880,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9875,7 +10898,13 @@ export interface operations {
     getCommunitiesByIdOrSlug: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_slug: string;
             };
@@ -9887,6 +10916,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9904,7 +10935,13 @@ export interface operations {
     deleteCommunitiesByIdOrSlug: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_slug: string;
             };
@@ -9916,6 +10953,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9933,7 +10972,13 @@ export interface operations {
     patchCommunitiesByIdOrSlug: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_slug: string;
             };
@@ -9949,6 +10994,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9970,7 +11017,13 @@ export interface operations {
     postCommunitiesByIdJoin: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -9982,6 +11035,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10001,7 +11056,13 @@ export interface operations {
     postCommunitiesByIdLeave: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10013,6 +11074,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10035,7 +11098,13 @@ export interface operations {
                 cursor?: string;
                 role?: "pending" | "member" | "moderator" | "owner";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10047,6 +11116,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10065,7 +11136,13 @@ export interface operations {
     postCommunitiesByIdMembersByUserId: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
                 user_id: string;
@@ -10082,6 +11159,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10103,7 +11182,13 @@ export interface operations {
     deleteCommunitiesByIdMembersByUserId: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
                 user_id: string;
@@ -10116,6 +11201,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10137,7 +11224,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10149,6 +11242,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10167,7 +11262,13 @@ export interface operations {
     putCommunitiesByIdAvatar: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10196,6 +11297,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10216,7 +11319,13 @@ export interface operations {
     deleteCommunitiesByIdAvatar: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10228,6 +11337,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10245,7 +11356,13 @@ export interface operations {
     getMeProfessional: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10255,6 +11372,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10271,7 +11390,13 @@ export interface operations {
     putMeProfessional: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10285,6 +11410,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10303,7 +11430,13 @@ export interface operations {
     patchMeProfessional: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10317,6 +11450,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10335,7 +11470,13 @@ export interface operations {
     getUsersByIdOrUsernameProfessional: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id_or_username: string;
             };
@@ -10347,6 +11488,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10369,7 +11512,13 @@ export interface operations {
                 /** @description true: answer what the import would do and change nothing */
                 dry_run?: boolean;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10399,6 +11548,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10421,7 +11572,13 @@ export interface operations {
                 cursor?: string;
                 topic?: "general" | "news" | "education" | "faith" | "career" | "events" | "sports" | "music" | "arts" | "technology" | "health" | "family" | "food" | "travel";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10431,6 +11588,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10450,7 +11609,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10460,6 +11625,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10477,7 +11644,13 @@ export interface operations {
     postAdminNewsSources: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10491,6 +11664,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10511,7 +11686,13 @@ export interface operations {
     deleteAdminNewsSourcesById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10523,6 +11704,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10540,7 +11723,13 @@ export interface operations {
     patchAdminNewsSourcesById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10556,6 +11745,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10577,7 +11768,13 @@ export interface operations {
     postAdminNewsSourcesByIdRefresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10589,6 +11786,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10611,7 +11810,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10621,6 +11826,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10637,7 +11844,13 @@ export interface operations {
     postReports: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10651,6 +11864,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10661,6 +11876,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10685,7 +11902,13 @@ export interface operations {
                 cursor?: string;
                 status?: "open" | "actioned" | "dismissed";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10697,6 +11920,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10715,7 +11940,13 @@ export interface operations {
     postCommunitiesByIdReportsByReportIdResolve: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
                 report_id: string;
@@ -10732,6 +11963,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10756,7 +11989,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10766,6 +12005,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10782,7 +12023,13 @@ export interface operations {
     postFilters: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10796,6 +12043,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10815,7 +12064,13 @@ export interface operations {
     getFiltersById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10827,6 +12082,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10844,7 +12101,13 @@ export interface operations {
     deleteFiltersById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10856,6 +12119,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10872,7 +12137,13 @@ export interface operations {
     patchFiltersById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10888,6 +12159,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10913,7 +12186,13 @@ export interface operations {
                 category?: "spam" | "harassment" | "hate" | "violence" | "sexual" | "self_harm" | "illegal" | "impersonation" | "other";
                 subject_type?: "user" | "post" | "comment" | "message" | "community";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -10923,6 +12202,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10940,7 +12221,13 @@ export interface operations {
     getAdminReportsById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10952,6 +12239,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10970,7 +12259,13 @@ export interface operations {
     postAdminReportsByIdAssign: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -10982,6 +12277,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11002,7 +12299,13 @@ export interface operations {
     postAdminReportsByIdResolve: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -11018,6 +12321,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11039,7 +12344,13 @@ export interface operations {
     getAdminUsersById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -11051,6 +12362,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11069,7 +12382,13 @@ export interface operations {
     postAdminUsersByIdActions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -11085,6 +12404,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11105,7 +12426,13 @@ export interface operations {
     putAdminUsersByIdRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -11121,6 +12448,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11144,7 +12473,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11154,6 +12489,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11171,7 +12508,13 @@ export interface operations {
     postAdminKeywordRules: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11185,6 +12528,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11205,7 +12550,13 @@ export interface operations {
     deleteAdminKeywordRulesById: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 id: string;
             };
@@ -11217,6 +12568,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11234,7 +12587,13 @@ export interface operations {
     getAdminStats: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11244,6 +12603,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11267,7 +12628,13 @@ export interface operations {
                 actor_id?: string;
                 subject_id?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11277,6 +12644,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11294,7 +12663,13 @@ export interface operations {
     getAdminAuditVerify: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11304,6 +12679,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11324,7 +12701,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11334,6 +12717,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11356,7 +12741,13 @@ export interface operations {
                 q: string;
                 type?: "users" | "posts" | "communities" | "tags";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11366,6 +12757,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11385,7 +12778,13 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 /** @description The tag without `#`, in any case. */
                 tag: string;
@@ -11398,6 +12797,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11416,7 +12817,13 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11425,7 +12832,19 @@ export interface operations {
             /** @description Trending tags, rising first */
             200: {
                 headers: {
+                    /**
+                     * @description `HIT`: served from the edge cache of this data centre (an anonymous read, at most the route's TTL old, purged when its subject changes); `MISS`: made now and stored for the next anonymous caller; `BYPASS`: a signed-in (or conditional) request, never served from or stored in the shared cache.
+                     * @example HIT
+                     */
+                    "X-Cache": "HIT" | "MISS" | "BYPASS";
+                    /**
+                     * @description Names `Authorization` (and `Origin` under CORS): a signed-in answer is never a copy of an anonymous one, nor the reverse.
+                     * @example Authorization
+                     */
+                    Vary: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11444,7 +12863,13 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11454,6 +12879,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11470,7 +12897,13 @@ export interface operations {
     deleteSuggestionsByUserId: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path: {
                 user_id: string;
             };
@@ -11482,6 +12915,8 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11495,10 +12930,92 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getPostsByIdInsights: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The post's insights */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostInsights"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCommunitiesByIdInsights: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The community's insights */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommunityInsights"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getOpenapiJson: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -11508,6 +13025,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -68,16 +68,16 @@ describe('Token refresh (rotating refresh tokens, single-flight)', () => {
 
 describe('X-D1-Bookmark carried over', () => {
   it('should send the newest bookmark it has seen with every request, and never go back to an older one', async () => {
-    // A stand-in for the replica layer's header only: answers (already validated) that carry no
-    // bookmark get one from a list, so the test sees the client carry them over whether or not the
-    // worker sends its own yet. A real one from the worker is kept as it is.
+    // A stand-in for the replica layer's header only: each answer (already validated) carries the next
+    // bookmark of a list instead of the worker's own, and none once the list is used up, so the test
+    // decides their order (the worker's own are carried over in the next test).
     const issued = ['00000001-00000002-00000003-' + 'a'.repeat(32), '00000001-00000002-00000009-' + 'b'.repeat(32), '00000001-00000002-00000005-' + 'c'.repeat(32)];
     let next = 0;
     const withBookmark = async (request: Request) => {
       const response = await validatingFetch(request);
-      if (response.headers.has(BOOKMARK_HEADER) || next >= issued.length) return response;
       const headers = new Headers(response.headers);
-      headers.set(BOOKMARK_HEADER, issued[next++] ?? '');
+      headers.delete(BOOKMARK_HEADER);
+      if (next < issued.length) headers.set(BOOKMARK_HEADER, issued[next++]!);
       return new Response(response.body, { status: response.status, headers });
     };
     const recorded = recordingFetch(withBookmark);

@@ -20,10 +20,31 @@ export const homeTimelines = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
     floorAt: integer('floor_at').notNull(),
     floorId: text('floor_id').notNull(),
+    /**
+     * The pulled sources this reader draws from (src/modules/feeds/hybrid.ts), as JSON
+     * `{"a":[[author id, level], …],"c":[community id, …]}` (level 1 = friend, 0 = followed): their
+     * posts are never pushed into timelines, so reads merge them in. Set when the timeline is built,
+     * and extended when a source the reader draws from crosses the push threshold.
+     */
+    pulls: text('pulls').notNull().default('{"a":[],"c":[]}'),
   },
   // Builds collect a few expired timelines each, oldest first.
   (t) => [index('home_timelines_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * Authors and communities whose audience crossed the push threshold (FAN_OUT_PUSH_LIMIT in
+ * src/modules/feeds/hybrid.ts): their posts are pulled at read time instead of pushed into every
+ * follower's timeline. The mark is kept (an audience that shrinks back only costs its readers a few
+ * index probes, while unmarking would need every follower's timeline rebuilt).
+ */
+export const pulledSources = sqliteTable('timeline_pulled_sources', {
+  sourceId: text('source_id').primaryKey(),
+  kind: text('kind', { enum: ['author', 'community'] }).notNull(),
+  /** When the source crossed the threshold (ms), and its audience then. */
+  since: integer('since').notNull(),
+  audience: integer('audience').notNull(),
+});
 
 /** One post in one reader's materialised home timeline, keyed like the feed: (created_at, post_id). */
 export const homeTimelineEntries = sqliteTable(

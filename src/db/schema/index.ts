@@ -12,5 +12,6 @@ export * from './audit';
 export * from './filters';
 export * from './professional';
 export * from './news';
+export * from './queues';
 export * from './discovery';
 export * from './push';

@@ -93,7 +93,7 @@ const security = createRoute({
 });
 
 const listHandler: AppRouteHandler<typeof list> = async (c) => c.json(await listAudit(c, c.req.valid('query')), 200);
-const verifyHandler: AppRouteHandler<typeof verify> = async (c) => c.json(await verifyAudit(c.env.DB), 200);
+const verifyHandler: AppRouteHandler<typeof verify> = async (c) => c.json(await verifyAudit(c.var.d1), 200);
 const securityHandler: AppRouteHandler<typeof security> = async (c) => {
   const { limit, cursor } = c.req.valid('query');
   return c.json(await listSecurityEvents(c, currentUser(c).userId, limit, cursor), 200);

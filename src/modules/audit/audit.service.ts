@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { AuditRow } from '../../db/schema';
 import { decodeCursor, toPage } from '../../lib/pagination';
@@ -22,7 +23,7 @@ async function page<T>(rows: RawEntry[], limit: number, present: (rows: RawEntry
  * ending in seq, so any one filter is an index range; the others are checked on its rows).
  */
 export async function listAudit(c: Context<AppEnv>, q: { action?: string; actor_id?: string; subject_id?: string; limit: number; cursor?: string }) {
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT * FROM audit_log WHERE seq < ?1 AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR actor_id = ?3) AND (?4 IS NULL OR subject_id = ?4)
      ORDER BY seq DESC LIMIT ?5`,
   )
@@ -51,7 +52,7 @@ export async function listAudit(c: Context<AppEnv>, q: { action?: string; actor_
 
 /** A user's own security events (logins, failed logins, sessions, password changes…), newest first (audit_log_subject_idx). */
 export async function listSecurityEvents(c: Context<AppEnv>, userId: string, limit: number, cursor?: string) {
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT * FROM audit_log WHERE subject_id = ?1 AND seq < ?2 AND subject_type = 'user' AND action IN (SELECT value FROM json_each(?3))
      ORDER BY seq DESC LIMIT ?4`,
   )
@@ -69,7 +70,7 @@ const VERIFY_CHUNK = 500;
  * Walks the whole chain in order: each entry's prev_hash must be the previous entry's hash (the first's,
  * 64 zeros) and its hash must be the SHA-256 of its canonical JSON. Reports the first entry that fails.
  */
-export async function verifyAudit(db: D1Database): Promise<{ ok: boolean; entries: number; first_bad_id: string | null }> {
+export async function verifyAudit(db: D1Client): Promise<{ ok: boolean; entries: number; first_bad_id: string | null }> {
   let prev = GENESIS_HASH;
   let after = 0;
   let entries = 0;

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -83,12 +84,12 @@ export function requestIp(c: Context<AppEnv>): string | null {
   return c.req.header('CF-Connecting-IP') ?? null;
 }
 
-async function chainHead(db: D1Database): Promise<string> {
+async function chainHead(db: D1Client): Promise<string> {
   const row = await db.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').first<{ hash: string }>();
   return row?.hash ?? GENESIS_HASH;
 }
 
-async function entryStatements(db: D1Database, entries: AuditEntry[], head: string): Promise<D1PreparedStatement[]> {
+async function entryStatements(db: D1Client, entries: AuditEntry[], head: string): Promise<D1PreparedStatement[]> {
   const now = Date.now();
   const out: D1PreparedStatement[] = [];
   let prev = head;
@@ -135,9 +136,9 @@ const isChainConflict = (err: unknown) => /audit chain conflict/.test(String((er
  * again, after a short random pause. No gap, no fork, never a change without its entry.
  *
  * @example
- * await audit(c.env.DB, { action: 'oauth.linked', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { provider } }, [insertIdentity]);
+ * await audit(c.var.d1, { action: 'oauth.linked', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { provider } }, [insertIdentity]);
  */
-export async function audit(db: D1Database, entries: AuditEntry | AuditEntry[], statements: D1PreparedStatement[] = []): Promise<D1Result[]> {
+export async function audit(db: D1Client, entries: AuditEntry | AuditEntry[], statements: D1PreparedStatement[] = []): Promise<D1Result[]> {
   const list = Array.isArray(entries) ? entries : [entries];
   const release = await takeTurn();
   try {

@@ -34,8 +34,8 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   });
   const session = await service.newSessionStatements(c, id);
   try {
-    await audit(c.env.DB, { action: 'auth.register', actorId: id, subjectType: 'user', subjectId: id, ip: requestIp(c), data: { session_id: session.sessionId } }, [
-      toStatement(c.env.DB, insertUser),
+    await audit(c.var.d1, { action: 'auth.register', actorId: id, subjectType: 'user', subjectId: id, ip: requestIp(c), data: { session_id: session.sessionId } }, [
+      toStatement(c.var.d1, insertUser),
       ...session.statements,
     ]);
   } catch (err) {
@@ -59,14 +59,14 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const db = c.get('db');
   const user = await findUserByLogin(db, identifier);
   const throttleKey = user ? `login:${user.id}` : `login:?${identifier.trim().toLowerCase()}`;
-  await assertLoginAllowed(c.env.DB, throttleKey);
+  await assertLoginAllowed(c.var.d1, throttleKey);
 
   // Counted and recorded together; the identifier tried is not kept (it may be a mistyped password).
   const failed = async (reason: 'unknown_account' | 'wrong_password') => {
     await audit(
-      c.env.DB,
+      c.var.d1,
       { action: 'auth.login_failed', actorId: null, subjectType: user ? 'user' : null, subjectId: user?.id ?? null, ip: requestIp(c), data: { reason } },
-      [loginFailureStatement(c.env.DB, throttleKey)],
+      [loginFailureStatement(c.var.d1, throttleKey)],
     );
     return new ApiError('unauthorized', BAD_CREDENTIALS);
   };
@@ -83,8 +83,8 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   }
   // With a second factor, the failure count stays until the code is right too: a known password must
   // not reset the limit on guessing codes.
-  if (await hasMfa(c.env.DB, user.id)) throw await mfaRequired(c.env.DB, user.id, 'password');
-  await clearLoginFailures(c.env.DB, throttleKey);
+  if (await hasMfa(c.var.d1, user.id)) throw await mfaRequired(c.var.d1, user.id, 'password');
+  await clearLoginFailures(c.var.d1, throttleKey);
   return c.json(await service.startSession(c, user, { method: 'password' }), 200);
 };
 
@@ -98,7 +98,7 @@ export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
 };
 
 export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
-  await service.revokeByRefreshToken(c.env.DB, c.req.valid('json').refresh_token);
+  await service.revokeByRefreshToken(c.var.d1, c.req.valid('json').refresh_token);
   return c.body(null, 204);
 };
 
@@ -109,7 +109,7 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
 
 export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
   const { token, password } = c.req.valid('json');
-  await service.resetPassword(c.env.DB, token, password, requestIp(c));
+  await service.resetPassword(c.var.d1, token, password, requestIp(c));
   return c.body(null, 204);
 };
 
@@ -122,6 +122,6 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword> = asy
       errors: [{ field: 'current_password', message: 'is incorrect' }],
     });
   }
-  await service.changePassword(c.env.DB, user.id, auth.sessionId, new_password, requestIp(c));
+  await service.changePassword(c.var.d1, user.id, auth.sessionId, new_password, requestIp(c));
   return c.body(null, 204);
 };

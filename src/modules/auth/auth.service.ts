@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -9,8 +10,8 @@ import type { AppEnv } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { presentMe } from '../users/users.presenter';
 import type { TokenResponse } from './auth.schemas';
-import { forgetSessions } from './session-cache';
-import { accessTokenTtl, signAccessToken, signingKey } from './tokens';
+import { forgetSessions } from '../../lib/session-cache';
+import { accessTokenTtl, signAccessToken, signingKey } from '../../lib/access-tokens';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const RESET_TTL_MS = 60 * 60 * 1000;
@@ -39,7 +40,7 @@ export async function newSessionStatements(c: Context<AppEnv>, userId: string): 
   const refreshToken = randomToken();
   const tokenHash = await sha256Hex(refreshToken);
   const { userAgent, ip } = deviceOf(c);
-  const db = c.env.DB;
+  const db = c.var.d1;
   return {
     sessionId,
     refreshToken,
@@ -72,7 +73,7 @@ export async function tokenResponse(c: Context<AppEnv>, user: UserRow, sessionId
 export async function startSession(c: Context<AppEnv>, user: UserRow, how: { method?: string; mfa?: string } = {}): Promise<TokenResponse> {
   const session = await newSessionStatements(c, user.id);
   await audit(
-    c.env.DB,
+    c.var.d1,
     { action: 'auth.login', actorId: user.id, subjectType: 'user', subjectId: user.id, ip: requestIp(c), data: { session_id: session.sessionId, user_agent: deviceOf(c).userAgent, ...how } },
     session.statements,
   );
@@ -93,7 +94,7 @@ const invalidRefresh = () => new ApiError('unauthorized', 'The refresh token is 
  */
 export async function rotateRefreshToken(c: Context<AppEnv>, presented: string): Promise<{ userId: string; sessionId: string; refreshToken: string }> {
   signingKey(c.env);
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const hash = await sha256Hex(presented);
   const row = await db
@@ -139,17 +140,17 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
   return { userId: row.user_id, sessionId: row.session_id, refreshToken: next };
 }
 
-function revokeSessionStatement(db: D1Database, sessionId: string, now: number): D1PreparedStatement {
+function revokeSessionStatement(db: D1Client, sessionId: string, now: number): D1PreparedStatement {
   return db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL').bind(sessionId, now);
 }
 
-export async function revokeSession(db: D1Database, sessionId: string, now = Date.now()): Promise<void> {
+export async function revokeSession(db: D1Client, sessionId: string, now = Date.now()): Promise<void> {
   await revokeSessionStatement(db, sessionId, now).run();
   forgetSessions({ sessionId });
 }
 
 /** Logout: ends the family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
-export async function revokeByRefreshToken(db: D1Database, presented: string): Promise<void> {
+export async function revokeByRefreshToken(db: D1Client, presented: string): Promise<void> {
   const hash = await sha256Hex(presented);
   const revoked = await db
     .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?1) AND revoked_at IS NULL RETURNING id')
@@ -160,7 +161,7 @@ export async function revokeByRefreshToken(db: D1Database, presented: string): P
 
 /** Sends a reset link when the address belongs to an account (silently does nothing otherwise). */
 export async function requestPasswordReset(c: Context<AppEnv>, email: string): Promise<void> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const user = await db.prepare('SELECT id, email FROM users WHERE email = ?1').bind(email).first<{ id: string; email: string }>();
   if (!user) return;
@@ -189,7 +190,7 @@ export async function requestPasswordReset(c: Context<AppEnv>, email: string): P
 }
 
 /** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session. */
-export async function resetPassword(db: D1Database, token: string, password: string, ip: string | null): Promise<void> {
+export async function resetPassword(db: D1Client, token: string, password: string, ip: string | null): Promise<void> {
   const now = Date.now();
   const hash = await sha256Hex(token);
   const row = await db
@@ -227,7 +228,7 @@ export async function resetPassword(db: D1Database, token: string, password: str
 }
 
 /** Changes the password and ends every other session; the caller's own session stays. */
-export async function changePassword(db: D1Database, userId: string, keepSessionId: string, password: string, ip: string | null): Promise<void> {
+export async function changePassword(db: D1Client, userId: string, keepSessionId: string, password: string, ip: string | null): Promise<void> {
   const now = Date.now();
   await audit(db, { action: 'auth.password_changed', actorId: userId, subjectType: 'user', subjectId: userId, ip, data: { session_id: keepSessionId } }, [
     db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),

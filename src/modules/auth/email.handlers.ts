@@ -15,12 +15,12 @@ export const resendEmail: AppRouteHandler<typeof routes.resendEmail> = async (c)
   if (auth) {
     const user = await findUserById(c.get('db'), auth.userId);
     if (user) {
-      const pending = await pendingEmail(c.env.DB, user.id, user.email);
+      const pending = await pendingEmail(c.var.d1, user.id, user.email);
       if (pending) await sendEmailLink(c, user.id, pending, 'change');
       else if (user.emailVerifiedAt === null) await sendEmailLink(c, user.id, user.email, 'verify');
     }
   } else if (email) {
-    const user = await c.env.DB.prepare('SELECT id FROM users WHERE email = ?1 AND email_verified_at IS NULL').bind(email).first<{ id: string }>();
+    const user = await c.var.d1.prepare('SELECT id FROM users WHERE email = ?1 AND email_verified_at IS NULL').bind(email).first<{ id: string }>();
     if (user) await sendEmailLink(c, user.id, email, 'verify');
   } else {
     throw ApiError.field('email', 'is required without a bearer token');

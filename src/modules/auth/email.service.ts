@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import { uniqueViolation } from '../../db/client';
 import { ApiError } from '../../lib/errors';
@@ -37,7 +38,7 @@ const MAILS: Record<EmailPurpose, { kind: string; subject: string; intro: (email
  * same batch as the link.
  */
 export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: string, purpose: EmailPurpose, auditEntry?: AuditEntry): Promise<boolean> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const recent = await db
     .prepare('SELECT COUNT(*) AS n FROM email_tokens WHERE user_id = ?1 AND created_at > ?2')
@@ -66,7 +67,7 @@ export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: s
 }
 
 /** The address a signed-in account is waiting to confirm (the newest live change link), if any. */
-export async function pendingEmail(db: D1Database, userId: string, currentEmail: string, now = Date.now()): Promise<string | null> {
+export async function pendingEmail(db: D1Client, userId: string, currentEmail: string, now = Date.now()): Promise<string | null> {
   const row = await db
     .prepare(
       `SELECT email FROM email_tokens WHERE user_id = ?1 AND purpose = 'change' AND used_at IS NULL AND expires_at > ?2 AND email != ?3
@@ -85,7 +86,7 @@ export async function pendingEmail(db: D1Database, userId: string, currentEmail:
  * taken meanwhile.
  */
 export async function verifyEmailToken(c: Context<AppEnv>, token: string): Promise<void> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const hash = await sha256Hex(token);
   const row = await db

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import { ApiError } from '../../lib/errors';
 
 /** Contract: no more than 10 failed logins per account per 15 minutes. */
@@ -8,7 +9,7 @@ export const FAILED_LOGIN_WINDOW_MS = 15 * 60 * 1000;
  * Refuses a login attempt while its account key has used up its failures in the current window.
  * Unknown accounts are keyed by the identifier they were tried with, so the answer never tells them apart.
  */
-export async function assertLoginAllowed(db: D1Database, key: string, now = Date.now()): Promise<void> {
+export async function assertLoginAllowed(db: D1Client, key: string, now = Date.now()): Promise<void> {
   const row = await db
     .prepare('SELECT window_start, count FROM auth_throttles WHERE key = ?1')
     .bind(key)
@@ -22,7 +23,7 @@ export async function assertLoginAllowed(db: D1Database, key: string, now = Date
 }
 
 /** Counts one failure in a fixed 15-minute window that starts at the first failure (a statement, to batch with its audit entry). */
-export function loginFailureStatement(db: D1Database, key: string, now = Date.now()): D1PreparedStatement {
+export function loginFailureStatement(db: D1Client, key: string, now = Date.now()): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO auth_throttles (key, window_start, count) VALUES (?1, ?2, 1)
@@ -33,6 +34,6 @@ export function loginFailureStatement(db: D1Database, key: string, now = Date.no
     .bind(key, now, now - FAILED_LOGIN_WINDOW_MS);
 }
 
-export async function clearLoginFailures(db: D1Database, key: string): Promise<void> {
+export async function clearLoginFailures(db: D1Client, key: string): Promise<void> {
   await db.prepare('DELETE FROM auth_throttles WHERE key = ?1').bind(key).run();
 }

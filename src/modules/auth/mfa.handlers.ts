@@ -7,7 +7,7 @@ import { assertNotSuspended, startSession } from './auth.service';
 import { completeMfa, confirmEnrolment, disableTotp, mfaStatus, startEnrolment } from './mfa.service';
 import type * as routes from './mfa.routes';
 
-export const getMfa: AppRouteHandler<typeof routes.getMfa> = async (c) => c.json(await mfaStatus(c.env.DB, currentUser(c).userId), 200);
+export const getMfa: AppRouteHandler<typeof routes.getMfa> = async (c) => c.json(await mfaStatus(c.var.d1, currentUser(c).userId), 200);
 
 export const startTotp: AppRouteHandler<typeof routes.startTotp> = async (c) => {
   const user = await requireUserRow(c.get('db'), currentUser(c).userId);

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import { encodeBase32NoPadding } from '@oslojs/encoding';
 import { createTOTPKeyURI, generateHOTP } from '@oslojs/otp';
 import type { Context } from 'hono';
@@ -61,16 +62,16 @@ interface TotpRow {
   last_step: number;
 }
 
-async function totpRow(db: D1Database, userId: string): Promise<TotpRow | null> {
+async function totpRow(db: D1Client, userId: string): Promise<TotpRow | null> {
   return db.prepare('SELECT secret_encrypted, confirmed_at, last_step FROM mfa_totp WHERE user_id = ?1').bind(userId).first<TotpRow>();
 }
 
 /** Whether the account has a confirmed TOTP (so signing in takes a second step). */
-export async function hasMfa(db: D1Database, userId: string): Promise<boolean> {
+export async function hasMfa(db: D1Client, userId: string): Promise<boolean> {
   return (await db.prepare('SELECT 1 AS on_ FROM mfa_totp WHERE user_id = ?1 AND confirmed_at IS NOT NULL').bind(userId).first()) !== null;
 }
 
-export async function mfaStatus(db: D1Database, userId: string): Promise<{ totp_enabled: boolean; recovery_codes_left: number }> {
+export async function mfaStatus(db: D1Client, userId: string): Promise<{ totp_enabled: boolean; recovery_codes_left: number }> {
   const row = await db
     .prepare(
       `SELECT (SELECT confirmed_at IS NOT NULL FROM mfa_totp WHERE user_id = ?1) AS enabled,
@@ -88,7 +89,7 @@ export async function mfaStatus(db: D1Database, userId: string): Promise<{ totp_
  */
 export async function startEnrolment(c: Context<AppEnv>, user: UserRow): Promise<{ secret: string; otpauth_url: string }> {
   if (user.emailVerifiedAt === null) throw new ApiError('forbidden', 'Verify your e-mail address before turning on two-factor sign-in.');
-  const db = c.env.DB;
+  const db = c.var.d1;
   const secret = crypto.getRandomValues(new Uint8Array(20));
   const sealed = await sealSecret(c.env, secret);
   const saved = await db
@@ -104,7 +105,7 @@ export async function startEnrolment(c: Context<AppEnv>, user: UserRow): Promise
 }
 
 /** Ten fresh recovery codes (shown once) and the statements that store their hashes, replacing older ones. */
-async function newRecoveryCodes(db: D1Database, userId: string): Promise<{ codes: string[]; statements: D1PreparedStatement[] }> {
+async function newRecoveryCodes(db: D1Client, userId: string): Promise<{ codes: string[]; statements: D1PreparedStatement[] }> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => {
     const letters = encodeBase32NoPadding(crypto.getRandomValues(new Uint8Array(7))).toLowerCase().slice(0, 10);
     return `${letters.slice(0, 5)}-${letters.slice(5)}`;
@@ -119,9 +120,9 @@ async function newRecoveryCodes(db: D1Database, userId: string): Promise<{ codes
 /** Counts a wrong code against the account's login limit, recorded as a failed login. */
 async function wrongCode(c: Context<AppEnv>, userId: string): Promise<ApiError> {
   await audit(
-    c.env.DB,
+    c.var.d1,
     { action: 'auth.login_failed', actorId: null, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { reason: 'wrong_code' } },
-    [loginFailureStatement(c.env.DB, `login:${userId}`)],
+    [loginFailureStatement(c.var.d1, `login:${userId}`)],
   );
   return new ApiError('invalid_code', 'The code is wrong, expired or already used.', { errors: [{ field: 'code', message: 'is wrong, expired or already used' }] });
 }
@@ -132,7 +133,7 @@ async function wrongCode(c: Context<AppEnv>, userId: string): Promise<ApiError> 
  * the account's login limit (10 per 15 minutes, 429 past it) and answer 401.
  */
 export async function consumeCode(c: Context<AppEnv>, userId: string, code: string, options: { recovery: boolean; confirmed: boolean }): Promise<'totp' | 'recovery_code'> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const throttleKey = `login:${userId}`;
   await assertLoginAllowed(db, throttleKey);
   const row = await totpRow(db, userId);
@@ -160,11 +161,11 @@ export async function consumeCode(c: Context<AppEnv>, userId: string, code: stri
 
 /** Confirms enrolment with a first code: TOTP is on from now, with ten recovery codes (recorded as `auth.mfa_enabled`). */
 export async function confirmEnrolment(c: Context<AppEnv>, userId: string, code: string): Promise<string[]> {
-  const row = await totpRow(c.env.DB, userId);
+  const row = await totpRow(c.var.d1, userId);
   if (!row) throw new ApiError('conflict', 'Start enrolment first (POST /me/mfa/totp).');
   if (row.confirmed_at !== null) throw new ApiError('conflict', 'Two-factor sign-in is already on.');
   await consumeCode(c, userId, code, { recovery: false, confirmed: false });
-  const db = c.env.DB;
+  const db = c.var.d1;
   const recovery = await newRecoveryCodes(db, userId);
   const [confirmed] = await audit(
     db,
@@ -186,7 +187,7 @@ export async function confirmEnrolment(c: Context<AppEnv>, userId: string, code:
 /** Turns TOTP off (the caller checked the password) with a TOTP or recovery code; recorded as `auth.mfa_disabled`. */
 export async function disableTotp(c: Context<AppEnv>, userId: string, code: string): Promise<void> {
   const used = await consumeCode(c, userId, code, { recovery: true, confirmed: true });
-  const db = c.env.DB;
+  const db = c.var.d1;
   await audit(db, { action: 'auth.mfa_disabled', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { code: used } }, [
     db.prepare('DELETE FROM mfa_totp WHERE user_id = ?1').bind(userId),
     db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?1').bind(userId),
@@ -198,7 +199,7 @@ export async function disableTotp(c: Context<AppEnv>, userId: string, code: stri
  * hashed) and the 401 `/mfa-required` problem that carries it. `method` says how the first factor was
  * passed (`password`, `oauth:<provider>`).
  */
-export async function mfaRequired(db: D1Database, userId: string, method: string): Promise<ApiError> {
+export async function mfaRequired(db: D1Client, userId: string, method: string): Promise<ApiError> {
   const token = randomToken();
   const now = Date.now();
   await db
@@ -216,7 +217,7 @@ export async function mfaRequired(db: D1Database, userId: string, method: string
  * the account and how it signed in.
  */
 export async function completeMfa(c: Context<AppEnv>, mfaToken: string, code: string): Promise<{ userId: string; method: string; mfa: string }> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const hash = await sha256Hex(mfaToken);
   const challenge = await db
     .prepare('SELECT user_id, method FROM mfa_challenges WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2')

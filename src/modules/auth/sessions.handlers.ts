@@ -5,7 +5,7 @@ import type * as routes from './sessions.routes';
 
 export const list: AppRouteHandler<typeof routes.listSessions> = async (c) => {
   const { userId, sessionId } = currentUser(c);
-  return c.json(await listSessions(c.env.DB, userId, sessionId), 200);
+  return c.json(await listSessions(c.var.d1, userId, sessionId), 200);
 };
 
 export const revokeOne: AppRouteHandler<typeof routes.revokeSession> = async (c) => {

@@ -1,9 +1,10 @@
+import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import { ApiError } from '../../lib/errors';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { inboxOf } from '../notifications/user-inbox';
-import { forgetSessions } from './session-cache';
+import { forgetSessions } from '../../lib/session-cache';
 
 /** Close code for the sockets of a device that was signed out. */
 export const SIGNED_OUT_CLOSE_CODE = 4401;
@@ -20,7 +21,7 @@ export interface SessionView {
 }
 
 /** The account's live sessions (one per signed-in device), most recently used first. */
-export async function listSessions(db: D1Database, userId: string, currentSessionId: string, now = Date.now()): Promise<SessionView[]> {
+export async function listSessions(db: D1Client, userId: string, currentSessionId: string, now = Date.now()): Promise<SessionView[]> {
   const { results } = await db
     .prepare(
       `SELECT id, created_at, last_used_at, ip, user_agent FROM sessions
@@ -45,7 +46,7 @@ export async function listSessions(db: D1Database, userId: string, currentSessio
  * their open sockets are closed. 404 when `only` is not a live session of this account.
  */
 export async function revokeSessions(c: Context<AppEnv>, userId: string, target: { only: string } | { allBut: string }): Promise<string[]> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const live = await db
     .prepare(

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { comments, type AutoReason, type CommentRow, type PostRow } from '../../db/schema';
@@ -40,7 +41,7 @@ function present(row: CommentRow, author: Parameters<typeof presentPublicUser>[0
 export async function listComments(c: Context<AppEnv>, viewerId: string | null, postId: string, parentId: string | undefined, limit: number, cursor?: string) {
   await getVisiblePost(c, viewerId, postId);
   const [ts, id] = timeKeyCursor(cursor, OLDEST_FIRST);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT * FROM comments c
      WHERE post_id = ?1 AND parent_id IS ?2 AND (created_at, id) > (?3, ?4)
        AND (c.held = 0 OR c.author_id = ?6 OR ?7)
@@ -67,7 +68,7 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
   let parent: CommentRow | undefined;
   if (parentId) {
     parent = await db.select().from(comments).where(eq(comments.id, parentId)).get();
-    if (!parent || parent.postId !== postId || (await isBlockedEither(c.env.DB, authorId, parent.authorId))) {
+    if (!parent || parent.postId !== postId || (await isBlockedEither(c.var.d1, authorId, parent.authorId))) {
       throw new ApiError('not_found', 'No such comment on this post.', { errors: [{ field: 'parent_id', message: 'is not a comment on this post' }] });
     }
     if (parent.parentId) throw ApiError.field('parent_id', 'replies can only answer a top-level comment');
@@ -77,10 +78,10 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
   const author = (await loadUsersByIds(db, [authorId])).get(authorId)!;
   const snapshot = () => ({ author: presentPublicUser(author, c.get('baseUrl')), content, media: [] });
   const report = (reason: AutoReason) =>
-    insertAutoReport(c.env.DB, reason, { subjectType: 'comment', subjectId: id, subjectUserId: authorId, communityId: post.communityId, snapshot: snapshot() }, now).statement;
-  const spam = await spamStatements(c.env.DB, authorId, content, now);
+    insertAutoReport(c.var.d1, reason, { subjectType: 'comment', subjectId: id, subjectUserId: authorId, communityId: post.communityId, snapshot: snapshot() }, now).statement;
+  const spam = await spamStatements(c.var.d1, authorId, content, now);
   const statements = [
-    c.env.DB.prepare('INSERT INTO comments (id, post_id, author_id, parent_id, content, held, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)').bind(
+    c.var.d1.prepare('INSERT INTO comments (id, post_id, author_id, parent_id, content, held, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)').bind(
       id,
       postId,
       authorId,
@@ -93,12 +94,13 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
     spam.check,
     spam.record,
   ];
-  const results = await c.env.DB.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  const results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
   const tripped = verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
-  if (tripped) await c.env.DB.batch([c.env.DB.prepare('UPDATE comments SET held = 1 WHERE id = ?1').bind(id), report(tripped)]);
+  if (tripped) await c.var.d1.batch([c.var.d1.prepare('UPDATE comments SET held = 1 WHERE id = ?1').bind(id), report(tripped)]);
   const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
 
   if (!row.held) await announceComment(c, row, post);
+  await purgeEdgePaths('posts', [postPath(postId)]);
   return present(row, author, c.get('baseUrl'));
 }
 
@@ -126,4 +128,5 @@ export async function deleteComment(c: Context<AppEnv>, viewerId: string, commen
     throw new ApiError('forbidden', "Only the comment's author, the post's author or the community's moderators can delete it.");
   }
   await db.delete(comments).where(eq(comments.id, commentId));
+  await purgeEdgePaths('posts', [postPath(row.postId)]);
 }

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { edgeCache } from '../../lib/edge-cache';
+import { bearerSecurity, commonErrors, edgeCachedJson, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { uploadBody } from '../media/media.schemas';
@@ -50,11 +51,13 @@ export const listCommunities = createRoute({
   description: [
     '`q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level',
     '(region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first,',
-    'the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants.',
+    'the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants. Anonymous reads may come from the edge cache',
+    '(at most 30 s old, so member counts may lag that much; purged when a community is created, edited or deleted; `X-Cache`).',
   ].join(' '),
   ...maybeAuthed,
+  middleware: [edgeCache('communities'), optionalAuth],
   request: { query: PageQuerySchema.merge(CommunityListQuerySchema) },
-  responses: { 200: jsonContent(CommunityPageSchema, 'A page of communities'), ...commonErrors, ...errors[401] },
+  responses: { 200: edgeCachedJson(CommunityPageSchema, 'A page of communities'), ...commonErrors, ...errors[401] },
 });
 
 export const listEligible = createRoute({

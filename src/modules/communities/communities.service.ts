@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
+import { purgeEdgeGroups } from '../../lib/edge-cache';
 import type { Context } from 'hono';
-import { mapRow, toStatement, uniqueViolation } from '../../db/client';
+import { mapRow, toStatement, uniqueViolation, type D1Client } from '../../db/client';
 import { communities, communityMembers, conversationMembers, conversations, type CommunityRole, type CommunityRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { ID_PATTERN, newId } from '../../lib/ids';
@@ -46,7 +47,7 @@ export function slugify(name: string): string {
 }
 
 /** The base slug if free, else the base with the next free numeric suffix (`lisbon-runners-2`). */
-async function freeSlug(db: D1Database, base: string): Promise<string> {
+async function freeSlug(db: D1Client, base: string): Promise<string> {
   const { results } = await db
     .prepare("SELECT slug FROM communities WHERE slug = ?1 OR (slug > ?1 || '-' AND slug < ?1 || '.')")
     .bind(base)
@@ -63,7 +64,7 @@ export const rowOf = (raw: Record<string, unknown>): CommunityWithRole => ({ ...
 
 /** A community by id or slug, with the viewer's role in it; 404 when there is none. */
 export async function resolveCommunity(c: Context<AppEnv>, ref: string, viewerId: string | null): Promise<CommunityWithRole> {
-  const raw = await c.env.DB.prepare(
+  const raw = await c.var.d1.prepare(
     `SELECT c.*, (SELECT m.role FROM community_members m WHERE m.community_id = c.id AND m.user_id = ?2) AS my_role
      FROM communities c WHERE c.id = ?1 OR c.slug = lower(?1) ORDER BY c.id = ?1 DESC LIMIT 1`,
   )
@@ -76,7 +77,7 @@ export async function resolveCommunity(c: Context<AppEnv>, ref: string, viewerId
 /** The community JSON for one viewer; the creator is hidden (null) across a block or once their account is gone. */
 export async function presentCommunities(c: Context<AppEnv>, viewerId: string | null, rows: CommunityWithRole[]): Promise<Community[]> {
   const creatorIds = rows.map((r) => r.createdBy).filter((id): id is string => id !== null);
-  const [creators, relations] = await Promise.all([loadUsersByIds(c.get('db'), creatorIds), loadViewerRelations(c.env.DB, viewerId, creatorIds)]);
+  const [creators, relations] = await Promise.all([loadUsersByIds(c.get('db'), creatorIds), loadViewerRelations(c.var.d1, viewerId, creatorIds)]);
   const baseUrl = c.get('baseUrl');
   return rows.map((row) => {
     const creator = row.createdBy && !relations.blockedEither.has(row.createdBy) ? creators.get(row.createdBy) : undefined;
@@ -143,11 +144,11 @@ export async function createCommunity(c: Context<AppEnv>, creatorId: string, inp
   for (let attempt = 0; ; attempt++) {
     // Creations racing for one name would keep picking the same next number: after two collisions a
     // random suffix settles it.
-    const slug = attempt < 2 ? await freeSlug(c.env.DB, base) : `${base}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}`;
+    const slug = attempt < 2 ? await freeSlug(c.var.d1, base) : `${base}-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}`;
     try {
-      await c.env.DB.batch([
+      await c.var.d1.batch([
         toStatement(
-          c.env.DB,
+          c.var.d1,
           db.insert(communities).values({
             id,
             slug,
@@ -166,12 +167,12 @@ export async function createCommunity(c: Context<AppEnv>, creatorId: string, inp
             updatedAt: now,
           }),
         ),
-        toStatement(c.env.DB, db.insert(communityMembers).values({ communityId: id, userId: creatorId, role: 'owner', joinedAt: now })),
+        toStatement(c.var.d1, db.insert(communityMembers).values({ communityId: id, userId: creatorId, role: 'owner', joinedAt: now })),
         toStatement(
-          c.env.DB,
+          c.var.d1,
           db.insert(conversations).values({ id: conversationId, kind: 'community', title: input.name, createdBy: creatorId, createdAt: now, lastActivityAt: now }),
         ),
-        toStatement(c.env.DB, db.insert(conversationMembers).values({ conversationId, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
+        toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
         ...(await flaggedCommunityReport(c, verdict, { id, name: input.name, description: input.description ?? '' }, creatorId)),
       ]);
       break;
@@ -181,6 +182,7 @@ export async function createCommunity(c: Context<AppEnv>, creatorId: string, inp
     }
   }
   await joinChat(c, conversationId, creatorId);
+  await purgeEdgeGroups('communities');
   return presentCommunity(c, creatorId, await resolveCommunity(c, id, creatorId));
 }
 
@@ -205,13 +207,15 @@ export async function updateCommunity(c: Context<AppEnv>, viewerId: string, ref:
   if (input.join_policy !== undefined) changes.joinPolicy = input.join_policy;
   if (Object.keys(changes).length > 0) {
     const db = c.get('db');
-    const statements = [toStatement(c.env.DB, db.update(communities).set({ ...changes, updatedAt: new Date() }).where(eq(communities.id, community.id)))];
-    if (input.name !== undefined) statements.push(c.env.DB.prepare('UPDATE conversations SET title = ?2 WHERE id = ?1').bind(community.conversationId, input.name));
-    const owner = await c.env.DB.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role = 'owner'").bind(community.id).first<{ user_id: string }>();
+    const statements = [toStatement(c.var.d1, db.update(communities).set({ ...changes, updatedAt: new Date() }).where(eq(communities.id, community.id)))];
+    if (input.name !== undefined) statements.push(c.var.d1.prepare('UPDATE conversations SET title = ?2 WHERE id = ?1').bind(community.conversationId, input.name));
+    const owner = await c.var.d1.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role = 'owner'").bind(community.id).first<{ user_id: string }>();
     statements.push(
       ...(await flaggedCommunityReport(c, verdict, { id: community.id, name: input.name ?? community.name, description: input.description ?? community.description }, owner?.user_id ?? viewerId)),
     );
-    await c.env.DB.batch(statements);
+    await c.var.d1.batch(statements);
+    // Every page of the list may show it; a community going private also hides its posts from anonymous readers.
+    await purgeEdgeGroups('communities', ...(input.visibility !== undefined && input.visibility !== community.visibility ? (['posts'] as const) : []));
   }
   return presentCommunity(c, viewerId, await resolveCommunity(c, community.id, viewerId));
 }
@@ -224,9 +228,10 @@ export async function updateCommunity(c: Context<AppEnv>, viewerId: string, ref:
 export async function deleteCommunity(c: Context<AppEnv>, viewerId: string, ref: string): Promise<void> {
   const community = await resolveCommunity(c, ref, viewerId);
   if (community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can delete a community.');
-  await c.env.DB.prepare('DELETE FROM communities WHERE id = ?1').bind(community.id).run();
+  await c.var.d1.prepare('DELETE FROM communities WHERE id = ?1').bind(community.id).run();
   await dissolveChat(c, community.conversationId);
   await deleteOwnerObjects(c.env, community.id);
+  await purgeEdgeGroups('communities', 'posts');
 }
 
 /** Content rules on a community's name and description (a hold refuses like a reject: there is no author-only view). */
@@ -239,7 +244,7 @@ async function flaggedCommunityReport(c: Context<AppEnv>, verdict: TextVerdict, 
   if (verdict.action !== 'flag') return [];
   const owner = await findUserById(c.get('db'), ownerId);
   return [
-    insertAutoReport(c.env.DB, verdict.reason, {
+    insertAutoReport(c.var.d1, verdict.reason, {
       subjectType: 'community',
       subjectId: community.id,
       subjectUserId: ownerId,
@@ -255,7 +260,7 @@ async function flaggedCommunityReport(c: Context<AppEnv>, verdict: TextVerdict, 
  * deletion. Communities with nobody left are deleted by the trigger, not handed over.
  */
 export async function ownerChangesOnDeparture(c: Context<AppEnv>, userId: string): Promise<{ communityId: string; successorId: string }[]> {
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT m.community_id, (SELECT o.user_id FROM community_members o WHERE o.community_id = m.community_id AND o.role IN ('moderator', 'member')
        ORDER BY o.role = 'moderator' DESC, o.created_at, o.user_id LIMIT 1) AS successor
      FROM community_members m WHERE m.user_id = ?1 AND m.role = 'owner'`,
@@ -292,7 +297,7 @@ export async function listCommunities(c: Context<AppEnv>, viewerId: string | nul
     key,
     limit + 1,
   );
-  const { results } = await c.env.DB.prepare(sql)
+  const { results } = await c.var.d1.prepare(sql)
     .bind(...params)
     .all<Record<string, unknown>>();
   const rows = results.map(rowOf);
@@ -320,7 +325,7 @@ export async function listEligible(c: Context<AppEnv>, viewerId: string, limit: 
     key,
     limit + 1,
   );
-  const { results } = await c.env.DB.prepare(sql)
+  const { results } = await c.var.d1.prepare(sql)
     .bind(...params)
     .all<Record<string, unknown>>();
   const page = results.slice(0, limit);
@@ -334,7 +339,7 @@ export async function listEligible(c: Context<AppEnv>, viewerId: string, limit: 
 /** The caller's communities and applications, most recently joined first (community_members_user_idx). */
 export async function listMyCommunities(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
   const [ts, after] = timeKeyCursor(cursor, NEWEST_FIRST);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT c.*, m.role AS my_role, m.created_at AS joined_at FROM community_members m JOIN communities c ON c.id = m.community_id
      WHERE m.user_id = ?1 AND (m.created_at, m.community_id) < (?2, ?3) ORDER BY m.created_at DESC, m.community_id DESC LIMIT ?4`,
   )
@@ -354,7 +359,7 @@ export async function setCommunityAvatar(c: Context<AppEnv>, viewerId: string, r
   assertModerator(community, "change the community's avatar");
   const newKey = await key(community.id);
   if (newKey !== community.avatarKey) {
-    await c.env.DB.prepare('UPDATE communities SET avatar_key = ?2, updated_at = ?3 WHERE id = ?1').bind(community.id, newKey, Date.now()).run();
+    await c.var.d1.prepare('UPDATE communities SET avatar_key = ?2, updated_at = ?3 WHERE id = ?1').bind(community.id, newKey, Date.now()).run();
     if (community.avatarKey) await releaseObjectIfUnused(c, community.avatarKey);
   }
   return presentCommunity(c, viewerId, await resolveCommunity(c, community.id, viewerId));
@@ -366,7 +371,7 @@ export async function setCommunityAvatar(c: Context<AppEnv>, viewerId: string, r
  * their chats and avatars can be cleared after.
  */
 export async function communitiesEndingWith(c: Context<AppEnv>, userId: string): Promise<{ id: string; conversation_id: string }[]> {
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT c.id, c.conversation_id FROM community_members m JOIN communities c ON c.id = m.community_id
      WHERE m.user_id = ?1 AND m.role = 'owner'
        AND NOT EXISTS (SELECT 1 FROM community_members o WHERE o.community_id = c.id AND o.user_id != ?1 AND o.role != 'pending')`,

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { CommunityRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -19,7 +20,7 @@ import { isMember } from './roles';
  * The statements that put a user's chat membership in line with their community role, to run in the
  * same batch as the role change: members are in the community's conversation, nobody else is.
  */
-function chatStatements(db: D1Database, community: CommunityWithRole, userId: string): D1PreparedStatement[] {
+function chatStatements(db: D1Client, community: CommunityWithRole, userId: string): D1PreparedStatement[] {
   return [
     db
       .prepare(
@@ -39,7 +40,7 @@ function chatStatements(db: D1Database, community: CommunityWithRole, userId: st
 }
 
 async function roleOf(c: Context<AppEnv>, communityId: string, userId: string): Promise<{ role: CommunityRole; created_at: number } | null> {
-  return c.env.DB.prepare('SELECT role, created_at FROM community_members WHERE community_id = ?1 AND user_id = ?2')
+  return c.var.d1.prepare('SELECT role, created_at FROM community_members WHERE community_id = ?1 AND user_id = ?2')
     .bind(communityId, userId)
     .first<{ role: CommunityRole; created_at: number }>();
 }
@@ -63,7 +64,7 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
     });
   }
   const role = community.joinPolicy === 'open' ? 'member' : 'pending';
-  const db = c.env.DB;
+  const db = c.var.d1;
   await db.batch([
     db
       .prepare('INSERT INTO community_members (community_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
@@ -78,7 +79,7 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
 
 /** Tells the owner and moderators that someone applied. */
 async function notifyModerators(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
-  const { results } = await c.env.DB.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role IN ('owner', 'moderator')")
+  const { results } = await c.var.d1.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role IN ('owner', 'moderator')")
     .bind(community.id)
     .all<{ user_id: string }>();
   emitEvent(c, { type: 'community_join_request', actorId: applicantId, communityId: community.id, recipientIds: results.map((r) => r.user_id) });
@@ -96,7 +97,7 @@ export async function leaveCommunity(c: Context<AppEnv>, viewerId: string, ref: 
 }
 
 async function removeRow(c: Context<AppEnv>, community: CommunityWithRole, userId: string): Promise<void> {
-  await c.env.DB.batch(removalStatements(c.env.DB, community, userId));
+  await c.var.d1.batch(removalStatements(c.var.d1, community, userId));
   await leaveChat(c, community.conversationId, userId);
 }
 
@@ -104,7 +105,7 @@ async function removeRow(c: Context<AppEnv>, community: CommunityWithRole, userI
  * The statements removing a member (never the owner) and their chat membership, for one batch. With
  * `guard` (an SQL condition over ?1..?n, and its params) the removal happens only if it holds at commit.
  */
-function removalStatements(db: D1Database, community: CommunityWithRole, userId: string, guard?: { sql: string; params: unknown[] }): D1PreparedStatement[] {
+function removalStatements(db: D1Client, community: CommunityWithRole, userId: string, guard?: { sql: string; params: unknown[] }): D1PreparedStatement[] {
   const n = guard?.params.length ?? 0;
   return [
     db
@@ -125,14 +126,14 @@ export async function memberRemoval(c: Context<AppEnv>, community: CommunityWith
   if (!target) throw new ApiError('not_found', 'No such member or applicant.');
   if (target.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
   if (target.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
-  return removalStatements(c.env.DB, community, userId, guard);
+  return removalStatements(c.var.d1, community, userId, guard);
 }
 
 /** Moderators remove members and reject applicants (see {@link memberRemoval}). Removing yourself is leaving. */
 export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
   if (userId === viewerId) return leaveCommunity(c, viewerId, ref);
   const community = await resolveCommunity(c, ref, viewerId);
-  await c.env.DB.batch(await memberRemoval(c, community, userId));
+  await c.var.d1.batch(await memberRemoval(c, community, userId));
   await leaveChat(c, community.conversationId, userId);
 }
 
@@ -146,7 +147,7 @@ export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: s
   assertModerator(community, 'change roles');
   const target = await roleOf(c, community.id, userId);
   if (!target) throw new ApiError('not_found', 'No such member or applicant.');
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   if (target.role === role) return presentMember(c, userId, target.role, target.created_at);
   if (role === 'owner') {
@@ -198,7 +199,7 @@ export async function listMembers(c: Context<AppEnv>, viewerId: string | null, r
   }
   if (role === 'pending') assertModerator(community, 'see applicants');
   const [ts, after] = timeKeyCursor(cursor, OLDEST_FIRST);
-  const { results } = await c.env.DB.prepare(memberListSql(role !== undefined))
+  const { results } = await c.var.d1.prepare(memberListSql(role !== undefined))
     .bind(community.id, viewerId ?? '', ts, after, limit + 1, ...(role !== undefined ? [role] : []))
     .all<{ user_id: string; role: CommunityRole; created_at: number }>();
   const page = results.slice(0, limit);

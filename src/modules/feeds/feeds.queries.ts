@@ -1,3 +1,6 @@
+/** D1's clock in ms, the one timeline liveness is judged by (an SQL expression). */
+export const NOW_MS = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+
 /**
  * Feed skeleton queries, kept as constants so a test can EXPLAIN them and prove no full-table scan.
  *

@@ -26,7 +26,7 @@ export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: 
   else {
     // The build holds the newest limit + 1 posts at least, so a first page comes straight out of it
     // (the pull query runs once, inside the build); a deeper page needs the pull query itself.
-    const before = buildHomeTimeline(c.env.DB, viewerId, limit + 1);
+    const before = buildHomeTimeline(c.var.d1, viewerId, limit + 1);
     page = await (cursor ? pulled({ before }) : fromTimeline({ before })).catch((err: unknown) => {
       // The timeline is only a cache: without it the page is still right, just dearer.
       console.error('home timeline build failed', err);
@@ -87,7 +87,7 @@ export async function listDiscoverFeed(c: Context<AppEnv>, viewerId: string | nu
   const [snapshot, afterScore, afterId] = cursor
     ? (decodeCursor(cursor, ['number', 'number', 'string']) as [number, number, string])
     : [Date.now(), Number.POSITIVE_INFINITY, ''];
-  const db = c.env.DB;
+  const db = c.var.d1;
   const viewer = viewerId ?? '';
   const [candidates, affinity] = await Promise.all([
     db.prepare(DISCOVER_CANDIDATES_SQL).bind(viewer, snapshot - DISCOVER_WINDOW_MS, snapshot, DISCOVER_CANDIDATES, topic ?? null).all<CandidateRow>(),

@@ -1,17 +1,21 @@
+import type { D1Client } from '../../db/client';
 import { DEFAULT_PAGE_LIMIT } from '../../lib/pagination';
-import { HOME_FEED_SQL } from './feeds.queries';
+import { HOME_FEED_SQL, NOW_MS, READER_AUTHORS_CTE } from './feeds.queries';
+import { READER_PULLS_SQL } from './hybrid';
 
 /**
- * Materialised home timelines for recent readers (tables in src/db/schema/feeds.ts, upkeep by the
- * triggers in migrations/0008_home_timeline_triggers.sql).
+ * Materialised home timelines for recent readers (tables in src/db/schema/feeds.ts; new posts are
+ * pushed in by the fan-out queue or pulled at read time, see hybrid.ts; invalidation by the triggers in
+ * migrations/0008_home_timeline_triggers.sql).
  *
  * The pull query (HOME_FEED_SQL) merges the newest posts of every account and community a reader draws
  * from: correct at any depth, but it costs about one index probe per source on every read. The head of
  * a returning reader's feed is served from their own timeline instead: one primary-key range. A user
  * without a live timeline gets the pull query, and in the same batch a timeline built from it: the
  * newest page of their feed (at least {@link HOME_TIMELINE_SIZE} posts), whose oldest post is the
- * timeline's floor. Until it expires, triggers add each new post to the timelines of its audience, so
- * the head stays current, and any change to the reader's sources drops it. A page the timeline cannot
+ * timeline's floor. Until it expires, the fan-out queue adds each new post to the timelines of its
+ * audience (or, for pulled sources, the read merges their posts in), so the head stays current, and
+ * any change to the reader's sources drops it. A page the timeline cannot
  * fill (one reaching below the floor) comes from the pull query, so a cursor means the same whichever
  * path serves it.
  */
@@ -33,22 +37,44 @@ export const HOME_TIMELINE_READ_MARGIN_MS = 60_000;
 /** Each build also deletes up to this many expired timelines (oldest first), so they never pile up. */
 export const HOME_TIMELINE_COLLECT = 8;
 
-/** D1's clock in ms, the one the triggers use (an SQL expression). */
-export const NOW_MS = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+export { NOW_MS };
 
 /**
- * A page from the reader's live timeline: entries before the cursor and at or above the floor, muted
- * authors skipped. Empty when the reader has no live timeline. Index: the entries' primary key
- * (user_id, created_at, post_id). Parameters: ?1 reader, ?2 cursor created_at, ?3 cursor id, ?4 limit + 1.
+ * A page from the reader's live timeline (parameters ?1 reader, ?2 cursor created_at, ?3 cursor id,
+ * ?4 limit + 1): the pushed entries before the cursor and at or above the floor (the entries' primary
+ * key), merged with the newest posts of each pulled source the reader draws from in the same range
+ * (posts_author_created_idx, posts_community_created_idx), muted authors skipped. Each part stops at
+ * the page size; a post found twice counts once. Empty when the reader has no live timeline.
  */
 export const HOME_TIMELINE_SQL = `
-SELECT p.* FROM home_timelines h
-JOIN home_timeline_entries t ON t.user_id = h.user_id
-  AND (t.created_at, t.post_id) < (?2, ?3) AND (t.created_at, t.post_id) >= (h.floor_at, h.floor_id)
-JOIN posts p ON p.id = t.post_id
-WHERE h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}
-  AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = p.author_id)
-ORDER BY t.created_at DESC, t.post_id DESC LIMIT ?4`;
+SELECT p.* FROM posts p WHERE p.rowid IN (
+  SELECT rid FROM (
+    SELECT q.rowid AS rid FROM home_timelines h
+    JOIN home_timeline_entries t ON t.user_id = h.user_id
+      AND (t.created_at, t.post_id) < (?2, ?3) AND (t.created_at, t.post_id) >= (h.floor_at, h.floor_id)
+    JOIN posts q ON q.id = t.post_id
+    WHERE h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}
+      AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = q.author_id)
+    ORDER BY t.created_at DESC, t.post_id DESC LIMIT ?4)
+  UNION ALL
+  SELECT q.rowid FROM home_timelines h JOIN json_each(h.pulls, '$.a') s
+  JOIN posts q ON q.rowid IN (
+    SELECT r.rowid FROM posts r
+    WHERE r.author_id = s.value ->> 0 AND (r.created_at, r.id) < (?2, ?3) AND (r.created_at, r.id) >= (h.floor_at, h.floor_id)
+      AND r.space = 'personal' AND (r.visibility = 'public' OR (s.value ->> 1 = 1 AND r.visibility = 'friends'))
+    ORDER BY r.created_at DESC, r.id DESC LIMIT ?4)
+  WHERE h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}
+    AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = q.author_id)
+  UNION ALL
+  SELECT q.rowid FROM home_timelines h JOIN json_each(h.pulls, '$.c') s
+  JOIN posts q ON q.rowid IN (
+    SELECT r.rowid FROM posts r
+    WHERE r.community_id = s.value AND (r.created_at, r.id) < (?2, ?3) AND (r.created_at, r.id) >= (h.floor_at, h.floor_id)
+    ORDER BY r.created_at DESC, r.id DESC LIMIT ?4)
+  WHERE h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}
+    AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = q.author_id)
+)
+ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
 
 /** The live timeline's floor as JSON `{"at":…,"id":…}`, or NULL when there is none (an `extra` of the page statement). */
 export const HOME_TIMELINE_FLOOR_SQL = `SELECT json_object('at', floor_at, 'id', floor_id) FROM home_timelines
@@ -64,9 +90,10 @@ export const isBottomFloor = (floor: TimelineFloor) => floor.at === 0 && floor.i
 
 /**
  * Builds (or rebuilds) the reader's timeline, as statements for one batch: drop the old one and a few
- * expired ones, store the newest `size` posts of the pull query (at least HOME_TIMELINE_SIZE), and set
- * the floor to the oldest of them (or to the bottom when the feed holds fewer). Posts written after the
- * batch reach it through the triggers; the batch is one transaction, so nothing falls between.
+ * expired ones, note the pulled sources the reader draws from, store the newest `size` posts of the
+ * pull query (at least HOME_TIMELINE_SIZE), and set the floor to the oldest of them (or to the bottom
+ * when the feed holds fewer). Posts written after the batch reach it through the fan-out queue (which
+ * reads the timelines as they are when it runs) or the pulled sources; the batch is one transaction.
  */
 export function homeTimelineBuild(readerId: string, size: number): { sql: string; params: unknown[] }[] {
   const rows = Math.max(HOME_TIMELINE_SIZE, size);
@@ -77,7 +104,9 @@ export function homeTimelineBuild(readerId: string, size: number): { sql: string
       params: [readerId, HOME_TIMELINE_COLLECT],
     },
     {
-      sql: `INSERT INTO home_timelines (user_id, expires_at, floor_at, floor_id) VALUES (?1, ${NOW_MS} + ?2, 0, '')`,
+      // With the pulled sources the reader draws from (hybrid.ts): their posts are merged in at read time.
+      sql: `${READER_AUTHORS_CTE}
+        INSERT INTO home_timelines (user_id, expires_at, floor_at, floor_id, pulls) VALUES (?1, ${NOW_MS} + ?2, 0, '', ${READER_PULLS_SQL})`,
       params: [readerId, HOME_TIMELINE_TTL_MS],
     },
     {
@@ -94,6 +123,6 @@ export function homeTimelineBuild(readerId: string, size: number): { sql: string
 }
 
 /** {@link homeTimelineBuild} as prepared statements, to run before the page in one batch. */
-export function buildHomeTimeline(db: D1Database, readerId: string, size: number): D1PreparedStatement[] {
+export function buildHomeTimeline(db: D1Client, readerId: string, size: number): D1PreparedStatement[] {
   return homeTimelineBuild(readerId, size).map(({ sql, params }) => db.prepare(sql).bind(...params));
 }

@@ -68,7 +68,7 @@ type Tier = 0 | 1;
 async function tierRows(c: Context<AppEnv>, tier: Tier, viewer: string, topic: string | null, after: [number, string], limit: number, since: number): Promise<TierRow[]> {
   if (tier === 0 && !viewer) return [];
   const sql = tier === 0 ? PROFESSIONAL_CONNECTIONS_SQL : professionalOthersSql(topic !== null);
-  const { results } = await c.env.DB.prepare(sql).bind(viewer, after[0], after[1], limit, since, topic).all<TierRow>();
+  const { results } = await c.var.d1.prepare(sql).bind(viewer, after[0], after[1], limit, since, topic).all<TierRow>();
   return results;
 }
 
@@ -101,7 +101,7 @@ async function topPage(c: Context<AppEnv>, viewer: string, topic: string | null,
   const [connections, others, affinity] = await Promise.all([
     tierRows(c, 0, viewer, topic, upTo, PROFESSIONAL_TOP_CANDIDATES, since),
     tierRows(c, 1, viewer, topic, upTo, PROFESSIONAL_TOP_CANDIDATES, since),
-    viewer ? c.env.DB.prepare(TOPIC_AFFINITY_SQL).bind(viewer).all<{ topic: string; n: number }>() : Promise.resolve({ results: [] }),
+    viewer ? c.var.d1.prepare(TOPIC_AFFINITY_SQL).bind(viewer).all<{ topic: string; n: number }>() : Promise.resolve({ results: [] }),
   ]);
   const total = affinity.results.reduce((sum, r) => sum + r.n, 0);
   const topicShare = new Map(affinity.results.map((r) => [r.topic, total ? r.n / total : 0]));

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { FilterContext } from '../../db/schema';
 import { NOW_MS } from '../feeds/home-timeline';
 import { compileKeywords, type KeywordMatcher } from '../../policy/keyword-matcher';
@@ -85,7 +86,7 @@ function notificationText(n: ListedNotification, texts: Map<string, string>): st
  * by the text each notification is about (the message it carries, or the comment or post it points
  * at, read in one query). One small query when the reader has no such filter.
  */
-export async function filterNotifications<N extends ListedNotification>(db: D1Database, userId: string, items: N[]): Promise<(N & { filtered?: FilterResult[] })[]> {
+export async function filterNotifications<N extends ListedNotification>(db: D1Client, userId: string, items: N[]): Promise<(N & { filtered?: FilterResult[] })[]> {
   if (items.length === 0) return items;
   const row = await db.prepare(`SELECT ${viewerFiltersSql('?1')} AS filters`).bind(userId).first<{ filters: string | null }>();
   const filters = compileFilters(parseViewerFilters(row?.filters), 'notifications');

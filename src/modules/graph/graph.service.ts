@@ -16,7 +16,7 @@ export async function otherUser(c: Context<AppEnv>, viewerId: string, userId: st
   if (userId === viewerId) throw ApiError.field('id', `you cannot ${action} yourself`);
   const user = await findUserById(c.get('db'), userId);
   if (!user) throw new ApiError('not_found', 'No such user.');
-  await assertNotBlocked(c.env.DB, viewerId, userId);
+  await assertNotBlocked(c.var.d1, viewerId, userId);
   return user;
 }
 
@@ -26,7 +26,7 @@ export async function otherUser(c: Context<AppEnv>, viewerId: string, userId: st
 export async function follow(c: Context<AppEnv>, viewerId: string, userId: string) {
   const target = await otherUser(c, viewerId, userId, 'follow');
   const status = target.visibility === 'private' ? 'pending' : 'accepted';
-  const db = c.env.DB;
+  const db = c.var.d1;
   const [insert, current] = await db.batch<{ status: string }>([
     db.prepare('INSERT OR IGNORE INTO follows (follower_id, followee_id, status, created_at) VALUES (?1, ?2, ?3, ?4)').bind(viewerId, userId, status, Date.now()),
     db.prepare('SELECT status FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId),
@@ -43,14 +43,14 @@ export async function follow(c: Context<AppEnv>, viewerId: string, userId: strin
 export async function unfollow(c: Context<AppEnv>, viewerId: string, userId: string) {
   if (userId === viewerId) throw ApiError.field('id', 'you cannot unfollow yourself');
   if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
-  const removed = await c.env.DB.prepare('DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId).run();
+  const removed = await c.var.d1.prepare('DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId).run();
   if (removed.meta.changes > 0) await retractEvent(c, { type: 'follow', actorId: viewerId, recipientId: userId });
   return { following: false, requested: false };
 }
 
 /** The owner of a private account answers a pending follow request. */
 export async function decideFollowRequest(c: Context<AppEnv>, ownerId: string, followerId: string, accept: boolean) {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const result = accept
     ? await db.prepare("UPDATE follows SET status = 'accepted' WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run()
     : await db.prepare("DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run();
@@ -79,7 +79,7 @@ const edgeCursor = (cursor?: string) => timeKeyCursor(cursor, NEWEST_FIRST);
 /** Pending requests to follow the caller, newest first. */
 export async function listFollowRequests(c: Context<AppEnv>, ownerId: string, limit: number, cursor?: string) {
   const [ts, id] = edgeCursor(cursor);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT follower_id AS user_id, created_at FROM follows
      WHERE followee_id = ?1 AND status = 'pending' AND (created_at, follower_id) < (?2, ?3) AND ${visibleUserSql('?1', 'follower_id')}
      ORDER BY created_at DESC, follower_id DESC LIMIT ?4`,
@@ -101,7 +101,7 @@ const LIST_SQL = {
  * side of a block with the viewer are left out.
  */
 export async function listConnections(c: Context<AppEnv>, viewerId: string | null, owner: UserRow, kind: keyof typeof LIST_SQL, limit: number, cursor?: string) {
-  const db = c.env.DB;
+  const db = c.var.d1;
   if (owner.visibility === 'private' && viewerId !== owner.id) {
     const allowed = viewerId
       ? await db
@@ -147,12 +147,12 @@ async function presentRequests(c: Context<AppEnv>, rows: RequestRow[]) {
 }
 
 async function requestById(c: Context<AppEnv>, id: string): Promise<RequestRow | null> {
-  return c.env.DB.prepare('SELECT * FROM friend_requests WHERE id = ?1').bind(id).first<RequestRow>();
+  return c.var.d1.prepare('SELECT * FROM friend_requests WHERE id = ?1').bind(id).first<RequestRow>();
 }
 
 /** Accepts a pending request to `ownerId`, creating the friendship in the same transaction. */
 async function acceptRequest(c: Context<AppEnv>, requestId: string, ownerId: string): Promise<RequestRow> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const request = await requestById(c, requestId);
   if (!request || request.to_user_id !== ownerId || request.status !== 'pending') throw new ApiError('not_found', 'No pending friend request with this id.');
@@ -180,7 +180,7 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
   // The body field is user_id (otherUser names the path param id).
   if (fromId === toId) throw ApiError.field('user_id', 'you cannot befriend yourself');
   await otherUser(c, fromId, toId, 'befriend');
-  const db = c.env.DB;
+  const db = c.var.d1;
   if (await db.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(fromId, toId).first()) {
     throw new ApiError('conflict', 'You are already friends.', { errors: [{ field: 'user_id', message: 'is already your friend' }] });
   }
@@ -217,7 +217,7 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
 
 export async function answerFriendRequest(c: Context<AppEnv>, ownerId: string, requestId: string, accept: boolean) {
   if (accept) return (await presentRequests(c, [await acceptRequest(c, requestId, ownerId)]))[0]!;
-  const result = await c.env.DB.prepare("UPDATE friend_requests SET status = 'declined', responded_at = ?3 WHERE id = ?1 AND to_user_id = ?2 AND status = 'pending'")
+  const result = await c.var.d1.prepare("UPDATE friend_requests SET status = 'declined', responded_at = ?3 WHERE id = ?1 AND to_user_id = ?2 AND status = 'pending'")
     .bind(requestId, ownerId, Date.now())
     .run();
   if (result.meta.changes === 0) throw new ApiError('not_found', 'No pending friend request with this id.');
@@ -226,7 +226,7 @@ export async function answerFriendRequest(c: Context<AppEnv>, ownerId: string, r
 
 /** The sender withdraws a pending request. */
 export async function cancelFriendRequest(c: Context<AppEnv>, senderId: string, requestId: string): Promise<void> {
-  const cancelled = await c.env.DB.prepare(
+  const cancelled = await c.var.d1.prepare(
     "UPDATE friend_requests SET status = 'cancelled', responded_at = ?3 WHERE id = ?1 AND from_user_id = ?2 AND status = 'pending' RETURNING to_user_id",
   )
     .bind(requestId, senderId, Date.now())
@@ -239,7 +239,7 @@ export async function cancelFriendRequest(c: Context<AppEnv>, senderId: string, 
 export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, direction: 'incoming' | 'outgoing', limit: number, cursor?: string) {
   const column = direction === 'incoming' ? 'to_user_id' : 'from_user_id';
   const [ts, id] = edgeCursor(cursor);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT * FROM friend_requests WHERE ${column} = ?1 AND status = 'pending' AND (created_at, id) < (?2, ?3)
        AND ${visibleUserSql('?1', direction === 'incoming' ? 'from_user_id' : 'to_user_id')}
      ORDER BY created_at DESC, id DESC LIMIT ?4`,
@@ -258,7 +258,7 @@ export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, d
 export async function unfriend(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
   if (userId === viewerId) throw ApiError.field('user_id', 'you cannot unfriend yourself');
   if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
-  await c.env.DB.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId).run();
+  await c.var.d1.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId).run();
 }
 
 // ---------------------------------------------------------------- blocks and mutes
@@ -271,7 +271,7 @@ export async function block(c: Context<AppEnv>, viewerId: string, userId: string
   if (userId === viewerId) throw ApiError.field('id', 'you cannot block yourself');
   const user = await findUserById(c.get('db'), userId);
   if (!user) throw new ApiError('not_found', 'No such user.');
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   await db.batch([
     db.prepare('INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3)').bind(viewerId, userId, now),
@@ -289,18 +289,18 @@ export async function block(c: Context<AppEnv>, viewerId: string, userId: string
 
 export async function unblock(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
   if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
-  await c.env.DB.prepare('DELETE FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2').bind(viewerId, userId).run();
+  await c.var.d1.prepare('DELETE FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2').bind(viewerId, userId).run();
 }
 
 export async function mute(c: Context<AppEnv>, viewerId: string, userId: string) {
   const user = await otherUser(c, viewerId, userId, 'mute');
-  await c.env.DB.prepare('INSERT OR IGNORE INTO mutes (muter_id, muted_id, created_at) VALUES (?1, ?2, ?3)').bind(viewerId, userId, Date.now()).run();
+  await c.var.d1.prepare('INSERT OR IGNORE INTO mutes (muter_id, muted_id, created_at) VALUES (?1, ?2, ?3)').bind(viewerId, userId, Date.now()).run();
   return { muting: true, user: presentPublicUser(user, c.get('baseUrl')) };
 }
 
 export async function unmute(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
   if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
-  await c.env.DB.prepare('DELETE FROM mutes WHERE muter_id = ?1 AND muted_id = ?2').bind(viewerId, userId).run();
+  await c.var.d1.prepare('DELETE FROM mutes WHERE muter_id = ?1 AND muted_id = ?2').bind(viewerId, userId).run();
 }
 
 /** The caller's blocks or mutes, newest first. */
@@ -310,7 +310,7 @@ export async function listOwnEdges(c: Context<AppEnv>, viewerId: string, kind: '
     kind === 'blocks'
       ? 'SELECT blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND (created_at, blocked_id) < (?2, ?3) ORDER BY created_at DESC, blocked_id DESC LIMIT ?4'
       : 'SELECT muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND (created_at, muted_id) < (?2, ?3) ORDER BY created_at DESC, muted_id DESC LIMIT ?4';
-  const { results } = await c.env.DB.prepare(sql).bind(viewerId, ts, id, limit + 1).all<EdgeRow>();
+  const { results } = await c.var.d1.prepare(sql).bind(viewerId, ts, id, limit + 1).all<EdgeRow>();
   return presentEdges(c, results, limit);
 }
 

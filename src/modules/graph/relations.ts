@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import { ApiError } from '../../lib/errors';
 import type { Relationship } from '../users/users.schemas';
 
@@ -51,7 +52,7 @@ export function relationsFromFlags(viewerId: string | null, rows: { id: string; 
 }
 
 /** Loads the viewer's relations to `userIds` in one statement (the ids travel as one JSON parameter). */
-export async function loadViewerRelations(db: D1Database, viewerId: string | null, userIds: Iterable<string>): Promise<ViewerRelations> {
+export async function loadViewerRelations(db: D1Client, viewerId: string | null, userIds: Iterable<string>): Promise<ViewerRelations> {
   const ids = [...new Set(userIds)].filter((id) => id !== viewerId);
   if (!viewerId || ids.length === 0) return EMPTY_RELATIONS(viewerId);
   const { results } = await db
@@ -62,7 +63,7 @@ export async function loadViewerRelations(db: D1Database, viewerId: string | nul
 }
 
 /** True when either user blocks the other. */
-export async function isBlockedEither(db: D1Database, a: string, b: string): Promise<boolean> {
+export async function isBlockedEither(db: D1Client, a: string, b: string): Promise<boolean> {
   const row = await db
     .prepare('SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) OR (blocker_id = ?2 AND blocked_id = ?1) LIMIT 1')
     .bind(a, b)
@@ -71,7 +72,7 @@ export async function isBlockedEither(db: D1Database, a: string, b: string): Pro
 }
 
 /** Refuses an interaction between two users when a block stands between them (as 404: the other side is invisible). */
-export async function assertNotBlocked(db: D1Database, a: string, b: string, what = 'user'): Promise<void> {
+export async function assertNotBlocked(db: D1Client, a: string, b: string, what = 'user'): Promise<void> {
   if (a !== b && (await isBlockedEither(db, a, b))) throw new ApiError('not_found', `No such ${what}.`);
 }
 
@@ -81,7 +82,7 @@ type RelationshipRow = Record<'following' | 'followed_by' | 'follow_requested' |
  * One statement with every relationship flag between the viewer (?1) and the target (?2, an id;
  * an id), so a profile read can batch it with the user lookup.
  */
-export function relationshipStatement(db: D1Database, viewerId: string, targetId: string): D1PreparedStatement {
+export function relationshipStatement(db: D1Client, viewerId: string, targetId: string): D1PreparedStatement {
   return db
     .prepare(
       `SELECT

@@ -1,6 +1,7 @@
 import type { Bindings } from '../../lib/types';
 import { sha256Hex } from '../../lib/crypto';
-import { objectName, VARIANT_WIDTHS } from './media.keys';
+import { purgeEdgePaths } from '../../lib/edge-cache';
+import { mediaPaths, objectName, VARIANT_WIDTHS } from './media.keys';
 import { assertDecodable, CACHE_FOREVER, sniffImageType, STRIPPED, withoutMetadata } from './media.service';
 
 export interface ScrubReport {
@@ -59,6 +60,8 @@ export async function scrubOriginals(env: Pick<Bindings, 'DB' | 'MEDIA' | 'IMAGE
       sha256: await sha256Hex(clean.bytes),
     });
     await env.MEDIA.delete(VARIANT_WIDTHS.map((w) => objectName(key, w)));
+    // Same URL, new bytes: the edge copies of the original and its variants go (this data centre's).
+    await purgeEdgePaths('media', mediaPaths(key));
     await env.DB.prepare('UPDATE media SET content_type = ?2, size = ?3, width = ?4, height = ?5 WHERE key = ?1')
       .bind(key, clean.contentType, clean.bytes.byteLength, clean.width, clean.height)
       .run();

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { media, postMedia, users } from '../../db/schema';
+import { media, postMedia } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
@@ -8,34 +8,6 @@ import { requireUserRow } from '../users/users.service';
 import { MEDIA_KEY_PATTERN, objectName, type VariantWidth } from './media.keys';
 import * as service from './media.service';
 import type * as routes from './media.routes';
-
-export const putAvatar: AppRouteHandler<typeof routes.putAvatar> = async (c) => {
-  const { userId } = currentUser(c);
-  const db = c.get('db');
-  const before = await requireUserRow(db, userId);
-  const image = await service.storeImage(c.env, userId, await service.readUpload(c));
-  await service.recordMedia(c, userId, 'avatar', image);
-  await db.update(users).set({ avatarKey: image.key, updatedAt: new Date() }).where(eq(users.id, userId));
-  if (before.avatarKey && before.avatarKey !== image.key) {
-    await db.delete(media).where(and(eq(media.ownerId, userId), eq(media.kind, 'avatar'), eq(media.key, before.avatarKey)));
-    await service.releaseObjectIfUnused(c, before.avatarKey);
-  }
-  return c.json(presentMe(await requireUserRow(db, userId), c.get('baseUrl')), 200);
-};
-
-export const deleteAvatar: AppRouteHandler<typeof routes.deleteAvatar> = async (c) => {
-  const { userId } = currentUser(c);
-  const db = c.get('db');
-  const user = await requireUserRow(db, userId);
-  if (user.avatarKey) {
-    await db.batch([
-      db.update(users).set({ avatarKey: null, updatedAt: new Date() }).where(eq(users.id, userId)),
-      db.delete(media).where(and(eq(media.ownerId, userId), eq(media.kind, 'avatar'), eq(media.key, user.avatarKey))),
-    ]);
-    await service.releaseObjectIfUnused(c, user.avatarKey);
-  }
-  return c.body(null, 204);
-};
 
 export const uploadMedia: AppRouteHandler<typeof routes.uploadMedia> = async (c) => {
   const { userId } = currentUser(c);

@@ -3,8 +3,6 @@ import * as handlers from './media.handlers';
 import * as routes from './media.routes';
 
 export const mediaRouter = createRouter()
-  .openapi(routes.putAvatar, handlers.putAvatar)
-  .openapi(routes.deleteAvatar, handlers.deleteAvatar)
   .openapi(routes.uploadMedia, handlers.uploadMedia)
   .openapi(routes.deleteMedia, handlers.deleteMedia)
   .openapi(routes.getMedia, handlers.getMedia);

@@ -14,3 +14,9 @@ export const objectName = (key: string, width?: VariantWidth) => (width ? `media
 export const ownerPrefix = (ownerId: string) => `media/${ownerId}-`;
 
 export const mediaUrl = (baseUrl: string, key: string) => `${baseUrl}/api/v1/media/${key}`;
+
+/** Stored bytes never change under their key (owner id + SHA-256), so every cache may keep them a year. */
+export const CACHE_FOREVER = 'public, max-age=31536000, immutable';
+
+/** The API paths of an image and its variants (what the edge cache holds under its key). */
+export const mediaPaths = (key: string): string[] => [`/api/v1/media/${key}`, ...VARIANT_WIDTHS.map((w) => `/api/v1/media/${key}?w=${w}`)];

@@ -1,11 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
+import { edgeCache } from '../../lib/edge-cache';
 import { requireAuth } from '../../middleware/auth';
-import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
-import { MeSchema } from '../users/users.schemas';
+import { bearerSecurity, commonErrors, edgeCacheHeaders, errors, jsonContent } from '../../lib/openapi';
+import { CACHE_FOREVER } from './media.keys';
 import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
 
 const tags = ['Media'];
-const STRIPPED =
+/** What Kith does to every stored image (the avatar routes in the users module say it too). */
+export const STRIPPED =
   'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.';
 
 /** Stored media never change under their key (npm run media:scrub aside, which changes the ETag), so both answers carry these. */
@@ -14,27 +16,6 @@ const cacheHeaders = {
   'Cache-Control': { required: true, schema: { type: 'string' as const }, example: 'public, max-age=31536000, immutable' },
 };
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
-
-export const putAvatar = createRoute({
-  method: 'put',
-  path: '/me/avatar',
-  tags: ['Me'],
-  summary: 'Upload or replace the avatar',
-  description: `The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. ${STRIPPED}`,
-  ...authed,
-  request: { body: uploadBody },
-  responses: { 200: jsonContent(MeSchema, 'The updated me, with avatar_url'), ...commonErrors, ...errors[401], ...errors[413], ...errors[415] },
-});
-
-export const deleteAvatar = createRoute({
-  method: 'delete',
-  path: '/me/avatar',
-  tags: ['Me'],
-  summary: 'Remove the avatar',
-  description: 'Clears avatar_url and deletes the stored object and its variants. Idempotent.',
-  ...authed,
-  responses: { 204: { description: 'Removed' }, ...commonErrors, ...errors[401] },
-});
 
 export const uploadMedia = createRoute({
   method: 'post',
@@ -64,12 +45,13 @@ export const getMedia = createRoute({
   tags,
   summary: 'Fetch stored image bytes',
   description:
-    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.',
+    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<sha256 of the stored bytes>`; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.',
+  middleware: [edgeCache('media', { clientCacheControl: CACHE_FOREVER })],
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {
       description: 'The image bytes, as the type they were stored (or resized) as',
-      headers: cacheHeaders,
+      headers: { ...cacheHeaders, ...edgeCacheHeaders },
       content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' }])),
     },
     304: { description: 'Not modified: the `If-None-Match` tag matches', headers: cacheHeaders },

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { purgeEdgeGroups, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { disableTypes, imageSize, types as imageSizeTypes } from 'image-size';
 import { media, type MediaRow } from '../../db/schema';
@@ -7,12 +8,13 @@ import { sha256Hex } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
 import type { IMAGE_TYPES } from './media.schemas';
-import { mediaKey, mediaUrl, objectName, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
+import { CACHE_FOREVER, mediaKey, mediaPaths, mediaUrl, objectName, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
+
+export { CACHE_FOREVER };
 
 /** Uploads: 5 MB per file (contract). Multipart framing may add a little on top. */
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const MULTIPART_OVERHEAD = 64 * 1024;
-export const CACHE_FOREVER = 'public, max-age=31536000, immutable';
 
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
@@ -204,6 +206,7 @@ export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Pr
   const stillUsed = await c.get('db').select({ id: media.id }).from(media).where(eq(media.key, key)).get();
   if (stillUsed) return;
   await c.env.MEDIA.delete([objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]);
+  await purgeEdgePaths('media', mediaPaths(key));
 }
 
 /** Removes every object an owner ever stored (account deletion). */
@@ -214,6 +217,8 @@ export async function deleteOwnerObjects(env: Bindings, ownerId: string): Promis
     if (listing.objects.length > 0) await env.MEDIA.delete(listing.objects.map((o) => o.key));
     cursor = listing.truncated ? listing.cursor : undefined;
   } while (cursor);
+  // Too many keys to name one by one: every cached image of the data centre goes.
+  await purgeEdgeGroups('media');
 }
 
 export function presentMedia(row: MediaRow, baseUrl: string) {

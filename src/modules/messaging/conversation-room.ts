@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { recordFrame } from '../../lib/metrics';
 import { RoomAlarms } from './room-alarms';
 import { RoomCalls } from './room-calls';
 import { RoomMessages, type SendInput } from './room-messages';
@@ -27,7 +28,7 @@ export class ConversationRoom extends DurableObject<Env> {
     this.store = new RoomStore(sql);
     this.alarms = new RoomAlarms(ctx.storage, sql);
     this.outbox = new RoomOutbox(ctx, env, this.store, sql, this.alarms);
-    this.sockets = new RoomSockets(ctx);
+    this.sockets = new RoomSockets(ctx, env.METRICS);
     this.messages = new RoomMessages(ctx, env, this.store, this.sockets, this.outbox);
     this.calls = new RoomCalls(ctx, env, this.store, this.sockets, this.alarms, this.messages, sql);
     // Answered by the runtime without waking the object.
@@ -168,6 +169,7 @@ export class ConversationRoom extends DurableObject<Env> {
         return result.ok ? { ok: true, value: { seq: result.value.message.seq } } : result;
       },
       markRead: (userId, seq) => this.messages.markRead(userId, seq),
+      received: (kind) => recordFrame(this.env.METRICS, { socket: 'conversation', direction: 'in', kind, sockets: 1 }),
       call: (socket, userId, frame: Frame) => this.calls.handle(socket, userId, frame),
       notAMember: (socket, frame) => {
         // A call frame learns why before the socket goes; other frames just see it close.

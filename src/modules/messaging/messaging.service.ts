@@ -98,14 +98,14 @@ function inviteRequests(c: Context<AppEnv>, adderId: string, conversation: Conve
  */
 async function reopenDirect(c: Context<AppEnv>, callerId: string, otherId: string, conversation: ConversationRow, field: string): Promise<void> {
   // As for a new conversation, a block either way hides the other person (404).
-  const standing = (await recipientStandings(c.env.DB, callerId, [otherId])).get(otherId)!;
+  const standing = (await recipientStandings(c.var.d1, callerId, [otherId])).get(otherId)!;
   if (!standing.exists || standing.blocked) throw notAUser(field, otherId);
   const present = new Set(
     (await c.get('db').select({ userId: conversationMembers.userId }).from(conversationMembers).where(eq(conversationMembers.conversationId, conversation.id)).all()).map((r) => r.userId),
   );
   if (present.has(callerId) && present.has(otherId)) return;
   const now = new Date();
-  const rows = present.has(otherId) ? [] : memberRows(conversation.id, callerId, await assertCanMessage(c.env.DB, callerId, [otherId], { field, conversationId: conversation.id }), now);
+  const rows = present.has(otherId) ? [] : memberRows(conversation.id, callerId, await assertCanMessage(c.var.d1, callerId, [otherId], { field, conversationId: conversation.id }), now);
   if (!present.has(callerId)) rows.push({ conversationId: conversation.id, userId: callerId, role: 'member', joinedAt: now, lastActivityAt: now, request: false, addedBy: callerId });
   await c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing();
   await syncRoom(c, conversation);
@@ -135,16 +135,16 @@ export async function createConversation(
     await reopenDirect(c, creatorId, others[0]!, existing, field);
     return { id: existing.id, created: false };
   }
-  const admitted = await assertCanMessage(c.env.DB, creatorId, others, { field });
+  const admitted = await assertCanMessage(c.var.d1, creatorId, others, { field });
   if (!direct) await screenText(c, [{ field: 'title', text: title }], 'conversation');
   const now = new Date();
   const id = newId(now.getTime());
   const conversation = { id, kind: direct ? ('direct' as const) : ('group' as const), title: direct ? null : (title ?? null), createdBy: creatorId, directKey, createdAt: now, lastActivityAt: now, lastSeq: 0, lastMessage: null };
   try {
-    await c.env.DB.batch([
-      toStatement(c.env.DB, db.insert(conversations).values(conversation)),
-      toStatement(c.env.DB, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
-      toStatement(c.env.DB, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
+    await c.var.d1.batch([
+      toStatement(c.var.d1, db.insert(conversations).values(conversation)),
+      toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
+      toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
     ]);
   } catch (err) {
     // Two people opening the same direct conversation at once: the second gets the first's.
@@ -168,7 +168,7 @@ type ConversationListRow = ConversationRow & { unreadCount: number; memberActivi
 export async function presentConversations(c: Context<AppEnv>, rows: ConversationListRow[]) {
   if (rows.length === 0) return [];
   // Every member (the contract lists them all), longest-standing first.
-  const { results: members } = await c.env.DB.prepare(
+  const { results: members } = await c.var.d1.prepare(
     `SELECT conversation_id, user_id FROM conversation_members
      WHERE conversation_id IN (SELECT value FROM json_each(?1)) ORDER BY conversation_id, created_at, user_id`,
   )
@@ -207,7 +207,7 @@ async function communityOfConversations(c: Context<AppEnv>, conversationIds: str
  */
 export async function listConversations(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string, folder?: 'requests' | 'inbox') {
   const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT c.*, m.unread_count AS member_unread, m.last_activity_at AS member_activity, m.request AS member_request
      FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
      WHERE m.user_id = ?1 ${folder ? 'AND m.request = ?5' : ''} AND (m.last_activity_at, m.conversation_id) < (?2, ?3)
@@ -282,7 +282,7 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
     if (userIds.some((id) => id !== viewerId)) return; // everyone named is already a member
     throw ApiError.field('user_ids', 'must name at least one user other than you');
   }
-  const admitted = await assertCanMessage(c.env.DB, viewerId, ids, { field: 'user_ids', conversationId });
+  const admitted = await assertCanMessage(c.var.d1, viewerId, ids, { field: 'user_ids', conversationId });
   await db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing();
   await syncRoom(c, conversation);
   inviteRequests(c, viewerId, conversation, admitted);
@@ -314,7 +314,7 @@ export async function acceptRequest(c: Context<AppEnv>, viewerId: string, conver
 /** Declines a message request: the caller leaves, and only someone they follow or befriend can add them back. */
 export async function declineRequest(c: Context<AppEnv>, viewerId: string, conversationId: string): Promise<void> {
   const conversation = await pendingRequest(c, viewerId, conversationId);
-  const db = c.env.DB;
+  const db = c.var.d1;
   const decline = toStatement(db, c.get('db').insert(conversationDeclines).values({ conversationId, userId: viewerId }).onConflictDoUpdate({ target: [conversationDeclines.conversationId, conversationDeclines.userId], set: { declinedAt: new Date() } }));
   await dropMembership(c, conversation, viewerId, [decline]);
 }
@@ -322,7 +322,7 @@ export async function declineRequest(c: Context<AppEnv>, viewerId: string, conve
 /** Deletes a membership (with `also`, in the same batch), keeps the group with an admin, and closes the member's sockets. */
 async function dropMembership(c: Context<AppEnv>, conversation: ConversationRow, userId: string, also: D1PreparedStatement[] = []): Promise<void> {
   const conversationId = conversation.id;
-  const db = c.env.DB;
+  const db = c.var.d1;
   const [removed] = await db.batch([
     db.prepare('DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2').bind(conversationId, userId),
     ...also,

@@ -1,3 +1,4 @@
+import { frameKind, type MetricsBinding, recordFrame } from '../../lib/metrics';
 import { cleanText } from '../../policy/text-hygiene';
 import type { ConversationServerFrame } from './room-frames';
 import type { RoomStore } from './room-store';
@@ -14,7 +15,15 @@ export type ErrorFrame = { type: 'error'; status: RefusalStatus; detail: string;
  * sending to one user, to a set of users or to everyone, and closing them.
  */
 export class RoomSockets {
-  constructor(private readonly ctx: DurableObjectState) {}
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly metrics?: MetricsBinding,
+  ) {}
+
+  /** One data point per frame sent, with how many sockets it reached. */
+  private count(frame: unknown, sockets: number): void {
+    if (sockets > 0) recordFrame(this.metrics, { socket: 'conversation', direction: 'out', kind: frameKind(frame), sockets });
+  }
 
   accept(userId: string, sessionId?: string): { client: WebSocket; server: WebSocket } {
     const pair = new WebSocketPair();
@@ -40,18 +49,24 @@ export class RoomSockets {
   /** Sends to every socket of each user in `userIds`, skipping `except` (the sender's own socket). */
   sendTo(userIds: Iterable<string>, frame: ConversationServerFrame, except?: WebSocket): void {
     const text = JSON.stringify(frame);
-    for (const userId of new Set(userIds)) for (const ws of this.ctx.getWebSockets(userId)) if (ws !== except) send(ws, text);
+    let sent = 0;
+    for (const userId of new Set(userIds)) for (const ws of this.ctx.getWebSockets(userId)) if (ws !== except) sent += send(ws, text);
+    this.count(frame, sent);
   }
 
   broadcast(frame: ConversationServerFrame): void {
     const text = JSON.stringify(frame);
-    for (const ws of this.ctx.getWebSockets()) send(ws, text);
+    let sent = 0;
+    for (const ws of this.ctx.getWebSockets()) sent += send(ws, text);
+    this.count(frame, sent);
   }
 
   /** Everyone but `userId` (typing indicators). */
   others(userId: string, frame: ConversationServerFrame): void {
     const text = JSON.stringify(frame);
-    for (const ws of this.ctx.getWebSockets()) if (this.owner(ws) !== userId) send(ws, text);
+    let sent = 0;
+    for (const ws of this.ctx.getWebSockets()) if (this.owner(ws) !== userId) sent += send(ws, text);
+    this.count(frame, sent);
   }
 
   /** Closes the user's sockets (everyone's without a user), or only those opened with `sessionIds`. */
@@ -67,11 +82,14 @@ export class RoomSockets {
   }
 }
 
-function send(ws: WebSocket, text: string): void {
+/** 1 when the frame went out, 0 when the socket was already closing. */
+function send(ws: WebSocket, text: string): number {
   try {
     ws.send(text);
+    return 1;
   } catch {
     // A socket closing under us is not an error for the others.
+    return 0;
   }
 }
 
@@ -87,6 +105,8 @@ export interface RoomHandlers {
   call(ws: WebSocket, userId: string, frame: Frame): Promise<ErrorFrame | null>;
   /** A frame from someone who is no longer a member: their socket is closed. */
   notAMember(ws: WebSocket, frame: Frame): void;
+  /** Told the kind of every frame received (metrics). */
+  received?(kind: string): void;
 }
 
 /**
@@ -96,13 +116,14 @@ export interface RoomHandlers {
  */
 export async function handleFrame(store: RoomStore, sockets: RoomSockets, handlers: RoomHandlers, ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
   const userId = sockets.owner(ws);
-  const reply = (frame: ErrorFrame) => send(ws, JSON.stringify(frame));
+  const reply = (frame: ErrorFrame): void => void send(ws, JSON.stringify(frame));
   let frame: Frame;
   try {
     frame = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
   } catch {
     return reply(errorFrame(400, 'frames must be JSON'));
   }
+  handlers.received?.(frameKind(frame));
   if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return reply(errorFrame(400, 'frames must be JSON objects'));
   if (!store.member(userId)) return handlers.notAMember(ws, frame);
   if (typeof frame.type === 'string' && frame.type.startsWith('call.')) {

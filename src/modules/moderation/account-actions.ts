@@ -1,9 +1,11 @@
+import type { D1Client } from '../../db/client';
+import { purgeEdgeGroups } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import type { SiteRole, UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
-import { forgetSessions } from '../auth/session-cache';
+import { forgetSessions } from '../../lib/session-cache';
 import { closeUserSockets } from '../auth/sessions.service';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
@@ -53,7 +55,7 @@ export function planAccountAction(
   input: { action: AccountActionKind; reason: string; durationHours?: number },
   extra: { reportId?: string; guard?: { sql: string; params: unknown[] } } = {},
 ): PlannedAction {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const until = input.durationHours ? now + input.durationHours * 3_600_000 : null;
   const guard = extra.guard;
@@ -92,6 +94,9 @@ export function planAccountAction(
     entry,
     async after(ctx) {
       if (input.action === 'suspend') await endAccess(ctx, targetId);
+      // A suspension hides the profile and the posts, a silence the posts, from anonymous readers too;
+      // rare enough to orphan every cached profile and post of the data centre.
+      if (input.action !== 'warn') await purgeEdgeGroups('users', 'posts');
       if (input.action === 'warn' || input.action === 'silence') {
         emitEvent(ctx, {
           type: 'moderation_warning',
@@ -123,7 +128,7 @@ export async function applyAccountAction(
 ): Promise<void> {
   assertMayActOn(actor, target);
   const plan = planAccountAction(c, actor.userId, target.id, input);
-  await audit(c.env.DB, plan.entry, plan.statements);
+  await audit(c.var.d1, plan.entry, plan.statements);
   await plan.after(c);
 }
 
@@ -132,7 +137,7 @@ export async function applyAccountAction(
  * users_suspended_until_idx and users_silenced_until_idx), each with its audit entry in the same batch.
  * An action extended or undone meanwhile is left alone (the UPDATE re-checks the time).
  */
-export async function liftExpiredActions(db: D1Database, now = Date.now(), limit = 200): Promise<number> {
+export async function liftExpiredActions(db: D1Client, now = Date.now(), limit = 200): Promise<number> {
   const { results } = await db
     .prepare(
       `SELECT id, 'suspend' AS kind FROM users WHERE suspended_until <= ?1

@@ -7,7 +7,7 @@ import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { invalidateRuleSet } from '../../policy/content-rules';
 import { audit, requestIp } from '../audit/audit';
-import { forgetSessions } from '../auth/session-cache';
+import { forgetSessions } from '../../lib/session-cache';
 import { requireUserRow } from '../users/users.service';
 import { findUserById } from '../users/users.service';
 import { accountState } from './account-actions';
@@ -26,7 +26,7 @@ function presentRule(row: typeof keywordRules.$inferSelect) {
 
 export async function listKeywordRules(c: Context<AppEnv>, limit: number, cursor?: string) {
   const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
-  const { results } = await c.env.DB.prepare('SELECT * FROM keyword_rules WHERE (created_at, id) < (?1, ?2) ORDER BY created_at DESC, id DESC LIMIT ?3')
+  const { results } = await c.var.d1.prepare('SELECT * FROM keyword_rules WHERE (created_at, id) < (?1, ?2) ORDER BY created_at DESC, id DESC LIMIT ?3')
     .bind(ts, id, limit + 1)
     .all<Record<string, unknown>>();
   return toPage(results.map((raw) => mapRow(keywordRules, raw)), limit, (r) => [r.createdAt.getTime(), r.id], presentRule);
@@ -34,7 +34,7 @@ export async function listKeywordRules(c: Context<AppEnv>, limit: number, cursor
 
 /** Adds a rule; the rule set's version moves in the same batch, so every isolate recompiles. */
 export async function createKeywordRule(c: Context<AppEnv>, staffId: string, input: { pattern: string; whole_word: boolean; action: KeywordRuleAction }) {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const count = await db.prepare('SELECT COUNT(*) AS n FROM keyword_rules').first<{ n: number }>();
   if ((count?.n ?? 0) >= MAX_KEYWORD_RULES) throw new ApiError('conflict', `There are already ${MAX_KEYWORD_RULES} keyword rules; delete some first.`);
   const now = Date.now();
@@ -52,7 +52,7 @@ export async function createKeywordRule(c: Context<AppEnv>, staffId: string, inp
 }
 
 export async function deleteKeywordRule(c: Context<AppEnv>, staffId: string, id: string): Promise<void> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const rule = await db.prepare('SELECT pattern, whole_word, action FROM keyword_rules WHERE id = ?1').bind(id).first<{ pattern: string; whole_word: number; action: string }>();
   if (!rule) throw new ApiError('not_found', 'No such keyword rule.');
   const [deleted] = await audit(
@@ -78,7 +78,7 @@ export async function setRole(c: Context<AppEnv>, adminId: string, targetId: str
   const target = await findUserById(c.get('db'), targetId);
   if (!target) throw new ApiError('not_found', 'No such user.');
   if (target.role !== role) {
-    const db = c.env.DB;
+    const db = c.var.d1;
     await audit(
       db,
       { action: 'role.changed', actorId: adminId, subjectType: 'user', subjectId: targetId, ip: requestIp(c), data: { from: target.role, to: role } },
@@ -112,7 +112,7 @@ export const STATS_SQL = `SELECT
   (SELECT COUNT(*) FROM reports WHERE status = 'open') AS reports_open`;
 
 export async function adminStats(c: Context<AppEnv>, now = Date.now()) {
-  const row = (await c.env.DB.prepare(STATS_SQL)
+  const row = (await c.var.d1.prepare(STATS_SQL)
     .bind(now - DAY_MS, now - 7 * DAY_MS, Math.floor((now - DAY_MS) / 3_600_000))
     .first<Record<string, number | null>>())!;
   const n = (key: string) => row[key] ?? 0;

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { mapRow } from '../../db/client';
+import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
+import { mapRow, type D1Client } from '../../db/client';
 import { comments as commentsTable, posts as postsTable, reports, type ReportAction, type ReportRow, type SiteRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
@@ -30,7 +31,7 @@ import { presentStaffReports, reportById } from './reports.service';
 type Page = { data: StaffReport[]; next_cursor: string | null };
 
 async function pageOf(c: Context<AppEnv>, sql: string, params: unknown[], limit: number, hideReporter = false): Promise<Page> {
-  const { results } = await c.env.DB.prepare(sql)
+  const { results } = await c.var.d1.prepare(sql)
     .bind(...params)
     .all<Record<string, unknown>>();
   const page = toPage(results.map((raw) => mapRow(reports, raw)), limit, (r) => [r.createdAt.getTime(), r.id], (r) => r);
@@ -51,7 +52,7 @@ export async function listQueue(c: Context<AppEnv>, q: { status: ReportRow['stat
 }
 
 export async function requireReport(c: Context<AppEnv>, id: string): Promise<ReportRow> {
-  const row = await reportById(c.env.DB, id);
+  const row = await reportById(c.var.d1, id);
   if (!row) throw new ApiError('not_found', 'No such report.');
   return row;
 }
@@ -66,9 +67,9 @@ const alreadyResolved = () => new ApiError('conflict', 'This report is already r
 export async function assignReport(c: Context<AppEnv>, staffId: string, id: string): Promise<StaffReport> {
   const row = await requireReport(c, id);
   if (row.status !== 'open') throw alreadyResolved();
-  const result = await c.env.DB.prepare("UPDATE reports SET assigned_to = ?2 WHERE id = ?1 AND status = 'open'").bind(id, staffId).run();
+  const result = await c.var.d1.prepare("UPDATE reports SET assigned_to = ?2 WHERE id = ?1 AND status = 'open'").bind(id, staffId).run();
   if (!result.meta.changes) throw alreadyResolved();
-  return staffView(c, (await reportById(c.env.DB, id))!);
+  return staffView(c, (await reportById(c.var.d1, id))!);
 }
 
 export interface Resolution {
@@ -86,7 +87,7 @@ type Resolver = { userId: string; role: SiteRole; community?: Awaited<ReturnType
  */
 async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow, resolution: Resolution): Promise<StaffReport> {
   if (report.status !== 'open') throw alreadyResolved();
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const guard = { sql: 'EXISTS (SELECT 1 FROM reports WHERE id = ?1 AND resolved_by = ?2 AND resolved_at = ?3)', params: [report.id, resolver.userId, now] };
   const guarded = (sql: string, ...values: unknown[]) => db.prepare(`${sql} AND ${guard.sql}`).bind(...guard.params, ...values);
@@ -140,6 +141,7 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         const audience = await postAudience(db, report.subjectId);
         statements.push(guarded('DELETE FROM posts WHERE id = ?4', report.subjectId));
         after.push((ctx) => forgetContent(ctx.env, { postId: report.subjectId }, audience));
+        after.push(() => purgeEdgePaths('posts', [postPath(report.subjectId)]));
       } else {
         statements.push(guarded('DELETE FROM comments WHERE id = ?4', report.subjectId));
       }
@@ -196,7 +198,7 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
 }
 
 /** Everyone a post's `new_post` may have reached (its author's friends and followers) and its wall owner. */
-async function postAudience(db: D1Database, postId: string): Promise<string[]> {
+async function postAudience(db: D1Client, postId: string): Promise<string[]> {
   const { results } = await db
     .prepare(
       `SELECT friend_id AS id FROM friendships WHERE user_id = (SELECT author_id FROM posts WHERE id = ?1)
@@ -210,7 +212,7 @@ async function postAudience(db: D1Database, postId: string): Promise<string[]> {
 
 /** Released content is announced as if just published (its audience is notified now). */
 async function announceRelease(c: Context<AppEnv>, report: ReportRow): Promise<void> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   if (report.subjectType === 'post') {
     const raw = await db.prepare('SELECT * FROM posts WHERE id = ?1').bind(report.subjectId).first<Record<string, unknown>>();
     if (raw) await announcePost(c, mapRow(postsTable, raw));
@@ -246,7 +248,7 @@ export async function listCommunityReports(c: Context<AppEnv>, viewerId: string,
 export async function resolveAsCommunity(c: Context<AppEnv>, viewer: { userId: string; role: SiteRole }, ref: string, reportId: string, resolution: Resolution): Promise<StaffReport> {
   const community = await resolveCommunity(c, ref, viewer.userId);
   assertModerator(community, "resolve this community's reports");
-  const report = await reportById(c.env.DB, reportId);
+  const report = await reportById(c.var.d1, reportId);
   if (!report || report.communityId !== community.id) throw new ApiError('not_found', 'No such report in this community.');
   return resolve(c, { ...viewer, community }, report, resolution);
 }

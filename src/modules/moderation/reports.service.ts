@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { mapRow } from '../../db/client';
+import { mapRow, type D1Client } from '../../db/client';
 import { reports, type ReportRow, type ReportSnapshot, type ReportSubjectType } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
@@ -46,7 +46,7 @@ const noSuch = (what: string) => new ApiError('not_found', `No such ${what}.`);
  */
 async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: ReportInput): Promise<ResolvedSubject> {
   const baseUrl = c.get('baseUrl');
-  const db = c.env.DB;
+  const db = c.var.d1;
   switch (input.subject_type) {
     case 'user': {
       if (input.subject_id === reporterId) throw notYours();
@@ -119,7 +119,7 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
   }
 }
 
-async function openReportOf(db: D1Database, reporterId: string, type: ReportSubjectType, subjectId: string): Promise<ReportRow | null> {
+async function openReportOf(db: D1Client, reporterId: string, type: ReportSubjectType, subjectId: string): Promise<ReportRow | null> {
   const raw = await db
     .prepare("SELECT * FROM reports WHERE reporter_id = ?1 AND subject_type = ?2 AND subject_id = ?3 AND status = 'open'")
     .bind(reporterId, type, subjectId)
@@ -133,7 +133,7 @@ async function openReportOf(db: D1Database, reporterId: string, type: ReportSubj
  * its `report.created` audit entry commit together.
  */
 export async function createReport(c: Context<AppEnv>, reporterId: string, input: ReportInput): Promise<{ report: Report; created: boolean }> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const recent = await db.prepare('SELECT COUNT(*) AS n FROM reports WHERE reporter_id = ?1 AND created_at > ?2').bind(reporterId, now - 3_600_000).first<{ n: number }>();
   if ((recent?.n ?? 0) >= REPORTS_PER_HOUR) {
@@ -167,7 +167,7 @@ export async function createReport(c: Context<AppEnv>, reporterId: string, input
   return { report: presentReport(raced), created: false };
 }
 
-export async function reportById(db: D1Database, id: string): Promise<ReportRow | null> {
+export async function reportById(db: D1Client, id: string): Promise<ReportRow | null> {
   const raw = await db.prepare('SELECT * FROM reports WHERE id = ?1').bind(id).first<Record<string, unknown>>();
   return raw ? mapRow(reports, raw) : null;
 }
@@ -189,7 +189,7 @@ export function presentReport(row: ReportRow): Report {
 /** The caller's own reports, newest first (reports_reporter_created_idx). */
 export async function listOwnReports(c: Context<AppEnv>, reporterId: string, limit: number, cursor?: string) {
   const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     'SELECT * FROM reports WHERE reporter_id = ?1 AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?4',
   )
     .bind(reporterId, ts, id, limit + 1)
@@ -207,7 +207,7 @@ export async function presentStaffReports(c: Context<AppEnv>, rows: ReportRow[],
   const users = await loadUsersByIds(c.get('db'), ids);
   const posts = rows.filter((r) => r.subjectType === 'post').map((r) => r.subjectId);
   const comments = rows.filter((r) => r.subjectType === 'comment').map((r) => r.subjectId);
-  const { results: held } = await c.env.DB.prepare(
+  const { results: held } = await c.var.d1.prepare(
     `SELECT id FROM posts WHERE id IN (SELECT value FROM json_each(?1)) AND held = 1
      UNION ALL SELECT id FROM comments WHERE id IN (SELECT value FROM json_each(?2)) AND held = 1`,
   )

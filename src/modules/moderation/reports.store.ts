@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { AutoReason, ReportCategory, ReportSnapshot, ReportSubjectType } from '../../db/schema';
 import { newId } from '../../lib/ids';
 
@@ -25,7 +26,7 @@ export interface NewReport {
  * open one about the subject: the unique indexes decide, so racing duplicates cannot both land.
  * Returns the new id and the statement.
  */
-export function insertReport(db: D1Database, report: NewReport, now = Date.now()): { id: string; statement: D1PreparedStatement } {
+export function insertReport(db: D1Client, report: NewReport, now = Date.now()): { id: string; statement: D1PreparedStatement } {
   const id = newId(now);
   const statement = db
     .prepare(
@@ -53,6 +54,6 @@ export function insertReport(db: D1Database, report: NewReport, now = Date.now()
 export const autoCategory = (reason: AutoReason): ReportCategory => (reason.kind === 'keyword_rule' ? 'other' : 'spam');
 
 /** An automatic report (reporter null) for content a rule or spam hold caught. */
-export function insertAutoReport(db: D1Database, reason: AutoReason, subject: Omit<NewReport, 'reporterId' | 'category' | 'auto' | 'comment'>, now = Date.now()) {
+export function insertAutoReport(db: D1Client, reason: AutoReason, subject: Omit<NewReport, 'reporterId' | 'category' | 'auto' | 'comment'>, now = Date.now()) {
   return insertReport(db, { ...subject, reporterId: null, category: autoCategory(reason), auto: reason }, now);
 }

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import type { AutoReason } from '../../db/schema';
 import { foldText } from '../../policy/keyword-matcher';
 
@@ -36,7 +37,7 @@ export interface SpamCheck {
   at: number;
 }
 
-export async function spamStatements(db: D1Database, userId: string, text: string, now = Date.now()): Promise<SpamCheck> {
+export async function spamStatements(db: D1Client, userId: string, text: string, now = Date.now()): Promise<SpamCheck> {
   const hash = await fingerprint(text);
   const links = countLinks(text);
   return {

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { mapRow, uniqueViolation } from '../../db/client';
+import { mapRow, uniqueViolation, type D1Client } from '../../db/client';
 import { newsSources, type NewsSourceRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -44,12 +44,12 @@ export function presentSource(row: NewsSourceRow): NewsSource {
   };
 }
 
-async function findSource(d1: D1Database, id: string): Promise<NewsSourceRow | null> {
+async function findSource(d1: D1Client, id: string): Promise<NewsSourceRow | null> {
   const raw = await d1.prepare('SELECT * FROM news_sources WHERE id = ?1').bind(id).first<Record<string, unknown>>();
   return raw ? mapRow(newsSources, raw) : null;
 }
 
-async function requireSource(d1: D1Database, id: string): Promise<NewsSourceRow> {
+async function requireSource(d1: D1Client, id: string): Promise<NewsSourceRow> {
   const row = await findSource(d1, id);
   if (!row) throw new ApiError('not_found', 'No such news source.');
   return row;
@@ -62,7 +62,7 @@ export async function createSource(c: Context<AppEnv>, staffId: string, input: {
   const now = Date.now();
   const id = newId(now);
   try {
-    await c.env.DB.prepare(
+    await c.var.d1.prepare(
       `INSERT INTO news_sources (id, url, title, title_fixed, topic, created_by, next_fetch_at, created_at, updated_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)`,
     )
@@ -72,12 +72,12 @@ export async function createSource(c: Context<AppEnv>, staffId: string, input: {
     if (uniqueViolation(err) === 'url') throw duplicateUrl();
     throw err;
   }
-  return presentSource((await findSource(c.env.DB, id))!);
+  return presentSource((await findSource(c.var.d1, id))!);
 }
 
 /** Changes a source; a new URL starts over (no validators, no failures, due at the next tick); a new topic moves its items too. */
 export async function updateSource(c: Context<AppEnv>, id: string, input: { url?: string; topic?: string; title?: string | null }): Promise<NewsSource> {
-  const d1 = c.env.DB;
+  const d1 = c.var.d1;
   const row = await requireSource(d1, id);
   const url = input.url !== undefined ? await assertSourceUrl(c.env, input.url) : row.url;
   const statements: D1PreparedStatement[] = [];
@@ -107,14 +107,14 @@ export async function updateSource(c: Context<AppEnv>, id: string, input: { url?
 }
 
 export async function deleteSource(c: Context<AppEnv>, id: string): Promise<void> {
-  const result = await c.env.DB.prepare('DELETE FROM news_sources WHERE id = ?1').bind(id).run();
+  const result = await c.var.d1.prepare('DELETE FROM news_sources WHERE id = ?1').bind(id).run();
   if (!result.meta.changes) throw new ApiError('not_found', 'No such news source.');
 }
 
 /** Sources, newest first. */
 export async function listSources(c: Context<AppEnv>, limit: number, cursor?: string) {
   const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     'SELECT * FROM news_sources WHERE (created_at, id) < (?1, ?2) ORDER BY created_at DESC, id DESC LIMIT ?3',
   )
     .bind(ts, id, limit + 1)
@@ -124,7 +124,7 @@ export async function listSources(c: Context<AppEnv>, limit: number, cursor?: st
 }
 
 /** The statements that store a fetch's items: each new (source, key) once, then the source's newest NEWS_ITEMS_PER_SOURCE kept. */
-function storeItems(d1: D1Database, source: NewsSourceRow, items: ParsedItem[], now: number): D1PreparedStatement[] {
+function storeItems(d1: D1Client, source: NewsSourceRow, items: ParsedItem[], now: number): D1PreparedStatement[] {
   // Dated in the future: as of now, so a wrong clock upstream cannot pin an item to the top.
   const rows = items.map((item) => [newId(now), item.key, item.title, item.url, item.summary, item.imageUrl, Math.min(item.publishedAt ?? now, now)]);
   return [
@@ -146,7 +146,7 @@ function storeItems(d1: D1Database, source: NewsSourceRow, items: ParsedItem[], 
 }
 
 /** The statement recording a fetch's outcome on its source, and when to fetch it next. */
-function recordOutcome(d1: D1Database, source: NewsSourceRow, outcome: FetchOutcome, feedTitle: string | null, now: number): D1PreparedStatement {
+function recordOutcome(d1: D1Client, source: NewsSourceRow, outcome: FetchOutcome, feedTitle: string | null, now: number): D1PreparedStatement {
   if (outcome.kind === 'error') {
     const failures = source.failureCount + 1;
     return d1
@@ -199,7 +199,7 @@ export async function refreshSource(env: Bindings, id: string, options: RefreshO
 }
 
 export async function refreshSourceNow(c: Context<AppEnv>, id: string): Promise<NewsSource> {
-  await requireSource(c.env.DB, id);
+  await requireSource(c.var.d1, id);
   const row = await refreshSource(c.env, id);
   if (!row) throw new ApiError('not_found', 'No such news source.');
   return presentSource(row);
@@ -209,7 +209,7 @@ export async function refreshSourceNow(c: Context<AppEnv>, id: string): Promise<
  * Claims every source due at `now`: pushes its next fetch a lease ahead (so the next tick does not
  * queue it again while it waits) and returns the ids, in one statement.
  */
-export async function claimDueSources(d1: D1Database, now: number): Promise<string[]> {
+export async function claimDueSources(d1: D1Client, now: number): Promise<string[]> {
   const { results } = await d1
     .prepare('UPDATE news_sources SET next_fetch_at = ?2 WHERE next_fetch_at <= ?1 RETURNING id')
     .bind(now, now + NEWS_LEASE_MS)
@@ -239,7 +239,7 @@ interface ItemRow {
 /** News items, newest first, optionally of one topic (indexes news_items_published_idx / news_items_topic_published_idx). */
 export async function listNews(c: Context<AppEnv>, topic: string | undefined, limit: number, cursor?: string) {
   const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
-  const { results } = await c.env.DB.prepare(newsPageSql(topic !== undefined))
+  const { results } = await c.var.d1.prepare(newsPageSql(topic !== undefined))
     .bind(ts, id, limit + 1, ...(topic !== undefined ? [topic] : []))
     .all<ItemRow>();
   return toPage(

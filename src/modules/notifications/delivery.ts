@@ -5,11 +5,12 @@ import type { AppEnv } from '../../lib/types';
 import { RELATION, relationFlagsSql } from '../graph/relations';
 import { presentPublicUser } from '../users/users.presenter';
 import type { EventContext, SocialEvent } from './events';
+import { queueDeliveries } from '../../queues/fanout.producer';
 import { type Delivery, inboxOf, REPEAT_WINDOW_MS, type Retraction } from './user-inbox';
 
 /** How many inbox deliveries run at once when a fan-out is made inline. */
 export const FAN_OUT_BATCH = 50;
-/** Audiences larger than this are handed to the actor's inbox, which delivers them from alarms. */
+/** Audiences larger than this go through the fan-out queue (src/queues/fanout.ts). */
 export const FAN_OUT_INLINE = 100;
 const SNIPPET = 80;
 
@@ -62,7 +63,7 @@ async function deliverTo(env: Env, actorId: string, recipients: string[], delive
   const known = await audience(env, actorId, recipients);
   const connected = [...known].filter(([, r]) => !r.stranger).map(([id]) => id);
   const strangers = [...known].filter(([, r]) => r.stranger).map(([id]) => id);
-  await Promise.all([fanOut(env, actorId, connected, delivery), fanOut(env, actorId, strangers, { ...delivery, floodFrom: actorId })]);
+  await Promise.all([fanOut(env, connected, delivery), fanOut(env, strangers, { ...delivery, floodFrom: actorId })]);
 }
 
 /** How a notification's cause is named for retraction, and how long a repeat of it stays silent. */
@@ -108,13 +109,14 @@ export async function retractEvent(c: Context<AppEnv>, undone: UndoneAction): Pr
 }
 
 /**
- * Delivers to many inboxes. Small audiences go inline, FAN_OUT_BATCH at a time; larger ones are queued
- * in the actor's own inbox, which delivers them in bounded alarm runs (so no single invocation makes
- * more subrequests than the platform allows, and the work survives restarts).
+ * Delivers to many inboxes. Small audiences go inline, FAN_OUT_BATCH at a time; larger ones go through
+ * the fan-out queue (src/queues/fanout.ts), in chunks under one idempotency key, so no single
+ * invocation makes more subrequests than the platform allows, failures retry with backoff, and a
+ * redelivered chunk never notifies twice.
  */
-export async function fanOut(env: Env, actorId: string, recipients: string[], delivery: Delivery): Promise<void> {
+export async function fanOut(env: Env, recipients: string[], delivery: Delivery): Promise<void> {
   if (recipients.length > FAN_OUT_INLINE) {
-    await inboxOf(env, actorId).enqueueFanOut(recipients, delivery);
+    await queueDeliveries(env, recipients, delivery);
     return;
   }
   for (let i = 0; i < recipients.length; i += FAN_OUT_BATCH) {
@@ -127,7 +129,7 @@ export async function fanOut(env: Env, actorId: string, recipients: string[], de
  * a private post, friends only for a friends post, and only the members among them for a post in a
  * private community.
  */
-async function postAudience(env: Env, postId: string): Promise<{ recipients: string[]; content: string } | null> {
+async function postAudience(env: Env, postId: string): Promise<{ authorId: string; recipients: string[]; content: string } | null> {
   const post = await env.DB.prepare(
     `SELECT p.author_id, p.visibility, p.content, p.community_id, k.visibility AS community_visibility
      FROM posts p LEFT JOIN communities k ON k.id = p.community_id WHERE p.id = ?1`,
@@ -144,12 +146,29 @@ async function postAudience(env: Env, postId: string): Promise<{ recipients: str
   )
     .bind(post.author_id, ...(membersOnly ? [post.community_id] : []))
     .all<{ id: string }>();
-  return { recipients: results.map((r) => r.id), content: post.content };
+  return { authorId: post.author_id, recipients: results.map((r) => r.id), content: post.content };
+}
+
+/**
+ * The `new_post` notification of a post and who gets it (its audience, after blocks), or null when it
+ * notifies nobody. The fan-out queue's consumer delivers it under the key `new_post:<post id>`.
+ */
+export async function postNotice(ctx: EventContext, postId: string): Promise<{ recipients: string[]; delivery: Delivery } | null> {
+  const audience = await postAudience(ctx.env, postId);
+  if (!audience) return null;
+  const actor = await publicUser(ctx, audience.authorId);
+  if (!actor) return null;
+  const snippet = audience.content.length > SNIPPET ? `${audience.content.slice(0, SNIPPET - 1)}…` : audience.content;
+  const message = snippet ? `${actor.display_name} posted: “${snippet}”` : `${actor.display_name} shared a new post`;
+  const recipients = await withoutBlocks(ctx.env, audience.authorId, audience.recipients);
+  return { recipients, delivery: { type: 'new_post', data: { id: postId, author: actor, message } } };
 }
 
 /** Turns one social event into notifications in the recipients' inboxes (each stored, then pushed). */
 export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promise<void> {
   const { env } = ctx;
+  // A new post reaches its audience through the fan-out queue (announcePost queues it; see postNotice).
+  if (event.type === 'new_post') return;
   // Moderation notices come from the site, not a user: no actor to present, and no block filters them.
   if (event.type === 'report_resolved' || event.type === 'moderation_warning') {
     await inboxOf(env, event.recipientId).deliver({ type: event.type, data: event.data });
@@ -177,14 +196,6 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
     const community = await communitySummary(env, event.communityId);
     if (!community) return;
     await deliverTo(env, event.actorId, event.recipientIds, { type: 'community_join_request', data: { community, user: actor } });
-    return;
-  }
-  if (event.type === 'new_post') {
-    const audience = await postAudience(env, event.postId);
-    if (!audience) return;
-    const snippet = audience.content.length > SNIPPET ? `${audience.content.slice(0, SNIPPET - 1)}…` : audience.content;
-    const message = snippet ? `${actor.display_name} posted: “${snippet}”` : `${actor.display_name} shared a new post`;
-    await fanOut(env, event.actorId, await withoutBlocks(env, event.actorId, audience.recipients), { type: 'new_post', data: { id: event.postId, author: actor, message } });
     return;
   }
   const at = ctx.at ?? Date.now();

@@ -1,5 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
+import { recordFrame } from '../../lib/metrics';
+import { queueDeliveries } from '../../queues/fanout.producer';
+import { type ImpressionView, PostImpressions } from '../insights/post-impressions';
 import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
@@ -7,10 +10,11 @@ import type { Notification, NotificationType } from './notifications.schemas';
 export const INBOX_CAP = 1000;
 /** Likes and follows on the same object within this window fold into one notification. */
 export const GROUP_WINDOW_MS = 60 * 60 * 1000;
-/** Deliveries one alarm run of a fan-out queue makes (each is a subrequest, and runs are bounded). */
-export const FAN_OUT_PER_RUN = 200;
-/** Concurrent deliveries within a run. */
-const FAN_OUT_CONCURRENCY = 50;
+/**
+ * How long the idempotency key of a delivery is remembered: longer than a fan-out message can live in
+ * its queue (retention is at most 14 days), so a redelivered batch never notifies twice.
+ */
+export const DELIVERY_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
 /** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
 export const REPLAY_LIMIT = 200;
 /** One account causes at most this many notifications per {@link FLOOD_WINDOW_MS} to someone who neither follows nor befriends it. */
@@ -44,6 +48,11 @@ export interface Delivery {
   at?: number;
   /** The actor's id when the recipient neither follows nor is friends with them: capped at {@link FLOOD_LIMIT} an hour. */
   floodFrom?: string;
+  /**
+   * Idempotency key (`new_post:<post id>`, …) of a delivery made from a queue: an inbox stores a given
+   * key once, so a redelivered message never notifies twice. (Kept {@link DELIVERY_KEY_TTL_MS}.)
+   */
+  key?: string;
 }
 
 /** Undoes what a delivery with this `source` did: removes its notification, or `actorId` from its group. */
@@ -65,6 +74,8 @@ export class UserInbox extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Web Push for notifications stored while no socket is open (inbox-push.ts). */
   private readonly pushes: InboxPush;
+  /** Impressions of this user's posts (insights/post-impressions.ts). */
+  private readonly impressions: PostImpressions;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -75,7 +86,9 @@ export class UserInbox extends DurableObject<Env> {
         group_key TEXT, read INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS notifications_group ON notifications (group_key, updated_at) WHERE group_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (read, seq);
-      CREATE TABLE IF NOT EXISTS fanout (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, delivery TEXT NOT NULL);
+      -- Idempotency keys of queued deliveries already handled (see Delivery.key).
+      CREATE TABLE IF NOT EXISTS delivered (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS delivered_at ON delivered (at);
       -- Flood control: when each source last notified or was retracted, and what each stranger caused lately.
       CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, sent_at INTEGER, retracted_at INTEGER);
       CREATE TABLE IF NOT EXISTS flood (actor TEXT NOT NULL, at INTEGER NOT NULL);
@@ -90,6 +103,7 @@ export class UserInbox extends DurableObject<Env> {
     }
     this.sql.exec('CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source) WHERE source IS NOT NULL');
     this.pushes = new InboxPush(env, this.sql);
+    this.impressions = new PostImpressions(this.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
@@ -109,14 +123,17 @@ export class UserInbox extends DurableObject<Env> {
     return Math.max(max('notifications'), max('removed')) + 1;
   }
 
-  private push(frame: string): void {
+  private push(frame: string, kind: string): void {
+    let sent = 0;
     for (const ws of this.ctx.getWebSockets()) {
       try {
         ws.send(frame);
+        sent++;
       } catch {
         // a closing socket does not stop delivery to the others
       }
     }
+    if (sent > 0) recordFrame(this.env.METRICS, { socket: 'notifications', direction: 'out', kind, sockets: sent });
   }
 
   /**
@@ -145,9 +162,24 @@ export class UserInbox extends DurableObject<Env> {
     return true;
   }
 
-  /** Stores a notification (or folds it into a recent unread one of the same group), then pushes it; flood control first. */
+  /**
+   * True the first time a delivery key is seen (and remembers it), false for a repeat. Runs before any
+   * await, like all of deliver(), so two copies of one message arriving together cannot both pass.
+   */
+  private firstDelivery(key: string, now: number): boolean {
+    if (this.sql.exec('SELECT 1 FROM delivered WHERE key = ?', key).toArray().length > 0) return false;
+    this.sql.exec('DELETE FROM delivered WHERE at < ?', now - DELIVERY_KEY_TTL_MS);
+    this.sql.exec('INSERT INTO delivered (key, at) VALUES (?, ?)', key, now);
+    return true;
+  }
+
+  /**
+   * Stores a notification (or folds it into a recent unread one of the same group), then pushes it;
+   * a repeated idempotency key first, then flood control, may drop it.
+   */
   async deliver(delivery: Delivery): Promise<void> {
     const now = Date.now();
+    if (delivery.key !== undefined && !this.firstDelivery(delivery.key, now)) return;
     if (!this.admit(delivery, now)) return;
     const seq = this.nextSeq();
     let row: Row | undefined;
@@ -185,9 +217,19 @@ export class UserInbox extends DurableObject<Env> {
       this.sql.exec('DELETE FROM removed WHERE seq <= ?', seq - INBOX_CAP);
       fresh = true;
     }
-    this.push(this.frame(row));
+    this.push(this.frame(row), row.type);
     // A new notification nobody saw live goes out as a Web Push (a grouped one that grows does not).
     if (fresh && this.ctx.getWebSockets().length === 0) await this.pushes.offer(this.present(row));
+  }
+
+  /** Counts views of this user's posts from the impressions queue (each message key once). */
+  async recordImpressions(views: ImpressionView[]): Promise<number> {
+    return this.impressions.record(views);
+  }
+
+  /** Impressions and distinct viewers of one of this user's posts. */
+  async postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }> {
+    return this.impressions.read(postId);
   }
 
   /** The push module's word on which subscriptions this user has (see inbox-push.ts). */
@@ -223,7 +265,7 @@ export class UserInbox extends DurableObject<Env> {
       // The notification's own fields follow its newest remaining actor (`follower`, `user`).
       const lead = Object.fromEntries(Object.entries(data).filter(([, v]) => (v as JsonObject)?.id === retraction.actorId).map(([k]) => [k, rest[0]]));
       this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify({ ...data, ...lead, actors: rest, count }), Date.now(), open.seq);
-      this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()));
+      this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()), open.type);
       return;
     }
     this.remove(this.sql.exec<Row>('SELECT * FROM notifications WHERE source = ?', retraction.source).toArray());
@@ -234,32 +276,24 @@ export class UserInbox extends DurableObject<Env> {
       // The removal's seq is taken before the row goes, so it is newer than everything (and never reused).
       this.sql.exec('INSERT INTO removed (seq, id, was_seq) VALUES (?, ?, ?)', this.nextSeq(), row.id, row.seq);
       this.sql.exec('DELETE FROM notifications WHERE seq = ?', row.seq);
-      this.push(JSON.stringify({ type: 'notification.removed', id: row.id }));
+      this.push(JSON.stringify({ type: 'notification.removed', id: row.id }), 'notification.removed');
     }
   }
 
   /**
-   * Queues one delivery to many users (the audience of this user's post, say) in this inbox's storage
-   * and works through it from alarms, {@link FAN_OUT_PER_RUN} per run: a large audience never exceeds one
-   * invocation's limits, and a crash mid-way resumes where it stopped (delivered rows are removed).
+   * Fan-out goes through the kith-fanout queue (src/queues/fanout.ts). An inbox from before it may still
+   * hold undelivered rows of the old alarm-driven batches (table `fanout`), with an alarm set: that
+   * alarm hands them to the queue (one message chunk per delivery, under a fresh idempotency key) and
+   * drops the table. A failed send throws, so the runtime retries the alarm and nothing is lost.
    */
-  async enqueueFanOut(recipients: string[], delivery: Delivery): Promise<void> {
-    const json = JSON.stringify(delivery);
-    this.ctx.storage.transactionSync(() => {
-      for (const recipient of recipients) this.sql.exec('INSERT INTO fanout (recipient, delivery) VALUES (?, ?)', recipient, json);
-    });
-    await this.ctx.storage.setAlarm(Date.now());
-  }
-
   override async alarm(): Promise<void> {
-    const batch = this.sql.exec<{ id: number; recipient: string; delivery: string }>('SELECT * FROM fanout ORDER BY id LIMIT ?', FAN_OUT_PER_RUN).toArray();
-    for (let i = 0; i < batch.length; i += FAN_OUT_CONCURRENCY) {
-      const part = batch.slice(i, i + FAN_OUT_CONCURRENCY);
-      await Promise.all(part.map((job) => inboxOf(this.env, job.recipient).deliver(JSON.parse(job.delivery) as Delivery)));
-      this.sql.exec('DELETE FROM fanout WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(part.map((job) => job.id)));
+    if (this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fanout'").toArray().length === 0) return;
+    const groups = new Map<string, string[]>();
+    for (const row of this.sql.exec<{ recipient: string; delivery: string }>('SELECT recipient, delivery FROM fanout ORDER BY id')) {
+      groups.set(row.delivery, [...(groups.get(row.delivery) ?? []), row.recipient]);
     }
-    const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM fanout').one().n;
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now());
+    for (const [delivery, recipients] of groups) await queueDeliveries(this.env, recipients, JSON.parse(delivery) as Delivery);
+    this.sql.exec('DROP TABLE fanout');
   }
 
   /** Newest first; `unread` keeps only unread ones; `before` is the seq cursor. */
@@ -281,6 +315,7 @@ export class UserInbox extends DurableObject<Env> {
    */
   async forget(ref: { postId?: string; messageId?: string }): Promise<void> {
     if (ref.postId) {
+      this.impressions.forget(ref.postId);
       this.sql.exec(
         `DELETE FROM notifications WHERE (type = 'new_post' AND json_extract(data, '$.id') = ?1)
            OR (type IN ('mention', 'wall_post') AND json_extract(data, '$.post_id') = ?1)`,
@@ -348,6 +383,7 @@ export class UserInbox extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket): Promise<void> {
+    recordFrame(this.env.METRICS, { socket: 'notifications', direction: 'in', kind: 'invalid', sockets: 1 });
     // Only ping is expected (answered by the runtime); anything else gets a short error.
     ws.send(JSON.stringify({ type: 'error', status: 400, detail: 'this socket only sends; use {"type":"ping"} to check it' }));
   }
@@ -365,13 +401,14 @@ export class UserInbox extends DurableObject<Env> {
 export interface InboxApi {
   deliver(delivery: Delivery): Promise<void>;
   retract(retraction: Retraction): Promise<void>;
-  enqueueFanOut(recipients: string[], delivery: Delivery): Promise<void>;
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
   unreadCount(): Promise<number>;
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
   closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
+  recordImpressions(views: ImpressionView[]): Promise<number>;
+  postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }>;
   fetch(request: Request): Promise<Response>;
 }
 

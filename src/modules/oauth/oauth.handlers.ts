@@ -50,7 +50,7 @@ export const exchange: AppRouteHandler<typeof routes.exchange> = async (c) => {
   return c.json(await redeemCode(c, code, code_verifier), 200);
 };
 
-export const identities: AppRouteHandler<typeof routes.listIdentities> = async (c) => c.json(await listIdentities(c.env.DB, currentUser(c).userId), 200);
+export const identities: AppRouteHandler<typeof routes.listIdentities> = async (c) => c.json(await listIdentities(c.var.d1, currentUser(c).userId), 200);
 
 export const unlink: AppRouteHandler<typeof routes.unlinkIdentity> = async (c) => {
   await unlinkIdentity(c, currentUser(c).userId, c.req.valid('param').id);

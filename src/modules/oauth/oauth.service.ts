@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import { generateCodeVerifier, generateState } from 'arctic';
 import type { Context } from 'hono';
 import { uniqueViolation } from '../../db/client';
@@ -89,7 +90,7 @@ export async function startAuthorization(
     throw new ApiError('service_unavailable', `${provider.name} cannot be reached right now; try again later.`, { headers: { 'Retry-After': '30' } });
   }
   const now = Date.now();
-  await c.env.DB.prepare(
+  await c.var.d1.prepare(
     `INSERT INTO oauth_states (state_hash, provider, code_verifier, nonce, redirect_uri, callback_uri, link_user_id, app_code_challenge, created_at, expires_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
   )
@@ -135,7 +136,7 @@ interface StateRow {
  * `?linked=<provider>` after linking, or `?error=<reason>`. Tokens never go into a URL.
  */
 export async function finishCallback(c: Context<AppEnv>, provider: Provider, params: CallbackParams): Promise<string> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const stateHash = params.state ? await sha256Hex(params.state) : null;
   const state = stateHash
@@ -193,10 +194,10 @@ function appleName(user: string | undefined): string | null {
   }
 }
 
-const identityOf = (db: D1Database, provider: string, subject: string) =>
+const identityOf = (db: D1Client, provider: string, subject: string) =>
   db.prepare('SELECT id, user_id FROM oauth_identities WHERE provider = ?1 AND subject = ?2').bind(provider, subject).first<{ id: string; user_id: string }>();
 
-function insertIdentity(db: D1Database, userId: string, provider: string, profile: ProviderProfile): { id: string; statement: D1PreparedStatement } {
+function insertIdentity(db: D1Client, userId: string, provider: string, profile: ProviderProfile): { id: string; statement: D1PreparedStatement } {
   const id = newId();
   return {
     id,
@@ -221,7 +222,7 @@ const linkedEntry = (c: Context<AppEnv>, userId: string, provider: string, ident
  * that belongs to another account is refused.
  */
 async function linkIdentity(c: Context<AppEnv>, provider: Provider, profile: ProviderProfile, userId: string): Promise<Record<string, string>> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const user = await findUserById(c.get('db'), userId);
   if (!user || user.emailVerifiedAt === null) return { error: 'email_unverified' };
   const existing = await identityOf(db, provider.id, profile.subject);
@@ -246,7 +247,7 @@ type Decision = { userId: string; outcome: 'login' | 'unverified_email'; created
  * matched or created.
  */
 async function signInDecision(c: Context<AppEnv>, provider: Provider, profile: ProviderProfile, attempt = 1): Promise<Decision> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const linked = await identityOf(db, provider.id, profile.subject);
   if (linked) return { userId: linked.user_id, outcome: 'login', created: false };
   if (!profile.email) return { error: 'email_unverified' };
@@ -267,7 +268,7 @@ async function signInDecision(c: Context<AppEnv>, provider: Provider, profile: P
 }
 
 /** A username from the profile (handle, address, name): `[a-z0-9_]`, 3..30, made unique with a numeric suffix. */
-export async function deriveUsername(db: D1Database, profile: Pick<ProviderProfile, 'handle' | 'email' | 'name'>): Promise<string> {
+export async function deriveUsername(db: D1Client, profile: Pick<ProviderProfile, 'handle' | 'email' | 'name'>): Promise<string> {
   const base =
     [profile.handle, profile.email?.split('@')[0], profile.name]
       .map((value) =>
@@ -291,7 +292,7 @@ export async function deriveUsername(db: D1Database, profile: Pick<ProviderProfi
 
 /** A new account for a provider identity: its verified address (verified), a derived username, no password. */
 async function createAccount(c: Context<AppEnv>, provider: Provider, profile: ProviderProfile): Promise<string> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const username = await deriveUsername(db, profile);
   let displayName = singleLineFrom(profile.name, 50) ?? username;
   // A name the keyword rules would refuse is not imposed on the new account; the username stands in.
@@ -346,7 +347,7 @@ async function checkAppVerifier(challenge: string | null, verifier: string | und
  * is unverified; 403 when the account is suspended; 401 `/mfa-required` when it has a second factor.
  */
 export async function redeemCode(c: Context<AppEnv>, code: string, verifier: string | undefined) {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const now = Date.now();
   const row = await db
     .prepare(
@@ -374,7 +375,7 @@ export interface IdentityView {
   created_at: string;
 }
 
-export async function listIdentities(db: D1Database, userId: string): Promise<IdentityView[]> {
+export async function listIdentities(db: D1Client, userId: string): Promise<IdentityView[]> {
   const { results } = await db
     .prepare('SELECT id, provider, email, created_at FROM oauth_identities WHERE user_id = ?1 ORDER BY created_at, id')
     .bind(userId)
@@ -387,7 +388,7 @@ export async function listIdentities(db: D1Database, userId: string): Promise<Id
  * 409. The check and the delete are one statement, so two racing unlinks cannot both pass it.
  */
 export async function unlinkIdentity(c: Context<AppEnv>, userId: string, identityId: string): Promise<void> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const identity = await db.prepare('SELECT provider FROM oauth_identities WHERE id = ?1 AND user_id = ?2').bind(identityId, userId).first<{ provider: string }>();
   if (!identity) throw new ApiError('not_found', 'No such identity.');
   const [removed] = await audit(

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { retractEvent } from '../notifications/delivery';
@@ -14,7 +15,7 @@ import { getVisiblePost } from './posts.service';
  */
 export async function setLike(c: Context<AppEnv>, userId: string, postId: string, liked: boolean) {
   const { row } = await getVisiblePost(c, userId, postId);
-  const db = c.env.DB;
+  const db = c.var.d1;
   const write = liked
     ? db.prepare('INSERT OR IGNORE INTO likes (post_id, user_id, created_at) VALUES (?1, ?2, ?3)').bind(postId, userId, Date.now())
     : db.prepare('DELETE FROM likes WHERE post_id = ?1 AND user_id = ?2').bind(postId, userId);
@@ -22,6 +23,7 @@ export async function setLike(c: Context<AppEnv>, userId: string, postId: string
   // D1's meta.changes also counts the likes_count_insert trigger's write, so a new like reports 2: test for any.
   if (liked && (result?.meta.changes ?? 0) > 0) emitEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
   if (!liked && (result?.meta.changes ?? 0) > 0) await retractEvent(c, { type: 'post_like', actorId: userId, recipientId: row.authorId, postId });
+  if ((result?.meta.changes ?? 0) > 0) await purgeEdgePaths('posts', [postPath(postId)]);
   return { liked, like_count: count?.results[0]?.like_count ?? 0 };
 }
 
@@ -29,7 +31,7 @@ export async function setLike(c: Context<AppEnv>, userId: string, postId: string
 export async function listLikers(c: Context<AppEnv>, viewerId: string | null, postId: string, limit: number, cursor?: string) {
   await getVisiblePost(c, viewerId, postId);
   const [ts, uid] = timeKeyCursor(cursor, NEWEST_FIRST);
-  const { results } = await c.env.DB.prepare(
+  const { results } = await c.var.d1.prepare(
     `SELECT user_id, created_at FROM likes l
      WHERE post_id = ?1 AND (created_at, user_id) < (?2, ?3)
        AND ${visibleUserSql('?5', 'l.user_id')}

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { mapRow } from '../../db/client';
+import { notePostImpressions } from '../../middleware/impressions';
+import { mapRow, type D1Client } from '../../db/client';
 import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type FilterContext, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import { isAccountVisible } from '../../policy/visibility';
 import { compileFilters, parseViewerFilters, type ViewerFilter, viewerFiltersSql } from '../filters/filter-rules';
@@ -120,7 +121,7 @@ export function pageQuery(viewerId: string | null, source: SkeletonSource): { sq
   return { sql, params: [...source.params, ...(viewerId ? [viewerId] : [])] };
 }
 
-function pageStatement(db: D1Database, viewerId: string | null, source: SkeletonSource): D1PreparedStatement {
+function pageStatement(db: D1Client, viewerId: string | null, source: SkeletonSource): D1PreparedStatement {
   const { sql, params } = pageQuery(viewerId, source);
   return db.prepare(sql).bind(...params);
 }
@@ -184,9 +185,9 @@ export interface LoadOptions {
  * evaluated once). Returns the skeleton's rows in order, with what the rules and presentation need.
  */
 export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], options: LoadOptions = {}): Promise<LoadedPage> {
-  const statement = pageStatement(c.env.DB, viewerId, skeletonOfQuery(sql, params, options.extra));
+  const statement = pageStatement(c.var.d1, viewerId, skeletonOfQuery(sql, params, options.extra));
   const row = options.before?.length
-    ? ((await c.env.DB.batch<PageRow>([...options.before, statement])).at(-1)?.results[0] ?? null)
+    ? ((await c.var.d1.batch<PageRow>([...options.before, statement])).at(-1)?.results[0] ?? null)
     : await statement.first<PageRow>();
   const page = decodePage(viewerId, row);
   return { ...page, rows: page.rows.sort(newestFirst) };
@@ -273,6 +274,8 @@ export interface RenderOptions {
   hideMuted?: boolean;
   /** The personal-filter context this list is read in; direct reads of one post have none. */
   context?: FilterContext;
+  /** False where posts are only checked (a like, a comment list), not served: no impressions. */
+  countImpressions?: boolean;
 }
 
 /**
@@ -299,6 +302,8 @@ export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated,
     }
     out.push(post);
   }
+  const served = new Set(out.map((p) => p.id));
+  if (options.countImpressions !== false) notePostImpressions(c, rows.filter((r) => served.has(r.id)).map((r) => ({ id: r.id, authorId: r.authorId })));
   return out;
 }
 
@@ -314,7 +319,7 @@ export interface RankedPage extends LoadedPage {
 export async function loadRankedSkeleton(c: Context<AppEnv>, viewerId: string | null, sql: string, params: unknown[], extra?: string): Promise<RankedPage> {
   const order = 'SELECT json_group_array(json_array(id, rank_key)) FROM skel';
   const source = skeletonOfQuery(sql, params, `json_object('order', (${order}), 'extra', ${extra ? `(${extra})` : 'NULL'})`);
-  const page = decodePage(viewerId, await pageStatement(c.env.DB, viewerId, source).first<PageRow>());
+  const page = decodePage(viewerId, await pageStatement(c.var.d1, viewerId, source).first<PageRow>());
   const { order: ranked, extra: value } = JSON.parse(String(page.extra)) as { order: [string, number][]; extra: unknown };
   const rankKeys = new Map(ranked);
   const position = new Map(ranked.map(([id], i) => [id, i]));
@@ -327,7 +332,7 @@ export async function loadRankedSkeleton(c: Context<AppEnv>, viewerId: string | 
  */
 export async function renderPostsById(c: Context<AppEnv>, viewerId: string | null, ids: string[], options: RenderOptions = {}): Promise<Post[]> {
   if (ids.length === 0) return [];
-  const { rows, hydrated } = decodePage(viewerId, await pageStatement(c.env.DB, viewerId, skeletonOfIds(ids)).first<PageRow>());
+  const { rows, hydrated } = decodePage(viewerId, await pageStatement(c.var.d1, viewerId, skeletonOfIds(ids)).first<PageRow>());
   const order = new Map(ids.map((id, i) => [id, i]));
   return presentVisible(c, rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!), hydrated, options);
 }

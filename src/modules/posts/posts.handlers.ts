@@ -1,4 +1,6 @@
 import type { AppRouteHandler } from '../../lib/types';
+import { purgeProfilesById } from '../../lib/edge-cache';
+import { notePostImpressions } from '../../middleware/impressions';
 import { currentUser } from '../../middleware/auth';
 import { findVisibleUser } from '../users/users.service';
 import * as likes from './likes.service';
@@ -6,11 +8,16 @@ import * as service from './posts.service';
 import type * as routes from './posts.routes';
 
 export const createPost: AppRouteHandler<typeof routes.createPost> = async (c) => {
-  return c.json(await service.createPost(c, currentUser(c).userId, c.req.valid('json')), 201);
+  const { userId } = currentUser(c);
+  const post = await service.createPost(c, userId, c.req.valid('json'));
+  // The author's posts count changed: their anonymous profile leaves the edge cache.
+  await purgeProfilesById(c.var.d1, [userId]);
+  return c.json(post, 201);
 };
 
 export const getPost: AppRouteHandler<typeof routes.getPost> = async (c) => {
-  const { post } = await service.getVisiblePost(c, c.get('auth')?.userId ?? null, c.req.valid('param').id);
+  const { row, post } = await service.getVisiblePost(c, c.get('auth')?.userId ?? null, c.req.valid('param').id);
+  notePostImpressions(c, [{ id: row.id, authorId: row.authorId }]);
   return c.json(post, 200);
 };
 

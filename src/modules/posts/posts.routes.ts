@@ -1,6 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
+import { edgeCache } from '../../lib/edge-cache';
+import { notePostImpressions } from '../../middleware/impressions';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
-import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { bearerSecurity, commonErrors, edgeCachedJson, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
 import { PublicUserPageSchema as UserPage, UserRefParamSchema } from '../users/users.schemas';
 import { CreatePostSchema, LikeStateSchema, PostIdParamSchema, PostPageSchema as PostPage, PostSchema, UpdatePostSchema } from './posts.schemas';
@@ -26,10 +28,11 @@ export const getPost = createRoute({
   path: '/posts/{id}',
   tags,
   summary: 'Read a post',
-  description: '404 when the post does not exist or is not visible to the caller.',
+  description: '404 when the post does not exist or is not visible to the caller. Anonymous reads of a public post may come from the edge cache (at most 60 s old, purged when the post is edited or deleted or its author suspended; `X-Cache`).',
   ...maybeAuthed,
+  middleware: [edgeCache('posts', { onHit: (c) => notePostImpressions(c, [{ id: c.req.param('id') ?? '' }]) }), optionalAuth],
   request: { params: PostIdParamSchema },
-  responses: { 200: jsonContent(PostSchema, 'The post'), ...commonErrors, ...errors[401], ...errors[404] },
+  responses: { 200: edgeCachedJson(PostSchema, 'The post'), ...commonErrors, ...errors[401], ...errors[404] },
 });
 
 export const updatePost = createRoute({

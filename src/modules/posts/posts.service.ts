@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
-import { toStatement } from '../../db/client';
+import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -9,6 +10,8 @@ import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
+import { OWN_TIMELINE_ENTRY_SQL } from '../feeds/hybrid';
+import { queuePostFanOut } from '../../queues/fanout.producer';
 import { findUserById } from '../users/users.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { mediaUrl } from '../media/media.keys';
@@ -31,7 +34,7 @@ const MAX_MENTIONS = 10;
 export async function getVisiblePost(c: Context<AppEnv>, viewerId: string | null, id: string): Promise<{ row: PostRow; post: Post; communityRole: CommunityRole | null }> {
   const { rows, hydrated } = await loadSkeleton(c, viewerId, 'SELECT * FROM posts WHERE id = ?1', [id]);
   const [row] = rows;
-  const [post] = row ? presentVisible(c, [row], hydrated) : [];
+  const [post] = row ? presentVisible(c, [row], hydrated, { countImpressions: false }) : [];
   if (!row || !post) throw new ApiError('not_found', 'No such post.');
   return { row, post, communityRole: row.communityId ? (hydrated.communities.get(row.communityId)?.role ?? null) : null };
 }
@@ -40,7 +43,7 @@ const COMMUNITY_AUDIENCE = "community posts are seen by the community's audience
 
 /** A community post needs a community the author is a member of (not merely an applicant). */
 async function assertMayPostInCommunity(c: Context<AppEnv>, authorId: string, communityId: string): Promise<void> {
-  const access = await communityAccess(c.env.DB, communityId, authorId);
+  const access = await communityAccess(c.var.d1, communityId, authorId);
   if (!access) throw new ApiError('not_found', 'No such community.');
   if (!isMember(access.role)) throw new ApiError('forbidden', 'Only members of this community can post in it: join it first.');
 }
@@ -64,10 +67,10 @@ async function assertOwnMedia(c: Context<AppEnv>, authorId: string, ids: string[
 async function assertMayPostOnWall(c: Context<AppEnv>, authorId: string, targetId: string): Promise<void> {
   const target = await findUserById(c.get('db'), targetId);
   if (!target) throw new ApiError('not_found', 'No such user.');
-  await assertNotBlocked(c.env.DB, authorId, targetId);
+  await assertNotBlocked(c.var.d1, authorId, targetId);
   if (target.wallPolicy === 'everyone') return;
   if (target.wallPolicy === 'friends') {
-    const friend = await c.env.DB.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(targetId, authorId).first();
+    const friend = await c.var.d1.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(targetId, authorId).first();
     if (friend) return;
     throw new ApiError('forbidden', 'Only friends of this user may post on their wall.');
   }
@@ -108,7 +111,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   const tags = extractHashtags(content);
   const statements = [
     toStatement(
-      c.env.DB,
+      c.var.d1,
       db.insert(posts).values({
         id,
         authorId,
@@ -123,15 +126,18 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
         createdAt: now,
       }),
     ),
-    ...mediaIds.map((mediaId, position) => toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))),
-    ...postTagStatements(c.env.DB, id, now.getTime(), tags),
+    ...mediaIds.map((mediaId, position) => toStatement(c.var.d1, db.insert(postMedia).values({ postId: id, mediaId, position }))),
+    ...postTagStatements(c.var.d1, id, now.getTime(), tags),
   ];
+  // A personal post goes into its author's own live timeline at once; the rest of its audience gets it
+  // from the fan-out queue (announcePost). Professional posts stay off home timelines.
+  if ((input.space ?? 'personal') === 'personal') statements.push(c.var.d1.prepare(OWN_TIMELINE_ENTRY_SQL).bind(authorId, now.getTime(), id));
   // A rule's hold or flag opens its report in the same transaction as the post.
   if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, authorId, communityId, content, mediaIds));
   // The spam counts are read inside the same batch (before this post's fingerprint): no extra round trip.
-  const spam = content ? await spamStatements(c.env.DB, authorId, content, now.getTime()) : null;
+  const spam = content ? await spamStatements(c.var.d1, authorId, content, now.getTime()) : null;
   if (spam) statements.push(spam.check, spam.record);
-  const results = await c.env.DB.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  const results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
   const tripped = spam && verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
   if (tripped) await holdForSpam(c, id, authorId, communityId, content, mediaIds, tripped);
 
@@ -140,8 +146,13 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   return post;
 }
 
-/** Tells the post's audience about it (new_post, wall_post, mentions): at creation, or when a moderator releases a held post. */
+/**
+ * Tells the post's audience about it (new_post, wall_post, mentions): at creation, or when a moderator
+ * releases a held post. Its timeline push and `new_post` notifications go through the fan-out queue,
+ * queued before the request answers (POST /posts costs the same whatever the audience).
+ */
 export async function announcePost(c: Context<AppEnv>, row: PostRow): Promise<void> {
+  await queuePostFanOut(c.env, { post_id: row.id, base_url: c.get('baseUrl'), notify: true });
   emitEvent(c, { type: 'new_post', actorId: row.authorId, postId: row.id });
   if (row.targetUserId) emitEvent(c, { type: 'wall_post', actorId: row.authorId, recipientId: row.targetUserId, postId: row.id });
   await emitMentions(c, row.authorId, row.content, row, {});
@@ -162,7 +173,7 @@ export async function contentSnapshot(c: Context<AppEnv>, authorId: string, cont
 /** The automatic report of a post a keyword rule held or flagged. */
 async function ruleReport(c: Context<AppEnv>, verdict: Exclude<TextVerdict, { action: 'allow' | 'reject' }>, postId: string, authorId: string, communityId: string | null, content: string, mediaIds: string[]) {
   const snapshot = await contentSnapshot(c, authorId, content, mediaIds);
-  return insertAutoReport(c.env.DB, verdict.reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement;
+  return insertAutoReport(c.var.d1, verdict.reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement;
 }
 
 /**
@@ -172,7 +183,7 @@ async function ruleReport(c: Context<AppEnv>, verdict: Exclude<TextVerdict, { ac
  */
 async function holdForSpam(c: Context<AppEnv>, postId: string, authorId: string, communityId: string | null, content: string, mediaIds: string[], reason: AutoReason): Promise<void> {
   const snapshot = await contentSnapshot(c, authorId, content, mediaIds);
-  const db = c.env.DB;
+  const db = c.var.d1;
   await db.batch([
     db.prepare('UPDATE posts SET held = 1 WHERE id = ?1').bind(postId),
     insertAutoReport(db, reason, { subjectType: 'post', subjectId: postId, subjectUserId: authorId, communityId, snapshot }).statement,
@@ -193,15 +204,15 @@ export async function emitMentions(c: Context<AppEnv>, authorId: string, text: s
   if (!author) return;
   for (const user of mentioned) {
     if (user.id === authorId || skip.includes(user.id)) continue;
-    const rel = await loadViewerRelations(c.env.DB, user.id, [authorId, row.authorId, ...(target ? [target.id] : [])]);
-    const community = row.communityId ? await communityAccess(c.env.DB, row.communityId, user.id) : null;
+    const rel = await loadViewerRelations(c.var.d1, user.id, [authorId, row.authorId, ...(target ? [target.id] : [])]);
+    const community = row.communityId ? await communityAccess(c.var.d1, row.communityId, user.id) : null;
     if (rel.blockedEither.has(authorId) || !canViewPost(row, author, target, rel, community)) continue;
     emitEvent(c, { type: 'mention', actorId: authorId, recipientId: user.id, postId: row.id, ...extra });
   }
 }
 
 /** A community's visibility and one user's role in it (null when the community is gone). */
-async function communityAccess(db: D1Database, communityId: string, userId: string): Promise<CommunityAccess | null> {
+async function communityAccess(db: D1Client, communityId: string, userId: string): Promise<CommunityAccess | null> {
   return db
     .prepare('SELECT visibility, (SELECT role FROM community_members WHERE community_id = ?1 AND user_id = ?2) AS role FROM communities WHERE id = ?1')
     .bind(communityId, userId)
@@ -222,7 +233,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
 
   const statements = [
     toStatement(
-      c.env.DB,
+      c.var.d1,
       db
         .update(posts)
         .set({
@@ -237,13 +248,19 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
         .where(eq(posts.id, id)),
     ),
   ];
-  statements.push(...postTagStatements(c.env.DB, id, row.createdAt.getTime(), tags, row.tags));
+  statements.push(...postTagStatements(c.var.d1, id, row.createdAt.getTime(), tags, row.tags));
   if (verdict.action !== 'allow') statements.push(await ruleReport(c, verdict, id, row.authorId, row.communityId, content, mediaIds));
   if (input.media_ids !== undefined) {
-    statements.push(toStatement(c.env.DB, db.delete(postMedia).where(eq(postMedia.postId, id))));
-    mediaIds.forEach((mediaId, position) => statements.push(toStatement(c.env.DB, db.insert(postMedia).values({ postId: id, mediaId, position }))));
+    statements.push(toStatement(c.var.d1, db.delete(postMedia).where(eq(postMedia.postId, id))));
+    mediaIds.forEach((mediaId, position) => statements.push(toStatement(c.var.d1, db.insert(postMedia).values({ postId: id, mediaId, position }))));
   }
-  await c.env.DB.batch(statements);
+  await c.var.d1.batch(statements);
+  // A new visibility took the post out of every timeline but its author's (a trigger): the fan-out queue
+  // pushes it back to the audience it has now, without notifying anyone again.
+  if (input.visibility !== undefined && input.visibility !== row.visibility && !row.held && verdict.action !== 'hold') {
+    await queuePostFanOut(c.env, { post_id: id, base_url: c.get('baseUrl'), notify: false });
+  }
+  await purgeEdgePaths('posts', [postPath(id)]);
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
@@ -254,6 +271,8 @@ export async function deletePost(c: Context<AppEnv>, viewerId: string, id: strin
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
   await c.get('db').delete(posts).where(eq(posts.id, id));
+  await purgeEdgePaths('posts', [postPath(id)]);
+  await purgeProfilesById(c.var.d1, [row.authorId]);
 }
 
 /** Keyset position of a post in newest-first lists: (created_at, id). */
@@ -321,7 +340,7 @@ export async function fillVisiblePage<K>(
 export async function visibleLevels(c: Context<AppEnv>, viewerId: string | null, authorId: string, authorPrivate: boolean): Promise<PostRow['visibility'][]> {
   if (viewerId === authorId) return ['public', 'friends', 'private'];
   if (!viewerId) return authorPrivate ? [] : ['public'];
-  const rel = await loadViewerRelations(c.env.DB, viewerId, [authorId]);
+  const rel = await loadViewerRelations(c.var.d1, viewerId, [authorId]);
   if (rel.blockedEither.has(authorId)) return [];
   if (rel.friends.has(authorId)) return ['public', 'friends'];
   return !authorPrivate || rel.following.has(authorId) ? ['public'] : [];

@@ -87,7 +87,7 @@ export async function importLinkedIn(c: Context<AppEnv>, userId: string, upload:
     throw ApiError.field('file', `the archive holds none of ${names}`);
   }
 
-  const { profile: before } = await loadProfile(c.env.DB, userId);
+  const { profile: before } = await loadProfile(c.var.d1, userId);
   const { draft, imported } = combine(before, sections, mode);
   for (const list of LISTS) {
     const count = (draft[list] as unknown[]).length;
@@ -97,7 +97,7 @@ export async function importLinkedIn(c: Context<AppEnv>, userId: string, upload:
     }
   }
   const lists = { positions: sections.positions !== undefined, education: sections.education !== undefined };
-  const { statements, profile } = saveProfileStatements(c.env.DB, userId, before, draft, lists);
-  if (!dryRun) await c.env.DB.batch(statements);
+  const { statements, profile } = saveProfileStatements(c.var.d1, userId, before, draft, lists);
+  if (!dryRun) await c.var.d1.batch(statements);
   return { profile, imported, warnings, dry_run: dryRun };
 }

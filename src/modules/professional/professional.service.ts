@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { mapRow } from '../../db/client';
+import { mapRow, type D1Client } from '../../db/client';
 import {
   professionalEducation,
   professionalPositions,
@@ -51,7 +51,7 @@ export function professionalVisibleTo(visibility: ProfessionalVisibility, ownerP
 }
 
 /** A user's profile (one round trip); `exists` is false for someone who never wrote one. */
-export async function loadProfile(d1: D1Database, userId: string): Promise<{ exists: boolean; profile: ProfessionalProfile }> {
+export async function loadProfile(d1: D1Client, userId: string): Promise<{ exists: boolean; profile: ProfessionalProfile }> {
   const [profiles, positions, education] = await d1.batch<Record<string, unknown>>([
     d1.prepare('SELECT * FROM professional_profiles WHERE user_id = ?1').bind(userId),
     d1.prepare('SELECT * FROM professional_positions WHERE user_id = ?1 ORDER BY ord').bind(userId),
@@ -143,7 +143,7 @@ function withIds<T extends { id?: string }>(entries: T[], existing: { id: string
  * Statements that replace a user's list in `table` with `rows` ([id, ord, ...columns], as JSON): a
  * delete, then inserts of many rows each.
  */
-function rewriteList(d1: D1Database, table: string, columns: string[], userId: string, rows: unknown[][]): D1PreparedStatement[] {
+function rewriteList(d1: D1Client, table: string, columns: string[], userId: string, rows: unknown[][]): D1PreparedStatement[] {
   const values = columns.map((_, i) => `value ->> ${i + 2}`).join(', ');
   return [
     d1.prepare(`DELETE FROM ${table} WHERE user_id = ?1`).bind(userId),
@@ -159,7 +159,7 @@ function rewriteList(d1: D1Database, table: string, columns: string[], userId: s
  * hands (`lists`), each as a delete and inserts from JSON.
  */
 export function saveProfileStatements(
-  d1: D1Database,
+  d1: D1Client,
   userId: string,
   before: ProfessionalProfile,
   draft: ProfileDraft,
@@ -203,11 +203,11 @@ export function saveProfileStatements(
 
 /** PUT (replaceAll) or PATCH of the caller's profile, written in one batch. */
 export async function updateOwnProfile(c: Context<AppEnv>, userId: string, input: ProfessionalInput, replaceAll: boolean): Promise<ProfessionalProfile> {
-  const { profile: before } = await loadProfile(c.env.DB, userId);
+  const { profile: before } = await loadProfile(c.var.d1, userId);
   const draft = applyInput(before, input, replaceAll);
   const lists = { positions: replaceAll || input.positions !== undefined, education: replaceAll || input.education !== undefined };
-  const { statements, profile } = saveProfileStatements(c.env.DB, userId, before, draft, lists);
-  await c.env.DB.batch(statements);
+  const { statements, profile } = saveProfileStatements(c.var.d1, userId, before, draft, lists);
+  await c.var.d1.batch(statements);
   return profile;
 }
 
@@ -215,7 +215,7 @@ export async function updateOwnProfile(c: Context<AppEnv>, userId: string, input
 export async function getVisibleProfile(c: Context<AppEnv>, ref: string): Promise<ProfessionalProfile> {
   const owner = await findVisibleUser(c, ref);
   const viewerId = c.get('auth')?.userId ?? null;
-  const [rel, { exists, profile }] = await Promise.all([loadViewerRelations(c.env.DB, viewerId, [owner.id]), loadProfile(c.env.DB, owner.id)]);
+  const [rel, { exists, profile }] = await Promise.all([loadViewerRelations(c.var.d1, viewerId, [owner.id]), loadProfile(c.var.d1, owner.id)]);
   const viewer = { self: viewerId === owner.id, friend: rel.friends.has(owner.id), following: rel.following.has(owner.id) };
   if (!exists || !professionalVisibleTo(profile.visibility, owner.visibility === 'private', viewer)) {
     throw new ApiError('not_found', 'No such professional profile.');

@@ -65,7 +65,7 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
   const match = ftsMatch(terms.words, PREFIX_FROM);
   if (!match) return EMPTY;
   const whole = ftsMatch(terms.words)!;
-  const db = c.env.DB;
+  const db = c.var.d1;
   const liveAfter = now - USER_SEARCH_TTL_MS;
   let [score, rid] = cursor ? (decodeCursor(cursor, ['number', 'number']) as [number, number]) : [Number.MAX_VALUE, Number.MAX_SAFE_INTEGER];
   // The page and a few more: rows the viewer may not see are rare, and a short round reads on.
@@ -136,7 +136,7 @@ export async function searchCommunities(c: Context<AppEnv>, viewerId: string, te
   const match = ftsMatch(terms.words, 1);
   if (!match) return EMPTY;
   const [score, id] = rankedCursor(cursor);
-  const { results } = await c.env.DB.prepare(COMMUNITY_SEARCH_SQL).bind(match, viewerId, null, score, id, limit + 1).all<Record<string, unknown>>();
+  const { results } = await c.var.d1.prepare(COMMUNITY_SEARCH_SQL).bind(match, viewerId, null, score, id, limit + 1).all<Record<string, unknown>>();
   const page = results.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -151,7 +151,7 @@ export async function searchTags(c: Context<AppEnv>, viewerId: string, terms: Se
   const match = ftsMatch(terms.words, 1);
   if (!match) return EMPTY;
   const [score, id] = rankedCursor(cursor);
-  const { results } = await c.env.DB.prepare(TAG_SEARCH_SQL).bind(match, viewerId, null, score, id, limit + 1).all<TagHit>();
+  const { results } = await c.var.d1.prepare(TAG_SEARCH_SQL).bind(match, viewerId, null, score, id, limit + 1).all<TagHit>();
   return toPage(results, limit, (r) => [r.rank_key, r.id], (r) => ({ tag: r.id, uses_24h: r.uses_24h, accounts_24h: r.accounts_24h }));
 }
 

@@ -34,7 +34,7 @@ function present(row: SuggestionRow, baseUrl: string): Suggestion {
  * or a new place shows in the next read.
  */
 export async function listSuggestions(c: Context<AppEnv>, viewerId: string, limit: number, now = Date.now()): Promise<{ data: Suggestion[] }> {
-  const db = c.env.DB;
+  const db = c.var.d1;
   const liveAfter = now - SUGGESTION_TTL_MS;
   const read = db.prepare(READ_SUGGESTIONS_SQL).bind(viewerId, liveAfter, limit);
   const [cached, rows] = await db.batch<SuggestionRow>([db.prepare(CACHED_SUGGESTIONS_SQL).bind(viewerId, liveAfter), read]);
@@ -49,7 +49,7 @@ export async function listSuggestions(c: Context<AppEnv>, viewerId: string, limi
 /** DELETE /suggestions/{user_id}: that account is never suggested to the caller again (idempotent). */
 export async function dismissSuggestion(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
   if (userId === viewerId) throw ApiError.field('user_id', 'you are never suggested to yourself');
-  const db = c.env.DB;
+  const db = c.var.d1;
   // Someone the caller may not see is "not found", like an account that does not exist.
   const inserted = await db
     .prepare(

@@ -1,9 +1,10 @@
+import type { D1Client } from '../../db/client';
 /**
  * The statements that keep a post's rows in post_tags equal to its `tags` (each tag's row in `tags`
  * follows by trigger). They join the post's own batch, so the tags change in the same transaction as
  * the content they come from.
  */
-export function postTagStatements(db: D1Database, postId: string, createdAt: number, tags: string[], previous: string[] = []): D1PreparedStatement[] {
+export function postTagStatements(db: D1Client, postId: string, createdAt: number, tags: string[], previous: string[] = []): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
   const gone = previous.filter((t) => !tags.includes(t));
   const added = tags.filter((t) => !previous.includes(t));

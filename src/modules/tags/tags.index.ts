@@ -13,7 +13,7 @@ const listTagPosts: AppRouteHandler<typeof routes.listTagPosts> = async (c) => {
 };
 
 const listTrends: AppRouteHandler<typeof routes.listTrends> = async (c) => {
-  return c.json(await readTrends(c.env.DB, c.req.valid('query').limit), 200);
+  return c.json(await readTrends(c.var.d1, c.req.valid('query').limit), 200);
 };
 
 export const tagsRouter = createRouter().openapi(routes.listTagPosts, listTagPosts).openapi(routes.listTrends, listTrends);

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
+import { edgeCache } from '../../lib/edge-cache';
+import { bearerSecurity, commonErrors, edgeCachedJson, errors, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
 import { optionalAuth } from '../../middleware/auth';
 import { PostPageSchema } from '../posts/posts.schemas';
@@ -27,11 +28,11 @@ export const listTrends = createRoute({
   summary: 'Trending hashtags',
   description: [
     'Rising tags first, as of the last refresh (every 10 minutes), counting only posts anyone may see. For each tag, `accounts_24h` (distinct authors in the last 24 hours) is compared with its baseline, the distinct authors per day over the 7 days before:',
-    '`score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20).',
+    '`score = (accounts_24h − baseline)² / max(baseline, 1)` when accounts_24h exceeds the baseline. Tags used by fewer than 2 accounts in the window, or not rising, are not listed. `limit`: 1 to 100 (default 20). Anonymous reads may come from the edge cache (at most 120 s old, purged by every refresh; `X-Cache`).',
   ].join(' '),
   security: [{}, ...bearerSecurity],
-  middleware: [optionalAuth],
+  middleware: [edgeCache('trends'), optionalAuth],
   request: { query: PageQuerySchema.pick({ limit: true }) },
-  responses: { 200: jsonContent(TrendingTagsSchema, 'Trending tags, rising first'), ...commonErrors, ...errors[401] },
+  responses: { 200: edgeCachedJson(TrendingTagsSchema, 'Trending tags, rising first'), ...commonErrors, ...errors[401] },
 });
 

@@ -1,3 +1,4 @@
+import type { D1Client } from '../../db/client';
 import { anonymousVisiblePostSql } from '../posts/post-pipeline';
 
 /** The window a trend is measured in, and the baseline before it. */
@@ -45,7 +46,7 @@ ORDER BY score DESC, accounts DESC, uses DESC, tag
 LIMIT ${TREND_LIMIT}`;
 
 /** Recomputes tag_trends as of `now` (replacing it whole, in one transaction); returns how many tags trend. */
-export async function refreshTrends(db: D1Database, now: number): Promise<number> {
+export async function refreshTrends(db: D1Client, now: number): Promise<number> {
   const windowStart = now - TREND_WINDOW_MS;
   const baselineStart = windowStart - BASELINE_DAYS * TREND_WINDOW_MS;
   const [, inserted] = await db.batch([db.prepare('DELETE FROM tag_trends'), db.prepare(REFRESH_TRENDS_SQL).bind(now, windowStart, baselineStart)]);
@@ -55,7 +56,7 @@ export async function refreshTrends(db: D1Database, now: number): Promise<number
 /** GET /trends/tags: rising tags first, one range of tag_trends_rank_idx. ?1 limit. */
 export const TRENDS_SQL = 'SELECT tag, uses_24h, accounts_24h FROM tag_trends ORDER BY rank LIMIT ?1';
 
-export async function listTrends(db: D1Database, limit: number) {
+export async function listTrends(db: D1Client, limit: number) {
   const { results } = await db.prepare(TRENDS_SQL).bind(limit).all<{ tag: string; uses_24h: number; accounts_24h: number }>();
   return results;
 }

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { purgeEdgeGroups, purgeProfile } from '../../lib/edge-cache';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { follows, users, type ProfessionalVisibility, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -12,7 +13,7 @@ import { isAccountVisible } from '../../policy/visibility';
 import { audit, type AuditEntry, requestIp } from '../audit/audit';
 import { ownerChangesOnDeparture } from '../communities/communities.service';
 import { insertAutoReport } from '../moderation/reports.store';
-import { forgetSessions } from '../auth/session-cache';
+import { forgetSessions } from '../../lib/session-cache';
 import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
 import { deleteOwnerObjects } from '../media/media.service';
 import { presentMe, presentProfile, presentPublicUser } from './users.presenter';
@@ -37,6 +38,8 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
   // A new address is only mailed a link here; it replaces `email` once verified (POST /auth/email/verify).
   if (body.email !== undefined) await requestEmailChange(c, userId, body.email, body.current_password ?? '');
 
+  // A rename purges the cached profile under the old name too.
+  const oldUsername = body.username !== undefined ? (await requireUserRow(db, userId)).username : undefined;
   const changes: Partial<UserRow> = {};
   if (body.display_name !== undefined) changes.displayName = body.display_name;
   if (body.bio !== undefined) changes.bio = body.bio;
@@ -59,14 +62,14 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
       const update = db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId));
       // Going public lets every pending follow request through, in the same transaction.
       const approvePending = db.update(follows).set({ status: 'accepted' }).where(and(eq(follows.followeeId, userId), eq(follows.status, 'pending')));
-      const statements = [toStatement(c.env.DB, update)];
-      if (body.visibility === 'public') statements.push(toStatement(c.env.DB, approvePending));
+      const statements = [toStatement(c.var.d1, update)];
+      if (body.visibility === 'public') statements.push(toStatement(c.var.d1, approvePending));
       // A flagged bio or name is published and opens a report, in the same transaction.
       if (verdict.action === 'flag') {
         const before = await requireUserRow(db, userId);
         const after = { ...before, ...changes };
         statements.push(
-          insertAutoReport(c.env.DB, verdict.reason, {
+          insertAutoReport(c.var.d1, verdict.reason, {
             subjectType: 'user',
             subjectId: userId,
             subjectUserId: userId,
@@ -74,13 +77,19 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
           }).statement,
         );
       }
-      await c.env.DB.batch(statements);
+      await c.var.d1.batch(statements);
     } catch (err) {
       if (uniqueViolation(err) === 'username') throw conflict([{ field: 'username', message: 'is already taken' }]);
       throw err;
     }
   }
-  return c.json(presentMe(await requireUserRow(db, userId), c.get('baseUrl')), 200);
+  const after = await requireUserRow(db, userId);
+  if (Object.keys(changes).length > 0) {
+    await purgeProfile(after, oldUsername);
+    // Going private hides posts from anonymous readers: every cached post goes.
+    if (body.visibility !== undefined) await purgeEdgeGroups('posts');
+  }
+  return c.json(presentMe(after, c.get('baseUrl')), 200);
 };
 
 /** Checks the password and the address, then mails the new address its link (429 past the hourly cap). */
@@ -112,7 +121,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   // cannot reach.
   const ip = requestIp(c);
   await audit(
-    c.env.DB,
+    c.var.d1,
     [
       { action: 'account.deleted', actorId: userId, subjectType: 'user', subjectId: userId, ip, data: { username: user.username } },
       ...handovers.map((h) => ({
@@ -124,10 +133,13 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
         data: { from: userId, to: h.successorId, reason: 'account_deleted' },
       })),
     ],
-    [toStatement(c.env.DB, db.delete(users).where(eq(users.id, userId)))],
+    [toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId)))],
   );
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
+  // The profile, every post of the account and the communities it ended leave the edge cache (its images: deleteOwnerObjects).
+  await purgeProfile(user);
+  await purgeEdgeGroups('posts', 'communities');
   await clearEndedCommunities(c, endedCommunities);
   return c.body(null, 204);
 };
@@ -135,7 +147,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
 export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   const ref = c.req.valid('param').id_or_username;
   const viewer = c.get('auth');
-  const db = c.env.DB;
+  const db = c.var.d1;
   // One round trip: the user and, for a signed-in viewer given an id, every relationship flag.
   const byId = ID_PATTERN.test(ref);
   const lookup = db

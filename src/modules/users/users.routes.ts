@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
+import { edgeCache } from '../../lib/edge-cache';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
-import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { bearerSecurity, commonErrors, edgeCachedJson, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import { DeleteMeSchema, MeSchema, ProfileSchema, UpdateMeSchema, UserRefParamSchema } from './users.schemas';
 
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
@@ -42,9 +43,9 @@ export const getUser = createRoute({
   path: '/users/{id_or_username}',
   tags: ['Users'],
   summary: 'A public profile, by id or username',
-  description: 'Anonymous callers get the profile; authenticated callers also get `relationship`. email, birthdate and gender never appear here.',
+  description: 'Anonymous callers get the profile (from the edge cache when a copy is there: at most 60 s old, purged when the profile changes; `X-Cache`); authenticated callers also get `relationship`, never from a shared cache. email, birthdate and gender never appear here.',
   security: [{}, ...bearerSecurity],
-  middleware: [optionalAuth],
+  middleware: [edgeCache('users'), optionalAuth],
   request: { params: UserRefParamSchema },
-  responses: { 200: jsonContent(ProfileSchema, 'The profile'), ...commonErrors, ...errors[401], ...errors[404] },
+  responses: { 200: edgeCachedJson(ProfileSchema, 'The profile'), ...commonErrors, ...errors[401], ...errors[404] },
 });

@@ -25,7 +25,7 @@ export async function findUserByRef(db: Database, ref: string): Promise<UserRow 
 export async function findVisibleUser(c: Context<AppEnv>, ref: string): Promise<UserRow> {
   const user = await findUserByRef(c.get('db'), ref);
   const viewer = c.get('auth')?.userId;
-  if (!user || (viewer !== user.id && !isAccountVisible(user)) || (viewer && viewer !== user.id && (await isBlockedEither(c.env.DB, viewer, user.id)))) {
+  if (!user || (viewer !== user.id && !isAccountVisible(user)) || (viewer && viewer !== user.id && (await isBlockedEither(c.var.d1, viewer, user.id)))) {
     throw new ApiError('not_found', 'No such user.');
   }
   return user;

@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { ApiError } from '../../lib/errors';
-import type { Bindings } from '../../lib/types';
+import { ApiError } from './errors';
+import type { Bindings } from './types';
 
 const ISSUER = 'kith';
 const AUDIENCE = 'kith-api';

@@ -1,4 +1,4 @@
-import type { SiteRole } from '../../db/schema';
+import type { SiteRole } from '../db/schema';
 
 /**
  * Sessions confirmed live by D1 in the last few seconds, per isolate, with the account's site role, so

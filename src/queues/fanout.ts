@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { forEachLimit } from '../lib/concurrency';
+import { pushPostToTimelines } from '../modules/feeds/hybrid';
+import { postNotice } from '../modules/notifications/delivery';
+import { NOTIFICATION_TYPES } from '../modules/notifications/notifications.schemas';
+import { type Delivery, inboxOf } from '../modules/notifications/user-inbox';
+import { FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.producer';
+
+/**
+ * The fan-out queue's consumer (kith-fanout; producers in ./fanout.producer.ts).
+ *
+ * - `post.fanout`: pushes the post into the timelines of its pushed audience (src/modules/feeds/hybrid.ts)
+ *   and, with `notify`, its `new_post` notification: delivered right here to an audience of at most
+ *   {@link FAN_OUT_CHUNK}, else split into `inbox.deliver` messages.
+ * - `inbox.deliver`: one delivery to up to FAN_OUT_CHUNK inboxes.
+ *
+ * Every inbox call of a batch shares one pool of {@link FAN_OUT_CONCURRENCY} in flight. Deliveries are
+ * idempotent: each carries a key (`new_post:<post id>`, or one minted per event) that every inbox
+ * remembers, and timeline rows are keyed, so a redelivered message changes nothing twice. A message
+ * that failed is retried after an exponential backoff ({@link retryDelaySeconds}); once its retries
+ * run out (wrangler.toml max_retries) Queues moves it to the dead-letter queue. A message that fails
+ * validation can never succeed: it goes to the dead-letter queue at once, with its reason logged.
+ */
+
+/** Inbox calls in flight at once within one batch. */
+export const FAN_OUT_CONCURRENCY = 50;
+
+/** Backoff before retry `attempts` (1-based): 2, 4, 8, … seconds, at most 5 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 2 ** Math.max(1, attempts));
+}
+
+const Id = z.string().min(1).max(64);
+
+const DeliverySchema = z.object({
+  type: z.enum(NOTIFICATION_TYPES as [string, ...string[]]),
+  data: z.record(z.string(), z.unknown()),
+  groupKey: z.string().max(200).optional(),
+  actor: z.record(z.string(), z.unknown()).optional(),
+  source: z.string().max(200).optional(),
+  quietMs: z.number().int().min(0).optional(),
+  at: z.number().int().min(0).optional(),
+  floodFrom: Id.optional(),
+  key: z.string().max(200).optional(),
+});
+
+export const FanOutMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('post.fanout'), post_id: Id, base_url: z.url(), notify: z.boolean() }),
+  z.object({ type: z.literal('inbox.deliver'), key: z.string().min(1).max(200), recipients: z.array(Id).min(1).max(FAN_OUT_CHUNK), delivery: DeliverySchema }),
+]);
+
+/** What the dead-letter queue receives: the original body, where it came from, and why. */
+export interface DeadLetter {
+  queue: string;
+  message_id: string;
+  reason: string;
+  attempts: number;
+  body: unknown;
+}
+
+/** The reason a body is not a valid fan-out message (field paths and messages), or null when it is. */
+export function invalidReason(body: unknown): string | null {
+  const parsed = FanOutMessageSchema.safeParse(body);
+  if (parsed.success) return null;
+  return parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
+}
+
+function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
+  console[level](JSON.stringify({ level, queue: 'kith-fanout', ...fields }));
+}
+
+export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  // Work items: one inbox call each, from every valid message of the batch, run in one bounded pool.
+  const work: { message: Message<unknown>; recipient: string; delivery: Delivery }[] = [];
+  const failed = new Set<Message<unknown>>();
+  const deadLettered = new Set<Message<unknown>>();
+  for (const message of batch.messages) {
+    const reason = invalidReason(message.body);
+    if (reason !== null) {
+      log('error', { message: 'invalid message sent to the dead-letter queue', id: message.id, reason });
+      deadLettered.add(message);
+      try {
+        await env.FANOUT_DLQ.send({ queue: batch.queue, message_id: message.id, reason, attempts: message.attempts, body: message.body } satisfies DeadLetter, { contentType: 'json' });
+        message.ack();
+      } catch (err) {
+        log('error', { message: 'dead-letter send failed', id: message.id, error: String(err) });
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      }
+      continue;
+    }
+    const body = message.body as FanOutMessage;
+    if (body.type === 'inbox.deliver') {
+      for (const recipient of body.recipients) work.push({ message, recipient, delivery: { ...body.delivery, key: body.key } });
+      continue;
+    }
+    try {
+      await pushPostToTimelines(env.DB, body.post_id);
+      const notice = body.notify ? await postNotice({ env, baseUrl: body.base_url }, body.post_id) : null;
+      const delivery = notice && { ...notice.delivery, key: `new_post:${body.post_id}` };
+      if (notice && delivery && notice.recipients.length > FAN_OUT_CHUNK) await queueDeliveries(env, notice.recipients, delivery, delivery.key);
+      else if (notice && delivery) for (const recipient of notice.recipients) work.push({ message, recipient, delivery });
+    } catch (err) {
+      log('error', { message: 'post fan-out failed', id: message.id, post_id: body.post_id, attempts: message.attempts, error: String(err) });
+      failed.add(message);
+    }
+  }
+  const errors = await forEachLimit(work, FAN_OUT_CONCURRENCY, ({ recipient, delivery }) => inboxOf(env, recipient).deliver(delivery));
+  for (const { item, error } of errors) {
+    if (!failed.has(item.message)) log('error', { message: 'inbox delivery failed', id: item.message.id, recipient: item.recipient, attempts: item.message.attempts, error: String(error) });
+    failed.add(item.message);
+  }
+  // A failed message is retried whole: the inboxes that already have it skip it by its key.
+  for (const message of batch.messages) {
+    if (deadLettered.has(message)) continue;
+    if (failed.has(message)) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    else message.ack();
+  }
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { forEachLimit } from '../lib/concurrency';
+import type { ImpressionView } from '../modules/insights/post-impressions';
+import { inboxOf } from '../modules/notifications/user-inbox';
+import { retryDelaySeconds, type DeadLetter } from './fanout';
+import { IMPRESSIONS_PER_MESSAGE, type ImpressionsMessage } from './impressions.producer';
+
+/** Author inboxes called at once per batch. */
+const CONCURRENCY = 20;
+
+const ImpressionsMessageSchema = z.object({
+  type: z.literal('post.impressions'),
+  key: z.string().min(1).max(64),
+  viewer: z.string().regex(/^[0-9a-f]{16}$/),
+  post_ids: z.array(z.string().min(1).max(64)).min(1).max(IMPRESSIONS_PER_MESSAGE),
+  at: z.number().int().nonnegative(),
+});
+
+function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
+  console[level](JSON.stringify({ level, queue: 'kith-impressions', ...fields }));
+}
+
+/**
+ * The kith-impressions consumer: looks up the authors of every post in the batch (one D1 read), then
+ * hands each author's inbox all of that author's views in one call. Posts that no longer exist are
+ * dropped. An inbox remembers each message key, so a batch delivered again counts nothing twice; a
+ * message that fails validation goes to the dead-letter queue with its reason.
+ */
+export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const valid: { message: Message<unknown>; body: ImpressionsMessage }[] = [];
+  for (const message of batch.messages) {
+    const parsed = ImpressionsMessageSchema.safeParse(message.body);
+    if (parsed.success) {
+      valid.push({ message, body: parsed.data });
+      continue;
+    }
+    const reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
+    log('error', { message: 'invalid message sent to the dead-letter queue', id: message.id, reason });
+    try {
+      await env.IMPRESSIONS_DLQ.send({ queue: batch.queue, message_id: message.id, reason, attempts: message.attempts, body: message.body } satisfies DeadLetter, { contentType: 'json' });
+      message.ack();
+    } catch (err) {
+      log('error', { message: 'dead-letter send failed', id: message.id, error: String(err) });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+  if (valid.length === 0) return;
+
+  const ids = [...new Set(valid.flatMap((v) => v.body.post_ids))];
+  const { results } = await env.DB.prepare('SELECT id, author_id FROM posts WHERE id IN (SELECT value FROM json_each(?1))')
+    .bind(JSON.stringify(ids))
+    .all<{ id: string; author_id: string }>();
+  const authorOf = new Map(results.map((r) => [r.id, r.author_id]));
+  const byAuthor = new Map<string, { views: ImpressionView[]; messages: Set<Message<unknown>> }>();
+  for (const { message, body } of valid) {
+    const perAuthor = new Map<string, string[]>();
+    for (const id of body.post_ids) {
+      const author = authorOf.get(id);
+      if (author) perAuthor.set(author, [...(perAuthor.get(author) ?? []), id]);
+    }
+    for (const [author, postIds] of perAuthor) {
+      const entry = byAuthor.get(author) ?? { views: [], messages: new Set() };
+      entry.views.push({ key: body.key, viewer: body.viewer, post_ids: postIds });
+      entry.messages.add(message);
+      byAuthor.set(author, entry);
+    }
+  }
+  const failed = new Set<Message<unknown>>();
+  const errors = await forEachLimit([...byAuthor], CONCURRENCY, async ([author, { views }]) => {
+    await inboxOf(env, author).recordImpressions(views);
+  });
+  for (const { item, error } of errors) {
+    log('error', { message: 'impressions not recorded', author: item[0], error: String(error) });
+    for (const message of item[1].messages) failed.add(message);
+  }
+  // A failed message is retried whole: the inboxes that already counted it skip it by its key.
+  for (const { message } of valid) {
+    if (failed.has(message)) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    else message.ack();
+  }
+}

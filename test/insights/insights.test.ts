@@ -1,0 +1,106 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import worker from '../../src/index';
+import { engagementRate } from '../../src/modules/insights/insights.service';
+import { addToSketch, emptySketch, estimateSketch } from '../../src/modules/insights/hyperloglog';
+import { viewerHash } from '../../src/queues/impressions.producer';
+import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
+import { eventually } from '../notifications/helpers';
+
+const insightsOf = (user: TestUser, postId: string) => call(`/posts/${postId}/insights`, { token: user.accessToken });
+
+async function post(author: TestUser, body: Record<string, unknown>): Promise<{ id: string }> {
+  return expectStatus(await call('/posts', { token: author.accessToken, body }), 201);
+}
+
+/** Runs the worker's queue handler on one batch of impressions messages, as Queues would. */
+async function consume(bodies: unknown[]) {
+  const batch = createMessageBatch(
+    'kith-impressions',
+    bodies.map((body, i) => ({ id: `i${i}-${Math.random().toString(36).slice(2)}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+describe('Post insights', () => {
+  it('should count impressions from reads and lists (not the author’s own), distinct viewers, likes and comments', async () => {
+    const [author, reader, liker] = await Promise.all([createUser(), createUser(), createUser()]);
+    const { id } = await post(author, { content: 'counted' });
+    await expectStatus(await call(`/posts/${id}`, { token: author.accessToken }), 200); // own view: not counted
+    await expectStatus(await call(`/posts/${id}`, { token: reader.accessToken }), 200);
+    await expectStatus(await call(`/users/${author.id}/posts`, { token: reader.accessToken }), 200);
+    await expectStatus(await call(`/posts/${id}`, { token: liker.accessToken }), 200);
+    // Two anonymous reads from one address: the second comes from the edge cache and still counts.
+    await expectStatus(await call(`/posts/${id}`, { ip: '203.0.113.9' }), 200);
+    const cached = await call(`/posts/${id}`, { ip: '203.0.113.9' });
+    expect(cached.headers.get('X-Cache')).toBe('HIT');
+    await expectStatus(cached, 200);
+    await expectStatus(await call(`/posts/${id}/like`, { method: 'POST', token: liker.accessToken }), 200);
+    await expectStatus(await call(`/posts/${id}/comments`, { token: reader.accessToken, body: { content: 'nice' } }), 201);
+
+    const insights = await eventually(async () => {
+      const body = await expectStatus(await insightsOf(author, id), 200);
+      expect(body.impressions).toBe(5);
+      return body;
+    }, 8_000, 200);
+    expect(insights).toEqual({ impressions: 5, unique_viewers: 3, likes: 1, comments: 1, engagement_rate: 0.4 });
+  });
+
+  it('should show insights to the author only: 403 to others who see the post, 404 when they cannot, 401 without a token', async () => {
+    const [author, other] = await Promise.all([createUser(), createUser()]);
+    const visible = await post(author, { content: 'public' });
+    const hidden = await post(author, { content: 'mine', visibility: 'private' });
+    await expectProblem(await insightsOf(other, visible.id), 403);
+    await expectProblem(await insightsOf(other, hidden.id), 404);
+    await expectProblem(await call(`/posts/${visible.id}/insights`), 401);
+    expect(await expectStatus(await insightsOf(author, hidden.id), 200)).toEqual({ impressions: 0, unique_viewers: 0, likes: 0, comments: 0, engagement_rate: 0 });
+  });
+
+  it('should count a batch once however often it is delivered, and dead-letter an invalid message', async () => {
+    const author = await createUser();
+    const { id } = await post(author, { content: 'retried' });
+    const message = { type: 'post.impressions', key: crypto.randomUUID(), viewer: await viewerHash('salt', 'someone'), post_ids: [id], at: Date.now() };
+    const first = await consume([message]);
+    expect(first.retryMessages).toEqual([]);
+    expect(first.explicitAcks).toHaveLength(1);
+    await consume([message, message]);
+    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 1, unique_viewers: 1 });
+
+    const invalid = await consume([{ type: 'post.impressions', key: 'k', viewer: 'not-hex', post_ids: [], at: 1 }]);
+    expect(invalid.explicitAcks).toHaveLength(1);
+    expect(invalid.retryMessages).toEqual([]);
+  });
+
+  it('should estimate distinct viewers exactly for small audiences and within a few percent for large ones', async () => {
+    const sketch = emptySketch();
+    const hashes = await Promise.all(Array.from({ length: 5_000 }, (_, i) => viewerHash('salt', `viewer-${i}`)));
+    for (const hash of hashes.slice(0, 7)) addToSketch(sketch, hash);
+    addToSketch(sketch, hashes[0]!);
+    expect(estimateSketch(sketch)).toBe(7);
+    for (const hash of hashes) addToSketch(sketch, hash);
+    expect(Math.abs(estimateSketch(sketch) - 5_000) / 5_000).toBeLessThan(0.1);
+    expect(engagementRate(2, 1, 0)).toBe(0);
+    expect(engagementRate(2, 1, 7)).toBe(0.4286);
+  });
+});
+
+describe('Community insights', () => {
+  it('should give the owner and moderators members, new members, posts, active members and open reports; 403 to members, 404 to outsiders of a private one', async () => {
+    const [owner, mod, member, outsider] = await Promise.all([createUser(), createUser(), createUser(), createUser()]);
+    const community = await expectStatus(await call('/communities', { token: owner.accessToken, body: { name: 'Insightful People', visibility: 'private', join_policy: 'open' } }), 201);
+    for (const user of [mod, member]) await expectStatus(await call(`/communities/${community.id}/join`, { method: 'POST', token: user.accessToken }), 200);
+    await expectStatus(await call(`/communities/${community.id}/members/${mod.id}`, { token: owner.accessToken, body: { role: 'moderator' } }), 200);
+    const { id } = await post(member, { content: 'hello community', community_id: community.id });
+    await expectStatus(await call(`/posts/${id}/like`, { method: 'POST', token: mod.accessToken }), 200);
+    await expectStatus(await call('/reports', { token: mod.accessToken, body: { subject_type: 'post', subject_id: id, category: 'spam' } }), 201);
+
+    const expected = { members: 3, new_members_7d: 3, posts_7d: 1, active_members_7d: 2, reports_open: 1 };
+    expect(await expectStatus(await call(`/communities/${community.id}/insights`, { token: owner.accessToken }), 200)).toEqual(expected);
+    expect(await expectStatus(await call(`/communities/${community.slug}/insights`, { token: mod.accessToken }), 200)).toEqual(expected);
+    await expectProblem(await call(`/communities/${community.id}/insights`, { token: member.accessToken }), 403);
+    await expectProblem(await call(`/communities/${community.id}/insights`, { token: outsider.accessToken }), 404);
+  });
+});
