@@ -881,16 +881,21 @@ async function moderationSuite(mf, origin, db) {
   const SENDERS = 5;
   const members = [];
   for (let n = 0; n < MEMBERS; n++) members.push(await register(origin, `modchat_${n}`, `10.3.${n}.1`));
-  const room = await fetch(`${origin}/api/v1/conversations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${members[0].access_token}` },
-    body: JSON.stringify({ participant_ids: members.slice(1).map((m) => m.user.id), title: 'moderation bench' }),
-  });
-  if (!room.ok) throw new Error(`conversation: ${room.status} ${await room.text()}`);
-  const conversation = await room.json();
   const direct = await mf.unsafeGetDirectURL('kith');
-  const wsUrl = (token) => direct.toString().replace(/^http/, 'ws').replace(/\/$/, '') + `/api/v1/conversations/${conversation.id}/stream?token=${token}`;
-  const sockets = await Promise.all(members.map((m) => openSocket(wsUrl(m.access_token))));
+  // A new room (and its sockets) for every chat run: one room's history grows by thousands of messages per
+  // run, and a run measured in an older, fuller room read up to 3× slower than one in a new room, whatever
+  // the rules (a run of chat rounds alone put the side measured second in each round well below the first).
+  const openRoom = async () => {
+    const room = await fetch(`${origin}/api/v1/conversations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${members[0].access_token}` },
+      body: JSON.stringify({ participant_ids: members.slice(1).map((m) => m.user.id), title: 'moderation bench' }),
+    });
+    if (!room.ok) throw new Error(`conversation: ${room.status} ${await room.text()}`);
+    const conversation = await room.json();
+    const wsUrl = (token) => direct.toString().replace(/^http/, 'ws').replace(/\/$/, '') + `/api/v1/conversations/${conversation.id}/stream?token=${token}`;
+    return Promise.all(members.map((m) => openSocket(wsUrl(m.access_token))));
+  };
 
   const letters = 'bcdfghjklmnpqrstvwxz';
   const word = (n) => Array.from({ length: 9 }, (_, i) => letters[(n * 7 + i * 13 + i * n) % letters.length]).join('');
@@ -927,16 +932,22 @@ async function moderationSuite(mf, origin, db) {
       if (Object.keys(r.statuses).some((s) => s !== '201')) console.warn(`  ! POST /posts (${label}): ${JSON.stringify(r.statuses)}`);
       return r;
     });
-  const chatRun = (label) =>
-    runChat({
-      sockets,
-      senders: SENDERS,
-      durationMs: duration,
-      frame: (id) => JSON.stringify({ type: 'message.send', client_id: id, content: `bench ${id} says hello to the room` }),
-      deliveredId: (data) => (data.type === 'message.new' ? data.message?.client_id : undefined),
-      ackedId: (data) => (data.type === 'ack' ? data.client_id : undefined),
-      label: `${label}-${run}`,
-    });
+  const chatRun = async (label) => {
+    const sockets = await openRoom();
+    try {
+      return await runChat({
+        sockets,
+        senders: SENDERS,
+        durationMs: duration,
+        frame: (id) => JSON.stringify({ type: 'message.send', client_id: id, content: `bench ${id} says hello to the room` }),
+        deliveredId: (data) => (data.type === 'message.new' ? data.message?.client_id : undefined),
+        ackedId: (data) => (data.type === 'ack' ? data.client_id : undefined),
+        label: `${label}-${run}`,
+      });
+    } finally {
+      sockets.forEach((ws) => ws.close());
+    }
+  };
 
   const results = { 0: { posts: [], chat: [] }, [RULES]: { posts: [], chat: [] } };
   // One unmeasured run of each first: the first measured side would otherwise pay for a cold process.
@@ -957,7 +968,6 @@ async function moderationSuite(mf, origin, db) {
     }
   }
   if (current !== 0) await setRules(0);
-  sockets.forEach((ws) => ws.close());
   const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
