@@ -55,6 +55,22 @@ describe('GET /search?type=users on a common prefix', () => {
     expect(kept).toEqual({ n: USER_SEARCH_KEPT, cutoff: expect.any(Number) });
   });
 
+  it('should go on past the kept list when its last entries are people the viewer knows', async () => {
+    const word = nonsenseWord('qn');
+    const ids = await namedAccounts(word, '01JQN', USER_SEARCH_KEPT + 30);
+    // The kept list holds the 100 most followed (accounts 31..130); 31, its lowest, is the viewer's friend,
+    // so every kept row ranks above the cutoff and the list runs out before the 30 below it are reached.
+    const friend = ids[30]!;
+    await env.DB.batch(
+      [
+        [viewer.id, friend],
+        [friend, viewer.id],
+      ].map(([a, b]) => env.DB.prepare('INSERT INTO friendships (user_id, friend_id, created_at) VALUES (?1, ?2, ?3)').bind(a, b, Date.now())),
+    );
+    const { items } = await walkPages(`/search?type=users&q=${word}`, viewer.accessToken, 40);
+    expect(items.map((u) => u.id).sort()).toEqual([...ids].sort());
+  });
+
   it('should show at once what a kept list cannot know: a new friend, a rename, a block', async () => {
     const word = nonsenseWord('qf');
     const ids = await namedAccounts(word, '01JQF', 30);

@@ -92,7 +92,9 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
     found.push(...trusted.filter((r) => r.visible === 1));
     const last = trusted.at(-1);
     if (last) [score, rid] = [last.rank_key, last.rid];
-    if (trusted.length < results.length || (source === 'kept' && results.length === 0 && cursor !== undefined)) source = 'live';
+    // The kept list ran out: past it (a cutoff, or a later page that starts below it) the live ranking goes on.
+    const keptRanOut = source === 'kept' && results.length < rows && (cutoff !== null || (results.length === 0 && cursor !== undefined));
+    if (trusted.length < results.length || keptRanOut) source = 'live';
     else if (results.length < rows) {
       more = false;
       break;
