@@ -121,8 +121,8 @@ export type UserSearchSource = 'kept' | 'live';
  *
  * Only the `?6` best after the cursor (score, rowid) are read from users; each row says whether the
  * viewer may see it (`discoverableUserSql`) and whether it still matches the query (a kept list can be a
- * minute old), so the caller pages over the visible ones, and `cutoff` (below it the kept list may miss
- * matches: the caller then asks the live ranking). Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS
+ * minute old), so the caller pages over the visible ones (below the kept list's cutoff, read with
+ * USER_SEARCH_CACHED_SQL, the kept list may miss matches: the caller then asks the live ranking). Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS
  * query of the whole words, ?4/?5 cursor (score, rowid), ?6 rows, ?7 the query as a username ('' if it
  * cannot be one), ?8 live after (kept lists computed before it are stale).
  */
@@ -156,8 +156,7 @@ scored(rid, rank_key) AS MATERIALIZED (
 shortlist AS MATERIALIZED (
   SELECT * FROM scored WHERE rank_key < ?4 OR (rank_key = ?4 AND rid < ?5) ORDER BY rank_key DESC, rid DESC LIMIT ?6)
 SELECT u.id, u.username, u.display_name, u.avatar_key, u.bio, u.is_verified, s.rank_key, s.rid,
-  ${discoverableUserSql('?2', 'u.id')} AND s.rid IN (SELECT rid FROM live) AS visible,
-  ${source === 'kept' ? '(SELECT cutoff FROM user_search_cache WHERE query = ?1)' : 'NULL'} AS cutoff
+  ${discoverableUserSql('?2', 'u.id')} AND s.rid IN (SELECT rid FROM live) AS visible
 FROM shortlist s JOIN users u ON u.rowid = s.rid ORDER BY s.rank_key DESC, s.rid DESC`;
 }
 

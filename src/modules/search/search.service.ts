@@ -48,8 +48,10 @@ type UserHit = {
   rank_key: number;
   rid: number;
   visible: number;
-  cutoff: number | null;
 };
+
+/** A kept ranking's row as USER_SEARCH_CACHED_SQL reads it. */
+type KeptList = { cutoff: number | null };
 
 /** Rounds of candidates read for one page at most (each round reads the rest of the page and 5 more). */
 const USER_SEARCH_ROUNDS = 3;
@@ -78,22 +80,23 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
     db.prepare(userSearchSql(source)).bind(match, viewerId, whole, from[0], from[1], size, asUsername(q), ...(source === 'kept' ? [liveAfter] : []));
 
   let source: UserSearchSource = 'kept';
-  const [kept, first] = await db.batch<UserHit>([db.prepare(USER_SEARCH_CACHED_SQL).bind(match, liveAfter), page(source, [score, rid], rows)]);
-  let results = first!.results;
-  if (!kept!.results.length) {
-    results = (await db.batch<UserHit>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), page(source, [score, rid], rows)])).at(-1)!.results;
-  }
+  const probe = () => db.prepare(USER_SEARCH_CACHED_SQL).bind(match, liveAfter);
+  let [kept, first] = await db.batch<UserHit | KeptList>([probe(), page(source, [score, rid], rows)]);
+  if (!kept!.results.length) [, kept, first] = await db.batch<UserHit | KeptList>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), probe(), page(source, [score, rid], rows)]);
+  // Below the kept list's cutoff it may miss matches (null: it holds every match).
+  const keptCutoff = (kept!.results[0] as KeptList | undefined)?.cutoff ?? null;
+  let results = first!.results as UserHit[];
   const found: UserHit[] = [];
   let more = true;
   for (let round = 1; ; round++) {
-    // Below the kept list's cutoff it may miss matches: from there on, the live ranking decides.
-    const cutoff = source === 'kept' ? (results[0]?.cutoff ?? null) : null;
+    // From the cutoff on, the live ranking decides.
+    const cutoff = source === 'kept' ? keptCutoff : null;
     const trusted = cutoff === null ? results : results.filter((r) => r.rank_key > cutoff);
     found.push(...trusted.filter((r) => r.visible === 1));
     const last = trusted.at(-1);
     if (last) [score, rid] = [last.rank_key, last.rid];
-    // The kept list ran out: past it (a cutoff, or a later page that starts below it) the live ranking goes on.
-    const keptRanOut = source === 'kept' && results.length < rows && (cutoff !== null || (results.length === 0 && cursor !== undefined));
+    // The kept list ran out above its cutoff (its last entries boosted above it): the live ranking goes on.
+    const keptRanOut = source === 'kept' && results.length < rows && cutoff !== null;
     if (trusted.length < results.length || keptRanOut) source = 'live';
     else if (results.length < rows) {
       more = false;
