@@ -16,21 +16,24 @@ export function notePostImpressions(c: Context<AppEnv>, posts: { id: string; aut
 }
 
 /**
- * App middleware: once the answer is made, the posts it served go to the impressions queue in one
- * message, after the response (waitUntil), so reading never waits for counting. A failed send loses
- * those impressions and is logged; it never fails the read.
+ * App middleware: once the answer is made, the posts it served join this isolate's pending impressions,
+ * sent to the queue as one message about a second later (src/queues/impressions.producer.ts), after the
+ * response (waitUntil), so reading never waits for counting. A failed send loses those impressions and
+ * is logged; it never fails the read.
  */
 export const impressions = createMiddleware<AppEnv>(async function impressionsMiddleware(c, next) {
   await next();
   const ids = c.get('impressions');
   if (!ids || ids.size === 0 || c.res.status !== 200) return;
   const viewer = c.get('auth')?.userId ?? `ip:${c.req.header('CF-Connecting-IP') ?? 'unknown'}`;
-  const send = queueImpressions(c.env, viewer, [...ids]).catch((err) => {
+  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (promise) => ctx.waitUntil(promise);
+  } catch {
+    // No execution context (app.request in a unit test): sent now, alone.
+  }
+  await queueImpressions(c.env, viewer, [...ids], waitUntil).catch((err) => {
     console.error(JSON.stringify({ level: 'warn', message: 'impressions not queued', count: ids.size, error: String(err) }));
   });
-  try {
-    c.executionCtx.waitUntil(send);
-  } catch {
-    await send; // no execution context (app.request in a unit test)
-  }
 });

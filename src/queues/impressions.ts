@@ -1,20 +1,31 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
-import type { ImpressionView } from '../modules/insights/post-impressions';
+import type { ImpressionBatch } from '../modules/insights/post-impressions';
 import { inboxOf } from '../modules/notifications/user-inbox';
 import { retryDelaySeconds, type DeadLetter } from './fanout';
-import { IMPRESSIONS_PER_MESSAGE, type ImpressionsMessage } from './impressions.producer';
+import { IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_VIEW, type ImpressionsMessage } from './impressions.producer';
 
 /** Author inboxes called at once per batch. */
 const CONCURRENCY = 20;
 
-const ImpressionsMessageSchema = z.object({
-  type: z.literal('post.impressions'),
-  key: z.string().min(1).max(64),
-  viewer: z.string().regex(/^[0-9a-f]{16}$/),
-  post_ids: z.array(z.string().min(1).max(64)).min(1).max(IMPRESSIONS_PER_MESSAGE),
-  at: z.number().int().nonnegative(),
-});
+const Viewer = z.string().regex(/^[0-9a-f]{16}$/);
+const PostIds = z.array(z.string().min(1).max(64)).min(1).max(IMPRESSIONS_PER_VIEW);
+const ImpressionsMessageSchema = z.union([
+  z.object({
+    type: z.literal('post.impressions'),
+    key: z.string().min(1).max(64),
+    views: z
+      .array(z.object({ viewer: Viewer, post_ids: PostIds }))
+      .min(1)
+      .refine((views) => views.reduce((n, v) => n + v.post_ids.length, 0) <= IMPRESSIONS_PER_MESSAGE, `at most ${IMPRESSIONS_PER_MESSAGE} post ids in all`),
+    at: z.number().int().nonnegative(),
+  }),
+  // A message of one view, as the producer sent them before views were gathered per isolate (still
+  // accepted, so messages queued across a deployment are counted).
+  z
+    .object({ type: z.literal('post.impressions'), key: z.string().min(1).max(64), viewer: Viewer, post_ids: PostIds, at: z.number().int().nonnegative() })
+    .transform(({ viewer, post_ids, ...rest }): ImpressionsMessage => ({ ...rest, views: [{ viewer, post_ids }] })),
+]);
 
 function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
   console[level](JSON.stringify({ level, queue: 'kith-impressions', ...fields }));
@@ -46,28 +57,33 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
   }
   if (valid.length === 0) return;
 
-  const ids = [...new Set(valid.flatMap((v) => v.body.post_ids))];
+  const ids = [...new Set(valid.flatMap((v) => v.body.views.flatMap((view) => view.post_ids)))];
   const { results } = await env.DB.prepare('SELECT id, author_id FROM posts WHERE id IN (SELECT value FROM json_each(?1))')
     .bind(JSON.stringify(ids))
     .all<{ id: string; author_id: string }>();
   const authorOf = new Map(results.map((r) => [r.id, r.author_id]));
-  const byAuthor = new Map<string, { views: ImpressionView[]; messages: Set<Message<unknown>> }>();
+  // Per author, each message's views of that author's posts (under the message's key).
+  const byAuthor = new Map<string, { batches: ImpressionBatch[]; messages: Set<Message<unknown>> }>();
   for (const { message, body } of valid) {
-    const perAuthor = new Map<string, string[]>();
-    for (const id of body.post_ids) {
-      const author = authorOf.get(id);
-      if (author) perAuthor.set(author, [...(perAuthor.get(author) ?? []), id]);
+    const perAuthor = new Map<string, ImpressionBatch['views']>();
+    for (const view of body.views) {
+      const mine = new Map<string, string[]>();
+      for (const id of view.post_ids) {
+        const author = authorOf.get(id);
+        if (author) mine.set(author, [...(mine.get(author) ?? []), id]);
+      }
+      for (const [author, postIds] of mine) perAuthor.set(author, [...(perAuthor.get(author) ?? []), { viewer: view.viewer, post_ids: postIds }]);
     }
-    for (const [author, postIds] of perAuthor) {
-      const entry = byAuthor.get(author) ?? { views: [], messages: new Set() };
-      entry.views.push({ key: body.key, viewer: body.viewer, post_ids: postIds });
+    for (const [author, views] of perAuthor) {
+      const entry = byAuthor.get(author) ?? { batches: [], messages: new Set() };
+      entry.batches.push({ key: body.key, views });
       entry.messages.add(message);
       byAuthor.set(author, entry);
     }
   }
   const failed = new Set<Message<unknown>>();
-  const errors = await forEachLimit([...byAuthor], CONCURRENCY, async ([author, { views }]) => {
-    await inboxOf(env, author).recordImpressions(views);
+  const errors = await forEachLimit([...byAuthor], CONCURRENCY, async ([author, { batches }]) => {
+    await inboxOf(env, author).recordImpressions(batches);
   });
   for (const { item, error } of errors) {
     log('error', { message: 'impressions not recorded', author: item[0], error: String(error) });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { engagementRate } from '../../src/modules/insights/insights.service';
 import { addToSketch, emptySketch, estimateSketch } from '../../src/modules/insights/hyperloglog';
-import { viewerHash } from '../../src/queues/impressions.producer';
+import { IMPRESSIONS_PER_MESSAGE, ImpressionsBuffer, viewerHash } from '../../src/queues/impressions.producer';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { eventually } from '../notifications/helpers';
 
@@ -62,16 +62,39 @@ describe('Post insights', () => {
   it('should count a batch once however often it is delivered, and dead-letter an invalid message', async () => {
     const author = await createUser();
     const { id } = await post(author, { content: 'retried' });
-    const message = { type: 'post.impressions', key: crypto.randomUUID(), viewer: await viewerHash('salt', 'someone'), post_ids: [id], at: Date.now() };
+    const [someone, other] = await Promise.all([viewerHash('salt', 'someone'), viewerHash('salt', 'other')]);
+    // One isolate's second of views: the same post served twice to one reader and once to another.
+    const message = { type: 'post.impressions', key: crypto.randomUUID(), views: [{ viewer: someone, post_ids: [id] }, { viewer: other, post_ids: [id] }, { viewer: someone, post_ids: [id, id] }], at: Date.now() };
     const first = await consume([message]);
     expect(first.retryMessages).toEqual([]);
     expect(first.explicitAcks).toHaveLength(1);
     await consume([message, message]);
-    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 1, unique_viewers: 1 });
+    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 3, unique_viewers: 2 });
+    // A message of one view, as producers sent them before views were gathered per isolate.
+    const legacy = { type: 'post.impressions', key: crypto.randomUUID(), viewer: await viewerHash('salt', 'third'), post_ids: [id], at: Date.now() };
+    expect((await consume([legacy])).explicitAcks).toHaveLength(1);
+    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4, unique_viewers: 3 });
 
-    const invalid = await consume([{ type: 'post.impressions', key: 'k', viewer: 'not-hex', post_ids: [], at: 1 }]);
-    expect(invalid.explicitAcks).toHaveLength(1);
+    const tooMany = { ...message, key: crypto.randomUUID(), views: Array.from({ length: 11 }, () => ({ viewer: someone, post_ids: Array.from({ length: 100 }, () => id) })) };
+    const invalid = await consume([{ type: 'post.impressions', key: 'k', viewer: 'not-hex', post_ids: [], at: 1 }, { ...message, views: [] }, tooMany]);
+    expect(invalid.explicitAcks).toHaveLength(3);
     expect(invalid.retryMessages).toEqual([]);
+    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4 });
+  });
+
+  it('should gather views into messages of at most the cap, sending a full one before the view that would overflow it', () => {
+    const buffer = new ImpressionsBuffer();
+    const view = (n: number) => ({ viewer: '0123456789abcdef', post_ids: Array.from({ length: n }, (_, i) => `p${i}`) });
+    const sent: number[] = [];
+    for (let i = 0; i < 23; i++) {
+      const full = buffer.add(view(99));
+      if (full) sent.push(full.reduce((n, v) => n + v.post_ids.length, 0));
+    }
+    // 10 views of 99 (990 ids) fill a message; the 11th would pass 1,000, so the 10 go first.
+    expect(sent).toEqual([990, 990]);
+    expect(buffer.take().map((v) => v.post_ids.length)).toEqual([99, 99, 99]);
+    expect(buffer.take()).toEqual([]);
+    expect(buffer.add(view(IMPRESSIONS_PER_MESSAGE / 10))).toBeNull();
   });
 
   it('should estimate distinct viewers exactly for small audiences and within a few percent for large ones', async () => {

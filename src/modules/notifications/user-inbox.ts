@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
 import { recordFrame } from '../../lib/metrics';
 import { queueDeliveries } from '../../queues/fanout.producer';
-import { type ImpressionView, PostImpressions } from '../insights/post-impressions';
+import { type ImpressionBatch, PostImpressions } from '../insights/post-impressions';
 import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
@@ -223,8 +223,8 @@ export class UserInbox extends DurableObject<Env> {
   }
 
   /** Counts views of this user's posts from the impressions queue (each message key once). */
-  async recordImpressions(views: ImpressionView[]): Promise<number> {
-    return this.impressions.record(views);
+  async recordImpressions(batches: ImpressionBatch[]): Promise<number> {
+    return this.impressions.record(batches);
   }
 
   /** Impressions and distinct viewers of one of this user's posts. */
@@ -407,7 +407,7 @@ export interface InboxApi {
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
   closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
-  recordImpressions(views: ImpressionView[]): Promise<number>;
+  recordImpressions(batches: ImpressionBatch[]): Promise<number>;
   postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }>;
   fetch(request: Request): Promise<Response>;
 }
