@@ -77,6 +77,9 @@ export function newerBookmark(a: string | null, b: string | null): string | null
  */
 let newestSeen: string | null = null;
 
+/** The newest bookmark this isolate's queries returned (null before its first). */
+export const isolateBookmark = (): string | null => newestSeen;
+
 /**
  * The D1 bookmark an answer carries: the session's own (its newest query) or, when the request ran
  * none, the client's (still true: nothing older was read) or the isolate's newest; as a last resort

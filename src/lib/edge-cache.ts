@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { routePath } from 'hono/route';
 import type { D1Client } from '../db/client';
+import { acceptBookmark, BOOKMARK_HEADER, isolateBookmark, issueBookmark } from '../db/session';
 import type { AppEnv } from './types';
 
 /**
@@ -73,6 +75,25 @@ async function keepInMemory(key: string, response: Response): Promise<Response> 
   return new Response(body, response);
 }
 
+/**
+ * The front: the isolate's copies by the path and query a request asked for, for {@link edgeCacheFront},
+ * which answers them before the D1 session, the rate limiter and routing. Only copies of routes whose hit
+ * needs nothing of the request (not posts: a hit still counts an impression).
+ */
+interface FrontEntry {
+  key: string;
+  group: EdgeCacheGroup;
+  epoch: string;
+  route: string;
+  clientCacheControl: string;
+}
+const front = new Map<string, FrontEntry>();
+
+function noteFront(path: string, entry: FrontEntry): void {
+  if (front.size >= MEMORY_MAX_ENTRIES) front.delete(front.keys().next().value!);
+  front.set(path, entry);
+}
+
 const epochs = new Map<EdgeCacheGroup, { value: string; readAt: number }>();
 const epochKey = (group: EdgeCacheGroup) => `${KEY_ORIGIN}/_epoch/${group}`;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -101,6 +122,8 @@ function keyPath(group: EdgeCacheGroup, path: string, search = ''): string {
 }
 
 const keyOf = async (group: EdgeCacheGroup, path: string) => `${KEY_ORIGIN}/${group}/${await epochOf(group)}${path}`;
+/** The epoch a key was made under (keys are `{origin}/{group}/{epoch}/…`). */
+const epochInKey = (group: EdgeCacheGroup, key: string) => key.slice(KEY_ORIGIN.length + group.length + 2).split('/', 1)[0]!;
 
 /** True when the request speaks for a user (a bearer token, even a bad one, or a socket `?token=`). */
 export function isAuthenticated(request: Request): boolean {
@@ -130,9 +153,13 @@ export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?:
     }
     const url = new URL(c.req.url);
     const key = await keyOf(group, keyPath(group, url.pathname, url.search));
+    const remember = () => {
+      if (!options.onHit && memory.has(key)) noteFront(url.pathname + url.search, { key, group, epoch: epochInKey(group, key), route: routePath(c, -1), clientCacheControl });
+    };
     const stored = fromMemory(key) ?? (await caches.default.match(key).then((r) => (r ? keepInMemory(key, r) : null)));
     if (stored) {
       options.onHit?.(c);
+      remember();
       return withHeaders(stored, { [CACHE_STATUS_HEADER]: 'HIT', Vary: 'Authorization', 'Cache-Control': clientCacheControl });
     }
     await next();
@@ -145,6 +172,7 @@ export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?:
     const copy = c.res.clone();
     try {
       const kept = await keepInMemory(key, new Response(copy.body, { status: 200, headers }));
+      remember();
       await caches.default.put(key, kept);
     } catch (err) {
       // A full or unavailable cache costs a miss, never the answer.
@@ -153,6 +181,36 @@ export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?:
     c.res = withHeaders(c.res, { [CACHE_STATUS_HEADER]: 'MISS', Vary: 'Authorization', 'Cache-Control': clientCacheControl });
   });
 }
+
+/**
+ * App middleware, before the D1 session and the rate limiter: an anonymous GET that this isolate
+ * answered from the edge cache within {@link MEMORY_TTL_MS} (same path and query, its group's epoch
+ * unchanged and fresh) gets that copy at once, as `X-Cache: HIT`, with the isolate's newest D1 bookmark
+ * (or the client's own, if it sent a valid one). Such an answer costs no D1 read, no cache lookup and no
+ * object call, so it is not counted by the rate limiter: the first read of each path in each second is.
+ * Anything else goes on to the route, whose {@link edgeCache} decides as before.
+ */
+export const edgeCacheFront = createMiddleware<AppEnv>(async function edgeCacheFrontMiddleware(c, next) {
+  if (front.size === 0 || c.req.method !== 'GET' || c.req.header('Authorization') !== undefined || c.req.header('If-None-Match') !== undefined) return next();
+  const url = c.req.url;
+  const pathAndQuery = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+  const entry = front.get(pathAndQuery);
+  if (!entry) return next();
+  const epoch = epochs.get(entry.group);
+  const stored = epoch && epoch.value === entry.epoch && Date.now() - epoch.readAt < EPOCH_REFRESH_MS ? fromMemory(entry.key) : null;
+  const bookmark = stored ? ((await acceptBookmark(c.env.JWT_SECRET, c.req.header(BOOKMARK_HEADER))) ?? isolateBookmark()) : null;
+  if (!stored || bookmark === null) {
+    front.delete(pathAndQuery);
+    return next();
+  }
+  c.set('metricsRoute', entry.route);
+  return withHeaders(stored, {
+    [CACHE_STATUS_HEADER]: 'HIT',
+    Vary: 'Authorization',
+    'Cache-Control': entry.clientCacheControl,
+    [BOOKMARK_HEADER]: await issueBookmark(c.env.JWT_SECRET, bookmark),
+  });
+});
 
 /**
  * App middleware: an answer to a signed-in caller is `Cache-Control: private` (a `public` directive a

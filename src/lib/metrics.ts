@@ -71,7 +71,7 @@ export function recordFrame(binding: MetricsBinding | undefined, m: FrameMetric)
 export const requestMetrics = createMiddleware<AppEnv>(async function requestMetricsMiddleware(c, next) {
   const started = Date.now();
   await next();
-  const route = routePath(c, -1);
+  const route = c.get('metricsRoute') ?? routePath(c, -1);
   writePoint(
     c.env.METRICS,
     requestDataPoint({

@@ -36,6 +36,41 @@ describe('Edge cache (Cache API)', () => {
     expect((await call(`/users/${user.username}`)).status).toBe(404);
   });
 
+  it('should answer an isolate\'s fresh copy before the session and the rate limiter, with a bookmark, and drop it at a purge', async () => {
+    const user = await createUser();
+    const path = `/users/${user.id}`;
+    await missThenHit(path);
+    // The general limit is 600 requests a minute per address (60 blocks of 10); a copy answered by the
+    // front costs no D1 read and is not counted, so 700 reads of a hot profile from one address all pass.
+    const ip = '198.51.100.77';
+    const statuses = new Map<number, number>();
+    let last: Response | undefined;
+    for (let i = 0; i < 700; i++) {
+      last = await call(path, { ip });
+      statuses.set(last.status, (statuses.get(last.status) ?? 0) + 1);
+      if (last.status === 200) expect(cacheOf(last)).toBe('HIT');
+      await last.arrayBuffer();
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ 200: 700 });
+    expect(last!.headers.get('X-D1-Bookmark')).toMatch(/^[0-9a-f-]+\.[\w-]{22}$/);
+    expect(last!.headers.get('X-Request-Id')).toBeTruthy();
+    // A path the isolate never served from the cache still goes through the limiter: the same address is
+    // refused once its minute is spent on reads that are not copies.
+    const other = await createUser();
+    let refused = 0;
+    for (let i = 0; i < 620 && refused === 0; i++) {
+      const res = await call(`/users/${other.id}/followers`, { ip });
+      if (res.status === 429) refused++;
+      await res.arrayBuffer();
+    }
+    expect(refused).toBe(1);
+    // A change purges the copy: the next read is made again, with the new name.
+    await expectStatus(await call('/me', { method: 'PATCH', token: user.accessToken, body: { display_name: 'Front Purged' } }), 200);
+    const after = await call(path, { ip: '198.51.100.78' });
+    expect(cacheOf(after)).toBe('MISS');
+    expect((await expectStatus(after, 200)).display_name).toBe('Front Purged');
+  });
+
   it('should never store an answer made for a signed-in caller, nor serve one from the cache', async () => {
     const author = await createUser();
     const reader = await createUser();
