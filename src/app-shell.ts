@@ -4,7 +4,7 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { createRouter } from './lib/create-app';
-import { edgeCacheFront, privateWhenAuthenticated } from './lib/edge-cache';
+import { privateWhenAuthenticated } from './lib/edge-cache';
 import { requestMetrics } from './lib/metrics';
 import { ApiError, problemResponse } from './lib/errors';
 import type { AppOpenAPI } from './lib/types';
@@ -74,8 +74,6 @@ export function createApp(): AppOpenAPI {
     }
     return corsFor.handler(c, next);
   });
-  // Anonymous reads this isolate just answered from the edge cache, before the session and rate limiter.
-  app.use('*', edgeCacheFront);
   app.use('*', services);
   // Answers to a signed-in caller never stay in a shared cache (src/lib/edge-cache.ts).
   app.use('*', privateWhenAuthenticated);

@@ -3,7 +3,8 @@ import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
 import type { D1Client } from '../db/client';
 import { acceptBookmark, BOOKMARK_HEADER, isolateBookmark, issueBookmark } from '../db/session';
-import type { AppEnv } from './types';
+import { recordRequest } from './metrics';
+import type { AppEnv, Bindings } from './types';
 
 /**
  * Edge caching of anonymous reads with the Cache API (`caches.default`, one cache per Cloudflare data
@@ -76,22 +77,87 @@ async function keepInMemory(key: string, response: Response): Promise<Response> 
 }
 
 /**
- * The front: the isolate's copies by the path and query a request asked for, for {@link edgeCacheFront},
- * which answers them before the D1 session, the rate limiter and routing. Only copies of routes whose hit
- * needs nothing of the request (not posts: a hit still counts an impression).
+ * The front: the isolate's copies by the path and query a request asked for, answered by
+ * {@link answerFromFront} before the app runs at all. Only copies of routes whose hit needs nothing of
+ * the request (not posts: a hit still counts an impression). `headers` are those the app's own answer
+ * went out with (security headers, `Vary`, `Cache-Control`, …), less the ones made per request; they
+ * are noted by {@link noteFrontHeaders} from the first answer the app gives for the entry.
  */
 interface FrontEntry {
   key: string;
   group: EdgeCacheGroup;
   epoch: string;
   route: string;
-  clientCacheControl: string;
+  headers?: [string, string][];
 }
 const front = new Map<string, FrontEntry>();
+/** Headers of an answer that belong to its request, never copied from one answer to another. */
+const PER_REQUEST_HEADERS = new Set(['x-request-id', 'x-d1-bookmark', 'x-cache', 'content-length', 'date', 'set-cookie']);
 
 function noteFront(path: string, entry: FrontEntry): void {
+  const known = front.get(path);
+  if (known && known.key === entry.key) return;
   if (front.size >= MEMORY_MAX_ENTRIES) front.delete(front.keys().next().value!);
   front.set(path, entry);
+}
+
+/** The path and query of a URL string, without parsing it. */
+function pathAndQuery(url: string): string {
+  return url.slice(url.indexOf('/', url.indexOf('//') + 2));
+}
+
+/** A request the front may answer: an anonymous, unconditional GET from no other origin. */
+function frontEligible(request: Request): boolean {
+  const h = request.headers;
+  return request.method === 'GET' && !h.has('Authorization') && !h.has('If-None-Match') && !h.has('Origin');
+}
+
+/** Hono's request-id rule (src/app-shell.ts): the client's own id when it is short and plain, else a new one. */
+function requestIdOf(request: Request): string {
+  const sent = request.headers.get('X-Request-Id');
+  return sent && sent.length <= 128 && !/[^\w\-=]/.test(sent) ? sent : crypto.randomUUID();
+}
+
+/**
+ * The worker's first step (src/index.ts): an anonymous GET (no `Authorization`, no `If-None-Match`, no
+ * `Origin`, so no CORS answer to make) that this isolate answered from the edge cache within
+ * {@link MEMORY_TTL_MS} (same path and query, its group's epoch unchanged and fresh) gets that copy at
+ * once: `X-Cache: HIT`, the headers the app's answer had, a request id, the isolate's newest
+ * `X-D1-Bookmark` (or the client's own when it sent a valid one), and its metrics point. It costs no D1
+ * read, no cache lookup, no object call and no routing, so it is not counted by the rate limiter: the
+ * first read of a path in each second is. Anything else: null, and the app answers.
+ */
+export async function answerFromFront(request: Request, env: Bindings): Promise<Response | null> {
+  if (front.size === 0 || !frontEligible(request)) return null;
+  const path = pathAndQuery(request.url);
+  const entry = front.get(path);
+  if (!entry?.headers) return null;
+  const epoch = epochs.get(entry.group);
+  const kept = epoch && epoch.value === entry.epoch && Date.now() - epoch.readAt < EPOCH_REFRESH_MS ? memory.get(entry.key) : undefined;
+  if (!kept || kept.until <= Date.now()) {
+    front.delete(path);
+    return null;
+  }
+  const bookmark = (await acceptBookmark(env.JWT_SECRET, request.headers.get(BOOKMARK_HEADER))) ?? isolateBookmark();
+  if (bookmark === null) return null;
+  const started = Date.now();
+  const headers = new Headers(entry.headers);
+  headers.set('X-Request-Id', requestIdOf(request));
+  headers.set(CACHE_STATUS_HEADER, 'HIT');
+  headers.set(BOOKMARK_HEADER, await issueBookmark(env.JWT_SECRET, bookmark));
+  recordRequest(env.METRICS, request, { route: entry.route, method: 'GET', status: 200, durationMs: Date.now() - started });
+  return new Response(kept.body, { status: 200, headers });
+}
+
+/**
+ * After the app answered: when the answer was a 200 for a path the front now knows but has no headers
+ * for, the front keeps this answer's headers (less those made per request) for the next ones.
+ */
+export function noteFrontHeaders(request: Request, response: Response): void {
+  if (front.size === 0 || response.status !== 200 || !frontEligible(request)) return;
+  const entry = front.get(pathAndQuery(request.url));
+  if (!entry || entry.headers) return;
+  entry.headers = [...response.headers].filter(([name]) => !PER_REQUEST_HEADERS.has(name.toLowerCase()));
 }
 
 const epochs = new Map<EdgeCacheGroup, { value: string; readAt: number }>();
@@ -154,7 +220,7 @@ export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?:
     const url = new URL(c.req.url);
     const key = await keyOf(group, keyPath(group, url.pathname, url.search));
     const remember = () => {
-      if (!options.onHit && memory.has(key)) noteFront(url.pathname + url.search, { key, group, epoch: epochInKey(group, key), route: routePath(c, -1), clientCacheControl });
+      if (!options.onHit && memory.has(key)) noteFront(url.pathname + url.search, { key, group, epoch: epochInKey(group, key), route: routePath(c, -1) });
     };
     const stored = fromMemory(key) ?? (await caches.default.match(key).then((r) => (r ? keepInMemory(key, r) : null)));
     if (stored) {
@@ -181,36 +247,6 @@ export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?:
     c.res = withHeaders(c.res, { [CACHE_STATUS_HEADER]: 'MISS', Vary: 'Authorization', 'Cache-Control': clientCacheControl });
   });
 }
-
-/**
- * App middleware, before the D1 session and the rate limiter: an anonymous GET that this isolate
- * answered from the edge cache within {@link MEMORY_TTL_MS} (same path and query, its group's epoch
- * unchanged and fresh) gets that copy at once, as `X-Cache: HIT`, with the isolate's newest D1 bookmark
- * (or the client's own, if it sent a valid one). Such an answer costs no D1 read, no cache lookup and no
- * object call, so it is not counted by the rate limiter: the first read of each path in each second is.
- * Anything else goes on to the route, whose {@link edgeCache} decides as before.
- */
-export const edgeCacheFront = createMiddleware<AppEnv>(async function edgeCacheFrontMiddleware(c, next) {
-  if (front.size === 0 || c.req.method !== 'GET' || c.req.header('Authorization') !== undefined || c.req.header('If-None-Match') !== undefined) return next();
-  const url = c.req.url;
-  const pathAndQuery = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-  const entry = front.get(pathAndQuery);
-  if (!entry) return next();
-  const epoch = epochs.get(entry.group);
-  const stored = epoch && epoch.value === entry.epoch && Date.now() - epoch.readAt < EPOCH_REFRESH_MS ? fromMemory(entry.key) : null;
-  const bookmark = stored ? ((await acceptBookmark(c.env.JWT_SECRET, c.req.header(BOOKMARK_HEADER))) ?? isolateBookmark()) : null;
-  if (!stored || bookmark === null) {
-    front.delete(pathAndQuery);
-    return next();
-  }
-  c.set('metricsRoute', entry.route);
-  return withHeaders(stored, {
-    [CACHE_STATUS_HEADER]: 'HIT',
-    Vary: 'Authorization',
-    'Cache-Control': entry.clientCacheControl,
-    [BOOKMARK_HEADER]: await issueBookmark(c.env.JWT_SECRET, bookmark),
-  });
-});
 
 /**
  * App middleware: an answer to a signed-in caller is `Cache-Control: private` (a `public` directive a

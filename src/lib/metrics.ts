@@ -64,6 +64,22 @@ export function recordFrame(binding: MetricsBinding | undefined, m: FrameMetric)
 }
 
 /**
+ * The data centre a request reached. An isolate lives in one data centre, so it is read once per
+ * isolate: `request.cf` is rebuilt from its serialized form at every access, which cost about 7% of a
+ * cached read's CPU when read per request (profiled in workerd).
+ */
+let colo: string | undefined;
+function coloOf(request: Request): string {
+  colo ??= String((request as { cf?: { colo?: unknown } }).cf?.colo ?? '');
+  return colo;
+}
+
+/** Writes the data point of one request. */
+export function recordRequest(binding: MetricsBinding | undefined, request: Request, m: Omit<RequestMetric, 'colo'>): void {
+  writePoint(binding, requestDataPoint({ ...m, colo: coloOf(request) }));
+}
+
+/**
  * App middleware: one data point per request, after the answer is made (the route pattern is known
  * then; a path no route has is `unmatched`). Duration is wall time as the Workers clock sees it, which
  * advances with I/O: the part of a request that grows with load.
@@ -71,15 +87,11 @@ export function recordFrame(binding: MetricsBinding | undefined, m: FrameMetric)
 export const requestMetrics = createMiddleware<AppEnv>(async function requestMetricsMiddleware(c, next) {
   const started = Date.now();
   await next();
-  const route = c.get('metricsRoute') ?? routePath(c, -1);
-  writePoint(
-    c.env.METRICS,
-    requestDataPoint({
-      route: route === '*' || route === '/*' ? 'unmatched' : route,
-      method: c.req.method,
-      status: c.res.status,
-      durationMs: Date.now() - started,
-      colo: String((c.req.raw as { cf?: { colo?: unknown } }).cf?.colo ?? ''),
-    }),
-  );
+  const route = routePath(c, -1);
+  recordRequest(c.env.METRICS, c.req.raw, {
+    route: route === '*' || route === '/*' ? 'unmatched' : route,
+    method: c.req.method,
+    status: c.res.status,
+    durationMs: Date.now() - started,
+  });
 });

@@ -87,8 +87,6 @@ export interface AppVariables {
   verifiedToken?: { token: string; claims: { userId: string; sessionId: string } };
   /** Ids of the posts this GET served (feeds and reads): one impressions message when it answers. */
   impressions?: Set<string>;
-  /** The route pattern of an answer given before routing (the edge cache's front, src/lib/edge-cache.ts), for metrics. */
-  metricsRoute?: string;
 }
 
 export interface AppEnv {

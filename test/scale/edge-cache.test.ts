@@ -39,7 +39,13 @@ describe('Edge cache (Cache API)', () => {
   it('should answer an isolate\'s fresh copy before the session and the rate limiter, with a bookmark, and drop it at a purge', async () => {
     const user = await createUser();
     const path = `/users/${user.id}`;
-    await missThenHit(path);
+    const headersOf = (res: Response) => [...res.headers].filter(([name]) => !['x-request-id', 'x-d1-bookmark', 'date', 'content-length'].includes(name));
+    // The first read is made (MISS), the second is the app's answer from the cache (HIT): the front
+    // knows the path from then on, with that answer's headers.
+    expect(cacheOf(await call(path))).toBe('MISS');
+    const viaApp = await call(path);
+    expect(cacheOf(viaApp)).toBe('HIT');
+    await expectStatus(viaApp, 200);
     // The general limit is 600 requests a minute per address (60 blocks of 10); a copy answered by the
     // front costs no D1 read and is not counted, so 700 reads of a hot profile from one address all pass.
     const ip = '198.51.100.77';
@@ -54,6 +60,10 @@ describe('Edge cache (Cache API)', () => {
     expect(Object.fromEntries(statuses)).toEqual({ 200: 700 });
     expect(last!.headers.get('X-D1-Bookmark')).toMatch(/^[0-9a-f-]+\.[\w-]{22}$/);
     expect(last!.headers.get('X-Request-Id')).toBeTruthy();
+    // The front answers with the headers the app's answer had (security headers, Vary, Cache-Control), HIT.
+    expect(headersOf(last!)).toEqual(headersOf(viaApp));
+    const ownId = await call(path, { ip, headers: { 'X-Request-Id': 'client-id-1' } });
+    expect(ownId.headers.get('X-Request-Id')).toBe('client-id-1');
     // A path the isolate never served from the cache still goes through the limiter: the same address is
     // refused once its minute is spent on reads that are not copies.
     const other = await createUser();
