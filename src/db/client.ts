@@ -1,4 +1,4 @@
-import { type Column, getTableColumns, type InferSelectModel, type Table } from 'drizzle-orm';
+import { type Column, getTableColumns, getTableName, type InferSelectModel, type Table } from 'drizzle-orm';
 import { DrizzleD1Database } from 'drizzle-orm/d1';
 import { SQLiteD1Session } from 'drizzle-orm/d1/session';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
@@ -49,6 +49,30 @@ export function mapRow<T extends Table>(table: T, raw: Record<string, unknown>):
     out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
   return out as InferSelectModel<T>;
+}
+
+/**
+ * A decoder of rows that arrive as positional arrays in the column order `names` (SQL column names of
+ * `table`): each value mapped as drizzle maps it (timestamps to Dates, booleans, JSON), keyed by the
+ * field name, and nothing else (mapRow fills every column of the table; a page decodes hundreds of rows).
+ * A name that is not a column of the table throws at once.
+ */
+export function positionalMapper<T extends Table>(table: T, names: readonly string[]): (values: readonly unknown[]) => Record<string, unknown> {
+  const byName = new Map(columnsOf(table).map(([key, column]) => [column.name, [key, column] as const]));
+  const plan = names.map((name) => {
+    const entry = byName.get(name);
+    if (!entry) throw new Error(`${name} is not a column of ${getTableName(table)}`);
+    return entry;
+  });
+  return (values) => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < plan.length; i++) {
+      const [key, column] = plan[i]!;
+      const value = values[i];
+      out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    }
+    return out;
+  };
 }
 
 const columnLists = new WeakMap<Table, [string, Column][]>();

@@ -45,7 +45,7 @@ describe('Post insights', () => {
       const body = await expectStatus(await insightsOf(author, id), 200);
       expect(body.impressions).toBe(5);
       return body;
-    }, 8_000, 200);
+    }, 15_000, 200);
     expect(insights).toEqual({ impressions: 5, unique_viewers: 3, likes: 1, comments: 1, engagement_rate: 0.4 });
   });
 

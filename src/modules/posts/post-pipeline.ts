@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { notePostImpressions } from '../../middleware/impressions';
-import { mapRow, type D1Client } from '../../db/client';
+import { mapRow, positionalMapper, type D1Client } from '../../db/client';
 import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type FilterContext, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import { isAccountVisible } from '../../policy/visibility';
 import { compileFilters, parseViewerFilters, type ViewerFilter, viewerFiltersSql } from '../filters/filter-rules';
@@ -71,6 +71,8 @@ const MEDIA_FIELDS = ['id', 'owner_id', 'kind', 'key', 'content_type', 'size', '
 const MEDIA_COLUMNS = ['post_id', 'position', ...MEDIA_FIELDS] as const;
 
 const POST_JSON = `json_array(${POST_COLUMNS.join(', ')})`;
+const decodePost = positionalMapper(postsTable, POST_COLUMNS) as (values: readonly unknown[]) => PostRow;
+const decodeUser = positionalMapper(usersTable, USER_COLUMNS) as (values: readonly unknown[]) => UserSummary;
 /** A user row, then the viewer's relations to them (a bitmask) when there is a viewer. */
 const userJson = (relations: string | null) => `json_array(${[...USER_COLUMNS.map((c) => `u.${c}`), ...(relations ? [relations] : [])].join(', ')})`;
 const MEDIA_JSON = `json_array(pm.post_id, pm.position, ${MEDIA_FIELDS.map((c) => `m.${c}`).join(', ')})`;
@@ -138,13 +140,9 @@ export interface LoadedPage {
 /** Decodes a {@link pageStatement} row: the skeleton's rows (newest first) and their hydration. */
 function decodePage(viewerId: string | null, row: PageRow | null): LoadedPage {
   const parse = <T>(text: string | undefined): T[] => (text ? (JSON.parse(text) as T[]) : []);
-  const rows = parse<unknown[]>(row?.posts).map((values) => mapRow(postsTable, fromPositions(POST_COLUMNS, values)));
-  const userRows = parse<unknown[]>(row?.users).map((values) => {
-    const raw = fromPositions(USER_COLUMNS, values);
-    raw.r = values[USER_COLUMNS.length];
-    return raw;
-  });
-  const users = new Map(userRows.map((raw) => [raw.id as string, mapRow(usersTable, raw) as UserSummary]));
+  const rows = parse<unknown[]>(row?.posts).map(decodePost);
+  const userRows = parse<unknown[]>(row?.users);
+  const users = new Map(userRows.map((values) => [values[0] as string, decodeUser(values)]));
   const media = new Map<string, MediaRow[]>();
   const mediaRows = parse<unknown[]>(row?.media)
     .map((values) => fromPositions(MEDIA_COLUMNS, values))
@@ -165,7 +163,7 @@ function decodePage(viewerId: string | null, row: PageRow | null): LoadedPage {
       communities,
       media,
       likedByMe: new Set(parse<string>(row?.liked)),
-      relations: relationsFromFlags(viewerId, userRows as { id: string; r?: number }[]),
+      relations: relationsFromFlags(viewerId, userRows.map((values) => ({ id: values[0] as string, r: values[USER_COLUMNS.length] as number | undefined }))),
       filters: parseViewerFilters(row?.filters),
     },
   };
