@@ -27,6 +27,8 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: './wrangler.toml' },
               miniflare: {
+                // Impressions wait up to a minute for a batch in production (wrangler.toml); tests count them in a second.
+                queueConsumers: { 'kith-impressions': { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'kith-impressions-dlq' } },
                 bindings: {
                   JWT_SECRET: 'test-secret-for-vitest-only-0123456789abcdef',
                   MFA_ENCRYPTION_KEY: 'test-mfa-key-for-vitest-only-0123456789abcdef',

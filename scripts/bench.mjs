@@ -164,7 +164,7 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
         'kith-fanout': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 5, deadLetterQueue: 'kith-fanout-dlq' },
         'kith-fanout-dlq': { maxBatchSize: 50, maxBatchTimeout: 0, maxRetries: 3 },
         'kith-push': { maxBatchSize: 20, maxBatchTimeout: 1, maxRetries: 5 },
-        'kith-impressions': { maxBatchSize: 100, maxBatchTimeout: 5, maxRetries: 5, deadLetterQueue: 'kith-impressions-dlq' },
+        'kith-impressions': { maxBatchSize: 100, maxBatchTimeout: 60, maxRetries: 5, deadLetterQueue: 'kith-impressions-dlq' },
         'kith-impressions-dlq': { maxBatchSize: 50, maxBatchTimeout: 0, maxRetries: 3 },
       },
       // Metrics: one Analytics Engine point per request, as in production (the local dataset keeps none).

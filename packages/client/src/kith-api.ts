@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '2943b6f4390d77f89231e0ffd159e821aefcd5b84cf911948a40674feeaad7a0';
+export const documentSha256 = '29e8859d914bb0d33e8e2276e510af27f842978e462e6a9a6006403cc3529f77';
 
 export interface paths {
     "/health": {
@@ -2410,7 +2410,7 @@ export interface paths {
         };
         /**
          * Your post's reach and engagement
-         * @description The author only: 403 for anyone else who can see the post, 404 for a post that does not exist or that the caller cannot see. An impression is the post served in any feed, list or read, the author's own views excluded; views are counted in batches through a queue (never a database write per view), so a fresh one shows up within a few seconds.
+         * @description The author only: 403 for anyone else who can see the post, 404 for a post that does not exist or that the caller cannot see. An impression is the post served in any feed, list or read, the author's own views excluded; views are counted in batches through a queue (never a database write per view), so a fresh one shows up within about a minute.
          */
         get: operations["getPostsByIdInsights"];
         put?: never;

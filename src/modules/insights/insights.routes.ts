@@ -14,7 +14,7 @@ export const postInsights = createRoute({
   tags,
   summary: "Your post's reach and engagement",
   description:
-    "The author only: 403 for anyone else who can see the post, 404 for a post that does not exist or that the caller cannot see. An impression is the post served in any feed, list or read, the author's own views excluded; views are counted in batches through a queue (never a database write per view), so a fresh one shows up within a few seconds.",
+    "The author only: 403 for anyone else who can see the post, 404 for a post that does not exist or that the caller cannot see. An impression is the post served in any feed, list or read, the author's own views excluded; views are counted in batches through a queue (never a database write per view), so a fresh one shows up within about a minute.",
   ...authed,
   request: { params: PostIdParamSchema },
   responses: { 200: jsonContent(PostInsightsSchema, "The post's insights"), ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
