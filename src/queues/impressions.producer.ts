@@ -23,8 +23,12 @@ export interface ImpressionsMessage {
 
 /** At most this many posts per request's view (a feed page is at most 100). */
 export const IMPRESSIONS_PER_VIEW = 100;
-/** A message holds at most this many post ids in all (about 40 KB, well under Queues' 128 KB). */
-export const IMPRESSIONS_PER_MESSAGE = 1000;
+/** A message holds at most this many post ids in all. */
+export const IMPRESSIONS_PER_MESSAGE = 4000;
+/** And at most about this many bytes of JSON (Queues takes messages up to 128 KB). */
+export const IMPRESSIONS_MESSAGE_BYTES = 96 * 1024;
+/** A view's share of a message's JSON: its ids quoted with commas, the viewer and the punctuation. */
+const viewBytes = (view: ImpressionsView) => 40 + view.viewer.length + view.post_ids.reduce((n, id) => n + id.length + 3, 0);
 /** How long an isolate gathers views before it sends them as one message. */
 export const IMPRESSIONS_FLUSH_MS = 1000;
 
@@ -56,16 +60,20 @@ async function send(env: Bindings, views: ImpressionsView[]): Promise<void> {
 
 /**
  * Views gathered in an isolate, not yet sent: `add` answers the views that must go now (a full message,
- * when this view would take it past {@link IMPRESSIONS_PER_MESSAGE} ids), `take` empties the buffer.
+ * when this view would take it past {@link IMPRESSIONS_PER_MESSAGE} ids or
+ * {@link IMPRESSIONS_MESSAGE_BYTES}), `take` empties the buffer.
  */
 export class ImpressionsBuffer {
   private views: ImpressionsView[] = [];
   private ids = 0;
+  private bytes = 0;
 
   add(view: ImpressionsView): ImpressionsView[] | null {
-    const full = this.ids + view.post_ids.length > IMPRESSIONS_PER_MESSAGE ? this.take() : null;
+    const size = viewBytes(view);
+    const full = this.ids + view.post_ids.length > IMPRESSIONS_PER_MESSAGE || this.bytes + size > IMPRESSIONS_MESSAGE_BYTES ? this.take() : null;
     this.views.push(view);
     this.ids += view.post_ids.length;
+    this.bytes += size;
     return full && full.length > 0 ? full : null;
   }
 
@@ -73,6 +81,7 @@ export class ImpressionsBuffer {
     const views = this.views;
     this.views = [];
     this.ids = 0;
+    this.bytes = 0;
     return views;
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { engagementRate } from '../../src/modules/insights/insights.service';
 import { addToSketch, emptySketch, estimateSketch } from '../../src/modules/insights/hyperloglog';
-import { IMPRESSIONS_PER_MESSAGE, ImpressionsBuffer, viewerHash } from '../../src/queues/impressions.producer';
+import { IMPRESSIONS_MESSAGE_BYTES, IMPRESSIONS_PER_MESSAGE, ImpressionsBuffer, type ImpressionsView, viewerHash } from '../../src/queues/impressions.producer';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { eventually } from '../notifications/helpers';
 
@@ -75,26 +75,38 @@ describe('Post insights', () => {
     expect((await consume([legacy])).explicitAcks).toHaveLength(1);
     expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4, unique_viewers: 3 });
 
-    const tooMany = { ...message, key: crypto.randomUUID(), views: Array.from({ length: 11 }, () => ({ viewer: someone, post_ids: Array.from({ length: 100 }, () => id) })) };
+    const tooMany = { ...message, key: crypto.randomUUID(), views: Array.from({ length: IMPRESSIONS_PER_MESSAGE / 100 + 1 }, () => ({ viewer: someone, post_ids: Array.from({ length: 100 }, () => id) })) };
     const invalid = await consume([{ type: 'post.impressions', key: 'k', viewer: 'not-hex', post_ids: [], at: 1 }, { ...message, views: [] }, tooMany]);
     expect(invalid.explicitAcks).toHaveLength(3);
     expect(invalid.retryMessages).toEqual([]);
     expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4 });
   });
 
-  it('should gather views into messages of at most the cap, sending a full one before the view that would overflow it', () => {
+  it('should gather views into messages under both caps, sending a full one before the view that would overflow it', () => {
     const buffer = new ImpressionsBuffer();
-    const view = (n: number) => ({ viewer: '0123456789abcdef', post_ids: Array.from({ length: n }, (_, i) => `p${i}`) });
-    const sent: number[] = [];
-    for (let i = 0; i < 23; i++) {
-      const full = buffer.add(view(99));
-      if (full) sent.push(full.reduce((n, v) => n + v.post_ids.length, 0));
+    const view = (n: number, idLength = 26) => ({ viewer: '0123456789abcdef', post_ids: Array.from({ length: n }, (_, i) => String(i).padStart(idLength, '0')) });
+    const sent: ImpressionsView[][] = [];
+    for (let i = 0; i < 90; i++) {
+      const full = buffer.add(view(100, 10));
+      if (full) sent.push(full);
     }
-    // 10 views of 99 (990 ids) fill a message; the 11th would pass 1,000, so the 10 go first.
-    expect(sent).toEqual([990, 990]);
-    expect(buffer.take().map((v) => v.post_ids.length)).toEqual([99, 99, 99]);
+    // Views of 100 short ids: 40 of them (4,000 ids, about 54 KB) fill a message by count.
+    expect(sent.map((views) => views.reduce((n, v) => n + v.post_ids.length, 0))).toEqual([IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_MESSAGE]);
+    expect(buffer.take()).toHaveLength(10);
+    // Ids of 64 characters fill one by size first, and every message stays under Queues' 128 KB.
+    sent.length = 0;
+    for (let i = 0; i < 40; i++) {
+      const full = buffer.add(view(100, 64));
+      if (full) sent.push(full);
+    }
+    expect(sent.length).toBeGreaterThan(0);
+    for (const views of sent) {
+      expect(views.reduce((n, v) => n + v.post_ids.length, 0)).toBeLessThan(IMPRESSIONS_PER_MESSAGE);
+      const bytes = JSON.stringify({ type: 'post.impressions', key: crypto.randomUUID(), views, at: Date.now() }).length;
+      expect(bytes).toBeLessThanOrEqual(IMPRESSIONS_MESSAGE_BYTES);
+    }
+    expect(buffer.take().length).toBeGreaterThan(0);
     expect(buffer.take()).toEqual([]);
-    expect(buffer.add(view(IMPRESSIONS_PER_MESSAGE / 10))).toBeNull();
   });
 
   it('should estimate distinct viewers exactly for small audiences and within a few percent for large ones', async () => {
