@@ -332,6 +332,15 @@ try {
   };
   /** The ids of AUTHORS, for the page-statement ceiling. */
   let authorIds = [];
+  // Routes whose target is a p99: one 5 s run's p99 swings with background work earlier runs left (an
+  // impressions batch lands once a minute), so these are run three times and the run with the median p99 is kept.
+  const P99_TARGETS = ['GET /search?type=posts', 'GET /suggestions, users with 200 friends (cached'];
+  const medianP99 = async (next, label) => {
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await run(next, label));
+    console.log(`  ${label}: p99 of three runs ${runs.map((r) => r.p99.toFixed(1)).join(', ')} ms`);
+    return runs.sort((a, b) => a.p99 - b.p99)[1];
+  };
   const ceilings = {
     'bare JSON route': () => ({ path: '/', headers: ceilingHeaders }),
     'bare SELECT 1 route': () => ({ path: '/select1', headers: ceilingHeaders }),
@@ -405,7 +414,7 @@ try {
         for (const [label, next] of Object.entries(scenarios)) {
           if (routeFilter.length && !label.startsWith('GET /feed/') && !routeFilter.some((part) => label.includes(part))) continue;
           await prepare[label]?.();
-          measured[label] = label === 'GET /feed/home' ? homeMedian : label === 'GET /feed/discover' ? discover : await run(next, label);
+          measured[label] = label === 'GET /feed/home' ? homeMedian : label === 'GET /feed/discover' ? discover : P99_TARGETS.some((part) => label.includes(part)) ? await medianP99(next, label) : await run(next, label);
         }
         if (selected('suggestions')) measured['GET /suggestions, users with 200 friends, computed each time (one at a time)'] = await coldSuggestions(origin, db, hubTokens);
         if (selected('GET /search')) measured['GET /search?type=users&q=<3-letter prefix>, kept ranking computed each time (one at a time)'] = await coldUserSearch(origin, db, auth);
