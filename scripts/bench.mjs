@@ -69,6 +69,10 @@ const concurrency = Number(values.concurrency);
 const AUTHORS = Array.from({ length: 32 }, (_, i) => `seed_${101 + i}`);
 /** Interleaved rounds of the ceilings and the home feed at the largest size. */
 const ROUNDS = 3;
+/** Paired rounds of the FTS trigger cost (see ftsTriggerCost). */
+const FTS_ROUNDS = 4;
+/** The FTS triggers' cost on POST /posts: 1 − the median of the paired rounds' ratios (set by ftsTriggerCost). */
+let ftsCost = null;
 /** Paired rounds of the edge-cache suite (each measures both sides once; see edgeCacheSuite). */
 const EDGE_ROUNDS = Number(values['edge-rounds']);
 /** Rounds of the moderation suite (each measures both sides once; see moderationSuite). */
@@ -572,10 +576,6 @@ async function ftsTriggerCost(origin, db, loneTokens) {
   };
 }
 
-/** The FTS triggers' cost on POST /posts: 1 − the median of the paired rounds' ratios (set by ftsTriggerCost). */
-let ftsCost = null;
-/** Paired rounds of the FTS trigger cost. */
-const FTS_ROUNDS = 4;
 
 /** Registers a fresh bench account (a unique `<prefix>_<time>` username) from `ip`; returns the register response body. */
 async function register(origin, prefix, ip) {
