@@ -345,6 +345,27 @@ try {
     console.log(`  ${label}: p99 of three runs ${runs.map((r) => r.p99.toFixed(1)).join(', ')} ms`);
     return runs.sort((a, b) => a.p99 - b.p99)[1];
   };
+  // Routes whose target is a share of SELECT 1's throughput: run in paired rounds with the SELECT 1
+  // ceiling (A B / B A), judged on the median of the rounds' ratios (the ceiling alone swings from 600 to
+  // 1,040 req/s between runs of this bench, which moved a route measured once from 27% to 45%).
+  const RATIO_TARGETS = ['GET /search?type=users'];
+  /** Median per-round ratio (route / SELECT 1) of each ratio target, by label. */
+  const ratioTargets = {};
+  const medianOf = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  const pairedWithSelect1 = async (next, label) => {
+    const runs = [];
+    const ratios = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const route = () => run(next, label);
+      const select1 = () => run(ceilings['bare SELECT 1 route'], 'bare SELECT 1 route');
+      const [r, c] = i % 2 === 0 ? [await route(), await select1()] : await select1().then(async (b) => [await route(), b]);
+      runs.push(r);
+      ratios.push(r.rps / c.rps);
+    }
+    ratioTargets[label] = medianOf(ratios);
+    console.log(`  ${label}: per-round share of SELECT 1 ${ratios.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}`);
+    return runs.sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
+  };
   const ceilings = {
     'bare JSON route': () => ({ path: '/', headers: ceilingHeaders }),
     'bare SELECT 1 route': () => ({ path: '/select1', headers: ceilingHeaders }),
@@ -415,10 +436,20 @@ try {
         const median = (list) => [...list].sort((a, b) => a.rps - b.rps)[Math.floor(list.length / 2)];
         for (const label of Object.keys(ceilings)) measured[label] = median(rounds[label]);
         const homeMedian = median(rounds['GET /feed/home']);
+        ratioTargets['GET /feed/home'] = medianOf(rounds['GET /feed/home'].map((r, i) => r.rps / rounds['bare SELECT 1 route'][i].rps));
         for (const [label, next] of Object.entries(scenarios)) {
           if (routeFilter.length && !label.startsWith('GET /feed/') && !routeFilter.some((part) => label.includes(part))) continue;
           await prepare[label]?.();
-          measured[label] = label === 'GET /feed/home' ? homeMedian : label === 'GET /feed/discover' ? discover : P99_TARGETS.some((part) => label.includes(part)) ? await medianP99(next, label) : await run(next, label);
+          measured[label] =
+            label === 'GET /feed/home'
+              ? homeMedian
+              : label === 'GET /feed/discover'
+                ? discover
+                : P99_TARGETS.some((part) => label.includes(part))
+                  ? await medianP99(next, label)
+                  : RATIO_TARGETS.some((part) => label.includes(part))
+                    ? await pairedWithSelect1(next, label)
+                    : await run(next, label);
         }
         if (selected('suggestions')) measured['GET /suggestions, users with 200 friends, computed each time (one at a time)'] = await coldSuggestions(origin, db, hubTokens);
         if (selected('GET /search')) measured['GET /search?type=users&q=<3-letter prefix>, kept ranking computed each time (one at a time)'] = await coldUserSearch(origin, db, auth);
@@ -450,14 +481,15 @@ try {
     const homeFinal = finalRows.find(([l]) => l === 'GET /feed/home')[1];
     console.log('\nTargets:');
     console.log(`- home p50 at ${last.size.toLocaleString('en')} posts vs ${first.size.toLocaleString('en')}: ${(last.home.p50 / first.home.p50).toFixed(2)}× (target ≤ 2×)`);
-    console.log(`- home throughput vs bare SELECT 1: ${((100 * homeFinal.rps) / select1.rps).toFixed(0)}% (targets: ≥ 40%, and ≥ 50% for #16)`);
+    console.log(`- home throughput vs bare SELECT 1: ${((100 * homeFinal.rps) / select1.rps).toFixed(0)}% of the median ceiling; median of the ${ROUNDS} interleaved rounds' ratios ${(100 * ratioTargets['GET /feed/home']).toFixed(0)}% (targets: ≥ 40%, and ≥ 50% for #16)`);
     const statementOnly = finalRows.find(([l]) => l.startsWith('home page statement alone'))?.[1];
     if (statementOnly) {
       console.log(`- the home page statement alone vs bare SELECT 1: ${((100 * statementOnly.rps) / select1.rps).toFixed(0)}%; the home feed reaches ${((100 * homeFinal.rps) / statementOnly.rps).toFixed(0)}% of it`);
     }
     const row = (prefix) => finalRows.find(([l]) => l.startsWith(prefix))?.[1];
     const users = row('GET /search?type=users');
-    if (users) console.log(`- user search (3-letter prefix) vs bare SELECT 1: ${((100 * users.rps) / select1.rps).toFixed(0)}% (target ≥ 40%)`);
+    const usersRatio = Object.entries(ratioTargets).find(([l]) => l.startsWith('GET /search?type=users'))?.[1];
+    if (users) console.log(`- user search (3-letter prefix) vs bare SELECT 1: median of ${ROUNDS} paired rounds' ratios ${(100 * usersRatio).toFixed(0)}% (target ≥ 40%)`);
     const postSearch = row('GET /search?type=posts');
     if (postSearch) console.log(`- post search (common word) p99: ${fmt(postSearch.p99)} ms (target < 200 ms)`);
     const suggestions = row('GET /suggestions, users with 200 friends (cached');
