@@ -791,8 +791,13 @@ async function fanOutSuite(mf, origin, db) {
   console.log(`| ${count.toLocaleString('en')} followers | ${big.toFixed(1)} ms |`);
   console.log(`| no followers | ${none.toFixed(1)} ms |`);
   console.log(`| ratio (target ≤ 1.5) | ${(big / none).toFixed(2)} |`);
-  // Let the fan-outs of those posts finish before the next suite is measured.
-  await deliveryTimes(largest.followerIds, lastBig.id, 0);
+  // Let the fan-outs of those posts finish before the next suite is measured (10 posts to 10,000 inboxes
+  // can outlast the five minutes allowed here on one local workerd: then say so and go on).
+  try {
+    await deliveryTimes(largest.followerIds, lastBig.id, 0);
+  } catch (err) {
+    console.warn(`  ! the timed posts' fan-outs were not finished after five minutes (${err.message}); the next suites run beside them`);
+  }
 }
 
 /**
