@@ -258,6 +258,10 @@ describe('Conversation socket frames', () => {
       const got = await a1.request(frame, (f) => f?.type === 'error' || f?.type === 'ack' || f?.type === 'message.new', `an error for ${name}`);
       expect(got.data, name).toMatchObject({ type: 'error', status: 400, detail: expect.any(String) });
       expect(got.data.detail.length, name).toBeGreaterThan(0);
+      // A refused send names its client_id when it had a valid one, so the client knows which send failed.
+      const sentId = typeof frame === 'object' && frame !== null && (frame as { type?: unknown }).type === 'message.send' ? (frame as { client_id?: unknown }).client_id : undefined;
+      if (typeof sentId === 'string' && sentId.length > 0) expect(got.data.client_id, name).toBe(sentId);
+      else expect(got.data, name).not.toHaveProperty('client_id');
     }
     // The socket is still open and usable afterwards, and nothing was stored or broadcast.
     expect(a1.closeEvent).toBeNull();

@@ -8,7 +8,7 @@ import type { RefusalStatus, RoomResult } from './room.types';
 export type Attachment = { userId: string; sessionId?: string };
 export type Frame = Record<string, unknown>;
 /** A refusal sent back on the socket that caused it. */
-export type ErrorFrame = { type: 'error'; status: RefusalStatus; detail: string; call_id?: string };
+export type ErrorFrame = { type: 'error'; status: RefusalStatus; detail: string; call_id?: string; client_id?: string };
 
 /**
  * The sockets of a ConversationRoom (hibernation API, each tagged with its user's id): accepting them,
@@ -93,8 +93,12 @@ function send(ws: WebSocket, text: string): number {
   }
 }
 
-export function errorFrame(status: RefusalStatus, detail: string, callId?: string): ErrorFrame {
-  return callId === undefined ? { type: 'error', status, detail } : { type: 'error', status, detail, call_id: callId };
+/** A refusal; it names the refused call (`call_id`) or message send (`client_id`) when the frame had a valid one. */
+export function errorFrame(status: RefusalStatus, detail: string, callId?: string, clientId?: string): ErrorFrame {
+  const frame: ErrorFrame = { type: 'error', status, detail };
+  if (callId !== undefined) frame.call_id = callId;
+  if (clientId !== undefined) frame.client_id = clientId;
+  return frame;
 }
 
 /** What the protocol asks of the room for each client frame. */
@@ -134,12 +138,14 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
   switch (frame.type) {
     case 'message.send': {
       if (typeof frame.client_id !== 'string' || frame.client_id.length === 0 || frame.client_id.length > 100) return reply(errorFrame(400, 'client_id: a string of 1..100 characters is required'));
-      if (typeof frame.content !== 'string') return reply(errorFrame(400, 'content: must be a string'));
-      if (frame.media_ids !== undefined) return reply(errorFrame(400, 'media_ids: attach media through POST /api/v1/conversations/{id}/messages'));
+      // From here on a refusal names the send it refuses, so a client can tell which of its pending sends failed.
+      const clientId = frame.client_id;
+      if (typeof frame.content !== 'string') return reply(errorFrame(400, 'content: must be a string', undefined, clientId));
+      if (frame.media_ids !== undefined) return reply(errorFrame(400, 'media_ids: attach media through POST /api/v1/conversations/{id}/messages', undefined, clientId));
       const content = cleanText(frame.content, 'multi_line');
-      if (!content.ok) return reply(errorFrame(400, `content: ${content.message}`));
-      const result = await handlers.send(userId, frame.client_id, content.value);
-      if (!result.ok) return reply(errorFrame(result.status, result.detail));
+      if (!content.ok) return reply(errorFrame(400, `content: ${content.message}`, undefined, clientId));
+      const result = await handlers.send(userId, clientId, content.value);
+      if (!result.ok) return reply(errorFrame(result.status, result.detail, undefined, clientId));
       send(ws, JSON.stringify({ type: 'ack', client_id: frame.client_id, seq: result.value.seq }));
       return;
     }
