@@ -55,14 +55,18 @@ const MEMORY_MAX_ENTRIES = 1_000;
 const MEMORY_MAX_BYTES = 64 * 1024;
 const memory = new Map<string, { body: ArrayBuffer; headers: [string, string][]; until: number }>();
 
-function fromMemory(key: string): Response | null {
+/** This isolate's copy of a key while it is fresh (an expired one is dropped). */
+function freshCopy(key: string) {
   const kept = memory.get(key);
   if (!kept) return null;
-  if (kept.until <= Date.now()) {
-    memory.delete(key);
-    return null;
-  }
-  return new Response(kept.body, { status: 200, headers: kept.headers });
+  if (kept.until > Date.now()) return kept;
+  memory.delete(key);
+  return null;
+}
+
+function fromMemory(key: string): Response | null {
+  const kept = freshCopy(key);
+  return kept ? new Response(kept.body, { status: 200, headers: kept.headers }) : null;
 }
 
 /** Keeps a small JSON answer in this isolate; returns a fresh Response with the same body. */
@@ -133,8 +137,8 @@ export async function answerFromFront(request: Request, env: Bindings): Promise<
   const entry = front.get(path);
   if (!entry?.headers) return null;
   const epoch = epochs.get(entry.group);
-  const kept = epoch && epoch.value === entry.epoch && Date.now() - epoch.readAt < EPOCH_REFRESH_MS ? memory.get(entry.key) : undefined;
-  if (!kept || kept.until <= Date.now()) {
+  const kept = epoch && epoch.value === entry.epoch && Date.now() - epoch.readAt < EPOCH_REFRESH_MS ? freshCopy(entry.key) : null;
+  if (!kept) {
     front.delete(path);
     return null;
   }
@@ -192,9 +196,8 @@ function keyPath(group: EdgeCacheGroup, path: string, search = ''): string {
   return query ? `${normal}?${query}` : normal;
 }
 
-const keyOf = async (group: EdgeCacheGroup, path: string) => `${KEY_ORIGIN}/${group}/${await epochOf(group)}${path}`;
-/** The epoch a key was made under (keys are `{origin}/{group}/{epoch}/…`). */
-const epochInKey = (group: EdgeCacheGroup, key: string) => key.slice(KEY_ORIGIN.length + group.length + 2).split('/', 1)[0]!;
+const keyIn = (group: EdgeCacheGroup, epoch: string, path: string) => `${KEY_ORIGIN}/${group}/${epoch}${path}`;
+const keyOf = async (group: EdgeCacheGroup, path: string) => keyIn(group, await epochOf(group), path);
 
 /** True when the request speaks for a user (a bearer token, even a bad one, or a socket `?token=`). */
 export function isAuthenticated(request: Request): boolean {
@@ -223,9 +226,10 @@ export function edgeCache(group: EdgeCacheGroup, options: { clientCacheControl?:
       return;
     }
     const url = new URL(c.req.url);
-    const key = await keyOf(group, keyPath(group, url.pathname, url.search));
+    const epoch = await epochOf(group);
+    const key = keyIn(group, epoch, keyPath(group, url.pathname, url.search));
     const remember = () => {
-      if (!options.onHit && memory.has(key)) noteFront(url.pathname + url.search, { key, group, epoch: epochInKey(group, key), route: routePath(c, -1) });
+      if (!options.onHit && memory.has(key)) noteFront(url.pathname + url.search, { key, group, epoch, route: routePath(c, -1) });
     };
     const stored = fromMemory(key) ?? (await caches.default.match(key).then((r) => (r ? keepInMemory(key, r) : null)));
     if (stored) {
