@@ -70,9 +70,16 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
       const mine = new Map<string, string[]>();
       for (const id of view.post_ids) {
         const author = authorOf.get(id);
-        if (author) mine.set(author, [...(mine.get(author) ?? []), id]);
+        if (!author) continue;
+        const ids = mine.get(author);
+        if (ids) ids.push(id);
+        else mine.set(author, [id]);
       }
-      for (const [author, postIds] of mine) perAuthor.set(author, [...(perAuthor.get(author) ?? []), { viewer: view.viewer, post_ids: postIds }]);
+      for (const [author, postIds] of mine) {
+        const views = perAuthor.get(author);
+        if (views) views.push({ viewer: view.viewer, post_ids: postIds });
+        else perAuthor.set(author, [{ viewer: view.viewer, post_ids: postIds }]);
+      }
     }
     for (const [author, views] of perAuthor) {
       const entry = byAuthor.get(author) ?? { batches: [], messages: new Set() };

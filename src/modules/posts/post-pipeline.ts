@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { notePostImpressions } from '../../middleware/impressions';
-import { mapRow, positionalMapper, type D1Client } from '../../db/client';
+import { positionalMapper, type D1Client } from '../../db/client';
 import { media as mediaTable, posts as postsTable, users as usersTable, type CommunityRole, type FilterContext, type MediaRow, type PostRow, type UserSummary } from '../../db/schema';
 import { isAccountVisible } from '../../policy/visibility';
 import { compileFilters, parseViewerFilters, type ViewerFilter, viewerFiltersSql } from '../filters/filter-rules';
@@ -66,23 +66,16 @@ export function skeletonOfQuery(sql: string, params: unknown[], extra?: string):
  */
 const POST_COLUMNS = ['id', 'author_id', 'target_user_id', 'community_id', 'content', 'tags', 'topic', 'visibility', 'space', 'like_count', 'comment_count', 'held', 'created_at', 'edited_at'] as const;
 const USER_COLUMNS = ['id', 'username', 'display_name', 'avatar_key', 'bio', 'is_verified', 'visibility', 'suspended_at', 'silenced_at'] as const;
+/** An attachment travels as its post and place there (post_media), then these columns of the media row. */
 const MEDIA_FIELDS = ['id', 'owner_id', 'kind', 'key', 'content_type', 'size', 'width', 'height', 'created_at'] as const;
-/** An attachment: its post and place there (post_media), then the media row. */
-const MEDIA_COLUMNS = ['post_id', 'position', ...MEDIA_FIELDS] as const;
 
 const POST_JSON = `json_array(${POST_COLUMNS.join(', ')})`;
 const decodePost = positionalMapper(postsTable, POST_COLUMNS) as (values: readonly unknown[]) => PostRow;
 const decodeUser = positionalMapper(usersTable, USER_COLUMNS) as (values: readonly unknown[]) => UserSummary;
+const decodeMedia = positionalMapper(mediaTable, MEDIA_FIELDS) as (values: readonly unknown[]) => MediaRow;
 /** A user row, then the viewer's relations to them (a bitmask) when there is a viewer. */
 const userJson = (relations: string | null) => `json_array(${[...USER_COLUMNS.map((c) => `u.${c}`), ...(relations ? [relations] : [])].join(', ')})`;
 const MEDIA_JSON = `json_array(pm.post_id, pm.position, ${MEDIA_FIELDS.map((c) => `m.${c}`).join(', ')})`;
-
-/** A positional row back into a column-keyed object. */
-function fromPositions(columns: readonly string[], values: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < columns.length; i++) out[columns[i]!] = values[i];
-  return out;
-}
 
 /**
  * ONE statement for a whole page: the skeleton and everything hydration needs (authors and wall owners
@@ -144,13 +137,12 @@ function decodePage(viewerId: string | null, row: PageRow | null): LoadedPage {
   const userRows = parse<unknown[]>(row?.users);
   const users = new Map(userRows.map((values) => [values[0] as string, decodeUser(values)]));
   const media = new Map<string, MediaRow[]>();
-  const mediaRows = parse<unknown[]>(row?.media)
-    .map((values) => fromPositions(MEDIA_COLUMNS, values))
-    .sort((a, b) => (a.position as number) - (b.position as number));
-  for (const raw of mediaRows) {
-    const list = media.get(raw.post_id as string) ?? [];
-    list.push(mapRow(mediaTable, raw));
-    media.set(raw.post_id as string, list);
+  // Each attachment: post id, position, then the media row (MEDIA_JSON).
+  const attachments = parse<unknown[]>(row?.media).sort((a, b) => (a[1] as number) - (b[1] as number));
+  for (const values of attachments) {
+    const list = media.get(values[0] as string) ?? [];
+    list.push(decodeMedia(values.slice(2)));
+    media.set(values[0] as string, list);
   }
   const communities = new Map(
     parse<{ id: string; visibility: CommunityAccess['visibility']; role: CommunityRole | null }>(row?.communities).map((k) => [k.id, { visibility: k.visibility, role: k.role }]),
