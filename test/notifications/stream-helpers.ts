@@ -73,6 +73,7 @@ export function marked(n: number | string): { type: typeof MARKED; data: { from_
 export interface InboxRpc {
   deliver(delivery: Delivery): Promise<void>;
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
+  forget(ref: { postId?: string; messageId?: string }): Promise<void>;
 }
 
 export function inboxRpc(userId: string): InboxRpc {

@@ -2,7 +2,8 @@ import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { onSocialEvent } from '../../src/modules/notifications/events';
-import { INBOX_CAP, REPLAY_LIMIT } from '../../src/modules/notifications/user-inbox';
+import { INBOX_CAP, INBOX_SCHEMA_VERSION, REPLAY_LIMIT } from '../../src/modules/notifications/user-inbox';
+import { publicUserExample } from '../../src/modules/users/users.schemas';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { closeAll, settle, TestSocket, waitAll } from '../messaging/socket-helpers';
 import {
@@ -303,6 +304,63 @@ describe('Replay with ?since=', () => {
     expect(socket.received).toHaveLength(1);
     expect(socket.frames[0]).toMatchObject({ id: like.id, type: 'post_like', data: { count: 2 } });
   });
+
+  it('should replay what came after a grouped notification named by since, also when it moved since the client saw it', async () => {
+    const bob = await createUser();
+    const [alice, carol] = [await createUser(), await createUser()];
+    const post = await expectStatus(await call('/posts', { body: { content: 'group me again' }, token: bob.accessToken }), 201);
+    await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: alice.accessToken }), 200);
+    // The client's last frame: the like, as it was then (count 1).
+    const like = (await eventually(() => listNotifications(bob), (l) => l.some((n) => n.type === 'post_like'), 'the first like'))[0]!;
+    // Then, while it is away: another notification, and the like grows (moving above it).
+    await inboxRpc(bob.id).deliver(marked('while away'));
+    await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: carol.accessToken }), 200);
+    await eventually(() => listNotifications(bob), (l) => l[0]?.id === like.id && l[0].data.count === 2, 'the grouped like on top');
+
+    const socket = await track(openNotifications(bob, { since: like.id }));
+    await socket.waitForFrames(2);
+    await settle();
+    // Nothing skipped: the notification in between, then the like as it is now.
+    expect(socket.frames.map((f) => [f.id, f.type])).toEqual([
+      [expect.any(String), MARKED],
+      [like.id, 'post_like'],
+    ]);
+    expect(socket.frames[0]!.data.n).toBe('while away');
+    expect(socket.frames[1]!.data.count).toBe(2);
+
+    // Named by since after it was removed (both likes taken back): still from its oldest place, the removal last.
+    for (const liker of [alice, carol]) await expectStatus(await call(`/posts/${post.id}/like`, { method: 'DELETE', token: liker.accessToken }), 200);
+    await eventually(() => listNotifications(bob), (l) => !l.some((n) => n.id === like.id), 'the like retracted');
+    const again = await track(openNotifications(bob, { since: like.id }));
+    await again.waitForFrames(2);
+    await settle();
+    expect(again.frames.map((f) => f.type)).toEqual([MARKED, 'notification.removed']);
+    expect(again.frames[1]).toEqual({ type: 'notification.removed', id: like.id });
+  });
+
+  it('should tell open sockets, and a later replay, that notifications quoting removed content are gone', async () => {
+    const bob = await createUser();
+    const inbox = inboxRpc(bob.id);
+    await inbox.deliver(marked(1));
+    const anchor = (await listNotifications(bob))[0]!;
+    await inbox.deliver({ type: 'new_post', data: { id: 'post-to-remove', author: publicUserExample, message: 'Ada posted: “soon gone”' } });
+    await inbox.deliver(marked(2));
+    const quoted = (await listNotifications(bob)).find((n) => n.type === 'new_post')!;
+    const socket = await track(openNotifications(bob));
+    await socket.request('{"type":"ping"}', (_f, raw) => raw === '{"type":"pong"}', 'pong');
+
+    await inbox.forget({ postId: 'post-to-remove' });
+    const removed = await socket.next((f) => f?.type === 'notification.removed', 'the removal frame');
+    expect(removed.data).toEqual({ type: 'notification.removed', id: quoted.id });
+    expect((await listNotifications(bob)).map((n) => n.type)).toEqual([MARKED, MARKED]);
+
+    const replay = await track(openNotifications(bob, { since: anchor.id }));
+    await replay.waitForFrames(2);
+    await settle();
+    expect(replay.frames.map((f) => f.type)).toEqual([MARKED, 'notification.removed']);
+    expect(replay.frames[1]).toEqual({ type: 'notification.removed', id: quoted.id });
+    expect(JSON.stringify(replay.frames)).not.toContain('soon gone');
+  });
 });
 
 describe('Ping and other client frames', () => {
@@ -360,6 +418,42 @@ describe('Hibernation', () => {
     await waitAll(sockets, (s) => s.ofType(MARKED).length >= 1, 'a direct delivery after the second eviction');
     const other = await sockets[1]!.request('nope', () => true, 'error after eviction');
     expect(other.data).toMatchObject({ type: 'error', status: 400 });
+  });
+});
+
+describe('Inbox tables', () => {
+  const tables = (stub: DurableObjectStub) =>
+    runInDurableObject(stub, (_inbox, state) => state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map((r) => r.name));
+
+  it('should create every table once, then wake at the current version without running the migration again', async () => {
+    const bob = await createUser();
+    const stub = inboxStub(bob.id);
+    await inboxRpc(bob.id).deliver(marked(1));
+    const created = await tables(stub);
+    for (const name of ['notifications', 'delivered', 'sources', 'flood', 'removed', 'moved', 'push_targets', 'post_impressions', 'impression_keys', 'inbox_meta']) expect(created, name).toContain(name);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('SELECT version FROM inbox_meta').toArray())).toEqual([{ version: INBOX_SCHEMA_VERSION }]);
+
+    // A table dropped behind the inbox's back stays dropped on the next wake: the version says it is done.
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('DROP TABLE flood'));
+    await evictDurableObject(stub);
+    await inboxRpc(bob.id).deliver(marked(2));
+    expect(await tables(stub)).not.toContain('flood');
+  });
+
+  it('should bring an inbox from before the version up to date when it wakes, keeping its notifications', async () => {
+    const bob = await createUser();
+    const stub = inboxStub(bob.id);
+    await inboxRpc(bob.id).deliver(marked(1));
+    // As an inbox from before the version and the move log was: neither table, no source column.
+    await runInDurableObject(stub, (_i, state) => {
+      for (const sql of ['DROP TABLE inbox_meta', 'DROP TABLE moved', 'DROP INDEX notifications_source', 'ALTER TABLE notifications DROP COLUMN source']) state.storage.sql.exec(sql);
+    });
+    await evictDurableObject(stub);
+    await inboxRpc(bob.id).deliver(marked(2));
+    expect(await tables(stub)).toEqual(expect.arrayContaining(['moved', 'inbox_meta']));
+    const columns = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ name: string }>('PRAGMA table_info(notifications)').toArray().map((c) => c.name));
+    expect(columns).toContain('source');
+    expect((await listNotifications(bob)).map((n) => n.data.n)).toEqual([2, 1]);
   });
 });
 

@@ -21,7 +21,10 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 export class PostImpressions {
   private prunedAt = 0;
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Its tables, created by the inbox's migration (UserInbox.migrate). */
+  static createTables(sql: SqlStorage): void {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS post_impressions (post_id TEXT PRIMARY KEY, impressions INTEGER NOT NULL, viewers BLOB NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS impression_keys (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;

@@ -21,7 +21,10 @@ export class InboxPush {
   constructor(
     private readonly env: Env,
     private readonly sql: SqlStorage,
-  ) {
+  ) {}
+
+  /** Its table, created by the inbox's migration (UserInbox.migrate). */
+  static createTables(sql: SqlStorage): void {
     sql.exec('CREATE TABLE IF NOT EXISTS push_targets (id TEXT PRIMARY KEY, user_id TEXT NOT NULL)');
   }
 

@@ -6,6 +6,8 @@ import { type ImpressionBatch, PostImpressions } from '../insights/post-impressi
 import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
+/** The version of an inbox's tables (see UserInbox.migrate): raise it with every change to them. */
+export const INBOX_SCHEMA_VERSION = 2;
 /** Notifications kept per user; older ones are pruned past this. */
 export const INBOX_CAP = 1000;
 /** Likes and follows on the same object within this window fold into one notification. */
@@ -80,6 +82,20 @@ export class UserInbox extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.migrate();
+    this.pushes = new InboxPush(env, this.sql);
+    this.impressions = new PostImpressions(this.sql);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  /**
+   * Creates or upgrades the inbox's tables (its own, InboxPush's and PostImpressions'). An inbox already
+   * at {@link INBOX_SCHEMA_VERSION} reads one row and skips the rest: every wake of an inbox (each
+   * fan-out delivery to an idle one) runs this.
+   */
+  private migrate(): void {
+    const hasMeta = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'inbox_meta'").one().n > 0;
+    if (hasMeta && this.sql.exec<{ version: number }>('SELECT version FROM inbox_meta').toArray()[0]?.version === INBOX_SCHEMA_VERSION) return;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS notifications (
         seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL,
@@ -96,15 +112,21 @@ export class UserInbox extends DurableObject<Env> {
       -- Removed notifications (at the removal's seq; was_seq is where the notification stood), so a
       -- reconnect with ?since= learns about removals too, also when since names the removed one.
       CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, was_seq INTEGER NOT NULL);
+      -- Where a grouped notification stood before it moved (it moves to a new seq when it grows or
+      -- shrinks), so ?since= naming it replays from its oldest place: see anchorOf.
+      CREATE TABLE IF NOT EXISTS moved (seq INTEGER PRIMARY KEY, id TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS moved_id ON moved (id);
     `);
     // Inboxes created before retraction lack the source column.
     if (!this.sql.exec<{ name: string }>('PRAGMA table_info(notifications)').toArray().some((c) => c.name === 'source')) {
       this.sql.exec('ALTER TABLE notifications ADD COLUMN source TEXT');
     }
     this.sql.exec('CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source) WHERE source IS NOT NULL');
-    this.pushes = new InboxPush(env, this.sql);
-    this.impressions = new PostImpressions(this.sql);
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+    InboxPush.createTables(this.sql);
+    PostImpressions.createTables(this.sql);
+    this.sql.exec('CREATE TABLE IF NOT EXISTS inbox_meta (version INTEGER NOT NULL)');
+    this.sql.exec('DELETE FROM inbox_meta');
+    this.sql.exec('INSERT INTO inbox_meta (version) VALUES (?)', INBOX_SCHEMA_VERSION);
   }
 
   private present(row: Row): Notification {
@@ -121,6 +143,27 @@ export class UserInbox extends DurableObject<Env> {
   private nextSeq(): number {
     const max = (table: string) => this.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM ${table}`).one().seq ?? 0;
     return Math.max(max('notifications'), max('removed')) + 1;
+  }
+
+  /** Remembers where a grouped notification stood before it moves to `to` (see anchorOf). */
+  private move(row: Row, to: number): void {
+    if (row.seq !== to) this.sql.exec('INSERT OR IGNORE INTO moved (seq, id) VALUES (?, ?)', row.seq, row.id);
+  }
+
+  /**
+   * Where a replay from notification `id` starts: the oldest place it has held (now, before it moved, or
+   * before it was removed), or null when this inbox no longer knows it. A client that last saw a grouped
+   * notification may have seen any of its versions, so replaying from the oldest may repeat a few frames
+   * (a frame with a known id replaces the notification) but never skips one.
+   */
+  private anchorOf(id: string): number | null {
+    return this.sql
+      .exec<{ seq: number | null }>(
+        `SELECT MIN(seq) AS seq FROM (SELECT seq FROM notifications WHERE id = ?1 UNION ALL SELECT was_seq FROM removed WHERE id = ?1
+           UNION ALL SELECT seq FROM moved WHERE id = ?1)`,
+        id,
+      )
+      .one().seq;
   }
 
   private push(frame: string, kind: string): void {
@@ -195,6 +238,7 @@ export class UserInbox extends DurableObject<Env> {
         // The latest five actors are shown; count says how many there were in all.
         const actors = [delivery.actor, ...previous.filter((a) => a.id !== delivery.actor?.id)].filter((a): a is JsonObject => Boolean(a)).slice(0, 5);
         const merged = { ...data, ...delivery.data, actors, count: Number(data.count ?? previous.length) + (repeat ? 0 : 1) };
+        this.move(open, seq);
         this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify(merged), now, open.seq);
         row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
       }
@@ -215,6 +259,7 @@ export class UserInbox extends DurableObject<Env> {
       row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
       this.sql.exec('DELETE FROM notifications WHERE seq <= ?', seq - INBOX_CAP);
       this.sql.exec('DELETE FROM removed WHERE seq <= ?', seq - INBOX_CAP);
+      this.sql.exec('DELETE FROM moved WHERE seq <= ?', seq - INBOX_CAP);
       fresh = true;
     }
     this.push(this.frame(row), row.type);
@@ -264,6 +309,7 @@ export class UserInbox extends DurableObject<Env> {
       const rest = actors.filter((a) => a.id !== retraction.actorId);
       // The notification's own fields follow its newest remaining actor (`follower`, `user`).
       const lead = Object.fromEntries(Object.entries(data).filter(([, v]) => (v as JsonObject)?.id === retraction.actorId).map(([k]) => [k, rest[0]]));
+      this.move(open, seq);
       this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify({ ...data, ...lead, actors: rest, count }), Date.now(), open.seq);
       this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()), open.type);
       return;
@@ -311,18 +357,23 @@ export class UserInbox extends DurableObject<Env> {
 
   /**
    * Forgets notifications that carry removed content: a post's `new_post` (it quotes the text) and the
-   * `mention` and `wall_post` pointing at it, or a message's `new_message` (which holds its text).
+   * `mention` and `wall_post` pointing at it, or a message's `new_message` (which holds its text). Each
+   * goes like a retraction: a `notification.removed` frame to open sockets, and remembered for `?since=`.
    */
   async forget(ref: { postId?: string; messageId?: string }): Promise<void> {
     if (ref.postId) {
       this.impressions.forget(ref.postId);
-      this.sql.exec(
-        `DELETE FROM notifications WHERE (type = 'new_post' AND json_extract(data, '$.id') = ?1)
-           OR (type IN ('mention', 'wall_post') AND json_extract(data, '$.post_id') = ?1)`,
-        ref.postId,
+      this.remove(
+        this.sql
+          .exec<Row>(
+            `SELECT * FROM notifications WHERE (type = 'new_post' AND json_extract(data, '$.id') = ?1)
+               OR (type IN ('mention', 'wall_post') AND json_extract(data, '$.post_id') = ?1)`,
+            ref.postId,
+          )
+          .toArray(),
       );
     }
-    if (ref.messageId) this.sql.exec("DELETE FROM notifications WHERE type = 'new_message' AND json_extract(data, '$.id') = ?", ref.messageId);
+    if (ref.messageId) this.remove(this.sql.exec<Row>("SELECT * FROM notifications WHERE type = 'new_message' AND json_extract(data, '$.id') = ?", ref.messageId).toArray());
   }
 
   /**
@@ -363,14 +414,14 @@ export class UserInbox extends DurableObject<Env> {
     server.serializeAttachment({ sessionId: request.headers.get('X-Kith-Session') ?? undefined });
     const since = new URL(request.url).searchParams.get('since');
     if (since !== null) {
-      const anchor = this.sql.exec<{ seq: number }>('SELECT seq FROM notifications WHERE id = ?1 UNION ALL SELECT was_seq FROM removed WHERE id = ?1', since).toArray()[0];
-      if (anchor) {
+      const anchor = this.anchorOf(since);
+      if (anchor !== null) {
         // Notifications and removals after the anchor, in the order they happened.
         const rows = this.sql
           .exec<Row & { removed: number }>(
             `SELECT *, 0 AS removed FROM notifications WHERE seq > ?1
              UNION ALL SELECT seq, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1 FROM removed WHERE seq > ?1 ORDER BY 1 ASC`,
-            anchor.seq,
+            anchor,
           )
           .toArray();
         for (const row of rows) server.send(row.removed ? JSON.stringify({ type: 'notification.removed', id: row.id }) : this.frame(row));
