@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '29e8859d914bb0d33e8e2276e510af27f842978e462e6a9a6006403cc3529f77';
+export const documentSha256 = 'e8ee4fb8e5e2765e24565158cbd08524f74ac9050461d085a23ddc0d99edb1a1';
 
 export interface paths {
     "/health": {
@@ -1500,7 +1500,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) or the content it quotes is removed, the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included; for a grouped notification (which moves up as it grows) from the oldest place it held, so a frame may come again (same id: replace it) but none is skipped. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
          */
         get: operations["getNotificationsStream"];
         put?: never;
