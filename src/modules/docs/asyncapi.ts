@@ -72,6 +72,8 @@ export function asyncApiDocument(origin: string): JsonObject {
   const url = new URL(origin);
   return {
     ...built,
+    // The specification wants an absolute URI here: this deployment's reference.
+    info: { ...(built.info as JsonObject), externalDocs: { description: 'The REST API', url: `${url.origin}/docs` } },
     servers: {
       kith: {
         host: url.host,
@@ -133,7 +135,6 @@ function build(): JsonObject {
       version: '1.0.0',
       description:
         'The two WebSocket protocols of Kith. Each frame is one JSON text message whose `type` tells which it is. The REST API (including the upgrade requests, their statuses and problems) is described by /openapi.json.',
-      externalDocs: { description: 'The REST API', url: '/docs' },
     },
     defaultContentType: 'application/json',
     channels,
