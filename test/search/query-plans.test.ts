@@ -26,7 +26,7 @@ const STATEMENTS: [string, string, unknown[], string[]?][] = [
   ['a tag\'s posts', TAG_POSTS_SQL, ['bread', 1e15, '', 21]],
   // The popular accounts are the first 50 of users_popular_idx.
   ['suggestions computed', COMPUTE_SUGGESTIONS_SQL, ['viewer', 1], ['users_popular_idx']],
-  ['suggestions read', READ_SUGGESTIONS_SQL, ['viewer', 1, 20]],
+  ['suggestions read', READ_SUGGESTIONS_SQL, ['viewer', 1, 20, 30]],
   ['trends refresh', REFRESH_TRENDS_SQL, [3, 2, 1]],
   // GET /trends/tags: the first `limit` rows of tag_trends_rank_idx.
   ['trends read', TRENDS_SQL, [20], ['tag_trends_rank_idx']],

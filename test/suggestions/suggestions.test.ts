@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { READ_MARGIN } from '../../src/modules/suggestions/suggestions.queries';
 import { act, createStaff, nonsenseWord } from '../moderation/helpers';
 import { createCommunity, join, users } from '../communities/helpers';
 import { block, follow, makeFriends, makePrivate, patchMe, requestFollow, UNKNOWN_ID, type TestUser } from '../posts/helpers';
@@ -103,6 +104,27 @@ describe('GET /suggestions', () => {
     expect(after).toContain(c.clean.id);
     // Someone else's suggestions never list the caller either.
     expect(await suggestedIds(c.clean)).not.toContain(c.clean.id);
+  });
+
+  it('should fill a page from further down the list when the accounts at its top became unfindable since', async () => {
+    const staff = await createStaff();
+    const [me, hub] = await users(2);
+    await makeFriends(me, hub);
+    // 1 + READ_MARGIN + 3 friends of the hub: suggestions to me, each through one mutual.
+    const theirs = await users(1 + READ_MARGIN + 3);
+    for (const person of theirs) await makeFriends(hub, person);
+    const before = (await suggestions(me, '?limit=100')).filter((s) => s.reasons.includes('mutual_friends')).map((s) => s.user.id);
+    expect(before).toHaveLength(theirs.length);
+    // The page (limit 1) and the READ_MARGIN after it go unfindable without touching my graph: the cached
+    // list stays, and the page must come from the entries past them.
+    const gone = before.slice(0, 1 + READ_MARGIN);
+    for (const id of gone) await act(staff, theirs.find((p) => p.id === id)!, 'suspend');
+    const page = await suggestions(me, '?limit=1');
+    expect(page).toHaveLength(1);
+    expect(page[0]!.user.id).toBe(before.filter((id) => !gone.includes(id))[0]);
+    const all = (await suggestions(me, '?limit=100')).map((s) => s.user.id);
+    for (const id of gone) expect(all).not.toContain(id);
+    for (const id of before.slice(1 + READ_MARGIN)) expect(all).toContain(id);
   });
 
   it('should keep a list for 10 minutes unless the caller\'s own graph changes', async () => {

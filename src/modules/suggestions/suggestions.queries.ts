@@ -112,24 +112,33 @@ INSERT INTO suggestion_cache (user_id, computed_at, entries)
 SELECT ?1, ?2, COALESCE((SELECT json_group_array(json_array(id, reasons, mutual_count, json(mutuals), position)) FROM listed), '[]') WHERE true
 ON CONFLICT (user_id) DO UPDATE SET computed_at = excluded.computed_at, entries = excluded.entries`;
 
-/** Whether the caller has a live cached list (computed after ?2). ?1 caller. */
-export const CACHED_SUGGESTIONS_SQL = 'SELECT computed_at FROM suggestion_cache WHERE user_id = ?1 AND computed_at > ?2';
+/** Whether the caller has a live cached list (computed after ?2), and how many entries it holds. ?1 caller. */
+export const CACHED_SUGGESTIONS_SQL = 'SELECT computed_at, json_array_length(entries) AS entries FROM suggestion_cache WHERE user_id = ?1 AND computed_at > ?2';
 
 const PUBLIC_USER = (u: string) => `${u}.id, ${u}.username, ${u}.display_name, ${u}.avatar_key, ${u}.bio, ${u}.is_verified`;
 
 /**
+ * Entries past a page read with it: accounts made unfindable since the list was computed are few, so a
+ * page nearly always fills from its own entries and these (else the whole list is read).
+ */
+export const READ_MARGIN = 10;
+
+/**
  * A live cached list as rows, best first, with each suggested account and its mutuals (as many as the
  * caller may still see). Who may be found is checked again: an account suspended, silenced or made
- * undiscoverable since the list was computed drops out at once. The page is chosen first (`page`), so
- * the mutuals are read for its rows only, not for all SUGGESTIONS_KEPT. ?1 caller, ?2 live after,
- * ?3 limit.
+ * undiscoverable since the list was computed drops out at once. That check costs a few lookups per
+ * account, so only the first ?4 entries are checked (the page and READ_MARGIN more: the service reads
+ * the whole list again when they leave the page short), and the mutuals are read for the page's rows
+ * only. ?1 caller, ?2 live after, ?3 limit, ?4 entries read.
  */
 export const READ_SUGGESTIONS_SQL = `
 WITH page AS MATERIALIZED (
-  SELECT ${PUBLIC_USER('u')}, j.value ->> 1 AS reasons, j.value ->> 2 AS mutual_count, j.value -> 3 AS mutual_ids, j.value ->> 4 AS position
-  FROM suggestion_cache s, json_each(s.entries) j JOIN users u ON u.id = j.value ->> 0
-  WHERE s.user_id = ?1 AND s.computed_at > ?2 AND ${discoverableUserSql('?1', 'u.id')}
-  ORDER BY position LIMIT ?3)
+  SELECT ${PUBLIC_USER('u')}, l.entry ->> 1 AS reasons, l.entry ->> 2 AS mutual_count, l.entry -> 3 AS mutual_ids, l.position
+  FROM (SELECT j.value AS entry, j.value ->> 4 AS position FROM suggestion_cache s, json_each(s.entries) j
+    WHERE s.user_id = ?1 AND s.computed_at > ?2 ORDER BY position LIMIT ?4) l
+  JOIN users u ON u.id = l.entry ->> 0
+  WHERE ${discoverableUserSql('?1', 'u.id')}
+  ORDER BY l.position LIMIT ?3)
 SELECT id, username, display_name, avatar_key, bio, is_verified, reasons, mutual_count,
   (SELECT json_group_array(json_array(${PUBLIC_USER('mu')})) FROM json_each(pg.mutual_ids) m JOIN users mu ON mu.id = m.value
     WHERE ${visibleUserSql('?1', 'mu.id')}) AS mutuals

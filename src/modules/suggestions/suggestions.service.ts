@@ -4,10 +4,12 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { visibleUserSql } from '../../policy/visibility';
 import { presentPublicUser } from '../users/users.presenter';
-import { CACHED_SUGGESTIONS_SQL, COMPUTE_SUGGESTIONS_SQL, READ_SUGGESTIONS_SQL, REASON, type Reason, SUGGESTION_TTL_MS } from './suggestions.queries';
+import { CACHED_SUGGESTIONS_SQL, COMPUTE_SUGGESTIONS_SQL, READ_MARGIN, READ_SUGGESTIONS_SQL, REASON, type Reason, SUGGESTION_TTL_MS, SUGGESTIONS_KEPT } from './suggestions.queries';
 import type { Suggestion } from './suggestions.schemas';
 
 type PublicUserColumns = [string, string, string, string | null, string, number];
+/** A live cached list as CACHED_SUGGESTIONS_SQL reads it. */
+type CachedList = { computed_at: number; entries: number };
 type SuggestionRow = { id: string; username: string; display_name: string; avatar_key: string | null; bio: string; is_verified: number; reasons: number; mutual_count: number; mutuals: string };
 
 const summary = ([id, username, displayName, avatarKey, bio, isVerified]: PublicUserColumns) =>
@@ -28,19 +30,24 @@ function present(row: SuggestionRow, baseUrl: string): Suggestion {
 
 /**
  * GET /suggestions. The caller's list comes from suggestion_cache when it is younger than 10 minutes
- * (one round trip: whether it is live, and its rows); otherwise it is computed and stored, and read back,
- * in one batch. Triggers drop the cached list whenever the caller's graph changes
- * (migrations/*_search.sql), so a follow, a friendship, a request, a block, a dismissal, a community
- * or a new place shows in the next read.
+ * (one round trip: whether it is live, its size, and the page's rows); otherwise it is computed and
+ * stored, and read back, in one batch. The page is read from its own entries and READ_MARGIN more; should
+ * accounts made unfindable since leave it short while the list holds more, the whole list is read.
+ * Triggers drop the cached list whenever the caller's graph changes (migrations/*_search.sql), so a
+ * follow, a friendship, a request, a block, a dismissal, a community or a new place shows in the next read.
  */
 export async function listSuggestions(c: Context<AppEnv>, viewerId: string, limit: number, now = Date.now()): Promise<{ data: Suggestion[] }> {
   const db = c.var.d1;
   const liveAfter = now - SUGGESTION_TTL_MS;
-  const read = db.prepare(READ_SUGGESTIONS_SQL).bind(viewerId, liveAfter, limit);
-  const [cached, rows] = await db.batch<SuggestionRow>([db.prepare(CACHED_SUGGESTIONS_SQL).bind(viewerId, liveAfter), read]);
-  let results = rows?.results ?? [];
-  if (!cached?.results.length) {
-    results = (await db.batch<SuggestionRow>([db.prepare(COMPUTE_SUGGESTIONS_SQL).bind(viewerId, now), read])).at(-1)?.results ?? [];
+  const read = (entries: number) => db.prepare(READ_SUGGESTIONS_SQL).bind(viewerId, liveAfter, limit, entries);
+  const window = limit + READ_MARGIN;
+  const [cached, rows] = await db.batch<SuggestionRow | CachedList>([db.prepare(CACHED_SUGGESTIONS_SQL).bind(viewerId, liveAfter), read(window)]);
+  const kept = cached?.results[0] as CachedList | undefined;
+  let results = (rows?.results ?? []) as SuggestionRow[];
+  if (!kept) {
+    results = (await db.batch<SuggestionRow>([db.prepare(COMPUTE_SUGGESTIONS_SQL).bind(viewerId, now), read(SUGGESTIONS_KEPT)])).at(-1)?.results ?? [];
+  } else if (results.length < limit && kept.entries > window) {
+    results = (await read(SUGGESTIONS_KEPT).all<SuggestionRow>()).results;
   }
   const baseUrl = c.get('baseUrl');
   return { data: results.map((row) => present(row, baseUrl)) };
