@@ -7,6 +7,9 @@ import { HASHTAG_BODY, normalizeTag } from '../tags/hashtags';
  * `col:x` or control characters are plain separators or plain words, never operators.
  */
 
+/** Words of this many characters or more match as prefixes in the typeahead indexes (users, tags). */
+export const PREFIX_FROM = 2;
+
 /** At most this many words of a query are searched (the rest are ignored). */
 export const MAX_QUERY_WORDS = 8;
 

@@ -8,7 +8,7 @@ import { fillVisiblePage } from '../posts/posts.service';
 import type { Post } from '../posts/posts.schemas';
 import { presentPublicUser } from '../users/users.presenter';
 import { USERNAME_RULE } from '../users/users.schemas';
-import { ftsMatch, parseSearchText, type SearchTerms } from './search-query';
+import { ftsMatch, parseSearchText, PREFIX_FROM, type SearchTerms } from './search-query';
 import {
   COMMUNITY_SEARCH_SQL,
   POSTS_SNAPSHOT_SQL,
@@ -24,8 +24,6 @@ import { SEARCH_PREVIEW, type SearchType } from './search.schemas';
 
 /** Where a ranked list starts: above every (score, id). */
 const TOP: [number, string] = [Number.MAX_VALUE, ''];
-/** Words of this many characters or more match as prefixes in the typeahead indexes (users, tags). */
-const PREFIX_FROM = 2;
 
 type Page<T> = { data: T[]; next_cursor: string | null };
 const EMPTY = { data: [], next_cursor: null };

@@ -1,0 +1,62 @@
+// Statements exactly as the worker runs them, built from the source in Node by esbuild, for the bench's
+// "statement alone" ceilings: the same SQL through the same D1 binding with no app code around it, so a
+// route's target can be read against what its SQL alone costs.
+import { build } from 'esbuild';
+
+/** The named exports of a TypeScript entry (source text, resolved from the repository root). */
+async function load(entry) {
+  const bundle = await build({
+    stdin: { contents: entry, resolveDir: process.cwd(), loader: 'ts' },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'es2022',
+    logLevel: 'error',
+    plugins: [{ name: 'no-cloudflare', setup: (b) => b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, external: true })) }],
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].text).toString('base64')}`);
+}
+
+/**
+ * `{ sql, params }` of a first home page of `limit` posts for a returning reader (a page from their
+ * timeline, with its floor); the viewer's id is the string `?VIEWER?` in params.
+ */
+export async function homePageStatement(limit = 20) {
+  const { statement } = await load(`
+import { pageQuery, skeletonOfQuery } from './src/modules/posts/post-pipeline';
+import { HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL } from './src/modules/feeds/home-timeline';
+export const statement = (limit) =>
+  pageQuery('?VIEWER?', skeletonOfQuery(HOME_TIMELINE_SQL, ['?VIEWER?', Number.MAX_SAFE_INTEGER, '', limit + 1], HOME_TIMELINE_FLOOR_SQL));
+`);
+  return statement(limit);
+}
+
+/**
+ * The batch a first page of people search runs for each query of `queries` when its kept ranking exists
+ * (see searchUsers): the kept list's probe and the page statement, each `{ sql, params }`, with the
+ * viewer's id as the string `?VIEWER?`, by query. The kept list is taken however old it is (the app
+ * computes it again after a minute), so the ceiling never measures its computing.
+ */
+export async function userSearchBatches(queries, limit = 20) {
+  const { terms, ftsMatch, PREFIX_FROM, USER_SEARCH_CACHED_SQL, userSearchSql } = await load(`
+export { ftsMatch, parseSearchText as terms, PREFIX_FROM } from './src/modules/search/search-query';
+export { USER_SEARCH_CACHED_SQL, userSearchSql } from './src/modules/search/search.queries';
+`);
+  const page = userSearchSql('kept');
+  return Object.fromEntries(
+    queries.map((q) => {
+      const words = terms(q).words;
+      const match = ftsMatch(words, PREFIX_FROM);
+      return [
+        q,
+        [
+          { sql: USER_SEARCH_CACHED_SQL, params: [match, 0] },
+          // As searchUsers binds it: from the top, the page and 5 more, the query as a username (these
+          // prefixes are plain lower-case names), live after 0.
+          { sql: page, params: [match, '?VIEWER?', ftsMatch(words), Number.MAX_VALUE, Number.MAX_SAFE_INTEGER, limit + 5, q, 0] },
+        ],
+      ];
+    }),
+  );
+}
