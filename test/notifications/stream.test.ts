@@ -440,6 +440,23 @@ describe('Inbox tables', () => {
     expect(await tables(stub)).not.toContain('flood');
   });
 
+  it('should remember at most INBOX_CAP earlier places of a group that keeps moving', async () => {
+    const bob = await createUser();
+    const stub = inboxStub(bob.id);
+    const moves = INBOX_CAP + 50;
+    const counts = await runInDurableObject(stub, async (inbox: unknown, state) => {
+      const deliver = (inbox as { deliver(d: unknown): Promise<void> }).deliver.bind(inbox);
+      for (let i = 0; i <= moves; i += 1) {
+        await deliver({ type: 'post_like', data: { post_id: 'p1', user: { id: `u${i}` } }, groupKey: 'post_like:p1', actor: { id: `u${i}` } });
+      }
+      const one = (sql: string) => state.storage.sql.exec<{ n: number }>(sql).one().n;
+      return { notifications: one('SELECT COUNT(*) AS n FROM notifications'), moved: one('SELECT COUNT(*) AS n FROM moved'), oldest: one('SELECT MIN(seq) AS n FROM moved') };
+    });
+    expect(counts.notifications).toBe(1);
+    expect(counts.moved).toBe(INBOX_CAP - 1);
+    expect(counts.oldest).toBe(moves - INBOX_CAP + 2);
+  });
+
   it('should bring an inbox from before the version up to date when it wakes, keeping its notifications', async () => {
     const bob = await createUser();
     const stub = inboxStub(bob.id);

@@ -90,7 +90,7 @@ export class UserInbox extends DurableObject<Env> {
 
   /**
    * Creates or upgrades the inbox's tables (its own, InboxPush's and PostImpressions'). An inbox already
-   * at {@link INBOX_SCHEMA_VERSION} reads one row and skips the rest: every wake of an inbox (each
+   * at {@link INBOX_SCHEMA_VERSION} makes two reads and skips the rest: every wake of an inbox (each
    * fan-out delivery to an idle one) runs this.
    */
   private migrate(): void {
@@ -145,9 +145,14 @@ export class UserInbox extends DurableObject<Env> {
     return Math.max(max('notifications'), max('removed')) + 1;
   }
 
-  /** Remembers where a grouped notification stood before it moves to `to` (see anchorOf). */
+  /**
+   * Remembers where a grouped notification stood before it moves to `to` (see anchorOf), for the last
+   * INBOX_CAP places like the rest (a group liked many times moves as often).
+   */
   private move(row: Row, to: number): void {
-    if (row.seq !== to) this.sql.exec('INSERT OR IGNORE INTO moved (seq, id) VALUES (?, ?)', row.seq, row.id);
+    if (row.seq === to) return;
+    this.sql.exec('INSERT OR IGNORE INTO moved (seq, id) VALUES (?, ?)', row.seq, row.id);
+    this.sql.exec('DELETE FROM moved WHERE seq <= ?', to - INBOX_CAP);
   }
 
   /**
