@@ -62,28 +62,28 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
     .bind(JSON.stringify(ids))
     .all<{ id: string; author_id: string }>();
   const authorOf = new Map(results.map((r) => [r.id, r.author_id]));
-  // Per author, each message's views of that author's posts (under the message's key).
+  // Per author, each message's views of that author's posts (under the message's key), summed per post:
+  // how many views served it, and the distinct viewers (a reader who came back is one viewer).
   const byAuthor = new Map<string, { batches: ImpressionBatch[]; messages: Set<Message<unknown>> }>();
   for (const { message, body } of valid) {
-    const perAuthor = new Map<string, ImpressionBatch['views']>();
+    const perAuthor = new Map<string, Map<string, { served: number; viewers: Set<string> }>>();
     for (const view of body.views) {
-      const mine = new Map<string, string[]>();
-      for (const id of view.post_ids) {
+      // A post twice in one view was served once.
+      for (const id of new Set(view.post_ids)) {
         const author = authorOf.get(id);
         if (!author) continue;
-        const ids = mine.get(author);
-        if (ids) ids.push(id);
-        else mine.set(author, [id]);
-      }
-      for (const [author, postIds] of mine) {
-        const views = perAuthor.get(author);
-        if (views) views.push({ viewer: view.viewer, post_ids: postIds });
-        else perAuthor.set(author, [{ viewer: view.viewer, post_ids: postIds }]);
+        let posts = perAuthor.get(author);
+        if (!posts) perAuthor.set(author, (posts = new Map()));
+        const post = posts.get(id);
+        if (post) {
+          post.served++;
+          post.viewers.add(view.viewer);
+        } else posts.set(id, { served: 1, viewers: new Set([view.viewer]) });
       }
     }
-    for (const [author, views] of perAuthor) {
+    for (const [author, posts] of perAuthor) {
       const entry = byAuthor.get(author) ?? { batches: [], messages: new Set() };
-      entry.batches.push({ key: body.key, views });
+      entry.batches.push({ key: body.key, posts: [...posts].map(([id, { served, viewers }]) => [id, served, [...viewers]]) });
       entry.messages.add(message);
       byAuthor.set(author, entry);
     }

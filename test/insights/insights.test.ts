@@ -5,6 +5,7 @@ import worker from '../../src/index';
 import { engagementRate } from '../../src/modules/insights/insights.service';
 import { addToSketch, emptySketch, estimateSketch } from '../../src/modules/insights/hyperloglog';
 import { IMPRESSIONS_MESSAGE_BYTES, IMPRESSIONS_PER_MESSAGE, ImpressionsBuffer, type ImpressionsView, viewerHash } from '../../src/queues/impressions.producer';
+import { inboxOf } from '../../src/modules/notifications/user-inbox';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { eventually } from '../notifications/helpers';
 
@@ -80,6 +81,23 @@ describe('Post insights', () => {
     expect(invalid.explicitAcks).toHaveLength(3);
     expect(invalid.retryMessages).toEqual([]);
     expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4 });
+  });
+
+  it('should count an inbox call in the shape before (one entry per view) as it counts views summed per post', async () => {
+    const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((who) => viewerHash('salt', who)))) as [string, string, string];
+    const inbox = (name: string) => inboxOf(env, `impressions-shape-${name}-${crypto.randomUUID()}`);
+    const perView = inbox('views');
+    const perPost = inbox('posts');
+    // Post p1 served to a twice and to b once (once more in a view that named it twice), p2 to c.
+    const views = [{ viewer: a, post_ids: ['p1'] }, { viewer: a, post_ids: ['p1', 'p2'] }, { viewer: b, post_ids: ['p1', 'p1'] }, { viewer: c, post_ids: ['p2'] }];
+    expect(await perView.recordImpressions([{ key: 'k1', views }])).toBe(5);
+    expect(await perPost.recordImpressions([{ key: 'k1', posts: [['p1', 3, [a, b]], ['p2', 2, [a, c]]] }])).toBe(5);
+    for (const box of [perView, perPost]) {
+      expect(await box.postImpressions('p1')).toEqual({ impressions: 3, unique_viewers: 2 });
+      expect(await box.postImpressions('p2')).toEqual({ impressions: 2, unique_viewers: 2 });
+      // Either shape is counted once per key.
+      expect(await box.recordImpressions([{ key: 'k1', posts: [['p1', 9, [c]]] }])).toBe(0);
+    }
   });
 
   it('should gather views into messages under both caps, sending a full one before the view that would overflow it', () => {

@@ -3,11 +3,30 @@ import { addToSketch, emptySketch, estimateSketch } from './hyperloglog';
 /** How long a batch key is remembered: longer than a queue message can live (retention is at most 14 days). */
 export const IMPRESSION_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
 
-/** Views of one author's posts from one queue message: who (a salted hash) saw which posts. */
-export interface ImpressionBatch {
-  /** The queue message's idempotency key: a batch already counted is skipped. */
-  key: string;
-  views: { viewer: string; post_ids: string[] }[];
+/**
+ * Views of one author's posts from one queue message, per post: `[post id, times served, distinct
+ * viewers]` (viewers as salted hashes). An inbox of the version before took `views` (one entry per view:
+ * who saw which posts); a call in that shape from a consumer still running it is counted the same.
+ */
+export type ImpressionBatch =
+  // `key`: the queue message's idempotency key (a batch already counted is skipped).
+  | { key: string; posts: [string, number, string[]][] }
+  | { key: string; views: { viewer: string; post_ids: string[] }[] };
+
+/** A batch's views per post (`served` views, and who), whichever shape it came in. */
+function postsOf(batch: ImpressionBatch): [string, number, string[]][] {
+  if ('posts' in batch) return batch.posts;
+  const posts = new Map<string, [string, number, string[]]>();
+  for (const view of batch.views) {
+    for (const id of new Set(view.post_ids)) {
+      const post = posts.get(id);
+      if (post) {
+        post[1]++;
+        post[2].push(view.viewer);
+      } else posts.set(id, [id, 1, [view.viewer]]);
+    }
+  }
+  return [...posts.values()];
 }
 
 /** How often an inbox drops batch keys older than {@link IMPRESSION_KEY_TTL_MS}. */
@@ -33,37 +52,45 @@ export class PostImpressions {
   }
 
   /**
-   * Counts each batch once per key, however often it is delivered; every post's views of the call are
-   * summed first, so a post is read and written once per call however many views it had (its sketch
-   * only when a register grew). Synchronous: no interleaving.
+   * Counts each batch once per key, however often it is delivered (the call's keys are looked up and
+   * stored in one statement each); every post's views of the call are summed first, so a post is read
+   * and written once per call however many views it had (its sketch only when a register grew).
+   * Synchronous: no interleaving.
    */
   record(batches: ImpressionBatch[], now = Date.now()): number {
     if (now - this.prunedAt >= PRUNE_EVERY_MS) {
       this.sql.exec('DELETE FROM impression_keys WHERE at < ?', now - IMPRESSION_KEY_TTL_MS);
       this.prunedAt = now;
     }
-    const perPost = new Map<string, string[]>();
-    for (const batch of batches) {
-      if (this.sql.exec('SELECT 1 FROM impression_keys WHERE key = ?', batch.key).toArray().length > 0) continue;
-      this.sql.exec('INSERT INTO impression_keys (key, at) VALUES (?, ?)', batch.key, now);
-      for (const view of batch.views) {
-        for (const postId of new Set(view.post_ids)) {
-          const viewers = perPost.get(postId);
-          if (viewers) viewers.push(view.viewer);
-          else perPost.set(postId, [view.viewer]);
-        }
+    // The keys already counted, in one read; the new ones (each once, should a call repeat one) in one write.
+    const seen = new Set(
+      this.sql
+        .exec<{ key: string }>('SELECT key FROM impression_keys WHERE key IN (SELECT value FROM json_each(?))', JSON.stringify(batches.map((b) => b.key)))
+        .toArray()
+        .map((r) => r.key),
+    );
+    const fresh = batches.filter((batch) => !seen.has(batch.key) && (seen.add(batch.key), true));
+    if (fresh.length > 0) this.sql.exec('INSERT INTO impression_keys (key, at) SELECT value, ? FROM json_each(?)', now, JSON.stringify(fresh.map((b) => b.key)));
+    const perPost = new Map<string, { served: number; viewers: string[][] }>();
+    for (const batch of fresh) {
+      for (const [postId, served, viewers] of postsOf(batch)) {
+        const post = perPost.get(postId);
+        if (post) {
+          post.served += served;
+          post.viewers.push(viewers);
+        } else perPost.set(postId, { served, viewers: [viewers] });
       }
     }
     let counted = 0;
-    for (const [postId, viewers] of perPost) {
+    for (const [postId, { served, viewers }] of perPost) {
       const row = this.sql.exec<{ viewers: ArrayBuffer }>('SELECT viewers FROM post_impressions WHERE post_id = ?', postId).toArray()[0];
       const sketch = row ? new Uint8Array(row.viewers) : emptySketch();
       let grew = false;
-      for (const viewer of viewers) grew = addToSketch(sketch, viewer) || grew;
-      if (!row) this.sql.exec('INSERT INTO post_impressions (post_id, impressions, viewers) VALUES (?, ?, ?)', postId, viewers.length, sketch);
-      else if (grew) this.sql.exec('UPDATE post_impressions SET impressions = impressions + ?, viewers = ? WHERE post_id = ?', viewers.length, sketch, postId);
-      else this.sql.exec('UPDATE post_impressions SET impressions = impressions + ? WHERE post_id = ?', viewers.length, postId);
-      counted += viewers.length;
+      for (const list of viewers) for (const viewer of list) grew = addToSketch(sketch, viewer) || grew;
+      if (!row) this.sql.exec('INSERT INTO post_impressions (post_id, impressions, viewers) VALUES (?, ?, ?)', postId, served, sketch);
+      else if (grew) this.sql.exec('UPDATE post_impressions SET impressions = impressions + ?, viewers = ? WHERE post_id = ?', served, sketch, postId);
+      else this.sql.exec('UPDATE post_impressions SET impressions = impressions + ? WHERE post_id = ?', served, postId);
+      counted += served;
     }
     return counted;
   }
