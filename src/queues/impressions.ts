@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
-import type { ImpressionBatch } from '../modules/insights/post-impressions';
+import type { PerPostBatch, PostViews } from '../modules/insights/post-impressions';
 import { inboxOf } from '../modules/notifications/user-inbox';
 import { retryDelaySeconds, type DeadLetter } from './fanout';
 import { IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_VIEW, type ImpressionsMessage } from './impressions.producer';
@@ -29,6 +29,22 @@ const ImpressionsMessageSchema = z.union([
 
 function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
   console[level](JSON.stringify({ level, queue: 'kith-impressions', ...fields }));
+}
+
+/** Several messages' views of one author's posts as one list: per post, the times served and the distinct viewers. */
+function sumPerPost(batches: PerPostBatch[]): PostViews[] {
+  const posts = new Map<string, { served: number; viewers: Set<string> }>();
+  for (const batch of batches) {
+    for (const [id, served, viewers] of batch.posts) {
+      const post = posts.get(id);
+      if (!post) posts.set(id, { served, viewers: new Set(viewers) });
+      else {
+        post.served += served;
+        for (const viewer of viewers) post.viewers.add(viewer);
+      }
+    }
+  }
+  return [...posts].map(([id, { served, viewers }]) => [id, served, [...viewers]]);
 }
 
 /**
@@ -64,7 +80,7 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
   const authorOf = new Map(results.map((r) => [r.id, r.author_id]));
   // Per author, each message's views of that author's posts (under the message's key), summed per post:
   // how many views served it, and the distinct viewers (a reader who came back is one viewer).
-  const byAuthor = new Map<string, { batches: ImpressionBatch[]; messages: Set<Message<unknown>> }>();
+  const byAuthor = new Map<string, { batches: PerPostBatch[]; messages: Set<Message<unknown>> }>();
   for (const { message, body } of valid) {
     const perAuthor = new Map<string, Map<string, { served: number; viewers: Set<string> }>>();
     for (const view of body.views) {
@@ -89,8 +105,12 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
     }
   }
   const failed = new Set<Message<unknown>>();
+  // One call per author with the batch's views summed; per message only when the inbox asks (some of
+  // the messages were counted before: a retry beside new ones), so each is still counted once.
   const errors = await forEachLimit([...byAuthor], CONCURRENCY, async ([author, { batches }]) => {
-    await inboxOf(env, author).recordImpressions(batches);
+    const inbox = inboxOf(env, author);
+    const counted = batches.length === 1 ? null : await inbox.recordSummedImpressions(batches.map((b) => b.key), sumPerPost(batches));
+    if (counted === null) await inbox.recordImpressions(batches);
   });
   for (const { item, error } of errors) {
     log('error', { message: 'impressions not recorded', author: item[0], error: String(error) });

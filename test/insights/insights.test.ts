@@ -83,6 +83,31 @@ describe('Post insights', () => {
     expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4 });
   });
 
+  it('should sum the messages of a batch into one inbox call, and count each once when one of them was counted before', async () => {
+    const author = await createUser();
+    const [{ id: p1 }, { id: p2 }] = [await post(author, { content: 'one' }), await post(author, { content: 'two' })];
+    const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((who) => viewerHash('salt', who)))) as [string, string, string];
+    const message = (views: { viewer: string; post_ids: string[] }[]) => ({ type: 'post.impressions', key: crypto.randomUUID(), views, at: Date.now() });
+    const m1 = message([{ viewer: a, post_ids: [p1, p2] }, { viewer: b, post_ids: [p1] }]);
+    const m2 = message([{ viewer: a, post_ids: [p1] }, { viewer: c, post_ids: [p2] }]);
+    const m3 = message([{ viewer: c, post_ids: [p1] }]);
+    const insights = async (id: string) => (await expectStatus(await insightsOf(author, id), 200)) as { impressions: number; unique_viewers: number };
+
+    // Two messages in one batch: one summed call (p1 served 3 times to a and b, p2 twice to a and c).
+    expect((await consume([m1, m2])).explicitAcks).toHaveLength(2);
+    expect(await insights(p1)).toMatchObject({ impressions: 3, unique_viewers: 2 });
+    expect(await insights(p2)).toMatchObject({ impressions: 2, unique_viewers: 2 });
+    // The inbox refuses a summed call when only some of its keys were counted, and counts nothing.
+    const inbox = inboxOf(env, author.id);
+    expect(await inbox.recordSummedImpressions([m1.key, m3.key], [[p1, 99, [c]]])).toBeNull();
+    expect(await inbox.recordSummedImpressions([m1.key, m2.key], [[p1, 99, [c]]])).toBe(0);
+    expect(await insights(p1)).toMatchObject({ impressions: 3 });
+    // m2 retried beside a new message: the consumer falls back to one batch per message, m3 alone counts.
+    expect((await consume([m2, m3])).explicitAcks).toHaveLength(2);
+    expect(await insights(p1)).toMatchObject({ impressions: 4, unique_viewers: 3 });
+    expect(await insights(p2)).toMatchObject({ impressions: 2, unique_viewers: 2 });
+  });
+
   it('should count an inbox call in the shape before (one entry per view) as it counts views summed per post', async () => {
     const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((who) => viewerHash('salt', who)))) as [string, string, string];
     const inbox = (name: string) => inboxOf(env, `impressions-shape-${name}-${crypto.randomUUID()}`);

@@ -8,15 +8,16 @@ export const IMPRESSION_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
  * viewers]` (viewers as salted hashes). An inbox of the version before took `views` (one entry per view:
  * who saw which posts); a call in that shape from a consumer still running it is counted the same.
  */
-export type ImpressionBatch =
-  // `key`: the queue message's idempotency key (a batch already counted is skipped).
-  | { key: string; posts: [string, number, string[]][] }
-  | { key: string; views: { viewer: string; post_ids: string[] }[] };
+export type ImpressionBatch = PerPostBatch | { key: string; views: { viewer: string; post_ids: string[] }[] };
+/** `[post id, times served, viewers]`. */
+export type PostViews = [string, number, string[]];
+/** `key`: the queue message's idempotency key (a batch already counted is skipped). */
+export type PerPostBatch = { key: string; posts: PostViews[] };
 
 /** A batch's views per post (`served` views, and who), whichever shape it came in. */
-function postsOf(batch: ImpressionBatch): [string, number, string[]][] {
+function postsOf(batch: ImpressionBatch): PostViews[] {
   if ('posts' in batch) return batch.posts;
-  const posts = new Map<string, [string, number, string[]]>();
+  const posts = new Map<string, PostViews>();
   for (const view of batch.views) {
     for (const id of new Set(view.post_ids)) {
       const post = posts.get(id);
@@ -58,28 +59,54 @@ export class PostImpressions {
    * Synchronous: no interleaving.
    */
   record(batches: ImpressionBatch[], now = Date.now()): number {
+    const seen = this.countedKeys(batches.map((b) => b.key), now);
+    const fresh = batches.filter((batch) => !seen.has(batch.key) && (seen.add(batch.key), true));
+    this.remember(fresh.map((b) => b.key), now);
+    return this.add(fresh.flatMap(postsOf));
+  }
+
+  /**
+   * The views of several messages already summed per post, under the messages' keys (the consumer's usual
+   * call: one per author and batch, however many messages it holds). Counted when none of the keys was
+   * counted before, and nothing when all were; when only some were (a message retried beside new ones)
+   * nothing is counted and null is returned: the caller then sends them per message ({@link record}).
+   */
+  recordSummed(keys: string[], posts: PostViews[], now = Date.now()): number | null {
+    const unique = [...new Set(keys)];
+    const seen = this.countedKeys(unique, now);
+    if (seen.size === unique.length) return 0;
+    if (seen.size > 0) return null;
+    this.remember(unique, now);
+    return this.add(posts);
+  }
+
+  /** Which of `keys` were counted before (dropping keys past their time now and then). */
+  private countedKeys(keys: string[], now: number): Set<string> {
     if (now - this.prunedAt >= PRUNE_EVERY_MS) {
       this.sql.exec('DELETE FROM impression_keys WHERE at < ?', now - IMPRESSION_KEY_TTL_MS);
       this.prunedAt = now;
     }
-    // The keys already counted, in one read; the new ones (each once, should a call repeat one) in one write.
-    const seen = new Set(
+    return new Set(
       this.sql
-        .exec<{ key: string }>('SELECT key FROM impression_keys WHERE key IN (SELECT value FROM json_each(?))', JSON.stringify(batches.map((b) => b.key)))
+        .exec<{ key: string }>('SELECT key FROM impression_keys WHERE key IN (SELECT value FROM json_each(?))', JSON.stringify(keys))
         .toArray()
         .map((r) => r.key),
     );
-    const fresh = batches.filter((batch) => !seen.has(batch.key) && (seen.add(batch.key), true));
-    if (fresh.length > 0) this.sql.exec('INSERT INTO impression_keys (key, at) SELECT value, ? FROM json_each(?)', now, JSON.stringify(fresh.map((b) => b.key)));
+  }
+
+  private remember(keys: string[], now: number): void {
+    if (keys.length > 0) this.sql.exec('INSERT INTO impression_keys (key, at) SELECT value, ? FROM json_each(?)', now, JSON.stringify(keys));
+  }
+
+  /** Adds views per post (`[post id, times served, viewers]`, a post possibly several times); the views counted. */
+  private add(posts: PostViews[]): number {
     const perPost = new Map<string, { served: number; viewers: string[][] }>();
-    for (const batch of fresh) {
-      for (const [postId, served, viewers] of postsOf(batch)) {
-        const post = perPost.get(postId);
-        if (post) {
-          post.served += served;
-          post.viewers.push(viewers);
-        } else perPost.set(postId, { served, viewers: [viewers] });
-      }
+    for (const [postId, served, viewers] of posts) {
+      const post = perPost.get(postId);
+      if (post) {
+        post.served += served;
+        post.viewers.push(viewers);
+      } else perPost.set(postId, { served, viewers: [viewers] });
     }
     let counted = 0;
     for (const [postId, { served, viewers }] of perPost) {

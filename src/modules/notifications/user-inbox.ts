@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
 import { recordFrame } from '../../lib/metrics';
 import { queueDeliveries } from '../../queues/fanout.producer';
-import { type ImpressionBatch, PostImpressions } from '../insights/post-impressions';
+import { type ImpressionBatch, PostImpressions, type PostViews } from '../insights/post-impressions';
 import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
@@ -277,6 +277,11 @@ export class UserInbox extends DurableObject<Env> {
     return this.impressions.record(batches);
   }
 
+  /** Counts views of this user's posts from several messages, summed (null: send them per message; see PostImpressions.recordSummed). */
+  async recordSummedImpressions(keys: string[], posts: PostViews[]): Promise<number | null> {
+    return this.impressions.recordSummed(keys, posts);
+  }
+
   /** Impressions and distinct viewers of one of this user's posts. */
   async postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }> {
     return this.impressions.read(postId);
@@ -464,6 +469,7 @@ export interface InboxApi {
   closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
   recordImpressions(batches: ImpressionBatch[]): Promise<number>;
+  recordSummedImpressions(keys: string[], posts: PostViews[]): Promise<number | null>;
   postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }>;
   fetch(request: Request): Promise<Response>;
 }
