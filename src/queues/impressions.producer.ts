@@ -1,5 +1,6 @@
 import { toHex } from '../lib/encoding';
 import type { Bindings } from '../lib/types';
+import type { PostViews } from '../modules/insights/post-impressions';
 
 /** Who (a salted hash of the viewer) was served which posts in one request. */
 export interface ImpressionsView {
@@ -9,26 +10,31 @@ export interface ImpressionsView {
 
 /**
  * The impressions queue's messages (consumer: ./impressions.ts): the views an isolate served over about
- * a second, never a D1 write per view. The consumer adds a batch of them to each author's counters in
- * one Durable Object call.
+ * a second, summed per post, never a D1 write per view. The consumer adds a batch of them to each
+ * author's counters in one Durable Object call.
  */
 export interface ImpressionsMessage {
   type: 'post.impressions';
   /** Idempotency key: an author's inbox counts a message once, however often it is delivered. */
   key: string;
-  /** Each view's viewer is 16 hex digits of a keyed hash (user id, or the address of an anonymous reader): never the id or address itself. */
-  views: ImpressionsView[];
+  /**
+   * Per post: `[post id, times served, distinct viewers]`. A viewer is 16 hex digits of a keyed hash
+   * (user id, or the address of an anonymous reader): never the id or address itself.
+   */
+  posts: PostViews[];
   at: number;
 }
 
 /** At most this many posts per request's view (a feed page is at most 100). */
 export const IMPRESSIONS_PER_VIEW = 100;
-/** A message holds at most this many post ids in all. */
+/** A message holds at most this many entries in all: its posts and each post's viewers. */
 export const IMPRESSIONS_PER_MESSAGE = 4000;
 /** And at most about this many bytes of JSON (Queues takes messages up to 128 KB). */
 export const IMPRESSIONS_MESSAGE_BYTES = 96 * 1024;
-/** A view's share of a message's JSON: its ids quoted with commas, the viewer and the punctuation. */
-const viewBytes = (view: ImpressionsView) => 40 + view.viewer.length + view.post_ids.reduce((n, id) => n + id.length + 3, 0);
+/** A post's share of a message's JSON besides its viewers: its quoted id, its count (up to 10 digits) and the punctuation. */
+const postBytes = (id: string) => id.length + 20;
+/** A viewer's share: 16 hex digits quoted, and a comma. */
+const VIEWER_BYTES = 19;
 /** How long an isolate gathers views before it sends them as one message. */
 export const IMPRESSIONS_FLUSH_MS = 1000;
 
@@ -53,36 +59,63 @@ async function cachedViewerHash(secret: string, viewer: string): Promise<string>
   return hash;
 }
 
-async function send(env: Bindings, views: ImpressionsView[]): Promise<void> {
-  const message: ImpressionsMessage = { type: 'post.impressions', key: crypto.randomUUID(), views, at: Date.now() };
+async function send(env: Bindings, posts: PostViews[]): Promise<void> {
+  const message: ImpressionsMessage = { type: 'post.impressions', key: crypto.randomUUID(), posts, at: Date.now() };
   await env.IMPRESSIONS_QUEUE.send(message, { contentType: 'json' });
 }
 
 /**
- * Views gathered in an isolate, not yet sent: `add` answers the views that must go now (a full message,
- * when this view would take it past {@link IMPRESSIONS_PER_MESSAGE} ids or
- * {@link IMPRESSIONS_MESSAGE_BYTES}), `take` empties the buffer.
+ * Views gathered in an isolate, not yet sent, summed per post (a reader who reloads a page adds to its
+ * count, not to the message): `add` answers the posts that must go now (a full message, when this view
+ * would take it past {@link IMPRESSIONS_PER_MESSAGE} entries or {@link IMPRESSIONS_MESSAGE_BYTES}),
+ * `take` empties the buffer.
  */
 export class ImpressionsBuffer {
-  private views: ImpressionsView[] = [];
-  private ids = 0;
+  private posts = new Map<string, { served: number; viewers: Set<string> }>();
+  private entries = 0;
   private bytes = 0;
 
-  add(view: ImpressionsView): ImpressionsView[] | null {
-    const size = viewBytes(view);
-    const full = this.ids + view.post_ids.length > IMPRESSIONS_PER_MESSAGE || this.bytes + size > IMPRESSIONS_MESSAGE_BYTES ? this.take() : null;
-    this.views.push(view);
-    this.ids += view.post_ids.length;
-    this.bytes += size;
+  add(view: ImpressionsView): PostViews[] | null {
+    const ids = [...new Set(view.post_ids)];
+    const growth = () => {
+      let entries = 0;
+      let bytes = 0;
+      for (const id of ids) {
+        const post = this.posts.get(id);
+        if (!post) {
+          entries += 2;
+          bytes += postBytes(id) + VIEWER_BYTES;
+        } else if (!post.viewers.has(view.viewer)) {
+          entries += 1;
+          bytes += VIEWER_BYTES;
+        }
+      }
+      return { entries, bytes };
+    };
+    let added = growth();
+    let full: PostViews[] | null = null;
+    if (this.entries + added.entries > IMPRESSIONS_PER_MESSAGE || this.bytes + added.bytes > IMPRESSIONS_MESSAGE_BYTES) {
+      full = this.take();
+      added = growth();
+    }
+    for (const id of ids) {
+      const post = this.posts.get(id);
+      if (post) {
+        post.served++;
+        post.viewers.add(view.viewer);
+      } else this.posts.set(id, { served: 1, viewers: new Set([view.viewer]) });
+    }
+    this.entries += added.entries;
+    this.bytes += added.bytes;
     return full && full.length > 0 ? full : null;
   }
 
-  take(): ImpressionsView[] {
-    const views = this.views;
-    this.views = [];
-    this.ids = 0;
+  take(): PostViews[] {
+    const posts = [...this.posts].map(([id, { served, viewers }]): PostViews => [id, served, [...viewers]]);
+    this.posts = new Map();
+    this.entries = 0;
     this.bytes = 0;
-    return views;
+    return posts;
   }
 }
 
@@ -101,10 +134,14 @@ export async function queueImpressions(env: Bindings, viewer: string, postIds: s
   const ids = postIds.slice(0, IMPRESSIONS_PER_VIEW);
   if (ids.length === 0) return;
   const view: ImpressionsView = { viewer: await cachedViewerHash(env.JWT_SECRET ?? '', viewer), post_ids: ids };
-  if (!waitUntil) return send(env, [view]);
-  const logged = (views: ImpressionsView[]) =>
-    send(env, views).catch((err) => {
-      console.error(JSON.stringify({ level: 'warn', message: 'impressions not queued', count: views.reduce((n, v) => n + v.post_ids.length, 0), error: String(err) }));
+  if (!waitUntil) {
+    const alone = new ImpressionsBuffer();
+    alone.add(view);
+    return send(env, alone.take());
+  }
+  const logged = (posts: PostViews[]) =>
+    send(env, posts).catch((err) => {
+      console.error(JSON.stringify({ level: 'warn', message: 'impressions not queued', count: posts.reduce((n, p) => n + p[1], 0), error: String(err) }));
     });
   const full = pending.add(view);
   if (full) waitUntil(logged(full));
@@ -113,8 +150,8 @@ export async function queueImpressions(env: Bindings, viewer: string, postIds: s
   waitUntil(
     new Promise((resolve) => setTimeout(resolve, IMPRESSIONS_FLUSH_MS)).then(() => {
       flushScheduled = false;
-      const views = pending.take();
-      return views.length > 0 ? logged(views) : undefined;
+      const posts = pending.take();
+      return posts.length > 0 ? logged(posts) : undefined;
     }),
   );
 }

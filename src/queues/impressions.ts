@@ -3,28 +3,54 @@ import { forEachLimit } from '../lib/concurrency';
 import type { PerPostBatch, PostViews } from '../modules/insights/post-impressions';
 import { inboxOf } from '../modules/notifications/user-inbox';
 import { retryDelaySeconds, type DeadLetter } from './fanout';
-import { IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_VIEW, type ImpressionsMessage } from './impressions.producer';
+import { IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_VIEW, ImpressionsBuffer, type ImpressionsMessage } from './impressions.producer';
 
 /** Author inboxes called at once per batch. */
 const CONCURRENCY = 20;
 
 const Viewer = z.string().regex(/^[0-9a-f]{16}$/);
-const PostIds = z.array(z.string().min(1).max(64)).min(1).max(IMPRESSIONS_PER_VIEW);
+const PostId = z.string().min(1).max(64);
+const PostIds = z.array(PostId).min(1).max(IMPRESSIONS_PER_VIEW);
+const Key = z.string().min(1).max(64);
+const At = z.number().int().nonnegative();
+
+/** Views one entry per view, as the producer sent them before it summed them per post: summed here. */
+function summed(views: { viewer: string; post_ids: string[] }[]): PostViews[] {
+  const buffer = new ImpressionsBuffer();
+  const posts: PostViews[] = [];
+  for (const view of views) {
+    const full = buffer.add(view);
+    if (full) posts.push(...full);
+  }
+  return [...posts, ...buffer.take()];
+}
+
 const ImpressionsMessageSchema = z.union([
   z.object({
     type: z.literal('post.impressions'),
-    key: z.string().min(1).max(64),
-    views: z
-      .array(z.object({ viewer: Viewer, post_ids: PostIds }))
+    key: Key,
+    posts: z
+      .array(z.tuple([PostId, z.number().int().min(1), z.array(Viewer).min(1)]))
       .min(1)
-      .refine((views) => views.reduce((n, v) => n + v.post_ids.length, 0) <= IMPRESSIONS_PER_MESSAGE, `at most ${IMPRESSIONS_PER_MESSAGE} post ids in all`),
-    at: z.number().int().nonnegative(),
+      .refine((posts) => posts.reduce((n, p) => n + 1 + p[2].length, 0) <= IMPRESSIONS_PER_MESSAGE, `at most ${IMPRESSIONS_PER_MESSAGE} posts and viewers in all`),
+    at: At,
   }),
-  // A message of one view, as the producer sent them before views were gathered per isolate (still
-  // accepted, so messages queued across a deployment are counted).
+  // The shapes producers sent before (still accepted, so messages queued across a deployment are
+  // counted): one entry per view of an isolate's second, and one message per view.
   z
-    .object({ type: z.literal('post.impressions'), key: z.string().min(1).max(64), viewer: Viewer, post_ids: PostIds, at: z.number().int().nonnegative() })
-    .transform(({ viewer, post_ids, ...rest }): ImpressionsMessage => ({ ...rest, views: [{ viewer, post_ids }] })),
+    .object({
+      type: z.literal('post.impressions'),
+      key: Key,
+      views: z
+        .array(z.object({ viewer: Viewer, post_ids: PostIds }))
+        .min(1)
+        .refine((views) => views.reduce((n, v) => n + v.post_ids.length, 0) <= IMPRESSIONS_PER_MESSAGE, `at most ${IMPRESSIONS_PER_MESSAGE} post ids in all`),
+      at: At,
+    })
+    .transform(({ views, ...rest }): ImpressionsMessage => ({ ...rest, posts: summed(views) })),
+  z
+    .object({ type: z.literal('post.impressions'), key: Key, viewer: Viewer, post_ids: PostIds, at: At })
+    .transform(({ viewer, post_ids, ...rest }): ImpressionsMessage => ({ ...rest, posts: summed([{ viewer, post_ids }]) })),
 ]);
 
 function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
@@ -73,33 +99,29 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
   }
   if (valid.length === 0) return;
 
-  const ids = [...new Set(valid.flatMap((v) => v.body.views.flatMap((view) => view.post_ids)))];
+  const ids = [...new Set(valid.flatMap((v) => v.body.posts.map((p) => p[0])))];
   const { results } = await env.DB.prepare('SELECT id, author_id FROM posts WHERE id IN (SELECT value FROM json_each(?1))')
     .bind(JSON.stringify(ids))
     .all<{ id: string; author_id: string }>();
   const authorOf = new Map(results.map((r) => [r.id, r.author_id]));
-  // Per author, each message's views of that author's posts (under the message's key), summed per post:
-  // how many views served it, and the distinct viewers (a reader who came back is one viewer).
+  // Per author, each message's posts of that author (under the message's key).
   const byAuthor = new Map<string, { batches: PerPostBatch[]; messages: Set<Message<unknown>> }>();
+  // A message delivered twice in one batch is counted from its first copy (the other is acknowledged).
+  const keys = new Set<string>();
   for (const { message, body } of valid) {
-    const perAuthor = new Map<string, Map<string, { served: number; viewers: Set<string> }>>();
-    for (const view of body.views) {
-      // A post twice in one view was served once.
-      for (const id of new Set(view.post_ids)) {
-        const author = authorOf.get(id);
-        if (!author) continue;
-        let posts = perAuthor.get(author);
-        if (!posts) perAuthor.set(author, (posts = new Map()));
-        const post = posts.get(id);
-        if (post) {
-          post.served++;
-          post.viewers.add(view.viewer);
-        } else posts.set(id, { served: 1, viewers: new Set([view.viewer]) });
-      }
+    if (keys.has(body.key)) continue;
+    keys.add(body.key);
+    const perAuthor = new Map<string, PostViews[]>();
+    for (const post of body.posts) {
+      const author = authorOf.get(post[0]);
+      if (!author) continue;
+      const posts = perAuthor.get(author);
+      if (posts) posts.push(post);
+      else perAuthor.set(author, [post]);
     }
     for (const [author, posts] of perAuthor) {
       const entry = byAuthor.get(author) ?? { batches: [], messages: new Set() };
-      entry.batches.push({ key: body.key, posts: [...posts].map(([id, { served, viewers }]) => [id, served, [...viewers]]) });
+      entry.batches.push({ key: body.key, posts });
       entry.messages.add(message);
       byAuthor.set(author, entry);
     }

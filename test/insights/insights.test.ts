@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { engagementRate } from '../../src/modules/insights/insights.service';
 import { addToSketch, emptySketch, estimateSketch } from '../../src/modules/insights/hyperloglog';
-import { IMPRESSIONS_MESSAGE_BYTES, IMPRESSIONS_PER_MESSAGE, ImpressionsBuffer, type ImpressionsView, viewerHash } from '../../src/queues/impressions.producer';
+import type { PostViews } from '../../src/modules/insights/post-impressions';
+import { IMPRESSIONS_MESSAGE_BYTES, IMPRESSIONS_PER_MESSAGE, ImpressionsBuffer, viewerHash } from '../../src/queues/impressions.producer';
 import { inboxOf } from '../../src/modules/notifications/user-inbox';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { eventually } from '../notifications/helpers';
@@ -75,12 +76,18 @@ describe('Post insights', () => {
     const legacy = { type: 'post.impressions', key: crypto.randomUUID(), viewer: await viewerHash('salt', 'third'), post_ids: [id], at: Date.now() };
     expect((await consume([legacy])).explicitAcks).toHaveLength(1);
     expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4, unique_viewers: 3 });
+    // The shape producers send now: summed per post (served twice, to someone and a fourth reader).
+    const perPost = { type: 'post.impressions', key: crypto.randomUUID(), posts: [[id, 2, [someone, await viewerHash('salt', 'fourth')]]], at: Date.now() };
+    expect((await consume([perPost, perPost])).explicitAcks).toHaveLength(2);
+    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 6, unique_viewers: 4 });
 
     const tooMany = { ...message, key: crypto.randomUUID(), views: Array.from({ length: IMPRESSIONS_PER_MESSAGE / 100 + 1 }, () => ({ viewer: someone, post_ids: Array.from({ length: 100 }, () => id) })) };
-    const invalid = await consume([{ type: 'post.impressions', key: 'k', viewer: 'not-hex', post_ids: [], at: 1 }, { ...message, views: [] }, tooMany]);
-    expect(invalid.explicitAcks).toHaveLength(3);
+    const unserved = { ...perPost, key: crypto.randomUUID(), posts: [[id, 0, [someone]]] };
+    const noViewers = { ...perPost, key: crypto.randomUUID(), posts: [[id, 1, []]] };
+    const invalid = await consume([{ type: 'post.impressions', key: 'k', viewer: 'not-hex', post_ids: [], at: 1 }, { ...message, views: [] }, tooMany, unserved, noViewers]);
+    expect(invalid.explicitAcks).toHaveLength(5);
     expect(invalid.retryMessages).toEqual([]);
-    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 4 });
+    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 6 });
   });
 
   it('should sum the messages of a batch into one inbox call, and count each once when one of them was counted before', async () => {
@@ -125,28 +132,42 @@ describe('Post insights', () => {
     }
   });
 
-  it('should gather views into messages under both caps, sending a full one before the view that would overflow it', () => {
+  it('should sum views per post into messages under both caps, sending a full one before the view that would overflow it', () => {
     const buffer = new ImpressionsBuffer();
-    const view = (n: number, idLength = 26) => ({ viewer: '0123456789abcdef', post_ids: Array.from({ length: n }, (_, i) => String(i).padStart(idLength, '0')) });
-    const sent: ImpressionsView[][] = [];
-    for (let i = 0; i < 90; i++) {
-      const full = buffer.add(view(100, 10));
+    const ids = (n: number, from: number, idLength: number) => Array.from({ length: n }, (_, i) => String(from + i).padStart(idLength, '0'));
+    const viewer = (i: number) => i.toString(16).padStart(16, '0');
+    const entries = (posts: PostViews[]) => posts.reduce((n, p) => n + 1 + p[2].length, 0);
+    // A reader reloading the same page 50 times, and a second reader once: one post entry each, counted.
+    for (let i = 0; i < 50; i++) expect(buffer.add({ viewer: viewer(1), post_ids: ids(20, 0, 26) })).toBeNull();
+    expect(buffer.add({ viewer: viewer(2), post_ids: [...ids(20, 0, 26), ...ids(1, 0, 26)] })).toBeNull();
+    const page = buffer.take();
+    expect(page).toHaveLength(20);
+    for (const [, served, viewers] of page) {
+      expect(served).toBe(51);
+      expect(viewers).toEqual([viewer(1), viewer(2)]);
+    }
+    expect(buffer.take()).toEqual([]);
+
+    // New readers of new posts, 100 short ids each (200 entries a view): 20 views fill a message by count.
+    const sent: PostViews[][] = [];
+    for (let i = 0; i < 45; i++) {
+      const full = buffer.add({ viewer: viewer(i), post_ids: ids(100, i * 100, 10) });
       if (full) sent.push(full);
     }
-    // Views of 100 short ids: 40 of them (4,000 ids, about 54 KB) fill a message by count.
-    expect(sent.map((views) => views.reduce((n, v) => n + v.post_ids.length, 0))).toEqual([IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_MESSAGE]);
-    expect(buffer.take()).toHaveLength(10);
+    expect(sent.map(entries)).toEqual([IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_MESSAGE]);
+    expect(buffer.take()).toHaveLength(500);
     // Ids of 64 characters fill one by size first, and every message stays under Queues' 128 KB.
     sent.length = 0;
     for (let i = 0; i < 40; i++) {
-      const full = buffer.add(view(100, 64));
+      const full = buffer.add({ viewer: viewer(i), post_ids: ids(100, i * 100, 64) });
       if (full) sent.push(full);
     }
-    expect(sent.length).toBeGreaterThan(0);
-    for (const views of sent) {
-      expect(views.reduce((n, v) => n + v.post_ids.length, 0)).toBeLessThan(IMPRESSIONS_PER_MESSAGE);
-      const bytes = JSON.stringify({ type: 'post.impressions', key: crypto.randomUUID(), views, at: Date.now() }).length;
+    expect(sent.length).toBeGreaterThan(2);
+    for (const posts of sent) {
+      expect(entries(posts)).toBeLessThan(IMPRESSIONS_PER_MESSAGE);
+      const bytes = JSON.stringify({ type: 'post.impressions', key: crypto.randomUUID(), posts, at: Date.now() }).length;
       expect(bytes).toBeLessThanOrEqual(IMPRESSIONS_MESSAGE_BYTES);
+      expect(bytes).toBeGreaterThan(IMPRESSIONS_MESSAGE_BYTES * 0.75);
     }
     expect(buffer.take().length).toBeGreaterThan(0);
     expect(buffer.take()).toEqual([]);
