@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
-import type { PerPostBatch, PostViews } from '../modules/insights/post-impressions';
+import { mergePostViews, type PerPostBatch, type PostViews, viewsPerPost } from '../modules/insights/post-impressions';
 import { inboxOf } from '../modules/notifications/user-inbox';
 import { retryDelaySeconds, type DeadLetter } from './fanout';
-import { IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_VIEW, ImpressionsBuffer, type ImpressionsMessage } from './impressions.producer';
+import { IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_VIEW, type ImpressionsMessage } from './impressions.producer';
 
 /** Author inboxes called at once per batch. */
 const CONCURRENCY = 20;
@@ -13,17 +13,6 @@ const PostId = z.string().min(1).max(64);
 const PostIds = z.array(PostId).min(1).max(IMPRESSIONS_PER_VIEW);
 const Key = z.string().min(1).max(64);
 const At = z.number().int().nonnegative();
-
-/** Views one entry per view, as the producer sent them before it summed them per post: summed here. */
-function summed(views: { viewer: string; post_ids: string[] }[]): PostViews[] {
-  const buffer = new ImpressionsBuffer();
-  const posts: PostViews[] = [];
-  for (const view of views) {
-    const full = buffer.add(view);
-    if (full) posts.push(...full);
-  }
-  return [...posts, ...buffer.take()];
-}
 
 const ImpressionsMessageSchema = z.union([
   z.object({
@@ -47,30 +36,14 @@ const ImpressionsMessageSchema = z.union([
         .refine((views) => views.reduce((n, v) => n + v.post_ids.length, 0) <= IMPRESSIONS_PER_MESSAGE, `at most ${IMPRESSIONS_PER_MESSAGE} post ids in all`),
       at: At,
     })
-    .transform(({ views, ...rest }): ImpressionsMessage => ({ ...rest, posts: summed(views) })),
+    .transform(({ views, ...rest }): ImpressionsMessage => ({ ...rest, posts: viewsPerPost(views) })),
   z
     .object({ type: z.literal('post.impressions'), key: Key, viewer: Viewer, post_ids: PostIds, at: At })
-    .transform(({ viewer, post_ids, ...rest }): ImpressionsMessage => ({ ...rest, posts: summed([{ viewer, post_ids }]) })),
+    .transform(({ viewer, post_ids, ...rest }): ImpressionsMessage => ({ ...rest, posts: viewsPerPost([{ viewer, post_ids }]) })),
 ]);
 
 function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
   console[level](JSON.stringify({ level, queue: 'kith-impressions', ...fields }));
-}
-
-/** Several messages' views of one author's posts as one list: per post, the times served and the distinct viewers. */
-function sumPerPost(batches: PerPostBatch[]): PostViews[] {
-  const posts = new Map<string, { served: number; viewers: Set<string> }>();
-  for (const batch of batches) {
-    for (const [id, served, viewers] of batch.posts) {
-      const post = posts.get(id);
-      if (!post) posts.set(id, { served, viewers: new Set(viewers) });
-      else {
-        post.served += served;
-        for (const viewer of viewers) post.viewers.add(viewer);
-      }
-    }
-  }
-  return [...posts].map(([id, { served, viewers }]) => [id, served, [...viewers]]);
 }
 
 /**
@@ -131,7 +104,7 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
   // the messages were counted before: a retry beside new ones), so each is still counted once.
   const errors = await forEachLimit([...byAuthor], CONCURRENCY, async ([author, { batches }]) => {
     const inbox = inboxOf(env, author);
-    const counted = batches.length === 1 ? null : await inbox.recordSummedImpressions(batches.map((b) => b.key), sumPerPost(batches));
+    const counted = batches.length === 1 ? null : await inbox.recordSummedImpressions(batches.map((b) => b.key), mergePostViews(batches.flatMap((b) => b.posts)));
     if (counted === null) await inbox.recordImpressions(batches);
   });
   for (const { item, error } of errors) {

@@ -14,21 +14,27 @@ export type PostViews = [string, number, string[]];
 /** `key`: the queue message's idempotency key (a batch already counted is skipped). */
 export type PerPostBatch = { key: string; posts: PostViews[] };
 
-/** A batch's views per post (`served` views, and who), whichever shape it came in. */
-function postsOf(batch: ImpressionBatch): PostViews[] {
-  if ('posts' in batch) return batch.posts;
-  const posts = new Map<string, PostViews>();
-  for (const view of batch.views) {
-    for (const id of new Set(view.post_ids)) {
-      const post = posts.get(id);
-      if (post) {
-        post[1]++;
-        post[2].push(view.viewer);
-      } else posts.set(id, [id, 1, [view.viewer]]);
+/** Views per post with each post once: its times served summed, its viewers each once. */
+export function mergePostViews(posts: Iterable<PostViews>): PostViews[] {
+  const merged = new Map<string, { served: number; viewers: Set<string> }>();
+  for (const [id, served, viewers] of posts) {
+    const post = merged.get(id);
+    if (!post) merged.set(id, { served, viewers: new Set(viewers) });
+    else {
+      post.served += served;
+      for (const viewer of viewers) post.viewers.add(viewer);
     }
   }
-  return [...posts.values()];
+  return [...merged].map(([id, { served, viewers }]) => [id, served, [...viewers]]);
 }
+
+/** Views one entry per view (who saw which posts; a post twice in one view was served once) as views per post. */
+export function viewsPerPost(views: { viewer: string; post_ids: string[] }[]): PostViews[] {
+  return mergePostViews(views.flatMap((view) => [...new Set(view.post_ids)].map((id): PostViews => [id, 1, [view.viewer]])));
+}
+
+/** A batch's views per post, whichever shape it came in. */
+const postsOf = (batch: ImpressionBatch): PostViews[] => ('posts' in batch ? batch.posts : viewsPerPost(batch.views));
 
 /** How often an inbox drops batch keys older than {@link IMPRESSION_KEY_TTL_MS}. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -62,7 +68,7 @@ export class PostImpressions {
     const seen = this.countedKeys(batches.map((b) => b.key), now);
     const fresh = batches.filter((batch) => !seen.has(batch.key) && (seen.add(batch.key), true));
     this.remember(fresh.map((b) => b.key), now);
-    return this.add(fresh.flatMap(postsOf));
+    return this.add(mergePostViews(fresh.flatMap(postsOf)));
   }
 
   /**
@@ -98,22 +104,17 @@ export class PostImpressions {
     if (keys.length > 0) this.sql.exec('INSERT INTO impression_keys (key, at) SELECT value, ? FROM json_each(?)', now, JSON.stringify(keys));
   }
 
-  /** Adds views per post (`[post id, times served, viewers]`, a post possibly several times); the views counted. */
+  /**
+   * Adds views per post (`[post id, times served, viewers]`; callers merge them first, so each post's
+   * row is read and written once); the views counted.
+   */
   private add(posts: PostViews[]): number {
-    const perPost = new Map<string, { served: number; viewers: string[][] }>();
-    for (const [postId, served, viewers] of posts) {
-      const post = perPost.get(postId);
-      if (post) {
-        post.served += served;
-        post.viewers.push(viewers);
-      } else perPost.set(postId, { served, viewers: [viewers] });
-    }
     let counted = 0;
-    for (const [postId, { served, viewers }] of perPost) {
+    for (const [postId, served, viewers] of posts) {
       const row = this.sql.exec<{ viewers: ArrayBuffer }>('SELECT viewers FROM post_impressions WHERE post_id = ?', postId).toArray()[0];
       const sketch = row ? new Uint8Array(row.viewers) : emptySketch();
       let grew = false;
-      for (const list of viewers) for (const viewer of list) grew = addToSketch(sketch, viewer) || grew;
+      for (const viewer of viewers) grew = addToSketch(sketch, viewer) || grew;
       if (!row) this.sql.exec('INSERT INTO post_impressions (post_id, impressions, viewers) VALUES (?, ?, ?)', postId, served, sketch);
       else if (grew) this.sql.exec('UPDATE post_impressions SET impressions = impressions + ?, viewers = ? WHERE post_id = ?', served, sketch, postId);
       else this.sql.exec('UPDATE post_impressions SET impressions = impressions + ? WHERE post_id = ?', served, postId);
