@@ -111,6 +111,8 @@ const userSearch = await userSearchBatches(NAME_PREFIXES);
 const CEILING = `import { DurableObject } from 'cloudflare:workers';
 const HOME_PAGE = ${JSON.stringify(homePage)};
 const USER_SEARCH = ${JSON.stringify(userSearch)};
+/** A statement's parameters with the viewer's id in place of '?VIEWER?'. */
+const withViewer = (params, viewer) => params.map((p) => (p === '?VIEWER?' ? viewer : p));
 export class Echo extends DurableObject {
   async fetch() {
     const pair = new WebSocketPair();
@@ -135,12 +137,12 @@ export default {
     if (path === '/usersearch') {
       const query = new URL(request.url).searchParams;
       const viewer = query.get('viewer');
-      const [, page] = await env.DB.batch(USER_SEARCH[query.get('q')].map((s) => env.DB.prepare(s.sql).bind(...s.params.map((p) => (p === '?VIEWER?' ? viewer : p)))));
+      const [, page] = await env.DB.batch(USER_SEARCH[query.get('q')].map((s) => env.DB.prepare(s.sql).bind(...withViewer(s.params, viewer))));
       return Response.json(page.results);
     }
     if (path === '/homepage') {
       const viewer = new URL(request.url).searchParams.get('viewer');
-      const row = await env.DB.prepare(HOME_PAGE.sql).bind(...HOME_PAGE.params.map((p) => (p === '?VIEWER?' ? viewer : p))).first();
+      const row = await env.DB.prepare(HOME_PAGE.sql).bind(...withViewer(HOME_PAGE.params, viewer)).first();
       return Response.json(row);
     }
     return Response.json({ ok: true });
@@ -353,7 +355,7 @@ try {
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await run(next, label));
     console.log(`  ${label}: p99 of three runs ${runs.map((r) => r.p99.toFixed(1)).join(', ')} ms`);
-    return runs.sort((a, b) => a.p99 - b.p99)[1];
+    return medianBy(runs, (r) => r.p99);
   };
   // Routes whose target is a share of SELECT 1's throughput: run in paired rounds with the SELECT 1
   // ceiling (A B / B A), judged on the median of the rounds' ratios (the ceiling alone swings from 600 to
@@ -361,7 +363,6 @@ try {
   const RATIO_TARGETS = ['GET /search?type=users'];
   /** Median per-round ratio (route / SELECT 1) of each ratio target, by label. */
   const ratioTargets = {};
-  const medianOf = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
   const pairedWithSelect1 = async (next, label) => {
     const paired = await pairedRounds(ROUNDS, () => run(next, label), () => run(ceilings['bare SELECT 1 route'], 'bare SELECT 1 route'));
     ratioTargets[label] = paired.ratio;
@@ -435,10 +436,9 @@ try {
           for (const [label, next] of Object.entries(ceilings)) (rounds[label] ??= []).push(await run(next, label));
           if (round > 0) rounds['GET /feed/home'].push(await run(scenarios['GET /feed/home'], 'home'));
         }
-        const median = (list) => [...list].sort((a, b) => a.rps - b.rps)[Math.floor(list.length / 2)];
-        for (const label of Object.keys(ceilings)) measured[label] = median(rounds[label]);
-        const homeMedian = median(rounds['GET /feed/home']);
-        ratioTargets['GET /feed/home'] = medianOf(rounds['GET /feed/home'].map((r, i) => r.rps / rounds['bare SELECT 1 route'][i].rps));
+        for (const label of Object.keys(ceilings)) measured[label] = medianBy(rounds[label], byRps);
+        const homeMedian = medianBy(rounds['GET /feed/home'], byRps);
+        ratioTargets['GET /feed/home'] = medianBy(rounds['GET /feed/home'].map((r, i) => r.rps / rounds['bare SELECT 1 route'][i].rps));
         for (const [label, next] of Object.entries(scenarios)) {
           if (routeFilter.length && !label.startsWith('GET /feed/') && !routeFilter.some((part) => label.includes(part))) continue;
           await prepare[label]?.();
@@ -609,6 +609,14 @@ async function ftsTriggerCost(origin, db, loneTokens) {
   };
 }
 
+/** The middle item of `list` ordered by `key` (the upper middle of an even count). */
+function medianBy(list, key = (x) => x) {
+  return [...list].sort((a, b) => key(a) - key(b))[Math.floor(list.length / 2)];
+}
+function byRps(run) {
+  return run.rps;
+}
+
 /**
  * Paired rounds in A B / B A order (on this two-core machine the side measured second in a round is
  * systematically slower, and one 5 s run varies by 30% by itself): each round runs both sides once and
@@ -624,8 +632,7 @@ async function pairedRounds(rounds, runA, runB) {
     runs.b.push(b);
     ratios.push(a.rps / b.rps);
   }
-  const middle = (list) => [...list].sort((x, y) => x.rps - y.rps)[Math.floor(list.length / 2)];
-  return { runs, a: middle(runs.a), b: middle(runs.b), ratios, ratio: [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)] };
+  return { runs, a: medianBy(runs.a, byRps), b: medianBy(runs.b, byRps), ratios, ratio: medianBy(ratios) };
 }
 
 /** Registers a fresh bench account (a unique `<prefix>_<time>` username) from `ip`; returns the register response body. */
@@ -801,8 +808,7 @@ async function fanOutSuite(mf, origin, db) {
     lastBig = await timed(largest.author, 'big', n);
     await timed(loner, 'none', n);
   }
-  const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const [big, none] = [p50(timings.big), p50(timings.none)];
+  const [big, none] = [medianBy(timings.big), medianBy(timings.none)];
   const count = largest.followerIds.length;
   console.log(`\n## POST /posts: author with ${count.toLocaleString('en')} followers vs none (${samples} each, interleaved)\n`);
   console.log('| author | p50 |');
