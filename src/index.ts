@@ -21,3 +21,4 @@ export default {
 } satisfies ExportedHandler<Bindings>;
 export { ConversationRoom } from './modules/messaging/conversation-room';
 export { UserInbox } from './modules/notifications/user-inbox';
+export { ImpressionCounter } from './modules/insights/impression-counter';

@@ -15,7 +15,7 @@ export interface ImpressionsView {
  */
 export interface ImpressionsMessage {
   type: 'post.impressions';
-  /** Idempotency key: an author's inbox counts a message once, however often it is delivered. */
+  /** Idempotency key: a counter shard counts a message once, however often it is delivered. */
   key: string;
   /**
    * Per post: `[post id, times served, distinct viewers]`. A viewer is 16 hex digits of a keyed hash
@@ -127,7 +127,7 @@ let flushScheduled = false;
  * joins this isolate's pending ones, and they go to the queue as one message after
  * {@link IMPRESSIONS_FLUSH_MS} (sooner when a message is full), the send kept alive by the request that
  * scheduled it: one queue message per isolate and second instead of one per request, and far fewer,
- * larger author-inbox calls downstream. Without it the view is sent alone, now. A failed send loses
+ * larger counter-shard calls downstream. Without it the view is sent alone, now. A failed send loses
  * those impressions and is logged; it never fails a read.
  */
 export async function queueImpressions(env: Bindings, viewer: string, postIds: string[], waitUntil?: (promise: Promise<unknown>) => void): Promise<void> {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
 import { mergePostViews, type PerPostBatch, type PostViews, viewsPerPost } from '../modules/insights/post-impressions';
-import { inboxOf } from '../modules/notifications/user-inbox';
+import { impressionShard, impressionShardOf } from '../modules/insights/impression-counter';
 import { retryDelaySeconds, type DeadLetter } from './fanout';
 import { IMPRESSIONS_PER_MESSAGE, IMPRESSIONS_PER_VIEW, type ImpressionsMessage } from './impressions.producer';
 
-/** Author inboxes called at once per batch. */
+/** Counter shards called at once per batch. */
 const CONCURRENCY = 20;
 
 const Viewer = z.string().regex(/^[0-9a-f]{16}$/);
@@ -47,10 +47,10 @@ function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
 }
 
 /**
- * The kith-impressions consumer: looks up the authors of every post in the batch (one D1 read), then
- * hands each author's inbox all of that author's views in one call. Posts that no longer exist are
- * dropped. An inbox remembers each message key, so a batch delivered again counts nothing twice; a
- * message that fails validation goes to the dead-letter queue with its reason.
+ * The kith-impressions consumer: keeps the views of posts that still exist (one D1 read), then hands each
+ * counter shard (src/modules/insights/impression-counter.ts) all of its posts' views in one call. A shard
+ * remembers each message key, so a batch delivered again counts nothing twice; a message that fails
+ * validation goes to the dead-letter queue with its reason.
  */
 export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const valid: { message: Message<unknown>; body: ImpressionsMessage }[] = [];
@@ -73,42 +73,42 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
   if (valid.length === 0) return;
 
   const ids = [...new Set(valid.flatMap((v) => v.body.posts.map((p) => p[0])))];
-  const { results } = await env.DB.prepare('SELECT id, author_id FROM posts WHERE id IN (SELECT value FROM json_each(?1))')
+  const { results } = await env.DB.prepare('SELECT id FROM posts WHERE id IN (SELECT value FROM json_each(?1))')
     .bind(JSON.stringify(ids))
-    .all<{ id: string; author_id: string }>();
-  const authorOf = new Map(results.map((r) => [r.id, r.author_id]));
-  // Per author, each message's posts of that author (under the message's key).
-  const byAuthor = new Map<string, { batches: PerPostBatch[]; messages: Set<Message<unknown>> }>();
+    .all<{ id: string }>();
+  const shardOf = new Map(results.map((r) => [r.id, impressionShardOf(r.id)]));
+  // Per shard, each message's posts of that shard (under the message's key).
+  const byShard = new Map<number, { batches: PerPostBatch[]; messages: Set<Message<unknown>> }>();
   // A message delivered twice in one batch is counted from its first copy (the other is acknowledged).
   const keys = new Set<string>();
   for (const { message, body } of valid) {
     if (keys.has(body.key)) continue;
     keys.add(body.key);
-    const perAuthor = new Map<string, PostViews[]>();
+    const perShard = new Map<number, PostViews[]>();
     for (const post of body.posts) {
-      const author = authorOf.get(post[0]);
-      if (!author) continue;
-      const posts = perAuthor.get(author);
+      const shard = shardOf.get(post[0]);
+      if (shard === undefined) continue;
+      const posts = perShard.get(shard);
       if (posts) posts.push(post);
-      else perAuthor.set(author, [post]);
+      else perShard.set(shard, [post]);
     }
-    for (const [author, posts] of perAuthor) {
-      const entry = byAuthor.get(author) ?? { batches: [], messages: new Set() };
+    for (const [shard, posts] of perShard) {
+      const entry = byShard.get(shard) ?? { batches: [], messages: new Set() };
       entry.batches.push({ key: body.key, posts });
       entry.messages.add(message);
-      byAuthor.set(author, entry);
+      byShard.set(shard, entry);
     }
   }
   const failed = new Set<Message<unknown>>();
-  // One call per author with the batch's views summed; per message only when the inbox asks (some of
+  // One call per shard with the batch's views summed; per message only when the shard asks (some of
   // the messages were counted before: a retry beside new ones), so each is still counted once.
-  const errors = await forEachLimit([...byAuthor], CONCURRENCY, async ([author, { batches }]) => {
-    const inbox = inboxOf(env, author);
-    const counted = batches.length === 1 ? null : await inbox.recordSummedImpressions(batches.map((b) => b.key), mergePostViews(batches.flatMap((b) => b.posts)));
-    if (counted === null) await inbox.recordImpressions(batches);
+  const errors = await forEachLimit([...byShard], CONCURRENCY, async ([shard, { batches }]) => {
+    const counter = impressionShard(env, shard);
+    const counted = batches.length === 1 ? null : await counter.recordSummed(batches.map((b) => b.key), mergePostViews(batches.flatMap((b) => b.posts)));
+    if (counted === null) await counter.record(batches);
   });
   for (const { item, error } of errors) {
-    log('error', { message: 'impressions not recorded', author: item[0], error: String(error) });
+    log('error', { message: 'impressions not recorded', shard: item[0], error: String(error) });
     for (const message of item[1].messages) failed.add(message);
   }
   // A failed message is retried whole: the inboxes that already counted it skip it by its key.

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { engagementRate } from '../../src/modules/insights/insights.service';
 import { addToSketch, emptySketch, estimateSketch } from '../../src/modules/insights/hyperloglog';
-import type { PostViews } from '../../src/modules/insights/post-impressions';
+import { IMPRESSION_SHARDS, impressionCounterOf, impressionShardOf } from '../../src/modules/insights/impression-counter';
+import { combineImpressions, type PostViews } from '../../src/modules/insights/post-impressions';
 import { IMPRESSIONS_MESSAGE_BYTES, IMPRESSIONS_PER_MESSAGE, ImpressionsBuffer, viewerHash } from '../../src/queues/impressions.producer';
 import { inboxOf } from '../../src/modules/notifications/user-inbox';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
@@ -90,7 +91,7 @@ describe('Post insights', () => {
     expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 6 });
   });
 
-  it('should sum the messages of a batch into one inbox call, and count each once when one of them was counted before', async () => {
+  it('should sum the messages of a batch into one call per counter shard, and count each once when one of them was counted before', async () => {
     const author = await createUser();
     const [{ id: p1 }, { id: p2 }] = [await post(author, { content: 'one' }), await post(author, { content: 'two' })];
     const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((who) => viewerHash('salt', who)))) as [string, string, string];
@@ -104,10 +105,10 @@ describe('Post insights', () => {
     expect((await consume([m1, m2])).explicitAcks).toHaveLength(2);
     expect(await insights(p1)).toMatchObject({ impressions: 3, unique_viewers: 2 });
     expect(await insights(p2)).toMatchObject({ impressions: 2, unique_viewers: 2 });
-    // The inbox refuses a summed call when only some of its keys were counted, and counts nothing.
-    const inbox = inboxOf(env, author.id);
-    expect(await inbox.recordSummedImpressions([m1.key, m3.key], [[p1, 99, [c]]])).toBeNull();
-    expect(await inbox.recordSummedImpressions([m1.key, m2.key], [[p1, 99, [c]]])).toBe(0);
+    // The shard refuses a summed call when only some of its keys were counted, and counts nothing.
+    const counter = impressionCounterOf(env, p1);
+    expect(await counter.recordSummed([m1.key, m3.key], [[p1, 99, [c]]])).toBeNull();
+    expect(await counter.recordSummed([m1.key, m2.key], [[p1, 99, [c]]])).toBe(0);
     expect(await insights(p1)).toMatchObject({ impressions: 3 });
     // m2 retried beside a new message: the consumer falls back to one batch per message, m3 alone counts.
     expect((await consume([m2, m3])).explicitAcks).toHaveLength(2);
@@ -115,21 +116,52 @@ describe('Post insights', () => {
     expect(await insights(p2)).toMatchObject({ impressions: 2, unique_viewers: 2 });
   });
 
-  it('should count an inbox call in the shape before (one entry per view) as it counts views summed per post', async () => {
+  it('should count a call in the shape before (one entry per view) as it counts views summed per post', async () => {
     const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((who) => viewerHash('salt', who)))) as [string, string, string];
-    const inbox = (name: string) => inboxOf(env, `impressions-shape-${name}-${crypto.randomUUID()}`);
-    const perView = inbox('views');
-    const perPost = inbox('posts');
+    // An author's inbox (the call of the consumer before the shards) and a counter shard keep counters alike.
+    const perView = inboxOf(env, `impressions-shape-${crypto.randomUUID()}`);
+    const perPost = impressionCounterOf(env, `p-${crypto.randomUUID()}`);
+    const [p1, p2, key] = [`p1-${crypto.randomUUID()}`, `p2-${crypto.randomUUID()}`, crypto.randomUUID()];
     // Post p1 served to a twice and to b once (once more in a view that named it twice), p2 to c.
-    const views = [{ viewer: a, post_ids: ['p1'] }, { viewer: a, post_ids: ['p1', 'p2'] }, { viewer: b, post_ids: ['p1', 'p1'] }, { viewer: c, post_ids: ['p2'] }];
-    expect(await perView.recordImpressions([{ key: 'k1', views }])).toBe(5);
-    expect(await perPost.recordImpressions([{ key: 'k1', posts: [['p1', 3, [a, b]], ['p2', 2, [a, c]]] }])).toBe(5);
-    for (const box of [perView, perPost]) {
-      expect(await box.postImpressions('p1')).toEqual({ impressions: 3, unique_viewers: 2 });
-      expect(await box.postImpressions('p2')).toEqual({ impressions: 2, unique_viewers: 2 });
-      // Either shape is counted once per key.
-      expect(await box.recordImpressions([{ key: 'k1', posts: [['p1', 9, [c]]] }])).toBe(0);
-    }
+    const views = [{ viewer: a, post_ids: [p1] }, { viewer: a, post_ids: [p1, p2] }, { viewer: b, post_ids: [p1, p1] }, { viewer: c, post_ids: [p2] }];
+    expect(await perView.recordImpressions([{ key, views }])).toBe(5);
+    expect(await perPost.record([{ key, posts: [[p1, 3, [a, b]], [p2, 2, [a, c]]] }])).toBe(5);
+    expect(combineImpressions([await perView.storedImpressions(p1)])).toEqual({ impressions: 3, unique_viewers: 2 });
+    expect(combineImpressions([await perView.storedImpressions(p2)])).toEqual({ impressions: 2, unique_viewers: 2 });
+    expect(combineImpressions([await perPost.stored(p1)])).toEqual({ impressions: 3, unique_viewers: 2 });
+    expect(combineImpressions([await perPost.stored(p2)])).toEqual({ impressions: 2, unique_viewers: 2 });
+    // Either shape is counted once per key.
+    expect(await perView.recordImpressions([{ key, posts: [[p1, 9, [c]]] }])).toBe(0);
+    expect(await perPost.record([{ key, posts: [[p1, 9, [c]]] }])).toBe(0);
+  });
+
+  it('should keep counters in the post’s shard, not the author’s inbox, and add what the inbox counted before the shards', async () => {
+    const author = await createUser();
+    const { id } = await post(author, { content: 'counted twice over' });
+    const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((who) => viewerHash('salt', who)))) as [string, string, string];
+    // Views counted by the consumer before the shards: in the author's inbox.
+    const inbox = inboxOf(env, author.id);
+    expect(await inbox.recordImpressions([{ key: crypto.randomUUID(), posts: [[id, 2, [a, b]]] }])).toBe(2);
+    // Views through the queue now: in the post's shard, none in the inbox.
+    const before = await inbox.storedImpressions(id);
+    expect((await consume([{ type: 'post.impressions', key: crypto.randomUUID(), posts: [[id, 3, [b, c]]], at: Date.now() }])).explicitAcks).toHaveLength(1);
+    expect(await inbox.storedImpressions(id)).toEqual(before);
+    expect(combineImpressions([await impressionCounterOf(env, id).stored(id)])).toEqual({ impressions: 3, unique_viewers: 2 });
+    // Insights add both: 5 impressions, and b (in both) is one viewer of three.
+    expect(await expectStatus(await insightsOf(author, id), 200)).toMatchObject({ impressions: 5, unique_viewers: 3 });
+    // Deleting the post forgets its shard's counters.
+    await expectStatus(await call(`/posts/${id}`, { method: 'DELETE', token: author.accessToken }), 204);
+    expect(await impressionCounterOf(env, id).stored(id)).toBeNull();
+  });
+
+  it('should spread post ids over every shard, each post always to the same one', () => {
+    const counts = new Array<number>(IMPRESSION_SHARDS).fill(0);
+    for (let i = 0; i < IMPRESSION_SHARDS * 200; i++) counts[impressionShardOf(crypto.randomUUID())]!++;
+    expect(Math.min(...counts)).toBeGreaterThan(100);
+    expect(Math.max(...counts)).toBeLessThan(300);
+    const id = crypto.randomUUID();
+    expect(impressionShardOf(id)).toBe(impressionShardOf(id));
+    expect(impressionShardOf(id)).toBeGreaterThanOrEqual(0);
   });
 
   it('should sum views per post into messages under both caps, sending a full one before the view that would overflow it', () => {

@@ -36,3 +36,9 @@ export function estimateSketch(sketch: Uint8Array): number {
   if (raw <= 2.5 * M && zeros > 0) return Math.round(M * Math.log(M / zeros));
   return Math.round(raw);
 }
+
+/** Folds `from` into `into` (register by register, the larger rank): the sketch of both sets of hashes. */
+export function mergeSketch(into: Uint8Array, from: Uint8Array): Uint8Array {
+  for (let i = 0; i < M; i++) if (from[i]! > into[i]!) into[i] = from[i]!;
+  return into;
+}

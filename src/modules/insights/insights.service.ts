@@ -3,6 +3,8 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { assertModerator, resolveCommunity } from '../communities/communities.service';
 import { inboxOf } from '../notifications/user-inbox';
+import { impressionCounterOf } from './impression-counter';
+import { combineImpressions } from './post-impressions';
 import { getVisiblePost } from '../posts/posts.service';
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
@@ -10,11 +12,14 @@ const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 /** (likes + comments) / impressions to 4 decimals; 0 before any impression. */
 export const engagementRate = (likes: number, comments: number, impressions: number) => (impressions > 0 ? Math.round(((likes + comments) / impressions) * 10_000) / 10_000 : 0);
 
-/** The author's view of a post: counters from D1, impressions from the author's inbox (queue-fed). */
+/**
+ * The author's view of a post: counters from D1, impressions from the post's counter shard (queue-fed)
+ * together with what the author's inbox counted before the shards.
+ */
 export async function postInsights(c: Context<AppEnv>, viewerId: string, postId: string) {
   const { row } = await getVisiblePost(c, viewerId, postId);
   if (row.authorId !== viewerId) throw new ApiError('forbidden', "Only the author sees a post's insights.");
-  const { impressions, unique_viewers } = await inboxOf(c.env, row.authorId).postImpressions(row.id);
+  const { impressions, unique_viewers } = combineImpressions(await Promise.all([impressionCounterOf(c.env, row.id).stored(row.id), inboxOf(c.env, row.authorId).storedImpressions(row.id)]));
   return { impressions, unique_viewers, likes: row.likeCount, comments: row.commentCount, engagement_rate: engagementRate(row.likeCount, row.commentCount, impressions) };
 }
 

@@ -1,4 +1,4 @@
-import { addToSketch, emptySketch, estimateSketch } from './hyperloglog';
+import { addToSketch, emptySketch, estimateSketch, mergeSketch } from './hyperloglog';
 
 /** How long a batch key is remembered: longer than a queue message can live (retention is at most 14 days). */
 export const IMPRESSION_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
@@ -33,6 +33,22 @@ export function viewsPerPost(views: { viewer: string; post_ids: string[] }[]): P
   return mergePostViews(views.flatMap((view) => [...new Set(view.post_ids)].map((id): PostViews => [id, 1, [view.viewer]])));
 }
 
+/** One post's stored counters: times served and its HyperLogLog of viewers. */
+export type StoredImpressions = { impressions: number; viewers: ArrayBuffer };
+
+/**
+ * Insights' numbers from a post's stored counters, wherever they were kept (its counter shard, and the
+ * author's inbox for views counted before the shards): times served summed, viewers estimated from the
+ * sketches merged, so a viewer counted in both is one.
+ */
+export function combineImpressions(stored: (StoredImpressions | null)[]): { impressions: number; unique_viewers: number } {
+  const rows = stored.filter((row): row is StoredImpressions => row !== null);
+  if (rows.length === 0) return { impressions: 0, unique_viewers: 0 };
+  const impressions = rows.reduce((n, row) => n + row.impressions, 0);
+  const sketch = rows.reduce((merged, row) => mergeSketch(merged, new Uint8Array(row.viewers)), emptySketch());
+  return { impressions, unique_viewers: Math.min(impressions, estimateSketch(sketch)) };
+}
+
 /** A batch's views per post, whichever shape it came in. */
 const postsOf = (batch: ImpressionBatch): PostViews[] => ('posts' in batch ? batch.posts : viewsPerPost(batch.views));
 
@@ -40,9 +56,11 @@ const postsOf = (batch: ImpressionBatch): PostViews[] => ('posts' in batch ? bat
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /**
- * Impression counters beside a UserInbox (the inbox of each post's author): per post, how often it was
- * served and a HyperLogLog of who saw it. Fed by the kith-impressions queue consumer in batches, so a
- * view is never a D1 write; read by GET /posts/{id}/insights.
+ * Impression counters in an object's SQLite storage: per post, how often it was served and a HyperLogLog
+ * of who saw it. Kept by the ImpressionCounter shards (./impression-counter.ts), fed by the
+ * kith-impressions queue consumer in batches, so a view is never a D1 write; read by GET
+ * /posts/{id}/insights. A UserInbox keeps the counters its author's posts got before the shards (the
+ * insights read adds them).
  */
 export class PostImpressions {
   private prunedAt = 0;
@@ -123,10 +141,9 @@ export class PostImpressions {
     return counted;
   }
 
-  read(postId: string): { impressions: number; unique_viewers: number } {
-    const row = this.sql.exec<{ impressions: number; viewers: ArrayBuffer }>('SELECT impressions, viewers FROM post_impressions WHERE post_id = ?', postId).toArray()[0];
-    if (!row) return { impressions: 0, unique_viewers: 0 };
-    return { impressions: row.impressions, unique_viewers: Math.min(row.impressions, estimateSketch(new Uint8Array(row.viewers))) };
+  /** A post's counters as stored (see {@link combineImpressions}), or null before its first view. */
+  stored(postId: string): StoredImpressions | null {
+    return this.sql.exec<StoredImpressions>('SELECT impressions, viewers FROM post_impressions WHERE post_id = ?', postId).toArray()[0] ?? null;
   }
 
   forget(postId: string): void {

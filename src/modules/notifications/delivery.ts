@@ -3,6 +3,7 @@ import { mapRow } from '../../db/client';
 import { users as usersTable } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
 import { RELATION, relationFlagsSql } from '../graph/relations';
+import { impressionCounterOf } from '../insights/impression-counter';
 import { presentPublicUser } from '../users/users.presenter';
 import type { EventContext, SocialEvent } from './events';
 import { queueDeliveries } from '../../queues/fanout.producer';
@@ -234,9 +235,11 @@ export const FORGET_LIMIT = 1000;
 
 /**
  * Removes the notifications that quote a removed post or message from the inboxes that got them: the
- * post's audience (its author's friends and followers) and wall owner, or the conversation's members.
+ * post's audience (its author's friends and followers) and wall owner, or the conversation's members;
+ * a post's impression counters go too.
  */
 export async function forgetContent(env: Env, ref: { postId?: string; messageId?: string }, recipients: string[]): Promise<void> {
+  if (ref.postId) await impressionCounterOf(env, ref.postId).forget(ref.postId);
   const unique = [...new Set(recipients)].slice(0, FORGET_LIMIT);
   for (let i = 0; i < unique.length; i += FAN_OUT_BATCH) {
     await Promise.all(unique.slice(i, i + FAN_OUT_BATCH).map((id) => inboxOf(env, id).forget(ref)));

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { newId } from '../../lib/ids';
 import { recordFrame } from '../../lib/metrics';
 import { queueDeliveries } from '../../queues/fanout.producer';
-import { type ImpressionBatch, PostImpressions, type PostViews } from '../insights/post-impressions';
+import { type ImpressionBatch, PostImpressions, type PostViews, type StoredImpressions } from '../insights/post-impressions';
 import { InboxPush } from './inbox-push';
 import type { Notification, NotificationType } from './notifications.schemas';
 
@@ -76,7 +76,7 @@ export class UserInbox extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Web Push for notifications stored while no socket is open (inbox-push.ts). */
   private readonly pushes: InboxPush;
-  /** Impressions of this user's posts (insights/post-impressions.ts). */
+  /** Impressions of this user's posts counted before the ImpressionCounter shards (insights/post-impressions.ts). */
   private readonly impressions: PostImpressions;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -272,19 +272,23 @@ export class UserInbox extends DurableObject<Env> {
     if (fresh && this.ctx.getWebSockets().length === 0) await this.pushes.offer(this.present(row));
   }
 
-  /** Counts views of this user's posts from the impressions queue (each message key once). */
+  /**
+   * Counts views of this user's posts (each message key once): the impressions consumer's call before the
+   * counters moved to the ImpressionCounter shards, kept for a consumer of that version still running
+   * during a deployment; the insights read adds what an inbox holds (storedImpressions).
+   */
   async recordImpressions(batches: ImpressionBatch[]): Promise<number> {
     return this.impressions.record(batches);
   }
 
-  /** Counts views of this user's posts from several messages, summed (null: send them per message; see PostImpressions.recordSummed). */
+  /** As recordImpressions, summed (null: send them per message; see PostImpressions.recordSummed). */
   async recordSummedImpressions(keys: string[], posts: PostViews[]): Promise<number | null> {
     return this.impressions.recordSummed(keys, posts);
   }
 
-  /** Impressions and distinct viewers of one of this user's posts. */
-  async postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }> {
-    return this.impressions.read(postId);
+  /** The counters of one of this user's posts kept here (views counted before the shards), or null. */
+  async storedImpressions(postId: string): Promise<StoredImpressions | null> {
+    return this.impressions.stored(postId);
   }
 
   /** The push module's word on which subscriptions this user has (see inbox-push.ts). */
@@ -470,7 +474,7 @@ export interface InboxApi {
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
   recordImpressions(batches: ImpressionBatch[]): Promise<number>;
   recordSummedImpressions(keys: string[], posts: PostViews[]): Promise<number | null>;
-  postImpressions(postId: string): Promise<{ impressions: number; unique_viewers: number }>;
+  storedImpressions(postId: string): Promise<StoredImpressions | null>;
   fetch(request: Request): Promise<Response>;
 }
 
