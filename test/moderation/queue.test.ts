@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { impressionCounterOf } from '../../src/modules/insights/impression-counter';
 import { listRoutes } from '../helpers/routes';
 import { history, send, startDirect } from '../messaging/helpers';
 import { waitForNotification } from '../notifications/helpers';
@@ -153,7 +154,7 @@ describe('remove_content', () => {
     expect((await staffReport(moderator, filed.id)).subject.content).toBe('a threat');
   });
 
-  it('should forget the notifications that quoted or pointed at a removed post: new_post and wall_post', async () => {
+  it('should forget the notifications that quoted or pointed at a removed post (new_post and wall_post) and its impression counters', async () => {
     const [author, follower, owner] = [await createUser(), await createUser(), await createUser()];
     await expectStatus(await call(`/users/${author.id}/follow`, { method: 'POST', token: follower.accessToken }), 200);
     await makeFriends(author, owner);
@@ -161,9 +162,13 @@ describe('remove_content', () => {
     const onWall = await post(author, { content: 'on your wall, soon gone', target_user_id: owner.id });
     await waitForNotification(follower, 'new_post', (n) => n.data.id === target.id);
     await waitForNotification(owner, 'wall_post', (n) => n.data.post_id === onWall.id);
+    const counter = impressionCounterOf(env, target.id);
+    await counter.record([{ key: crypto.randomUUID(), posts: [[target.id, 1, ['00000000000000aa']]] }]);
+    expect(await counter.stored(target.id)).not.toBeNull();
     for (const p of [target, onWall]) await resolve(moderator, (await report(follower, { subject_type: 'post', subject_id: p.id })).id, { action: 'remove_content' });
     const left = async (user: TestUser) => (await expectStatus(await call('/notifications?limit=100', { token: user.accessToken }), 200)).data;
     expect((await left(follower)).filter((n: any) => n.type === 'new_post' && [target.id, onWall.id].includes(n.data.id))).toEqual([]);
     expect((await left(owner)).filter((n: any) => n.type === 'wall_post' && n.data.post_id === onWall.id)).toEqual([]);
+    expect(await counter.stored(target.id)).toBeNull();
   });
 });
