@@ -791,7 +791,7 @@ async function fanOutSuite(mf, origin, db) {
     const times = new Map();
     fanOutWatch.lastBatchAt = Date.now();
     while (Date.now() - fanOutWatch.lastBatchAt < FAN_OUT_QUIET_MS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    let waiting = followerIds.filter((id) => !times.has(id));
+    let waiting = followerIds;
     while (waiting.length > 0 && Date.now() < deadline) {
       await readInto(times, waiting, postId, 50);
       waiting = waiting.filter((id) => !times.has(id));

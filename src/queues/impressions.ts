@@ -111,7 +111,7 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
     log('error', { message: 'impressions not recorded', shard: item[0], error: String(error) });
     for (const message of item[1].messages) failed.add(message);
   }
-  // A failed message is retried whole: the inboxes that already counted it skip it by its key.
+  // A failed message is retried whole: the shards that already counted it skip it by its key.
   for (const { message } of valid) {
     if (failed.has(message)) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     else message.ack();
