@@ -1,6 +1,6 @@
 import { toHex } from '../lib/encoding';
 import type { Bindings } from '../lib/types';
-import type { PostViews } from '../modules/insights/post-impressions';
+import { type PostViews, postViewsOf, type ViewsByPost } from '../modules/insights/post-impressions';
 
 /** Who (a salted hash of the viewer) was served which posts in one request. */
 export interface ImpressionsView {
@@ -10,8 +10,8 @@ export interface ImpressionsView {
 
 /**
  * The impressions queue's messages (consumer: ./impressions.ts): the views an isolate served over about
- * a second, summed per post, never a D1 write per view. The consumer adds a batch of them to each
- * author's counters in one Durable Object call.
+ * a second, summed per post, never a D1 write per view. The consumer adds a batch of them to each counter
+ * shard it touches in one Durable Object call.
  */
 export interface ImpressionsMessage {
   type: 'post.impressions';
@@ -71,7 +71,7 @@ async function send(env: Bindings, posts: PostViews[]): Promise<void> {
  * `take` empties the buffer.
  */
 export class ImpressionsBuffer {
-  private posts = new Map<string, { served: number; viewers: Set<string> }>();
+  private posts: ViewsByPost = new Map();
   private entries = 0;
   private bytes = 0;
 
@@ -111,7 +111,7 @@ export class ImpressionsBuffer {
   }
 
   take(): PostViews[] {
-    const posts = [...this.posts].map(([id, { served, viewers }]): PostViews => [id, served, [...viewers]]);
+    const posts = postViewsOf(this.posts);
     this.posts = new Map();
     this.entries = 0;
     this.bytes = 0;

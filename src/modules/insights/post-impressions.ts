@@ -4,9 +4,10 @@ import { addToSketch, emptySketch, estimateSketch, mergeSketch } from './hyperlo
 export const IMPRESSION_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
 
 /**
- * Views of one author's posts from one queue message, per post: `[post id, times served, distinct
- * viewers]` (viewers as salted hashes). An inbox of the version before took `views` (one entry per view:
- * who saw which posts); a call in that shape from a consumer still running it is counted the same.
+ * Views of the posts one counter object keeps (a shard's, or an author's inbox before the shards) from
+ * one queue message, per post: `[post id, times served, distinct viewers]` (viewers as salted hashes).
+ * The version before took `views` (one entry per view: who saw which posts); a call in that shape from a
+ * consumer still running it is counted the same.
  */
 export type ImpressionBatch = PerPostBatch | { key: string; views: { viewer: string; post_ids: string[] }[] };
 /** `[post id, times served, viewers]`. */
@@ -14,9 +15,15 @@ export type PostViews = [string, number, string[]];
 /** `key`: the queue message's idempotency key (a batch already counted is skipped). */
 export type PerPostBatch = { key: string; posts: PostViews[] };
 
+/** Views being summed per post: times served and the distinct viewers, by post id. */
+export type ViewsByPost = Map<string, { served: number; viewers: Set<string> }>;
+
+/** Summed views as the `[post id, times served, viewers]` entries messages and counters take. */
+export const postViewsOf = (posts: ViewsByPost): PostViews[] => [...posts].map(([id, { served, viewers }]) => [id, served, [...viewers]]);
+
 /** Views per post with each post once: its times served summed, its viewers each once. */
 export function mergePostViews(posts: Iterable<PostViews>): PostViews[] {
-  const merged = new Map<string, { served: number; viewers: Set<string> }>();
+  const merged: ViewsByPost = new Map();
   for (const [id, served, viewers] of posts) {
     const post = merged.get(id);
     if (!post) merged.set(id, { served, viewers: new Set(viewers) });
@@ -25,7 +32,7 @@ export function mergePostViews(posts: Iterable<PostViews>): PostViews[] {
       for (const viewer of viewers) post.viewers.add(viewer);
     }
   }
-  return [...merged].map(([id, { served, viewers }]) => [id, served, [...viewers]]);
+  return postViewsOf(merged);
 }
 
 /** Views one entry per view (who saw which posts; a post twice in one view was served once) as views per post. */
@@ -52,7 +59,7 @@ export function combineImpressions(stored: (StoredImpressions | null)[]): { impr
 /** A batch's views per post, whichever shape it came in. */
 const postsOf = (batch: ImpressionBatch): PostViews[] => ('posts' in batch ? batch.posts : viewsPerPost(batch.views));
 
-/** How often an inbox drops batch keys older than {@link IMPRESSION_KEY_TTL_MS}. */
+/** How often an object drops batch keys older than {@link IMPRESSION_KEY_TTL_MS}. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /**
@@ -67,7 +74,7 @@ export class PostImpressions {
 
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Its tables, created by the inbox's migration (UserInbox.migrate). */
+  /** Its tables, created by each object that keeps counters (ImpressionCounter, UserInbox.migrate). */
   static createTables(sql: SqlStorage): void {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS post_impressions (post_id TEXT PRIMARY KEY, impressions INTEGER NOT NULL, viewers BLOB NOT NULL) WITHOUT ROWID;
@@ -91,7 +98,7 @@ export class PostImpressions {
 
   /**
    * The views of several messages already summed per post, under the messages' keys (the consumer's usual
-   * call: one per author and batch, however many messages it holds). Counted when none of the keys was
+   * call: one per shard and batch, however many messages it holds). Counted when none of the keys was
    * counted before, and nothing when all were; when only some were (a message retried beside new ones)
    * nothing is counted and null is returned: the caller then sends them per message ({@link record}).
    */
