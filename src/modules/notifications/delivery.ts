@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
-import { users as usersTable } from '../../db/schema';
+import { posts as postsTable, users as usersTable, type CommunityRole, type PostRow } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
-import { RELATION, relationFlagsSql } from '../graph/relations';
+import { RELATION, relationFlagsSql, relationsFromFlags } from '../graph/relations';
+import { canViewPost, type CommunityAccess } from '../posts/post-pipeline';
 import { impressionCounterOf } from '../insights/impression-counter';
 import { presentPublicUser } from '../users/users.presenter';
 import type { EventContext, SocialEvent } from './events';
@@ -24,23 +25,6 @@ async function publicUser(ctx: EventContext, userId: string) {
 /** The `{ id, slug, name }` a community notification carries, or null once the community is gone. */
 async function communitySummary(env: Env, communityId: string) {
   return env.DB.prepare('SELECT id, slug, name FROM communities WHERE id = ?1').bind(communityId).first<{ id: string; slug: string; name: string }>();
-}
-
-/**
- * Recipients with no block either way with the actor (blocked users never notify each other). For a
- * post's audience, who follow or befriend the author by construction: one probe per recipient.
- */
-async function withoutBlocks(env: Env, actorId: string, recipients: string[]): Promise<string[]> {
-  const candidates = [...new Set(recipients)].filter((id) => id !== actorId);
-  if (candidates.length === 0) return [];
-  const { results } = await env.DB.prepare(
-    `SELECT j.value AS id FROM json_each(?2) j
-     WHERE EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?1 AND b.blocked_id = j.value) OR (b.blocker_id = j.value AND b.blocked_id = ?1))`,
-  )
-    .bind(actorId, JSON.stringify(candidates))
-    .all<{ id: string }>();
-  const blocked = new Set(results.map((r) => r.id));
-  return candidates.filter((id) => !blocked.has(id));
 }
 
 /**
@@ -126,42 +110,73 @@ export async function fanOut(env: Env, recipients: string[], delivery: Delivery)
 }
 
 /**
- * The audience of a new post: the author's friends and accepted followers who may see it — nobody for
- * a private post, friends only for a friends post, and only the members among them for a post in a
- * private community.
+ * The audience of a new post, before the rules: the author's friends and accepted followers — nobody
+ * for a private post, friends only for a friends post, and only the members among them for a post in a
+ * private community. {@link mayViewPost} then keeps those the rules stage lets see it.
  */
-async function postAudience(env: Env, postId: string): Promise<{ authorId: string; recipients: string[]; content: string } | null> {
-  const post = await env.DB.prepare(
-    `SELECT p.author_id, p.visibility, p.content, p.community_id, k.visibility AS community_visibility
-     FROM posts p LEFT JOIN communities k ON k.id = p.community_id WHERE p.id = ?1`,
-  )
+async function postAudience(env: Env, postId: string): Promise<{ post: PostRow; community: CommunityAccess['visibility'] | null; recipients: string[] } | null> {
+  const raw = await env.DB.prepare('SELECT p.*, k.visibility AS community_visibility FROM posts p LEFT JOIN communities k ON k.id = p.community_id WHERE p.id = ?1')
     .bind(postId)
-    .first<{ author_id: string; visibility: string; content: string; community_id: string | null; community_visibility: string | null }>();
-  if (!post || post.visibility === 'private') return null;
+    .first<Record<string, unknown>>();
+  if (!raw) return null;
+  const post = mapRow(postsTable, raw);
+  const community = (raw.community_visibility as CommunityAccess['visibility'] | null) ?? null;
+  if (post.visibility === 'private') return null;
   const friendsOnly = post.visibility === 'friends';
-  const membersOnly = post.community_visibility === 'private';
+  const membersOnly = community === 'private';
   const { results } = await env.DB.prepare(
     `SELECT id FROM (SELECT friend_id AS id FROM friendships WHERE user_id = ?1
        ${friendsOnly ? '' : "UNION SELECT follower_id FROM follows WHERE followee_id = ?1 AND status = 'accepted'"})
      ${membersOnly ? "WHERE id IN (SELECT user_id FROM community_members WHERE community_id = ?2 AND role != 'pending')" : ''}`,
   )
-    .bind(post.author_id, ...(membersOnly ? [post.community_id] : []))
+    .bind(post.authorId, ...(membersOnly ? [post.communityId] : []))
     .all<{ id: string }>();
-  return { authorId: post.author_id, recipients: results.map((r) => r.id), content: post.content };
+  return { post, community, recipients: results.map((r) => r.id) };
 }
 
 /**
- * The `new_post` notification of a post and who gets it (its audience, after blocks), or null when it
- * notifies nobody. The fan-out queue's consumer delivers it under the key `new_post:<post id>`.
+ * The recipients who may see the post, decided by the rules stage itself (canViewPost) on each one's
+ * relations to the author and the wall owner: a wall post's author's followers are not the wall's
+ * audience (a private wall, a wall owner's block), and blocks with the author apply as everywhere.
+ * One statement for the whole audience.
+ */
+async function mayViewPost(env: Env, post: PostRow, community: CommunityAccess['visibility'] | null, recipients: string[]): Promise<string[]> {
+  const candidates = [...new Set(recipients)].filter((id) => id !== post.authorId);
+  if (candidates.length === 0) return [];
+  const [people, relations] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare('SELECT * FROM users WHERE id IN (?1, ?2)').bind(post.authorId, post.targetUserId ?? post.authorId),
+    env.DB.prepare(
+      `SELECT j.value AS id, ${relationFlagsSql('j.value', '?2')} AS ra, ${relationFlagsSql('j.value', '?3')} AS rt,
+         (SELECT cm.role FROM community_members cm WHERE cm.community_id = ?4 AND cm.user_id = j.value) AS role
+       FROM json_each(?1) j`,
+    ).bind(JSON.stringify(candidates), post.authorId, post.targetUserId ?? '', post.communityId ?? ''),
+  ]);
+  const users = new Map((people?.results ?? []).map((raw) => [raw.id as string, mapRow(usersTable, raw)]));
+  const author = users.get(post.authorId);
+  const target = post.targetUserId ? (users.get(post.targetUserId) ?? null) : null;
+  if (!author || (post.targetUserId && !target)) return [];
+  return ((relations?.results ?? []) as { id: string; ra: number; rt: number; role: CommunityRole | null }[])
+    .filter((row) => {
+      const rel = relationsFromFlags(row.id, [{ id: author.id, r: row.ra }, ...(target ? [{ id: target.id, r: row.rt }] : [])]);
+      return canViewPost(post, author, target, rel, community ? { visibility: community, role: row.role } : null);
+    })
+    .map((row) => row.id);
+}
+
+/**
+ * The `new_post` notification of a post and who gets it (its audience, as far as the rules let them see
+ * it), or null when it notifies nobody. The fan-out queue's consumer delivers it under the key
+ * `new_post:<post id>`.
  */
 export async function postNotice(ctx: EventContext, postId: string): Promise<{ recipients: string[]; delivery: Delivery } | null> {
   const audience = await postAudience(ctx.env, postId);
   if (!audience) return null;
-  const actor = await publicUser(ctx, audience.authorId);
+  const { post } = audience;
+  const actor = await publicUser(ctx, post.authorId);
   if (!actor) return null;
-  const snippet = audience.content.length > SNIPPET ? `${audience.content.slice(0, SNIPPET - 1)}…` : audience.content;
+  const snippet = post.content.length > SNIPPET ? `${post.content.slice(0, SNIPPET - 1)}…` : post.content;
   const message = snippet ? `${actor.display_name} posted: “${snippet}”` : `${actor.display_name} shared a new post`;
-  const recipients = await withoutBlocks(ctx.env, audience.authorId, audience.recipients);
+  const recipients = await mayViewPost(ctx.env, post, audience.community, audience.recipients);
   return { recipients, delivery: { type: 'new_post', data: { id: postId, author: actor, message } } };
 }
 
