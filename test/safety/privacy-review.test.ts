@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem } from '../helpers/client';
-import { befriend, block, expectNone, follow, post, quiet, setVisibility, users, waitForNotification } from '../notifications/helpers';
+import { befriend, block, expectNone, follow, like, notifications, post, quiet, setVisibility, users, waitForCount, waitForNotification } from '../notifications/helpers';
 
 /**
  * Hostile-review findings: each case is a path by which someone could see what the rules stage
@@ -35,5 +35,25 @@ describe('Privacy review', () => {
     await quiet(150);
     await expectNone(blocked, 'new_post', (n) => n.data.id === p.id);
     expect(p.target_user.id).toBe(owner.id);
+  });
+
+  it("should take a blocked person's notifications (their words, their profile) out of both inboxes", async () => {
+    const [author, friend, bystander] = await users(3);
+    await befriend(author, friend);
+    const p = await post(author, 'words only my friends may read');
+    await waitForNotification(friend, 'new_post', (n) => n.data.id === p.id);
+    const mine = await post(friend, 'a post for likes');
+    await like(author, mine.id);
+    await like(bystander, mine.id);
+    await waitForNotification(friend, 'post_like', (n) => n.data.count === 2);
+    await block(author, friend);
+    // The blocked side no longer reads the blocker's words or profile in its inbox ...
+    await waitForCount(friend, 'new_post', 0, (n) => n.data.id === p.id);
+    const likes = await waitForNotification(friend, 'post_like', (n) => n.data.post_id === mine.id && n.data.count === 1);
+    expect(likes.data.actors.map((a: { id: string }) => a.id)).toEqual([bystander.id]);
+    expect(likes.data.user.id).toBe(bystander.id);
+    // ... and the blocker no longer sees the blocked person anywhere in theirs.
+    const page = await notifications(author, 'limit=100');
+    expect(JSON.stringify(page.data)).not.toContain(friend.id);
   });
 });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'e8ee4fb8e5e2765e24565158cbd08524f74ac9050461d085a23ddc0d99edb1a1';
+export const documentSha256 = '02053015ab8c8d98e971bec05004f7bd90dd0608e4358123e4d007879cfb7d3b';
 
 export interface paths {
     "/health": {
@@ -888,7 +888,7 @@ export interface paths {
         put?: never;
         /**
          * Block a user
-         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts. Idempotent.
+         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. Idempotent.
          */
         post: operations["postUsersByIdBlock"];
         /** Unblock a user */

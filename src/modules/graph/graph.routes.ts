@@ -113,7 +113,7 @@ export const unfriend = createRoute({
 
 export const block = createRoute({
   method: 'post', path: '/users/{id}/block', tags: ['Blocks'], summary: 'Block a user',
-  description: 'Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other\'s posts. Idempotent.',
+  description: 'Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other\'s posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. Idempotent.',
   ...authed, request: { params: UserIdParamSchema },
   responses: { 200: jsonContent(BlockStateSchema, 'Blocked'), ...withTarget },
 });

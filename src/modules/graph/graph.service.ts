@@ -4,7 +4,7 @@ import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { retractEvent } from '../notifications/delivery';
+import { forgetEachOther, retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
@@ -265,7 +265,8 @@ export async function unfriend(c: Context<AppEnv>, viewerId: string, userId: str
 
 /**
  * Blocks a user: in one transaction, records the block and removes follows (and follow requests),
- * friendship and pending friend requests in both directions. Idempotent.
+ * friendship and pending friend requests in both directions; then each side's notifications stop
+ * naming the other. Idempotent.
  */
 export async function block(c: Context<AppEnv>, viewerId: string, userId: string) {
   if (userId === viewerId) throw ApiError.field('id', 'you cannot block yourself');
@@ -284,6 +285,7 @@ export async function block(c: Context<AppEnv>, viewerId: string, userId: string
       )
       .bind(viewerId, userId, now),
   ]);
+  await forgetEachOther(c.env, viewerId, userId);
   return { blocking: true, user: presentPublicUser(user, c.get('baseUrl')) };
 }
 

@@ -94,6 +94,19 @@ export async function retractEvent(c: Context<AppEnv>, undone: UndoneAction): Pr
 }
 
 /**
+ * After a block: each side's inbox forgets the other (their profile and their words; see
+ * UserInbox.forgetUser). Awaited, so the block's answer already reflects it; a failure is logged, never
+ * turned into an error for a block that succeeded.
+ */
+export async function forgetEachOther(env: Env, a: string, b: string): Promise<void> {
+  try {
+    await Promise.all([inboxOf(env, a).forgetUser(b), inboxOf(env, b).forgetUser(a)]);
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', message: 'block: inboxes not cleared', error: String(err) }));
+  }
+}
+
+/**
  * Delivers to many inboxes. Small audiences go inline, FAN_OUT_BATCH at a time; larger ones go through
  * the fan-out queue (src/queues/fanout.ts), in chunks under one idempotency key, so no single
  * invocation makes more subrequests than the platform allows, failures retry with backoff, and a

@@ -313,22 +313,44 @@ export class UserInbox extends DurableObject<Env> {
       const open = this.sql
         .exec<Row>('SELECT * FROM notifications WHERE group_key = ? AND read = 0 ORDER BY seq DESC LIMIT 1', retraction.groupKey)
         .toArray()[0];
-      if (!open) return;
-      const data = JSON.parse(open.data) as JsonObject;
-      const actors = (data.actors as JsonObject[] | undefined) ?? [];
-      if (!actors.some((a) => a.id === retraction.actorId)) return; // not among the latest shown: left as it is
-      const count = Number(data.count ?? actors.length) - 1;
-      if (count <= 0) return this.remove([open]);
-      const seq = this.nextSeq();
-      const rest = actors.filter((a) => a.id !== retraction.actorId);
-      // The notification's own fields follow its newest remaining actor (`follower`, `user`).
-      const lead = Object.fromEntries(Object.entries(data).filter(([, v]) => (v as JsonObject)?.id === retraction.actorId).map(([k]) => [k, rest[0]]));
-      this.move(open, seq);
-      this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify({ ...data, ...lead, actors: rest, count }), Date.now(), open.seq);
-      this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()), open.type);
+      if (open) this.withoutActor(open, retraction.actorId);
       return;
     }
     this.remove(this.sql.exec<Row>('SELECT * FROM notifications WHERE source = ?', retraction.source).toArray());
+  }
+
+  /**
+   * Takes one actor out of a grouped notification (removing it once nobody is left); a group that does
+   * not show them among its latest actors is left as it is.
+   */
+  private withoutActor(row: Row, actorId: string): void {
+    const data = JSON.parse(row.data) as JsonObject;
+    const actors = (data.actors as JsonObject[] | undefined) ?? [];
+    if (!actors.some((a) => a.id === actorId)) return;
+    const count = Number(data.count ?? actors.length) - 1;
+    if (count <= 0) return this.remove([row]);
+    const seq = this.nextSeq();
+    const rest = actors.filter((a) => a.id !== actorId);
+    // The notification's own fields follow its newest remaining actor (`follower`, `user`).
+    const lead = Object.fromEntries(Object.entries(data).filter(([, v]) => (v as JsonObject)?.id === actorId).map(([k]) => [k, rest[0]]));
+    this.move(row, seq);
+    this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify({ ...data, ...lead, actors: rest, count }), Date.now(), row.seq);
+    this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()), row.type);
+  }
+
+  /**
+   * Forgets a user (a block between them and this inbox's owner): every notification naming them (as
+   * `author`, `user`, `from_user`, `sender`, …: their profile, and their words in `new_post` or
+   * `new_message`) goes, and they leave the groups they are in; each change reaches open sockets as a
+   * retraction does. Neither side of a block sees the other, their inbox included.
+   */
+  async forgetUser(userId: string): Promise<void> {
+    const rows = this.sql.exec<Row>('SELECT * FROM notifications WHERE instr(data, ?) > 0 ORDER BY seq', JSON.stringify(userId)).toArray();
+    for (const row of rows) {
+      const data = JSON.parse(row.data) as JsonObject;
+      if (row.group_key && (data.actors as JsonObject[] | undefined)?.some((a) => a.id === userId)) this.withoutActor(row, userId);
+      else if (Object.values(data).some((v) => (v as JsonObject | null)?.id === userId)) this.remove([row]);
+    }
   }
 
   private remove(rows: Row[]): void {
@@ -470,6 +492,7 @@ export interface InboxApi {
   unreadCount(): Promise<number>;
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
+  forgetUser(userId: string): Promise<void>;
   closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
   recordImpressions(batches: ImpressionBatch[]): Promise<number>;
