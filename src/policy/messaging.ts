@@ -1,6 +1,7 @@
 import type { D1Client } from '../db/client';
 import { ApiError } from '../lib/errors';
 import { RELATION, relationFlagsSql } from '../modules/graph/relations';
+import { isAccountVisible } from './visibility';
 
 /**
  * Who may message whom: the one place that decides it, for conversation creation, group adds,
@@ -8,9 +9,9 @@ import { RELATION, relationFlagsSql } from '../modules/graph/relations';
  *
  * A recipient's `message_policy` says who may start a conversation with them or add them to one:
  * `everyone` (the default), `following` (people they follow, and friends), `friends`, or `nobody`.
- * Blocks either way hide the other person (404, as everywhere). A member who declined a request can be
- * added back to that conversation only by someone they follow or are friends with. A silenced sender
- * (moderation) may put only their friends in a conversation.
+ * Blocks either way hide the other person (404, as everywhere), and so does a suspension. A member who
+ * declined a request can be added back to that conversation only by someone they follow or are friends
+ * with. A silenced sender (moderation) may put only their friends in a conversation.
  */
 export const MESSAGE_POLICIES = ['everyone', 'following', 'friends', 'nobody'] as const;
 export type MessagePolicy = (typeof MESSAGE_POLICIES)[number];
@@ -50,13 +51,14 @@ export async function recipientStandings(db: D1Client, senderId: string, recipie
   const ids = [...new Set(recipientIds)];
   const { results } = await db
     .prepare(
-      `SELECT j.value AS id, u.message_policy AS policy, ${relationFlagsSql('j.value', '?1')} AS r,
+      `SELECT j.value AS id, u.message_policy AS policy, u.suspended_at, ${relationFlagsSql('j.value', '?1')} AS r,
          EXISTS (SELECT 1 FROM conversation_declines d WHERE d.conversation_id = ?3 AND d.user_id = j.value) AS declined
        FROM json_each(?2) j JOIN users u ON u.id = j.value`,
     )
     .bind(senderId, JSON.stringify(ids), conversationId ?? '')
-    .all<{ id: string; policy: MessagePolicy; r: number; declined: number }>();
-  const found = new Map(results.map((row) => [row.id, row]));
+    .all<{ id: string; policy: MessagePolicy; suspended_at: number | null; r: number; declined: number }>();
+  // A suspended account is absent for everyone else, here as on its profile.
+  const found = new Map(results.filter((row) => isAccountVisible({ suspendedAt: row.suspended_at === null ? null : new Date(row.suspended_at) })).map((row) => [row.id, row]));
   return new Map(
     ids.map((id) => {
       const row = found.get(id);

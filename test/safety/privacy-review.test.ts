@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { call, expectProblem } from '../helpers/client';
+import { call, expectProblem, expectStatus } from '../helpers/client';
+import { act, createStaff } from '../moderation/helpers';
 import { befriend, block, expectNone, follow, like, notifications, post, quiet, setVisibility, users, waitForCount, waitForNotification } from '../notifications/helpers';
 
 /**
@@ -55,5 +56,18 @@ describe('Privacy review', () => {
     // ... and the blocker no longer sees the blocked person anywhere in theirs.
     const page = await notifications(author, 'limit=100');
     expect(JSON.stringify(page.data)).not.toContain(friend.id);
+  });
+
+  it('should answer every approach to a suspended account as to one that does not exist', async () => {
+    const [suspended, stranger] = await users(2);
+    await expectStatus(await call('/me', { method: 'PATCH', token: suspended.accessToken, body: { wall_policy: 'everyone' } }), 200);
+    await act(await createStaff('moderator'), suspended, 'suspend');
+    await expectProblem(await call(`/users/${suspended.id}`, { token: stranger.accessToken }), 404);
+    // Reaching out must not tell the account apart from a missing one, nor land anything on it.
+    await expectProblem(await call(`/users/${suspended.id}/follow`, { method: 'POST', token: stranger.accessToken }), 404);
+    await expectProblem(await call('/friends/requests', { token: stranger.accessToken, body: { user_id: suspended.id } }), 404);
+    await expectProblem(await call('/messages', { token: stranger.accessToken, body: { receiver_id: suspended.id, content: 'are you there?' } }), 404);
+    await expectProblem(await call('/conversations', { token: stranger.accessToken, body: { participant_ids: [suspended.id] } }), 404);
+    await expectProblem(await call('/posts', { token: stranger.accessToken, body: { content: 'on your wall', target_user_id: suspended.id } }), 404);
   });
 });

@@ -9,13 +9,16 @@ import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
 import { assertNotBlocked } from './relations';
-import { visibleUserSql } from '../../policy/visibility';
+import { isAccountVisible, visibleUserSql } from '../../policy/visibility';
 
-/** The other user of a graph action: must exist, must not be the caller, and no block may stand between them. */
+/**
+ * The other user of a graph action: must exist and be visible (a suspended account is absent, as its
+ * profile is), must not be the caller, and no block may stand between them.
+ */
 export async function otherUser(c: Context<AppEnv>, viewerId: string, userId: string, action: string): Promise<UserRow> {
   if (userId === viewerId) throw ApiError.field('id', `you cannot ${action} yourself`);
   const user = await findUserById(c.get('db'), userId);
-  if (!user) throw new ApiError('not_found', 'No such user.');
+  if (!user || !isAccountVisible(user)) throw new ApiError('not_found', 'No such user.');
   await assertNotBlocked(c.var.d1, viewerId, userId);
   return user;
 }

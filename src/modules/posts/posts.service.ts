@@ -16,6 +16,7 @@ import { findUserById } from '../users/users.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { mediaUrl } from '../media/media.keys';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
+import { isAccountVisible } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
@@ -64,10 +65,10 @@ async function assertOwnMedia(c: Context<AppEnv>, authorId: string, ids: string[
   return unique;
 }
 
-/** Wall posts need the owner's permission: `everyone`, `friends` (the default) or `nobody`. */
+/** Wall posts need the owner's permission: `everyone`, `friends` (the default) or `nobody`; a suspended owner is absent. */
 async function assertMayPostOnWall(c: Context<AppEnv>, authorId: string, targetId: string): Promise<void> {
   const target = await findUserById(c.get('db'), targetId);
-  if (!target) throw new ApiError('not_found', 'No such user.');
+  if (!target || !isAccountVisible(target)) throw new ApiError('not_found', 'No such user.');
   await assertNotBlocked(c.var.d1, authorId, targetId);
   if (target.wallPolicy === 'everyone') return;
   if (target.wallPolicy === 'friends') {
