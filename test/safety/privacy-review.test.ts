@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
 import { act, createStaff } from '../moderation/helpers';
-import { befriend, block, expectNone, follow, like, notifications, post, quiet, setVisibility, users, waitForCount, waitForNotification } from '../notifications/helpers';
+import { befriend, block, comment, expectNone, follow, like, notifications, post, quiet, setVisibility, users, waitForCount, waitForNotification } from '../notifications/helpers';
 
 /**
  * Hostile-review findings: each case is a path by which someone could see what the rules stage
@@ -69,5 +69,19 @@ describe('Privacy review', () => {
     await expectProblem(await call('/messages', { token: stranger.accessToken, body: { receiver_id: suspended.id, content: 'are you there?' } }), 404);
     await expectProblem(await call('/conversations', { token: stranger.accessToken, body: { participant_ids: [suspended.id] } }), 404);
     await expectProblem(await call('/posts', { token: stranger.accessToken, body: { content: 'on your wall', target_user_id: suspended.id } }), 404);
+  });
+
+  it('should not send comment_reply to the author of the answered comment once they may no longer see the post', async () => {
+    const [author, former, friend] = await users(3);
+    await befriend(author, former);
+    await befriend(author, friend);
+    const p = await post(author, { content: 'for my friends', visibility: 'friends' });
+    const first = await comment(former, p.id, 'first!');
+    await expectStatus(await call(`/friends/${former.id}`, { method: 'DELETE', token: author.accessToken }), 204);
+    await expectProblem(await call(`/posts/${p.id}`, { token: former.accessToken }), 404);
+    const reply = await comment(friend, p.id, 'a reply under it', first.id);
+    await waitForNotification(author, 'post_comment', (n) => n.data.comment_id === reply.id);
+    await quiet(150);
+    await expectNone(former, 'comment_reply', (n) => n.data.post_id === p.id);
   });
 });

@@ -15,7 +15,7 @@ import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { isModerator } from '../communities/roles';
-import { emitMentions, getVisiblePost } from '../posts/posts.service';
+import { emitMentions, getVisiblePost, maySeePost, postPeople } from '../posts/posts.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import type { Comment } from '../posts/posts.schemas';
@@ -104,12 +104,15 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
   return present(row, author, c.get('baseUrl'));
 }
 
-/** Notifies the post's author, the parent's author and those mentioned: at creation, or on release from a hold. */
+/**
+ * Notifies the post's author, the parent's author (while they may still see the post) and those
+ * mentioned: at creation, or on release from a hold.
+ */
 export async function announceComment(c: Context<AppEnv>, row: CommentRow, post: PostRow): Promise<void> {
   emitEvent(c, { type: 'post_comment', actorId: row.authorId, recipientId: post.authorId, postId: post.id, commentId: row.id });
   if (row.parentId) {
     const parent = await c.get('db').select({ authorId: comments.authorId }).from(comments).where(eq(comments.id, row.parentId)).get();
-    if (parent && parent.authorId !== post.authorId) {
+    if (parent && parent.authorId !== post.authorId && (await maySeePost(c, parent.authorId, post, await postPeople(c, post)))) {
       emitEvent(c, { type: 'comment_reply', actorId: row.authorId, recipientId: parent.authorId, postId: post.id, commentId: row.id, parentId: row.parentId });
     }
   }

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
-import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
+import { media, postMedia, posts, users, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
@@ -200,17 +200,30 @@ export async function emitMentions(c: Context<AppEnv>, authorId: string, text: s
   const names = [...new Set([...text.matchAll(MENTION)].map((m) => m[2]!.toLowerCase()))].slice(0, MAX_MENTIONS);
   if (names.length === 0) return;
   const mentioned = await c.get('db').select().from(users).where(inArray(users.username, names)).all();
-  const people = await c.get('db').select().from(users).where(inArray(users.id, [row.authorId, ...(row.targetUserId ? [row.targetUserId] : [])])).all();
-  const author = people.find((u) => u.id === row.authorId);
-  const target = people.find((u) => u.id === row.targetUserId) ?? null;
-  if (!author) return;
+  const people = await postPeople(c, row);
   for (const user of mentioned) {
     if (user.id === authorId || skip.includes(user.id)) continue;
-    const rel = await loadViewerRelations(c.var.d1, user.id, [authorId, row.authorId, ...(target ? [target.id] : [])]);
-    const community = row.communityId ? await communityAccess(c.var.d1, row.communityId, user.id) : null;
-    if (rel.blockedEither.has(authorId) || !canViewPost(row, author, target, rel, community)) continue;
+    if (!(await maySeePost(c, user.id, row, people, [authorId]))) continue;
     emitEvent(c, { type: 'mention', actorId: authorId, recipientId: user.id, postId: row.id, ...extra });
   }
+}
+
+/** The users a post's rules look at: its author and its wall owner (null when it is not a wall post). */
+export async function postPeople(c: Context<AppEnv>, row: PostRow): Promise<{ author: UserRow | undefined; target: UserRow | null }> {
+  const people = await c.get('db').select().from(users).where(inArray(users.id, [row.authorId, ...(row.targetUserId ? [row.targetUserId] : [])])).all();
+  return { author: people.find((u) => u.id === row.authorId), target: people.find((u) => u.id === row.targetUserId) ?? null };
+}
+
+/**
+ * Whether `userId` may see the post, decided by the rules stage (canViewPost), for those a notification
+ * about it would reach; a block between them and any of `actors` (who caused the notification) refuses too.
+ */
+export async function maySeePost(c: Context<AppEnv>, userId: string, row: PostRow, people: Awaited<ReturnType<typeof postPeople>>, actors: string[] = []): Promise<boolean> {
+  if (!people.author) return false;
+  const rel = await loadViewerRelations(c.var.d1, userId, [...actors, row.authorId, ...(people.target ? [people.target.id] : [])]);
+  if (actors.some((id) => rel.blockedEither.has(id))) return false;
+  const community = row.communityId ? await communityAccess(c.var.d1, row.communityId, userId) : null;
+  return canViewPost(row, people.author, people.target, rel, community);
 }
 
 /** A community's visibility and one user's role in it (null when the community is gone). */
