@@ -89,3 +89,9 @@ export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promis
   const input = typeof data === 'string' ? encoder.encode(data) : data;
   return toHex(await crypto.subtle.digest('SHA-256', input));
 }
+
+/** HMAC-SHA256 of `message` keyed by `secret`, as hex. */
+export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return toHex(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
+}

@@ -2,6 +2,8 @@ import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { call, expectStatus, type TestUser } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
+import { sha256Hex } from '../../src/lib/crypto';
+import { mediaKey } from '../../src/modules/media/media.keys';
 
 export type FixtureName = keyof typeof IMAGE_FIXTURES;
 export const FIXTURE_NAMES = Object.keys(IMAGE_FIXTURES) as FixtureName[];
@@ -104,12 +106,13 @@ export function imageSize(bytes: Uint8Array): { width: number; height: number; t
 /** The type Kith stores an upload of `type` as: metadata is stripped by re-encoding, and GIFs become animated WebP. */
 export const storedType = (type: string) => (type === 'image/gif' ? 'image/webp' : type);
 
-/** Asserts served bytes are the stripped re-encoding of a 300x200 fixture of `type`, and match the key's hash. */
+/** Asserts served bytes are the stripped re-encoding of a 300x200 fixture of `type`, and match the key's (keyed) hash. */
 export async function expectStoredFixture(bytes: Uint8Array, type: string, url?: string): Promise<void> {
   expect(imageSize(bytes)).toEqual({ type: storedType(type), width: 300, height: 200 });
   if (url) {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-    expect(url.endsWith(`-${[...digest].map((b) => b.toString(16).padStart(2, '0')).join('')}`), 'the key names the stored bytes').toBe(true);
+    const key = url.slice(url.lastIndexOf('/') + 1);
+    const owner = key.slice(0, key.indexOf('-'));
+    expect(key, 'the key names the stored bytes').toBe(await mediaKey(env.JWT_SECRET, owner, await sha256Hex(bytes)));
   }
 }
 

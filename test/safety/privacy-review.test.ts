@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
 import { act, createStaff } from '../moderation/helpers';
+import { upload } from '../posts/helpers';
 import { befriend, block, comment, expectNone, follow, like, notifications, post, quiet, setVisibility, users, waitForCount, waitForNotification } from '../notifications/helpers';
 
 /**
@@ -83,5 +84,15 @@ describe('Privacy review', () => {
     await waitForNotification(author, 'post_comment', (n) => n.data.comment_id === reply.id);
     await quiet(150);
     await expectNone(former, 'comment_reply', (n) => n.data.post_id === p.id);
+  });
+
+  it("should not let anyone find out whether another account uploaded a given image by guessing its address", async () => {
+    const [victim, prober] = await users(2);
+    const theirs = await upload(victim, 'png');
+    const probe = await upload(prober, 'png');
+    // The prober knows the image and the victim's id, never the victim's address for it.
+    const guessed = probe.url.replace(prober.id, victim.id);
+    expect(guessed).not.toBe(theirs.url);
+    await expectProblem(await call(guessed), 404);
   });
 });

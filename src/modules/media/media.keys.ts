@@ -1,11 +1,22 @@
+import { hmacSha256Hex } from '../../lib/crypto';
+
 /** Widths served as resized variants (`?w=`). */
 export const VARIANT_WIDTHS = [64, 128, 256, 512, 1024] as const;
 export type VariantWidth = (typeof VARIANT_WIDTHS)[number];
 
-/** Public key of an owner's object: `<owner id>-<sha256 hex>`. */
+/** Public key of an owner's object: `<owner id>-<64 hex>` (see {@link mediaKey}). */
 export const MEDIA_KEY_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}-[0-9a-f]{64}$/;
 
-export const mediaKey = (ownerId: string, sha256: string) => `${ownerId}-${sha256}`;
+/**
+ * The key of an owner's stored bytes: `<owner id>-<HMAC-SHA256 of owner id and the bytes' SHA-256, keyed
+ * by the deployment's secret>`. The same bytes of one owner keep one key (one object), but nobody can
+ * work out another account's key for an image they hold: a bare SHA-256 would let anyone test whether a
+ * given account uploaded a given picture (re-encoding is deterministic) and fetch it.
+ */
+export async function mediaKey(secret: string | undefined, ownerId: string, sha256: string): Promise<string> {
+  if (!secret) throw new Error('JWT_SECRET is not set: media keys cannot be made');
+  return `${ownerId}-${await hmacSha256Hex(secret, `media-key:${ownerId}:${sha256}`)}`;
+}
 
 /** R2 object names: originals at `media/<key>`, variants at `media/<key>/w<width>`. */
 export const objectName = (key: string, width?: VariantWidth) => (width ? `media/${key}/w${width}` : `media/${key}`);

@@ -166,7 +166,8 @@ export async function withoutMetadata(env: Pick<Bindings, 'IMAGES'>, bytes: Uint
 
 /**
  * Validates an image by content, refuses pixel bombs from the header, strips its metadata, and stores the
- * result in R2 under `<owner>-<sha256 of the stored, stripped bytes>`: the key names exactly what is served.
+ * result in R2 under `<owner>-<keyed hash of the stored, stripped bytes>` ({@link mediaKey}): the key names
+ * exactly what is served, and only to whoever was given it.
  */
 export async function storeImage(env: Bindings, ownerId: string, bytes: Uint8Array): Promise<StoredImage> {
   const declared = sniffImageType(bytes);
@@ -174,7 +175,7 @@ export async function storeImage(env: Bindings, ownerId: string, bytes: Uint8Arr
   assertDecodable(bytes);
   const clean = await withoutMetadata(env, bytes, declared);
   const sha = await sha256Hex(clean.bytes);
-  const key = mediaKey(ownerId, sha);
+  const key = await mediaKey(env.JWT_SECRET, ownerId, sha);
   const name = objectName(key);
   if (!(await env.MEDIA.head(name))) {
     await env.MEDIA.put(name, clean.bytes, {
