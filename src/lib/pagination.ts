@@ -47,6 +47,46 @@ export function decodeCursor(cursor: string, shape: ReadonlyArray<'string' | 'nu
   throw ApiError.field('cursor', 'is not a valid cursor for this list');
 }
 
+/**
+ * Cursors of lists whose rows the rules may drop after the skeleton (post lists): such a cursor can name
+ * a row the caller may not see (the last of a page the rules emptied), and a plain cursor would hand out
+ * its id and time (search could then tell which hidden posts hold a word). Sealed with AES-GCM under a
+ * key derived from the deployment's secret, they say nothing; {@link openCursor} reads them back.
+ */
+export async function sealCursor(secret: string | undefined, values: CursorValue[]): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await cursorKey(secret), new TextEncoder().encode(JSON.stringify(values))));
+  const out = new Uint8Array(iv.length + sealed.length);
+  out.set(iv);
+  out.set(sealed, iv.length);
+  return toBase64Url(out);
+}
+
+/** The position a sealed cursor names (see {@link sealCursor}): 400 naming `cursor` for anything else. */
+export async function openCursor(secret: string | undefined, cursor: string, shape: ReadonlyArray<'string' | 'number'>): Promise<CursorValue[]> {
+  let plain: Uint8Array | null = null;
+  try {
+    const bytes = fromBase64Url(cursor);
+    plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12) }, await cursorKey(secret), bytes.slice(12)));
+  } catch {
+    // fall through to the field error
+  }
+  if (!plain) throw ApiError.field('cursor', 'is not a valid cursor for this list');
+  return decodeCursor(toBase64Url(plain), shape);
+}
+
+let sealing: { secret: string; key: Promise<CryptoKey> } | undefined;
+
+/** The cursor key: SHA-256 of the secret under its own label, imported once per isolate. */
+function cursorKey(secret: string | undefined): Promise<CryptoKey> {
+  if (!secret) throw new Error('JWT_SECRET is not set: cursors cannot be sealed');
+  if (sealing?.secret !== secret) {
+    const raw = crypto.subtle.digest('SHA-256', new TextEncoder().encode(`kith-cursor:${secret}`));
+    sealing = { secret, key: raw.then((bytes) => crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt'])) };
+  }
+  return sealing.key;
+}
+
 /** A keyset position on (timestamp in ms, id): how most lists here are ordered. */
 export type TimeKey = [number, string];
 /** Where a newest-first list starts: above every row. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
 import { act, createStaff } from '../moderation/helpers';
 import { upload } from '../posts/helpers';
+import { nonsenseWord, search } from '../search/helpers';
 import { befriend, block, comment, expectNone, follow, like, notifications, post, quiet, setVisibility, users, waitForCount, waitForNotification } from '../notifications/helpers';
 
 /**
@@ -94,5 +95,26 @@ describe('Privacy review', () => {
     const guessed = probe.url.replace(prober.id, victim.id);
     expect(guessed).not.toBe(theirs.url);
     await expectProblem(await call(guessed), 404);
+  });
+  it('should not hand out, in a cursor, the id of a post the caller may not see', async () => {
+    const [author, stranger] = await users(2);
+    const word = nonsenseWord();
+    const hidden = [];
+    for (let i = 0; i < 8; i++) hidden.push((await post(author, { content: `${word} number ${i}`, visibility: 'friends' })).id);
+    const decode = (cursor: string | null) => (cursor ? atob(cursor.replace(/-/g, '+').replace(/_/g, '/')) : '');
+    // Searching for words of posts one may not read says nothing about them ...
+    const found = await search(stranger, word, 'posts', '&limit=1');
+    expect(found.data).toEqual([]);
+    expect(hidden.filter((id) => decode(found.next_cursor).includes(id))).toEqual([]);
+    // ... nor does reading a wall whose posts one may not read.
+    const wall = await expectStatus(await call(`/users/${author.id}/wall?limit=1`, { token: stranger.accessToken }), 200);
+    expect(wall.data).toEqual([]);
+    expect(wall.next_cursor).not.toBeNull();
+    expect(hidden.filter((id) => decode(wall.next_cursor).includes(id))).toEqual([]);
+    // The sealed cursor still pages on, and only a cursor Kith made is taken.
+    await expectStatus(await call(`/users/${author.id}/wall?limit=1&cursor=${wall.next_cursor}`, { token: stranger.accessToken }), 200);
+    const friend = await expectStatus(await call(`/users/${author.id}/wall?limit=8`, { token: author.accessToken }), 200);
+    expect(friend.data.map((p: { id: string }) => p.id)).toEqual([...hidden].reverse());
+    await expectProblem(await call(`/users/${author.id}/wall?limit=1&cursor=${btoa(JSON.stringify([Date.now(), hidden[0]]))}`, { token: stranger.accessToken }), 400, 'cursor');
   });
 });

@@ -76,7 +76,7 @@ export const listCommunityPosts: AppRouteHandler<typeof routes.listCommunityPost
     throw new ApiError('forbidden', 'The posts of a private community are visible to its members only.');
   }
   const { limit, cursor } = c.req.valid('query');
-  const [ts, after] = postCursor(cursor);
+  const [ts, after] = await postCursor(c, cursor);
   return c.json(await renderPostPage(c, viewer, COMMUNITY_POSTS_SQL, [community.id, ts, after, limit + 1], limit, { context: 'community' }), 200);
 };
 

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
-import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import { openCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { type LoadedPage, type LoadOptions, loadSkeleton, renderPostsById } from '../posts/post-pipeline';
-import { postCursor, presentPostPage } from '../posts/posts.service';
+import { postCursor, postListCursor, presentPostPage } from '../posts/posts.service';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from './feeds.queries';
 import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, isBottomFloor, type TimelineFloor } from './home-timeline';
 
@@ -14,7 +14,7 @@ import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, isBottom
  * timeline, one is built in the same batch as the page (see home-timeline.ts).
  */
 export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
-  const [ts, id] = postCursor(cursor);
+  const [ts, id] = await postCursor(c, cursor);
   const params = [viewerId, ts, id, limit + 1];
   const fromTimeline = (options: LoadOptions) => loadSkeleton(c, viewerId, HOME_TIMELINE_SQL, params, options);
   const pulled = (options: LoadOptions = {}) => loadSkeleton(c, viewerId, HOME_FEED_SQL, params, options);
@@ -85,7 +85,7 @@ export function discoverScore(
  */
 export async function listDiscoverFeed(c: Context<AppEnv>, viewerId: string | null, topic: string | undefined, limit: number, cursor?: string) {
   const [snapshot, afterScore, afterId] = cursor
-    ? (decodeCursor(cursor, ['number', 'number', 'string']) as [number, number, string])
+    ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'number', 'string'])) as [number, number, string])
     : [Date.now(), Number.POSITIVE_INFINITY, ''];
   const db = c.var.d1;
   const viewer = viewerId ?? '';
@@ -104,6 +104,6 @@ export async function listDiscoverFeed(c: Context<AppEnv>, viewerId: string | nu
   const last = page[page.length - 1];
   return {
     data: await renderPostsById(c, viewerId, page.map((r) => r.row.id), { hideMuted: true, context: 'discover' }),
-    next_cursor: after.length > limit && last ? encodeCursor([snapshot, last.score, last.row.id]) : null,
+    next_cursor: after.length > limit && last ? await postListCursor(c, [snapshot, last.score, last.row.id]) : null,
   };
 }

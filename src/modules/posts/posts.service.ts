@@ -5,7 +5,7 @@ import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
@@ -301,7 +301,12 @@ export async function deletePost(c: Context<AppEnv>, viewerId: string, id: strin
 export const postKey = (row: PostRow): [number, string] => [row.createdAt.getTime(), row.id];
 export const FIRST_PAGE = NEWEST_FIRST;
 
-export const postCursor = (cursor: string | undefined) => timeKeyCursor(cursor, NEWEST_FIRST);
+/** The position a post list's `?cursor=` names (sealed: see sealCursor), or the list's start. */
+export const postCursor = async (c: Context<AppEnv>, cursor: string | undefined): Promise<[number, string]> =>
+  cursor ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'string'])) as [number, string]) : NEWEST_FIRST;
+
+/** A post list's `next_cursor`: sealed, since the row it names may be one the rules hid from the caller. */
+export const postListCursor = (c: Context<AppEnv>, values: (string | number)[]) => sealCursor(c.env.JWT_SECRET, values);
 
 /**
  * A page of posts from a skeleton query returning `limit + 1` rows, in one round trip (skeleton and
@@ -312,13 +317,13 @@ export async function renderPostPage(c: Context<AppEnv>, viewerId: string | null
   return presentPostPage(c, await loadSkeleton(c, viewerId, sql, params), limit, options);
 }
 
-/** Rules and presentation for a loaded `limit + 1` row skeleton; the cursor follows the skeleton. */
-export function presentPostPage(c: Context<AppEnv>, { rows, hydrated }: LoadedPage, limit: number, options: RenderOptions = {}) {
+/** Rules and presentation for a loaded `limit + 1` row skeleton; the cursor follows the skeleton (sealed). */
+export async function presentPostPage(c: Context<AppEnv>, { rows, hydrated }: LoadedPage, limit: number, options: RenderOptions = {}) {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
     data: presentVisible(c, page, hydrated, options),
-    next_cursor: rows.length > limit && last ? encodeCursor(postKey(last)) : null,
+    next_cursor: rows.length > limit && last ? await postListCursor(c, postKey(last)) : null,
   };
 }
 
@@ -395,13 +400,13 @@ export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null,
   const levels = await visibleLevels(c, viewerId, authorId, authorPrivate);
   const wallOwner = viewerId && viewerId !== authorId ? viewerId : null;
   if (levels.length === 0 && !wallOwner) return { data: [], next_cursor: null };
-  const [ts, id] = postCursor(cursor);
+  const [ts, id] = await postCursor(c, cursor);
   const params = [authorId, ts, id, limit + 1, ...levels, ...(wallOwner ? [wallOwner] : [])];
   return renderPostPage(c, viewerId, userPostsSql(levels.length, wallOwner !== null), params, limit, { context: 'profile' });
 }
 
 /** A user's wall: their own posts (not those on other walls) and posts others wrote on it, newest first. */
 export async function listWall(c: Context<AppEnv>, viewerId: string | null, ownerId: string, limit: number, cursor?: string) {
-  const [ts, id] = postCursor(cursor);
+  const [ts, id] = await postCursor(c, cursor);
   return renderPostPage(c, viewerId, WALL_SQL, [ownerId, ts, id, limit + 1], limit, { context: 'profile' });
 }

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import type { UserSummary } from '../../db/schema';
-import { decodeCursor, encodeCursor, toPage } from '../../lib/pagination';
+import { decodeCursor, encodeCursor, openCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { presentCommunities, rowOf as communityRow } from '../communities/communities.service';
 import { loadRankedSkeleton } from '../posts/post-pipeline';
-import { fillVisiblePage } from '../posts/posts.service';
+import { fillVisiblePage, postListCursor } from '../posts/posts.service';
 import type { Post } from '../posts/posts.schemas';
 import { presentPublicUser } from '../users/users.presenter';
 import { USERNAME_RULE } from '../users/users.schemas';
@@ -125,14 +125,14 @@ export async function searchPosts(c: Context<AppEnv>, viewerId: string, terms: S
   const source = terms.tagsOnly ? 'tag' : 'text';
   const match = terms.tagsOnly ? terms.tags[0]! : ftsMatch(terms.words);
   if (!match) return EMPTY;
-  let [snap, ...start] = cursor ? (decodeCursor(cursor, ['number', 'number', 'string']) as [number, number, string]) : [Number.MAX_SAFE_INTEGER, ...TOP];
+  let [snap, ...start] = cursor ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'number', 'string'])) as [number, number, string]) : [Number.MAX_SAFE_INTEGER, ...TOP];
   const { data, next } = await fillVisiblePage(c, limit, start as [number, string], async ([score, id], count) => {
     const params = [match, viewerId, snap, score, id, count + 1, JSON.stringify(terms.tags)];
     const page = await loadRankedSkeleton(c, viewerId, postSearchSql(source), params, cursor ? undefined : POSTS_SNAPSHOT_SQL);
     if (typeof page.extra === 'number') snap = Math.min(snap, page.extra);
     return { ...page, keyOf: (row) => [page.rankKeys.get(row.id)!, row.id] as [number, string] };
   });
-  return { data, next_cursor: next ? encodeCursor([snap, ...next]) : null };
+  return { data, next_cursor: next ? await postListCursor(c, [snap, ...next]) : null };
 }
 
 export async function searchCommunities(c: Context<AppEnv>, viewerId: string, terms: SearchTerms, limit: number, cursor?: string) {

@@ -1,8 +1,7 @@
 import type { Context } from 'hono';
-import { encodeCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { loadSkeleton } from '../posts/post-pipeline';
-import { fillVisiblePage, postCursor, postKey } from '../posts/posts.service';
+import { fillVisiblePage, postCursor, postKey, postListCursor } from '../posts/posts.service';
 
 /**
  * Skeleton of a tag's posts, newest first (post_tags_tag_created_idx, whose created_at is the post's).
@@ -20,9 +19,9 @@ export async function listTagPosts(c: Context<AppEnv>, viewerId: string | null, 
   const { data, next } = await fillVisiblePage(
     c,
     limit,
-    postCursor(cursor),
+    await postCursor(c, cursor),
     async ([ts, id], count) => ({ ...(await loadSkeleton(c, viewerId, TAG_POSTS_SQL, [tag, ts, id, count + 1])), keyOf: postKey }),
     { hideMuted: true, context: 'discover' },
   );
-  return { data, next_cursor: next ? encodeCursor(next) : null };
+  return { data, next_cursor: next ? await postListCursor(c, next) : null };
 }
