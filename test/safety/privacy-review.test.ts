@@ -117,4 +117,13 @@ describe('Privacy review', () => {
     expect(friend.data.map((p: { id: string }) => p.id)).toEqual([...hidden].reverse());
     await expectProblem(await call(`/users/${author.id}/wall?limit=1&cursor=${btoa(JSON.stringify([Date.now(), hidden[0]]))}`, { token: stranger.accessToken }), 400, 'cursor');
   });
+
+  it("should not show a suspended account as a community's creator", async () => {
+    const [creator, reader] = await users(2);
+    const community = await expectStatus(await call('/communities', { token: creator.accessToken, body: { name: `Suspended founder ${Date.now()}` } }), 201);
+    expect(community.created_by.id).toBe(creator.id);
+    await act(await createStaff('moderator'), creator, 'suspend');
+    expect((await expectStatus(await call(`/communities/${community.id}`, { token: reader.accessToken }), 200)).created_by).toBeNull();
+    expect((await expectStatus(await call(`/communities/${community.id}`), 200)).created_by).toBeNull();
+  });
 });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '62c60df56fe179963ee40dca1f54c91c460de636029dd6a7508e46ecd04a3777';
+export const documentSha256 = '650bbca3a1007694dd75093f93927860c9770d88eb301b2516aa9804f7cf3df7';
 
 export interface paths {
     "/health": {
@@ -1569,7 +1569,7 @@ export interface paths {
         };
         /**
          * Find communities
-         * @description `q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level (region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first, the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants. Anonymous reads may come from the edge cache (at most 30 s old, so member counts may lag that much; purged when a community is created, edited or deleted; `X-Cache`).
+         * @description `q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level (region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first, the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants. Anonymous reads may come from the edge cache (at most 30 s old, so member counts may lag that much; purged when a community is created, edited or deleted, or an account suspended or silenced; `X-Cache`).
          */
         get: operations["getCommunities"];
         put?: never;
@@ -4573,7 +4573,7 @@ export interface components {
             my_role: "pending" | "member" | "moderator" | "owner" | null;
             /** @description The community's chat; members only. */
             conversation_id: string;
-            /** @description null once that account is gone (or hidden from you by a block). */
+            /** @description null once that account is gone, while it is suspended, or when a block hides it from you. */
             created_by: components["schemas"]["PublicUser"] | null;
             created_at: string;
         };

@@ -52,7 +52,7 @@ export const listCommunities = createRoute({
     '`q` matches words of the name or description (each word as a prefix). `country`, `region`, `city` filter by place at any level',
     '(region and city case-insensitively). `age` and `gender` keep the communities such a person may join. `sort`: `members` (most first,',
     'the default), `new` (newest first) or `name` (A–Z). `member_count` never counts pending applicants. Anonymous reads may come from the edge cache',
-    '(at most 30 s old, so member counts may lag that much; purged when a community is created, edited or deleted; `X-Cache`).',
+    '(at most 30 s old, so member counts may lag that much; purged when a community is created, edited or deleted, or an account suspended or silenced; `X-Cache`).',
   ].join(' '),
   ...maybeAuthed,
   middleware: [edgeCache('communities'), optionalAuth],

@@ -78,7 +78,7 @@ export const CommunitySchema = z
     member_count: z.number().int().openapi({ description: 'Members, moderators and the owner; never pending applicants.' }),
     my_role: z.enum(COMMUNITY_ROLES).nullable(),
     conversation_id: z.string().openapi({ description: "The community's chat; members only." }),
-    created_by: PublicUserSchema.nullable().openapi({ description: 'null once that account is gone (or hidden from you by a block).' }),
+    created_by: PublicUserSchema.nullable().openapi({ description: 'null once that account is gone, while it is suspended, or when a block hides it from you.' }),
     created_at: z.string(),
   })
   .openapi('Community', { example: communityExample });

@@ -20,6 +20,7 @@ import { isModerator } from './roles';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { insertAutoReport } from '../moderation/reports.store';
 import { ftsMatch, parseSearchText } from '../search/search-query';
+import { isAccountVisible } from '../../policy/visibility';
 
 export type CommunityWithRole = CommunityRow & { myRole: CommunityRole | null };
 
@@ -74,13 +75,14 @@ export async function resolveCommunity(c: Context<AppEnv>, ref: string, viewerId
   return rowOf(raw);
 }
 
-/** The community JSON for one viewer; the creator is hidden (null) across a block or once their account is gone. */
+/** The community JSON for one viewer; the creator is hidden (null) across a block, while suspended, or once their account is gone. */
 export async function presentCommunities(c: Context<AppEnv>, viewerId: string | null, rows: CommunityWithRole[]): Promise<Community[]> {
   const creatorIds = rows.map((r) => r.createdBy).filter((id): id is string => id !== null);
   const [creators, relations] = await Promise.all([loadUsersByIds(c.get('db'), creatorIds), loadViewerRelations(c.var.d1, viewerId, creatorIds)]);
   const baseUrl = c.get('baseUrl');
   return rows.map((row) => {
-    const creator = row.createdBy && !relations.blockedEither.has(row.createdBy) ? creators.get(row.createdBy) : undefined;
+    const found = row.createdBy && !relations.blockedEither.has(row.createdBy) ? creators.get(row.createdBy) : undefined;
+    const creator = found && isAccountVisible(found) ? found : undefined;
     return {
       id: row.id,
       slug: row.slug,

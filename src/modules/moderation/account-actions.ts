@@ -94,9 +94,9 @@ export function planAccountAction(
     entry,
     async after(ctx) {
       if (input.action === 'suspend') await endAccess(ctx, targetId);
-      // A suspension hides the profile and the posts, a silence the posts, from anonymous readers too;
-      // rare enough to orphan every cached profile and post of the data centre.
-      if (input.action !== 'warn') await purgeEdgeGroups('users', 'posts');
+      // A suspension hides the profile and the posts (and a community's creator), a silence the posts,
+      // from anonymous readers too; rare enough to orphan every cached profile, post and community list.
+      if (input.action !== 'warn') await purgeEdgeGroups('users', 'posts', 'communities');
       if (input.action === 'warn' || input.action === 'silence') {
         emitEvent(ctx, {
           type: 'moderation_warning',
