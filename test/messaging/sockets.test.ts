@@ -320,6 +320,8 @@ describe('Conversation socket frames', () => {
   it('should broadcast read {seq} as {type:"read", user_id, seq} to every socket', async () => {
     const a = await createUser();
     const b = await createUser();
+    // b follows a: not a message request for b, whose reads a may then see (test/safety/privacy-review.test.ts).
+    await expectStatus(await call(`/users/${a.id}/follow`, { method: 'POST', token: b.accessToken }), 200);
     const id = await startConversation(a, [b]);
     const a1 = await open(id, a);
     const b1 = await open(id, b);

@@ -3,6 +3,7 @@ import { call, expectProblem, expectStatus } from '../helpers/client';
 import { act, createStaff } from '../moderation/helpers';
 import { upload } from '../posts/helpers';
 import { nonsenseWord, search } from '../search/helpers';
+import { openSocket, settle } from '../messaging/socket-helpers';
 import { befriend, block, comment, expectNone, follow, like, notifications, post, quiet, setVisibility, users, waitForCount, waitForNotification } from '../notifications/helpers';
 
 /**
@@ -125,5 +126,30 @@ describe('Privacy review', () => {
     await act(await createStaff('moderator'), creator, 'suspend');
     expect((await expectStatus(await call(`/communities/${community.id}`, { token: reader.accessToken }), 200)).created_by).toBeNull();
     expect((await expectStatus(await call(`/communities/${community.id}`), 200)).created_by).toBeNull();
+  });
+
+  it('should not tell a stranger that their message request was read until it is accepted', async () => {
+    const [stranger, target] = await users(2);
+    const sent = await expectStatus(await call('/messages', { token: stranger.accessToken, body: { receiver_id: target.id, content: 'hello, do you read me?' } }), 201);
+    const conversationId = sent.conversation_id;
+    const socket = await openSocket(conversationId, stranger.accessToken);
+    const own = await openSocket(conversationId, target.accessToken);
+    try {
+      own.send({ type: 'typing' });
+      await expectStatus(await call(`/conversations/${conversationId}/read`, { token: target.accessToken, body: {} }), 200);
+      // The target's own devices learn the read position; the stranger learns nothing (nor of typing).
+      await own.next((f) => f.type === 'read' && f.user_id === target.id, "the target's own read");
+      await settle();
+      expect(socket.ofType('read').filter((f) => f.user_id === target.id)).toEqual([]);
+      expect(socket.ofType('typing')).toEqual([]);
+      // Once accepted, reads are shared as in any conversation.
+      await expectStatus(await call(`/conversations/${conversationId}/accept`, { method: 'POST', token: target.accessToken }), 200);
+      await expectStatus(await call(`/conversations/${conversationId}/messages`, { token: stranger.accessToken, body: { content: 'thanks!' } }), 201);
+      await expectStatus(await call(`/conversations/${conversationId}/read`, { token: target.accessToken, body: {} }), 200);
+      await socket.next((f) => f.type === 'read' && f.user_id === target.id, 'the read after accepting');
+    } finally {
+      socket.close();
+      own.close();
+    }
   });
 });

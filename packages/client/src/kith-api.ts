@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '650bbca3a1007694dd75093f93927860c9770d88eb301b2516aa9804f7cf3df7';
+export const documentSha256 = '9ced1fd2a0def6b7d7ff9a44ac471ea789058a94b3ef29a35e85e6df5daa63a3';
 
 export interface paths {
     "/health": {
@@ -1303,7 +1303,7 @@ export interface paths {
         put?: never;
         /**
          * Mark messages read
-         * @description Up to `seq`, or everything when omitted. The read position never moves back.
+         * @description Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it.
          */
         post: operations["postConversationsByIdRead"];
         delete?: never;

@@ -83,7 +83,7 @@ export const deleteMessage = createRoute({
 
 export const markRead = createRoute({
   method: 'post', path: '/conversations/{id}/read', tags, summary: 'Mark messages read',
-  description: 'Up to `seq`, or everything when omitted. The read position never moves back.',
+  description: 'Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it.',
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(ReadSchema) },
   responses: { 200: jsonContent(ReadStateSchema, 'Your read state'), ...member },
 });

@@ -215,7 +215,11 @@ export class RoomMessages {
     return ok(row);
   }
 
-  /** Marks messages read up to `seq` (everything when omitted); the position never moves back. */
+  /**
+   * Marks messages read up to `seq` (everything when omitted); the position never moves back. The others
+   * are told (`read`), except while the conversation is a message request for this member: then only
+   * their own devices are, and whoever sent it learns nothing of them until they accept it.
+   */
   async markRead(userId: string, seq?: number): Promise<RoomResult<{ last_read_seq: number; unread_count: number }>> {
     const { store } = this;
     const member = store.member(userId);
@@ -226,7 +230,9 @@ export class RoomMessages {
         store.setLastRead(userId, target);
         this.outbox.markIndexDirty();
       });
-      this.sockets.broadcast({ type: 'read', user_id: userId, seq: target });
+      const frame = { type: 'read' as const, user_id: userId, seq: target };
+      if (member.request) this.sockets.sendTo([userId], frame);
+      else this.sockets.broadcast(frame);
       await this.outbox.requestFlush();
     }
     return ok({ last_read_seq: target, unread_count: store.unreadFor(userId, target) });

@@ -149,9 +149,12 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
       send(ws, JSON.stringify({ type: 'ack', client_id: frame.client_id, seq: result.value.seq }));
       return;
     }
-    case 'typing':
-      sockets.others(userId, { type: 'typing', user: store.member(userId)!.user });
+    case 'typing': {
+      // As with reads, a member of a message request shows no activity until they accept it.
+      const member = store.member(userId)!;
+      if (!member.request) sockets.others(userId, { type: 'typing', user: member.user });
       return;
+    }
     case 'read': {
       if (frame.seq !== undefined && (typeof frame.seq !== 'number' || !Number.isInteger(frame.seq) || frame.seq < 0)) return reply(errorFrame(400, 'seq: must be a non-negative integer'));
       const result = await handlers.markRead(userId, frame.seq as number | undefined);

@@ -69,9 +69,11 @@ export class RoomStore {
 
   // ------------------------------------------------------------------ members
 
-  member(userId: string): { user: PublicUser; lastReadSeq: number } | null {
-    const row = this.sql.exec<{ user_json: string; last_read_seq: number }>('SELECT user_json, last_read_seq FROM members WHERE user_id = ?', userId).toArray()[0];
-    return row ? { user: JSON.parse(row.user_json) as PublicUser, lastReadSeq: row.last_read_seq } : null;
+  member(userId: string): { user: PublicUser; lastReadSeq: number; request: boolean } | null {
+    const row = this.sql
+      .exec<{ user_json: string; last_read_seq: number; request: number }>('SELECT user_json, last_read_seq, request FROM members WHERE user_id = ?', userId)
+      .toArray()[0];
+    return row ? { user: JSON.parse(row.user_json) as PublicUser, lastReadSeq: row.last_read_seq, request: row.request === 1 } : null;
   }
 
   /** Every member with their request state, in no particular order. */
