@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
-import { decodeCursor, encodeCursor } from '../../lib/pagination';
+import { openCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { renderPostsById } from '../posts/post-pipeline';
+import { postListCursor } from '../posts/posts.service';
 import { READER_AUTHORS_CTE, TOPIC_AFFINITY_SQL } from './feeds.queries';
 import { discoverScore } from './feeds.service';
 
@@ -76,7 +77,7 @@ const TOP: [number, string] = [Number.MAX_SAFE_INTEGER, ''];
 
 /** `sort=new`: the connections tier newest first, then the others newest first; cursor [tier, created_at, id]. */
 async function newestPage(c: Context<AppEnv>, viewer: string, topic: string | null, limit: number, cursor?: string) {
-  const [startTier, ts, id] = cursor ? (decodeCursor(cursor, ['number', 'number', 'string']) as [Tier, number, string]) : [0 as Tier, ...TOP];
+  const [startTier, ts, id] = cursor ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'number', 'string'])) as [Tier, number, string]) : [0 as Tier, ...TOP];
   const picked: { tier: Tier; row: TierRow }[] = [];
   for (let tier = startTier; tier <= 1 && picked.length <= limit; tier++) {
     const after: [number, string] = tier === startTier ? [ts, id] : TOP;
@@ -87,14 +88,14 @@ async function newestPage(c: Context<AppEnv>, viewer: string, topic: string | nu
   const last = page.at(-1);
   return {
     ids: page.map((p) => p.row.id),
-    next_cursor: picked.length > limit && last ? encodeCursor([last.tier, last.row.created_at, last.row.id]) : null,
+    next_cursor: picked.length > limit && last ? await postListCursor(c, [last.tier, last.row.created_at, last.row.id]) : null,
   };
 }
 
 /** `sort=top`: each tier's recent posts ranked by the discover score; cursor [snapshot, tier, score, id]. */
 async function topPage(c: Context<AppEnv>, viewer: string, topic: string | null, limit: number, cursor?: string) {
   const [snapshot, afterTier, afterScore, afterId] = cursor
-    ? (decodeCursor(cursor, ['number', 'number', 'number', 'string']) as [number, Tier, number, string])
+    ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'number', 'number', 'string'])) as [number, Tier, number, string])
     : [Date.now(), 0 as Tier, Number.POSITIVE_INFINITY, ''];
   const since = snapshot - PROFESSIONAL_TOP_WINDOW_MS;
   const upTo: [number, string] = [snapshot + 1, ''];
@@ -116,7 +117,7 @@ async function topPage(c: Context<AppEnv>, viewer: string, topic: string | null,
   const last = page.at(-1);
   return {
     ids: page.map((p) => p.row.id),
-    next_cursor: after.length > limit && last ? encodeCursor([snapshot, last.tier, last.score, last.row.id]) : null,
+    next_cursor: after.length > limit && last ? await postListCursor(c, [snapshot, last.tier, last.score, last.row.id]) : null,
   };
 }
 
