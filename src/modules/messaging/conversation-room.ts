@@ -80,6 +80,27 @@ export class ConversationRoom extends DurableObject<Env> {
     return this.store.kind() === 'community' ? CLOSE_LEFT_COMMUNITY : CLOSE_REMOVED;
   }
 
+  /**
+   * An account was deleted (its D1 memberships are already gone): it leaves any call, its sockets close,
+   * its messages become tombstones and its profile is forgotten (`sender: null`), while everything the
+   * others sent stays. A direct or group conversation nobody is left in goes entirely, here and in D1.
+   * Idempotent, so the fan-out queue may deliver it again (src/queues/fanout.ts).
+   */
+  async forgetAccount(userId: string): Promise<void> {
+    const conversationId = this.store.conversationId();
+    if (!conversationId) return; // never configured, or already dissolved
+    this.calls.memberGone(userId);
+    this.sockets.close(userId, this.closeCode(), 'the account was deleted');
+    await this.messages.eraseAccount(userId);
+    if (this.store.kind() === 'community') return; // a community's chat ends with its community
+    const db = this.env.DB;
+    const [, left] = await db.batch<{ n: number }>([
+      db.prepare("DELETE FROM conversations WHERE id = ?1 AND kind != 'community' AND NOT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ?1)").bind(conversationId),
+      db.prepare('SELECT COUNT(*) AS n FROM conversations WHERE id = ?1').bind(conversationId),
+    ]);
+    if (left?.results[0]?.n === 0) await this.dissolve();
+  }
+
   /** The conversation is gone (its community was deleted): close every socket and erase the messages. */
   async dissolve(): Promise<void> {
     this.sockets.close(undefined, CLOSE_DELETED, 'the conversation was deleted');

@@ -198,6 +198,21 @@ export class RoomMessages {
     return ok(null);
   }
 
+  /**
+   * A deleted account: every message it sent becomes a tombstone (a `message.deleted` frame each, the
+   * index's last message and unread counts recomputed), and the room forgets it as a member and as a
+   * former one. Idempotent: a second call finds nothing left to change.
+   */
+  async eraseAccount(userId: string): Promise<void> {
+    let seqs: number[] = [];
+    this.ctx.storage.transactionSync(() => {
+      seqs = this.store.eraseAccount(userId);
+      this.outbox.markIndexDirty();
+    });
+    for (const seq of seqs) this.sockets.broadcast({ type: 'message.deleted', conversation_id: this.store.conversationId(), seq });
+    await this.outbox.requestFlush();
+  }
+
   private async tombstone(seq: number): Promise<void> {
     this.ctx.storage.transactionSync(() => {
       this.store.tombstone(seq);

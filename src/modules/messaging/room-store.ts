@@ -99,6 +99,18 @@ export class RoomStore {
     this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
   }
 
+  /**
+   * Erases a deleted account: no member row and no kept profile, so its messages show `sender: null`.
+   * Its live messages (seqs returned, ascending) become tombstones. Idempotent.
+   */
+  eraseAccount(userId: string): number[] {
+    const seqs = this.sql.exec<{ seq: number }>('SELECT seq FROM messages WHERE sender_id = ? AND deleted = 0 ORDER BY seq', userId).toArray().map((r) => r.seq);
+    this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]', call = NULL WHERE sender_id = ? AND deleted = 0", userId);
+    this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
+    this.sql.exec('DELETE FROM state WHERE key = ?', `former:${userId}`);
+    return seqs;
+  }
+
   memberJson(userId: string): string | null {
     return this.sql.exec<{ user_json: string }>('SELECT user_json FROM members WHERE user_id = ?', userId).toArray()[0]?.user_json ?? null;
   }
