@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { mapRow, toStatement, uniqueViolation } from '../../db/client';
+import { type D1Client, mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { communities, conversationDeclines, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -319,6 +319,22 @@ export async function declineRequest(c: Context<AppEnv>, viewerId: string, conve
   await dropMembership(c, conversation, viewerId, [decline]);
 }
 
+/**
+ * A group never ends up without an admin: in each of these conversations left without one, the
+ * longest-standing member takes over. Runs in the batch that removes a member (or deletes an account).
+ */
+export function keepAnAdmin(db: D1Client, conversationIds: string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE conversation_members SET role = 'admin'
+       WHERE (conversation_id, user_id) IN (
+         SELECT j.value, (SELECT m.user_id FROM conversation_members m WHERE m.conversation_id = j.value ORDER BY m.created_at, m.user_id LIMIT 1)
+         FROM json_each(?1) j
+         WHERE NOT EXISTS (SELECT 1 FROM conversation_members a WHERE a.conversation_id = j.value AND a.role = 'admin'))`,
+    )
+    .bind(JSON.stringify(conversationIds));
+}
+
 /** Deletes a membership (with `also`, in the same batch), keeps the group with an admin, and closes the member's sockets. */
 async function dropMembership(c: Context<AppEnv>, conversation: ConversationRow, userId: string, also: D1PreparedStatement[] = []): Promise<void> {
   const conversationId = conversation.id;
@@ -326,14 +342,7 @@ async function dropMembership(c: Context<AppEnv>, conversation: ConversationRow,
   const [removed] = await db.batch([
     db.prepare('DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2').bind(conversationId, userId),
     ...also,
-    // A group never ends up without an admin: the longest-standing member takes over.
-    db
-      .prepare(
-        `UPDATE conversation_members SET role = 'admin'
-         WHERE conversation_id = ?1 AND user_id = (SELECT user_id FROM conversation_members WHERE conversation_id = ?1 ORDER BY created_at, user_id LIMIT 1)
-           AND NOT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ?1 AND role = 'admin')`,
-      )
-      .bind(conversationId),
+    keepAnAdmin(db, [conversationId]),
   ]);
   if (!removed?.meta.changes) throw new ApiError('not_found', 'No such member.');
   await syncRoom(c, conversation);
