@@ -192,12 +192,17 @@ async function holdForSpam(c: Context<AppEnv>, postId: string, authorId: string,
   ]);
 }
 
+/** The distinct @usernames a text mentions (lower-cased), at most MAX_MENTIONS: the ones it notifies. */
+export function mentionedNames(text: string): string[] {
+  return [...new Set([...text.matchAll(MENTION)].map((m) => m[2]!.toLowerCase()))].slice(0, MAX_MENTIONS);
+}
+
 /**
  * Emits `mention` for each distinct @username that exists, is not the author, and may see the post;
  * blocks in either direction suppress it.
  */
 export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<void> {
-  const names = [...new Set([...text.matchAll(MENTION)].map((m) => m[2]!.toLowerCase()))].slice(0, MAX_MENTIONS);
+  const names = mentionedNames(text);
   if (names.length === 0) return;
   const mentioned = await c.get('db').select().from(users).where(inArray(users.username, names)).all();
   const people = await postPeople(c, row);
