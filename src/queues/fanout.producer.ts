@@ -27,11 +27,43 @@ export interface InboxDeliverMessage {
   delivery: Delivery;
 }
 
-export type FanOutMessage = PostFanOutMessage | InboxDeliverMessage;
+/**
+ * A deleted account's traces outside D1, for at most {@link FAN_OUT_CHUNK} objects in all: each inbox
+ * forgets it (UserInbox.forgetUser), each conversation's room erases it (ConversationRoom.forgetAccount).
+ */
+export interface AccountForgetMessage {
+  type: 'account.forget';
+  user_id: string;
+  inboxes: string[];
+  conversations: string[];
+}
+
+export type FanOutMessage = PostFanOutMessage | InboxDeliverMessage | AccountForgetMessage;
 
 /** Queues a post's fan-out. Awaited by the request: once it answers, the post will reach its audience. */
 export async function queuePostFanOut(env: Env, message: Omit<PostFanOutMessage, 'type'>): Promise<void> {
   await env.FANOUT_QUEUE.send({ type: 'post.fanout', ...message } satisfies FanOutMessage, { contentType: 'json' });
+}
+
+/**
+ * Queues the clean-up of a deleted account (see AccountForgetMessage): rooms first, then inboxes,
+ * {@link FAN_OUT_CHUNK} objects a message. Sent before the account's D1 rows go, so a failed send fails
+ * the deletion instead of losing the clean-up; the consumer waits until the account is gone from D1.
+ */
+export async function queueAccountForget(env: Env, userId: string, targets: { conversations: string[]; inboxes: string[] }): Promise<void> {
+  const all = [...targets.conversations.map((id) => ({ room: true, id })), ...targets.inboxes.map((id) => ({ room: false, id }))];
+  const messages: MessageSendRequest<FanOutMessage>[] = [];
+  for (let i = 0; i < all.length; i += FAN_OUT_CHUNK) {
+    const part = all.slice(i, i + FAN_OUT_CHUNK);
+    const body: AccountForgetMessage = { type: 'account.forget', user_id: userId, conversations: part.filter((t) => t.room).map((t) => t.id), inboxes: part.filter((t) => !t.room).map((t) => t.id) };
+    messages.push({ body, contentType: 'json' });
+  }
+  await sendInBatches(env, messages);
+}
+
+/** Sends messages {@link SEND_BATCH} a call. */
+async function sendInBatches(env: Env, messages: MessageSendRequest<FanOutMessage>[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += SEND_BATCH) await env.FANOUT_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH));
 }
 
 /**
@@ -43,5 +75,5 @@ export async function queueDeliveries(env: Env, recipients: string[], delivery: 
   for (let i = 0; i < recipients.length; i += FAN_OUT_CHUNK) {
     messages.push({ body: { type: 'inbox.deliver', key, recipients: recipients.slice(i, i + FAN_OUT_CHUNK), delivery }, contentType: 'json' });
   }
-  for (let i = 0; i < messages.length; i += SEND_BATCH) await env.FANOUT_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH));
+  await sendInBatches(env, messages);
 }

@@ -13,6 +13,10 @@ import { FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.pro
  *   and, with `notify`, its `new_post` notification: delivered right here to an audience of at most
  *   {@link FAN_OUT_CHUNK}, else split into `inbox.deliver` messages.
  * - `inbox.deliver`: one delivery to up to FAN_OUT_CHUNK inboxes.
+ * - `account.forget`: a deleted account leaves up to FAN_OUT_CHUNK rooms and inboxes (src/modules/users/
+ *   account-erasure.ts). Queued before the D1 delete: while the account is still in D1 the message is
+ *   retried, so nothing is forgotten of an account whose deletion did not (yet) happen. Both object
+ *   calls are idempotent.
  *
  * Every inbox call of a batch shares one pool of {@link FAN_OUT_CONCURRENCY} in flight. Deliveries are
  * idempotent: each carries a key (`new_post:<post id>`, or one minted per event) that every inbox
@@ -47,6 +51,12 @@ const DeliverySchema = z.object({
 export const FanOutMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('post.fanout'), post_id: Id, base_url: z.url(), notify: z.boolean() }),
   z.object({ type: z.literal('inbox.deliver'), key: z.string().min(1).max(200), recipients: z.array(Id).min(1).max(FAN_OUT_CHUNK), delivery: DeliverySchema }),
+  z
+    .object({ type: z.literal('account.forget'), user_id: Id, inboxes: z.array(Id).max(FAN_OUT_CHUNK), conversations: z.array(Id).max(FAN_OUT_CHUNK) })
+    .refine((m) => m.inboxes.length + m.conversations.length >= 1 && m.inboxes.length + m.conversations.length <= FAN_OUT_CHUNK, {
+      message: `names 1 to ${FAN_OUT_CHUNK} inboxes and conversations in all`,
+      path: ['inboxes'],
+    }),
 ]);
 
 /** What the dead-letter queue receives: the original body, where it came from, and why. */
@@ -69,9 +79,14 @@ function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
   console[level](JSON.stringify({ level, queue: 'kith-fanout', ...fields }));
 }
 
+/** One inbox delivery as a work item of a batch. */
+function deliverTo(env: Env, message: Message<unknown>, recipient: string, delivery: Delivery) {
+  return { message, target: `inbox ${recipient}`, run: () => inboxOf(env, recipient).deliver(delivery) };
+}
+
 export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  // Work items: one inbox call each, from every valid message of the batch, run in one bounded pool.
-  const work: { message: Message<unknown>; recipient: string; delivery: Delivery }[] = [];
+  // Work items: one object call each, from every valid message of the batch, run in one bounded pool.
+  const work: { message: Message<unknown>; target: string; run: () => Promise<void> }[] = [];
   const failed = new Set<Message<unknown>>();
   const deadLettered = new Set<Message<unknown>>();
   for (const message of batch.messages) {
@@ -90,7 +105,18 @@ export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env)
     }
     const body = message.body as FanOutMessage;
     if (body.type === 'inbox.deliver') {
-      for (const recipient of body.recipients) work.push({ message, recipient, delivery: { ...body.delivery, key: body.key } });
+      for (const recipient of body.recipients) work.push(deliverTo(env, message, recipient, { ...body.delivery, key: body.key }));
+      continue;
+    }
+    if (body.type === 'account.forget') {
+      try {
+        if (await env.DB.prepare('SELECT 1 FROM users WHERE id = ?1').bind(body.user_id).first()) throw new Error('the account is still in D1');
+        const rooms = body.conversations.map((id) => ({ message, target: `room ${id}`, run: () => env.ROOMS.get(env.ROOMS.idFromName(id)).forgetAccount(body.user_id) }));
+        work.push(...rooms, ...body.inboxes.map((id) => ({ message, target: `inbox ${id}`, run: () => inboxOf(env, id).forgetUser(body.user_id) })));
+      } catch (err) {
+        log('warn', { message: 'account clean-up deferred', id: message.id, user_id: body.user_id, attempts: message.attempts, error: String(err) });
+        failed.add(message);
+      }
       continue;
     }
     try {
@@ -98,15 +124,15 @@ export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env)
       const notice = body.notify ? await postNotice({ env, baseUrl: body.base_url }, body.post_id) : null;
       const delivery = notice && { ...notice.delivery, key: `new_post:${body.post_id}` };
       if (notice && delivery && notice.recipients.length > FAN_OUT_CHUNK) await queueDeliveries(env, notice.recipients, delivery, delivery.key);
-      else if (notice && delivery) for (const recipient of notice.recipients) work.push({ message, recipient, delivery });
+      else if (notice && delivery) for (const recipient of notice.recipients) work.push(deliverTo(env, message, recipient, delivery));
     } catch (err) {
       log('error', { message: 'post fan-out failed', id: message.id, post_id: body.post_id, attempts: message.attempts, error: String(err) });
       failed.add(message);
     }
   }
-  const errors = await forEachLimit(work, FAN_OUT_CONCURRENCY, ({ recipient, delivery }) => inboxOf(env, recipient).deliver(delivery));
+  const errors = await forEachLimit(work, FAN_OUT_CONCURRENCY, ({ run }) => run());
   for (const { item, error } of errors) {
-    if (!failed.has(item.message)) log('error', { message: 'inbox delivery failed', id: item.message.id, recipient: item.recipient, attempts: item.message.attempts, error: String(error) });
+    if (!failed.has(item.message)) log('error', { message: 'object call failed', id: item.message.id, target: item.target, attempts: item.message.attempts, error: String(error) });
     failed.add(item.message);
   }
   // A failed message is retried whole: the inboxes that already have it skip it by its key.
