@@ -16,6 +16,9 @@ import { insertAutoReport } from '../moderation/reports.store';
 import { forgetSessions } from '../../lib/session-cache';
 import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
 import { deleteOwnerObjects } from '../media/media.service';
+import { keepAnAdmin } from '../messaging/messaging.service';
+import { queueAccountForget } from '../../queues/fanout.producer';
+import { accountTraces } from './account-erasure';
 import { presentMe, presentProfile, presentPublicUser } from './users.presenter';
 import { professionalVisibleTo } from '../professional/professional.service';
 import { relationshipFromRow, relationshipStatement } from '../graph/relations';
@@ -116,9 +119,15 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   }
   const endedCommunities = await communitiesEndingWith(c, userId);
   const handovers = await ownerChangesOnDeparture(c, userId);
+  // Its messages in rooms and its notifications in other inboxes are out of D1's reach: found now (the
+  // delete cascades the rows that lead to them) and queued before the delete, so a failed send fails the
+  // deletion rather than losing the clean-up; the consumer waits until the account is gone from D1.
+  const traces = await accountTraces(c.var.d1, userId);
+  await queueAccountForget(c.env, userId, { conversations: traces.conversations.map((t) => t.id), inboxes: traces.inboxes });
+  const groups = traces.conversations.filter((t) => t.kind === 'group').map((t) => t.id);
   // D1 first (the source of truth; cascades remove sessions, tokens, media rows and memberships, and
-  // triggers hand owned communities over), recorded in the same batch; then the objects and rooms D1
-  // cannot reach.
+  // triggers hand owned communities over; a group it administered gets a new admin), recorded in the
+  // same batch; then the objects D1 cannot reach.
   const ip = requestIp(c);
   await audit(
     c.var.d1,
@@ -133,7 +142,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
         data: { from: userId, to: h.successorId, reason: 'account_deleted' },
       })),
     ],
-    [toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId)))],
+    [toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId))), ...(groups.length > 0 ? [keepAnAdmin(c.var.d1, groups)] : [])],
   );
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
