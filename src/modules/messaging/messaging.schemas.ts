@@ -38,7 +38,7 @@ export const MessageSchema = z
     conversation_id: z.string(),
     seq: z.number().int(),
     kind: z.enum(['text', 'call']).openapi({ description: '`text`: written by its sender. `call`: the record of a call in this conversation, written when the call ended (its `sender` is the caller, `call` says how it went, `content` a short summary for clients that show only text). Clients should treat an unknown kind like `text`.' }),
-    sender: PublicUserSchema.nullable(),
+    sender: PublicUserSchema.nullable().openapi({ description: 'Who sent it; null once their account is deleted (its messages are then tombstones).' }),
     content: z.string(),
     media: z.array(MessageMediaSchema),
     call: CallRecordSchema.nullable().openapi({ description: 'On `kind: "call"` messages (null otherwise, and on a deleted call record).' }),

@@ -31,7 +31,7 @@ const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => 
 export const CONVERSATION_SERVER_FRAMES = {
   MessageNew: frame('message.new', { message: MessageSchema }).describe('A message in the conversation (also replayed on connect after `?after_seq=`), in `seq` order'),
   MessageUpdated: frame('message.updated', { message: MessageSchema }).describe('A message was edited (or a call record changed)'),
-  MessageDeleted: frame('message.deleted', { conversation_id: z.string(), seq: z.number().int().min(1) }).describe('A message became a tombstone (it keeps its seq)'),
+  MessageDeleted: frame('message.deleted', { conversation_id: z.string(), seq: z.number().int().min(1) }).describe('A message became a tombstone (it keeps its seq): deleted by its sender or a moderator, or its sender\'s account was deleted (one frame per message)'),
   Ack: frame('ack', { client_id: z.string(), seq: z.number().int().min(1) }).describe('Your `message.send` was stored as `seq` (a retry with the same client_id is acknowledged again, never stored twice)'),
   Typing: frame('typing', { user: PublicUserSchema }).describe('Another member is typing'),
   Read: frame('read', { user_id: UserId, seq: z.number().int().min(0) }).describe('A member has read up to `seq` (never sent to the others by a member for whom the conversation is still a message request)'),

@@ -17,7 +17,7 @@ export const INBOX_SERVER_FRAMES = {
     .describe('A new notification (and, on connect with `?since=<id>`, those after it, in order); `type` tells which `data` it carries'),
   NotificationRemoved: z
     .object({ type: z.literal('notification.removed'), id: z.string() })
-    .describe('A notification was withdrawn (e.g. a cancelled friend request, a call that stopped ringing, or a removed post it quoted)'),
+    .describe('A notification was withdrawn (e.g. a cancelled friend request, a call that stopped ringing, a removed post it quoted, or a block or account deletion of the person it names)'),
   InboxError: z
     .object({ type: z.literal('error'), status: z.literal(400), detail: z.string() })
     .describe('The socket only sends: anything but `ping` from the client is answered with this'),

@@ -32,7 +32,8 @@ export const deleteMe = createRoute({
   path: '/me',
   tags: ['Me'],
   summary: 'Delete your account',
-  description: 'Needs the password (403 if wrong). The account, its sessions, its uploads and their stored objects are removed.',
+  description:
+    'Needs the password (403 if wrong). The account and its content are removed: its sessions, posts, comments, likes, follows, friendships and memberships, its uploads and their stored objects. Owned communities and administered groups pass to their longest-standing members. Within seconds (through a queue, idempotently) every message it sent becomes a tombstone (`deleted: true`, `sender: null`, a `message.deleted` frame on open sockets) while the other members\' messages stay, it leaves every conversation (a direct one stays for the other person; one nobody is left in is erased), and the notifications naming it (its profile, its words) leave the inboxes of everyone it could have notified (`notification.removed` on open sockets).',
   ...authed,
   request: { body: jsonBody(DeleteMeSchema) },
   responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[503] },
