@@ -45,10 +45,14 @@ export async function queuePostFanOut(env: Env, message: Omit<PostFanOutMessage,
   await env.FANOUT_QUEUE.send({ type: 'post.fanout', ...message } satisfies FanOutMessage, { contentType: 'json' });
 }
 
+/** How long account.forget messages wait in the queue: by then the D1 delete they follow has committed. */
+const FORGET_DELAY_SECONDS = 1;
+
 /**
  * Queues the clean-up of a deleted account (see AccountForgetMessage): rooms first, then inboxes,
  * {@link FAN_OUT_CHUNK} objects a message. Sent before the account's D1 rows go, so a failed send fails
- * the deletion instead of losing the clean-up; the consumer waits until the account is gone from D1.
+ * the deletion instead of losing the clean-up; delivered {@link FORGET_DELAY_SECONDS} later, and retried
+ * should the account still be in D1 then.
  */
 export async function queueAccountForget(env: Env, userId: string, targets: { conversations: string[]; inboxes: string[] }): Promise<void> {
   const all = [...targets.conversations.map((id) => ({ room: true, id })), ...targets.inboxes.map((id) => ({ room: false, id }))];
@@ -56,7 +60,7 @@ export async function queueAccountForget(env: Env, userId: string, targets: { co
   for (let i = 0; i < all.length; i += FAN_OUT_CHUNK) {
     const part = all.slice(i, i + FAN_OUT_CHUNK);
     const body: AccountForgetMessage = { type: 'account.forget', user_id: userId, conversations: part.filter((t) => t.room).map((t) => t.id), inboxes: part.filter((t) => !t.room).map((t) => t.id) };
-    messages.push({ body, contentType: 'json' });
+    messages.push({ body, contentType: 'json', delaySeconds: FORGET_DELAY_SECONDS });
   }
   await sendInBatches(env, messages);
 }
