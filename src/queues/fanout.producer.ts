@@ -29,13 +29,15 @@ export interface InboxDeliverMessage {
 
 /**
  * A deleted account's traces outside D1, for at most {@link FAN_OUT_CHUNK} objects in all: each inbox
- * forgets it (UserInbox.forgetUser), each conversation's room erases it (ConversationRoom.forgetAccount).
+ * forgets it (UserInbox.forgetUser), each conversation's room erases it (ConversationRoom.forgetAccount),
+ * and with `own_inbox` (the first message) its own inbox is emptied (UserInbox.erase).
  */
 export interface AccountForgetMessage {
   type: 'account.forget';
   user_id: string;
   inboxes: string[];
   conversations: string[];
+  own_inbox?: boolean;
 }
 
 export type FanOutMessage = PostFanOutMessage | InboxDeliverMessage | AccountForgetMessage;
@@ -57,9 +59,10 @@ const FORGET_DELAY_SECONDS = 1;
 export async function queueAccountForget(env: Env, userId: string, targets: { conversations: string[]; inboxes: string[] }): Promise<void> {
   const all = [...targets.conversations.map((id) => ({ room: true, id })), ...targets.inboxes.map((id) => ({ room: false, id }))];
   const messages: MessageSendRequest<FanOutMessage>[] = [];
-  for (let i = 0; i < all.length; i += FAN_OUT_CHUNK) {
+  // The first message also empties the account's own inbox: there is one even with nothing else to clean.
+  for (let i = 0; i === 0 || i < all.length; i += FAN_OUT_CHUNK) {
     const part = all.slice(i, i + FAN_OUT_CHUNK);
-    const body: AccountForgetMessage = { type: 'account.forget', user_id: userId, conversations: part.filter((t) => t.room).map((t) => t.id), inboxes: part.filter((t) => !t.room).map((t) => t.id) };
+    const body: AccountForgetMessage = { type: 'account.forget', user_id: userId, conversations: part.filter((t) => t.room).map((t) => t.id), inboxes: part.filter((t) => !t.room).map((t) => t.id), ...(i === 0 ? { own_inbox: true } : {}) };
     messages.push({ body, contentType: 'json', delaySeconds: FORGET_DELAY_SECONDS });
   }
   await sendInBatches(env, messages);

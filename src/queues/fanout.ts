@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
 import { pushPostToTimelines } from '../modules/feeds/hybrid';
+import { SIGNED_OUT_CLOSE_CODE } from '../modules/auth/sessions.service';
 import { postNotice } from '../modules/notifications/delivery';
 import { NOTIFICATION_TYPES } from '../modules/notifications/notifications.schemas';
 import { type Delivery, inboxOf } from '../modules/notifications/user-inbox';
@@ -13,8 +14,8 @@ import { FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.pro
  *   and, with `notify`, its `new_post` notification: delivered right here to an audience of at most
  *   {@link FAN_OUT_CHUNK}, else split into `inbox.deliver` messages.
  * - `inbox.deliver`: one delivery to up to FAN_OUT_CHUNK inboxes.
- * - `account.forget`: a deleted account leaves up to FAN_OUT_CHUNK rooms and inboxes (src/modules/users/
- *   account-erasure.ts). Queued before the D1 delete: while the account is still in D1 the message is
+ * - `account.forget`: a deleted account leaves up to FAN_OUT_CHUNK rooms and inboxes, and its own inbox
+ *   is emptied (src/modules/users/account-erasure.ts). Queued before the D1 delete: while the account is still in D1 the message is
  *   retried, so nothing is forgotten of an account whose deletion did not (yet) happen. Both object
  *   calls are idempotent.
  *
@@ -52,9 +53,9 @@ export const FanOutMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('post.fanout'), post_id: Id, base_url: z.url(), notify: z.boolean() }),
   z.object({ type: z.literal('inbox.deliver'), key: z.string().min(1).max(200), recipients: z.array(Id).min(1).max(FAN_OUT_CHUNK), delivery: DeliverySchema }),
   z
-    .object({ type: z.literal('account.forget'), user_id: Id, inboxes: z.array(Id).max(FAN_OUT_CHUNK), conversations: z.array(Id).max(FAN_OUT_CHUNK) })
-    .refine((m) => m.inboxes.length + m.conversations.length >= 1 && m.inboxes.length + m.conversations.length <= FAN_OUT_CHUNK, {
-      message: `names 1 to ${FAN_OUT_CHUNK} inboxes and conversations in all`,
+    .object({ type: z.literal('account.forget'), user_id: Id, inboxes: z.array(Id).max(FAN_OUT_CHUNK), conversations: z.array(Id).max(FAN_OUT_CHUNK), own_inbox: z.boolean().optional() })
+    .refine((m) => (m.own_inbox ? 0 : 1) <= m.inboxes.length + m.conversations.length && m.inboxes.length + m.conversations.length <= FAN_OUT_CHUNK, {
+      message: `names 1 to ${FAN_OUT_CHUNK} inboxes and conversations in all (0 with own_inbox)`,
       path: ['inboxes'],
     }),
 ]);
@@ -113,6 +114,7 @@ export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env)
         if (await env.DB.prepare('SELECT 1 FROM users WHERE id = ?1').bind(body.user_id).first()) throw new Error('the account is still in D1');
         const rooms = body.conversations.map((id) => ({ message, target: `room ${id}`, run: () => env.ROOMS.get(env.ROOMS.idFromName(id)).forgetAccount(body.user_id) }));
         work.push(...rooms, ...body.inboxes.map((id) => ({ message, target: `inbox ${id}`, run: () => inboxOf(env, id).forgetUser(body.user_id) })));
+        if (body.own_inbox) work.push({ message, target: `inbox ${body.user_id}`, run: () => inboxOf(env, body.user_id).erase(SIGNED_OUT_CLOSE_CODE) });
       } catch (err) {
         log('warn', { message: 'account clean-up deferred', id: message.id, user_id: body.user_id, attempts: message.attempts, error: String(err) });
         failed.add(message);

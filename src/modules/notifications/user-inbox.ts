@@ -353,6 +353,20 @@ export class UserInbox extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The account was deleted: everything its inbox holds goes (notifications, delivery keys, flood and
+   * retraction records, push targets, impression counters) and its sockets close with `code`. The
+   * tables stay, so a late call finds an empty inbox. Idempotent.
+   */
+  async erase(code: number): Promise<void> {
+    await this.closeSockets(code, 'the account was deleted');
+    const tables = this.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND substr(name, 1, 4) != '_cf_' AND name != 'inbox_meta'")
+      .toArray();
+    for (const { name } of tables) this.sql.exec(`DELETE FROM "${name}"`);
+    await this.ctx.storage.deleteAlarm();
+  }
+
   private remove(rows: Row[]): void {
     for (const row of rows) {
       // The removal's seq is taken before the row goes, so it is newer than everything (and never reused).
@@ -493,6 +507,7 @@ export interface InboxApi {
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
   forgetUser(userId: string): Promise<void>;
+  erase(code: number): Promise<void>;
   closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;
   recordImpressions(batches: ImpressionBatch[]): Promise<number>;
