@@ -27,19 +27,28 @@ export interface AccountTraces {
 }
 
 export async function accountTraces(db: D1Client, userId: string): Promise<AccountTraces> {
-  const [related, texts, conversations] = await db.batch<Record<string, unknown>>([
+  // D1 allows at most 5 terms in a compound SELECT: the relations come in three statements.
+  const [graph, content, memberships, texts, conversations] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
         `SELECT friend_id AS id FROM friendships WHERE user_id = ?1
          UNION SELECT follower_id FROM follows WHERE followee_id = ?1
          UNION SELECT followee_id FROM follows WHERE follower_id = ?1
          UNION SELECT to_user_id FROM friend_requests WHERE from_user_id = ?1
-         UNION SELECT from_user_id FROM friend_requests WHERE to_user_id = ?1
-         UNION SELECT target_user_id FROM posts WHERE author_id = ?1 AND target_user_id IS NOT NULL
+         UNION SELECT from_user_id FROM friend_requests WHERE to_user_id = ?1`,
+      )
+      .bind(userId),
+    db
+      .prepare(
+        `SELECT target_user_id AS id FROM posts WHERE author_id = ?1 AND target_user_id IS NOT NULL
          UNION SELECT p.author_id FROM likes l JOIN posts p ON p.id = l.post_id WHERE l.user_id = ?1
          UNION SELECT p.author_id FROM comments k JOIN posts p ON p.id = k.post_id WHERE k.author_id = ?1
-         UNION SELECT r.author_id FROM comments k JOIN comments r ON r.id = k.parent_id WHERE k.author_id = ?1
-         UNION SELECT o.user_id FROM conversation_members mine
+         UNION SELECT r.author_id FROM comments k JOIN comments r ON r.id = k.parent_id WHERE k.author_id = ?1`,
+      )
+      .bind(userId),
+    db
+      .prepare(
+        `SELECT o.user_id AS id FROM conversation_members mine
            JOIN conversations c ON c.id = mine.conversation_id AND c.kind != 'community'
            JOIN conversation_members o ON o.conversation_id = mine.conversation_id
            WHERE mine.user_id = ?1
@@ -70,7 +79,8 @@ export async function accountTraces(db: D1Client, userId: string): Promise<Accou
   const mentioned = names.size
     ? (await db.prepare('SELECT id FROM users WHERE username IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...names])).all<{ id: string }>()).results
     : [];
-  const inboxes = new Set([...(related?.results ?? []).map((r) => r.id as string), ...mentioned.map((r) => r.id)]);
+  const related = [graph, content, memberships].flatMap((result) => (result?.results ?? []).map((r) => r.id as string));
+  const inboxes = new Set([...related, ...mentioned.map((r) => r.id)]);
   inboxes.delete(userId);
   return { conversations: (conversations?.results ?? []) as AccountTraces['conversations'], inboxes: [...inboxes] };
 }
