@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '9ced1fd2a0def6b7d7ff9a44ac471ea789058a94b3ef29a35e85e6df5daa63a3';
+export const documentSha256 = '707d16f28ffd503133d7a8443d16931e363d02917d2cfdedcabc4aee5a6c8d2f';
 
 export interface paths {
     "/health": {
@@ -544,7 +544,7 @@ export interface paths {
         post?: never;
         /**
          * Delete your account
-         * @description Needs the password (403 if wrong). The account, its sessions, its uploads and their stored objects are removed.
+         * @description Needs the password (403 if wrong). The account and its content are removed: its sessions, posts, comments, likes, follows, friendships and memberships, its uploads and their stored objects. Owned communities and administered groups pass to their longest-standing members. Within seconds (through a queue, idempotently) every message it sent becomes a tombstone (`deleted: true`, `sender: null`, a `message.deleted` frame on open sockets) while the other members' messages stay, it leaves every conversation (a direct one stays for the other person; one nobody is left in is erased), the notifications naming it (its profile, its words) leave the inboxes of everyone it could have notified (`notification.removed` on open sockets), and its own inbox is emptied.
          */
         delete: operations["deleteMe"];
         options?: never;
@@ -2566,6 +2566,7 @@ export interface components {
              * @enum {string}
              */
             kind: "text" | "call";
+            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). */
             sender: components["schemas"]["PublicUser"] | null;
             content: string;
             media: {
