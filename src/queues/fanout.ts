@@ -15,9 +15,9 @@ import { FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.pro
  *   {@link FAN_OUT_CHUNK}, else split into `inbox.deliver` messages.
  * - `inbox.deliver`: one delivery to up to FAN_OUT_CHUNK inboxes.
  * - `account.forget`: a deleted account leaves up to FAN_OUT_CHUNK rooms and inboxes, and its own inbox
- *   is emptied (src/modules/users/account-erasure.ts). Queued before the D1 delete: while the account is still in D1 the message is
- *   retried, so nothing is forgotten of an account whose deletion did not (yet) happen. Both object
- *   calls are idempotent.
+ *   is emptied (src/modules/users/account-erasure.ts). Queued before the D1 delete: while the account
+ *   is still in D1 the message is retried, so nothing is erased for a deletion that has not committed.
+ *   Every object call is idempotent.
  *
  * Every inbox call of a batch shares one pool of {@link FAN_OUT_CONCURRENCY} in flight. Deliveries are
  * idempotent: each carries a key (`new_post:<post id>`, or one minted per event) that every inbox
