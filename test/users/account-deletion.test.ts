@@ -7,6 +7,7 @@ import { FAN_OUT_CHUNK } from '../../src/queues/fanout.producer';
 import { call, expectStatus, type TestUser } from '../helpers/client';
 import { allMessages, getConversationRaw, listedConversation, memberRow, removeMemberRaw, roomStub, send, startDirect, startGroup, users } from '../messaging/helpers';
 import { openSocket } from '../messaging/socket-helpers';
+import { createCommunity, join, leaveRaw } from '../communities/helpers';
 import { befriend, eventually, follow, like, notifications, post, waitForNotification } from '../notifications/helpers';
 
 const deleteAccount = async (user: TestUser) => expect((await call('/me', { method: 'DELETE', token: user.accessToken, body: { password: user.password } })).status).toBe(204);
@@ -85,6 +86,39 @@ describe('DELETE /me: what lives outside D1', () => {
     // The group nobody is left in is erased, in D1 and in its room.
     await eventually(async () => expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM conversations WHERE id = ?1').bind(empty.id).first('n')).toBe(0), 10_000);
     expect(await runInDurableObject(roomStub(empty.id), (_, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM messages').one().n)).toBe(0);
+  });
+
+  it('should tombstone what the account wrote in a group it had left before the deletion', async () => {
+    const [gone, admin, member] = await users(3);
+    const group = await startGroup(admin, [gone, member], 'left earlier');
+    await send(gone, group.id, 'said before leaving');
+    const kept = await send(member, group.id, 'still here');
+    expect((await removeMemberRaw(gone, group.id, gone.id)).status).toBe(204);
+    // D1 no longer lists it as a member, only as a departure (what the deletion reads to find the room).
+    const departures = () => env.DB.prepare('SELECT COUNT(*) AS n FROM conversation_departures WHERE user_id = ?1 AND conversation_id = ?2').bind(gone.id, group.id).first<{ n: number }>();
+    expect((await departures())?.n).toBe(1);
+
+    await deleteAccount(gone);
+
+    const messages = await eventually(async () => {
+      const all = await allMessages(member, group.id);
+      expect(all[0]).toMatchObject({ seq: 1, deleted: true, sender: null, content: '' });
+      return all;
+    }, 10_000);
+    expect(messages[1]).toMatchObject({ id: kept.id, content: 'still here', deleted: false, sender: { id: member.id } });
+    expect(JSON.stringify(messages)).not.toContain(gone.id);
+    expect((await departures())?.n).toBe(0);
+  });
+
+  it("should note a departure from a community's chat when its member leaves the community, and none on joining", async () => {
+    const [owner, leaver] = await users(2);
+    const community = await createCommunity(owner);
+    await join(leaver, community.id);
+    const noted = () =>
+      env.DB.prepare('SELECT COUNT(*) AS n FROM conversation_departures WHERE user_id = ?1 AND conversation_id = ?2').bind(leaver.id, community.conversation_id).first<{ n: number }>();
+    expect((await noted())?.n).toBe(0);
+    expect((await leaveRaw(leaver, community.id)).status).toBe(204);
+    expect((await noted())?.n).toBe(1);
   });
 
   it("should take the account's posts and profile out of its friends', followers' and mentioned people's notifications", async () => {

@@ -67,4 +67,24 @@ export const conversationDeclines = sqliteTable(
   (t) => [primaryKey({ columns: [t.conversationId, t.userId] })],
 );
 
+/**
+ * Who left a conversation (left or was removed from a group, declined a request, left a community and so
+ * its chat): D1 then no longer lists them as a member, but the room keeps what they wrote, so a deletion
+ * of their account reads this to find those rooms too (src/modules/users/account-erasure.ts). Written in
+ * the batch that removes the membership; it goes with the account or the conversation.
+ */
+export const conversationDepartures = sqliteTable(
+  'conversation_departures',
+  {
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    leftAt: timestampMs('left_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index('conversation_departures_user_idx').on(t.userId)],
+);
+
 export type ConversationRow = typeof conversations.$inferSelect;

@@ -8,6 +8,7 @@ import { audit, requestIp } from '../audit/audit';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
+import { departureStatement } from '../messaging/messaging.service';
 import { joinChat, leaveChat } from './community-chat';
 import { memberListSql } from './communities.queries';
 import type { CommunityMember } from './communities.schemas';
@@ -36,6 +37,8 @@ function chatStatements(db: D1Client, community: CommunityWithRole, userId: stri
          AND NOT EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = ?3 AND m.user_id = ?2 AND m.role != 'pending')`,
       )
       .bind(community.conversationId, userId, community.id),
+    // Right after the delete: a departure from the chat is noted like any other (the room keeps what they wrote).
+    departureStatement(db, community.conversationId, userId),
   ];
 }
 

@@ -320,6 +320,20 @@ export async function declineRequest(c: Context<AppEnv>, viewerId: string, conve
 }
 
 /**
+ * Notes that a user left a conversation (see conversationDepartures). Must come right after the batch's
+ * `DELETE FROM conversation_members` of that user: it writes only when that statement removed a row
+ * (SQLite's `changes()`), so a batch that removed nobody notes nothing. The latest departure wins.
+ */
+export function departureStatement(db: D1Client, conversationId: string, userId: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO conversation_departures (conversation_id, user_id, left_at) SELECT ?1, ?2, ?3 WHERE changes() > 0
+       ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = excluded.left_at`,
+    )
+    .bind(conversationId, userId, Date.now());
+}
+
+/**
  * A group never ends up without an admin: in each of these conversations left without one, the
  * longest-standing member takes over. Runs in the batch that removes a member (or deletes an account).
  */
@@ -335,12 +349,16 @@ export function keepAnAdmin(db: D1Client, conversationIds: string[]): D1Prepared
     .bind(JSON.stringify(conversationIds));
 }
 
-/** Deletes a membership (with `also`, in the same batch), keeps the group with an admin, and closes the member's sockets. */
+/**
+ * Deletes a membership (with `also`, in the same batch), notes the departure (conversation_departures:
+ * the room keeps what they wrote), keeps the group with an admin, and closes the member's sockets.
+ */
 async function dropMembership(c: Context<AppEnv>, conversation: ConversationRow, userId: string, also: D1PreparedStatement[] = []): Promise<void> {
   const conversationId = conversation.id;
   const db = c.var.d1;
   const [removed] = await db.batch([
     db.prepare('DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2').bind(conversationId, userId),
+    departureStatement(db, conversationId, userId),
     ...also,
     keepAnAdmin(db, [conversationId]),
   ]);

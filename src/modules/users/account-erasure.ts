@@ -10,7 +10,7 @@ const MENTION_TEXTS = 5_000;
  * notifications naming it.
  */
 export interface AccountTraces {
-  /** Conversations it is a member of, or declined (it may have written there before leaving). */
+  /** Conversations it is a member of, or left (it may have written there before leaving: declines and departures). */
   conversations: { id: string; kind: 'direct' | 'group' | 'community' }[];
   /**
    * Everyone it could have notified, by the relation each notification needs (notifications/delivery.ts):
@@ -71,7 +71,8 @@ export async function accountTraces(db: D1Client, userId: string): Promise<Accou
     db
       .prepare(
         `SELECT c.id, c.kind FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?1
-         UNION SELECT c.id, c.kind FROM conversation_declines d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1`,
+         UNION SELECT c.id, c.kind FROM conversation_declines d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1
+         UNION SELECT c.id, c.kind FROM conversation_departures d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1`,
       )
       .bind(userId),
   ]);
