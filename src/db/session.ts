@@ -1,3 +1,4 @@
+import { hmacSha256 } from '../lib/crypto';
 import { toBase64Url } from '../lib/encoding';
 
 /**
@@ -22,21 +23,12 @@ const MAC_BYTES = 16;
 /** Signatures remembered per isolate: most requests see a bookmark this isolate already signed. */
 const SIGNED_CACHE = 2048;
 
-let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
 const signatures = new Map<string, string>();
-
-function macKey(secret: string): Promise<CryptoKey> {
-  if (cachedKey?.secret !== secret) {
-    cachedKey = { secret, key: crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
-  }
-  return cachedKey.key;
-}
 
 async function signature(secret: string, bookmark: string): Promise<string> {
   let mac = signatures.get(bookmark);
   if (mac === undefined) {
-    const bytes = await crypto.subtle.sign('HMAC', await macKey(secret), new TextEncoder().encode(`d1-bookmark:${bookmark}`));
-    mac = toBase64Url(new Uint8Array(bytes, 0, MAC_BYTES));
+    mac = toBase64Url((await hmacSha256(secret, `d1-bookmark:${bookmark}`)).subarray(0, MAC_BYTES));
     if (signatures.size >= SIGNED_CACHE) signatures.clear();
     signatures.set(bookmark, mac);
   }

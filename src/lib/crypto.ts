@@ -90,8 +90,44 @@ export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promis
   return toHex(await crypto.subtle.digest('SHA-256', input));
 }
 
+/** Keys imported from the deployment's secrets, once per isolate (a secret rarely changes; a few at most). */
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+function importedKey(id: string, importKey: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  let key = importedKeys.get(id);
+  if (!key) {
+    if (importedKeys.size >= 16) importedKeys.clear();
+    key = importKey();
+    importedKeys.set(id, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 of `message` keyed by `secret`. */
+export async function hmacSha256(secret: string, message: string): Promise<Uint8Array> {
+  const key = importedKey(`hmac:${secret}`, () => crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']));
+  return new Uint8Array(await crypto.subtle.sign('HMAC', await key, encoder.encode(message)));
+}
+
 /** HMAC-SHA256 of `message` keyed by `secret`, as hex. */
 export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return toHex(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
+  return toHex(await hmacSha256(secret, message));
+}
+
+/** The AES-GCM key for `label` under `secret`: SHA-256 of `<label>:<secret>`. */
+function sealingKey(label: string, secret: string): Promise<CryptoKey> {
+  return importedKey(`aes:${label}:${secret}`, async () =>
+    crypto.subtle.importKey('raw', await crypto.subtle.digest('SHA-256', encoder.encode(`${label}:${secret}`)), 'AES-GCM', false, ['encrypt', 'decrypt']),
+  );
+}
+
+/** AES-GCM encryption of `plain` under the key for `label` and `secret`, with a fresh 12-byte IV. */
+export async function sealBytes(label: string, secret: string, plain: Uint8Array): Promise<{ iv: Uint8Array; sealed: Uint8Array }> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  return { iv, sealed: new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await sealingKey(label, secret), plain)) };
+}
+
+/** What {@link sealBytes} sealed; throws when the bytes were not sealed under that key, or were changed. */
+export async function openBytes(label: string, secret: string, iv: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, await sealingKey(label, secret), sealed));
 }

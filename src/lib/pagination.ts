@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { openBytes, sealBytes } from './crypto';
 import { ApiError } from './errors';
 import { fromBase64Url, toBase64Url } from './encoding';
 
@@ -30,32 +31,46 @@ export function pageSchema<T extends z.ZodType>(name: string, item: T, example: 
 
 type CursorValue = string | number;
 
+/** A cursor's content: the JSON of the last row's sort key. */
+const cursorBytes = (values: CursorValue[]) => new TextEncoder().encode(JSON.stringify(values));
+
+/** The sort key a cursor's content holds when it has the list's shape, else null. */
+function cursorValues(bytes: Uint8Array, shape: ReadonlyArray<'string' | 'number'>): CursorValue[] | null {
+  try {
+    const values: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return Array.isArray(values) && values.length === shape.length && values.every((v, i) => typeof v === shape[i]) ? (values as CursorValue[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+const invalidCursor = () => ApiError.field('cursor', 'is not a valid cursor for this list');
+
 /** Cursors are opaque keyset positions (never offsets): base64url of the last row's sort key. */
 export function encodeCursor(values: CursorValue[]): string {
-  return toBase64Url(new TextEncoder().encode(JSON.stringify(values)));
+  return toBase64Url(cursorBytes(values));
 }
 
 export function decodeCursor(cursor: string, shape: ReadonlyArray<'string' | 'number'>): CursorValue[] {
+  let values: CursorValue[] | null = null;
   try {
-    const values: unknown = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor)));
-    if (Array.isArray(values) && values.length === shape.length && values.every((v, i) => typeof v === shape[i])) {
-      return values as CursorValue[];
-    }
+    values = cursorValues(fromBase64Url(cursor), shape);
   } catch {
-    // fall through to the field error
+    // not base64url: the field error below
   }
-  throw ApiError.field('cursor', 'is not a valid cursor for this list');
+  if (!values) throw invalidCursor();
+  return values;
 }
 
 /**
  * Cursors of lists whose rows the rules may drop after the skeleton (post lists): such a cursor can name
  * a row the caller may not see (the last of a page the rules emptied), and a plain cursor would hand out
- * its id and time (search could then tell which hidden posts hold a word). Sealed with AES-GCM under a
- * key derived from the deployment's secret, they say nothing; {@link openCursor} reads them back.
+ * its id and time (search could then tell which hidden posts hold a word). Sealed with AES-GCM
+ * (sealBytes) under a key derived from the deployment's secret, they say nothing; {@link openCursor}
+ * reads them back.
  */
 export async function sealCursor(secret: string | undefined, values: CursorValue[]): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await cursorKey(secret), new TextEncoder().encode(JSON.stringify(values))));
+  const { iv, sealed } = await sealBytes(CURSOR_LABEL, sealingSecret(secret), cursorBytes(values));
   const out = new Uint8Array(iv.length + sealed.length);
   out.set(iv);
   out.set(sealed, iv.length);
@@ -64,27 +79,22 @@ export async function sealCursor(secret: string | undefined, values: CursorValue
 
 /** The position a sealed cursor names (see {@link sealCursor}): 400 naming `cursor` for anything else. */
 export async function openCursor(secret: string | undefined, cursor: string, shape: ReadonlyArray<'string' | 'number'>): Promise<CursorValue[]> {
-  let plain: Uint8Array | null = null;
+  let values: CursorValue[] | null = null;
   try {
     const bytes = fromBase64Url(cursor);
-    plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12) }, await cursorKey(secret), bytes.slice(12)));
+    values = cursorValues(await openBytes(CURSOR_LABEL, sealingSecret(secret), bytes.slice(0, 12), bytes.slice(12)), shape);
   } catch {
-    // fall through to the field error
+    // not one Kith sealed: the field error below
   }
-  if (!plain) throw ApiError.field('cursor', 'is not a valid cursor for this list');
-  return decodeCursor(toBase64Url(plain), shape);
+  if (!values) throw invalidCursor();
+  return values;
 }
 
-let sealing: { secret: string; key: Promise<CryptoKey> } | undefined;
+const CURSOR_LABEL = 'kith-cursor';
 
-/** The cursor key: SHA-256 of the secret under its own label, imported once per isolate. */
-function cursorKey(secret: string | undefined): Promise<CryptoKey> {
+function sealingSecret(secret: string | undefined): string {
   if (!secret) throw new Error('JWT_SECRET is not set: cursors cannot be sealed');
-  if (sealing?.secret !== secret) {
-    const raw = crypto.subtle.digest('SHA-256', new TextEncoder().encode(`kith-cursor:${secret}`));
-    sealing = { secret, key: raw.then((bytes) => crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt'])) };
-  }
-  return sealing.key;
+  return secret;
 }
 
 /** A keyset position on (timestamp in ms, id): how most lists here are ordered. */

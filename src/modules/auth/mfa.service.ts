@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { fromBase64Url, toBase64Url } from '../../lib/encoding';
 import { ApiError } from '../../lib/errors';
-import { randomToken, sha256Hex, timingSafeEqual } from '../../lib/crypto';
+import { openBytes, randomToken, sealBytes, sha256Hex, timingSafeEqual } from '../../lib/crypto';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
@@ -25,25 +25,25 @@ const normalizeRecovery = (code: string) => code.toLowerCase().replace(/[\s-]/g,
 /** Recovery codes: two groups of five base32 letters (`k7qm2-x4fzp`); case, spaces and the hyphen are ignored. */
 export const isRecoveryCode = (code: string) => /^[a-z2-7]{10}$/.test(normalizeRecovery(code));
 
-/** The key TOTP secrets are encrypted under (AES-GCM), derived from the MFA_ENCRYPTION_KEY secret; 503 without it. */
-async function secretKey(env: Bindings): Promise<CryptoKey> {
+/** TOTP secrets are encrypted (AES-GCM, sealBytes) under a key derived from the MFA_ENCRYPTION_KEY secret; 503 without it. */
+const TOTP_LABEL = 'kith-totp';
+
+function encryptionSecret(env: Bindings): string {
   const raw = env.MFA_ENCRYPTION_KEY;
   if (!raw || raw.length < 32) {
     throw new ApiError('service_unavailable', 'Two-factor sign-in is not configured: set the MFA_ENCRYPTION_KEY secret (at least 32 characters).');
   }
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`kith-totp:${raw}`));
-  return crypto.subtle.importKey('raw', digest, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  return raw;
 }
 
 async function sealSecret(env: Bindings, secret: Uint8Array): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await secretKey(env), secret));
+  const { iv, sealed } = await sealBytes(TOTP_LABEL, encryptionSecret(env), secret);
   return `${toBase64Url(iv)}.${toBase64Url(sealed)}`;
 }
 
 async function openSecret(env: Bindings, stored: string): Promise<Uint8Array> {
   const [iv, sealed] = stored.split('.');
-  return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64Url(iv!) }, await secretKey(env), fromBase64Url(sealed!)));
+  return openBytes(TOTP_LABEL, encryptionSecret(env), fromBase64Url(iv!), fromBase64Url(sealed!));
 }
 
 /** The 30-second step a code matches (now, or one step either side), or null. */
