@@ -15,7 +15,8 @@ import type { AppEnv } from '../../lib/types';
 import { isBlockedEither } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { isModerator } from '../communities/roles';
-import { emitMentions, getVisiblePost, maySeePost, postPeople } from '../posts/posts.service';
+import { emitMentions, getVisiblePost } from '../posts/posts.service';
+import { whoMaySeePost } from '../notifications/delivery';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import type { Comment } from '../posts/posts.schemas';
@@ -112,7 +113,7 @@ export async function announceComment(c: Context<AppEnv>, row: CommentRow, post:
   emitEvent(c, { type: 'post_comment', actorId: row.authorId, recipientId: post.authorId, postId: post.id, commentId: row.id });
   if (row.parentId) {
     const parent = await c.get('db').select({ authorId: comments.authorId }).from(comments).where(eq(comments.id, row.parentId)).get();
-    if (parent && parent.authorId !== post.authorId && (await maySeePost(c, parent.authorId, post, await postPeople(c, post)))) {
+    if (parent && parent.authorId !== post.authorId && (await whoMaySeePost(c.env, post, [parent.authorId])).length > 0) {
       emitEvent(c, { type: 'comment_reply', actorId: row.authorId, recipientId: parent.authorId, postId: post.id, commentId: row.id, parentId: row.parentId });
     }
   }

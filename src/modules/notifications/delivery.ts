@@ -125,18 +125,17 @@ export async function fanOut(env: Env, recipients: string[], delivery: Delivery)
 /**
  * The audience of a new post, before the rules: the author's friends and accepted followers — nobody
  * for a private post, friends only for a friends post, and only the members among them for a post in a
- * private community. {@link mayViewPost} then keeps those the rules stage lets see it.
+ * private community. {@link whoMaySeePost} then keeps those the rules stage lets see it.
  */
-async function postAudience(env: Env, postId: string): Promise<{ post: PostRow; community: CommunityAccess['visibility'] | null; recipients: string[] } | null> {
+async function postAudience(env: Env, postId: string): Promise<{ post: PostRow; recipients: string[] } | null> {
   const raw = await env.DB.prepare('SELECT p.*, k.visibility AS community_visibility FROM posts p LEFT JOIN communities k ON k.id = p.community_id WHERE p.id = ?1')
     .bind(postId)
     .first<Record<string, unknown>>();
   if (!raw) return null;
   const post = mapRow(postsTable, raw);
-  const community = (raw.community_visibility as CommunityAccess['visibility'] | null) ?? null;
   if (post.visibility === 'private') return null;
   const friendsOnly = post.visibility === 'friends';
-  const membersOnly = community === 'private';
+  const membersOnly = raw.community_visibility === 'private';
   const { results } = await env.DB.prepare(
     `SELECT id FROM (SELECT friend_id AS id FROM friendships WHERE user_id = ?1
        ${friendsOnly ? '' : "UNION SELECT follower_id FROM follows WHERE followee_id = ?1 AND status = 'accepted'"})
@@ -144,32 +143,37 @@ async function postAudience(env: Env, postId: string): Promise<{ post: PostRow; 
   )
     .bind(post.authorId, ...(membersOnly ? [post.communityId] : []))
     .all<{ id: string }>();
-  return { post, community, recipients: results.map((r) => r.id) };
+  return { post, recipients: results.map((r) => r.id) };
 }
 
 /**
- * The recipients who may see the post, decided by the rules stage itself (canViewPost) on each one's
- * relations to the author and the wall owner: a wall post's author's followers are not the wall's
- * audience (a private wall, a wall owner's block), and blocks with the author apply as everywhere.
- * One statement for the whole audience.
+ * Those of `recipients` who may see the post, decided by the rules stage itself (canViewPost) on each
+ * one's relations to the author and the wall owner and their role in its community (a wall post's
+ * author's followers are not the wall's audience; blocks apply as everywhere), and with no block either
+ * way with any of `actors` (who caused the notification). One batch however many recipients: the
+ * fan-out of a new post, mentions, replies.
  */
-async function mayViewPost(env: Env, post: PostRow, community: CommunityAccess['visibility'] | null, recipients: string[]): Promise<string[]> {
-  const candidates = [...new Set(recipients)].filter((id) => id !== post.authorId);
+export async function whoMaySeePost(env: Env, post: PostRow, recipients: string[], actors: string[] = []): Promise<string[]> {
+  const candidates = [...new Set(recipients)];
   if (candidates.length === 0) return [];
-  const [people, relations] = await env.DB.batch<Record<string, unknown>>([
+  const [people, communities, relations] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare('SELECT * FROM users WHERE id IN (?1, ?2)').bind(post.authorId, post.targetUserId ?? post.authorId),
+    env.DB.prepare('SELECT visibility FROM communities WHERE id = ?1').bind(post.communityId ?? ''),
     env.DB.prepare(
       `SELECT j.value AS id, ${relationFlagsSql('j.value', '?2')} AS ra, ${relationFlagsSql('j.value', '?3')} AS rt,
-         (SELECT cm.role FROM community_members cm WHERE cm.community_id = ?4 AND cm.user_id = j.value) AS role
+         (SELECT cm.role FROM community_members cm WHERE cm.community_id = ?4 AND cm.user_id = j.value) AS role,
+         EXISTS (SELECT 1 FROM json_each(?5) a JOIN blocks b ON (b.blocker_id = j.value AND b.blocked_id = a.value) OR (b.blocker_id = a.value AND b.blocked_id = j.value)) AS blocks_actor
        FROM json_each(?1) j`,
-    ).bind(JSON.stringify(candidates), post.authorId, post.targetUserId ?? '', post.communityId ?? ''),
+    ).bind(JSON.stringify(candidates), post.authorId, post.targetUserId ?? '', post.communityId ?? '', JSON.stringify(actors)),
   ]);
   const users = new Map((people?.results ?? []).map((raw) => [raw.id as string, mapRow(usersTable, raw)]));
   const author = users.get(post.authorId);
   const target = post.targetUserId ? (users.get(post.targetUserId) ?? null) : null;
   if (!author || (post.targetUserId && !target)) return [];
-  return ((relations?.results ?? []) as { id: string; ra: number; rt: number; role: CommunityRole | null }[])
+  const community = (communities?.results[0]?.visibility as CommunityAccess['visibility'] | undefined) ?? null;
+  return ((relations?.results ?? []) as { id: string; ra: number; rt: number; role: CommunityRole | null; blocks_actor: number }[])
     .filter((row) => {
+      if (row.blocks_actor) return false;
       const rel = relationsFromFlags(row.id, [{ id: author.id, r: row.ra }, ...(target ? [{ id: target.id, r: row.rt }] : [])]);
       return canViewPost(post, author, target, rel, community ? { visibility: community, role: row.role } : null);
     })
@@ -189,7 +193,7 @@ export async function postNotice(ctx: EventContext, postId: string): Promise<{ r
   if (!actor) return null;
   const snippet = post.content.length > SNIPPET ? `${post.content.slice(0, SNIPPET - 1)}…` : post.content;
   const message = snippet ? `${actor.display_name} posted: “${snippet}”` : `${actor.display_name} shared a new post`;
-  const recipients = await mayViewPost(ctx.env, post, audience.community, audience.recipients);
+  const recipients = await whoMaySeePost(ctx.env, post, audience.recipients.filter((id) => id !== post.authorId));
   return { recipients, delivery: { type: 'new_post', data: { id: postId, author: actor, message } } };
 }
 

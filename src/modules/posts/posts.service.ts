@@ -2,13 +2,14 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
-import { media, postMedia, posts, users, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
+import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
 import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
+import { whoMaySeePost } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { OWN_TIMELINE_ENTRY_SQL } from '../feeds/hybrid';
 import { queuePostFanOut } from '../../queues/fanout.producer';
@@ -23,7 +24,7 @@ import type { AutoReason, ReportSnapshot } from '../../db/schema';
 import { extractHashtags } from '../tags/hashtags';
 import { postTagStatements } from '../tags/post-tags';
 import { impressionCounterOf } from '../insights/impression-counter';
-import { canViewPost, type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
+import { type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
 const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
@@ -198,37 +199,17 @@ export function mentionedNames(text: string): string[] {
 }
 
 /**
- * Emits `mention` for each distinct @username that exists, is not the author, and may see the post;
- * blocks in either direction suppress it.
+ * Emits `mention` for each distinct @username that exists, is not the author, and may see the post
+ * (whoMaySeePost); blocks in either direction with the author suppress it.
  */
 export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<void> {
   const names = mentionedNames(text);
   if (names.length === 0) return;
-  const mentioned = await c.get('db').select().from(users).where(inArray(users.username, names)).all();
-  const people = await postPeople(c, row);
-  for (const user of mentioned) {
-    if (user.id === authorId || skip.includes(user.id)) continue;
-    if (!(await maySeePost(c, user.id, row, people, [authorId]))) continue;
-    emitEvent(c, { type: 'mention', actorId: authorId, recipientId: user.id, postId: row.id, ...extra });
+  const mentioned = await c.get('db').select({ id: users.id }).from(users).where(inArray(users.username, names)).all();
+  const candidates = mentioned.map((u) => u.id).filter((id) => id !== authorId && !skip.includes(id));
+  for (const recipientId of await whoMaySeePost(c.env, row, candidates, [authorId])) {
+    emitEvent(c, { type: 'mention', actorId: authorId, recipientId, postId: row.id, ...extra });
   }
-}
-
-/** The users a post's rules look at: its author and its wall owner (null when it is not a wall post). */
-export async function postPeople(c: Context<AppEnv>, row: PostRow): Promise<{ author: UserRow | undefined; target: UserRow | null }> {
-  const people = await c.get('db').select().from(users).where(inArray(users.id, [row.authorId, ...(row.targetUserId ? [row.targetUserId] : [])])).all();
-  return { author: people.find((u) => u.id === row.authorId), target: people.find((u) => u.id === row.targetUserId) ?? null };
-}
-
-/**
- * Whether `userId` may see the post, decided by the rules stage (canViewPost), for those a notification
- * about it would reach; a block between them and any of `actors` (who caused the notification) refuses too.
- */
-export async function maySeePost(c: Context<AppEnv>, userId: string, row: PostRow, people: Awaited<ReturnType<typeof postPeople>>, actors: string[] = []): Promise<boolean> {
-  if (!people.author) return false;
-  const rel = await loadViewerRelations(c.var.d1, userId, [...actors, row.authorId, ...(people.target ? [people.target.id] : [])]);
-  if (actors.some((id) => rel.blockedEither.has(id))) return false;
-  const community = row.communityId ? await communityAccess(c.var.d1, row.communityId, userId) : null;
-  return canViewPost(row, people.author, people.target, rel, community);
 }
 
 /** A community's visibility and one user's role in it (null when the community is gone). */
