@@ -24,6 +24,7 @@ import type { AutoReason, ReportSnapshot } from '../../db/schema';
 import { extractHashtags } from '../tags/hashtags';
 import { postTagStatements } from '../tags/post-tags';
 import { impressionCounterOf } from '../insights/impression-counter';
+import { notePostImpressions } from '../../middleware/impressions';
 import { type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
@@ -318,12 +319,22 @@ export interface SkeletonChunk<K> extends LoadedPage {
   keyOf: (row: PostRow) => K;
 }
 
+/** Rows each read after the first examines, at least (see {@link fillVisiblePage}). */
+export const FILL_READ_ROWS = 200;
+/** Reads one page of a sparse list takes at most. */
+const FILL_READS = 3;
+
 /**
  * A page of `limit` posts the viewer may see, from a skeleton whose rows the rules may drop often
- * (search, tag pages). `load(after, count)` reads up to `count + 1` rows after a position; each read
- * examines twice the rows the page still needs, and reads again from where it stopped (at most three
- * times) while the page is short. `next` is the position after the last post shown, or after the last
- * row examined when the rules dropped the rest, so no post is skipped or repeated.
+ * (search, tag pages). `load(after, count)` reads up to `count + 1` rows after a position; the first read
+ * examines twice the rows the page still needs, each later one at least FILL_READ_ROWS, FILL_READS reads
+ * at most.
+ *
+ * `next` (the position after the page's last post) is handed out only when one more post the viewer may
+ * see was found after the page: an answer never shows that posts hidden from the viewer exist (neither
+ * an empty page with a cursor, nor a cursor after the last visible post). Rows left after FILL_READS
+ * reads that showed no further post end the list as well; a skeleton of at most FILL_READ_ROWS rows after
+ * any position (search's candidates) is always read to its end. Only the posts served count impressions.
  */
 export async function fillVisiblePage<K>(
   c: Context<AppEnv>,
@@ -332,21 +343,25 @@ export async function fillVisiblePage<K>(
   load: (after: K, count: number) => Promise<SkeletonChunk<K>>,
   options: RenderOptions = {},
 ): Promise<{ data: Post[]; next: K | null }> {
-  const data: Post[] = [];
+  const shown: { post: Post; row: PostRow; key: K }[] = [];
   let after = start;
-  for (let round = 0; round < 3; round++) {
-    const count = (limit - data.length) * 2;
+  for (let read = 0; read < FILL_READS && shown.length <= limit; read++) {
+    // One past the page: the post that proves the list goes on.
+    const need = limit + 1 - shown.length;
+    const count = read === 0 ? need * 2 : Math.max(need * 2, FILL_READ_ROWS);
     const { rows, hydrated, keyOf } = await load(after, count);
     const examined = rows.slice(0, count);
-    const shown = presentVisible(c, examined, hydrated, options);
-    const room = limit - data.length;
-    data.push(...shown.slice(0, room));
-    if (shown.length > room) return { data, next: keyOf(examined.find((row) => row.id === data.at(-1)!.id)!) };
-    if (rows.length <= count) return { data, next: null };
+    const byId = new Map(examined.map((row) => [row.id, row]));
+    for (const post of presentVisible(c, examined, hydrated, { ...options, countImpressions: false })) {
+      const row = byId.get(post.id)!;
+      shown.push({ post, row, key: keyOf(row) });
+    }
+    if (rows.length <= count) break;
     after = keyOf(examined.at(-1)!);
-    if (data.length === limit) break;
   }
-  return { data, next: after };
+  const page = shown.slice(0, limit);
+  if (options.countImpressions !== false) notePostImpressions(c, page.map(({ row }) => ({ id: row.id, authorId: row.authorId })));
+  return { data: page.map(({ post }) => post), next: shown.length > limit ? page.at(-1)!.key : null };
 }
 
 /** Which visibilities of `authorId`'s posts the viewer may see (the SQL prefilter matching canViewPost). */

@@ -118,8 +118,10 @@ export async function pruneUserSearchCache(db: D1Database, now: number): Promise
 
 /**
  * Posts: ranked candidates (search.queries.ts) through the post pipeline, whose rules stage decides
- * what the viewer may see (filled page by page: see fillVisiblePage). The cursor also pins the newest
- * post at the moment of the first page (`snap`), so later pages rank the same candidates.
+ * what the viewer may see (filled page by page: see fillVisiblePage, which reads a query's
+ * POST_CANDIDATES to their end, so a cursor is handed out only when a post the viewer may see follows).
+ * The cursor also pins the newest post at the moment of the first page (`snap`), so later pages rank
+ * the same candidates.
  */
 export async function searchPosts(c: Context<AppEnv>, viewerId: string, terms: SearchTerms, limit: number, cursor?: string): Promise<Page<Post>> {
   const source = terms.tagsOnly ? 'tag' : 'text';
