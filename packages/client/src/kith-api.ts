@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '0e56fb96d53e6d49a9a21d48848d18cdd6fb471daff6d94942c723f0227a61a4';
+export const documentSha256 = '27bf59cb3f6b458852b005ad5c7ba30ccf9377c8a4a665476738e8a144a9e3a7';
 
 export interface paths {
     "/health": {
@@ -629,7 +629,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still in use: your avatar, or sent in a message. Attaching it to a post again makes it public again. An upload never attached to anything stays fetchable by whoever has its URL. A bearer token is optional; a bad one is 401.
          */
         get: operations["getMediaByKey"];
         put?: never;
@@ -8146,9 +8146,11 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteMediaByKey: {

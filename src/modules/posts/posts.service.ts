@@ -16,6 +16,7 @@ import { queuePostFanOut } from '../../queues/fanout.producer';
 import { findUserById } from '../users/users.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { mediaUrl } from '../media/media.keys';
+import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { isAccountVisible } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
@@ -228,7 +229,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   if (row.communityId && input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
   const db = c.get('db');
   const content = input.content !== undefined ? input.content.trim() : row.content;
-  const currentMedia = await db.select({ id: postMedia.mediaId }).from(postMedia).where(eq(postMedia.postId, id)).all();
+  const currentMedia = await db.select({ id: postMedia.mediaId, key: media.key }).from(postMedia).innerJoin(media, eq(media.id, postMedia.mediaId)).where(eq(postMedia.postId, id)).all();
   const mediaIds = input.media_ids !== undefined ? await assertOwnMedia(c, viewerId, input.media_ids) : currentMedia.map((m) => m.id);
   if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
   const tags = extractHashtags(content);
@@ -263,6 +264,9 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
     await queuePostFanOut(c.env, { post_id: id, base_url: c.get('baseUrl'), notify: false });
   }
   await purgeEdgePaths('posts', [postPath(id)]);
+  // An image edited out is withdrawn when nothing else uses it (a post_media trigger).
+  const dropped = currentMedia.filter((m) => !mediaIds.includes(m.id));
+  await purgeMediaCopies(dropped.map((m) => m.key));
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
@@ -272,8 +276,11 @@ export async function deletePost(c: Context<AppEnv>, viewerId: string, id: strin
   if (row.authorId !== viewerId && row.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
+  const images = await postMediaKeys(c.var.d1, id);
   await c.get('db').delete(posts).where(eq(posts.id, id));
   await purgeEdgePaths('posts', [postPath(id)]);
+  // An image on no other post (nor an avatar or message) is withdrawn with it (a post_media trigger).
+  await purgeMediaCopies(images);
   await purgeProfilesById(c.var.d1, [row.authorId]);
   // Its impression counters (a view still queued finds no post and is dropped by the consumer). The post
   // is gone either way: a failure here leaves 1 KB behind and is logged, not answered as an error.
