@@ -52,9 +52,9 @@ export { USER_SEARCH_CACHED_SQL, userSearchSql } from './src/modules/search/sear
         q,
         [
           { sql: USER_SEARCH_CACHED_SQL, params: [match, 0] },
-          // As searchUsers binds it: from the top, the page and 5 more, the query as a username (these
-          // prefixes are plain lower-case names), live after 0.
-          { sql: page, params: [match, '?VIEWER?', ftsMatch(words), Number.MAX_VALUE, Number.MAX_SAFE_INTEGER, limit + 5, q, 0] },
+          // As searchUsers binds it: from the top, the page, one more and 5 spare, the query as a username
+          // (these prefixes are plain lower-case names), live after 0.
+          { sql: page, params: [match, '?VIEWER?', ftsMatch(words), Number.MAX_VALUE, Number.MAX_SAFE_INTEGER, limit + 6, q, 0] },
         ],
       ];
     }),

@@ -123,3 +123,19 @@ export function toPage<Row, Item>(
     next_cursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
   };
 }
+
+/**
+ * {@link toPage} with a sealed cursor ({@link sealCursor}): for lists whose sort keys say more than the
+ * rows shown (a rowid's place in sign-up order, a score computed from counts the caller may not see).
+ */
+export async function toSealedPage<Row, Item>(
+  secret: string | undefined,
+  rows: Row[],
+  limit: number,
+  keyOf: (row: Row) => CursorValue[],
+  present: (row: Row) => Item,
+): Promise<{ data: Item[]; next_cursor: string | null }> {
+  const page = rows.slice(0, limit);
+  const last = rows.length > limit ? page.at(-1) : undefined;
+  return { data: page.map(present), next_cursor: last === undefined ? null : await sealCursor(secret, keyOf(last)) };
+}

@@ -93,6 +93,22 @@ describe('hashtags in posts', () => {
     }
   });
 
+  it("should end a tag's posts with next_cursor null when only posts hidden from the viewer remain", async () => {
+    const tag = nonsenseWord('tn');
+    const [author, stranger] = await users(2);
+    for (let i = 0; i < 8; i++) await post(author, { content: `#${tag} hidden ${i}`, visibility: 'friends' });
+    const open = await post(author, `#${tag} open`);
+    const empty = nonsenseWord('te');
+    for (let i = 0; i < 8; i++) await post(author, { content: `#${empty} hidden ${i}`, visibility: 'friends' });
+    for (const limit of [1, 2]) {
+      expect(await expectStatus(await call(`/tags/${tag}/posts?limit=${limit}`, { token: stranger.accessToken }), 200), `limit=${limit}`).toEqual({
+        data: [expect.objectContaining({ id: open.id })],
+        next_cursor: null,
+      });
+      expect(await expectStatus(await call(`/tags/${empty}/posts?limit=${limit}`, { token: stranger.accessToken }), 200), `limit=${limit}`).toEqual({ data: [], next_cursor: null });
+    }
+  });
+
   it('should refuse a tag outside [\\p{L}\\p{N}_]{1,50} with 400 naming tag', async () => {
     for (const bad of ['a-b', 'a%20b', '%23rust', 'a.b', 'x'.repeat(51), '%F0%9F%99%82']) {
       await expectProblem(await call(`/tags/${bad}/posts`), 400, 'tag');

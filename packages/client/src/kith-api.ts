@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '707d16f28ffd503133d7a8443d16931e363d02917d2cfdedcabc4aee5a6c8d2f';
+export const documentSha256 = '27bf59cb3f6b458852b005ad5c7ba30ccf9377c8a4a665476738e8a144a9e3a7';
 
 export interface paths {
     "/health": {
@@ -629,7 +629,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still in use: your avatar, or sent in a message. Attaching it to a post again makes it public again. An upload never attached to anything stays fetchable by whoever has its URL. A bearer token is optional; a bad one is 401.
          */
         get: operations["getMediaByKey"];
         put?: never;
@@ -2310,7 +2310,7 @@ export interface paths {
         };
         /**
          * Search people, posts, communities and hashtags
-         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 150 newest; for people the 1,000 most followed (past 1,000 matches), plus the people you know and the exact username; for communities and tags the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page.
+         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 150 newest; for people the 1,000 most followed (past 1,000 matches), plus the people you know and the exact username; for communities and tags the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page. `next_cursor` is set only when one more result you may see follows the page (hidden matches never show as a cursor or an empty page with one); cursors are sealed and name no hidden row.
          */
         get: operations["getSearch"];
         put?: never;
@@ -2330,7 +2330,7 @@ export interface paths {
         };
         /**
          * A hashtag's posts
-         * @description Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list.
+         * @description Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list. `next_cursor` is set only when one more post you may see follows the page, so posts hidden from you never show as a cursor (a page is read on past hidden posts, some 400 at most, before the list ends).
          */
         get: operations["getTagsByTagPosts"];
         put?: never;
@@ -8146,9 +8146,11 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteMediaByKey: {

@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { createdAt } from './columns';
+import { createdAt, timestampMs } from './columns';
 import { users } from './users';
 
 /**
@@ -19,6 +19,15 @@ export const media = sqliteTable(
     size: integer('size').notNull(),
     width: integer('width').notNull(),
     height: integer('height').notNull(),
+    /**
+     * When the upload last left a post with no post left using it (the post deleted by anyone, or the image
+     * edited out), kept by triggers on post_media; null while a post uses it, or before any did. Such an
+     * image is withdrawn from the public (GET /media/{key}: its owner and staff only) unless another use
+     * keeps it (see MEDIA_WITHDRAWN_SQL in src/modules/media/media.service.ts).
+     */
+    detachedAt: timestampMs('detached_at'),
+    /** Sent in a message once: the conversation's members keep seeing it, whatever becomes of posts. */
+    sentInMessage: integer('sent_in_message', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('media_owner_kind_key_idx').on(t.ownerId, t.kind, t.key), index('media_key_idx').on(t.key)],

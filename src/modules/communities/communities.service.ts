@@ -232,6 +232,8 @@ export async function deleteCommunity(c: Context<AppEnv>, viewerId: string, ref:
   if (community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can delete a community.');
   await c.var.d1.prepare('DELETE FROM communities WHERE id = ?1').bind(community.id).run();
   await dissolveChat(c, community.conversationId);
+  // (It also moves the media group's epoch: images on its posts and nowhere else, withdrawn with them by
+  // a post_media trigger, lose their edge copies too.)
   await deleteOwnerObjects(c.env, community.id);
   await purgeEdgeGroups('communities', 'posts');
 }

@@ -36,6 +36,8 @@ export const deleteMedia: AppRouteHandler<typeof routes.deleteMedia> = async (c)
 export const getMedia: AppRouteHandler<typeof routes.getMedia> = async (c) => {
   const { key } = c.req.valid('param');
   if (!MEDIA_KEY_PATTERN.test(key)) throw new ApiError('not_found', 'No such media.');
+  // Before the 304 too: a withdrawn image's tag must not confirm it still exists.
+  await service.assertMediaServable(c, key);
   const width = c.req.valid('query').w ? (Number(c.req.valid('query').w) as VariantWidth) : undefined;
   const cacheHeaders = (object: R2Object) => ({ ETag: object.httpEtag, 'Cache-Control': service.CACHE_FOREVER });
 

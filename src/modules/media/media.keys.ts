@@ -21,6 +21,9 @@ export async function mediaKey(secret: string | undefined, ownerId: string, sha2
 /** R2 object names: originals at `media/<key>`, variants at `media/<key>/w<width>`. */
 export const objectName = (key: string, width?: VariantWidth) => (width ? `media/${key}/w${width}` : `media/${key}`);
 
+/** The owner (account or community) whose object a key names: the id before the dash. */
+export const ownerOfKey = (key: string) => key.slice(0, key.indexOf('-'));
+
 /** Prefix under which every object of one owner lives. */
 export const ownerPrefix = (ownerId: string) => `media/${ownerId}-`;
 

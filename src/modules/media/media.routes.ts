@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { edgeCache } from '../../lib/edge-cache';
-import { requireAuth } from '../../middleware/auth';
+import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, edgeCacheHeaders, errors, jsonContent } from '../../lib/openapi';
 import { CACHE_FOREVER } from './media.keys';
 import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
@@ -45,8 +45,9 @@ export const getMedia = createRoute({
   tags,
   summary: 'Fetch stored image bytes',
   description:
-    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404.',
-  middleware: [edgeCache('media', { clientCacheControl: CACHE_FOREVER })],
+    'Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still in use: your avatar, or sent in a message. Attaching it to a post again makes it public again. An upload never attached to anything stays fetchable by whoever has its URL. A bearer token is optional; a bad one is 401.',
+  security: [{}, ...bearerSecurity],
+  middleware: [edgeCache('media', { clientCacheControl: CACHE_FOREVER }), optionalAuth],
   request: { params: MediaKeyParamSchema, query: VariantQuerySchema },
   responses: {
     200: {
@@ -56,6 +57,7 @@ export const getMedia = createRoute({
     },
     304: { description: 'Not modified: the `If-None-Match` tag matches', headers: cacheHeaders },
     ...commonErrors,
+    ...errors[401],
     ...errors[404],
   },
 });

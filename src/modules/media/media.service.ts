@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { purgeEdgeGroups, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { disableTypes, imageSize, types as imageSizeTypes } from 'image-size';
@@ -7,8 +7,10 @@ import { ApiError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
+import type { D1Client } from '../../db/client';
+import { isStaffRole } from '../../middleware/require-staff';
 import type { IMAGE_TYPES } from './media.schemas';
-import { CACHE_FOREVER, mediaKey, mediaPaths, mediaUrl, objectName, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
+import { CACHE_FOREVER, mediaKey, mediaPaths, mediaUrl, objectName, ownerOfKey, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
 
 export { CACHE_FOREVER };
 
@@ -207,7 +209,44 @@ export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Pr
   const stillUsed = await c.get('db').select({ id: media.id }).from(media).where(eq(media.key, key)).get();
   if (stillUsed) return;
   await c.env.MEDIA.delete([objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]);
-  await purgeEdgePaths('media', mediaPaths(key));
+  await purgeMediaCopies([key]);
+}
+
+/**
+ * Whether the image under ?1 is withdrawn from the public: an upload row holds it and no use keeps it,
+ * where a use is being an avatar (an avatar row lives while the avatar is current), being on a post or
+ * never having left one (detached_at null: see migrations/0024_media_detached_triggers.sql), or having
+ * been sent in a message. An object no row names (a community's avatar) is never withdrawn.
+ */
+export const MEDIA_WITHDRAWN_SQL = `SELECT EXISTS (SELECT 1 FROM media WHERE key = ?1)
+  AND NOT EXISTS (SELECT 1 FROM media WHERE key = ?1 AND (kind = 'avatar' OR detached_at IS NULL OR sent_in_message = 1)) AS withdrawn`;
+
+/**
+ * 404 unless the caller may fetch the image under `key`: anyone while it is in use (its URL is the
+ * capability), only its owner and staff once it is withdrawn (see {@link MEDIA_WITHDRAWN_SQL}): an image
+ * whose post was deleted or removed by moderation stops being public, as the post did.
+ */
+export async function assertMediaServable(c: Context<AppEnv>, key: string): Promise<void> {
+  const auth = c.get('auth');
+  if (auth && (auth.userId === ownerOfKey(key) || isStaffRole(auth.role))) return;
+  const row = await c.var.d1.prepare(MEDIA_WITHDRAWN_SQL).bind(key).first<{ withdrawn: number }>();
+  if (row?.withdrawn) throw new ApiError('not_found', 'No such media.');
+}
+
+/** The keys of the images on a post, read before it loses them (to purge their edge copies after). */
+export async function postMediaKeys(d1: D1Client, postId: string): Promise<string[]> {
+  const { results } = await d1.prepare('SELECT m.key FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id = ?1').bind(postId).all<{ key: string }>();
+  return results.map((r) => r.key);
+}
+
+/** Drops the edge copies of these images and their variants (one may have just been withdrawn). */
+export async function purgeMediaCopies(keys: string[]): Promise<void> {
+  if (keys.length > 0) await purgeEdgePaths('media', [...new Set(keys)].flatMap(mediaPaths));
+}
+
+/** Notes that uploads went into a message: its members keep seeing them whatever becomes of posts. */
+export async function markSentInMessage(c: Context<AppEnv>, ids: string[]): Promise<void> {
+  if (ids.length > 0) await c.get('db').update(media).set({ sentInMessage: true }).where(and(inArray(media.id, ids), eq(media.sentInMessage, false)));
 }
 
 /** Removes every object an owner ever stored (account deletion). */

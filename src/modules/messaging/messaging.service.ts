@@ -9,6 +9,7 @@ import type { AppEnv } from '../../lib/types';
 import { assertCanMessage, notAUser, recipientStandings } from '../../policy/messaging';
 import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
+import { markSentInMessage } from '../media/media.service';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
@@ -254,6 +255,8 @@ async function ownMedia(c: Context<AppEnv>, ownerId: string, ids: string[]): Pro
 /** Sends through the room: the same method socket sends use, which also emits `new_message`. */
 export async function sendMessage(c: Context<AppEnv>, senderId: string, conversationId: string, input: { content: string; media_ids?: string[]; client_id?: string }) {
   const attachments = await ownMedia(c, senderId, input.media_ids ?? []);
+  // Before the send: a message never shows an image that a deleted post withdrew meanwhile.
+  await markSentInMessage(c, attachments.map((m) => m.id));
   const sender = (await loadUsersByIds(c.get('db'), [senderId])).get(senderId);
   return withRoom(c, senderId, conversationId, (room) =>
     room.send(senderId, {

@@ -10,6 +10,7 @@ import { announceComment } from '../comments/comments.service';
 import { leaveChat } from '../communities/community-chat';
 import { assertModerator, resolveCommunity } from '../communities/communities.service';
 import { memberRemoval } from '../communities/membership.service';
+import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { roomFor } from '../messaging/messaging.service';
 import { forgetContent } from '../notifications/delivery';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
@@ -139,9 +140,12 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         after.push((ctx) => forgetContent(ctx.env, { messageId: report.subjectId }, results.map((r) => r.user_id)));
       } else if (report.subjectType === 'post') {
         const audience = await postAudience(db, report.subjectId);
+        const images = await postMediaKeys(db, report.subjectId);
         statements.push(guarded('DELETE FROM posts WHERE id = ?4', report.subjectId));
         after.push((ctx) => forgetContent(ctx.env, { postId: report.subjectId }, audience));
+        // Its images on nothing else are withdrawn with it (owner and staff only: a post_media trigger).
         after.push(() => purgeEdgePaths('posts', [postPath(report.subjectId)]));
+        after.push(() => purgeMediaCopies(images));
       } else {
         statements.push(guarded('DELETE FROM comments WHERE id = ?4', report.subjectId));
       }

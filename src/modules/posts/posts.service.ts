@@ -16,6 +16,7 @@ import { queuePostFanOut } from '../../queues/fanout.producer';
 import { findUserById } from '../users/users.service';
 import { presentPublicUser } from '../users/users.presenter';
 import { mediaUrl } from '../media/media.keys';
+import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { isAccountVisible } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
@@ -24,6 +25,7 @@ import type { AutoReason, ReportSnapshot } from '../../db/schema';
 import { extractHashtags } from '../tags/hashtags';
 import { postTagStatements } from '../tags/post-tags';
 import { impressionCounterOf } from '../insights/impression-counter';
+import { notePostImpressions } from '../../middleware/impressions';
 import { type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
 import type { Post } from './posts.schemas';
 
@@ -227,7 +229,7 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   if (row.communityId && input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
   const db = c.get('db');
   const content = input.content !== undefined ? input.content.trim() : row.content;
-  const currentMedia = await db.select({ id: postMedia.mediaId }).from(postMedia).where(eq(postMedia.postId, id)).all();
+  const currentMedia = await db.select({ id: postMedia.mediaId, key: media.key }).from(postMedia).innerJoin(media, eq(media.id, postMedia.mediaId)).where(eq(postMedia.postId, id)).all();
   const mediaIds = input.media_ids !== undefined ? await assertOwnMedia(c, viewerId, input.media_ids) : currentMedia.map((m) => m.id);
   if (!content && mediaIds.length === 0) throw ApiError.field('content', 'a post needs non-blank content or at least one media item');
   const tags = extractHashtags(content);
@@ -262,6 +264,9 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
     await queuePostFanOut(c.env, { post_id: id, base_url: c.get('baseUrl'), notify: false });
   }
   await purgeEdgePaths('posts', [postPath(id)]);
+  // An image edited out is withdrawn when nothing else uses it (a post_media trigger).
+  const dropped = currentMedia.filter((m) => !mediaIds.includes(m.id));
+  await purgeMediaCopies(dropped.map((m) => m.key));
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
@@ -271,8 +276,11 @@ export async function deletePost(c: Context<AppEnv>, viewerId: string, id: strin
   if (row.authorId !== viewerId && row.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
+  const images = await postMediaKeys(c.var.d1, id);
   await c.get('db').delete(posts).where(eq(posts.id, id));
   await purgeEdgePaths('posts', [postPath(id)]);
+  // An image on no other post (nor an avatar or message) is withdrawn with it (a post_media trigger).
+  await purgeMediaCopies(images);
   await purgeProfilesById(c.var.d1, [row.authorId]);
   // Its impression counters (a view still queued finds no post and is dropped by the consumer). The post
   // is gone either way: a failure here leaves 1 KB behind and is logged, not answered as an error.
@@ -318,12 +326,22 @@ export interface SkeletonChunk<K> extends LoadedPage {
   keyOf: (row: PostRow) => K;
 }
 
+/** Rows each read after the first examines, at least (see {@link fillVisiblePage}). */
+export const FILL_READ_ROWS = 200;
+/** Reads one page of a sparse list takes at most. */
+const FILL_READS = 3;
+
 /**
  * A page of `limit` posts the viewer may see, from a skeleton whose rows the rules may drop often
- * (search, tag pages). `load(after, count)` reads up to `count + 1` rows after a position; each read
- * examines twice the rows the page still needs, and reads again from where it stopped (at most three
- * times) while the page is short. `next` is the position after the last post shown, or after the last
- * row examined when the rules dropped the rest, so no post is skipped or repeated.
+ * (search, tag pages). `load(after, count)` reads up to `count + 1` rows after a position; the first read
+ * examines twice the rows the page still needs, each later one at least FILL_READ_ROWS, FILL_READS reads
+ * at most.
+ *
+ * `next` (the position after the page's last post) is handed out only when one more post the viewer may
+ * see was found after the page: an answer never shows that posts hidden from the viewer exist (neither
+ * an empty page with a cursor, nor a cursor after the last visible post). Rows left after FILL_READS
+ * reads that showed no further post end the list as well; a skeleton of at most FILL_READ_ROWS rows after
+ * any position (search's candidates) is always read to its end. Only the posts served count impressions.
  */
 export async function fillVisiblePage<K>(
   c: Context<AppEnv>,
@@ -332,21 +350,25 @@ export async function fillVisiblePage<K>(
   load: (after: K, count: number) => Promise<SkeletonChunk<K>>,
   options: RenderOptions = {},
 ): Promise<{ data: Post[]; next: K | null }> {
-  const data: Post[] = [];
+  const shown: { post: Post; row: PostRow; key: K }[] = [];
   let after = start;
-  for (let round = 0; round < 3; round++) {
-    const count = (limit - data.length) * 2;
+  for (let read = 0; read < FILL_READS && shown.length <= limit; read++) {
+    // One past the page: the post that proves the list goes on.
+    const need = limit + 1 - shown.length;
+    const count = read === 0 ? need * 2 : Math.max(need * 2, FILL_READ_ROWS);
     const { rows, hydrated, keyOf } = await load(after, count);
     const examined = rows.slice(0, count);
-    const shown = presentVisible(c, examined, hydrated, options);
-    const room = limit - data.length;
-    data.push(...shown.slice(0, room));
-    if (shown.length > room) return { data, next: keyOf(examined.find((row) => row.id === data.at(-1)!.id)!) };
-    if (rows.length <= count) return { data, next: null };
+    const byId = new Map(examined.map((row) => [row.id, row]));
+    for (const post of presentVisible(c, examined, hydrated, { ...options, countImpressions: false })) {
+      const row = byId.get(post.id)!;
+      shown.push({ post, row, key: keyOf(row) });
+    }
+    if (rows.length <= count) break;
     after = keyOf(examined.at(-1)!);
-    if (data.length === limit) break;
   }
-  return { data, next: after };
+  const page = shown.slice(0, limit);
+  if (options.countImpressions !== false) notePostImpressions(c, page.map(({ row }) => ({ id: row.id, authorId: row.authorId })));
+  return { data: page.map(({ post }) => post), next: shown.length > limit ? page.at(-1)!.key : null };
 }
 
 /** Which visibilities of `authorId`'s posts the viewer may see (the SQL prefilter matching canViewPost). */

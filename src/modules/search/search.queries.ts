@@ -123,8 +123,9 @@ export type UserSearchSource = 'kept' | 'live';
  * viewer may see it (`discoverableUserSql`) and whether it still matches the query (a kept list can be a
  * minute old), so the caller pages over the visible ones (below the kept list's cutoff, read with
  * USER_SEARCH_CACHED_SQL, the kept list may miss matches: the caller then asks the live ranking). Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS
- * query of the whole words, ?4/?5 cursor (score, rowid), ?6 rows, ?7 the query as a username ('' if it
- * cannot be one), ?8 live after (kept lists computed before it are stale).
+ * query of the whole words, ?4/?5 cursor (score, rowid), ?6 rows (-1: all; the candidates are bounded: the
+ * kept list or USER_SEARCH_LIVE shared ones, and the matches the viewer knows), ?7 the query as a username
+ * ('' if it cannot be one), ?8 live after (kept lists computed before it are stale).
  */
 export function userSearchSql(source: UserSearchSource): string {
   const shared =

@@ -19,6 +19,7 @@ export const search = createRoute({
     'people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 150 newest; for people the 1,000 most followed (past 1,000 matches), plus the people you know and the exact username; for communities and tags the 500 best by bm25 (or, past 1,000 matches, the first 500 found).',
     'Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends.',
     'A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page.',
+    '`next_cursor` is set only when one more result you may see follows the page (hidden matches never show as a cursor or an empty page with one); cursors are sealed and name no hidden row.',
   ].join(' '),
   security: bearerSecurity,
   middleware: [requireAuth],

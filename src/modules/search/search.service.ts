@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { UserSummary } from '../../db/schema';
-import { decodeCursor, encodeCursor, openCursor, toPage } from '../../lib/pagination';
+import { openCursor, toSealedPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { presentCommunities, rowOf as communityRow } from '../communities/communities.service';
 import { loadRankedSkeleton } from '../posts/post-pipeline';
@@ -28,7 +28,9 @@ const TOP: [number, string] = [Number.MAX_VALUE, ''];
 type Page<T> = { data: T[]; next_cursor: string | null };
 const EMPTY = { data: [], next_cursor: null };
 
-const rankedCursor = (cursor: string | undefined): [number, string] => (cursor ? (decodeCursor(cursor, ['number', 'string']) as [number, string]) : TOP);
+/** The (score, id) a sealed ranked-list cursor names, or the top. */
+const rankedCursor = async (c: Context<AppEnv>, cursor: string | undefined): Promise<[number, string]> =>
+  cursor ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'string'])) as [number, string]) : TOP;
 
 /** The query as a username (`@Ada_L` → `ada_l`), or '' when it cannot be one. */
 function asUsername(q: string): string {
@@ -51,15 +53,19 @@ type UserHit = {
 /** A kept ranking's row as USER_SEARCH_CACHED_SQL reads it. */
 type KeptList = { cutoff: number | null };
 
-/** Rounds of candidates read for one page at most (each round reads the rest of the page and 5 more). */
-const USER_SEARCH_ROUNDS = 3;
+/** Candidates a page of people reads first: the page, one more to show it goes on, and a few spare (hidden rows are rare). */
+const USER_SEARCH_SPARE = 5;
+/** A LIMIT of -1: every remaining candidate (the candidates of one query are bounded: see userSearchSql). */
+const ALL_REMAINING = -1;
 
 /**
  * People, best first (search.queries.ts, userSearchSql). The shared part of the ranking comes from the
  * query's kept list (user_search_cache; computed and stored first when missing or older than a minute);
  * a page that reaches below the kept list's cutoff is read from the live ranking instead, so deep pages
- * miss nothing the kept list left out. Rows the viewer may not see are skipped, reading further
- * candidates when a round leaves the page short. The cursor is (score, rowid).
+ * miss nothing the kept list left out. Rows the viewer may not see are skipped: when the first read of
+ * a source leaves the page short, the next reads every remaining candidate of that source, so a page
+ * ends with a cursor only when one more person the viewer may see follows it. The cursor is the last
+ * person shown's (score, rowid), sealed (rowids are sequential).
  */
 export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: string, terms: SearchTerms, limit: number, cursor?: string, now = Date.now()): Promise<Page<ReturnType<typeof presentPublicUser>>> {
   const match = ftsMatch(terms.words, PREFIX_FROM);
@@ -67,9 +73,8 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
   const whole = ftsMatch(terms.words)!;
   const db = c.var.d1;
   const liveAfter = now - USER_SEARCH_TTL_MS;
-  let [score, rid] = cursor ? (decodeCursor(cursor, ['number', 'number']) as [number, number]) : [Number.MAX_VALUE, Number.MAX_SAFE_INTEGER];
-  // The page and a few more: rows the viewer may not see are rare, and a short round reads on.
-  const rows = limit + 5;
+  let [score, rid] = cursor ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'number'])) as [number, number]) : [Number.MAX_VALUE, Number.MAX_SAFE_INTEGER];
+  const window = limit + 1 + USER_SEARCH_SPARE;
   const baseUrl = c.get('baseUrl');
   const presentUser = (r: UserHit) =>
     presentPublicUser({ id: r.id, username: r.username, displayName: r.display_name, avatarKey: r.avatar_key, bio: r.bio, isVerified: r.is_verified === 1 } as UserSummary, baseUrl);
@@ -78,36 +83,30 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
     db.prepare(userSearchSql(source)).bind(match, viewerId, whole, from[0], from[1], size, asUsername(q), ...(source === 'kept' ? [liveAfter] : []));
 
   let source: UserSearchSource = 'kept';
+  let size = window;
   const probe = () => db.prepare(USER_SEARCH_CACHED_SQL).bind(match, liveAfter);
-  let [kept, first] = await db.batch<UserHit | KeptList>([probe(), page(source, [score, rid], rows)]);
-  if (!kept!.results.length) [, kept, first] = await db.batch<UserHit | KeptList>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), probe(), page(source, [score, rid], rows)]);
+  let [kept, first] = await db.batch<UserHit | KeptList>([probe(), page(source, [score, rid], size)]);
+  if (!kept!.results.length) [, kept, first] = await db.batch<UserHit | KeptList>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), probe(), page(source, [score, rid], size)]);
   // Below the kept list's cutoff it may miss matches (null: it holds every match).
   const keptCutoff = (kept!.results[0] as KeptList | undefined)?.cutoff ?? null;
   let results = first!.results as UserHit[];
   const found: UserHit[] = [];
-  let more = true;
-  for (let round = 1; ; round++) {
+  for (;;) {
     // From the cutoff on, the live ranking decides.
     const cutoff = source === 'kept' ? keptCutoff : null;
     const trusted = cutoff === null ? results : results.filter((r) => r.rank_key > cutoff);
     found.push(...trusted.filter((r) => r.visible === 1));
     const last = trusted.at(-1);
     if (last) [score, rid] = [last.rank_key, last.rid];
-    // The kept list ran out above its cutoff (its last entries boosted above it): the live ranking goes on.
-    const keptRanOut = source === 'kept' && results.length < rows && cutoff !== null;
-    if (trusted.length < results.length || keptRanOut) source = 'live';
-    else if (results.length < rows) {
-      more = false;
-      break;
-    }
-    if (found.length > limit || round >= USER_SEARCH_ROUNDS) break;
-    results = (await page(source, [score, rid], rows).all<UserHit>()).results;
+    if (found.length > limit) break;
+    const ranOut = size === ALL_REMAINING || results.length < size;
+    // The kept list reached its cutoff, or ran out above it (its last entries boosted above it): the live ranking goes on.
+    if (cutoff !== null && (trusted.length < results.length || ranOut)) [source, size] = ['live', window];
+    else if (ranOut) break;
+    else size = ALL_REMAINING;
+    results = (await page(source, [score, rid], size).all<UserHit>()).results;
   }
-  if (found.length <= limit && more) {
-    // Stopped after USER_SEARCH_ROUNDS rounds of mostly hidden accounts: a short page, and the rest after it.
-    return { ...toPage(found, limit, (r) => [r.rank_key, r.rid], (r) => presentUser(r)), next_cursor: encodeCursor([score, rid]) };
-  }
-  return toPage(found, limit, (r) => [r.rank_key, r.rid], (r) => presentUser(r));
+  return toSealedPage(c.env.JWT_SECRET, found, limit, (r) => [r.rank_key, r.rid], presentUser);
 }
 
 /** Deletes the kept typeahead rankings that have expired (the trends Cron, every 10 minutes). */
@@ -118,8 +117,10 @@ export async function pruneUserSearchCache(db: D1Database, now: number): Promise
 
 /**
  * Posts: ranked candidates (search.queries.ts) through the post pipeline, whose rules stage decides
- * what the viewer may see (filled page by page: see fillVisiblePage). The cursor also pins the newest
- * post at the moment of the first page (`snap`), so later pages rank the same candidates.
+ * what the viewer may see (filled page by page: see fillVisiblePage, which reads a query's
+ * POST_CANDIDATES to their end, so a cursor is handed out only when a post the viewer may see follows).
+ * The cursor also pins the newest post at the moment of the first page (`snap`), so later pages rank
+ * the same candidates.
  */
 export async function searchPosts(c: Context<AppEnv>, viewerId: string, terms: SearchTerms, limit: number, cursor?: string): Promise<Page<Post>> {
   const source = terms.tagsOnly ? 'tag' : 'text';
@@ -135,27 +136,28 @@ export async function searchPosts(c: Context<AppEnv>, viewerId: string, terms: S
   return { data, next_cursor: next ? await postListCursor(c, [snap, ...next]) : null };
 }
 
+/**
+ * Communities, best first. The cursor is sealed like every search cursor, though it names a row shown
+ * (its score weighs the caller's own membership).
+ */
 export async function searchCommunities(c: Context<AppEnv>, viewerId: string, terms: SearchTerms, limit: number, cursor?: string) {
   const match = ftsMatch(terms.words, 1);
   if (!match) return EMPTY;
-  const [score, id] = rankedCursor(cursor);
+  const [score, id] = await rankedCursor(c, cursor);
   const { results } = await c.var.d1.prepare(COMMUNITY_SEARCH_SQL).bind(match, viewerId, null, score, id, limit + 1).all<Record<string, unknown>>();
-  const page = results.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    data: await presentCommunities(c, viewerId, page.map(communityRow)),
-    next_cursor: results.length > limit && last ? encodeCursor([last.rank_key as number, last.id as string]) : null,
-  };
+  const page = await toSealedPage(c.env.JWT_SECRET, results, limit, (r) => [r.rank_key as number, r.id as string], communityRow);
+  return { data: await presentCommunities(c, viewerId, page.data), next_cursor: page.next_cursor };
 }
 
 type TagHit = { id: string; uses_24h: number; accounts_24h: number; rank_key: number };
 
+/** Hashtags, best first. The cursor is sealed: a tag's score weighs all its posts, hidden ones too. */
 export async function searchTags(c: Context<AppEnv>, viewerId: string, terms: SearchTerms, limit: number, cursor?: string) {
   const match = ftsMatch(terms.words, 1);
   if (!match) return EMPTY;
-  const [score, id] = rankedCursor(cursor);
+  const [score, id] = await rankedCursor(c, cursor);
   const { results } = await c.var.d1.prepare(TAG_SEARCH_SQL).bind(match, viewerId, null, score, id, limit + 1).all<TagHit>();
-  return toPage(results, limit, (r) => [r.rank_key, r.id], (r) => ({ tag: r.id, uses_24h: r.uses_24h, accounts_24h: r.accounts_24h }));
+  return toSealedPage(c.env.JWT_SECRET, results, limit, (r) => [r.rank_key, r.id], (r) => ({ tag: r.id, uses_24h: r.uses_24h, accounts_24h: r.accounts_24h }));
 }
 
 /** `GET /search`: one kind, paginated, or the first few of each kind. */

@@ -14,7 +14,7 @@ export const listTagPosts = createRoute({
   tags,
   summary: "A hashtag's posts",
   description:
-    'Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list.',
+    'Posts whose content carries `#tag` (any case: tags are stored lower case), newest first, as far as you may see them (the same rules as every post list). Muted authors and your personal filters of the `discover` context apply. A `tag` outside 1 to 50 letters, digits or underscores is 400; a tag nobody used is an empty list. `next_cursor` is set only when one more post you may see follows the page, so posts hidden from you never show as a cursor (a page is read on past hidden posts, some 400 at most, before the list ends).',
   security: [{}, ...bearerSecurity],
   middleware: [optionalAuth],
   request: { params: TagParamSchema, query: PageQuerySchema },
