@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { REACH, type ReachKind } from '../../src/policy/reach';
+import { expectNone, follow as followOk, post, quiet, waitForNotification } from '../notifications/helpers';
 
 const DAY_S = 24 * 60 * 60;
 
@@ -105,6 +106,26 @@ describe('How many people one account can approach in a day', () => {
     const requests = await expectStatus(await call('/conversations?folder=requests', { token: s3!.accessToken }), 200);
     expect(requests.data).toEqual([]);
     await expectStatus(await call('/messages', { token: spammer!.accessToken, body: { receiver_id: fan!.id, content: 'hello' } }), 201);
+  });
+
+  it('should let mentions notify strangers only within the author’s 100 a day, followers always, and publish the post either way', async () => {
+    const [author, fan, s1, s2, s3] = await users(5);
+    await followOk(fan!, author!);
+    await setCounter('mention', author!, REACH.mention.max - 1);
+    const first = await post(author!, `hello @${s1!.username} and @${s2!.username} and @${fan!.username}`);
+    // One stranger left in the day: the first named gets it, the second does not; the follower always does.
+    await waitForNotification(s1!, 'mention', (n) => n.data.post_id === first.id);
+    await waitForNotification(fan!, 'mention', (n) => n.data.post_id === first.id);
+    await quiet();
+    await expectNone(s2!, 'mention');
+    expect((await counter('mention', author!))?.count).toBe(REACH.mention.max);
+
+    const second = await post(author!, `again @${s3!.username} and @${fan!.username}`);
+    await expectStatus(await call(`/posts/${second.id}`), 200);
+    await waitForNotification(fan!, 'mention', (n) => n.data.post_id === second.id);
+    await quiet();
+    await expectNone(s3!, 'mention');
+    expect((await counter('mention', author!))?.count).toBe(REACH.mention.max);
   });
 
   it('should delete the account’s counters with the account', async () => {

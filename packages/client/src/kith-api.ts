@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'e37c0d1f163da1ae38f7aae6aead7e46367b554276400a961e57b30d1e2c6dd5';
+export const documentSha256 = '14a97499be19762d817011040fb16a8431c27dab82b8473d0b97aab7db2637f9';
 
 export interface paths {
     "/health": {
@@ -1443,7 +1443,7 @@ export interface paths {
          * Your notifications, newest first
          * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason); calls send `call_incoming` (a call rings and you have no socket open on its conversation; removed when the call ends) and `missed_call`. Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user. A notification stored while you have no notifications socket open is also sent as a Web Push to your subscriptions (see the Push tag).
          *
-         *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
+         *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A post or comment notifies at most 10 people it @mentions, and one account's mentions notify at most 100 people a day who neither follow nor are friends with it (the text is published either way). A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
         get: operations["getNotifications"];
         put?: never;
