@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '27bf59cb3f6b458852b005ad5c7ba30ccf9377c8a4a665476738e8a144a9e3a7';
+export const documentSha256 = '25c5480a6d8c7fcb052250ca70177d1bf2ce791d4ee11a39d4fa26a0f3da2438';
 
 export interface paths {
     "/health": {
@@ -655,7 +655,7 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users.
+         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused).
          */
         post: operations["postUsersByIdFollow"];
         /**
@@ -797,7 +797,7 @@ export interface paths {
         put?: never;
         /**
          * Send a friend request
-         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409.
+         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
          */
         post: operations["postFriendsRequests"];
         delete?: never;
@@ -1198,7 +1198,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation
-         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side).
+         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created).
          */
         post: operations["postConversations"];
         delete?: never;
@@ -1262,7 +1262,7 @@ export interface paths {
         put?: never;
         /**
          * Send a direct message
-         * @description Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). The receiver's policy is checked on every send unless they started the conversation.
+         * @description Creates the direct conversation with `receiver_id` when needed (a silenced account: with friends only, 403), then sends (keyword rules as for POST /conversations/{id}/messages: 422). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created). The receiver's policy is checked on every send unless they started the conversation.
          */
         post: operations["postMessages"];
         delete?: never;
@@ -1323,7 +1323,7 @@ export interface paths {
         put?: never;
         /**
          * Add members to a group
-         * @description Group admins only. People already in it are left as they are. Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side). Someone who declined this conversation can be added back only by someone they follow or are friends with. Those for whom it is a request get one `conversation_invite` notification.
+         * @description Group admins only. People already in it are left as they are. Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created). Someone who declined this conversation can be added back only by someone they follow or are friends with. Those for whom it is a request get one `conversation_invite` notification.
          */
         post: operations["postConversationsByIdMembers"];
         delete?: never;
@@ -1443,7 +1443,7 @@ export interface paths {
          * Your notifications, newest first
          * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason); calls send `call_incoming` (a call rings and you have no socket open on its conversation; removed when the call ends) and `missed_call`. Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user. A notification stored while you have no notifications socket open is also sent as a Web Push to your subscriptions (see the Push tag).
          *
-         *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
+         *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A post or comment notifies at most 10 people it @mentions, and one account's mentions notify at most 100 people a day who neither follow nor are friends with it (the text is published either way). A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
         get: operations["getNotifications"];
         put?: never;

@@ -24,7 +24,7 @@ const withTarget = { ...ownErrors, ...errors[404] };
 
 export const follow = createRoute({
   method: 'post', path: '/users/{id}/follow', tags: ['Follows'], summary: 'Follow a user',
-  description: 'Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users.',
+  description: 'Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused).',
   ...authed, request: { params: UserIdParamSchema },
   responses: { 200: jsonContent(FollowStateSchema, 'Follow state'), ...withTarget },
 });
@@ -70,7 +70,7 @@ export const listFriends = listRoute('friends', "A user's friends");
 
 export const sendFriendRequest = createRoute({
   method: 'post', path: '/friends/requests', tags: ['Friends'], summary: 'Send a friend request',
-  description: 'If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409.',
+  description: 'If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).',
   ...authed, request: { body: jsonBody(SendFriendRequestSchema) },
   responses: {
     201: jsonContent(FriendRequestSchema, 'The new pending request'),

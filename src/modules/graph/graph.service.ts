@@ -10,6 +10,7 @@ import { presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
 import { assertNotBlocked } from './relations';
 import { isAccountVisible, visibleUserSql } from '../../policy/visibility';
+import { reachCountStatement, reachLeftSql, reachRefusal } from '../../policy/reach';
 
 /**
  * The other user of a graph action: must exist and be visible (a suspended account is absent, as its
@@ -30,11 +31,17 @@ export async function follow(c: Context<AppEnv>, viewerId: string, userId: strin
   const target = await otherUser(c, viewerId, userId, 'follow');
   const status = target.visibility === 'private' ? 'pending' : 'accepted';
   const db = c.var.d1;
-  const [insert, current] = await db.batch<{ status: string }>([
-    db.prepare('INSERT OR IGNORE INTO follows (follower_id, followee_id, status, created_at) VALUES (?1, ?2, ?3, ?4)').bind(viewerId, userId, status, Date.now()),
+  // A follow the day's budget does not allow writes nothing; one that already exists is never refused.
+  const left = reachLeftSql('follow', viewerId, 5);
+  const [insert, , current] = await db.batch<{ status: string }>([
+    db
+      .prepare(`INSERT OR IGNORE INTO follows (follower_id, followee_id, status, created_at) SELECT ?1, ?2, ?3, ?4 WHERE ${left.sql}`)
+      .bind(viewerId, userId, status, Date.now(), ...left.params),
+    reachCountStatement(db, viewerId, 'follow', { afterChange: true }),
     db.prepare('SELECT status FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId),
   ]);
   const now = current?.results[0]?.status;
+  if (!now) throw await reachRefusal(db, viewerId, 'follow');
   // meta.changes also counts the counter-trigger writes of an accepted follow (3 rows), so test for any.
   if ((insert?.meta.changes ?? 0) > 0) {
     emitEvent(c, { type: now === 'accepted' ? 'new_follower' : 'follow_request', actorId: viewerId, recipientId: userId });
@@ -174,6 +181,9 @@ async function acceptRequest(c: Context<AppEnv>, requestId: string, ownerId: str
   return (await requestById(c, requestId))!;
 }
 
+const alreadyPending = () =>
+  new ApiError('conflict', 'A friend request to this user is already pending.', { errors: [{ field: 'user_id', message: 'already has a pending request from you' }] });
+
 /**
  * Sends a friend request. If the other side already asked (a crossing request), that request is
  * accepted instead (200). The insert is conditional on no reverse request, in one statement, so two
@@ -188,19 +198,23 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
     throw new ApiError('conflict', 'You are already friends.', { errors: [{ field: 'user_id', message: 'is already your friend' }] });
   }
   const id = newId();
+  // A request the day's budget does not allow writes nothing (accepting a crossing request is not one).
+  const left = reachLeftSql('friend_request', fromId, 5);
   let inserted: D1Result;
   try {
-    inserted = await db
-      .prepare(
-        `INSERT INTO friend_requests (id, from_user_id, to_user_id, status, created_at)
-         SELECT ?1, ?2, ?3, 'pending', ?4
-         WHERE NOT EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?3 AND to_user_id = ?2 AND status = 'pending')`,
-      )
-      .bind(id, fromId, toId, Date.now())
-      .run();
+    [inserted] = (await db.batch([
+      db
+        .prepare(
+          `INSERT INTO friend_requests (id, from_user_id, to_user_id, status, created_at)
+           SELECT ?1, ?2, ?3, 'pending', ?4
+           WHERE NOT EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?3 AND to_user_id = ?2 AND status = 'pending') AND ${left.sql}`,
+        )
+        .bind(id, fromId, toId, Date.now(), ...left.params),
+      reachCountStatement(db, fromId, 'friend_request', { afterChange: true }),
+    ])) as [D1Result];
   } catch (err) {
     if (/UNIQUE/.test(String((err as Error)?.message) + String((err as Error)?.cause ?? ''))) {
-      throw new ApiError('conflict', 'A friend request to this user is already pending.', { errors: [{ field: 'user_id', message: 'already has a pending request from you' }] });
+      throw alreadyPending();
     }
     throw err;
   }
@@ -213,7 +227,10 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
     .prepare("SELECT id FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'pending'")
     .bind(toId, fromId)
     .first<{ id: string }>();
-  if (!reverse) throw new ApiError('conflict', 'The friend request changed meanwhile; retry.');
+  if (!reverse) {
+    const pending = await db.prepare("SELECT 1 FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'pending'").bind(fromId, toId).first();
+    throw pending ? alreadyPending() : await reachRefusal(db, fromId, 'friend_request');
+  }
   const [request] = await presentRequests(c, [await acceptRequest(c, reverse.id, fromId)]);
   return { created: false, request: request! };
 }

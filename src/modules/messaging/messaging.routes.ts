@@ -25,7 +25,7 @@ const tags = ['Messaging'];
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
 const member = { ...commonErrors, ...errors[401], ...errors[404] };
 const POLICY =
-  'Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side).';
+  'Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created).';
 
 export const createConversation = createRoute({
   method: 'post', path: '/conversations', tags, summary: 'Start a conversation',

@@ -6,7 +6,7 @@ import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { assertCanMessage, notAUser, recipientStandings } from '../../policy/messaging';
+import { assertCanMessage, messageRequestStatements, notAUser, recipientStandings } from '../../policy/messaging';
 import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
 import { markSentInMessage } from '../media/media.service';
@@ -106,9 +106,10 @@ async function reopenDirect(c: Context<AppEnv>, callerId: string, otherId: strin
   );
   if (present.has(callerId) && present.has(otherId)) return;
   const now = new Date();
-  const rows = present.has(otherId) ? [] : memberRows(conversation.id, callerId, await assertCanMessage(c.var.d1, callerId, [otherId], { field, conversationId: conversation.id }), now);
+  const admitted = present.has(otherId) ? new Map<string, { request: boolean }>() : await assertCanMessage(c.var.d1, callerId, [otherId], { field, conversationId: conversation.id });
+  const rows = memberRows(conversation.id, callerId, admitted, now);
   if (!present.has(callerId)) rows.push({ conversationId: conversation.id, userId: callerId, role: 'member', joinedAt: now, lastActivityAt: now, request: false, addedBy: callerId });
-  await c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing();
+  await c.var.d1.batch([toStatement(c.var.d1, c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing()), ...messageRequestStatements(c.var.d1, callerId, admitted)]);
   await syncRoom(c, conversation);
 }
 
@@ -146,6 +147,7 @@ export async function createConversation(
       toStatement(c.var.d1, db.insert(conversations).values(conversation)),
       toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
       toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
+      ...messageRequestStatements(c.var.d1, creatorId, admitted),
     ]);
   } catch (err) {
     // Two people opening the same direct conversation at once: the second gets the first's.
@@ -286,7 +288,10 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
     throw ApiError.field('user_ids', 'must name at least one user other than you');
   }
   const admitted = await assertCanMessage(c.var.d1, viewerId, ids, { field: 'user_ids', conversationId });
-  await db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing();
+  await c.var.d1.batch([
+    toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing()),
+    ...messageRequestStatements(c.var.d1, viewerId, admitted),
+  ]);
   await syncRoom(c, conversation);
   inviteRequests(c, viewerId, conversation, admitted);
 }

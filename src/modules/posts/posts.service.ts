@@ -19,6 +19,7 @@ import { mediaUrl } from '../media/media.keys';
 import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { isAccountVisible } from '../../policy/visibility';
+import { withinReach } from '../../policy/reach';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
@@ -202,14 +203,15 @@ export function mentionedNames(text: string): string[] {
 
 /**
  * Emits `mention` for each distinct @username that exists, is not the author, and may see the post
- * (whoMaySeePost); blocks in either direction with the author suppress it.
+ * (whoMaySeePost); blocks in either direction with the author suppress it, and strangers (who neither
+ * follow nor are friends with the author) are notified only within the author's day (src/policy/reach.ts).
  */
 export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<void> {
   const names = mentionedNames(text);
   if (names.length === 0) return;
   const mentioned = await c.get('db').select({ id: users.id }).from(users).where(inArray(users.username, names)).all();
   const candidates = mentioned.map((u) => u.id).filter((id) => id !== authorId && !skip.includes(id));
-  for (const recipientId of await whoMaySeePost(c.env, row, candidates, [authorId])) {
+  for (const recipientId of await withinReach(c.var.d1, authorId, 'mention', await whoMaySeePost(c.env, row, candidates, [authorId]))) {
     emitEvent(c, { type: 'mention', actorId: authorId, recipientId, postId: row.id, ...extra });
   }
 }

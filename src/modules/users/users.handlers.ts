@@ -25,6 +25,7 @@ import { relationshipFromRow, relationshipStatement } from '../graph/relations';
 import { ID_PATTERN } from '../../lib/ids';
 import type { Relationship } from './users.schemas';
 import { assertAvailable, conflict, requireUserRow } from './users.service';
+import { throttleKeysOf } from '../../policy/reach';
 import type * as routes from './users.routes';
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
@@ -142,7 +143,12 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
         data: { from: userId, to: h.successorId, reason: 'account_deleted' },
       })),
     ],
-    [toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId))), ...(groups.length > 0 ? [keepAnAdmin(c.var.d1, groups)] : [])],
+    [
+      toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId))),
+      ...(groups.length > 0 ? [keepAnAdmin(c.var.d1, groups)] : []),
+      // Its throttle windows are keyed by text, not tied to the row: they go with it.
+      c.var.d1.prepare('DELETE FROM auth_throttles WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(throttleKeysOf(userId))),
+    ],
   );
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);

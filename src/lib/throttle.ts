@@ -1,0 +1,45 @@
+import type { D1Client } from '../db/client';
+import { ApiError } from './errors';
+
+/**
+ * Fixed-window counters in D1 (`auth_throttles`) for limits longer than the rate-limit binding's 60 s:
+ * failed logins per account, and how many strangers one account may reach in a day (src/policy/reach.ts).
+ * A window starts at its first counted event and lasts `ms`; at most `max` events count in it.
+ */
+export interface ThrottleWindow {
+  max: number;
+  ms: number;
+}
+
+/**
+ * Refuses (429 with `Retry-After`, seconds until the window ends) when counting `n` more events on `key`
+ * would pass the window's `max`.
+ */
+export async function assertUnderThrottle(db: D1Client, key: string, window: ThrottleWindow, detail: string, n = 1, now = Date.now()): Promise<void> {
+  const row = await db.prepare('SELECT window_start, count FROM auth_throttles WHERE key = ?1').bind(key).first<{ window_start: number; count: number }>();
+  const open = row !== null && row.window_start > now - window.ms;
+  if ((open ? row.count : 0) + n <= window.max) return;
+  const retryAfter = Math.ceil(((open ? row.window_start : now) + window.ms - now) / 1000);
+  throw new ApiError('rate_limited', detail, { headers: { 'Retry-After': String(retryAfter) } });
+}
+
+/**
+ * Counts `n` events on `key` (a statement, to batch with what it counts). With `afterChange`, it counts
+ * only when the statement before it in the batch changed a row (`changes()`), so an insert that found its
+ * row already there costs nothing.
+ */
+export function throttleCountStatement(db: D1Client, key: string, window: ThrottleWindow, options: { n?: number; afterChange?: boolean; now?: number } = {}): D1PreparedStatement {
+  const now = options.now ?? Date.now();
+  return db
+    .prepare(
+      `INSERT INTO auth_throttles (key, window_start, count) SELECT ?1, ?2, ?4 WHERE ${options.afterChange ? 'changes() > 0' : 'true'}
+       ON CONFLICT(key) DO UPDATE SET
+         count = CASE WHEN window_start <= ?3 THEN ?4 ELSE count + ?4 END,
+         window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END`,
+    )
+    .bind(key, now, now - window.ms, options.n ?? 1);
+}
+
+export async function clearThrottle(db: D1Client, key: string): Promise<void> {
+  await db.prepare('DELETE FROM auth_throttles WHERE key = ?1').bind(key).run();
+}

@@ -1,0 +1,100 @@
+import type { D1Client } from '../db/client';
+import { ApiError } from '../lib/errors';
+import { assertUnderThrottle, throttleCountStatement, type ThrottleWindow } from '../lib/throttle';
+import { RELATION, relationFlagsSql } from '../modules/graph/relations';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How many people one account may reach uninvited in a day, whoever they are: a stranger's other limits
+ * (20 notifications an hour to one person, message requests that notify once) cap what one person
+ * receives, these cap how many people one account can approach. Each is a fixed 24-hour window that
+ * starts at its first counted action (D1 `auth_throttles`, keys `reach:<kind>:<user id>`). Past one,
+ * the action answers 429 with `Retry-After` (seconds until the window ends) and nothing is written.
+ *
+ * - `follow`: follows and follow requests made (400, as large networks allow);
+ * - `friend_request`: friend requests sent (accepting one that crosses yours is not counted);
+ * - `message_request`: people a new conversation or a group add makes a message request for (someone
+ *   who neither follows nor is friends with the sender), counted per person;
+ * - `mention`: strangers (the same sense) notified of an @mention in a post or comment. Past this one
+ *   the text is still published; its mentions just notify nobody else that day (`withinReach`).
+ */
+export const REACH = {
+  follow: { max: 400, ms: DAY_MS },
+  friend_request: { max: 100, ms: DAY_MS },
+  message_request: { max: 50, ms: DAY_MS },
+  mention: { max: 100, ms: DAY_MS },
+} as const satisfies Record<string, ThrottleWindow>;
+export type ReachKind = keyof typeof REACH;
+
+const DETAIL: Record<ReachKind, string> = {
+  follow: `At most ${REACH.follow.max} follows and follow requests a day: try again later.`,
+  friend_request: `At most ${REACH.friend_request.max} friend requests a day: try again later.`,
+  message_request: `At most ${REACH.message_request.max} message requests (people who do not follow you and are not your friends) a day: try again later.`,
+  mention: `At most ${REACH.mention.max} people who do not follow you are notified of your mentions a day.`,
+};
+
+export const reachKey = (kind: ReachKind, userId: string): string => `reach:${kind}:${userId}`;
+
+/** Every throttle key of an account (its reach windows and its failed logins), for its deletion. */
+export const throttleKeysOf = (userId: string): string[] => [...Object.keys(REACH).map((k) => reachKey(k as ReachKind, userId)), `login:${userId}`];
+
+/** 429 when `n` more would pass the account's `kind` budget for the day. */
+export async function assertReach(db: D1Client, userId: string, kind: ReachKind, n = 1): Promise<void> {
+  await assertUnderThrottle(db, reachKey(kind, userId), REACH[kind], DETAIL[kind], n);
+}
+
+/**
+ * The 429 of an action the budget stopped inside its own statement (see `reachLeftSql`); should the
+ * window have ended meanwhile, a 429 asking for a retry in a second.
+ */
+export async function reachRefusal(db: D1Client, userId: string, kind: ReachKind): Promise<ApiError> {
+  try {
+    await assertReach(db, userId, kind);
+  } catch (err) {
+    return err as ApiError;
+  }
+  return new ApiError('rate_limited', DETAIL[kind], { headers: { 'Retry-After': '1' } });
+}
+
+/**
+ * A SQL condition, true while the account may still make one more `kind` action, for the statement that
+ * makes it (so a refused action writes nothing, and a repeated one that finds its row is never refused).
+ * Its parameters are numbered from `first`: bind `params` there.
+ */
+export function reachLeftSql(kind: ReachKind, userId: string, first: number, now = Date.now()): { sql: string; params: (string | number)[] } {
+  const [k, since, max] = [first, first + 1, first + 2];
+  return {
+    sql: `NOT EXISTS (SELECT 1 FROM auth_throttles WHERE key = ?${k} AND window_start > ?${since} AND count >= ?${max})`,
+    params: [reachKey(kind, userId), now - REACH[kind].ms, REACH[kind].max],
+  };
+}
+
+/** Counts `n` `kind` actions (batched after the insert it counts; with `afterChange`, only if that insert wrote). */
+export function reachCountStatement(db: D1Client, userId: string, kind: ReachKind, options: { n?: number; afterChange?: boolean } = {}): D1PreparedStatement {
+  return throttleCountStatement(db, reachKey(kind, userId), REACH[kind], options);
+}
+
+/**
+ * Of `recipients` of a `kind` notification from `userId`, those it may reach: everyone who follows or is
+ * friends with the account, and strangers while its day's budget lasts (those kept are counted). The
+ * rest are dropped silently: the action that caused the notification stands.
+ */
+export async function withinReach(db: D1Client, userId: string, kind: ReachKind, recipients: string[]): Promise<string[]> {
+  if (recipients.length === 0) return recipients;
+  const window = REACH[kind];
+  const now = Date.now();
+  const [budget, strangers] = await db.batch<Record<string, unknown>>([
+    db.prepare('SELECT window_start, count FROM auth_throttles WHERE key = ?1').bind(reachKey(kind, userId)),
+    db
+      .prepare(`SELECT j.value AS id FROM json_each(?1) j WHERE (${relationFlagsSql('j.value', '?2')} & ${RELATION.friend + RELATION.following}) = 0`)
+      .bind(JSON.stringify(recipients), userId),
+  ]);
+  const unknown = new Set((strangers?.results ?? []).map((r) => r.id as string));
+  if (unknown.size === 0) return recipients;
+  const row = budget?.results[0] as { window_start: number; count: number } | undefined;
+  const used = row && row.window_start > now - window.ms ? row.count : 0;
+  const kept = new Set(recipients.filter((id) => unknown.has(id)).slice(0, Math.max(0, window.max - used)));
+  if (kept.size > 0) await throttleCountStatement(db, reachKey(kind, userId), window, { n: kept.size, now }).run();
+  return recipients.filter((id) => !unknown.has(id) || kept.has(id));
+}
