@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '707d16f28ffd503133d7a8443d16931e363d02917d2cfdedcabc4aee5a6c8d2f';
+export const documentSha256 = '1bd73f43efa8f6f9cfe96f6344c2c0793dea6195259173ca010de1e409fd9dd6';
 
 export interface paths {
     "/health": {
@@ -1088,7 +1088,7 @@ export interface paths {
         };
         /**
          * Comments on a post, oldest first
-         * @description Top-level comments; `?parent_id=` lists the replies to that comment instead.
+         * @description Top-level comments; `?parent_id=` lists the replies to that comment instead (404 naming `parent_id` when that comment does not exist or is hidden from you: by a suspended account, across a block either way, or held for review; the thread under a hidden comment is hidden with it). Comments you may not see are left out.
          */
         get: operations["getPostsByIdComments"];
         put?: never;
