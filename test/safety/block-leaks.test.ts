@@ -1,12 +1,55 @@
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
 import { act, createStaff } from '../moderation/helpers';
-import { block, comment, post, users } from '../notifications/helpers';
+import { befriend, block, comment, follow, post, setVisibility, users } from '../notifications/helpers';
 
 /**
  * Hostile-review findings about blocks and suspensions: paths by which one side of a block kept
  * learning about the other, or by which a suspended account could be told apart from a deleted one.
  */
+
+describe('Relations with a suspended account', () => {
+  it('should answer every relation endpoint as for an account that does not exist', async () => {
+    const [target, follower, friend, muter, blocker, owner] = await users(6);
+    await follow(follower, target);
+    await befriend(friend, target);
+    await expectStatus(await call(`/users/${target.id}/mute`, { method: 'POST', token: muter.accessToken }), 200);
+    await block(blocker, target);
+    await setVisibility(owner, 'private');
+    await follow(target, owner);
+    const asked = await expectStatus(await call('/friends/requests', { token: target.accessToken, body: { user_id: owner.id } }), 201);
+    const staff = await createStaff('moderator');
+    await act(staff, target, 'suspend');
+
+    const missing = '01JC6Z1W3R2J4D5E6F7G8H9J0K';
+    for (const id of [missing, target.id]) {
+      await expectProblem(await call(`/users/${id}/follow`, { method: 'DELETE', token: follower.accessToken }), 404);
+      await expectProblem(await call(`/friends/${id}`, { method: 'DELETE', token: friend.accessToken }), 404);
+      await expectProblem(await call(`/users/${id}/mute`, { method: 'DELETE', token: muter.accessToken }), 404);
+      await expectProblem(await call(`/users/${id}/block`, { method: 'POST', token: follower.accessToken }), 404);
+      await expectProblem(await call(`/users/${id}/block`, { method: 'DELETE', token: blocker.accessToken }), 404);
+      await expectProblem(await call(`/follow_requests/${id}/accept`, { method: 'POST', token: owner.accessToken }), 404);
+      await expectProblem(await call(`/follow_requests/${id}/reject`, { method: 'POST', token: owner.accessToken }), 404);
+    }
+    await expectProblem(await call(`/friends/requests/${asked.id}/accept`, { method: 'POST', token: owner.accessToken }), 404);
+    await expectProblem(await call(`/friends/requests/${asked.id}/decline`, { method: 'POST', token: owner.accessToken }), 404);
+    // Lists leave it out, as they would a deleted account, the block list and mute list included.
+    const blocks = await expectStatus(await call('/me/blocks', { token: blocker.accessToken }), 200);
+    expect(blocks.data.map((e: { user: { id: string } }) => e.user.id)).not.toContain(target.id);
+    const mutes = await expectStatus(await call('/me/mutes', { token: muter.accessToken }), 200);
+    expect(mutes.data.map((e: { user: { id: string } }) => e.user.id)).not.toContain(target.id);
+
+    // Nothing was undone meanwhile: once the suspension is lifted, every relation is there to manage.
+    await act(staff, target, 'unsuspend');
+    const back = await expectStatus(await call('/me/blocks', { token: blocker.accessToken }), 200);
+    expect(back.data.map((e: { user: { id: string } }) => e.user.id)).toContain(target.id);
+    await expectProblem(await call(`/users/${target.id}`, { token: blocker.accessToken }), 404);
+    await expectStatus(await call(`/users/${target.id}/block`, { method: 'DELETE', token: blocker.accessToken }), 204);
+    await expectStatus(await call(`/friends/requests/${asked.id}/accept`, { method: 'POST', token: owner.accessToken }), 200);
+    await expectStatus(await call(`/follow_requests/${target.id}/accept`, { method: 'POST', token: owner.accessToken }), 200);
+    expect(await expectStatus(await call(`/users/${target.id}/follow`, { method: 'DELETE', token: follower.accessToken }), 200)).toEqual({ following: false, requested: false });
+  });
+});
 
 describe('Replies under a hidden comment', () => {
   it('should answer 404 for the thread of a comment whose author blocks the caller, or whom the caller blocks', async () => {

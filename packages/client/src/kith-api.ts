@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '1bd73f43efa8f6f9cfe96f6344c2c0793dea6195259173ca010de1e409fd9dd6';
+export const documentSha256 = '5ee8b14a05052b78ad4aff5973f511540bb5af0b52b66c156647aac0b8f48b20';
 
 export interface paths {
     "/health": {
@@ -655,12 +655,12 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users.
+         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postUsersByIdFollow"];
         /**
          * Unfollow, or withdraw a follow request
-         * @description Idempotent.
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         delete: operations["deleteUsersByIdFollow"];
         options?: never;
@@ -697,7 +697,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept a follow request */
+        /**
+         * Accept a follow request
+         * @description 404 when that user asked nothing. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         post: operations["postFollowRequestsByUserIdAccept"];
         delete?: never;
         options?: never;
@@ -714,7 +717,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject a follow request */
+        /**
+         * Reject a follow request
+         * @description 404 when that user asked nothing. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         post: operations["postFollowRequestsByUserIdReject"];
         delete?: never;
         options?: never;
@@ -797,7 +803,7 @@ export interface paths {
         put?: never;
         /**
          * Send a friend request
-         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409.
+         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postFriendsRequests"];
         delete?: never;
@@ -815,7 +821,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept a friend request sent to you */
+        /**
+         * Accept a friend request sent to you
+         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it).
+         */
         post: operations["postFriendsRequestsByIdAccept"];
         delete?: never;
         options?: never;
@@ -832,7 +841,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Decline a friend request sent to you */
+        /**
+         * Decline a friend request sent to you
+         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it).
+         */
         post: operations["postFriendsRequestsByIdDecline"];
         delete?: never;
         options?: never;
@@ -850,7 +862,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Cancel a friend request you sent */
+        /**
+         * Cancel a friend request you sent
+         * @description 404 for an unknown id, a request that is no longer pending, or one to an account suspended since (as if it had been deleted with it).
+         */
         delete: operations["deleteFriendsRequestsById"];
         options?: never;
         head?: never;
@@ -869,7 +884,7 @@ export interface paths {
         post?: never;
         /**
          * End a friendship
-         * @description Idempotent.
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         delete: operations["deleteFriendsByUserId"];
         options?: never;
@@ -888,10 +903,13 @@ export interface paths {
         put?: never;
         /**
          * Block a user
-         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. Idempotent.
+         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postUsersByIdBlock"];
-        /** Unblock a user */
+        /**
+         * Unblock a user
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         delete: operations["deleteUsersByIdBlock"];
         options?: never;
         head?: never;
@@ -905,7 +923,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users you block */
+        /**
+         * Users you block
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         */
         get: operations["getMeBlocks"];
         put?: never;
         post?: never;
@@ -926,10 +947,13 @@ export interface paths {
         put?: never;
         /**
          * Mute a user
-         * @description Their posts leave your feeds; they are not told. Idempotent.
+         * @description Their posts leave your feeds; they are not told. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postUsersByIdMute"];
-        /** Unmute a user */
+        /**
+         * Unmute a user
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         delete: operations["deleteUsersByIdMute"];
         options?: never;
         head?: never;
@@ -943,7 +967,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users you mute */
+        /**
+         * Users you mute
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         */
         get: operations["getMeMutes"];
         put?: never;
         post?: never;
