@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '5ee8b14a05052b78ad4aff5973f511540bb5af0b52b66c156647aac0b8f48b20';
+export const documentSha256 = 'cf749d1eaad6b51118015ed9658e1fbb36a5e64ff2b29c8710a7284a6a5af978';
 
 export interface paths {
     "/health": {
@@ -903,7 +903,7 @@ export interface paths {
         put?: never;
         /**
          * Block a user
-         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. In the conversations you share, each shows as a hidden user to the other (see Conversation.participants) and no typing or read passes between you; a direct one takes no more messages. Blocking back someone who blocked you first answers with them as a hidden user. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postUsersByIdBlock"];
         /**
@@ -1269,7 +1269,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
+         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left); after a block either way it is 403, for both. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
          */
         post: operations["postConversationsByIdMessages"];
         delete?: never;
@@ -1315,7 +1315,10 @@ export interface paths {
         delete: operations["deleteConversationsByIdMessagesBySeq"];
         options?: never;
         head?: never;
-        /** Edit your message */
+        /**
+         * Edit your message
+         * @description Sender only (403 otherwise, and for a call record). In a direct conversation, 403 once a block stands either way: the edit would still reach the other side. The text passes the keyword rules (422).
+         */
         patch: operations["patchConversationsByIdMessagesBySeq"];
         trace?: never;
     };
@@ -1330,7 +1333,7 @@ export interface paths {
         put?: never;
         /**
          * Mark messages read
-         * @description Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it.
+         * @description Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it; members across a block from you (either way) never do.
          */
         post: operations["postConversationsByIdRead"];
         delete?: never;
@@ -2593,7 +2596,7 @@ export interface components {
              * @enum {string}
              */
             kind: "text" | "call";
-            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). */
+            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way) a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them. */
             sender: components["schemas"]["PublicUser"] | null;
             content: string;
             media: {
@@ -3796,7 +3799,7 @@ export interface components {
             /** @enum {string} */
             kind: "direct" | "group" | "community";
             title: string | null;
-            /** @description Every member, the caller included, longest-standing first. */
+            /** @description Every member, the caller included, longest-standing first. A member across a block from you (either way) is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them. */
             participants: components["schemas"]["PublicUser"][];
             member_count: number;
             community_id: string | null;

@@ -120,7 +120,7 @@ export const unfriend = createRoute({
 
 export const block = createRoute({
   method: 'post', path: '/users/{id}/block', tags: ['Blocks'], summary: 'Block a user',
-  description: 'Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other\'s posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. Idempotent. ' + SUSPENDED_IS_MISSING,
+  description: 'Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other\'s posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. In the conversations you share, each shows as a hidden user to the other (see Conversation.participants) and no typing or read passes between you; a direct one takes no more messages. Blocking back someone who blocked you first answers with them as a hidden user. Idempotent. ' + SUSPENDED_IS_MISSING,
   ...authed, request: { params: UserIdParamSchema },
   responses: { 200: jsonContent(BlockStateSchema, 'Blocked'), ...withTarget },
 });

@@ -6,7 +6,8 @@ import { encodeCursor, NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pag
 import type { AppEnv } from '../../lib/types';
 import { forgetEachOther, retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
-import { presentPublicUser } from '../users/users.presenter';
+import { refreshSharedRooms } from '../messaging/messaging.service';
+import { presentHiddenUser, presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
 import { assertNotBlocked } from './relations';
 import { activeUserSql, isAccountVisible, visibleUserSql } from '../../policy/visibility';
@@ -281,14 +282,16 @@ export async function unfriend(c: Context<AppEnv>, viewerId: string, userId: str
 /**
  * Blocks a user: in one transaction, records the block and removes follows (and follow requests),
  * friendship and pending friend requests in both directions; then each side's notifications stop
- * naming the other. Idempotent.
+ * naming the other, and the rooms of the conversations they share stop relaying between them.
+ * Idempotent.
  */
 export async function block(c: Context<AppEnv>, viewerId: string, userId: string) {
   if (userId === viewerId) throw ApiError.field('id', 'you cannot block yourself');
   const user = await relationTarget(c, userId);
   const db = c.var.d1;
   const now = Date.now();
-  await db.batch([
+  const [theirs] = await db.batch<{ blocks_me: number }>([
+    db.prepare('SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = ?1) AS blocks_me').bind(viewerId, userId),
     db.prepare('INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3)').bind(viewerId, userId, now),
     db.prepare('DELETE FROM follows WHERE (follower_id = ?1 AND followee_id = ?2) OR (follower_id = ?2 AND followee_id = ?1)').bind(viewerId, userId),
     db.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId),
@@ -299,13 +302,17 @@ export async function block(c: Context<AppEnv>, viewerId: string, userId: string
       )
       .bind(viewerId, userId, now),
   ]);
-  await forgetEachOther(c.env, viewerId, userId);
-  return { blocking: true, user: presentPublicUser(user, c.get('baseUrl')) };
+  await Promise.all([forgetEachOther(c.env, viewerId, userId), refreshSharedRooms(c, viewerId, userId)]);
+  // Blocking back someone who blocked you first shows nothing of them: you could not see them before either.
+  const hidden = theirs?.results[0]?.blocks_me === 1;
+  return { blocking: true, user: hidden ? presentHiddenUser(userId) : presentPublicUser(user, c.get('baseUrl')) };
 }
 
 export async function unblock(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
   await relationTarget(c, userId);
   await c.var.d1.prepare('DELETE FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2').bind(viewerId, userId).run();
+  // The shared rooms re-read the caller's blocks either way: one the other still holds keeps them apart.
+  await refreshSharedRooms(c, viewerId, userId);
 }
 
 export async function mute(c: Context<AppEnv>, viewerId: string, userId: string) {
