@@ -182,6 +182,8 @@ describe('Relations with a suspended account', () => {
     await setVisibility(owner, 'private');
     await follow(target, owner);
     const asked = await expectStatus(await call('/friends/requests', { token: target.accessToken, body: { user_id: owner.id } }), 201);
+    const community = await expectStatus(await call('/communities', { token: owner.accessToken, body: { name: `Suspensions ${Date.now()}` } }), 201);
+    await expectStatus(await call(`/communities/${community.id}/join`, { method: 'POST', token: target.accessToken }), 200);
     const staff = await createStaff('moderator');
     await act(staff, target, 'suspend');
 
@@ -194,6 +196,8 @@ describe('Relations with a suspended account', () => {
       await expectProblem(await call(`/users/${id}/block`, { method: 'DELETE', token: blocker.accessToken }), 404);
       await expectProblem(await call(`/follow_requests/${id}/accept`, { method: 'POST', token: owner.accessToken }), 404);
       await expectProblem(await call(`/follow_requests/${id}/reject`, { method: 'POST', token: owner.accessToken }), 404);
+      await expectProblem(await call(`/communities/${community.id}/members/${id}`, { token: owner.accessToken, body: { role: 'owner' } }), 404);
+      await expectProblem(await call(`/communities/${community.id}/members/${id}`, { method: 'DELETE', token: owner.accessToken }), 404);
     }
     await expectProblem(await call(`/friends/requests/${asked.id}/accept`, { method: 'POST', token: owner.accessToken }), 404);
     await expectProblem(await call(`/friends/requests/${asked.id}/decline`, { method: 'POST', token: owner.accessToken }), 404);
@@ -212,6 +216,7 @@ describe('Relations with a suspended account', () => {
     await expectStatus(await call(`/friends/requests/${asked.id}/accept`, { method: 'POST', token: owner.accessToken }), 200);
     await expectStatus(await call(`/follow_requests/${target.id}/accept`, { method: 'POST', token: owner.accessToken }), 200);
     expect(await expectStatus(await call(`/users/${target.id}/follow`, { method: 'DELETE', token: follower.accessToken }), 200)).toEqual({ following: false, requested: false });
+    expect((await expectStatus(await call(`/communities/${community.id}/members/${target.id}`, { token: owner.accessToken, body: { role: 'moderator' } }), 200)).role).toBe('moderator');
   });
 });
 

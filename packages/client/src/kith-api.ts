@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'cf749d1eaad6b51118015ed9658e1fbb36a5e64ff2b29c8710a7284a6a5af978';
+export const documentSha256 = '9febafb6206ced98a322386a035b0f6a6835a07a23deec321437670d35957c2c';
 
 export interface paths {
     "/health": {
@@ -1753,12 +1753,12 @@ export interface paths {
         put?: never;
         /**
          * Approve an applicant, or change a member's role
-         * @description Moderators and the owner. `member` approves an applicant (who joins the chat) or demotes a moderator (owner only, or a moderator stepping down); `moderator` promotes; `owner` hands ownership over (owner only; the former owner becomes a moderator). The owner's own role changes only by handing over.
+         * @description Moderators and the owner. `member` approves an applicant (who joins the chat) or demotes a moderator (owner only, or a moderator stepping down); `moderator` promotes; `owner` hands ownership over (owner only; the former owner becomes a moderator). The owner's own role changes only by handing over. A suspended member or applicant answers 404, as one whose account does not exist (and as in the member list, which leaves them out).
          */
         post: operations["postCommunitiesByIdMembersByUserId"];
         /**
          * Remove a member, or reject an applicant
-         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it.
+         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. A suspended member answers 404, as one whose account does not exist (site staff remove them through a report's `remove_member`).
          */
         delete: operations["deleteCommunitiesByIdMembersByUserId"];
         options?: never;
