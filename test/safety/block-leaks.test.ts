@@ -31,6 +31,18 @@ async function readAll(socket: TestSocket, user: TestUser): Promise<void> {
   await socket.next((f) => f?.type === 'read' && f.user_id === user.id, `${user.username}'s own read`, from);
 }
 
+/**
+ * A group `host` starts with `members`, who follow the host first (so it is no message request for them),
+ * and one socket open for everyone, the host first.
+ */
+async function groupWithSockets(host: TestUser, members: TestUser[]): Promise<{ id: string; sockets: TestSocket[] }> {
+  for (const member of members) await follow(member, host);
+  const group = await expectStatus(await call('/conversations', { token: host.accessToken, body: { participant_ids: members.map((m) => m.id), title: 'a group' } }), 201);
+  const sockets: TestSocket[] = [];
+  for (const user of [host, ...members]) sockets.push(await openSocket(group.id, user.accessToken, { label: user.username }));
+  return { id: group.id, sockets };
+}
+
 describe('Blocks in a direct conversation', () => {
   // b has a message left to read; the block is made by either side.
   it.each([['b', 'the reader blocks'], ['a', 'the reader is blocked']])('should show neither side anything current of the other, and relay no typing or read between them (%s blocks: %s)', async (blockerName) => {
@@ -96,11 +108,8 @@ describe('Blocks in a direct conversation', () => {
 describe('Blocks in a group conversation', () => {
   it('should keep the group going for everyone while the two see nothing current of each other and no typing or reads', async () => {
     const [a, b, c] = await users(3);
-    await follow(b, a);
-    await follow(c, a);
-    const group = await expectStatus(await call('/conversations', { token: a.accessToken, body: { participant_ids: [b.id, c.id], title: 'three of us' } }), 201);
-    const id = group.id;
-    const [aSock, bSock, cSock] = [await openSocket(id, a.accessToken, { label: 'a' }), await openSocket(id, b.accessToken, { label: 'b' }), await openSocket(id, c.accessToken, { label: 'c' })];
+    const { id, sockets } = await groupWithSockets(a, [b, c]);
+    const [aSock, bSock, cSock] = sockets as [TestSocket, TestSocket, TestSocket];
     try {
       await expectStatus(await call(`/conversations/${id}/messages`, { token: c.accessToken, body: { content: 'hello both' } }), 201);
       await block(a, b);
@@ -131,9 +140,7 @@ describe('Blocks in a group conversation', () => {
       expect(participant(await conversationAs(a, id), b)).toEqual(hidden(b));
       expect(participant(await conversationAs(c, id), a)?.display_name).toBe('A in the group');
     } finally {
-      aSock.close();
-      bSock.close();
-      cSock.close();
+      for (const socket of sockets) socket.close();
     }
   });
 });
@@ -141,22 +148,18 @@ describe('Blocks in a group conversation', () => {
 describe('Blocks that predate a shared conversation', () => {
   it('should keep apart two people someone else puts in one group after one blocked the other', async () => {
     const [host, a, b] = await users(3);
-    await follow(a, host);
-    await follow(b, host);
     await block(a, b);
-    const group = await expectStatus(await call('/conversations', { token: host.accessToken, body: { participant_ids: [a.id, b.id] } }), 201);
-    expect(participant(await conversationAs(b, group.id), a)).toEqual(hidden(a));
-    const [aSock, bSock, hostSock] = [await openSocket(group.id, a.accessToken), await openSocket(group.id, b.accessToken), await openSocket(group.id, host.accessToken)];
+    const { id, sockets } = await groupWithSockets(host, [a, b]);
+    const [hostSock, aSock, bSock] = sockets as [TestSocket, TestSocket, TestSocket];
     try {
+      expect(participant(await conversationAs(b, id), a)).toEqual(hidden(a));
       const [aFrom, hostFrom] = [aSock.received.length, hostSock.received.length];
       bSock.send({ type: 'typing' });
       await hostSock.next((f) => f?.type === 'typing' && f.user.id === b.id, "b's typing on the host", hostFrom);
       await settle();
       expect(activityOf(aSock, b, aFrom)).toEqual([]);
     } finally {
-      aSock.close();
-      bSock.close();
-      hostSock.close();
+      for (const socket of sockets) socket.close();
     }
   });
 
