@@ -4,8 +4,8 @@ import type { UserSummary } from '../db/schema';
  * Who is visible to whom, for users. A suspended account is absent for everyone else: profile 404, and
  * missing from every list, comment thread, likers list and member list (and search and suggestions,
  * which reuse {@link visibleUserSql}). Comments follow their authors and their thread
- ({@link visibleCommentSql}). Posts are decided by the post pipeline's rules stage
- * (`canViewPost` in src/modules/posts/post-pipeline.ts), which applies the same account states.
+ * ({@link visibleCommentSql}). Posts are decided by the post pipeline's rules stage (`canViewPost` in
+ * src/modules/posts/post-pipeline.ts), which applies the same account states.
  */
 
 /** A JS check on a loaded user row: false once the account is suspended. */

@@ -45,7 +45,10 @@ export async function findVisibleComment(c: Context<AppEnv>, viewerId: string | 
     .prepare(`SELECT * FROM comments k WHERE k.id = ?1 AND (?2 IS NULL OR k.post_id = ?2) AND ${visibleCommentSql('?3', 'k', '?4')}`)
     .bind(commentId, options.postId ?? null, viewerId ?? '', staffCaller(c))
     .first<Record<string, unknown>>();
-  if (!raw) throw new ApiError('not_found', 'No such comment on this post.', options.field ? { errors: [{ field: options.field, message: 'is not a comment on this post' }] } : {});
+  if (!raw) {
+    const detail = options.postId ? 'No such comment on this post.' : 'No such comment.';
+    throw new ApiError('not_found', detail, options.field ? { errors: [{ field: options.field, message: 'is not a comment on this post' }] } : {});
+  }
   return mapRow(comments, raw);
 }
 

@@ -14,8 +14,9 @@ import { activeUserSql, isAccountVisible, visibleUserSql } from '../../policy/vi
 
 /**
  * The other user of any relation endpoint (follow, friend, block, mute and undoing them, a community
- * member's role or removal): must exist and not be suspended. A suspended account answers exactly as one that does not exist (404), whatever
- * relation the caller had with it; the relation itself is kept for when the suspension is lifted.
+ * member's role or removal): must exist and not be suspended. A suspended account answers exactly as
+ * one that does not exist (404), whatever relation the caller had with it; the relation itself is
+ * kept for when the suspension is lifted.
  */
 export async function relationTarget(c: Context<AppEnv>, userId: string): Promise<UserRow> {
   const user = await findUserById(c.get('db'), userId);
