@@ -3,12 +3,22 @@ import type { UserSummary } from '../db/schema';
 /**
  * Who is visible to whom, for users. A suspended account is absent for everyone else: profile 404, and
  * missing from every list, comment thread, likers list and member list (and search and suggestions,
- * which reuse {@link visibleUserSql}). Posts are decided by the post pipeline's rules stage
- * (`canViewPost` in src/modules/posts/post-pipeline.ts), which applies the same account states.
+ * which reuse {@link visibleUserSql}). Comments follow their authors and their thread
+ * ({@link visibleCommentSql}). Posts are decided by the post pipeline's rules stage (`canViewPost` in
+ * src/modules/posts/post-pipeline.ts), which applies the same account states.
  */
 
 /** A JS check on a loaded user row: false once the account is suspended. */
 export const isAccountVisible = (user: Pick<UserSummary, 'suspendedAt'>): boolean => user.suspendedAt === null;
+
+/**
+ * An SQL condition: the account whose id is the expression `user` exists and is not suspended, whoever
+ * looks. What relations to a suspended account (a block list, a pending request) need: the relation is
+ * kept, and hidden like the account until the suspension is lifted.
+ */
+export function activeUserSql(user: string): string {
+  return `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND vu.suspended_at IS NULL)`;
+}
 
 /**
  * An SQL condition: the user whose id is the expression `user` is visible to the viewer whose id is
@@ -16,7 +26,7 @@ export const isAccountVisible = (user: Pick<UserSummary, 'suspendedAt'>): boolea
  * block stands between them either way. Two primary-key probes and one on blocks per row.
  */
 export function visibleUserSql(viewer: string, user: string): string {
-  return `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND vu.suspended_at IS NULL)
+  return `${activeUserSql(user)}
     AND NOT EXISTS (SELECT 1 FROM blocks vb WHERE (vb.blocker_id = ${viewer} AND vb.blocked_id = ${user}) OR (vb.blocker_id = ${user} AND vb.blocked_id = ${viewer}))`;
 }
 
@@ -31,4 +41,16 @@ export function discoverableUserSql(viewer: string, user: string): string {
       AND (du.discoverable = 1
         OR EXISTS (SELECT 1 FROM follows df WHERE df.follower_id = ${viewer} AND df.followee_id = ${user} AND df.status = 'accepted')
         OR EXISTS (SELECT 1 FROM friendships dk WHERE dk.user_id = ${viewer} AND dk.friend_id = ${user}))))`;
+}
+
+/**
+ * An SQL condition: the comment row aliased `comment` is visible to the viewer `viewer`: its author is
+ * visible to them ({@link visibleUserSql}), it is not held unless it is theirs or `staff` (an SQL
+ * boolean) holds, and a reply's parent comment is visible by the same rules: the thread under a hidden
+ * comment is hidden with it. The post's own visibility is the post pipeline's to decide.
+ */
+export function visibleCommentSql(viewer: string, comment: string, staff: string): string {
+  const shown = (k: string) => `(${k}.held = 0 OR ${k}.author_id = ${viewer} OR ${staff}) AND ${visibleUserSql(viewer, `${k}.author_id`)}`;
+  return `${shown(comment)}
+    AND (${comment}.parent_id IS NULL OR EXISTS (SELECT 1 FROM comments vp WHERE vp.id = ${comment}.parent_id AND ${shown('vp')}))`;
 }

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '25c5480a6d8c7fcb052250ca70177d1bf2ce791d4ee11a39d4fa26a0f3da2438';
+export const documentSha256 = '7cb5e33cadcc35c76fe65e4eecba099df718eab0d2d1da60865214a9481dae86';
 
 export interface paths {
     "/health": {
@@ -655,12 +655,12 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused).
+         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused).
          */
         post: operations["postUsersByIdFollow"];
         /**
          * Unfollow, or withdraw a follow request
-         * @description Idempotent.
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         delete: operations["deleteUsersByIdFollow"];
         options?: never;
@@ -697,7 +697,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept a follow request */
+        /**
+         * Accept a follow request
+         * @description 404 when that user asked nothing. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         post: operations["postFollowRequestsByUserIdAccept"];
         delete?: never;
         options?: never;
@@ -714,7 +717,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject a follow request */
+        /**
+         * Reject a follow request
+         * @description 404 when that user asked nothing. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         post: operations["postFollowRequestsByUserIdReject"];
         delete?: never;
         options?: never;
@@ -797,7 +803,7 @@ export interface paths {
         put?: never;
         /**
          * Send a friend request
-         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
+         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
          */
         post: operations["postFriendsRequests"];
         delete?: never;
@@ -815,7 +821,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept a friend request sent to you */
+        /**
+         * Accept a friend request sent to you
+         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it).
+         */
         post: operations["postFriendsRequestsByIdAccept"];
         delete?: never;
         options?: never;
@@ -832,7 +841,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Decline a friend request sent to you */
+        /**
+         * Decline a friend request sent to you
+         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it).
+         */
         post: operations["postFriendsRequestsByIdDecline"];
         delete?: never;
         options?: never;
@@ -850,7 +862,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Cancel a friend request you sent */
+        /**
+         * Cancel a friend request you sent
+         * @description 404 for an unknown id, a request that is no longer pending, or one to an account suspended since (as if it had been deleted with it).
+         */
         delete: operations["deleteFriendsRequestsById"];
         options?: never;
         head?: never;
@@ -869,7 +884,7 @@ export interface paths {
         post?: never;
         /**
          * End a friendship
-         * @description Idempotent.
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         delete: operations["deleteFriendsByUserId"];
         options?: never;
@@ -888,10 +903,13 @@ export interface paths {
         put?: never;
         /**
          * Block a user
-         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. Idempotent.
+         * @description Removes follows, follow requests, friendship and pending friend requests in both directions. Afterwards neither side sees the other (profiles 404), nor can follow, befriend, comment on or like the other's posts; the notifications of each that name the other (their profile, their words) are removed (`notification.removed` on open sockets), and the other leaves grouped ones. In the conversations you share, each shows as a hidden user to the other (see Conversation.participants) and no typing or read passes between you; a direct one takes no more messages. Blocking back someone who blocked you first answers with them as a hidden user. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postUsersByIdBlock"];
-        /** Unblock a user */
+        /**
+         * Unblock a user
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         delete: operations["deleteUsersByIdBlock"];
         options?: never;
         head?: never;
@@ -905,7 +923,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users you block */
+        /**
+         * Users you block
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         */
         get: operations["getMeBlocks"];
         put?: never;
         post?: never;
@@ -926,10 +947,13 @@ export interface paths {
         put?: never;
         /**
          * Mute a user
-         * @description Their posts leave your feeds; they are not told. Idempotent.
+         * @description Their posts leave your feeds; they are not told. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postUsersByIdMute"];
-        /** Unmute a user */
+        /**
+         * Unmute a user
+         * @description Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         */
         delete: operations["deleteUsersByIdMute"];
         options?: never;
         head?: never;
@@ -943,7 +967,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users you mute */
+        /**
+         * Users you mute
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         */
         get: operations["getMeMutes"];
         put?: never;
         post?: never;
@@ -1088,7 +1115,7 @@ export interface paths {
         };
         /**
          * Comments on a post, oldest first
-         * @description Top-level comments; `?parent_id=` lists the replies to that comment instead.
+         * @description Top-level comments; `?parent_id=` lists the replies to that comment instead (404 naming `parent_id` when that comment does not exist or is hidden from you: by a suspended account, across a block either way, or held for review; the thread under a hidden comment is hidden with it). Comments you may not see are left out.
          */
         get: operations["getPostsByIdComments"];
         put?: never;
@@ -1242,7 +1269,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
+         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left); after a block either way it is 403, for both. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
          */
         post: operations["postConversationsByIdMessages"];
         delete?: never;
@@ -1288,7 +1315,10 @@ export interface paths {
         delete: operations["deleteConversationsByIdMessagesBySeq"];
         options?: never;
         head?: never;
-        /** Edit your message */
+        /**
+         * Edit your message
+         * @description Sender only (403 otherwise, and for a call record). In a direct conversation, 403 once a block stands either way: the edit would still reach the other side. The text passes the keyword rules (422).
+         */
         patch: operations["patchConversationsByIdMessagesBySeq"];
         trace?: never;
     };
@@ -1303,7 +1333,7 @@ export interface paths {
         put?: never;
         /**
          * Mark messages read
-         * @description Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it.
+         * @description Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it; members across a block from you (either way) never do.
          */
         post: operations["postConversationsByIdRead"];
         delete?: never;
@@ -1723,12 +1753,12 @@ export interface paths {
         put?: never;
         /**
          * Approve an applicant, or change a member's role
-         * @description Moderators and the owner. `member` approves an applicant (who joins the chat) or demotes a moderator (owner only, or a moderator stepping down); `moderator` promotes; `owner` hands ownership over (owner only; the former owner becomes a moderator). The owner's own role changes only by handing over.
+         * @description Moderators and the owner. `member` approves an applicant (who joins the chat) or demotes a moderator (owner only, or a moderator stepping down); `moderator` promotes; `owner` hands ownership over (owner only; the former owner becomes a moderator). The owner's own role changes only by handing over. A suspended member or applicant answers 404, as one whose account does not exist (and as in the member list, which leaves them out).
          */
         post: operations["postCommunitiesByIdMembersByUserId"];
         /**
          * Remove a member, or reject an applicant
-         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it.
+         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. A suspended member answers 404, as one whose account does not exist (site staff remove them through a report's `remove_member`).
          */
         delete: operations["deleteCommunitiesByIdMembersByUserId"];
         options?: never;
@@ -2566,7 +2596,7 @@ export interface components {
              * @enum {string}
              */
             kind: "text" | "call";
-            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). */
+            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way) a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them. */
             sender: components["schemas"]["PublicUser"] | null;
             content: string;
             media: {
@@ -3769,7 +3799,7 @@ export interface components {
             /** @enum {string} */
             kind: "direct" | "group" | "community";
             title: string | null;
-            /** @description Every member, the caller included, longest-standing first. */
+            /** @description Every member, the caller included, longest-standing first. A member across a block from you (either way) is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them. */
             participants: components["schemas"]["PublicUser"][];
             member_count: number;
             community_id: string | null;

@@ -11,7 +11,7 @@ export const listComments = createRoute({
   path: '/posts/{id}/comments',
   tags,
   summary: 'Comments on a post, oldest first',
-  description: 'Top-level comments; `?parent_id=` lists the replies to that comment instead.',
+  description: 'Top-level comments; `?parent_id=` lists the replies to that comment instead (404 naming `parent_id` when that comment does not exist or is hidden from you: by a suspended account, across a block either way, or held for review; the thread under a hidden comment is hidden with it). Comments you may not see are left out.',
   security: [{}, ...bearerSecurity],
   middleware: [optionalAuth],
   request: { params: PostIdParamSchema, query: PageQuerySchema.merge(CommentListQuerySchema) },

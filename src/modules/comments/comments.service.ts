@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { comments, type AutoReason, type CommentRow, type PostRow } from '../../db/schema';
 import { screenText } from '../../policy/content-rules';
-import { visibleUserSql } from '../../policy/visibility';
+import { visibleCommentSql } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import { isStaffRole } from '../../middleware/require-staff';
@@ -12,7 +12,6 @@ import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { isBlockedEither } from '../graph/relations';
 import { emitEvent } from '../notifications/events';
 import { isModerator } from '../communities/roles';
 import { emitMentions, getVisiblePost } from '../posts/posts.service';
@@ -34,22 +33,41 @@ function present(row: CommentRow, author: Parameters<typeof presentPublicUser>[0
   };
 }
 
+/** Whether the caller is site staff (who see held comments). */
+const staffCaller = (c: Context<AppEnv>) => (isStaffRole(c.get('auth')?.role) ? 1 : 0);
+
+/**
+ * A comment the viewer may see ({@link visibleCommentSql}), on `postId` when given: 404 otherwise,
+ * naming `field`, as for a comment that does not exist. It does not check the post: callers do.
+ */
+export async function findVisibleComment(c: Context<AppEnv>, viewerId: string | null, commentId: string, options: { postId?: string; field?: string } = {}): Promise<CommentRow> {
+  const raw = await c.var.d1
+    .prepare(`SELECT * FROM comments k WHERE k.id = ?1 AND (?2 IS NULL OR k.post_id = ?2) AND ${visibleCommentSql('?3', 'k', '?4')}`)
+    .bind(commentId, options.postId ?? null, viewerId ?? '', staffCaller(c))
+    .first<Record<string, unknown>>();
+  if (!raw) {
+    const detail = options.postId ? 'No such comment on this post.' : 'No such comment.';
+    throw new ApiError('not_found', detail, options.field ? { errors: [{ field: options.field, message: 'is not a comment on this post' }] } : {});
+  }
+  return mapRow(comments, raw);
+}
+
 /**
  * Top-level comments (or the replies to `parentId`), oldest first. The post must be visible to the
- * viewer; comments by suspended accounts or by people on either side of a block with the viewer are
- * left out, and so are held comments except to their author and staff.
+ * viewer, and so must the parent (404 naming `parent_id` otherwise: the thread under a hidden comment
+ * is hidden with it); comments by suspended accounts or by people on either side of a block with the
+ * viewer are left out, and so are held comments except to their author and staff.
  */
 export async function listComments(c: Context<AppEnv>, viewerId: string | null, postId: string, parentId: string | undefined, limit: number, cursor?: string) {
   await getVisiblePost(c, viewerId, postId);
+  if (parentId) await findVisibleComment(c, viewerId, parentId, { postId, field: 'parent_id' });
   const [ts, id] = timeKeyCursor(cursor, OLDEST_FIRST);
   const { results } = await c.var.d1.prepare(
     `SELECT * FROM comments c
-     WHERE post_id = ?1 AND parent_id IS ?2 AND (created_at, id) > (?3, ?4)
-       AND (c.held = 0 OR c.author_id = ?6 OR ?7)
-       AND ${visibleUserSql('?6', 'c.author_id')}
+     WHERE post_id = ?1 AND parent_id IS ?2 AND (created_at, id) > (?3, ?4) AND ${visibleCommentSql('?6', 'c', '?7')}
      ORDER BY created_at ASC, id ASC LIMIT ?5`,
   )
-    .bind(postId, parentId ?? null, ts, id, limit + 1, viewerId ?? '', isStaffRole(c.get('auth')?.role) ? 1 : 0)
+    .bind(postId, parentId ?? null, ts, id, limit + 1, viewerId ?? '', staffCaller(c))
     .all<Record<string, unknown>>();
   const rows = results.map((raw) => mapRow(comments, raw));
   const authors = await loadUsersByIds(c.get('db'), rows.map((r) => r.authorId));
@@ -66,12 +84,9 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
   const verdict = await screenText(c, [{ field: 'content', text: content }], 'comment');
   const { row: post } = await getVisiblePost(c, authorId, postId);
   const db = c.get('db');
-  let parent: CommentRow | undefined;
-  if (parentId) {
-    parent = await db.select().from(comments).where(eq(comments.id, parentId)).get();
-    if (!parent || parent.postId !== postId || (await isBlockedEither(c.var.d1, authorId, parent.authorId))) {
-      throw new ApiError('not_found', 'No such comment on this post.', { errors: [{ field: 'parent_id', message: 'is not a comment on this post' }] });
-    }
+  // The parent as the author may see it: a hidden comment (blocks, suspension, a hold) takes no replies.
+  const parent = parentId ? await findVisibleComment(c, authorId, parentId, { postId, field: 'parent_id' }) : undefined;
+  if (parent) {
     if (parent.parentId) throw ApiError.field('parent_id', 'replies can only answer a top-level comment');
   }
   const id = newId();

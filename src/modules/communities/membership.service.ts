@@ -8,6 +8,7 @@ import { audit, requestIp } from '../audit/audit';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
+import { relationTarget } from '../graph/graph.service';
 import { departureStatement } from '../messaging/messaging.service';
 import { joinChat, leaveChat } from './community-chat';
 import { memberListSql } from './communities.queries';
@@ -132,10 +133,15 @@ export async function memberRemoval(c: Context<AppEnv>, community: CommunityWith
   return removalStatements(c.var.d1, community, userId, guard);
 }
 
-/** Moderators remove members and reject applicants (see {@link memberRemoval}). Removing yourself is leaving. */
+/**
+ * Moderators remove members and reject applicants (see {@link memberRemoval}). Removing yourself is
+ * leaving. A suspended member is absent here as in the member list (404, as for a deleted account);
+ * site staff still remove them through a report's `remove_member`.
+ */
 export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
   if (userId === viewerId) return leaveCommunity(c, viewerId, ref);
   const community = await resolveCommunity(c, ref, viewerId);
+  await relationTarget(c, userId);
   await c.var.d1.batch(await memberRemoval(c, community, userId));
   await leaveChat(c, community.conversationId, userId);
 }
@@ -148,6 +154,8 @@ export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: st
 export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: string, userId: string, role: 'member' | 'moderator' | 'owner'): Promise<CommunityMember> {
   const community = await resolveCommunity(c, ref, viewerId);
   assertModerator(community, 'change roles');
+  // A suspended member or applicant is absent, as in the member list: never approved, promoted or made owner.
+  await relationTarget(c, userId);
   const target = await roleOf(c, community.id, userId);
   if (!target) throw new ApiError('not_found', 'No such member or applicant.');
   const db = c.var.d1;

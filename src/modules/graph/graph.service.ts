@@ -6,20 +6,32 @@ import { encodeCursor, NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pag
 import type { AppEnv } from '../../lib/types';
 import { forgetEachOther, retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
-import { presentPublicUser } from '../users/users.presenter';
+import { refreshSharedRooms } from '../messaging/messaging.service';
+import { presentHiddenUser, presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
 import { assertNotBlocked } from './relations';
-import { isAccountVisible, visibleUserSql } from '../../policy/visibility';
+import { activeUserSql, isAccountVisible, visibleUserSql } from '../../policy/visibility';
 import { reachCountStatement, reachLeftSql, reachRefusal } from '../../policy/reach';
 
 /**
- * The other user of a graph action: must exist and be visible (a suspended account is absent, as its
- * profile is), must not be the caller, and no block may stand between them.
+ * The other user of any relation endpoint (follow, friend, block, mute and undoing them, a community
+ * member's role or removal): must exist and not be suspended. A suspended account answers exactly as
+ * one that does not exist (404), whatever relation the caller had with it; the relation itself is
+ * kept for when the suspension is lifted.
+ */
+export async function relationTarget(c: Context<AppEnv>, userId: string): Promise<UserRow> {
+  const user = await findUserById(c.get('db'), userId);
+  if (!user || !isAccountVisible(user)) throw new ApiError('not_found', 'No such user.');
+  return user;
+}
+
+/**
+ * The other user of a graph action: a {@link relationTarget}, not the caller, and no block may stand
+ * between them.
  */
 export async function otherUser(c: Context<AppEnv>, viewerId: string, userId: string, action: string): Promise<UserRow> {
   if (userId === viewerId) throw ApiError.field('id', `you cannot ${action} yourself`);
-  const user = await findUserById(c.get('db'), userId);
-  if (!user || !isAccountVisible(user)) throw new ApiError('not_found', 'No such user.');
+  const user = await relationTarget(c, userId);
   await assertNotBlocked(c.var.d1, viewerId, userId);
   return user;
 }
@@ -52,7 +64,7 @@ export async function follow(c: Context<AppEnv>, viewerId: string, userId: strin
 /** Unfollows, or withdraws a pending request. Idempotent. */
 export async function unfollow(c: Context<AppEnv>, viewerId: string, userId: string) {
   if (userId === viewerId) throw ApiError.field('id', 'you cannot unfollow yourself');
-  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await relationTarget(c, userId);
   const removed = await c.var.d1.prepare('DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId).run();
   if (removed.meta.changes > 0) await retractEvent(c, { type: 'follow', actorId: viewerId, recipientId: userId });
   return { following: false, requested: false };
@@ -60,6 +72,7 @@ export async function unfollow(c: Context<AppEnv>, viewerId: string, userId: str
 
 /** The owner of a private account answers a pending follow request. */
 export async function decideFollowRequest(c: Context<AppEnv>, ownerId: string, followerId: string, accept: boolean) {
+  await relationTarget(c, followerId);
   const db = c.var.d1;
   const result = accept
     ? await db.prepare("UPDATE follows SET status = 'accepted' WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run()
@@ -168,7 +181,8 @@ async function acceptRequest(c: Context<AppEnv>, requestId: string, ownerId: str
   if (!request || request.to_user_id !== ownerId || request.status !== 'pending') throw new ApiError('not_found', 'No pending friend request with this id.');
   const accepted = `EXISTS (SELECT 1 FROM friend_requests WHERE id = ?1 AND status = 'accepted' AND responded_at = ?2)`;
   const [update] = await db.batch([
-    db.prepare("UPDATE friend_requests SET status = 'accepted', responded_at = ?2 WHERE id = ?1 AND status = 'pending'").bind(requestId, now),
+    // A request from an account suspended since is not there to accept, as if it had been deleted.
+    db.prepare(`UPDATE friend_requests SET status = 'accepted', responded_at = ?2 WHERE id = ?1 AND status = 'pending' AND ${activeUserSql('from_user_id')}`).bind(requestId, now),
     db.prepare(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) SELECT ?3, ?4, ?2 WHERE ${accepted}`).bind(requestId, now, request.from_user_id, request.to_user_id),
     db.prepare(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) SELECT ?4, ?3, ?2 WHERE ${accepted}`).bind(requestId, now, request.from_user_id, request.to_user_id),
     // A reverse request still pending is settled by the friendship too.
@@ -237,7 +251,7 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
 
 export async function answerFriendRequest(c: Context<AppEnv>, ownerId: string, requestId: string, accept: boolean) {
   if (accept) return (await presentRequests(c, [await acceptRequest(c, requestId, ownerId)]))[0]!;
-  const result = await c.var.d1.prepare("UPDATE friend_requests SET status = 'declined', responded_at = ?3 WHERE id = ?1 AND to_user_id = ?2 AND status = 'pending'")
+  const result = await c.var.d1.prepare(`UPDATE friend_requests SET status = 'declined', responded_at = ?3 WHERE id = ?1 AND to_user_id = ?2 AND status = 'pending' AND ${activeUserSql('from_user_id')}`)
     .bind(requestId, ownerId, Date.now())
     .run();
   if (result.meta.changes === 0) throw new ApiError('not_found', 'No pending friend request with this id.');
@@ -247,7 +261,7 @@ export async function answerFriendRequest(c: Context<AppEnv>, ownerId: string, r
 /** The sender withdraws a pending request. */
 export async function cancelFriendRequest(c: Context<AppEnv>, senderId: string, requestId: string): Promise<void> {
   const cancelled = await c.var.d1.prepare(
-    "UPDATE friend_requests SET status = 'cancelled', responded_at = ?3 WHERE id = ?1 AND from_user_id = ?2 AND status = 'pending' RETURNING to_user_id",
+    `UPDATE friend_requests SET status = 'cancelled', responded_at = ?3 WHERE id = ?1 AND from_user_id = ?2 AND status = 'pending' AND ${activeUserSql('to_user_id')} RETURNING to_user_id`,
   )
     .bind(requestId, senderId, Date.now())
     .first<{ to_user_id: string }>();
@@ -277,7 +291,7 @@ export async function listFriendRequests(c: Context<AppEnv>, viewerId: string, d
 /** Ends a friendship in both directions. Idempotent. */
 export async function unfriend(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
   if (userId === viewerId) throw ApiError.field('user_id', 'you cannot unfriend yourself');
-  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await relationTarget(c, userId);
   await c.var.d1.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId).run();
 }
 
@@ -286,15 +300,16 @@ export async function unfriend(c: Context<AppEnv>, viewerId: string, userId: str
 /**
  * Blocks a user: in one transaction, records the block and removes follows (and follow requests),
  * friendship and pending friend requests in both directions; then each side's notifications stop
- * naming the other. Idempotent.
+ * naming the other, and the rooms of the conversations they share stop relaying between them.
+ * Idempotent.
  */
 export async function block(c: Context<AppEnv>, viewerId: string, userId: string) {
   if (userId === viewerId) throw ApiError.field('id', 'you cannot block yourself');
-  const user = await findUserById(c.get('db'), userId);
-  if (!user) throw new ApiError('not_found', 'No such user.');
+  const user = await relationTarget(c, userId);
   const db = c.var.d1;
   const now = Date.now();
-  await db.batch([
+  const [theirs] = await db.batch<{ blocks_me: number }>([
+    db.prepare('SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = ?1) AS blocks_me').bind(viewerId, userId),
     db.prepare('INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3)').bind(viewerId, userId, now),
     db.prepare('DELETE FROM follows WHERE (follower_id = ?1 AND followee_id = ?2) OR (follower_id = ?2 AND followee_id = ?1)').bind(viewerId, userId),
     db.prepare('DELETE FROM friendships WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)').bind(viewerId, userId),
@@ -305,13 +320,17 @@ export async function block(c: Context<AppEnv>, viewerId: string, userId: string
       )
       .bind(viewerId, userId, now),
   ]);
-  await forgetEachOther(c.env, viewerId, userId);
-  return { blocking: true, user: presentPublicUser(user, c.get('baseUrl')) };
+  await Promise.all([forgetEachOther(c.env, viewerId, userId), refreshSharedRooms(c, viewerId, userId)]);
+  // Blocking back someone who blocked you first shows nothing of them: you could not see them before either.
+  const hidden = theirs?.results[0]?.blocks_me === 1;
+  return { blocking: true, user: hidden ? presentHiddenUser(userId) : presentPublicUser(user, c.get('baseUrl')) };
 }
 
 export async function unblock(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
-  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await relationTarget(c, userId);
   await c.var.d1.prepare('DELETE FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2').bind(viewerId, userId).run();
+  // The shared rooms re-read the caller's blocks either way: one the other still holds keeps them apart.
+  await refreshSharedRooms(c, viewerId, userId);
 }
 
 export async function mute(c: Context<AppEnv>, viewerId: string, userId: string) {
@@ -321,17 +340,20 @@ export async function mute(c: Context<AppEnv>, viewerId: string, userId: string)
 }
 
 export async function unmute(c: Context<AppEnv>, viewerId: string, userId: string): Promise<void> {
-  if (!(await findUserById(c.get('db'), userId))) throw new ApiError('not_found', 'No such user.');
+  await relationTarget(c, userId);
   await c.var.d1.prepare('DELETE FROM mutes WHERE muter_id = ?1 AND muted_id = ?2').bind(viewerId, userId).run();
 }
 
-/** The caller's blocks or mutes, newest first. */
+/**
+ * The caller's blocks or mutes, newest first. A suspended account is left out, as a deleted one would
+ * be; its entry comes back when the suspension is lifted.
+ */
 export async function listOwnEdges(c: Context<AppEnv>, viewerId: string, kind: 'blocks' | 'mutes', limit: number, cursor?: string) {
   const [ts, id] = edgeCursor(cursor);
   const sql =
     kind === 'blocks'
-      ? 'SELECT blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND (created_at, blocked_id) < (?2, ?3) ORDER BY created_at DESC, blocked_id DESC LIMIT ?4'
-      : 'SELECT muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND (created_at, muted_id) < (?2, ?3) ORDER BY created_at DESC, muted_id DESC LIMIT ?4';
+      ? `SELECT blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND (created_at, blocked_id) < (?2, ?3) AND ${activeUserSql('blocked_id')} ORDER BY created_at DESC, blocked_id DESC LIMIT ?4`
+      : `SELECT muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND (created_at, muted_id) < (?2, ?3) AND ${activeUserSql('muted_id')} ORDER BY created_at DESC, muted_id DESC LIMIT ?4`;
   const { results } = await c.var.d1.prepare(sql).bind(viewerId, ts, id, limit + 1).all<EdgeRow>();
   return presentEdges(c, results, limit);
 }

@@ -71,6 +71,27 @@ export async function isBlockedEither(db: D1Client, a: string, b: string): Promi
   return row !== null;
 }
 
+/** Everyone who blocks `userId` or whom `userId` blocks (both primary-key ranges of blocks; few rows). */
+export async function blockedEitherOf(db: D1Client, userId: string): Promise<Set<string>> {
+  const { results } = await db
+    .prepare('SELECT blocked_id AS id FROM blocks WHERE blocker_id = ?1 UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?1')
+    .bind(userId)
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
+}
+
+/** Every block between two of `userIds`, as [blocker, blocked] pairs, in one statement. */
+export async function blocksAmong(db: D1Client, userIds: string[]): Promise<[string, string][]> {
+  const { results } = await db
+    .prepare(
+      `SELECT blocker_id, blocked_id FROM blocks
+       WHERE blocker_id IN (SELECT value FROM json_each(?1)) AND blocked_id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(userIds))
+    .all<{ blocker_id: string; blocked_id: string }>();
+  return results.map((r) => [r.blocker_id, r.blocked_id]);
+}
+
 /** Refuses an interaction between two users when a block stands between them (as 404: the other side is invisible). */
 export async function assertNotBlocked(db: D1Client, a: string, b: string, what = 'user'): Promise<void> {
   if (a !== b && (await isBlockedEither(db, a, b))) throw new ApiError('not_found', `No such ${what}.`);

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { recordFrame } from '../../lib/metrics';
+import { blockedEitherOf, blocksAmong } from '../graph/relations';
 import { RoomAlarms } from './room-alarms';
 import { RoomCalls } from './room-calls';
 import { RoomMessages, type SendInput } from './room-messages';
@@ -7,6 +8,9 @@ import { OUTBOX_JOB, RoomOutbox } from './room-outbox';
 import { errorFrame, type Frame, handleFrame, RoomSockets } from './room-protocol';
 import { RoomStore } from './room-store';
 import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, type Message, type RoomMember, type RoomResult } from './room.types';
+
+/** Set once the room has read the blocks between its members from D1 (rooms made before kept none). */
+const BLOCKS_SYNCED = 'blocks_synced';
 
 /**
  * One Durable Object per conversation, wiring the parts that live beside it: its storage
@@ -33,6 +37,8 @@ export class ConversationRoom extends DurableObject<Env> {
     this.calls = new RoomCalls(ctx, env, this.store, this.sockets, this.alarms, this.messages, sql);
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+    // A room configured before it kept the blocks between its members learns them once, before anything else runs.
+    if (this.store.conversationId() && this.store.get(BLOCKS_SYNCED) === null) void ctx.blockConcurrencyWhile(() => this.refreshBlocks());
   }
 
   // ------------------------------------------------------------------ membership
@@ -47,6 +53,7 @@ export class ConversationRoom extends DurableObject<Env> {
     const keep = new Set(members.map((m) => m.userId));
     for (const m of this.store.members()) if (!keep.has(m.userId)) this.dropMember(m.userId);
     for (const m of members) this.store.upsertMember(m);
+    await this.refreshBlocks();
     this.outbox.markIndexDirty();
     await this.outbox.requestFlush();
   }
@@ -58,8 +65,22 @@ export class ConversationRoom extends DurableObject<Env> {
   async addMember(conversationId: string, kind: string, member: RoomMember): Promise<void> {
     this.store.setIdentity(conversationId, kind);
     this.store.upsertMember(member);
+    await this.refreshBlocks(member.userId);
     this.outbox.markIndexDirty();
     await this.outbox.requestFlush();
+  }
+
+  /**
+   * Re-reads from D1 the blocks between members (only those of `userId` when given: after they joined,
+   * blocked or unblocked someone). The room keeps them so that members across a block see each other as
+   * hidden users and get none of each other's typing or reads (room-store.ts, blockedWith).
+   */
+  async refreshBlocks(userId?: string): Promise<void> {
+    const members = new Set(this.store.members().map((m) => m.userId));
+    const pairs: [string, string][] =
+      userId === undefined ? await blocksAmong(this.env.DB, [...members]) : [...(await blockedEitherOf(this.env.DB, userId))].filter((id) => members.has(id)).map((id) => [userId, id]);
+    this.store.replaceBlocks(pairs, userId);
+    this.store.set(BLOCKS_SYNCED, '1');
   }
 
   /** Removes one member and closes their sockets at once (4003 in a community chat). Unknown users are ignored. */
@@ -177,7 +198,8 @@ export class ConversationRoom extends DurableObject<Env> {
     const params = new URL(request.url).searchParams;
     const after = Number(params.get('after_seq'));
     if (Number.isInteger(after) && after >= 0 && params.has('after_seq')) {
-      for (const row of this.store.messagesAfter(after)) server.send(JSON.stringify({ type: 'message.new', message: this.store.present(row) }));
+      const hidden = this.store.blockedWith(userId);
+      for (const row of this.store.messagesAfter(after)) server.send(JSON.stringify({ type: 'message.new', message: this.store.present(row, hidden) }));
     }
     this.calls.replay(server, userId);
     return new Response(null, { status: 101, webSocket: client });

@@ -56,7 +56,7 @@ export const listMessages = createRoute({
 
 export const sendMessage = createRoute({
   method: 'post', path: '/conversations/{id}/messages', tags, summary: 'Send a message',
-  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person\'s `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left). The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
+  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person\'s `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left); after a block either way it is 403, for both. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(SendMessageSchema) },
   responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'], ...errors[422] },
 });
@@ -70,6 +70,7 @@ export const directMessage = createRoute({
 
 export const editMessage = createRoute({
   method: 'patch', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Edit your message',
+  description: 'Sender only (403 otherwise, and for a call record). In a direct conversation, 403 once a block stands either way: the edit would still reach the other side. The text passes the keyword rules (422).',
   ...authed, request: { params: SeqParamSchema, body: jsonBody(EditMessageSchema) },
   responses: { 200: jsonContent(MessageSchema, 'The edited message'), ...member, ...errors[403], ...errors[422] },
 });
@@ -83,7 +84,7 @@ export const deleteMessage = createRoute({
 
 export const markRead = createRoute({
   method: 'post', path: '/conversations/{id}/read', tags, summary: 'Mark messages read',
-  description: 'Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it.',
+  description: 'Up to `seq`, or everything when omitted. The read position never moves back. The other members learn it (a `read` frame on their sockets), except while the conversation is a message request for you: then only your own sockets do, until you accept it; members across a block from you (either way) never do.',
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(ReadSchema) },
   responses: { 200: jsonContent(ReadStateSchema, 'Your read state'), ...member },
 });

@@ -11,7 +11,8 @@ import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
 import { markSentInMessage } from '../media/media.service';
 import { emitEvent } from '../notifications/events';
-import { presentPublicUser } from '../users/users.presenter';
+import { blockedEitherOf } from '../graph/relations';
+import { presentHiddenUser, presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import { NOT_A_MEMBER, type Message, type MessageMedia, type RoomMember, type RoomResult } from './room.types';
 
@@ -75,6 +76,18 @@ export async function withRoom<T>(
     result = await op(room);
   }
   return unwrap(result);
+}
+
+/**
+ * After `userId` blocked or unblocked someone (`otherId`), every conversation the two share re-reads
+ * that user's blocks, so its room stops (or resumes) relaying between them at once.
+ */
+export async function refreshSharedRooms(c: Context<AppEnv>, userId: string, otherId: string): Promise<void> {
+  const { results } = await c.var.d1
+    .prepare('SELECT m.conversation_id AS id FROM conversation_members m JOIN conversation_members o ON o.conversation_id = m.conversation_id AND o.user_id = ?2 WHERE m.user_id = ?1')
+    .bind(userId, otherId)
+    .all<{ id: string }>();
+  await Promise.all(results.map((r) => roomFor(c, r.id).refreshBlocks(userId)));
 }
 
 /** Tells the room who its members are now (it disconnects anyone removed). */
@@ -167,8 +180,12 @@ const withKind = (message: Message): Message => ({ ...message, kind: message.kin
 
 type ConversationListRow = ConversationRow & { unreadCount: number; memberActivity: number; request: boolean };
 
-/** Conversations as the viewer sees them: their participants, the last message and their unread count. */
-export async function presentConversations(c: Context<AppEnv>, rows: ConversationListRow[]) {
+/**
+ * Conversations as the viewer sees them: their participants, the last message and their unread count.
+ * Someone across a block from the viewer is a hidden user there (as in the room's messages): the entry
+ * stays, for the contract lists every member, but shows nothing current of them.
+ */
+export async function presentConversations(c: Context<AppEnv>, viewerId: string, rows: ConversationListRow[]) {
   if (rows.length === 0) return [];
   // Every member (the contract lists them all), longest-standing first.
   const { results: members } = await c.var.d1.prepare(
@@ -179,17 +196,21 @@ export async function presentConversations(c: Context<AppEnv>, rows: Conversatio
     .all<{ conversation_id: string; user_id: string }>();
   const users = await loadUsersByIds(c.get('db'), members.map((m) => m.user_id));
   const communities = await communityOfConversations(c, rows.filter((r) => r.kind === 'community').map((r) => r.id));
+  const hidden = await blockedEitherOf(c.var.d1, viewerId);
   const baseUrl = c.get('baseUrl');
+  const lastMessage = (message: Message): Message => (message.sender && hidden.has(message.sender.id) ? { ...message, sender: presentHiddenUser(message.sender.id) } : message);
   return rows.map((row) => {
     const own = members.filter((m) => m.conversation_id === row.id);
     return {
       id: row.id,
       kind: row.kind,
       title: row.title,
-      participants: own.filter((m) => users.has(m.user_id)).map((m) => presentPublicUser(users.get(m.user_id)!, baseUrl)),
+      participants: own
+        .filter((m) => users.has(m.user_id))
+        .map((m) => (hidden.has(m.user_id) ? presentHiddenUser(m.user_id) : presentPublicUser(users.get(m.user_id)!, baseUrl))),
       member_count: own.length,
       community_id: communities.get(row.id) ?? null,
-      last_message: row.lastMessage ? withKind(row.lastMessage as unknown as Message) : null,
+      last_message: row.lastMessage ? lastMessage(withKind(row.lastMessage as unknown as Message)) : null,
       unread_count: row.unreadCount,
       request: row.request,
       created_at: row.createdAt.toISOString(),
@@ -227,7 +248,7 @@ export async function listConversations(c: Context<AppEnv>, viewerId: string, li
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    data: await presentConversations(c, page),
+    data: await presentConversations(c, viewerId, page),
     next_cursor: rows.length > limit && last ? encodeCursor([last.memberActivity, last.id]) : null,
   };
 }
@@ -236,7 +257,7 @@ export async function listConversations(c: Context<AppEnv>, viewerId: string, li
 export async function getConversation(c: Context<AppEnv>, viewerId: string, id: string) {
   const { conversation } = await conversationFor(c, viewerId, id);
   const member = await c.get('db').select().from(conversationMembers).where(and(eq(conversationMembers.conversationId, id), eq(conversationMembers.userId, viewerId))).get();
-  const [presented] = await presentConversations(c, [{ ...conversation, unreadCount: member?.unreadCount ?? 0, memberActivity: 0, request: member?.request ?? false }]);
+  const [presented] = await presentConversations(c, viewerId, [{ ...conversation, unreadCount: member?.unreadCount ?? 0, memberActivity: 0, request: member?.request ?? false }]);
   return presented!;
 }
 

@@ -29,12 +29,12 @@ const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => 
 
 /** Server → client. */
 export const CONVERSATION_SERVER_FRAMES = {
-  MessageNew: frame('message.new', { message: MessageSchema }).describe('A message in the conversation (also replayed on connect after `?after_seq=`), in `seq` order'),
-  MessageUpdated: frame('message.updated', { message: MessageSchema }).describe('A message was edited (or a call record changed)'),
+  MessageNew: frame('message.new', { message: MessageSchema }).describe('A message in the conversation (also replayed on connect after `?after_seq=`), in `seq` order. Its `sender` is a hidden user (the id only) when a block stands between you'),
+  MessageUpdated: frame('message.updated', { message: MessageSchema }).describe('A message was edited (or a call record changed); a sender across a block is a hidden user, as in `message.new`'),
   MessageDeleted: frame('message.deleted', { conversation_id: z.string(), seq: z.number().int().min(1) }).describe('A message became a tombstone (it keeps its seq): deleted by its sender or a moderator, or its sender\'s account was deleted (one frame per message)'),
   Ack: frame('ack', { client_id: z.string(), seq: z.number().int().min(1) }).describe('Your `message.send` was stored as `seq` (a retry with the same client_id is acknowledged again, never stored twice)'),
-  Typing: frame('typing', { user: PublicUserSchema }).describe('Another member is typing'),
-  Read: frame('read', { user_id: UserId, seq: z.number().int().min(0) }).describe('A member has read up to `seq` (never sent to the others by a member for whom the conversation is still a message request)'),
+  Typing: frame('typing', { user: PublicUserSchema }).describe('Another member is typing (never sent across a block, either way)'),
+  Read: frame('read', { user_id: UserId, seq: z.number().int().min(0) }).describe('A member has read up to `seq` (never sent to the others by a member for whom the conversation is still a message request, nor across a block either way)'),
   Error: frame('error', {
     status: z.union([z.literal(400), z.literal(403), z.literal(404), z.literal(409), z.literal(413), z.literal(422), z.literal(429)]),
     detail: z.string(),
@@ -58,7 +58,7 @@ export const CONVERSATION_CLIENT_FRAMES = {
   MessageSend: frame('message.send', { client_id: z.string().min(1).max(100), content: z.string().max(MAX_MESSAGE_LENGTH) }).describe(
     'Sends a message (text only: attach media through POST /messages). Answered by `ack`, or `error`',
   ),
-  TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing` (not while the conversation is a message request for you)'),
+  TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing` (not while the conversation is a message request for you, nor members across a block from you)'),
   MarkRead: frame('read', { seq: z.number().int().min(0).optional() }).describe('You have read up to `seq` (default: the latest)'),
   Ping: frame('ping', {}).describe('Keep-alive: answered by `pong`'),
   SendCallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp }).describe('Starts a call: rings every member you may call'),

@@ -2,6 +2,7 @@ import { newId } from '../../lib/ids';
 import { evaluateText } from '../../policy/content-rules';
 import { directSendRefusal } from '../../policy/messaging';
 import { publishEvent } from '../notifications/events';
+import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';
 import type { RoomSockets } from './room-protocol';
 import type { RoomOutbox } from './room-outbox';
@@ -109,8 +110,14 @@ export class RoomMessages {
       also?.(id);
     });
     const message = store.present(store.messageAt(seq)!);
-    this.sockets.broadcast({ type: 'message.new', message });
+    this.broadcastMessage('message.new', message);
     return message;
+  }
+
+  /** A new or edited message to every socket; members across a block from its sender see them as a hidden user. */
+  private broadcastMessage(type: 'message.new' | 'message.updated', message: Message): void {
+    const hidden = this.store.blockedWith(message.sender.id);
+    this.sockets.broadcast({ type, message }, hidden, { type, message: { ...message, sender: presentHiddenUser(message.sender.id) } });
   }
 
   /** The record of a call that ended, in the history as a `kind: "call"` message from its caller (it notifies nobody). */
@@ -162,7 +169,8 @@ export class RoomMessages {
     const { store } = this;
     if (!store.member(userId)) return refuse(404, NOT_A_MEMBER);
     const rows = query.afterSeq !== undefined ? store.messagesAfter(query.afterSeq, query.limit + 1) : store.messagesBefore(query.beforeSeq ?? Number.MAX_SAFE_INTEGER, query.limit + 1);
-    return ok({ messages: rows.slice(0, query.limit).map((r) => store.present(r)), more: rows.length > query.limit });
+    const hidden = store.blockedWith(userId);
+    return ok({ messages: rows.slice(0, query.limit).map((r) => store.present(r, hidden)), more: rows.length > query.limit });
   }
 
   /** The sender edits their message; tombstones and call records cannot be edited. */
@@ -171,6 +179,9 @@ export class RoomMessages {
     const found = this.ownMessage(userId, seq);
     if (!found.ok) return found;
     if (found.value.kind === 'call') return refuse(403, 'A call record cannot be edited.');
+    // A block ends a direct conversation both ways: rewriting what was said would still reach the other.
+    const other = store.kind() === 'direct' ? this.otherMember(userId) : undefined;
+    if (other !== undefined && store.blockedWith(userId).has(other)) return refuse(403, 'You cannot message this user.');
     const text = content.trim();
     if (!text && (JSON.parse(found.value.media as string) as unknown[]).length === 0) return refuse(400, 'content: must not be blank', 'content');
     if (text.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
@@ -185,7 +196,7 @@ export class RoomMessages {
     });
     if (verdict.action === 'flag') this.ctx.waitUntil(this.outbox.flushReports());
     const message = store.present(store.messageAt(seq)!);
-    this.sockets.broadcast({ type: 'message.updated', message });
+    this.broadcastMessage('message.updated', message);
     await this.outbox.requestFlush();
     return ok(message);
   }
@@ -233,7 +244,8 @@ export class RoomMessages {
   /**
    * Marks messages read up to `seq` (everything when omitted); the position never moves back. The others
    * are told (`read`), except while the conversation is a message request for this member: then only
-   * their own devices are, and whoever sent it learns nothing of them until they accept it.
+   * their own devices are, and whoever sent it learns nothing of them until they accept it. Members
+   * across a block from them are never told.
    */
   async markRead(userId: string, seq?: number): Promise<RoomResult<{ last_read_seq: number; unread_count: number }>> {
     const { store } = this;
@@ -247,7 +259,7 @@ export class RoomMessages {
       });
       const frame = { type: 'read' as const, user_id: userId, seq: target };
       if (member.request) this.sockets.sendTo([userId], frame);
-      else this.sockets.broadcast(frame);
+      else this.sockets.broadcast(frame, store.blockedWith(userId));
       await this.outbox.requestFlush();
     }
     return ok({ last_read_seq: target, unread_count: store.unreadFor(userId, target) });

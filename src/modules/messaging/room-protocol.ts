@@ -54,18 +54,29 @@ export class RoomSockets {
     this.count(frame, sent);
   }
 
-  broadcast(frame: ConversationServerFrame): void {
+  /**
+   * Sends to every socket, except that the sockets of the users in `hidden` (those across a block from
+   * whoever the frame is about) get `hiddenFrame` instead, or nothing without one.
+   */
+  broadcast(frame: ConversationServerFrame, hidden?: ReadonlySet<string>, hiddenFrame?: ConversationServerFrame): void {
     const text = JSON.stringify(frame);
+    const hiddenText = hiddenFrame ? JSON.stringify(hiddenFrame) : null;
     let sent = 0;
-    for (const ws of this.ctx.getWebSockets()) sent += send(ws, text);
+    for (const ws of this.ctx.getWebSockets()) {
+      if (!hidden?.size || !hidden.has(this.owner(ws))) sent += send(ws, text);
+      else if (hiddenText !== null) sent += send(ws, hiddenText);
+    }
     this.count(frame, sent);
   }
 
-  /** Everyone but `userId` (typing indicators). */
-  others(userId: string, frame: ConversationServerFrame): void {
+  /** Everyone but `userId` and the users in `hidden` (typing indicators). */
+  others(userId: string, frame: ConversationServerFrame, hidden?: ReadonlySet<string>): void {
     const text = JSON.stringify(frame);
     let sent = 0;
-    for (const ws of this.ctx.getWebSockets()) if (this.owner(ws) !== userId) sent += send(ws, text);
+    for (const ws of this.ctx.getWebSockets()) {
+      const owner = this.owner(ws);
+      if (owner !== userId && !hidden?.has(owner)) sent += send(ws, text);
+    }
     this.count(frame, sent);
   }
 
@@ -150,9 +161,10 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
       return;
     }
     case 'typing': {
-      // As with reads, a member of a message request shows no activity until they accept it.
+      // As with reads, a member of a message request shows no activity until they accept it, and nobody
+      // across a block from them ever sees it.
       const member = store.member(userId)!;
-      if (!member.request) sockets.others(userId, { type: 'typing', user: member.user });
+      if (!member.request) sockets.others(userId, { type: 'typing', user: member.user }, store.blockedWith(userId));
       return;
     }
     case 'read': {

@@ -1,3 +1,4 @@
+import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';
 import type { CallRecord, Message, MessageMedia, RoomMember } from './room.types';
 
@@ -27,6 +28,7 @@ export class RoomStore {
         media TEXT NOT NULL DEFAULT '[]', client_id TEXT, created_at INTEGER NOT NULL, edited_at INTEGER,
         deleted INTEGER NOT NULL DEFAULT 0);
       CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS blocks (user_id TEXT NOT NULL, other_id TEXT NOT NULL, PRIMARY KEY (user_id, other_id));
     `);
     // Rooms created before message requests and calls: add the columns their tables lack.
     const columns = (table: string) => new Set(this.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name));
@@ -119,6 +121,26 @@ export class RoomStore {
     this.sql.exec('UPDATE members SET user_json = ? WHERE user_id = ?', JSON.stringify(user), userId);
   }
 
+  // ------------------------------------------------------------------ blocks between members
+
+  /**
+   * Members on either side of a block with `userId`: they see each other as hidden users and get none
+   * of each other's typing or reads. A copy of D1's blocks among the members, kept by the room's
+   * refreshBlocks (stored both ways).
+   */
+  blockedWith(userId: string): Set<string> {
+    return new Set(this.sql.exec<{ other_id: string }>('SELECT other_id FROM blocks WHERE user_id = ?', userId).toArray().map((r) => r.other_id));
+  }
+
+  /** Replaces the blocks involving `userId` (all of them without a user) by `pairs` ([blocker, blocked]). */
+  replaceBlocks(pairs: [string, string][], userId?: string): void {
+    if (userId === undefined) this.sql.exec('DELETE FROM blocks');
+    else this.sql.exec('DELETE FROM blocks WHERE user_id = ? OR other_id = ?', userId, userId);
+    for (const [a, b] of pairs) {
+      this.sql.exec('INSERT OR IGNORE INTO blocks (user_id, other_id) VALUES (?, ?), (?, ?)', a, b, b, a);
+    }
+  }
+
   markNotified(userId: string): void {
     this.sql.exec('UPDATE members SET notified = 1 WHERE user_id = ?', userId);
   }
@@ -197,9 +219,14 @@ export class RoomStore {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_id != ? AND deleted = 0', lastReadSeq, userId).one().n;
   }
 
-  /** A message as clients see it. */
-  present(row: MessageRow): Message {
-    const sender = this.member(row.sender_id as string)?.user ?? JSON.parse(this.get(`former:${row.sender_id}`) ?? 'null');
+  /**
+   * A message as clients see it; as a viewer sees it when `hiddenSenders` (their {@link blockedWith})
+   * is given: a sender across a block is a hidden user, whatever their profile is now.
+   */
+  present(row: MessageRow, hiddenSenders?: ReadonlySet<string>): Message {
+    const senderId = row.sender_id as string;
+    const stored = this.member(senderId)?.user ?? JSON.parse(this.get(`former:${senderId}`) ?? 'null');
+    const sender = stored && hiddenSenders?.has(senderId) ? presentHiddenUser(senderId) : stored;
     const call = row.kind === 'call' && !row.deleted && typeof row.call === 'string' ? (JSON.parse(row.call) as CallRecord) : null;
     return {
       id: row.id as string,

@@ -4,10 +4,11 @@ import { reports, type ReportRow, type ReportSnapshot, type ReportSubjectType } 
 import { ApiError } from '../../lib/errors';
 import { NEWEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
-import { isAccountVisible, visibleUserSql } from '../../policy/visibility';
+import { isAccountVisible } from '../../policy/visibility';
 import { audit, requestIp } from '../audit/audit';
 import { resolveCommunity } from '../communities/communities.service';
 import { isMember } from '../communities/roles';
+import { findVisibleComment } from '../comments/comments.service';
 import { conversationFor, roomFor, unwrap } from '../messaging/messaging.service';
 import { getVisiblePost } from '../posts/posts.service';
 import { presentPublicUser } from '../users/users.presenter';
@@ -71,19 +72,15 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
       return { subjectId: input.subject_id, subjectUserId: row.authorId, communityId: row.communityId, conversationId: null, snapshot: { author: post.author, content: post.content, media: post.media } };
     }
     case 'comment': {
-      const comment = await db
-        .prepare(`SELECT c.id, c.post_id, c.author_id, c.content, c.held FROM comments c WHERE c.id = ?1 AND ${visibleUserSql('?2', 'c.author_id')}`)
-        .bind(input.subject_id, reporterId)
-        .first<{ id: string; post_id: string; author_id: string; content: string; held: number }>();
-      if (!comment || (comment.held === 1 && comment.author_id !== reporterId)) throw noSuch('comment');
-      const { row: post } = await getVisiblePost(c, reporterId, comment.post_id).catch(() => {
+      const comment = await findVisibleComment(c, reporterId, input.subject_id);
+      const { row: post } = await getVisiblePost(c, reporterId, comment.postId).catch(() => {
         throw noSuch('comment');
       });
-      if (comment.author_id === reporterId) throw notYours();
-      const author = await findUserById(c.get('db'), comment.author_id);
+      if (comment.authorId === reporterId) throw notYours();
+      const author = await findUserById(c.get('db'), comment.authorId);
       return {
         subjectId: input.subject_id,
-        subjectUserId: comment.author_id,
+        subjectUserId: comment.authorId,
         communityId: post.communityId,
         conversationId: null,
         snapshot: { author: author ? presentPublicUser(author, baseUrl) : null, content: comment.content, media: [] },

@@ -14,6 +14,15 @@ export function presentPublicUser(row: UserSummary, baseUrl: string): PublicUser
   };
 }
 
+/**
+ * How a user appears to someone from whom they are hidden (a block either way), where an object must
+ * still name them, as a conversation's participants and a message's sender do: the id the viewer
+ * already knows, and nothing current (empty names, no avatar, no bio). Never the profile as it is now.
+ */
+export function presentHiddenUser(id: string): PublicUser {
+  return { id, username: '', display_name: '', avatar_url: null, bio: '', is_verified: false };
+}
+
 function profileFields(row: UserRow, baseUrl: string) {
   return {
     ...presentPublicUser(row, baseUrl),
