@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
 import { pushPostToTimelines } from '../modules/feeds/hybrid';
+import { purgeMediaCopies } from '../modules/media/media.service';
 import { SIGNED_OUT_CLOSE_CODE } from '../modules/auth/sessions.service';
 import { postNotice } from '../modules/notifications/delivery';
 import { NOTIFICATION_TYPES } from '../modules/notifications/notifications.schemas';
@@ -112,7 +113,9 @@ export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env)
     if (body.type === 'account.forget') {
       try {
         if (await env.DB.prepare('SELECT 1 FROM users WHERE id = ?1').bind(body.user_id).first()) throw new Error('the account is still in D1');
-        const rooms = body.conversations.map((id) => ({ message, target: `room ${id}`, run: () => env.ROOMS.get(env.ROOMS.idFromName(id)).forgetAccount(body.user_id) }));
+        // Images its rooms stop showing (its messages', or every one of a conversation erased) leave the edge.
+        const forget = async (id: string) => purgeMediaCopies(await env.ROOMS.get(env.ROOMS.idFromName(id)).forgetAccount(body.user_id));
+        const rooms = body.conversations.map((id) => ({ message, target: `room ${id}`, run: () => forget(id) }));
         work.push(...rooms, ...body.inboxes.map((id) => ({ message, target: `inbox ${id}`, run: () => inboxOf(env, id).forgetUser(body.user_id) })));
         if (body.own_inbox) work.push({ message, target: `inbox ${body.user_id}`, run: () => inboxOf(env, body.user_id).erase(SIGNED_OUT_CLOSE_CODE) });
       } catch (err) {

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import { call, expectStatus, type TestUser } from '../helpers/client';
+import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
 import { sha256Hex } from '../../src/lib/crypto';
 import { mediaKey } from '../../src/modules/media/media.keys';
@@ -120,4 +120,29 @@ export async function expectStoredFixture(bytes: Uint8Array, type: string, url?:
 export async function objectsOf(userId: string): Promise<string[]> {
   const listing = await env.MEDIA.list({ prefix: `media/${userId}-` });
   return listing.objects.map((o) => o.key);
+}
+
+/** The status of an image's URL (and `?w=64`) for a caller, its body read. */
+export async function statusOf(url: string, viewer?: TestUser, query = ''): Promise<number> {
+  const res = await call(`${url}${query}`, { token: viewer?.accessToken });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Public: served to anonymous callers, original and variant. */
+export async function expectPublic(url: string): Promise<void> {
+  expect(await statusOf(url), url).toBe(200);
+  expect(await statusOf(url, undefined, '?w=64'), `${url}?w=64`).toBe(200);
+}
+
+/** Withdrawn: 404 (a problem, as for an unknown key) to anonymous callers and strangers, served to owner and staff. */
+export async function expectWithdrawn(url: string, owner: TestUser, staff: TestUser): Promise<void> {
+  const stranger = await createUser();
+  await expectProblem(await call(url), 404);
+  await expectProblem(await call(`${url}?w=64`), 404);
+  await expectProblem(await call(url, { token: stranger.accessToken }), 404);
+  for (const allowed of [owner, staff]) {
+    expect(await statusOf(url, allowed)).toBe(200);
+    expect(await statusOf(url, allowed, '?w=128')).toBe(200);
+  }
 }

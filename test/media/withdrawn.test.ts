@@ -3,7 +3,7 @@ import { call, createUser, expectProblem, expectStatus, type TestUser } from '..
 import { startDirect, send } from '../messaging/helpers';
 import { createStaff, report, resolve } from '../moderation/helpers';
 import { deletePost, patchPost, post, setWallPolicy, upload, type FixtureName } from '../posts/helpers';
-import { setAvatar } from './helpers';
+import { expectPublic, expectWithdrawn, setAvatar, statusOf } from './helpers';
 
 /**
  * An image that was on a post and is on none any more (deleted by anyone, removed by moderation, edited
@@ -11,31 +11,6 @@ import { setAvatar } from './helpers';
  * conditional requests alike, and no edge copy keeps serving it. Another use keeps it public: another
  * post, the owner's avatar, a message.
  */
-
-/** The status of an image's URL (and `?w=64`) for a caller, its body read. */
-async function statusOf(url: string, viewer?: TestUser, query = ''): Promise<number> {
-  const res = await call(`${url}${query}`, { token: viewer?.accessToken });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-/** Public: served to anonymous callers, original and variant. */
-async function expectPublic(url: string): Promise<void> {
-  expect(await statusOf(url), url).toBe(200);
-  expect(await statusOf(url, undefined, '?w=64'), `${url}?w=64`).toBe(200);
-}
-
-/** Withdrawn: 404 (a problem, as for an unknown key) to anonymous callers and strangers, served to owner and staff. */
-async function expectWithdrawn(url: string, owner: TestUser, staff: TestUser): Promise<void> {
-  const stranger = await createUser();
-  await expectProblem(await call(url), 404);
-  await expectProblem(await call(`${url}?w=64`), 404);
-  await expectProblem(await call(url, { token: stranger.accessToken }), 404);
-  for (const allowed of [owner, staff]) {
-    expect(await statusOf(url, allowed)).toBe(200);
-    expect(await statusOf(url, allowed, '?w=128')).toBe(200);
-  }
-}
 
 /** A post by `author` carrying a fresh upload of `fixture`; returns both. */
 async function postWithImage(author: TestUser, fixture: FixtureName = 'png'): Promise<{ image: any; postId: string }> {

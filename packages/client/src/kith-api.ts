@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '7cb5e33cadcc35c76fe65e4eecba099df718eab0d2d1da60865214a9481dae86';
+export const documentSha256 = 'e83f8aed9685576d77838f5458495b547bb397047d903f2e81d0d0f002cd0c71';
 
 export interface paths {
     "/health": {
@@ -629,7 +629,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still in use: your avatar, or sent in a message. Attaching it to a post again makes it public again. An upload never attached to anything stays fetchable by whoever has its URL. A bearer token is optional; a bad one is 401.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post or in a message and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out; the message deleted by its sender, removed by moderation or erased with its sender's account; the conversation erased with its community or its last member) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still your avatar. Attaching it to a post or sending it in a message again makes it public again. While in use, an image is served to whoever has its URL, message images included (no token needed, so an `<img src>` works; the URL is given only to those who see the post or message). An upload never attached to anything stays fetchable by whoever has its URL, and so does one sent in a message before messages recorded their attachments. A bearer token is optional; a bad one is 401.
          */
         get: operations["getMediaByKey"];
         put?: never;
@@ -1269,7 +1269,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left); after a block either way it is 403, for both. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
+         * @description Text (at most 4,000 characters) and/or up to 10 of your uploads (`media_ids`: their URLs are served by GET /media/{key} to whoever has them while a live message or post carries them). The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person's `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left); after a block either way it is 403, for both. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.
          */
         post: operations["postConversationsByIdMessages"];
         delete?: never;
@@ -1310,7 +1310,7 @@ export interface paths {
         post?: never;
         /**
          * Delete your message
-         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content).
+         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account's deletion and the conversation's end do the same.
          */
         delete: operations["deleteConversationsByIdMessagesBySeq"];
         options?: never;

@@ -20,13 +20,17 @@ export const media = sqliteTable(
     width: integer('width').notNull(),
     height: integer('height').notNull(),
     /**
-     * When the upload last left a post with no post left using it (the post deleted by anyone, or the image
-     * edited out), kept by triggers on post_media; null while a post uses it, or before any did. Such an
-     * image is withdrawn from the public (GET /media/{key}: its owner and staff only) unless another use
-     * keeps it (see MEDIA_WITHDRAWN_SQL in src/modules/media/media.service.ts).
+     * When the upload last left a post or message with none left using it (the post deleted by anyone or
+     * the image edited out, the message deleted or removed, the conversation gone), kept by triggers on
+     * post_media and message_media; null while one uses it, or before any did. Such an image is withdrawn
+     * from the public (GET /media/{key}: its owner and staff only) unless another use keeps it (see
+     * MEDIA_WITHDRAWN_SQL in src/modules/media/media.service.ts).
      */
     detachedAt: timestampMs('detached_at'),
-    /** Sent in a message once: the conversation's members keep seeing it, whatever becomes of posts. */
+    /**
+     * Legacy, no longer set: sent in a message before message_media recorded which messages carry an
+     * upload (migration 0025). Nobody knows whether such a message still lives, so these stay public.
+     */
     sentInMessage: integer('sent_in_message', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },

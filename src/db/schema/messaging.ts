@@ -1,5 +1,6 @@
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt, timestampMs } from './columns';
+import { media } from './media';
 import { users } from './users';
 
 /**
@@ -85,6 +86,29 @@ export const conversationDepartures = sqliteTable(
     leftAt: timestampMs('left_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index('conversation_departures_user_idx').on(t.userId)],
+);
+
+/**
+ * Which live messages carry which upload: while a row names an upload, GET /media/{key} serves it to
+ * whoever has its URL (src/modules/media/media.service.ts). The room writes a message's rows before it
+ * stores the message (room-outbox.ts, recordMedia) and deletes them through its outbox once the message
+ * stops carrying them (a tombstone: its sender, moderation, the sender's account deletion); a deleted
+ * conversation takes its rows with it (cascade), and triggers keep `media.detached_at`
+ * (migrations/0026_message_media_triggers.sql).
+ */
+export const messageMedia = sqliteTable(
+  'message_media',
+  {
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    messageId: text('message_id').notNull(),
+    mediaId: text('media_id')
+      .notNull()
+      .references(() => media.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.mediaId] }), index('message_media_media_idx').on(t.mediaId), index('message_media_conversation_idx').on(t.conversationId)],
 );
 
 export type ConversationRow = typeof conversations.$inferSelect;

@@ -29,6 +29,9 @@ export const ownerPrefix = (ownerId: string) => `media/${ownerId}-`;
 
 export const mediaUrl = (baseUrl: string, key: string) => `${baseUrl}/api/v1/media/${key}`;
 
+/** The key a {@link mediaUrl} names (its last segment), whatever base URL made it. */
+export const keyOfMediaUrl = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+
 /** Stored bytes never change under their key (owner id + SHA-256), so every cache may keep them a year. */
 export const CACHE_FOREVER = 'public, max-age=31536000, immutable';
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { purgeEdgeGroups, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { disableTypes, imageSize, types as imageSizeTypes } from 'image-size';
@@ -214,9 +214,10 @@ export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Pr
 
 /**
  * Whether the image under ?1 is withdrawn from the public: an upload row holds it and no use keeps it,
- * where a use is being an avatar (an avatar row lives while the avatar is current), being on a post or
- * never having left one (detached_at null: see migrations/0024_media_detached_triggers.sql), or having
- * been sent in a message. An object no row names (a community's avatar) is never withdrawn.
+ * where a use is being an avatar (an avatar row lives while the avatar is current), being on a post or in
+ * a live message or never having left one (detached_at null: see migrations/0024 and 0026), or the legacy
+ * `sent_in_message` flag (sent before message_media said which messages carry it). An object no row names
+ * (a community's avatar) is never withdrawn.
  */
 export const MEDIA_WITHDRAWN_SQL = `SELECT EXISTS (SELECT 1 FROM media WHERE key = ?1)
   AND NOT EXISTS (SELECT 1 FROM media WHERE key = ?1 AND (kind = 'avatar' OR detached_at IS NULL OR sent_in_message = 1)) AS withdrawn`;
@@ -239,14 +240,14 @@ export async function postMediaKeys(d1: D1Client, postId: string): Promise<strin
   return results.map((r) => r.key);
 }
 
+/** Past this many images, purging moves the media group's epoch instead of naming every copy. */
+const PURGED_KEYS_MAX = 100;
+
 /** Drops the edge copies of these images and their variants (one may have just been withdrawn). */
 export async function purgeMediaCopies(keys: string[]): Promise<void> {
-  if (keys.length > 0) await purgeEdgePaths('media', [...new Set(keys)].flatMap(mediaPaths));
-}
-
-/** Notes that uploads went into a message: its members keep seeing them whatever becomes of posts. */
-export async function markSentInMessage(c: Context<AppEnv>, ids: string[]): Promise<void> {
-  if (ids.length > 0) await c.get('db').update(media).set({ sentInMessage: true }).where(and(inArray(media.id, ids), eq(media.sentInMessage, false)));
+  const unique = [...new Set(keys)];
+  if (unique.length > PURGED_KEYS_MAX) await purgeEdgeGroups('media');
+  else if (unique.length > 0) await purgeEdgePaths('media', unique.flatMap(mediaPaths));
 }
 
 /** Removes every object an owner ever stored (account deletion). */

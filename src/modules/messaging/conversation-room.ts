@@ -105,25 +105,31 @@ export class ConversationRoom extends DurableObject<Env> {
    * An account was deleted (its D1 memberships are already gone): it leaves any call, its sockets close,
    * its messages become tombstones and its profile is forgotten (`sender: null`), while everything the
    * others sent stays. A direct or group conversation nobody is left in goes entirely, here and in D1.
-   * Idempotent, so the fan-out queue may deliver it again (src/queues/fanout.ts).
+   * Idempotent, so the fan-out queue may deliver it again (src/queues/fanout.ts). Answers the keys of
+   * the images that messages stopped carrying (their edge copies are purged by the caller).
    */
-  async forgetAccount(userId: string): Promise<void> {
+  async forgetAccount(userId: string): Promise<string[]> {
     const conversationId = this.store.conversationId();
-    if (!conversationId) return; // never configured, or already dissolved
+    if (!conversationId) return []; // never configured, or already dissolved
     this.calls.memberGone(userId);
     this.sockets.close(userId, this.closeCode(), 'the account was deleted');
-    await this.messages.eraseAccount(userId);
-    if (this.store.kind() === 'community') return; // a community's chat ends with its community
+    const released = await this.messages.eraseAccount(userId);
+    if (this.store.kind() === 'community') return released; // a community's chat ends with its community
     const db = this.env.DB;
     const [, left] = await db.batch<{ n: number }>([
       db.prepare("DELETE FROM conversations WHERE id = ?1 AND kind != 'community' AND NOT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ?1)").bind(conversationId),
       db.prepare('SELECT COUNT(*) AS n FROM conversations WHERE id = ?1').bind(conversationId),
     ]);
-    if (left?.results[0]?.n === 0) await this.dissolve();
+    return left?.results[0]?.n === 0 ? [...released, ...(await this.dissolve())] : released;
   }
 
-  /** The conversation is gone (its community was deleted): close every socket and erase the messages. */
-  async dissolve(): Promise<void> {
+  /**
+   * The conversation is gone (its community was deleted): close every socket and erase the messages.
+   * D1's message_media rows went with the conversation's row (cascade); answers the keys of the images
+   * its messages carried.
+   */
+  async dissolve(): Promise<string[]> {
+    const keys = this.store.liveMediaKeys();
     this.sockets.close(undefined, CLOSE_DELETED, 'the conversation was deleted');
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -131,6 +137,7 @@ export class ConversationRoom extends DurableObject<Env> {
     this.alarms.createSchema();
     this.outbox.createSchema();
     this.calls.calls.createSchema();
+    return keys;
   }
 
   // ------------------------------------------------------------------ messages (room-messages.ts)
@@ -147,7 +154,7 @@ export class ConversationRoom extends DurableObject<Env> {
     return this.messages.edit(userId, seq, content);
   }
 
-  async remove(userId: string, seq: number): Promise<RoomResult<null>> {
+  async remove(userId: string, seq: number): Promise<RoomResult<string[]>> {
     return this.messages.remove(userId, seq);
   }
 
@@ -159,7 +166,7 @@ export class ConversationRoom extends DurableObject<Env> {
     return this.messages.messageForReport(userId, messageId);
   }
 
-  async removeByModerator(messageId: string): Promise<boolean> {
+  async removeByModerator(messageId: string): Promise<string[]> {
     return this.messages.removeByModerator(messageId);
   }
 

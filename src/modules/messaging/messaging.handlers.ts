@@ -56,7 +56,7 @@ export const editMessage: AppRouteHandler<typeof routes.editMessage> = async (c)
 export const deleteMessage: AppRouteHandler<typeof routes.deleteMessage> = async (c) => {
   const { userId } = currentUser(c);
   const { id, seq } = c.req.valid('param');
-  await service.withRoom(c, userId, id, (room) => room.remove(userId, seq));
+  await service.deleteMessage(c, userId, id, seq);
   return c.body(null, 204);
 };
 

@@ -56,7 +56,7 @@ export const listMessages = createRoute({
 
 export const sendMessage = createRoute({
   method: 'post', path: '/conversations/{id}/messages', tags, summary: 'Send a message',
-  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads. The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person\'s `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left); after a block either way it is 403, for both. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
+  description: 'Text (at most 4,000 characters) and/or up to 10 of your uploads (`media_ids`: their URLs are served by GET /media/{key} to whoever has them while a live message or post carries them). The same `client_id` from the same sender returns the first message (200), never a duplicate. Every socket of the conversation receives `message.new`. Limited to 30 messages per 10 s per sender. Sending in a message request accepts it. In a direct conversation the other person\'s `message_policy` is checked on every send unless they started it (403 `/messages-not-accepted`; also when they declined it and left); after a block either way it is 403, for both. The text passes the keyword rules: a `reject` or `hold` rule refuses it (422 `/content-rejected`: chat is live, so nothing is held back), a `flag` rule delivers it and opens a report.',
   ...authed, request: { params: ConversationIdParamSchema, body: jsonBody(SendMessageSchema) },
   responses: { 201: jsonContent(MessageSchema, 'The message'), 200: jsonContent(MessageSchema, 'The message first sent with this client_id'), ...member, ...errors['403_messages'], ...errors[422] },
 });
@@ -77,7 +77,7 @@ export const editMessage = createRoute({
 
 export const deleteMessage = createRoute({
   method: 'delete', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Delete your message',
-  description: 'It keeps its seq and becomes a tombstone (`deleted: true`, no content).',
+  description: 'It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account\'s deletion and the conversation\'s end do the same.',
   ...authed, request: { params: SeqParamSchema },
   responses: { 204: { description: 'Deleted' }, ...member, ...errors[403] },
 });

@@ -9,7 +9,7 @@ import type { AppEnv } from '../../lib/types';
 import { assertCanMessage, messageRequestStatements, notAUser, recipientStandings } from '../../policy/messaging';
 import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
-import { markSentInMessage } from '../media/media.service';
+import { purgeMediaCopies } from '../media/media.service';
 import { emitEvent } from '../notifications/events';
 import { blockedEitherOf } from '../graph/relations';
 import { presentHiddenUser, presentPublicUser } from '../users/users.presenter';
@@ -277,9 +277,8 @@ async function ownMedia(c: Context<AppEnv>, ownerId: string, ids: string[]): Pro
 
 /** Sends through the room: the same method socket sends use, which also emits `new_message`. */
 export async function sendMessage(c: Context<AppEnv>, senderId: string, conversationId: string, input: { content: string; media_ids?: string[]; client_id?: string }) {
+  // The room records them in D1 (message_media) before the message exists: in use from then on.
   const attachments = await ownMedia(c, senderId, input.media_ids ?? []);
-  // Before the send: a message never shows an image that a deleted post withdrew meanwhile.
-  await markSentInMessage(c, attachments.map((m) => m.id));
   const sender = (await loadUsersByIds(c.get('db'), [senderId])).get(senderId);
   return withRoom(c, senderId, conversationId, (room) =>
     room.send(senderId, {
@@ -290,6 +289,14 @@ export async function sendMessage(c: Context<AppEnv>, senderId: string, conversa
       awaitIndex: true,
     }),
   );
+}
+
+/**
+ * The sender deletes their message (a tombstone). Its images stop being in use by it (the room's index
+ * flush deletes their message_media rows): one nothing else uses is withdrawn, so its edge copies go.
+ */
+export async function deleteMessage(c: Context<AppEnv>, senderId: string, conversationId: string, seq: number): Promise<void> {
+  await purgeMediaCopies(await withRoom(c, senderId, conversationId, (room) => room.remove(senderId, seq)));
 }
 
 /** Adds members to a group (admins only). */

@@ -6,7 +6,7 @@ import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';
 import type { RoomSockets } from './room-protocol';
 import type { RoomOutbox } from './room-outbox';
-import type { MessageRow, RoomStore } from './room-store';
+import { attachmentsOf, type MessageRow, type RoomStore } from './room-store';
 import { type CallRecord, MAX_MESSAGE_LENGTH, type Message, type MessageMedia, NOT_A_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
 
 export const refuse = (status: RefusalStatus, detail: string, field?: string, code?: 'messages_not_accepted') => ({ ok: false as const, status, detail, field, code });
@@ -62,13 +62,25 @@ export class RoomMessages {
       if (refusal === 'gone') return refuse(403, 'The other person has left this conversation.', undefined, 'messages_not_accepted');
       if (refusal === 'not_accepted') return refuse(403, 'This user does not accept messages from you (their message_policy).', undefined, 'messages_not_accepted');
     }
-    // After the awaits: a retry may have landed meanwhile.
+    // Its attachments are in use before the message exists (room-outbox.ts, recordMedia).
+    const id = newId();
+    await this.outbox.recordMedia(id, input.media);
+    // After the awaits: a retry may have landed meanwhile (and this message's rows are not needed).
     const raced = retried();
-    if (raced) return ok({ message: store.present(raced), created: false });
+    if (raced) {
+      if (input.media.length > 0) {
+        this.ctx.storage.transactionSync(() => {
+          this.outbox.releaseMedia(id, input.media);
+          this.outbox.markIndexDirty();
+        });
+        this.ctx.waitUntil(this.outbox.requestFlush());
+      }
+      return ok({ message: store.present(raced), created: false });
+    }
     if (input.sender) store.refreshMemberUser(senderId, input.sender);
 
     // Synchronous from here on: seq assignment, storage, index flag and broadcast cannot interleave.
-    const message = this.append(senderId, { content, media: input.media, clientId: input.clientId }, (id) => {
+    const message = this.append(senderId, { id, content, media: input.media, clientId: input.clientId }, () => {
       // A flagged message is delivered, and its report is kept here with it until D1 has it.
       if (verdict.action === 'flag') this.outbox.queueReport(verdict.reason, id, senderId, content, input.media);
     });
@@ -98,11 +110,11 @@ export class RoomMessages {
    * Stores the next message and broadcasts it (synchronously: seq order holds). `also` runs inside the
    * same transaction with the new message's id.
    */
-  private append(senderId: string, input: { content: string; media: MessageMedia[]; clientId: string | null; call?: CallRecord }, also?: (id: string) => void): Message {
+  private append(senderId: string, input: { id?: string; content: string; media: MessageMedia[]; clientId: string | null; call?: CallRecord }, also?: (id: string) => void): Message {
     const { store } = this;
     const seq = store.lastSeq() + 1;
     const now = Date.now();
-    const id = newId(now);
+    const id = input.id ?? newId(now);
     this.ctx.storage.transactionSync(() => {
       store.insertMessage({ seq, id, senderId, content: input.content, media: input.media, clientId: input.clientId, createdAt: now, call: input.call });
       store.readOwn(senderId, seq);
@@ -183,7 +195,8 @@ export class RoomMessages {
     const other = store.kind() === 'direct' ? this.otherMember(userId) : undefined;
     if (other !== undefined && store.blockedWith(userId).has(other)) return refuse(403, 'You cannot message this user.');
     const text = content.trim();
-    if (!text && (JSON.parse(found.value.media as string) as unknown[]).length === 0) return refuse(400, 'content: must not be blank', 'content');
+    // An edit changes the text only: the attachments stay (and stay in use).
+    if (!text && attachmentsOf(found.value).length === 0) return refuse(400, 'content: must not be blank', 'content');
     if (text.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
     const verdict = await evaluateText(this.env.DB, [{ field: 'content', text }], 'message');
     if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
@@ -192,7 +205,7 @@ export class RoomMessages {
     this.ctx.storage.transactionSync(() => {
       store.updateContent(seq, text, Date.now());
       this.outbox.markIndexDirty();
-      if (verdict.action === 'flag') this.outbox.queueReport(verdict.reason, found.value.id as string, userId, text, JSON.parse(found.value.media as string) as MessageMedia[]);
+      if (verdict.action === 'flag') this.outbox.queueReport(verdict.reason, found.value.id as string, userId, text, attachmentsOf(found.value));
     });
     if (verdict.action === 'flag') this.ctx.waitUntil(this.outbox.flushReports());
     const message = store.present(store.messageAt(seq)!);
@@ -201,36 +214,51 @@ export class RoomMessages {
     return ok(message);
   }
 
-  /** The sender deletes their message: it keeps its seq and becomes a tombstone. */
-  async remove(userId: string, seq: number): Promise<RoomResult<null>> {
+  /**
+   * The sender deletes their message: it keeps its seq and becomes a tombstone. Answers the keys of the
+   * images it carried (no longer in use by it: see {@link tombstone}).
+   */
+  async remove(userId: string, seq: number): Promise<RoomResult<string[]>> {
     const found = this.ownMessage(userId, seq);
     if (!found.ok) return found;
-    await this.tombstone(seq);
-    return ok(null);
+    return ok(await this.tombstone(seq));
   }
 
   /**
    * A deleted account: every message it sent becomes a tombstone (a `message.deleted` frame each, the
-   * index's last message and unread counts recomputed), and the room forgets it as a member and as a
-   * former one. Idempotent: a second call finds nothing left to change.
+   * index's last message and unread counts recomputed, their attachments released), and the room forgets
+   * it as a member and as a former one. Idempotent: a second call finds nothing left to change. Answers
+   * the keys of the images those messages carried.
    */
-  async eraseAccount(userId: string): Promise<void> {
-    let seqs: number[] = [];
+  async eraseAccount(userId: string): Promise<string[]> {
+    let erased: MessageRow[] = [];
+    let keys: string[] = [];
     this.ctx.storage.transactionSync(() => {
-      seqs = this.store.eraseAccount(userId);
+      erased = this.store.eraseAccount(userId);
+      keys = erased.flatMap((row) => this.outbox.releaseMedia(row.id as string, attachmentsOf(row)));
       this.outbox.markIndexDirty();
     });
-    for (const seq of seqs) this.sockets.broadcast({ type: 'message.deleted', conversation_id: this.store.conversationId(), seq });
+    for (const row of erased) this.sockets.broadcast({ type: 'message.deleted', conversation_id: this.store.conversationId(), seq: row.seq as number });
     await this.outbox.requestFlush();
+    return keys;
   }
 
-  private async tombstone(seq: number): Promise<void> {
+  /**
+   * Makes a live message a tombstone. Its attachments stop being in use by it: the index flush (awaited
+   * here) deletes its message_media rows, and a trigger withdraws an image nothing else uses. Answers
+   * their keys, so the caller purges the edge copies.
+   */
+  private async tombstone(seq: number): Promise<string[]> {
+    let keys: string[] = [];
     this.ctx.storage.transactionSync(() => {
+      const row = this.store.messageAt(seq)!;
+      keys = this.outbox.releaseMedia(row.id as string, attachmentsOf(row));
       this.store.tombstone(seq);
       this.outbox.markIndexDirty();
     });
     this.sockets.broadcast({ type: 'message.deleted', conversation_id: this.store.conversationId(), seq });
     await this.outbox.requestFlush();
+    return keys;
   }
 
   private ownMessage(userId: string, seq: number): RoomResult<MessageRow> {
@@ -275,12 +303,11 @@ export class RoomMessages {
 
   /**
    * A moderator's `remove_content`: the message becomes a tombstone for everyone (every socket gets
-   * `message.deleted`, the index's last message is recomputed). True when the message exists.
+   * `message.deleted`, the index's last message is recomputed, its attachments are released). Answers
+   * the keys of the images it carried (none when it is unknown or already a tombstone).
    */
-  async removeByModerator(messageId: string): Promise<boolean> {
+  async removeByModerator(messageId: string): Promise<string[]> {
     const row = this.store.messageById(messageId);
-    if (!row) return false;
-    if (row.deleted !== 1) await this.tombstone(row.seq as number);
-    return true;
+    return row && row.deleted !== 1 ? this.tombstone(row.seq as number) : [];
   }
 }

@@ -1,3 +1,4 @@
+import { keyOfMediaUrl } from '../media/media.keys';
 import { insertReport, type NewReport } from '../moderation/reports.store';
 import type { RoomAlarms } from './room-alarms';
 import type { RoomStore } from './room-store';
@@ -7,11 +8,14 @@ import type { MessageMedia } from './room.types';
 const retryDelay = (attempt: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempt, 9));
 /** The alarm job that retries whatever the outbox still owes D1. */
 export const OUTBOX_JOB = 'outbox';
+/** Released messages whose message_media rows one flush deletes (a bound JSON array of ids stays small). */
+const RELEASES_PER_FLUSH = 500;
 
 /**
  * What a ConversationRoom owes D1: its conversation index (last message, activity time, each member's
  * unread count and read position), kept current through a durable "index dirty" version retried from
- * the room's alarm, so the index converges even when D1 writes fail; and the automatic reports about
+ * the room's alarm, so the index converges even when D1 writes fail; the message_media rows of messages
+ * that stopped carrying their attachments, deleted with the index; and the automatic reports about
  * flagged messages, kept in the room until D1 has them.
  */
 export class RoomOutbox {
@@ -31,6 +35,8 @@ export class RoomOutbox {
 
   createSchema(): void {
     this.sql.exec('CREATE TABLE IF NOT EXISTS pending_reports (id INTEGER PRIMARY KEY, report TEXT NOT NULL)');
+    // Messages that no longer carry their attachments, until D1's message_media forgets them.
+    this.sql.exec('CREATE TABLE IF NOT EXISTS released_media (message_id TEXT PRIMARY KEY)');
   }
 
   /** The alarm ran the outbox job: the safety net is spent, and both halves are retried. */
@@ -89,6 +95,7 @@ export class RoomOutbox {
     const lastAny = store.lastActivity();
     const activity = lastAny.at ?? Date.now();
     const members = store.members();
+    const released = this.sql.exec<{ message_id: string }>('SELECT message_id FROM released_media LIMIT ?', RELEASES_PER_FLUSH).toArray().map((r) => r.message_id);
     const db = this.env.DB;
     // Messages sent since the last flush count towards the admin stats' messages_1d (hourly buckets).
     const counted = Number(store.get('stats_seq') ?? '0');
@@ -121,6 +128,10 @@ export class RoomOutbox {
             JSON.stringify(members.map((m) => ({ id: m.userId, u: store.unreadFor(m.userId, m.lastReadSeq), r: m.lastReadSeq, q: m.request ? 1 : 0 }))),
             activity,
           ),
+        // Their images stop being in use by these messages (a trigger withdraws those nothing else uses).
+        ...(released.length > 0
+          ? [db.prepare('DELETE FROM message_media WHERE conversation_id = ?1 AND message_id IN (SELECT value FROM json_each(?2))').bind(conversationId, JSON.stringify(released))]
+          : []),
       ]);
     } catch (err) {
       const attempt = Number(store.get('index_attempts') ?? '0') + 1;
@@ -133,7 +144,41 @@ export class RoomOutbox {
     store.set('index_synced', version);
     if (fresh) store.set('stats_seq', String(counted + fresh));
     store.set('index_attempts', '0');
+    if (released.length > 0) {
+      this.sql.exec('DELETE FROM released_media WHERE message_id IN (SELECT value FROM json_each(?))', JSON.stringify(released));
+      // More than one flush takes (an account's thousands of messages): the loop goes round again.
+      if (released.length === RELEASES_PER_FLUSH) this.markIndexDirty();
+    }
     return true;
+  }
+
+  // ------------------------------------------------------------------ message attachments in D1
+
+  /**
+   * Notes in D1 that a message about to be stored carries these uploads, so GET /media/{key} keeps
+   * serving them: before the message exists, so no moment shows a message whose image is withdrawn. A
+   * failure fails the send (nothing stored); a send that stops after this leaves a row that only keeps
+   * the image public longer (it goes with the conversation). Uploads deleted meanwhile are skipped.
+   */
+  async recordMedia(messageId: string, media: MessageMedia[]): Promise<void> {
+    if (media.length === 0) return;
+    await this.env.DB.prepare(
+      `INSERT OR IGNORE INTO message_media (conversation_id, message_id, media_id, created_at)
+       SELECT ?1, ?2, m.id, ?3 FROM media m WHERE m.id IN (SELECT value FROM json_each(?4)) AND EXISTS (SELECT 1 FROM conversations WHERE id = ?1)`,
+    )
+      .bind(this.store.conversationId(), messageId, Date.now(), JSON.stringify(media.map((m) => m.id)))
+      .run();
+  }
+
+  /**
+   * Inside the caller's transaction (with {@link markIndexDirty}): the message no longer carries its
+   * attachments, so the next flush deletes its message_media rows. Returns the keys of its images,
+   * whose edge copies the caller purges (one may be withdrawn now).
+   */
+  releaseMedia(messageId: string, media: MessageMedia[]): string[] {
+    if (media.length === 0) return [];
+    this.sql.exec('INSERT OR IGNORE INTO released_media (message_id) VALUES (?)', messageId);
+    return media.map((m) => keyOfMediaUrl(m.url));
   }
 
   // ------------------------------------------------------------------ flagged messages

@@ -1,8 +1,12 @@
+import { keyOfMediaUrl } from '../media/media.keys';
 import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';
 import type { CallRecord, Message, MessageMedia, RoomMember } from './room.types';
 
 export type MessageRow = Record<string, SqlStorageValue>;
+
+/** The attachments a stored message carries (none once it is a tombstone). */
+export const attachmentsOf = (row: MessageRow): MessageMedia[] => JSON.parse(row.media as string) as MessageMedia[];
 
 /**
  * A ConversationRoom's own storage (its SQLite): the room's identity, its members and its messages.
@@ -103,14 +107,14 @@ export class RoomStore {
 
   /**
    * Erases a deleted account: no member row and no kept profile, so its messages show `sender: null`.
-   * Its live messages (seqs returned, ascending) become tombstones. Idempotent.
+   * Its live messages (returned as they were, ascending by seq) become tombstones. Idempotent.
    */
-  eraseAccount(userId: string): number[] {
-    const seqs = this.sql.exec<{ seq: number }>('SELECT seq FROM messages WHERE sender_id = ? AND deleted = 0 ORDER BY seq', userId).toArray().map((r) => r.seq);
+  eraseAccount(userId: string): MessageRow[] {
+    const erased = this.sql.exec<MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND deleted = 0 ORDER BY seq', userId).toArray();
     this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]', call = NULL WHERE sender_id = ? AND deleted = 0", userId);
     this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
     this.sql.exec('DELETE FROM state WHERE key = ?', `former:${userId}`);
-    return seqs;
+    return erased;
   }
 
   memberJson(userId: string): string | null {
@@ -205,6 +209,12 @@ export class RoomStore {
     this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]' WHERE seq = ?", seq);
   }
 
+  /** The keys of every image the live messages carry (what a dissolved room stops showing). */
+  liveMediaKeys(): string[] {
+    const rows = this.sql.exec<MessageRow>("SELECT media FROM messages WHERE deleted = 0 AND media != '[]'").toArray();
+    return rows.flatMap((row) => attachmentsOf(row).map((m) => keyOfMediaUrl(m.url)));
+  }
+
   /** Messages after `afterSeq` ascending, or before `beforeSeq` descending; `limit` rows at most. */
   messagesAfter(afterSeq: number, limit = -1): MessageRow[] {
     return this.sql.exec<MessageRow>('SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?', afterSeq, limit).toArray();
@@ -235,7 +245,7 @@ export class RoomStore {
       kind: row.kind === 'call' ? 'call' : 'text',
       sender,
       content: row.deleted ? '' : (row.content as string),
-      media: row.deleted ? [] : (JSON.parse(row.media as string) as MessageMedia[]),
+      media: row.deleted ? [] : attachmentsOf(row),
       call,
       client_id: (row.client_id as string | null) ?? null,
       created_at: new Date(row.created_at as number).toISOString(),

@@ -134,10 +134,11 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
       if (!subjectIs('post', 'comment', 'message')) throw ApiError.field('action', 'remove_content applies to posts, comments and messages');
       if (report.subjectType === 'message') {
         // The room is the source of messages: tombstone there first (idempotent, so a retry after a
-        // failed commit is safe), then commit the resolution.
-        await roomFor(c, report.conversationId!).removeByModerator(report.subjectId);
+        // failed commit is safe), then commit the resolution. Its images nothing else uses are withdrawn.
+        const images = await roomFor(c, report.conversationId!).removeByModerator(report.subjectId);
         const { results } = await db.prepare('SELECT user_id FROM conversation_members WHERE conversation_id = ?1').bind(report.conversationId).all<{ user_id: string }>();
         after.push((ctx) => forgetContent(ctx.env, { messageId: report.subjectId }, results.map((r) => r.user_id)));
+        after.push(() => purgeMediaCopies(images));
       } else if (report.subjectType === 'post') {
         const audience = await postAudience(db, report.subjectId);
         const images = await postMediaKeys(db, report.subjectId);
