@@ -43,3 +43,12 @@ export function throttleCountStatement(db: D1Client, key: string, window: Thrott
 export async function clearThrottle(db: D1Client, key: string): Promise<void> {
   await db.prepare('DELETE FROM auth_throttles WHERE key = ?1').bind(key).run();
 }
+
+/**
+ * Deletes the counters whose window is over for every one of `windows` (older than the longest): what a
+ * count would reset anyway. Without it a row stayed for every account that ever failed a login or
+ * followed someone.
+ */
+export async function pruneThrottles(db: D1Client, now: number, windows: ThrottleWindow[]): Promise<void> {
+  await db.prepare('DELETE FROM auth_throttles WHERE window_start <= ?1').bind(now - Math.max(...windows.map((w) => w.ms))).run();
+}

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { REACH, type ReachKind } from '../../src/policy/reach';
+import { runSignInJobs } from '../../src/scheduled';
 import { expectNone, follow as followOk, post, quiet, waitForNotification } from '../notifications/helpers';
 
 const DAY_S = 24 * 60 * 60;
@@ -136,5 +137,14 @@ describe('How many people one account can approach in a day', () => {
     await expectStatus(await call('/me', { method: 'DELETE', token: gone!.accessToken, body: { password: gone!.password } }), 204);
     const left = await env.DB.prepare("SELECT key FROM auth_throttles WHERE key LIKE '%' || ?1").bind(gone!.id).all();
     expect(left.results).toEqual([]);
+  });
+
+  it('should prune, every minute, the counters whose window is over and keep those still running', async () => {
+    const [ended, running] = await users(2);
+    await setCounter('follow', ended!, 5, DAY_S * 1000 + 60_000);
+    await setCounter('follow', running!, 5, DAY_S * 1000 - 60_000);
+    await runSignInJobs(env, Date.now());
+    expect(await counter('follow', ended!)).toBeNull();
+    expect((await counter('follow', running!))?.count).toBe(5);
   });
 });

@@ -53,12 +53,19 @@ export const passwordResets = sqliteTable(
   (t) => [index('password_resets_user_idx').on(t.userId, t.createdAt)],
 );
 
-/** Fixed-window counters for limits longer than the rate-limit binding's 60 s (failed logins per account). */
-export const authThrottles = sqliteTable('auth_throttles', {
-  key: text('key').primaryKey(),
-  windowStart: integer('window_start').notNull(),
-  count: integer('count').notNull(),
-});
+/**
+ * Fixed-window counters for limits longer than the rate-limit binding's 60 s (failed logins per account,
+ * the daily reach limits: src/lib/throttle.ts). Rows whose window is over are pruned every minute.
+ */
+export const authThrottles = sqliteTable(
+  'auth_throttles',
+  {
+    key: text('key').primaryKey(),
+    windowStart: integer('window_start').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [index('auth_throttles_window_idx').on(t.windowStart)],
+);
 
 /** Single-use e-mail links (24 h), stored hashed: `verify` proves the current address, `change` a new one. */
 export const emailTokens = sqliteTable(

@@ -1,0 +1,1 @@
+CREATE INDEX `auth_throttles_window_idx` ON `auth_throttles` (`window_start`);
