@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '7cb5e33cadcc35c76fe65e4eecba099df718eab0d2d1da60865214a9481dae86';
+export const documentSha256 = '3c4101e8620b4bec81ee327ef91e0aace5097f9b0d42aed0d09390a1ddb2c0f4';
 
 export interface paths {
     "/health": {
@@ -629,7 +629,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still in use: your avatar, or sent in a message. Attaching it to a post again makes it public again. An upload never attached to anything stays fetchable by whoever has its URL. A bearer token is optional; a bad one is 401.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn, or its owner suspended). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still in use: your avatar, or sent in a message. Attaching it to a post again makes it public again. An upload never attached to anything stays fetchable by whoever has its URL. **A suspended account's images** (every image it owns: post images, avatar, uploads, attachments it sent) are 404 to everyone but staff while the suspension lasts, as for a deleted account, and served again once it is lifted; a community's images (its key names the community) are not affected. A bearer token is optional; a bad one is 401.
          */
         get: operations["getMediaByKey"];
         put?: never;

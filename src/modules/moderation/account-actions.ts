@@ -7,6 +7,7 @@ import type { AppEnv } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { forgetSessions } from '../../lib/session-cache';
 import { closeUserSockets } from '../auth/sessions.service';
+import { purgeOwnerMediaCopies } from '../media/media.service';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import type { AccountState } from './moderation.schemas';
@@ -93,7 +94,11 @@ export function planAccountAction(
     statements,
     entry,
     async after(ctx) {
-      if (input.action === 'suspend') await endAccess(ctx, targetId);
+      if (input.action === 'suspend') {
+        await endAccess(ctx, targetId);
+        // Its images stop being served (MEDIA_WITHDRAWN_SQL); their edge copies must not go on serving them.
+        await purgeOwnerMediaCopies(ctx.var.d1, targetId);
+      }
       // A suspension hides the profile and the posts (and a community's creator), a silence the posts,
       // from anonymous readers too; rare enough to orphan every cached profile, post and community list.
       if (input.action !== 'warn') await purgeEdgeGroups('users', 'posts', 'communities');
