@@ -73,13 +73,14 @@ export class ConversationRoom extends DurableObject<Env> {
   /**
    * Re-reads from D1 the blocks between members (only those of `userId` when given: after they joined,
    * blocked or unblocked someone). The room keeps them so that members across a block see each other as
-   * hidden users and get none of each other's typing or reads (room-store.ts, blockedWith).
+   * hidden users, get none of each other's typing or reads, and share no call (room-store.ts,
+   * blockedWith; room-calls.ts).
    */
   async refreshBlocks(userId?: string): Promise<void> {
     const members = new Set(this.store.members().map((m) => m.userId));
     const pairs: [string, string][] =
       userId === undefined ? await blocksAmong(this.env.DB, [...members]) : [...(await blockedEitherOf(this.env.DB, userId))].filter((id) => members.has(id)).map((id) => [userId, id]);
-    this.store.replaceBlocks(pairs, userId);
+    this.calls.blocksChanged(() => this.store.replaceBlocks(pairs, userId));
     this.store.set(BLOCKS_SYNCED, '1');
   }
 

@@ -113,6 +113,15 @@ export class RoomStore {
     return seqs;
   }
 
+  /**
+   * How the room shows someone (a member, or a former member, as they last looked): null for an erased
+   * account; a hidden user when they are in `hidden` (the viewer's {@link blockedWith}).
+   */
+  profileOf(userId: string, hidden?: ReadonlySet<string>): PublicUser | null {
+    const stored = (this.member(userId)?.user ?? JSON.parse(this.get(`former:${userId}`) ?? 'null')) as PublicUser | null;
+    return stored && hidden?.has(userId) ? presentHiddenUser(userId) : stored;
+  }
+
   memberJson(userId: string): string | null {
     return this.sql.exec<{ user_json: string }>('SELECT user_json FROM members WHERE user_id = ?', userId).toArray()[0]?.user_json ?? null;
   }
@@ -224,9 +233,7 @@ export class RoomStore {
    * is given: a sender across a block is a hidden user, whatever their profile is now.
    */
   present(row: MessageRow, hiddenSenders?: ReadonlySet<string>): Message {
-    const senderId = row.sender_id as string;
-    const stored = this.member(senderId)?.user ?? JSON.parse(this.get(`former:${senderId}`) ?? 'null');
-    const sender = stored && hiddenSenders?.has(senderId) ? presentHiddenUser(senderId) : stored;
+    const sender = this.profileOf(row.sender_id as string, hiddenSenders) as PublicUser;
     const call = row.kind === 'call' && !row.deleted && typeof row.call === 'string' ? (JSON.parse(row.call) as CallRecord) : null;
     return {
       id: row.id as string,
