@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '3c4101e8620b4bec81ee327ef91e0aace5097f9b0d42aed0d09390a1ddb2c0f4';
+export const documentSha256 = 'ceb1c2f5e4696e9723e631c16463e5324267485c312aea437d4ab1e0354d268d';
 
 export interface paths {
     "/health": {
@@ -2596,7 +2596,7 @@ export interface components {
              * @enum {string}
              */
             kind: "text" | "call";
-            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way) a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them. */
+            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way), and to everyone while their account is suspended, a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them. */
             sender: components["schemas"]["PublicUser"] | null;
             content: string;
             media: {
@@ -3799,7 +3799,7 @@ export interface components {
             /** @enum {string} */
             kind: "direct" | "group" | "community";
             title: string | null;
-            /** @description Every member, the caller included, longest-standing first. A member across a block from you (either way) is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them. */
+            /** @description Every member, the caller included, longest-standing first. A member across a block from you (either way), or whose account is suspended, is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them (a suspended member shows as themselves again once the suspension is lifted). */
             participants: components["schemas"]["PublicUser"][];
             member_count: number;
             community_id: string | null;

@@ -66,7 +66,8 @@ function callSummary(media: CallMedia, reason: CallEndReason, durationS: number)
  * Two people across a block (either way) share no call: in a group call someone else started, neither
  * is told the other joined, rejected or left, neither is a participant the other may offer to, answer
  * or send candidates to (SDP and ICE candidates carry IP addresses), and candidates sent to everyone
- * skip them. A block made during a call parts them at once.
+ * skip them. A block made during a call parts them at once. A suspended account is a hidden user in
+ * every call frame, and leaves the call when suspended.
  */
 export class RoomCalls {
   readonly calls: CallStore;
@@ -136,9 +137,9 @@ export class RoomCalls {
     }
   }
 
-  /** How a call frame names a member (those across a block from them get no frame about them). */
+  /** How a call frame names a member: as they look, or as a hidden user while suspended (those across a block get no frame about them). */
   private from(userId: string) {
-    return this.store.profileOf(userId);
+    return this.store.profileOf(userId, this.store.hiddenFrom());
   }
 
   /** Sends a frame about `about` to `userIds`, except those across a block from them. */

@@ -29,8 +29,8 @@ const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => 
 
 /** Server → client. */
 export const CONVERSATION_SERVER_FRAMES = {
-  MessageNew: frame('message.new', { message: MessageSchema }).describe('A message in the conversation (also replayed on connect after `?after_seq=`), in `seq` order. Its `sender` is a hidden user (the id only) when a block stands between you'),
-  MessageUpdated: frame('message.updated', { message: MessageSchema }).describe('A message was edited (or a call record changed); a sender across a block is a hidden user, as in `message.new`'),
+  MessageNew: frame('message.new', { message: MessageSchema }).describe('A message in the conversation (also replayed on connect after `?after_seq=`), in `seq` order. Its `sender` is a hidden user (the id only) when a block stands between you, or while the sender\'s account is suspended'),
+  MessageUpdated: frame('message.updated', { message: MessageSchema }).describe('A message was edited (or a call record changed); a sender across a block, or suspended, is a hidden user, as in `message.new`'),
   MessageDeleted: frame('message.deleted', { conversation_id: z.string(), seq: z.number().int().min(1) }).describe('A message became a tombstone (it keeps its seq): deleted by its sender or a moderator, or its sender\'s account was deleted (one frame per message)'),
   Ack: frame('ack', { client_id: z.string(), seq: z.number().int().min(1) }).describe('Your `message.send` was stored as `seq` (a retry with the same client_id is acknowledged again, never stored twice)'),
   Typing: frame('typing', { user: PublicUserSchema }).describe('Another member is typing (never sent across a block, either way)'),
