@@ -93,6 +93,7 @@ export class ConversationRoom extends DurableObject<Env> {
    * suspension closes its sockets itself). Lifted, it shows as itself again.
    */
   async refreshSuspension(userId: string): Promise<void> {
+    if (!this.store.conversationId()) return; // never configured, or dissolved: nothing to show
     const suspended = (await suspendedAmong(this.env.DB, [userId])).length > 0;
     this.store.setSuspended(userId, suspended);
     if (suspended) this.calls.memberGone(userId);
