@@ -28,8 +28,8 @@ export type EdgeCacheGroup = 'users' | 'posts' | 'communities' | 'trends' | 'med
  * comments) change without a purge and a minute of lag on a number is what a visitor tolerates.
  * The communities list: 30 s, since member counts and new communities move its order. Trends: 120 s
  * (recomputed every 10 minutes, and a refresh moves the epoch). Media: a day, since a key names its
- * bytes (owner id + keyed hash) and never changes; only a deletion or a withdrawal (its post gone)
- * ends it, and either purges.
+ * bytes (owner id + keyed hash) and never changes; only a deletion, a withdrawal (its post gone) or
+ * its owner's suspension ends it, and each purges.
  */
 export const EDGE_TTL: Record<EdgeCacheGroup, number> = { users: 60, posts: 60, communities: 30, trends: 120, media: 86_400 };
 

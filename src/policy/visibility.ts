@@ -1,3 +1,4 @@
+import type { D1Client } from '../db/client';
 import type { UserSummary } from '../db/schema';
 
 /**
@@ -10,6 +11,16 @@ import type { UserSummary } from '../db/schema';
 
 /** A JS check on a loaded user row: false once the account is suspended. */
 export const isAccountVisible = (user: Pick<UserSummary, 'suspendedAt'>): boolean => user.suspendedAt === null;
+
+/** Which of `userIds` are suspended accounts, in one statement (primary-key probes). */
+export async function suspendedAmong(db: D1Client, userIds: string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const { results } = await db
+    .prepare('SELECT id FROM users WHERE id IN (SELECT value FROM json_each(?1)) AND suspended_at IS NOT NULL')
+    .bind(JSON.stringify(userIds))
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
 
 /**
  * An SQL condition: the account whose id is the expression `user` exists and is not suspended, whoever

@@ -1,9 +1,14 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { MEDIA_WITHDRAWN_SQL } from '../../src/modules/media/media.service';
+import { runModerationJobs } from '../../src/scheduled';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
+import { IMAGE_FIXTURES } from '../helpers/images';
+import { queryPlan, tableScans } from '../helpers/query-plans';
 import { startDirect, send } from '../messaging/helpers';
-import { createStaff, report, resolve } from '../moderation/helpers';
+import { act, createStaff, report, resolve } from '../moderation/helpers';
 import { deletePost, patchPost, post, setWallPolicy, upload, type FixtureName } from '../posts/helpers';
-import { expectPublic, expectWithdrawn, setAvatar, statusOf } from './helpers';
+import { expectPublic, expectWithdrawn, formWith, setAvatar, statusOf } from './helpers';
 
 /**
  * An image that was on a post and is on none any more (deleted by anyone, removed by moderation, edited
@@ -11,6 +16,14 @@ import { expectPublic, expectWithdrawn, setAvatar, statusOf } from './helpers';
  * conditional requests alike, and no edge copy keeps serving it. Another use keeps it public: another
  * post, the owner's avatar, a message.
  */
+
+/** Served from the edge: a first anonymous read stores the image, a second is a HIT. */
+async function expectCachedAtTheEdge(url: string): Promise<void> {
+  await statusOf(url);
+  const cached = await call(url);
+  expect(cached.headers.get('X-Cache'), url).toBe('HIT');
+  await cached.arrayBuffer();
+}
 
 /** A post by `author` carrying a fresh upload of `fixture`; returns both. */
 async function postWithImage(author: TestUser, fixture: FixtureName = 'png'): Promise<{ image: any; postId: string }> {
@@ -88,5 +101,39 @@ describe('GET /media/{key} of withdrawn images', () => {
   it('should keep serving an upload never attached to anything to whoever has its URL', async () => {
     const image = await upload(await createUser());
     await expectPublic(image.url);
+  });
+
+  it("should stop serving a suspended account's images (post images, avatar, edge copies) to all but staff until the suspension is lifted, and leave its community's images alone", async () => {
+    const [author, stranger, staff] = [await createUser(), await createUser(), await createStaff()];
+    const avatar = (await setAvatar(author, 'png')).avatar_url as string;
+    const { image } = await postWithImage(author, 'jpeg');
+    const sent = await upload(author, 'webp');
+    await send(author, (await startDirect(author, stranger)).id, { content: 'look', media_ids: [sent.id] });
+    const community = await expectStatus(await call('/communities', { token: author.accessToken, body: { name: `Suspended owner ${Date.now()}` } }), 201);
+    const badge = (await expectStatus(await call(`/communities/${community.id}/avatar`, { method: 'PUT', token: author.accessToken, body: formWith(IMAGE_FIXTURES.gif.bytes) }), 200)).avatar_url as string;
+    const own = [avatar, image.url as string, sent.url as string];
+    for (const url of [...own, badge]) await expectCachedAtTheEdge(url);
+
+    await act(staff, author, 'suspend', { duration_hours: 1 });
+    for (const url of own) {
+      await expectProblem(await call(url), 404);
+      await expectProblem(await call(`${url}?w=64`), 404);
+      await expectProblem(await call(url, { token: stranger.accessToken }), 404);
+      expect(await statusOf(url, staff)).toBe(200);
+      expect(await statusOf(url, staff, '?w=128')).toBe(200);
+    }
+    // A community's images are the community's (its key names the community), whoever uploaded them.
+    await expectPublic(badge);
+
+    // The Cron Trigger lifts the suspension: the images are public again.
+    await runModerationJobs(env, Date.now() + 2 * 60 * 60 * 1000);
+    for (const url of own) await expectPublic(url);
+  });
+
+  it('should decide with index probes only, whatever the number of images and accounts', async () => {
+    const image = await upload(await createUser());
+    const key = new URL(image.url).pathname.split('/').pop()!;
+    const lines = await queryPlan(MEDIA_WITHDRAWN_SQL, [key, key.slice(0, 26)]);
+    expect(tableScans(lines, ['media', 'users'])).toEqual([]);
   });
 });

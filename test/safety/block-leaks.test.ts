@@ -1,4 +1,6 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { runModerationJobs } from '../../src/scheduled';
 import { call, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { act, createStaff } from '../moderation/helpers';
 import { openSocket, settle, type TestSocket } from '../messaging/socket-helpers';
@@ -172,6 +174,70 @@ describe('Blocks that predate a shared conversation', () => {
     // The first blocker, who could see the other until then, is shown whom they blocked.
     const [c, d] = await users(2);
     expect((await expectStatus(await call(`/users/${d.id}/block`, { method: 'POST', token: c.accessToken }), 200)).user).toMatchObject({ id: d.id, username: d.username });
+  });
+});
+
+describe('Suspended members in conversations', () => {
+  it('should show a suspended member as a hidden user in every conversation they are or were in, live call included, and as themselves once lifted', async () => {
+    const [host, member, caller] = await users(3);
+    const staff = await createStaff('moderator');
+    const { id, sockets } = await groupWithSockets(host, [member, caller]);
+    const [hostSock, memberSock, callerSock] = sockets as [TestSocket, TestSocket, TestSocket];
+    // A group the member wrote in and left: its room keeps their profile for their old messages.
+    const leftId = (await expectStatus(await call('/conversations', { token: host.accessToken, body: { participant_ids: [member.id, caller.id], title: 'left' } }), 201)).id;
+    await expectStatus(await call(`/conversations/${leftId}/messages`, { token: member.accessToken, body: { content: 'before I go' } }), 201);
+    expect((await call(`/conversations/${leftId}/members/${member.id}`, { method: 'DELETE', token: member.accessToken })).status).toBe(204);
+    try {
+      // A call the member is in, and a message from them as the conversation's last.
+      const callId = `suspension-${Date.now()}`;
+      callerSock.send({ type: 'call.invite', call_id: callId, media: 'audio', sdp: 'v=0\r\n' });
+      for (const socket of [hostSock, memberSock]) {
+        await socket.next((f) => f?.type === 'call.invite' && f.call_id === callId, 'the ring');
+        socket.send({ type: 'call.join', call_id: callId });
+        await callerSock.next((f) => f?.type === 'call.joined' && f.user.id === (socket === hostSock ? host.id : member.id), 'the join');
+      }
+      await expectStatus(await call(`/conversations/${id}/messages`, { token: member.accessToken, body: { content: 'hello from the member' } }), 201);
+      const hostFrom = hostSock.received.length;
+
+      /** Whether `viewer` sees the member as `expected` everywhere: participants, list, last message, history, replays. */
+      const seenAs = async (viewer: TestUser, expected: (sender: unknown) => void) => {
+        expected(participant(await conversationAs(viewer, id), member));
+        const listed = await listedAs(viewer, id);
+        expected(participant(listed, member));
+        expected(listed.last_message.sender);
+        for (const conversation of [id, leftId]) {
+          const theirs = (await historyAs(viewer, conversation)).filter((m: { sender: { id: string } }) => m.sender.id === member.id);
+          expect(theirs.length).toBeGreaterThan(0);
+          for (const m of theirs) expected(m.sender);
+        }
+        const replay = await openSocket(id, viewer.accessToken, { afterSeq: 0, label: 'replay' });
+        try {
+          await replay.waitUntil((s) => s.messages.some((m) => m.content === 'hello from the member'), 'the replay');
+          for (const m of replay.messages.filter((m) => m.sender.id === member.id)) expected(m.sender);
+        } finally {
+          replay.close();
+        }
+      };
+      const real = (sender: unknown) => expect(sender).toMatchObject({ id: member.id, username: member.username });
+      const gone = (sender: unknown) => expect(sender).toEqual(hidden(member));
+
+      await act(staff, member, 'suspend');
+      // They leave the call at once, as nobody in particular.
+      expect((await hostSock.next((f) => f?.type === 'call.hangup', 'the member leaving the call', hostFrom)).data).toMatchObject({ call_id: callId, from: hidden(member) });
+      for (const viewer of [host, caller]) await seenAs(viewer, gone);
+      expect(JSON.stringify(hostSock.frames.slice(hostFrom))).not.toContain(member.username);
+
+      await act(staff, member, 'unsuspend');
+      await seenAs(host, real);
+
+      // A timed suspension, lifted by the Cron Trigger.
+      await act(staff, member, 'suspend', { duration_hours: 1 });
+      await seenAs(caller, gone);
+      await runModerationJobs(env, Date.now() + 2 * 60 * 60 * 1000);
+      await seenAs(caller, real);
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
   });
 });
 

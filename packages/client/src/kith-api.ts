@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'e83f8aed9685576d77838f5458495b547bb397047d903f2e81d0d0f002cd0c71';
+export const documentSha256 = 'd006221833eabc4fac2fb008a43788d0b1800c018ae52cc7e8b484001716f766';
 
 export interface paths {
     "/health": {
@@ -629,7 +629,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post or in a message and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out; the message deleted by its sender, removed by moderation or erased with its sender's account; the conversation erased with its community or its last member) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still your avatar. Attaching it to a post or sending it in a message again makes it public again. While in use, an image is served to whoever has its URL, message images included (no token needed, so an `<img src>` works; the URL is given only to those who see the post or message). An upload never attached to anything stays fetchable by whoever has its URL, and so does one sent in a message before messages recorded their attachments. A bearer token is optional; a bad one is 401.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn, or its owner suspended). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post or in a message and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out; the message deleted by its sender, removed by moderation or erased with its sender's account; the conversation erased with its community or its last member) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still your avatar. Attaching it to a post or sending it in a message again makes it public again. While in use, an image is served to whoever has its URL, message images included (no token needed, so an `<img src>` works; the URL is given only to those who see the post or message). An upload never attached to anything stays fetchable by whoever has its URL, and so does one sent in a message before messages recorded their attachments. **A suspended account's images** (every image it owns: post images, avatar, uploads, attachments it sent) are 404 to everyone but staff while the suspension lasts, as for a deleted account, and served again once it is lifted; a community's images (its key names the community) are not affected. A bearer token is optional; a bad one is 401.
          */
         get: operations["getMediaByKey"];
         put?: never;
@@ -2596,7 +2596,7 @@ export interface components {
              * @enum {string}
              */
             kind: "text" | "call";
-            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way) a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them. */
+            /** @description Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way), and to everyone while their account is suspended, a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them. */
             sender: components["schemas"]["PublicUser"] | null;
             content: string;
             media: {
@@ -3799,7 +3799,7 @@ export interface components {
             /** @enum {string} */
             kind: "direct" | "group" | "community";
             title: string | null;
-            /** @description Every member, the caller included, longest-standing first. A member across a block from you (either way) is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them. */
+            /** @description Every member, the caller included, longest-standing first. A member across a block from you (either way), or whose account is suspended, is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them (a suspended member shows as themselves again once the suspension is lifted). */
             participants: components["schemas"]["PublicUser"][];
             member_count: number;
             community_id: string | null;

@@ -213,24 +213,30 @@ export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Pr
 }
 
 /**
- * Whether the image under ?1 is withdrawn from the public: an upload row holds it and no use keeps it,
- * where a use is being an avatar (an avatar row lives while the avatar is current), being on a post or in
- * a live message or never having left one (detached_at null: see migrations/0024 and 0026), or the legacy
- * `sent_in_message` flag (sent before message_media said which messages carry it). An object no row names
- * (a community's avatar) is never withdrawn.
+ * Whether the image under ?1, whose key names ?2 as its owner, is withdrawn from the public: its owner's
+ * account is suspended (all its images, until the suspension is lifted: a suspended account looks
+ * deleted, and a deleted one's images are gone), or an upload row holds it and no use keeps it, where a
+ * use is being an avatar (an avatar row lives while the avatar is current), being on a post or in a live
+ * message or never having left one (detached_at null: see migrations/0024 and 0026), or the legacy
+ * `sent_in_message` flag (sent before message_media said which messages carry it). An object no row
+ * names (a community's avatar) is never withdrawn, nor is a community's image by its owner's suspension
+ * (?2 is then a community id, no user's). Primary-key and `media_key_idx` probes only.
  */
-export const MEDIA_WITHDRAWN_SQL = `SELECT EXISTS (SELECT 1 FROM media WHERE key = ?1)
-  AND NOT EXISTS (SELECT 1 FROM media WHERE key = ?1 AND (kind = 'avatar' OR detached_at IS NULL OR sent_in_message = 1)) AS withdrawn`;
+export const MEDIA_WITHDRAWN_SQL = `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?2 AND suspended_at IS NOT NULL)
+  OR (EXISTS (SELECT 1 FROM media WHERE key = ?1)
+    AND NOT EXISTS (SELECT 1 FROM media WHERE key = ?1 AND (kind = 'avatar' OR detached_at IS NULL OR sent_in_message = 1))) AS withdrawn`;
 
 /**
  * 404 unless the caller may fetch the image under `key`: anyone while it is in use (its URL is the
  * capability), only its owner and staff once it is withdrawn (see {@link MEDIA_WITHDRAWN_SQL}): an image
- * whose post was deleted or removed by moderation stops being public, as the post did.
+ * whose post was deleted or removed by moderation stops being public, as the post did, and so does every
+ * image of a suspended account. One D1 read.
  */
 export async function assertMediaServable(c: Context<AppEnv>, key: string): Promise<void> {
   const auth = c.get('auth');
-  if (auth && (auth.userId === ownerOfKey(key) || isStaffRole(auth.role))) return;
-  const row = await c.var.d1.prepare(MEDIA_WITHDRAWN_SQL).bind(key).first<{ withdrawn: number }>();
+  const owner = ownerOfKey(key);
+  if (auth && (auth.userId === owner || isStaffRole(auth.role))) return;
+  const row = await c.var.d1.prepare(MEDIA_WITHDRAWN_SQL).bind(key, owner).first<{ withdrawn: number }>();
   if (row?.withdrawn) throw new ApiError('not_found', 'No such media.');
 }
 
@@ -248,6 +254,15 @@ export async function purgeMediaCopies(keys: string[]): Promise<void> {
   const unique = [...new Set(keys)];
   if (unique.length > PURGED_KEYS_MAX) await purgeEdgeGroups('media');
   else if (unique.length > 0) await purgeEdgePaths('media', unique.flatMap(mediaPaths));
+}
+
+/**
+ * Drops the edge copies of every image an owner has (a suspension withdraws them all): one by one for a
+ * few, else the whole media group of the data centre (see purgeMediaCopies).
+ */
+export async function purgeOwnerMediaCopies(d1: D1Client, ownerId: string): Promise<void> {
+  const { results } = await d1.prepare('SELECT DISTINCT key FROM media WHERE owner_id = ?1 LIMIT ?2').bind(ownerId, PURGED_KEYS_MAX + 1).all<{ key: string }>();
+  await purgeMediaCopies(results.map((r) => r.key));
 }
 
 /** Removes every object an owner ever stored (account deletion). */

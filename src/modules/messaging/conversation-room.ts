@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { recordFrame } from '../../lib/metrics';
+import { suspendedAmong } from '../../policy/visibility';
 import { blockedEitherOf, blocksAmong } from '../graph/relations';
 import { RoomAlarms } from './room-alarms';
 import { RoomCalls } from './room-calls';
@@ -9,8 +10,11 @@ import { errorFrame, type Frame, handleFrame, RoomSockets } from './room-protoco
 import { RoomStore } from './room-store';
 import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, type Message, type RoomMember, type RoomResult } from './room.types';
 
-/** Set once the room has read the blocks between its members from D1 (rooms made before kept none). */
-const BLOCKS_SYNCED = 'blocks_synced';
+/**
+ * Set once the room has read from D1 the blocks between its members and which of its people are
+ * suspended (rooms made before kept neither, or only the blocks: those read both again, once).
+ */
+const HIDDEN_SYNCED = 'hidden_synced';
 
 /**
  * One Durable Object per conversation, wiring the parts that live beside it: its storage
@@ -37,8 +41,8 @@ export class ConversationRoom extends DurableObject<Env> {
     this.calls = new RoomCalls(ctx, env, this.store, this.sockets, this.alarms, this.messages, sql);
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
-    // A room configured before it kept the blocks between its members learns them once, before anything else runs.
-    if (this.store.conversationId() && this.store.get(BLOCKS_SYNCED) === null) void ctx.blockConcurrencyWhile(() => this.refreshBlocks());
+    // A room configured before it kept blocks and suspensions learns them once, before anything else runs.
+    if (this.store.conversationId() && this.store.get(HIDDEN_SYNCED) === null) void ctx.blockConcurrencyWhile(() => this.syncHidden());
   }
 
   // ------------------------------------------------------------------ membership
@@ -53,7 +57,7 @@ export class ConversationRoom extends DurableObject<Env> {
     const keep = new Set(members.map((m) => m.userId));
     for (const m of this.store.members()) if (!keep.has(m.userId)) this.dropMember(m.userId);
     for (const m of members) this.store.upsertMember(m);
-    await this.refreshBlocks();
+    await this.syncHidden();
     this.outbox.markIndexDirty();
     await this.outbox.requestFlush();
   }
@@ -71,16 +75,36 @@ export class ConversationRoom extends DurableObject<Env> {
   }
 
   /**
-   * Re-reads from D1 the blocks between members (only those of `userId` when given: after they joined,
-   * blocked or unblocked someone). The room keeps them so that members across a block see each other as
-   * hidden users and get none of each other's typing or reads (room-store.ts, blockedWith).
+   * Re-reads from D1 the blocks of `userId` with the other members (after they joined, blocked or
+   * unblocked someone). The room keeps them so that members across a block see each other as hidden
+   * users, get none of each other's typing or reads, and share no call (room-store.ts, blockedWith;
+   * room-calls.ts).
    */
-  async refreshBlocks(userId?: string): Promise<void> {
+  async refreshBlocks(userId: string): Promise<void> {
     const members = new Set(this.store.members().map((m) => m.userId));
-    const pairs: [string, string][] =
-      userId === undefined ? await blocksAmong(this.env.DB, [...members]) : [...(await blockedEitherOf(this.env.DB, userId))].filter((id) => members.has(id)).map((id) => [userId, id]);
-    this.store.replaceBlocks(pairs, userId);
-    this.store.set(BLOCKS_SYNCED, '1');
+    const pairs = [...(await blockedEitherOf(this.env.DB, userId))].filter((id) => members.has(id)).map((id): [string, string] => [userId, id]);
+    this.calls.blocksChanged(() => this.store.replaceBlocks(pairs, userId));
+  }
+
+  /**
+   * Re-reads from D1 whether an account the room shows (a member, or a former one whose messages it
+   * keeps) is suspended: after a suspension or its lift. While it is, everyone sees it as a hidden user
+   * (room-store.ts, hiddenFrom), as if the account were gone, and it leaves any call at once (the
+   * suspension closes its sockets itself). Lifted, it shows as itself again.
+   */
+  async refreshSuspension(userId: string): Promise<void> {
+    if (!this.store.conversationId()) return; // never configured, or dissolved: nothing to show
+    const suspended = (await suspendedAmong(this.env.DB, [userId])).length > 0;
+    this.store.setSuspended(userId, suspended);
+    if (suspended) this.calls.memberGone(userId);
+  }
+
+  /** Re-reads from D1 every block between members and which of the room's people are suspended. */
+  private async syncHidden(): Promise<void> {
+    const [pairs, suspended] = await Promise.all([blocksAmong(this.env.DB, this.store.members().map((m) => m.userId)), suspendedAmong(this.env.DB, this.store.people())]);
+    this.calls.blocksChanged(() => this.store.replaceBlocks(pairs));
+    this.store.replaceSuspended(suspended);
+    this.store.set(HIDDEN_SYNCED, '1');
   }
 
   /** Removes one member and closes their sockets at once (4003 in a community chat). Unknown users are ignored. */
@@ -205,7 +229,7 @@ export class ConversationRoom extends DurableObject<Env> {
     const params = new URL(request.url).searchParams;
     const after = Number(params.get('after_seq'));
     if (Number.isInteger(after) && after >= 0 && params.has('after_seq')) {
-      const hidden = this.store.blockedWith(userId);
+      const hidden = this.store.hiddenFrom(userId);
       for (const row of this.store.messagesAfter(after)) server.send(JSON.stringify({ type: 'message.new', message: this.store.present(row, hidden) }));
     }
     this.calls.replay(server, userId);

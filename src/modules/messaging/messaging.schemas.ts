@@ -38,7 +38,7 @@ export const MessageSchema = z
     conversation_id: z.string(),
     seq: z.number().int(),
     kind: z.enum(['text', 'call']).openapi({ description: '`text`: written by its sender. `call`: the record of a call in this conversation, written when the call ended (its `sender` is the caller, `call` says how it went, `content` a short summary for clients that show only text). Clients should treat an unknown kind like `text`.' }),
-    sender: PublicUserSchema.nullable().openapi({ description: 'Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way) a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them.' }),
+    sender: PublicUserSchema.nullable().openapi({ description: 'Who sent it; null once their account is deleted (its messages are then tombstones). Across a block (either way), and to everyone while their account is suspended, a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: nothing current of them.' }),
     content: z.string(),
     media: z.array(MessageMediaSchema),
     call: CallRecordSchema.nullable().openapi({ description: 'On `kind: "call"` messages (null otherwise, and on a deleted call record).' }),
@@ -67,7 +67,7 @@ export const ConversationSchema = z
     id: z.string(),
     kind: z.enum(['direct', 'group', 'community']),
     title: z.string().nullable(),
-    participants: z.array(PublicUserSchema).openapi({ description: 'Every member, the caller included, longest-standing first. A member across a block from you (either way) is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them.' }),
+    participants: z.array(PublicUserSchema).openapi({ description: 'Every member, the caller included, longest-standing first. A member across a block from you (either way), or whose account is suspended, is a hidden user, `{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`: the entry stays, showing nothing current of them (a suspended member shows as themselves again once the suspension is lifted).' }),
     member_count: z.number().int(),
     /** The community whose chat this is (kind community), else null. */
     community_id: z.string().nullable(),

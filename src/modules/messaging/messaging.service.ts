@@ -4,9 +4,11 @@ import { type D1Client, mapRow, toStatement, uniqueViolation } from '../../db/cl
 import { communities, conversationDeclines, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
+import { forEachLimit } from '../../lib/concurrency';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
-import type { AppEnv } from '../../lib/types';
+import type { AppEnv, Bindings } from '../../lib/types';
 import { assertCanMessage, messageRequestStatements, notAUser, recipientStandings } from '../../policy/messaging';
+import { isAccountVisible } from '../../policy/visibility';
 import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
 import { purgeMediaCopies } from '../media/media.service';
@@ -88,6 +90,28 @@ export async function refreshSharedRooms(c: Context<AppEnv>, userId: string, oth
     .bind(userId, otherId)
     .all<{ id: string }>();
   await Promise.all(results.map((r) => roomFor(c, r.id).refreshBlocks(userId)));
+}
+
+/**
+ * The conversations an account is a member of or left (`?1`: its id), as `id, kind`: every room that may
+ * hold its messages or its profile (declines and departures: it may have written there before leaving).
+ */
+export const ACCOUNT_CONVERSATIONS_SQL = `SELECT c.id, c.kind FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?1
+  UNION SELECT c.id, c.kind FROM conversation_declines d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1
+  UNION SELECT c.id, c.kind FROM conversation_departures d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1`;
+
+/** Room calls in flight at once when every room of one account is told something. */
+const ACCOUNT_ROOMS_CONCURRENCY = 50;
+
+/**
+ * After a suspension or its lift, every room that shows the account (its conversations, and those it
+ * left) re-reads whether it is suspended: while it is, the others see a hidden user there, as for a
+ * deleted account. A room that could not be told is logged; its next membership sync reads it again.
+ */
+export async function refreshAccountRooms(env: Pick<Bindings, 'DB' | 'ROOMS'>, userId: string): Promise<void> {
+  const { results } = await env.DB.prepare(ACCOUNT_CONVERSATIONS_SQL).bind(userId).all<{ id: string }>();
+  const failed = await forEachLimit(results, ACCOUNT_ROOMS_CONCURRENCY, (r) => env.ROOMS.get(env.ROOMS.idFromName(r.id)).refreshSuspension(userId));
+  for (const { item, error } of failed) console.error(JSON.stringify({ level: 'warn', message: 'room not told of a suspension', conversation_id: item.id, user_id: userId, error: String(error) }));
 }
 
 /** Tells the room who its members are now (it disconnects anyone removed). */
@@ -182,8 +206,8 @@ type ConversationListRow = ConversationRow & { unreadCount: number; memberActivi
 
 /**
  * Conversations as the viewer sees them: their participants, the last message and their unread count.
- * Someone across a block from the viewer is a hidden user there (as in the room's messages): the entry
- * stays, for the contract lists every member, but shows nothing current of them.
+ * Someone across a block from the viewer, or suspended, is a hidden user there (as in the room's
+ * messages): the entry stays, for the contract lists every member, but shows nothing current of them.
  */
 export async function presentConversations(c: Context<AppEnv>, viewerId: string, rows: ConversationListRow[]) {
   if (rows.length === 0) return [];
@@ -194,11 +218,14 @@ export async function presentConversations(c: Context<AppEnv>, viewerId: string,
   )
     .bind(JSON.stringify(rows.map((r) => r.id)))
     .all<{ conversation_id: string; user_id: string }>();
-  const users = await loadUsersByIds(c.get('db'), members.map((m) => m.user_id));
+  // The last messages' senders too: one may have left the conversation since.
+  const senders = rows.flatMap((r) => (r.lastMessage as Message | null)?.sender?.id ?? []);
+  const users = await loadUsersByIds(c.get('db'), [...members.map((m) => m.user_id), ...senders]);
   const communities = await communityOfConversations(c, rows.filter((r) => r.kind === 'community').map((r) => r.id));
-  const hidden = await blockedEitherOf(c.var.d1, viewerId);
+  const blocked = await blockedEitherOf(c.var.d1, viewerId);
+  const hides = (id: string) => blocked.has(id) || (users.has(id) && !isAccountVisible(users.get(id)!));
   const baseUrl = c.get('baseUrl');
-  const lastMessage = (message: Message): Message => (message.sender && hidden.has(message.sender.id) ? { ...message, sender: presentHiddenUser(message.sender.id) } : message);
+  const lastMessage = (message: Message): Message => (message.sender && hides(message.sender.id) ? { ...message, sender: presentHiddenUser(message.sender.id) } : message);
   return rows.map((row) => {
     const own = members.filter((m) => m.conversation_id === row.id);
     return {
@@ -207,7 +234,7 @@ export async function presentConversations(c: Context<AppEnv>, viewerId: string,
       title: row.title,
       participants: own
         .filter((m) => users.has(m.user_id))
-        .map((m) => (hidden.has(m.user_id) ? presentHiddenUser(m.user_id) : presentPublicUser(users.get(m.user_id)!, baseUrl))),
+        .map((m) => (hides(m.user_id) ? presentHiddenUser(m.user_id) : presentPublicUser(users.get(m.user_id)!, baseUrl))),
       member_count: own.length,
       community_id: communities.get(row.id) ?? null,
       last_message: row.lastMessage ? lastMessage(withKind(row.lastMessage as unknown as Message)) : null,

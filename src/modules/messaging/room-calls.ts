@@ -3,9 +3,10 @@ import { callRefusals, type RingRefusal } from '../../policy/messaging';
 import { callSource } from '../notifications/delivery';
 import { publishEvent } from '../notifications/events';
 import { inboxOf } from '../notifications/user-inbox';
+import { presentHiddenUser } from '../users/users.presenter';
 import type { RoomAlarms } from './room-alarms';
 import { CallStore, type CallRow, type PartyRow } from './room-call-store';
-import { CALL_ID, IceCandidateSchema } from './room-frames';
+import { CALL_ID, type ConversationServerFrame, IceCandidateSchema } from './room-frames';
 import type { RoomMessages } from './room-messages';
 import { type ErrorFrame, errorFrame, type Frame, type RoomSockets } from './room-protocol';
 import type { RoomStore } from './room-store';
@@ -61,6 +62,12 @@ function callSummary(media: CallMedia, reason: CallEndReason, durationS: number)
  * rings every member the policy lets the caller reach (src/policy/messaging.ts `callRefusals`), ends an
  * unanswered call after {@link RING_TIMEOUT_MS}, tells everyone `call.ended`, notifies callees who never
  * answered (`missed_call`), and records each call in the history as a `kind: "call"` message.
+ *
+ * Two people across a block (either way) share no call: in a group call someone else started, neither
+ * is told the other joined, rejected or left, neither is a participant the other may offer to, answer
+ * or send candidates to (SDP and ICE candidates carry IP addresses), and candidates sent to everyone
+ * skip them. A block made during a call parts them at once. A suspended account is a hidden user in
+ * every call frame, and leaves the call when suspended.
  */
 export class RoomCalls {
   readonly calls: CallStore;
@@ -130,8 +137,23 @@ export class RoomCalls {
     }
   }
 
+  /** How a call frame names a member: as they look, or as a hidden user while suspended (those across a block get no frame about them). */
   private from(userId: string) {
-    return this.store.member(userId)?.user ?? JSON.parse(this.store.get(`former:${userId}`) ?? 'null');
+    return this.store.profileOf(userId, this.store.hiddenFrom());
+  }
+
+  /** Sends a frame about `about` to `userIds`, except those across a block from them. */
+  private tell(userIds: string[], about: string, frame: ConversationServerFrame, except?: WebSocket): void {
+    const apart = this.store.blockedWith(about);
+    this.sockets.sendTo(userIds.filter((id) => !apart.has(id)), frame, except);
+  }
+
+  /**
+   * Whether `me` may negotiate with `other`: another party of the call, `present` in it (joined, by
+   * default), and not across a block from `me` (`apart`: their {@link RoomStore.blockedWith}).
+   */
+  private mayReach(me: PartyRow, other: PartyRow | undefined, present: (p: PartyRow) => boolean = inCall, apart = this.store.blockedWith(me.user_id)): other is PartyRow {
+    return other !== undefined && present(other) && other.user_id !== me.user_id && !apart.has(other.user_id);
   }
 
   private async invite(callerId: string, callId: string, frame: Frame): Promise<ErrorFrame | null> {
@@ -191,9 +213,8 @@ export class RoomCalls {
       this.announceJoin(call, me.user_id, ws);
       return null;
     }
-    const target = this.calls.party(call.call_id, to);
     if (!inCall(me)) return fail(403, 'Join the call before answering a participant.');
-    if (!target || !inCall(target)) return fail(404, 'to: not a participant of this call');
+    if (!this.mayReach(me, this.calls.party(call.call_id, to))) return fail(404, 'to: not a participant of this call');
     this.sockets.sendTo([to], { type: 'call.answer', call_id: call.call_id, sdp: frame.sdp, to, from: this.from(me.user_id) });
     return null;
   }
@@ -203,8 +224,7 @@ export class RoomCalls {
     if (typeof frame.sdp !== 'string') return fail(400, 'sdp: the offer is required');
     if (typeof frame.to !== 'string') return fail(400, 'to: the participant the offer is for is required');
     if (!inCall(me)) return fail(403, 'Join the call before sending offers.');
-    const target = this.calls.party(call.call_id, frame.to);
-    if (!target || !inCall(target) || target.user_id === me.user_id) return fail(404, 'to: not another participant of this call');
+    if (!this.mayReach(me, this.calls.party(call.call_id, frame.to))) return fail(404, 'to: not another participant of this call');
     this.sockets.sendTo([frame.to], { type: 'call.offer', call_id: call.call_id, sdp: frame.sdp, to: frame.to, from: this.from(me.user_id) });
     return null;
   }
@@ -215,10 +235,10 @@ export class RoomCalls {
     if (parsed.some((c) => c === null)) return fail(400, 'candidates: each must be an RTCIceCandidateInit ({ candidate, sdpMid?, sdpMLineIndex?, usernameFragment? })');
     const candidates = parsed as IceCandidate[];
     if (!reachable(me)) return fail(403, 'You are not in this call.');
-    const parties = this.calls.parties(call.call_id);
     const to = frame.to as string | undefined;
-    if (to !== undefined && !parties.some((p) => p.user_id === to && p.user_id !== me.user_id && reachable(p))) return fail(404, 'to: not another participant of this call');
-    const targets = to !== undefined ? [to] : parties.filter((p) => p.user_id !== me.user_id && reachable(p)).map((p) => p.user_id);
+    if (to !== undefined && !this.mayReach(me, this.calls.party(call.call_id, to), reachable)) return fail(404, 'to: not another participant of this call');
+    const apart = this.store.blockedWith(me.user_id);
+    const targets = to !== undefined ? [to] : this.calls.parties(call.call_id).filter((p) => this.mayReach(me, p, reachable, apart)).map((p) => p.user_id);
     // The caller's candidates for everyone, before anyone answered: kept for a callee who connects later.
     if (to === undefined && me.role === 'caller' && call.answered_at === null) this.calls.keepOfferCandidates(call.call_id, candidates);
     this.sockets.sendTo(targets, { type: 'call.candidates', call_id: call.call_id, candidates, ...(to ? { to } : {}), from: this.from(me.user_id) });
@@ -242,11 +262,27 @@ export class RoomCalls {
     if (this.store.kind() === 'direct') this.alarms.cancel(ringJob(call.call_id));
   }
 
-  /** `call.joined` to every socket of everyone the call rang (the joiner's other devices stop ringing; the others learn who is in). */
+  /**
+   * `call.joined` to every socket of everyone the call rang (the joiner's other devices stop ringing; the
+   * others learn who is in), except those across a block from the joiner; each learns of the
+   * participants not across a block from them.
+   */
   private announceJoin(call: CallRow, userId: string, except: WebSocket): void {
     const parties = this.calls.parties(call.call_id);
-    const participants = parties.filter(inCall).map((p) => this.from(p.user_id));
-    this.sockets.sendTo(parties.map((p) => p.user_id), { type: 'call.joined', call_id: call.call_id, user: this.from(userId), participants }, except);
+    const joined = parties.filter(inCall).map((p) => p.user_id);
+    const views = new Map<string, { recipients: string[]; participants: string[] }>();
+    for (const { user_id: recipient } of parties) {
+      const apart = this.store.blockedWith(recipient);
+      if (apart.has(userId)) continue;
+      const participants = joined.filter((id) => !apart.has(id));
+      const view = views.get(participants.join()) ?? { recipients: [], participants };
+      view.recipients.push(recipient);
+      views.set(participants.join(), view);
+    }
+    const user = this.from(userId);
+    for (const { recipients, participants } of views.values()) {
+      this.sockets.sendTo(recipients, { type: 'call.joined', call_id: call.call_id, user, participants: participants.map((id) => this.from(id)) }, except);
+    }
   }
 
   /** A participant hangs up, or a callee rejects (or hangs up while ringing); the call ends when nobody is left to talk to. */
@@ -257,19 +293,44 @@ export class RoomCalls {
       how === 'reject'
         ? { type: 'call.reject' as const, call_id: call.call_id, from: this.from(me.user_id) }
         : { type: 'call.hangup' as const, call_id: call.call_id, reason: endReason === 'failed' ? ('failed' as const) : ('hangup' as const), from: this.from(me.user_id) };
-    this.sockets.sendTo(this.calls.parties(call.call_id).map((p) => p.user_id), frame, ws ?? undefined);
+    this.tell(this.calls.parties(call.call_id).map((p) => p.user_id), me.user_id, frame, ws ?? undefined);
     this.settle(call.call_id, endReason);
     return null;
   }
 
-  /** Ends the call once nobody is in it, or one person is left with nobody still ringing. */
+  /**
+   * Ends the call once nobody in it can reach anyone: no participant has another participant, or a
+   * callee still ringing, who is not across a block from them (nobody in it, or one person left with
+   * nobody ringing, or only people who block each other).
+   */
   private settle(callId: string, reason: CallEndReason): void {
     const call = this.calls.get(callId);
     if (!call || call.state === 'ended') return;
     const parties = this.calls.parties(callId);
-    const joined = parties.filter(inCall).length;
-    const ringing = parties.filter((p) => p.status === 'ringing').length;
-    if (joined === 0 || (joined <= 1 && ringing === 0)) this.end(call, reason);
+    const reachesSomeone = (p: PartyRow) => {
+      const apart = this.store.blockedWith(p.user_id);
+      return parties.some((q) => this.mayReach(p, q, reachable, apart));
+    };
+    if (!parties.filter(inCall).some(reachesSomeone)) this.end(call, reason);
+  }
+
+  /**
+   * The blocks between members change (`apply` stores them). Two participants now across a block each
+   * see the other leave (`call.hangup` from a hidden user, so their clients drop that peer connection;
+   * the room relays nothing more between them), and the call ends if nobody in it can reach anyone.
+   */
+  blocksChanged(apply: () => void): void {
+    const call = this.calls.live();
+    if (!call) return apply();
+    const joined = this.calls.parties(call.call_id).filter(inCall).map((p) => p.user_id);
+    const apartBefore = new Map(joined.map((id) => [id, this.store.blockedWith(id)]));
+    apply();
+    for (const id of joined) {
+      for (const other of this.store.blockedWith(id)) {
+        if (joined.includes(other) && !apartBefore.get(id)!.has(other)) this.sockets.sendTo([id], { type: 'call.hangup', call_id: call.call_id, reason: 'hangup', from: presentHiddenUser(other) });
+      }
+    }
+    this.settle(call.call_id, 'hangup');
   }
 
   private end(call: CallRow, reason: CallEndReason): void {
@@ -346,7 +407,7 @@ export class RoomCalls {
   replay(ws: WebSocket, userId: string): void {
     const call = this.calls.live();
     const me = call && this.calls.party(call.call_id, userId);
-    if (!call || me?.status !== 'ringing') return;
+    if (!call || me?.status !== 'ringing' || this.store.blockedWith(userId).has(call.caller_id)) return;
     const from = this.from(call.caller_id);
     ws.send(JSON.stringify({ type: 'call.invite', call_id: call.call_id, media: call.media, sdp: call.offer, from }));
     const candidates = JSON.parse(call.offer_candidates) as unknown[];

@@ -126,10 +126,15 @@ export class RoomMessages {
     return message;
   }
 
-  /** A new or edited message to every socket; members across a block from its sender see them as a hidden user. */
+  /**
+   * A new or edited message to every socket; members across a block from its sender see them as a hidden
+   * user, and so does everyone while the sender is suspended.
+   */
   private broadcastMessage(type: 'message.new' | 'message.updated', message: Message): void {
-    const hidden = this.store.blockedWith(message.sender.id);
-    this.sockets.broadcast({ type, message }, hidden, { type, message: { ...message, sender: presentHiddenUser(message.sender.id) } });
+    const senderId = message.sender.id;
+    const hiddenFrame = { type, message: { ...message, sender: presentHiddenUser(senderId) } };
+    if (this.store.suspended().has(senderId)) this.sockets.broadcast(hiddenFrame);
+    else this.sockets.broadcast({ type, message }, this.store.blockedWith(senderId), hiddenFrame);
   }
 
   /** The record of a call that ended, in the history as a `kind: "call"` message from its caller (it notifies nobody). */
@@ -181,7 +186,7 @@ export class RoomMessages {
     const { store } = this;
     if (!store.member(userId)) return refuse(404, NOT_A_MEMBER);
     const rows = query.afterSeq !== undefined ? store.messagesAfter(query.afterSeq, query.limit + 1) : store.messagesBefore(query.beforeSeq ?? Number.MAX_SAFE_INTEGER, query.limit + 1);
-    const hidden = store.blockedWith(userId);
+    const hidden = store.hiddenFrom(userId);
     return ok({ messages: rows.slice(0, query.limit).map((r) => store.present(r, hidden)), more: rows.length > query.limit });
   }
 

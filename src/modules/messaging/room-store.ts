@@ -33,6 +33,7 @@ export class RoomStore {
         deleted INTEGER NOT NULL DEFAULT 0);
       CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS blocks (user_id TEXT NOT NULL, other_id TEXT NOT NULL, PRIMARY KEY (user_id, other_id));
+      CREATE TABLE IF NOT EXISTS suspended (user_id TEXT PRIMARY KEY);
     `);
     // Rooms created before message requests and calls: add the columns their tables lack.
     const columns = (table: string) => new Set(this.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name));
@@ -114,7 +115,23 @@ export class RoomStore {
     this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]', call = NULL WHERE sender_id = ? AND deleted = 0", userId);
     this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
     this.sql.exec('DELETE FROM state WHERE key = ?', `former:${userId}`);
+    this.setSuspended(userId, false);
     return erased;
+  }
+
+  /** Everyone whose profile the room shows: its members, and the former members whose messages it keeps. */
+  people(): string[] {
+    const former = this.sql.exec<{ key: string }>("SELECT key FROM state WHERE key LIKE 'former:%'").toArray().map((r) => r.key.slice('former:'.length));
+    return [...new Set([...this.members().map((m) => m.userId), ...former])];
+  }
+
+  /**
+   * How the room shows someone (a member, or a former member, as they last looked): null for an erased
+   * account; a hidden user when they are in `hidden` (the viewer's {@link hiddenFrom}).
+   */
+  profileOf(userId: string, hidden?: ReadonlySet<string>): PublicUser | null {
+    const stored = (this.member(userId)?.user ?? JSON.parse(this.get(`former:${userId}`) ?? 'null')) as PublicUser | null;
+    return stored && hidden?.has(userId) ? presentHiddenUser(userId) : stored;
   }
 
   memberJson(userId: string): string | null {
@@ -134,6 +151,33 @@ export class RoomStore {
    */
   blockedWith(userId: string): Set<string> {
     return new Set(this.sql.exec<{ other_id: string }>('SELECT other_id FROM blocks WHERE user_id = ?', userId).toArray().map((r) => r.other_id));
+  }
+
+  /**
+   * Who `viewerId` sees as hidden users: members across a block from them, and every suspended account
+   * of the room (everyone's view; without a viewer, only those).
+   */
+  hiddenFrom(viewerId?: string): Set<string> {
+    const hidden = viewerId === undefined ? new Set<string>() : this.blockedWith(viewerId);
+    for (const id of this.suspended()) if (id !== viewerId) hidden.add(id);
+    return hidden;
+  }
+
+  /** The room's people whose account is suspended (a copy of D1's, kept by the room: see ConversationRoom.refreshSuspension). */
+  suspended(): Set<string> {
+    return new Set(this.sql.exec<{ user_id: string }>('SELECT user_id FROM suspended').toArray().map((r) => r.user_id));
+  }
+
+  /** Notes whether one account is suspended. */
+  setSuspended(userId: string, suspended: boolean): void {
+    if (suspended) this.sql.exec('INSERT OR IGNORE INTO suspended (user_id) VALUES (?)', userId);
+    else this.sql.exec('DELETE FROM suspended WHERE user_id = ?', userId);
+  }
+
+  /** Replaces every suspension the room knows of by `userIds`. */
+  replaceSuspended(userIds: string[]): void {
+    this.sql.exec('DELETE FROM suspended');
+    for (const id of userIds) this.setSuspended(id, true);
   }
 
   /** Replaces the blocks involving `userId` (all of them without a user) by `pairs` ([blocker, blocked]). */
@@ -230,13 +274,11 @@ export class RoomStore {
   }
 
   /**
-   * A message as clients see it; as a viewer sees it when `hiddenSenders` (their {@link blockedWith})
-   * is given: a sender across a block is a hidden user, whatever their profile is now.
+   * A message as clients see it; as a viewer sees it when `hiddenSenders` (their {@link hiddenFrom}) is
+   * given: a sender across a block, or suspended, is a hidden user, whatever their profile is now.
    */
   present(row: MessageRow, hiddenSenders?: ReadonlySet<string>): Message {
-    const senderId = row.sender_id as string;
-    const stored = this.member(senderId)?.user ?? JSON.parse(this.get(`former:${senderId}`) ?? 'null');
-    const sender = stored && hiddenSenders?.has(senderId) ? presentHiddenUser(senderId) : stored;
+    const sender = this.profileOf(row.sender_id as string, hiddenSenders) as PublicUser;
     const call = row.kind === 'call' && !row.deleted && typeof row.call === 'string' ? (JSON.parse(row.call) as CallRecord) : null;
     return {
       id: row.id as string,

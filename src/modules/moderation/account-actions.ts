@@ -1,12 +1,13 @@
-import type { D1Client } from '../../db/client';
 import { purgeEdgeGroups } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import type { SiteRole, UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import type { AppEnv } from '../../lib/types';
+import type { AppEnv, Bindings } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { forgetSessions } from '../../lib/session-cache';
 import { closeUserSockets } from '../auth/sessions.service';
+import { purgeOwnerMediaCopies } from '../media/media.service';
+import { refreshAccountRooms } from '../messaging/messaging.service';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import type { AccountState } from './moderation.schemas';
@@ -93,7 +94,13 @@ export function planAccountAction(
     statements,
     entry,
     async after(ctx) {
-      if (input.action === 'suspend') await endAccess(ctx, targetId);
+      // Its conversations show it as a hidden user while suspended, and as itself again once lifted.
+      if (input.action === 'suspend' || input.action === 'unsuspend') await refreshAccountRooms(ctx.env, targetId);
+      if (input.action === 'suspend') {
+        await endAccess(ctx, targetId);
+        // Its images stop being served (MEDIA_WITHDRAWN_SQL); their edge copies must not go on serving them.
+        await purgeOwnerMediaCopies(ctx.var.d1, targetId);
+      }
       // A suspension hides the profile and the posts (and a community's creator), a silence the posts,
       // from anonymous readers too; rare enough to orphan every cached profile, post and community list.
       if (input.action !== 'warn') await purgeEdgeGroups('users', 'posts', 'communities');
@@ -134,10 +141,12 @@ export async function applyAccountAction(
 
 /**
  * The Cron Trigger's sweep: lifts every timed silence and suspension that is due (partial indexes
- * users_suspended_until_idx and users_silenced_until_idx), each with its audit entry in the same batch.
- * An action extended or undone meanwhile is left alone (the UPDATE re-checks the time).
+ * users_suspended_until_idx and users_silenced_until_idx), each with its audit entry in the same batch,
+ * and tells the rooms of each account whose suspension it lifted. An action extended or undone meanwhile
+ * is left alone (the UPDATE re-checks the time; the rooms re-read D1).
  */
-export async function liftExpiredActions(db: D1Client, now = Date.now(), limit = 200): Promise<number> {
+export async function liftExpiredActions(env: Pick<Bindings, 'DB' | 'ROOMS'>, now = Date.now(), limit = 200): Promise<number> {
+  const db = env.DB;
   const { results } = await db
     .prepare(
       `SELECT id, 'suspend' AS kind FROM users WHERE suspended_until <= ?1
@@ -161,6 +170,7 @@ export async function liftExpiredActions(db: D1Client, now = Date.now(), limit =
       },
       [db.prepare(`UPDATE users SET ${column}_at = NULL, ${column}_until = NULL WHERE id = ?1 AND ${column}_until <= ?2`).bind(id, now)],
     );
+    if (kind === 'suspend') await refreshAccountRooms(env, id);
   }
   return results.length;
 }

@@ -1,4 +1,5 @@
 import type { D1Client } from '../../db/client';
+import { ACCOUNT_CONVERSATIONS_SQL } from '../messaging/messaging.service';
 import { mentionedNames } from '../posts/posts.service';
 
 /** Posts and comments holding an "@" read at most for the people they mentioned. */
@@ -68,13 +69,7 @@ export async function accountTraces(db: D1Client, userId: string): Promise<Accou
          LIMIT ?2`,
       )
       .bind(userId, MENTION_TEXTS),
-    db
-      .prepare(
-        `SELECT c.id, c.kind FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?1
-         UNION SELECT c.id, c.kind FROM conversation_declines d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1
-         UNION SELECT c.id, c.kind FROM conversation_departures d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1`,
-      )
-      .bind(userId),
+    db.prepare(ACCOUNT_CONVERSATIONS_SQL).bind(userId),
   ]);
   const names = new Set((texts?.results ?? []).flatMap((row) => mentionedNames(row.content as string)));
   const mentioned = names.size
