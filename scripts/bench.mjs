@@ -34,7 +34,7 @@ import { strToU8, zipSync } from 'fflate';
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_splitSqlQuery as splitSql } from 'wrangler';
 import { openSocket, runChat } from './lib/chat-load.mjs';
-import { homePageStatement, userSearchBatches } from './lib/ceiling-sql.mjs';
+import { homePageStatement, userSearchStatements } from './lib/ceiling-sql.mjs';
 import { measure } from './lib/load.mjs';
 import { COMMON_WORD, HUBS, NAME_PREFIXES, SEED_PASSWORD, seed } from './lib/seed.mjs';
 import { generateVapidKeys } from './lib/vapid.mjs';
@@ -107,7 +107,7 @@ const unlimited = (id) => ({ namespace_id: id, simple: { limit: 1_000_000_000, p
 const homePage = await homePageStatement();
 // `/usersearch?viewer=&q=` runs the batch of a first page of people search (the kept list's probe and the
 // page statement) for one of the seed's name prefixes.
-const userSearch = await userSearchBatches(NAME_PREFIXES);
+const userSearch = await userSearchStatements(NAME_PREFIXES);
 const CEILING = `import { DurableObject } from 'cloudflare:workers';
 const HOME_PAGE = ${JSON.stringify(homePage)};
 const USER_SEARCH = ${JSON.stringify(userSearch)};
@@ -137,7 +137,8 @@ export default {
     if (path === '/usersearch') {
       const query = new URL(request.url).searchParams;
       const viewer = query.get('viewer');
-      const [, page] = await env.DB.batch(USER_SEARCH[query.get('q')].map((s) => env.DB.prepare(s.sql).bind(...withViewer(s.params, viewer))));
+      const statement = USER_SEARCH[query.get('q')];
+      const page = await env.DB.prepare(statement.sql).bind(...withViewer(statement.params, viewer)).all();
       return Response.json(page.results);
     }
     if (path === '/homepage') {

@@ -33,30 +33,25 @@ export const statement = (limit) =>
 }
 
 /**
- * The batch a first page of people search runs for each query of `queries` when its kept ranking exists
- * (see searchUsers): the kept list's probe and the page statement, each `{ sql, params }`, with the
- * viewer's id as the string `?VIEWER?`, by query. The kept list is taken however old it is (the app
- * computes it again after a minute), so the ceiling never measures its computing.
+ * The statement a first page of people search runs for each query of `queries` when its kept ranking
+ * exists (see searchUsers: the page's rows also say whether the kept list is there, so it is the
+ * route's only statement), `{ sql, params }` with the viewer's id as the string `?VIEWER?`, by query.
+ * The kept list is taken however old it is (the app computes it again after a minute), so the ceiling
+ * never measures its computing.
  */
-export async function userSearchBatches(queries, limit = 20) {
-  const { terms, ftsMatch, PREFIX_FROM, USER_SEARCH_CACHED_SQL, userSearchSql } = await load(`
+export async function userSearchStatements(queries, limit = 20) {
+  const { terms, ftsMatch, PREFIX_FROM, userSearchSql } = await load(`
 export { ftsMatch, parseSearchText as terms, PREFIX_FROM } from './src/modules/search/search-query';
-export { USER_SEARCH_CACHED_SQL, userSearchSql } from './src/modules/search/search.queries';
+export { userSearchSql } from './src/modules/search/search.queries';
 `);
   const page = userSearchSql('kept');
   return Object.fromEntries(
     queries.map((q) => {
       const words = terms(q).words;
       const match = ftsMatch(words, PREFIX_FROM);
-      return [
-        q,
-        [
-          { sql: USER_SEARCH_CACHED_SQL, params: [match, 0] },
-          // As searchUsers binds it: from the top, the page, one more and 5 spare, the query as a username
-          // (these prefixes are plain lower-case names), live after 0.
-          { sql: page, params: [match, '?VIEWER?', ftsMatch(words), Number.MAX_VALUE, Number.MAX_SAFE_INTEGER, limit + 6, q, 0] },
-        ],
-      ];
+      // As searchUsers binds it: from the top, the page, one more and 5 spare, the query as a username
+      // (these prefixes are plain lower-case names), live after 0.
+      return [q, { sql: page, params: [match, '?VIEWER?', ftsMatch(words), Number.MAX_VALUE, Number.MAX_SAFE_INTEGER, limit + 6, q, 0] }];
     }),
   );
 }

@@ -91,6 +91,23 @@ describe('GET /search?type=users on a common prefix', () => {
     expect(await found(viewer, word, 'users')).not.toContain(top);
   });
 
+  it('should reuse a kept list within its minute, whether the page has rows or none (no statement computes it again)', async () => {
+    const withPeople = nonsenseWord('qg');
+    await namedAccounts(withPeople, '01JQG', 3);
+    const nobody = nonsenseWord('qh');
+    for (const word of [withPeople, nobody]) {
+      await found(viewer, word, 'users');
+      const query = `"${word}"*`;
+      const computedAt = () => env.DB.prepare('SELECT computed_at FROM user_search_cache WHERE query = ?1').bind(query).first<{ computed_at: number }>();
+      // Still fresh, but older than any recomputation would make it.
+      const earlier = Date.now() - USER_SEARCH_TTL_MS / 2;
+      await env.DB.prepare('UPDATE user_search_cache SET computed_at = ?2 WHERE query = ?1').bind(query, earlier).run();
+      const again = await found(viewer, word, 'users');
+      expect(again.length, word).toBe(word === nobody ? 0 : 3);
+      expect((await computedAt())?.computed_at, word).toBe(earlier);
+    }
+  });
+
   it('should recompute a kept list after a minute, and the trends Cron should drop expired ones', async () => {
     const word = nonsenseWord('qe');
     await namedAccounts(word, '01JQE', 3);

@@ -157,9 +157,17 @@ scored(rid, rank_key) AS MATERIALIZED (
 shortlist AS MATERIALIZED (
   SELECT * FROM scored WHERE rank_key < ?4 OR (rank_key = ?4 AND rid < ?5) ORDER BY rank_key DESC, rid DESC LIMIT ?6)
 SELECT u.id, u.username, u.display_name, u.avatar_key, u.bio, u.is_verified, s.rank_key, s.rid,
-  ${discoverableUserSql('?2', 'u.id')} AND s.rid IN (SELECT rid FROM live) AS visible
+  ${discoverableUserSql('?2', 'u.id')} AND s.rid IN (SELECT rid FROM live) AS visible${source === 'kept' ? `,
+  ${KEPT_LIST_SQL} AS kept` : ''}
 FROM shortlist s JOIN users u ON u.rowid = s.rid ORDER BY s.rank_key DESC, s.rid DESC`;
 }
+
+/**
+ * On each row of a page from the kept list: the kept list as USER_SEARCH_CACHED_SQL reads it, as JSON
+ * (`{"cutoff": …}`), or null when there is no fresh one (the page then came from the people the viewer
+ * knows alone). It saves the route a statement; a page with no rows says nothing, and the caller asks.
+ */
+const KEPT_LIST_SQL = `(SELECT json_object('cutoff', cutoff) FROM user_search_cache WHERE query = ?1 AND computed_at > ?8)`;
 
 /** How post search chooses its candidates: by full text, or (a query of `#tags` only) by tag. */
 export type PostHitSource = 'text' | 'tag';

@@ -48,6 +48,8 @@ type UserHit = {
   rank_key: number;
   rid: number;
   visible: number;
+  /** The kept list (a page read from it only): `{"cutoff": …}` as JSON, or null when none is fresh. */
+  kept?: string | null;
 };
 
 /** A kept ranking's row as USER_SEARCH_CACHED_SQL reads it. */
@@ -85,11 +87,16 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
   let source: UserSearchSource = 'kept';
   let size = window;
   const probe = () => db.prepare(USER_SEARCH_CACHED_SQL).bind(match, liveAfter);
-  let [kept, first] = await db.batch<UserHit | KeptList>([probe(), page(source, [score, rid], size)]);
-  if (!kept!.results.length) [, kept, first] = await db.batch<UserHit | KeptList>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), probe(), page(source, [score, rid], size)]);
+  // One statement in the common case: the page's rows say whether a fresh kept list exists, and what it is.
+  let results = (await page(source, [score, rid], size).all<UserHit>()).results;
+  let kept: KeptList | null = results.length > 0 ? (results[0]!.kept ? (JSON.parse(results[0]!.kept) as KeptList) : null) : await probe().first<KeptList>();
+  if (!kept) {
+    const [, probed, first] = await db.batch<UserHit | KeptList>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), probe(), page(source, [score, rid], size)]);
+    kept = (probed!.results[0] as KeptList | undefined) ?? null;
+    results = first!.results as UserHit[];
+  }
   // Below the kept list's cutoff it may miss matches (null: it holds every match).
-  const keptCutoff = (kept!.results[0] as KeptList | undefined)?.cutoff ?? null;
-  let results = first!.results as UserHit[];
+  const keptCutoff = kept?.cutoff ?? null;
   const found: UserHit[] = [];
   for (;;) {
     // From the cutoff on, the live ranking decides.
