@@ -11,16 +11,29 @@ export interface ThrottleWindow {
   ms: number;
 }
 
+/** Reads a counter, as {@link throttleUse} takes it (a statement, to batch with other reads). */
+export const throttleReadStatement = (db: D1Client, key: string): D1PreparedStatement =>
+  db.prepare('SELECT window_start, count FROM auth_throttles WHERE key = ?1').bind(key);
+
+/** How much of `window` a counter row has used at `now`, and when that window ends (a new one if it is over or absent). */
+export function throttleUse(row: { window_start: number; count: number } | null | undefined, window: ThrottleWindow, now: number): { used: number; endsAt: number } {
+  return row && row.window_start > now - window.ms ? { used: row.count, endsAt: row.window_start + window.ms } : { used: 0, endsAt: now + window.ms };
+}
+
 /**
- * Refuses (429 with `Retry-After`, seconds until the window ends) when counting `n` more events on `key`
- * would pass the window's `max`.
+ * The 429 (with `Retry-After`, seconds until the window ends) that counting `n` more events on `key`
+ * would earn by passing the window's `max`, or null while they fit.
  */
+export async function throttleRefusal(db: D1Client, key: string, window: ThrottleWindow, detail: string, n = 1, now = Date.now()): Promise<ApiError | null> {
+  const { used, endsAt } = throttleUse(await throttleReadStatement(db, key).first<{ window_start: number; count: number }>(), window, now);
+  if (used + n <= window.max) return null;
+  return new ApiError('rate_limited', detail, { headers: { 'Retry-After': String(Math.ceil((endsAt - now) / 1000)) } });
+}
+
+/** Refuses with {@link throttleRefusal}'s 429 when counting `n` more events on `key` would pass the window's `max`. */
 export async function assertUnderThrottle(db: D1Client, key: string, window: ThrottleWindow, detail: string, n = 1, now = Date.now()): Promise<void> {
-  const row = await db.prepare('SELECT window_start, count FROM auth_throttles WHERE key = ?1').bind(key).first<{ window_start: number; count: number }>();
-  const open = row !== null && row.window_start > now - window.ms;
-  if ((open ? row.count : 0) + n <= window.max) return;
-  const retryAfter = Math.ceil(((open ? row.window_start : now) + window.ms - now) / 1000);
-  throw new ApiError('rate_limited', detail, { headers: { 'Retry-After': String(retryAfter) } });
+  const refusal = await throttleRefusal(db, key, window, detail, n, now);
+  if (refusal) throw refusal;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { D1Client } from '../db/client';
 import { ApiError } from '../lib/errors';
-import { assertUnderThrottle, throttleCountStatement, type ThrottleWindow } from '../lib/throttle';
+import { assertUnderThrottle, throttleCountStatement, throttleReadStatement, throttleRefusal, throttleUse, type ThrottleWindow } from '../lib/throttle';
 import { RELATION, relationFlagsSql } from '../modules/graph/relations';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -26,21 +26,22 @@ export const REACH = {
   mention: { max: 100, ms: DAY_MS },
 } as const satisfies Record<string, ThrottleWindow>;
 export type ReachKind = keyof typeof REACH;
+/** The kinds whose action is refused past the day's budget (mentions are only left unnotified). */
+type RefusedKind = Exclude<ReachKind, 'mention'>;
 
-const DETAIL: Record<ReachKind, string> = {
+const DETAIL: Record<RefusedKind, string> = {
   follow: `At most ${REACH.follow.max} follows and follow requests a day: try again later.`,
   friend_request: `At most ${REACH.friend_request.max} friend requests a day: try again later.`,
   message_request: `At most ${REACH.message_request.max} message requests (people who do not follow you and are not your friends) a day: try again later.`,
-  mention: `At most ${REACH.mention.max} people who do not follow you are notified of your mentions a day.`,
 };
 
 export const reachKey = (kind: ReachKind, userId: string): string => `reach:${kind}:${userId}`;
 
-/** Every throttle key of an account (its reach windows and its failed logins), for its deletion. */
-export const throttleKeysOf = (userId: string): string[] => [...Object.keys(REACH).map((k) => reachKey(k as ReachKind, userId)), `login:${userId}`];
+/** Every reach counter of an account, for its deletion. */
+export const reachKeysOf = (userId: string): string[] => Object.keys(REACH).map((k) => reachKey(k as ReachKind, userId));
 
 /** 429 when `n` more would pass the account's `kind` budget for the day. */
-export async function assertReach(db: D1Client, userId: string, kind: ReachKind, n = 1): Promise<void> {
+export async function assertReach(db: D1Client, userId: string, kind: RefusedKind, n = 1): Promise<void> {
   await assertUnderThrottle(db, reachKey(kind, userId), REACH[kind], DETAIL[kind], n);
 }
 
@@ -48,13 +49,8 @@ export async function assertReach(db: D1Client, userId: string, kind: ReachKind,
  * The 429 of an action the budget stopped inside its own statement (see `reachLeftSql`); should the
  * window have ended meanwhile, a 429 asking for a retry in a second.
  */
-export async function reachRefusal(db: D1Client, userId: string, kind: ReachKind): Promise<ApiError> {
-  try {
-    await assertReach(db, userId, kind);
-  } catch (err) {
-    return err as ApiError;
-  }
-  return new ApiError('rate_limited', DETAIL[kind], { headers: { 'Retry-After': '1' } });
+export async function reachRefusal(db: D1Client, userId: string, kind: RefusedKind): Promise<ApiError> {
+  return (await throttleRefusal(db, reachKey(kind, userId), REACH[kind], DETAIL[kind])) ?? new ApiError('rate_limited', DETAIL[kind], { headers: { 'Retry-After': '1' } });
 }
 
 /**
@@ -62,7 +58,7 @@ export async function reachRefusal(db: D1Client, userId: string, kind: ReachKind
  * makes it (so a refused action writes nothing, and a repeated one that finds its row is never refused).
  * Its parameters are numbered from `first`: bind `params` there.
  */
-export function reachLeftSql(kind: ReachKind, userId: string, first: number, now = Date.now()): { sql: string; params: (string | number)[] } {
+export function reachLeftSql(kind: RefusedKind, userId: string, first: number, now = Date.now()): { sql: string; params: (string | number)[] } {
   const [k, since, max] = [first, first + 1, first + 2];
   return {
     sql: `NOT EXISTS (SELECT 1 FROM auth_throttles WHERE key = ?${k} AND window_start > ?${since} AND count >= ?${max})`,
@@ -85,16 +81,15 @@ export async function withinReach(db: D1Client, userId: string, kind: ReachKind,
   const window = REACH[kind];
   const now = Date.now();
   const [budget, strangers] = await db.batch<Record<string, unknown>>([
-    db.prepare('SELECT window_start, count FROM auth_throttles WHERE key = ?1').bind(reachKey(kind, userId)),
+    throttleReadStatement(db, reachKey(kind, userId)),
     db
       .prepare(`SELECT j.value AS id FROM json_each(?1) j WHERE (${relationFlagsSql('j.value', '?2')} & ${RELATION.friend + RELATION.following}) = 0`)
       .bind(JSON.stringify(recipients), userId),
   ]);
   const unknown = new Set((strangers?.results ?? []).map((r) => r.id as string));
   if (unknown.size === 0) return recipients;
-  const row = budget?.results[0] as { window_start: number; count: number } | undefined;
-  const used = row && row.window_start > now - window.ms ? row.count : 0;
+  const { used } = throttleUse(budget?.results[0] as { window_start: number; count: number } | undefined, window, now);
   const kept = new Set(recipients.filter((id) => unknown.has(id)).slice(0, Math.max(0, window.max - used)));
-  if (kept.size > 0) await throttleCountStatement(db, reachKey(kind, userId), window, { n: kept.size, now }).run();
+  if (kept.size > 0) await reachCountStatement(db, userId, kind, { n: kept.size }).run();
   return recipients.filter((id) => !unknown.has(id) || kept.has(id));
 }

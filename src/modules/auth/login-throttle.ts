@@ -4,6 +4,9 @@ import { assertUnderThrottle, clearThrottle, throttleCountStatement, type Thrott
 /** Contract: no more than 10 failed logins per account per 15 minutes. */
 export const FAILED_LOGINS: ThrottleWindow = { max: 10, ms: 15 * 60 * 1000 };
 
+/** The failed-login counter of an account (an unknown account's is keyed by the identifier tried instead). */
+export const accountLoginKey = (userId: string): string => `login:${userId}`;
+
 /**
  * Refuses a login attempt while its account key has used up its failures in the current window.
  * Unknown accounts are keyed by the identifier they were tried with, so the answer never tells them apart.

@@ -8,7 +8,7 @@ import { ApiError } from '../../lib/errors';
 import { openBytes, randomToken, sealBytes, sha256Hex, timingSafeEqual } from '../../lib/crypto';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
-import { assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
+import { accountLoginKey, assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
 
 /** RFC 6238 as the contract fixes it: 30-second steps, 6 digits (SHA-1, what every authenticator app reads). */
 const STEP_SECONDS = 30;
@@ -122,7 +122,7 @@ async function wrongCode(c: Context<AppEnv>, userId: string): Promise<ApiError> 
   await audit(
     c.var.d1,
     { action: 'auth.login_failed', actorId: null, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { reason: 'wrong_code' } },
-    [loginFailureStatement(c.var.d1, `login:${userId}`)],
+    [loginFailureStatement(c.var.d1, accountLoginKey(userId))],
   );
   return new ApiError('invalid_code', 'The code is wrong, expired or already used.', { errors: [{ field: 'code', message: 'is wrong, expired or already used' }] });
 }
@@ -134,7 +134,7 @@ async function wrongCode(c: Context<AppEnv>, userId: string): Promise<ApiError> 
  */
 export async function consumeCode(c: Context<AppEnv>, userId: string, code: string, options: { recovery: boolean; confirmed: boolean }): Promise<'totp' | 'recovery_code'> {
   const db = c.var.d1;
-  const throttleKey = `login:${userId}`;
+  const throttleKey = accountLoginKey(userId);
   await assertLoginAllowed(db, throttleKey);
   const row = await totpRow(db, userId);
   if (!row || (row.confirmed_at !== null) !== options.confirmed) throw await wrongCode(c, userId);
