@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids';
 import { forEachLimit } from '../../lib/concurrency';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv, Bindings } from '../../lib/types';
-import { assertCanMessage, messageRequestStatements, notAUser, recipientStandings } from '../../policy/messaging';
+import { assertCanMessage, notAUser, recipientStandings, takeMessageRequests } from '../../policy/messaging';
 import { isAccountVisible } from '../../policy/visibility';
 import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
@@ -119,6 +119,16 @@ export async function syncRoom(c: Context<AppEnv>, conversation: ConversationRow
   await roomFor(c, conversation.id).configure(conversation.id, conversation.kind, await roomMembers(c, conversation.id), conversation.createdBy);
 }
 
+/** Runs `write` after its message requests were taken (`takeMessageRequests`): gives them back should it fail. */
+async function writeTaking<T>(release: () => Promise<void>, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
 /** Member rows for people `adderId` puts in a conversation, each marked a request or not (src/policy/messaging.ts). */
 function memberRows(conversationId: string, adderId: string, admitted: Map<string, { request: boolean }>, now: Date) {
   return [...admitted].map(([userId, { request }]) => ({ conversationId, userId, role: 'member' as const, joinedAt: now, lastActivityAt: now, request, addedBy: adderId }));
@@ -146,7 +156,7 @@ async function reopenDirect(c: Context<AppEnv>, callerId: string, otherId: strin
   const admitted = present.has(otherId) ? new Map<string, { request: boolean }>() : await assertCanMessage(c.var.d1, callerId, [otherId], { field, conversationId: conversation.id });
   const rows = memberRows(conversation.id, callerId, admitted, now);
   if (!present.has(callerId)) rows.push({ conversationId: conversation.id, userId: callerId, role: 'member', joinedAt: now, lastActivityAt: now, request: false, addedBy: callerId });
-  await c.var.d1.batch([toStatement(c.var.d1, c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing()), ...messageRequestStatements(c.var.d1, callerId, admitted)]);
+  await writeTaking(await takeMessageRequests(c.var.d1, callerId, admitted), () => c.var.d1.batch([toStatement(c.var.d1, c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing())]));
   await syncRoom(c, conversation);
 }
 
@@ -179,13 +189,15 @@ export async function createConversation(
   const now = new Date();
   const id = newId(now.getTime());
   const conversation = { id, kind: direct ? ('direct' as const) : ('group' as const), title: direct ? null : (title ?? null), createdBy: creatorId, directKey, createdAt: now, lastActivityAt: now, lastSeq: 0, lastMessage: null };
+  const release = await takeMessageRequests(c.var.d1, creatorId, admitted);
   try {
-    await c.var.d1.batch([
-      toStatement(c.var.d1, db.insert(conversations).values(conversation)),
-      toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
-      toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
-      ...messageRequestStatements(c.var.d1, creatorId, admitted),
-    ]);
+    await writeTaking(release, () =>
+      c.var.d1.batch([
+        toStatement(c.var.d1, db.insert(conversations).values(conversation)),
+        toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
+        toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
+      ]),
+    );
   } catch (err) {
     // Two people opening the same direct conversation at once: the second gets the first's.
     if (directKey && uniqueViolation(err) === 'direct_key') {
@@ -343,10 +355,9 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
     throw ApiError.field('user_ids', 'must name at least one user other than you');
   }
   const admitted = await assertCanMessage(c.var.d1, viewerId, ids, { field: 'user_ids', conversationId });
-  await c.var.d1.batch([
-    toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing()),
-    ...messageRequestStatements(c.var.d1, viewerId, admitted),
-  ]);
+  await writeTaking(await takeMessageRequests(c.var.d1, viewerId, admitted), () =>
+    c.var.d1.batch([toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing())]),
+  );
   await syncRoom(c, conversation);
   inviteRequests(c, viewerId, conversation, admitted);
 }
