@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '96577a804fc2690d0a80b5c6532b693a2690f4501f1d8f8fc48d381a9c546556';
+export const documentSha256 = 'a994b1990fe50fb453d9a52ece289b151afe8f5d398e1c0360f0ff7d0b496752';
 
 export interface paths {
     "/health": {
@@ -1374,7 +1374,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave
-         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin.
+         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin. A group its last member leaves (or declines) is erased: its messages go, and the images they carried are withdrawn (`GET /media/{key}` 404 to all but their owner and staff).
          */
         delete: operations["deleteConversationsByIdMembersByUserId"];
         options?: never;

@@ -98,7 +98,7 @@ export const addMembers = createRoute({
 
 export const removeMember = createRoute({
   method: 'delete', path: '/conversations/{id}/members/{user_id}', tags, summary: 'Remove a member, or leave',
-  description: 'Admins remove anyone; anyone can remove themselves (leave). The removed member\'s sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin.',
+  description: 'Admins remove anyone; anyone can remove themselves (leave). The removed member\'s sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin. A group its last member leaves (or declines) is erased: its messages go, and the images they carried are withdrawn (`GET /media/{key}` 404 to all but their owner and staff).',
   ...authed, request: { params: MemberParamSchema },
   responses: { 204: { description: 'Removed' }, ...member, ...errors[403] },
 });

@@ -425,17 +425,21 @@ export function keepAnAdmin(db: D1Client, conversationIds: string[]): D1Prepared
 
 /**
  * Deletes a membership (with `also`, in the same batch), notes the departure (conversation_departures:
- * the room keeps what they wrote), keeps the group with an admin, and closes the member's sockets.
+ * the room keeps what they wrote), keeps the group with an admin, and closes the member's sockets. A
+ * group its last member leaves goes entirely, here and in its room (as when the last one deletes their
+ * account): nobody could read it again, and the images its messages carried are withdrawn.
  */
 async function dropMembership(c: Context<AppEnv>, conversation: ConversationRow, userId: string, also: D1PreparedStatement[] = []): Promise<void> {
   const conversationId = conversation.id;
   const db = c.var.d1;
-  const [removed] = await db.batch([
+  const results = await db.batch([
     db.prepare('DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2').bind(conversationId, userId),
     departureStatement(db, conversationId, userId),
     ...also,
     keepAnAdmin(db, [conversationId]),
+    db.prepare("DELETE FROM conversations WHERE id = ?1 AND kind = 'group' AND NOT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ?1)").bind(conversationId),
   ]);
-  if (!removed?.meta.changes) throw new ApiError('not_found', 'No such member.');
+  if (!results[0]?.meta.changes) throw new ApiError('not_found', 'No such member.');
   await syncRoom(c, conversation);
+  if (results.at(-1)?.meta.changes) await purgeMediaCopies(await roomFor(c, conversationId).dissolve());
 }
