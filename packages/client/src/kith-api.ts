@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'a994b1990fe50fb453d9a52ece289b151afe8f5d398e1c0360f0ff7d0b496752';
+export const documentSha256 = 'e3d34841b0204e2947172be22a6f13ec902668bfbfbaf500da7272d5b275b4ac';
 
 export interface paths {
     "/health": {
@@ -991,7 +991,7 @@ export interface paths {
         put?: never;
         /**
          * Create a post (or a wall post)
-         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam).
+         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.
          */
         post: operations["postPosts"];
         delete?: never;
@@ -1121,7 +1121,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released).
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -8999,6 +8999,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: sending the same request again with the same key (1 to 255 visible ASCII characters, e.g. a UUID) within 24 hours returns what the first one created, with 200, instead of creating it twice. The same key with a different request is 409. */
+                "idempotency-key"?: string;
                 /**
                  * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
                  * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
@@ -9014,6 +9016,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A retry: the post the first request with this `Idempotency-Key` created, as it is now (nothing was created) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Post"];
+                };
+            };
             /** @description The new post */
             201: {
                 headers: {
@@ -9030,6 +9044,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ContentRejected"];
@@ -9408,6 +9423,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: sending the same request again with the same key (1 to 255 visible ASCII characters, e.g. a UUID) within 24 hours returns what the first one created, with 200, instead of creating it twice. The same key with a different request is 409. */
+                "idempotency-key"?: string;
                 /**
                  * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
                  * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
@@ -9425,6 +9442,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A retry: the comment the first request with this `Idempotency-Key` created, as it is now (nothing was created) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
             /** @description The new comment */
             201: {
                 headers: {
@@ -9440,6 +9469,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ContentRejected"];
