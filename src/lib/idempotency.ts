@@ -59,6 +59,16 @@ export async function createdBefore(db: D1Client, userId: string, request: Idemp
 /** 409 for a retry whose first request's creation is gone since (deleted). */
 export const createdAndGone = (what: string): ApiError => reused(`The request with this Idempotency-Key created a ${what} that has since been deleted.`);
 
+/** What an earlier request created, read for its retry: a 404 reading it (it is gone, or the caller left it) becomes the 409 of {@link createdAndGone}. */
+export async function madeBefore<T>(read: Promise<T>, what: string): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'not_found') throw createdAndGone(what);
+    throw err;
+  }
+}
+
 /**
  * Records the key with what the request creates, first in the batch that creates it (an expired row of
  * the same key is replaced): a concurrent request with the same key then fails whole on the key's

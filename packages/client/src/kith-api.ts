@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'e3d34841b0204e2947172be22a6f13ec902668bfbfbaf500da7272d5b275b4ac';
+export const documentSha256 = '999b65897718ef5a666169bb96ee4002ceca3ddde7433e5b8d9b71050c7ecb8e';
 
 export interface paths {
     "/health": {
@@ -1225,7 +1225,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation
-         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created).
+         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the group the first one created, never a second group (409 for the same key with a different request, or once you have left that group). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created).
          */
         post: operations["postConversations"];
         delete?: never;
@@ -9672,6 +9672,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: sending the same request again with the same key (1 to 255 visible ASCII characters, e.g. a UUID) within 24 hours returns what the first one created, with 200, instead of creating it twice. The same key with a different request is 409. */
+                "idempotency-key"?: string;
                 /**
                  * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
                  * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
@@ -9687,7 +9689,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The existing direct conversation */
+            /** @description The existing direct conversation, or (a retry with the same `Idempotency-Key`) the group the first request created */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9741,6 +9743,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ContentRejected"];

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { type D1Client, mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { communities, conversationDeclines, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
+import { createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { forEachLimit } from '../../lib/concurrency';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
@@ -172,7 +173,11 @@ export async function createConversation(
   participantIds: string[],
   title?: string,
   field = 'participant_ids',
+  retry: IdempotentCreate | null = null,
 ): Promise<{ id: string; created: boolean }> {
+  // A retry (the same Idempotency-Key) gets the conversation its first request made.
+  const before = retry ? await createdBefore(c.var.d1, creatorId, retry) : null;
+  if (before) return { id: before, created: false };
   const others = [...new Set(participantIds)].filter((id) => id !== creatorId);
   if (others.length === 0) throw ApiError.field(field, 'must name at least one user other than you');
   const direct = others.length === 1;
@@ -193,12 +198,15 @@ export async function createConversation(
   try {
     await writeTaking(release, () =>
       c.var.d1.batch([
+        ...(retry ? recordCreate(c.var.d1, creatorId, retry, id, now.getTime()) : []),
         toStatement(c.var.d1, db.insert(conversations).values(conversation)),
         toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
         toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
       ]),
     );
   } catch (err) {
+    // The same Idempotency-Key sent twice at once: the other request's batch took it.
+    if (retry && keyTaken(err)) return { id: await createdConcurrently(c.var.d1, creatorId, retry), created: false };
     // Two people opening the same direct conversation at once: the second gets the first's.
     if (directKey && uniqueViolation(err) === 'direct_key') {
       const raced = await existingDirect();

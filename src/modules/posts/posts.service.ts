@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { createdAndGone, createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, recordCreate } from '../../lib/idempotency';
+import { createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, madeBefore, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
@@ -165,14 +165,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
 }
 
 /** The post an earlier request with the same Idempotency-Key made, as its author sees it now (409 once it is gone). */
-async function postMadeBefore(c: Context<AppEnv>, authorId: string, id: string): Promise<Post> {
-  try {
-    return (await getVisiblePost(c, authorId, id)).post;
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 'not_found') throw createdAndGone('post');
-    throw err;
-  }
-}
+const postMadeBefore = async (c: Context<AppEnv>, authorId: string, id: string): Promise<Post> => (await madeBefore(getVisiblePost(c, authorId, id), 'post')).post;
 
 /**
  * Tells the post's audience about it (new_post, wall_post, mentions): at creation, or when a moderator

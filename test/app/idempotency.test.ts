@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { runSignInJobs } from '../../src/scheduled';
 import { IDEMPOTENCY_TTL_MS } from '../../src/lib/idempotency';
-import { post } from './helpers';
+import { post } from '../posts/helpers';
+import { removeMemberRaw } from '../messaging/helpers';
 
 /**
- * `Idempotency-Key` on POST /posts and POST /posts/{id}/comments: a retry returns what the first
- * request created (200) instead of creating it again.
+ * `Idempotency-Key` on POST /posts, POST /posts/{id}/comments and POST /conversations: a retry returns
+ * what the first request created (200) instead of creating it again.
  */
 
 const postWithKey = (user: TestUser, key: string, body: unknown) => call('/posts', { token: user.accessToken, body, headers: { 'Idempotency-Key': key } });
@@ -98,5 +99,21 @@ describe('Idempotency-Key on POST /posts/{id}/comments', () => {
     expect(counted.comment_count).toBe(1);
     // A post's and a comment's keys are apart: the same key makes a post.
     await expectStatus(await postWithKey(commenter, key, { content: 'nice' }), 201);
+  });
+});
+
+describe('Idempotency-Key on POST /conversations', () => {
+  it('should answer a retry with the group the first request created, and 409 once the caller left it', async () => {
+    const [creator, a, b] = [await createUser(), await createUser(), await createUser()];
+    const key = crypto.randomUUID();
+    const body = { participant_ids: [a.id, b.id], title: 'book club' };
+    const send = () => call('/conversations', { token: creator.accessToken, body, headers: { 'Idempotency-Key': key } });
+    const first = await expectStatus(await send(), 201);
+    expect(await expectStatus(await send(), 200)).toMatchObject({ id: first.id, title: 'book club' });
+    const groups = await env.DB.prepare('SELECT id FROM conversations WHERE created_by = ?1').bind(creator.id).all<{ id: string }>();
+    expect(groups.results.map((r) => r.id)).toEqual([first.id]);
+    await expectProblem(await call('/conversations', { token: creator.accessToken, body: { ...body, title: 'another club' }, headers: { 'Idempotency-Key': key } }), 409, 'Idempotency-Key');
+    await expectStatus(await removeMemberRaw(creator, first.id, creator.id), 204);
+    await expectProblem(await send(), 409, 'Idempotency-Key');
   });
 });
