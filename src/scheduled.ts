@@ -23,7 +23,7 @@ export const MODERATION_CRON = '* * * * *';
 const FINGERPRINT_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** The moderation minute's jobs at `now` (tests call this directly instead of waiting for the cron). */
-export async function runModerationJobs(env: Pick<Bindings, 'DB' | 'ROOMS'>, now: number): Promise<void> {
+export async function runModerationJobs(env: Pick<Bindings, 'DB' | 'FANOUT_QUEUE'>, now: number): Promise<void> {
   await liftExpiredActions(env, now);
   await env.DB.prepare('DELETE FROM content_fingerprints WHERE created_at < ?1').bind(now - FINGERPRINT_TTL_MS).run();
 }

@@ -26,3 +26,20 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * Runs `work` in a Durable Object with no other event delivered until it is done (blockConcurrencyWhile),
+ * so what it read before an await cannot be overtaken by another call. A failure is rethrown to the
+ * caller rather than inside the gate, where it would reset the object (and drop its sockets).
+ */
+export async function exclusively(ctx: DurableObjectState, work: () => Promise<void>): Promise<void> {
+  const failure = await ctx.blockConcurrencyWhile(async () => {
+    try {
+      await work();
+      return null;
+    } catch (error) {
+      return { error };
+    }
+  });
+  if (failure) throw failure.error;
+}

@@ -96,8 +96,11 @@ interface FrontEntry {
   headers?: Headers;
 }
 const front = new Map<string, FrontEntry>();
-/** Headers of an answer that belong to its request, never copied from one answer to another. */
-const PER_REQUEST_HEADERS = new Set(['x-request-id', 'x-d1-bookmark', 'x-cache', 'content-length', 'date', 'set-cookie']);
+/**
+ * Headers of an answer that belong to its request, never copied from one answer to another (`age` and
+ * `cf-cache-status` come with a copy the Cache API returned, not with one this isolate kept).
+ */
+const PER_REQUEST_HEADERS = new Set(['x-request-id', 'x-d1-bookmark', 'x-cache', 'content-length', 'date', 'set-cookie', 'age', 'cf-cache-status']);
 
 function noteFront(path: string, entry: FrontEntry): void {
   const known = front.get(path);

@@ -22,6 +22,16 @@ export async function suspendedAmong(db: D1Client, userIds: string[]): Promise<s
   return results.map((r) => r.id);
 }
 
+/** Whether each of `userIds` that still exists is suspended (a deleted account is left out), in one statement. */
+export async function standingsOf(db: D1Client, userIds: string[]): Promise<Map<string, boolean>> {
+  if (userIds.length === 0) return new Map();
+  const { results } = await db
+    .prepare('SELECT id, suspended_at IS NOT NULL AS suspended FROM users WHERE id IN (SELECT value FROM json_each(?1))')
+    .bind(JSON.stringify(userIds))
+    .all<{ id: string; suspended: number }>();
+  return new Map(results.map((r) => [r.id, r.suspended === 1]));
+}
+
 /**
  * An SQL condition: the account whose id is the expression `user` exists and is not suspended, whoever
  * looks. What relations to a suspended account (a block list, a pending request) need: the relation is

@@ -1,4 +1,6 @@
+import { chunk } from '../lib/concurrency';
 import type { Delivery } from '../modules/notifications/user-inbox';
+import type { AccountTraces } from '../modules/users/account-erasure';
 
 /**
  * The fan-out queue's messages and the functions that send them (the consumer is ./fanout.ts). A
@@ -9,6 +11,11 @@ import type { Delivery } from '../modules/notifications/user-inbox';
 export const FAN_OUT_CHUNK = 50;
 /** Messages per `sendBatch` call (the Queues limit is 100 messages and 256 KB a call). */
 const SEND_BATCH = 50;
+
+/** What sending needs of the bindings. */
+type Producer = Pick<Env, 'FANOUT_QUEUE'>;
+/** The rooms and inboxes an account message reaches: an account's traces (src/modules/users/account-erasure.ts). */
+type AccountTargets = Pick<AccountTraces, 'conversations' | 'inboxes'>;
 
 /** A post was published (or released, or its visibility changed): push it into timelines and, with `notify`, tell its audience. */
 export interface PostFanOutMessage {
@@ -40,36 +47,69 @@ export interface AccountForgetMessage {
   own_inbox?: boolean;
 }
 
-export type FanOutMessage = PostFanOutMessage | InboxDeliverMessage | AccountForgetMessage;
+/**
+ * A suspension or its lift, for at most {@link FAN_OUT_CHUNK} of the rooms and inboxes that show the
+ * account: each re-reads its standing from D1 (ConversationRoom.refreshSuspension,
+ * UserInbox.refreshStanding). `suspended` is what the action did; D1, not the message, decides.
+ */
+export interface AccountStandingMessage {
+  type: 'account.standing';
+  user_id: string;
+  suspended: boolean;
+  inboxes: string[];
+  conversations: string[];
+}
+
+export type FanOutMessage = PostFanOutMessage | InboxDeliverMessage | AccountForgetMessage | AccountStandingMessage;
 
 /** Queues a post's fan-out. Awaited by the request: once it answers, the post will reach its audience. */
 export async function queuePostFanOut(env: Env, message: Omit<PostFanOutMessage, 'type'>): Promise<void> {
   await env.FANOUT_QUEUE.send({ type: 'post.fanout', ...message } satisfies FanOutMessage, { contentType: 'json' });
 }
 
-/** How long account.forget messages wait in the queue: by then the D1 delete they follow has committed. */
-const FORGET_DELAY_SECONDS = 1;
+/**
+ * How long account messages wait in the queue: they are sent before the D1 change they follow, which
+ * has committed by then (the consumer re-checks D1 and retries should it not have).
+ */
+const COMMIT_DELAY_SECONDS = 1;
+
+/** The rooms and inboxes of an account's traces, rooms first, {@link FAN_OUT_CHUNK} objects a part. */
+function accountParts(traces: AccountTargets): { conversations: string[]; inboxes: string[] }[] {
+  const all = [...traces.conversations.map(({ id }) => ({ room: true, id })), ...traces.inboxes.map((id) => ({ room: false, id }))];
+  return chunk(all, FAN_OUT_CHUNK).map((part) => ({ conversations: part.filter((t) => t.room).map((t) => t.id), inboxes: part.filter((t) => !t.room).map((t) => t.id) }));
+}
+
+/** Sends account messages, each delivered {@link COMMIT_DELAY_SECONDS} later. */
+async function sendAccountMessages(env: Producer, bodies: FanOutMessage[]): Promise<void> {
+  await sendInBatches(env, bodies.map((body) => ({ body, contentType: 'json', delaySeconds: COMMIT_DELAY_SECONDS })));
+}
 
 /**
- * Queues the clean-up of a deleted account (see AccountForgetMessage): rooms first, then inboxes,
- * {@link FAN_OUT_CHUNK} objects a message. Sent before the account's D1 rows go, so a failed send fails
- * the deletion instead of losing the clean-up; delivered {@link FORGET_DELAY_SECONDS} later, and retried
- * should the account still be in D1 then.
+ * Queues the clean-up of a deleted account (see AccountForgetMessage) over its traces
+ * (src/modules/users/account-erasure.ts). Sent before the account's D1 rows go, so a failed send fails
+ * the deletion instead of losing the clean-up; retried by the consumer should the account still be in D1.
  */
-export async function queueAccountForget(env: Env, userId: string, targets: { conversations: string[]; inboxes: string[] }): Promise<void> {
-  const all = [...targets.conversations.map((id) => ({ room: true, id })), ...targets.inboxes.map((id) => ({ room: false, id }))];
-  const messages: MessageSendRequest<FanOutMessage>[] = [];
+export async function queueAccountForget(env: Producer, userId: string, traces: AccountTargets): Promise<void> {
   // The first message also empties the account's own inbox: there is one even with nothing else to clean.
-  for (let i = 0; i === 0 || i < all.length; i += FAN_OUT_CHUNK) {
-    const part = all.slice(i, i + FAN_OUT_CHUNK);
-    const body: AccountForgetMessage = { type: 'account.forget', user_id: userId, conversations: part.filter((t) => t.room).map((t) => t.id), inboxes: part.filter((t) => !t.room).map((t) => t.id), ...(i === 0 ? { own_inbox: true } : {}) };
-    messages.push({ body, contentType: 'json', delaySeconds: FORGET_DELAY_SECONDS });
-  }
-  await sendInBatches(env, messages);
+  const [first = { conversations: [], inboxes: [] }, ...rest] = accountParts(traces);
+  await sendAccountMessages(env, [
+    { type: 'account.forget', user_id: userId, ...first, own_inbox: true },
+    ...rest.map((part): AccountForgetMessage => ({ type: 'account.forget', user_id: userId, ...part })),
+  ]);
+}
+
+/**
+ * Queues a suspension or its lift (see AccountStandingMessage) to the rooms and inboxes of the account's
+ * traces, the same ones a deletion cleans. Sent before the change commits, so a failed send fails the
+ * action instead of leaving rooms and inboxes behind; a message the change never follows (the batch
+ * failed, a later action won) leaves them as D1 has it.
+ */
+export async function queueAccountStanding(env: Producer, userId: string, suspended: boolean, traces: AccountTargets): Promise<void> {
+  await sendAccountMessages(env, accountParts(traces).map((part): AccountStandingMessage => ({ type: 'account.standing', user_id: userId, suspended, ...part })));
 }
 
 /** Sends messages {@link SEND_BATCH} a call. */
-async function sendInBatches(env: Env, messages: MessageSendRequest<FanOutMessage>[]): Promise<void> {
+async function sendInBatches(env: Producer, messages: MessageSendRequest<FanOutMessage>[]): Promise<void> {
   for (let i = 0; i < messages.length; i += SEND_BATCH) await env.FANOUT_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH));
 }
 

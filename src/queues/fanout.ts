@@ -5,8 +5,8 @@ import { purgeMediaCopies } from '../modules/media/media.service';
 import { SIGNED_OUT_CLOSE_CODE } from '../modules/auth/sessions.service';
 import { postNotice } from '../modules/notifications/delivery';
 import { NOTIFICATION_TYPES } from '../modules/notifications/notifications.schemas';
-import { type Delivery, inboxOf } from '../modules/notifications/user-inbox';
-import { FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.producer';
+import { type Delivery, type InboxApi, inboxOf } from '../modules/notifications/user-inbox';
+import { type AccountForgetMessage, type AccountStandingMessage, FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.producer';
 
 /**
  * The fan-out queue's consumer (kith-fanout; producers in ./fanout.producer.ts).
@@ -19,6 +19,12 @@ import { FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.pro
  *   is emptied (src/modules/users/account-erasure.ts). Queued before the D1 delete: while the account
  *   is still in D1 the message is retried, so nothing is erased for a deletion that has not committed.
  *   Every object call is idempotent.
+ * - `account.standing`: a suspension or its lift reaches up to FAN_OUT_CHUNK rooms and inboxes of the
+ *   account's traces, each of which re-reads the account from D1 (so a redelivered message, or a
+ *   suspension's arriving after its lift, leaves them as D1 has it). Queued before the D1 change: while
+ *   D1 does not show what the message says, it is retried, up to {@link STANDING_PATIENCE} attempts
+ *   (the change may not have committed yet); then its objects are told anyway (the change failed, or a
+ *   later one won: they re-read D1 either way). Nothing for an account deleted since.
  *
  * Every inbox call of a batch shares one pool of {@link FAN_OUT_CONCURRENCY} in flight. Deliveries are
  * idempotent: each carries a key (`new_post:<post id>`, or one minted per event) that every inbox
@@ -36,6 +42,9 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(1, attempts));
 }
 
+/** Attempts an `account.standing` message waits for D1 to show what it says before its objects are told anyway. */
+export const STANDING_PATIENCE = 3;
+
 const Id = z.string().min(1).max(64);
 
 const DeliverySchema = z.object({
@@ -50,15 +59,18 @@ const DeliverySchema = z.object({
   key: z.string().max(200).optional(),
 });
 
+/** The account, and the rooms and inboxes an account message names. */
+const accountTargets = { user_id: Id, inboxes: z.array(Id).max(FAN_OUT_CHUNK), conversations: z.array(Id).max(FAN_OUT_CHUNK) };
+/** An account message names 1 to FAN_OUT_CHUNK rooms and inboxes in all (0 with `own_inbox`: a deletion's first). */
+const targetsFit = (m: { inboxes: string[]; conversations: string[]; own_inbox?: boolean }) =>
+  (m.own_inbox ? 0 : 1) <= m.inboxes.length + m.conversations.length && m.inboxes.length + m.conversations.length <= FAN_OUT_CHUNK;
+const TARGETS_FIT = { message: `names 1 to ${FAN_OUT_CHUNK} inboxes and conversations in all (0 with own_inbox)`, path: ['inboxes'] };
+
 export const FanOutMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('post.fanout'), post_id: Id, base_url: z.url(), notify: z.boolean() }),
   z.object({ type: z.literal('inbox.deliver'), key: z.string().min(1).max(200), recipients: z.array(Id).min(1).max(FAN_OUT_CHUNK), delivery: DeliverySchema }),
-  z
-    .object({ type: z.literal('account.forget'), user_id: Id, inboxes: z.array(Id).max(FAN_OUT_CHUNK), conversations: z.array(Id).max(FAN_OUT_CHUNK), own_inbox: z.boolean().optional() })
-    .refine((m) => (m.own_inbox ? 0 : 1) <= m.inboxes.length + m.conversations.length && m.inboxes.length + m.conversations.length <= FAN_OUT_CHUNK, {
-      message: `names 1 to ${FAN_OUT_CHUNK} inboxes and conversations in all (0 with own_inbox)`,
-      path: ['inboxes'],
-    }),
+  z.object({ type: z.literal('account.forget'), ...accountTargets, own_inbox: z.boolean().optional() }).refine(targetsFit, TARGETS_FIT),
+  z.object({ type: z.literal('account.standing'), ...accountTargets, suspended: z.boolean() }).refine(targetsFit, TARGETS_FIT),
 ]);
 
 /** What the dead-letter queue receives: the original body, where it came from, and why. */
@@ -81,14 +93,44 @@ function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
   console[level](JSON.stringify({ level, queue: 'kith-fanout', ...fields }));
 }
 
+/** One object call of a batch, for one of its messages. */
+interface WorkItem {
+  message: Message<unknown>;
+  target: string;
+  run: () => Promise<void>;
+}
+
 /** One inbox delivery as a work item of a batch. */
-function deliverTo(env: Env, message: Message<unknown>, recipient: string, delivery: Delivery) {
+function deliverTo(env: Env, message: Message<unknown>, recipient: string, delivery: Delivery): WorkItem {
   return { message, target: `inbox ${recipient}`, run: () => inboxOf(env, recipient).deliver(delivery) };
+}
+
+/**
+ * The object calls of an account message, once D1 shows it is due (else it throws, and the message is
+ * retried): `account.forget` once the account is gone from D1, `account.standing` once D1 shows what it
+ * says or its patience ran out.
+ */
+async function accountCalls(env: Env, message: Message<unknown>, body: AccountForgetMessage | AccountStandingMessage): Promise<WorkItem[]> {
+  const row = await env.DB.prepare('SELECT suspended_at FROM users WHERE id = ?1').bind(body.user_id).first<{ suspended_at: number | null }>();
+  const rooms = (call: (room: ReturnType<Env['ROOMS']['get']>) => Promise<unknown>) =>
+    body.conversations.map((id) => ({ message, target: `room ${id}`, run: async () => void (await call(env.ROOMS.get(env.ROOMS.idFromName(id)))) }));
+  const inboxes = (call: (inbox: InboxApi) => Promise<void>) => body.inboxes.map((id) => ({ message, target: `inbox ${id}`, run: () => call(inboxOf(env, id)) }));
+  if (body.type === 'account.forget') {
+    if (row) throw new Error('the account is still in D1');
+    const own = body.own_inbox ? [{ message, target: `inbox ${body.user_id}`, run: () => inboxOf(env, body.user_id).erase(SIGNED_OUT_CLOSE_CODE) }] : [];
+    // Images its rooms stop showing (its messages', or every one of a conversation erased) leave the edge.
+    return [...rooms(async (room) => purgeMediaCopies(await room.forgetAccount(body.user_id))), ...inboxes((inbox) => inbox.forgetUser(body.user_id)), ...own];
+  }
+  if (!row) return []; // deleted since: its account.forget erases what showed it
+  if ((row.suspended_at !== null) !== body.suspended && message.attempts < STANDING_PATIENCE) {
+    throw new Error(`D1 does not show the account ${body.suspended ? 'suspended' : 'reinstated'}`);
+  }
+  return [...rooms((room) => room.refreshSuspension(body.user_id)), ...inboxes((inbox) => inbox.refreshStanding(body.user_id))];
 }
 
 export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // Work items: one object call each, from every valid message of the batch, run in one bounded pool.
-  const work: { message: Message<unknown>; target: string; run: () => Promise<void> }[] = [];
+  const work: WorkItem[] = [];
   const failed = new Set<Message<unknown>>();
   const deadLettered = new Set<Message<unknown>>();
   for (const message of batch.messages) {
@@ -110,16 +152,11 @@ export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env)
       for (const recipient of body.recipients) work.push(deliverTo(env, message, recipient, { ...body.delivery, key: body.key }));
       continue;
     }
-    if (body.type === 'account.forget') {
+    if (body.type === 'account.forget' || body.type === 'account.standing') {
       try {
-        if (await env.DB.prepare('SELECT 1 FROM users WHERE id = ?1').bind(body.user_id).first()) throw new Error('the account is still in D1');
-        // Images its rooms stop showing (its messages', or every one of a conversation erased) leave the edge.
-        const forget = async (id: string) => purgeMediaCopies(await env.ROOMS.get(env.ROOMS.idFromName(id)).forgetAccount(body.user_id));
-        const rooms = body.conversations.map((id) => ({ message, target: `room ${id}`, run: () => forget(id) }));
-        work.push(...rooms, ...body.inboxes.map((id) => ({ message, target: `inbox ${id}`, run: () => inboxOf(env, id).forgetUser(body.user_id) })));
-        if (body.own_inbox) work.push({ message, target: `inbox ${body.user_id}`, run: () => inboxOf(env, body.user_id).erase(SIGNED_OUT_CLOSE_CODE) });
+        work.push(...(await accountCalls(env, message, body)));
       } catch (err) {
-        log('warn', { message: 'account clean-up deferred', id: message.id, user_id: body.user_id, attempts: message.attempts, error: String(err) });
+        log('warn', { message: `${body.type} deferred`, id: message.id, user_id: body.user_id, attempts: message.attempts, error: String(err) });
         failed.add(message);
       }
       continue;

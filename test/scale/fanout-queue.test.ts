@@ -1,13 +1,13 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import worker from '../../src/index';
 import { chunk, forEachLimit } from '../../src/lib/concurrency';
 import { newId } from '../../src/lib/ids';
 import { inboxOf, type UserInbox } from '../../src/modules/notifications/user-inbox';
 import { FAN_OUT_CHUNK } from '../../src/queues/fanout.producer';
 import { retryDelaySeconds } from '../../src/queues/fanout';
 import { call, createUser, expectStatus } from '../helpers/client';
+import { consume, deadLetters } from '../helpers/queues';
 import { addFollowers } from '../feeds/helpers';
 import { eventually } from '../notifications/helpers';
 
@@ -22,17 +22,6 @@ async function silentPost(authorId: string): Promise<string> {
 async function newPostCounts(recipients: string[], postId: string): Promise<number[]> {
   const pages = await Promise.all(recipients.map((id) => inboxOf(env as Env, id).list({ unread: false, limit: 20 })));
   return pages.map((page) => page.data.filter((n) => n.type === 'new_post' && n.data.id === postId).length);
-}
-
-/** Runs the worker's queue handler on one batch, as Queues would; returns what it acked and retried. */
-async function consume(queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(
-    queue,
-    bodies.map((body, i) => ({ id: `m${i}-${Math.random().toString(36).slice(2)}`, timestamp: new Date(), attempts, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return { batch, result: await getQueueResult(batch, ctx) };
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -114,13 +103,7 @@ describe('Fan-out on Queues', () => {
     expect(logged[1]).toContain('recipients');
 
     // The real dead-letter queue's consumer keeps each with its reason.
-    const rows = await eventually(async () => {
-      const { results } = await env.DB.prepare(`SELECT queue, reason, body, attempts FROM queue_dead_letters WHERE body LIKE ?1 ORDER BY reason`)
-        .bind(`%${marker}%`)
-        .all<{ queue: string; reason: string; body: string; attempts: number }>();
-      expect(results).toHaveLength(3);
-      return results;
-    }, 5_000);
+    const rows = await deadLetters(marker, 3);
     expect(rows.every((r) => r.queue === 'kith-fanout' && r.attempts === 1)).toBe(true);
     expect(rows.map((r) => r.reason).join('\n')).toMatch(/post_id/);
     expect(rows.map((r) => JSON.parse(r.body).marker ?? JSON.parse(r.body).key)).toEqual([marker, marker, marker]);

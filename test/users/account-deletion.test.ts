@@ -1,10 +1,10 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import worker from '../../src/index';
 import { inboxOf, type UserInbox } from '../../src/modules/notifications/user-inbox';
 import { FAN_OUT_CHUNK } from '../../src/queues/fanout.producer';
 import { call, expectStatus, type TestUser } from '../helpers/client';
+import { consume as consumeQueue, deadLetters } from '../helpers/queues';
 import { allMessages, getConversationRaw, listedConversation, memberRow, removeMemberRaw, roomStub, send, startDirect, startGroup, users } from '../messaging/helpers';
 import { openSocket } from '../messaging/socket-helpers';
 import { createCommunity, join, leaveRaw } from '../communities/helpers';
@@ -12,16 +12,8 @@ import { befriend, eventually, follow, like, notifications, post, waitForNotific
 
 const deleteAccount = async (user: TestUser) => expect((await call('/me', { method: 'DELETE', token: user.accessToken, body: { password: user.password } })).status).toBe(204);
 
-/** Runs the worker's queue handler on one batch of the fan-out queue, as Queues would. */
-async function consume(bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(
-    'kith-fanout',
-    bodies.map((body, i) => ({ id: `forget-${i}-${Math.random().toString(36).slice(2)}`, timestamp: new Date(), attempts, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return { batch, result: await getQueueResult(batch, ctx) };
-}
+/** Runs the fan-out queue's consumer on one batch, as Queues would. */
+const consume = (bodies: unknown[], attempts = 1) => consumeQueue('kith-fanout', bodies, attempts);
 
 /** How many removals an inbox has recorded (each one a `notification.removed` sent). */
 const removals = (userId: string) =>
@@ -195,11 +187,7 @@ describe('DELETE /me: what lives outside D1', () => {
     ]);
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toHaveLength(3);
-    const rows = await eventually(async () => {
-      const { results } = await env.DB.prepare('SELECT queue, reason FROM queue_dead_letters WHERE body LIKE ?1 ORDER BY reason').bind(`%${marker}%`).all<{ queue: string; reason: string }>();
-      expect(results).toHaveLength(3);
-      return results;
-    }, 5_000);
+    const rows = await deadLetters(marker, 3);
     expect(rows.every((r) => r.queue === 'kith-fanout')).toBe(true);
     expect(rows.map((r) => r.reason.split(':')[0]).sort()).toEqual(['inboxes', 'inboxes', 'user_id']);
     expect(rows.some((r) => r.reason.includes(`names 1 to ${FAN_OUT_CHUNK}`))).toBe(true);

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '999b65897718ef5a666169bb96ee4002ceca3ddde7433e5b8d9b71050c7ecb8e';
+export const documentSha256 = 'e4db836c7f54e9bae9fb0d344e5153f15cfbe44e29eec532a1b5129546912391';
 
 export interface paths {
     "/health": {
@@ -1473,6 +1473,8 @@ export interface paths {
          * Your notifications, newest first
          * @description `type` is one of a closed list and says what `data` holds (see `Notification`); moderation sends `report_resolved` (to a reporter: the outcome, never who decided) and `moderation_warning` (a warning or a silence, with the reason); calls send `call_incoming` (a call rings and you have no socket open on its conversation; removed when the call ends) and `missed_call`. Your personal filters with the `notifications` context apply here: `hide` drops a notification about matching text (the message, comment or post it is about), `warn` marks it `filtered`. Likes of one post and new followers within an hour fold into one unread notification (`data.actors`: the latest five, `data.count`: how many). At most 1,000 notifications are kept per user. A notification stored while you have no notifications socket open is also sent as a Web Push to your subscriptions (see the Push tag).
          *
+         *     While an account is suspended, the notifications it caused (its profile as `author`, `user`, `from_user`, `sender`, …, its words in `new_post` or `new_message`) are not listed here, counted in `unread_count`, marked read by a mark-all, replayed or pushed, and it is left out of grouped ones (`data.actors`, `data.count`, and `user` / `follower` name the newest actor left; a group nobody else is in is not listed). Once the suspension is lifted they are back as they were: same id, place, data and read state.
+         *
          *     Flood control: cancelling a friend request removes its notification, and the same request again within 24 hours notifies nobody (likewise a follow or follow request withdrawn and repeated); an unlike or unfollow takes its actor out of the unread like or follower notification (removing it when nobody is left). One account causes at most 20 notifications an hour to someone who neither follows nor is friends with it; past that they are dropped while the actions succeed. A post or comment notifies at most 10 people it @mentions, and one account's mentions notify at most 100 people a day who neither follow nor are friends with it (the text is published either way). A message request notifies once (`new_message` of its first message, or `conversation_invite` for a group add) until accepted.
          */
         get: operations["getNotifications"];
@@ -1530,7 +1532,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) or the content it quotes is removed, the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. `?since=<id>` first replays what came after that notification, removals included; for a grouped notification (which moves up as it grows) from the oldest place it held, so a frame may come again (same id: replace it) but none is skipped. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) or the content it quotes is removed, the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. The suspension of an account sends `notification.removed` for each notification it caused and the shrunk group for those it was in (as a block does); the lift sends each of them again, with its own id and `created_at` (insert it in its place, no alert). `?since=<id>` first replays what came after that notification, removals and such changes included; for a grouped notification (which moves up as it grows) from the oldest place it held, so a frame may come again (same id: replace it) but none is skipped. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
          */
         get: operations["getNotificationsStream"];
         put?: never;
@@ -2141,7 +2143,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a report (staff)
-         * @description `none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten); `warn` / `silence` / `suspend` act on the account behind the subject (`duration_hours` 1..8,760 for silence and suspend; they lift themselves). Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved. The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.
+         * @description `none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten); `warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves). Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved. The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.
          */
         post: operations["postAdminReportsByIdResolve"];
         delete?: never;
@@ -2181,7 +2183,7 @@ export interface paths {
         put?: never;
         /**
          * Warn, silence or suspend an account, or lift it (staff)
-         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, and the profile and content are 404 to everyone else until lifted. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403).
+         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
          */
         post: operations["postAdminUsersByIdActions"];
         delete?: never;

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { exclusively } from '../../lib/concurrency';
 import { recordFrame } from '../../lib/metrics';
 import { suspendedAmong } from '../../policy/visibility';
 import { blockedEitherOf, blocksAmong } from '../graph/relations';
@@ -90,13 +91,17 @@ export class ConversationRoom extends DurableObject<Env> {
    * Re-reads from D1 whether an account the room shows (a member, or a former one whose messages it
    * keeps) is suspended: after a suspension or its lift. While it is, everyone sees it as a hidden user
    * (room-store.ts, hiddenFrom), as if the account were gone, and it leaves any call at once (the
-   * suspension closes its sockets itself). Lifted, it shows as itself again.
+   * suspension closes its sockets itself). Lifted, it shows as itself again. Called by the fan-out queue's
+   * `account.standing` (src/queues/fanout.ts), possibly again or late: D1 decides, and calls run one at a
+   * time, so an older read never lands after a newer one.
    */
   async refreshSuspension(userId: string): Promise<void> {
     if (!this.store.conversationId()) return; // never configured, or dissolved: nothing to show
-    const suspended = (await suspendedAmong(this.env.DB, [userId])).length > 0;
-    this.store.setSuspended(userId, suspended);
-    if (suspended) this.calls.memberGone(userId);
+    await exclusively(this.ctx, async () => {
+      const suspended = (await suspendedAmong(this.env.DB, [userId])).length > 0;
+      this.store.setSuspended(userId, suspended);
+      if (suspended) this.calls.memberGone(userId);
+    });
   }
 
   /** Re-reads from D1 every block between members and which of the room's people are suspended. */

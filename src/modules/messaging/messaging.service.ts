@@ -5,9 +5,8 @@ import { communities, conversationDeclines, conversationMembers, conversations, 
 import { ApiError } from '../../lib/errors';
 import { createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
-import { forEachLimit } from '../../lib/concurrency';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
-import type { AppEnv, Bindings } from '../../lib/types';
+import type { AppEnv } from '../../lib/types';
 import { assertCanMessage, notAUser, recipientStandings, takeMessageRequests } from '../../policy/messaging';
 import { isAccountVisible } from '../../policy/visibility';
 import { screenText } from '../../policy/content-rules';
@@ -100,20 +99,6 @@ export async function refreshSharedRooms(c: Context<AppEnv>, userId: string, oth
 export const ACCOUNT_CONVERSATIONS_SQL = `SELECT c.id, c.kind FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?1
   UNION SELECT c.id, c.kind FROM conversation_declines d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1
   UNION SELECT c.id, c.kind FROM conversation_departures d JOIN conversations c ON c.id = d.conversation_id WHERE d.user_id = ?1`;
-
-/** Room calls in flight at once when every room of one account is told something. */
-const ACCOUNT_ROOMS_CONCURRENCY = 50;
-
-/**
- * After a suspension or its lift, every room that shows the account (its conversations, and those it
- * left) re-reads whether it is suspended: while it is, the others see a hidden user there, as for a
- * deleted account. A room that could not be told is logged; its next membership sync reads it again.
- */
-export async function refreshAccountRooms(env: Pick<Bindings, 'DB' | 'ROOMS'>, userId: string): Promise<void> {
-  const { results } = await env.DB.prepare(ACCOUNT_CONVERSATIONS_SQL).bind(userId).all<{ id: string }>();
-  const failed = await forEachLimit(results, ACCOUNT_ROOMS_CONCURRENCY, (r) => env.ROOMS.get(env.ROOMS.idFromName(r.id)).refreshSuspension(userId));
-  for (const { item, error } of failed) console.error(JSON.stringify({ level: 'warn', message: 'room not told of a suspension', conversation_id: item.id, user_id: userId, error: String(error) }));
-}
 
 /** Tells the room who its members are now (it disconnects anyone removed). */
 export async function syncRoom(c: Context<AppEnv>, conversation: ConversationRow): Promise<void> {

@@ -7,9 +7,10 @@ import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { forgetSessions } from '../../lib/session-cache';
 import { closeUserSockets } from '../auth/sessions.service';
 import { purgeOwnerMediaCopies } from '../media/media.service';
-import { refreshAccountRooms } from '../messaging/messaging.service';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
+import { accountTraces } from '../users/account-erasure';
 import { presentPublicUser } from '../users/users.presenter';
+import { queueAccountStanding } from '../../queues/fanout.producer';
 import type { AccountState } from './moderation.schemas';
 import { outranks } from '../../middleware/require-staff';
 
@@ -40,8 +41,21 @@ export function assertMayActOn(actor: { userId: string; role: SiteRole }, target
 export interface PlannedAction {
   statements: D1PreparedStatement[];
   entry: AuditEntry;
+  /** Right before the batch: queue a suspension's (or lift's) news to the account's rooms and inboxes. */
+  before(): Promise<void>;
   /** After the batch committed: end the suspended account's access, send the warning. */
   after(c: Context<AppEnv>): Promise<void>;
+}
+
+/**
+ * Queues `account.standing` to every room and inbox that shows the account (its traces, as a deletion
+ * finds them: src/modules/users/account-erasure.ts): while it is suspended its conversations show a
+ * hidden user and other people's notifications leave it out; lifted, both show it again. Sent before the
+ * change commits, so a failed send fails the action rather than leaving them behind (the consumer waits
+ * for D1 to show the change: src/queues/fanout.ts).
+ */
+async function queueStanding(env: Pick<Bindings, 'DB' | 'FANOUT_QUEUE'>, userId: string, suspended: boolean): Promise<void> {
+  await queueAccountStanding(env, userId, suspended, await accountTraces(env.DB, userId));
 }
 
 /**
@@ -93,9 +107,10 @@ export function planAccountAction(
   return {
     statements,
     entry,
+    async before() {
+      if (input.action === 'suspend' || input.action === 'unsuspend') await queueStanding(c.env, targetId, input.action === 'suspend');
+    },
     async after(ctx) {
-      // Its conversations show it as a hidden user while suspended, and as itself again once lifted.
-      if (input.action === 'suspend' || input.action === 'unsuspend') await refreshAccountRooms(ctx.env, targetId);
       if (input.action === 'suspend') {
         await endAccess(ctx, targetId);
         // Its images stop being served (MEDIA_WITHDRAWN_SQL); their edge copies must not go on serving them.
@@ -135,17 +150,20 @@ export async function applyAccountAction(
 ): Promise<void> {
   assertMayActOn(actor, target);
   const plan = planAccountAction(c, actor.userId, target.id, input);
+  await plan.before();
   await audit(c.var.d1, plan.entry, plan.statements);
   await plan.after(c);
 }
 
 /**
  * The Cron Trigger's sweep: lifts every timed silence and suspension that is due (partial indexes
- * users_suspended_until_idx and users_silenced_until_idx), each with its audit entry in the same batch,
- * and tells the rooms of each account whose suspension it lifted. An action extended or undone meanwhile
- * is left alone (the UPDATE re-checks the time; the rooms re-read D1).
+ * users_suspended_until_idx and users_silenced_until_idx), each with its audit entry in the same batch;
+ * a suspension's lift is queued to its rooms and inboxes first (see queueStanding: should the send fail,
+ * the sweep stops there and the next minute tries again). An action extended or undone meanwhile is left
+ * alone (the UPDATE re-checks the time; rooms and inboxes re-read D1). Per account a few D1 statements and
+ * queue sends whatever its audience, so a sweep of `limit` accounts stays well inside one invocation.
  */
-export async function liftExpiredActions(env: Pick<Bindings, 'DB' | 'ROOMS'>, now = Date.now(), limit = 200): Promise<number> {
+export async function liftExpiredActions(env: Pick<Bindings, 'DB' | 'FANOUT_QUEUE'>, now = Date.now(), limit = 200): Promise<number> {
   const db = env.DB;
   const { results } = await db
     .prepare(
@@ -156,6 +174,7 @@ export async function liftExpiredActions(env: Pick<Bindings, 'DB' | 'ROOMS'>, no
     .all<{ id: string; kind: 'suspend' | 'silence' }>();
   for (const { id, kind } of results) {
     const column = kind === 'suspend' ? 'suspended' : 'silenced';
+    if (kind === 'suspend') await queueStanding(env, id, false);
     await audit(
       db,
       {
@@ -170,7 +189,6 @@ export async function liftExpiredActions(env: Pick<Bindings, 'DB' | 'ROOMS'>, no
       },
       [db.prepare(`UPDATE users SET ${column}_at = NULL, ${column}_until = NULL WHERE id = ?1 AND ${column}_until <= ?2`).bind(id, now)],
     );
-    if (kind === 'suspend') await refreshAccountRooms(env, id);
   }
   return results.length;
 }

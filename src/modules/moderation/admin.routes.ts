@@ -64,7 +64,7 @@ export const resolveReport = createRoute({
   summary: 'Resolve a report (staff)',
   description: [
     '`none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten);',
-    '`warn` / `silence` / `suspend` act on the account behind the subject (`duration_hours` 1..8,760 for silence and suspend; they lift themselves).',
+    '`warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves).',
     'Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved.',
     'The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.',
   ].join(' '),
@@ -92,7 +92,9 @@ export const accountAction = createRoute({
   description: [
     '`warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`.',
     '`suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, and the profile and content are 404 to everyone else until lifted.',
+    'Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people\'s notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was.',
     '`duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403).',
+    'The answer comes once the rooms\' and inboxes\' part is queued; should queuing fail, the action fails (500) and nothing changed.',
   ].join(' '),
   ...staff,
   request: { params: UserIdParamSchema, body: jsonBody(AccountActionSchema) },

@@ -174,6 +174,7 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         { action: resolution.action, reason: resolution.note || `report ${report.id} (${report.category})`, durationHours: resolution.durationHours },
         { reportId: report.id, guard },
       );
+      await plan.before();
       statements.push(...plan.statements);
       entries.push(plan.entry);
       after.push((ctx) => plan.after(ctx));

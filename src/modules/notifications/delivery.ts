@@ -4,6 +4,7 @@ import { posts as postsTable, users as usersTable, type CommunityRole, type Post
 import type { AppEnv } from '../../lib/types';
 import { RELATION, relationFlagsSql, relationsFromFlags } from '../graph/relations';
 import { canViewPost, type CommunityAccess } from '../posts/post-pipeline';
+import { activeUserSql } from '../../policy/visibility';
 import { impressionCounterOf } from '../insights/impression-counter';
 import { presentPublicUser } from '../users/users.presenter';
 import type { EventContext, SocialEvent } from './events';
@@ -30,12 +31,13 @@ async function communitySummary(env: Env, communityId: string) {
 /**
  * The recipients who may be notified (no block either way with the actor, never the actor), each with
  * whether they neither follow nor are friends with the actor: such strangers' notifications from one
- * actor are capped per hour by their inbox.
+ * actor are capped per hour by their inbox. Nobody, once the actor is suspended (or gone): an action
+ * that passed its checks just before the suspension notifies nobody after it.
  */
 async function audience(env: Env, actorId: string, recipients: string[]): Promise<Map<string, { stranger: boolean }>> {
   const candidates = [...new Set(recipients)].filter((id) => id !== actorId);
   if (candidates.length === 0) return new Map();
-  const { results } = await env.DB.prepare(`SELECT j.value AS id, ${relationFlagsSql('j.value', '?1')} AS r FROM json_each(?2) j`)
+  const { results } = await env.DB.prepare(`SELECT j.value AS id, ${relationFlagsSql('j.value', '?1')} AS r FROM json_each(?2) j WHERE ${activeUserSql('?1')}`)
     .bind(actorId, JSON.stringify(candidates))
     .all<{ id: string; r: number }>();
   return new Map(

@@ -1,13 +1,16 @@
 import { DurableObject } from 'cloudflare:workers';
+import { exclusively } from '../../lib/concurrency';
 import { newId } from '../../lib/ids';
 import { recordFrame } from '../../lib/metrics';
+import { standingsOf } from '../../policy/visibility';
 import { queueDeliveries } from '../../queues/fanout.producer';
 import { type ImpressionBatch, PostImpressions, type PostViews, type StoredImpressions } from '../insights/post-impressions';
 import { InboxPush } from './inbox-push';
+import { groupWithout, namesAccount, standingView, type StandingView } from './inbox-standing';
 import type { Notification, NotificationType } from './notifications.schemas';
 
 /** The version of an inbox's tables (see UserInbox.migrate): raise it with every change to them. */
-export const INBOX_SCHEMA_VERSION = 2;
+export const INBOX_SCHEMA_VERSION = 3;
 /** Notifications kept per user; older ones are pruned past this. */
 export const INBOX_CAP = 1000;
 /** Likes and follows on the same object within this window fold into one notification. */
@@ -19,6 +22,12 @@ export const GROUP_WINDOW_MS = 60 * 60 * 1000;
 export const DELIVERY_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
 /** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
 export const REPLAY_LIMIT = 200;
+/**
+ * While an inbox hides a suspended account it re-reads it from D1 this often (its alarm): a lift whose
+ * message missed it (a relation changed during the suspension, so the lift's traces lack this inbox)
+ * shows at most this late, and an account deleted meanwhile is forgotten here.
+ */
+export const STANDING_RECHECK_MS = 24 * 60 * 60 * 1000;
 /** One account causes at most this many notifications per {@link FLOOD_WINDOW_MS} to someone who neither follows nor befriends it. */
 export const FLOOD_LIMIT = 20;
 export const FLOOD_WINDOW_MS = 60 * 60 * 1000;
@@ -65,7 +74,17 @@ export interface Retraction {
   at: number;
 }
 
-type Row = { seq: number; id: string; type: string; data: string; read: number; created_at: number; updated_at: number; group_key: string | null; source: string | null };
+type Row = StandingView & {
+  seq: number;
+  id: string;
+  type: string;
+  data: string;
+  read: number;
+  created_at: number;
+  updated_at: number;
+  group_key: string | null;
+  source: string | null;
+};
 
 /**
  * One Durable Object per user: that user's notifications, stored before they are pushed, and the
@@ -116,11 +135,16 @@ export class UserInbox extends DurableObject<Env> {
       -- shrinks), so ?since= naming it replays from its oldest place: see anchorOf.
       CREATE TABLE IF NOT EXISTS moved (seq INTEGER PRIMARY KEY, id TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS moved_id ON moved (id);
+      -- Accounts named here that are suspended (see refreshStanding), and where a notification's view
+      -- changed in place because of one (so ?since= replays the change: see fetch).
+      CREATE TABLE IF NOT EXISTS suspended_accounts (user_id TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS standing_changes (seq INTEGER PRIMARY KEY, id TEXT NOT NULL);
     `);
-    // Inboxes created before retraction lack the source column.
-    if (!this.sql.exec<{ name: string }>('PRAGMA table_info(notifications)').toArray().some((c) => c.name === 'source')) {
-      this.sql.exec('ALTER TABLE notifications ADD COLUMN source TEXT');
-    }
+    const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(notifications)').toArray().map((c) => c.name));
+    // Inboxes created before retraction lack the source column; before version 3, hidden and shown.
+    if (!columns.has('source')) this.sql.exec('ALTER TABLE notifications ADD COLUMN source TEXT');
+    if (!columns.has('hidden')) this.sql.exec('ALTER TABLE notifications ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0');
+    if (!columns.has('shown')) this.sql.exec('ALTER TABLE notifications ADD COLUMN shown TEXT');
     this.sql.exec('CREATE INDEX IF NOT EXISTS notifications_source ON notifications (source) WHERE source IS NOT NULL');
     InboxPush.createTables(this.sql);
     PostImpressions.createTables(this.sql);
@@ -130,8 +154,8 @@ export class UserInbox extends DurableObject<Env> {
   }
 
   private present(row: Row): Notification {
-    // Rows hold only what a Delivery carried: one of the types, with its data.
-    return { id: row.id, type: row.type, data: JSON.parse(row.data), read: row.read === 1, created_at: new Date(row.created_at).toISOString() } as Notification;
+    // Rows hold only what a Delivery carried: one of the types, with its data (as shown while someone it names is suspended).
+    return { id: row.id, type: row.type, data: JSON.parse(row.shown ?? row.data), read: row.read === 1, created_at: new Date(row.created_at).toISOString() } as Notification;
   }
 
   private frame(row: Row): string {
@@ -139,10 +163,10 @@ export class UserInbox extends DurableObject<Env> {
     return JSON.stringify({ type: n.type, data: n.data, id: n.id, created_at: n.created_at });
   }
 
-  /** Notifications and removals share one sequence, so `?since=` replays both in order. */
+  /** Notifications, removals and changes of standing share one sequence, so `?since=` replays them in order. */
   private nextSeq(): number {
     const max = (table: string) => this.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM ${table}`).one().seq ?? 0;
-    return Math.max(max('notifications'), max('removed')) + 1;
+    return Math.max(max('notifications'), max('removed'), max('standing_changes')) + 1;
   }
 
   /**
@@ -231,7 +255,8 @@ export class UserInbox extends DurableObject<Env> {
     if (!this.admit(delivery, now)) return;
     const seq = this.nextSeq();
     let row: Row | undefined;
-    let fresh = false;
+    /** The group it joined, as it was until now. */
+    let grown: Row | undefined;
     if (delivery.groupKey) {
       const open = this.sql
         .exec<Row>('SELECT * FROM notifications WHERE group_key = ? AND read = 0 AND updated_at > ? ORDER BY seq DESC LIMIT 1', delivery.groupKey, now - GROUP_WINDOW_MS)
@@ -243,33 +268,62 @@ export class UserInbox extends DurableObject<Env> {
         // The latest five actors are shown; count says how many there were in all.
         const actors = [delivery.actor, ...previous.filter((a) => a.id !== delivery.actor?.id)].filter((a): a is JsonObject => Boolean(a)).slice(0, 5);
         const merged = { ...data, ...delivery.data, actors, count: Number(data.count ?? previous.length) + (repeat ? 0 : 1) };
-        this.move(open, seq);
-        this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify(merged), now, open.seq);
-        row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
+        row = this.regroup(open, seq, merged, now);
+        grown = open;
       }
     }
     if (!row) {
-      const data = delivery.groupKey ? { ...delivery.data, actors: delivery.actor ? [delivery.actor] : [], count: 1 } : delivery.data;
+      const data = JSON.stringify(delivery.groupKey ? { ...delivery.data, actors: delivery.actor ? [delivery.actor] : [], count: 1 } : delivery.data);
+      // Naming an account suspended by the time it arrives, it is kept hidden (as if delivered before).
+      const view = this.viewOf(data, delivery.groupKey ?? null);
       this.sql.exec(
-        'INSERT INTO notifications (seq, id, type, data, group_key, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO notifications (seq, id, type, data, group_key, source, created_at, updated_at, hidden, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         seq,
         newId(now),
         delivery.type,
-        JSON.stringify(data),
+        data,
         delivery.groupKey ?? null,
         delivery.groupKey ? null : (delivery.source ?? null),
         now,
         now,
+        view.hidden,
+        view.shown,
       );
       row = this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
-      this.sql.exec('DELETE FROM notifications WHERE seq <= ?', seq - INBOX_CAP);
-      this.sql.exec('DELETE FROM removed WHERE seq <= ?', seq - INBOX_CAP);
-      this.sql.exec('DELETE FROM moved WHERE seq <= ?', seq - INBOX_CAP);
-      fresh = true;
+      for (const table of ['notifications', 'removed', 'moved', 'standing_changes']) this.sql.exec(`DELETE FROM ${table} WHERE seq <= ?`, seq - INBOX_CAP);
     }
-    this.push(this.frame(row), row.type);
-    // A new notification nobody saw live goes out as a Web Push (a grouped one that grows does not).
-    if (fresh && this.ctx.getWebSockets().length === 0) await this.pushes.offer(this.present(row));
+    this.announce(row, grown);
+    // A notification new to its user (a grouped one that grows is not, unless it was hidden until now)
+    // that nobody saw live goes out as a Web Push.
+    if (!row.hidden && (grown === undefined || grown.hidden === 1) && this.ctx.getWebSockets().length === 0) await this.pushes.offer(this.present(row));
+  }
+
+  /** The accounts this inbox hides while they are suspended (see refreshStanding). */
+  private suspendedAccounts(): Set<string> {
+    return new Set(this.sql.exec<{ user_id: string }>('SELECT user_id FROM suspended_accounts').toArray().map((r) => r.user_id));
+  }
+
+  /** How a notification with this data shows now (see inbox-standing.ts). */
+  private viewOf(data: string, groupKey: string | null): StandingView {
+    return standingView(data, groupKey, this.suspendedAccounts());
+  }
+
+  /** Stores a grouped notification's new data, with its view, moving it to `seq` (see move); returns it. */
+  private regroup(row: Row, seq: number, data: JsonObject, now: number): Row {
+    const json = JSON.stringify(data);
+    const view = this.viewOf(json, row.group_key);
+    this.move(row, seq);
+    this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ?, hidden = ?, shown = ? WHERE seq = ?', seq, json, now, view.hidden, view.shown, row.seq);
+    return this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one();
+  }
+
+  /**
+   * Tells open sockets how a notification shows after a change (`before`: how it showed until then;
+   * none when it is new): its frame, or `notification.removed` once it is hidden.
+   */
+  private announce(row: Row, before?: Pick<Row, 'hidden'>): void {
+    if (!row.hidden) this.push(this.frame(row), row.type);
+    else if (before && !before.hidden) this.push(removedFrame(row.id), 'notification.removed');
   }
 
   /**
@@ -325,17 +379,10 @@ export class UserInbox extends DurableObject<Env> {
    */
   private withoutActor(row: Row, actorId: string): void {
     const data = JSON.parse(row.data) as JsonObject;
-    const actors = (data.actors as JsonObject[] | undefined) ?? [];
-    if (!actors.some((a) => a.id === actorId)) return;
-    const count = Number(data.count ?? actors.length) - 1;
-    if (count <= 0) return this.remove([row]);
-    const seq = this.nextSeq();
-    const rest = actors.filter((a) => a.id !== actorId);
-    // The notification's own fields follow its newest remaining actor (`follower`, `user`).
-    const lead = Object.fromEntries(Object.entries(data).filter(([, v]) => (v as JsonObject)?.id === actorId).map(([k]) => [k, rest[0]]));
-    this.move(row, seq);
-    this.sql.exec('UPDATE notifications SET seq = ?, data = ?, updated_at = ? WHERE seq = ?', seq, JSON.stringify({ ...data, ...lead, actors: rest, count }), Date.now(), row.seq);
-    this.push(this.frame(this.sql.exec<Row>('SELECT * FROM notifications WHERE seq = ?', seq).one()), row.type);
+    const rest = groupWithout(data, (id) => id === actorId);
+    if (rest === data) return;
+    if (rest === null) return this.remove([row]);
+    this.announce(this.regroup(row, this.nextSeq(), rest, Date.now()), row);
   }
 
   /**
@@ -345,11 +392,66 @@ export class UserInbox extends DurableObject<Env> {
    * retraction does. Neither side of a block sees the other, their inbox included.
    */
   async forgetUser(userId: string): Promise<void> {
-    const rows = this.sql.exec<Row>('SELECT * FROM notifications WHERE instr(data, ?) > 0 ORDER BY seq', JSON.stringify(userId)).toArray();
-    for (const row of rows) {
+    this.sql.exec('DELETE FROM suspended_accounts WHERE user_id = ?', userId);
+    for (const row of this.naming(userId)) {
       const data = JSON.parse(row.data) as JsonObject;
       if (row.group_key && (data.actors as JsonObject[] | undefined)?.some((a) => a.id === userId)) this.withoutActor(row, userId);
-      else if (Object.values(data).some((v) => (v as JsonObject | null)?.id === userId)) this.remove([row]);
+      else if (namesAccount(data, (id) => id === userId)) this.remove([row]);
+    }
+  }
+
+  /** The notifications whose data mentions `userId` anywhere, oldest first (their fields are checked after). */
+  private naming(userId: string): Row[] {
+    return this.sql.exec<Row>('SELECT * FROM notifications WHERE instr(data, ?) > 0 ORDER BY seq', JSON.stringify(userId)).toArray();
+  }
+
+  /**
+   * Re-reads from D1 whether an account is suspended (after its suspension or the lift: the fan-out
+   * queue's `account.standing`, src/queues/fanout.ts) and shows this inbox's notifications accordingly.
+   * While it is, every notification naming it (its profile as `author`, `user`, `from_user`, `sender`, …,
+   * its words in `new_post` or `new_message`) is hidden: not listed, not counted, not replayed, and it is
+   * left out of the groups it is in (a group with nobody else is hidden). Open sockets get what a block
+   * sends (`notification.removed`, or the shrunk group). Nothing is deleted: once the suspension is
+   * lifted each comes back as it was (same id, place, data and read state) and open sockets get its
+   * frame again. D1 is the authority, so a redelivered or late message cannot leave the wrong state;
+   * calls run one at a time, so an older read never lands after a newer one. While it hides anyone the
+   * inbox re-reads them every {@link STANDING_RECHECK_MS} (alarm).
+   */
+  async refreshStanding(userId: string): Promise<void> {
+    await exclusively(this.ctx, () => this.readStandings([userId]));
+  }
+
+  /**
+   * Re-reads accounts from D1 and shows their notifications accordingly (see refreshStanding); one this
+   * inbox hides that is gone from D1 is forgotten, as its deletion's own message would.
+   */
+  private async readStandings(userIds: string[]): Promise<void> {
+    const standings = await standingsOf(this.env.DB, userIds);
+    const hidden = this.suspendedAccounts();
+    for (const userId of userIds) {
+      const suspended = standings.get(userId);
+      if (suspended === undefined) {
+        if (hidden.has(userId)) await this.forgetUser(userId);
+        continue;
+      }
+      if (suspended === hidden.has(userId)) continue;
+      if (suspended) this.sql.exec('INSERT INTO suspended_accounts (user_id) VALUES (?)', userId);
+      else this.sql.exec('DELETE FROM suspended_accounts WHERE user_id = ?', userId);
+      this.restyle(userId);
+    }
+    if (this.suspendedAccounts().size > 0 && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + STANDING_RECHECK_MS);
+  }
+
+  /** Shows the notifications naming `userId` as the suspended accounts now say, in place (seq and place in the list stay). */
+  private restyle(userId: string): void {
+    const accounts = this.suspendedAccounts();
+    for (const row of this.naming(userId)) {
+      const view = standingView(row.data, row.group_key, accounts);
+      if (view.hidden === row.hidden && view.shown === row.shown) continue;
+      this.sql.exec('UPDATE notifications SET hidden = ?, shown = ? WHERE seq = ?', view.hidden, view.shown, row.seq);
+      // Noted for replays (fetch): the change has a place in the sequence although the row keeps its own.
+      this.sql.exec('INSERT INTO standing_changes (seq, id) VALUES (?, ?)', this.nextSeq(), row.id);
+      this.announce({ ...row, ...view }, row);
     }
   }
 
@@ -372,8 +474,20 @@ export class UserInbox extends DurableObject<Env> {
       // The removal's seq is taken before the row goes, so it is newer than everything (and never reused).
       this.sql.exec('INSERT INTO removed (seq, id, was_seq) VALUES (?, ?, ?)', this.nextSeq(), row.id, row.seq);
       this.sql.exec('DELETE FROM notifications WHERE seq = ?', row.seq);
-      this.push(JSON.stringify({ type: 'notification.removed', id: row.id }), 'notification.removed');
+      // A hidden one already left the sockets' lists.
+      if (!row.hidden) this.push(removedFrame(row.id), 'notification.removed');
     }
+  }
+
+  /**
+   * The inbox's alarm: while it hides suspended accounts, it re-reads them from D1 (see
+   * STANDING_RECHECK_MS; it sets the next alarm while any is still suspended), and it hands over old
+   * fan-out batches (handOverOldBatches).
+   */
+  override async alarm(): Promise<void> {
+    const hidden = [...this.suspendedAccounts()];
+    if (hidden.length > 0) await exclusively(this.ctx, () => this.readStandings(hidden));
+    await this.handOverOldBatches();
   }
 
   /**
@@ -382,7 +496,7 @@ export class UserInbox extends DurableObject<Env> {
    * alarm hands them to the queue (one message chunk per delivery, under a fresh idempotency key) and
    * drops the table. A failed send throws, so the runtime retries the alarm and nothing is lost.
    */
-  override async alarm(): Promise<void> {
+  private async handOverOldBatches(): Promise<void> {
     if (this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fanout'").toArray().length === 0) return;
     const groups = new Map<string, string[]>();
     for (const row of this.sql.exec<{ recipient: string; delivery: string }>('SELECT recipient, delivery FROM fanout ORDER BY id')) {
@@ -396,7 +510,7 @@ export class UserInbox extends DurableObject<Env> {
   async list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }> {
     const rows = this.sql
       .exec<Row>(
-        `SELECT * FROM notifications WHERE seq < ? ${query.unread ? 'AND read = 0' : ''} ORDER BY seq DESC LIMIT ?`,
+        `SELECT * FROM notifications WHERE seq < ? AND hidden = 0 ${query.unread ? 'AND read = 0' : ''} ORDER BY seq DESC LIMIT ?`,
         query.before ?? Number.MAX_SAFE_INTEGER,
         query.limit + 1,
       )
@@ -441,14 +555,18 @@ export class UserInbox extends DurableObject<Env> {
     }
   }
 
+  /** Unread notifications the user can see (hidden ones are not counted). */
   async unreadCount(): Promise<number> {
-    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE read = 0').one().n;
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE read = 0 AND hidden = 0').one().n;
   }
 
-  /** Marks the given notifications read (all when `ids` is omitted); unknown ids are ignored. */
+  /**
+   * Marks the given notifications read (all when `ids` is omitted); unknown ids are ignored, and so are
+   * hidden ones: they come back as they were when the suspension hiding them is lifted.
+   */
   async markRead(ids?: string[]): Promise<number> {
-    if (ids) this.sql.exec('UPDATE notifications SET read = 1 WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
-    else this.sql.exec('UPDATE notifications SET read = 1 WHERE read = 0');
+    if (ids) this.sql.exec('UPDATE notifications SET read = 1 WHERE hidden = 0 AND id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
+    else this.sql.exec('UPDATE notifications SET read = 1 WHERE read = 0 AND hidden = 0');
     return this.unreadCount();
   }
 
@@ -466,17 +584,22 @@ export class UserInbox extends DurableObject<Env> {
     if (since !== null) {
       const anchor = this.anchorOf(since);
       if (anchor !== null) {
-        // Notifications and removals after the anchor, in the order they happened.
-        const rows = this.sql
-          .exec<Row & { removed: number }>(
-            `SELECT *, 0 AS removed FROM notifications WHERE seq > ?1
-             UNION ALL SELECT seq, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1 FROM removed WHERE seq > ?1 ORDER BY 1 ASC`,
+        // Notifications, removals and changes of standing after the anchor, in the order they happened;
+        // a change of standing is replayed as the notification shows now (its frame, or removed).
+        const changes = this.sql
+          .exec<{ id: string; gone: number }>(
+            `SELECT seq, id, 0 AS gone FROM notifications WHERE seq > ?1 AND hidden = 0
+             UNION ALL SELECT seq, id, 1 FROM removed WHERE seq > ?1
+             UNION ALL SELECT s.seq, s.id, n.hidden FROM standing_changes s JOIN notifications n ON n.id = s.id WHERE s.seq > ?1 ORDER BY 1 ASC`,
             anchor,
           )
           .toArray();
-        for (const row of rows) server.send(row.removed ? JSON.stringify({ type: 'notification.removed', id: row.id }) : this.frame(row));
+        for (const { id, gone } of changes) {
+          const row = gone ? undefined : this.sql.exec<Row>('SELECT * FROM notifications WHERE id = ?', id).one();
+          server.send(row ? this.frame(row) : removedFrame(id));
+        }
       } else {
-        const rows = this.sql.exec<Row>('SELECT * FROM (SELECT * FROM notifications ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC', REPLAY_LIMIT).toArray();
+        const rows = this.sql.exec<Row>('SELECT * FROM (SELECT * FROM notifications WHERE hidden = 0 ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC', REPLAY_LIMIT).toArray();
         for (const row of rows) server.send(this.frame(row));
       }
     }
@@ -498,6 +621,9 @@ export class UserInbox extends DurableObject<Env> {
   }
 }
 
+/** The frame telling open sockets a notification left the list. */
+const removedFrame = (id: string) => JSON.stringify({ type: 'notification.removed', id });
+
 /** The inbox's RPC surface as callers use it. */
 export interface InboxApi {
   deliver(delivery: Delivery): Promise<void>;
@@ -507,6 +633,7 @@ export interface InboxApi {
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
   forgetUser(userId: string): Promise<void>;
+  refreshStanding(userId: string): Promise<void>;
   erase(code: number): Promise<void>;
   closeSockets(code: number, reason: string, sessionIds?: string[]): Promise<void>;
   setPushTargets(userId: string, subscriptionIds: string[], active: boolean): Promise<void>;

@@ -125,7 +125,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   // delete cascades the rows that lead to them) and queued before the delete, so a failed send fails the
   // deletion rather than losing the clean-up; the consumer waits until the account is gone from D1.
   const traces = await accountTraces(c.var.d1, userId);
-  await queueAccountForget(c.env, userId, { conversations: traces.conversations.map((t) => t.id), inboxes: traces.inboxes });
+  await queueAccountForget(c.env, userId, traces);
   const groups = traces.conversations.filter((t) => t.kind === 'group').map((t) => t.id);
   // D1 first (the source of truth; cascades remove sessions, tokens, media rows and memberships, and
   // triggers hand owned communities over; a group it administered gets a new admin), recorded in the
