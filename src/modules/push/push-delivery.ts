@@ -3,6 +3,7 @@ import type { PushMessage } from '../notifications/inbox-push';
 import type { Notification } from '../notifications/notifications.schemas';
 import { inboxOf } from '../notifications/user-inbox';
 import type { Bindings } from '../../lib/types';
+import { activeUserSql } from '../../policy/visibility';
 import { toBase64Url } from '../../lib/encoding';
 import { pushActorId, pushPayload, pushRule } from './push-content';
 import { type PushOutcome, sendPush, type VapidConfig, vapidConfig } from './web-push';
@@ -11,7 +12,7 @@ import { type PushOutcome, sendPush, type VapidConfig, vapidConfig } from './web
 export const MAX_PUSH_ATTEMPTS = 5;
 const DEFAULT_RETRY_BASE_SECONDS = 30;
 
-type Subscription = { id: string; endpoint: string; p256dh: string; auth: string; alerts: string; policy: string; live: number };
+type Subscription = { id: string; endpoint: string; p256dh: string; auth: string; alerts: string; policy: string; live: number; actor_flags: number; actor_active: number; request: number };
 
 /** Retry n (from 0) waits base · 4ⁿ seconds (30 s, 2 min, 8 min, 32 min by default), or what the push service asked. */
 export function retryDelay(env: Bindings, attempt: number, retryAfter?: number): number {
@@ -26,7 +27,7 @@ async function callTopic(notification: Notification): Promise<string | undefined
   return toBase64Url(new Uint8Array(digest)).slice(0, 32);
 }
 
-/** Whether the subscription's policy lets a notification from `actorId` through (the site itself passes all but `none`). */
+/** Whether the subscription's policy lets a notification through, given the recipient's relation flags to its actor (null: the site itself, which passes all but `none`). */
 function policyAllows(policy: string, actorFlags: number | null): boolean {
   if (policy === 'none') return false;
   if (policy === 'all' || actorFlags === null) return true;
@@ -36,7 +37,8 @@ function policyAllows(policy: string, actorFlags: number | null): boolean {
 
 /**
  * Pushes one notification to its user's subscriptions: those of live sessions whose alerts and policy let
- * it through (subscriptions of ended sessions are deleted on the way). Each delivery has its own timeout;
+ * it through (subscriptions of ended sessions are deleted on the way), unless its actor is now suspended,
+ * blocked either way or muted by the user; a message request's text stays out. Each delivery has its own timeout;
  * 404/410 delete the subscription; a timeout, 429 or 5xx is queued again for just that subscription,
  * after a growing delay, until {@link MAX_PUSH_ATTEMPTS} or the notification's TTL is past.
  */
@@ -47,24 +49,30 @@ export async function pushNotification(env: Bindings, message: PushMessage, vapi
   if (!rule) return;
   if (Date.now() - Date.parse(notification.created_at) > rule.ttl * 1000) return; // no longer worth delivering
   const actorId = pushActorId(notification);
+  const conversationId = notification.type === 'new_message' ? notification.data.conversation_id : null;
+  // One statement: the subscriptions, and how the recipient stands to whoever caused the notification now
+  // (not when it was made: a push may wait in the queue, or be retried, for half an hour).
   const { results } = await env.DB.prepare(
     `SELECT p.id, p.endpoint, p.p256dh, p.auth, p.alerts, p.policy,
-       (s.revoked_at IS NULL AND s.expires_at > ?2 AND u.suspended_at IS NULL) AS live
+       (s.revoked_at IS NULL AND s.expires_at > ?2 AND u.suspended_at IS NULL) AS live,
+       ${relationFlagsSql('?1', '?4')} AS actor_flags, ${activeUserSql('?4')} AS actor_active,
+       EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = ?5 AND cm.user_id = ?1 AND cm.request = 1) AS request
      FROM push_subscriptions p JOIN sessions s ON s.id = p.session_id JOIN users u ON u.id = p.user_id
-     WHERE p.user_id = ?1 ${message.subscription_ids ? 'AND p.id IN (SELECT value FROM json_each(?3))' : ''}`,
+     WHERE p.user_id = ?1 AND (?3 IS NULL OR p.id IN (SELECT value FROM json_each(?3)))`,
   )
-    .bind(userId, Date.now(), ...(message.subscription_ids ? [JSON.stringify(message.subscription_ids)] : []))
+    .bind(userId, Date.now(), message.subscription_ids ? JSON.stringify(message.subscription_ids) : null, actorId ?? '', conversationId)
     .all<Subscription>();
   const ended = results.filter((s) => !s.live).map((s) => s.id);
   if (ended.length > 0) await forget(env, userId, ended);
-  const flags =
-    actorId === null || results.every((s) => s.policy === 'all' || s.policy === 'none')
-      ? null
-      : ((await env.DB.prepare(`SELECT ${relationFlagsSql('?1', '?2')} AS r`).bind(userId, actorId).first<{ r: number }>())?.r ?? 0);
-  const targets = results.filter((s) => s.live && (JSON.parse(s.alerts) as Record<string, boolean>)[notification.type] !== false && policyAllows(s.policy, actorId === null ? null : flags));
+  const standing = results[0];
+  if (!standing) return;
+  // Nothing from an account that is suspended or gone, or that the recipient blocks, is blocked by, or mutes.
+  if (actorId !== null && (!standing.actor_active || (standing.actor_flags & (RELATION.blocked | RELATION.muted)) !== 0)) return;
+  const flags = actorId === null ? null : standing.actor_flags;
+  const targets = results.filter((s) => s.live && (JSON.parse(s.alerts) as Record<string, boolean>)[notification.type] !== false && policyAllows(s.policy, flags));
   if (targets.length === 0) return;
 
-  const payload = pushPayload(notification, env.APP_URL);
+  const payload = pushPayload(notification, env.APP_URL, { request: standing.request === 1 });
   const options = { ttl: rule.ttl, urgency: rule.urgency, topic: await callTopic(notification) };
   const outcomes = await Promise.all(targets.map(async (s) => [s, await sendPush(env, vapid, s, payload, options)] as const));
   const now = Date.now();
