@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/lib/errors';
-import { addressKind, assertSourceUrl } from '../../src/modules/news/source-url';
+import { addressKind } from '../../src/lib/public-address';
+import { assertSourceUrl } from '../../src/modules/news/source-url';
 import { feedUrl } from './helpers';
 
 // Which addresses a news fetch may reach (test/news/sources.test.ts drives the same checks through the API).

@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NOTIFICATION_TYPES } from '../../src/modules/notifications/notifications.schemas';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { feedUrl } from '../news/helpers';
 import { bindings, pushService, secondSession, subscribe } from './helpers';
 
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 
 afterEach(() => {
   bindings.PUSH_ALLOW_HTTP = 'true';
+  bindings.NEWS_DNS_RESOLVER = undefined;
 });
 
 describe('Push subscriptions', () => {
@@ -61,11 +63,13 @@ describe('Push subscriptions', () => {
     const sub = await pushService();
     const post = (subscription: unknown, data?: unknown) => call('/push/subscription', { token: user.accessToken, body: { subscription, ...(data ? { data } : {}) } });
     bindings.PUSH_ALLOW_HTTP = 'false';
+    // Endpoint hosts are resolved (test/push/endpoints.test.ts): public.example is public at the stand-in resolver.
+    bindings.NEWS_DNS_RESOLVER = feedUrl('/dns-query');
     await expectProblem(await post({ endpoint: sub.endpoint, keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'not a url', keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'ftp://push.example/x', keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'https://user:pw@push.example/x', keys: sub.keys }), 400, 'subscription.endpoint');
-    const https = 'https://push.example/sub/1';
+    const https = 'https://public.example/sub/1';
     // 65 bytes in the uncompressed form, but not a point on the curve.
     const offCurve = new Uint8Array(65).fill(7);
     offCurve[0] = 4;
