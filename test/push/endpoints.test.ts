@@ -1,14 +1,26 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import type { Notification } from '../../src/modules/notifications/notifications.schemas';
+import type { PushMessage } from '../../src/modules/notifications/inbox-push';
+import { pushNotification } from '../../src/modules/push/push-delivery';
+import { vapidConfig } from '../../src/modules/push/web-push';
+import { newId } from '../../src/lib/ids';
+import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { feedUrl } from '../news/helpers';
-import { bindings, pushService, subscribe } from './helpers';
+import { bindings, pushService, received, secondSession, subscribe } from './helpers';
 
 // A push endpoint is a URL a stranger hands Kith to POST to. These are the rules that keep Kith from being
-// pointed at hosts that are not push services (addresses, ports, local names).
+// pointed at hosts that are not push services (addresses, ports, local names), and one device from getting
+// each push twice.
 afterEach(() => {
   bindings.PUSH_ALLOW_HTTP = 'true';
   bindings.NEWS_DNS_RESOLVER = undefined;
 });
+
+/** A notice from the site itself (every policy but none pushes it). */
+function warning(recipient: TestUser): PushMessage {
+  const notification = { id: newId(), type: 'moderation_warning', data: { action: 'warn', reason: 'Be kind.', until: null }, read: false, created_at: new Date().toISOString() } as Notification;
+  return { type: 'push.notification', user_id: recipient.id, notification };
+}
 
 describe('Push endpoints', () => {
   it('should refuse endpoints that name an address, a port, or a host that is (or resolves to) a private or loopback address', async () => {
@@ -51,5 +63,20 @@ describe('Push endpoints', () => {
     await expectProblem(await post('http://192.168.1.1:8080/push'), 400, 'subscription.endpoint');
     // The local push service (loopback, its own port) is fine there.
     await subscribe(user, await pushService());
+  });
+
+  it('should keep one subscription per endpoint and account: the device subscribing again from another session moves it there', async () => {
+    const [user, b] = [await createUser(), await createUser()];
+    const sub = await pushService();
+    await subscribe(user, sub);
+    const session = await secondSession(user);
+    const moved = await subscribe(user, sub, undefined, session.accessToken);
+    await expectProblem(await call('/push/subscription', { token: user.accessToken }), 404);
+    expect((await expectStatus(await call('/push/subscription', { token: session.accessToken }), 200)).id).toBe(moved.id);
+    await pushNotification(bindings, warning(user), (await vapidConfig(bindings))!);
+    expect((await received(sub)).deliveries).toHaveLength(1);
+    // Another account on the same device (a second signed-in account) keeps its own.
+    await subscribe(b, sub);
+    expect((await expectStatus(await call('/push/subscription', { token: session.accessToken }), 200)).id).toBe(moved.id);
   });
 });

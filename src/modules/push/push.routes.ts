@@ -12,7 +12,7 @@ const PUSH =
 
 export const createSubscription = createRoute({
   method: 'post', path: '/push/subscription', tags, summary: 'Subscribe this session to Web Push',
-  description: `${PUSH} Posting again replaces this session's subscription. 400 names \`subscription.endpoint\` when it is not https on port 443, names an IP address instead of a host, carries credentials, or its host is (or resolves to) a private, link-local or loopback address; \`subscription.keys.p256dh\` when it is not a P-256 point; \`subscription.keys.auth\` when it is not 16 bytes.`,
+  description: `${PUSH} Posting again replaces this session's subscription, and this endpoint's subscription under another session of your account (the device signed in again). 400 names \`subscription.endpoint\` when it is not https on port 443, names an IP address instead of a host, carries credentials, or its host is (or resolves to) a private, link-local or loopback address; \`subscription.keys.p256dh\` when it is not a P-256 point; \`subscription.keys.auth\` when it is not 16 bytes.`,
   ...authed, request: { body: jsonBody(CreatePushSubscriptionSchema) },
   responses: { 200: jsonContent(PushSubscriptionSchema, 'The subscription'), ...commonErrors, ...errors[401], ...notConfigured },
 });

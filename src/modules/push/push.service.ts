@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, or } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { pushSubscriptions, type PushPolicy, type PushSubscriptionRow } from '../../db/schema';
 import { fromBase64Url } from '../../lib/encoding';
@@ -100,8 +100,11 @@ export async function subscribe(
     lastDeliveredAt: null,
     failures: 0,
   };
-  const previous = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(eq(pushSubscriptions.sessionId, auth.sessionId)).all();
-  await db.batch([db.delete(pushSubscriptions).where(eq(pushSubscriptions.sessionId, auth.sessionId)), db.insert(pushSubscriptions).values(row)]);
+  // This session's earlier subscription goes, and so does this endpoint under another session of the same
+  // account (the device signed in again): one device gets each notification once.
+  const replaced = or(eq(pushSubscriptions.sessionId, auth.sessionId), and(eq(pushSubscriptions.userId, auth.userId), eq(pushSubscriptions.endpoint, row.endpoint)));
+  const previous = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(replaced).all();
+  await db.batch([db.delete(pushSubscriptions).where(replaced), db.insert(pushSubscriptions).values(row)]);
   // The stalest subscriptions past the cap go (their devices subscribe again when next used).
   const all = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(eq(pushSubscriptions.userId, auth.userId)).orderBy(asc(pushSubscriptions.updatedAt)).all();
   const stale = all.slice(0, Math.max(0, all.length - MAX_SUBSCRIPTIONS_PER_USER)).map((r) => r.id);
