@@ -1,7 +1,8 @@
+import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/modules/notifications/notifications.schemas';
 import type { PushMessage } from '../../src/modules/notifications/inbox-push';
-import { pushNotification } from '../../src/modules/push/push-delivery';
+import { MAX_PUSH_ATTEMPTS, MAX_PUSH_FAILURES, pushNotification } from '../../src/modules/push/push-delivery';
 import { vapidConfig } from '../../src/modules/push/web-push';
 import { newId } from '../../src/lib/ids';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
@@ -9,17 +10,17 @@ import { feedUrl } from '../news/helpers';
 import { bindings, pushService, received, secondSession, subscribe } from './helpers';
 
 // A push endpoint is a URL a stranger hands Kith to POST to. These are the rules that keep Kith from being
-// pointed at hosts that are not push services (addresses, ports, local names), and one device from getting
-// each push twice.
+// pointed at hosts that are not push services (addresses, ports, local names), from following a push
+// service elsewhere, and from knocking forever on a door that never opens.
 afterEach(() => {
   bindings.PUSH_ALLOW_HTTP = 'true';
   bindings.NEWS_DNS_RESOLVER = undefined;
 });
 
-/** A notice from the site itself (every policy but none pushes it). */
-function warning(recipient: TestUser): PushMessage {
+/** A notice from the site itself (every policy but none pushes it), as attempt `attempt` of its delivery. */
+function warning(recipient: TestUser, attempt = 0): PushMessage {
   const notification = { id: newId(), type: 'moderation_warning', data: { action: 'warn', reason: 'Be kind.', until: null }, read: false, created_at: new Date().toISOString() } as Notification;
-  return { type: 'push.notification', user_id: recipient.id, notification };
+  return { type: 'push.notification', user_id: recipient.id, notification, attempt };
 }
 
 describe('Push endpoints', () => {
@@ -63,6 +64,39 @@ describe('Push endpoints', () => {
     await expectProblem(await post('http://192.168.1.1:8080/push'), 400, 'subscription.endpoint');
     // The local push service (loopback, its own port) is fine there.
     await subscribe(user, await pushService());
+  });
+
+  it('should not follow a push service that redirects, and count it as a failed delivery', async () => {
+    const user = await createUser();
+    const sub = await pushService('redirect');
+    const subscription = await subscribe(user, sub);
+    await pushNotification(bindings, warning(user), (await vapidConfig(bindings))!);
+    expect(await received(sub)).toMatchObject({ attempts: 1, redirected: 0 });
+    const row = await env.DB.prepare('SELECT failures FROM push_subscriptions WHERE id = ?1').bind(subscription.id).first<{ failures: number }>();
+    expect(row?.failures).toBe(1);
+  });
+
+  it(`should drop a subscription whose push service failed ${MAX_PUSH_FAILURES} deliveries in a row`, async () => {
+    const [refusing, failing, healthy] = [await createUser(), await createUser(), await createUser()];
+    const [refuseSub, errorSub, okSub] = [await pushService('refuse'), await pushService('error'), await pushService('fail-once')];
+    await subscribe(refusing, refuseSub);
+    await subscribe(failing, errorSub);
+    await subscribe(healthy, okSub);
+    const vapid = (await vapidConfig(bindings))!;
+    const exists = async (user: TestUser) => (await call('/push/subscription', { token: user.accessToken })).status === 200;
+    for (let i = 1; i <= MAX_PUSH_FAILURES; i++) {
+      expect(await exists(refusing), `before refusal ${i}`).toBe(true);
+      await pushNotification(bindings, warning(refusing), vapid);
+      // A 5xx counts once its last attempt fails.
+      await pushNotification(bindings, warning(failing, MAX_PUSH_ATTEMPTS - 1), vapid);
+    }
+    expect(await exists(refusing)).toBe(false);
+    expect(await exists(failing)).toBe(false);
+    expect((await received(refuseSub)).attempts).toBe(MAX_PUSH_FAILURES);
+    // One failure, then a delivery: the count starts over, and the subscription stays.
+    for (let i = 0; i < MAX_PUSH_FAILURES + 1; i++) await pushNotification(bindings, warning(healthy, MAX_PUSH_ATTEMPTS - 1), vapid);
+    expect(await exists(healthy)).toBe(true);
+    expect((await received(okSub)).deliveries).toHaveLength(MAX_PUSH_FAILURES);
   });
 
   it('should keep one subscription per endpoint and account: the device subscribing again from another session moves it there', async () => {

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '251f6da5566003677de22dd2ea95de5d0ddfc47378267745771c3fd7498adf35';
+export const documentSha256 = 'b051e3117eb3ab3931e88fa4e241476232fac46b4bf4bc8a7a22d8ae82ee912c';
 
 export interface paths {
     "/health": {
@@ -1557,7 +1557,7 @@ export interface paths {
         put: operations["putPushSubscription"];
         /**
          * Subscribe this session to Web Push
-         * @description Web Push as Mastodon has it: one subscription per session (the signed-in device the access token belongs to; signing that device out ends it). A notification for someone with no notifications socket open is pushed to each of their subscriptions whose `alerts` and `policy` let it through, as an RFC 8291 (`aes128gcm`) encrypted payload `{ notification_id, type, title, body, url }`, signed with VAPID (RFC 8292), with a TTL and Urgency per notification type (calls: 60 s, high). Whether to push is decided when it is sent: nothing from an account that is suspended, that you block or that blocks you, or that you mute; a message request shows `Sent you a message request` (a group request: `Added you to a conversation`), never the stranger’s text. A push service answering 404 or 410 deletes the subscription; timeouts and 5xx are retried with backoff. Posting again replaces this session's subscription, and this endpoint's subscription under another session of your account (the device signed in again). 400 names `subscription.endpoint` when it is not https on port 443, names an IP address instead of a host, carries credentials, or its host is (or resolves to) a private, link-local or loopback address; `subscription.keys.p256dh` when it is not a P-256 point; `subscription.keys.auth` when it is not 16 bytes.
+         * @description Web Push as Mastodon has it: one subscription per session (the signed-in device the access token belongs to; signing that device out ends it). A notification for someone with no notifications socket open is pushed to each of their subscriptions whose `alerts` and `policy` let it through, as an RFC 8291 (`aes128gcm`) encrypted payload `{ notification_id, type, title, body, url }`, signed with VAPID (RFC 8292), with a TTL and Urgency per notification type (calls: 60 s, high). Whether to push is decided when it is sent: nothing from an account that is suspended, that you block or that blocks you, or that you mute; a message request shows `Sent you a message request` (a group request: `Added you to a conversation`), never the stranger’s text. A push service answering 404 or 410 deletes the subscription; timeouts and 5xx are retried with backoff; a redirect is never followed; after 5 failed deliveries in a row (refused, or failing at the last retry) the subscription is deleted. Posting again replaces this session's subscription, and this endpoint's subscription under another session of your account (the device signed in again). 400 names `subscription.endpoint` when it is not https on port 443, names an IP address instead of a host, carries credentials, or its host is (or resolves to) a private, link-local or loopback address; `subscription.keys.p256dh` when it is not a P-256 point; `subscription.keys.auth` when it is not 16 bytes.
          */
         post: operations["postPushSubscription"];
         /**

@@ -10,6 +10,11 @@ import { type PushOutcome, sendPush, type VapidConfig, vapidConfig } from './web
 
 /** Deliveries tried per notification and subscription (the first and the retries). */
 export const MAX_PUSH_ATTEMPTS = 5;
+/**
+ * Failed deliveries in a row (refused, or still failing at the last attempt) after which a subscription
+ * is deleted: an endpoint that never takes a push is not knocked on forever.
+ */
+export const MAX_PUSH_FAILURES = 5;
 const DEFAULT_RETRY_BASE_SECONDS = 30;
 
 type Subscription = { id: string; endpoint: string; p256dh: string; auth: string; alerts: string; policy: string; live: number; actor_flags: number; actor_active: number; request: number };
@@ -40,7 +45,8 @@ function policyAllows(policy: string, actorFlags: number | null): boolean {
  * it through (subscriptions of ended sessions are deleted on the way), unless its actor is now suspended,
  * blocked either way or muted by the user; a message request's text stays out. Each delivery has its own timeout;
  * 404/410 delete the subscription; a timeout, 429 or 5xx is queued again for just that subscription,
- * after a growing delay, until {@link MAX_PUSH_ATTEMPTS} or the notification's TTL is past.
+ * after a growing delay, until {@link MAX_PUSH_ATTEMPTS} or the notification's TTL is past; after
+ * {@link MAX_PUSH_FAILURES} failed deliveries in a row the subscription is deleted.
  */
 export async function pushNotification(env: Bindings, message: PushMessage, vapid: VapidConfig): Promise<void> {
   const { notification, user_id: userId } = message;
@@ -76,26 +82,28 @@ export async function pushNotification(env: Bindings, message: PushMessage, vapi
   const options = { ttl: rule.ttl, urgency: rule.urgency, topic: await callTopic(notification) };
   const outcomes = await Promise.all(targets.map(async (s) => [s, await sendPush(env, vapid, s, payload, options)] as const));
   const now = Date.now();
+  const lastAttempt = attempt + 1 >= MAX_PUSH_ATTEMPTS;
   const statements = outcomes.flatMap(([s, outcome]) =>
     outcome.kind === 'delivered'
       ? [env.DB.prepare('UPDATE push_subscriptions SET last_delivered_at = ?2, failures = 0 WHERE id = ?1').bind(s.id, now)]
-      : outcome.kind === 'refused'
-        ? [env.DB.prepare('UPDATE push_subscriptions SET failures = failures + 1 WHERE id = ?1').bind(s.id)]
+      : outcome.kind === 'refused' || (outcome.kind === 'retry' && lastAttempt)
+        ? [env.DB.prepare('UPDATE push_subscriptions SET failures = failures + 1 WHERE id = ?1 RETURNING id, failures').bind(s.id)]
         : [],
   );
-  if (statements.length > 0) await env.DB.batch(statements);
+  const counted = statements.length > 0 ? await env.DB.batch<{ id: string; failures?: number }>(statements) : [];
+  const worn = counted.flatMap((r) => r.results).filter((r) => (r.failures ?? 0) >= MAX_PUSH_FAILURES).map((r) => r.id);
   const gone = outcomes.filter(([, o]) => o.kind === 'gone').map(([s]) => s.id);
-  if (gone.length > 0) await forget(env, userId, gone);
+  if (gone.length + worn.length > 0) await forget(env, userId, [...gone, ...worn]);
   for (const [s, o] of outcomes) if (o.kind !== 'delivered') log(o, s.id, notification.id, attempt);
 
   const retry = outcomes.filter((entry): entry is readonly [Subscription, Extract<PushOutcome, { kind: 'retry' }>] => entry[1].kind === 'retry');
-  if (retry.length > 0 && attempt + 1 < MAX_PUSH_ATTEMPTS) {
+  if (retry.length > 0 && !lastAttempt) {
     const delaySeconds = retryDelay(env, attempt, Math.max(0, ...retry.map(([, o]) => o.retryAfter ?? 0)));
     await env.PUSH_QUEUE.send({ ...message, subscription_ids: retry.map(([s]) => s.id), attempt: attempt + 1 } satisfies PushMessage, { delaySeconds });
   }
 }
 
-/** Deletes subscriptions (gone at the push service, or of an ended session) and tells the inbox. */
+/** Deletes subscriptions (gone at the push service, failing for good, or of an ended session) and tells the inbox. */
 async function forget(env: Bindings, userId: string, ids: string[]): Promise<void> {
   await env.DB.prepare('DELETE FROM push_subscriptions WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(ids)).run();
   await inboxOf(env, userId).setPushTargets(userId, ids, false);

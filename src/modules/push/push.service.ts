@@ -37,7 +37,7 @@ function present(row: PushSubscriptionRow, key: string) {
  * An endpoint a push service could own: an absolute https URL on https's own port, naming its host (not
  * an address) that is not, and does not resolve to, a private or loopback address, without credentials.
  * PUSH_ALLOW_HTTP (local development) also lets plain http, loopback and other ports through; private
- * and link-local addresses never pass.
+ * and link-local addresses never pass. Delivery never follows a redirect (web-push.ts).
  */
 async function checkEndpoint(env: Bindings, endpoint: string): Promise<void> {
   const field = 'subscription.endpoint';
