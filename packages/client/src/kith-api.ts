@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'b051e3117eb3ab3931e88fa4e241476232fac46b4bf4bc8a7a22d8ae82ee912c';
+export const documentSha256 = '7290c3833feb56d18d580a8885ede98dcd9b3095212d6627b6b7a81e50b89eae';
 
 export interface paths {
     "/health": {
@@ -5105,11 +5105,13 @@ export interface components {
          */
         NewsItem: {
             id: string;
+            /** @description Plain text: markup is stripped (escaped markup too), so it holds no tag; show it as text */
             title: string;
-            /** @description The item's link (http or https), when it has one */
+            /** @description The item's link (http or https only), when it has one */
             url: string | null;
-            /** @description Plain text: markup is stripped */
+            /** @description Plain text: markup is stripped (escaped markup too), so it holds no tag; show it as text */
             summary: string;
+            /** @description An image of the item (http or https only), when it has one */
             image_url: string | null;
             topic: string;
             source: {
