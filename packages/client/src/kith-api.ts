@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '7290c3833feb56d18d580a8885ede98dcd9b3095212d6627b6b7a81e50b89eae';
+export const documentSha256 = '27d84a7b9658656856ec622f20095fcbdfad2a348b7e9012126f1dd85c900078';
 
 export interface paths {
     "/health": {
@@ -1869,7 +1869,7 @@ export interface paths {
         put?: never;
         /**
          * Import a LinkedIn data export
-         * @description Reads Profile.csv (headline, summary and industry only: names, addresses, birth dates and other contact data are never stored), Positions.csv, Education.csv, Skills.csv, Certifications.csv and Languages.csv, in any folder of the archive; every other file is ignored with a warning. A `Notes:` preamble before the header row, a UTF-8 byte-order mark and quoted fields with line breaks are fine. Dates may be `Jan 2020`, `2020` (January as a start, December as an end), `2020-01` or a range `Jan 2020 - Present`. Each row is checked as PUT would check it; a row that fails is skipped and reported in `warnings` with its file and line. `mode=merge` (default) adds the entries you do not have yet (positions by title, company and start; education by school, degree and start; skills and languages by name; certifications by name and authority) and fills headline, summary and industry only where yours are empty; `mode=replace` puts each section the upload contains in place of yours. Everything is read and checked before anything is written, then written in one transaction: a failure changes nothing. `dry_run=true` answers the same and changes nothing. Errors: over 20 MB, over 100 MB unpacked or over 1,000 entries → 413; neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.
+         * @description Reads Profile.csv (headline, summary and industry only: names, addresses, birth dates and other contact data are never stored), Positions.csv, Education.csv, Skills.csv, Certifications.csv and Languages.csv, in any folder of the archive; every other file is ignored with a warning. A `Notes:` preamble before the header row, a UTF-8 byte-order mark and quoted fields with line breaks are fine. Dates may be `Jan 2020`, `2020` (January as a start, December as an end), `2020-01` or a range `Jan 2020 - Present`. Each row is checked as PUT would check it; a row that fails is skipped and reported in `warnings` with its file and line. `mode=merge` (default) adds the entries you do not have yet (positions by title, company and start; education by school, degree and start; skills and languages by name; certifications by name and authority) and fills headline, summary and industry only where yours are empty; `mode=replace` puts each section the upload contains in place of yours. Everything is read and checked before anything is written, then written in one transaction: a failure changes nothing. `dry_run=true` answers the same and changes nothing. Errors: over 20 MB, over 100 MB unpacked, over 1,000 entries, the CSV files read holding over 5 MB together, or one of them over 10,000 rows → 413 (the last two naming the file); neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.
          */
         post: operations["postMeProfessionalImportLinkedin"];
         delete?: never;
@@ -11557,7 +11557,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`). */
+        /** @description A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv; those read hold at most 5 MB together and 10,000 rows each), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`). */
         requestBody: {
             content: {
                 /**
