@@ -30,6 +30,9 @@ function ipv6Kind(ip: string): AddressKind | null {
   if (mapped) return ipv4Kind(mapped[1]!);
   // Unspecified, unique local (fc00::/7), link-local (fe80::/10), multicast (ff00::/8), other IPv4-embedding forms.
   if (v === '::' || /^f[cd]/.test(v) || /^fe[89ab]/.test(v) || v.startsWith('ff') || v.startsWith('::')) return 'private';
+  // Prefixes that carry an IPv4 address through a gateway (NAT64 64:ff9b::/96 and /48, 6to4 2002::/16,
+  // Teredo 2001::/32), which may be a private one; and documentation (2001:db8::/32).
+  if (v.startsWith('64:ff9b:') || v.startsWith('2002:') || /^2001:(0{1,4})?:/.test(v) || v.startsWith('2001:db8:')) return 'private';
   return 'public';
 }
 
