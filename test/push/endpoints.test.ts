@@ -6,7 +6,6 @@ import { MAX_PUSH_ATTEMPTS, MAX_PUSH_FAILURES, pushNotification } from '../../sr
 import { vapidConfig } from '../../src/modules/push/web-push';
 import { newId } from '../../src/lib/ids';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
-import { feedUrl } from '../news/helpers';
 import { bindings, pushService, received, secondSession, subscribe } from './helpers';
 
 // A push endpoint is a URL a stranger hands Kith to POST to. These are the rules that keep Kith from being
@@ -14,7 +13,6 @@ import { bindings, pushService, received, secondSession, subscribe } from './hel
 // service elsewhere, and from knocking forever on a door that never opens.
 afterEach(() => {
   bindings.PUSH_ALLOW_HTTP = 'true';
-  bindings.NEWS_DNS_RESOLVER = undefined;
 });
 
 /** A notice from the site itself (every policy but none pushes it), as attempt `attempt` of its delivery. */
@@ -29,7 +27,7 @@ describe('Push endpoints', () => {
     const { keys } = await pushService();
     const post = (endpoint: string) => call('/push/subscription', { token: user.accessToken, body: { subscription: { endpoint, keys } } });
     bindings.PUSH_ALLOW_HTTP = 'false';
-    bindings.NEWS_DNS_RESOLVER = feedUrl('/dns-query');
+    // Hosts resolve at the stand-in resolver (test/setup.ts): public.example is public, intranet.example private.
     for (const endpoint of [
       'https://127.0.0.1/push/1',
       'https://[::1]/push/1',

@@ -1,14 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NOTIFICATION_TYPES } from '../../src/modules/notifications/notifications.schemas';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
-import { feedUrl } from '../news/helpers';
 import { bindings, pushService, secondSession, subscribe } from './helpers';
 
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 
 afterEach(() => {
   bindings.PUSH_ALLOW_HTTP = 'true';
-  bindings.NEWS_DNS_RESOLVER = undefined;
 });
 
 describe('Push subscriptions', () => {
@@ -64,7 +62,6 @@ describe('Push subscriptions', () => {
     const post = (subscription: unknown, data?: unknown) => call('/push/subscription', { token: user.accessToken, body: { subscription, ...(data ? { data } : {}) } });
     bindings.PUSH_ALLOW_HTTP = 'false';
     // Endpoint hosts are resolved (test/push/endpoints.test.ts): public.example is public at the stand-in resolver.
-    bindings.NEWS_DNS_RESOLVER = feedUrl('/dns-query');
     await expectProblem(await post({ endpoint: sub.endpoint, keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'not a url', keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'ftp://push.example/x', keys: sub.keys }), 400, 'subscription.endpoint');
