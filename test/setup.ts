@@ -33,6 +33,9 @@ Object.assign(env, {
   GITHUB_CLIENT_ID: OAUTH_CLIENTS.github.id,
   GITHUB_CLIENT_SECRET: OAUTH_CLIENTS.github.secret,
 });
+// Hosts Kith is told to contact (news sources, push endpoints) are resolved at the fixture feed server's
+// DNS-over-HTTPS stand-in (test/fixtures/feeds/server.ts), never at an outside resolver.
+Object.assign(env, { NEWS_DNS_RESOLVER: `${inject('feedServerUrl')}/dns-query` });
 
 // Each test records how many exchanges the validating fetch checked; what hooks outside tests checked
 // goes on the file. test/contract/reporter.ts adds them up for the run.

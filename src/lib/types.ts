@@ -9,7 +9,7 @@ export type Bindings = Env & {
   JWT_SECRET?: string;
   /** "true" lets news sources live on loopback (tests, local development); never in production. */
   NEWS_ALLOW_PRIVATE?: string;
-  /** DNS-over-HTTPS JSON endpoint that news source hosts are resolved with (default Cloudflare's). */
+  /** DNS-over-HTTPS JSON endpoint that news source hosts and push endpoint hosts are resolved with (default Cloudflare's). */
   NEWS_DNS_RESOLVER?: string;
   /** Cloudflare Realtime TURN key id and its API token (secrets): with both, GET /calls/ice_servers hands out TURN credentials. */
   TURN_KEY_ID?: string;
@@ -21,7 +21,7 @@ export type Bindings = Env & {
   VAPID_PRIVATE_KEY?: string;
   /** Who push services may contact about our pushes (RFC 8292 `sub`): a `mailto:` or `https:` URI. */
   VAPID_SUBJECT?: string;
-  /** "true" accepts plain-http push endpoints (local development and tests only). */
+  /** "true" accepts plain-http, loopback and other-port push endpoints (local development and tests only). */
   PUSH_ALLOW_HTTP?: string;
   /** Milliseconds a push service gets per delivery (default 5000). */
   PUSH_TIMEOUT_MS?: string;

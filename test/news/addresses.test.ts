@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/lib/errors';
-import { addressKind, assertSourceUrl } from '../../src/modules/news/source-url';
+import { addressKind } from '../../src/lib/public-address';
+import { assertSourceUrl } from '../../src/modules/news/source-url';
 import { feedUrl } from './helpers';
 
 // Which addresses a news fetch may reach (test/news/sources.test.ts drives the same checks through the API).
@@ -30,6 +31,13 @@ describe('News fetch: address classes', () => {
     ['fe80::1', 'private'],
     ['ff02::1', 'private'],
     ['::8.8.8.8', 'private'], // other IPv4-embedding forms
+    ['64:ff9b::a9fe:a9fe', 'private'], // NAT64: 169.254.169.254 through a DNS64 network's gateway
+    ['64:ff9b:1::a00:1', 'private'], // local-use NAT64
+    ['2002:a9fe:a9fe::1', 'private'], // 6to4
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'private'], // Teredo
+    ['2001::1', 'private'],
+    ['2001:db8::1', 'private'], // documentation
+    ['2001:4860:4860::8888', 'public'],
     ['2606:4700::1111', 'public'],
     ['256.1.1.1', null],
     ['1.2.3', null],

@@ -59,8 +59,13 @@ describe('News fetch: formats and markup', () => {
   });
 
   it('should strip markup, scripts and entities from HTML', async () => {
-    expect(await htmlToText('<p>One <b>two</b></p><p>three&amp;four &lt;tag&gt;</p><script>var x = "<p>no</p>";</script><style>p{}</style>')).toBe('One two three&four <tag>');
+    expect(await htmlToText('<p>One <b>two</b></p><p>three&amp;four &lt;tag&gt;</p><script>var x = "<p>no</p>";</script><style>p{}</style>')).toBe('One two three&four');
     expect(await htmlToText('plain   text\n here')).toBe('plain text here');
+    // Markup escaped once more at each level, deeper than the passes go: no tag opener survives.
+    const escape = (html: string) => html.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+    let nested = '<b>deep</b>';
+    for (let level = 0; level < 6; level++) nested = `<i>${level}</i>${escape(nested)}`;
+    expect(await htmlToText(nested)).not.toMatch(/<[a-z!/?]/i);
   });
 });
 

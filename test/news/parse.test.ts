@@ -96,6 +96,26 @@ describe('News feed parsing', () => {
     expect(b.title).toBe(`${'x'.repeat(299)}…`);
   });
 
+  it('should leave no markup in titles and summaries, however many times the feed escaped it', async () => {
+    const { title, items } = await parseFeedItems(
+      rss(
+        `<item><guid>once</guid><title>&lt;b&gt;Bold&lt;/b&gt; news</title><description>&lt;p&gt;Para&lt;/p&gt;</description></item>
+         <item><guid>twice</guid><title>&amp;lt;img src=x onerror=alert(1)&amp;gt;Headline</title><description>&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Body &amp;lt;a href="javascript:alert(2)"&amp;gt;link&amp;lt;/a&amp;gt;</description></item>
+         <item><guid>cdata</guid><title><![CDATA[<i>Quoted</i> &lt;svg onload=alert(3)&gt;]]></title><description><![CDATA[<p>x</p>&lt;iframe src=//evil.example&gt;&lt;/iframe&gt;y]]></description></item>
+         <item><guid>prose</guid><title>a &lt; b and c &gt; d, 1&lt;2</title></item>`,
+        '<title>&amp;lt;script&amp;gt;alert(4)&amp;lt;/script&amp;gt;Wire</title>',
+      ),
+    );
+    const byKey = Object.fromEntries(items.map((i) => [i.key, i]));
+    expect(title).toBe('Wire');
+    expect(byKey.once).toMatchObject({ title: 'Bold news', summary: 'Para' });
+    expect(byKey.twice).toMatchObject({ title: 'Headline', summary: 'Body link' });
+    expect(byKey.cdata).toMatchObject({ title: 'Quoted', summary: 'xy' });
+    // A "<" that opens no tag is prose, and stays.
+    expect(byKey.prose!.title).toBe('a < b and c > d, 1<2');
+    for (const text of [title, ...items.flatMap((i) => [i.title, i.summary])]) expect(text).not.toMatch(/<[a-z!/?]/i);
+  });
+
   it('should refuse what is not a feed', async () => {
     await expect(parseFeedItems('<html><body>hello</body></html>')).rejects.toThrow(FeedParseError);
     await expect(parseFeedItems('{"not":"a feed"}')).rejects.toThrow('not an RSS, Atom or JSON feed');

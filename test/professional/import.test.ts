@@ -154,6 +154,24 @@ describe('LinkedIn import: bad uploads change nothing', () => {
     await expectUnchanged(ada, await importUpload(ada, huge, 'export.zip'), 413, /larger than 20 MB/);
   });
 
+  it('should refuse, before parsing them, CSV files too big to be a profile: over 5 MB in all or 10,000 rows in one (413 naming the file)', async () => {
+    const ada = await createUser();
+    await putProfessional(ada, { skills: ['Knitting'] });
+    const encode = (text: string) => new TextEncoder().encode(text);
+    // 6 MB of rows in an archive of a few kilobytes: far under the 100 MB unpacked cap, far over what a profile holds.
+    const rows = zipSync({ 'export/Skills.csv': encode(`Name\n${'ab\n'.repeat(2_000_000)}`), 'export/Languages.csv': encode('Name,Proficiency\nFrench,Native\n') }, { level: 9 });
+    expect(rows.byteLength).toBeLessThan(100_000);
+    await expectUnchanged(ada, await importUpload(ada, rows, 'export.zip'), 413, /Skills\.csv: the CSV files this import reads hold more than 5 MB/);
+    // One line of 6 MB of fields: a CSV parser would make millions of cells of it.
+    const cells = zipSync({ 'Positions.csv': encode('a,'.repeat(3_000_000)) }, { level: 9 });
+    await expectUnchanged(ada, await importUpload(ada, cells, 'export.zip'), 413, /Positions\.csv: the CSV files this import reads hold more than 5 MB/);
+    await expectUnchanged(ada, await importUpload(ada, encode('a,'.repeat(3_000_000)), 'Positions.csv'), 413, /Positions\.csv: the CSV files this import reads hold more than 5 MB/);
+    // Small, but more rows than any section of a profile could use.
+    const many = `Name\n${Array.from({ length: 10_001 }, (_, i) => `s${i}`).join('\n')}\n`;
+    await expectUnchanged(ada, await importUpload(ada, encode(many), 'Skills.csv'), 413, /Skills\.csv: more than 10,000 rows/);
+    await expectUnchanged(ada, await importUpload(ada, encode(many), 'upload.csv'), 413, /upload\.csv: more than 10,000 rows/);
+  });
+
   it('should refuse what is neither a ZIP nor a CSV with 415, and a damaged ZIP with 400', async () => {
     const ada = await createUser();
     const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);

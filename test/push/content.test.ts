@@ -18,7 +18,9 @@ function notification<T extends NotificationType>(type: T, data: Record<string, 
 
 const cases: Array<[NotificationType, Record<string, unknown>, { title: string; body: string; path: string; actor: string | null }]> = [
   ['new_message', { id: ID, conversation_id: ID, seq: 3, sender: ann, content: '  see\n you  soon ', created_at: 'x' }, { title: 'Ann Actor', body: 'see you soon', path: `/conversations/${ID}`, actor: ann.id }],
-  ['conversation_invite', { conversation_id: ID, title: 'Trip', from_user: ann, request: true }, { title: 'Ann Actor', body: 'Added you to “Trip”', path: `/conversations/${ID}`, actor: ann.id }],
+  ['conversation_invite', { conversation_id: ID, title: 'Trip', from_user: ann, request: false }, { title: 'Ann Actor', body: 'Added you to “Trip”', path: `/conversations/${ID}`, actor: ann.id }],
+  // A stranger's group title is their words: a request shows none.
+  ['conversation_invite', { conversation_id: ID, title: 'Trip', from_user: ann, request: true }, { title: 'Ann Actor', body: 'Added you to a conversation', path: `/conversations/${ID}`, actor: ann.id }],
   ['conversation_invite', { conversation_id: ID, title: null, from_user: ann, request: false }, { title: 'Ann Actor', body: 'Added you to a conversation', path: `/conversations/${ID}`, actor: ann.id }],
   ['call_incoming', { call_id: 'c1', conversation_id: ID, media: 'video', from_user: ann }, { title: 'Incoming video call', body: 'Ann Actor is calling you', path: `/conversations/${ID}`, actor: ann.id }],
   ['call_incoming', { call_id: 'c1', conversation_id: ID, media: 'audio', from_user: ann }, { title: 'Incoming voice call', body: 'Ann Actor is calling you', path: `/conversations/${ID}`, actor: ann.id }],
@@ -75,5 +77,11 @@ describe('Push content', () => {
     const attachment = notification('new_message', { id: ID, conversation_id: ID, seq: 1, sender: null, content: '', created_at: 'x' });
     expect(pushPayload(attachment, APP).body).toBe('Sent an attachment');
     expect(pushActorId(attachment)).toBeNull();
+  });
+
+  it('should leave the text of a message request off the lock screen', () => {
+    const n = notification('new_message', { id: ID, conversation_id: ID, seq: 1, sender: ann, content: 'unsolicited', created_at: 'x' });
+    expect(pushPayload(n, APP, { request: true })).toMatchObject({ title: 'Ann Actor', body: 'Sent you a message request' });
+    expect(pushPayload(n, APP, { request: false }).body).toBe('unsolicited');
   });
 });

@@ -20,9 +20,9 @@ export async function pushService(behaviour: Behaviour = 'ok'): Promise<Receiver
   return (await res.json()) as ReceiverSubscription;
 }
 
-/** What the push service received for a subscription (and how often it was called). */
-export async function received(sub: ReceiverSubscription): Promise<{ attempts: number; deliveries: Delivery[] }> {
-  return (await (await fetch(`${receiver}/subscriptions/${sub.id}`)).json()) as { attempts: number; deliveries: Delivery[] };
+/** What the push service received for a subscription (how often it was called, and how often its redirect was followed). */
+export async function received(sub: ReceiverSubscription): Promise<{ attempts: number; redirected: number; deliveries: Delivery[] }> {
+  return (await (await fetch(`${receiver}/subscriptions/${sub.id}`)).json()) as { attempts: number; redirected: number; deliveries: Delivery[] };
 }
 
 /** Waits until `n` pushes arrived for `sub`, and returns them. */

@@ -61,11 +61,12 @@ describe('Push subscriptions', () => {
     const sub = await pushService();
     const post = (subscription: unknown, data?: unknown) => call('/push/subscription', { token: user.accessToken, body: { subscription, ...(data ? { data } : {}) } });
     bindings.PUSH_ALLOW_HTTP = 'false';
+    // Endpoint hosts are resolved (test/push/endpoints.test.ts): public.example is public at the stand-in resolver.
     await expectProblem(await post({ endpoint: sub.endpoint, keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'not a url', keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'ftp://push.example/x', keys: sub.keys }), 400, 'subscription.endpoint');
     await expectProblem(await post({ endpoint: 'https://user:pw@push.example/x', keys: sub.keys }), 400, 'subscription.endpoint');
-    const https = 'https://push.example/sub/1';
+    const https = 'https://public.example/sub/1';
     // 65 bytes in the uncompressed form, but not a point on the curve.
     const offCurve = new Uint8Array(65).fill(7);
     offCurve[0] = 4;

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'e4db836c7f54e9bae9fb0d344e5153f15cfbe44e29eec532a1b5129546912391';
+export const documentSha256 = '622154d1cd02515af24bbd7223755f4ae2a94aa192113f4442b23c28baffd6b3';
 
 export interface paths {
     "/health": {
@@ -1559,7 +1559,7 @@ export interface paths {
         put: operations["putPushSubscription"];
         /**
          * Subscribe this session to Web Push
-         * @description Web Push as Mastodon has it: one subscription per session (the signed-in device the access token belongs to; signing that device out ends it). A notification for someone with no notifications socket open is pushed to each of their subscriptions whose `alerts` and `policy` let it through, as an RFC 8291 (`aes128gcm`) encrypted payload `{ notification_id, type, title, body, url }`, signed with VAPID (RFC 8292), with a TTL and Urgency per notification type (calls: 60 s, high). A push service answering 404 or 410 deletes the subscription; timeouts and 5xx are retried with backoff. Posting again replaces this session's subscription. 400 names `subscription.endpoint` when it is not https, `subscription.keys.p256dh` when it is not a P-256 point, `subscription.keys.auth` when it is not 16 bytes.
+         * @description Web Push as Mastodon has it: one subscription per session (the signed-in device the access token belongs to; signing that device out ends it). A notification for someone with no notifications socket open is pushed to each of their subscriptions whose `alerts` and `policy` let it through, as an RFC 8291 (`aes128gcm`) encrypted payload `{ notification_id, type, title, body, url }`, signed with VAPID (RFC 8292), with a TTL and Urgency per notification type (calls: 60 s, high). Whether to push is decided when it is sent: nothing from an account that is suspended, that you block or that blocks you, or that you mute; a message request shows `Sent you a message request` (a group request: `Added you to a conversation`), never the stranger’s text. A push service answering 404 or 410 deletes the subscription; timeouts and 5xx are retried with backoff; a redirect is never followed; after 5 failed deliveries in a row (refused, or failing at the last retry) the subscription is deleted. Posting again replaces this session's subscription, and this endpoint's subscription under another session of your account (the device signed in again). 400 names `subscription.endpoint` when it is not https on port 443, names an IP address instead of a host, carries credentials, or its host is (or resolves to) a private, link-local or loopback address; `subscription.keys.p256dh` when it is not a P-256 point; `subscription.keys.auth` when it is not 16 bytes.
          */
         post: operations["postPushSubscription"];
         /**
@@ -1871,7 +1871,7 @@ export interface paths {
         put?: never;
         /**
          * Import a LinkedIn data export
-         * @description Reads Profile.csv (headline, summary and industry only: names, addresses, birth dates and other contact data are never stored), Positions.csv, Education.csv, Skills.csv, Certifications.csv and Languages.csv, in any folder of the archive; every other file is ignored with a warning. A `Notes:` preamble before the header row, a UTF-8 byte-order mark and quoted fields with line breaks are fine. Dates may be `Jan 2020`, `2020` (January as a start, December as an end), `2020-01` or a range `Jan 2020 - Present`. Each row is checked as PUT would check it; a row that fails is skipped and reported in `warnings` with its file and line. `mode=merge` (default) adds the entries you do not have yet (positions by title, company and start; education by school, degree and start; skills and languages by name; certifications by name and authority) and fills headline, summary and industry only where yours are empty; `mode=replace` puts each section the upload contains in place of yours. Everything is read and checked before anything is written, then written in one transaction: a failure changes nothing. `dry_run=true` answers the same and changes nothing. Errors: over 20 MB, over 100 MB unpacked or over 1,000 entries → 413; neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.
+         * @description Reads Profile.csv (headline, summary and industry only: names, addresses, birth dates and other contact data are never stored), Positions.csv, Education.csv, Skills.csv, Certifications.csv and Languages.csv, in any folder of the archive; every other file is ignored with a warning. A `Notes:` preamble before the header row, a UTF-8 byte-order mark and quoted fields with line breaks are fine. Dates may be `Jan 2020`, `2020` (January as a start, December as an end), `2020-01` or a range `Jan 2020 - Present`. Each row is checked as PUT would check it; a row that fails is skipped and reported in `warnings` with its file and line. `mode=merge` (default) adds the entries you do not have yet (positions by title, company and start; education by school, degree and start; skills and languages by name; certifications by name and authority) and fills headline, summary and industry only where yours are empty; `mode=replace` puts each section the upload contains in place of yours. Everything is read and checked before anything is written, then written in one transaction: a failure changes nothing. `dry_run=true` answers the same and changes nothing. Errors: over 20 MB, over 100 MB unpacked, over 1,000 entries, the CSV files read holding over 5 MB together, or one of them over 10,000 rows → 413 (the last two naming the file); neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.
          */
         post: operations["postMeProfessionalImportLinkedin"];
         delete?: never;
@@ -4485,7 +4485,7 @@ export interface components {
          */
         CreatePushSubscription: {
             subscription: {
-                /** @description The push service URL from the browser's PushSubscription: `https` (plain `http` only when the server sets PUSH_ALLOW_HTTP=true). */
+                /** @description The push service URL from the browser's PushSubscription: `https` on port 443, naming a host that is not (and does not resolve to) a private, link-local or loopback address; no IP addresses, no credentials. Plain `http`, loopback and other ports only when the server sets PUSH_ALLOW_HTTP=true (local development). */
                 endpoint: string;
                 keys: {
                     /** @description The subscription's P-256 public key (uncompressed point), base64url. */
@@ -5107,11 +5107,13 @@ export interface components {
          */
         NewsItem: {
             id: string;
+            /** @description Plain text: markup is stripped (escaped markup too), so it holds no tag; show it as text */
             title: string;
-            /** @description The item's link (http or https), when it has one */
+            /** @description The item's link (http or https only), when it has one */
             url: string | null;
-            /** @description Plain text: markup is stripped */
+            /** @description Plain text: markup is stripped (escaped markup too), so it holds no tag; show it as text */
             summary: string;
+            /** @description An image of the item (http or https only), when it has one */
             image_url: string | null;
             topic: string;
             source: {
@@ -11590,7 +11592,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`). */
+        /** @description A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv; those read hold at most 5 MB together and 10,000 rows each), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`). */
         requestBody: {
             content: {
                 /**

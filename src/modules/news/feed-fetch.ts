@@ -1,6 +1,7 @@
 import type { Bindings } from '../../lib/types';
 import { readBounded } from '../media/media.service';
-import { assertFetchableUrl, UnsafeUrlError } from './source-url';
+import { UnsafeUrlError } from '../../lib/public-address';
+import { assertFetchableUrl } from './source-url';
 
 /** A feed body past this is cut off and the fetch recorded as failed. */
 export const MAX_FEED_BYTES = 5 * 1024 * 1024;

@@ -25,11 +25,25 @@ const HIDDEN = 'script, style, noscript, template, iframe, object, svg, head';
 /** Elements that end a word, so "<p>a</p><p>b</p>" reads "a b". */
 const BREAKS = 'p, br, div, li, ul, ol, tr, td, th, h1, h2, h3, h4, h5, h6, blockquote, pre, section, article, figure, figcaption, hr, dt, dd';
 
+/** A "<" that an HTML parser would read as the start of a tag, a comment or a declaration. */
+const TAG_OPEN = /<[a-z!/?]/i;
+/** Feeds escape markup once, twice, and now and then more: each pass strips one level. */
+const MAX_STRIP_PASSES = 4;
+
 /**
  * Markup → plain text with the Workers HTML parser (HTMLRewriter): text inside scripts, styles and the
- * like is dropped, tags become word breaks, entities are decoded and whitespace collapsed.
+ * like is dropped, tags become word breaks, entities are decoded and whitespace collapsed. Decoding can
+ * reveal markup that was escaped (`&lt;script&gt;`, as feeds often send it): that is stripped in turn,
+ * so the text never holds a tag, whatever a client does with it.
  */
 export async function htmlToText(html: string): Promise<string> {
+  let text = await stripOnce(html);
+  for (let pass = 1; pass < MAX_STRIP_PASSES && TAG_OPEN.test(text); pass++) text = await stripOnce(text);
+  // Markup escaped more often than that is left as prose without its tag openers.
+  return text.replace(new RegExp(TAG_OPEN.source, 'gi'), (open) => open.slice(1));
+}
+
+async function stripOnce(html: string): Promise<string> {
   if (!/[<&]/.test(html)) return html.replace(/\s+/g, ' ').trim();
   let out = '';
   let hidden = 0;

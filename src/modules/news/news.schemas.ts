@@ -78,10 +78,10 @@ const itemExample = {
 export const NewsItemSchema = z
   .object({
     id: z.string(),
-    title: z.string(),
-    url: z.string().nullable().openapi({ description: "The item's link (http or https), when it has one" }),
-    summary: z.string().openapi({ description: 'Plain text: markup is stripped' }),
-    image_url: z.string().nullable(),
+    title: z.string().openapi({ description: 'Plain text: markup is stripped (escaped markup too), so it holds no tag; show it as text' }),
+    url: z.string().nullable().openapi({ description: "The item's link (http or https only), when it has one" }),
+    summary: z.string().openapi({ description: 'Plain text: markup is stripped (escaped markup too), so it holds no tag; show it as text' }),
+    image_url: z.string().nullable().openapi({ description: 'An image of the item (http or https only), when it has one' }),
     topic: z.string(),
     source: z.object({ id: z.string(), title: z.string() }),
     published_at: z.string(),

@@ -1,59 +1,6 @@
 import { ApiError } from '../../lib/errors';
+import { assertPublicHost, UnsafeUrlError } from '../../lib/public-address';
 import type { Bindings } from '../../lib/types';
-
-/** DNS-over-HTTPS resolver (JSON API) used to learn where a feed's host points. */
-export const DEFAULT_DNS_RESOLVER = 'https://cloudflare-dns.com/dns-query';
-
-export type AddressKind = 'public' | 'loopback' | 'private';
-
-/** Why a URL may not be fetched; the message names the problem for a 400 or a source's `last_error`. */
-export class UnsafeUrlError extends Error {}
-
-function ipv4Kind(ip: string): AddressKind | null {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return null;
-  const [a, b] = parts as [number, number, number, number];
-  if (a === 127) return 'loopback';
-  if (
-    a === 0 || a === 10 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) || (a === 192 && b === 0) || (a === 198 && (b === 18 || b === 19)) || a >= 224
-  ) {
-    return 'private';
-  }
-  return 'public';
-}
-
-function ipv6Kind(ip: string): AddressKind | null {
-  const v = ip.toLowerCase().replace(/^\[|\]$/g, '');
-  if (!v.includes(':') || !/^[0-9a-f:.]+$/.test(v)) return null;
-  if (v === '::1') return 'loopback';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(v);
-  if (mapped) return ipv4Kind(mapped[1]!);
-  // Unspecified, unique local (fc00::/7), link-local (fe80::/10), multicast (ff00::/8), other IPv4-embedding forms.
-  if (v === '::' || /^f[cd]/.test(v) || /^fe[89ab]/.test(v) || v.startsWith('ff') || v.startsWith('::')) return 'private';
-  return 'public';
-}
-
-/** What kind of address `ip` is, or null when it is not an IP address. */
-export function addressKind(ip: string): AddressKind | null {
-  return ipv4Kind(ip) ?? ipv6Kind(ip);
-}
-
-/** The addresses a host name resolves to (A and AAAA), over DNS-over-HTTPS. */
-export async function resolveHost(host: string, resolver: string): Promise<string[]> {
-  const lookups = await Promise.all(
-    ['A', 'AAAA'].map(async (type) => {
-      const res = await fetch(`${resolver}?name=${encodeURIComponent(host)}&type=${type}`, {
-        headers: { Accept: 'application/dns-json' },
-        signal: AbortSignal.timeout(5000),
-      });
-      if (!res.ok) throw new UnsafeUrlError(`its host ${host} could not be resolved (resolver answered ${res.status})`);
-      const body = (await res.json()) as { Answer?: { type: number; data: string }[] };
-      return (body.Answer ?? []).filter((a) => a.type === 1 || a.type === 28).map((a) => a.data);
-    }),
-  );
-  return lookups.flat();
-}
 
 /**
  * Refuses a URL a feed fetch must not reach: anything but http(s), credentials in the URL, and hosts
@@ -70,17 +17,7 @@ export async function assertFetchableUrl(env: Pick<Bindings, 'NEWS_ALLOW_PRIVATE
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsafeUrlError('must be an http(s) URL');
   if (url.username || url.password) throw new UnsafeUrlError('must not carry a user name or password');
-  const host = url.hostname.toLowerCase();
-  const literal = addressKind(host);
-  const kinds: AddressKind[] =
-    literal !== null ? [literal]
-    : host === 'localhost' || host.endsWith('.localhost') ? ['loopback']
-    : (await resolveHost(host, env.NEWS_DNS_RESOLVER || DEFAULT_DNS_RESOLVER)).map((ip) => addressKind(ip) ?? 'private');
-  if (kinds.length === 0) throw new UnsafeUrlError(`its host ${host} does not resolve`);
-  const loopbackAllowed = env.NEWS_ALLOW_PRIVATE === 'true';
-  if (kinds.includes('private') || (kinds.includes('loopback') && !loopbackAllowed)) {
-    throw new UnsafeUrlError(`its host ${host} is (or resolves to) a private or loopback address`);
-  }
+  await assertPublicHost(url.hostname, { allowLoopback: env.NEWS_ALLOW_PRIVATE === 'true', resolver: env.NEWS_DNS_RESOLVER });
   return url;
 }
 

@@ -4,12 +4,20 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { readBounded, readMultipartFile } from '../media/media.service';
 
-/** Upload caps (contract): the archive itself, what it unpacks to, and how many entries it may hold. */
-export const IMPORT_LIMITS = { archiveBytes: 20 * 1024 * 1024, unpackedBytes: 100 * 1024 * 1024, entries: 1000 } as const;
+/**
+ * Upload caps: the archive itself, what it unpacks to, and how many entries it may hold (the contract's);
+ * then what is parsed, so no upload holds more in memory than a Worker has: the CSV files the import
+ * reads, together (a whole profile is far smaller: PUT takes 1 MB), and the rows of each.
+ */
+export const IMPORT_LIMITS = { archiveBytes: 20 * 1024 * 1024, unpackedBytes: 100 * 1024 * 1024, entries: 1000, csvBytes: 5 * 1024 * 1024, csvRows: 10_000 } as const;
 /** Compressed bytes handed to the inflater at a time: DEFLATE expands at most ~1,032×, so one step yields ≤ ~17 MB. */
 const INFLATE_STEP = 16 * 1024;
 
 const archiveTooLarge = () => new ApiError('payload_too_large', 'The upload is larger than 20 MB.', { errors: [{ field: 'file', message: 'is larger than 20 MB' }] });
+const csvTooLarge = (path: string) => {
+  const message = `${path.split('/').pop()}: the CSV files this import reads hold more than ${IMPORT_LIMITS.csvBytes / 1024 / 1024} MB`;
+  return new ApiError('payload_too_large', `${message}.`, { errors: [{ field: 'file', message }] });
+};
 const notAnExport = () =>
   new ApiError('unsupported_media_type', 'Upload a LinkedIn data-export ZIP archive or one of its CSV files.', {
     errors: [{ field: 'file', message: 'is neither a ZIP archive nor a CSV file' }],
@@ -50,18 +58,23 @@ const looksLikeText = (bytes: Uint8Array) => !bytes.subarray(0, 8192).includes(0
  * The files of an upload: the entries of a ZIP archive that `wanted` picks (inflated, every other entry
  * inflated only to be counted), or the upload itself when it is a CSV. The caps are checked while
  * inflating: the archive is fed to the inflater in small steps and each step's output counted, so a zip
- * bomb is refused (413) after at most one step past the cap, never after unpacking it.
+ * bomb is refused (413) after at most one step past the cap, never after unpacking it; the files kept
+ * (the CSVs to parse) may hold IMPORT_LIMITS.csvBytes together.
  */
 export function unpackUpload(upload: Upload, wanted: (name: string) => boolean): { files: Upload[]; ignored: string[] } {
   if (!isZip(upload.bytes)) {
     if (!looksLikeText(upload.bytes)) throw notAnExport();
+    if (upload.bytes.byteLength > IMPORT_LIMITS.csvBytes) throw csvTooLarge(upload.name);
     return { files: [upload], ignored: [] };
   }
   const files: Upload[] = [];
   const ignored: string[] = [];
   let entries = 0;
   let unpacked = 0;
+  let kept = 0;
   let failure: ApiError | null = null;
+  // Past the CSV cap nothing more is kept, but inflating goes on: a bomb is still named as one (100 MB).
+  let oversized: ApiError | null = null;
   const unzip = new Unzip((file) => {
     entries += 1;
     if (entries > IMPORT_LIMITS.entries) {
@@ -83,8 +96,15 @@ export function unpackUpload(upload: Upload, wanted: (name: string) => boolean):
         file.terminate();
         return;
       }
-      if (keep) chunks.push(data);
-      if (final && keep) files.push({ name: file.name, bytes: concat(chunks) });
+      if (!keep || oversized) return;
+      if ((kept += data.byteLength) > IMPORT_LIMITS.csvBytes) {
+        oversized = csvTooLarge(file.name);
+        files.length = 0;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(data);
+      if (final) files.push({ name: file.name, bytes: concat(chunks) });
     };
     try {
       file.start();
@@ -101,6 +121,7 @@ export function unpackUpload(upload: Upload, wanted: (name: string) => boolean):
     failure ??= ApiError.field('file', `the ZIP archive is damaged (${(err as Error).message})`);
   }
   if (failure) throw failure;
+  if (oversized) throw oversized;
   return { files, ignored };
 }
 

@@ -2,6 +2,7 @@ import Papa from 'papaparse';
 import type { z } from '@hono/zod-openapi';
 import { ApiError } from '../../lib/errors';
 import { cleanText, type TextKind } from '../../policy/text-hygiene';
+import { IMPORT_LIMITS } from './linkedin-archive';
 import { CertificationSchema, EducationInputSchema, LanguageSchema, LENGTHS, PositionInputSchema } from './professional.schemas';
 import type { ProfileDraft } from './professional.service';
 
@@ -79,9 +80,15 @@ function parseCsv(file: string, text: string, required: string[] | null): Parsed
   let start = 0;
   let line = 1;
   let quoteError: number | null = null;
+  let tooManyRows = false;
   Papa.parse<string[]>(text, {
     skipEmptyLines: 'greedy',
-    step(result) {
+    step(result, parser) {
+      if (records.length >= IMPORT_LIMITS.csvRows) {
+        tooManyRows = true;
+        parser.abort();
+        return;
+      }
       // Count the lines up to where this record starts (after blank lines), then up to its end.
       for (; start < text.length && text[start] === '\n'; start++) line++;
       const recordLine = line;
@@ -92,6 +99,10 @@ function parseCsv(file: string, text: string, required: string[] | null): Parsed
       records.push({ cells: result.data.map((cell) => cell.trim()), line: recordLine });
     },
   });
+  if (tooManyRows) {
+    const message = `${file}: more than ${IMPORT_LIMITS.csvRows.toLocaleString('en')} rows`;
+    throw new ApiError('payload_too_large', `${message}.`, { errors: [{ field: 'file', message }] });
+  }
   if (quoteError !== null) throw badFile(file, `line ${quoteError}: a quoted field is never closed`);
   const wanted = (required ?? []).map((c) => c.toLowerCase());
   const headerAt = records.findIndex((r) => {

@@ -65,7 +65,7 @@ export const importLinkedIn = createRoute({
     'A `Notes:` preamble before the header row, a UTF-8 byte-order mark and quoted fields with line breaks are fine. Dates may be `Jan 2020`, `2020` (January as a start, December as an end), `2020-01` or a range `Jan 2020 - Present`.',
     'Each row is checked as PUT would check it; a row that fails is skipped and reported in `warnings` with its file and line. `mode=merge` (default) adds the entries you do not have yet (positions by title, company and start; education by school, degree and start; skills and languages by name; certifications by name and authority) and fills headline, summary and industry only where yours are empty; `mode=replace` puts each section the upload contains in place of yours.',
     'Everything is read and checked before anything is written, then written in one transaction: a failure changes nothing. `dry_run=true` answers the same and changes nothing.',
-    'Errors: over 20 MB, over 100 MB unpacked or over 1,000 entries → 413; neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.',
+    'Errors: over 20 MB, over 100 MB unpacked, over 1,000 entries, the CSV files read holding over 5 MB together, or one of them over 10,000 rows → 413 (the last two naming the file); neither a ZIP nor a CSV → 415; a CSV without its header row, text that is not UTF-8, an archive with none of these files, or more entries than a profile holds → 400 naming the file.',
   ].join(' '),
   ...authed,
   request: { query: ImportQuerySchema, body: importBody },

@@ -223,7 +223,7 @@ export const ImportResultSchema = z
 export const importBody = {
   required: true,
   description:
-    'A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`).',
+    'A LinkedIn data export: the ZIP archive (at most 20 MB, 100 MB unpacked, 1,000 entries) or one of its CSV files (Profile.csv, Positions.csv, Education.csv, Skills.csv, Certifications.csv, Languages.csv; those read hold at most 5 MB together and 10,000 rows each), as the multipart part `file` or as the raw body (`application/zip`, `text/csv`).',
   content: {
     'multipart/form-data': {
       schema: { type: 'object' as const, required: ['file'], properties: { file: { type: 'string' as const, format: 'binary' } } },

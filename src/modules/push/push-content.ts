@@ -14,6 +14,12 @@ type Person = { id: string; display_name: string } | null | undefined;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Data = Record<string, any>;
 
+/** What the sender learns at delivery time about the recipient's side (push-delivery.ts). */
+export interface PushFacts {
+  /** The conversation is still a message request for the recipient: a stranger's words stay off the lock screen. */
+  request: boolean;
+}
+
 interface PushRule {
   /** Seconds the push service may hold the push for an offline device (RFC 8030 TTL). */
   ttl: number;
@@ -21,7 +27,7 @@ interface PushRule {
   /** Who caused it, for the subscription's policy (null: the site itself, which every policy but `none` lets through). */
   actor: (d: Data) => Person;
   title: (d: Data) => string;
-  body: (d: Data) => string;
+  body: (d: Data, facts: PushFacts) => string;
   path: (d: Data) => string;
 }
 
@@ -37,8 +43,23 @@ const grouped = (d: Data, one: string, many: (n: number) => string) => (Number(d
 
 /** Per notification type: how long it is worth delivering, how urgent it is, and what it says. A new type must be added here. */
 const RULES: Record<NotificationType, PushRule> = {
-  new_message: { ttl: DAY, urgency: 'high', actor: (d) => d.sender, title: (d) => name(d.sender), body: (d) => snippet(d.content) || 'Sent an attachment', path: (d) => `/conversations/${d.conversation_id}` },
-  conversation_invite: { ttl: DAY, urgency: 'normal', actor: (d) => d.from_user, title: (d) => name(d.from_user), body: (d) => (d.title ? `Added you to “${snippet(d.title)}”` : 'Added you to a conversation'), path: (d) => `/conversations/${d.conversation_id}` },
+  new_message: {
+    ttl: DAY,
+    urgency: 'high',
+    actor: (d) => d.sender,
+    title: (d) => name(d.sender),
+    body: (d, facts) => (facts.request ? 'Sent you a message request' : snippet(d.content) || 'Sent an attachment'),
+    path: (d) => `/conversations/${d.conversation_id}`,
+  },
+  conversation_invite: {
+    ttl: DAY,
+    urgency: 'normal',
+    actor: (d) => d.from_user,
+    title: (d) => name(d.from_user),
+    // A request's group title is the stranger's words too.
+    body: (d) => (d.title && !d.request ? `Added you to “${snippet(d.title)}”` : 'Added you to a conversation'),
+    path: (d) => `/conversations/${d.conversation_id}`,
+  },
   call_incoming: {
     ttl: 60,
     urgency: 'high',
@@ -74,14 +95,14 @@ const RULES: Record<NotificationType, PushRule> = {
 export const pushRule = (type: NotificationType): PushRule => RULES[type];
 
 /** The payload of one notification's push; `url` is on the web app (APP_URL). */
-export function pushPayload(notification: Notification, appUrl: string): PushPayload {
+export function pushPayload(notification: Notification, appUrl: string, facts: PushFacts = { request: false }): PushPayload {
   const rule = RULES[notification.type];
   const data = notification.data as Data;
   return {
     notification_id: notification.id,
     type: notification.type,
     title: rule.title(data),
-    body: rule.body(data),
+    body: rule.body(data, facts),
     url: `${appUrl.replace(/\/$/, '')}${rule.path(data)}`,
   };
 }

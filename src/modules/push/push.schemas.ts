@@ -27,7 +27,10 @@ export const PushDataSchema = z
 export const CreatePushSubscriptionSchema = z
   .strictObject({
     subscription: z.strictObject({
-      endpoint: z.string().max(2048, 'must be at most 2048 characters').openapi({ description: "The push service URL from the browser's PushSubscription: `https` (plain `http` only when the server sets PUSH_ALLOW_HTTP=true)." }),
+      endpoint: z.string().max(2048, 'must be at most 2048 characters').openapi({
+        description:
+          "The push service URL from the browser's PushSubscription: `https` on port 443, naming a host that is not (and does not resolve to) a private, link-local or loopback address; no IP addresses, no credentials. Plain `http`, loopback and other ports only when the server sets PUSH_ALLOW_HTTP=true (local development).",
+      }),
       keys: z.strictObject({
         p256dh: key('the 65-byte uncompressed P-256 public key').openapi({ description: 'The subscription\'s P-256 public key (uncompressed point), base64url.' }),
         auth: key('the 16-byte auth secret').openapi({ description: 'The 16-byte authentication secret, base64url.' }),

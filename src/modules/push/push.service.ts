@@ -1,8 +1,9 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, or } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { pushSubscriptions, type PushPolicy, type PushSubscriptionRow } from '../../db/schema';
 import { fromBase64Url } from '../../lib/encoding';
 import { ApiError } from '../../lib/errors';
+import { addressKind, assertPublicHost, UnsafeUrlError } from '../../lib/public-address';
 import { newId } from '../../lib/ids';
 import type { AppEnv, AuthContext, Bindings } from '../../lib/types';
 import { NOTIFICATION_TYPES, type NotificationType } from '../notifications/notifications.schemas';
@@ -32,8 +33,13 @@ function present(row: PushSubscriptionRow, key: string) {
   return { id: row.id, endpoint: row.endpoint, alerts: allAlerts(row.alerts), policy: row.policy, server_key: key };
 }
 
-/** An endpoint a push service could own: an absolute https URL without credentials (http only under PUSH_ALLOW_HTTP). */
-function checkEndpoint(env: Bindings, endpoint: string): void {
+/**
+ * An endpoint a push service could own: an absolute https URL on https's own port, naming its host (not
+ * an address) that is not, and does not resolve to, a private or loopback address, without credentials.
+ * PUSH_ALLOW_HTTP (local development) also lets plain http, loopback and other ports through; private
+ * and link-local addresses never pass. Delivery never follows a redirect (web-push.ts).
+ */
+async function checkEndpoint(env: Bindings, endpoint: string): Promise<void> {
   const field = 'subscription.endpoint';
   let url: URL;
   try {
@@ -41,9 +47,16 @@ function checkEndpoint(env: Bindings, endpoint: string): void {
   } catch {
     throw ApiError.field(field, 'must be an absolute URL');
   }
-  const httpAllowed = env.PUSH_ALLOW_HTTP === 'true';
-  if (url.protocol !== 'https:' && !(httpAllowed && url.protocol === 'http:')) throw ApiError.field(field, httpAllowed ? 'must be an https or http URL' : 'must be an https URL');
+  const local = env.PUSH_ALLOW_HTTP === 'true';
+  if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) throw ApiError.field(field, local ? 'must be an https or http URL' : 'must be an https URL');
   if (url.username || url.password) throw ApiError.field(field, 'must not carry credentials');
+  if (!local && url.port !== '') throw ApiError.field(field, 'must use the https port (443)');
+  if (!local && addressKind(url.hostname) !== null) throw ApiError.field(field, 'must name its host, not an IP address');
+  try {
+    await assertPublicHost(url.hostname, { allowLoopback: local, resolver: env.NEWS_DNS_RESOLVER });
+  } catch (err) {
+    throw ApiError.field(field, err instanceof UnsafeUrlError ? err.message : `could not be checked: ${(err as Error).message}`);
+  }
 }
 
 async function checkKeys(keys: { p256dh: string; auth: string }): Promise<void> {
@@ -69,8 +82,8 @@ export async function subscribe(
   input: { subscription: { endpoint: string; keys: { p256dh: string; auth: string } }; data?: PushData },
 ) {
   const key = await serverKey(c.env);
-  checkEndpoint(c.env, input.subscription.endpoint);
   await checkKeys(input.subscription.keys);
+  await checkEndpoint(c.env, input.subscription.endpoint);
   const db = c.get('db');
   const now = new Date();
   const row: PushSubscriptionRow = {
@@ -87,8 +100,11 @@ export async function subscribe(
     lastDeliveredAt: null,
     failures: 0,
   };
-  const previous = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(eq(pushSubscriptions.sessionId, auth.sessionId)).all();
-  await db.batch([db.delete(pushSubscriptions).where(eq(pushSubscriptions.sessionId, auth.sessionId)), db.insert(pushSubscriptions).values(row)]);
+  // This session's earlier subscription goes, and so does this endpoint under another session of the same
+  // account (the device signed in again): one device gets each notification once.
+  const replaced = or(eq(pushSubscriptions.sessionId, auth.sessionId), and(eq(pushSubscriptions.userId, auth.userId), eq(pushSubscriptions.endpoint, row.endpoint)));
+  const previous = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(replaced).all();
+  await db.batch([db.delete(pushSubscriptions).where(replaced), db.insert(pushSubscriptions).values(row)]);
   // The stalest subscriptions past the cap go (their devices subscribe again when next used).
   const all = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(eq(pushSubscriptions.userId, auth.userId)).orderBy(asc(pushSubscriptions.updatedAt)).all();
   const stale = all.slice(0, Math.max(0, all.length - MAX_SUBSCRIPTIONS_PER_USER)).map((r) => r.id);

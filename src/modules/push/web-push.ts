@@ -20,7 +20,7 @@ export interface PushOptions {
   /** Replaces an undelivered push with the same topic (RFC 8030 §5.4): a missed call replaces its ring. */
   topic?: string;
 }
-/** What a push service said: delivered; gone for good (delete the subscription); worth retrying (after `retryAfter` s); or refused. */
+/** What a push service said: delivered; gone for good (delete the subscription); worth retrying (after `retryAfter` s); or refused (any other answer, a redirect included). */
 export type PushOutcome = { kind: 'delivered' } | { kind: 'gone'; status: number } | { kind: 'retry'; status: number | null; retryAfter?: number } | { kind: 'refused'; status: number };
 
 export interface VapidConfig {
@@ -100,7 +100,8 @@ export async function sendPush(env: Bindings, vapid: VapidConfig, target: PushTa
   if (options.topic) headers.Topic = options.topic;
   let res: Response;
   try {
-    res = await fetch(target.endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(Number(env.PUSH_TIMEOUT_MS) || PUSH_TIMEOUT_MS) });
+    // A push service answers where it is; a redirect elsewhere is refused, never followed.
+    res = await fetch(target.endpoint, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(Number(env.PUSH_TIMEOUT_MS) || PUSH_TIMEOUT_MS) });
   } catch {
     return { kind: 'retry', status: null }; // timed out or unreachable
   }
