@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'd006221833eabc4fac2fb008a43788d0b1800c018ae52cc7e8b484001716f766';
+export const documentSha256 = '54a0a9600fc465b83bf61586a1b03fa292da6cddca5751a0bb2ad6f05f8ea3ec';
 
 export interface paths {
     "/health": {
@@ -153,7 +153,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token
-         * @description Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).
+         * @description Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login; its open sockets close with 4401) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).
          */
         post: operations["postAuthRefresh"];
         delete?: never;
@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with a reset token
-         * @description Consumes the token and revokes every session (all refresh tokens) of the account.
+         * @description Consumes the token and revokes every session (all refresh tokens) of the account; their open sockets close with 4401.
          */
         post: operations["postAuthPasswordReset"];
         delete?: never;
@@ -233,7 +233,7 @@ export interface paths {
         put?: never;
         /**
          * Change the password
-         * @description Needs the current password (403 otherwise). Other sessions are revoked; this one stays.
+         * @description Needs the current password (403 otherwise). Other sessions are revoked (their open sockets close with 4401); this one stays.
          */
         post: operations["postAuthPasswordChange"];
         delete?: never;

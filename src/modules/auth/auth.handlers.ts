@@ -109,7 +109,7 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
 
 export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
   const { token, password } = c.req.valid('json');
-  await service.resetPassword(c.var.d1, token, password, requestIp(c));
+  await service.resetPassword(c, token, password);
   return c.body(null, 204);
 };
 
@@ -122,6 +122,6 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword> = asy
       errors: [{ field: 'current_password', message: 'is incorrect' }],
     });
   }
-  await service.changePassword(c.var.d1, user.id, auth.sessionId, new_password, requestIp(c));
+  await service.changePassword(c, user.id, auth.sessionId, new_password);
   return c.body(null, 204);
 };

@@ -57,7 +57,7 @@ export const refresh = createRoute({
   tags,
   summary: 'Rotate a refresh token',
   description:
-    'Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).',
+    'Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login; its open sockets close with 4401) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).',
   middleware: [limitByIp('RL_LOGIN')],
   request: { body: jsonBody(RefreshSchema) },
   responses: {
@@ -95,7 +95,7 @@ export const resetPassword = createRoute({
   path: '/auth/password/reset',
   tags,
   summary: 'Set a new password with a reset token',
-  description: 'Consumes the token and revokes every session (all refresh tokens) of the account.',
+  description: 'Consumes the token and revokes every session (all refresh tokens) of the account; their open sockets close with 4401.',
   middleware: [limitByIp('RL_PASSWORD')],
   request: { body: jsonBody(ResetPasswordSchema) },
   responses: { 204: { description: 'Password changed' }, ...commonErrors, ...errors[503] },
@@ -106,7 +106,7 @@ export const changePassword = createRoute({
   path: '/auth/password/change',
   tags,
   summary: 'Change the password',
-  description: 'Needs the current password (403 otherwise). Other sessions are revoked; this one stays.',
+  description: 'Needs the current password (403 otherwise). Other sessions are revoked (their open sockets close with 4401); this one stays.',
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { body: jsonBody(ChangePasswordSchema) },

@@ -12,6 +12,7 @@ import { presentMe } from '../users/users.presenter';
 import type { TokenResponse } from './auth.schemas';
 import { forgetSessions } from '../../lib/session-cache';
 import { accessTokenTtl, signAccessToken, signingKey } from '../../lib/access-tokens';
+import { endRevokedSessions } from './sessions.service';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const RESET_TTL_MS = 60 * 60 * 1000;
@@ -112,7 +113,7 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
       { action: 'auth.refresh_reuse', actorId: null, subjectType: 'user', subjectId: row.user_id, ip: requestIp(c), data: { session_id: row.session_id } },
       [revokeSessionStatement(db, row.session_id, now)],
     );
-    forgetSessions({ sessionId: row.session_id });
+    await endRevokedSessions(c.env, row.user_id, [row.session_id]);
     return new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
   };
   if (row.used_at !== null) throw await reuse();
@@ -189,8 +190,9 @@ export async function requestPasswordReset(c: Context<AppEnv>, email: string): P
   );
 }
 
-/** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session. */
-export async function resetPassword(db: D1Client, token: string, password: string, ip: string | null): Promise<void> {
+/** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session (their sockets close). */
+export async function resetPassword(c: Context<AppEnv>, token: string, password: string): Promise<void> {
+  const db = c.var.d1;
   const now = Date.now();
   const hash = await sha256Hex(token);
   const row = await db
@@ -207,7 +209,7 @@ export async function resetPassword(db: D1Client, token: string, password: strin
       actorId: row.user_id,
       subjectType: 'user',
       subjectId: row.user_id,
-      ip,
+      ip: requestIp(c),
       // Recorded only if this batch consumed the token (a racing reset may have taken it first).
       when: { sql: 'EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?1 AND used_at = ?2)', params: [hash, now] },
     },
@@ -224,16 +226,21 @@ export async function resetPassword(db: D1Client, token: string, password: strin
     ],
   );
   if (!update?.meta.changes) throw invalid();
-  forgetSessions({ userId: row.user_id });
+  await endRevokedSessions(c.env, row.user_id);
 }
 
-/** Changes the password and ends every other session; the caller's own session stays. */
-export async function changePassword(db: D1Client, userId: string, keepSessionId: string, password: string, ip: string | null): Promise<void> {
+/** Changes the password and ends every other session (their sockets close); the caller's own session stays. */
+export async function changePassword(c: Context<AppEnv>, userId: string, keepSessionId: string, password: string): Promise<void> {
+  const db = c.var.d1;
   const now = Date.now();
-  await audit(db, { action: 'auth.password_changed', actorId: userId, subjectType: 'user', subjectId: userId, ip, data: { session_id: keepSessionId } }, [
-    db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
-    db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL').bind(userId, keepSessionId, now),
-    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
-  ]);
-  forgetSessions({ userId, except: keepSessionId });
+  const [, revoked] = await audit(
+    db,
+    { action: 'auth.password_changed', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { session_id: keepSessionId } },
+    [
+      db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
+      db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL RETURNING id').bind(userId, keepSessionId, now),
+      db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
+    ],
+  );
+  await endRevokedSessions(c.env, userId, (revoked?.results as { id: string }[] | undefined)?.map((r) => r.id) ?? []);
 }

@@ -64,9 +64,20 @@ export async function revokeSessions(c: Context<AppEnv>, userId: string, target:
     { action: 'session.revoked', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { session_ids: ids } },
     [db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND id IN (SELECT value FROM json_each(?3)) AND revoked_at IS NULL').bind(userId, now, JSON.stringify(ids))],
   );
-  for (const id of ids) forgetSessions({ sessionId: id });
-  await closeUserSockets(c.env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds: ids });
+  await endRevokedSessions(c.env, userId, ids);
   return ids;
+}
+
+/**
+ * What follows sessions revoked in D1 (signed out, a password reset or change, a reused refresh token):
+ * this isolate forgets them and their open sockets close with 4401, so an intruder's socket does not
+ * keep receiving the account's messages. Without `sessionIds`, every session of the account ended.
+ */
+export async function endRevokedSessions(env: Bindings, userId: string, sessionIds?: string[]): Promise<void> {
+  if (!sessionIds) forgetSessions({ userId });
+  else for (const sessionId of sessionIds) forgetSessions({ sessionId });
+  if (sessionIds?.length === 0) return;
+  await closeUserSockets(env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds });
 }
 
 /**

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { createUser, expectProblem, expectStatus, lastMailTo, type TestUser } from '../helpers/client';
+import { openSocket } from '../messaging/socket-helpers';
+import { startDirect } from '../messaging/helpers';
+import { openNotifications } from '../notifications/stream-helpers';
+import { changePassword, forgot, loginOk, refresh, reset, resetTokenFrom, type TokenBody } from './helpers';
+
+/**
+ * An attacker who got into an account (a phished password, a stolen device) and what the owner's
+ * recovery (password reset, password change, refresh-token reuse) must take away from them.
+ */
+
+/** The attacker's own session of the victim's account, with a conversation socket and a notifications socket open. */
+async function intruderWithSockets(victim: TestUser) {
+  const friend = await createUser();
+  const conversation = await startDirect(victim, friend);
+  const stolen = await loginOk(victim.username, victim.password);
+  const sockets = [await openSocket(conversation.id, stolen.access_token), await openNotifications({ ...victim, accessToken: stolen.access_token })];
+  return { stolen, sockets };
+}
+
+describe('Recovering an account ends the intruder’s live sockets', () => {
+  it('should close every socket of the account when its password is reset', async () => {
+    const victim = await createUser();
+    const { sockets } = await intruderWithSockets(victim);
+    await expectStatus(await forgot(victim.email), 202);
+    await expectStatus(await reset(resetTokenFrom(await lastMailTo(victim.email)), 'the owner is back in'), 204);
+    for (const socket of sockets) expect((await socket.closed()).code).toBe(4401);
+  });
+
+  it("should close the other sessions' sockets on a password change, and keep the caller's", async () => {
+    const victim = await createUser();
+    const { sockets } = await intruderWithSockets(victim);
+    const own = await openNotifications(victim);
+    await expectStatus(await changePassword(victim.accessToken, victim.password, 'the owner is back in'), 204);
+    for (const socket of sockets) expect((await socket.closed()).code).toBe(4401);
+    expect(own.closeEvent).toBeNull();
+    own.close();
+  });
+
+  it('should close the sockets of a session revoked because its refresh token was reused', async () => {
+    const victim = await createUser();
+    const friend = await createUser();
+    const conversation = await startDirect(victim, friend);
+    // The intruder copied the refresh token and rotated it first; the owner's next refresh is the reuse.
+    const intruder = await expectStatus<TokenBody>(await refresh(victim.refreshToken), 200);
+    const socket = await openSocket(conversation.id, intruder.access_token);
+    await expectProblem(await refresh(victim.refreshToken), 401);
+    expect((await socket.closed()).code).toBe(4401);
+  });
+});
