@@ -1,9 +1,10 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { createUser, expectProblem, expectStatus, lastMailTo, type TestUser } from '../helpers/client';
+import { call, createUser, expectProblem, expectStatus, lastMailTo, type TestUser, uniqueName } from '../helpers/client';
 import { openSocket } from '../messaging/socket-helpers';
 import { startDirect } from '../messaging/helpers';
 import { openNotifications } from '../notifications/stream-helpers';
-import { changePassword, forgot, loginOk, refresh, reset, resetTokenFrom, type TokenBody } from './helpers';
+import { changePassword, emailTokenFrom, enableTotp, forgot, lastMailOfKind, login, loginOk, refresh, reset, resetTokenFrom, totpCode, type TokenBody } from './helpers';
 
 /**
  * An attacker who got into an account (a phished password, a stolen device) and what the owner's
@@ -47,5 +48,44 @@ describe('Recovering an account ends the intruder’s live sockets', () => {
     const socket = await openSocket(conversation.id, intruder.access_token);
     await expectProblem(await refresh(victim.refreshToken), 401);
     expect((await socket.closed()).code).toBe(4401);
+  });
+});
+
+describe('Recovering an account takes back a pending e-mail change', () => {
+  const patch = (token: string, body: unknown) => call('/me', { method: 'PATCH', token, body });
+
+  for (const [how, recover] of [
+    ['reset', async (victim: TestUser) => {
+      await expectStatus(await forgot(victim.email), 202);
+      await expectStatus(await reset(resetTokenFrom(await lastMailTo(victim.email)), 'the owner is back in'), 204);
+    }],
+    ['changed', async (victim: TestUser) => {
+      await expectStatus(await changePassword(victim.accessToken, victim.password, 'the owner is back in'), 204);
+    }],
+  ] as const) {
+    it(`should burn the change link to the intruder's address once the password is ${how}`, async () => {
+      const victim = await createUser();
+      const stolen = await loginOk(victim.username, victim.password);
+      const intruderAddress = `${uniqueName('intruder')}@example.com`;
+      await expectStatus(await patch(stolen.access_token, { email: intruderAddress, current_password: victim.password }), 200);
+      const link = emailTokenFrom(await lastMailOfKind(intruderAddress, 'email_change'));
+
+      await recover(victim);
+      await expectProblem(await call('/auth/email/verify', { body: { token: link } }), 400, 'token');
+      const row = await env.DB.prepare('SELECT email FROM users WHERE id = ?1').bind(victim.id).first<{ email: string }>();
+      expect(row!.email).toBe(victim.email);
+    });
+  }
+});
+
+describe('Recovering an account ends a second sign-in step under way', () => {
+  it('should refuse an mfa_token the old password earned once the password is reset', async () => {
+    const victim = await createUser();
+    const { secret } = await enableTotp(victim);
+    const step = await expectProblem(await login(victim.username, victim.password), 401);
+    expect(step.type).toMatch(/\/mfa-required$/);
+    await expectStatus(await forgot(victim.email), 202);
+    await expectStatus(await reset(resetTokenFrom(await lastMailTo(victim.email)), 'the owner is back in'), 204);
+    await expectProblem(await call('/auth/login/mfa', { body: { mfa_token: step.mfa_token, code: totpCode(secret) } }), 400, 'mfa_token');
   });
 });

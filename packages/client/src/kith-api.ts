@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '54a0a9600fc465b83bf61586a1b03fa292da6cddca5751a0bb2ad6f05f8ea3ec';
+export const documentSha256 = 'a7a5844cd5e2d9698e25387cccbf2a4a0d998ab9dd43064f63951d23cac9456b';
 
 export interface paths {
     "/health": {
@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with a reset token
-         * @description Consumes the token and revokes every session (all refresh tokens) of the account; their open sockets close with 4401.
+         * @description Consumes the token and revokes every session (all refresh tokens) of the account; their open sockets close with 4401. Other reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled too.
          */
         post: operations["postAuthPasswordReset"];
         delete?: never;
@@ -233,7 +233,7 @@ export interface paths {
         put?: never;
         /**
          * Change the password
-         * @description Needs the current password (403 otherwise). Other sessions are revoked (their open sockets close with 4401); this one stays.
+         * @description Needs the current password (403 otherwise). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled.
          */
         post: operations["postAuthPasswordChange"];
         delete?: never;

@@ -190,7 +190,20 @@ export async function requestPasswordReset(c: Context<AppEnv>, email: string): P
   );
 }
 
-/** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session (their sockets close). */
+/**
+ * What a new password (reset or change) ends besides sessions: reset links, a pending e-mail change and
+ * second sign-in steps under way. An intruder may hold any of them, and an e-mail change link would give
+ * the account back to them (the new address gets the next reset link).
+ */
+function endPendingStatements(db: D1Client, userId: string, now: number): D1PreparedStatement[] {
+  return [
+    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
+    db.prepare("UPDATE email_tokens SET used_at = ?2 WHERE user_id = ?1 AND purpose = 'change' AND used_at IS NULL").bind(userId, now),
+    db.prepare('UPDATE mfa_challenges SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
+  ];
+}
+
+/** Consumes a reset token: sets the password, ends what is pending ({@link endPendingStatements}) and revokes every session (their sockets close). */
 export async function resetPassword(c: Context<AppEnv>, token: string, password: string): Promise<void> {
   const db = c.var.d1;
   const now = Date.now();
@@ -214,14 +227,14 @@ export async function resetPassword(c: Context<AppEnv>, token: string, password:
       when: { sql: 'EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?1 AND used_at = ?2)', params: [hash, now] },
     },
     [
-    db
-      .prepare(
-        // The link reached the account's address: that proves it, as a verification link would.
-        `UPDATE users SET password_hash = ?2, updated_at = ?3, email_verified_at = COALESCE(email_verified_at, ?3)
-         WHERE id = ?1 AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?4 AND used_at IS NULL)`,
-      )
-      .bind(row.user_id, passwordHash, now, hash),
-    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(row.user_id, now),
+      db
+        .prepare(
+          // The link reached the account's address: that proves it, as a verification link would.
+          `UPDATE users SET password_hash = ?2, updated_at = ?3, email_verified_at = COALESCE(email_verified_at, ?3)
+           WHERE id = ?1 AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?4 AND used_at IS NULL)`,
+        )
+        .bind(row.user_id, passwordHash, now, hash),
+      ...endPendingStatements(db, row.user_id, now),
       db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(row.user_id, now),
     ],
   );
@@ -229,7 +242,7 @@ export async function resetPassword(c: Context<AppEnv>, token: string, password:
   await endRevokedSessions(c.env, row.user_id);
 }
 
-/** Changes the password and ends every other session (their sockets close); the caller's own session stays. */
+/** Changes the password, ends what is pending ({@link endPendingStatements}) and every other session (their sockets close); the caller's own session stays. */
 export async function changePassword(c: Context<AppEnv>, userId: string, keepSessionId: string, password: string): Promise<void> {
   const db = c.var.d1;
   const now = Date.now();
@@ -239,7 +252,7 @@ export async function changePassword(c: Context<AppEnv>, userId: string, keepSes
     [
       db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
       db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL RETURNING id').bind(userId, keepSessionId, now),
-      db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
+      ...endPendingStatements(db, userId, now),
     ],
   );
   await endRevokedSessions(c.env, userId, (revoked?.results as { id: string }[] | undefined)?.map((r) => r.id) ?? []);
