@@ -4,6 +4,7 @@ import { call, createUser, expectProblem, expectStatus, randomIp, uniqueName } f
 import { burstUntilLimited } from '../helpers/rate-limit';
 import {
   base64UrlJson,
+  changePassword,
   decodeJwtPayload,
   expectNoLeaks,
   getMe,
@@ -274,5 +275,27 @@ describe('Leaks', () => {
       .bind(user.id)
       .first<{ n: number }>();
     expect(session?.n).toBe(1);
+  });
+});
+
+describe('Password confirmations count as failed logins', () => {
+  it('should count a wrong password at password change, e-mail change, account deletion and TOTP off towards the 10 a quarter hour, then refuse even the right one (429)', async () => {
+    const victim = await createUser();
+    const stolen = await loginOk(victim.username, victim.password);
+    const token = stolen.access_token;
+    const wrongs = [
+      () => changePassword(token, 'guess one', 'a new long passphrase'),
+      () => call('/me', { method: 'PATCH', token, body: { email: `${uniqueName('x')}@example.com`, current_password: 'guess two' } }),
+      () => call('/me', { method: 'DELETE', token, body: { password: 'guess three' } }),
+      () => call('/me/mfa/totp', { method: 'DELETE', token, body: { password: 'guess four', code: '123456' } }),
+    ];
+    for (let i = 0; i < 10; i++) await expectProblem(await wrongs[i % wrongs.length]!(), 403);
+    const limited = await expectProblem(await changePassword(token, victim.password, 'a new long passphrase'), 429);
+    expect(limited.detail).toMatch(/failed/);
+    await expectProblem(await call('/me', { method: 'DELETE', token, body: { password: victim.password } }), 429);
+    // The same counter as logins: the password cannot be guessed here instead of there.
+    await expectProblem(await login(victim.username, victim.password), 429);
+    const failures = await env.DB.prepare("SELECT data FROM audit_log WHERE action = 'auth.login_failed' AND subject_id = ?1").bind(victim.id).all<{ data: string }>();
+    expect(failures.results.map((r) => JSON.parse(r.data).reason)).toEqual(Array(10).fill('wrong_password'));
   });
 });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'a7a5844cd5e2d9698e25387cccbf2a4a0d998ab9dd43064f63951d23cac9456b';
+export const documentSha256 = 'f057a884e8d4d3592f4fa7a8653e5ab9eb97d3d07c97523432dff9dfe7a9c4da';
 
 export interface paths {
     "/health": {
@@ -233,7 +233,7 @@ export interface paths {
         put?: never;
         /**
          * Change the password
-         * @description Needs the current password (403 otherwise). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled.
+         * @description Needs the current password (403 otherwise; a wrong one counts as a failed login of the account, so past 10 in 15 minutes the answer is 429 even for the right one). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled.
          */
         post: operations["postAuthPasswordChange"];
         delete?: never;
@@ -379,7 +379,7 @@ export interface paths {
         post: operations["postMeMfaTotp"];
         /**
          * Turn TOTP off
-         * @description Needs the password (403 naming `password` when wrong) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.
+         * @description Needs the password (403 naming `password` when wrong, counted as a failed login) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.
          */
         delete: operations["deleteMeMfaTotp"];
         options?: never;
@@ -544,14 +544,14 @@ export interface paths {
         post?: never;
         /**
          * Delete your account
-         * @description Needs the password (403 if wrong). The account and its content are removed: its sessions, posts, comments, likes, follows, friendships and memberships, its uploads and their stored objects. Owned communities and administered groups pass to their longest-standing members. Within seconds (through a queue, idempotently) every message it sent becomes a tombstone (`deleted: true`, `sender: null`, a `message.deleted` frame on open sockets) while the other members' messages stay, it leaves every conversation (a direct one stays for the other person; one nobody is left in is erased), the notifications naming it (its profile, its words) leave the inboxes of everyone it could have notified (`notification.removed` on open sockets), and its own inbox is emptied.
+         * @description Needs the password (403 if wrong; wrong ones count as failed logins of the account, 429 past 10 in 15 minutes). The account and its content are removed: its sessions, posts, comments, likes, follows, friendships and memberships, its uploads and their stored objects. Owned communities and administered groups pass to their longest-standing members. Within seconds (through a queue, idempotently) every message it sent becomes a tombstone (`deleted: true`, `sender: null`, a `message.deleted` frame on open sockets) while the other members' messages stay, it leaves every conversation (a direct one stays for the other person; one nobody is left in is erased), the notifications naming it (its profile, its words) leave the inboxes of everyone it could have notified (`notification.removed` on open sockets), and its own inbox is emptied.
          */
         delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
          * Edit your profile
-         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour (429).
+         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong, counted as a failed login of the account: 429 past 10 in 15 minutes; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour (429).
          */
         patch: operations["patchMe"];
         trace?: never;

@@ -12,7 +12,7 @@ import { sendEmailLink } from './email.service';
 import { hasMfa, mfaRequired } from './mfa.service';
 import { audit, requestIp } from '../audit/audit';
 import { screenText } from '../../policy/content-rules';
-import { accountLoginKey, assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
+import { accountLoginKey, assertLoginAllowed, clearLoginFailures, recordLoginFailure } from './login-throttle';
 import type * as routes from './auth.routes';
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
@@ -63,11 +63,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
 
   // Counted and recorded together; the identifier tried is not kept (it may be a mistyped password).
   const failed = async (reason: 'unknown_account' | 'wrong_password') => {
-    await audit(
-      c.var.d1,
-      { action: 'auth.login_failed', actorId: null, subjectType: user ? 'user' : null, subjectId: user?.id ?? null, ip: requestIp(c), data: { reason } },
-      [loginFailureStatement(c.var.d1, throttleKey)],
-    );
+    await recordLoginFailure(c, throttleKey, user?.id ?? null, reason);
     return new ApiError('unauthorized', BAD_CREDENTIALS);
   };
   if (!user) {
@@ -117,11 +113,7 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword> = asy
   const { current_password, new_password } = c.req.valid('json');
   const auth = currentUser(c);
   const user = await requireUserRow(c.get('db'), auth.userId);
-  if (!(await verifyPassword(current_password, user.passwordHash)).ok) {
-    throw new ApiError('forbidden', 'current_password is incorrect.', {
-      errors: [{ field: 'current_password', message: 'is incorrect' }],
-    });
-  }
+  await service.confirmPassword(c, user, current_password, 'current_password');
   await service.changePassword(c, user.id, auth.sessionId, new_password);
   return c.body(null, 204);
 };

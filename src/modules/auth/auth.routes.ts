@@ -106,7 +106,7 @@ export const changePassword = createRoute({
   path: '/auth/password/change',
   tags,
   summary: 'Change the password',
-  description: 'Needs the current password (403 otherwise). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled.',
+  description: 'Needs the current password (403 otherwise; a wrong one counts as a failed login of the account, so past 10 in 15 minutes the answer is 429 even for the right one). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled.',
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { body: jsonBody(ChangePasswordSchema) },

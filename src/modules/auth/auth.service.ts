@@ -2,7 +2,7 @@ import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { hashPassword, randomToken, sha256Hex } from '../../lib/crypto';
+import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../../lib/crypto';
 import { composeMail } from '../../lib/mailer';
 import { singleLineFrom } from '../../policy/text-hygiene';
 import { newId } from '../../lib/ids';
@@ -13,6 +13,7 @@ import type { TokenResponse } from './auth.schemas';
 import { forgetSessions } from '../../lib/session-cache';
 import { accessTokenTtl, signAccessToken, signingKey } from '../../lib/access-tokens';
 import { endRevokedSessions } from './sessions.service';
+import { accountLoginKey, assertLoginAllowed, recordLoginFailure } from './login-throttle';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const RESET_TTL_MS = 60 * 60 * 1000;
@@ -79,6 +80,20 @@ export async function startSession(c: Context<AppEnv>, user: UserRow, how: { met
     session.statements,
   );
   return tokenResponse(c, user, session.sessionId, session.refreshToken);
+}
+
+/**
+ * Checks the password a signed-in caller gives to confirm an action (password or e-mail change, account
+ * deletion, TOTP off). A stolen session must not be a way to guess the password: wrong ones count as
+ * failed logins of the account (10 per 15 minutes, then 429 even for the right one) and answer 403
+ * naming `field`.
+ */
+export async function confirmPassword(c: Context<AppEnv>, user: Pick<UserRow, 'id' | 'passwordHash'>, password: string, field: string): Promise<void> {
+  const key = accountLoginKey(user.id);
+  await assertLoginAllowed(c.var.d1, key);
+  if ((await verifyPassword(password, user.passwordHash)).ok) return;
+  await recordLoginFailure(c, key, user.id, 'wrong_password');
+  throw new ApiError('forbidden', `${field} is incorrect.`, { errors: [{ field, message: 'is incorrect' }] });
 }
 
 /** 403 `/account-suspended` for an account under suspension (login and refresh). */

@@ -1,4 +1,7 @@
+import type { Context } from 'hono';
 import type { D1Client } from '../../db/client';
+import type { AppEnv } from '../../lib/types';
+import { audit, requestIp } from '../audit/audit';
 import { assertUnderThrottle, clearThrottle, throttleCountStatement, type ThrottleWindow } from '../../lib/throttle';
 
 /** Contract: no more than 10 failed logins per account per 15 minutes. */
@@ -22,4 +25,21 @@ export function loginFailureStatement(db: D1Client, key: string, now = Date.now(
 
 export async function clearLoginFailures(db: D1Client, key: string): Promise<void> {
   await clearThrottle(db, key);
+}
+
+/**
+ * Counts one failure on `key` and records it as `auth.login_failed` (with `reason`, never what was
+ * tried), in one batch: a wrong password at login or when confirming an action, or a wrong code.
+ */
+export async function recordLoginFailure(
+  c: Context<AppEnv>,
+  key: string,
+  userId: string | null,
+  reason: 'unknown_account' | 'wrong_password' | 'wrong_code',
+): Promise<void> {
+  await audit(
+    c.var.d1,
+    { action: 'auth.login_failed', actorId: null, subjectType: userId ? 'user' : null, subjectId: userId, ip: requestIp(c), data: { reason } },
+    [loginFailureStatement(c.var.d1, key)],
+  );
 }

@@ -80,7 +80,7 @@ export const disableTotp = createRoute({
   tags: ['Me'],
   summary: 'Turn TOTP off',
   description:
-    'Needs the password (403 naming `password` when wrong) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.',
+    'Needs the password (403 naming `password` when wrong, counted as a failed login) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.',
   ...authed,
   request: {
     body: jsonBody(

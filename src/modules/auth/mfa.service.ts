@@ -8,7 +8,7 @@ import { ApiError } from '../../lib/errors';
 import { openBytes, randomToken, sealBytes, sha256Hex, timingSafeEqual } from '../../lib/crypto';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
-import { accountLoginKey, assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
+import { accountLoginKey, assertLoginAllowed, clearLoginFailures, recordLoginFailure } from './login-throttle';
 
 /** RFC 6238 as the contract fixes it: 30-second steps, 6 digits (SHA-1, what every authenticator app reads). */
 const STEP_SECONDS = 30;
@@ -119,11 +119,7 @@ async function newRecoveryCodes(db: D1Client, userId: string): Promise<{ codes: 
 
 /** Counts a wrong code against the account's login limit, recorded as a failed login. */
 async function wrongCode(c: Context<AppEnv>, userId: string): Promise<ApiError> {
-  await audit(
-    c.var.d1,
-    { action: 'auth.login_failed', actorId: null, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { reason: 'wrong_code' } },
-    [loginFailureStatement(c.var.d1, accountLoginKey(userId))],
-  );
+  await recordLoginFailure(c, accountLoginKey(userId), userId, 'wrong_code');
   return new ApiError('invalid_code', 'The code is wrong, expired or already used.', { errors: [{ field: 'code', message: 'is wrong, expired or already used' }] });
 }
 

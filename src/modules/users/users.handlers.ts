@@ -3,7 +3,6 @@ import { purgeEdgeGroups, purgeProfile } from '../../lib/edge-cache';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { follows, users, type ProfessionalVisibility, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { verifyPassword } from '../../lib/crypto';
 import type { AppEnv, AppRouteHandler } from '../../lib/types';
 import type { Context } from 'hono';
 import { EMAIL_MAILS_PER_HOUR, sendEmailLink } from '../auth/email.service';
@@ -27,6 +26,7 @@ import type { Relationship } from './users.schemas';
 import { assertAvailable, conflict, requireUserRow } from './users.service';
 import { reachKeysOf } from '../../policy/reach';
 import { accountLoginKey } from '../auth/login-throttle';
+import { confirmPassword } from '../auth/auth.service';
 import type * as routes from './users.routes';
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
@@ -100,9 +100,7 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
 /** Checks the password and the address, then mails the new address its link (429 past the hourly cap). */
 async function requestEmailChange(c: Context<AppEnv>, userId: string, email: string, password: string): Promise<void> {
   const user = await requireUserRow(c.get('db'), userId);
-  if (!(await verifyPassword(password, user.passwordHash)).ok) {
-    throw new ApiError('forbidden', 'current_password is incorrect.', { errors: [{ field: 'current_password', message: 'is incorrect' }] });
-  }
+  await confirmPassword(c, user, password, 'current_password');
   if (email === user.email) return;
   await assertAvailable(c.get('db'), { email }, userId);
   // Recorded (without the address) so the account's security events show a change it did not ask for.
@@ -116,9 +114,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   const { userId } = currentUser(c);
   const db = c.get('db');
   const user = await requireUserRow(db, userId);
-  if (!(await verifyPassword(c.req.valid('json').password, user.passwordHash)).ok) {
-    throw new ApiError('forbidden', 'password is incorrect.', { errors: [{ field: 'password', message: 'is incorrect' }] });
-  }
+  await confirmPassword(c, user, c.req.valid('json').password, 'password');
   const endedCommunities = await communitiesEndingWith(c, userId);
   const handovers = await ownerChangesOnDeparture(c, userId);
   // Its messages in rooms and its notifications in other inboxes are out of D1's reach: found now (the
