@@ -131,3 +131,36 @@ describe('E-mail change', () => {
     await expectProblem(await verify(oldLink), 400, 'token');
   });
 });
+
+describe('Mail to one address, whichever accounts ask', () => {
+  const askToMove = (user: { accessToken: string; password: string }, email: string) =>
+    call('/me', { method: 'PATCH', token: user.accessToken, body: { email, current_password: user.password } });
+
+  it('should mail one address at most 3 change links an hour, however many accounts ask (429 for the next)', async () => {
+    const target = `${uniqueName('stranger')}@example.com`;
+    const askers = [await createUser(), await createUser(), await createUser(), await createUser()];
+    for (const asker of askers.slice(0, 3)) await expectStatus(await askToMove(asker, target), 200);
+    const refused = await expectProblem(await askToMove(askers[3]!, target), 429);
+    expect(refused.detail).toMatch(/address/);
+    expect(await mailCountTo(target, 'email_change')).toBe(3);
+  });
+
+  it("should not let strangers' change requests use up the owner's own verification mail", async () => {
+    const target = `${uniqueName('owner')}@example.com`;
+    for (const asker of [await createUser(), await createUser(), await createUser()]) await expectStatus(await askToMove(asker, target), 200);
+    const owner = await createUser({ email: target });
+    await expectStatus(await verify(emailTokenFrom(await lastMailOfKind(target, 'email_verification'))), 204);
+    expect((await me(owner.accessToken)).email_verified).toBe(true);
+  });
+
+  it('should keep counting when accounts holding the address are deleted and made again (verification and reset mails)', async () => {
+    const target = `${uniqueName('loop')}@example.com`;
+    for (let round = 0; round < 4; round++) {
+      const squatter = await createUser({ email: target });
+      await expectStatus(await forgot(target), 202);
+      await expectStatus(await call('/me', { method: 'DELETE', token: squatter.accessToken, body: { password: squatter.password } }), 204);
+    }
+    expect(await mailCountTo(target, 'email_verification')).toBe(3);
+    expect(await mailCountTo(target, 'password_reset')).toBe(3);
+  });
+});

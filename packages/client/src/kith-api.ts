@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'f057a884e8d4d3592f4fa7a8653e5ab9eb97d3d07c97523432dff9dfe7a9c4da';
+export const documentSha256 = 'bd1157895776428fdd361066de315359479b354481ca51b2db59124da4730360';
 
 export interface paths {
     "/health": {
@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password-reset mail
-         * @description Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account per hour.
+         * @description Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.
          */
         post: operations["postAuthPasswordForgot"];
         delete?: never;
@@ -273,7 +273,7 @@ export interface paths {
         put?: never;
         /**
          * Send the verification link again
-         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and limited per client address.
+         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.
          */
         post: operations["postAuthEmailResend"];
         delete?: never;
@@ -551,7 +551,7 @@ export interface paths {
         head?: never;
         /**
          * Edit your profile
-         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong, counted as a failed login of the account: 429 past 10 in 15 minutes; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour (429).
+         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong, counted as a failed login of the account: 429 past 10 in 15 minutes; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour per account, and 3 change links an hour to one address whichever accounts ask (429).
          */
         patch: operations["patchMe"];
         trace?: never;

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../../lib/crypto';
-import { composeMail } from '../../lib/mailer';
+import { composeMail, MAILS_PER_ADDRESS_PER_HOUR, recentMailsToStatement } from '../../lib/mailer';
 import { singleLineFrom } from '../../policy/text-hygiene';
 import { newId } from '../../lib/ids';
 import type { AppEnv } from '../../lib/types';
@@ -175,17 +175,17 @@ export async function revokeByRefreshToken(db: D1Client, presented: string): Pro
   for (const { id } of revoked.results) forgetSessions({ sessionId: id });
 }
 
-/** Sends a reset link when the address belongs to an account (silently does nothing otherwise). */
+/** Sends a reset link when the address belongs to an account (silently does nothing otherwise, or past the account's or the address's hourly cap). */
 export async function requestPasswordReset(c: Context<AppEnv>, email: string): Promise<void> {
   const db = c.var.d1;
   const now = Date.now();
   const user = await db.prepare('SELECT id, email FROM users WHERE email = ?1').bind(email).first<{ id: string; email: string }>();
   if (!user) return;
-  const recent = await db
-    .prepare('SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ?1 AND created_at > ?2')
-    .bind(user.id, now - RESET_TTL_MS)
-    .first<{ n: number }>();
-  if ((recent?.n ?? 0) >= RESETS_PER_HOUR) return;
+  const [byAccount, toAddress] = await db.batch<{ n: number }>([
+    db.prepare('SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ?1 AND created_at > ?2').bind(user.id, now - RESET_TTL_MS),
+    recentMailsToStatement(db, user.email, 'password_reset', now),
+  ]);
+  if ((byAccount?.results[0]?.n ?? 0) >= RESETS_PER_HOUR || (toAddress?.results[0]?.n ?? 0) >= MAILS_PER_ADDRESS_PER_HOUR) return;
 
   const token = randomToken();
   await db

@@ -5,7 +5,7 @@ import { follows, users, type ProfessionalVisibility, type UserRow } from '../..
 import { ApiError } from '../../lib/errors';
 import type { AppEnv, AppRouteHandler } from '../../lib/types';
 import type { Context } from 'hono';
-import { EMAIL_MAILS_PER_HOUR, sendEmailLink } from '../auth/email.service';
+import { sendEmailLink } from '../auth/email.service';
 import { currentUser } from '../../middleware/auth';
 import { screenText } from '../../policy/content-rules';
 import { isAccountVisible } from '../../policy/visibility';
@@ -105,9 +105,8 @@ async function requestEmailChange(c: Context<AppEnv>, userId: string, email: str
   await assertAvailable(c.get('db'), { email }, userId);
   // Recorded (without the address) so the account's security events show a change it did not ask for.
   const requested: AuditEntry = { action: 'auth.email_change_requested', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c) };
-  if (!(await sendEmailLink(c, userId, email, 'change', requested))) {
-    throw new ApiError('rate_limited', `At most ${EMAIL_MAILS_PER_HOUR} verification mails an hour; try again later.`, { headers: { 'Retry-After': '3600' } });
-  }
+  const refusal = await sendEmailLink(c, userId, email, 'change', requested);
+  if (refusal) throw refusal;
 }
 
 export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
