@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, randomIp, uniqueName } from '../helpers/client';
 import { burstUntilLimited } from '../helpers/rate-limit';
 import {
@@ -297,5 +297,28 @@ describe('Password confirmations count as failed logins', () => {
     await expectProblem(await login(victim.username, victim.password), 429);
     const failures = await env.DB.prepare("SELECT data FROM audit_log WHERE action = 'auth.login_failed' AND subject_id = ?1").bind(victim.id).all<{ data: string }>();
     expect(failures.results.map((r) => JSON.parse(r.data).reason)).toEqual(Array(10).fill('wrong_password'));
+  });
+});
+
+describe('Login timing', () => {
+  /** How many PBKDF2 derivations answering a login took: the work that dominates its time. */
+  async function derivationsFor(identifier: string): Promise<number> {
+    const spy = vi.spyOn(crypto.subtle, 'deriveBits');
+    try {
+      await expectProblem(await login(identifier, 'not the password'), 401);
+      return spy.mock.calls.filter(([algorithm]) => (algorithm as { name?: string }).name === 'PBKDF2').length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('should spend the same password work on an account without a password (made by an OAuth sign-in) as on a wrong password and an unknown account', async () => {
+    const [withPassword, withoutPassword] = [await createUser(), await createUser()];
+    await env.DB.prepare("UPDATE users SET password_hash = '' WHERE id = ?1").bind(withoutPassword.id).run();
+    await derivationsFor(uniqueName('nobody')); // the first one also makes the isolate's stand-in hash
+    const unknown = await derivationsFor(uniqueName('nobody'));
+    expect(unknown).toBe(1);
+    expect(await derivationsFor(withPassword.username)).toBe(unknown);
+    expect(await derivationsFor(withoutPassword.username)).toBe(unknown);
   });
 });
