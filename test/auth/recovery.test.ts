@@ -4,7 +4,8 @@ import { call, createUser, expectProblem, expectStatus, lastMailTo, type TestUse
 import { openSocket } from '../messaging/socket-helpers';
 import { startDirect } from '../messaging/helpers';
 import { openNotifications } from '../notifications/stream-helpers';
-import { changePassword, emailTokenFrom, enableTotp, forgot, lastMailOfKind, login, loginOk, refresh, reset, resetTokenFrom, totpCode, type TokenBody } from './helpers';
+import { changePassword, emailTokenFrom, enableTotp, forgot, lastMailOfKind, login, loginOk, refresh, reset, resetTokenFrom, totpCode, type TokenBody, verifyEmailOf } from './helpers';
+import { APP_REDIRECT, dance, newIdentity } from '../helpers/oauth';
 
 /**
  * An attacker who got into an account (a phished password, a stolen device) and what the owner's
@@ -87,5 +88,36 @@ describe('Recovering an account ends a second sign-in step under way', () => {
     await expectStatus(await forgot(victim.email), 202);
     await expectStatus(await reset(resetTokenFrom(await lastMailTo(victim.email)), 'the owner is back in'), 204);
     await expectProblem(await call('/auth/login/mfa', { body: { mfa_token: step.mfa_token, code: totpCode(secret) } }), 400, 'mfa_token');
+  });
+});
+
+describe('A stolen token cannot add a way into the account', () => {
+  /** The victim signed in 16 minutes ago; the intruder holds that session's token (or a refresh of it). */
+  async function oldSession(): Promise<TestUser> {
+    const victim = await createUser();
+    await verifyEmailOf(victim);
+    await env.DB.prepare('UPDATE sessions SET created_at = created_at - 16 * 60 * 1000 WHERE user_id = ?1').bind(victim.id).run();
+    return victim;
+  }
+
+  it('should refuse to link a provider, or start TOTP, from a session signed in more than 15 minutes ago (403 /recent-sign-in-required)', async () => {
+    const victim = await oldSession();
+    const rotated = await expectStatus<TokenBody>(await refresh(victim.refreshToken), 200);
+    for (const token of [victim.accessToken, rotated.access_token]) {
+      const link = await expectProblem(await call(`/auth/oauth/oidc/authorize?redirect_uri=${encodeURIComponent(APP_REDIRECT)}`, { token }), 403);
+      expect(link.type).toMatch(/\/recent-sign-in-required$/);
+      const totp = await expectProblem(await call('/me/mfa/totp', { method: 'POST', token }), 403);
+      expect(totp.type).toMatch(/\/recent-sign-in-required$/);
+    }
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM oauth_states WHERE link_user_id = ?1').bind(victim.id).first('n')).toBe(0);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM mfa_totp WHERE user_id = ?1').bind(victim.id).first('n')).toBe(0);
+  });
+
+  it('should let the owner do both after signing in again', async () => {
+    const victim = await oldSession();
+    const again = await loginOk(victim.username, victim.password);
+    await expectStatus(await call('/me/mfa/totp', { method: 'POST', token: again.access_token }), 200);
+    const landing = await dance('oidc', newIdentity(), { token: again.access_token });
+    expect(landing.searchParams.get('linked')).toBe('oidc');
   });
 });

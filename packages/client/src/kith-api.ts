@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'bd1157895776428fdd361066de315359479b354481ca51b2db59124da4730360';
+export const documentSha256 = '8d700f8668bb96f8ceb6d350da6921211c8a43af0a83533ed5fa708f9290a377';
 
 export interface paths {
     "/health": {
@@ -374,7 +374,7 @@ export interface paths {
         put?: never;
         /**
          * Start TOTP enrolment
-         * @description Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified. Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).
+         * @description Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified, or (`/recent-sign-in-required`) when this session signed in more than 15 minutes ago (refreshing does not count: sign in again). Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).
          */
         post: operations["postMeMfaTotp"];
         /**
@@ -456,7 +456,7 @@ export interface paths {
         };
         /**
          * Start a sign-in (or link) with a provider
-         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app's own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
+         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified, 403 otherwise; and the session must have signed in within the last 15 minutes, 403 `/recent-sign-in-required` otherwise: refreshing does not count, so a stolen token cannot add a way in). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app's own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
          */
         get: operations["getAuthOauthByProviderAuthorize"];
         put?: never;
@@ -6596,7 +6596,7 @@ export interface operations {
                 "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
             };
             path: {
-                /** @description One of: bad-request, validation-failed, unauthorized, mfa-required, invalid-code, forbidden, messages-not-accepted, account-suspended, not-found, method-not-allowed, conflict, upgrade-required, payload-too-large, unsupported-media-type, content-rejected, rate-limited, internal, service-unavailable */
+                /** @description One of: bad-request, validation-failed, unauthorized, mfa-required, invalid-code, forbidden, messages-not-accepted, account-suspended, recent-sign-in-required, not-found, method-not-allowed, conflict, upgrade-required, payload-too-large, unsupported-media-type, content-rejected, rate-limited, internal, service-unavailable */
                 slug: string;
             };
             cookie?: never;

@@ -4,12 +4,15 @@ import { currentUser } from '../../middleware/auth';
 import { findUserById, requireUserRow } from '../users/users.service';
 import { assertNotSuspended, confirmPassword, startSession } from './auth.service';
 import { completeMfa, confirmEnrolment, disableTotp, mfaStatus, startEnrolment } from './mfa.service';
+import { assertRecentSignIn } from './sessions.service';
 import type * as routes from './mfa.routes';
 
 export const getMfa: AppRouteHandler<typeof routes.getMfa> = async (c) => c.json(await mfaStatus(c.var.d1, currentUser(c).userId), 200);
 
 export const startTotp: AppRouteHandler<typeof routes.startTotp> = async (c) => {
-  const user = await requireUserRow(c.get('db'), currentUser(c).userId);
+  const auth = currentUser(c);
+  await assertRecentSignIn(c.var.d1, auth.sessionId, 'turn on two-factor sign-in');
+  const user = await requireUserRow(c.get('db'), auth.userId);
   return c.json(await startEnrolment(c, user), 200);
 };
 

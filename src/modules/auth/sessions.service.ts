@@ -6,6 +6,20 @@ import { audit, requestIp } from '../audit/audit';
 import { inboxOf } from '../notifications/user-inbox';
 import { forgetSessions } from '../../lib/session-cache';
 
+/**
+ * How recently a session must have signed in to add a way into the account (link a provider, start
+ * TOTP). Refreshes keep a session going for 30 days, so a stolen access or refresh token of an older
+ * session cannot plant a provider that survives a password reset, or lock the owner out behind a
+ * second factor it controls.
+ */
+export const RECENT_SIGN_IN_MS = 15 * 60 * 1000;
+
+/** 403 `/recent-sign-in-required` unless the caller's session signed in within {@link RECENT_SIGN_IN_MS}. */
+export async function assertRecentSignIn(db: D1Client, sessionId: string, what: string, now = Date.now()): Promise<void> {
+  const fresh = await db.prepare('SELECT 1 AS fresh FROM sessions WHERE id = ?1 AND created_at > ?2').bind(sessionId, now - RECENT_SIGN_IN_MS).first();
+  if (!fresh) throw new ApiError('recent_sign_in_required', `Sign in again to ${what}: this session signed in more than 15 minutes ago.`);
+}
+
 /** Close code for the sockets of a device that was signed out. */
 export const SIGNED_OUT_CLOSE_CODE = 4401;
 /** The longest list GET /me/sessions answers (sign-ins are rate limited, and sessions end after 30 days idle). */

@@ -5,6 +5,7 @@ import { currentUser } from '../../middleware/auth';
 import { findUserById } from '../users/users.service';
 import { appCodeChallenge, type CallbackParams, checkRedirectUri, finishCallback, listIdentities, redeemCode, startAuthorization, unlinkIdentity } from './oauth.service';
 import { configuredProviders, providerFor } from './providers';
+import { assertRecentSignIn } from '../auth/sessions.service';
 import type * as routes from './oauth.routes';
 
 /** Redirects carry one-time values: never cached, never sent on as a Referer. */
@@ -24,6 +25,7 @@ export const authorize: AppRouteHandler<typeof routes.authorize> = async (c) => 
   const appChallenge = appCodeChallenge(query);
   const auth = c.get('auth');
   if (auth) {
+    await assertRecentSignIn(c.var.d1, auth.sessionId, 'link a sign-in provider');
     const user = await findUserById(c.get('db'), auth.userId);
     if (!user || user.emailVerifiedAt === null) throw new ApiError('forbidden', 'Verify your e-mail address before linking a sign-in provider.');
   }
