@@ -53,6 +53,31 @@ export function throttleCountStatement(db: D1Client, key: string, window: Thrott
     .bind(key, now, now - window.ms, options.n ?? 1);
 }
 
+/**
+ * Counts one event on `key` only while its window has room, in one statement (an upsert whose update
+ * is conditional): false, and nothing counted, when the window is full. Unlike a read followed by a
+ * write, events arriving together cannot all pass.
+ */
+export async function takeFromThrottle(db: D1Client, key: string, window: ThrottleWindow, now = Date.now()): Promise<boolean> {
+  const taken = await db
+    .prepare(
+      `INSERT INTO auth_throttles (key, window_start, count) VALUES (?1, ?2, 1)
+       ON CONFLICT(key) DO UPDATE SET
+         count = CASE WHEN window_start <= ?3 THEN 1 ELSE count + 1 END,
+         window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END
+       WHERE auth_throttles.window_start <= ?3 OR auth_throttles.count < ?4
+       RETURNING count`,
+    )
+    .bind(key, now, now - window.ms, window.max)
+    .first();
+  return taken !== null;
+}
+
+/** Uncounts one event {@link takeFromThrottle} counted (it turned out not to be one). */
+export async function giveBackToThrottle(db: D1Client, key: string): Promise<void> {
+  await db.prepare('UPDATE auth_throttles SET count = count - 1 WHERE key = ?1 AND count > 0').bind(key).run();
+}
+
 export async function clearThrottle(db: D1Client, key: string): Promise<void> {
   await db.prepare('DELETE FROM auth_throttles WHERE key = ?1').bind(key).run();
 }

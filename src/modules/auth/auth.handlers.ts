@@ -12,7 +12,7 @@ import { sendEmailLink } from './email.service';
 import { hasMfa, mfaRequired } from './mfa.service';
 import { audit, requestIp } from '../audit/audit';
 import { screenText } from '../../policy/content-rules';
-import { accountLoginKey, assertLoginAllowed, clearLoginFailures, recordLoginFailure } from './login-throttle';
+import { accountLoginKey, clearLoginFailures, recordLoginFailure, returnLoginAttempt, takeLoginAttempt } from './login-throttle';
 import type * as routes from './auth.routes';
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
@@ -59,11 +59,11 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const db = c.get('db');
   const user = await findUserByLogin(db, identifier);
   const throttleKey = user ? accountLoginKey(user.id) : `login:?${identifier.trim().toLowerCase()}`;
-  await assertLoginAllowed(c.var.d1, throttleKey);
+  await takeLoginAttempt(c.var.d1, throttleKey);
 
-  // Counted and recorded together; the identifier tried is not kept (it may be a mistyped password).
+  // The attempt is already counted; the identifier tried is not kept (it may be a mistyped password).
   const failed = async (reason: 'unknown_account' | 'wrong_password') => {
-    await recordLoginFailure(c, throttleKey, user?.id ?? null, reason);
+    await recordLoginFailure(c, user?.id ?? null, reason);
     return new ApiError('unauthorized', BAD_CREDENTIALS);
   };
   if (!user) {
@@ -72,14 +72,16 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   }
   const check = await verifyPassword(password, user.passwordHash);
   if (!check.ok) throw await failed('wrong_password');
+  // With a second factor, the failure count stays until the code is right too: a known password must
+  // not reset the limit on guessing codes (its own attempt is given back).
+  const mfa = await hasMfa(c.var.d1, user.id);
+  if (mfa || user.suspendedAt !== null) await returnLoginAttempt(c.var.d1, throttleKey);
   // Only a caller who knows the password learns that the account is suspended.
   service.assertNotSuspended(user);
   if (check.needsRehash) {
     await db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id));
   }
-  // With a second factor, the failure count stays until the code is right too: a known password must
-  // not reset the limit on guessing codes.
-  if (await hasMfa(c.var.d1, user.id)) throw await mfaRequired(c.var.d1, user.id, 'password');
+  if (mfa) throw await mfaRequired(c.var.d1, user.id, 'password');
   await clearLoginFailures(c.var.d1, throttleKey);
   return c.json(await service.startSession(c, user, { method: 'password' }), 200);
 };

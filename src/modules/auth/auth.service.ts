@@ -13,7 +13,7 @@ import type { TokenResponse } from './auth.schemas';
 import { forgetSessions } from '../../lib/session-cache';
 import { accessTokenTtl, signAccessToken, signingKey } from '../../lib/access-tokens';
 import { endRevokedSessions } from './sessions.service';
-import { accountLoginKey, assertLoginAllowed, recordLoginFailure } from './login-throttle';
+import { accountLoginKey, recordLoginFailure, returnLoginAttempt, takeLoginAttempt } from './login-throttle';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const RESET_TTL_MS = 60 * 60 * 1000;
@@ -90,9 +90,9 @@ export async function startSession(c: Context<AppEnv>, user: UserRow, how: { met
  */
 export async function confirmPassword(c: Context<AppEnv>, user: Pick<UserRow, 'id' | 'passwordHash'>, password: string, field: string): Promise<void> {
   const key = accountLoginKey(user.id);
-  await assertLoginAllowed(c.var.d1, key);
-  if ((await verifyPassword(password, user.passwordHash)).ok) return;
-  await recordLoginFailure(c, key, user.id, 'wrong_password');
+  await takeLoginAttempt(c.var.d1, key);
+  if ((await verifyPassword(password, user.passwordHash)).ok) return returnLoginAttempt(c.var.d1, key);
+  await recordLoginFailure(c, user.id, 'wrong_password');
   throw new ApiError('forbidden', `${field} is incorrect.`, { errors: [{ field, message: 'is incorrect' }] });
 }
 
