@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { html } from 'hono/html';
-import type { D1Client, Database } from '../db/client';
+import type { Database } from '../db/client';
 import { mailOutbox } from '../db/schema';
 import { newId } from './ids';
 import type { Bindings } from './types';
@@ -14,20 +14,6 @@ export interface MailMessage {
   html: string;
   /** What the mail is for (`password_reset`, `email_verification`, ...), so a sender or a test can pick it out. */
   kind: string;
-}
-
-/**
- * Mails of one kind an address may receive in an hour, whichever accounts ask for them. Links that
- * confirm an address or reset a password go to addresses anyone can type, so besides each account's own
- * cap they are counted per recipient, in the outbox (which outlives the accounts that asked: deleting
- * one and signing up again does not start a new count).
- */
-export const MAILS_PER_ADDRESS_PER_HOUR = 3;
-const ADDRESS_WINDOW_MS = 60 * 60 * 1000;
-
-/** Counts the mails of `kind` sent to `address` in the last hour (`n`), by the outbox's (to_address, created_at) index. */
-export function recentMailsToStatement(db: D1Client, address: string, kind: string, now: number): D1PreparedStatement {
-  return db.prepare('SELECT COUNT(*) AS n FROM mail_outbox WHERE to_address = ?1 AND created_at > ?2 AND kind = ?3').bind(address, now - ADDRESS_WINDOW_MS, kind);
 }
 
 /** Everything that sends mail goes through this interface. */

@@ -164,3 +164,28 @@ describe('Mail to one address, whichever accounts ask', () => {
     expect(await mailCountTo(target, 'password_reset')).toBe(3);
   });
 });
+
+describe('Mail caps under requests sent all at once', () => {
+  it('should send one address no more than 3 reset mails however many requests arrive together, from many addresses', async () => {
+    const user = await createUser();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => call('/auth/password/forgot', { body: { email: user.email } })));
+    for (const res of answers) await expectStatus(res, 202);
+    expect(await mailCountTo(user.email, 'password_reset')).toBe(3);
+  });
+
+  it('should let one account send no more than 3 change links an hour, even all at once to different addresses', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user); // the registration link is one of the account's three
+    const targets = Array.from({ length: 6 }, () => `${uniqueName('spray')}@example.com`);
+    const answers = await Promise.all(
+      targets.map((email) => call('/me', { method: 'PATCH', token: user.accessToken, body: { email, current_password: user.password } })),
+    );
+    const statuses = answers.map((res) => res.status);
+    await Promise.all(answers.map((res) => res.body?.cancel()));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    let sent = 0;
+    for (const email of targets) sent += await mailCountTo(email, 'email_change');
+    expect(sent).toBe(2);
+  });
+});

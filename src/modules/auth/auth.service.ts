@@ -3,7 +3,8 @@ import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../../lib/crypto';
-import { composeMail, MAILS_PER_ADDRESS_PER_HOUR, recentMailsToStatement } from '../../lib/mailer';
+import { composeMail } from '../../lib/mailer';
+import { takeMailAllowance } from '../mail/mail-caps';
 import { singleLineFrom } from '../../policy/text-hygiene';
 import { newId } from '../../lib/ids';
 import type { AppEnv } from '../../lib/types';
@@ -17,8 +18,6 @@ import { accountLoginKey, recordLoginFailure, returnLoginAttempt, takeLoginAttem
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const RESET_TTL_MS = 60 * 60 * 1000;
-/** Reset mails per account per hour, so the endpoint cannot be used to flood someone's inbox. */
-export const RESETS_PER_HOUR = 3;
 
 export interface NewSession {
   sessionId: string;
@@ -175,17 +174,13 @@ export async function revokeByRefreshToken(db: D1Client, presented: string): Pro
   for (const { id } of revoked.results) forgetSessions({ sessionId: id });
 }
 
-/** Sends a reset link when the address belongs to an account (silently does nothing otherwise, or past the account's or the address's hourly cap). */
+/** Sends a reset link when the address belongs to an account (silently does nothing otherwise, or past the hourly mail caps of mail-caps.ts). */
 export async function requestPasswordReset(c: Context<AppEnv>, email: string): Promise<void> {
   const db = c.var.d1;
   const now = Date.now();
   const user = await db.prepare('SELECT id, email FROM users WHERE email = ?1').bind(email).first<{ id: string; email: string }>();
   if (!user) return;
-  const [byAccount, toAddress] = await db.batch<{ n: number }>([
-    db.prepare('SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ?1 AND created_at > ?2').bind(user.id, now - RESET_TTL_MS),
-    recentMailsToStatement(db, user.email, 'password_reset', now),
-  ]);
-  if ((byAccount?.results[0]?.n ?? 0) >= RESETS_PER_HOUR || (toAddress?.results[0]?.n ?? 0) >= MAILS_PER_ADDRESS_PER_HOUR) return;
+  if (await takeMailAllowance(db, { accountId: user.id, allowance: 'reset', to: user.email, kind: 'password_reset' }, now)) return;
 
   const token = randomToken();
   await db
