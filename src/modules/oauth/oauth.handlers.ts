@@ -3,7 +3,7 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv, AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { findUserById } from '../users/users.service';
-import { appCodeChallenge, type CallbackParams, checkRedirectUri, finishCallback, listIdentities, redeemCode, startAuthorization, unlinkIdentity } from './oauth.service';
+import { appCodeChallenge, type CallbackParams, checkRedirectUri, completeLink, finishCallback, listIdentities, redeemCode, startAuthorization, unlinkIdentity } from './oauth.service';
 import { configuredProviders, providerFor } from './providers';
 import { assertRecentSignIn } from '../auth/sessions.service';
 import type * as routes from './oauth.routes';
@@ -53,6 +53,12 @@ export const exchange: AppRouteHandler<typeof routes.exchange> = async (c) => {
 };
 
 export const identities: AppRouteHandler<typeof routes.listIdentities> = async (c) => c.json(await listIdentities(c.var.d1, currentUser(c).userId), 200);
+
+export const link: AppRouteHandler<typeof routes.linkIdentity> = async (c) => {
+  const { code, code_verifier } = c.req.valid('json');
+  const { identity, created } = await completeLink(c, currentUser(c).userId, code, code_verifier);
+  return created ? c.json(identity, 201) : c.json(identity, 200);
+};
 
 export const unlink: AppRouteHandler<typeof routes.unlinkIdentity> = async (c) => {
   await unlinkIdentity(c, currentUser(c).userId, c.req.valid('param').id);
