@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
 import { APP_REDIRECT, appPkce, atProvider, authorize, backAtKith, dance, exchange, linkWith, newIdentity, oauthSignIn, RFC7636_PAIR } from '../helpers/oauth';
-import { expectTokenBody, verifyEmailOf } from '../auth/helpers';
+import { expectTokenBody, lastMailOfKind, mailCountTo, verifyEmailOf } from '../auth/helpers';
 
 const auditFor = (userId: string) =>
   env.DB.prepare('SELECT action, data FROM audit_log WHERE subject_id = ?1 ORDER BY seq').bind(userId).all<{ action: string; data: string }>();
@@ -246,6 +246,24 @@ describe('Linking from a signed-in account, listing and unlinking', () => {
     await expectStatus(await link(good, verifier), 201);
     await expectProblem(await link(good, verifier), 400, 'code');
     expect((await auditFor(user.id)).results.filter((a) => a.action === 'oauth.linked').map((a) => JSON.parse(a.data).via)).toEqual(['signed_in']);
+  });
+
+  it('should tell the account by mail whenever a provider is linked to it, by the account or by its verified address', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user);
+    const mine = newIdentity({ email: `${uniqueName('mine')}@example.com` });
+    await expectStatus(await linkWith('oidc', mine, user.accessToken), 201);
+    const mail = await lastMailOfKind(user.email, 'oauth_linked');
+    expect(mail!.subject).toContain('Kith Test SSO');
+    expect(mail!.body_text).toContain(mine.email!);
+    expect(mail!.body_text).toMatch(/reset your password/);
+    // Linking it again adds nothing, and says nothing.
+    await expectStatus(await linkWith('oidc', mine, user.accessToken), 200);
+    expect(await mailCountTo(user.email, 'oauth_linked')).toBe(1);
+    // A provider that verified the account's address links itself at sign-in: told too.
+    await oauthSignIn('github', newIdentity({ emails: [{ email: user.email, primary: true, verified: true }] }, true));
+    expect(await mailCountTo(user.email, 'oauth_linked')).toBe(2);
+    expect((await lastMailOfKind(user.email, 'oauth_linked'))!.subject).toContain('GitHub');
   });
 
   it('should refuse to unlink the last way to sign in (409), and unlink once there is another', async () => {

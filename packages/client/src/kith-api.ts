@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '8f2149d760241396477b16b263662b4163a8e971244d19a6b0a5a2099a69ebac';
+export const documentSha256 = 'c37b10fe8b11c89e5f8b990f181aef2a040c55ae5250379d1c4edb0436df8881';
 
 export interface paths {
     "/health": {
@@ -438,7 +438,7 @@ export interface paths {
         put?: never;
         /**
          * Redeem the one-time code for tokens
-         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise, and for a link code: see POST /me/identities). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else's challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created`. 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
+         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise, and for a link code: see POST /me/identities). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else's challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created` (a sign-in that linked the provider to the account with that verified address tells the address: mail kind `oauth_linked`). 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
          */
         post: operations["postAuthOauthExchange"];
         delete?: never;
@@ -506,7 +506,7 @@ export interface paths {
         put?: never;
         /**
          * Finish linking a sign-in provider
-         * @description Redeems the link code a link flow ended with (GET /auth/oauth/{provider}/authorize with your bearer token, then `redirect_uri?code=`): 60 seconds, once, only by the account that started the flow, with the `code_verifier` when the flow had a `code_challenge` (400 naming `code` or `code_verifier` otherwise; either refusal uses the code up). Linking happens only here, so a link flow whose provider step someone else's browser went through (a link sent to them) links nothing to your account. 201 with the new identity, 200 when it was already yours; 403 while your address is unverified; 409 naming `code` when another account has this identity. Recorded as `oauth.linked`. Limited per client address.
+         * @description Redeems the link code a link flow ended with (GET /auth/oauth/{provider}/authorize with your bearer token, then `redirect_uri?code=`): 60 seconds, once, only by the account that started the flow, with the `code_verifier` when the flow had a `code_challenge` (400 naming `code` or `code_verifier` otherwise; either refusal uses the code up). Linking happens only here, so a link flow whose provider step someone else's browser went through (a link sent to them) links nothing to your account. 201 with the new identity, 200 when it was already yours; 403 while your address is unverified; 409 naming `code` when another account has this identity. Recorded as `oauth.linked`, and the account's address is told (mail kind `oauth_linked`). Limited per client address.
          */
         post: operations["postMeIdentities"];
         delete?: never;

@@ -16,7 +16,8 @@ import { hasMfa, mfaRequired } from '../auth/mfa.service';
 import { USERNAME_RULE } from '../users/users.schemas';
 import { conflict, findUserById } from '../users/users.service';
 import { authorizationUrl, fetchProfile, OAuthFlowError, type ProviderProfile } from './provider-client';
-import type { Provider, ProviderId } from './providers';
+import { composeMail } from '../../lib/mailer';
+import { configuredProviders, type Provider, type ProviderId } from './providers';
 
 /** An authorization must come back within 10 minutes; the one-time code must be redeemed within 60 s (contract). */
 export const STATE_TTL_MS = 10 * 60 * 1000;
@@ -289,7 +290,28 @@ export async function completeLink(c: Context<AppEnv>, userId: string, code: str
     if (uniqueViolation(err)) throw inUse();
     throw err;
   }
+  await tellLinked(c, user.email, row.provider, row.email);
   return { identity: (await listIdentities(db, userId, identity.id))[0]!, created: true };
+}
+
+/**
+ * Tells the account's address that a provider can now sign into it: a way in that a password reset
+ * does not remove, so an owner who did not add it must hear of it (mail kind `oauth_linked`).
+ */
+async function tellLinked(c: Context<AppEnv>, to: string, providerId: string, identityEmail: string | null): Promise<void> {
+  const name = configuredProviders(c.env).find((p) => p.id === providerId)?.name ?? providerId;
+  await c.get('mailer').send(
+    composeMail({
+      to,
+      kind: 'oauth_linked',
+      subject: `${name} sign-in was added to your Kith account`,
+      intro: [`Your Kith account can now be signed into with ${name}${identityEmail ? ` (${identityEmail})` : ''}, without its password.`],
+      outro: [
+        'If this was you, there is nothing to do.',
+        'If it was not, reset your password and remove this provider from your account’s sign-in providers: someone may have had access to your account.',
+      ],
+    }),
+  );
 }
 
 type Decision = { userId: string; outcome: 'login' | 'unverified_email'; created: boolean } | { error: string };
@@ -312,6 +334,7 @@ async function signInDecision(c: Context<AppEnv>, provider: Provider, profile: P
     if (owner) {
       const identity = insertIdentity(db, owner.id, provider.id, profile);
       await audit(db, linkedEntry(c, owner.id, provider.id, identity.id, 'verified_email'), [identity.statement]);
+      await tellLinked(c, profile.email, provider.id, profile.email);
       return { userId: owner.id, outcome: 'login', created: false };
     }
     return { userId: await createAccount(c, provider, profile), outcome: 'login', created: true };
