@@ -175,6 +175,14 @@ describe('Login errors', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);
   });
 
+  it('should not store what was typed as the login of an unknown account (it may be a password in the wrong field)', async () => {
+    const typed = `${uniqueName('Hunter2')} my password`;
+    await expectProblem(await login(typed, 'wrong password'), 401);
+    const keys = await env.DB.prepare('SELECT key FROM auth_throttles').all<{ key: string }>();
+    expect(keys.results.length).toBeGreaterThan(0);
+    expect(keys.results.filter((r) => r.key.toLowerCase().includes(typed.toLowerCase()))).toEqual([]);
+  });
+
   it('should throttle unknown accounts the same way, so a 429 does not reveal existence', async () => {
     const ghost = uniqueName('ghost');
     for (let i = 0; i < 10; i++) await expectProblem(await login(ghost, 'wrong password'), 401);

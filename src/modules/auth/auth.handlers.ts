@@ -12,7 +12,7 @@ import { sendEmailLink } from './email.service';
 import { hasMfa, mfaRequired } from './mfa.service';
 import { audit, requestIp } from '../audit/audit';
 import { screenText } from '../../policy/content-rules';
-import { accountLoginKey, clearLoginFailures, recordLoginFailure, returnLoginAttempt, takeLoginAttempt } from './login-throttle';
+import { accountLoginKey, clearLoginFailures, recordLoginFailure, returnLoginAttempt, takeLoginAttempt, unknownLoginKey } from './login-throttle';
 import type * as routes from './auth.routes';
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
@@ -58,7 +58,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const { login: identifier, password } = c.req.valid('json');
   const db = c.get('db');
   const user = await findUserByLogin(db, identifier);
-  const throttleKey = user ? accountLoginKey(user.id) : `login:?${identifier.trim().toLowerCase()}`;
+  const throttleKey = user ? accountLoginKey(user.id) : await unknownLoginKey(c.env, identifier);
   await takeLoginAttempt(c.var.d1, throttleKey);
 
   // The attempt is already counted; the identifier tried is not kept (it may be a mistyped password).

@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import type { D1Client } from '../../db/client';
 import { ApiError } from '../../lib/errors';
-import type { AppEnv } from '../../lib/types';
+import type { AppEnv, Bindings } from '../../lib/types';
+import { signingKey } from '../../lib/access-tokens';
+import { hmacSha256Hex } from '../../lib/crypto';
 import { audit, requestIp } from '../audit/audit';
 import { clearThrottle, giveBackToThrottle, takeFromThrottle, throttleRefusal, type ThrottleWindow } from '../../lib/throttle';
 
@@ -9,8 +11,18 @@ import { clearThrottle, giveBackToThrottle, takeFromThrottle, throttleRefusal, t
 export const FAILED_LOGINS: ThrottleWindow = { max: 10, ms: 15 * 60 * 1000 };
 const DETAIL = 'Too many failed logins for this account; try again later.';
 
-/** The failed-login counter of an account (an unknown account's is keyed by the identifier tried instead). */
+/** The failed-login counter of an account (an unknown account's is {@link unknownLoginKey}). */
 export const accountLoginKey = (userId: string): string => `login:${userId}`;
+
+/**
+ * The failed-login counter of an identifier no account has, so the answers never tell unknown accounts
+ * apart. Keyed by its HMAC under JWT_SECRET, never by the text: what was typed may be a password in the
+ * wrong field, and the counter lives on in D1 after the window.
+ */
+export async function unknownLoginKey(env: Bindings, identifier: string): Promise<string> {
+  signingKey(env); // 503 without the secret, as every sign-in
+  return `login:?${await hmacSha256Hex(env.JWT_SECRET!, identifier.trim().toLowerCase())}`;
+}
 
 /**
  * Takes one attempt from the key's budget BEFORE a password or code is checked, in one conditional
