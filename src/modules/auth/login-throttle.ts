@@ -28,8 +28,7 @@ export async function unknownLoginKey(env: Bindings, identifier: string): Promis
  * Takes one attempt from the key's budget BEFORE a password or code is checked, in one conditional
  * write, so guesses sent all at once cannot all pass a read of the count: 429 (with Retry-After) when
  * none is left. A wrong answer keeps it taken (a failure); a right one gives it back
- * ({@link returnLoginAttempt}) or ends the count ({@link clearLoginFailures}). Unknown accounts are keyed
- * by the identifier they were tried with, so the answer never tells them apart.
+ * ({@link returnLoginAttempt}) or ends the count ({@link clearLoginFailures}).
  */
 export async function takeLoginAttempt(db: D1Client, key: string, now = Date.now()): Promise<void> {
   if (await takeFromThrottle(db, key, FAILED_LOGINS, now)) return;
