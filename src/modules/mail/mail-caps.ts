@@ -10,14 +10,22 @@ import { giveBackToThrottle, takeFromThrottle, throttleRefusal, type ThrottleWin
  */
 export const MAIL_CAP: ThrottleWindow = { max: 3, ms: 60 * 60 * 1000 };
 
+/** An account's hourly allowances: `links` (verification and change links share one) and `reset`. */
+const ALLOWANCES = ['links', 'reset'] as const;
+
 export interface CappedMail {
-  /** The account the mail is sent for, and which of its allowances it uses (`links`: verification and change links share one). */
+  /** The account the mail is sent for, and which of its allowances it uses. */
   accountId: string;
-  allowance: 'links' | 'reset';
+  allowance: (typeof ALLOWANCES)[number];
   /** The recipient, and what the mail is (its outbox `kind`). */
   to: string;
   kind: string;
 }
+
+const accountKey = (allowance: CappedMail['allowance'], accountId: string) => `mail:from:${allowance}:${accountId}`;
+
+/** An account's own allowance counters, to delete with it (the addresses' counters outlive it on purpose). */
+export const mailAllowanceKeysOf = (accountId: string): string[] => ALLOWANCES.map((allowance) => accountKey(allowance, accountId));
 
 /**
  * Takes the mail from the account's and the address's hourly allowance, each in one conditional write,
@@ -25,7 +33,7 @@ export interface CappedMail {
  * Retry-After), nothing taken.
  */
 export async function takeMailAllowance(db: D1Client, mail: CappedMail, now = Date.now()): Promise<ApiError | null> {
-  const byAccount = `mail:from:${mail.allowance}:${mail.accountId}`;
+  const byAccount = accountKey(mail.allowance, mail.accountId);
   const toAddress = `mail:to:${mail.kind}:${mail.to}`;
   if (!(await takeFromThrottle(db, byAccount, MAIL_CAP, now))) {
     return refusal(db, byAccount, `At most ${MAIL_CAP.max} such mails an hour per account; try again later.`, now);

@@ -27,6 +27,7 @@ import { assertAvailable, conflict, requireUserRow } from './users.service';
 import { reachKeysOf } from '../../policy/reach';
 import { accountLoginKey } from '../auth/login-throttle';
 import { confirmPassword } from '../auth/auth.service';
+import { mailAllowanceKeysOf } from '../mail/mail-caps';
 import type * as routes from './users.routes';
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
@@ -143,7 +144,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
       toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId))),
       ...(groups.length > 0 ? [keepAnAdmin(c.var.d1, groups)] : []),
       // Its throttle windows are keyed by text, not tied to the row: they go with it.
-      c.var.d1.prepare('DELETE FROM auth_throttles WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...reachKeysOf(userId), accountLoginKey(userId)])),
+      c.var.d1.prepare('DELETE FROM auth_throttles WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...reachKeysOf(userId), accountLoginKey(userId), ...mailAllowanceKeysOf(userId)])),
     ],
   );
   forgetSessions({ userId });
