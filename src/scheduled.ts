@@ -10,6 +10,7 @@ import { pruneSignInRows } from './modules/auth/sign-in-rows';
 import { FAILED_LOGINS } from './modules/auth/login-throttle';
 import { MAIL_CAP } from './modules/mail/mail-caps';
 import { pruneThrottles } from './lib/throttle';
+import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
@@ -31,14 +32,15 @@ export async function runModerationJobs(env: Pick<Bindings, 'DB' | 'ROOMS'>, now
 /**
  * Every minute, sign-in housekeeping: re-queue mail that never reached the mail queue, delete mail
  * delivered a week ago, delete the short-lived sign-in rows (OAuth states and codes, MFA steps,
- * e-mail links) a day after they expired, and the throttle counters whose window is over (failed
- * logins, reach limits).
+ * e-mail links) a day after they expired, the throttle counters whose window is over (failed
+ * logins, reach limits), and the Idempotency-Keys of create requests older than a day.
  */
 export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await requeueUnsentMail(env, now);
   await pruneDeliveredMail(env, now);
   await pruneSignInRows(env.DB, now);
   await pruneThrottles(env.DB, now, [FAILED_LOGINS, MAIL_CAP, ...Object.values(REACH)]);
+  await pruneIdempotencyKeys(env.DB, now);
 }
 /**
  * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts) and drop

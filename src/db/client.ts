@@ -32,9 +32,14 @@ export function toStatement(d1: D1Client, query: { toSQL(): { sql: string; param
 
 /** Names the column of a UNIQUE violation (`users.email` → `email`), or null for any other error. */
 export function uniqueViolation(err: unknown): string | null {
+  return uniqueViolationOf(err)?.column ?? null;
+}
+
+/** The table and (first) column of a UNIQUE or PRIMARY KEY violation, or null for any other error. */
+export function uniqueViolationOf(err: unknown): { table: string; column: string } | null {
   const text = String((err as Error)?.message ?? err) + String((err as Error)?.cause ?? '');
-  const match = /UNIQUE constraint failed: \w+\.(\w+)/.exec(text);
-  return match?.[1] ?? null;
+  const match = /UNIQUE constraint failed: (\w+)\.(\w+)/.exec(text);
+  return match ? { table: match[1]!, column: match[2]! } : null;
 }
 
 /**

@@ -37,45 +37,52 @@ export async function assertUnderThrottle(db: D1Client, key: string, window: Thr
 }
 
 /**
- * Counts `n` events on `key` (a statement, to batch with what it counts). With `afterChange`, it counts
+ * Counts one event on `key` (a statement, to batch with what it counts). With `afterChange`, it counts
  * only when the statement before it in the batch changed a row (`changes()`), so an insert that found its
  * row already there costs nothing.
  */
-export function throttleCountStatement(db: D1Client, key: string, window: ThrottleWindow, options: { n?: number; afterChange?: boolean; now?: number } = {}): D1PreparedStatement {
+export function throttleCountStatement(db: D1Client, key: string, window: ThrottleWindow, options: { afterChange?: boolean; now?: number } = {}): D1PreparedStatement {
   const now = options.now ?? Date.now();
   return db
     .prepare(
-      `INSERT INTO auth_throttles (key, window_start, count) SELECT ?1, ?2, ?4 WHERE ${options.afterChange ? 'changes() > 0' : 'true'}
+      `INSERT INTO auth_throttles (key, window_start, count) SELECT ?1, ?2, 1 WHERE ${options.afterChange ? 'changes() > 0' : 'true'}
        ON CONFLICT(key) DO UPDATE SET
-         count = CASE WHEN window_start <= ?3 THEN ?4 ELSE count + ?4 END,
+         count = CASE WHEN window_start <= ?3 THEN 1 ELSE count + 1 END,
          window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END`,
     )
-    .bind(key, now, now - window.ms, options.n ?? 1);
+    .bind(key, now, now - window.ms);
 }
 
 /**
- * Counts one event on `key` only while its window has room, in one statement (an upsert whose update
- * is conditional): false, and nothing counted, when the window is full. Unlike a read followed by a
- * write, events arriving together cannot all pass.
+ * Takes `n` events of `key`'s window at once (with `whole`, all or none; otherwise as many as fit) in one
+ * transaction, so concurrent takers can never pass `max` together, for an action that writes after it:
+ * how many it took, and the window's start (for {@link throttleRelease}, should the write then fail).
  */
-export async function takeFromThrottle(db: D1Client, key: string, window: ThrottleWindow, now = Date.now()): Promise<boolean> {
-  const taken = await db
-    .prepare(
-      `INSERT INTO auth_throttles (key, window_start, count) VALUES (?1, ?2, 1)
-       ON CONFLICT(key) DO UPDATE SET
-         count = CASE WHEN window_start <= ?3 THEN 1 ELSE count + 1 END,
-         window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END
-       WHERE auth_throttles.window_start <= ?3 OR auth_throttles.count < ?4
-       RETURNING count`,
-    )
-    .bind(key, now, now - window.ms, window.max)
-    .first();
-  return taken !== null;
+export async function throttleTake(db: D1Client, key: string, window: ThrottleWindow, n: number, options: { whole?: boolean; now?: number } = {}): Promise<{ taken: number; windowStart: number }> {
+  const now = options.now ?? Date.now();
+  const [before, after] = await db.batch<{ window_start: number; count: number }>([
+    throttleReadStatement(db, key),
+    db
+      .prepare(
+        `INSERT INTO auth_throttles (key, window_start, count) SELECT ?1, ?2, MIN(?4, ?5) WHERE ?4 <= ?5 OR NOT ?6
+         ON CONFLICT(key) DO UPDATE SET
+           count = CASE WHEN window_start <= ?3 THEN MIN(?4, ?5) ELSE MIN(count + ?4, ?5) END,
+           window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END
+         WHERE NOT ?6 OR (?4 <= ?5 AND (window_start <= ?3 OR count + ?4 <= ?5))
+         RETURNING window_start, count`,
+      )
+      .bind(key, now, now - window.ms, n, window.max, options.whole ? 1 : 0),
+  ]);
+  const old = before?.results[0];
+  const row = after?.results[0];
+  if (!row) return { taken: 0, windowStart: old?.window_start ?? now };
+  const taken = row.count - (old && old.window_start === row.window_start ? old.count : 0);
+  return { taken: Math.max(0, taken), windowStart: row.window_start };
 }
 
-/** Uncounts one event {@link takeFromThrottle} counted (it turned out not to be one). */
-export async function giveBackToThrottle(db: D1Client, key: string): Promise<void> {
-  await db.prepare('UPDATE auth_throttles SET count = count - 1 WHERE key = ?1 AND count > 0').bind(key).run();
+/** Gives back `n` events taken by {@link throttleTake} in the window that started at `windowStart` (none once a new one began). */
+export async function throttleRelease(db: D1Client, key: string, windowStart: number, n: number): Promise<void> {
+  await db.prepare('UPDATE auth_throttles SET count = MAX(0, count - ?3) WHERE key = ?1 AND window_start = ?2').bind(key, windowStart, n).run();
 }
 
 export async function clearThrottle(db: D1Client, key: string): Promise<void> {

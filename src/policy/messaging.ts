@@ -1,7 +1,7 @@
 import type { D1Client } from '../db/client';
 import { ApiError } from '../lib/errors';
 import { RELATION, relationFlagsSql } from '../modules/graph/relations';
-import { assertReach, reachCountStatement } from './reach';
+import { takeReach } from './reach';
 import { isAccountVisible } from './visibility';
 
 /**
@@ -93,9 +93,9 @@ export function messagesNotAccepted(detail: string, field?: string, ids: string[
  * Checks that the sender may put every recipient in a conversation (start one with them, or add them to
  * one): 404 naming `field` for unknown or blocked users, 403 if the sender is silenced and any recipient
  * is not their friend, then 403 `/messages-not-accepted` if any recipient's policy excludes the sender
- * or they declined this conversation and do not follow the sender, then 429 if the requests it makes
- * would pass the sender's day (src/policy/reach.ts). All or nothing: callers create nothing unless it
- * passes, and batch `messageRequestStatements` with the member rows. Returns, per recipient, whether the
+ * or they declined this conversation and do not follow the sender. All or nothing: callers create
+ * nothing unless it passes, and then take the requests it makes from the sender's day with
+ * `takeMessageRequests` just before writing the member rows. Returns, per recipient, whether the
  * conversation is a request for them.
  */
 export async function assertCanMessage(
@@ -119,20 +119,19 @@ export async function assertCanMessage(
     const who = refused.length === 1 ? 'This user does not' : `${refused.length} of these users do not`;
     throw messagesNotAccepted(`${who} accept messages from you (their message_policy, or they declined this conversation).`, options.field, refused);
   }
-  const requests = messageRequestCount(out);
-  if (requests > 0) await assertReach(db, senderId, 'message_request', requests);
   return out;
 }
 
-const messageRequestCount = (admitted: Map<string, { request: boolean }>): number => [...admitted.values()].filter((m) => m.request).length;
+const noRelease = async (): Promise<void> => {};
 
 /**
- * Counts the message requests of `admitted` against the sender's day (src/policy/reach.ts), batched
- * with the member rows that make them; none when nobody is a stranger.
+ * Takes the message requests of `admitted` (its strangers) from the sender's day (src/policy/reach.ts):
+ * 429 when they do not all fit. Call it after every other check, just before writing the member rows,
+ * and run what it returns should that write fail (it gives them back).
  */
-export function messageRequestStatements(db: D1Client, senderId: string, admitted: Map<string, { request: boolean }>): D1PreparedStatement[] {
-  const n = messageRequestCount(admitted);
-  return n > 0 ? [reachCountStatement(db, senderId, 'message_request', { n })] : [];
+export async function takeMessageRequests(db: D1Client, senderId: string, admitted: Map<string, { request: boolean }>): Promise<() => Promise<void>> {
+  const n = [...admitted.values()].filter((m) => m.request).length;
+  return n > 0 ? takeReach(db, senderId, 'message_request', n) : noRelease;
 }
 
 async function isSilenced(db: D1Client, userId: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { D1Client } from '../db/client';
 import { ApiError } from '../lib/errors';
-import { assertUnderThrottle, throttleCountStatement, throttleReadStatement, throttleRefusal, throttleUse, type ThrottleWindow } from '../lib/throttle';
+import { throttleCountStatement, throttleRefusal, throttleRelease, throttleTake, type ThrottleWindow } from '../lib/throttle';
 import { RELATION, relationFlagsSql } from '../modules/graph/relations';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -40,17 +40,24 @@ export const reachKey = (kind: ReachKind, userId: string): string => `reach:${ki
 /** Every reach counter of an account, for its deletion. */
 export const reachKeysOf = (userId: string): string[] => Object.keys(REACH).map((k) => reachKey(k as ReachKind, userId));
 
-/** 429 when `n` more would pass the account's `kind` budget for the day. */
-export async function assertReach(db: D1Client, userId: string, kind: RefusedKind, n = 1): Promise<void> {
-  await assertUnderThrottle(db, reachKey(kind, userId), REACH[kind], DETAIL[kind], n);
+/**
+ * Takes `n` of the account's `kind` budget for the day before the action that uses them is written
+ * (all or nothing, in one transaction: concurrent actions cannot pass the limit together), or answers
+ * 429 when they do not fit. Returns what gives them back, for the caller to run should its write fail.
+ */
+export async function takeReach(db: D1Client, userId: string, kind: RefusedKind, n: number): Promise<() => Promise<void>> {
+  const key = reachKey(kind, userId);
+  const { taken, windowStart } = await throttleTake(db, key, REACH[kind], n, { whole: true });
+  if (taken < n) throw await reachRefusal(db, userId, kind, n);
+  return () => throttleRelease(db, key, windowStart, n);
 }
 
 /**
- * The 429 of an action the budget stopped inside its own statement (see `reachLeftSql`); should the
- * window have ended meanwhile, a 429 asking for a retry in a second.
+ * The 429 of `n` actions the budget stopped (inside their own statement, see `reachLeftSql`, or
+ * `takeReach`); should the window have ended meanwhile, a 429 asking for a retry in a second.
  */
-export async function reachRefusal(db: D1Client, userId: string, kind: RefusedKind): Promise<ApiError> {
-  return (await throttleRefusal(db, reachKey(kind, userId), REACH[kind], DETAIL[kind])) ?? new ApiError('rate_limited', DETAIL[kind], { headers: { 'Retry-After': '1' } });
+export async function reachRefusal(db: D1Client, userId: string, kind: RefusedKind, n = 1): Promise<ApiError> {
+  return (await throttleRefusal(db, reachKey(kind, userId), REACH[kind], DETAIL[kind], n)) ?? new ApiError('rate_limited', DETAIL[kind], { headers: { 'Retry-After': '1' } });
 }
 
 /**
@@ -66,30 +73,26 @@ export function reachLeftSql(kind: RefusedKind, userId: string, first: number, n
   };
 }
 
-/** Counts `n` `kind` actions (batched after the insert it counts; with `afterChange`, only if that insert wrote). */
-export function reachCountStatement(db: D1Client, userId: string, kind: ReachKind, options: { n?: number; afterChange?: boolean } = {}): D1PreparedStatement {
+/** Counts a `kind` action (batched after the insert it counts; with `afterChange`, only if that insert wrote). */
+export function reachCountStatement(db: D1Client, userId: string, kind: RefusedKind, options: { afterChange?: boolean } = {}): D1PreparedStatement {
   return throttleCountStatement(db, reachKey(kind, userId), REACH[kind], options);
 }
 
 /**
  * Of `recipients` of a `kind` notification from `userId`, those it may reach: everyone who follows or is
- * friends with the account, and strangers while its day's budget lasts (those kept are counted). The
- * rest are dropped silently: the action that caused the notification stands.
+ * friends with the account, and strangers while its day's budget lasts (those kept are taken from it at
+ * once, so concurrent texts cannot pass it together). The rest are dropped silently: the action that
+ * caused the notification stands.
  */
 export async function withinReach(db: D1Client, userId: string, kind: ReachKind, recipients: string[]): Promise<string[]> {
   if (recipients.length === 0) return recipients;
-  const window = REACH[kind];
-  const now = Date.now();
-  const [budget, strangers] = await db.batch<Record<string, unknown>>([
-    throttleReadStatement(db, reachKey(kind, userId)),
-    db
-      .prepare(`SELECT j.value AS id FROM json_each(?1) j WHERE (${relationFlagsSql('j.value', '?2')} & ${RELATION.friend + RELATION.following}) = 0`)
-      .bind(JSON.stringify(recipients), userId),
-  ]);
-  const unknown = new Set((strangers?.results ?? []).map((r) => r.id as string));
+  const { results } = await db
+    .prepare(`SELECT j.value AS id FROM json_each(?1) j WHERE (${relationFlagsSql('j.value', '?2')} & ${RELATION.friend + RELATION.following}) = 0`)
+    .bind(JSON.stringify(recipients), userId)
+    .all<{ id: string }>();
+  const unknown = new Set(results.map((r) => r.id));
   if (unknown.size === 0) return recipients;
-  const { used } = throttleUse(budget?.results[0] as { window_start: number; count: number } | undefined, window, now);
-  const kept = new Set(recipients.filter((id) => unknown.has(id)).slice(0, Math.max(0, window.max - used)));
-  if (kept.size > 0) await reachCountStatement(db, userId, kind, { n: kept.size }).run();
+  const { taken } = await throttleTake(db, reachKey(kind, userId), REACH[kind], unknown.size);
+  const kept = new Set(recipients.filter((id) => unknown.has(id)).slice(0, taken));
   return recipients.filter((id) => !unknown.has(id) || kept.has(id));
 }

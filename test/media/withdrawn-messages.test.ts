@@ -123,6 +123,23 @@ describe('GET /media/{key} of images sent in messages', () => {
     await expectWithdrawnFromMembers(image.url, leaver, staff, [other]);
   });
 
+  it('should erase a group its last member leaves, with the images its messages carried', async () => {
+    const [creator, other, third, staff] = [await createUser(), await createUser(), await createUser(), await createStaff()];
+    const group = await startGroup(creator, [other, third]);
+    const image = await upload(other, 'png');
+    await send(other, group.id, { content: 'for the record', media_ids: [image.id] });
+    for (const u of [other, third]) await expectStatus(await removeMemberRaw(u, group.id, u.id), 204);
+    // The creator is still in it: the message and its image stay.
+    await expectPublic(image.url);
+    await expectStatus(await removeMemberRaw(creator, group.id, creator.id), 204);
+    expect(await env.DB.prepare('SELECT id FROM conversations WHERE id = ?1').bind(group.id).first()).toBeNull();
+    expect(await rowsOf(image.id)).toEqual([]);
+    await expectWithdrawnFromMembers(image.url, other, staff, [creator, third]);
+    // The room holds nothing any more.
+    const room = roomStub(group.id);
+    expect(await room.forgetAccount(other.id)).toEqual([]);
+  });
+
   it('should record a send retried with the same client_id once, even when the retries race', async () => {
     const { sender, partner, staff, conversation } = await sentImage();
     const image = await upload(sender, 'webp');

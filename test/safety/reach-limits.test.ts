@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
-import { REACH, type ReachKind } from '../../src/policy/reach';
+import { REACH, takeReach, withinReach, type ReachKind } from '../../src/policy/reach';
 import { runSignInJobs } from '../../src/scheduled';
 import { expectNone, follow as followOk, post, quiet, waitForNotification } from '../notifications/helpers';
 
@@ -107,6 +107,27 @@ describe('How many people one account can approach in a day', () => {
     const requests = await expectStatus(await call('/conversations?folder=requests', { token: s3!.accessToken }), 200);
     expect(requests.data).toEqual([]);
     await expectStatus(await call('/messages', { token: spammer!.accessToken, body: { receiver_id: fan!.id, content: 'hello' } }), 201);
+  });
+
+  // Called directly: requests made at once through the test runner reach the worker one after another,
+  // so only direct calls can show that concurrent takers never pass the limit together.
+  it('should let concurrent takers share the last of a day’s budget only as far as it fits', async () => {
+    const [spammer, author] = await users(2);
+    await setCounter('message_request', spammer!, REACH.message_request.max - 2);
+    const taken = await Promise.allSettled([1, 2, 3, 4, 5].map(() => takeReach(env.DB, spammer!.id, 'message_request', 2)));
+    expect(taken.map((t) => t.status).sort()).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected']);
+    for (const t of taken) if (t.status === 'rejected') expect(t.reason).toMatchObject({ status: 429 });
+    expect((await counter('message_request', spammer!))?.count).toBe(REACH.message_request.max);
+    // What a failed write gives back can be taken again, once.
+    await (taken.find((t) => t.status === 'fulfilled') as PromiseFulfilledResult<() => Promise<void>>).value();
+    expect((await counter('message_request', spammer!))?.count).toBe(REACH.message_request.max - 2);
+
+    // Mentions: five texts naming three strangers each, at once, with four strangers left in the day.
+    await setCounter('mention', author!, REACH.mention.max - 4);
+    const strangers = (i: number) => [`s${i}a`, `s${i}b`, `s${i}c`];
+    const kept = await Promise.all([1, 2, 3, 4, 5].map((i) => withinReach(env.DB, author!.id, 'mention', strangers(i))));
+    expect(kept.flat()).toHaveLength(4);
+    expect((await counter('mention', author!))?.count).toBe(REACH.mention.max);
   });
 
   it('should let mentions notify strangers only within the author’s 100 a day, followers always, and publish the post either way', async () => {

@@ -127,6 +127,18 @@ describe('GET /search?type=communities and ?type=tags', () => {
     expect(page.data).toContainEqual({ tag, uses_24h: expect.any(Number), accounts_24h: expect.any(Number) });
     expect((await search(viewer, `#${tag}`, 'tags')).data.map((t: { tag: string }) => t.tag)).toEqual([tag]);
   });
+
+  it('should rank tags by the posts anyone may see, never raised by hidden ones', async () => {
+    const stem = nonsenseWord('hr');
+    const [busy, open] = [`${stem}a`, `${stem}b`];
+    const author = await createUser();
+    // busy: one public post and six friends-only ones; open: two public posts.
+    await post(author, `#${busy} in public`);
+    for (let i = 0; i < 6; i++) await post(author, { content: `#${busy} among friends ${i}`, visibility: 'friends' });
+    await post(author, `#${open} one`);
+    await post(author, `#${open} two`);
+    expect((await search(viewer, stem, 'tags')).data.map((t: { tag: string }) => t.tag)).toEqual([open, busy]);
+  });
 });
 
 describe('GET /search without type', () => {

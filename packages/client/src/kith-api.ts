@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'c37b10fe8b11c89e5f8b990f181aef2a040c55ae5250379d1c4edb0436df8881';
+export const documentSha256 = '825900c755068bcda8f6b733f974c1d7f127c57a4dcc3a51efd83fa85f94796f';
 
 export interface paths {
     "/health": {
@@ -995,7 +995,7 @@ export interface paths {
         put?: never;
         /**
          * Create a post (or a wall post)
-         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam).
+         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.
          */
         post: operations["postPosts"];
         delete?: never;
@@ -1125,7 +1125,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released).
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -1229,7 +1229,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation
-         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created).
+         * @description `participant_ids` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one `conversation_invite` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group `title` passes the keyword rules (422 `/content-rejected`). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the group the first one created, never a second group (409 for the same key with a different request, or once you have left that group). Everyone you name must admit you under their `message_policy` (`everyone`, `following`: people they follow and friends, `friends`, `nobody`), else 403 with `type` ending `/messages-not-accepted`, `errors` naming each of them, and nothing is created. For someone who neither follows nor is friends with you, the conversation is a message request (`request: true` on their side); you may make message requests for at most 50 people a day, counted per person (429 with `Retry-After` past that, and nothing is created).
          */
         post: operations["postConversations"];
         delete?: never;
@@ -1378,7 +1378,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave
-         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin.
+         * @description Admins remove anyone; anyone can remove themselves (leave). The removed member's sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin. A group its last member leaves (or declines) is erased: its messages go, and the images they carried are withdrawn (`GET /media/{key}` 404 to all but their owner and staff).
          */
         delete: operations["deleteConversationsByIdMembersByUserId"];
         options?: never;
@@ -2344,7 +2344,7 @@ export interface paths {
         };
         /**
          * Search people, posts, communities and hashtags
-         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, posts (h 10) for tags; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 150 newest; for people the 1,000 most followed (past 1,000 matches), plus the people you know and the exact username; for communities and tags the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page. `next_cursor` is set only when one more result you may see follows the page (hidden matches never show as a cursor or an empty page with one); cursors are sealed and name no hidden row.
+         * @description `q` (1 to 100 characters) is searched as plain words: quotes, `AND`, `OR`, `NEAR`, `*`, parentheses and `column:` are never operators, so any text answers results or an empty list. Matching is accent- and case-insensitive (`ecole` finds "École"). Without `type`: `{ users, posts, communities, tags }`, at most 5 of each (`limit` and `cursor` are ignored). With `type`: a page of that kind, best match first. **users**: every word matches username, display name, bio or professional headline (the headline only where that profile and the account are public), words of 2 or more characters as prefixes (`ad` finds "Ada"). **posts**: every word in the content (whole words); `#word` also requires the tag (a query of tags only lists the newest posts carrying the first tag). **communities** (name, description) and **tags** (name): prefixes, like users. Ranking: `score = relevance × social × engagement`, where relevance is bm25 of the match, social is `1 + 1·friend + 0.5·followed` (of the account or the post's author), and engagement saturates: `1 + n/(n + h)` with n = followers (h 100) for people, likes + 2·comments (h 10) for posts, members (h 50) for communities, and for tags the posts anyone may see (by authors you may find) among its 20 newest (h 10), so hidden posts never list or raise a tag; people get ×2 for the exact username, communities ×2 where you are a member. Each query ranks a bounded set of matches: for posts the 150 newest; for people the 1,000 most followed (past 1,000 matches), plus the people you know and the exact username; for communities and tags the 500 best by bm25 (or, past 1,000 matches, the first 500 found). Results honour visibility: only posts you may read (friends-only, private, held and community posts as everywhere), nothing across a block either way, no suspended or silenced accounts (nor their posts), and accounts with `discoverable: false` (and their posts) only if you follow them or are friends. A tag is listed only when one of its recent posts is one anyone may see. The cursor of a posts page pins the moment of the first page. `next_cursor` is set only when one more result you may see follows the page (hidden matches never show as a cursor or an empty page with one); cursors are sealed and name no hidden row.
          */
         get: operations["getSearch"];
         put?: never;
@@ -9072,6 +9072,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: sending the same request again with the same key (1 to 255 visible ASCII characters, e.g. a UUID) within 24 hours returns what the first one created, with 200, instead of creating it twice. The same key with a different request is 409. */
+                "idempotency-key"?: string;
                 /**
                  * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
                  * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
@@ -9087,6 +9089,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A retry: the post the first request with this `Idempotency-Key` created, as it is now (nothing was created) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Post"];
+                };
+            };
             /** @description The new post */
             201: {
                 headers: {
@@ -9103,6 +9117,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ContentRejected"];
@@ -9481,6 +9496,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: sending the same request again with the same key (1 to 255 visible ASCII characters, e.g. a UUID) within 24 hours returns what the first one created, with 200, instead of creating it twice. The same key with a different request is 409. */
+                "idempotency-key"?: string;
                 /**
                  * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
                  * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
@@ -9498,6 +9515,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A retry: the comment the first request with this `Idempotency-Key` created, as it is now (nothing was created) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
             /** @description The new comment */
             201: {
                 headers: {
@@ -9513,6 +9542,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ContentRejected"];
@@ -9715,6 +9745,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: sending the same request again with the same key (1 to 255 visible ASCII characters, e.g. a UUID) within 24 hours returns what the first one created, with 200, instead of creating it twice. The same key with a different request is 409. */
+                "idempotency-key"?: string;
                 /**
                  * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
                  * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
@@ -9730,7 +9762,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The existing direct conversation */
+            /** @description The existing direct conversation, or (a retry with the same `Idempotency-Key`) the group the first request created */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9784,6 +9816,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ContentRejected"];

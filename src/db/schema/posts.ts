@@ -110,3 +110,24 @@ export const comments = sqliteTable(
 
 export type PostRow = typeof posts.$inferSelect;
 export type CommentRow = typeof comments.$inferSelect;
+
+/**
+ * `Idempotency-Key`s of create requests (POST /posts, POST /posts/{id}/comments: src/lib/idempotency.ts),
+ * per account and route: the request's fingerprint and what it created, so a retried request returns
+ * that instead of creating it twice. Written in the batch that creates the resource; kept 24 hours
+ * (pruned every minute).
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    resourceId: text('resource_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.scope, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

@@ -59,7 +59,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const db = c.get('db');
   const user = await findUserByLogin(db, identifier);
   const throttleKey = user ? accountLoginKey(user.id) : await unknownLoginKey(c.env, identifier);
-  await takeLoginAttempt(c.var.d1, throttleKey);
+  const attempt = await takeLoginAttempt(c.var.d1, throttleKey);
 
   // The attempt is already counted; the identifier tried is not kept (it may be a mistyped password).
   const failed = async (reason: 'unknown_account' | 'wrong_password') => {
@@ -75,7 +75,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   // With a second factor, the failure count stays until the code is right too: a known password must
   // not reset the limit on guessing codes (its own attempt is given back).
   const mfa = await hasMfa(c.var.d1, user.id);
-  if (mfa || user.suspendedAt !== null) await returnLoginAttempt(c.var.d1, throttleKey);
+  if (mfa || user.suspendedAt !== null) await returnLoginAttempt(c.var.d1, throttleKey, attempt);
   // Only a caller who knows the password learns that the account is suspended.
   service.assertNotSuspended(user);
   if (check.needsRehash) {

@@ -89,8 +89,8 @@ export async function startSession(c: Context<AppEnv>, user: UserRow, how: { met
  */
 export async function confirmPassword(c: Context<AppEnv>, user: Pick<UserRow, 'id' | 'passwordHash'>, password: string, field: string): Promise<void> {
   const key = accountLoginKey(user.id);
-  await takeLoginAttempt(c.var.d1, key);
-  if ((await verifyPassword(password, user.passwordHash)).ok) return returnLoginAttempt(c.var.d1, key);
+  const attempt = await takeLoginAttempt(c.var.d1, key);
+  if ((await verifyPassword(password, user.passwordHash)).ok) return returnLoginAttempt(c.var.d1, key, attempt);
   await recordLoginFailure(c, user.id, 'wrong_password');
   throw new ApiError('forbidden', `${field} is incorrect.`, { errors: [{ field, message: 'is incorrect' }] });
 }

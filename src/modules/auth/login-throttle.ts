@@ -5,7 +5,7 @@ import type { AppEnv, Bindings } from '../../lib/types';
 import { signingKey } from '../../lib/access-tokens';
 import { hmacSha256Hex } from '../../lib/crypto';
 import { audit, requestIp } from '../audit/audit';
-import { clearThrottle, giveBackToThrottle, takeFromThrottle, throttleRefusal, type ThrottleWindow } from '../../lib/throttle';
+import { clearThrottle, throttleRefusal, throttleRelease, throttleTake, type ThrottleWindow } from '../../lib/throttle';
 
 /** Contract: no more than 10 failed logins per account per 15 minutes. */
 export const FAILED_LOGINS: ThrottleWindow = { max: 10, ms: 15 * 60 * 1000 };
@@ -25,19 +25,20 @@ export async function unknownLoginKey(env: Bindings, identifier: string): Promis
 }
 
 /**
- * Takes one attempt from the key's budget BEFORE a password or code is checked, in one conditional
- * write, so guesses sent all at once cannot all pass a read of the count: 429 (with Retry-After) when
- * none is left. A wrong answer keeps it taken (a failure); a right one gives it back
- * ({@link returnLoginAttempt}) or ends the count ({@link clearLoginFailures}).
+ * Takes one attempt from the key's budget BEFORE a password or code is checked, in one transaction
+ * (throttleTake), so guesses sent all at once cannot all pass a read of the count: 429 (with
+ * Retry-After) when none is left. A wrong answer keeps it taken (a failure); a right one gives it back
+ * ({@link returnLoginAttempt}, with the window start answered here) or ends the count ({@link clearLoginFailures}).
  */
-export async function takeLoginAttempt(db: D1Client, key: string, now = Date.now()): Promise<void> {
-  if (await takeFromThrottle(db, key, FAILED_LOGINS, now)) return;
+export async function takeLoginAttempt(db: D1Client, key: string, now = Date.now()): Promise<number> {
+  const { taken, windowStart } = await throttleTake(db, key, FAILED_LOGINS, 1, { whole: true, now });
+  if (taken === 1) return windowStart;
   throw (await throttleRefusal(db, key, FAILED_LOGINS, DETAIL, 1, now)) ?? new ApiError('rate_limited', DETAIL, { headers: { 'Retry-After': '1' } });
 }
 
 /** A right password whose sign-in is not complete yet (a second factor pending, a suspension): its attempt is not a failure, and earlier failures stay. */
-export async function returnLoginAttempt(db: D1Client, key: string): Promise<void> {
-  await giveBackToThrottle(db, key);
+export async function returnLoginAttempt(db: D1Client, key: string, windowStart: number): Promise<void> {
+  await throttleRelease(db, key, windowStart, 1);
 }
 
 export async function clearLoginFailures(db: D1Client, key: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { idempotentCreate } from '../../lib/idempotency';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import * as service from './comments.service';
@@ -10,7 +11,10 @@ export const listComments: AppRouteHandler<typeof routes.listComments> = async (
 
 export const createComment: AppRouteHandler<typeof routes.createComment> = async (c) => {
   const { content, parent_id } = c.req.valid('json');
-  return c.json(await service.createComment(c, currentUser(c).userId, c.req.valid('param').id, content, parent_id), 201);
+  const postId = c.req.valid('param').id;
+  const retry = await idempotentCreate(c.req.valid('header')['idempotency-key'], 'comment', { post_id: postId, content, parent_id: parent_id ?? null });
+  const { comment, created } = await service.createComment(c, currentUser(c).userId, postId, content, parent_id, retry);
+  return created ? c.json(comment, 201) : c.json(comment, 200);
 };
 
 export const deleteComment: AppRouteHandler<typeof routes.deleteComment> = async (c) => {

@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
+import { IdempotencyHeaderSchema } from '../../lib/idempotency';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
 import { PageQuerySchema } from '../../lib/pagination';
@@ -23,11 +24,19 @@ export const createComment = createRoute({
   path: '/posts/{id}/comments',
   tags,
   summary: 'Comment on a post, or reply to a comment',
-  description: 'Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released).',
+  description: 'Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one.',
   security: bearerSecurity,
   middleware: [requireAuth],
-  request: { params: PostIdParamSchema, body: jsonBody(CreateCommentSchema) },
-  responses: { 201: jsonContent(CommentSchema, 'The new comment'), ...commonErrors, ...errors[401], ...errors[404], ...errors[422] },
+  request: { params: PostIdParamSchema, headers: IdempotencyHeaderSchema, body: jsonBody(CreateCommentSchema) },
+  responses: {
+    200: jsonContent(CommentSchema, 'A retry: the comment the first request with this `Idempotency-Key` created, as it is now (nothing was created)'),
+    201: jsonContent(CommentSchema, 'The new comment'),
+    ...commonErrors,
+    ...errors[401],
+    ...errors[404],
+    ...errors[409],
+    ...errors[422],
+  },
 });
 
 export const deleteComment = createRoute({

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
@@ -9,6 +9,7 @@ import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import { isStaffRole } from '../../middleware/require-staff';
 import { ApiError } from '../../lib/errors';
+import { createdAndGone, createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
@@ -80,7 +81,17 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
  * The text passes the content rules (a hold keeps the comment to its author and staff, with a report)
  * and the spam holds, whose counts ride in the comment's own batch.
  */
-export async function createComment(c: Context<AppEnv>, authorId: string, postId: string, content: string, parentId: string | null | undefined): Promise<Comment> {
+export async function createComment(
+  c: Context<AppEnv>,
+  authorId: string,
+  postId: string,
+  content: string,
+  parentId: string | null | undefined,
+  retry: IdempotentCreate | null = null,
+): Promise<{ comment: Comment; created: boolean }> {
+  // A retry (the same Idempotency-Key) gets the comment its first request made, checked and created nothing again.
+  const before = retry ? await createdBefore(c.var.d1, authorId, retry) : null;
+  if (before) return { comment: await commentMadeBefore(c, authorId, before), created: false };
   const verdict = await screenText(c, [{ field: 'content', text: content }], 'comment');
   const { row: post } = await getVisiblePost(c, authorId, postId);
   const db = c.get('db');
@@ -97,6 +108,7 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
     insertAutoReport(c.var.d1, reason, { subjectType: 'comment', subjectId: id, subjectUserId: authorId, communityId: post.communityId, snapshot: snapshot() }, now).statement;
   const spam = await spamStatements(c.var.d1, authorId, content, now);
   const statements = [
+    ...(retry ? recordCreate(c.var.d1, authorId, retry, id, now) : []),
     c.var.d1.prepare('INSERT INTO comments (id, post_id, author_id, parent_id, content, held, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)').bind(
       id,
       postId,
@@ -110,14 +122,29 @@ export async function createComment(c: Context<AppEnv>, authorId: string, postId
     spam.check,
     spam.record,
   ];
-  const results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  let results: D1Result<{ repeats: number; born: number | null; links: number }>[];
+  try {
+    results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  } catch (err) {
+    // The same key sent twice at once: the other request's batch took it, and this one created nothing.
+    if (retry && keyTaken(err)) return { comment: await commentMadeBefore(c, authorId, await createdConcurrently(c.var.d1, authorId, retry)), created: false };
+    throw err;
+  }
   const tripped = verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
   if (tripped) await c.var.d1.batch([c.var.d1.prepare('UPDATE comments SET held = 1 WHERE id = ?1').bind(id), report(tripped)]);
   const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
 
   if (!row.held) await announceComment(c, row, post);
   await purgeEdgePaths('posts', [postPath(postId)]);
-  return present(row, author, c.get('baseUrl'));
+  return { comment: present(row, author, c.get('baseUrl')), created: true };
+}
+
+/** The comment an earlier request with the same Idempotency-Key made, as its author sees it now (409 once it is gone). */
+async function commentMadeBefore(c: Context<AppEnv>, authorId: string, id: string): Promise<Comment> {
+  const db = c.get('db');
+  const row = await db.select().from(comments).where(and(eq(comments.id, id), eq(comments.authorId, authorId))).get();
+  if (!row) throw createdAndGone('comment');
+  return present(row, (await loadUsersByIds(db, [authorId])).get(authorId)!, c.get('baseUrl'));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { D1Client } from '../../db/client';
 import { ApiError } from '../../lib/errors';
-import { giveBackToThrottle, takeFromThrottle, throttleRefusal, type ThrottleWindow } from '../../lib/throttle';
+import { throttleRefusal, throttleRelease, throttleTake, type ThrottleWindow } from '../../lib/throttle';
 
 /**
  * Mails that go to an address anyone can type (a link to confirm an address, or to reset a password):
@@ -28,18 +28,17 @@ const accountKey = (allowance: CappedMail['allowance'], accountId: string) => `m
 export const mailAllowanceKeysOf = (accountId: string): string[] => ALLOWANCES.map((allowance) => accountKey(allowance, accountId));
 
 /**
- * Takes the mail from the account's and the address's hourly allowance, each in one conditional write,
- * so requests sent all at once cannot all pass: null when both had room, else the 429 to answer (with
+ * Takes the mail from the account's and the address's hourly allowance, each in one transaction
+ * (throttleTake), so requests sent all at once cannot all pass: null when both had room, else the 429 to answer (with
  * Retry-After), nothing taken.
  */
 export async function takeMailAllowance(db: D1Client, mail: CappedMail, now = Date.now()): Promise<ApiError | null> {
   const byAccount = accountKey(mail.allowance, mail.accountId);
   const toAddress = `mail:to:${mail.kind}:${mail.to}`;
-  if (!(await takeFromThrottle(db, byAccount, MAIL_CAP, now))) {
-    return refusal(db, byAccount, `At most ${MAIL_CAP.max} such mails an hour per account; try again later.`, now);
-  }
-  if (!(await takeFromThrottle(db, toAddress, MAIL_CAP, now))) {
-    await giveBackToThrottle(db, byAccount);
+  const fromAccount = await throttleTake(db, byAccount, MAIL_CAP, 1, { whole: true, now });
+  if (!fromAccount.taken) return refusal(db, byAccount, `At most ${MAIL_CAP.max} such mails an hour per account; try again later.`, now);
+  if (!(await throttleTake(db, toAddress, MAIL_CAP, 1, { whole: true, now })).taken) {
+    await throttleRelease(db, byAccount, fromAccount.windowStart, 1);
     return refusal(db, toAddress, 'This address has had as many such mails as it may have this hour; try again later.', now);
   }
   return null;

@@ -1,3 +1,4 @@
+import { idempotentCreate, madeBefore } from '../../lib/idempotency';
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
 import { authenticateSocket, currentUser } from '../../middleware/auth';
@@ -7,8 +8,9 @@ import type * as routes from './messaging.routes';
 export const createConversation: AppRouteHandler<typeof routes.createConversation> = async (c) => {
   const { userId } = currentUser(c);
   const body = c.req.valid('json');
-  const { id, created } = await service.createConversation(c, userId, body.participant_ids, body.title);
-  const conversation = await service.getConversation(c, userId, id);
+  const retry = await idempotentCreate(c.req.valid('header')['idempotency-key'], 'conversation', body);
+  const { id, created } = await service.createConversation(c, userId, body.participant_ids, body.title, undefined, retry);
+  const conversation = retry && !created ? await madeBefore(service.getConversation(c, userId, id), 'conversation') : await service.getConversation(c, userId, id);
   return created ? c.json(conversation, 201) : c.json(conversation, 200);
 };
 

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { IdempotencyHeaderSchema } from '../../lib/idempotency';
 import {
   AddMembersSchema,
   ConversationIdParamSchema,
@@ -29,9 +30,9 @@ const POLICY =
 
 export const createConversation = createRoute({
   method: 'post', path: '/conversations', tags, summary: 'Start a conversation',
-  description: `\`participant_ids\` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one \`conversation_invite\` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group \`title\` passes the keyword rules (422 \`/content-rejected\`). ${POLICY}`,
-  ...authed, request: { body: jsonBody(CreateConversationSchema) },
-  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation'), ...member, ...errors['403_messages'], ...errors[422] },
+  description: `\`participant_ids\` are the others (you are always a member). One other makes a direct conversation, of which there is one per pair: asking again answers 200 with the existing one (and puts you back in it if you had declined it). More make a group (you are its admin); group members for whom it is a request get one \`conversation_invite\` notification. Users you block or who block you cannot be added (404). A silenced account may start conversations with its friends only (403). A group \`title\` passes the keyword rules (422 \`/content-rejected\`). With an \`Idempotency-Key\` header, a retry of the same request within 24 hours answers 200 with the group the first one created, never a second group (409 for the same key with a different request, or once you have left that group). ${POLICY}`,
+  ...authed, request: { headers: IdempotencyHeaderSchema, body: jsonBody(CreateConversationSchema) },
+  responses: { 201: jsonContent(ConversationSchema, 'The new conversation'), 200: jsonContent(ConversationSchema, 'The existing direct conversation, or (a retry with the same `Idempotency-Key`) the group the first request created'), ...member, ...errors[409], ...errors['403_messages'], ...errors[422] },
 });
 
 export const listConversations = createRoute({
@@ -98,7 +99,7 @@ export const addMembers = createRoute({
 
 export const removeMember = createRoute({
   method: 'delete', path: '/conversations/{id}/members/{user_id}', tags, summary: 'Remove a member, or leave',
-  description: 'Admins remove anyone; anyone can remove themselves (leave). The removed member\'s sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin.',
+  description: 'Admins remove anyone; anyone can remove themselves (leave). The removed member\'s sockets on this conversation are closed at once with close code 4403 and receive nothing more. When the last admin leaves, the longest-standing member becomes admin. A group its last member leaves (or declines) is erased: its messages go, and the images they carried are withdrawn (`GET /media/{key}` 404 to all but their owner and staff).',
   ...authed, request: { params: MemberParamSchema },
   responses: { 204: { description: 'Removed' }, ...member, ...errors[403] },
 });

@@ -3,11 +3,12 @@ import type { Context } from 'hono';
 import { type D1Client, mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { communities, conversationDeclines, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
+import { createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { forEachLimit } from '../../lib/concurrency';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv, Bindings } from '../../lib/types';
-import { assertCanMessage, messageRequestStatements, notAUser, recipientStandings } from '../../policy/messaging';
+import { assertCanMessage, notAUser, recipientStandings, takeMessageRequests } from '../../policy/messaging';
 import { isAccountVisible } from '../../policy/visibility';
 import { screenText } from '../../policy/content-rules';
 import { mediaUrl } from '../media/media.keys';
@@ -119,6 +120,16 @@ export async function syncRoom(c: Context<AppEnv>, conversation: ConversationRow
   await roomFor(c, conversation.id).configure(conversation.id, conversation.kind, await roomMembers(c, conversation.id), conversation.createdBy);
 }
 
+/** Runs `write` after its message requests were taken (`takeMessageRequests`): gives them back should it fail. */
+async function writeTaking<T>(release: () => Promise<void>, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
 /** Member rows for people `adderId` puts in a conversation, each marked a request or not (src/policy/messaging.ts). */
 function memberRows(conversationId: string, adderId: string, admitted: Map<string, { request: boolean }>, now: Date) {
   return [...admitted].map(([userId, { request }]) => ({ conversationId, userId, role: 'member' as const, joinedAt: now, lastActivityAt: now, request, addedBy: adderId }));
@@ -146,7 +157,7 @@ async function reopenDirect(c: Context<AppEnv>, callerId: string, otherId: strin
   const admitted = present.has(otherId) ? new Map<string, { request: boolean }>() : await assertCanMessage(c.var.d1, callerId, [otherId], { field, conversationId: conversation.id });
   const rows = memberRows(conversation.id, callerId, admitted, now);
   if (!present.has(callerId)) rows.push({ conversationId: conversation.id, userId: callerId, role: 'member', joinedAt: now, lastActivityAt: now, request: false, addedBy: callerId });
-  await c.var.d1.batch([toStatement(c.var.d1, c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing()), ...messageRequestStatements(c.var.d1, callerId, admitted)]);
+  await writeTaking(await takeMessageRequests(c.var.d1, callerId, admitted), () => c.var.d1.batch([toStatement(c.var.d1, c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing())]));
   await syncRoom(c, conversation);
 }
 
@@ -162,7 +173,11 @@ export async function createConversation(
   participantIds: string[],
   title?: string,
   field = 'participant_ids',
+  retry: IdempotentCreate | null = null,
 ): Promise<{ id: string; created: boolean }> {
+  // A retry (the same Idempotency-Key) gets the conversation its first request made.
+  const before = retry ? await createdBefore(c.var.d1, creatorId, retry) : null;
+  if (before) return { id: before, created: false };
   const others = [...new Set(participantIds)].filter((id) => id !== creatorId);
   if (others.length === 0) throw ApiError.field(field, 'must name at least one user other than you');
   const direct = others.length === 1;
@@ -179,14 +194,19 @@ export async function createConversation(
   const now = new Date();
   const id = newId(now.getTime());
   const conversation = { id, kind: direct ? ('direct' as const) : ('group' as const), title: direct ? null : (title ?? null), createdBy: creatorId, directKey, createdAt: now, lastActivityAt: now, lastSeq: 0, lastMessage: null };
+  const release = await takeMessageRequests(c.var.d1, creatorId, admitted);
   try {
-    await c.var.d1.batch([
-      toStatement(c.var.d1, db.insert(conversations).values(conversation)),
-      toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
-      toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
-      ...messageRequestStatements(c.var.d1, creatorId, admitted),
-    ]);
+    await writeTaking(release, () =>
+      c.var.d1.batch([
+        ...(retry ? recordCreate(c.var.d1, creatorId, retry, id, now.getTime()) : []),
+        toStatement(c.var.d1, db.insert(conversations).values(conversation)),
+        toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
+        toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
+      ]),
+    );
   } catch (err) {
+    // The same Idempotency-Key sent twice at once: the other request's batch took it.
+    if (retry && keyTaken(err)) return { id: await createdConcurrently(c.var.d1, creatorId, retry), created: false };
     // Two people opening the same direct conversation at once: the second gets the first's.
     if (directKey && uniqueViolation(err) === 'direct_key') {
       const raced = await existingDirect();
@@ -343,10 +363,9 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
     throw ApiError.field('user_ids', 'must name at least one user other than you');
   }
   const admitted = await assertCanMessage(c.var.d1, viewerId, ids, { field: 'user_ids', conversationId });
-  await c.var.d1.batch([
-    toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing()),
-    ...messageRequestStatements(c.var.d1, viewerId, admitted),
-  ]);
+  await writeTaking(await takeMessageRequests(c.var.d1, viewerId, admitted), () =>
+    c.var.d1.batch([toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing())]),
+  );
   await syncRoom(c, conversation);
   inviteRequests(c, viewerId, conversation, admitted);
 }
@@ -414,17 +433,21 @@ export function keepAnAdmin(db: D1Client, conversationIds: string[]): D1Prepared
 
 /**
  * Deletes a membership (with `also`, in the same batch), notes the departure (conversation_departures:
- * the room keeps what they wrote), keeps the group with an admin, and closes the member's sockets.
+ * the room keeps what they wrote), keeps the group with an admin, and closes the member's sockets. A
+ * group its last member leaves goes entirely, here and in its room (as when the last one deletes their
+ * account): nobody could read it again, and the images its messages carried are withdrawn.
  */
 async function dropMembership(c: Context<AppEnv>, conversation: ConversationRow, userId: string, also: D1PreparedStatement[] = []): Promise<void> {
   const conversationId = conversation.id;
   const db = c.var.d1;
-  const [removed] = await db.batch([
+  const results = await db.batch([
     db.prepare('DELETE FROM conversation_members WHERE conversation_id = ?1 AND user_id = ?2').bind(conversationId, userId),
     departureStatement(db, conversationId, userId),
     ...also,
     keepAnAdmin(db, [conversationId]),
+    db.prepare("DELETE FROM conversations WHERE id = ?1 AND kind = 'group' AND NOT EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = ?1)").bind(conversationId),
   ]);
-  if (!removed?.meta.changes) throw new ApiError('not_found', 'No such member.');
+  if (!results[0]?.meta.changes) throw new ApiError('not_found', 'No such member.');
   await syncRoom(c, conversation);
+  if (results.at(-1)?.meta.changes) await purgeMediaCopies(await roomFor(c, conversationId).dissolve());
 }

@@ -1,5 +1,6 @@
 import type { AppRouteHandler } from '../../lib/types';
 import { purgeProfilesById } from '../../lib/edge-cache';
+import { idempotentCreate } from '../../lib/idempotency';
 import { notePostImpressions } from '../../middleware/impressions';
 import { currentUser } from '../../middleware/auth';
 import { findVisibleUser } from '../users/users.service';
@@ -9,7 +10,10 @@ import type * as routes from './posts.routes';
 
 export const createPost: AppRouteHandler<typeof routes.createPost> = async (c) => {
   const { userId } = currentUser(c);
-  const post = await service.createPost(c, userId, c.req.valid('json'));
+  const input = c.req.valid('json');
+  const retry = await idempotentCreate(c.req.valid('header')['idempotency-key'], 'post', input);
+  const { post, created } = await service.createPost(c, userId, input, retry);
+  if (!created) return c.json(post, 200);
   // The author's posts count changed: their anonymous profile leaves the edge cache.
   await purgeProfilesById(c.var.d1, [userId]);
   return c.json(post, 201);

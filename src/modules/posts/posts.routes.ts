@@ -3,6 +3,7 @@ import { edgeCache } from '../../lib/edge-cache';
 import { notePostImpressions } from '../../middleware/impressions';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, edgeCachedJson, errors, jsonBody, jsonContent } from '../../lib/openapi';
+import { IdempotencyHeaderSchema } from '../../lib/idempotency';
 import { PageQuerySchema } from '../../lib/pagination';
 import { PublicUserPageSchema as UserPage, UserRefParamSchema } from '../users/users.schemas';
 import { CreatePostSchema, LikeStateSchema, PostIdParamSchema, PostPageSchema as PostPage, PostSchema, UpdatePostSchema } from './posts.schemas';
@@ -17,10 +18,19 @@ export const createPost = createRoute({
   tags,
   summary: 'Create a post (or a wall post)',
   description:
-    'Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user\'s wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community\'s audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam).',
+    'Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user\'s wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community\'s audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.',
   ...authed,
-  request: { body: jsonBody(CreatePostSchema) },
-  responses: { 201: jsonContent(PostSchema, 'The new post'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404], ...errors[422] },
+  request: { headers: IdempotencyHeaderSchema, body: jsonBody(CreatePostSchema) },
+  responses: {
+    200: jsonContent(PostSchema, 'A retry: the post the first request with this `Idempotency-Key` created, as it is now (nothing was created)'),
+    201: jsonContent(PostSchema, 'The new post'),
+    ...commonErrors,
+    ...errors[401],
+    ...errors[403],
+    ...errors[404],
+    ...errors[409],
+    ...errors[422],
+  },
 });
 
 export const getPost = createRoute({

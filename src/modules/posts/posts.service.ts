@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
+import { createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, madeBefore, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
@@ -93,7 +94,10 @@ export interface NewPostInput {
   media_ids?: string[];
 }
 
-export async function createPost(c: Context<AppEnv>, authorId: string, input: NewPostInput): Promise<Post> {
+export async function createPost(c: Context<AppEnv>, authorId: string, input: NewPostInput, retry: IdempotentCreate | null = null): Promise<{ post: Post; created: boolean }> {
+  // A retry (the same Idempotency-Key) gets the post its first request made, checked and created nothing again.
+  const before = retry ? await createdBefore(c.var.d1, authorId, retry) : null;
+  if (before) return { post: await postMadeBefore(c, authorId, before), created: false };
   const content = (input.content ?? '').trim();
   const verdict = await screenText(c, [{ field: 'content', text: content }], 'post');
   const mediaIds = await assertOwnMedia(c, authorId, input.media_ids ?? []);
@@ -116,6 +120,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   const db = c.get('db');
   const tags = extractHashtags(content);
   const statements = [
+    ...(retry ? recordCreate(c.var.d1, authorId, retry, id, now.getTime()) : []),
     toStatement(
       c.var.d1,
       db.insert(posts).values({
@@ -143,14 +148,24 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   // The spam counts are read inside the same batch (before this post's fingerprint): no extra round trip.
   const spam = content ? await spamStatements(c.var.d1, authorId, content, now.getTime()) : null;
   if (spam) statements.push(spam.check, spam.record);
-  const results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  let results: D1Result<{ repeats: number; born: number | null; links: number }>[];
+  try {
+    results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
+  } catch (err) {
+    // The same key sent twice at once: the other request's batch took it, and this one created nothing.
+    if (retry && keyTaken(err)) return { post: await postMadeBefore(c, authorId, await createdConcurrently(c.var.d1, authorId, retry)), created: false };
+    throw err;
+  }
   const tripped = spam && verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
   if (tripped) await holdForSpam(c, id, authorId, communityId, content, mediaIds, tripped);
 
   const { row, post } = await getVisiblePost(c, authorId, id);
   if (!row.held) await announcePost(c, row);
-  return post;
+  return { post, created: true };
 }
+
+/** The post an earlier request with the same Idempotency-Key made, as its author sees it now (409 once it is gone). */
+const postMadeBefore = async (c: Context<AppEnv>, authorId: string, id: string): Promise<Post> => (await madeBefore(getVisiblePost(c, authorId, id), 'post')).post;
 
 /**
  * Tells the post's audience about it (new_post, wall_post, mentions): at creation, or when a moderator

@@ -231,23 +231,28 @@ scored AS (
 )
 SELECT * FROM scored WHERE ${afterKey('?4', '?5')} ORDER BY rank_key DESC, id DESC LIMIT ?6`;
 
-/** Of a tag's posts, this many newest are checked for one anyone may see. */
+/** Of a tag's posts, this many newest are read for those anyone may see. */
 const TAG_SAMPLE = 20;
 
 /**
- * Hashtags, by name (prefix, accent-insensitive). A tag is listed only when one of its TAG_SAMPLE newest
- * posts is one anyone may see, by an author the viewer may find, so a tag used only in friends-only or
- * private posts (or by a silenced account) never shows. relevance = bm25 × saturating(posts, 10).
- * Parameters: ?1 FTS query, ?2 viewer, ?4/?5 cursor (score, tag), ?6 limit.
+ * Hashtags, by name (prefix, accent-insensitive). Of each tag's TAG_SAMPLE newest posts, those anyone
+ * may see by an author the viewer may find are counted (`seen`); a tag with none is not listed, so a tag
+ * used only in friends-only or private posts (or by a silenced account) never shows, and its rank counts
+ * only those posts: relevance = bm25 × saturating(seen, 10), so hidden posts neither list a tag nor
+ * raise it. Parameters: ?1 FTS query, ?2 viewer, ?4/?5 cursor (score, tag), ?6 limit.
  */
 export const TAG_SEARCH_SQL = `
 WITH ${boundedHits('tags_fts', 'bm25(tags_fts)')},
+counted AS (
+  SELECT t.tag, h.rel, (
+    SELECT COUNT(*) FROM (SELECT post_id FROM post_tags WHERE tag = t.tag ORDER BY created_at DESC LIMIT ${TAG_SAMPLE}) x JOIN posts p ON p.id = x.post_id
+    WHERE ${anonymousVisiblePostSql('p')} AND ${discoverableUserSql('?2', 'p.author_id')}) AS seen
+  FROM hits h JOIN tags t ON t.rowid = h.rid
+),
 scored AS (
-  SELECT t.tag AS id, COALESCE(tr.uses_24h, 0) AS uses_24h, COALESCE(tr.accounts_24h, 0) AS accounts_24h,
-    h.rel * ${saturating('t.post_count', 10)} AS rank_key
-  FROM hits h JOIN tags t ON t.rowid = h.rid LEFT JOIN tag_trends tr ON tr.tag = t.tag
-  WHERE EXISTS (
-    SELECT 1 FROM (SELECT post_id FROM post_tags WHERE tag = t.tag ORDER BY created_at DESC LIMIT ${TAG_SAMPLE}) x JOIN posts p ON p.id = x.post_id
-    WHERE ${anonymousVisiblePostSql('p')} AND ${discoverableUserSql('?2', 'p.author_id')})
+  SELECT c.tag AS id, COALESCE(tr.uses_24h, 0) AS uses_24h, COALESCE(tr.accounts_24h, 0) AS accounts_24h,
+    c.rel * ${saturating('c.seen', 10)} AS rank_key
+  FROM counted c LEFT JOIN tag_trends tr ON tr.tag = c.tag
+  WHERE c.seen > 0
 )
 SELECT * FROM scored WHERE ${afterKey('?4', '?5')} ORDER BY rank_key DESC, id DESC LIMIT ?6`;

@@ -158,7 +158,7 @@ export async function searchCommunities(c: Context<AppEnv>, viewerId: string, te
 
 type TagHit = { id: string; uses_24h: number; accounts_24h: number; rank_key: number };
 
-/** Hashtags, best first. The cursor is sealed: a tag's score weighs all its posts, hidden ones too. */
+/** Hashtags, best first (by posts anyone may see: TAG_SEARCH_SQL). The cursor is sealed, as every search cursor. */
 export async function searchTags(c: Context<AppEnv>, viewerId: string, terms: SearchTerms, limit: number, cursor?: string) {
   const match = ftsMatch(terms.words, 1);
   if (!match) return EMPTY;
