@@ -8,6 +8,7 @@ import type { NewsFetchMessage } from './queues/news';
 import { pruneDeliveredMail, requeueUnsentMail } from './modules/mail/mail-delivery';
 import { pruneSignInRows } from './modules/auth/sign-in-rows';
 import { FAILED_LOGINS } from './modules/auth/login-throttle';
+import { MAIL_CAP } from './modules/mail/mail-caps';
 import { pruneThrottles } from './lib/throttle';
 import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
@@ -38,7 +39,7 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await requeueUnsentMail(env, now);
   await pruneDeliveredMail(env, now);
   await pruneSignInRows(env.DB, now);
-  await pruneThrottles(env.DB, now, [FAILED_LOGINS, ...Object.values(REACH)]);
+  await pruneThrottles(env.DB, now, [FAILED_LOGINS, MAIL_CAP, ...Object.values(REACH)]);
   await pruneIdempotencyKeys(env.DB, now);
 }
 /**

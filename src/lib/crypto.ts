@@ -55,6 +55,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [algorithm, iterText, saltText, hashText] = stored.split('$');
   const iterations = Number(iterText);
   if (algorithm !== ALGORITHM || !Number.isInteger(iterations) || !saltText || !hashText) {
+    // No usable hash (an account made by an OAuth sign-in has none yet): as slow as a real check, so
+    // a login's answer time does not single such accounts out.
+    await burnPasswordCheck(password);
     return { ok: false, needsRehash: false };
   }
   const expected = fromBase64Url(hashText);

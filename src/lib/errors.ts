@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   /** A recipient's message_policy (or their decline) keeps the caller out. */
   messages_not_accepted: 403,
   account_suspended: 403,
+  /** Adding a way into the account (a provider, a second factor) needs a session signed in minutes ago. */
+  recent_sign_in_required: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -39,6 +41,7 @@ const TITLES: Record<ErrorCode, string> = {
   forbidden: 'Forbidden',
   messages_not_accepted: 'Messages not accepted',
   account_suspended: 'Account suspended',
+  recent_sign_in_required: 'Recent sign-in required',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
@@ -100,7 +103,7 @@ export const problemTitle = (code: ErrorCode) => TITLES[code];
 const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = Object.fromEntries(
   Object.entries(ERROR_STATUS)
     // Only the generic code of each status (the others are specific and only ever thrown by name).
-    .filter(([code]) => !['validation_failed', 'messages_not_accepted', 'account_suspended', 'content_rejected', 'mfa_required', 'invalid_code'].includes(code))
+    .filter(([code]) => !['validation_failed', 'messages_not_accepted', 'account_suspended', 'recent_sign_in_required', 'content_rejected', 'mfa_required', 'invalid_code'].includes(code))
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 

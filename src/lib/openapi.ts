@@ -50,6 +50,7 @@ const PROBLEM_EXAMPLES: Partial<Record<ErrorCode, { detail: string; errors?: { f
   unsupported_media_type: { detail: 'Send the body as application/json.' },
   upgrade_required: { detail: 'Connect with a WebSocket upgrade (Upgrade: websocket).' },
   account_suspended: { detail: 'This account is suspended.' },
+  recent_sign_in_required: { detail: 'Sign in again to link a sign-in provider: this session signed in more than 15 minutes ago.' },
   content_rejected: { detail: 'content: contains a word or phrase that is not allowed here', errors: [{ field: 'content', message: 'contains a word or phrase that is not allowed here' }] },
   rate_limited: { detail: 'Too many requests; slow down and retry later.' },
   internal: { detail: 'An unexpected error occurred. Quote the request_id when reporting it.' },

@@ -131,3 +131,61 @@ describe('E-mail change', () => {
     await expectProblem(await verify(oldLink), 400, 'token');
   });
 });
+
+describe('Mail to one address, whichever accounts ask', () => {
+  const askToMove = (user: { accessToken: string; password: string }, email: string) =>
+    call('/me', { method: 'PATCH', token: user.accessToken, body: { email, current_password: user.password } });
+
+  it('should mail one address at most 3 change links an hour, however many accounts ask (429 for the next)', async () => {
+    const target = `${uniqueName('stranger')}@example.com`;
+    const askers = [await createUser(), await createUser(), await createUser(), await createUser()];
+    for (const asker of askers.slice(0, 3)) await expectStatus(await askToMove(asker, target), 200);
+    const refused = await expectProblem(await askToMove(askers[3]!, target), 429);
+    expect(refused.detail).toMatch(/address/);
+    expect(await mailCountTo(target, 'email_change')).toBe(3);
+  });
+
+  it("should not let strangers' change requests use up the owner's own verification mail", async () => {
+    const target = `${uniqueName('owner')}@example.com`;
+    for (const asker of [await createUser(), await createUser(), await createUser()]) await expectStatus(await askToMove(asker, target), 200);
+    const owner = await createUser({ email: target });
+    await expectStatus(await verify(emailTokenFrom(await lastMailOfKind(target, 'email_verification'))), 204);
+    expect((await me(owner.accessToken)).email_verified).toBe(true);
+  });
+
+  it('should keep counting when accounts holding the address are deleted and made again (verification and reset mails)', async () => {
+    const target = `${uniqueName('loop')}@example.com`;
+    for (let round = 0; round < 4; round++) {
+      const squatter = await createUser({ email: target });
+      await expectStatus(await forgot(target), 202);
+      await expectStatus(await call('/me', { method: 'DELETE', token: squatter.accessToken, body: { password: squatter.password } }), 204);
+    }
+    expect(await mailCountTo(target, 'email_verification')).toBe(3);
+    expect(await mailCountTo(target, 'password_reset')).toBe(3);
+  });
+});
+
+describe('Mail caps under requests sent all at once', () => {
+  it('should send one address no more than 3 reset mails however many requests arrive together, from many addresses', async () => {
+    const user = await createUser();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => call('/auth/password/forgot', { body: { email: user.email } })));
+    for (const res of answers) await expectStatus(res, 202);
+    expect(await mailCountTo(user.email, 'password_reset')).toBe(3);
+  });
+
+  it('should let one account send no more than 3 change links an hour, even all at once to different addresses', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user); // the registration link is one of the account's three
+    const targets = Array.from({ length: 6 }, () => `${uniqueName('spray')}@example.com`);
+    const answers = await Promise.all(
+      targets.map((email) => call('/me', { method: 'PATCH', token: user.accessToken, body: { email, current_password: user.password } })),
+    );
+    const statuses = answers.map((res) => res.status);
+    await Promise.all(answers.map((res) => res.body?.cancel()));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    let sent = 0;
+    for (const email of targets) sent += await mailCountTo(email, 'email_change');
+    expect(sent).toBe(2);
+  });
+});

@@ -166,6 +166,23 @@ describe('Login errors', () => {
     await loginOk(user.username, user.password);
   });
 
+  it('should let no more than 10 guesses through when they arrive all at once, from many addresses', async () => {
+    const user = await createUser();
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => login(user.username, `wrong password ${i}`, randomIp())));
+    const statuses = answers.map((res) => res.status);
+    await Promise.all(answers.map((res) => res.body?.cancel()));
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+  });
+
+  it('should not store what was typed as the login of an unknown account (it may be a password in the wrong field)', async () => {
+    const typed = `${uniqueName('Hunter2')} my password`;
+    await expectProblem(await login(typed, 'wrong password'), 401);
+    const keys = await env.DB.prepare('SELECT key FROM auth_throttles').all<{ key: string }>();
+    expect(keys.results.length).toBeGreaterThan(0);
+    expect(keys.results.filter((r) => r.key.toLowerCase().includes(typed.toLowerCase()))).toEqual([]);
+  });
+
   it('should throttle unknown accounts the same way, so a 429 does not reveal existence', async () => {
     const ghost = uniqueName('ghost');
     for (let i = 0; i < 10; i++) await expectProblem(await login(ghost, 'wrong password'), 401);

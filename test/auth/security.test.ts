@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, randomIp, uniqueName } from '../helpers/client';
 import { burstUntilLimited } from '../helpers/rate-limit';
 import {
   base64UrlJson,
+  changePassword,
   decodeJwtPayload,
   expectNoLeaks,
   getMe,
@@ -274,5 +275,50 @@ describe('Leaks', () => {
       .bind(user.id)
       .first<{ n: number }>();
     expect(session?.n).toBe(1);
+  });
+});
+
+describe('Password confirmations count as failed logins', () => {
+  it('should count a wrong password at password change, e-mail change, account deletion and TOTP off towards the 10 a quarter hour, then refuse even the right one (429)', async () => {
+    const victim = await createUser();
+    const stolen = await loginOk(victim.username, victim.password);
+    const token = stolen.access_token;
+    const wrongs = [
+      () => changePassword(token, 'guess one', 'a new long passphrase'),
+      () => call('/me', { method: 'PATCH', token, body: { email: `${uniqueName('x')}@example.com`, current_password: 'guess two' } }),
+      () => call('/me', { method: 'DELETE', token, body: { password: 'guess three' } }),
+      () => call('/me/mfa/totp', { method: 'DELETE', token, body: { password: 'guess four', code: '123456' } }),
+    ];
+    for (let i = 0; i < 10; i++) await expectProblem(await wrongs[i % wrongs.length]!(), 403);
+    const limited = await expectProblem(await changePassword(token, victim.password, 'a new long passphrase'), 429);
+    expect(limited.detail).toMatch(/failed/);
+    await expectProblem(await call('/me', { method: 'DELETE', token, body: { password: victim.password } }), 429);
+    // The same counter as logins: the password cannot be guessed here instead of there.
+    await expectProblem(await login(victim.username, victim.password), 429);
+    const failures = await env.DB.prepare("SELECT data FROM audit_log WHERE action = 'auth.login_failed' AND subject_id = ?1").bind(victim.id).all<{ data: string }>();
+    expect(failures.results.map((r) => JSON.parse(r.data).reason)).toEqual(Array(10).fill('wrong_password'));
+  });
+});
+
+describe('Login timing', () => {
+  /** How many PBKDF2 derivations answering a login took: the work that dominates its time. */
+  async function derivationsFor(identifier: string): Promise<number> {
+    const spy = vi.spyOn(crypto.subtle, 'deriveBits');
+    try {
+      await expectProblem(await login(identifier, 'not the password'), 401);
+      return spy.mock.calls.filter(([algorithm]) => (algorithm as { name?: string }).name === 'PBKDF2').length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('should spend the same password work on an account without a password (made by an OAuth sign-in) as on a wrong password and an unknown account', async () => {
+    const [withPassword, withoutPassword] = [await createUser(), await createUser()];
+    await env.DB.prepare("UPDATE users SET password_hash = '' WHERE id = ?1").bind(withoutPassword.id).run();
+    await derivationsFor(uniqueName('nobody')); // the first one also makes the isolate's stand-in hash
+    const unknown = await derivationsFor(uniqueName('nobody'));
+    expect(unknown).toBe(1);
+    expect(await derivationsFor(withPassword.username)).toBe(unknown);
+    expect(await derivationsFor(withoutPassword.username)).toBe(unknown);
   });
 });

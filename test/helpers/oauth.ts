@@ -86,7 +86,7 @@ export async function backAtKith(callbackUrl: URL, options: { formPost?: boolean
   return new URL(res.headers.get('Location')!);
 }
 
-/** The whole redirect dance; answers the app's landing URL (`?code=`, `?linked=` or `?error=`). */
+/** The whole redirect dance; answers the app's landing URL (`?code=` or `?error=`). */
 export async function dance(provider: string, who: MockIdentity, options: { token?: string; challenge?: string; formPost?: boolean; user?: unknown } = {}): Promise<URL> {
   const callback = await atProvider(await authorize(provider, { token: options.token, challenge: options.challenge }), who);
   return backAtKith(callback, options);
@@ -103,4 +103,16 @@ export async function oauthSignIn(provider: string, who: MockIdentity, options: 
   const code = landing.searchParams.get('code');
   expect(code, `landed on ${landing}`).toBeTruthy();
   return expectStatus(await exchange(code!), 200);
+}
+
+/**
+ * Links an identity to the signed-in account: the dance with its bearer token (and a fresh PKCE pair of
+ * the app's), then the link code redeemed at POST /me/identities; answers that response.
+ */
+export async function linkWith(provider: string, who: MockIdentity, token: string): Promise<Response> {
+  const { verifier, challenge } = await appPkce();
+  const landing = await dance(provider, who, { token, challenge });
+  const code = landing.searchParams.get('code');
+  expect(code, `landed on ${landing}`).toBeTruthy();
+  return call('/me/identities', { token, body: { code, code_verifier: verifier } });
 }

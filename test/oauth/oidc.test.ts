@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
-import { APP_REDIRECT, atProvider, authorize, backAtKith, dance, exchange, newIdentity, oauthSignIn } from '../helpers/oauth';
-import { expectTokenBody, verifyEmailOf } from '../auth/helpers';
+import { APP_REDIRECT, appPkce, atProvider, authorize, backAtKith, dance, exchange, linkWith, newIdentity, oauthSignIn, RFC7636_PAIR } from '../helpers/oauth';
+import { expectTokenBody, lastMailOfKind, mailCountTo, verifyEmailOf } from '../auth/helpers';
 
 const auditFor = (userId: string) =>
   env.DB.prepare('SELECT action, data FROM audit_log WHERE subject_id = ?1 ORDER BY seq').bind(userId).all<{ action: string; data: string }>();
@@ -188,16 +188,82 @@ describe('Linking from a signed-in account, listing and unlinking', () => {
     await verifyEmailOf(user);
     const who = newIdentity({ email: 'someone-else@example.com' });
     const landing = await dance('oidc', who, { token: user.accessToken });
-    expect(landing.toString()).toBe(`${APP_REDIRECT}?linked=oidc`);
+    // The link flow ends in a link code, and nothing is linked until the account itself redeems it.
+    expect(landing.origin + landing.pathname).toBe(APP_REDIRECT);
+    expect(await expectStatus(await call('/me/identities', { token: user.accessToken }), 200)).toEqual([]);
+    const linked = await expectStatus(await call('/me/identities', { token: user.accessToken, body: { code: landing.searchParams.get('code') } }), 201);
+    expect(linked).toMatchObject({ provider: 'oidc', email: 'someone-else@example.com' });
     const list = await expectStatus(await call('/me/identities', { token: user.accessToken }), 200);
-    expect(list.map((i: { provider: string }) => i.provider)).toEqual(['oidc']);
+    expect(list).toEqual([linked]);
     // Signing in with it now lands on this account.
     expect((await oauthSignIn('oidc', who)).user.id).toBe(user.id);
 
     const other = await createUser();
     await verifyEmailOf(other);
-    expect((await dance('oidc', who, { token: other.accessToken })).searchParams.get('error')).toBe('identity_in_use');
-    expect((await dance('oidc', who, { token: user.accessToken })).searchParams.get('linked')).toBe('oidc');
+    await expectProblem(await linkWith('oidc', who, other.accessToken), 409, 'code');
+    expect(await expectStatus(await linkWith('oidc', who, user.accessToken), 200)).toEqual(linked);
+  });
+
+  it("should not link the identity of someone sent through another account's link flow (link CSRF)", async () => {
+    // The attacker starts a link from their own account and gets a victim to open the provider URL.
+    const attacker = await createUser();
+    await verifyEmailOf(attacker);
+    const victim = newIdentity({ email: `${uniqueName('victim')}@example.com` });
+    const landing = await backAtKith(await atProvider(await authorize('oidc', { token: attacker.accessToken }), victim));
+    // The victim's browser holds a link code; nothing is linked to the attacker by that alone.
+    expect(await expectStatus(await call('/me/identities', { token: attacker.accessToken }), 200)).toEqual([]);
+    // The app in the victim's browser cannot use it either: it is no sign-in code, and no other account's link code.
+    const code = landing.searchParams.get('code')!;
+    const bystander = await createUser();
+    await verifyEmailOf(bystander);
+    await expectProblem(await call('/me/identities', { token: bystander.accessToken, body: { code } }), 400, 'code');
+    await expectProblem(await exchange(code), 400, 'code');
+    const signedIn = await oauthSignIn('oidc', victim);
+    expect(signedIn.user.id).not.toBe(attacker.id);
+    expect(signedIn.created).toBe(true);
+  });
+
+  it('should take a link code once, for 60 seconds, with the verifier of its challenge, and never as a sign-in', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user);
+    const link = (code: string, code_verifier?: string) => call('/me/identities', { token: user.accessToken, body: { code, code_verifier } });
+    const { verifier, challenge } = await appPkce();
+    const codeOf = async (options: { challenge?: string } = {}) => (await dance('oidc', newIdentity(), { token: user.accessToken, ...options })).searchParams.get('code')!;
+
+    // A wrong verifier burns the code.
+    const burnt = await codeOf({ challenge });
+    await expectProblem(await link(burnt, RFC7636_PAIR.verifier), 400, 'code_verifier');
+    await expectProblem(await link(burnt, verifier), 400, 'code');
+    // A stale one is refused.
+    const stale = await codeOf({ challenge });
+    await env.DB.prepare('UPDATE oauth_codes SET expires_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(user.id, Date.now() - 1).run();
+    await expectProblem(await link(stale, verifier), 400, 'code');
+    // A sign-in code is no link code.
+    const signIn = (await dance('oidc', newIdentity())).searchParams.get('code')!;
+    await expectProblem(await link(signIn), 400, 'code');
+    // The right one links once.
+    const good = await codeOf({ challenge });
+    await expectStatus(await link(good, verifier), 201);
+    await expectProblem(await link(good, verifier), 400, 'code');
+    expect((await auditFor(user.id)).results.filter((a) => a.action === 'oauth.linked').map((a) => JSON.parse(a.data).via)).toEqual(['signed_in']);
+  });
+
+  it('should tell the account by mail whenever a provider is linked to it, by the account or by its verified address', async () => {
+    const user = await createUser();
+    await verifyEmailOf(user);
+    const mine = newIdentity({ email: `${uniqueName('mine')}@example.com` });
+    await expectStatus(await linkWith('oidc', mine, user.accessToken), 201);
+    const mail = await lastMailOfKind(user.email, 'oauth_linked');
+    expect(mail!.subject).toContain('Kith Test SSO');
+    expect(mail!.body_text).toContain(mine.email!);
+    expect(mail!.body_text).toMatch(/reset your password/);
+    // Linking it again adds nothing, and says nothing.
+    await expectStatus(await linkWith('oidc', mine, user.accessToken), 200);
+    expect(await mailCountTo(user.email, 'oauth_linked')).toBe(1);
+    // A provider that verified the account's address links itself at sign-in: told too.
+    await oauthSignIn('github', newIdentity({ emails: [{ email: user.email, primary: true, verified: true }] }, true));
+    expect(await mailCountTo(user.email, 'oauth_linked')).toBe(2);
+    expect((await lastMailOfKind(user.email, 'oauth_linked'))!.subject).toContain('GitHub');
   });
 
   it('should refuse to unlink the last way to sign in (409), and unlink once there is another', async () => {
@@ -206,8 +272,7 @@ describe('Linking from a signed-in account, listing and unlinking', () => {
     const [identity] = await expectStatus(await call('/me/identities', { token }), 200);
     await expectProblem(await call(`/me/identities/${identity.id}`, { method: 'DELETE', token }), 409);
 
-    const linked = await dance('github', newIdentity({ emails: [{ email: 'gh@example.com', primary: true, verified: true }] }, true), { token });
-    expect(linked.searchParams.get('linked')).toBe('github');
+    await expectStatus(await linkWith('github', newIdentity({ emails: [{ email: 'gh@example.com', primary: true, verified: true }] }, true), token), 201);
     await expectStatus(await call(`/me/identities/${identity.id}`, { method: 'DELETE', token }), 204);
     const left = await expectStatus(await call('/me/identities', { token }), 200);
     expect(left.map((i: { provider: string }) => i.provider)).toEqual(['github']);
@@ -219,7 +284,7 @@ describe('Linking from a signed-in account, listing and unlinking', () => {
   it('should let an account with a password unlink its only identity', async () => {
     const user = await createUser();
     await verifyEmailOf(user);
-    await dance('oidc', newIdentity(), { token: user.accessToken });
+    await expectStatus(await linkWith('oidc', newIdentity(), user.accessToken), 201);
     const [identity] = await expectStatus(await call('/me/identities', { token: user.accessToken }), 200);
     await expectStatus(await call(`/me/identities/${identity.id}`, { method: 'DELETE', token: user.accessToken }), 204);
     const other = await createUser();

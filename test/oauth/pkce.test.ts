@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/lib/crypto';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
-import { APP_REDIRECT, appPkce, authorize, authorizePath, dance, exchange, newIdentity, RFC7636_PAIR } from '../helpers/oauth';
+import { APP_REDIRECT, appPkce, authorize, authorizePath, dance, exchange, linkWith, newIdentity, RFC7636_PAIR } from '../helpers/oauth';
 import { verifyEmailOf } from '../auth/helpers';
 
 const countStates = async () => (await env.DB.prepare('SELECT COUNT(*) AS n FROM oauth_states').first<{ n: number }>())!.n;
@@ -81,9 +81,7 @@ describe("The app's own PKCE on Kith's one-time code (login CSRF)", () => {
   it('should keep linking with a bearer token working with a challenge', async () => {
     const user = await createUser();
     await verifyEmailOf(user);
-    const { challenge } = await appPkce();
-    const landing = await dance('oidc', newIdentity(), { token: user.accessToken, challenge });
-    expect(landing.toString()).toBe(`${APP_REDIRECT}?linked=oidc`);
+    await expectStatus(await linkWith('oidc', newIdentity(), user.accessToken), 201);
     const list = await expectStatus(await call('/me/identities', { token: user.accessToken }), 200);
     expect(list.map((i: { provider: string }) => i.provider)).toEqual(['oidc']);
   });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '622154d1cd02515af24bbd7223755f4ae2a94aa192113f4442b23c28baffd6b3';
+export const documentSha256 = 'b1ebb51837b9d74d524562db2d905f42610d5d7a1d56dea4e318fd5f73f44e14';
 
 export interface paths {
     "/health": {
@@ -153,7 +153,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token
-         * @description Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).
+         * @description Refresh tokens are single use: each refresh returns a new pair. Presenting a token that was already rotated revokes its whole family (every token of that login; its open sockets close with 4401) and answers 401 (recorded as `auth.refresh_reuse`). A suspended account gets 403 (`/account-suspended`).
          */
         post: operations["postAuthRefresh"];
         delete?: never;
@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password-reset mail
-         * @description Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account per hour.
+         * @description Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.
          */
         post: operations["postAuthPasswordForgot"];
         delete?: never;
@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with a reset token
-         * @description Consumes the token and revokes every session (all refresh tokens) of the account.
+         * @description Consumes the token and revokes every session (all refresh tokens) of the account; their open sockets close with 4401. Other reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled too.
          */
         post: operations["postAuthPasswordReset"];
         delete?: never;
@@ -233,7 +233,7 @@ export interface paths {
         put?: never;
         /**
          * Change the password
-         * @description Needs the current password (403 otherwise). Other sessions are revoked; this one stays.
+         * @description Needs the current password (403 otherwise; a wrong one counts as a failed login of the account, so past 10 in 15 minutes the answer is 429 even for the right one). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled.
          */
         post: operations["postAuthPasswordChange"];
         delete?: never;
@@ -273,7 +273,7 @@ export interface paths {
         put?: never;
         /**
          * Send the verification link again
-         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and limited per client address.
+         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.
          */
         post: operations["postAuthEmailResend"];
         delete?: never;
@@ -374,12 +374,12 @@ export interface paths {
         put?: never;
         /**
          * Start TOTP enrolment
-         * @description Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified. Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).
+         * @description Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified, or (`/recent-sign-in-required`) when this session signed in more than 15 minutes ago (refreshing does not count: sign in again). Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).
          */
         post: operations["postMeMfaTotp"];
         /**
          * Turn TOTP off
-         * @description Needs the password (403 naming `password` when wrong) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.
+         * @description Needs the password (403 naming `password` when wrong, counted as a failed login) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.
          */
         delete: operations["deleteMeMfaTotp"];
         options?: never;
@@ -438,7 +438,7 @@ export interface paths {
         put?: never;
         /**
          * Redeem the one-time code for tokens
-         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else's challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created`. 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
+         * @description The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise, and for a link code: see POST /me/identities). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else's challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created` (a sign-in that linked the provider to the account with that verified address tells the address: mail kind `oauth_linked`). 409 naming `email` when the provider's verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.
          */
         post: operations["postAuthOauthExchange"];
         delete?: never;
@@ -456,7 +456,7 @@ export interface paths {
         };
         /**
          * Start a sign-in (or link) with a provider
-         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller's account instead of signing in (the account's address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app's own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
+         * @description Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the flow links a provider to the caller's account instead of signing in: it ends in a link code (`?code=`), which the same account redeems at POST /me/identities (the account's address must be verified, 403 otherwise; and the session must have signed in within the last 15 minutes, 403 `/recent-sign-in-required` otherwise: refreshing does not count, so a stolen token cannot add a way in). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app's own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.
          */
         get: operations["getAuthOauthByProviderAuthorize"];
         put?: never;
@@ -476,13 +476,13 @@ export interface paths {
         };
         /**
          * Where the provider sends the browser back
-         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL.
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange; for a flow started with a bearer token it is a link code, redeemed by that account at POST /me/identities: nothing is linked before, so a link flow someone else's browser finishes links nothing), or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address). Never a token in a URL.
          */
         get: operations["getAuthOauthByProviderCallback"];
         put?: never;
         /**
          * Where the provider posts the browser back (form_post: Apple)
-         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL. Apple answers with a form POST (`response_mode=form_post`) whose `user` field carries the name, on the first consent only; it becomes the new account's display name.
+         * @description The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token's signature against the issuer's keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange; for a flow started with a bearer token it is a link code, redeemed by that account at POST /me/identities: nothing is linked before, so a link flow someone else's browser finishes links nothing), or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address). Never a token in a URL. Apple answers with a form POST (`response_mode=form_post`) whose `user` field carries the name, on the first consent only; it becomes the new account's display name.
          */
         post: operations["postAuthOauthByProviderCallback"];
         delete?: never;
@@ -504,7 +504,11 @@ export interface paths {
          */
         get: operations["getMeIdentities"];
         put?: never;
-        post?: never;
+        /**
+         * Finish linking a sign-in provider
+         * @description Redeems the link code a link flow ended with (GET /auth/oauth/{provider}/authorize with your bearer token, then `redirect_uri?code=`): 60 seconds, once, only by the account that started the flow, with the `code_verifier` when the flow had a `code_challenge` (400 naming `code` or `code_verifier` otherwise; either refusal uses the code up). Linking happens only here, so a link flow whose provider step someone else's browser went through (a link sent to them) links nothing to your account. 201 with the new identity, 200 when it was already yours; 403 while your address is unverified; 409 naming `code` when another account has this identity. Recorded as `oauth.linked`, and the account's address is told (mail kind `oauth_linked`). Limited per client address.
+         */
+        post: operations["postMeIdentities"];
         delete?: never;
         options?: never;
         head?: never;
@@ -544,14 +548,14 @@ export interface paths {
         post?: never;
         /**
          * Delete your account
-         * @description Needs the password (403 if wrong). The account and its content are removed: its sessions, posts, comments, likes, follows, friendships and memberships, its uploads and their stored objects. Owned communities and administered groups pass to their longest-standing members. Within seconds (through a queue, idempotently) every message it sent becomes a tombstone (`deleted: true`, `sender: null`, a `message.deleted` frame on open sockets) while the other members' messages stay, it leaves every conversation (a direct one stays for the other person; one nobody is left in is erased), the notifications naming it (its profile, its words) leave the inboxes of everyone it could have notified (`notification.removed` on open sockets), and its own inbox is emptied.
+         * @description Needs the password (403 if wrong; wrong ones count as failed logins of the account, 429 past 10 in 15 minutes). The account and its content are removed: its sessions, posts, comments, likes, follows, friendships and memberships, its uploads and their stored objects. Owned communities and administered groups pass to their longest-standing members. Within seconds (through a queue, idempotently) every message it sent becomes a tombstone (`deleted: true`, `sender: null`, a `message.deleted` frame on open sockets) while the other members' messages stay, it leaves every conversation (a direct one stays for the other person; one nobody is left in is erased), the notifications naming it (its profile, its words) leave the inboxes of everyone it could have notified (`notification.removed` on open sockets), and its own inbox is emptied.
          */
         delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
          * Edit your profile
-         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour (429).
+         * @description Send any subset of the fields; `null` clears a nullable one. Unknown fields are refused (400) rather than ignored. A taken username is 409. `display_name` and `bio` pass the keyword rules (422 `/content-rejected` naming the field; a flagged text is saved and reported). `email` needs `current_password` (400 without it, 403 when wrong, counted as a failed login of the account: 429 past 10 in 15 minutes; 409 when another account has the address): the new address is mailed a link (kind `email_change`, valid 24 h) and replaces `email` only once verified, so the answer still shows the old one. At most 3 such mails an hour per account, and 3 change links an hour to one address whichever accounts ask (429).
          */
         patch: operations["patchMe"];
         trace?: never;
@@ -3180,6 +3184,21 @@ export interface components {
             provider: "google" | "apple" | "github" | "oidc";
             email: string | null;
             created_at: string;
+        };
+        /**
+         * @example {
+         *       "code": "pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q",
+         *       "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+         *     }
+         */
+        OAuthLink: {
+            /** @example pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q */
+            code: string;
+            /**
+             * @description The PKCE verifier whose S256 challenge the app sent to authorize as `code_challenge`. Required when it sent one; refused when it did not.
+             * @example dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+             */
+            code_verifier?: string;
         };
         /**
          * @example {
@@ -6600,7 +6619,7 @@ export interface operations {
                 "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
             };
             path: {
-                /** @description One of: bad-request, validation-failed, unauthorized, mfa-required, invalid-code, forbidden, messages-not-accepted, account-suspended, not-found, method-not-allowed, conflict, upgrade-required, payload-too-large, unsupported-media-type, content-rejected, rate-limited, internal, service-unavailable */
+                /** @description One of: bad-request, validation-failed, unauthorized, mfa-required, invalid-code, forbidden, messages-not-accepted, account-suspended, recent-sign-in-required, not-found, method-not-allowed, conflict, upgrade-required, payload-too-large, unsupported-media-type, content-rejected, rate-limited, internal, service-unavailable */
                 slug: string;
             };
             cookie?: never;
@@ -7635,7 +7654,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+            /** @description Back to the app: `?code=` or `?error=` */
             302: {
                 headers: {
                     /** @description Where the browser goes next */
@@ -7695,7 +7714,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Back to the app: `?code=`, `?linked=` or `?error=` */
+            /** @description Back to the app: `?code=` or `?error=` */
             302: {
                 headers: {
                     /** @description Where the browser goes next */
@@ -7764,6 +7783,60 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postMeIdentities: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthLink"];
+            };
+        };
+        responses: {
+            /** @description Already linked to your account */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthIdentity"];
+                };
+            };
+            /** @description Linked */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthIdentity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -133,8 +133,10 @@ export const oauthStates = sqliteTable(
 
 /**
  * The one-time code a callback hands the app (60 s, single use, stored hashed): what the provider
- * sign-in decided, redeemed at POST /auth/oauth/exchange. `outcome` `login` signs `user_id` in;
- * `unverified_email` refuses (409): the matching account's address is not verified.
+ * sign-in decided. Redeemed at POST /auth/oauth/exchange: `outcome` `login` signs `user_id` in;
+ * `unverified_email` refuses (409): the matching account's address is not verified. Or, `link`, at
+ * POST /me/identities by `user_id` itself (the account that started the link), which links the
+ * identity `subject` (with its provider-verified `email`).
  */
 export const oauthCodes = sqliteTable(
   'oauth_codes',
@@ -144,8 +146,11 @@ export const oauthCodes = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     provider: text('provider').notNull(),
-    outcome: text('outcome', { enum: ['login', 'unverified_email'] }).notNull(),
+    outcome: text('outcome', { enum: ['login', 'unverified_email', 'link'] }).notNull(),
     created: integer('created', { mode: 'boolean' }).notNull(),
+    /** For `link`: the provider identity to link, and the address the provider verified (or null). */
+    subject: text('subject'),
+    email: text('email'),
     /** The app's S256 challenge from the flow's state; the exchange must then present its `code_verifier`. */
     appCodeChallenge: text('app_code_challenge'),
     createdAt: createdAt(),

@@ -12,7 +12,7 @@ import { sendEmailLink } from './email.service';
 import { hasMfa, mfaRequired } from './mfa.service';
 import { audit, requestIp } from '../audit/audit';
 import { screenText } from '../../policy/content-rules';
-import { accountLoginKey, assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
+import { accountLoginKey, clearLoginFailures, recordLoginFailure, returnLoginAttempt, takeLoginAttempt, unknownLoginKey } from './login-throttle';
 import type * as routes from './auth.routes';
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
@@ -58,16 +58,12 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const { login: identifier, password } = c.req.valid('json');
   const db = c.get('db');
   const user = await findUserByLogin(db, identifier);
-  const throttleKey = user ? accountLoginKey(user.id) : `login:?${identifier.trim().toLowerCase()}`;
-  await assertLoginAllowed(c.var.d1, throttleKey);
+  const throttleKey = user ? accountLoginKey(user.id) : await unknownLoginKey(c.env, identifier);
+  const attempt = await takeLoginAttempt(c.var.d1, throttleKey);
 
-  // Counted and recorded together; the identifier tried is not kept (it may be a mistyped password).
+  // The attempt is already counted; the identifier tried is not kept (it may be a mistyped password).
   const failed = async (reason: 'unknown_account' | 'wrong_password') => {
-    await audit(
-      c.var.d1,
-      { action: 'auth.login_failed', actorId: null, subjectType: user ? 'user' : null, subjectId: user?.id ?? null, ip: requestIp(c), data: { reason } },
-      [loginFailureStatement(c.var.d1, throttleKey)],
-    );
+    await recordLoginFailure(c, user?.id ?? null, reason);
     return new ApiError('unauthorized', BAD_CREDENTIALS);
   };
   if (!user) {
@@ -76,14 +72,16 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   }
   const check = await verifyPassword(password, user.passwordHash);
   if (!check.ok) throw await failed('wrong_password');
+  // With a second factor, the failure count stays until the code is right too: a known password must
+  // not reset the limit on guessing codes (its own attempt is given back).
+  const mfa = await hasMfa(c.var.d1, user.id);
+  if (mfa || user.suspendedAt !== null) await returnLoginAttempt(c.var.d1, throttleKey, attempt);
   // Only a caller who knows the password learns that the account is suspended.
   service.assertNotSuspended(user);
   if (check.needsRehash) {
     await db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id));
   }
-  // With a second factor, the failure count stays until the code is right too: a known password must
-  // not reset the limit on guessing codes.
-  if (await hasMfa(c.var.d1, user.id)) throw await mfaRequired(c.var.d1, user.id, 'password');
+  if (mfa) throw await mfaRequired(c.var.d1, user.id, 'password');
   await clearLoginFailures(c.var.d1, throttleKey);
   return c.json(await service.startSession(c, user, { method: 'password' }), 200);
 };
@@ -109,7 +107,7 @@ export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = asy
 
 export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async (c) => {
   const { token, password } = c.req.valid('json');
-  await service.resetPassword(c.var.d1, token, password, requestIp(c));
+  await service.resetPassword(c, token, password);
   return c.body(null, 204);
 };
 
@@ -117,11 +115,7 @@ export const changePassword: AppRouteHandler<typeof routes.changePassword> = asy
   const { current_password, new_password } = c.req.valid('json');
   const auth = currentUser(c);
   const user = await requireUserRow(c.get('db'), auth.userId);
-  if (!(await verifyPassword(current_password, user.passwordHash)).ok) {
-    throw new ApiError('forbidden', 'current_password is incorrect.', {
-      errors: [{ field: 'current_password', message: 'is incorrect' }],
-    });
-  }
-  await service.changePassword(c.var.d1, user.id, auth.sessionId, new_password, requestIp(c));
+  await service.confirmPassword(c, user, current_password, 'current_password');
+  await service.changePassword(c, user.id, auth.sessionId, new_password);
   return c.body(null, 204);
 };

@@ -2,8 +2,9 @@ import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { hashPassword, randomToken, sha256Hex } from '../../lib/crypto';
+import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../../lib/crypto';
 import { composeMail } from '../../lib/mailer';
+import { takeMailAllowance } from '../mail/mail-caps';
 import { singleLineFrom } from '../../policy/text-hygiene';
 import { newId } from '../../lib/ids';
 import type { AppEnv } from '../../lib/types';
@@ -12,11 +13,11 @@ import { presentMe } from '../users/users.presenter';
 import type { TokenResponse } from './auth.schemas';
 import { forgetSessions } from '../../lib/session-cache';
 import { accessTokenTtl, signAccessToken, signingKey } from '../../lib/access-tokens';
+import { endRevokedSessions } from './sessions.service';
+import { accountLoginKey, recordLoginFailure, returnLoginAttempt, takeLoginAttempt } from './login-throttle';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const RESET_TTL_MS = 60 * 60 * 1000;
-/** Reset mails per account per hour, so the endpoint cannot be used to flood someone's inbox. */
-export const RESETS_PER_HOUR = 3;
 
 export interface NewSession {
   sessionId: string;
@@ -80,6 +81,20 @@ export async function startSession(c: Context<AppEnv>, user: UserRow, how: { met
   return tokenResponse(c, user, session.sessionId, session.refreshToken);
 }
 
+/**
+ * Checks the password a signed-in caller gives to confirm an action (password or e-mail change, account
+ * deletion, TOTP off). A stolen session must not be a way to guess the password: wrong ones count as
+ * failed logins of the account (10 per 15 minutes, then 429 even for the right one) and answer 403
+ * naming `field`.
+ */
+export async function confirmPassword(c: Context<AppEnv>, user: Pick<UserRow, 'id' | 'passwordHash'>, password: string, field: string): Promise<void> {
+  const key = accountLoginKey(user.id);
+  const attempt = await takeLoginAttempt(c.var.d1, key);
+  if ((await verifyPassword(password, user.passwordHash)).ok) return returnLoginAttempt(c.var.d1, key, attempt);
+  await recordLoginFailure(c, user.id, 'wrong_password');
+  throw new ApiError('forbidden', `${field} is incorrect.`, { errors: [{ field, message: 'is incorrect' }] });
+}
+
 /** 403 `/account-suspended` for an account under suspension (login and refresh). */
 export function assertNotSuspended(user: Pick<UserRow, 'suspendedAt'>): void {
   if (user.suspendedAt !== null) throw new ApiError('account_suspended', 'This account is suspended.');
@@ -112,7 +127,7 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
       { action: 'auth.refresh_reuse', actorId: null, subjectType: 'user', subjectId: row.user_id, ip: requestIp(c), data: { session_id: row.session_id } },
       [revokeSessionStatement(db, row.session_id, now)],
     );
-    forgetSessions({ sessionId: row.session_id });
+    await endRevokedSessions(c.env, row.user_id, [row.session_id]);
     return new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
   };
   if (row.used_at !== null) throw await reuse();
@@ -159,17 +174,13 @@ export async function revokeByRefreshToken(db: D1Client, presented: string): Pro
   for (const { id } of revoked.results) forgetSessions({ sessionId: id });
 }
 
-/** Sends a reset link when the address belongs to an account (silently does nothing otherwise). */
+/** Sends a reset link when the address belongs to an account (silently does nothing otherwise, or past the hourly mail caps of mail-caps.ts). */
 export async function requestPasswordReset(c: Context<AppEnv>, email: string): Promise<void> {
   const db = c.var.d1;
   const now = Date.now();
   const user = await db.prepare('SELECT id, email FROM users WHERE email = ?1').bind(email).first<{ id: string; email: string }>();
   if (!user) return;
-  const recent = await db
-    .prepare('SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ?1 AND created_at > ?2')
-    .bind(user.id, now - RESET_TTL_MS)
-    .first<{ n: number }>();
-  if ((recent?.n ?? 0) >= RESETS_PER_HOUR) return;
+  if (await takeMailAllowance(db, { accountId: user.id, allowance: 'reset', to: user.email, kind: 'password_reset' }, now)) return;
 
   const token = randomToken();
   await db
@@ -189,8 +200,22 @@ export async function requestPasswordReset(c: Context<AppEnv>, email: string): P
   );
 }
 
-/** Consumes a reset token: sets the password, burns every outstanding reset token and revokes every session. */
-export async function resetPassword(db: D1Client, token: string, password: string, ip: string | null): Promise<void> {
+/**
+ * What a new password (reset or change) ends besides sessions: reset links, a pending e-mail change and
+ * second sign-in steps under way. An intruder may hold any of them, and an e-mail change link would give
+ * the account back to them (the new address gets the next reset link).
+ */
+function endPendingStatements(db: D1Client, userId: string, now: number): D1PreparedStatement[] {
+  return [
+    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
+    db.prepare("UPDATE email_tokens SET used_at = ?2 WHERE user_id = ?1 AND purpose = 'change' AND used_at IS NULL").bind(userId, now),
+    db.prepare('UPDATE mfa_challenges SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
+  ];
+}
+
+/** Consumes a reset token: sets the password, ends what is pending ({@link endPendingStatements}) and revokes every session (their sockets close). */
+export async function resetPassword(c: Context<AppEnv>, token: string, password: string): Promise<void> {
+  const db = c.var.d1;
   const now = Date.now();
   const hash = await sha256Hex(token);
   const row = await db
@@ -207,33 +232,38 @@ export async function resetPassword(db: D1Client, token: string, password: strin
       actorId: row.user_id,
       subjectType: 'user',
       subjectId: row.user_id,
-      ip,
+      ip: requestIp(c),
       // Recorded only if this batch consumed the token (a racing reset may have taken it first).
       when: { sql: 'EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?1 AND used_at = ?2)', params: [hash, now] },
     },
     [
-    db
-      .prepare(
-        // The link reached the account's address: that proves it, as a verification link would.
-        `UPDATE users SET password_hash = ?2, updated_at = ?3, email_verified_at = COALESCE(email_verified_at, ?3)
-         WHERE id = ?1 AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?4 AND used_at IS NULL)`,
-      )
-      .bind(row.user_id, passwordHash, now, hash),
-    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(row.user_id, now),
+      db
+        .prepare(
+          // The link reached the account's address: that proves it, as a verification link would.
+          `UPDATE users SET password_hash = ?2, updated_at = ?3, email_verified_at = COALESCE(email_verified_at, ?3)
+           WHERE id = ?1 AND EXISTS (SELECT 1 FROM password_resets WHERE token_hash = ?4 AND used_at IS NULL)`,
+        )
+        .bind(row.user_id, passwordHash, now, hash),
+      ...endPendingStatements(db, row.user_id, now),
       db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(row.user_id, now),
     ],
   );
   if (!update?.meta.changes) throw invalid();
-  forgetSessions({ userId: row.user_id });
+  await endRevokedSessions(c.env, row.user_id);
 }
 
-/** Changes the password and ends every other session; the caller's own session stays. */
-export async function changePassword(db: D1Client, userId: string, keepSessionId: string, password: string, ip: string | null): Promise<void> {
+/** Changes the password, ends what is pending ({@link endPendingStatements}) and every other session (their sockets close); the caller's own session stays. */
+export async function changePassword(c: Context<AppEnv>, userId: string, keepSessionId: string, password: string): Promise<void> {
+  const db = c.var.d1;
   const now = Date.now();
-  await audit(db, { action: 'auth.password_changed', actorId: userId, subjectType: 'user', subjectId: userId, ip, data: { session_id: keepSessionId } }, [
-    db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
-    db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL').bind(userId, keepSessionId, now),
-    db.prepare('UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL').bind(userId, now),
-  ]);
-  forgetSessions({ userId, except: keepSessionId });
+  const [, revoked] = await audit(
+    db,
+    { action: 'auth.password_changed', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { session_id: keepSessionId } },
+    [
+      db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
+      db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL RETURNING id').bind(userId, keepSessionId, now),
+      ...endPendingStatements(db, userId, now),
+    ],
+  );
+  await endRevokedSessions(c.env, userId, (revoked?.results as { id: string }[] | undefined)?.map((r) => r.id) ?? []);
 }

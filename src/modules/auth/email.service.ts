@@ -4,15 +4,13 @@ import { uniqueViolation } from '../../db/client';
 import { ApiError } from '../../lib/errors';
 import { randomToken, sha256Hex } from '../../lib/crypto';
 import { composeMail } from '../../lib/mailer';
+import { takeMailAllowance } from '../mail/mail-caps';
 import type { AppEnv } from '../../lib/types';
 import { audit, type AuditEntry, requestIp } from '../audit/audit';
 import { conflict } from '../users/users.service';
 
 /** E-mail links are valid for 24 hours (contract). */
 export const EMAIL_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
-/** Verification and change mails per account per hour, so nobody can use Kith to flood an inbox. */
-export const EMAIL_MAILS_PER_HOUR = 3;
-const HOUR_MS = 60 * 60 * 1000;
 
 export type EmailPurpose = 'verify' | 'change';
 
@@ -33,25 +31,22 @@ const MAILS: Record<EmailPurpose, { kind: string; subject: string; intro: (email
 
 /**
  * Mails a verification (`verify`: the account's current address) or change (`change`: a new address,
- * which takes effect once confirmed) link valid for 24 hours. At most {@link EMAIL_MAILS_PER_HOUR}
- * per account per hour: returns false (nothing sent) beyond that. `auditEntry` is recorded in the
- * same batch as the link.
+ * which takes effect once confirmed) link valid for 24 hours, within the hourly mail caps (mail-caps.ts:
+ * 3 per account, 3 of each kind per address): beyond either, nothing is sent and the answer is the 429 a
+ * caller may throw (null when sent). `auditEntry` is recorded in the same batch as the link.
  */
-export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: string, purpose: EmailPurpose, auditEntry?: AuditEntry): Promise<boolean> {
+export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: string, purpose: EmailPurpose, auditEntry?: AuditEntry): Promise<ApiError | null> {
   const db = c.var.d1;
   const now = Date.now();
-  const recent = await db
-    .prepare('SELECT COUNT(*) AS n FROM email_tokens WHERE user_id = ?1 AND created_at > ?2')
-    .bind(userId, now - HOUR_MS)
-    .first<{ n: number }>();
-  if ((recent?.n ?? 0) >= EMAIL_MAILS_PER_HOUR) return false;
+  const mail = MAILS[purpose];
+  const refusal = await takeMailAllowance(db, { accountId: userId, allowance: 'links', to: email, kind: mail.kind }, now);
+  if (refusal) return refusal;
   const token = randomToken();
   const insert = db
     .prepare('INSERT INTO email_tokens (token_hash, user_id, email, purpose, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)')
     .bind(await sha256Hex(token), userId, email, purpose, now, now + EMAIL_TOKEN_TTL_MS);
   if (auditEntry) await audit(db, auditEntry, [insert]);
   else await insert.run();
-  const mail = MAILS[purpose];
   const link = `${c.env.APP_URL.replace(/\/$/, '')}/verify-email?token=${encodeURIComponent(token)}`;
   await c.get('mailer').send(
     composeMail({
@@ -63,7 +58,7 @@ export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: s
       outro: [`Verification token: ${token}`, 'If it was not you, ignore this message; nothing changes.'],
     }),
   );
-  return true;
+  return null;
 }
 
 /** The address a signed-in account is waiting to confirm (the newest live change link), if any. */

@@ -1,16 +1,18 @@
 import { ApiError } from '../../lib/errors';
-import { verifyPassword } from '../../lib/crypto';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { findUserById, requireUserRow } from '../users/users.service';
-import { assertNotSuspended, startSession } from './auth.service';
+import { assertNotSuspended, confirmPassword, startSession } from './auth.service';
 import { completeMfa, confirmEnrolment, disableTotp, mfaStatus, startEnrolment } from './mfa.service';
+import { assertRecentSignIn } from './sessions.service';
 import type * as routes from './mfa.routes';
 
 export const getMfa: AppRouteHandler<typeof routes.getMfa> = async (c) => c.json(await mfaStatus(c.var.d1, currentUser(c).userId), 200);
 
 export const startTotp: AppRouteHandler<typeof routes.startTotp> = async (c) => {
-  const user = await requireUserRow(c.get('db'), currentUser(c).userId);
+  const auth = currentUser(c);
+  await assertRecentSignIn(c.var.d1, auth.sessionId, 'turn on two-factor sign-in');
+  const user = await requireUserRow(c.get('db'), auth.userId);
   return c.json(await startEnrolment(c, user), 200);
 };
 
@@ -22,9 +24,7 @@ export const confirmTotp: AppRouteHandler<typeof routes.confirmTotp> = async (c)
 export const disableTotpHandler: AppRouteHandler<typeof routes.disableTotp> = async (c) => {
   const { password, code } = c.req.valid('json');
   const user = await requireUserRow(c.get('db'), currentUser(c).userId);
-  if (!(await verifyPassword(password, user.passwordHash)).ok) {
-    throw new ApiError('forbidden', 'password is incorrect.', { errors: [{ field: 'password', message: 'is incorrect' }] });
-  }
+  await confirmPassword(c, user, password, 'password');
   await disableTotp(c, user.id, code);
   return c.body(null, 204);
 };

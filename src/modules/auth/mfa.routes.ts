@@ -57,7 +57,7 @@ export const startTotp = createRoute({
   tags: ['Me'],
   summary: 'Start TOTP enrolment',
   description:
-    'Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified. Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).',
+    'Answers a fresh secret and its `otpauth://` URL; nothing changes at sign-in until POST /me/mfa/totp/confirm. Starting again replaces an unconfirmed secret. 409 when TOTP is already on; 403 while your e-mail address is unverified, or (`/recent-sign-in-required`) when this session signed in more than 15 minutes ago (refreshing does not count: sign in again). Secrets are stored encrypted (MFA_ENCRYPTION_KEY; 503 without it).',
   ...authed,
   responses: { 200: jsonContent(TotpEnrolmentSchema, 'The secret'), ...commonErrors, ...errors[401], ...errors[403], ...errors[409], ...errors[503] },
 });
@@ -80,7 +80,7 @@ export const disableTotp = createRoute({
   tags: ['Me'],
   summary: 'Turn TOTP off',
   description:
-    'Needs the password (403 naming `password` when wrong) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.',
+    'Needs the password (403 naming `password` when wrong, counted as a failed login) and a current code or a recovery code (400 malformed, 401 wrong, counted towards the login limit). Deletes the secret and the recovery codes. Recorded as `auth.mfa_disabled`.',
   ...authed,
   request: {
     body: jsonBody(

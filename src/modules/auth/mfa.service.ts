@@ -8,7 +8,7 @@ import { ApiError } from '../../lib/errors';
 import { openBytes, randomToken, sealBytes, sha256Hex, timingSafeEqual } from '../../lib/crypto';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
-import { accountLoginKey, assertLoginAllowed, clearLoginFailures, loginFailureStatement } from './login-throttle';
+import { accountLoginKey, clearLoginFailures, recordLoginFailure, takeLoginAttempt } from './login-throttle';
 
 /** RFC 6238 as the contract fixes it: 30-second steps, 6 digits (SHA-1, what every authenticator app reads). */
 const STEP_SECONDS = 30;
@@ -117,46 +117,41 @@ async function newRecoveryCodes(db: D1Client, userId: string): Promise<{ codes: 
   return { codes, statements };
 }
 
-/** Counts a wrong code against the account's login limit, recorded as a failed login. */
+/** Records a wrong code as a failed login (its attempt was taken before the check). */
 async function wrongCode(c: Context<AppEnv>, userId: string): Promise<ApiError> {
-  await audit(
-    c.var.d1,
-    { action: 'auth.login_failed', actorId: null, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { reason: 'wrong_code' } },
-    [loginFailureStatement(c.var.d1, accountLoginKey(userId))],
-  );
+  await recordLoginFailure(c, userId, 'wrong_code');
   return new ApiError('invalid_code', 'The code is wrong, expired or already used.', { errors: [{ field: 'code', message: 'is wrong, expired or already used' }] });
 }
 
 /**
  * Checks a code for an account and uses it up: a TOTP code of the current step (±1) newer than the
- * last one accepted, or (when `recovery` is allowed) an unused recovery code. Wrong codes count towards
- * the account's login limit (10 per 15 minutes, 429 past it) and answer 401.
+ * last one accepted, or (when `recovery` is allowed) an unused recovery code. Each check takes an
+ * attempt from the account's login limit first (10 failures per 15 minutes, 429 past it); a wrong code
+ * keeps it taken and answers 401, a right one clears the count.
  */
 export async function consumeCode(c: Context<AppEnv>, userId: string, code: string, options: { recovery: boolean; confirmed: boolean }): Promise<'totp' | 'recovery_code'> {
+  const kind = TOTP_PATTERN.test(code) ? 'totp' : options.recovery && isRecoveryCode(code) ? 'recovery_code' : null;
+  if (!kind) throw ApiError.field('code', options.recovery ? 'must be a 6-digit code or a recovery code' : 'must be a 6-digit code');
   const db = c.var.d1;
   const throttleKey = accountLoginKey(userId);
-  await assertLoginAllowed(db, throttleKey);
+  await takeLoginAttempt(db, throttleKey);
   const row = await totpRow(db, userId);
   if (!row || (row.confirmed_at !== null) !== options.confirmed) throw await wrongCode(c, userId);
-  if (TOTP_PATTERN.test(code)) {
+  let used: boolean;
+  if (kind === 'totp') {
     const step = matchingStep(await openSecret(c.env, row.secret_encrypted), code, Date.now());
     // The step moves forward in one conditional write, so a code (or an older one) is never accepted twice.
-    const used =
-      step !== null && (await db.prepare('UPDATE mfa_totp SET last_step = ?2 WHERE user_id = ?1 AND last_step < ?2').bind(userId, step).run()).meta.changes > 0;
-    if (!used) throw await wrongCode(c, userId);
-    await clearLoginFailures(db, throttleKey);
-    return 'totp';
-  }
-  if (options.recovery && isRecoveryCode(code)) {
-    const used = await db
+    used = step !== null && (await db.prepare('UPDATE mfa_totp SET last_step = ?2 WHERE user_id = ?1 AND last_step < ?2').bind(userId, step).run()).meta.changes > 0;
+  } else {
+    const taken = await db
       .prepare('UPDATE mfa_recovery_codes SET used_at = ?3 WHERE code_hash = ?1 AND user_id = ?2 AND used_at IS NULL')
       .bind(await sha256Hex(normalizeRecovery(code)), userId, Date.now())
       .run();
-    if (!used.meta.changes) throw await wrongCode(c, userId);
-    await clearLoginFailures(db, throttleKey);
-    return 'recovery_code';
+    used = taken.meta.changes > 0;
   }
-  throw ApiError.field('code', options.recovery ? 'must be a 6-digit code or a recovery code' : 'must be a 6-digit code');
+  if (!used) throw await wrongCode(c, userId);
+  await clearLoginFailures(db, throttleKey);
+  return kind;
 }
 
 /** Confirms enrolment with a first code: TOTP is on from now, with ten recovery codes (recorded as `auth.mfa_enabled`). */

@@ -6,6 +6,20 @@ import { audit, requestIp } from '../audit/audit';
 import { inboxOf } from '../notifications/user-inbox';
 import { forgetSessions } from '../../lib/session-cache';
 
+/**
+ * How recently a session must have signed in to add a way into the account (link a provider, start
+ * TOTP). Refreshes keep a session going for 30 days, so a stolen access or refresh token of an older
+ * session cannot plant a provider that survives a password reset, or lock the owner out behind a
+ * second factor it controls.
+ */
+export const RECENT_SIGN_IN_MS = 15 * 60 * 1000;
+
+/** 403 `/recent-sign-in-required` unless the caller's session signed in within {@link RECENT_SIGN_IN_MS}. */
+export async function assertRecentSignIn(db: D1Client, sessionId: string, what: string, now = Date.now()): Promise<void> {
+  const fresh = await db.prepare('SELECT 1 AS fresh FROM sessions WHERE id = ?1 AND created_at > ?2').bind(sessionId, now - RECENT_SIGN_IN_MS).first();
+  if (!fresh) throw new ApiError('recent_sign_in_required', `Sign in again to ${what}: this session signed in more than 15 minutes ago.`);
+}
+
 /** Close code for the sockets of a device that was signed out. */
 export const SIGNED_OUT_CLOSE_CODE = 4401;
 /** The longest list GET /me/sessions answers (sign-ins are rate limited, and sessions end after 30 days idle). */
@@ -64,9 +78,20 @@ export async function revokeSessions(c: Context<AppEnv>, userId: string, target:
     { action: 'session.revoked', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { session_ids: ids } },
     [db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND id IN (SELECT value FROM json_each(?3)) AND revoked_at IS NULL').bind(userId, now, JSON.stringify(ids))],
   );
-  for (const id of ids) forgetSessions({ sessionId: id });
-  await closeUserSockets(c.env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds: ids });
+  await endRevokedSessions(c.env, userId, ids);
   return ids;
+}
+
+/**
+ * What follows sessions revoked in D1 (signed out, a password reset or change, a reused refresh token):
+ * this isolate forgets them and their open sockets close with 4401, so an intruder's socket does not
+ * keep receiving the account's messages. Without `sessionIds`, every session of the account ended.
+ */
+export async function endRevokedSessions(env: Bindings, userId: string, sessionIds?: string[]): Promise<void> {
+  if (!sessionIds) forgetSessions({ userId });
+  else for (const sessionId of sessionIds) forgetSessions({ sessionId });
+  if (sessionIds?.length === 0) return;
+  await closeUserSockets(env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds });
 }
 
 /**

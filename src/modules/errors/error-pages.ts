@@ -37,6 +37,10 @@ const PAGES: Record<ErrorCode, { meaning: string; fix: string }> = {
     meaning: 'The account is suspended by a moderator: it cannot log in and its tokens no longer work.',
     fix: 'Wait until the suspension is lifted (timed suspensions lift themselves), or contact the deployment\'s moderators.',
   },
+  recent_sign_in_required: {
+    meaning: 'Linking a sign-in provider or turning on two-factor sign-in adds a way into the account, so it needs a session that signed in (with the password, a provider, and the second factor if on) in the last 15 minutes. Refreshing a token does not count: a stolen token must not be enough.',
+    fix: 'Sign in again (POST /api/v1/auth/login or a provider sign-in), then repeat the request with the new access token.',
+  },
   not_found: {
     meaning: 'There is no such object, or it exists but is not visible to you (private, blocked, removed or suspended). Kith does not tell the two apart.',
     fix: 'Check the id or path. A path no operation has also answers this problem: see /docs for the operations.',

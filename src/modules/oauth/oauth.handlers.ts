@@ -3,8 +3,9 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv, AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { findUserById } from '../users/users.service';
-import { appCodeChallenge, type CallbackParams, checkRedirectUri, finishCallback, listIdentities, redeemCode, startAuthorization, unlinkIdentity } from './oauth.service';
+import { appCodeChallenge, type CallbackParams, checkRedirectUri, completeLink, finishCallback, listIdentities, redeemCode, startAuthorization, unlinkIdentity } from './oauth.service';
 import { configuredProviders, providerFor } from './providers';
+import { assertRecentSignIn } from '../auth/sessions.service';
 import type * as routes from './oauth.routes';
 
 /** Redirects carry one-time values: never cached, never sent on as a Referer. */
@@ -24,6 +25,7 @@ export const authorize: AppRouteHandler<typeof routes.authorize> = async (c) => 
   const appChallenge = appCodeChallenge(query);
   const auth = c.get('auth');
   if (auth) {
+    await assertRecentSignIn(c.var.d1, auth.sessionId, 'link a sign-in provider');
     const user = await findUserById(c.get('db'), auth.userId);
     if (!user || user.emailVerifiedAt === null) throw new ApiError('forbidden', 'Verify your e-mail address before linking a sign-in provider.');
   }
@@ -51,6 +53,12 @@ export const exchange: AppRouteHandler<typeof routes.exchange> = async (c) => {
 };
 
 export const identities: AppRouteHandler<typeof routes.listIdentities> = async (c) => c.json(await listIdentities(c.var.d1, currentUser(c).userId), 200);
+
+export const link: AppRouteHandler<typeof routes.linkIdentity> = async (c) => {
+  const { code, code_verifier } = c.req.valid('json');
+  const { identity, created } = await completeLink(c, currentUser(c).userId, code, code_verifier);
+  return created ? c.json(identity, 201) : c.json(identity, 200);
+};
 
 export const unlink: AppRouteHandler<typeof routes.unlinkIdentity> = async (c) => {
   await unlinkIdentity(c, currentUser(c).userId, c.req.valid('param').id);

@@ -9,4 +9,5 @@ export const oauthRouter = createRouter()
   .openapi(routes.callback, handlers.callback)
   .openapi(routes.callbackPost, handlers.callbackPost)
   .openapi(routes.listIdentities, handlers.identities)
+  .openapi(routes.linkIdentity, handlers.link)
   .openapi(routes.unlinkIdentity, handlers.unlink);

@@ -46,7 +46,7 @@ export const authorize = createRoute({
   tags,
   summary: 'Start a sign-in (or link) with a provider',
   description:
-    'Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the identity is linked to the caller\'s account instead of signing in (the account\'s address must be verified). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app\'s own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.',
+    'Answers 302 to the provider with `state` and a PKCE S256 challenge (OIDC providers also get a `nonce`); state, verifier, nonce and `redirect_uri` stay on the server for 10 minutes, single use. `redirect_uri` (where the app wants the browser back) must be on an origin of APP_URL or CORS_ORIGINS, else 400. With a bearer token the flow links a provider to the caller\'s account instead of signing in: it ends in a link code (`?code=`), which the same account redeems at POST /me/identities (the account\'s address must be verified, 403 otherwise; and the session must have signed in within the last 15 minutes, 403 `/recent-sign-in-required` otherwise: refreshing does not count, so a stolen token cannot add a way in). `format=json` answers 200 `{ authorization_url }` instead of the redirect, for apps that start the flow with fetch (a browser cannot read a cross-origin redirect). `code_challenge` with `code_challenge_method=S256` (the app\'s own PKCE, recommended for every client) binds the one-time code to this app: POST /auth/oauth/exchange must then present the `code_verifier`. 400 naming `code_challenge` or `code_challenge_method` when either is malformed, or one comes without the other. 404 for an unknown or unconfigured provider; 503 when the provider cannot be reached. Limited per client address.',
   security: [{}, ...bearerSecurity],
   middleware: [limitByIp('RL_OAUTH'), optionalAuth],
   request: {
@@ -84,7 +84,7 @@ export const authorize = createRoute({
 });
 
 const callbackDescription =
-  'The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token\'s signature against the issuer\'s keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange), or `?linked=<provider>` after linking, or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address), `identity_in_use` (linking an identity another account has). Never a token in a URL.';
+  'The provider sends the browser here. The `state` must be live and unused (10 minutes, taken once), else 302 to the app with `error=invalid_state` (to the redirect_uri the state named, or APP_URL). A provider error (`error=access_denied`, …) is passed on as `error`. Otherwise the code is exchanged (with the PKCE verifier) and the identity verified (OIDC: the id_token\'s signature against the issuer\'s keys, issuer, audience, expiry and nonce; GitHub: /user and the primary verified address of /user/emails), and the browser goes to `redirect_uri?code=<one-time code>` (redeem it at POST /auth/oauth/exchange; for a flow started with a bearer token it is a link code, redeemed by that account at POST /me/identities: nothing is linked before, so a link flow someone else\'s browser finishes links nothing), or `?error=` one of `invalid_state`, `access_denied` (or another provider error), `token_exchange_failed`, `invalid_id_token`, `profile_unavailable`, `provider_unavailable`, `email_unverified` (the provider verified no address). Never a token in a URL.';
 
 /** What providers send back (others they add, such as Google's `scope` or Keycloak's `session_state`, are ignored). */
 const CallbackQuery = z.object({
@@ -96,7 +96,7 @@ const CallbackQuery = z.object({
 });
 
 const callbackResponses = {
-  302: redirect('Back to the app: `?code=`, `?linked=` or `?error=`', 'http://localhost:3000/auth/done?code=pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q'),
+  302: redirect('Back to the app: `?code=` or `?error=`', 'http://localhost:3000/auth/done?code=pB4x2Yw9vS0QmK7tN1cJ8eR5uA3hL6zD0fG2iO4kM7q'),
   ...commonErrors,
   ...notFound,
 };
@@ -150,30 +150,29 @@ export const ExchangeResponseSchema = TokenResponseSchema.extend({
   },
 });
 
+/** A one-time code from the callback, with the verifier of the app's own challenge (exchange and link). */
+const codeFields = {
+  code: z.string().min(1, 'is required').max(512).openapi({ example: CODE_EXAMPLE }),
+  code_verifier: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)')
+    .optional()
+    .openapi({
+      example: VERIFIER_EXAMPLE,
+      description: 'The PKCE verifier whose S256 challenge the app sent to authorize as `code_challenge`. Required when it sent one; refused when it did not.',
+    }),
+};
+
 export const exchange = createRoute({
   method: 'post',
   path: '/auth/oauth/exchange',
   tags,
   summary: 'Redeem the one-time code for tokens',
   description:
-    'The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else\'s challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created`. 409 naming `email` when the provider\'s verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.',
+    'The `code` from the callback redirect works once, for 60 seconds (400 naming `code` otherwise, and for a link code: see POST /me/identities). When the flow was started with a `code_challenge`, `code_verifier` must be the verifier it was made from, else 400 naming `code_verifier`; a `code_verifier` for a code issued without a challenge is refused the same way (an app that always sends one cannot be handed a code from someone else\'s challenge-less flow). Either refusal uses the code up. 200: the login token body plus `created` (a sign-in that linked the provider to the account with that verified address tells the address: mail kind `oauth_linked`). 409 naming `email` when the provider\'s verified address belongs to an account whose address is not verified (never linked: sign in with the password and verify the address, then link). 403 `/account-suspended`; 401 `/mfa-required` with an `mfa_token` when the account has two-factor sign-in. Recorded as `auth.login` with `method: "oauth:<provider>"`. Limited per client address.',
   middleware: [limitByIp('RL_OAUTH')],
   request: {
-    body: jsonBody(
-      z
-        .object({
-          code: z.string().min(1, 'is required').max(512).openapi({ example: CODE_EXAMPLE }),
-          code_verifier: z
-            .string()
-            .regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)')
-            .optional()
-            .openapi({
-              example: VERIFIER_EXAMPLE,
-              description: 'The PKCE verifier whose S256 challenge the app sent to authorize as `code_challenge`. Required when it sent one; refused when it did not.',
-            }),
-        })
-        .openapi('OAuthExchange', { example: { code: CODE_EXAMPLE, code_verifier: VERIFIER_EXAMPLE } }),
-    ),
+    body: jsonBody(z.object(codeFields).openapi('OAuthExchange', { example: { code: CODE_EXAMPLE, code_verifier: VERIFIER_EXAMPLE } })),
   },
   responses: {
     200: jsonContent(ExchangeResponseSchema, 'Signed in'),
@@ -202,6 +201,26 @@ export const listIdentities = createRoute({
     200: jsonContent(z.array(IdentitySchema).openapi({ example: [{ id: EXAMPLE_ID, provider: 'github', email: 'ada@example.com', created_at: '2026-11-21T10:00:00.000Z' }] }), 'The identities'),
     ...commonErrors,
     ...errors[401],
+  },
+});
+
+export const linkIdentity = createRoute({
+  method: 'post',
+  path: '/me/identities',
+  tags: ['Me'],
+  summary: 'Finish linking a sign-in provider',
+  description:
+    'Redeems the link code a link flow ended with (GET /auth/oauth/{provider}/authorize with your bearer token, then `redirect_uri?code=`): 60 seconds, once, only by the account that started the flow, with the `code_verifier` when the flow had a `code_challenge` (400 naming `code` or `code_verifier` otherwise; either refusal uses the code up). Linking happens only here, so a link flow whose provider step someone else\'s browser went through (a link sent to them) links nothing to your account. 201 with the new identity, 200 when it was already yours; 403 while your address is unverified; 409 naming `code` when another account has this identity. Recorded as `oauth.linked`, and the account\'s address is told (mail kind `oauth_linked`). Limited per client address.',
+  ...authed,
+  middleware: [limitByIp('RL_OAUTH'), requireAuth],
+  request: { body: jsonBody(z.object(codeFields).openapi('OAuthLink', { example: { code: CODE_EXAMPLE, code_verifier: VERIFIER_EXAMPLE } })) },
+  responses: {
+    201: jsonContent(IdentitySchema, 'Linked'),
+    200: jsonContent(IdentitySchema, 'Already linked to your account'),
+    ...commonErrors,
+    ...errors[401],
+    ...errors[403],
+    ...errors[409],
   },
 });
 

@@ -16,7 +16,8 @@ import { hasMfa, mfaRequired } from '../auth/mfa.service';
 import { USERNAME_RULE } from '../users/users.schemas';
 import { conflict, findUserById } from '../users/users.service';
 import { authorizationUrl, fetchProfile, OAuthFlowError, type ProviderProfile } from './provider-client';
-import type { Provider, ProviderId } from './providers';
+import { composeMail } from '../../lib/mailer';
+import { configuredProviders, type Provider, type ProviderId } from './providers';
 
 /** An authorization must come back within 10 minutes; the one-time code must be redeemed within 60 s (contract). */
 export const STATE_TTL_MS = 10 * 60 * 1000;
@@ -132,8 +133,8 @@ interface StateRow {
 /**
  * The provider sent the browser back. Checks the state (it must be live and unused: taken here, once),
  * then the provider's error, exchanges the code and verifies the identity, decides the account, and
- * answers where to send the browser: `redirect_uri?code=<one-time code>` for a sign-in,
- * `?linked=<provider>` after linking, or `?error=<reason>`. Tokens never go into a URL.
+ * answers where to send the browser: `redirect_uri?code=<one-time code>` (a sign-in code, or for a flow
+ * started with a bearer token a link code), or `?error=<reason>`. Tokens never go into a URL.
  */
 export async function finishCallback(c: Context<AppEnv>, provider: Provider, params: CallbackParams): Promise<string> {
   const db = c.var.d1;
@@ -169,18 +170,65 @@ export async function finishCallback(c: Context<AppEnv>, provider: Provider, par
   }
   if (provider.responseMode === 'form_post' && !profile.name) profile.name = appleName(params.user);
 
-  if (state.link_user_id) return back(await linkIdentity(c, provider, profile, state.link_user_id));
+  // A link is not made here: whoever's browser this is may not be the account that started the flow
+  // (link CSRF). The code is a link code, which only that account can redeem (POST /me/identities).
+  if (state.link_user_id) {
+    return back({ code: await issueCode(db, { userId: state.link_user_id, provider: provider.id, outcome: 'link', created: false, challenge: state.app_code_challenge, profile }) });
+  }
   const decision = await signInDecision(c, provider, profile);
   if ('error' in decision) return back(decision);
-  const code = randomToken();
+  return back({ code: await issueCode(db, { ...decision, provider: provider.id, challenge: state.app_code_challenge }) });
+}
+
+/** Stores a one-time code (hashed, 60 s) for what the callback decided; answers the code. */
+async function issueCode(
+  db: D1Client,
+  code: { userId: string; provider: string; outcome: CodeOutcome; created: boolean; challenge: string | null; profile?: ProviderProfile },
+): Promise<string> {
+  const value = randomToken();
+  const now = Date.now();
   await db
     .prepare(
-      'INSERT INTO oauth_codes (code_hash, user_id, provider, outcome, created, app_code_challenge, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)',
+      `INSERT INTO oauth_codes (code_hash, user_id, provider, outcome, created, app_code_challenge, subject, email, created_at, expires_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
     )
-    .bind(await sha256Hex(code), decision.userId, provider.id, decision.outcome, decision.created ? 1 : 0, state.app_code_challenge, Date.now(), Date.now() + CODE_TTL_MS)
+    .bind(await sha256Hex(value), code.userId, code.provider, code.outcome, code.created ? 1 : 0, code.challenge, code.profile?.subject ?? null, code.profile?.email ?? null, now, now + CODE_TTL_MS)
     .run();
-  return back({ code });
+  return value;
 }
+
+type CodeOutcome = 'login' | 'unverified_email' | 'link';
+
+interface CodeRow {
+  user_id: string;
+  provider: string;
+  outcome: CodeOutcome;
+  created: number;
+  app_code_challenge: string | null;
+  subject: string | null;
+  email: string | null;
+}
+
+/**
+ * Uses up a one-time code (live and unused) and answers what it was issued for, once its flow's app
+ * verifier checks out. The code is used up first, so a refused verifier burns it too (a verifier cannot
+ * be guessed at). 400 naming `code` when unknown, expired or used; 400 naming `code_verifier` on a mismatch.
+ */
+async function redeem(db: D1Client, code: string, verifier: string | undefined): Promise<CodeRow> {
+  const now = Date.now();
+  const row = await db
+    .prepare(
+      `UPDATE oauth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+       RETURNING user_id, provider, outcome, created, app_code_challenge, subject, email`,
+    )
+    .bind(await sha256Hex(code), now)
+    .first<CodeRow>();
+  if (!row) throw invalidCode();
+  await checkAppVerifier(row.app_code_challenge, verifier);
+  return row;
+}
+
+const invalidCode = () => ApiError.field('code', 'is invalid, expired or already used');
 
 /** Apple's `user` form field: `{"name":{"firstName","lastName"},"email"}`, sent on first consent only. */
 function appleName(user: string | undefined): string | null {
@@ -197,7 +245,7 @@ function appleName(user: string | undefined): string | null {
 const identityOf = (db: D1Client, provider: string, subject: string) =>
   db.prepare('SELECT id, user_id FROM oauth_identities WHERE provider = ?1 AND subject = ?2').bind(provider, subject).first<{ id: string; user_id: string }>();
 
-function insertIdentity(db: D1Client, userId: string, provider: string, profile: ProviderProfile): { id: string; statement: D1PreparedStatement } {
+function insertIdentity(db: D1Client, userId: string, provider: string, profile: Pick<ProviderProfile, 'subject' | 'email'>): { id: string; statement: D1PreparedStatement } {
   const id = newId();
   return {
     id,
@@ -217,24 +265,53 @@ const linkedEntry = (c: Context<AppEnv>, userId: string, provider: string, ident
 });
 
 /**
- * Links the identity to a signed-in account (which must still have a verified address: an account
- * squatting someone's address must not collect identities). Linking it again is a no-op; an identity
- * that belongs to another account is refused.
+ * Finishes a link (POST /me/identities): the code must be a link code issued to the caller's own flow
+ * (400 naming `code` otherwise: a code another account's flow sent to this browser links nothing), and
+ * the account must still have a verified address (403: an account squatting someone's address must not
+ * collect identities). Linking an identity it already has answers it again (`created: false`); one that
+ * belongs to another account is 409.
  */
-async function linkIdentity(c: Context<AppEnv>, provider: Provider, profile: ProviderProfile, userId: string): Promise<Record<string, string>> {
+export async function completeLink(c: Context<AppEnv>, userId: string, code: string, verifier: string | undefined): Promise<{ identity: IdentityView; created: boolean }> {
   const db = c.var.d1;
+  const row = await redeem(db, code, verifier);
+  if (row.outcome !== 'link' || row.user_id !== userId || row.subject === null) throw invalidCode();
   const user = await findUserById(c.get('db'), userId);
-  if (!user || user.emailVerifiedAt === null) return { error: 'email_unverified' };
-  const existing = await identityOf(db, provider.id, profile.subject);
-  if (existing) return existing.user_id === userId ? { linked: provider.id } : { error: 'identity_in_use' };
-  const identity = insertIdentity(db, userId, provider.id, profile);
+  if (!user || user.emailVerifiedAt === null) throw new ApiError('forbidden', 'Verify your e-mail address before linking a sign-in provider.');
+  const inUse = () => conflict([{ field: 'code', message: 'is for a provider identity another account has linked' }]);
+  const existing = await identityOf(db, row.provider, row.subject);
+  if (existing) {
+    if (existing.user_id !== userId) throw inUse();
+    return { identity: (await listIdentities(db, userId, existing.id))[0]!, created: false };
+  }
+  const identity = insertIdentity(db, userId, row.provider, { subject: row.subject, email: row.email });
   try {
-    await audit(db, linkedEntry(c, userId, provider.id, identity.id, 'signed_in'), [identity.statement]);
+    await audit(db, linkedEntry(c, userId, row.provider, identity.id, 'signed_in'), [identity.statement]);
   } catch (err) {
-    if (uniqueViolation(err)) return { error: 'identity_in_use' };
+    if (uniqueViolation(err)) throw inUse();
     throw err;
   }
-  return { linked: provider.id };
+  await tellLinked(c, user.email, row.provider, row.email);
+  return { identity: (await listIdentities(db, userId, identity.id))[0]!, created: true };
+}
+
+/**
+ * Tells the account's address that a provider can now sign into it: a way in that a password reset
+ * does not remove, so an owner who did not add it must hear of it (mail kind `oauth_linked`).
+ */
+async function tellLinked(c: Context<AppEnv>, to: string, providerId: string, identityEmail: string | null): Promise<void> {
+  const name = configuredProviders(c.env).find((p) => p.id === providerId)?.name ?? providerId;
+  await c.get('mailer').send(
+    composeMail({
+      to,
+      kind: 'oauth_linked',
+      subject: `${name} sign-in was added to your Kith account`,
+      intro: [`Your Kith account can now be signed into with ${name}${identityEmail ? ` (${identityEmail})` : ''}, without its password.`],
+      outro: [
+        'If this was you, there is nothing to do.',
+        'If it was not, reset your password and remove this provider from your account’s sign-in providers: someone may have had access to your account.',
+      ],
+    }),
+  );
 }
 
 type Decision = { userId: string; outcome: 'login' | 'unverified_email'; created: boolean } | { error: string };
@@ -257,6 +334,7 @@ async function signInDecision(c: Context<AppEnv>, provider: Provider, profile: P
     if (owner) {
       const identity = insertIdentity(db, owner.id, provider.id, profile);
       await audit(db, linkedEntry(c, owner.id, provider.id, identity.id, 'verified_email'), [identity.statement]);
+      await tellLinked(c, profile.email, provider.id, profile.email);
       return { userId: owner.id, outcome: 'login', created: false };
     }
     return { userId: await createAccount(c, provider, profile), outcome: 'login', created: true };
@@ -340,28 +418,20 @@ async function checkAppVerifier(challenge: string | null, verifier: string | und
 }
 
 /**
- * Redeems a one-time code (60 s, once): the tokens of the account the callback decided, `created` when
- * it was made by this sign-in. The code is used up first, so a refused verifier burns it too (a
- * verifier cannot be guessed at). 400 naming `code` when unknown, expired or used; 400 naming
- * `code_verifier` when it does not match the flow's challenge; 409 when the matching account's address
- * is unverified; 403 when the account is suspended; 401 `/mfa-required` when it has a second factor.
+ * Redeems a one-time sign-in code (60 s, once; see {@link redeem}): the tokens of the account the
+ * callback decided, `created` when it was made by this sign-in. A link code is not a sign-in (400
+ * naming `code`); 409 when the matching account's address is unverified; 403 when the account is
+ * suspended; 401 `/mfa-required` when it has a second factor.
  */
 export async function redeemCode(c: Context<AppEnv>, code: string, verifier: string | undefined) {
   const db = c.var.d1;
-  const now = Date.now();
-  const row = await db
-    .prepare(
-      'UPDATE oauth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id, provider, outcome, created, app_code_challenge',
-    )
-    .bind(await sha256Hex(code), now)
-    .first<{ user_id: string; provider: string; outcome: 'login' | 'unverified_email'; created: number; app_code_challenge: string | null }>();
-  if (!row) throw ApiError.field('code', 'is invalid, expired or already used');
-  await checkAppVerifier(row.app_code_challenge, verifier);
+  const row = await redeem(db, code, verifier);
+  if (row.outcome === 'link') throw invalidCode();
   if (row.outcome === 'unverified_email') {
     throw conflict([{ field: 'email', message: 'belongs to an account whose address is not verified; sign in with its password and verify the address, then link this provider' }]);
   }
   const user: UserRow | undefined = await findUserById(c.get('db'), row.user_id);
-  if (!user) throw ApiError.field('code', 'is invalid, expired or already used');
+  if (!user) throw invalidCode();
   assertNotSuspended(user);
   const method = `oauth:${row.provider}`;
   if (await hasMfa(db, user.id)) throw await mfaRequired(db, user.id, method);
@@ -375,10 +445,11 @@ export interface IdentityView {
   created_at: string;
 }
 
-export async function listIdentities(db: D1Client, userId: string): Promise<IdentityView[]> {
+/** The identities of an account, oldest first, or (with `identityId`) that one alone. */
+export async function listIdentities(db: D1Client, userId: string, identityId?: string): Promise<IdentityView[]> {
   const { results } = await db
-    .prepare('SELECT id, provider, email, created_at FROM oauth_identities WHERE user_id = ?1 ORDER BY created_at, id')
-    .bind(userId)
+    .prepare(`SELECT id, provider, email, created_at FROM oauth_identities WHERE user_id = ?1 ${identityId ? 'AND id = ?2' : ''} ORDER BY created_at, id`)
+    .bind(...(identityId ? [userId, identityId] : [userId]))
     .all<{ id: string; provider: ProviderId; email: string | null; created_at: number }>();
   return results.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
 }

@@ -3,10 +3,9 @@ import { purgeEdgeGroups, purgeProfile } from '../../lib/edge-cache';
 import { mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { follows, users, type ProfessionalVisibility, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { verifyPassword } from '../../lib/crypto';
 import type { AppEnv, AppRouteHandler } from '../../lib/types';
 import type { Context } from 'hono';
-import { EMAIL_MAILS_PER_HOUR, sendEmailLink } from '../auth/email.service';
+import { sendEmailLink } from '../auth/email.service';
 import { currentUser } from '../../middleware/auth';
 import { screenText } from '../../policy/content-rules';
 import { isAccountVisible } from '../../policy/visibility';
@@ -27,6 +26,8 @@ import type { Relationship } from './users.schemas';
 import { assertAvailable, conflict, requireUserRow } from './users.service';
 import { reachKeysOf } from '../../policy/reach';
 import { accountLoginKey } from '../auth/login-throttle';
+import { confirmPassword } from '../auth/auth.service';
+import { mailAllowanceKeysOf } from '../mail/mail-caps';
 import type * as routes from './users.routes';
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
@@ -100,25 +101,20 @@ export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) => {
 /** Checks the password and the address, then mails the new address its link (429 past the hourly cap). */
 async function requestEmailChange(c: Context<AppEnv>, userId: string, email: string, password: string): Promise<void> {
   const user = await requireUserRow(c.get('db'), userId);
-  if (!(await verifyPassword(password, user.passwordHash)).ok) {
-    throw new ApiError('forbidden', 'current_password is incorrect.', { errors: [{ field: 'current_password', message: 'is incorrect' }] });
-  }
+  await confirmPassword(c, user, password, 'current_password');
   if (email === user.email) return;
   await assertAvailable(c.get('db'), { email }, userId);
   // Recorded (without the address) so the account's security events show a change it did not ask for.
   const requested: AuditEntry = { action: 'auth.email_change_requested', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c) };
-  if (!(await sendEmailLink(c, userId, email, 'change', requested))) {
-    throw new ApiError('rate_limited', `At most ${EMAIL_MAILS_PER_HOUR} verification mails an hour; try again later.`, { headers: { 'Retry-After': '3600' } });
-  }
+  const refusal = await sendEmailLink(c, userId, email, 'change', requested);
+  if (refusal) throw refusal;
 }
 
 export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   const { userId } = currentUser(c);
   const db = c.get('db');
   const user = await requireUserRow(db, userId);
-  if (!(await verifyPassword(c.req.valid('json').password, user.passwordHash)).ok) {
-    throw new ApiError('forbidden', 'password is incorrect.', { errors: [{ field: 'password', message: 'is incorrect' }] });
-  }
+  await confirmPassword(c, user, c.req.valid('json').password, 'password');
   const endedCommunities = await communitiesEndingWith(c, userId);
   const handovers = await ownerChangesOnDeparture(c, userId);
   // Its messages in rooms and its notifications in other inboxes are out of D1's reach: found now (the
@@ -148,7 +144,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
       toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId))),
       ...(groups.length > 0 ? [keepAnAdmin(c.var.d1, groups)] : []),
       // Its throttle windows are keyed by text, not tied to the row: they go with it.
-      c.var.d1.prepare('DELETE FROM auth_throttles WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...reachKeysOf(userId), accountLoginKey(userId)])),
+      c.var.d1.prepare('DELETE FROM auth_throttles WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...reachKeysOf(userId), accountLoginKey(userId), ...mailAllowanceKeysOf(userId)])),
     ],
   );
   forgetSessions({ userId });
