@@ -52,6 +52,29 @@ describe('Recovering an account ends the intruder’s live sockets', () => {
   });
 });
 
+describe('Telling the owner, and signing out', () => {
+  it('should tell the account’s address when its password is changed or reset', async () => {
+    const owner = await createUser();
+    await expectStatus(await changePassword(owner.accessToken, owner.password, 'a new password here'), 204);
+    expect((await lastMailOfKind(owner.email, 'password_changed'))?.body_text).toContain('changed from a signed-in device');
+    await expectStatus(await forgot(owner.email), 202);
+    await expectStatus(await reset(resetTokenFrom(await lastMailTo(owner.email)), 'another new password'), 204);
+    expect((await lastMailOfKind(owner.email, 'password_changed'))?.body_text).toContain('reset with a link');
+    const sent = await env.DB.prepare("SELECT COUNT(*) AS n FROM mail_outbox WHERE to_address = ?1 AND kind = 'password_changed'").bind(owner.email.toLowerCase()).first<{ n: number }>();
+    expect(sent?.n).toBe(2);
+  });
+
+  it('should close the sockets of the session a logout ends, and only those', async () => {
+    const user = await createUser();
+    const other = await loginOk(user.username, user.password);
+    const [mine, theirs] = [await openNotifications(user), await openNotifications({ ...user, accessToken: other.access_token })];
+    await expectStatus(await call('/auth/logout', { body: { refresh_token: other.refresh_token } }), 204);
+    expect((await theirs.closed()).code).toBe(4401);
+    expect(mine.closeEvent).toBeNull();
+    mine.close();
+  });
+});
+
 describe('Recovering an account takes back a pending e-mail change', () => {
   const patch = (token: string, body: unknown) => call('/me', { method: 'PATCH', token, body });
 

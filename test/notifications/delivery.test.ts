@@ -550,6 +550,30 @@ describe('Blocks and notifications', () => {
   });
 });
 
+describe('Mutes and notifications', () => {
+  it('should notify nobody of what a muted account does, and notify again after the unmute', async () => {
+    const [me, muted] = await users(2);
+    await befriend(me, muted);
+    await follow(me, muted);
+    const mine = await post(me, 'my post');
+    await waitForNotification(me, 'friend_accepted');
+    await expectStatus(await call(`/users/${muted.id}/mute`, { method: 'POST', token: me.accessToken }), 200);
+    const before = (await notifications(me)).data.map((n) => n.id);
+
+    await like(muted, mine.id);
+    await comment(muted, mine.id, `nice @${me.username}`);
+    await post(muted, `a new post for @${me.username}`);
+    await sendMessage(muted, (await conversation(muted, [me])).id, 'hello');
+    await quiet(600);
+    // Nothing new; what was there before the mute stays.
+    expect((await notifications(me)).data.map((n) => n.id)).toEqual(before);
+
+    await expectStatus(await call(`/users/${muted.id}/mute`, { method: 'DELETE', token: me.accessToken }), 204);
+    await post(muted, 'after the unmute');
+    await waitForNotification(me, 'new_post', (n) => n.data.message.includes('after the unmute'));
+  });
+});
+
 describe('No self-notifications', () => {
   it('should never notify a user of their own actions', async () => {
     const [me, other] = await users(2);

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'b1ebb51837b9d74d524562db2d905f42610d5d7a1d56dea4e318fd5f73f44e14';
+export const documentSha256 = '8e1a2b5d2e78fcff2a906054cd7fef90570e5e4f3745637c4ff7d13f5c81f81d';
 
 export interface paths {
     "/health": {
@@ -173,7 +173,7 @@ export interface paths {
         put?: never;
         /**
          * Log out
-         * @description Revokes the session the refresh token belongs to; its access tokens stop working at once. Idempotent.
+         * @description Revokes the session the refresh token belongs to; its access tokens stop working at once and its open sockets close with 4401. Idempotent.
          */
         post: operations["postAuthLogout"];
         delete?: never;
@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with a reset token
-         * @description Consumes the token and revokes every session (all refresh tokens) of the account; their open sockets close with 4401. Other reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled too.
+         * @description Consumes the token and revokes every session (all refresh tokens) of the account; their open sockets close with 4401. Other reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled too. The account's address is told (mail kind `password_changed`).
          */
         post: operations["postAuthPasswordReset"];
         delete?: never;
@@ -233,7 +233,7 @@ export interface paths {
         put?: never;
         /**
          * Change the password
-         * @description Needs the current password (403 otherwise; a wrong one counts as a failed login of the account, so past 10 in 15 minutes the answer is 429 even for the right one). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled.
+         * @description Needs the current password (403 otherwise; a wrong one counts as a failed login of the account, so past 10 in 15 minutes the answer is 429 even for the right one). Other sessions are revoked (their open sockets close with 4401); this one stays. Reset links, a pending e-mail change (PATCH /me `email`) and second sign-in steps under way (`mfa_token`s) are cancelled. The account's address is told (mail kind `password_changed`).
          */
         post: operations["postAuthPasswordChange"];
         delete?: never;
@@ -951,7 +951,7 @@ export interface paths {
         put?: never;
         /**
          * Mute a user
-         * @description Their posts leave your feeds; they are not told. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         * @description Their posts leave your feeds, and nothing they do notifies you any more (no new notifications, no pushes; those already in your list stay); they are not told, and everything else (following, messages, their profile) is unchanged. Idempotent. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postUsersByIdMute"];
         /**

@@ -96,7 +96,7 @@ export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
 };
 
 export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
-  await service.revokeByRefreshToken(c.var.d1, c.req.valid('json').refresh_token);
+  await service.revokeByRefreshToken(c, c.req.valid('json').refresh_token);
   return c.body(null, 204);
 };
 

@@ -164,14 +164,17 @@ export async function revokeSession(db: D1Client, sessionId: string, now = Date.
   forgetSessions({ sessionId });
 }
 
-/** Logout: ends the family the token belongs to. Unknown tokens are ignored (logout is idempotent). */
-export async function revokeByRefreshToken(db: D1Client, presented: string): Promise<void> {
+/**
+ * Logout: ends the family the token belongs to, and its open sockets close (4401) as for any other
+ * session that ends. Unknown tokens are ignored (logout is idempotent).
+ */
+export async function revokeByRefreshToken(c: Context<AppEnv>, presented: string): Promise<void> {
   const hash = await sha256Hex(presented);
-  const revoked = await db
-    .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?1) AND revoked_at IS NULL RETURNING id')
+  const revoked = await c.var.d1
+    .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?1) AND revoked_at IS NULL RETURNING id, user_id')
     .bind(hash, Date.now())
-    .all<{ id: string }>();
-  for (const { id } of revoked.results) forgetSessions({ sessionId: id });
+    .all<{ id: string; user_id: string }>();
+  for (const { id, user_id: userId } of revoked.results) await endRevokedSessions(c.env, userId, [id]);
 }
 
 /** Sends a reset link when the address belongs to an account (silently does nothing otherwise, or past the hourly mail caps of mail-caps.ts). */
@@ -250,6 +253,25 @@ export async function resetPassword(c: Context<AppEnv>, token: string, password:
   );
   if (!update?.meta.changes) throw invalid();
   await endRevokedSessions(c.env, row.user_id);
+  await tellPasswordChanged(c, row.user_id, 'reset with a link sent to this address; every device was signed out');
+}
+
+/**
+ * Tells the account's address that its password changed (mail kind `password_changed`): the owner
+ * learns of a change they did not make. Not capped: only the account itself (or its reset link) causes it.
+ */
+async function tellPasswordChanged(c: Context<AppEnv>, userId: string, how: string): Promise<void> {
+  const user = await c.var.d1.prepare('SELECT email FROM users WHERE id = ?1').bind(userId).first<{ email: string }>();
+  if (!user) return;
+  await c.get('mailer').send(
+    composeMail({
+      to: user.email,
+      kind: 'password_changed',
+      subject: 'Your Kith password was changed',
+      intro: [`The password of your Kith account was just ${how}.`],
+      outro: ['If you did not do this, reset your password at once with "Forgot password" and contact the site staff: someone may have taken over your account.'],
+    }),
+  );
 }
 
 /** Changes the password, ends what is pending ({@link endPendingStatements}) and every other session (their sockets close); the caller's own session stays. */
@@ -266,4 +288,5 @@ export async function changePassword(c: Context<AppEnv>, userId: string, keepSes
     ],
   );
   await endRevokedSessions(c.env, userId, (revoked?.results as { id: string }[] | undefined)?.map((r) => r.id) ?? []);
+  await tellPasswordChanged(c, userId, 'changed from a signed-in device; every other device was signed out');
 }

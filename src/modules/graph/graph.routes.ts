@@ -141,7 +141,7 @@ export const listBlocks = createRoute({
 
 export const mute = createRoute({
   method: 'post', path: '/users/{id}/mute', tags: ['Blocks'], summary: 'Mute a user',
-  description: `Their posts leave your feeds; they are not told. Idempotent. ${SUSPENDED_IS_MISSING}`,
+  description: `Their posts leave your feeds, and nothing they do notifies you any more (no new notifications, no pushes; those already in your list stay); they are not told, and everything else (following, messages, their profile) is unchanged. Idempotent. ${SUSPENDED_IS_MISSING}`,
   ...authed, request: { params: UserIdParamSchema },
   responses: { 200: jsonContent(MuteStateSchema, 'Muted'), ...withTarget },
 });

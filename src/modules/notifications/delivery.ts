@@ -29,10 +29,10 @@ async function communitySummary(env: Env, communityId: string) {
 }
 
 /**
- * The recipients who may be notified (no block either way with the actor, never the actor), each with
- * whether they neither follow nor are friends with the actor: such strangers' notifications from one
- * actor are capped per hour by their inbox. Nobody, once the actor is suspended (or gone): an action
- * that passed its checks just before the suspension notifies nobody after it.
+ * The recipients who may be notified (no block either way with the actor, not muting the actor, never
+ * the actor), each with whether they neither follow nor are friends with the actor: such strangers'
+ * notifications from one actor are capped per hour by their inbox. Nobody, once the actor is suspended
+ * (or gone): an action that passed its checks just before the suspension notifies nobody after it.
  */
 async function audience(env: Env, actorId: string, recipients: string[]): Promise<Map<string, { stranger: boolean }>> {
   const candidates = [...new Set(recipients)].filter((id) => id !== actorId);
@@ -41,7 +41,7 @@ async function audience(env: Env, actorId: string, recipients: string[]): Promis
     .bind(actorId, JSON.stringify(candidates))
     .all<{ id: string; r: number }>();
   return new Map(
-    results.filter((row) => (row.r & RELATION.blocked) === 0).map((row) => [row.id, { stranger: (row.r & (RELATION.friend | RELATION.following)) === 0 }]),
+    results.filter((row) => (row.r & (RELATION.blocked | RELATION.muted)) === 0).map((row) => [row.id, { stranger: (row.r & (RELATION.friend | RELATION.following)) === 0 }]),
   );
 }
 
@@ -152,10 +152,10 @@ async function postAudience(env: Env, postId: string): Promise<{ post: PostRow; 
  * Those of `recipients` who may see the post, decided by the rules stage itself (canViewPost) on each
  * one's relations to the author and the wall owner and their role in its community (a wall post's
  * author's followers are not the wall's audience; blocks apply as everywhere), and with no block either
- * way with any of `actors` (who caused the notification). One batch however many recipients: the
- * fan-out of a new post, mentions, replies.
+ * way with any of `actors` (who caused the notification); with `exceptMuting`, not those who mute the
+ * author. One batch however many recipients: the fan-out of a new post, mentions, replies.
  */
-export async function whoMaySeePost(env: Env, post: PostRow, recipients: string[], actors: string[] = []): Promise<string[]> {
+export async function whoMaySeePost(env: Env, post: PostRow, recipients: string[], actors: string[] = [], options: { exceptMuting?: boolean } = {}): Promise<string[]> {
   const candidates = [...new Set(recipients)];
   if (candidates.length === 0) return [];
   const [people, communities, relations] = await env.DB.batch<Record<string, unknown>>([
@@ -175,7 +175,7 @@ export async function whoMaySeePost(env: Env, post: PostRow, recipients: string[
   const community = (communities?.results[0]?.visibility as CommunityAccess['visibility'] | undefined) ?? null;
   return ((relations?.results ?? []) as { id: string; ra: number; rt: number; role: CommunityRole | null; blocks_actor: number }[])
     .filter((row) => {
-      if (row.blocks_actor) return false;
+      if (row.blocks_actor || (options.exceptMuting && (row.ra & RELATION.muted) !== 0)) return false;
       const rel = relationsFromFlags(row.id, [{ id: author.id, r: row.ra }, ...(target ? [{ id: target.id, r: row.rt }] : [])]);
       return canViewPost(post, author, target, rel, community ? { visibility: community, role: row.role } : null);
     })
@@ -195,7 +195,8 @@ export async function postNotice(ctx: EventContext, postId: string): Promise<{ r
   if (!actor) return null;
   const snippet = post.content.length > SNIPPET ? `${post.content.slice(0, SNIPPET - 1)}…` : post.content;
   const message = snippet ? `${actor.display_name} posted: “${snippet}”` : `${actor.display_name} shared a new post`;
-  const recipients = await whoMaySeePost(ctx.env, post, audience.recipients.filter((id) => id !== post.authorId));
+  // Those who mute the author are not told of its posts, as of nothing else it does (see audience).
+  const recipients = await whoMaySeePost(ctx.env, post, audience.recipients.filter((id) => id !== post.authorId), [], { exceptMuting: true });
   return { recipients, delivery: { type: 'new_post', data: { id: postId, author: actor, message } } };
 }
 
