@@ -84,16 +84,23 @@ export function recordCreate(db: D1Client, userId: string, request: IdempotentCr
 }
 
 /** Whether a batch failed because a concurrent request recorded the same key first (see {@link recordCreate}). */
-export const keyTaken = (err: unknown): boolean => uniqueViolationOf(err)?.table === 'idempotency_keys';
+const keyTaken = (err: unknown): boolean => uniqueViolationOf(err)?.table === 'idempotency_keys';
 
 /**
- * After {@link keyTaken}: the id the concurrent request with the same key created (409 naming the header
- * should it have asked something else, or should its row not be readable yet).
+ * Runs `create`, the batch that makes what `retry` asks for (its key recorded first: see recordCreate),
+ * and answers `{ done }` with its result; or, when a concurrent request with the same key recorded it
+ * first (so this batch created nothing), `{ takenBy }`, the id that request created (409 naming the
+ * header should it have asked something else, or its row not be readable yet).
  */
-export async function createdConcurrently(db: D1Client, userId: string, request: IdempotentCreate): Promise<string> {
-  const id = await createdBefore(db, userId, request);
-  if (id === null) throw reused('A request with this Idempotency-Key is being processed: retry in a moment.');
-  return id;
+export async function createOrTaken<T>(db: D1Client, userId: string, retry: IdempotentCreate | null, create: () => Promise<T>): Promise<{ done: T } | { takenBy: string }> {
+  try {
+    return { done: await create() };
+  } catch (err) {
+    if (!retry || !keyTaken(err)) throw err;
+    const id = await createdBefore(db, userId, retry);
+    if (id === null) throw reused('A request with this Idempotency-Key is being processed: retry in a moment.');
+    return { takenBy: id };
+  }
 }
 
 /** Deletes the keys older than a day (the minute's Cron Trigger). */

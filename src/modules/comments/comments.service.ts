@@ -9,7 +9,7 @@ import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import { isStaffRole } from '../../middleware/require-staff';
 import { ApiError } from '../../lib/errors';
-import { createdAndGone, createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, recordCreate } from '../../lib/idempotency';
+import { createdAndGone, createdBefore, createOrTaken, type IdempotentCreate, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
@@ -122,14 +122,10 @@ export async function createComment(
     spam.check,
     spam.record,
   ];
-  let results: D1Result<{ repeats: number; born: number | null; links: number }>[];
-  try {
-    results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
-  } catch (err) {
-    // The same key sent twice at once: the other request's batch took it, and this one created nothing.
-    if (retry && keyTaken(err)) return { comment: await commentMadeBefore(c, authorId, await createdConcurrently(c.var.d1, authorId, retry)), created: false };
-    throw err;
-  }
+  const outcome = await createOrTaken(c.var.d1, authorId, retry, () => c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements));
+  // The same key sent twice at once: the other request's batch took it, and this one created nothing.
+  if ('takenBy' in outcome) return { comment: await commentMadeBefore(c, authorId, outcome.takenBy), created: false };
+  const results = outcome.done;
   const tripped = verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
   if (tripped) await c.var.d1.batch([c.var.d1.prepare('UPDATE comments SET held = 1 WHERE id = ?1').bind(id), report(tripped)]);
   const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;

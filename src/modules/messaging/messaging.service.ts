@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { type D1Client, mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { communities, conversationDeclines, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, recordCreate } from '../../lib/idempotency';
+import { createdBefore, createOrTaken, type IdempotentCreate, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { encodeCursor, NEWEST_FIRST, timeKeyCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
@@ -181,17 +181,19 @@ export async function createConversation(
   const conversation = { id, kind: direct ? ('direct' as const) : ('group' as const), title: direct ? null : (title ?? null), createdBy: creatorId, directKey, createdAt: now, lastActivityAt: now, lastSeq: 0, lastMessage: null };
   const release = await takeMessageRequests(c.var.d1, creatorId, admitted);
   try {
-    await writeTaking(release, () =>
-      c.var.d1.batch([
-        ...(retry ? recordCreate(c.var.d1, creatorId, retry, id, now.getTime()) : []),
-        toStatement(c.var.d1, db.insert(conversations).values(conversation)),
-        toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
-        toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
-      ]),
+    const outcome = await createOrTaken(c.var.d1, creatorId, retry, () =>
+      writeTaking(release, () =>
+        c.var.d1.batch([
+          ...(retry ? recordCreate(c.var.d1, creatorId, retry, id, now.getTime()) : []),
+          toStatement(c.var.d1, db.insert(conversations).values(conversation)),
+          toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
+          toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
+        ]),
+      ),
     );
-  } catch (err) {
     // The same Idempotency-Key sent twice at once: the other request's batch took it.
-    if (retry && keyTaken(err)) return { id: await createdConcurrently(c.var.d1, creatorId, retry), created: false };
+    if ('takenBy' in outcome) return { id: outcome.takenBy, created: false };
+  } catch (err) {
     // Two people opening the same direct conversation at once: the second gets the first's.
     if (directKey && uniqueViolation(err) === 'direct_key') {
       const raced = await existingDirect();

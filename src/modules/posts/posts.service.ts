@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { createdBefore, createdConcurrently, type IdempotentCreate, keyTaken, madeBefore, recordCreate } from '../../lib/idempotency';
+import { createdBefore, createOrTaken, type IdempotentCreate, madeBefore, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
@@ -148,14 +148,10 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   // The spam counts are read inside the same batch (before this post's fingerprint): no extra round trip.
   const spam = content ? await spamStatements(c.var.d1, authorId, content, now.getTime()) : null;
   if (spam) statements.push(spam.check, spam.record);
-  let results: D1Result<{ repeats: number; born: number | null; links: number }>[];
-  try {
-    results = await c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements);
-  } catch (err) {
-    // The same key sent twice at once: the other request's batch took it, and this one created nothing.
-    if (retry && keyTaken(err)) return { post: await postMadeBefore(c, authorId, await createdConcurrently(c.var.d1, authorId, retry)), created: false };
-    throw err;
-  }
+  const outcome = await createOrTaken(c.var.d1, authorId, retry, () => c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements));
+  // The same key sent twice at once: the other request's batch took it, and this one created nothing.
+  if ('takenBy' in outcome) return { post: await postMadeBefore(c, authorId, outcome.takenBy), created: false };
+  const results = outcome.done;
   const tripped = spam && verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
   if (tripped) await holdForSpam(c, id, authorId, communityId, content, mediaIds, tripped);
 
