@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { type D1Client, uniqueViolationOf } from '../db/client';
+import { sha256Hex } from './crypto';
 import { ApiError } from './errors';
 
 /**
- * `Idempotency-Key` on create requests (POST /posts, POST /posts/{id}/comments), as the IETF draft
+ * `Idempotency-Key` on create requests (POST /posts, POST /posts/{id}/comments, POST /conversations), as the IETF draft
  * (draft-ietf-httpapi-idempotency-key-header) and Mastodon's statuses have it: a client that did not
  * get the answer to a create (a dropped connection, a timeout) sends it again with the same key and
  * gets what the first one created, with 200 instead of 201, never a second copy. Keys are per account
@@ -36,8 +37,7 @@ export interface IdempotentCreate {
 /** The create request `request` (its validated input) under `key`, or null without a key. */
 export async function idempotentCreate(key: string | undefined, scope: string, request: unknown): Promise<IdempotentCreate | null> {
   if (key === undefined) return null;
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(request)));
-  return { scope, key, fingerprint: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  return { scope, key, fingerprint: await sha256Hex(JSON.stringify(request)) };
 }
 
 const reused = (detail: string) => new ApiError('conflict', detail, { errors: [{ field: 'Idempotency-Key', message: detail }] });
