@@ -21,19 +21,13 @@ export function throttleUse(row: { window_start: number; count: number } | null 
 }
 
 /**
- * The 429 (with `Retry-After`, seconds until the window ends) that counting `n` more events on `key`
- * would earn by passing the window's `max`, or null while they fit.
+ * The 429 for `n` events that did not fit `key`'s window (see {@link throttleTake}): `Retry-After` is
+ * the seconds until the window ends, or `soonSeconds` should it have ended (or made room) meanwhile.
  */
-export async function throttleRefusal(db: D1Client, key: string, window: ThrottleWindow, detail: string, n = 1, now = Date.now()): Promise<ApiError | null> {
+export async function throttleRefusal(db: D1Client, key: string, window: ThrottleWindow, detail: string, n = 1, now = Date.now(), soonSeconds = 1): Promise<ApiError> {
   const { used, endsAt } = throttleUse(await throttleReadStatement(db, key).first<{ window_start: number; count: number }>(), window, now);
-  if (used + n <= window.max) return null;
-  return new ApiError('rate_limited', detail, { headers: { 'Retry-After': String(Math.ceil((endsAt - now) / 1000)) } });
-}
-
-/** Refuses with {@link throttleRefusal}'s 429 when counting `n` more events on `key` would pass the window's `max`. */
-export async function assertUnderThrottle(db: D1Client, key: string, window: ThrottleWindow, detail: string, n = 1, now = Date.now()): Promise<void> {
-  const refusal = await throttleRefusal(db, key, window, detail, n, now);
-  if (refusal) throw refusal;
+  const seconds = used + n <= window.max ? soonSeconds : Math.ceil((endsAt - now) / 1000);
+  return new ApiError('rate_limited', detail, { headers: { 'Retry-After': String(seconds) } });
 }
 
 /**

@@ -57,7 +57,7 @@ export async function takeReach(db: D1Client, userId: string, kind: RefusedKind,
  * `takeReach`); should the window have ended meanwhile, a 429 asking for a retry in a second.
  */
 export async function reachRefusal(db: D1Client, userId: string, kind: RefusedKind, n = 1): Promise<ApiError> {
-  return (await throttleRefusal(db, reachKey(kind, userId), REACH[kind], DETAIL[kind], n)) ?? new ApiError('rate_limited', DETAIL[kind], { headers: { 'Retry-After': '1' } });
+  return throttleRefusal(db, reachKey(kind, userId), REACH[kind], DETAIL[kind], n);
 }
 
 /**

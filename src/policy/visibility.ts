@@ -12,16 +12,6 @@ import type { UserSummary } from '../db/schema';
 /** A JS check on a loaded user row: false once the account is suspended. */
 export const isAccountVisible = (user: Pick<UserSummary, 'suspendedAt'>): boolean => user.suspendedAt === null;
 
-/** Which of `userIds` are suspended accounts, in one statement (primary-key probes). */
-export async function suspendedAmong(db: D1Client, userIds: string[]): Promise<string[]> {
-  if (userIds.length === 0) return [];
-  const { results } = await db
-    .prepare('SELECT id FROM users WHERE id IN (SELECT value FROM json_each(?1)) AND suspended_at IS NOT NULL')
-    .bind(JSON.stringify(userIds))
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
-}
-
 /** Whether each of `userIds` that still exists is suspended (a deleted account is left out), in one statement. */
 export async function standingsOf(db: D1Client, userIds: string[]): Promise<Map<string, boolean>> {
   if (userIds.length === 0) return new Map();
@@ -30,6 +20,11 @@ export async function standingsOf(db: D1Client, userIds: string[]): Promise<Map<
     .bind(JSON.stringify(userIds))
     .all<{ id: string; suspended: number }>();
   return new Map(results.map((r) => [r.id, r.suspended === 1]));
+}
+
+/** Which of `userIds` are suspended accounts (see {@link standingsOf}). */
+export async function suspendedAmong(db: D1Client, userIds: string[]): Promise<string[]> {
+  return [...(await standingsOf(db, userIds))].filter(([, suspended]) => suspended).map(([id]) => id);
 }
 
 /**

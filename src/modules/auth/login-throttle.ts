@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
 import type { D1Client } from '../../db/client';
-import { ApiError } from '../../lib/errors';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { signingKey } from '../../lib/access-tokens';
 import { hmacSha256Hex } from '../../lib/crypto';
@@ -33,7 +32,7 @@ export async function unknownLoginKey(env: Bindings, identifier: string): Promis
 export async function takeLoginAttempt(db: D1Client, key: string, now = Date.now()): Promise<number> {
   const { taken, windowStart } = await throttleTake(db, key, FAILED_LOGINS, 1, { whole: true, now });
   if (taken === 1) return windowStart;
-  throw (await throttleRefusal(db, key, FAILED_LOGINS, DETAIL, 1, now)) ?? new ApiError('rate_limited', DETAIL, { headers: { 'Retry-After': '1' } });
+  throw await throttleRefusal(db, key, FAILED_LOGINS, DETAIL, 1, now);
 }
 
 /** A right password whose sign-in is not complete yet (a second factor pending, a suspension): its attempt is not a failure, and earlier failures stay. */

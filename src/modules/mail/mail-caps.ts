@@ -45,5 +45,5 @@ export async function takeMailAllowance(db: D1Client, mail: CappedMail, now = Da
 }
 
 async function refusal(db: D1Client, key: string, detail: string, now: number): Promise<ApiError> {
-  return (await throttleRefusal(db, key, MAIL_CAP, detail, 1, now)) ?? new ApiError('rate_limited', detail, { headers: { 'Retry-After': '60' } });
+  return throttleRefusal(db, key, MAIL_CAP, detail, 1, now, 60);
 }
