@@ -49,6 +49,7 @@ export class CallStore {
       CREATE TABLE IF NOT EXISTS call_parties (
         call_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
         notified INTEGER NOT NULL DEFAULT 0, missed_sent INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (call_id, user_id));
+      CREATE TABLE IF NOT EXISTS held_candidates (call_id TEXT NOT NULL, user_id TEXT NOT NULL, candidates TEXT NOT NULL, PRIMARY KEY (call_id, user_id));
     `);
   }
 
@@ -109,7 +110,22 @@ export class CallStore {
     this.sql.exec('UPDATE calls SET offer_candidates = ? WHERE call_id = ?', JSON.stringify(kept), callId);
   }
 
+  /** Candidates a direct call's callee sent while it rang, kept (at most {@link MAX_KEPT_CANDIDATES}) until they answer. */
+  holdCandidates(callId: string, userId: string, candidates: unknown[]): void {
+    const row = this.sql.exec<{ candidates: string }>('SELECT candidates FROM held_candidates WHERE call_id = ? AND user_id = ?', callId, userId).toArray()[0];
+    const kept = [...(row ? (JSON.parse(row.candidates) as unknown[]) : []), ...candidates].slice(0, MAX_KEPT_CANDIDATES);
+    this.sql.exec('INSERT INTO held_candidates (call_id, user_id, candidates) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET candidates = excluded.candidates', callId, userId, JSON.stringify(kept));
+  }
+
+  /** The held candidates of a callee who answers (forgotten here). */
+  takeHeldCandidates(callId: string, userId: string): unknown[] {
+    const row = this.sql.exec<{ candidates: string }>('DELETE FROM held_candidates WHERE call_id = ? AND user_id = ? RETURNING candidates', callId, userId).toArray()[0];
+    return row ? (JSON.parse(row.candidates) as unknown[]) : [];
+  }
+
+  /** The call is over: candidates nobody answered with are dropped. */
   end(callId: string, reason: string, at: number): void {
     this.sql.exec("UPDATE calls SET state = 'ended', reason = ?, ended_at = ? WHERE call_id = ?", reason, at, callId);
+    this.sql.exec('DELETE FROM held_candidates WHERE call_id = ?', callId);
   }
 }

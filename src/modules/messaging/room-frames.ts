@@ -44,7 +44,9 @@ export const CONVERSATION_SERVER_FRAMES = {
   CallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp, from: From }).describe('A call rings for you (also sent on connect while one rings)'),
   CallAnswer: frame('call.answer', { call_id: CallId, sdp: Sdp, to: UserId.optional(), from: From }).describe('A callee answered your call (never relayed between two people across a block, either way)'),
   CallOffer: frame('call.offer', { call_id: CallId, sdp: Sdp, to: UserId, from: From }).describe('Group call: a participant offers you a connection (never relayed across a block)'),
-  CallCandidates: frame('call.candidates', { call_id: CallId, candidates: Candidates, to: UserId.optional(), from: From }).describe('ICE candidates from a participant (never relayed across a block: they carry IP addresses)'),
+  CallCandidates: frame('call.candidates', { call_id: CallId, candidates: Candidates, to: UserId.optional(), from: From }).describe(
+    'ICE candidates from a participant. They carry IP addresses, so they only pass between people who are both in the call (never across a block): a direct call\'s caller gets the callee\'s only once the callee answered (those it sent while ringing arrive right behind its `call.answer`), and a group call\'s callee gets none before it joins',
+  ),
   CallJoined: frame('call.joined', { call_id: CallId, user: From, participants: z.array(From) }).describe(
     'Someone joined the call (your other devices stop ringing). `participants`: who is in it that you may connect with. Never sent about someone across a block from you (either way), and they are never among the participants: two people who block each other share no media path, even in a group call someone else started',
   ),
@@ -68,7 +70,9 @@ export const CONVERSATION_CLIENT_FRAMES = {
   SendCallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp }).describe('Starts a call: rings every member you may call'),
   SendCallAnswer: frame('call.answer', { call_id: CallId, sdp: Sdp }).describe('Direct call: answers it'),
   SendCallOffer: frame('call.offer', { call_id: CallId, sdp: Sdp, to: UserId }).describe('Group call: offers a connection to one participant (404 for anyone not in the call, or across a block from you); answered by their `call.answer` with `to`'),
-  SendCallCandidates: frame('call.candidates', { call_id: CallId, candidates: Candidates, to: UserId.optional() }).describe('Trickles ICE candidates, to `to` (404 as for `call.offer`) or to every other participant and ringing callee not across a block from you'),
+  SendCallCandidates: frame('call.candidates', { call_id: CallId, candidates: Candidates, to: UserId.optional() }).describe(
+    'Trickles ICE candidates, to `to` (404 as for `call.offer`) or to every other participant who joined and is not across a block from you (a direct call\'s caller: to the callee while it rings, too). A direct call\'s callee may send them while it rings: they are held until it answers, and dropped if it never does. A group call\'s callee must `call.join` first (403)',
+  ),
   SendCallJoin: frame('call.join', { call_id: CallId }).describe('Group call: joins it'),
   SendCallReject: frame('call.reject', { call_id: CallId }).describe('Rejects a call that rings for you'),
   SendCallHangup: frame('call.hangup', { call_id: CallId, reason: z.enum(['hangup', 'failed']).optional() }).describe('Leaves the call'),
