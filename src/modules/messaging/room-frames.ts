@@ -40,7 +40,7 @@ export const CONVERSATION_SERVER_FRAMES = {
     detail: z.string(),
     call_id: z.string().optional(),
     client_id: z.string().optional(),
-  }).describe('Your last frame was refused, with the HTTP status it would have had (`call_id` on refused call frames, `client_id` on a refused `message.send` that had a valid one)'),
+  }).describe('Your last frame was refused, with the HTTP status it would have had (`call_id` on refused call frames, `client_id` on a refused `message.send` that had a valid one). 413: the frame was over 128 KB; 429 with `detail` starting `frames:`: you sent more than 10 frames a second (bursts of 60) on this conversation, and the frame was dropped'),
   CallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp, from: From }).describe('A call rings for you (also sent on connect while one rings)'),
   CallAnswer: frame('call.answer', { call_id: CallId, sdp: Sdp, to: UserId.optional(), from: From }).describe('A callee answered your call (never relayed between two people across a block, either way)'),
   CallOffer: frame('call.offer', { call_id: CallId, sdp: Sdp, to: UserId, from: From }).describe('Group call: a participant offers you a connection (never relayed across a block)'),
@@ -64,7 +64,7 @@ export const CONVERSATION_CLIENT_FRAMES = {
   MessageSend: frame('message.send', { client_id: z.string().min(1).max(100), content: z.string().max(MAX_MESSAGE_LENGTH) }).describe(
     'Sends a message (text only: attach media through POST /messages). Answered by `ack`, or `error`',
   ),
-  TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing` (not while the conversation is a message request for you, nor members across a block from you)'),
+  TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing` (at most once a second; not while the conversation is a message request for you, nor members across a block from you)'),
   MarkRead: frame('read', { seq: z.number().int().min(0).optional() }).describe('You have read up to `seq` (default: the latest)'),
   Ping: frame('ping', {}).describe('Keep-alive: answered by `pong`'),
   SendCallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp }).describe('Starts a call: rings every member you may call'),
