@@ -64,7 +64,7 @@ export const CONVERSATION_CLIENT_FRAMES = {
   MessageSend: frame('message.send', { client_id: z.string().min(1).max(100), content: z.string().max(MAX_MESSAGE_LENGTH) }).describe(
     'Sends a message (text only: attach media through POST /messages). Answered by `ack`, or `error`',
   ),
-  TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing` (at most once a second; not while the conversation is a message request for you, nor members across a block from you)'),
+  TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing` (not while the conversation is a message request for you, nor members across a block from you)'),
   MarkRead: frame('read', { seq: z.number().int().min(0).optional() }).describe('You have read up to `seq` (default: the latest)'),
   Ping: frame('ping', {}).describe('Keep-alive: answered by `pong`'),
   SendCallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp }).describe('Starts a call: rings every member you may call'),

@@ -2,7 +2,7 @@ import { frameKind, type MetricsBinding, recordFrame } from '../../lib/metrics';
 import { cleanText } from '../../policy/text-hygiene';
 import type { ConversationServerFrame } from './room-frames';
 import type { RoomStore } from './room-store';
-import { CLOSE_TOO_MANY_SOCKETS, FRAME_BURST, FRAME_RATE_PER_S, MAX_FRAME_BYTES, MAX_SOCKETS_PER_MEMBER, type RefusalStatus, type RoomResult, TYPING_INTERVAL_MS } from './room.types';
+import { CLOSE_TOO_MANY_SOCKETS, FRAME_BURST, FRAME_RATE_PER_S, MAX_FRAME_BYTES, MAX_SOCKETS_PER_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
 
 /**
  * What each socket remembers: its user, the session (device) it was opened with, so signing that device
@@ -51,7 +51,6 @@ export class RoomSockets {
 
   /** Frame budgets per member (in memory: a room that hibernated was idle, so a fresh budget is right). */
   private readonly budgets = new Map<string, { tokens: number; at: number }>();
-  private readonly typedAt = new Map<string, number>();
 
   /** Takes one frame from the member's budget ({@link FRAME_BURST}, refilled {@link FRAME_RATE_PER_S} a second); false when it is spent. */
   takeFrame(userId: string, now = Date.now()): boolean {
@@ -62,14 +61,6 @@ export class RoomSockets {
     this.budgets.set(userId, budget);
     if (budget.tokens < 1) return false;
     budget.tokens -= 1;
-    return true;
-  }
-
-  /** Whether the member's `typing` may go out now (at most once per {@link TYPING_INTERVAL_MS}). */
-  typingDue(userId: string, now = Date.now()): boolean {
-    if ((this.typedAt.get(userId) ?? 0) > now - TYPING_INTERVAL_MS) return false;
-    if (this.typedAt.size >= MAX_BUDGETS) this.typedAt.clear();
-    this.typedAt.set(userId, now);
     return true;
   }
 
@@ -213,7 +204,7 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
       // As with reads, a member of a message request shows no activity until they accept it, and nobody
       // across a block from them ever sees it.
       const member = store.member(userId)!;
-      if (!member.request && sockets.typingDue(userId)) sockets.others(userId, { type: 'typing', user: member.user }, store.blockedWith(userId));
+      if (!member.request) sockets.others(userId, { type: 'typing', user: member.user }, store.blockedWith(userId));
       return;
     }
     case 'read': {

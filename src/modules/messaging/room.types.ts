@@ -76,5 +76,3 @@ export const MAX_FRAME_BYTES = 128 * 1024;
 export const FRAME_BURST = 60;
 /** ... refilled at this many a second (pings, answered by the runtime, are not counted). */
 export const FRAME_RATE_PER_S = 10;
-/** A member's `typing` reaches the others at most once in this long (the rest are dropped quietly). */
-export const TYPING_INTERVAL_MS = 1000;
