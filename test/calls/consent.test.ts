@@ -71,3 +71,27 @@ describe('Candidates before consent', () => {
     expect(sb.ofType('call.candidates')).toEqual([]);
   });
 });
+
+describe('Ring floods', () => {
+  it('should stop a caller whose last three calls here went unanswered (429) until the callee calls back', async () => {
+    const [a, b] = await users(2);
+    const conv = await startDirect(a, b);
+    await accept(b, conv.id);
+    const [sa, sb] = [await socketOf(a, conv.id), await socketOf(b, conv.id)];
+    for (let i = 0; i < 3; i++) {
+      const callId = newCallId();
+      await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP }, sb, 'call.invite');
+      await sendAndWait(sb, { type: 'call.reject', call_id: callId }, sa, 'call.ended');
+    }
+    const refused = await expectErrorFrame(sa, { type: 'call.invite', call_id: newCallId(), media: 'audio', sdp: SDP }, 429);
+    expect(refused.detail).toMatch(/unanswered/);
+    await settle();
+    expect(sb.ofType('call.invite')).toHaveLength(3);
+
+    // The callee calling back (answered or not) lifts it.
+    const back = newCallId();
+    await sendAndWait(sb, { type: 'call.invite', call_id: back, media: 'audio', sdp: SDP }, sa, 'call.invite');
+    await sendAndWait(sa, { type: 'call.reject', call_id: back }, sb, 'call.ended');
+    await sendAndWait(sa, { type: 'call.invite', call_id: newCallId(), media: 'audio', sdp: SDP }, sb, 'call.invite');
+  });
+});

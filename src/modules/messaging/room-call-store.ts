@@ -110,6 +110,21 @@ export class CallStore {
     this.sql.exec('UPDATE calls SET offer_candidates = ? WHERE call_id = ?', JSON.stringify(kept), callId);
   }
 
+  /**
+   * How many of `callerId`'s calls started since `since` went unanswered, counting only those after the
+   * last call here that someone answered or someone else started (a call back clears the slate).
+   */
+  unansweredBy(callerId: string, since: number): number {
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM calls WHERE caller_id = ?1 AND answered_at IS NULL AND state = 'ended' AND started_at > ?2
+           AND started_at > (SELECT COALESCE(MAX(started_at), 0) FROM calls WHERE answered_at IS NOT NULL OR caller_id != ?1)`,
+        callerId,
+        since,
+      )
+      .one().n;
+  }
+
   /** Candidates a direct call's callee sent while it rang, kept (at most {@link MAX_KEPT_CANDIDATES}) until they answer. */
   holdCandidates(callId: string, userId: string, candidates: unknown[]): void {
     const row = this.sql.exec<{ candidates: string }>('SELECT candidates FROM held_candidates WHERE call_id = ? AND user_id = ?', callId, userId).toArray()[0];

@@ -23,6 +23,10 @@ export const MAX_SDP_BYTES = 64 * 1024;
 /** A participant whose every socket on the room is gone this long has left the call (reason `failed`). */
 export const DROP_GRACE_MS = 20_000;
 const MAX_CANDIDATES = 50;
+/** A caller whose last this many calls in a conversation went unanswered (within {@link UNANSWERED_WINDOW_MS}) rings nobody more there ... */
+export const MAX_UNANSWERED_CALLS = 3;
+/** ... until this long after the first of them, or until someone else there calls, or one of theirs is answered. */
+export const UNANSWERED_WINDOW_MS = 10 * 60_000;
 
 const RING_REFUSALS: Record<RingRefusal, string> = {
   blocked: 'You cannot call this user.',
@@ -168,6 +172,10 @@ export class RoomCalls {
       return null;
     };
     if (busy()) return busy();
+    // Ringing someone over and over who does not pick up is a flood, whatever the per-minute limit allows.
+    if (this.calls.unansweredBy(callerId, Date.now() - UNANSWERED_WINDOW_MS) >= MAX_UNANSWERED_CALLS) {
+      return fail(429, `Your last ${MAX_UNANSWERED_CALLS} calls here went unanswered: send a message, or wait up to ${UNANSWERED_WINDOW_MS / 60_000} minutes before calling again.`);
+    }
     const { success } = await this.env.RL_CALLS.limit({ key: `calls:${callerId}` });
     if (!success) return fail(429, 'You are starting calls too fast; wait a minute.');
     const direct = this.store.kind() === 'direct';

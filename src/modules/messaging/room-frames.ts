@@ -67,7 +67,7 @@ export const CONVERSATION_CLIENT_FRAMES = {
   TypingStart: frame('typing', {}).describe('You are typing: the other members get `typing` (not while the conversation is a message request for you, nor members across a block from you)'),
   MarkRead: frame('read', { seq: z.number().int().min(0).optional() }).describe('You have read up to `seq` (default: the latest)'),
   Ping: frame('ping', {}).describe('Keep-alive: answered by `pong`'),
-  SendCallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp }).describe('Starts a call: rings every member you may call'),
+  SendCallInvite: frame('call.invite', { call_id: CallId, media: z.enum(CALL_MEDIA), sdp: Sdp }).describe('Starts a call: rings every member you may call. 429 over 10 invites a minute, or when your last 3 calls in this conversation went unanswered within 10 minutes (until someone else there calls, one of yours is answered, or those 10 minutes pass)'),
   SendCallAnswer: frame('call.answer', { call_id: CallId, sdp: Sdp }).describe('Direct call: answers it'),
   SendCallOffer: frame('call.offer', { call_id: CallId, sdp: Sdp, to: UserId }).describe('Group call: offers a connection to one participant (404 for anyone not in the call, or across a block from you); answered by their `call.answer` with `to`'),
   SendCallCandidates: frame('call.candidates', { call_id: CallId, candidates: Candidates, to: UserId.optional() }).describe(
