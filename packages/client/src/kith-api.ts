@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '85e806c25bf38e331cb0448fb74fbd1637b4f02dfa5e6198873fded039869432';
+export const documentSha256 = '34a0611ce9c9c14b2b2f27e52d28839eb20541853049e7c01ce8bfbed8edeb7d';
 
 export interface paths {
     "/health": {
@@ -1455,7 +1455,7 @@ export interface paths {
         };
         /**
          * STUN and TURN servers for calls
-         * @description Short-lived Cloudflare TURN credentials (generated with the server's TURN key, shared by callers until an hour before they expire) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
+         * @description Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for you alone, valid 2 hours, and the same ones handed to you again until an hour before they expire; never shared between accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
          */
         get: operations["getCallsIceServers"];
         put?: never;
@@ -4018,7 +4018,7 @@ export interface components {
         IceServers: {
             /** @description Pass as `iceServers` to `new RTCPeerConnection()`. */
             ice_servers: components["schemas"]["IceServer"][];
-            /** @description When the TURN credentials stop working: fetch again before starting a call after this time. */
+            /** @description When the TURN credentials stop working (at least an hour away when fresh): fetch again before starting a call after this time. */
             expires_at: string;
         };
         IceServer: {
