@@ -1,3 +1,5 @@
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { settle } from '../messaging/socket-helpers';
 import { accept, CANDIDATE, closeSockets, expectErrorFrame, newCallId, SDP, sendAndWait, socketOf, startDirect, startGroup, users } from './helpers';
@@ -93,5 +95,24 @@ describe('Ring floods', () => {
     await sendAndWait(sb, { type: 'call.invite', call_id: back, media: 'audio', sdp: SDP }, sa, 'call.invite');
     await sendAndWait(sa, { type: 'call.reject', call_id: back }, sb, 'call.ended');
     await sendAndWait(sa, { type: 'call.invite', call_id: newCallId(), media: 'audio', sdp: SDP }, sb, 'call.invite');
+  });
+});
+
+describe('What a room keeps of a call', () => {
+  it('should keep no SDP, candidates or addresses once the call is over, only the record', async () => {
+    const [a, b] = await users(2);
+    const conv = await startDirect(a, b);
+    await accept(b, conv.id);
+    const [sa, sb] = [await socketOf(a, conv.id), await socketOf(b, conv.id)];
+    const callId = newCallId();
+    await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP }, sb, 'call.invite');
+    await sendAndWait(sa, { type: 'call.candidates', call_id: callId, candidates: [CANDIDATE] }, sb, 'call.candidates');
+    sb.send({ type: 'call.candidates', call_id: callId, candidates: [CALLEE_CANDIDATE] });
+    await sendAndWait(sb, { type: 'call.reject', call_id: callId }, sa, 'call.ended');
+    const stored = await runInDurableObject(env.ROOMS.get(env.ROOMS.idFromName(conv.id)), (_room, state) =>
+      JSON.stringify([...state.storage.sql.exec('SELECT * FROM calls').toArray(), ...state.storage.sql.exec('SELECT * FROM held_candidates').toArray()]),
+    );
+    expect(stored).toContain(callId);
+    for (const address of ['127.0.0.1', '192.0.2.10', '198.51.100.7', 'v=0']) expect(stored).not.toContain(address);
   });
 });

@@ -9,9 +9,9 @@ export type CallRow = {
   media: CallMedia;
   caller_id: string;
   state: CallState;
-  /** The caller's offer (its SDP), replayed to a callee who connects while it rings. */
+  /** The caller's offer (its SDP), replayed to a callee who connects while it rings; emptied when the call ends. */
   offer: string;
-  /** The caller's candidates sent to everyone before anyone answered (JSON), replayed with the offer. */
+  /** The caller's candidates sent to everyone before anyone answered (JSON), replayed with the offer; emptied when the call ends. */
   offer_candidates: string;
   started_at: number;
   answered_at: number | null;
@@ -138,9 +138,12 @@ export class CallStore {
     return row ? (JSON.parse(row.candidates) as unknown[]) : [];
   }
 
-  /** The call is over: candidates nobody answered with are dropped. */
+  /**
+   * The call is over. What carried addresses (the offer, the caller's kept candidates, candidates nobody
+   * answered with) is dropped at once: only the record stays, {@link KEEP_ENDED_MS}.
+   */
   end(callId: string, reason: string, at: number): void {
-    this.sql.exec("UPDATE calls SET state = 'ended', reason = ?, ended_at = ? WHERE call_id = ?", reason, at, callId);
+    this.sql.exec("UPDATE calls SET state = 'ended', reason = ?, ended_at = ?, offer = '', offer_candidates = '[]' WHERE call_id = ?", reason, at, callId);
     this.sql.exec('DELETE FROM held_candidates WHERE call_id = ?', callId);
   }
 }
