@@ -1,7 +1,9 @@
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUser, type TestUser } from '../helpers/client';
+import { createUser, expectProblem, type TestUser } from '../helpers/client';
 import { startDirect } from './helpers';
-import { closeAll, openSocket, settle, type TestSocket } from './socket-helpers';
+import { closeAll, connect, openSocket, settle, type TestSocket } from './socket-helpers';
 
 /**
  * What one member can make a conversation's room do to the others: frames are capped in size and in
@@ -10,8 +12,8 @@ import { closeAll, openSocket, settle, type TestSocket } from './socket-helpers'
  */
 
 const opened: TestSocket[] = [];
-async function open(conversationId: string, user: TestUser): Promise<TestSocket> {
-  const s = await openSocket(conversationId, user.accessToken, { label: `${user.username}#${opened.length}` });
+async function open(conversationId: string, user: TestUser, afterSeq?: number): Promise<TestSocket> {
+  const s = await openSocket(conversationId, user.accessToken, { label: `${user.username}#${opened.length}`, afterSeq });
   opened.push(s);
   return s;
 }
@@ -58,5 +60,29 @@ describe('Conversation socket limits', () => {
     expect(await sockets[0]!.closed()).toMatchObject({ code: 4429 });
     await settle();
     expect(sockets.slice(1).map((s) => s.closeEvent)).toEqual(Array(10).fill(null));
+  });
+});
+
+describe('Replays on connect', () => {
+  it('should refuse a replay of more than 1,000 messages before the upgrade (409 naming after_seq), never loading them all', async () => {
+    const { a, b, id } = await pair();
+    // 1,200 messages straight into the room's storage (sending them would take minutes of rate limit).
+    await runInDurableObject(env.ROOMS.get(env.ROOMS.idFromName(id)), (_room, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+         INSERT INTO messages (seq, id, sender_id, content, media, client_id, created_at) SELECT i, 'm' || i, ?, 'message ' || i, '[]', NULL, ? FROM n`,
+        a.id,
+        Date.now(),
+      );
+    });
+    const refused = await connect(id, b.accessToken, { afterSeq: 0 });
+    expect(refused.webSocket ?? null).toBeNull();
+    const problem = await expectProblem(refused, 409);
+    expect(problem.errors).toEqual([{ field: 'after_seq', message: expect.stringMatching(/1,?000/) }]);
+    // Caught up through REST to within 1,000, the socket replays the rest exactly.
+    const s = await open(id, b, 200);
+    await s.waitForMessages(1000);
+    expect(s.seqs[0]).toBe(201);
+    expect(s.seqs.at(-1)).toBe(1200);
   });
 });

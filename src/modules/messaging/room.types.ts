@@ -70,6 +70,8 @@ export const CLOSE_TOO_MANY_SOCKETS = 4429;
 
 /** Sockets one member may keep open on one conversation (tabs and devices); a new one past it closes their oldest. */
 export const MAX_SOCKETS_PER_MEMBER = 10;
+/** Most messages a socket replays on connect (`?after_seq=`); further behind, the upgrade is refused (409) and the client pages history first. */
+export const MAX_REPLAY = 1000;
 /** Largest client frame the room reads (room-protocol.ts); larger ones are refused unread (413). */
 export const MAX_FRAME_BYTES = 128 * 1024;
 /** Client frames per member and conversation, across their sockets: a burst of this many ... */
