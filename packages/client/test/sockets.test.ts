@@ -1,5 +1,6 @@
 import type { Message, NotificationFrame, SocketConnector, SocketEnd } from '@kith/client';
 import { fetchConnector } from '@kith/client';
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validatingFetch } from '../../../test/contract/validating-fetch';
@@ -140,6 +141,34 @@ describe('ConversationStream', () => {
     const elsewhere = asAlice.conversation('01JC6Z1W3R2J4D5E6F7G8H9J0K', { ...FAST, onEnd: (end) => refused.push(end) });
     await expect(elsewhere.opened()).rejects.toThrow('ended');
     expect(refused).toEqual([{ reason: 'refused', status: 404 }]);
+  });
+});
+
+describe('ConversationStream far behind', () => {
+  it('should catch up through the history when the room refuses a long replay (409), then go live, each message once', async () => {
+    const asAlice = kithClient();
+    const asBob = kithClient();
+    const alice = await signUp(asAlice, 'alice');
+    const bob = await signUp(asBob, 'bob');
+    const first = await asBob.api.POST('/api/v1/messages', { body: { receiver_id: alice.id, content: 'message 1', client_id: 'far-1' } });
+    const conversationId = first.data?.conversation_id ?? '';
+    // 1,199 more straight into the room (sending them would take minutes of rate limit).
+    await runInDurableObject(env.ROOMS.get(env.ROOMS.idFromName(conversationId)), (_room, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+         INSERT INTO messages (seq, id, sender_id, content, media, client_id, created_at) SELECT i, 'far' || i, ?, 'message ' || i, '[]', NULL, ? FROM n`,
+        bob.id,
+        Date.now(),
+      );
+    });
+    const delivered: Message[] = [];
+    const chat = asAlice.conversation(conversationId, { ...FAST, afterSeq: 0, onMessage: (m) => delivered.push(m) });
+    cleanup.push(() => chat.close());
+    await chat.opened();
+    expect(delivered.map((m) => m.seq)).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
+    await asBob.api.POST('/api/v1/messages', { body: { receiver_id: alice.id, content: 'live', client_id: 'far-live' } });
+    await until(() => delivered.length === 1201, 'the live message');
+    expect(delivered.at(-1)?.content).toBe('live');
   });
 });
 
