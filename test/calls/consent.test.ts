@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { settle } from '../messaging/socket-helpers';
-import { accept, CANDIDATE, closeSockets, expectErrorFrame, newCallId, SDP, sendAndWait, socketOf, startDirect, startGroup, users } from './helpers';
+import { CANDIDATE, closeSockets, directPair, expectErrorFrame, groupOf, newCallId, SDP, sendAndWait, users, type TestSocket } from './helpers';
 
 /**
  * ICE candidates carry IP addresses: nobody's reach someone before they chose to be in the call with
@@ -17,9 +17,7 @@ const CALLEE_CANDIDATE = { candidate: 'candidate:2 1 udp 2122260223 198.51.100.7
 describe('Candidates before consent', () => {
   it('should keep a ringing callee’s candidates from the caller until the callee answers, then hand them over after the answer', async () => {
     const [a, b] = await users(2);
-    const conv = await startDirect(a, b);
-    await accept(b, conv.id);
-    const [sa, sb] = [await socketOf(a, conv.id), await socketOf(b, conv.id)];
+    const { sa, sb } = await directPair(a, b);
     const callId = newCallId();
     await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP }, sb, 'call.invite');
 
@@ -39,9 +37,7 @@ describe('Candidates before consent', () => {
 
   it('should never hand a rejected callee’s early candidates to the caller', async () => {
     const [a, b] = await users(2);
-    const conv = await startDirect(a, b);
-    await accept(b, conv.id);
-    const [sa, sb] = [await socketOf(a, conv.id), await socketOf(b, conv.id)];
+    const { sa, sb } = await directPair(a, b);
     const callId = newCallId();
     await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP }, sb, 'call.invite');
     sb.send({ type: 'call.candidates', call_id: callId, candidates: [CALLEE_CANDIDATE] });
@@ -52,9 +48,8 @@ describe('Candidates before consent', () => {
 
   it('should relay a group participant’s candidates only to those who joined, and take none from a callee still ringing', async () => {
     const [a, b, c] = await users(3);
-    const group = await startGroup(a, [b, c]);
-    for (const u of [b, c]) await accept(u, group.id);
-    const [sa, sb, sc] = [await socketOf(a, group.id), await socketOf(b, group.id), await socketOf(c, group.id)];
+    const { sockets } = await groupOf(a, [b, c]);
+    const [sa, sb, sc] = sockets as [TestSocket, TestSocket, TestSocket];
     const callId = newCallId();
     sa.send({ type: 'call.invite', call_id: callId, media: 'video', sdp: SDP });
     for (const s of [sb, sc]) await s.next((f) => f?.type === 'call.invite' && f.call_id === callId, 'the ring');
@@ -77,9 +72,7 @@ describe('Candidates before consent', () => {
 describe('Ring floods', () => {
   it('should stop a caller whose last three calls here went unanswered (429) until the callee calls back', async () => {
     const [a, b] = await users(2);
-    const conv = await startDirect(a, b);
-    await accept(b, conv.id);
-    const [sa, sb] = [await socketOf(a, conv.id), await socketOf(b, conv.id)];
+    const { sa, sb } = await directPair(a, b);
     for (let i = 0; i < 3; i++) {
       const callId = newCallId();
       await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP }, sb, 'call.invite');
@@ -101,9 +94,7 @@ describe('Ring floods', () => {
 describe('What a room keeps of a call', () => {
   it('should keep no SDP, candidates or addresses once the call is over, only the record', async () => {
     const [a, b] = await users(2);
-    const conv = await startDirect(a, b);
-    await accept(b, conv.id);
-    const [sa, sb] = [await socketOf(a, conv.id), await socketOf(b, conv.id)];
+    const { conv, sa, sb } = await directPair(a, b);
     const callId = newCallId();
     await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP }, sb, 'call.invite');
     await sendAndWait(sa, { type: 'call.candidates', call_id: callId, candidates: [CANDIDATE] }, sb, 'call.candidates');

@@ -1,8 +1,6 @@
-import { runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUser, expectProblem, type TestUser } from '../helpers/client';
-import { startDirect } from './helpers';
+import { fillRoom, startDirect } from './helpers';
 import { closeAll, connect, openSocket, settle, type TestSocket } from './socket-helpers';
 
 /**
@@ -66,15 +64,7 @@ describe('Conversation socket limits', () => {
 describe('Replays on connect', () => {
   it('should refuse a replay of more than 1,000 messages before the upgrade (409 naming after_seq), never loading them all', async () => {
     const { a, b, id } = await pair();
-    // 1,200 messages straight into the room's storage (sending them would take minutes of rate limit).
-    await runInDurableObject(env.ROOMS.get(env.ROOMS.idFromName(id)), (_room, state) => {
-      state.storage.sql.exec(
-        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
-         INSERT INTO messages (seq, id, sender_id, content, media, client_id, created_at) SELECT i, 'm' || i, ?, 'message ' || i, '[]', NULL, ? FROM n`,
-        a.id,
-        Date.now(),
-      );
-    });
+    await fillRoom(id, a.id, 1, 1200);
     const refused = await connect(id, b.accessToken, { afterSeq: 0 });
     expect(refused.webSocket ?? null).toBeNull();
     const problem = await expectProblem(refused, 409);

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '047b11afef225cc47b2ec7b11f7b272cde65a86c9b606c55e38548352fdf85b7';
+export const documentSha256 = 'f98d3eacdcf85c61e5d1b4595fe0cc7b23464f4858c511582f08a6c2bc546091';
 
 export interface paths {
     "/health": {
@@ -1321,7 +1321,7 @@ export interface paths {
         head?: never;
         /**
          * Edit your message
-         * @description Sender only (403 otherwise, and for a call record). An edit reaches the others as a new message does, so it passes what a send passes: it counts against the 30 messages per 10 s of its sender (429 with `Retry-After`), and in a direct conversation it is 403 once a block stands either way, or (`/messages-not-accepted`) once the other side's `message_policy` no longer admits you (unless they started the conversation). The text passes the keyword rules (422).
+         * @description Sender only (403 otherwise, and for a call record). An edit reaches the others as a new message does, so it passes what a send passes: it counts against the 30 messages per 10 s of its sender (429 with `Retry-After`), and in a direct conversation it is 403 once a block stands either way, or (`/messages-not-accepted`) once the other side's `message_policy` no longer admits you (unless they started the conversation) or they left it. The text passes the keyword rules (422).
          */
         patch: operations["patchConversationsByIdMessagesBySeq"];
         trace?: never;

@@ -1,10 +1,10 @@
 import type { Message, NotificationFrame, SocketConnector, SocketEnd } from '@kith/client';
 import { fetchConnector } from '@kith/client';
-import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validatingFetch } from '../../../test/contract/validating-fetch';
 import { randomIp } from '../../../test/helpers/client';
+import { fillRoom } from '../../../test/messaging/helpers';
 import { openSocket, type TestSocket } from '../../../test/messaging/socket-helpers';
 import { inboxRpc, marked } from '../../../test/notifications/stream-helpers';
 import { expired, kithClient, recordingFetch, signUp, until } from './helpers';
@@ -152,15 +152,7 @@ describe('ConversationStream far behind', () => {
     const bob = await signUp(asBob, 'bob');
     const first = await asBob.api.POST('/api/v1/messages', { body: { receiver_id: alice.id, content: 'message 1', client_id: 'far-1' } });
     const conversationId = first.data?.conversation_id ?? '';
-    // 1,199 more straight into the room (sending them would take minutes of rate limit).
-    await runInDurableObject(env.ROOMS.get(env.ROOMS.idFromName(conversationId)), (_room, state) => {
-      state.storage.sql.exec(
-        `WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
-         INSERT INTO messages (seq, id, sender_id, content, media, client_id, created_at) SELECT i, 'far' || i, ?, 'message ' || i, '[]', NULL, ? FROM n`,
-        bob.id,
-        Date.now(),
-      );
-    });
+    await fillRoom(conversationId, bob.id, 2, 1200);
     const delivered: Message[] = [];
     const chat = asAlice.conversation(conversationId, { ...FAST, afterSeq: 0, onMessage: (m) => delivered.push(m) });
     cleanup.push(() => chat.close());

@@ -224,8 +224,8 @@ export class ConversationRoom extends DurableObject<Env> {
    * WebSocket upgrade, already authenticated by the worker (which passes the user in `X-Kith-User` and
    * the session in `X-Kith-Session`).
    * `?after_seq=N` first replays every message after N, in order, then the socket is live (and a call
-   * still ringing for the user rings again); more than {@link MAX_REPLAY} behind, it is refused (409). Replay and acceptance run synchronously, so no message can
-   * slip between them.
+   * still ringing for the user rings again); more than {@link MAX_REPLAY} behind, it is refused (409).
+   * Replay and acceptance run synchronously, so no message can slip between them.
    */
   override async fetch(request: Request): Promise<Response> {
     const userId = request.headers.get('X-Kith-User');

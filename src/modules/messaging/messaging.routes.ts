@@ -71,7 +71,7 @@ export const directMessage = createRoute({
 
 export const editMessage = createRoute({
   method: 'patch', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Edit your message',
-  description: 'Sender only (403 otherwise, and for a call record). An edit reaches the others as a new message does, so it passes what a send passes: it counts against the 30 messages per 10 s of its sender (429 with `Retry-After`), and in a direct conversation it is 403 once a block stands either way, or (`/messages-not-accepted`) once the other side\'s `message_policy` no longer admits you (unless they started the conversation). The text passes the keyword rules (422).',
+  description: 'Sender only (403 otherwise, and for a call record). An edit reaches the others as a new message does, so it passes what a send passes: it counts against the 30 messages per 10 s of its sender (429 with `Retry-After`), and in a direct conversation it is 403 once a block stands either way, or (`/messages-not-accepted`) once the other side\'s `message_policy` no longer admits you (unless they started the conversation) or they left it. The text passes the keyword rules (422).',
   ...authed, request: { params: SeqParamSchema, body: jsonBody(EditMessageSchema) },
   responses: { 200: jsonContent(MessageSchema, 'The edited message'), ...member, ...errors[403], ...errors[422] },
 });

@@ -169,17 +169,19 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
   const reply = (frame: ErrorFrame): void => void send(ws, JSON.stringify(frame));
   // Every frame counts against its member's budget, even one refused unread: a flood is answered, never relayed.
   const withinBudget = sockets.takeFrame(userId);
-  const tooFast = `frames: at most ${FRAME_RATE_PER_S} a second (bursts of ${FRAME_BURST}) per member; this one was dropped`;
-  if (frameBytes(raw) > MAX_FRAME_BYTES) return reply(errorFrame(withinBudget ? 413 : 429, withinBudget ? `frames: at most ${MAX_FRAME_BYTES / 1024} KB` : tooFast));
+  const tooFast = (callId?: string, clientId?: string) => errorFrame(429, `frames: at most ${FRAME_RATE_PER_S} a second (bursts of ${FRAME_BURST}) per member; this one was dropped`, callId, clientId);
+  /** A frame refused before it was read: for what it is, unless it was over the budget anyway. */
+  const unread = (status: 400 | 413, detail: string) => reply(withinBudget ? errorFrame(status, detail) : tooFast());
+  if (frameBytes(raw) > MAX_FRAME_BYTES) return unread(413, `frames: at most ${MAX_FRAME_BYTES / 1024} KB`);
   let frame: Frame;
   try {
     frame = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
   } catch {
-    return reply(errorFrame(withinBudget ? 400 : 429, withinBudget ? 'frames must be JSON' : tooFast));
+    return unread(400, 'frames must be JSON');
   }
   handlers.received?.(frameKind(frame));
-  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return reply(errorFrame(withinBudget ? 400 : 429, withinBudget ? 'frames must be JSON objects' : tooFast));
-  if (!withinBudget) return reply(errorFrame(429, tooFast, validId(frame.call_id), frame.type === 'message.send' ? validId(frame.client_id) : undefined));
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return unread(400, 'frames must be JSON objects');
+  if (!withinBudget) return reply(tooFast(validId(frame.call_id), frame.type === 'message.send' ? validId(frame.client_id) : undefined));
   if (!store.member(userId)) return handlers.notAMember(ws, frame);
   if (typeof frame.type === 'string' && frame.type.startsWith('call.')) {
     const refused = await handlers.call(ws, userId, frame);
