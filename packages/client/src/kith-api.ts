@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '8e1a2b5d2e78fcff2a906054cd7fef90570e5e4f3745637c4ff7d13f5c81f81d';
+export const documentSha256 = 'a030d040311324313de1d9a4670744f1bdaee1ccd6f3d4b03e976f47a4295c9f';
 
 export interface paths {
     "/health": {
@@ -995,7 +995,7 @@ export interface paths {
         put?: never;
         /**
          * Create a post (or a wall post)
-         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.
+         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise; 404 for a suspended owner or across a block). A silenced account writes only on the walls of people who follow it or are its friends (403). Posts on the open walls (`everyone`) of people who neither follow you nor are your friends count against a daily limit of 20 (429 with `Retry-After`, nothing written). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.
          */
         post: operations["postPosts"];
         delete?: never;
@@ -1146,7 +1146,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a comment
-         * @description By the comment's author, the post's author, or the owner and moderators of the post's community. Deleting a top-level comment deletes its replies.
+         * @description By the comment's author, the post's author, the owner of the wall the post is on, or the owner and moderators of the post's community (403 for anyone else who can see it). Deleting a top-level comment deletes its replies.
          */
         delete: operations["deleteCommentsById"];
         options?: never;

@@ -44,7 +44,7 @@ export const deleteComment = createRoute({
   path: '/comments/{id}',
   tags,
   summary: 'Delete a comment',
-  description: "By the comment's author, the post's author, or the owner and moderators of the post's community. Deleting a top-level comment deletes its replies.",
+  description: "By the comment's author, the post's author, the owner of the wall the post is on, or the owner and moderators of the post's community (403 for anyone else who can see it). Deleting a top-level comment deletes its replies.",
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { params: CommentIdParamSchema },

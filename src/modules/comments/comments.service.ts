@@ -158,7 +158,10 @@ export async function announceComment(c: Context<AppEnv>, row: CommentRow, post:
   await emitMentions(c, row.authorId, row.content, post, { commentId: row.id });
 }
 
-/** The comment's author, the post's author or the community's moderators may delete it; replies go with a top-level comment. */
+/**
+ * The comment's author, the post's author, the owner of the wall the post is on, or the community's
+ * moderators may delete it; replies go with a top-level comment.
+ */
 export async function deleteComment(c: Context<AppEnv>, viewerId: string, commentId: string): Promise<void> {
   const db = c.get('db');
   const row = await db.select().from(comments).where(eq(comments.id, commentId)).get();
@@ -166,8 +169,8 @@ export async function deleteComment(c: Context<AppEnv>, viewerId: string, commen
   const { row: post, communityRole } = await getVisiblePost(c, viewerId, row.postId).catch(() => {
     throw new ApiError('not_found', 'No such comment.');
   });
-  if (row.authorId !== viewerId && post.authorId !== viewerId && !isModerator(communityRole)) {
-    throw new ApiError('forbidden', "Only the comment's author, the post's author or the community's moderators can delete it.");
+  if (row.authorId !== viewerId && post.authorId !== viewerId && post.targetUserId !== viewerId && !isModerator(communityRole)) {
+    throw new ApiError('forbidden', "Only the comment's author, the post's author, the owner of the wall it is on or the community's moderators can delete it.");
   }
   await db.delete(comments).where(eq(comments.id, commentId));
   await purgeEdgePaths('posts', [postPath(row.postId)]);
