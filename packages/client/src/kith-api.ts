@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'a030d040311324313de1d9a4670744f1bdaee1ccd6f3d4b03e976f47a4295c9f';
+export const documentSha256 = '83da29b7158dc36d7a7f8c4dd4c274d31d22a77d789aec899a7dd9345c1952ce';
 
 export interface paths {
     "/health": {
@@ -1699,7 +1699,7 @@ export interface paths {
         put?: never;
         /**
          * Join, or apply to, a community
-         * @description `my_role` "member" for an open community (you are also added to its chat), "pending" under `join_policy` approval until a moderator approves (POST /communities/{id}/members/{user_id} with role member) or rejects (DELETE) you. Asking again answers your current role. 403 names in `detail` the unmet rule (age, gender) or the missing profile field (`birthdate`, `gender`, also in `errors`).
+         * @description `my_role` "member" for an open community (you are also added to its chat), "pending" under `join_policy` approval until a moderator approves (POST /communities/{id}/members/{user_id} with role member) or rejects (DELETE) you. Asking again answers your current role. 403 names in `detail` the unmet rule (age, gender) or the missing profile field (`birthdate`, `gender`, also in `errors`), or says you are banned from it (see DELETE /communities/{id}/members/{user_id}?ban=true).
          */
         post: operations["postCommunitiesByIdJoin"];
         delete?: never;
@@ -1764,9 +1764,49 @@ export interface paths {
         post: operations["postCommunitiesByIdMembersByUserId"];
         /**
          * Remove a member, or reject an applicant
-         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. A suspended member answers 404, as one whose account does not exist (site staff remove them through a report's `remove_member`).
+         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming `user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report's `remove_member`).
          */
         delete: operations["deleteCommunitiesByIdMembersByUserId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is banned from a community
+         * @description Owner and moderators (403 for anyone else), most recently banned first. Suspended accounts are left out, as in every list.
+         */
+        get: operations["getCommunitiesByIdBans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/bans/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a ban
+         * @description Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban).
+         */
+        delete: operations["deleteCommunitiesByIdBansByUserId"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4787,6 +4827,46 @@ export interface components {
         SetCommunityRole: {
             /** @enum {string} */
             role: "member" | "moderator" | "owner";
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "user": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "banned_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        CommunityBanPage: {
+            data: components["schemas"]["CommunityBan"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false
+         *       },
+         *       "banned_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        CommunityBan: {
+            user: components["schemas"]["PublicUser"];
+            /** @description When the ban was set. */
+            banned_at: string;
         };
         /**
          * @example {
@@ -11324,6 +11404,89 @@ export interface operations {
     };
     deleteCommunitiesByIdMembersByUserId: {
         parameters: {
+            query?: {
+                /** @description true also bans them: they cannot join or apply again until the ban is lifted (DELETE /communities/{id}/bans/{user_id}). Someone who is not a member can be banned too. */
+                ban?: boolean;
+            };
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed (and banned, with `ban=true`) */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCommunitiesByIdBans: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of bans */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommunityBanPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCommunitiesByIdBansByUserId: {
+        parameters: {
             query?: never;
             header?: {
                 /**
@@ -11340,7 +11503,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
+            /** @description Lifted */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11354,7 +11517,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

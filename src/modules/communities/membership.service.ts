@@ -2,7 +2,8 @@ import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { CommunityRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { encodeCursor, OLDEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import { encodeCursor, NEWEST_FIRST, OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
+import { activeUserSql } from '../../policy/visibility';
 import type { AppEnv } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { emitEvent } from '../notifications/events';
@@ -61,6 +62,7 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
     if (isMember(community.myRole)) await joinChat(c, community.conversationId, viewerId);
     return { my_role: community.myRole };
   }
+  if (await isBanned(c.var.d1, community.id, viewerId)) throw bannedError();
   const refusal = joinRefusal(community, await requireUserRow(c.get('db'), viewerId), new Date());
   if (refusal) {
     throw new ApiError('forbidden', refusal.detail, {
@@ -70,16 +72,26 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
   const role = community.joinPolicy === 'open' ? 'member' : 'pending';
   const db = c.var.d1;
   await db.batch([
+    // A ban set meanwhile still holds: the insert checks it in the same statement.
     db
-      .prepare('INSERT INTO community_members (community_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
+      .prepare(
+        `INSERT INTO community_members (community_id, user_id, role, created_at) SELECT ?1, ?2, ?3, ?4
+         WHERE NOT EXISTS (SELECT 1 FROM community_bans WHERE community_id = ?1 AND user_id = ?2) ON CONFLICT DO NOTHING`,
+      )
       .bind(community.id, viewerId, role, Date.now()),
     ...chatStatements(db, community, viewerId),
   ]);
-  const held = (await roleOf(c, community.id, viewerId))?.role ?? role;
+  const held = (await roleOf(c, community.id, viewerId))?.role;
+  if (!held) throw bannedError();
   if (isMember(held)) await joinChat(c, community.conversationId, viewerId);
   else await notifyModerators(c, community, viewerId);
   return { my_role: held };
 }
+
+const isBanned = async (db: D1Client, communityId: string, userId: string): Promise<boolean> =>
+  (await db.prepare('SELECT 1 FROM community_bans WHERE community_id = ?1 AND user_id = ?2').bind(communityId, userId).first()) !== null;
+
+const bannedError = () => new ApiError('forbidden', 'You are banned from this community: you cannot join it or apply to it.');
 
 /** Tells the owner and moderators that someone applied. */
 async function notifyModerators(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
@@ -122,28 +134,81 @@ function removalStatements(db: D1Client, community: CommunityWithRole, userId: s
 /**
  * Whether the caller (an owner or moderator of `community`) may remove `userId`, and the statements
  * that do it: moderators remove members and reject applicants; only the owner removes a moderator;
- * nobody removes the owner. After the batch, call leaveChat.
+ * nobody removes the owner. With `ban`, the statements also ban them (so they cannot join or apply
+ * again), and they need not be a member: an outsider can be banned before they arrive. After the batch,
+ * call leaveChat.
  */
-export async function memberRemoval(c: Context<AppEnv>, community: CommunityWithRole, userId: string, guard?: { sql: string; params: unknown[] }): Promise<D1PreparedStatement[]> {
-  assertModerator(community, 'remove members');
+export async function memberRemoval(
+  c: Context<AppEnv>,
+  community: CommunityWithRole,
+  userId: string,
+  guard?: { sql: string; params: unknown[] },
+  options: { ban?: boolean } = {},
+): Promise<D1PreparedStatement[]> {
+  assertModerator(community, options.ban ? 'ban people' : 'remove members');
   const target = await roleOf(c, community.id, userId);
-  if (!target) throw new ApiError('not_found', 'No such member or applicant.');
-  if (target.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
-  if (target.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
-  return removalStatements(c.var.d1, community, userId, guard);
+  if (!target && !options.ban) throw new ApiError('not_found', 'No such member or applicant.');
+  if (target?.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
+  if (target?.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
+  const db = c.var.d1;
+  return [
+    ...(target ? removalStatements(db, community, userId, guard) : []),
+    ...(options.ban
+      ? [
+          db
+            .prepare('INSERT INTO community_bans (community_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
+            .bind(community.id, userId, c.get('auth')?.userId ?? null, Date.now()),
+        ]
+      : []),
+  ];
 }
 
 /**
- * Moderators remove members and reject applicants (see {@link memberRemoval}). Removing yourself is
- * leaving. A suspended member is absent here as in the member list (404, as for a deleted account);
- * site staff still remove them through a report's `remove_member`.
+ * Moderators remove members and reject applicants (see {@link memberRemoval}); with `ban` they also
+ * keep them out. Removing yourself is leaving (and banning yourself is refused). A suspended member is
+ * absent here as in the member list (404, as for a deleted account); site staff still remove them
+ * through a report's `remove_member`.
  */
-export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
-  if (userId === viewerId) return leaveCommunity(c, viewerId, ref);
+export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string, ban = false): Promise<void> {
+  if (userId === viewerId) {
+    if (ban) throw ApiError.field('user_id', 'you cannot ban yourself');
+    return leaveCommunity(c, viewerId, ref);
+  }
   const community = await resolveCommunity(c, ref, viewerId);
   await relationTarget(c, userId);
-  await c.var.d1.batch(await memberRemoval(c, community, userId));
+  await c.var.d1.batch(await memberRemoval(c, community, userId, undefined, { ban }));
   await leaveChat(c, community.conversationId, userId);
+}
+
+/** Who is banned from a community, most recent first: for its owner and moderators. Suspended accounts are left out, as everywhere. */
+export async function listBans(c: Context<AppEnv>, viewerId: string, ref: string, limit: number, cursor?: string) {
+  const community = await resolveCommunity(c, ref, viewerId);
+  assertModerator(community, 'see who is banned');
+  const [ts, after] = timeKeyCursor(cursor, NEWEST_FIRST);
+  const { results } = await c.var.d1
+    .prepare(
+      `SELECT b.user_id, b.created_at FROM community_bans b
+       WHERE b.community_id = ?1 AND (b.created_at, b.user_id) < (?2, ?3) AND ${activeUserSql('b.user_id')}
+       ORDER BY b.created_at DESC, b.user_id DESC LIMIT ?4`,
+    )
+    .bind(community.id, ts, after, limit + 1)
+    .all<{ user_id: string; created_at: number }>();
+  const users = await loadUsersByIds(c.get('db'), results.map((r) => r.user_id));
+  const baseUrl = c.get('baseUrl');
+  return toPage(
+    results.filter((r) => users.has(r.user_id)),
+    limit,
+    (r) => [r.created_at, r.user_id],
+    (r) => ({ user: presentPublicUser(users.get(r.user_id)!, baseUrl), banned_at: new Date(r.created_at).toISOString() }),
+  );
+}
+
+/** Lifts a ban (idempotent): owner and moderators. */
+export async function liftBan(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
+  const community = await resolveCommunity(c, ref, viewerId);
+  assertModerator(community, 'lift bans');
+  await relationTarget(c, userId);
+  await c.var.d1.prepare('DELETE FROM community_bans WHERE community_id = ?1 AND user_id = ?2').bind(community.id, userId).run();
 }
 
 /**

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { call, expectProblem, expectStatus } from '../helpers/client';
+import { recordEvents } from '../helpers/events';
+import { addMember, createCommunity, join, joinRaw, members, removeMemberRaw, type TestUser, users } from './helpers';
+
+const banRaw = (actor: TestUser, id: string, userId: string) => call(`/communities/${id}/members/${userId}?ban=true`, { method: 'DELETE', token: actor.accessToken });
+const bansRaw = (id: string, actor?: TestUser, query = '') => call(`/communities/${id}/bans${query}`, { token: actor?.accessToken });
+const liftRaw = (actor: TestUser, id: string, userId: string) => call(`/communities/${id}/bans/${userId}`, { method: 'DELETE', token: actor.accessToken });
+
+/** A removed member used to rejoin an open community at once, and a rejected applicant to apply again (notifying every moderator). */
+describe('Community bans', () => {
+  it('should keep a member removed with ?ban=true out (403) until the ban is lifted', async () => {
+    const [owner, troll, other] = await users(3);
+    const community = await createCommunity(owner);
+    await join(troll, community.id);
+    await join(other, community.id);
+    await expectStatus(await banRaw(owner, community.id, troll.id), 204);
+    expect((await members(community.id, owner)).map((m) => m.user.id)).not.toContain(troll.id);
+    const refused = await expectProblem(await joinRaw(troll, community.id), 403);
+    expect(refused.detail).toMatch(/banned/);
+    const page = await expectStatus(await bansRaw(community.id, owner), 200);
+    expect(page).toEqual({ data: [{ user: expect.objectContaining({ id: troll.id }), banned_at: expect.any(String) }], next_cursor: null });
+    // A removal without the ban lets them back.
+    await expectStatus(await removeMemberRaw(owner, community.id, other.id), 204);
+    expect(await join(other, community.id)).toBe('member');
+    await expectStatus(await liftRaw(owner, community.id, troll.id), 204);
+    await expectStatus(await liftRaw(owner, community.id, troll.id), 204);
+    expect(await join(troll, community.id)).toBe('member');
+    expect((await expectStatus(await bansRaw(community.id, owner), 200)).data).toEqual([]);
+  });
+
+  it('should stop a banned applicant applying again, so moderators are not asked again', async () => {
+    const [owner, applicant] = await users(2);
+    const community = await createCommunity(owner, { join_policy: 'approval' });
+    expect(await join(applicant, community.id)).toBe('pending');
+    await expectStatus(await banRaw(owner, community.id, applicant.id), 204);
+    const recorder = recordEvents();
+    try {
+      await expectProblem(await joinRaw(applicant, community.id), 403);
+      expect(recorder.ofType('community_join_request').filter((e) => e.actorId === applicant.id)).toEqual([]);
+    } finally {
+      recorder.stop();
+    }
+    expect(await members(community.id, owner, '&role=pending')).toEqual([]);
+  });
+
+  it('should let moderators ban outsiders and members, never the owner, and a moderator only by the owner', async () => {
+    const [owner, mod, mod2, member, outsider] = await users(5);
+    const community = await createCommunity(owner);
+    await addMember(owner, community.id, mod, 'moderator');
+    await addMember(owner, community.id, mod2, 'moderator');
+    await addMember(owner, community.id, member);
+    // Someone never in it is banned before they arrive.
+    await expectStatus(await banRaw(mod, community.id, outsider.id), 204);
+    await expectProblem(await joinRaw(outsider, community.id), 403);
+    await expectProblem(await banRaw(mod, community.id, owner.id), 403);
+    await expectProblem(await banRaw(mod, community.id, mod2.id), 403);
+    await expectProblem(await banRaw(member, community.id, outsider.id), 403);
+    await expectProblem(await bansRaw(community.id, member), 403);
+    await expectProblem(await bansRaw(community.id), 401);
+    await expectProblem(await liftRaw(member, community.id, outsider.id), 403);
+    await expectStatus(await banRaw(owner, community.id, mod2.id), 204);
+    expect((await expectStatus(await bansRaw(community.id, mod), 200)).data.map((b: any) => b.user.id).sort()).toEqual([mod2.id, outsider.id].sort());
+  });
+
+  it('should answer bad input with 400 naming the field', async () => {
+    const [owner, other] = await users(2);
+    const community = await createCommunity(owner);
+    await expectProblem(await call(`/communities/${community.id}/members/${other.id}?ban=yes`, { method: 'DELETE', token: owner.accessToken }), 400, 'ban');
+    await expectProblem(await liftRaw(owner, community.id, 'nope'), 400, 'user_id');
+    await expectProblem(await bansRaw(community.id, owner, '?limit=0'), 400, 'limit');
+    await expectProblem(await bansRaw(community.id, owner, '?cursor=%%%'), 400, 'cursor');
+  });
+});
