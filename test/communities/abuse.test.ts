@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
 import { recordEvents } from '../helpers/events';
-import { addMember, createCommunity, join, joinRaw, members, removeMemberRaw, type TestUser, users } from './helpers';
+import { ofType, quiet, waitForCount, waitForNotification } from '../notifications/helpers';
+import { addMember, createCommunity, join, joinRaw, leaveRaw, members, removeMemberRaw, type TestUser, users } from './helpers';
 
 const banRaw = (actor: TestUser, id: string, userId: string) => call(`/communities/${id}/members/${userId}?ban=true`, { method: 'DELETE', token: actor.accessToken });
 const bansRaw = (id: string, actor?: TestUser, query = '') => call(`/communities/${id}/bans${query}`, { token: actor?.accessToken });
@@ -70,5 +71,30 @@ describe('Community bans', () => {
     await expectProblem(await liftRaw(owner, community.id, 'nope'), 400, 'user_id');
     await expectProblem(await bansRaw(community.id, owner, '?limit=0'), 400, 'limit');
     await expectProblem(await bansRaw(community.id, owner, '?cursor=%%%'), 400, 'cursor');
+  });
+});
+
+describe('Join requests against floods', () => {
+  it('should retract a withdrawn application from the moderators, and not ask them again within 24 hours', async () => {
+    const [owner, mod, applicant, other] = await users(4);
+    const community = await createCommunity(owner, { join_policy: 'approval' });
+    await addMember(owner, community.id, mod, 'moderator');
+    const about = (n: any) => n.data.user.id === applicant.id;
+    expect(await join(applicant, community.id)).toBe('pending');
+    await waitForNotification(owner, 'community_join_request', about);
+    await waitForNotification(mod, 'community_join_request', about);
+    // Apply and withdraw, over and over: the moderators are left with nothing.
+    for (let round = 0; round < 5; round++) {
+      await expectStatus(await leaveRaw(applicant, community.id), 204);
+      expect(await join(applicant, community.id)).toBe('pending');
+    }
+    // Still applying (the application stands) but nobody was asked again.
+    await quiet();
+    expect(await members(community.id, owner, '&role=pending')).toEqual([expect.objectContaining({ user: expect.objectContaining({ id: applicant.id }) })]);
+    expect((await ofType(owner, 'community_join_request')).filter(about)).toEqual([]);
+    expect((await ofType(mod, 'community_join_request')).filter(about)).toEqual([]);
+    // Another applicant still notifies.
+    expect(await join(other, community.id)).toBe('pending');
+    await waitForCount(owner, 'community_join_request', 1, (n) => n.data.user.id === other.id);
   });
 });

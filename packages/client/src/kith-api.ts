@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '83da29b7158dc36d7a7f8c4dd4c274d31d22a77d789aec899a7dd9345c1952ce';
+export const documentSha256 = '5ae8411b2f4f1490f06270726830cae75faf576bfeebbaa6f3aaccd6762353ba';
 
 export interface paths {
     "/health": {
@@ -1719,7 +1719,7 @@ export interface paths {
         put?: never;
         /**
          * Leave a community (or withdraw an application)
-         * @description Also removes you from its chat and closes your sockets there. The owner must hand ownership over first (409). Idempotent.
+         * @description Also removes you from its chat and closes your sockets there. Withdrawing an application retracts its `community_join_request` from the moderators (applying again within 24 hours does not notify them again). The owner must hand ownership over first (409). Idempotent.
          */
         post: operations["postCommunitiesByIdLeave"];
         delete?: never;

@@ -142,7 +142,7 @@ export const leaveCommunity = createRoute({
   path: '/communities/{id}/leave',
   tags,
   summary: 'Leave a community (or withdraw an application)',
-  description: 'Also removes you from its chat and closes your sockets there. The owner must hand ownership over first (409). Idempotent.',
+  description: 'Also removes you from its chat and closes your sockets there. Withdrawing an application retracts its `community_join_request` from the moderators (applying again within 24 hours does not notify them again). The owner must hand ownership over first (409). Idempotent.',
   ...authed,
   request: { params: CommunityIdParamSchema },
   responses: { 204: { description: 'Left' }, ...refused, ...errors[409] },

@@ -6,6 +6,7 @@ import { encodeCursor, NEWEST_FIRST, OLDEST_FIRST, timeKeyCursor, toPage } from 
 import { activeUserSql } from '../../policy/visibility';
 import type { AppEnv } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
+import { retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
@@ -93,12 +94,24 @@ const isBanned = async (db: D1Client, communityId: string, userId: string): Prom
 
 const bannedError = () => new ApiError('forbidden', 'You are banned from this community: you cannot join it or apply to it.');
 
-/** Tells the owner and moderators that someone applied. */
-async function notifyModerators(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
+/** The owner and moderators: who hear of applications. */
+async function moderatorsOf(c: Context<AppEnv>, communityId: string): Promise<string[]> {
   const { results } = await c.var.d1.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role IN ('owner', 'moderator')")
-    .bind(community.id)
+    .bind(communityId)
     .all<{ user_id: string }>();
-  emitEvent(c, { type: 'community_join_request', actorId: applicantId, communityId: community.id, recipientIds: results.map((r) => r.user_id) });
+  return results.map((r) => r.user_id);
+}
+
+/** Tells the owner and moderators that someone applied (once a day at most per applicant: see delivery's SOURCES). */
+async function notifyModerators(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
+  emitEvent(c, { type: 'community_join_request', actorId: applicantId, communityId: community.id, recipientIds: await moderatorsOf(c, community.id) });
+}
+
+/** A withdrawn application: its notification leaves the moderators' inboxes (apply-and-withdraw leaves nothing). */
+async function retractApplication(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
+  for (const recipientId of await moderatorsOf(c, community.id)) {
+    await retractEvent(c, { type: 'community_join_request', actorId: applicantId, recipientId, communityId: community.id });
+  }
 }
 
 /** Leaves (or withdraws an application). The owner must hand ownership over first (409). */
@@ -110,6 +123,7 @@ export async function leaveCommunity(c: Context<AppEnv>, viewerId: string, ref: 
   // Leaving twice is fine, and the second time still makes sure the room let them go.
   if (!community.myRole) return leaveChat(c, community.conversationId, viewerId);
   await removeRow(c, community, viewerId);
+  if (community.myRole === 'pending') await retractApplication(c, community, viewerId);
 }
 
 async function removeRow(c: Context<AppEnv>, community: CommunityWithRole, userId: string): Promise<void> {
