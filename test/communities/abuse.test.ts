@@ -98,3 +98,24 @@ describe('Join requests against floods', () => {
     await waitForCount(owner, 'community_join_request', 1, (n) => n.data.user.id === other.id);
   });
 });
+
+describe('Banned members and the community posts', () => {
+  it("should stop someone banned from a public community commenting on or liking its posts (its posts stay readable)", async () => {
+    const [owner, troll] = await users(2);
+    const community = await createCommunity(owner);
+    await join(troll, community.id);
+    const post = await expectStatus(await call('/posts', { token: owner.accessToken, body: { content: 'welcome all', community_id: community.id } }), 201);
+    const liked = await expectStatus(await call(`/posts/${post.id}/like`, { method: 'POST', token: troll.accessToken }), 200);
+    expect(liked.like_count).toBe(1);
+    const earlier = await expectStatus(await call(`/posts/${post.id}/comments`, { token: troll.accessToken, body: { content: 'first!' } }), 201);
+    await expectStatus(await banRaw(owner, community.id, troll.id), 204);
+    await expectStatus(await call(`/posts/${post.id}`, { token: troll.accessToken }), 200);
+    await expectProblem(await call(`/posts/${post.id}/comments`, { token: troll.accessToken, body: { content: 'I am back' } }), 403);
+    await expectProblem(await call(`/posts/${post.id}/comments`, { token: troll.accessToken, body: { content: 'reply', parent_id: earlier.id } }), 403);
+    // Taking a like back is always allowed; giving one again is not.
+    await expectStatus(await call(`/posts/${post.id}/like`, { method: 'DELETE', token: troll.accessToken }), 200);
+    await expectProblem(await call(`/posts/${post.id}/like`, { method: 'POST', token: troll.accessToken }), 403);
+    // Nor can they post in it.
+    await expectProblem(await call('/posts', { token: troll.accessToken, body: { content: 'sneaky', community_id: community.id } }), 403);
+  });
+});

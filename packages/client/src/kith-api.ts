@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '5ae8411b2f4f1490f06270726830cae75faf576bfeebbaa6f3aaccd6762353ba';
+export const documentSha256 = 'fc0188a7388253a91c28126a1dc73f8bcb81d11c55b6c335e510787923988d06';
 
 export interface paths {
     "/health": {
@@ -1041,7 +1041,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Like a post (idempotent) */
+        /**
+         * Like a post (idempotent)
+         * @description 404 when the post does not exist or you may not see it; 403 when you are banned from its community (taking a like back stays allowed).
+         */
         post: operations["postPostsByIdLike"];
         /** Remove your like (idempotent) */
         delete: operations["deletePostsByIdLike"];
@@ -1125,7 +1128,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -9370,6 +9373,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
@@ -9625,6 +9629,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

@@ -14,6 +14,7 @@ import { newId } from '../../lib/ids';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { emitEvent } from '../notifications/events';
+import { assertNotBanned } from '../communities/bans';
 import { isModerator } from '../communities/roles';
 import { emitMentions, getVisiblePost } from '../posts/posts.service';
 import { whoMaySeePost } from '../notifications/delivery';
@@ -77,7 +78,8 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
 }
 
 /**
- * Comments on a post the viewer can see; a reply must answer a top-level comment of the same post.
+ * Comments on a post the viewer can see (not by someone banned from its community); a reply must
+ * answer a top-level comment of the same post.
  * The text passes the content rules (a hold keeps the comment to its author and staff, with a report)
  * and the spam holds, whose counts ride in the comment's own batch.
  */
@@ -94,6 +96,7 @@ export async function createComment(
   if (before) return { comment: await commentMadeBefore(c, authorId, before), created: false };
   const verdict = await screenText(c, [{ field: 'content', text: content }], 'comment');
   const { row: post } = await getVisiblePost(c, authorId, postId);
+  await assertNotBanned(c.var.d1, post.communityId, authorId);
   const db = c.get('db');
   // The parent as the author may see it: a hidden comment (blocks, suspension, a hold) takes no replies.
   const parent = parentId ? await findVisibleComment(c, authorId, parentId, { postId, field: 'parent_id' }) : undefined;

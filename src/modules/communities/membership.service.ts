@@ -12,6 +12,7 @@ import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
 import { relationTarget } from '../graph/graph.service';
 import { departureStatement } from '../messaging/messaging.service';
+import { assertNotBanned, bannedError } from './bans';
 import { joinChat, leaveChat } from './community-chat';
 import { memberListSql } from './communities.queries';
 import type { CommunityMember } from './communities.schemas';
@@ -63,7 +64,7 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
     if (isMember(community.myRole)) await joinChat(c, community.conversationId, viewerId);
     return { my_role: community.myRole };
   }
-  if (await isBanned(c.var.d1, community.id, viewerId)) throw bannedError();
+  await assertNotBanned(c.var.d1, community.id, viewerId);
   const refusal = joinRefusal(community, await requireUserRow(c.get('db'), viewerId), new Date());
   if (refusal) {
     throw new ApiError('forbidden', refusal.detail, {
@@ -88,11 +89,6 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
   else await notifyModerators(c, community, viewerId);
   return { my_role: held };
 }
-
-const isBanned = async (db: D1Client, communityId: string, userId: string): Promise<boolean> =>
-  (await db.prepare('SELECT 1 FROM community_bans WHERE community_id = ?1 AND user_id = ?2').bind(communityId, userId).first()) !== null;
-
-const bannedError = () => new ApiError('forbidden', 'You are banned from this community: you cannot join it or apply to it.');
 
 /** The owner and moderators: who hear of applications. */
 async function moderatorsOf(c: Context<AppEnv>, communityId: string): Promise<string[]> {

@@ -7,6 +7,7 @@ import { emitEvent } from '../notifications/events';
 import { visibleUserSql } from '../../policy/visibility';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
+import { assertNotBanned } from '../communities/bans';
 import { getVisiblePost } from './posts.service';
 
 /**
@@ -15,6 +16,8 @@ import { getVisiblePost } from './posts.service';
  */
 export async function setLike(c: Context<AppEnv>, userId: string, postId: string, liked: boolean) {
   const { row } = await getVisiblePost(c, userId, postId);
+  // Someone banned from the post's community may take a like back, not give one.
+  if (liked) await assertNotBanned(c.var.d1, row.communityId, userId);
   const db = c.var.d1;
   const write = liked
     ? db.prepare('INSERT OR IGNORE INTO likes (post_id, user_id, created_at) VALUES (?1, ?2, ?3)').bind(postId, userId, Date.now())

@@ -72,9 +72,10 @@ export const likePost = createRoute({
   path: '/posts/{id}/like',
   tags,
   summary: 'Like a post (idempotent)',
+  description: '404 when the post does not exist or you may not see it; 403 when you are banned from its community (taking a like back stays allowed).',
   ...authed,
   request: { params: PostIdParamSchema },
-  responses: { 200: jsonContent(LikeStateSchema, 'Like state'), ...commonErrors, ...errors[401], ...errors[404] },
+  responses: { 200: jsonContent(LikeStateSchema, 'Like state'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
 });
 
 export const unlikePost = createRoute({
