@@ -1,8 +1,9 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
 import { recordEvents } from '../helpers/events';
 import { ofType, quiet, waitForCount, waitForNotification } from '../notifications/helpers';
-import { addMember, createCommunity, join, joinRaw, leaveRaw, members, removeMemberRaw, type TestUser, users } from './helpers';
+import { addMember, createCommunity, join, joinRaw, leaveRaw, members, removeMemberRaw, setRoleRaw, type TestUser, users } from './helpers';
 
 const banRaw = (actor: TestUser, id: string, userId: string) => call(`/communities/${id}/members/${userId}?ban=true`, { method: 'DELETE', token: actor.accessToken });
 const bansRaw = (id: string, actor?: TestUser, query = '') => call(`/communities/${id}/bans${query}`, { token: actor?.accessToken });
@@ -117,5 +118,23 @@ describe('Banned members and the community posts', () => {
     await expectProblem(await call(`/posts/${post.id}/like`, { method: 'POST', token: troll.accessToken }), 403);
     // Nor can they post in it.
     await expectProblem(await call('/posts', { token: troll.accessToken, body: { content: 'sneaky', community_id: community.id } }), 403);
+  });
+});
+
+describe('Ownership against races', () => {
+  it('should leave exactly one owner when the owner hands ownership to two members at once', async () => {
+    const [owner, a, b] = await users(3);
+    const community = await createCommunity(owner);
+    await addMember(owner, community.id, a);
+    await addMember(owner, community.id, b);
+    const answers = await Promise.all([setRoleRaw(owner, community.id, a.id, 'owner'), setRoleRaw(owner, community.id, b.id, 'owner')]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    const owners = (await members(community.id, owner, '&role=owner')).map((m) => m.user.id);
+    expect(owners).toHaveLength(1);
+    const won = answers[0]!.status === 200 ? a : b;
+    expect(owners).toEqual([won.id]);
+    expect((await members(community.id, owner, '&role=moderator')).map((m) => m.user.id)).toEqual([owner.id]);
+    const entries = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'community.owner_changed' AND subject_id = ?1").bind(community.id).first('n');
+    expect(entries).toBe(1);
   });
 });

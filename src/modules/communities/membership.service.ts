@@ -239,16 +239,33 @@ export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: s
   if (role === 'owner') {
     if (community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can hand ownership over.');
     if (target.role === 'pending') throw new ApiError('conflict', 'Approve the applicant before handing them ownership.');
-    await audit(
+    // Guarded on the caller still being the owner (and the target still a member) when the batch commits:
+    // two handovers at once make one owner, and the other answers 409 with nothing changed or recorded.
+    const handedTo = "EXISTS (SELECT 1 FROM community_members WHERE community_id = ?1 AND user_id = ?2 AND role = 'owner')";
+    const [promoted] = await audit(
       db,
-      { action: 'community.owner_changed', actorId: viewerId, subjectType: 'community', subjectId: community.id, ip: requestIp(c), data: { from: viewerId, to: userId, reason: 'handed_over' } },
+      {
+        action: 'community.owner_changed',
+        actorId: viewerId,
+        subjectType: 'community',
+        subjectId: community.id,
+        ip: requestIp(c),
+        data: { from: viewerId, to: userId, reason: 'handed_over' },
+        when: { sql: `${handedTo} AND EXISTS (SELECT 1 FROM community_members WHERE community_id = ?1 AND user_id = ?3 AND role = 'moderator')`, params: [community.id, userId, viewerId] },
+      },
       [
-        db.prepare("UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, userId),
-        db.prepare("UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, viewerId),
+        db
+          .prepare(
+            `UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2 AND role IN ('member', 'moderator')
+             AND EXISTS (SELECT 1 FROM community_members o WHERE o.community_id = ?1 AND o.user_id = ?3 AND o.role = 'owner')`,
+          )
+          .bind(community.id, userId, viewerId),
+        db.prepare(`UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?3 AND role = 'owner' AND ${handedTo}`).bind(community.id, userId, viewerId),
         ...chatStatements(db, community, userId),
         ...chatStatements(db, community, viewerId),
       ],
     );
+    if (!promoted?.meta.changes) throw new ApiError('conflict', 'That membership changed meanwhile (ownership was handed over, or they left); read it again and retry.');
     return presentMember(c, userId, 'owner', target.created_at);
   }
   if (target.role === 'owner') throw new ApiError(userId === viewerId ? 'conflict' : 'forbidden', "The owner's role changes only when they hand ownership over.");
