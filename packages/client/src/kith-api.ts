@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'fc0188a7388253a91c28126a1dc73f8bcb81d11c55b6c335e510787923988d06';
+export const documentSha256 = '6d8e34d70d6dd57e44081bcf577da63f6bfad604320430266d3787e1ca881a3c';
 
 export interface paths {
     "/health": {
@@ -3633,6 +3633,7 @@ export interface components {
                 height: number;
             }[];
             like_count: number;
+            /** @description Comments and replies, not counting those held for review (counted once released). */
             comment_count: number;
             liked_by_me: boolean;
             created_at: string;
@@ -3796,6 +3797,7 @@ export interface components {
             parent_id: string | null;
             author: components["schemas"]["PublicUser"];
             content: string;
+            /** @description Replies, not counting those held for review (counted once released). */
             reply_count: number;
             created_at: string;
             /**

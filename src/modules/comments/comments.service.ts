@@ -134,7 +134,6 @@ export async function createComment(
   const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
 
   if (!row.held) await announceComment(c, row, post);
-  await purgeEdgePaths('posts', [postPath(postId)]);
   return { comment: present(row, author, c.get('baseUrl')), created: true };
 }
 
@@ -148,9 +147,11 @@ async function commentMadeBefore(c: Context<AppEnv>, authorId: string, id: strin
 
 /**
  * Notifies the post's author, the parent's author (while they may still see the post) and those
- * mentioned: at creation, or on release from a hold.
+ * mentioned: at creation, or on release from a hold. The post's cached copy goes too: its
+ * `comment_count` now counts the comment (a held one is not counted: migration 0031).
  */
 export async function announceComment(c: Context<AppEnv>, row: CommentRow, post: PostRow): Promise<void> {
+  await purgeEdgePaths('posts', [postPath(post.id)]);
   emitEvent(c, { type: 'post_comment', actorId: row.authorId, recipientId: post.authorId, postId: post.id, commentId: row.id });
   if (row.parentId) {
     const parent = await c.get('db').select({ authorId: comments.authorId }).from(comments).where(eq(comments.id, row.parentId)).get();
