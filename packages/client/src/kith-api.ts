@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '6d8e34d70d6dd57e44081bcf577da63f6bfad604320430266d3787e1ca881a3c';
+export const documentSha256 = 'd6c63c4ab3741c099dd7091c1081358f08e7ad9f50e09da5e43978f88aaf39a4';
 
 export interface paths {
     "/health": {
@@ -1062,7 +1062,7 @@ export interface paths {
         };
         /**
          * Who liked a post
-         * @description Newest first.
+         * @description Newest first. Suspended accounts and people on either side of a block with you are left out, and so is a private account's like unless you are that account, the post's author, or its accepted follower or friend (`like_count` counts every like).
          */
         get: operations["getPostsByIdLikes"];
         put?: never;

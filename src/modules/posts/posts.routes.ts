@@ -93,7 +93,7 @@ export const listLikes = createRoute({
   path: '/posts/{id}/likes',
   tags,
   summary: 'Who liked a post',
-  description: 'Newest first.',
+  description: "Newest first. Suspended accounts and people on either side of a block with you are left out, and so is a private account's like unless you are that account, the post's author, or its accepted follower or friend (`like_count` counts every like).",
   ...maybeAuthed,
   request: { params: PostIdParamSchema, query: PageQuerySchema },
   responses: { 200: jsonContent(UserPage, 'A page of users'), ...commonErrors, ...errors[401], ...errors[404] },
