@@ -12,6 +12,7 @@ import { MAIL_CAP } from './modules/mail/mail-caps';
 import { pruneThrottles } from './lib/throttle';
 import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
+import { pruneExports } from './modules/exports/exports.service';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
 export const NEWS_CRON = '*/15 * * * *';
@@ -43,8 +44,8 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await pruneIdempotencyKeys(env.DB, now);
 }
 /**
- * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts) and drop
- * the expired typeahead rankings (user_search_cache).
+ * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts), drop
+ * the expired typeahead rankings (user_search_cache) and delete data exports past their 7 days.
  */
 export const TRENDS_CRON = '*/10 * * * *';
 
@@ -79,6 +80,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       await refreshTrends(env.DB, controller.scheduledTime);
       await purgeEdgeGroups('trends');
       await pruneUserSearchCache(env.DB, controller.scheduledTime);
+      await pruneExports(env, controller.scheduledTime);
       return;
     default:
       console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));

@@ -148,7 +148,7 @@ async function commentMadeBefore(c: Context<AppEnv>, authorId: string, id: strin
 /**
  * Notifies the post's author, the parent's author (while they may still see the post) and those
  * mentioned: at creation, or on release from a hold. The post's cached copy goes too: its
- * `comment_count` now counts the comment (a held one is not counted: migration 0031).
+ * `comment_count` now counts the comment (a held one is not counted: migration 0032).
  */
 export async function announceComment(c: Context<AppEnv>, row: CommentRow, post: PostRow): Promise<void> {
   await purgeEdgePaths('posts', [postPath(post.id)]);
