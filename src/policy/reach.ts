@@ -17,13 +17,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * - `message_request`: people a new conversation or a group add makes a message request for (someone
  *   who neither follows nor is friends with the sender), counted per person;
  * - `mention`: strangers (the same sense) notified of an @mention in a post or comment. Past this one
- *   the text is still published; its mentions just notify nobody else that day (`withinReach`).
+ *   the text is still published; its mentions just notify nobody else that day (`withinReach`);
+ * - `wall_post`: posts written on the walls of strangers (the same sense) whose `wall_policy` is
+ *   `everyone`, however many walls.
  */
 export const REACH = {
   follow: { max: 400, ms: DAY_MS },
   friend_request: { max: 100, ms: DAY_MS },
   message_request: { max: 50, ms: DAY_MS },
   mention: { max: 100, ms: DAY_MS },
+  wall_post: { max: 20, ms: DAY_MS },
 } as const satisfies Record<string, ThrottleWindow>;
 export type ReachKind = keyof typeof REACH;
 /** The kinds whose action is refused past the day's budget (mentions are only left unnotified). */
@@ -33,6 +36,7 @@ const DETAIL: Record<RefusedKind, string> = {
   follow: `At most ${REACH.follow.max} follows and follow requests a day: try again later.`,
   friend_request: `At most ${REACH.friend_request.max} friend requests a day: try again later.`,
   message_request: `At most ${REACH.message_request.max} message requests (people who do not follow you and are not your friends) a day: try again later.`,
+  wall_post: `At most ${REACH.wall_post.max} posts a day on the walls of people who do not follow you and are not your friends: try again later.`,
 };
 
 export const reachKey = (kind: ReachKind, userId: string): string => `reach:${kind}:${userId}`;

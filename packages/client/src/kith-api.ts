@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '7d376ddbeeb3ffaec9f9a280e52f823d05c82e29f90c8f16fa0a1fef8087f54f';
+export const documentSha256 = '6e282059bc7113840f420522872ad7dbdd22473e16afb40ff0ad2dc029496e7f';
 
 export interface paths {
     "/health": {
@@ -995,7 +995,7 @@ export interface paths {
         put?: never;
         /**
          * Create a post (or a wall post)
-         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.
+         * @description Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user's wall if their `wall_policy` allows it (friends by default; 403 otherwise; 404 for a suspended owner or across a block). A silenced account writes only on the walls of people who follow it or are its friends (403). Posts on the open walls (`everyone`) of people who neither follow you nor are your friends count against a daily limit of 20 (429 with `Retry-After`, nothing written). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community's audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.
          */
         post: operations["postPosts"];
         delete?: never;
@@ -1041,7 +1041,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Like a post (idempotent) */
+        /**
+         * Like a post (idempotent)
+         * @description 404 when the post does not exist or you may not see it; 403 when you are banned from its community (taking a like back stays allowed).
+         */
         post: operations["postPostsByIdLike"];
         /** Remove your like (idempotent) */
         delete: operations["deletePostsByIdLike"];
@@ -1059,7 +1062,7 @@ export interface paths {
         };
         /**
          * Who liked a post
-         * @description Newest first.
+         * @description Newest first. Suspended accounts and people on either side of a block with you are left out, and so is a private account's like unless you are that account, the post's author, or its accepted follower or friend (`like_count` counts every like).
          */
         get: operations["getPostsByIdLikes"];
         put?: never;
@@ -1125,7 +1128,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -1146,7 +1149,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a comment
-         * @description By the comment's author, the post's author, or the owner and moderators of the post's community. Deleting a top-level comment deletes its replies.
+         * @description By the comment's author, the post's author, the owner of the wall the post is on, or the owner and moderators of the post's community (403 for anyone else who can see it). Deleting a top-level comment deletes its replies.
          */
         delete: operations["deleteCommentsById"];
         options?: never;
@@ -1699,7 +1702,7 @@ export interface paths {
         put?: never;
         /**
          * Join, or apply to, a community
-         * @description `my_role` "member" for an open community (you are also added to its chat), "pending" under `join_policy` approval until a moderator approves (POST /communities/{id}/members/{user_id} with role member) or rejects (DELETE) you. Asking again answers your current role. 403 names in `detail` the unmet rule (age, gender) or the missing profile field (`birthdate`, `gender`, also in `errors`).
+         * @description `my_role` "member" for an open community (you are also added to its chat), "pending" under `join_policy` approval until a moderator approves (POST /communities/{id}/members/{user_id} with role member) or rejects (DELETE) you. Asking again answers your current role. 403 names in `detail` the unmet rule (age, gender) or the missing profile field (`birthdate`, `gender`, also in `errors`), or says you are banned from it (see DELETE /communities/{id}/members/{user_id}?ban=true).
          */
         post: operations["postCommunitiesByIdJoin"];
         delete?: never;
@@ -1719,7 +1722,7 @@ export interface paths {
         put?: never;
         /**
          * Leave a community (or withdraw an application)
-         * @description Also removes you from its chat and closes your sockets there. The owner must hand ownership over first (409). Idempotent.
+         * @description Also removes you from its chat and closes your sockets there. Withdrawing an application retracts its `community_join_request` from the moderators (applying again within 24 hours does not notify them again). The owner must hand ownership over first (409). Idempotent.
          */
         post: operations["postCommunitiesByIdLeave"];
         delete?: never;
@@ -1764,9 +1767,49 @@ export interface paths {
         post: operations["postCommunitiesByIdMembersByUserId"];
         /**
          * Remove a member, or reject an applicant
-         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. A suspended member answers 404, as one whose account does not exist (site staff remove them through a report's `remove_member`).
+         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming `user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report's `remove_member`).
          */
         delete: operations["deleteCommunitiesByIdMembersByUserId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is banned from a community
+         * @description Owner and moderators (403 for anyone else), most recently banned first. Suspended accounts are left out, as in every list.
+         */
+        get: operations["getCommunitiesByIdBans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{id}/bans/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a ban
+         * @description Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban).
+         */
+        delete: operations["deleteCommunitiesByIdBansByUserId"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3651,6 +3694,7 @@ export interface components {
                 height: number;
             }[];
             like_count: number;
+            /** @description Comments and replies, not counting those held for review (counted once released). */
             comment_count: number;
             liked_by_me: boolean;
             created_at: string;
@@ -3814,6 +3858,7 @@ export interface components {
             parent_id: string | null;
             author: components["schemas"]["PublicUser"];
             content: string;
+            /** @description Replies, not counting those held for review (counted once released). */
             reply_count: number;
             created_at: string;
             /**
@@ -4848,6 +4893,46 @@ export interface components {
         SetCommunityRole: {
             /** @enum {string} */
             role: "member" | "moderator" | "owner";
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "user": {
+         *             "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *             "username": "ada_l",
+         *             "display_name": "Ada Lovelace",
+         *             "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *             "bio": "Poet of numbers.",
+         *             "is_verified": false
+         *           },
+         *           "banned_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        CommunityBanPage: {
+            data: components["schemas"]["CommunityBan"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "01JC6Z1W3R2J4D5E6F7G8H9J0K",
+         *         "username": "ada_l",
+         *         "display_name": "Ada Lovelace",
+         *         "avatar_url": "https://kith.example/api/v1/media/01JC6Z1W3R2J4D5E6F7G8H9J0K-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *         "bio": "Poet of numbers.",
+         *         "is_verified": false
+         *       },
+         *       "banned_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        CommunityBan: {
+            user: components["schemas"]["PublicUser"];
+            /** @description When the ban was set. */
+            banned_at: string;
         };
         /**
          * @example {
@@ -9404,6 +9489,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
@@ -9659,6 +9745,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -11439,6 +11526,89 @@ export interface operations {
     };
     deleteCommunitiesByIdMembersByUserId: {
         parameters: {
+            query?: {
+                /** @description true also bans them: they cannot join or apply again until the ban is lifted (DELETE /communities/{id}/bans/{user_id}). Someone who is not a member can be banned too. */
+                ban?: boolean;
+            };
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed (and banned, with `ban=true`) */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCommunitiesByIdBans: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of bans */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommunityBanPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCommunitiesByIdBansByUserId: {
+        parameters: {
             query?: never;
             header?: {
                 /**
@@ -11455,7 +11625,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
+            /** @description Lifted */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11469,7 +11639,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

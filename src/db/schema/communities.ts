@@ -81,5 +81,31 @@ export const communityMembers = sqliteTable(
   ],
 );
 
+/**
+ * Who may not join (nor apply to) a community: set by its owner or moderators when they remove someone
+ * with `?ban=true` (or ban an outsider), lifted with DELETE /communities/{id}/bans/{user_id}.
+ */
+export const communityBans = sqliteTable(
+  'community_bans',
+  {
+    communityId: text('community_id')
+      .notNull()
+      .references(() => communities.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The owner or moderator who banned them (null once that account is gone). */
+    bannedBy: text('banned_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.communityId, t.userId] }),
+    index('community_bans_created_idx').on(t.communityId, t.createdAt, t.userId),
+    // An account's deletion finds its bans (and those it set) through these.
+    index('community_bans_user_idx').on(t.userId),
+    index('community_bans_banned_by_idx').on(t.bannedBy),
+  ],
+);
+
 export type CommunityRow = typeof communities.$inferSelect;
 export type CommunityMemberRow = typeof communityMembers.$inferSelect;

@@ -14,6 +14,7 @@ import { newId } from '../../lib/ids';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { emitEvent } from '../notifications/events';
+import { assertNotBanned } from '../communities/bans';
 import { isModerator } from '../communities/roles';
 import { emitMentions, getVisiblePost } from '../posts/posts.service';
 import { whoMaySeePost } from '../notifications/delivery';
@@ -77,7 +78,8 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
 }
 
 /**
- * Comments on a post the viewer can see; a reply must answer a top-level comment of the same post.
+ * Comments on a post the viewer can see (not by someone banned from its community); a reply must
+ * answer a top-level comment of the same post.
  * The text passes the content rules (a hold keeps the comment to its author and staff, with a report)
  * and the spam holds, whose counts ride in the comment's own batch.
  */
@@ -94,6 +96,7 @@ export async function createComment(
   if (before) return { comment: await commentMadeBefore(c, authorId, before), created: false };
   const verdict = await screenText(c, [{ field: 'content', text: content }], 'comment');
   const { row: post } = await getVisiblePost(c, authorId, postId);
+  await assertNotBanned(c.var.d1, post.communityId, authorId);
   const db = c.get('db');
   // The parent as the author may see it: a hidden comment (blocks, suspension, a hold) takes no replies.
   const parent = parentId ? await findVisibleComment(c, authorId, parentId, { postId, field: 'parent_id' }) : undefined;
@@ -131,7 +134,6 @@ export async function createComment(
   const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
 
   if (!row.held) await announceComment(c, row, post);
-  await purgeEdgePaths('posts', [postPath(postId)]);
   return { comment: present(row, author, c.get('baseUrl')), created: true };
 }
 
@@ -145,9 +147,11 @@ async function commentMadeBefore(c: Context<AppEnv>, authorId: string, id: strin
 
 /**
  * Notifies the post's author, the parent's author (while they may still see the post) and those
- * mentioned: at creation, or on release from a hold.
+ * mentioned: at creation, or on release from a hold. The post's cached copy goes too: its
+ * `comment_count` now counts the comment (a held one is not counted: migration 0032).
  */
 export async function announceComment(c: Context<AppEnv>, row: CommentRow, post: PostRow): Promise<void> {
+  await purgeEdgePaths('posts', [postPath(post.id)]);
   emitEvent(c, { type: 'post_comment', actorId: row.authorId, recipientId: post.authorId, postId: post.id, commentId: row.id });
   if (row.parentId) {
     const parent = await c.get('db').select({ authorId: comments.authorId }).from(comments).where(eq(comments.id, row.parentId)).get();
@@ -158,7 +162,10 @@ export async function announceComment(c: Context<AppEnv>, row: CommentRow, post:
   await emitMentions(c, row.authorId, row.content, post, { commentId: row.id });
 }
 
-/** The comment's author, the post's author or the community's moderators may delete it; replies go with a top-level comment. */
+/**
+ * The comment's author, the post's author, the owner of the wall the post is on, or the community's
+ * moderators may delete it; replies go with a top-level comment.
+ */
 export async function deleteComment(c: Context<AppEnv>, viewerId: string, commentId: string): Promise<void> {
   const db = c.get('db');
   const row = await db.select().from(comments).where(eq(comments.id, commentId)).get();
@@ -166,8 +173,8 @@ export async function deleteComment(c: Context<AppEnv>, viewerId: string, commen
   const { row: post, communityRole } = await getVisiblePost(c, viewerId, row.postId).catch(() => {
     throw new ApiError('not_found', 'No such comment.');
   });
-  if (row.authorId !== viewerId && post.authorId !== viewerId && !isModerator(communityRole)) {
-    throw new ApiError('forbidden', "Only the comment's author, the post's author or the community's moderators can delete it.");
+  if (row.authorId !== viewerId && post.authorId !== viewerId && post.targetUserId !== viewerId && !isModerator(communityRole)) {
+    throw new ApiError('forbidden', "Only the comment's author, the post's author, the owner of the wall it is on or the community's moderators can delete it.");
   }
   await db.delete(comments).where(eq(comments.id, commentId));
   await purgeEdgePaths('posts', [postPath(row.postId)]);

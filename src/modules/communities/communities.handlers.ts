@@ -65,7 +65,18 @@ export const setMemberRole: AppRouteHandler<typeof routes.setMemberRole> = async
 
 export const removeMember: AppRouteHandler<typeof routes.removeMember> = async (c) => {
   const { id, user_id } = c.req.valid('param');
-  await membership.removeMember(c, currentUser(c).userId, id, user_id);
+  await membership.removeMember(c, currentUser(c).userId, id, user_id, c.req.valid('query').ban ?? false);
+  return c.body(null, 204);
+};
+
+export const listBans: AppRouteHandler<typeof routes.listBans> = async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  return c.json(await membership.listBans(c, currentUser(c).userId, c.req.valid('param').id, limit, cursor), 200);
+};
+
+export const liftBan: AppRouteHandler<typeof routes.liftBan> = async (c) => {
+  const { id, user_id } = c.req.valid('param');
+  await membership.liftBan(c, currentUser(c).userId, id, user_id);
   return c.body(null, 204);
 };
 

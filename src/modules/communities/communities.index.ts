@@ -16,6 +16,8 @@ export const communitiesRouter = createRouter()
   .openapi(routes.listMembers, handlers.listMembers)
   .openapi(routes.setMemberRole, handlers.setMemberRole)
   .openapi(routes.removeMember, handlers.removeMember)
+  .openapi(routes.listBans, handlers.listBans)
+  .openapi(routes.liftBan, handlers.liftBan)
   .openapi(routes.listCommunityPosts, handlers.listCommunityPosts)
   .openapi(routes.putCommunityAvatar, handlers.putCommunityAvatar)
   .openapi(routes.deleteCommunityAvatar, handlers.deleteCommunityAvatar);

@@ -6,6 +6,7 @@ import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { uploadBody } from '../media/media.schemas';
 import { PostPageSchema } from '../posts/posts.schemas';
 import {
+  CommunityBanPageSchema,
   CommunityIdParamSchema,
   CommunityListQuerySchema,
   CommunityMemberPageSchema,
@@ -17,6 +18,7 @@ import {
   JoinResultSchema,
   MemberListQuerySchema,
   MemberParamSchema,
+  RemoveMemberQuerySchema,
   SetRoleSchema,
   UpdateCommunitySchema,
 } from './communities.schemas';
@@ -127,7 +129,8 @@ export const joinCommunity = createRoute({
   description: [
     '`my_role` "member" for an open community (you are also added to its chat), "pending" under `join_policy` approval until a moderator',
     'approves (POST /communities/{id}/members/{user_id} with role member) or rejects (DELETE) you. Asking again answers your current role.',
-    '403 names in `detail` the unmet rule (age, gender) or the missing profile field (`birthdate`, `gender`, also in `errors`).',
+    '403 names in `detail` the unmet rule (age, gender) or the missing profile field (`birthdate`, `gender`, also in `errors`), or says you are banned',
+    'from it (see DELETE /communities/{id}/members/{user_id}?ban=true).',
   ].join(' '),
   ...authed,
   request: { params: CommunityIdParamSchema },
@@ -139,7 +142,7 @@ export const leaveCommunity = createRoute({
   path: '/communities/{id}/leave',
   tags,
   summary: 'Leave a community (or withdraw an application)',
-  description: 'Also removes you from its chat and closes your sockets there. The owner must hand ownership over first (409). Idempotent.',
+  description: 'Also removes you from its chat and closes your sockets there. Withdrawing an application retracts its `community_join_request` from the moderators (applying again within 24 hours does not notify them again). The owner must hand ownership over first (409). Idempotent.',
   ...authed,
   request: { params: CommunityIdParamSchema },
   responses: { 204: { description: 'Left' }, ...refused, ...errors[409] },
@@ -180,10 +183,37 @@ export const removeMember = createRoute({
   path: '/communities/{id}/members/{user_id}',
   tags,
   summary: 'Remove a member, or reject an applicant',
-  description: 'Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. A suspended member answers 404, as one whose account does not exist (site staff remove them through a report\'s `remove_member`).',
+  description: [
+    'Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat',
+    'and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until',
+    'a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming',
+    '`user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report\'s `remove_member`).',
+  ].join(' '),
+  ...authed,
+  request: { params: MemberParamSchema, query: RemoveMemberQuerySchema },
+  responses: { 204: { description: 'Removed (and banned, with `ban=true`)' }, ...refused, ...errors[409] },
+});
+
+export const listBans = createRoute({
+  method: 'get',
+  path: '/communities/{id}/bans',
+  tags,
+  summary: 'Who is banned from a community',
+  description: 'Owner and moderators (403 for anyone else), most recently banned first. Suspended accounts are left out, as in every list.',
+  ...authed,
+  request: { params: CommunityIdParamSchema, query: PageQuerySchema },
+  responses: { 200: jsonContent(CommunityBanPageSchema, 'A page of bans'), ...refused },
+});
+
+export const liftBan = createRoute({
+  method: 'delete',
+  path: '/communities/{id}/bans/{user_id}',
+  tags,
+  summary: 'Lift a ban',
+  description: 'Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban).',
   ...authed,
   request: { params: MemberParamSchema },
-  responses: { 204: { description: 'Removed' }, ...refused, ...errors[409] },
+  responses: { 204: { description: 'Lifted' }, ...refused },
 });
 
 export const listCommunityPosts = createRoute({

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { COMMUNITY_GENDERS, COMMUNITY_ROLES, COMMUNITY_VISIBILITIES, JOIN_POLICIES } from '../../db/schema';
-import { trimmedText, wholeNumberParam } from '../../lib/openapi';
+import { booleanQuery, trimmedText, wholeNumberParam } from '../../lib/openapi';
 import { pageSchema } from '../../lib/pagination';
 import { multiLineText, singleLineText, withTextHygiene } from '../../policy/text-hygiene';
 import { COUNTRY_INPUT_PATTERN, GENDERS, LocationSchema, publicUserExample, PublicUserSchema } from '../users/users.schemas';
@@ -165,6 +165,20 @@ export const MemberListQuerySchema = z.object({
 export const SetRoleSchema = z
   .strictObject({ role: z.enum(['member', 'moderator', 'owner'], { error: 'must be member, moderator or owner' }) })
   .openapi('SetCommunityRole', { example: { role: 'moderator' } });
+
+export const RemoveMemberQuerySchema = z.object({
+  ban: booleanQuery('ban', true).openapi({
+    description: 'true also bans them: they cannot join or apply again until the ban is lifted (DELETE /communities/{id}/bans/{user_id}). Someone who is not a member can be banned too.',
+  }),
+});
+
+const banExample = { user: publicUserExample, banned_at: '2026-11-21T10:00:00.000Z' };
+
+export const CommunityBanSchema = z
+  .object({ user: PublicUserSchema, banned_at: z.string().openapi({ description: 'When the ban was set.' }) })
+  .openapi('CommunityBan', { example: banExample });
+
+export const CommunityBanPageSchema = pageSchema('CommunityBanPage', CommunityBanSchema, banExample);
 
 export type Community = z.infer<typeof CommunitySchema>;
 export type CommunityMember = z.infer<typeof CommunityMemberSchema>;

@@ -2,14 +2,17 @@ import type { D1Client } from '../../db/client';
 import type { Context } from 'hono';
 import type { CommunityRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
-import { encodeCursor, OLDEST_FIRST, timeKeyCursor } from '../../lib/pagination';
+import { encodeCursor, NEWEST_FIRST, OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
+import { activeUserSql } from '../../policy/visibility';
 import type { AppEnv } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
+import { retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
 import { relationTarget } from '../graph/graph.service';
 import { departureStatement } from '../messaging/messaging.service';
+import { assertNotBanned, bannedError } from './bans';
 import { joinChat, leaveChat } from './community-chat';
 import { memberListSql } from './communities.queries';
 import type { CommunityMember } from './communities.schemas';
@@ -61,6 +64,7 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
     if (isMember(community.myRole)) await joinChat(c, community.conversationId, viewerId);
     return { my_role: community.myRole };
   }
+  await assertNotBanned(c.var.d1, community.id, viewerId);
   const refusal = joinRefusal(community, await requireUserRow(c.get('db'), viewerId), new Date());
   if (refusal) {
     throw new ApiError('forbidden', refusal.detail, {
@@ -70,23 +74,40 @@ export async function joinCommunity(c: Context<AppEnv>, viewerId: string, ref: s
   const role = community.joinPolicy === 'open' ? 'member' : 'pending';
   const db = c.var.d1;
   await db.batch([
+    // A ban set meanwhile still holds: the insert checks it in the same statement.
     db
-      .prepare('INSERT INTO community_members (community_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
+      .prepare(
+        `INSERT INTO community_members (community_id, user_id, role, created_at) SELECT ?1, ?2, ?3, ?4
+         WHERE NOT EXISTS (SELECT 1 FROM community_bans WHERE community_id = ?1 AND user_id = ?2) ON CONFLICT DO NOTHING`,
+      )
       .bind(community.id, viewerId, role, Date.now()),
     ...chatStatements(db, community, viewerId),
   ]);
-  const held = (await roleOf(c, community.id, viewerId))?.role ?? role;
+  const held = (await roleOf(c, community.id, viewerId))?.role;
+  if (!held) throw bannedError();
   if (isMember(held)) await joinChat(c, community.conversationId, viewerId);
   else await notifyModerators(c, community, viewerId);
   return { my_role: held };
 }
 
-/** Tells the owner and moderators that someone applied. */
-async function notifyModerators(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
+/** The owner and moderators: who hear of applications. */
+async function moderatorsOf(c: Context<AppEnv>, communityId: string): Promise<string[]> {
   const { results } = await c.var.d1.prepare("SELECT user_id FROM community_members WHERE community_id = ?1 AND role IN ('owner', 'moderator')")
-    .bind(community.id)
+    .bind(communityId)
     .all<{ user_id: string }>();
-  emitEvent(c, { type: 'community_join_request', actorId: applicantId, communityId: community.id, recipientIds: results.map((r) => r.user_id) });
+  return results.map((r) => r.user_id);
+}
+
+/** Tells the owner and moderators that someone applied (once a day at most per applicant: see delivery's SOURCES). */
+async function notifyModerators(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
+  emitEvent(c, { type: 'community_join_request', actorId: applicantId, communityId: community.id, recipientIds: await moderatorsOf(c, community.id) });
+}
+
+/** A withdrawn application: its notification leaves the moderators' inboxes (apply-and-withdraw leaves nothing). */
+async function retractApplication(c: Context<AppEnv>, community: CommunityWithRole, applicantId: string): Promise<void> {
+  for (const recipientId of await moderatorsOf(c, community.id)) {
+    await retractEvent(c, { type: 'community_join_request', actorId: applicantId, recipientId, communityId: community.id });
+  }
 }
 
 /** Leaves (or withdraws an application). The owner must hand ownership over first (409). */
@@ -98,6 +119,7 @@ export async function leaveCommunity(c: Context<AppEnv>, viewerId: string, ref: 
   // Leaving twice is fine, and the second time still makes sure the room let them go.
   if (!community.myRole) return leaveChat(c, community.conversationId, viewerId);
   await removeRow(c, community, viewerId);
+  if (community.myRole === 'pending') await retractApplication(c, community, viewerId);
 }
 
 async function removeRow(c: Context<AppEnv>, community: CommunityWithRole, userId: string): Promise<void> {
@@ -122,28 +144,81 @@ function removalStatements(db: D1Client, community: CommunityWithRole, userId: s
 /**
  * Whether the caller (an owner or moderator of `community`) may remove `userId`, and the statements
  * that do it: moderators remove members and reject applicants; only the owner removes a moderator;
- * nobody removes the owner. After the batch, call leaveChat.
+ * nobody removes the owner. With `ban`, the statements also ban them (so they cannot join or apply
+ * again), and they need not be a member: an outsider can be banned before they arrive. After the batch,
+ * call leaveChat.
  */
-export async function memberRemoval(c: Context<AppEnv>, community: CommunityWithRole, userId: string, guard?: { sql: string; params: unknown[] }): Promise<D1PreparedStatement[]> {
-  assertModerator(community, 'remove members');
+export async function memberRemoval(
+  c: Context<AppEnv>,
+  community: CommunityWithRole,
+  userId: string,
+  guard?: { sql: string; params: unknown[] },
+  options: { ban?: boolean } = {},
+): Promise<D1PreparedStatement[]> {
+  assertModerator(community, options.ban ? 'ban people' : 'remove members');
   const target = await roleOf(c, community.id, userId);
-  if (!target) throw new ApiError('not_found', 'No such member or applicant.');
-  if (target.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
-  if (target.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
-  return removalStatements(c.var.d1, community, userId, guard);
+  if (!target && !options.ban) throw new ApiError('not_found', 'No such member or applicant.');
+  if (target?.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
+  if (target?.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
+  const db = c.var.d1;
+  return [
+    ...(target ? removalStatements(db, community, userId, guard) : []),
+    ...(options.ban
+      ? [
+          db
+            .prepare('INSERT INTO community_bans (community_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
+            .bind(community.id, userId, c.get('auth')?.userId ?? null, Date.now()),
+        ]
+      : []),
+  ];
 }
 
 /**
- * Moderators remove members and reject applicants (see {@link memberRemoval}). Removing yourself is
- * leaving. A suspended member is absent here as in the member list (404, as for a deleted account);
- * site staff still remove them through a report's `remove_member`.
+ * Moderators remove members and reject applicants (see {@link memberRemoval}); with `ban` they also
+ * keep them out. Removing yourself is leaving (and banning yourself is refused). A suspended member is
+ * absent here as in the member list (404, as for a deleted account); site staff still remove them
+ * through a report's `remove_member`.
  */
-export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
-  if (userId === viewerId) return leaveCommunity(c, viewerId, ref);
+export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: string, userId: string, ban = false): Promise<void> {
+  if (userId === viewerId) {
+    if (ban) throw ApiError.field('user_id', 'you cannot ban yourself');
+    return leaveCommunity(c, viewerId, ref);
+  }
   const community = await resolveCommunity(c, ref, viewerId);
   await relationTarget(c, userId);
-  await c.var.d1.batch(await memberRemoval(c, community, userId));
+  await c.var.d1.batch(await memberRemoval(c, community, userId, undefined, { ban }));
   await leaveChat(c, community.conversationId, userId);
+}
+
+/** Who is banned from a community, most recent first: for its owner and moderators. Suspended accounts are left out, as everywhere. */
+export async function listBans(c: Context<AppEnv>, viewerId: string, ref: string, limit: number, cursor?: string) {
+  const community = await resolveCommunity(c, ref, viewerId);
+  assertModerator(community, 'see who is banned');
+  const [ts, after] = timeKeyCursor(cursor, NEWEST_FIRST);
+  const { results } = await c.var.d1
+    .prepare(
+      `SELECT b.user_id, b.created_at FROM community_bans b
+       WHERE b.community_id = ?1 AND (b.created_at, b.user_id) < (?2, ?3) AND ${activeUserSql('b.user_id')}
+       ORDER BY b.created_at DESC, b.user_id DESC LIMIT ?4`,
+    )
+    .bind(community.id, ts, after, limit + 1)
+    .all<{ user_id: string; created_at: number }>();
+  const users = await loadUsersByIds(c.get('db'), results.map((r) => r.user_id));
+  const baseUrl = c.get('baseUrl');
+  return toPage(
+    results.filter((r) => users.has(r.user_id)),
+    limit,
+    (r) => [r.created_at, r.user_id],
+    (r) => ({ user: presentPublicUser(users.get(r.user_id)!, baseUrl), banned_at: new Date(r.created_at).toISOString() }),
+  );
+}
+
+/** Lifts a ban (idempotent): owner and moderators. */
+export async function liftBan(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
+  const community = await resolveCommunity(c, ref, viewerId);
+  assertModerator(community, 'lift bans');
+  await relationTarget(c, userId);
+  await c.var.d1.prepare('DELETE FROM community_bans WHERE community_id = ?1 AND user_id = ?2').bind(community.id, userId).run();
 }
 
 /**
@@ -164,16 +239,33 @@ export async function setMemberRole(c: Context<AppEnv>, viewerId: string, ref: s
   if (role === 'owner') {
     if (community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can hand ownership over.');
     if (target.role === 'pending') throw new ApiError('conflict', 'Approve the applicant before handing them ownership.');
-    await audit(
+    // Guarded on the caller still being the owner (and the target still a member) when the batch commits:
+    // two handovers at once make one owner, and the other answers 409 with nothing changed or recorded.
+    const handedTo = "EXISTS (SELECT 1 FROM community_members WHERE community_id = ?1 AND user_id = ?2 AND role = 'owner')";
+    const [promoted] = await audit(
       db,
-      { action: 'community.owner_changed', actorId: viewerId, subjectType: 'community', subjectId: community.id, ip: requestIp(c), data: { from: viewerId, to: userId, reason: 'handed_over' } },
+      {
+        action: 'community.owner_changed',
+        actorId: viewerId,
+        subjectType: 'community',
+        subjectId: community.id,
+        ip: requestIp(c),
+        data: { from: viewerId, to: userId, reason: 'handed_over' },
+        when: { sql: `${handedTo} AND EXISTS (SELECT 1 FROM community_members WHERE community_id = ?1 AND user_id = ?3 AND role = 'moderator')`, params: [community.id, userId, viewerId] },
+      },
       [
-        db.prepare("UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, userId),
-        db.prepare("UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?2").bind(community.id, viewerId),
+        db
+          .prepare(
+            `UPDATE community_members SET role = 'owner' WHERE community_id = ?1 AND user_id = ?2 AND role IN ('member', 'moderator')
+             AND EXISTS (SELECT 1 FROM community_members o WHERE o.community_id = ?1 AND o.user_id = ?3 AND o.role = 'owner')`,
+          )
+          .bind(community.id, userId, viewerId),
+        db.prepare(`UPDATE community_members SET role = 'moderator' WHERE community_id = ?1 AND user_id = ?3 AND role = 'owner' AND ${handedTo}`).bind(community.id, userId, viewerId),
         ...chatStatements(db, community, userId),
         ...chatStatements(db, community, viewerId),
       ],
     );
+    if (!promoted?.meta.changes) throw new ApiError('conflict', 'That membership changed meanwhile (ownership was handed over, or they left); read it again and retry.');
     return presentMember(c, userId, 'owner', target.created_at);
   }
   if (target.role === 'owner') throw new ApiError(userId === viewerId ? 'conflict' : 'forbidden', "The owner's role changes only when they hand ownership over.");

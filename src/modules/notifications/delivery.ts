@@ -59,16 +59,18 @@ const SOURCES = {
   follow_request: (actorId: string) => ({ source: `follow_request:${actorId}`, quietMs: REPEAT_WINDOW_MS }),
   new_follower: (actorId: string) => ({ source: `new_follower:${actorId}`, quietMs: REPEAT_WINDOW_MS }),
   post_like: (actorId: string, postId: string) => ({ source: `post_like:${postId}:${actorId}` }),
+  community_join_request: (actorId: string, communityId: string) => ({ source: `community_join_request:${communityId}:${actorId}`, quietMs: REPEAT_WINDOW_MS }),
 };
 
 /** The source a call's `call_incoming` carries, so the room can retract it when the call ends. */
 export const callSource = (callId: string) => `call_incoming:${callId}`;
 
-/** What was undone: a friend request cancelled, a follow (or follow request) withdrawn, a like taken back. */
+/** What was undone: a friend request cancelled, a follow (or follow request) withdrawn, a like taken back, an application withdrawn. */
 export type UndoneAction =
   | { type: 'friend_request'; actorId: string; recipientId: string }
   | { type: 'follow'; actorId: string; recipientId: string }
-  | { type: 'post_like'; actorId: string; recipientId: string; postId: string };
+  | { type: 'post_like'; actorId: string; recipientId: string; postId: string }
+  | { type: 'community_join_request'; actorId: string; recipientId: string; communityId: string };
 
 /**
  * Retracts the notification an undone action caused (list, unread count, and a `notification.removed`
@@ -86,7 +88,9 @@ export async function retractEvent(c: Context<AppEnv>, undone: UndoneAction): Pr
             { ...SOURCES.follow_request(undone.actorId), at },
             { ...SOURCES.new_follower(undone.actorId), groupKey: 'new_follower', actorId: undone.actorId, at },
           ]
-        : [{ ...SOURCES.post_like(undone.actorId, undone.postId), groupKey: `post_like:${undone.postId}`, actorId: undone.actorId, at }];
+        : undone.type === 'community_join_request'
+          ? [{ ...SOURCES.community_join_request(undone.actorId, undone.communityId), at }]
+          : [{ ...SOURCES.post_like(undone.actorId, undone.postId), groupKey: `post_like:${undone.postId}`, actorId: undone.actorId, at }];
   const inbox = inboxOf(c.env, undone.recipientId);
   try {
     for (const { source, groupKey, actorId } of retractions) await inbox.retract({ source, groupKey, actorId, at });
@@ -231,7 +235,8 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
   if (event.type === 'community_join_request') {
     const community = await communitySummary(env, event.communityId);
     if (!community) return;
-    await deliverTo(env, event.actorId, event.recipientIds, { type: 'community_join_request', data: { community, user: actor } });
+    // Withdrawing the application retracts it, and applying again within a day asks nobody again.
+    await deliverTo(env, event.actorId, event.recipientIds, { type: 'community_join_request', data: { community, user: actor }, ...SOURCES.community_join_request(event.actorId, event.communityId) });
     return;
   }
   const at = ctx.at ?? Date.now();

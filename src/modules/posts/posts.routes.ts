@@ -18,7 +18,7 @@ export const createPost = createRoute({
   tags,
   summary: 'Create a post (or a wall post)',
   description:
-    'Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user\'s wall if their `wall_policy` allows it (friends by default; 403 otherwise). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community\'s audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.',
+    'Needs non-blank `content` (at most 5,000 characters) or at least one `media_ids` item (your own uploads from POST /media, at most 10). `visibility` defaults to public. `target_user_id` writes on that user\'s wall if their `wall_policy` allows it (friends by default; 403 otherwise; 404 for a suspended owner or across a block). A silenced account writes only on the walls of people who follow it or are its friends (403). Posts on the open walls (`everyone`) of people who neither follow you nor are your friends count against a daily limit of 20 (429 with `Retry-After`, nothing written). `community_id` posts into a community you are a member of (403 otherwise, 404 if there is none); such a post is seen by the community\'s audience (everyone, or members of a private community), so `visibility` must be left out or `public`, and it cannot also be a wall post. Topics: general, news, education, faith, career, events, sports, music, arts, technology, health, family, food, travel. `space` is `personal` (the default: home feeds, discover, walls, communities) or `professional` (the professional feed, GET /feed/professional, and never a home feed); it is fixed at creation, and a professional post cannot be a wall or community post (400). `content` passes the keyword rules: `reject` → 422 (`/content-rejected`, field named), `hold` → the post is created with `held: true`, seen by you and staff only until a moderator releases it, `flag` → published and reported. The same text more than 3 times in 10 minutes, or more than 5 links in a day from an account younger than a day, is held the same way (spam). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the post the first one created (as it is now), never a second post; the same key with a different request is 409.',
   ...authed,
   request: { headers: IdempotencyHeaderSchema, body: jsonBody(CreatePostSchema) },
   responses: {
@@ -72,9 +72,10 @@ export const likePost = createRoute({
   path: '/posts/{id}/like',
   tags,
   summary: 'Like a post (idempotent)',
+  description: '404 when the post does not exist or you may not see it; 403 when you are banned from its community (taking a like back stays allowed).',
   ...authed,
   request: { params: PostIdParamSchema },
-  responses: { 200: jsonContent(LikeStateSchema, 'Like state'), ...commonErrors, ...errors[401], ...errors[404] },
+  responses: { 200: jsonContent(LikeStateSchema, 'Like state'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
 });
 
 export const unlikePost = createRoute({
@@ -92,7 +93,7 @@ export const listLikes = createRoute({
   path: '/posts/{id}/likes',
   tags,
   summary: 'Who liked a post',
-  description: 'Newest first.',
+  description: "Newest first. Suspended accounts and people on either side of a block with you are left out, and so is a private account's like unless you are that account, the post's author, or its accepted follower or friend (`like_count` counts every like).",
   ...maybeAuthed,
   request: { params: PostIdParamSchema, query: PageQuerySchema },
   responses: { 200: jsonContent(UserPage, 'A page of users'), ...commonErrors, ...errors[401], ...errors[404] },

@@ -70,7 +70,7 @@ export const PostSchema = z
     community_id: z.string().nullable(),
     media: z.array(PostMediaSchema),
     like_count: z.number().int(),
-    comment_count: z.number().int(),
+    comment_count: z.number().int().openapi({ description: 'Comments and replies, not counting those held for review (counted once released).' }),
     liked_by_me: z.boolean(),
     created_at: z.string(),
     edited_at: z.string().nullable(),
@@ -138,7 +138,7 @@ export const CommentSchema = z
     parent_id: z.string().nullable(),
     author: PublicUserSchema,
     content: z.string(),
-    reply_count: z.number().int(),
+    reply_count: z.number().int().openapi({ description: 'Replies, not counting those held for review (counted once released).' }),
     created_at: z.string(),
     held: z.literal(true).optional().openapi({ description: 'Present (true) only while the comment is held for review: then only its author and staff see it.' }),
   })

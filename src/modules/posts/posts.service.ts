@@ -2,14 +2,14 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { toStatement, type D1Client } from '../../db/client';
-import { media, postMedia, posts, users, type CommunityRole, type PostRow } from '../../db/schema';
+import { media, postMedia, posts, users, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { createdBefore, createOrTaken, type IdempotentCreate, madeBefore, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
-import { assertNotBlocked, loadViewerRelations } from '../graph/relations';
+import { loadViewerRelations, RELATION, relationFlagsSql } from '../graph/relations';
 import { whoMaySeePost } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { OWN_TIMELINE_ENTRY_SQL } from '../feeds/hybrid';
@@ -19,8 +19,7 @@ import { presentPublicUser } from '../users/users.presenter';
 import { mediaUrl } from '../media/media.keys';
 import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
-import { isAccountVisible } from '../../policy/visibility';
-import { withinReach } from '../../policy/reach';
+import { takeReach, withinReach } from '../../policy/reach';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
@@ -70,18 +69,29 @@ async function assertOwnMedia(c: Context<AppEnv>, authorId: string, ids: string[
   return unique;
 }
 
-/** Wall posts need the owner's permission: `everyone`, `friends` (the default) or `nobody`; a suspended owner is absent. */
-async function assertMayPostOnWall(c: Context<AppEnv>, authorId: string, targetId: string): Promise<void> {
-  const target = await findUserById(c.get('db'), targetId);
-  if (!target || !isAccountVisible(target)) throw new ApiError('not_found', 'No such user.');
-  await assertNotBlocked(c.var.d1, authorId, targetId);
-  if (target.wallPolicy === 'everyone') return;
-  if (target.wallPolicy === 'friends') {
-    const friend = await c.var.d1.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(targetId, authorId).first();
-    if (friend) return;
-    throw new ApiError('forbidden', 'Only friends of this user may post on their wall.');
+/**
+ * Wall posts need the owner's permission: `everyone`, `friends` (the default) or `nobody`; a suspended
+ * owner (or one on either side of a block with the author) is absent. A silenced author writes only on
+ * the walls of people who follow or befriend it (the only ones who see its posts), and a post on the open
+ * wall of such a stranger takes one of the author's `wall_post` reach for the day (429 past it): the
+ * returned function gives it back, for a write that then fails.
+ */
+async function assertMayPostOnWall(c: Context<AppEnv>, authorId: string, targetId: string): Promise<(() => Promise<void>) | null> {
+  const row = await c.var.d1
+    .prepare(
+      `SELECT t.wall_policy, t.suspended_at, ${relationFlagsSql('t.id', '?2')} AS r, (SELECT a.silenced_at FROM users a WHERE a.id = ?2) AS author_silenced
+       FROM users t WHERE t.id = ?1`,
+    )
+    .bind(targetId, authorId)
+    .first<{ wall_policy: UserRow['wallPolicy']; suspended_at: number | null; r: number; author_silenced: number | null }>();
+  if (!row || row.suspended_at !== null || (row.r & RELATION.blocked) !== 0) throw new ApiError('not_found', 'No such user.');
+  const known = (row.r & (RELATION.friend | RELATION.following)) !== 0;
+  if (row.wall_policy === 'nobody') throw new ApiError('forbidden', 'This user does not accept wall posts.');
+  if (row.wall_policy === 'friends' && (row.r & RELATION.friend) === 0) throw new ApiError('forbidden', 'Only friends of this user may post on their wall.');
+  if (row.author_silenced !== null && !known) {
+    throw new ApiError('forbidden', 'Your account is silenced: you can write only on the walls of people who follow you or are your friends.');
   }
-  throw new ApiError('forbidden', 'This user does not accept wall posts.');
+  return known ? null : takeReach(c.var.d1, authorId, 'wall_post', 1);
 }
 
 export interface NewPostInput {
@@ -113,7 +123,7 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
     if (input.visibility && input.visibility !== 'public') throw ApiError.field('visibility', COMMUNITY_AUDIENCE);
     await assertMayPostInCommunity(c, authorId, communityId);
   }
-  if (targetId) await assertMayPostOnWall(c, authorId, targetId);
+  const giveBack = targetId ? await assertMayPostOnWall(c, authorId, targetId) : null;
 
   const now = new Date();
   const id = newId(now.getTime());
@@ -148,9 +158,15 @@ export async function createPost(c: Context<AppEnv>, authorId: string, input: Ne
   // The spam counts are read inside the same batch (before this post's fingerprint): no extra round trip.
   const spam = content ? await spamStatements(c.var.d1, authorId, content, now.getTime()) : null;
   if (spam) statements.push(spam.check, spam.record);
-  const outcome = await createOrTaken(c.var.d1, authorId, retry, () => c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements));
+  const outcome = await createOrTaken(c.var.d1, authorId, retry, () => c.var.d1.batch<{ repeats: number; born: number | null; links: number }>(statements)).catch(async (err: unknown) => {
+    await giveBack?.();
+    throw err;
+  });
   // The same key sent twice at once: the other request's batch took it, and this one created nothing.
-  if ('takenBy' in outcome) return { post: await postMadeBefore(c, authorId, outcome.takenBy), created: false };
+  if ('takenBy' in outcome) {
+    await giveBack?.();
+    return { post: await postMadeBefore(c, authorId, outcome.takenBy), created: false };
+  }
   const results = outcome.done;
   const tripped = spam && verdict.action !== 'hold' ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
   if (tripped) await holdForSpam(c, id, authorId, communityId, content, mediaIds, tripped);
