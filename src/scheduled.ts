@@ -12,6 +12,7 @@ import { MAIL_CAP } from './modules/mail/mail-caps';
 import { pruneThrottles } from './lib/throttle';
 import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
+import { UPLOADS } from './modules/media/media.service';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
 export const NEWS_CRON = '*/15 * * * *';
@@ -39,7 +40,7 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await requeueUnsentMail(env, now);
   await pruneDeliveredMail(env, now);
   await pruneSignInRows(env.DB, now);
-  await pruneThrottles(env.DB, now, [FAILED_LOGINS, MAIL_CAP, ...Object.values(REACH)]);
+  await pruneThrottles(env.DB, now, [FAILED_LOGINS, MAIL_CAP, UPLOADS, ...Object.values(REACH)]);
   await pruneIdempotencyKeys(env.DB, now);
 }
 /**

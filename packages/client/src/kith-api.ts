@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '8e1a2b5d2e78fcff2a906054cd7fef90570e5e4f3745637c4ff7d13f5c81f81d';
+export const documentSha256 = '6a5939dfc64391eb36ef1039e22e6cedbdea3ba4cf0f406f9631af42b025590f';
 
 export interface paths {
     "/health": {
@@ -590,7 +590,7 @@ export interface paths {
         get?: never;
         /**
          * Upload or replace the avatar
-         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.
+         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit.
          */
         put: operations["putMeAvatar"];
         post?: never;
@@ -615,7 +615,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an image to attach to posts or messages
-         * @description Uploading the same bytes again returns the same media object. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it. `width`, `height` and `size` describe the stored image.
+         * @description Uploading the same bytes again returns the same media object. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit. `width`, `height` and `size` describe the stored image.
          */
         post: operations["postMedia"];
         delete?: never;
@@ -8055,7 +8055,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. */
+        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. One account uploads at most 200 images a day (media, its avatar, its communities' avatars, refused uploads included): past that, 429 with `Retry-After` before the body is read. */
         requestBody: {
             content: {
                 /**
@@ -8141,7 +8141,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. */
+        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. One account uploads at most 200 images a day (media, its avatar, its communities' avatars, refused uploads included): past that, 429 with `Retry-After` before the body is read. */
         requestBody: {
             content: {
                 /**
@@ -8221,6 +8221,16 @@ export interface operations {
                      * @example Authorization
                      */
                     Vary: string;
+                    /**
+                     * @description Nothing in the bytes may run or load anything, should a browser ever render them as a document.
+                     * @example default-src 'none'; sandbox
+                     */
+                    "Content-Security-Policy": string;
+                    /**
+                     * @description `inline`: shown, never offered as a download under a name of the uploader's choosing.
+                     * @example inline
+                     */
+                    "Content-Disposition": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
@@ -11417,7 +11427,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. */
+        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. One account uploads at most 200 images a day (media, its avatar, its communities' avatars, refused uploads included): past that, 429 with `Retry-After` before the body is read. */
         requestBody: {
             content: {
                 /**

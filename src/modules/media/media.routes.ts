@@ -2,13 +2,13 @@ import { createRoute } from '@hono/zod-openapi';
 import { edgeCache } from '../../lib/edge-cache';
 import { optionalAuth, requireAuth } from '../../middleware/auth';
 import { bearerSecurity, commonErrors, edgeCacheHeaders, errors, jsonContent } from '../../lib/openapi';
-import { CACHE_FOREVER } from './media.keys';
+import { CACHE_FOREVER, MEDIA_CSP } from './media.keys';
 import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uploadBody, VariantQuerySchema } from './media.schemas';
 
 const tags = ['Media'];
 /** What Kith does to every stored image (the avatar routes in the users module say it too). */
 export const STRIPPED =
-  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.';
+  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit.';
 
 /** Stored media never change under their key (npm run media:scrub aside, which changes the ETag), so both answers carry these. */
 const cacheHeaders = {
@@ -52,7 +52,17 @@ export const getMedia = createRoute({
   responses: {
     200: {
       description: 'The image bytes, as the type they were stored (or resized) as',
-      headers: { ...cacheHeaders, ...edgeCacheHeaders },
+      headers: {
+        ...cacheHeaders,
+        ...edgeCacheHeaders,
+        'Content-Security-Policy': {
+          description: 'Nothing in the bytes may run or load anything, should a browser ever render them as a document.',
+          required: true,
+          schema: { type: 'string' as const },
+          example: MEDIA_CSP,
+        },
+        'Content-Disposition': { description: '`inline`: shown, never offered as a download under a name of the uploader\'s choosing.', required: true, schema: { type: 'string' as const }, example: 'inline' },
+      },
       content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' }, example: '(binary image bytes)' }])),
     },
     304: { description: 'Not modified: the `If-None-Match` tag matches', headers: cacheHeaders },

@@ -9,6 +9,8 @@ import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
 import type { D1Client } from '../../db/client';
 import { isStaffRole } from '../../middleware/require-staff';
+import { currentUser } from '../../middleware/auth';
+import { throttleRefusal, throttleTake, type ThrottleWindow } from '../../lib/throttle';
 import type { IMAGE_TYPES } from './media.schemas';
 import { CACHE_FOREVER, mediaKey, mediaPaths, mediaUrl, objectName, ownerOfKey, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
 
@@ -85,10 +87,27 @@ export async function readMultipartFile(c: Context<AppEnv>, limit: number, tooBi
 }
 
 /**
+ * Images one account may upload in a day (POST /media, its avatar, the avatars of its communities),
+ * whatever becomes of them: a fixed 24-hour window from its first upload (D1 `auth_throttles`, key
+ * `uploads:<user id>`). Past it, 429 with `Retry-After` before the body is read, and nothing is stored.
+ */
+export const UPLOADS: ThrottleWindow = { max: 200, ms: 24 * 60 * 60 * 1000 };
+export const uploadsKey = (userId: string) => `uploads:${userId}`;
+
+/** Takes one upload of the caller's day (see {@link UPLOADS}), or answers 429. */
+async function takeUpload(c: Context<AppEnv>): Promise<void> {
+  const key = uploadsKey(currentUser(c).userId);
+  const { taken } = await throttleTake(c.var.d1, key, UPLOADS, 1, { whole: true });
+  if (taken < 1) throw await throttleRefusal(c.var.d1, key, UPLOADS, `At most ${UPLOADS.max} image uploads a day: try again later.`);
+}
+
+/**
  * Reads an upload: `multipart/form-data` with a `file` field, or a raw `image/*` (or octet-stream) body.
- * Size is enforced while streaming, before anything is parsed.
+ * Counts it against the caller's daily uploads first; size is enforced while streaming, before anything
+ * is parsed.
  */
 export async function readUpload(c: Context<AppEnv>): Promise<Uint8Array> {
+  await takeUpload(c);
   const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
   const declared = Number(c.req.header('Content-Length'));
   if (contentType.startsWith('multipart/form-data')) {
@@ -129,18 +148,90 @@ function headerSize(bytes: Uint8Array): { width: number; height: number } | unde
   }
 }
 
+const pixelsTooMany = (message: string) => new ApiError('payload_too_large', `file: ${message}.`, { errors: [{ field: 'file', message }] });
+
 /**
  * Refuses, from the header and before any decoding, an image over {@link MAX_IMAGE_PIXELS} pixels or with
- * a side over {@link MAX_IMAGE_SIDE}: a 31 KB PNG can describe a gigabyte of pixels.
+ * a side over {@link MAX_IMAGE_SIDE}: a 31 KB PNG can describe a gigabyte of pixels. An animation
+ * (GIF, animated WebP, APNG) counts every frame: its frames together hold at most
+ * {@link MAX_IMAGE_PIXELS} pixels (a few KB of GIF can describe hundreds of near-empty 7,000 x 7,000
+ * frames, each decoded whole; and Cloudflare's Images passes an animation over 50 megapixels through
+ * untransformed, metadata and all).
  */
 export function assertDecodable(bytes: Uint8Array): { width: number; height: number } {
   const size = headerSize(bytes);
   if (!size) throw new ApiError('unsupported_media_type', 'The file looks like an image but its header could not be read.');
-  if (size.width > MAX_IMAGE_SIDE || size.height > MAX_IMAGE_SIDE || size.width * size.height > MAX_IMAGE_PIXELS) {
-    const message = `is ${size.width} x ${size.height} pixels: at most ${MAX_IMAGE_SIDE.toLocaleString('en')} pixels a side and ${MAX_IMAGE_PIXELS / 1_000_000} megapixels`;
-    throw new ApiError('payload_too_large', `file: ${message}.`, { errors: [{ field: 'file', message }] });
+  const frames = frameSizes(bytes) ?? [size];
+  for (const side of [size, ...frames]) {
+    if (side.width > MAX_IMAGE_SIDE || side.height > MAX_IMAGE_SIDE || side.width * side.height > MAX_IMAGE_PIXELS) {
+      throw pixelsTooMany(`is ${side.width} x ${side.height} pixels: at most ${MAX_IMAGE_SIDE.toLocaleString('en')} pixels a side and ${MAX_IMAGE_PIXELS / 1_000_000} megapixels`);
+    }
+  }
+  const total = frames.reduce((sum, f) => sum + f.width * f.height, 0);
+  if (total > MAX_IMAGE_PIXELS) {
+    throw pixelsTooMany(`has ${frames.length} frames of ${total.toLocaleString('en')} pixels in all: an animation holds at most ${MAX_IMAGE_PIXELS / 1_000_000} megapixels across its frames`);
   }
   return size;
+}
+
+type Side = { width: number; height: number };
+
+/**
+ * The size of every frame an image holds, from its container alone (no pixel is decoded): GIF image
+ * descriptors, WebP `ANMF` chunks, APNG `fcTL` chunks (plus the default image when it is no frame).
+ * Undefined for a still image (a JPEG, a PNG without `fcTL`, a WebP without `ANMF`), whose header size is
+ * its only frame. Stops at the first block that overruns the file: what follows decodes as nothing.
+ */
+export function frameSizes(bytes: Uint8Array): Side[] | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ascii = (from: number, length: number) => String.fromCharCode(...bytes.subarray(from, from + length));
+  const frames: Side[] = [];
+  if (ascii(0, 3) === 'GIF') {
+    const flags = bytes[10] ?? 0;
+    let at = 13 + (flags & 0x80 ? 3 * 2 ** ((flags & 7) + 1) : 0);
+    const skipSubBlocks = () => {
+      while (at < bytes.length && bytes[at] !== 0) at += 1 + bytes[at]!;
+      at += 1;
+    };
+    while (at < bytes.length) {
+      const block = bytes[at];
+      if (block === 0x2c && at + 10 <= bytes.length) {
+        frames.push({ width: view.getUint16(at + 5, true), height: view.getUint16(at + 7, true) });
+        const local = bytes[at + 9]!;
+        at += 10 + (local & 0x80 ? 3 * 2 ** ((local & 7) + 1) : 0) + 1; // descriptor, local table, LZW code size
+        skipSubBlocks();
+      } else if (block === 0x21) {
+        at += 2;
+        skipSubBlocks();
+      } else break; // the trailer (0x3b), or bytes no decoder reads as a frame
+    }
+    return frames.length > 0 ? frames : undefined;
+  }
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WEBP') {
+    const u24 = (o: number) => bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16);
+    for (let at = 12; at + 8 <= bytes.length; ) {
+      const length = view.getUint32(at + 4, true);
+      if (ascii(at, 4) === 'ANMF' && at + 20 <= bytes.length) frames.push({ width: u24(at + 14) + 1, height: u24(at + 17) + 1 });
+      at += 8 + length + (length % 2);
+    }
+    return frames.length > 0 ? frames : undefined;
+  }
+  if (bytes[0] === 0x89 && ascii(1, 3) === 'PNG') {
+    let defaultIsFrame = false;
+    let sawData = false;
+    for (let at = 8; at + 8 <= bytes.length; ) {
+      const length = view.getUint32(at);
+      const type = ascii(at + 4, 4);
+      if (type === 'fcTL' && at + 20 <= bytes.length) {
+        if (!sawData) defaultIsFrame = true;
+        frames.push({ width: view.getUint32(at + 12), height: view.getUint32(at + 16) });
+      } else if (type === 'IDAT') sawData = true;
+      at += 12 + length;
+    }
+    if (frames.length === 0) return undefined;
+    return defaultIsFrame ? frames : [{ width: view.getUint32(16), height: view.getUint32(20) }, ...frames];
+  }
+  return undefined;
 }
 
 async function encode(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, format: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType }> {
