@@ -13,6 +13,7 @@ import { pruneThrottles } from './lib/throttle';
 import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
 import { UPLOADS } from './modules/media/media.service';
+import { deleteUnattachedUploads } from './modules/media/unattached';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
 export const NEWS_CRON = '*/15 * * * *';
@@ -45,7 +46,8 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
 }
 /**
  * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts) and drop
- * the expired typeahead rankings (user_search_cache).
+ * the expired typeahead rankings (user_search_cache); delete the attachment uploads nothing used within a
+ * day (src/modules/media/unattached.ts).
  */
 export const TRENDS_CRON = '*/10 * * * *';
 
@@ -78,6 +80,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       return;
     case TRENDS_CRON:
       await refreshTrends(env.DB, controller.scheduledTime);
+      await deleteUnattachedUploads(env, controller.scheduledTime);
       await purgeEdgeGroups('trends');
       await pruneUserSearchCache(env.DB, controller.scheduledTime);
       return;

@@ -283,24 +283,44 @@ export async function storeImage(env: Bindings, ownerId: string, bytes: Uint8Arr
 /** Custom metadata marking an original whose metadata was stripped (at upload, or by `npm run media:scrub`). */
 export const STRIPPED = 'stripped';
 
-/** Records an owner's use of a stored object (idempotent: the same bytes give the same row). */
+/**
+ * Records an owner's use of a stored object (idempotent: the same bytes give the same row). A new
+ * attachment joins `unattached_media` until a post or message uses it; uploading the same bytes again
+ * while it waits starts its day again (see src/modules/media/unattached.ts).
+ */
 export async function recordMedia(c: Context<AppEnv>, ownerId: string, kind: MediaRow['kind'], image: StoredImage): Promise<MediaRow> {
   const db = c.get('db');
+  const id = newId();
   await db
     .insert(media)
-    .values({ id: newId(), ownerId, kind, key: image.key, contentType: image.contentType, size: image.size, width: image.width, height: image.height })
+    .values({ id, ownerId, kind, key: image.key, contentType: image.contentType, size: image.size, width: image.width, height: image.height })
     .onConflictDoNothing();
   const row = await db.select().from(media).where(and(eq(media.ownerId, ownerId), eq(media.kind, kind), eq(media.key, image.key))).get();
   if (!row) throw new Error('media row vanished after insert');
+  if (kind === 'attachment') {
+    const wait =
+      row.id === id
+        ? 'INSERT OR IGNORE INTO unattached_media (media_id, created_at) VALUES (?1, ?2)'
+        : 'UPDATE unattached_media SET created_at = ?2 WHERE media_id = ?1';
+    await c.var.d1.prepare(wait).bind(row.id, Date.now()).run();
+  }
   return row;
 }
 
 /** Deletes an object and its variants once no media row refers to it any more. */
 export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Promise<void> {
-  const stillUsed = await c.get('db').select({ id: media.id }).from(media).where(eq(media.key, key)).get();
-  if (stillUsed) return;
-  await c.env.MEDIA.delete([objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]);
-  await purgeMediaCopies([key]);
+  await releaseUnusedObjects(c.env, [key]);
+}
+
+/** Deletes the objects (and variants) of those of `keys` no media row refers to any more, and their edge copies. */
+export async function releaseUnusedObjects(env: Pick<Bindings, 'DB' | 'MEDIA'>, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const { results } = await env.DB.prepare('SELECT DISTINCT key FROM media WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(keys)).all<{ key: string }>();
+  const used = new Set(results.map((r) => r.key));
+  const unused = [...new Set(keys)].filter((key) => !used.has(key));
+  if (unused.length === 0) return;
+  await env.MEDIA.delete(unused.flatMap((key) => [objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]));
+  await purgeMediaCopies(unused);
 }
 
 /**
