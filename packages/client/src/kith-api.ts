@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'b623fbcf562a3c6de2bd5d5391fb17ee105f6fa96974ff8a0f97afcf50b101bc';
+export const documentSha256 = '797099601aaed7a41a17937041ad908092ab2a453e9742602e73de901f676be5';
 
 export interface paths {
     "/health": {
@@ -659,7 +659,7 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused).
+         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused). Once a private account rejects your request, asking it again within 30 days is 409 naming `id` (the message says from when you may), and notifies nobody; following it once it is public is not held back.
          */
         post: operations["postUsersByIdFollow"];
         /**
@@ -723,7 +723,7 @@ export interface paths {
         put?: never;
         /**
          * Reject a follow request
-         * @description 404 when that user asked nothing. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         * @description 404 when that user asked nothing. They cannot ask again for 30 days (POST /users/{id}/follow answers them 409). A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postFollowRequestsByUserIdReject"];
         delete?: never;
@@ -807,7 +807,7 @@ export interface paths {
         put?: never;
         /**
          * Send a friend request
-         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
+         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409; so is asking again within 30 days someone who declined your last request (409 naming `user_id`, the message says from when you may; nobody is notified). A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
          */
         post: operations["postFriendsRequests"];
         delete?: never;
@@ -847,7 +847,7 @@ export interface paths {
         put?: never;
         /**
          * Decline a friend request sent to you
-         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it).
+         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it). The sender cannot ask you again for 30 days (POST /friends/requests answers them 409); you may still ask them.
          */
         post: operations["postFriendsRequestsByIdDecline"];
         delete?: never;
@@ -8340,6 +8340,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
