@@ -12,6 +12,7 @@ import { isStaffRole } from '../../middleware/require-staff';
 import { currentUser } from '../../middleware/auth';
 import { throttleRefusal, throttleTake, type ThrottleWindow } from '../../lib/throttle';
 import type { IMAGE_TYPES } from './media.schemas';
+import { withoutMetadataContainers } from './containers';
 import { CACHE_FOREVER, mediaKey, mediaPaths, mediaUrl, objectName, ownerOfKey, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
 
 export { CACHE_FOREVER };
@@ -243,7 +244,9 @@ async function encode(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, format: 
  * The image re-encoded by the Images binding: the EXIF orientation is applied to the pixels and every
  * EXIF, XMP and IPTC block (GPS above all) is left behind. JPEG, PNG and WebP keep their format; a GIF
  * becomes an animated WebP (the binding's GIF output is not available everywhere, the local simulator
- * included, and WebP carries no metadata the binding did not write). 415 when it cannot be decoded.
+ * included, and WebP carries no metadata the binding did not write). Then whatever container of words
+ * the encoder kept is cut out of its output ({@link withoutMetadataContainers}). 415 when it cannot be
+ * decoded.
  */
 export async function withoutMetadata(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, contentType: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType; width: number; height: number }> {
   let out: { bytes: Uint8Array; contentType: ImageType };
@@ -252,6 +255,8 @@ export async function withoutMetadata(env: Pick<Bindings, 'IMAGES'>, bytes: Uint
   } catch (err) {
     throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.', { cause: err });
   }
+  // Whatever the encoder kept, no container of words leaves here.
+  out.bytes = withoutMetadataContainers(out.bytes, out.contentType);
   const size = headerSize(out.bytes);
   if (!size) throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.');
   return { ...out, ...size };
