@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '797099601aaed7a41a17937041ad908092ab2a453e9742602e73de901f676be5';
+export const documentSha256 = 'f41d106239c1f64df31743d216fe02597128925f943e435f20b815660c2b4cf6';
 
 export interface paths {
     "/health": {
@@ -590,7 +590,7 @@ export interface paths {
         get?: never;
         /**
          * Upload or replace the avatar
-         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit.
+         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details), comments, text chunks or embedded colour profiles; a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit.
          */
         put: operations["putMeAvatar"];
         post?: never;
@@ -615,7 +615,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an image to attach to posts or messages
-         * @description Uploading the same bytes again returns the same media object. Attach it to a post or send it in a message within a day: an upload nothing uses a day after its upload is deleted. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit. `width`, `height` and `size` describe the stored image.
+         * @description Uploading the same bytes again returns the same media object. Attach it to a post or send it in a message within a day: an upload nothing uses a day after its upload is deleted. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details), comments, text chunks or embedded colour profiles; a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit. `width`, `height` and `size` describe the stored image.
          */
         post: operations["postMedia"];
         delete?: never;

@@ -8,7 +8,7 @@ import { IMAGE_TYPES, MediaIdParamSchema, MediaKeyParamSchema, MediaSchema, uplo
 const tags = ['Media'];
 /** What Kith does to every stored image (the avatar routes in the users module say it too). */
 export const STRIPPED =
-  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit.';
+  'Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details), comments, text chunks or embedded colour profiles; a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit.';
 
 /** Stored media never change under their key (npm run media:scrub aside, which changes the ETag), so both answers carry these. */
 const cacheHeaders = {
