@@ -61,3 +61,25 @@ describe('A "no" holds for 30 days', () => {
     expect(await followOk(a!, b!)).toEqual({ following: true, requested: false });
   });
 });
+
+describe('Your own lists show nothing of people who block you', () => {
+  it('should show someone in /me/mutes and /me/blocks as a hidden user once they block you, and in full again once they unblock', async () => {
+    const [v, x, y] = await users(3);
+    await expectStatus(await call(`/users/${x!.id}/mute`, { method: 'POST', token: v!.accessToken }), 200);
+    await expectStatus(await call(`/users/${y!.id}/block`, { method: 'POST', token: v!.accessToken }), 200);
+    for (const them of [x!, y!]) await expectStatus(await call(`/users/${v!.id}/block`, { method: 'POST', token: them.accessToken }), 200);
+    await expectStatus(await call('/me', { method: 'PATCH', token: x!.accessToken, body: { display_name: 'New name of X' } }), 200);
+
+    const hidden = (id: string) => ({ id, username: '', display_name: '', avatar_url: null, bio: '', is_verified: false });
+    const mutes = await expectStatus(await call('/me/mutes', { token: v!.accessToken }), 200);
+    expect(mutes.data.map((e: any) => e.user)).toEqual([hidden(x!.id)]);
+    const blocks = await expectStatus(await call('/me/blocks', { token: v!.accessToken }), 200);
+    expect(blocks.data.map((e: any) => e.user)).toEqual([hidden(y!.id)]);
+    // Still yours to undo.
+    expect((await call(`/users/${x!.id}/mute`, { method: 'DELETE', token: v!.accessToken })).status).toBe(204);
+
+    await call(`/users/${v!.id}/block`, { method: 'DELETE', token: y!.accessToken });
+    const again = await expectStatus(await call('/me/blocks', { token: v!.accessToken }), 200);
+    expect(again.data[0].user).toMatchObject({ id: y!.id, username: y!.username });
+  });
+});

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'f41d106239c1f64df31743d216fe02597128925f943e435f20b815660c2b4cf6';
+export const documentSha256 = '12d96e954ffbbd85dbb89bdc7ba9af0baacfcafa03d329b89e9e2bdf56ce71f2';
 
 export interface paths {
     "/health": {
@@ -929,7 +929,7 @@ export interface paths {
         };
         /**
          * Users you block
-         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.
          */
         get: operations["getMeBlocks"];
         put?: never;
@@ -973,7 +973,7 @@ export interface paths {
         };
         /**
          * Users you mute
-         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.
          */
         get: operations["getMeMutes"];
         put?: never;

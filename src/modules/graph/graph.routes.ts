@@ -134,7 +134,7 @@ export const unblock = createRoute({
 
 export const listBlocks = createRoute({
   method: 'get', path: '/me/blocks', tags: ['Blocks'], summary: 'Users you block',
-  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.',
+  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.',
   ...authed, request: { query: PageQuerySchema },
   responses: { 200: jsonContent(EdgePage, 'A page of { user, created_at }'), ...ownErrors },
 });
@@ -155,7 +155,7 @@ export const unmute = createRoute({
 
 export const listMutes = createRoute({
   method: 'get', path: '/me/mutes', tags: ['Blocks'], summary: 'Users you mute',
-  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.',
+  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.',
   ...authed, request: { query: PageQuerySchema },
   responses: { 200: jsonContent(EdgePage, 'A page of { user, created_at }'), ...ownErrors },
 });

@@ -390,15 +390,21 @@ export async function unmute(c: Context<AppEnv>, viewerId: string, userId: strin
 
 /**
  * The caller's blocks or mutes, newest first. A suspended account is left out, as a deleted one would
- * be; its entry comes back when the suspension is lifted.
+ * be; its entry comes back when the suspension is lifted. Someone who blocks the caller is listed as a
+ * hidden user (the entry stays the caller's to undo, but their profile is not the caller's to see).
  */
 export async function listOwnEdges(c: Context<AppEnv>, viewerId: string, kind: 'blocks' | 'mutes', limit: number, cursor?: string) {
   const [ts, id] = edgeCursor(cursor);
-  const sql =
-    kind === 'blocks'
-      ? `SELECT blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND (created_at, blocked_id) < (?2, ?3) AND ${activeUserSql('blocked_id')} ORDER BY created_at DESC, blocked_id DESC LIMIT ?4`
-      : `SELECT muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND (created_at, muted_id) < (?2, ?3) AND ${activeUserSql('muted_id')} ORDER BY created_at DESC, muted_id DESC LIMIT ?4`;
-  const { results } = await c.var.d1.prepare(sql).bind(viewerId, ts, id, limit + 1).all<EdgeRow>();
-  return presentEdges(c, results, limit);
+  const [table, owner, other] = kind === 'blocks' ? ['blocks', 'blocker_id', 'blocked_id'] : ['mutes', 'muter_id', 'muted_id'];
+  const { results } = await c.var.d1.prepare(
+    `SELECT e.${other} AS user_id, e.created_at, EXISTS (SELECT 1 FROM blocks theirs WHERE theirs.blocker_id = e.${other} AND theirs.blocked_id = ?1) AS blocks_me
+     FROM ${table} e WHERE e.${owner} = ?1 AND (e.created_at, e.${other}) < (?2, ?3) AND ${activeUserSql(`e.${other}`)}
+     ORDER BY e.created_at DESC, e.${other} DESC LIMIT ?4`,
+  )
+    .bind(viewerId, ts, id, limit + 1)
+    .all<EdgeRow & { blocks_me: number }>();
+  const page = await presentEdges(c, results, limit);
+  const hidden = new Set(results.filter((r) => r.blocks_me === 1).map((r) => r.user_id));
+  return { ...page, data: page.data.map((edge) => (hidden.has(edge.user.id) ? { ...edge, user: presentHiddenUser(edge.user.id) } : edge)) };
 }
 
