@@ -4,7 +4,8 @@
 // - chat: one ConversationRoom with 50 sockets and several senders, beside a bare Durable Object that
 //   only broadcasts;
 // - fanout: one public post to 1,000 and to 10,000 followers, timed until every follower's inbox holds
-//   it; then POST /posts p50 as an author with 10,000 followers against one with none, interleaved;
+//   it, beside its ceiling (as many calls to as many bare Durable Objects that each store one row); then
+//   POST /posts p50 as an author with 10,000 followers against one with none, interleaved;
 // - professional: a LinkedIn import of an archive with 5,000 positions, and one news cron tick taking
 //   200 sources (served by a local http server) through the queue consumer;
 // - moderation: POST /posts and chat sends with 500 keyword rules loaded against none, in the same run;
@@ -126,9 +127,34 @@ export class Echo extends DurableObject {
     ws.send(JSON.stringify({ type: 'ack', client_id: frame.client_id }));
   }
 }
+/** The fan-out ceiling's object: a delivery that stores one row in the object's own SQLite, and nothing else. */
+export class Box extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS delivered (key TEXT PRIMARY KEY, at INTEGER NOT NULL)');
+  }
+  deliver(key) {
+    this.ctx.storage.sql.exec('INSERT OR IGNORE INTO delivered (key, at) VALUES (?, ?)', key, Date.now());
+  }
+}
 export default {
   async fetch(request, env) {
     const path = new URL(request.url).pathname;
+    if (path === '/fanout') {
+      // One call to each of the objects named ?prefix= ?from= to ?to= (exclusive), ?concurrency= in flight.
+      const query = new URL(request.url).searchParams;
+      const [prefix, key] = [query.get('prefix'), query.get('key')];
+      let next = Number(query.get('from'));
+      const to = Number(query.get('to'));
+      const worker = async () => {
+        while (next < to) {
+          const id = prefix + next++;
+          await env.BOX.get(env.BOX.idFromName(id)).deliver(key);
+        }
+      };
+      await Promise.all(Array.from({ length: Number(query.get('concurrency')) }, worker));
+      return Response.json({ ok: true });
+    }
     if (path === '/echo') return env.ECHO.get(env.ECHO.idFromName('room')).fetch(request);
     if (path === '/select1') {
       const row = await env.DB.prepare('SELECT 1 AS one').first();
@@ -228,7 +254,7 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
       script: CEILING,
       compatibilityDate,
       d1Databases: { DB: 'bench-db' },
-      durableObjects: { ECHO: { className: 'Echo', useSQLite: true } },
+      durableObjects: { ECHO: { className: 'Echo', useSQLite: true }, BOX: { className: 'Box', useSQLite: true } },
       routes: ['ceiling.bench/*'],
       unsafeDirectSockets: [{ port: 0 }],
     },
@@ -815,6 +841,20 @@ async function fanOutSuite(mf, origin, db) {
       const stored = await deliveryTimes(followerIds, post.id, Date.parse(post.created_at));
       const pct = (p) => stored[Math.min(stored.length - 1, Math.floor((p / 100) * stored.length))];
       rows.push(`| ${count.toLocaleString('en')} | ${kind} | ${stored[0]} ms | ${pct(50)} ms | ${stored.at(-1)} ms | ${Math.round((count * 1000) / Math.max(1, stored.at(-1)))} |`);
+    }
+    // The ceiling for the same audience: as many calls, to as many distinct objects, each storing one row
+    // in its own SQLite and nothing else, 50 in flight, in requests of 500 one after another (the
+    // consumer's pool and batch: 10 messages of 50 inboxes); first to new objects, then to the same ones.
+    const ceiling = await mf.unsafeGetDirectURL('ceiling');
+    for (const kind of ['ceiling, first call: objects created', 'ceiling, second call: objects exist']) {
+      const t0 = Date.now();
+      for (let from = 0; from < count; from += 500) {
+        const query = `prefix=fan${i}_&from=${from}&to=${Math.min(count, from + 500)}&concurrency=50&key=${kind.includes('first') ? 'a' : 'b'}`;
+        const res = await fetch(new URL(`/fanout?${query}`, ceiling));
+        if (!res.ok) throw new Error(`fan-out ceiling: ${res.status} ${await res.text()}`);
+      }
+      const ms = Date.now() - t0;
+      rows.push(`| ${count.toLocaleString('en')} | ${kind} (one row per object, no app code) | | | ${ms} ms | ${Math.round((count * 1000) / Math.max(1, ms))} |`);
     }
   }
   console.log('\n## Fan-out: one post to every follower\'s inbox (through the kith-fanout queue)\n');

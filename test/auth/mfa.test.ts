@@ -113,6 +113,21 @@ describe('TOTP at login', () => {
     expect(await expectStatus(await call('/me/mfa', { token: user.accessToken }), 200)).toMatchObject({ recovery_codes_left: 9 });
   });
 
+  it('should store recovery codes so that a copy of the database cannot test guesses, and still take a code stored the old way', async () => {
+    const user = await createUser();
+    const { recoveryCodes } = await enableTotp(user);
+    const sha256 = async (text: string) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const stored = (await env.DB.prepare('SELECT code_hash FROM mfa_recovery_codes WHERE user_id = ?1').bind(user.id).all<{ code_hash: string }>()).results.map((r) => r.code_hash);
+    expect(stored).toHaveLength(10);
+    // Neither a plain hash of a code nor one another account's identical code would share.
+    for (const code of recoveryCodes) expect(stored).not.toContain(await sha256(code.replace('-', '')));
+    // A code issued before (plain SHA-256) works once.
+    const legacy = 'abcde-fghij';
+    await env.DB.prepare('INSERT INTO mfa_recovery_codes (code_hash, user_id) VALUES (?1, ?2)').bind(await sha256('abcdefghij'), user.id).run();
+    await expectStatus(await loginMfa(await firstFactor(user), legacy), 200);
+    await expectProblem(await loginMfa(await firstFactor(user), legacy), 401, 'code');
+  });
+
   it('should refuse an expired mfa_token, and an unknown one', async () => {
     const user = await createUser();
     const { secret } = await enableTotp(user);

@@ -6,7 +6,7 @@ import { pushNotification } from '../../src/modules/push/push-delivery';
 import { vapidConfig } from '../../src/modules/push/web-push';
 import { newId } from '../../src/lib/ids';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
-import { befriend, block } from '../notifications/helpers';
+import { befriend, block, notifications, requestFriend } from '../notifications/helpers';
 import { bindings, pushService, received, subscribe, waitForPushes, type ReceiverSubscription } from './helpers';
 
 // What reaches a lock screen is decided when the push is sent, not only when the notification was made: a push
@@ -46,6 +46,29 @@ describe('Push consent', () => {
     // The barrier: the same push from a friend goes out.
     expect(await pushedNow(sub, message(me, friend, 'from a friend'))).toBe(true);
     expect((await received(sub)).deliveries.map((d) => (d.payload as { body: string }).body)).toEqual(['from a friend']);
+  });
+
+  it('should not retry a push whose notification was retracted, read or hidden since, and retry one still unread', async () => {
+    const [me, canceller, reader, suspended, waiting] = [await createUser(), await createUser(), await createUser(), await createUser(), await createUser()];
+    const sub = await pushService();
+    await subscribe(me, sub);
+    const requests = [await requestFriend(canceller, me), await requestFriend(reader, me), await requestFriend(suspended, me), await requestFriend(waiting, me)];
+    await waitForPushes(sub, 4);
+    const list = (await notifications(me)).data as Notification[];
+    const of = (u: TestUser) => list.find((n) => (n.data as { from_user?: { id: string } }).from_user?.id === u.id)!;
+    const [cancelled, read, hidden, unread] = [of(canceller), of(reader), of(suspended), of(waiting)];
+    // Meanwhile: one request is cancelled, one notification read in the app, one sender suspended (and the inbox told).
+    await expectStatus(await call(`/friends/requests/${requests[0].id}`, { method: 'DELETE', token: canceller.accessToken }), 204);
+    await expectStatus(await call('/notifications/read', { token: me.accessToken, body: { ids: [read.id] } }), 200);
+    await env.DB.prepare('UPDATE users SET suspended_at = ?1 WHERE id = ?2').bind(Date.now(), suspended.id).run();
+    await env.INBOXES.get(env.INBOXES.idFromName(me.id)).refreshStanding(suspended.id);
+    /** How many pushes of the notification arrived after a retry of it (one arrived before). */
+    const afterRetry = async (notification: Notification) => {
+      await pushNotification(bindings, { type: 'push.notification', user_id: me.id, notification, attempt: 1 }, (await vapidConfig(bindings))!);
+      return (await received(sub)).deliveries.filter((d) => (d.payload as { notification_id?: string } | null)?.notification_id === notification.id).length;
+    };
+    for (const n of [cancelled, read, hidden]) expect(await afterRetry(n), n.id).toBe(1);
+    expect(await afterRetry(unread)).toBe(2);
   });
 
   it('should show a message request without its text, and the message once the request is accepted', async () => {

@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { fromBase64Url, toBase64Url } from '../../lib/encoding';
 import { ApiError } from '../../lib/errors';
-import { openBytes, randomToken, sealBytes, sha256Hex, timingSafeEqual } from '../../lib/crypto';
+import { hmacSha256Hex, openBytes, randomToken, sealBytes, sha256Hex, timingSafeEqual } from '../../lib/crypto';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { accountLoginKey, clearLoginFailures, recordLoginFailure, takeLoginAttempt } from './login-throttle';
@@ -104,15 +104,24 @@ export async function startEnrolment(c: Context<AppEnv>, user: UserRow): Promise
   return { secret: encodeBase32NoPadding(secret), otpauth_url: createTOTPKeyURI(ISSUER, user.username, secret, STEP_SECONDS, DIGITS) };
 }
 
+/**
+ * What is stored of a recovery code: an HMAC under the MFA_ENCRYPTION_KEY secret of the account and the
+ * code, so a copy of the database alone cannot test guesses (a code holds 50 bits: a plain hash of all of
+ * them is a few GPU-days, and one unsalted pass would have found every account's codes at once).
+ */
+const recoveryHash = (env: Bindings, userId: string, code: string) => hmacSha256Hex(`kith-recovery:${encryptionSecret(env)}`, `${userId}:${normalizeRecovery(code)}`);
+/** How codes issued before the keyed hash were stored (plain SHA-256): still accepted until new codes replace them. */
+const legacyRecoveryHash = (code: string) => sha256Hex(normalizeRecovery(code));
+
 /** Ten fresh recovery codes (shown once) and the statements that store their hashes, replacing older ones. */
-async function newRecoveryCodes(db: D1Client, userId: string): Promise<{ codes: string[]; statements: D1PreparedStatement[] }> {
+async function newRecoveryCodes(env: Bindings, db: D1Client, userId: string): Promise<{ codes: string[]; statements: D1PreparedStatement[] }> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => {
     const letters = encodeBase32NoPadding(crypto.getRandomValues(new Uint8Array(7))).toLowerCase().slice(0, 10);
     return `${letters.slice(0, 5)}-${letters.slice(5)}`;
   });
   const statements = [db.prepare('DELETE FROM mfa_recovery_codes WHERE user_id = ?1').bind(userId)];
   for (const code of codes) {
-    statements.push(db.prepare('INSERT INTO mfa_recovery_codes (code_hash, user_id) VALUES (?1, ?2)').bind(await sha256Hex(normalizeRecovery(code)), userId));
+    statements.push(db.prepare('INSERT INTO mfa_recovery_codes (code_hash, user_id) VALUES (?1, ?2)').bind(await recoveryHash(env, userId, code), userId));
   }
   return { codes, statements };
 }
@@ -144,8 +153,8 @@ export async function consumeCode(c: Context<AppEnv>, userId: string, code: stri
     used = step !== null && (await db.prepare('UPDATE mfa_totp SET last_step = ?2 WHERE user_id = ?1 AND last_step < ?2').bind(userId, step).run()).meta.changes > 0;
   } else {
     const taken = await db
-      .prepare('UPDATE mfa_recovery_codes SET used_at = ?3 WHERE code_hash = ?1 AND user_id = ?2 AND used_at IS NULL')
-      .bind(await sha256Hex(normalizeRecovery(code)), userId, Date.now())
+      .prepare('UPDATE mfa_recovery_codes SET used_at = ?3 WHERE code_hash IN (?1, ?4) AND user_id = ?2 AND used_at IS NULL')
+      .bind(await recoveryHash(c.env, userId, code), userId, Date.now(), await legacyRecoveryHash(code))
       .run();
     used = taken.meta.changes > 0;
   }
@@ -161,7 +170,7 @@ export async function confirmEnrolment(c: Context<AppEnv>, userId: string, code:
   if (row.confirmed_at !== null) throw new ApiError('conflict', 'Two-factor sign-in is already on.');
   await consumeCode(c, userId, code, { recovery: false, confirmed: false });
   const db = c.var.d1;
-  const recovery = await newRecoveryCodes(db, userId);
+  const recovery = await newRecoveryCodes(c.env, db, userId);
   const [confirmed] = await audit(
     db,
     {

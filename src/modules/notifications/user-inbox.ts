@@ -555,6 +555,15 @@ export class UserInbox extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Whether a notification is still worth a push: here, unread and not hidden. A push retried minutes
+   * later (push-delivery.ts) asks first, so a notification retracted meanwhile (an unsent message, a
+   * cancelled request), hidden by a suspension, or already read in the app never reaches the lock screen.
+   */
+  async pushable(id: string): Promise<boolean> {
+    return this.sql.exec('SELECT 1 FROM notifications WHERE id = ? AND read = 0 AND hidden = 0', id).toArray().length > 0;
+  }
+
   /** Unread notifications the user can see (hidden ones are not counted). */
   async unreadCount(): Promise<number> {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE read = 0 AND hidden = 0').one().n;
@@ -630,6 +639,7 @@ export interface InboxApi {
   retract(retraction: Retraction): Promise<void>;
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
   unreadCount(): Promise<number>;
+  pushable(id: string): Promise<boolean>;
   markRead(ids?: string[]): Promise<number>;
   forget(ref: { postId?: string; messageId?: string }): Promise<void>;
   forgetUser(userId: string): Promise<void>;
