@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
+import { ascii, be32, cat, le24, le32, pngChunk } from '../helpers/image-bytes';
 import { objectsOf, uploadMedia } from './helpers';
 
 /**
@@ -9,30 +10,7 @@ import { objectsOf, uploadMedia } from './helpers';
  */
 const FRAMES = 900; // 900 x 60,000 = 54 megapixels
 
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 const repeat = (part: Uint8Array, n: number) => cat(...Array.from({ length: n }, () => part));
-const le24 = (n: number) => new Uint8Array([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff]);
-const be32 = (n: number) => new Uint8Array([n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-const le32 = (n: number) => new Uint8Array([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24]);
-const ascii = (text: string) => new TextEncoder().encode(text);
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-const pngChunk = (type: string, data: Uint8Array) => cat(be32(data.length), ascii(type), data, be32(crc32(cat(ascii(type), data))));
 
 /** The GIF fixture with its one frame (graphic control extension and image) repeated `n` times. */
 function animatedGif(n: number, frame?: { width: number; height: number }): Uint8Array {

@@ -3,6 +3,7 @@ import { zlibSync } from 'fflate';
 import { withoutMetadataContainers } from '../../src/modules/media/containers';
 import { createUser, expectStatus } from '../helpers/client';
 import { IMAGE_FIXTURES } from '../helpers/images';
+import { ascii, cat, pngChunk } from '../helpers/image-bytes';
 import { METADATA_IMAGES, metadataBlocks } from '../helpers/metadata-images';
 import { imageSize, uploadMedia } from './helpers';
 
@@ -11,29 +12,9 @@ import { imageSize, uploadMedia } from './helpers';
  * EXIF copyright unless told otherwise. So the worker's own pass over the encoder's output is tested on
  * bytes that carry every kind of container, and its output must still be an image the binding takes.
  */
-const te = new TextEncoder();
 const latin1 = (bytes: Uint8Array) => new TextDecoder('latin1').decode(bytes);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-const be32 = (n: number) => new Uint8Array([n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-const pngChunk = (type: string, data: Uint8Array) => cat(be32(data.length), te.encode(type), data, be32(crc32(cat(te.encode(type), data))));
 const jpegSegment = (marker: number, text: string) => {
-  const data = te.encode(text);
+  const data = ascii(text);
   return cat(new Uint8Array([0xff, marker, (data.length + 2) >> 8, (data.length + 2) & 0xff]), data);
 };
 
@@ -46,11 +27,11 @@ const pngWithEverything = () => {
   const base = IMAGE_FIXTURES.png.bytes;
   return cat(
     base.subarray(0, 33),
-    pngChunk('tEXt', te.encode('Author\0secret-author')),
-    pngChunk('zTXt', cat(te.encode('Comment\0\0'), zlibSync(te.encode('secret-ztxt')))),
-    pngChunk('iTXt', te.encode('Title\0\0\0\0\0secret-itxt')),
+    pngChunk('tEXt', ascii('Author\0secret-author')),
+    pngChunk('zTXt', cat(ascii('Comment\0\0'), zlibSync(ascii('secret-ztxt')))),
+    pngChunk('iTXt', ascii('Title\0\0\0\0\0secret-itxt')),
     pngChunk('tIME', new Uint8Array([7, 234, 12, 7, 13, 0, 0])),
-    pngChunk('iCCP', cat(te.encode('secret-icc\0\0'), zlibSync(new Uint8Array(64)))),
+    pngChunk('iCCP', cat(ascii('secret-icc\0\0'), zlibSync(new Uint8Array(64)))),
     base.subarray(33),
   );
 };
