@@ -12,6 +12,7 @@ interface __BaseEnv_Env {
 	IMPRESSIONS_DLQ: Queue;
 	PUSH_QUEUE: Queue;
 	MAIL_QUEUE: Queue;
+	EXPORTS_QUEUE: Queue;
 	RL_REGISTER: RateLimit;
 	RL_LOGIN: RateLimit;
 	RL_PASSWORD: RateLimit;

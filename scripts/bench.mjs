@@ -221,7 +221,7 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
       durableObjects: { ROOMS: { className: 'ConversationRoom', useSQLite: true }, INBOXES: { className: 'UserInbox', useSQLite: true }, IMPRESSIONS: { className: 'ImpressionCounter', useSQLite: true } },
       // As wrangler.toml declares them (news: batches of 3 sources, 1 s batch timeout; fan-out: batches
       // of 10 chunk messages, no batching delay, 5 retries then the dead-letter queue; push: batches of 20).
-      queueProducers: { NEWS_QUEUE: 'kith-news', FANOUT_QUEUE: 'kith-fanout', FANOUT_DLQ: 'kith-fanout-dlq', PUSH_QUEUE: 'kith-push', IMPRESSIONS_QUEUE: 'kith-impressions', IMPRESSIONS_DLQ: 'kith-impressions-dlq' },
+      queueProducers: { NEWS_QUEUE: 'kith-news', FANOUT_QUEUE: 'kith-fanout', FANOUT_DLQ: 'kith-fanout-dlq', PUSH_QUEUE: 'kith-push', IMPRESSIONS_QUEUE: 'kith-impressions', IMPRESSIONS_DLQ: 'kith-impressions-dlq', EXPORTS_QUEUE: 'kith-exports' },
       queueConsumers: {
         'kith-news': { maxBatchSize: 3, maxBatchTimeout: 1, maxRetries: 3 },
         'kith-fanout': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 5, deadLetterQueue: 'kith-fanout-dlq' },
@@ -229,6 +229,7 @@ const mf = new Miniflare(withInspection(convertV4MiniflareOptions({
         'kith-push': { maxBatchSize: 20, maxBatchTimeout: 1, maxRetries: 5 },
         'kith-impressions': { maxBatchSize: 100, maxBatchTimeout: 60, maxRetries: 5, deadLetterQueue: 'kith-impressions-dlq' },
         'kith-impressions-dlq': { maxBatchSize: 50, maxBatchTimeout: 0, maxRetries: 3 },
+        'kith-exports': { maxBatchSize: 1, maxBatchTimeout: 0, maxRetries: 3 },
       },
       // Metrics: one Analytics Engine point per request, as in production (the local dataset keeps none).
       analyticsEngineDatasets: { METRICS: { dataset: 'kith_metrics' } },

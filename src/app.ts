@@ -28,6 +28,7 @@ import { searchRouter } from './modules/search/search.index';
 import { suggestionsRouter } from './modules/suggestions/suggestions.index';
 import { tagsRouter } from './modules/tags/tags.index';
 import { insightsRouter } from './modules/insights/insights.index';
+import { exportsRouter } from './modules/exports/exports.index';
 
 export const API_BASE = '/api/v1';
 
@@ -42,7 +43,7 @@ app.use(`${API_BASE}/*`, apiRateLimit);
 app.route('/', healthRouter);
 app.route('/', docsRouter);
 app.route('/', errorsRouter);
-for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter, insightsRouter]) {
+for (const router of [authRouter, oauthRouter, usersRouter, mediaRouter, graphRouter, postsRouter, commentsRouter, feedsRouter, messagingRouter, callsRouter, notificationsRouter, pushRouter, communitiesRouter, professionalRouter, newsRouter, reportsRouter, filtersRouter, adminRouter, auditRouter, searchRouter, tagsRouter, suggestionsRouter, insightsRouter, exportsRouter]) {
   app.route(API_BASE, router);
 }
 

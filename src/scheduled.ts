@@ -14,6 +14,7 @@ import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
 import { UPLOADS } from './modules/media/media.service';
 import { deleteUnattachedUploads } from './modules/media/unattached';
+import { pruneExports } from './modules/exports/exports.service';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
 export const NEWS_CRON = '*/15 * * * *';
@@ -45,9 +46,9 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await pruneIdempotencyKeys(env.DB, now);
 }
 /**
- * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts) and drop
- * the expired typeahead rankings (user_search_cache); delete the attachment uploads nothing used within a
- * day (src/modules/media/unattached.ts).
+ * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts), drop
+ * the expired typeahead rankings (user_search_cache), delete data exports past their 7 days and the
+ * attachment uploads nothing used within a day (src/modules/media/unattached.ts).
  */
 export const TRENDS_CRON = '*/10 * * * *';
 
@@ -83,6 +84,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       await deleteUnattachedUploads(env, controller.scheduledTime);
       await purgeEdgeGroups('trends');
       await pruneUserSearchCache(env.DB, controller.scheduledTime);
+      await pruneExports(env, controller.scheduledTime);
       return;
     default:
       console.error(JSON.stringify({ level: 'error', message: `no job for cron ${controller.cron}` }));

@@ -1,5 +1,6 @@
 import type { Bindings } from '../lib/types';
 import { consumeDeadLetters } from './dead-letters';
+import { consumeExportBatch } from './exports';
 import { consumeFanOutBatch } from './fanout';
 import { consumeImpressionsBatch } from './impressions';
 import type { MailQueueMessage } from '../lib/mailer';
@@ -17,6 +18,7 @@ const CONSUMERS: Record<string, (batch: MessageBatch<never>, env: Bindings, ctx:
   'kith-impressions-dlq': (batch, env) => consumeDeadLetters(batch, env),
   'kith-push': (batch, env) => consumePush(batch as MessageBatch<PushMessage>, env),
   'kith-mail': (batch, env) => consumeMailBatch(batch as MessageBatch<MailQueueMessage>, env),
+  'kith-exports': (batch, env) => consumeExportBatch(batch, env),
   'kith-mail-dlq': (batch, env) => consumeMailDeadLetters(batch as MessageBatch<MailQueueMessage>, env),
 };
 

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { runSignInJobs } from '../../src/scheduled';
-import { IDEMPOTENCY_TTL_MS } from '../../src/lib/idempotency';
+import { createOrTaken, IDEMPOTENCY_TTL_MS, idempotentCreate, recordCreate } from '../../src/lib/idempotency';
 import { post } from '../posts/helpers';
 import { removeMemberRaw } from '../messaging/helpers';
 
@@ -115,5 +115,28 @@ describe('Idempotency-Key on POST /conversations', () => {
     await expectProblem(await call('/conversations', { token: creator.accessToken, body: { ...body, title: 'another club' }, headers: { 'Idempotency-Key': key } }), 409, 'Idempotency-Key');
     await expectStatus(await removeMemberRaw(creator, first.id, creator.id), 204);
     await expectProblem(await send(), 409, 'Idempotency-Key');
+  });
+});
+
+describe('createOrTaken (two requests with one key at once)', () => {
+  // Requests the test runner sends at once reach the worker one after another, so the race is run here
+  // directly: two batches that each record the key, as two create requests would.
+  it('should let one batch record the key, and answer the other with what the first made', async () => {
+    const user = await createUser();
+    const retry = await idempotentCreate('race-key', 'posts', { content: 'same' });
+    const attempt = (resourceId: string) => createOrTaken(env.DB, user.id, retry, () => env.DB.batch(recordCreate(env.DB, user.id, retry!, resourceId)));
+    const outcomes = await Promise.all([attempt('first-id'), attempt('second-id')]);
+    const done = outcomes.filter((o) => 'done' in o);
+    const taken = outcomes.filter((o): o is { takenBy: string } => 'takenBy' in o);
+    expect(done).toHaveLength(1);
+    expect(taken).toHaveLength(1);
+    const stored = await env.DB.prepare('SELECT resource_id FROM idempotency_keys WHERE user_id = ?1 AND key = ?2').bind(user.id, 'race-key').first<{ resource_id: string }>();
+    expect(taken[0]!.takenBy).toBe(stored!.resource_id);
+    // The same key with another request, losing the race: 409 naming the header.
+    const other = await idempotentCreate('race-key', 'posts', { content: 'different' });
+    const lost = createOrTaken(env.DB, user.id, other, () => env.DB.batch(recordCreate(env.DB, user.id, other!, 'third-id')));
+    await expect(lost).rejects.toMatchObject({ code: 'conflict', errors: [{ field: 'Idempotency-Key' }] });
+    // Without a key, a failing batch's error is the caller's.
+    await expect(createOrTaken(env.DB, user.id, null, () => env.DB.batch(recordCreate(env.DB, user.id, retry!, 'fourth-id')))).rejects.toThrow(/UNIQUE|constraint/i);
   });
 });

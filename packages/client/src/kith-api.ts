@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '12d96e954ffbbd85dbb89bdc7ba9af0baacfcafa03d329b89e9e2bdf56ce71f2';
+export const documentSha256 = 'b000ab68733d1ef5f455c78306947d025884689c321feb11f4bab94d2e767efe';
 
 export interface paths {
     "/health": {
@@ -2326,7 +2326,7 @@ export interface paths {
         };
         /**
          * Your security events
-         * @description Logins (with how: password, a provider, a second factor), failed logins and wrong second-factor codes, refresh-token reuse, password changes and resets, e-mail verification and change requests, two-factor sign-in turned on and off, providers linked and unlinked, and sessions signed out, about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed.
+         * @description Logins (with how: password, a provider, a second factor), failed logins and wrong second-factor codes, refresh-token reuse, password changes and resets, e-mail verification and change requests, two-factor sign-in turned on and off, providers linked and unlinked, and sessions signed out, about your account, newest first, with the client address. Actions: auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, role.changed, account.export_requested, account.export_downloaded.
          */
         get: operations["getMeSecurityEvents"];
         put?: never;
@@ -2469,6 +2469,67 @@ export interface paths {
          * @description The owner and moderators only: 403 for anyone else who can see the community, 404 for a community that does not exist or is private to the caller. `{id}` takes an id or a slug. Windows are the last 7 days up to now.
          */
         get: operations["getCommunitiesByIdInsights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your exports
+         * @description Newest first: the pending one, and those of the last 7 days (older ones are deleted): with one archive a day, a handful, so not paginated (at most the newest 50).
+         */
+        get: operations["getMeExports"];
+        put?: never;
+        /**
+         * Ask for an archive of your data
+         * @description Your data, portable (GDPR article 20): the archive is built in the background (the kith-exports queue) and kept 7 days. Answers 202 with the export, `pending`; GET /me/exports/{id} shows when it is `ready`, and the account's address is told (mail kind `export_ready`), so an export you did not ask for does not go unnoticed. While one is pending, asking again answers that one (202). One archive a day: within 24 hours of the last one that was built, 429 with `Retry-After`; a failed export does not count. Recorded in your security events (`account.export_requested`). The archive is a ZIP of JSON files: `account.json` (your profile with its private fields, sessions, sign-in providers, two-factor state, push subscriptions by host), `security_events.json`, `posts.json` (yours, wall posts you wrote included, with their tags and the paths of their images), `comments.json`, `likes.json`, `following.json`, `followers.json`, `friends.json`, `friend_requests.json`, `blocks.json`, `mutes.json`, `communities.json`, `professional.json`, `notifications.json`, `conversations/<id>.json` (each conversation you are in, with every message you can read there), `media.json` and `media/` (every image you uploaded, as stored: without metadata), and `README.txt`. Other people appear as their public user shape (an account suspended now, with empty names); nothing of theirs is included that you could not read through the API.
+         */
+        post: operations["postMeExports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your exports */
+        get: operations["getMeExportsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/exports/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an archive
+         * @description The ZIP (`Content-Disposition: attachment`, `Cache-Control: no-store`). Everything you have is in it, so the session must have signed in within the last 15 minutes (403 `/recent-sign-in-required` otherwise; refreshing does not count): a stolen token alone cannot take it. 404 for an export that is not yours, not ready, or expired. Each download is recorded in your security events (`account.export_downloaded`).
+         */
+        get: operations["getMeExportsByIdArchive"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5764,7 +5825,7 @@ export interface components {
          */
         AuditEntry: {
             id: string;
-            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed. */
+            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed, account.export_requested, account.export_downloaded. */
             action: string;
             /** @description null for the system, the command line, an anonymous caller, or an account since deleted (see actor_id). */
             actor: components["schemas"]["PublicUser"] | null;
@@ -6052,6 +6113,59 @@ export interface components {
             active_members_7d: number;
             /** @description Open reports about the community's posts and members (GET /communities/{id}/reports). */
             reports_open: number;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "status": "ready",
+         *       "requested_at": "2026-12-01T09:00:00.000Z",
+         *       "ready_at": "2026-12-01T09:00:12.000Z",
+         *       "expires_at": "2026-12-08T09:00:12.000Z",
+         *       "size_bytes": 482133,
+         *       "download_url": "https://kith.example/api/v1/me/exports/01JC6Z7TQ2W3E4R5T6Y7V8H9K0/archive"
+         *     }
+         */
+        Export: {
+            id: string;
+            /**
+             * @description `pending` while the archive is built, `ready` to download, `failed` when building it failed (ask again)
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "failed";
+            /** Format: date-time */
+            requested_at: string;
+            /**
+             * Format: date-time
+             * @description When the archive was ready; null until then
+             */
+            ready_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the archive (or the failed export) is deleted; null while pending
+             */
+            expires_at: string | null;
+            /** @description The ZIP archive’s size; null until ready */
+            size_bytes: number | null;
+            /** @description GET it with your bearer token (a session that signed in within the last 15 minutes); null until ready */
+            download_url: string | null;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "status": "ready",
+         *           "requested_at": "2026-12-01T09:00:00.000Z",
+         *           "ready_at": "2026-12-01T09:00:12.000Z",
+         *           "expires_at": "2026-12-08T09:00:12.000Z",
+         *           "size_bytes": 482133,
+         *           "download_url": "https://kith.example/api/v1/me/exports/01JC6Z7TQ2W3E4R5T6Y7V8H9K0/archive"
+         *         }
+         *       ]
+         *     }
+         */
+        ExportList: {
+            data: components["schemas"]["Export"][];
         };
     };
     responses: {
@@ -12778,7 +12892,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed";
+                action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed" | "account.export_requested" | "account.export_downloaded";
                 actor_id?: string;
                 subject_id?: string;
             };
@@ -13149,6 +13263,155 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommunityInsights"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMeExports: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your exports */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postMeExports: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, pending (a new one, or the one already pending) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMeExportsById: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMeExportsByIdArchive: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="kith-<username>-<date>.zip"` */
+                    "Content-Disposition"?: string;
+                    /** @description The archive’s size in bytes */
+                    "Content-Length"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example (ZIP archive bytes) */
+                    "application/zip": Blob;
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -15,3 +15,4 @@ export * from './news';
 export * from './queues';
 export * from './discovery';
 export * from './push';
+export * from './exports';

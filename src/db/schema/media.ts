@@ -41,7 +41,7 @@ export type MediaRow = typeof media.$inferSelect;
 
 /**
  * Attachment uploads no post or message has used yet, by upload time: a row is made with the upload and
- * removed by triggers when a post or message first uses it (migrations/0031). The cron deletes the ones
+ * removed by triggers when a post or message first uses it (migrations/0032). The cron deletes the ones
  * left unused a day after their upload (src/modules/media/unattached.ts): nobody keeps storage, or a
  * capability URL, for images that were never shown to anyone.
  */

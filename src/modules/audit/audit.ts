@@ -27,12 +27,14 @@ export const AUDIT_ACTIONS = [
   'account.action',
   'keyword_rule.changed',
   'community.owner_changed',
+  'account.export_requested',
+  'account.export_downloaded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** The events a user reads about their own account at GET /me/security_events: sign-in, sessions, credentials, role. */
 export const SECURITY_ACTIONS: readonly AuditAction[] = AUDIT_ACTIONS.filter(
-  (action) => (/^(auth|oauth|session)\./.test(action) && action !== 'auth.register') || action === 'role.changed',
+  (action) => (/^(auth|oauth|session)\./.test(action) && action !== 'auth.register') || action === 'role.changed' || action.startsWith('account.export_'),
 );
 
 export type AuditSubjectType = 'user' | 'post' | 'comment' | 'message' | 'community' | 'report' | 'keyword_rule' | 'session';

@@ -15,6 +15,7 @@ import { insertAutoReport } from '../moderation/reports.store';
 import { forgetSessions } from '../../lib/session-cache';
 import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
 import { deleteOwnerObjects, uploadsKey } from '../media/media.service';
+import { deleteExportObjects } from '../exports/exports.service';
 import { keepAnAdmin } from '../messaging/messaging.service';
 import { queueAccountForget } from '../../queues/fanout.producer';
 import { accountTraces } from './account-erasure';
@@ -149,6 +150,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   );
   forgetSessions({ userId });
   await deleteOwnerObjects(c.env, userId);
+  await deleteExportObjects(c.env, userId);
   // The profile, every post of the account and the communities it ended leave the edge cache (its images: deleteOwnerObjects).
   await purgeProfile(user);
   await purgeEdgeGroups('posts', 'communities');
