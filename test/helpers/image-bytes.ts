@@ -1,17 +1,10 @@
 // Byte-level builders for hand-made image files (animations, metadata containers): tests' tools, not
 // parsers the worker uses.
+import { concatBytes } from '../../src/lib/encoding';
 
 export const ascii = (text: string) => new TextEncoder().encode(text);
 
-export function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const cat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 export const be32 = (n: number) => new Uint8Array([n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
 export const le32 = (n: number) => new Uint8Array([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24]);

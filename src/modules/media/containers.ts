@@ -1,3 +1,4 @@
+import { concatBytes } from '../../lib/encoding';
 import type { ImageType } from './media.service';
 
 /**
@@ -21,16 +22,6 @@ export function withoutMetadataContainers(bytes: Uint8Array, type: ImageType): U
   return bytes;
 }
 
-function join(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 const ascii = (bytes: Uint8Array, from: number, length: number) => String.fromCharCode(...bytes.subarray(from, from + length));
 
 function jpeg(bytes: Uint8Array): Uint8Array {
@@ -52,7 +43,7 @@ function jpeg(bytes: Uint8Array): Uint8Array {
     at = end;
   }
   kept.push(bytes.subarray(at));
-  return join(kept);
+  return concatBytes(kept);
 }
 
 const PNG_WORDS = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME', 'iCCP']);
@@ -68,7 +59,7 @@ function png(bytes: Uint8Array): Uint8Array {
     at = end;
   }
   if (at !== bytes.length) return bytes;
-  return join(kept);
+  return concatBytes(kept);
 }
 
 const WEBP_WORDS: Record<string, number> = { EXIF: 0x08, 'XMP ': 0x04, ICCP: 0x20 };
@@ -91,9 +82,9 @@ function webp(bytes: Uint8Array): Uint8Array {
   if (dropped === 0) return bytes;
   const vp8x = kept.find((chunk) => ascii(chunk, 0, 4) === 'VP8X');
   if (vp8x) vp8x[8] = vp8x[8]! & ~dropped;
-  const body = join(kept);
+  const body = concatBytes(kept);
   const header = new Uint8Array(12);
   header.set(bytes.subarray(0, 12));
   new DataView(header.buffer).setUint32(4, 4 + body.byteLength, true);
-  return join([header, body]);
+  return concatBytes([header, body]);
 }

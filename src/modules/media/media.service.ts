@@ -5,6 +5,7 @@ import { disableTypes, imageSize, types as imageSizeTypes } from 'image-size';
 import { media, type MediaRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
+import { concatBytes } from '../../lib/encoding';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
 import type { D1Client } from '../../db/client';
@@ -57,13 +58,7 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, limit
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**
