@@ -55,7 +55,7 @@ export const friendRequests = sqliteTable(
 
 /**
  * The owner of a private account rejected this follow request: for 30 days the same account may not ask
- * again (FOLLOW_REQUEST_COOLDOWN in src/modules/graph/graph.service.ts). One row per pair, the latest
+ * again (REQUEST_COOLDOWN_MS in src/modules/graph/graph.service.ts). One row per pair, the latest
  * rejection; it goes with either account.
  */
 export const followRejections = sqliteTable(
