@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { block } from '../messaging/helpers';
 import { settle } from '../messaging/socket-helpers';
-import { accept, CANDIDATE, closeSockets, expectErrorFrame, expectPublicUser, newCallId, SDP, sendAndWait, socketOf, startGroup, users, type TestSocket, type TestUser } from './helpers';
+import { CANDIDATE, closeSockets, expectErrorFrame, expectPublicUser, groupOf, newCallId, SDP, sendAndWait, users, type TestSocket, type TestUser } from './helpers';
 
 /**
  * Two members of a group who block each other, in a call a third member starts: neither learns the
@@ -16,15 +16,6 @@ const hidden = (user: TestUser) => ({ id: user.id, username: '', display_name: '
 /** The call frames `socket` received (after index `from`) that name `user` anywhere: as `from`, `user`, a participant or `to`. */
 const callFramesNaming = (socket: TestSocket, user: TestUser, from = 0) =>
   socket.frames.slice(from).filter((f) => typeof f?.type === 'string' && f.type.startsWith('call.') && JSON.stringify(f).includes(user.id));
-
-/** A group `caller` starts with `members` (who accepted it), a socket each, the caller's first. */
-async function groupOf(caller: TestUser, members: TestUser[]): Promise<{ id: string; sockets: TestSocket[] }> {
-  const group = await startGroup(caller, members);
-  for (const member of members) await accept(member, group.id);
-  const sockets: TestSocket[] = [];
-  for (const user of [caller, ...members]) sockets.push(await socketOf(user, group.id));
-  return { id: group.id, sockets };
-}
 
 /** `caller` starts a call that rings on every socket of `rung`. */
 async function ring(caller: TestSocket, rung: TestSocket[]): Promise<string> {

@@ -3,6 +3,8 @@ import { env } from 'cloudflare:workers';
 import { call, expectStatus, type TestUser } from '../helpers/client';
 import { openSocket, type TestSocket } from '../messaging/socket-helpers';
 
+import { startDirect, startGroup } from '../messaging/helpers';
+
 export { users, startDirect, startGroup, expectPublicUser } from '../messaging/helpers';
 export type { TestUser, TestSocket };
 
@@ -59,4 +61,20 @@ export async function runRoomAlarms(conversationId: string, until: () => boolean
 /** The whole history of a conversation, oldest first. */
 export async function history(user: TestUser, conversationId: string): Promise<any[]> {
   return (await expectStatus(await call(`/conversations/${conversationId}/messages?after_seq=0&limit=100`, { token: user.accessToken }), 200)).data;
+}
+
+/** A direct conversation both sides accepted, with a socket each. */
+export async function directPair(a: TestUser, b: TestUser) {
+  const conv = await startDirect(a, b);
+  await accept(b, conv.id);
+  return { conv, sa: await socketOf(a, conv.id), sb: await socketOf(b, conv.id) };
+}
+
+/** A group `caller` starts with `members` (who accepted it), a socket each, the caller's first. */
+export async function groupOf(caller: TestUser, members: TestUser[]): Promise<{ id: string; sockets: TestSocket[] }> {
+  const group = await startGroup(caller, members);
+  for (const member of members) await accept(member, group.id);
+  const sockets: TestSocket[] = [];
+  for (const user of [caller, ...members]) sockets.push(await socketOf(user, group.id));
+  return { id: group.id, sockets };
 }

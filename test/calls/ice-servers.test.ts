@@ -32,7 +32,7 @@ describe('GET /calls/ice_servers', () => {
     expect(res.headers.get('Cache-Control')).toBe('private, no-store');
   });
 
-  it('should hand out TURN credentials from the key, without port 53, cached until shortly before they expire', async () => {
+  it('should hand each user TURN credentials of their own from the key, without port 53, cached until shortly before they expire', async () => {
     const keyId = `key-${crypto.randomUUID()}`;
     configureTurn(keyId);
     const user = await createUser();
@@ -45,33 +45,36 @@ describe('GET /calls/ice_servers', () => {
     const expires = Date.parse(first.expires_at);
     expect(Math.abs(expires - (Date.now() + TURN_TTL_SECONDS * 1000))).toBeLessThan(60_000);
 
-    const again = await expectStatus(await call('/calls/ice_servers', { token: (await createUser()).accessToken }), 200);
-    expect(again).toEqual(first);
+    // The same user asking again gets the same ones; nobody else ever gets them.
+    expect(await expectStatus(await call('/calls/ice_servers', { token: user.accessToken }), 200)).toEqual(first);
     expect(await callsTo(keyId)).toBe(1);
+    const stranger = await expectStatus(await call('/calls/ice_servers', { token: (await createUser()).accessToken }), 200);
+    expect(stranger.ice_servers.find((s: any) => s.username)).toMatchObject({ username: `user-${keyId}-2`, credential: 'secret-2' });
+    expect(await callsTo(keyId)).toBe(2);
 
     // Past the refresh point (an injected clock), fresh credentials are generated.
-    const later = await iceServers(bindings, expires - TURN_REFRESH_MARGIN_MS + 1);
-    expect(later.ice_servers.find((s) => s.username)?.username).toBe(`user-${keyId}-2`);
-    expect(await callsTo(keyId)).toBe(2);
+    const later = await iceServers(bindings, user.id, expires - TURN_REFRESH_MARGIN_MS + 1);
+    expect(later.ice_servers.find((s) => s.username)?.username).toBe(`user-${keyId}-3`);
+    expect(await callsTo(keyId)).toBe(3);
   });
 
   it('should fall back to STUN only, briefly, when the TURN API fails or hangs', async () => {
     for (const keyId of ['turn-fails', 'turn-hangs']) {
       configureTurn(keyId);
       const started = Date.now();
-      const body = await iceServers(bindings);
+      const body = await iceServers(bindings, 'someone');
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(body.ice_servers).toEqual([{ urls: ['stun:stun.cloudflare.com:3478'] }]);
       expect(Date.parse(body.expires_at) - Date.now()).toBeLessThanOrEqual(30_000);
-      // The failure is remembered for a while: no second call meanwhile.
-      await iceServers(bindings);
+      // The failure is remembered for a while, for everyone: no second call meanwhile.
+      await iceServers(bindings, 'someone else');
       expect(await callsTo(keyId)).toBe(1);
     }
   });
 
   it('should not use credentials the API refused (wrong token)', async () => {
     configureTurn(`key-${crypto.randomUUID()}`, 'wrong-token');
-    const body = await iceServers(bindings);
+    const body = await iceServers(bindings, 'someone');
     expect(body.ice_servers.some((s) => s.username)).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import {
   accept,
   CANDIDATE,
   closeSockets,
+  directPair as pairOf,
   expectErrorFrame,
   expectPublicUser,
   history,
@@ -24,12 +25,10 @@ import {
 
 afterEach(closeSockets);
 
-/** A direct conversation both sides accepted, with a socket each. */
+/** Two new users with a direct conversation both accepted, a socket each. */
 async function directPair() {
   const [a, b] = await users(2);
-  const conv = await startDirect(a, b);
-  await accept(b, conv.id);
-  return { a, b, conv, sa: await socketOf(a, conv.id), sb: await socketOf(b, conv.id) };
+  return { a, b, ...(await pairOf(a, b)) };
 }
 
 describe('Direct calls', () => {

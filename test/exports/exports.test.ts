@@ -8,6 +8,7 @@ import { consume } from '../helpers/queues';
 import { eventually } from '../notifications/helpers';
 import { block, comment, follow, makeFriends, post, upload } from '../posts/helpers';
 import { send, startDirect } from '../messaging/helpers';
+import { createCommunity, join } from '../communities/helpers';
 
 const ask = (user: TestUser) => call('/me/exports', { method: 'POST', token: user.accessToken });
 
@@ -77,8 +78,8 @@ describe('Data export', () => {
     expect(json(files, 'following.json').map((f: any) => f.user.id)).toEqual(expect.arrayContaining([followed.id]));
     expect(json(files, 'blocks.json').map((b: any) => b.user.username)).toEqual([blocked.username]);
     const chat = json(files, `conversations/${conversation.id}.json`);
-    expect(chat).toMatchObject({ id: conversation.id, kind: 'direct' });
-    expect(chat.messages.map((m: any) => m.content)).toEqual(['hello from me', 'hello back']);
+    expect(chat).toMatchObject({ id: conversation.id, kind: 'direct', complete: true, only_own_messages: false });
+    expect(chat.messages.map((m: any) => m.content)).toEqual(['hello back', 'hello from me']);
     expect(json(files, 'security_events.json').map((e: any) => e.action)).toContain('account.export_requested');
 
     // Nothing of anyone else's beyond what the API shows the account (the friend's post is in its
@@ -93,6 +94,18 @@ describe('Data export', () => {
     expect(await lastMailTo(me.email)).toMatchObject({ kind: 'export_ready' });
     const events = await expectStatus(await call('/me/security_events', { token: me.accessToken }), 200);
     expect(events.data.map((e: any) => e.action)).toEqual(expect.arrayContaining(['account.export_requested', 'account.export_downloaded']));
+  });
+
+  it('should hold only the account\'s own messages of a community\'s chat', async () => {
+    const [owner, member] = [await createUser(), await createUser()];
+    const community = await createCommunity(owner);
+    await join(member, community.id);
+    await send(owner, community.conversation_id, 'owner speaking');
+    await send(member, community.conversation_id, 'member speaking');
+    const files = await download(member, (await readyExport(member)).id);
+    const chat = json(files, `conversations/${community.conversation_id}.json`);
+    expect(chat).toMatchObject({ kind: 'community', only_own_messages: true, complete: true });
+    expect(chat.messages.map((m: any) => m.content)).toEqual(['member speaking']);
   });
 
   it('should show a suspended account among the relations with empty names', async () => {

@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
@@ -142,6 +143,23 @@ export async function upload(user: TestUser, fixture: keyof typeof IMAGE_FIXTURE
 /** The ConversationRoom Durable Object of a conversation (the same id the worker uses). */
 export function roomStub(convId: string) {
   return env.ROOMS.get(env.ROOMS.idFromName(convId));
+}
+
+/**
+ * Messages `from`..`to` from `senderId` written straight into a conversation's room storage (sending that
+ * many would take minutes of rate limit); the room serves them in history and replays like any other.
+ */
+export async function fillRoom(convId: string, senderId: string, from: number, to: number): Promise<void> {
+  await runInDurableObject(roomStub(convId), (_room, state) => {
+    state.storage.sql.exec(
+      `WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+       INSERT INTO messages (seq, id, sender_id, content, media, client_id, created_at) SELECT i, 'filled-' || i, ?3, 'message ' || i, '[]', NULL, ?4 FROM n`,
+      from,
+      to,
+      senderId,
+      Date.now(),
+    );
+  });
 }
 
 /** The D1 index row of one member. */

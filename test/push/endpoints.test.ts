@@ -6,7 +6,7 @@ import { MAX_PUSH_ATTEMPTS, MAX_PUSH_FAILURES, pushNotification } from '../../sr
 import { vapidConfig } from '../../src/modules/push/web-push';
 import { newId } from '../../src/lib/ids';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
-import { bindings, pushService, received, secondSession, subscribe } from './helpers';
+import { bindings, pushService, received, secondSession, storedUnread, subscribe } from './helpers';
 
 // A push endpoint is a URL a stranger hands Kith to POST to. These are the rules that keep Kith from being
 // pointed at hosts that are not push services (addresses, ports, local names), from following a push
@@ -15,10 +15,10 @@ afterEach(() => {
   bindings.PUSH_ALLOW_HTTP = 'true';
 });
 
-/** A notice from the site itself (every policy but none pushes it), as attempt `attempt` of its delivery. */
-function warning(recipient: TestUser, attempt = 0): PushMessage {
+/** A notice from the site itself (every policy but none pushes it) in the inbox, as attempt `attempt` of its delivery. */
+async function warning(recipient: TestUser, attempt = 0): Promise<PushMessage> {
   const notification = { id: newId(), type: 'moderation_warning', data: { action: 'warn', reason: 'Be kind.', until: null }, read: false, created_at: new Date().toISOString() } as Notification;
-  return { type: 'push.notification', user_id: recipient.id, notification, attempt };
+  return { type: 'push.notification', user_id: recipient.id, notification: await storedUnread(recipient.id, notification), attempt };
 }
 
 describe('Push endpoints', () => {
@@ -68,7 +68,7 @@ describe('Push endpoints', () => {
     const user = await createUser();
     const sub = await pushService('redirect');
     const subscription = await subscribe(user, sub);
-    await pushNotification(bindings, warning(user), (await vapidConfig(bindings))!);
+    await pushNotification(bindings, await warning(user), (await vapidConfig(bindings))!);
     expect(await received(sub)).toMatchObject({ attempts: 1, redirected: 0 });
     const row = await env.DB.prepare('SELECT failures FROM push_subscriptions WHERE id = ?1').bind(subscription.id).first<{ failures: number }>();
     expect(row?.failures).toBe(1);
@@ -84,15 +84,15 @@ describe('Push endpoints', () => {
     const exists = async (user: TestUser) => (await call('/push/subscription', { token: user.accessToken })).status === 200;
     for (let i = 1; i <= MAX_PUSH_FAILURES; i++) {
       expect(await exists(refusing), `before refusal ${i}`).toBe(true);
-      await pushNotification(bindings, warning(refusing), vapid);
+      await pushNotification(bindings, await warning(refusing), vapid);
       // A 5xx counts once its last attempt fails.
-      await pushNotification(bindings, warning(failing, MAX_PUSH_ATTEMPTS - 1), vapid);
+      await pushNotification(bindings, await warning(failing, MAX_PUSH_ATTEMPTS - 1), vapid);
     }
     expect(await exists(refusing)).toBe(false);
     expect(await exists(failing)).toBe(false);
     expect((await received(refuseSub)).attempts).toBe(MAX_PUSH_FAILURES);
     // One failure, then a delivery: the count starts over, and the subscription stays.
-    for (let i = 0; i < MAX_PUSH_FAILURES + 1; i++) await pushNotification(bindings, warning(healthy, MAX_PUSH_ATTEMPTS - 1), vapid);
+    for (let i = 0; i < MAX_PUSH_FAILURES + 1; i++) await pushNotification(bindings, await warning(healthy, MAX_PUSH_ATTEMPTS - 1), vapid);
     expect(await exists(healthy)).toBe(true);
     expect((await received(okSub)).deliveries).toHaveLength(MAX_PUSH_FAILURES);
   });
@@ -105,7 +105,7 @@ describe('Push endpoints', () => {
     const moved = await subscribe(user, sub, undefined, session.accessToken);
     await expectProblem(await call('/push/subscription', { token: user.accessToken }), 404);
     expect((await expectStatus(await call('/push/subscription', { token: session.accessToken }), 200)).id).toBe(moved.id);
-    await pushNotification(bindings, warning(user), (await vapidConfig(bindings))!);
+    await pushNotification(bindings, await warning(user), (await vapidConfig(bindings))!);
     expect((await received(sub)).deliveries).toHaveLength(1);
     // Another account on the same device (a second signed-in account) keeps its own.
     await subscribe(b, sub);

@@ -1,4 +1,7 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { Notification } from '../../src/modules/notifications/notifications.schemas';
+import type { UserInbox } from '../../src/modules/notifications/user-inbox';
 import { inject } from 'vitest';
 import type { Bindings } from '../../src/lib/types';
 import type { Behaviour, Delivery } from '../fixtures/push/receiver';
@@ -43,4 +46,23 @@ export async function subscribe(user: TestUser, sub: ReceiverSubscription, data?
 export async function secondSession(user: TestUser): Promise<{ accessToken: string; refreshToken: string }> {
   const body = await expectStatus(await call('/auth/login', { body: { login: user.username, password: user.password } }), 200);
   return { accessToken: body.access_token, refreshToken: body.refresh_token };
+}
+
+/**
+ * Puts a notification made in a test straight into the user's inbox storage, unread (so a push retried
+ * for it still finds it there: see UserInbox.pushable), without delivering it (which would push it).
+ */
+export async function storedUnread(userId: string, notification: Notification): Promise<Notification> {
+  await runInDurableObject(env.INBOXES.get(env.INBOXES.idFromName(userId)) as DurableObjectStub<UserInbox>, (_, state) => {
+    const at = Date.parse(notification.created_at);
+    state.storage.sql.exec(
+      'INSERT INTO notifications (seq, id, type, data, created_at, updated_at) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM notifications), ?, ?, ?, ?, ?)',
+      notification.id,
+      notification.type,
+      JSON.stringify(notification.data),
+      at,
+      at,
+    );
+  });
+  return notification;
 }

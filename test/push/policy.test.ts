@@ -64,13 +64,18 @@ describe('Push policies', () => {
 
   it('should retry a message whose delivery failed on our side, and drop pushes when no VAPID keys are configured', async () => {
     const me = await createUser();
-    const message = (body: PushMessage) => ({ id: newId(), timestamp: new Date(), attempts: 2, body, ack: vi.fn(), retry: vi.fn() });
+    const message = (body: PushMessage, attempts = 1) => ({ id: newId(), timestamp: new Date(), attempts, body, ack: vi.fn(), retry: vi.fn() });
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     // A notification without its data cannot be read: a fault to retry, after the backoff of the attempts so far.
     const broken = message({ ...like(me, me), notification: { ...like(me, me).notification, data: undefined as never } });
     await consumePushBatch({ queue: 'kith-push', messages: [broken], ackAll: vi.fn(), retryAll: vi.fn() } as unknown as MessageBatch<PushMessage>, bindings);
     expect(broken.ack).not.toHaveBeenCalled();
-    expect(broken.retry).toHaveBeenCalledWith({ delaySeconds: retryDelay(bindings, 1) });
+    expect(broken.retry).toHaveBeenCalledWith({ delaySeconds: retryDelay(bindings, 0) });
+    // Delivered again, it first asks the inbox, which does not hold it: nothing to push, and done.
+    const again = message(broken.body, 2);
+    await consumePushBatch({ queue: 'kith-push', messages: [again], ackAll: vi.fn(), retryAll: vi.fn() } as unknown as MessageBatch<PushMessage>, bindings);
+    expect(again.ack).toHaveBeenCalledOnce();
+    expect(again.retry).not.toHaveBeenCalled();
     expect(retryDelay(bindings, 1)).toBe(4); // PUSH_RETRY_BASE_SECONDS=1 in tests: 1 · 4¹
     expect(retryDelay(bindings, 1, 90)).toBe(90); // a push service's Retry-After wins when longer
     expect(retryDelay(bindings, 20)).toBe(12 * 3600); // capped at 12 hours

@@ -135,7 +135,9 @@ export function createKithClient(options: KithClientOptions): KithClient {
         const page = ok(await api.GET('/api/v1/conversations/{id}/messages', { params: { path: { id: conversationId }, query: { limit: 1 } } }), 'reading the newest message');
         return page.data[0]?.seq ?? 0;
       };
-      return new ConversationStream(context, conversationId, latestSeq, streamOptions);
+      const history = async (afterSeq: number, cursor?: string) =>
+        ok(await api.GET('/api/v1/conversations/{id}/messages', { params: { path: { id: conversationId }, query: { after_seq: afterSeq, cursor, limit: 100 } } }), 'reading the missed messages');
+      return new ConversationStream(context, conversationId, latestSeq, streamOptions, history);
     },
     notifications(streamOptions = {}) {
       const current = async () => ok(await api.GET('/api/v1/notifications', { params: { query: { limit: 100 } } }), 'reading the notifications').data;

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'b000ab68733d1ef5f455c78306947d025884689c321feb11f4bab94d2e767efe';
+export const documentSha256 = '9bb405c6fe067e1329512a3e4531755ae734802eb7bb0d55dad6e1b5e5fca37b';
 
 export interface paths {
     "/health": {
@@ -1314,14 +1314,14 @@ export interface paths {
         post?: never;
         /**
          * Delete your message
-         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account's deletion and the conversation's end do the same.
+         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account's deletion and the conversation's end do the same. The `new_message` notifications that quoted its text are removed from the other members' inboxes (`notification.removed` on their sockets).
          */
         delete: operations["deleteConversationsByIdMessagesBySeq"];
         options?: never;
         head?: never;
         /**
          * Edit your message
-         * @description Sender only (403 otherwise, and for a call record). In a direct conversation, 403 once a block stands either way: the edit would still reach the other side. The text passes the keyword rules (422).
+         * @description Sender only (403 otherwise, and for a call record). An edit reaches the others as a new message does, so it passes what a send passes: it counts against the 30 messages per 10 s of its sender (429 with `Retry-After`), and in a direct conversation it is 403 once a block stands either way, or (`/messages-not-accepted`) once the other side's `message_policy` no longer admits you (unless they started the conversation) or they left it. The text passes the keyword rules (422).
          */
         patch: operations["patchConversationsByIdMessagesBySeq"];
         trace?: never;
@@ -1435,7 +1435,7 @@ export interface paths {
         };
         /**
          * The conversation socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). Calls (not in community chats): `call.invite { call_id, media: audio|video, sdp }`, `call.answer { call_id, sdp, to? }`, `call.candidates { call_id, candidates, to? }`, `call.reject`, `call.hangup { reason?: hangup|failed }`, and in groups `call.join` then `call.offer { call_id, to, sdp }` to each participant (mesh, at most 4 in a call). The room relays each to the call's other members with `from` (a public user) and sends `call.joined`, `call.missed` (a group call stopped ringing you) and `call.ended { call_id, reason: hangup|rejected|timeout|failed, duration_s }`; it rings for 60 s and records every call as a `kind: "call"` message. A refused call frame is relayed to nobody and answered `{ type: "error", status, detail, call_id }`: 400 malformed, 403 not a member or not rung (blocks, `message_policy`, requests), 404 no such call in this conversation, 409 another call rings or runs, the call ended, or it is full, 413 `sdp` or `candidates` over 64 KB, 429 over 10 invites a minute. The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted.
+         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live; more than 1,000 messages behind, the upgrade is refused with 409 (`errors` naming `after_seq`): page `GET /conversations/{id}/messages?after_seq=N` first, then connect with the last seq you have. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). Calls (not in community chats): `call.invite { call_id, media: audio|video, sdp }`, `call.answer { call_id, sdp, to? }`, `call.candidates { call_id, candidates, to? }`, `call.reject`, `call.hangup { reason?: hangup|failed }`, and in groups `call.join` then `call.offer { call_id, to, sdp }` to each participant (mesh, at most 4 in a call). The room relays each to the call's other members with `from` (a public user; candidates only between people both in the call: a ringing direct callee's are held until it answers, a ringing group callee sends none) and sends `call.joined`, `call.missed` (a group call stopped ringing you) and `call.ended { call_id, reason: hangup|rejected|timeout|failed, duration_s }`; it rings for 60 s and records every call as a `kind: "call"` message. A refused call frame is relayed to nobody and answered `{ type: "error", status, detail, call_id }`: 400 malformed, 403 not a member or not rung (blocks, `message_policy`, requests), 404 no such call in this conversation, 409 another call rings or runs, the call ended, or it is full, 413 `sdp` or `candidates` over 64 KB, 429 over 10 invites a minute, or after your last 3 calls in this conversation went unanswered within 10 minutes (until then, or until someone else there calls, or one of yours is answered). The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted; 4429 when you open an 11th socket on this conversation (your oldest goes: at most 10 per member). Every frame counts against your budget on this conversation (across your sockets): 10 a second, in bursts of 60; past it each frame is dropped and answered `{ type: "error", status: 429, detail: "frames: …" }` (with its `client_id` or `call_id`). A frame over 128 KB is refused unread (413).
          */
         get: operations["getConversationsByIdStream"];
         put?: never;
@@ -1455,7 +1455,7 @@ export interface paths {
         };
         /**
          * STUN and TURN servers for calls
-         * @description Short-lived Cloudflare TURN credentials (generated with the server's TURN key, shared by callers until an hour before they expire) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
+         * @description Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for you alone, valid 2 hours, and the same ones handed to you again until an hour before they expire; never shared between accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
          */
         get: operations["getCallsIceServers"];
         put?: never;
@@ -2492,7 +2492,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for an archive of your data
-         * @description Your data, portable (GDPR article 20): the archive is built in the background (the kith-exports queue) and kept 7 days. Answers 202 with the export, `pending`; GET /me/exports/{id} shows when it is `ready`, and the account's address is told (mail kind `export_ready`), so an export you did not ask for does not go unnoticed. While one is pending, asking again answers that one (202). One archive a day: within 24 hours of the last one that was built, 429 with `Retry-After`; a failed export does not count. Recorded in your security events (`account.export_requested`). The archive is a ZIP of JSON files: `account.json` (your profile with its private fields, sessions, sign-in providers, two-factor state, push subscriptions by host), `security_events.json`, `posts.json` (yours, wall posts you wrote included, with their tags and the paths of their images), `comments.json`, `likes.json`, `following.json`, `followers.json`, `friends.json`, `friend_requests.json`, `blocks.json`, `mutes.json`, `communities.json`, `professional.json`, `notifications.json`, `conversations/<id>.json` (each conversation you are in, with every message you can read there), `media.json` and `media/` (every image you uploaded, as stored: without metadata), and `README.txt`. Other people appear as their public user shape (an account suspended now, with empty names); nothing of theirs is included that you could not read through the API.
+         * @description Your data, portable (GDPR article 20): the archive is built in the background (the kith-exports queue) and kept 7 days. Answers 202 with the export, `pending`; GET /me/exports/{id} shows when it is `ready`, and the account's address is told (mail kind `export_ready`), so an export you did not ask for does not go unnoticed. While one is pending, asking again answers that one (202). One archive a day: within 24 hours of the last one that was built, 429 with `Retry-After`; a failed export does not count. Recorded in your security events (`account.export_requested`). The archive is a ZIP of JSON files: `account.json` (your profile with its private fields, sessions, sign-in providers, two-factor state, push subscriptions by host), `security_events.json`, `posts.json` (yours, wall posts you wrote included, with their tags and the paths of their images), `comments.json`, `likes.json`, `following.json`, `followers.json`, `friends.json`, `friend_requests.json`, `blocks.json`, `mutes.json`, `communities.json`, `professional.json`, `notifications.json`, `conversations/<id>.json` (each conversation you are in, with the messages you can read there, newest first: the newest 10,000, `complete` says whether that is all; in a community’s chat only your own), `media.json` and `media/` (every image you uploaded, as stored: without metadata), and `README.txt`. Other people appear as their public user shape (an account suspended now, with empty names); nothing of theirs is included that you could not read through the API.
          */
         post: operations["postMeExports"];
         delete?: never;
@@ -4079,7 +4079,7 @@ export interface components {
         IceServers: {
             /** @description Pass as `iceServers` to `new RTCPeerConnection()`. */
             ice_servers: components["schemas"]["IceServer"][];
-            /** @description When the TURN credentials stop working: fetch again before starting a call after this time. */
+            /** @description When the TURN credentials stop working (at least an hour away when fresh): fetch again before starting a call after this time. */
             expires_at: string;
         };
         IceServer: {
@@ -10541,6 +10541,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             426: components["responses"]["UpgradeRequired"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

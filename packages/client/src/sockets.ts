@@ -176,6 +176,13 @@ export abstract class ResumableSocket {
    * it succeeds. An error with a `status` of 401, 403 or 404 ends the socket like a refused upgrade.
    */
   protected async prepare(): Promise<void> {}
+  /**
+   * An upgrade refused with `status` (not 401, 403 or 404): true when this fixed the cause (e.g. caught
+   * up through REST), so the next attempt is made at once; false to retry with backoff.
+   */
+  protected async recover(_status: number): Promise<boolean> {
+    return false;
+  }
 
   protected start(): void {
     void this.#connect();
@@ -227,7 +234,9 @@ export abstract class ResumableSocket {
     }
     if (!upgrade.ok) {
       if (upgrade.status === 401 || upgrade.status === 403 || upgrade.status === 404) return this.#end({ reason: upgrade.status === 401 ? 'signed_out' : 'refused', status: upgrade.status });
-      return this.#retry();
+      const recovered = await this.recover(upgrade.status).catch(() => false);
+      if (this.#ended()) return;
+      return recovered ? void this.#connect() : this.#retry();
     }
     this.#attach(upgrade.socket);
   }
@@ -333,20 +342,41 @@ export interface ConversationStreamOptions extends ReconnectOptions {
   onFrame?: (frame: ConversationFrame) => void;
 }
 
+/** One ascending page of a conversation's messages after `afterSeq` (or after `cursor`, its next page). */
+export type MessagesAfter = (afterSeq: number, cursor?: string) => Promise<{ data: Message[]; next_cursor: string | null }>;
+
 /** A conversation socket that resumes with `?after_seq=` = the seq of the last message delivered. */
 export class ConversationStream extends ResumableSocket {
   readonly conversationId: string;
   #lastSeq: number | undefined;
   readonly #latestSeq: () => Promise<number>;
+  readonly #history: MessagesAfter;
   readonly #handlers: ConversationStreamOptions;
 
-  constructor(context: StreamContext, conversationId: string, latestSeq: () => Promise<number>, handlers: ConversationStreamOptions) {
+  constructor(context: StreamContext, conversationId: string, latestSeq: () => Promise<number>, handlers: ConversationStreamOptions, history: MessagesAfter = async () => ({ data: [], next_cursor: null })) {
     super(context, handlers);
     this.conversationId = conversationId;
     this.#lastSeq = handlers.afterSeq;
     this.#latestSeq = latestSeq;
+    this.#history = history;
     this.#handlers = handlers;
     this.start();
+  }
+
+  /**
+   * The room replays at most 1,000 messages on connect and refuses a connection further behind (409):
+   * the missed messages are read from the history instead, page by page, delivered in order, and the
+   * next connection resumes after them.
+   */
+  protected override async recover(status: number): Promise<boolean> {
+    if (status !== 409 || this.#lastSeq === undefined) return false;
+    let cursor: string | null | undefined;
+    do {
+      const page = await this.#history(this.#lastSeq, cursor ?? undefined);
+      for (const message of page.data) this.receive({ type: 'message.new', message });
+      cursor = page.next_cursor;
+    } while (cursor);
+    return true;
   }
 
   /** The seq of the last message delivered (the resume point). */

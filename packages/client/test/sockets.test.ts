@@ -4,6 +4,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validatingFetch } from '../../../test/contract/validating-fetch';
 import { randomIp } from '../../../test/helpers/client';
+import { fillRoom } from '../../../test/messaging/helpers';
 import { openSocket, type TestSocket } from '../../../test/messaging/socket-helpers';
 import { inboxRpc, marked } from '../../../test/notifications/stream-helpers';
 import { expired, kithClient, recordingFetch, signUp, until } from './helpers';
@@ -140,6 +141,26 @@ describe('ConversationStream', () => {
     const elsewhere = asAlice.conversation('01JC6Z1W3R2J4D5E6F7G8H9J0K', { ...FAST, onEnd: (end) => refused.push(end) });
     await expect(elsewhere.opened()).rejects.toThrow('ended');
     expect(refused).toEqual([{ reason: 'refused', status: 404 }]);
+  });
+});
+
+describe('ConversationStream far behind', () => {
+  it('should catch up through the history when the room refuses a long replay (409), then go live, each message once', async () => {
+    const asAlice = kithClient();
+    const asBob = kithClient();
+    const alice = await signUp(asAlice, 'alice');
+    const bob = await signUp(asBob, 'bob');
+    const first = await asBob.api.POST('/api/v1/messages', { body: { receiver_id: alice.id, content: 'message 1', client_id: 'far-1' } });
+    const conversationId = first.data?.conversation_id ?? '';
+    await fillRoom(conversationId, bob.id, 2, 1200);
+    const delivered: Message[] = [];
+    const chat = asAlice.conversation(conversationId, { ...FAST, afterSeq: 0, onMessage: (m) => delivered.push(m) });
+    cleanup.push(() => chat.close());
+    await chat.opened();
+    expect(delivered.map((m) => m.seq)).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
+    await asBob.api.POST('/api/v1/messages', { body: { receiver_id: alice.id, content: 'live', client_id: 'far-live' } });
+    await until(() => delivered.length === 1201, 'the live message');
+    expect(delivered.at(-1)?.content).toBe('live');
   });
 });
 

@@ -1,8 +1,9 @@
 import type { AppRouteHandler } from '../../lib/types';
+import { currentUser } from '../../middleware/auth';
 import type * as routes from './calls.routes';
 import * as service from './calls.service';
 
 export const iceServers: AppRouteHandler<typeof routes.iceServers> = async (c) => {
   c.header('Cache-Control', 'private, no-store');
-  return c.json(await service.iceServers(c.env), 200);
+  return c.json(await service.iceServers(c.env, currentUser(c).userId), 200);
 };

@@ -13,7 +13,7 @@ const IceServerSchema = z
 export const IceServersSchema = z
   .object({
     ice_servers: z.array(IceServerSchema).openapi({ description: 'Pass as `iceServers` to `new RTCPeerConnection()`.' }),
-    expires_at: z.string().openapi({ description: 'When the TURN credentials stop working: fetch again before starting a call after this time.' }),
+    expires_at: z.string().openapi({ description: 'When the TURN credentials stop working (at least an hour away when fresh): fetch again before starting a call after this time.' }),
   })
   .openapi('IceServers', {
     example: {
@@ -31,7 +31,7 @@ export const iceServers = createRoute({
   tags: ['Calls'],
   summary: 'STUN and TURN servers for calls',
   description:
-    "Short-lived Cloudflare TURN credentials (generated with the server's TURN key, shared by callers until an hour before they expire) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).",
+    "Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for you alone, valid 2 hours, and the same ones handed to you again until an hour before they expire; never shared between accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).",
   security: bearerSecurity,
   middleware: [requireAuth],
   responses: {

@@ -22,7 +22,7 @@ const CHANNELS = {
     address: '/api/v1/conversations/{id}/stream',
     title: 'Conversation socket',
     description:
-      'One conversation, live: messages in `seq` order (with `?after_seq=N`, the ones after N first), edits, deletions, typing, read receipts, and call signalling. Opened by a member with a WebSocket upgrade (`Authorization: Bearer`, or `?token=` from browsers). Close codes: 4403 removed from or left the conversation, 4003 left the community, 4004 conversation deleted.',
+      'One conversation, live: messages in `seq` order (with `?after_seq=N`, the ones after N first; more than 1,000 behind, the upgrade is refused with 409 and the client pages REST history first), edits, deletions, typing, read receipts, and call signalling. Opened by a member with a WebSocket upgrade (`Authorization: Bearer`, or `?token=` from browsers). Close codes: 4403 removed from or left the conversation, 4003 left the community, 4004 conversation deleted, 4429 you opened more than 10 sockets on this conversation (your oldest is closed). Limits per member, across their sockets on the conversation: frames of at most 128 KB (413 `error` otherwise), 10 frames a second in bursts of 60 (429 `error` past it; the frame is dropped).',
     parameters: { id: { description: 'The conversation id' } },
     query: {
       after_seq: { type: 'integer', minimum: 0, description: 'Replay the messages after this seq first' },

@@ -11,6 +11,11 @@ import type { ArchiveWriter } from './archive-writer';
 const PAGE = 500;
 /** Messages read per room call (the room's own page limit). */
 const MESSAGE_PAGE = 100;
+/**
+ * Room calls per conversation: its newest 10,000 messages (`complete: false` when there are more), so
+ * one build stays within an invocation's subrequests however long a conversation's history.
+ */
+const MESSAGE_PAGES = 100;
 
 const EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'image/webp': 'webp' };
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
@@ -29,7 +34,8 @@ following.json, followers.json, friends.json, friend_requests.json, blocks.json,
 communities.json       the communities you are in, with your role
 professional.json      your professional profile, positions and education
 notifications.json     your notifications
-conversations/<id>.json  each conversation you are in, with every message you can read there
+conversations/<id>.json  each conversation you are in, with the messages you can read there (newest first, the
+                         newest 10,000; "complete" says whether that is all), in a community's chat your own only
 media.json, media/     every image you uploaded, as stored (without metadata)
 `;
 
@@ -201,23 +207,31 @@ export async function writeAccountArchive(env: Env, userId: string, baseUrl: str
   )) {
     for (const conversation of page) {
       const room = env.ROOMS.get(env.ROOMS.idFromName(conversation.id));
-      const header = JSON.stringify({ id: conversation.id, kind: conversation.kind, title: conversation.title, request: conversation.request === 1, created_at: iso(conversation.created_at) }, null, 2);
+      // A community's chat is everyone's: only the account's own messages there.
+      const own = conversation.kind === 'community';
+      const header = { id: conversation.id, kind: conversation.kind, title: conversation.title, request: conversation.request === 1, created_at: iso(conversation.created_at), only_own_messages: own };
       await archive.text(
         `conversations/${conversation.id}.json`,
         (async function* () {
-          // The header object, then its messages (oldest first), as one JSON object.
-          yield `${header.slice(0, -2)},\n  "messages": [`;
-          let after = 0;
+          // The header's fields, then the messages (newest first), then whether they are all there.
+          yield `${JSON.stringify(header).slice(0, -1)},"messages":[`;
+          let before: number | undefined;
           let first = true;
-          for (;;) {
-            const result = await room.history(userId, { afterSeq: after, limit: MESSAGE_PAGE });
+          let complete = true;
+          for (let read = 0; ; read++) {
+            if (read === MESSAGE_PAGES) {
+              complete = false;
+              break;
+            }
+            const result = await room.history(userId, { beforeSeq: before, limit: MESSAGE_PAGE });
             if (!result.ok || result.value.messages.length === 0) break;
-            yield `${first ? '\n' : ',\n'}${result.value.messages.map((m) => JSON.stringify(m)).join(',\n')}`;
-            first = false;
-            after = result.value.messages[result.value.messages.length - 1]!.seq;
+            const kept = own ? result.value.messages.filter((m) => m.sender?.id === userId) : result.value.messages;
+            if (kept.length > 0) yield `${first ? '\n' : ',\n'}${kept.map((m) => JSON.stringify(m)).join(',\n')}`;
+            first = first && kept.length === 0;
+            before = result.value.messages[result.value.messages.length - 1]!.seq;
             if (!result.value.more) break;
           }
-          yield '\n  ]\n}\n';
+          yield `\n],"complete":${complete}}\n`;
         })(),
       );
     }

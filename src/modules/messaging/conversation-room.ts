@@ -9,7 +9,7 @@ import { RoomMessages, type SendInput } from './room-messages';
 import { OUTBOX_JOB, RoomOutbox } from './room-outbox';
 import { errorFrame, type Frame, handleFrame, RoomSockets } from './room-protocol';
 import { RoomStore } from './room-store';
-import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, type Message, type RoomMember, type RoomResult } from './room.types';
+import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, MAX_REPLAY, type Message, type RoomMember, type RoomResult } from './room.types';
 
 /**
  * Set once the room has read from D1 the blocks between its members and which of its people are
@@ -224,16 +224,19 @@ export class ConversationRoom extends DurableObject<Env> {
    * WebSocket upgrade, already authenticated by the worker (which passes the user in `X-Kith-User` and
    * the session in `X-Kith-Session`).
    * `?after_seq=N` first replays every message after N, in order, then the socket is live (and a call
-   * still ringing for the user rings again). Replay and acceptance run synchronously, so no message can
-   * slip between them.
+   * still ringing for the user rings again); more than {@link MAX_REPLAY} behind, it is refused (409).
+   * Replay and acceptance run synchronously, so no message can slip between them.
    */
   override async fetch(request: Request): Promise<Response> {
     const userId = request.headers.get('X-Kith-User');
     if (!userId || !this.store.member(userId)) return new Response('not a member', { status: 404 });
-    const { client, server } = this.sockets.accept(userId, request.headers.get('X-Kith-Session') ?? undefined);
     const params = new URL(request.url).searchParams;
     const after = Number(params.get('after_seq'));
-    if (Number.isInteger(after) && after >= 0 && params.has('after_seq')) {
+    const replay = Number.isInteger(after) && after >= 0 && params.has('after_seq');
+    // A replay is sent in one go: one too long would hold the whole history in memory (the worker answers 409).
+    if (replay && this.store.lastSeq() - after > MAX_REPLAY) return new Response('too far behind', { status: 409 });
+    const { client, server } = this.sockets.accept(userId, request.headers.get('X-Kith-Session') ?? undefined);
+    if (replay) {
       const hidden = this.store.hiddenFrom(userId);
       for (const row of this.store.messagesAfter(after)) server.send(JSON.stringify({ type: 'message.new', message: this.store.present(row, hidden) }));
     }

@@ -1,8 +1,10 @@
+import { ApiError } from '../../lib/errors';
 import { idempotentCreate, madeBefore } from '../../lib/idempotency';
 import { decodeCursor, encodeCursor } from '../../lib/pagination';
 import type { AppRouteHandler } from '../../lib/types';
 import { authenticateSocket, currentUser } from '../../middleware/auth';
 import * as service from './messaging.service';
+import { MAX_REPLAY } from './room.types';
 import type * as routes from './messaging.routes';
 
 export const createConversation: AppRouteHandler<typeof routes.createConversation> = async (c) => {
@@ -107,6 +109,10 @@ export const stream: AppRouteHandler<typeof routes.stream> = async (c) => {
     // D1 says member, the room does not know them: re-sync it from D1 and try once more.
     await service.syncRoom(c, conversation);
     response = await upgrade();
+  }
+  if (response.status === 409) {
+    const message = `is more than ${MAX_REPLAY.toLocaleString('en')} messages behind: page GET /conversations/{id}/messages?after_seq= first, then connect with the last seq you have`;
+    throw new ApiError('conflict', `after_seq: ${message}.`, { errors: [{ field: 'after_seq', message }] });
   }
   return response as unknown as Response;
 };

@@ -9,9 +9,9 @@ export type CallRow = {
   media: CallMedia;
   caller_id: string;
   state: CallState;
-  /** The caller's offer (its SDP), replayed to a callee who connects while it rings. */
+  /** The caller's offer (its SDP), replayed to a callee who connects while it rings; emptied when the call ends. */
   offer: string;
-  /** The caller's candidates sent to everyone before anyone answered (JSON), replayed with the offer. */
+  /** The caller's candidates sent to everyone before anyone answered (JSON), replayed with the offer; emptied when the call ends. */
   offer_candidates: string;
   started_at: number;
   answered_at: number | null;
@@ -49,6 +49,7 @@ export class CallStore {
       CREATE TABLE IF NOT EXISTS call_parties (
         call_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
         notified INTEGER NOT NULL DEFAULT 0, missed_sent INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (call_id, user_id));
+      CREATE TABLE IF NOT EXISTS held_candidates (call_id TEXT NOT NULL, user_id TEXT NOT NULL, candidates TEXT NOT NULL, PRIMARY KEY (call_id, user_id));
     `);
   }
 
@@ -109,7 +110,40 @@ export class CallStore {
     this.sql.exec('UPDATE calls SET offer_candidates = ? WHERE call_id = ?', JSON.stringify(kept), callId);
   }
 
+  /**
+   * How many of `callerId`'s calls started since `since` went unanswered, counting only those after the
+   * last call here that someone answered or someone else started (a call back clears the slate).
+   */
+  unansweredBy(callerId: string, since: number): number {
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM calls WHERE caller_id = ?1 AND answered_at IS NULL AND state = 'ended' AND started_at > ?2
+           AND started_at > (SELECT COALESCE(MAX(started_at), 0) FROM calls WHERE answered_at IS NOT NULL OR caller_id != ?1)`,
+        callerId,
+        since,
+      )
+      .one().n;
+  }
+
+  /** Candidates a direct call's callee sent while it rang, kept (at most {@link MAX_KEPT_CANDIDATES}) until they answer. */
+  holdCandidates(callId: string, userId: string, candidates: unknown[]): void {
+    const row = this.sql.exec<{ candidates: string }>('SELECT candidates FROM held_candidates WHERE call_id = ? AND user_id = ?', callId, userId).toArray()[0];
+    const kept = [...(row ? (JSON.parse(row.candidates) as unknown[]) : []), ...candidates].slice(0, MAX_KEPT_CANDIDATES);
+    this.sql.exec('INSERT INTO held_candidates (call_id, user_id, candidates) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET candidates = excluded.candidates', callId, userId, JSON.stringify(kept));
+  }
+
+  /** The held candidates of a callee who answers (forgotten here). */
+  takeHeldCandidates(callId: string, userId: string): unknown[] {
+    const row = this.sql.exec<{ candidates: string }>('DELETE FROM held_candidates WHERE call_id = ? AND user_id = ? RETURNING candidates', callId, userId).toArray()[0];
+    return row ? (JSON.parse(row.candidates) as unknown[]) : [];
+  }
+
+  /**
+   * The call is over. What carried addresses (the offer, the caller's kept candidates, candidates nobody
+   * answered with) is dropped at once: only the record stays, {@link KEEP_ENDED_MS}.
+   */
   end(callId: string, reason: string, at: number): void {
-    this.sql.exec("UPDATE calls SET state = 'ended', reason = ?, ended_at = ? WHERE call_id = ?", reason, at, callId);
+    this.sql.exec("UPDATE calls SET state = 'ended', reason = ?, ended_at = ?, offer = '', offer_candidates = '[]' WHERE call_id = ?", reason, at, callId);
+    this.sql.exec('DELETE FROM held_candidates WHERE call_id = ?', callId);
   }
 }

@@ -23,6 +23,10 @@ export const MAX_SDP_BYTES = 64 * 1024;
 /** A participant whose every socket on the room is gone this long has left the call (reason `failed`). */
 export const DROP_GRACE_MS = 20_000;
 const MAX_CANDIDATES = 50;
+/** A caller whose last this many calls in a conversation went unanswered (within {@link UNANSWERED_WINDOW_MS}) rings nobody more there ... */
+export const MAX_UNANSWERED_CALLS = 3;
+/** ... until this long after the first of them, or until someone else there calls, or one of theirs is answered. */
+export const UNANSWERED_WINDOW_MS = 10 * 60_000;
 
 const RING_REFUSALS: Record<RingRefusal, string> = {
   blocked: 'You cannot call this user.',
@@ -168,6 +172,10 @@ export class RoomCalls {
       return null;
     };
     if (busy()) return busy();
+    // Ringing someone over and over who does not pick up is a flood, whatever the per-minute limit allows.
+    if (this.calls.unansweredBy(callerId, Date.now() - UNANSWERED_WINDOW_MS) >= MAX_UNANSWERED_CALLS) {
+      return fail(429, `Your last ${MAX_UNANSWERED_CALLS} calls here went unanswered: send a message, or wait up to ${UNANSWERED_WINDOW_MS / 60_000} minutes before calling again.`);
+    }
     const { success } = await this.env.RL_CALLS.limit({ key: `calls:${callerId}` });
     if (!success) return fail(429, 'You are starting calls too fast; wait a minute.');
     const direct = this.store.kind() === 'direct';
@@ -209,7 +217,11 @@ export class RoomCalls {
       if (me.status !== 'ringing' && me.status !== 'missed') return fail(409, 'You are no longer ringing in this call.');
       if (call.answered_at !== null) return fail(409, 'This call was already answered.');
       this.enter(call, me);
-      this.sockets.sendTo([call.caller_id], { type: 'call.answer', call_id: call.call_id, sdp: frame.sdp, from: this.from(me.user_id) });
+      const from = this.from(me.user_id);
+      this.sockets.sendTo([call.caller_id], { type: 'call.answer', call_id: call.call_id, sdp: frame.sdp, from });
+      // What the callee trickled while it rang goes now, behind the answer (never before consent).
+      const held = this.calls.takeHeldCandidates(call.call_id, me.user_id);
+      if (held.length > 0) this.sockets.sendTo([call.caller_id], { type: 'call.candidates', call_id: call.call_id, candidates: held as IceCandidate[], from });
       this.announceJoin(call, me.user_id, ws);
       return null;
     }
@@ -229,6 +241,13 @@ export class RoomCalls {
     return null;
   }
 
+  /**
+   * Trickled ICE candidates. They carry IP addresses, so they flow only between people who chose to be in
+   * the call together: between participants who joined, plus the caller's own to a direct call's ringing
+   * callee (they go with its offer). A direct call's callee who has not answered yet has theirs held until
+   * they answer (then sent right behind the answer; dropped if they never do); a group's callee still
+   * ringing sends none (403: join first), and none are addressed to them.
+   */
   private candidates(call: CallRow, me: PartyRow, frame: Frame, fail: (s: ErrorFrame['status'], d: string) => ErrorFrame): ErrorFrame | null {
     if (!Array.isArray(frame.candidates) || frame.candidates.length > MAX_CANDIDATES) return fail(400, `candidates: an array of at most ${MAX_CANDIDATES} ICE candidates is required`);
     const parsed = frame.candidates.map(iceCandidate);
@@ -236,11 +255,19 @@ export class RoomCalls {
     const candidates = parsed as IceCandidate[];
     if (!reachable(me)) return fail(403, 'You are not in this call.');
     const to = frame.to as string | undefined;
-    if (to !== undefined && !this.mayReach(me, this.calls.party(call.call_id, to), reachable)) return fail(404, 'to: not another participant of this call');
+    const direct = this.store.kind() === 'direct';
+    if (!inCall(me)) {
+      if (!direct) return fail(403, 'Join the call before sending candidates.');
+      if (to !== undefined && to !== call.caller_id) return fail(404, 'to: not another participant of this call');
+      this.calls.holdCandidates(call.call_id, me.user_id, candidates);
+      return null;
+    }
+    const present = direct && me.role === 'caller' ? reachable : inCall;
+    if (to !== undefined && !this.mayReach(me, this.calls.party(call.call_id, to), present)) return fail(404, 'to: not another participant of this call');
     const apart = this.store.blockedWith(me.user_id);
-    const targets = to !== undefined ? [to] : this.calls.parties(call.call_id).filter((p) => this.mayReach(me, p, reachable, apart)).map((p) => p.user_id);
-    // The caller's candidates for everyone, before anyone answered: kept for a callee who connects later.
-    if (to === undefined && me.role === 'caller' && call.answered_at === null) this.calls.keepOfferCandidates(call.call_id, candidates);
+    const targets = to !== undefined ? [to] : this.calls.parties(call.call_id).filter((p) => this.mayReach(me, p, present, apart)).map((p) => p.user_id);
+    // The caller's candidates before anyone answered: kept for a callee who connects later.
+    if (direct && to === undefined && me.role === 'caller' && call.answered_at === null) this.calls.keepOfferCandidates(call.call_id, candidates);
     this.sockets.sendTo(targets, { type: 'call.candidates', call_id: call.call_id, candidates, ...(to ? { to } : {}), from: this.from(me.user_id) });
     return null;
   }

@@ -1,6 +1,7 @@
 import { newId } from '../../lib/ids';
 import { evaluateText } from '../../policy/content-rules';
 import { directSendRefusal } from '../../policy/messaging';
+import { forgetContent } from '../notifications/delivery';
 import { publishEvent } from '../notifications/events';
 import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';
@@ -52,16 +53,8 @@ export class RoomMessages {
     // cannot keep a message back without breaking seq order for the others, so it refuses like a reject.
     const verdict = await evaluateText(this.env.DB, [{ field: 'content', text: content }], 'message');
     if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
-    const { success } = await this.env.RL_MESSAGES.limit({ key: `messages:${senderId}` });
-    if (!success) return refuse(429, 'You are sending messages too fast; slow down.');
-    if (store.kind() === 'direct') {
-      // The recipient's message policy and blocks, decided where every conversation membership is (src/policy/messaging.ts).
-      const other = this.otherMember(senderId);
-      const refusal = await directSendRefusal(this.env.DB, senderId, other, other !== undefined && (await this.startedBy()) === other);
-      if (refusal === 'blocked') return refuse(403, 'You cannot message this user.');
-      if (refusal === 'gone') return refuse(403, 'The other person has left this conversation.', undefined, 'messages_not_accepted');
-      if (refusal === 'not_accepted') return refuse(403, 'This user does not accept messages from you (their message_policy).', undefined, 'messages_not_accepted');
-    }
+    const refused = await this.mayReachOthers(senderId);
+    if (refused) return refused;
     // Its attachments are in use before the message exists (room-outbox.ts, recordMedia).
     const id = newId();
     await this.outbox.recordMedia(id, input.media);
@@ -137,6 +130,23 @@ export class RoomMessages {
     else this.sockets.broadcast({ type, message }, this.store.blockedWith(senderId), hiddenFrame);
   }
 
+  /**
+   * What a send and an edit (which reaches the others as a new message does) both pass: the sender's
+   * message rate (`RL_MESSAGES`), and in a direct conversation the recipient's message policy and blocks,
+   * decided where every conversation membership is (src/policy/messaging.ts). Null when it may go ahead.
+   */
+  private async mayReachOthers(senderId: string): Promise<Extract<RoomResult<never>, { ok: false }> | null> {
+    const { success } = await this.env.RL_MESSAGES.limit({ key: `messages:${senderId}` });
+    if (!success) return refuse(429, 'You are sending messages too fast; slow down.');
+    if (this.store.kind() !== 'direct') return null;
+    const other = this.otherMember(senderId);
+    const refusal = await directSendRefusal(this.env.DB, senderId, other, other !== undefined && (await this.startedBy()) === other);
+    if (refusal === 'blocked') return refuse(403, 'You cannot message this user.');
+    if (refusal === 'gone') return refuse(403, 'The other person has left this conversation.', undefined, 'messages_not_accepted');
+    if (refusal === 'not_accepted') return refuse(403, 'This user does not accept messages from you (their message_policy).', undefined, 'messages_not_accepted');
+    return null;
+  }
+
   /** The record of a call that ended, in the history as a `kind: "call"` message from its caller (it notifies nobody). */
   recordCall(callerId: string, call: CallRecord, content: string): Message {
     const message = this.append(callerId, { content, media: [], clientId: null, call });
@@ -190,21 +200,24 @@ export class RoomMessages {
     return ok({ messages: rows.slice(0, query.limit).map((r) => store.present(r, hidden)), more: rows.length > query.limit });
   }
 
-  /** The sender edits their message; tombstones and call records cannot be edited. */
+  /**
+   * The sender edits their message; tombstones and call records cannot be edited. An edit reaches the
+   * others as a new message does, so it passes what a send passes (rate, and in a direct conversation
+   * blocks and the recipient's message policy): a block or a tightened policy stops edits as it stops sends.
+   */
   async edit(userId: string, seq: number, content: string): Promise<RoomResult<Message>> {
     const { store } = this;
     const found = this.ownMessage(userId, seq);
     if (!found.ok) return found;
     if (found.value.kind === 'call') return refuse(403, 'A call record cannot be edited.');
-    // A block ends a direct conversation both ways: rewriting what was said would still reach the other.
-    const other = store.kind() === 'direct' ? this.otherMember(userId) : undefined;
-    if (other !== undefined && store.blockedWith(userId).has(other)) return refuse(403, 'You cannot message this user.');
     const text = content.trim();
     // An edit changes the text only: the attachments stay (and stay in use).
     if (!text && attachmentsOf(found.value).length === 0) return refuse(400, 'content: must not be blank', 'content');
     if (text.length > MAX_MESSAGE_LENGTH) return refuse(400, `content: must be at most ${MAX_MESSAGE_LENGTH} characters`, 'content');
     const verdict = await evaluateText(this.env.DB, [{ field: 'content', text }], 'message');
     if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
+    const refused = await this.mayReachOthers(userId);
+    if (refused) return refused;
     // The row may have changed during the await (deleted by its sender or a moderator).
     if (store.messageAt(seq)?.deleted !== 0) return refuse(404, 'No such message.');
     this.ctx.storage.transactionSync(() => {
@@ -226,7 +239,11 @@ export class RoomMessages {
   async remove(userId: string, seq: number): Promise<RoomResult<string[]>> {
     const found = this.ownMessage(userId, seq);
     if (!found.ok) return found;
-    return ok(await this.tombstone(seq));
+    const keys = await this.tombstone(seq);
+    // Taken back means gone everywhere: the new_message notifications quoting its text go too.
+    const recipients = this.store.members().map((m) => m.userId).filter((id) => id !== userId);
+    this.ctx.waitUntil(forgetContent(this.env, { messageId: found.value.id as string }, recipients).catch(() => undefined));
+    return ok(keys);
   }
 
   /**

@@ -2,10 +2,15 @@ import { frameKind, type MetricsBinding, recordFrame } from '../../lib/metrics';
 import { cleanText } from '../../policy/text-hygiene';
 import type { ConversationServerFrame } from './room-frames';
 import type { RoomStore } from './room-store';
-import type { RefusalStatus, RoomResult } from './room.types';
+import { CLOSE_TOO_MANY_SOCKETS, FRAME_BURST, FRAME_RATE_PER_S, MAX_FRAME_BYTES, MAX_SOCKETS_PER_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
 
-/** What each socket remembers: its user, and the session (device) it was opened with, so signing that device out closes it. */
-export type Attachment = { userId: string; sessionId?: string };
+/**
+ * What each socket remembers: its user, the session (device) it was opened with, so signing that device
+ * out closes it, and when it opened (the oldest goes first past {@link MAX_SOCKETS_PER_MEMBER}).
+ */
+export type Attachment = { userId: string; sessionId?: string; openedAt?: number };
+/** Past this many members with a frame budget in memory, the room forgets them all (which only refills them). */
+const MAX_BUDGETS = 2000;
 export type Frame = Record<string, unknown>;
 /** A refusal sent back on the socket that caused it. */
 export type ErrorFrame = { type: 'error'; status: RefusalStatus; detail: string; call_id?: string; client_id?: string };
@@ -25,12 +30,38 @@ export class RoomSockets {
     if (sockets > 0) recordFrame(this.metrics, { socket: 'conversation', direction: 'out', kind: frameKind(frame), sockets });
   }
 
+  /**
+   * Accepts a member's socket. Past {@link MAX_SOCKETS_PER_MEMBER} open on this conversation, their oldest
+   * ones are closed (4429): a member cannot make every frame of the room go out thousands of times, and
+   * someone with a stale tab is never locked out.
+   */
   accept(userId: string, sessionId?: string): { client: WebSocket; server: WebSocket } {
+    const open = this.of(userId);
+    if (open.length >= MAX_SOCKETS_PER_MEMBER) {
+      const openedAt = (ws: WebSocket) => (ws.deserializeAttachment() as Attachment).openedAt ?? 0;
+      const oldest = open.sort((x, y) => openedAt(x) - openedAt(y)).slice(0, open.length - MAX_SOCKETS_PER_MEMBER + 1);
+      for (const ws of oldest) closeQuietly(ws, CLOSE_TOO_MANY_SOCKETS, `at most ${MAX_SOCKETS_PER_MEMBER} sockets per member on a conversation`);
+    }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [userId]);
-    server.serializeAttachment({ userId, sessionId } satisfies Attachment);
+    server.serializeAttachment({ userId, sessionId, openedAt: Date.now() } satisfies Attachment);
     return { client, server };
+  }
+
+  /** Frame budgets per member (in memory: a room that hibernated was idle, so a fresh budget is right). */
+  private readonly budgets = new Map<string, { tokens: number; at: number }>();
+
+  /** Takes one frame from the member's budget ({@link FRAME_BURST}, refilled {@link FRAME_RATE_PER_S} a second); false when it is spent. */
+  takeFrame(userId: string, now = Date.now()): boolean {
+    if (this.budgets.size >= MAX_BUDGETS && !this.budgets.has(userId)) this.budgets.clear();
+    const budget = this.budgets.get(userId) ?? { tokens: FRAME_BURST, at: now };
+    budget.tokens = Math.min(FRAME_BURST, budget.tokens + ((now - budget.at) / 1000) * FRAME_RATE_PER_S);
+    budget.at = now;
+    this.budgets.set(userId, budget);
+    if (budget.tokens < 1) return false;
+    budget.tokens -= 1;
+    return true;
   }
 
   owner(ws: WebSocket): string {
@@ -84,12 +115,16 @@ export class RoomSockets {
   close(userId: string | undefined, code: number, reason: string, sessionIds?: string[]): void {
     for (const ws of userId === undefined ? this.ctx.getWebSockets() : this.ctx.getWebSockets(userId)) {
       if (sessionIds && !sessionIds.includes((ws.deserializeAttachment() as Attachment).sessionId ?? '')) continue;
-      try {
-        ws.close(code, reason);
-      } catch {
-        // already closing
-      }
+      closeQuietly(ws, code, reason);
     }
+  }
+}
+
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closing
   }
 }
 
@@ -132,14 +167,21 @@ export interface RoomHandlers {
 export async function handleFrame(store: RoomStore, sockets: RoomSockets, handlers: RoomHandlers, ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
   const userId = sockets.owner(ws);
   const reply = (frame: ErrorFrame): void => void send(ws, JSON.stringify(frame));
+  // Every frame counts against its member's budget, even one refused unread: a flood is answered, never relayed.
+  const withinBudget = sockets.takeFrame(userId);
+  const tooFast = (callId?: string, clientId?: string) => errorFrame(429, `frames: at most ${FRAME_RATE_PER_S} a second (bursts of ${FRAME_BURST}) per member; this one was dropped`, callId, clientId);
+  /** A frame refused before it was read: for what it is, unless it was over the budget anyway. */
+  const unread = (status: 400 | 413, detail: string) => reply(withinBudget ? errorFrame(status, detail) : tooFast());
+  if (frameBytes(raw) > MAX_FRAME_BYTES) return unread(413, `frames: at most ${MAX_FRAME_BYTES / 1024} KB`);
   let frame: Frame;
   try {
     frame = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
   } catch {
-    return reply(errorFrame(400, 'frames must be JSON'));
+    return unread(400, 'frames must be JSON');
   }
   handlers.received?.(frameKind(frame));
-  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return reply(errorFrame(400, 'frames must be JSON objects'));
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return unread(400, 'frames must be JSON objects');
+  if (!withinBudget) return reply(tooFast(validId(frame.call_id), frame.type === 'message.send' ? validId(frame.client_id) : undefined));
   if (!store.member(userId)) return handlers.notAMember(ws, frame);
   if (typeof frame.type === 'string' && frame.type.startsWith('call.')) {
     const refused = await handlers.call(ws, userId, frame);
@@ -176,4 +218,15 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
     default:
       return reply(errorFrame(400, 'type: must be message.send, typing, read, ping or one of the call.* frames'));
   }
+}
+
+/** A frame's size in bytes (strings are measured exactly only when they might be over the cap). */
+function frameBytes(raw: string | ArrayBuffer): number {
+  if (typeof raw !== 'string') return raw.byteLength;
+  return raw.length * 3 <= MAX_FRAME_BYTES ? raw.length : new TextEncoder().encode(raw).byteLength;
+}
+
+/** A call_id or client_id as a refusal may echo it: a string of 1..100 characters, else nothing. */
+function validId(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 100 ? value : undefined;
 }

@@ -65,3 +65,16 @@ export type RefusalStatus = 400 | 403 | 404 | 409 | 413 | 422 | 429;
 export const CLOSE_REMOVED = 4403;
 export const CLOSE_LEFT_COMMUNITY = 4003;
 export const CLOSE_DELETED = 4004;
+/** A member opened more sockets on the conversation than {@link MAX_SOCKETS_PER_MEMBER}: their oldest is closed. */
+export const CLOSE_TOO_MANY_SOCKETS = 4429;
+
+/** Sockets one member may keep open on one conversation (tabs and devices); a new one past it closes their oldest. */
+export const MAX_SOCKETS_PER_MEMBER = 10;
+/** Most messages a socket replays on connect (`?after_seq=`); further behind, the upgrade is refused (409) and the client pages history first. */
+export const MAX_REPLAY = 1000;
+/** Largest client frame the room reads (room-protocol.ts); larger ones are refused unread (413). */
+export const MAX_FRAME_BYTES = 128 * 1024;
+/** Client frames per member and conversation, across their sockets: a burst of this many ... */
+export const FRAME_BURST = 60;
+/** ... refilled at this many a second (pings, answered by the runtime, are not counted). */
+export const FRAME_RATE_PER_S = 10;
