@@ -12,6 +12,8 @@ import { MAIL_CAP } from './modules/mail/mail-caps';
 import { pruneThrottles } from './lib/throttle';
 import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
+import { UPLOADS } from './modules/media/media.service';
+import { deleteUnattachedUploads } from './modules/media/unattached';
 import { pruneExports } from './modules/exports/exports.service';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
@@ -40,12 +42,13 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
   await requeueUnsentMail(env, now);
   await pruneDeliveredMail(env, now);
   await pruneSignInRows(env.DB, now);
-  await pruneThrottles(env.DB, now, [FAILED_LOGINS, MAIL_CAP, ...Object.values(REACH)]);
+  await pruneThrottles(env.DB, now, [FAILED_LOGINS, MAIL_CAP, UPLOADS, ...Object.values(REACH)]);
   await pruneIdempotencyKeys(env.DB, now);
 }
 /**
  * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts), drop
- * the expired typeahead rankings (user_search_cache) and delete data exports past their 7 days.
+ * the expired typeahead rankings (user_search_cache), delete data exports past their 7 days and the
+ * attachment uploads nothing used within a day (src/modules/media/unattached.ts).
  */
 export const TRENDS_CRON = '*/10 * * * *';
 
@@ -78,6 +81,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
       return;
     case TRENDS_CRON:
       await refreshTrends(env.DB, controller.scheduledTime);
+      await deleteUnattachedUploads(env, controller.scheduledTime);
       await purgeEdgeGroups('trends');
       await pruneUserSearchCache(env.DB, controller.scheduledTime);
       await pruneExports(env, controller.scheduledTime);

@@ -38,7 +38,7 @@ export const EPOCH_REFRESH_MS = 1_000;
 /** Cache keys live under this origin (never served): a key names its group and epoch. */
 const KEY_ORIGIN = 'https://edge-cache.kith.internal';
 /** The only headers a stored copy keeps: nothing per request (ids, bookmarks, CORS) or per user. */
-const STORED_HEADERS = ['content-type', 'etag', 'content-disposition', 'last-modified'];
+const STORED_HEADERS = ['content-type', 'etag', 'content-disposition', 'content-security-policy', 'last-modified'];
 export const CACHE_STATUS_HEADER = 'X-Cache';
 /** What a JSON answer tells browsers and proxies: purges cannot reach them, so they revalidate. */
 export const SHARED_JSON_CACHE_CONTROL = 'public, max-age=0, must-revalidate';

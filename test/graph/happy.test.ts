@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:workers';
 import { call, createUser, expectProblem, expectStatus, walkPages } from '../helpers/client';
 import {
   answer,
@@ -317,7 +318,7 @@ describe('Friend requests', () => {
     expect(await counts(a!)).toEqual({ ...ZERO, friends: 1 });
   });
 
-  it('should decline a request: 200 declined, no friendship, and allow asking again later', async () => {
+  it('should decline a request: 200 declined, no friendship, and allow asking again 30 days later', async () => {
     const [a, b] = await users(2);
     const request = await requestFriend(a!, b!);
     const declined = await expectStatus(await answer(b!, request.id, 'decline'), 200);
@@ -326,6 +327,8 @@ describe('Friend requests', () => {
     expect(await relationship(a!, b!)).toMatchObject({ friend: false, friend_request: null });
     expect(await friendRequests(b!)).toEqual([]);
     await expectProblem(await answer(b!, request.id, 'accept'), 404);
+    await expectProblem(await sendFriendRequest(a!, b!), 409, 'user_id');
+    await env.DB.prepare('UPDATE friend_requests SET responded_at = responded_at - ?2 WHERE id = ?1').bind(request.id, 30 * 24 * 3600 * 1000).run();
     const again = await requestFriend(a!, b!);
     expect(again.id).not.toBe(request.id);
   });

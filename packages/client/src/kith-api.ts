@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '6e282059bc7113840f420522872ad7dbdd22473e16afb40ff0ad2dc029496e7f';
+export const documentSha256 = '7b829258c4b73102643d5f1a6db320c6231c18eabafc29a3ca6fed6c67ca778b';
 
 export interface paths {
     "/health": {
@@ -590,7 +590,7 @@ export interface paths {
         get?: never;
         /**
          * Upload or replace the avatar
-         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it.
+         * @description The previous avatar object is removed. 415 for anything that is not a JPEG, PNG, WebP or GIF by content; 413 over 5 MB. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details), comments, text chunks or embedded colour profiles; a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit.
          */
         put: operations["putMeAvatar"];
         post?: never;
@@ -615,7 +615,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an image to attach to posts or messages
-         * @description Uploading the same bytes again returns the same media object. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details); a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it. `width`, `height` and `size` describe the stored image.
+         * @description Uploading the same bytes again returns the same media object. Attach it to a post or send it in a message within a day: an upload nothing uses a day after its upload is deleted. Kith stores the image re-encoded by the Images binding: its EXIF orientation applied to the pixels, and no EXIF, XMP or IPTC data (no GPS position, camera or capture details), comments, text chunks or embedded colour profiles; a GIF is stored as an animated WebP. An image over 50 megapixels or with a side over 10,000 pixels is refused with 413 naming `file`, decided from its header before anything decodes it; an animation (GIF, animated WebP, APNG) counts all its frames: at most 50 megapixels across them, and no frame over the side limit. `width`, `height` and `size` describe the stored image.
          */
         post: operations["postMedia"];
         delete?: never;
@@ -633,7 +633,7 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn, or its owner suspended). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post or in a message and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out; the message deleted by its sender, removed by moderation or erased with its sender's account; the conversation erased with its community or its last member) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still your avatar. Attaching it to a post or sending it in a message again makes it public again. While in use, an image is served to whoever has its URL, message images included (no token needed, so an `<img src>` works; the URL is given only to those who see the post or message). An upload never attached to anything stays fetchable by whoever has its URL, and so does one sent in a message before messages recorded their attachments. **A suspended account's images** (every image it owns: post images, avatar, uploads, attachments it sent) are 404 to everyone but staff while the suspension lasts, as for a deleted account, and served again once it is lifted; a community's images (its key names the community) are not affected. A bearer token is optional; a bad one is 401.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn, or its owner suspended). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post or in a message and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out; the message deleted by its sender, removed by moderation or erased with its sender's account; the conversation erased with its community or its last member) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still your avatar. Attaching it to a post or sending it in a message again makes it public again. While in use, an image is served to whoever has its URL, message images included (no token needed, so an `<img src>` works; the URL is given only to those who see the post or message). An upload no post or message uses within a day of its upload (uploading the same bytes again starts the day again) is deleted, row, object and variants: its URL is 404 to everyone, its owner included, and its id can no longer be attached or deleted. Until then it is fetchable by whoever has its URL, as is one sent in a message before messages recorded their attachments. **A suspended account's images** (every image it owns: post images, avatar, uploads, attachments it sent) are 404 to everyone but staff while the suspension lasts, as for a deleted account, and served again once it is lifted; a community's images (its key names the community) are not affected. A bearer token is optional; a bad one is 401.
          */
         get: operations["getMediaByKey"];
         put?: never;
@@ -659,7 +659,7 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused).
+         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused). Once a private account rejects your request, asking it again within 30 days is 409 naming `id` (the message says from when you may), and notifies nobody; following it once it is public is not held back.
          */
         post: operations["postUsersByIdFollow"];
         /**
@@ -723,7 +723,7 @@ export interface paths {
         put?: never;
         /**
          * Reject a follow request
-         * @description 404 when that user asked nothing. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
+         * @description 404 when that user asked nothing. They cannot ask again for 30 days (POST /users/{id}/follow answers them 409). A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted).
          */
         post: operations["postFollowRequestsByUserIdReject"];
         delete?: never;
@@ -807,7 +807,7 @@ export interface paths {
         put?: never;
         /**
          * Send a friend request
-         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
+         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409; so is asking again within 30 days someone who declined your last request (409 naming `user_id`, the message says from when you may; nobody is notified). A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
          */
         post: operations["postFriendsRequests"];
         delete?: never;
@@ -847,7 +847,7 @@ export interface paths {
         put?: never;
         /**
          * Decline a friend request sent to you
-         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it).
+         * @description 404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it). The sender cannot ask you again for 30 days (POST /friends/requests answers them 409); you may still ask them.
          */
         post: operations["postFriendsRequestsByIdDecline"];
         delete?: never;
@@ -929,7 +929,7 @@ export interface paths {
         };
         /**
          * Users you block
-         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.
          */
         get: operations["getMeBlocks"];
         put?: never;
@@ -973,7 +973,7 @@ export interface paths {
         };
         /**
          * Users you mute
-         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.
+         * @description Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.
          */
         get: operations["getMeMutes"];
         put?: never;
@@ -8254,7 +8254,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. */
+        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. One account uploads at most 200 images a day (media, its avatar, its communities' avatars, refused uploads included): past that, 429 with `Retry-After` before the body is read. */
         requestBody: {
             content: {
                 /**
@@ -8340,7 +8340,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. */
+        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. One account uploads at most 200 images a day (media, its avatar, its communities' avatars, refused uploads included): past that, 429 with `Retry-After` before the body is read. */
         requestBody: {
             content: {
                 /**
@@ -8420,6 +8420,16 @@ export interface operations {
                      * @example Authorization
                      */
                     Vary: string;
+                    /**
+                     * @description Nothing in the bytes may run or load anything, should a browser ever render them as a document.
+                     * @example default-src 'none'; sandbox
+                     */
+                    "Content-Security-Policy": string;
+                    /**
+                     * @description `inline`: shown, never offered as a download under a name of the uploader's choosing.
+                     * @example inline
+                     */
+                    "Content-Disposition": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     [name: string]: unknown;
@@ -8529,6 +8539,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -11701,7 +11712,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. */
+        /** @description JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. One account uploads at most 200 images a day (media, its avatar, its communities' avatars, refused uploads included): past that, 429 with `Retry-After` before the body is read. */
         requestBody: {
             content: {
                 /**

@@ -53,6 +53,21 @@ export const friendRequests = sqliteTable(
   ],
 );
 
+/**
+ * The owner of a private account rejected this follow request: for 30 days the same account may not ask
+ * again (REQUEST_COOLDOWN_MS in src/modules/graph/graph.service.ts). One row per pair, the latest
+ * rejection; it goes with either account.
+ */
+export const followRejections = sqliteTable(
+  'follow_rejections',
+  {
+    followerId: userRef('follower_id'),
+    followeeId: userRef('followee_id'),
+    rejectedAt: timestampMs('rejected_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.followerId, t.followeeId] })],
+);
+
 export const blocks = sqliteTable(
   'blocks',
   {

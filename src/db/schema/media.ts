@@ -38,3 +38,20 @@ export const media = sqliteTable(
 );
 
 export type MediaRow = typeof media.$inferSelect;
+
+/**
+ * Attachment uploads no post or message has used yet, by upload time: a row is made with the upload and
+ * removed by triggers when a post or message first uses it (migrations/0034). The cron deletes the ones
+ * left unused a day after their upload (src/modules/media/unattached.ts): nobody keeps storage, or a
+ * capability URL, for images that were never shown to anyone.
+ */
+export const unattachedMedia = sqliteTable(
+  'unattached_media',
+  {
+    mediaId: text('media_id')
+      .primaryKey()
+      .references(() => media.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('unattached_media_created_idx').on(t.createdAt)],
+);

@@ -26,9 +26,9 @@ const SUSPENDED_IS_MISSING = 'A suspended account answers 404 exactly as one tha
 
 export const follow = createRoute({
   method: 'post', path: '/users/{id}/follow', tags: ['Follows'], summary: 'Follow a user',
-  description: `Idempotent. Following a private account files a request (\`requested: true\`) that its owner accepts or rejects. 404 for unknown or blocked users. ${SUSPENDED_IS_MISSING} At most 400 follows and follow requests a day (429 with \`Retry-After\`, nothing written; repeating a follow you have is never refused).`,
+  description: `Idempotent. Following a private account files a request (\`requested: true\`) that its owner accepts or rejects. 404 for unknown or blocked users. ${SUSPENDED_IS_MISSING} At most 400 follows and follow requests a day (429 with \`Retry-After\`, nothing written; repeating a follow you have is never refused). Once a private account rejects your request, asking it again within 30 days is 409 naming \`id\` (the message says from when you may), and notifies nobody; following it once it is public is not held back.`,
   ...authed, request: { params: UserIdParamSchema },
-  responses: { 200: jsonContent(FollowStateSchema, 'Follow state'), ...withTarget },
+  responses: { 200: jsonContent(FollowStateSchema, 'Follow state'), ...withTarget, ...errors[409] },
 });
 
 export const unfollow = createRoute({
@@ -54,7 +54,7 @@ export const acceptFollowRequest = createRoute({
 
 export const rejectFollowRequest = createRoute({
   method: 'post', path: '/follow_requests/{user_id}/reject', tags: ['Follows'], summary: 'Reject a follow request',
-  description: `404 when that user asked nothing. ${SUSPENDED_IS_MISSING}`,
+  description: `404 when that user asked nothing. They cannot ask again for 30 days (POST /users/{id}/follow answers them 409). ${SUSPENDED_IS_MISSING}`,
   ...authed, request: { params: OtherUserParamSchema },
   responses: { 200: jsonContent(FollowerSideSchema, 'Whether that user now follows you'), ...withTarget },
 });
@@ -74,7 +74,7 @@ export const listFriends = listRoute('friends', "A user's friends");
 
 export const sendFriendRequest = createRoute({
   method: 'post', path: '/friends/requests', tags: ['Friends'], summary: 'Send a friend request',
-  description: `If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409. ${SUSPENDED_IS_MISSING} At most 100 friend requests a day (429 with \`Retry-After\`, nothing written; accepting a crossing request does not count).`,
+  description: `If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409; so is asking again within 30 days someone who declined your last request (409 naming \`user_id\`, the message says from when you may; nobody is notified). ${SUSPENDED_IS_MISSING} At most 100 friend requests a day (429 with \`Retry-After\`, nothing written; accepting a crossing request does not count).`,
   ...authed, request: { body: jsonBody(SendFriendRequestSchema) },
   responses: {
     201: jsonContent(FriendRequestSchema, 'The new pending request'),
@@ -99,7 +99,7 @@ export const acceptFriendRequest = createRoute({
 
 export const declineFriendRequest = createRoute({
   method: 'post', path: '/friends/requests/{id}/decline', tags: ['Friends'], summary: 'Decline a friend request sent to you',
-  description: '404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it).',
+  description: '404 for an unknown id, a request that is no longer pending, or one from an account suspended since (as if it had been deleted with it). The sender cannot ask you again for 30 days (POST /friends/requests answers them 409); you may still ask them.',
   ...authed, request: { params: RequestIdParamSchema },
   responses: { 200: jsonContent(FriendRequestSchema, 'The request, declined'), ...withTarget },
 });
@@ -134,7 +134,7 @@ export const unblock = createRoute({
 
 export const listBlocks = createRoute({
   method: 'get', path: '/me/blocks', tags: ['Blocks'], summary: 'Users you block',
-  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.',
+  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.',
   ...authed, request: { query: PageQuerySchema },
   responses: { 200: jsonContent(EdgePage, 'A page of { user, created_at }'), ...ownErrors },
 });
@@ -155,7 +155,7 @@ export const unmute = createRoute({
 
 export const listMutes = createRoute({
   method: 'get', path: '/me/mutes', tags: ['Blocks'], summary: 'Users you mute',
-  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted.',
+  description: 'Newest first. Suspended accounts are left out (as deleted ones are) until their suspension is lifted. Someone who blocks you is listed as a hidden user (empty username and display name, no avatar): the entry is yours to undo, their profile is not yours to see.',
   ...authed, request: { query: PageQuerySchema },
   responses: { 200: jsonContent(EdgePage, 'A page of { user, created_at }'), ...ownErrors },
 });

@@ -38,27 +38,50 @@ export async function otherUser(c: Context<AppEnv>, viewerId: string, userId: st
 
 // ---------------------------------------------------------------- follows
 
+/**
+ * After a private account rejects a follow request, or someone declines a friend request, the same
+ * account may not ask them again for this long (409 naming the field): a "no" is not an invitation to
+ * ask every day. Asking the other way round, by the one who said no, is never held back.
+ */
+export const REQUEST_COOLDOWN_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The 409 of a request asked again within {@link REQUEST_COOLDOWN_MS} of a refusal that ended at `refusedAt`. */
+const refusedRecently = (field: string, refusal: string, refusedAt: number) => {
+  const message = `${refusal}; you may ask again from ${new Date(refusedAt + REQUEST_COOLDOWN_MS).toISOString()}`;
+  return new ApiError('conflict', `${field}: ${message}.`, { errors: [{ field, message }] });
+};
+
 /** Follows at once, or files a request when the account is private. Idempotent. */
 export async function follow(c: Context<AppEnv>, viewerId: string, userId: string) {
   const target = await otherUser(c, viewerId, userId, 'follow');
   const status = target.visibility === 'private' ? 'pending' : 'accepted';
   const db = c.var.d1;
-  // A follow the day's budget does not allow writes nothing; one that already exists is never refused.
-  const left = reachLeftSql('follow', viewerId, 5);
-  const [insert, , current] = await db.batch<{ status: string }>([
+  const now = Date.now();
+  // A follow the day's budget does not allow writes nothing; one that already exists is never refused;
+  // nor does a request within the cooldown of the owner's last rejection.
+  const left = reachLeftSql('follow', viewerId, 5, now);
+  const [insert, , current, rejection] = await db.batch<{ status?: string; rejected_at?: number }>([
     db
-      .prepare(`INSERT OR IGNORE INTO follows (follower_id, followee_id, status, created_at) SELECT ?1, ?2, ?3, ?4 WHERE ${left.sql}`)
-      .bind(viewerId, userId, status, Date.now(), ...left.params),
+      .prepare(
+        `INSERT OR IGNORE INTO follows (follower_id, followee_id, status, created_at) SELECT ?1, ?2, ?3, ?4 WHERE ${left.sql}
+           AND (?3 = 'accepted' OR NOT EXISTS (SELECT 1 FROM follow_rejections WHERE follower_id = ?1 AND followee_id = ?2 AND rejected_at > ?8))`,
+      )
+      .bind(viewerId, userId, status, now, ...left.params, now - REQUEST_COOLDOWN_MS),
     reachCountStatement(db, viewerId, 'follow', { afterChange: true }),
     db.prepare('SELECT status FROM follows WHERE follower_id = ?1 AND followee_id = ?2').bind(viewerId, userId),
+    db.prepare('SELECT rejected_at FROM follow_rejections WHERE follower_id = ?1 AND followee_id = ?2 AND rejected_at > ?3').bind(viewerId, userId, now - REQUEST_COOLDOWN_MS),
   ]);
-  const now = current?.results[0]?.status;
-  if (!now) throw await reachRefusal(db, viewerId, 'follow');
+  const state = current?.results[0]?.status;
+  if (!state) {
+    const rejectedAt = rejection?.results[0]?.rejected_at;
+    if (status === 'pending' && rejectedAt) throw refusedRecently('id', 'rejected your last follow request', rejectedAt);
+    throw await reachRefusal(db, viewerId, 'follow');
+  }
   // meta.changes also counts the counter-trigger writes of an accepted follow (3 rows), so test for any.
   if ((insert?.meta.changes ?? 0) > 0) {
-    emitEvent(c, { type: now === 'accepted' ? 'new_follower' : 'follow_request', actorId: viewerId, recipientId: userId });
+    emitEvent(c, { type: state === 'accepted' ? 'new_follower' : 'follow_request', actorId: viewerId, recipientId: userId });
   }
-  return { following: now === 'accepted', requested: now === 'pending' };
+  return { following: state === 'accepted', requested: state === 'pending' };
 }
 
 /** Unfollows, or withdraws a pending request. Idempotent. */
@@ -76,7 +99,18 @@ export async function decideFollowRequest(c: Context<AppEnv>, ownerId: string, f
   const db = c.var.d1;
   const result = accept
     ? await db.prepare("UPDATE follows SET status = 'accepted' WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run()
-    : await db.prepare("DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId).run();
+    : // The rejection is remembered (changes(): only when a request was there to reject) for the cooldown.
+      (
+        await db.batch([
+          db.prepare("DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2 AND status = 'pending'").bind(followerId, ownerId),
+          db
+            .prepare(
+              `INSERT INTO follow_rejections (follower_id, followee_id, rejected_at) SELECT ?1, ?2, ?3 WHERE changes() > 0
+               ON CONFLICT(follower_id, followee_id) DO UPDATE SET rejected_at = excluded.rejected_at`,
+            )
+            .bind(followerId, ownerId, Date.now()),
+        ])
+      )[0]!;
   // D1's meta.changes also counts rows written by triggers (follows_count_accept adds two), so test for none.
   if (result.meta.changes === 0) throw new ApiError('not_found', 'No pending follow request from this user.');
   if (accept) emitEvent(c, { type: 'new_follower', actorId: followerId, recipientId: ownerId });
@@ -212,8 +246,10 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
     throw new ApiError('conflict', 'You are already friends.', { errors: [{ field: 'user_id', message: 'is already your friend' }] });
   }
   const id = newId();
-  // A request the day's budget does not allow writes nothing (accepting a crossing request is not one).
-  const left = reachLeftSql('friend_request', fromId, 5);
+  const now = Date.now();
+  // A request the day's budget does not allow writes nothing (accepting a crossing request is not one),
+  // nor does one within the cooldown of the last one this person declined.
+  const left = reachLeftSql('friend_request', fromId, 5, now);
   let inserted: D1Result;
   try {
     [inserted] = (await db.batch([
@@ -221,9 +257,10 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
         .prepare(
           `INSERT INTO friend_requests (id, from_user_id, to_user_id, status, created_at)
            SELECT ?1, ?2, ?3, 'pending', ?4
-           WHERE NOT EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?3 AND to_user_id = ?2 AND status = 'pending') AND ${left.sql}`,
+           WHERE NOT EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?3 AND to_user_id = ?2 AND status = 'pending') AND ${left.sql}
+             AND NOT EXISTS (SELECT 1 FROM friend_requests WHERE from_user_id = ?2 AND to_user_id = ?3 AND status = 'declined' AND responded_at > ?8)`,
         )
-        .bind(id, fromId, toId, Date.now(), ...left.params),
+        .bind(id, fromId, toId, now, ...left.params, now - REQUEST_COOLDOWN_MS),
       reachCountStatement(db, fromId, 'friend_request', { afterChange: true }),
     ])) as [D1Result];
   } catch (err) {
@@ -242,8 +279,15 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
     .bind(toId, fromId)
     .first<{ id: string }>();
   if (!reverse) {
-    const pending = await db.prepare("SELECT 1 FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'pending'").bind(fromId, toId).first();
-    throw pending ? alreadyPending() : await reachRefusal(db, fromId, 'friend_request');
+    const [pending, declined] = await db.batch<{ responded_at?: number }>([
+      db.prepare("SELECT 1 FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'pending'").bind(fromId, toId),
+      db
+        .prepare("SELECT MAX(responded_at) AS responded_at FROM friend_requests WHERE from_user_id = ?1 AND to_user_id = ?2 AND status = 'declined' AND responded_at > ?3")
+        .bind(fromId, toId, now - REQUEST_COOLDOWN_MS),
+    ]);
+    if (pending?.results.length) throw alreadyPending();
+    const declinedAt = declined?.results[0]?.responded_at;
+    throw declinedAt ? refusedRecently('user_id', 'declined your last friend request', declinedAt) : await reachRefusal(db, fromId, 'friend_request');
   }
   const [request] = await presentRequests(c, [await acceptRequest(c, reverse.id, fromId)]);
   return { created: false, request: request! };
@@ -346,15 +390,21 @@ export async function unmute(c: Context<AppEnv>, viewerId: string, userId: strin
 
 /**
  * The caller's blocks or mutes, newest first. A suspended account is left out, as a deleted one would
- * be; its entry comes back when the suspension is lifted.
+ * be; its entry comes back when the suspension is lifted. Someone who blocks the caller is listed as a
+ * hidden user (the entry stays the caller's to undo, but their profile is not the caller's to see).
  */
 export async function listOwnEdges(c: Context<AppEnv>, viewerId: string, kind: 'blocks' | 'mutes', limit: number, cursor?: string) {
   const [ts, id] = edgeCursor(cursor);
-  const sql =
-    kind === 'blocks'
-      ? `SELECT blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND (created_at, blocked_id) < (?2, ?3) AND ${activeUserSql('blocked_id')} ORDER BY created_at DESC, blocked_id DESC LIMIT ?4`
-      : `SELECT muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND (created_at, muted_id) < (?2, ?3) AND ${activeUserSql('muted_id')} ORDER BY created_at DESC, muted_id DESC LIMIT ?4`;
-  const { results } = await c.var.d1.prepare(sql).bind(viewerId, ts, id, limit + 1).all<EdgeRow>();
-  return presentEdges(c, results, limit);
+  const [table, owner, other] = kind === 'blocks' ? ['blocks', 'blocker_id', 'blocked_id'] : ['mutes', 'muter_id', 'muted_id'];
+  const { results } = await c.var.d1.prepare(
+    `SELECT e.${other} AS user_id, e.created_at, EXISTS (SELECT 1 FROM blocks theirs WHERE theirs.blocker_id = e.${other} AND theirs.blocked_id = ?1) AS blocks_me
+     FROM ${table} e WHERE e.${owner} = ?1 AND (e.created_at, e.${other}) < (?2, ?3) AND ${activeUserSql(`e.${other}`)}
+     ORDER BY e.created_at DESC, e.${other} DESC LIMIT ?4`,
+  )
+    .bind(viewerId, ts, id, limit + 1)
+    .all<EdgeRow & { blocks_me: number }>();
+  const page = await presentEdges(c, results, limit);
+  const hidden = new Set(results.filter((r) => r.blocks_me === 1).map((r) => r.user_id));
+  return { ...page, data: page.data.map((edge) => (hidden.has(edge.user.id) ? { ...edge, user: presentHiddenUser(edge.user.id) } : edge)) };
 }
 

@@ -5,7 +5,7 @@ import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
 import { presentMe } from '../users/users.presenter';
 import { requireUserRow } from '../users/users.service';
-import { MEDIA_KEY_PATTERN, objectName, type VariantWidth } from './media.keys';
+import { MEDIA_CSP, MEDIA_KEY_PATTERN, objectName, type VariantWidth } from './media.keys';
 import * as service from './media.service';
 import type * as routes from './media.routes';
 
@@ -57,5 +57,6 @@ export const getMedia: AppRouteHandler<typeof routes.getMedia> = async (c) => {
     'Content-Type': object.httpMetadata?.contentType ?? 'application/octet-stream',
     'Content-Length': String(object.size),
     'Content-Disposition': 'inline',
+    'Content-Security-Policy': MEDIA_CSP,
   });
 };

@@ -37,3 +37,9 @@ export const CACHE_FOREVER = 'public, max-age=31536000, immutable';
 
 /** The API paths of an image and its variants (what the edge cache holds under its key). */
 export const mediaPaths = (key: string): string[] => [`/api/v1/media/${key}`, ...VARIANT_WIDTHS.map((w) => `/api/v1/media/${key}?w=${w}`)];
+
+/**
+ * Sent with every served image: should a browser ever render stored bytes as a document (a URL opened
+ * directly, a sniffing proxy), nothing in them may run, load or submit anything.
+ */
+export const MEDIA_CSP = "default-src 'none'; sandbox";

@@ -28,7 +28,7 @@ export const MediaSchema = z
 /** Upload bodies are described, not zod-validated: the handler streams and checks them itself. */
 export const uploadBody = {
   required: true,
-  description: 'JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes.',
+  description: 'JPEG, PNG, WebP or GIF, at most 5 MB; the type is decided from the bytes. One account uploads at most 200 images a day (media, its avatar, its communities\' avatars, refused uploads included): past that, 429 with `Retry-After` before the body is read.',
   content: {
     'multipart/form-data': {
       schema: { type: 'object' as const, required: ['file'], properties: { file: { type: 'string' as const, format: 'binary' } } },

@@ -5,11 +5,15 @@ import { disableTypes, imageSize, types as imageSizeTypes } from 'image-size';
 import { media, type MediaRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
+import { concatBytes } from '../../lib/encoding';
 import { newId } from '../../lib/ids';
 import type { AppEnv, Bindings } from '../../lib/types';
 import type { D1Client } from '../../db/client';
 import { isStaffRole } from '../../middleware/require-staff';
+import { currentUser } from '../../middleware/auth';
+import { throttleRefusal, throttleTake, type ThrottleWindow } from '../../lib/throttle';
 import type { IMAGE_TYPES } from './media.schemas';
+import { withoutMetadataContainers } from './containers';
 import { CACHE_FOREVER, mediaKey, mediaPaths, mediaUrl, objectName, ownerOfKey, ownerPrefix, VARIANT_WIDTHS, type VariantWidth } from './media.keys';
 
 export { CACHE_FOREVER };
@@ -54,13 +58,7 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, limit
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**
@@ -85,10 +83,27 @@ export async function readMultipartFile(c: Context<AppEnv>, limit: number, tooBi
 }
 
 /**
+ * Images one account may upload in a day (POST /media, its avatar, the avatars of its communities),
+ * whatever becomes of them: a fixed 24-hour window from its first upload (D1 `auth_throttles`, key
+ * `uploads:<user id>`). Past it, 429 with `Retry-After` before the body is read, and nothing is stored.
+ */
+export const UPLOADS: ThrottleWindow = { max: 200, ms: 24 * 60 * 60 * 1000 };
+export const uploadsKey = (userId: string) => `uploads:${userId}`;
+
+/** Takes one upload of the caller's day (see {@link UPLOADS}), or answers 429. */
+async function takeUpload(c: Context<AppEnv>): Promise<void> {
+  const key = uploadsKey(currentUser(c).userId);
+  const { taken } = await throttleTake(c.var.d1, key, UPLOADS, 1, { whole: true });
+  if (taken < 1) throw await throttleRefusal(c.var.d1, key, UPLOADS, `At most ${UPLOADS.max} image uploads a day: try again later.`);
+}
+
+/**
  * Reads an upload: `multipart/form-data` with a `file` field, or a raw `image/*` (or octet-stream) body.
- * Size is enforced while streaming, before anything is parsed.
+ * Counts it against the caller's daily uploads first; size is enforced while streaming, before anything
+ * is parsed.
  */
 export async function readUpload(c: Context<AppEnv>): Promise<Uint8Array> {
+  await takeUpload(c);
   const contentType = (c.req.header('Content-Type') ?? '').toLowerCase();
   const declared = Number(c.req.header('Content-Length'));
   if (contentType.startsWith('multipart/form-data')) {
@@ -129,18 +144,90 @@ function headerSize(bytes: Uint8Array): { width: number; height: number } | unde
   }
 }
 
+const pixelsTooMany = (message: string) => new ApiError('payload_too_large', `file: ${message}.`, { errors: [{ field: 'file', message }] });
+
 /**
  * Refuses, from the header and before any decoding, an image over {@link MAX_IMAGE_PIXELS} pixels or with
- * a side over {@link MAX_IMAGE_SIDE}: a 31 KB PNG can describe a gigabyte of pixels.
+ * a side over {@link MAX_IMAGE_SIDE}: a 31 KB PNG can describe a gigabyte of pixels. An animation
+ * (GIF, animated WebP, APNG) counts every frame: its frames together hold at most
+ * {@link MAX_IMAGE_PIXELS} pixels (a few KB of GIF can describe hundreds of near-empty 7,000 x 7,000
+ * frames, each decoded whole; and Cloudflare's Images passes an animation over 50 megapixels through
+ * untransformed, metadata and all).
  */
 export function assertDecodable(bytes: Uint8Array): { width: number; height: number } {
   const size = headerSize(bytes);
   if (!size) throw new ApiError('unsupported_media_type', 'The file looks like an image but its header could not be read.');
-  if (size.width > MAX_IMAGE_SIDE || size.height > MAX_IMAGE_SIDE || size.width * size.height > MAX_IMAGE_PIXELS) {
-    const message = `is ${size.width} x ${size.height} pixels: at most ${MAX_IMAGE_SIDE.toLocaleString('en')} pixels a side and ${MAX_IMAGE_PIXELS / 1_000_000} megapixels`;
-    throw new ApiError('payload_too_large', `file: ${message}.`, { errors: [{ field: 'file', message }] });
+  const frames = frameSizes(bytes) ?? [size];
+  for (const side of [size, ...frames]) {
+    if (side.width > MAX_IMAGE_SIDE || side.height > MAX_IMAGE_SIDE || side.width * side.height > MAX_IMAGE_PIXELS) {
+      throw pixelsTooMany(`is ${side.width} x ${side.height} pixels: at most ${MAX_IMAGE_SIDE.toLocaleString('en')} pixels a side and ${MAX_IMAGE_PIXELS / 1_000_000} megapixels`);
+    }
+  }
+  const total = frames.reduce((sum, f) => sum + f.width * f.height, 0);
+  if (total > MAX_IMAGE_PIXELS) {
+    throw pixelsTooMany(`has ${frames.length} frames of ${total.toLocaleString('en')} pixels in all: an animation holds at most ${MAX_IMAGE_PIXELS / 1_000_000} megapixels across its frames`);
   }
   return size;
+}
+
+type Side = { width: number; height: number };
+
+/**
+ * The size of every frame an image holds, from its container alone (no pixel is decoded): GIF image
+ * descriptors, WebP `ANMF` chunks, APNG `fcTL` chunks (plus the default image when it is no frame).
+ * Undefined for a still image (a JPEG, a PNG without `fcTL`, a WebP without `ANMF`), whose header size is
+ * its only frame. Stops at the first block that overruns the file: what follows decodes as nothing.
+ */
+export function frameSizes(bytes: Uint8Array): Side[] | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ascii = (from: number, length: number) => String.fromCharCode(...bytes.subarray(from, from + length));
+  const frames: Side[] = [];
+  if (ascii(0, 3) === 'GIF') {
+    const flags = bytes[10] ?? 0;
+    let at = 13 + (flags & 0x80 ? 3 * 2 ** ((flags & 7) + 1) : 0);
+    const skipSubBlocks = () => {
+      while (at < bytes.length && bytes[at] !== 0) at += 1 + bytes[at]!;
+      at += 1;
+    };
+    while (at < bytes.length) {
+      const block = bytes[at];
+      if (block === 0x2c && at + 10 <= bytes.length) {
+        frames.push({ width: view.getUint16(at + 5, true), height: view.getUint16(at + 7, true) });
+        const local = bytes[at + 9]!;
+        at += 10 + (local & 0x80 ? 3 * 2 ** ((local & 7) + 1) : 0) + 1; // descriptor, local table, LZW code size
+        skipSubBlocks();
+      } else if (block === 0x21) {
+        at += 2;
+        skipSubBlocks();
+      } else break; // the trailer (0x3b), or bytes no decoder reads as a frame
+    }
+    return frames.length > 0 ? frames : undefined;
+  }
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WEBP') {
+    const u24 = (o: number) => bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16);
+    for (let at = 12; at + 8 <= bytes.length; ) {
+      const length = view.getUint32(at + 4, true);
+      if (ascii(at, 4) === 'ANMF' && at + 20 <= bytes.length) frames.push({ width: u24(at + 14) + 1, height: u24(at + 17) + 1 });
+      at += 8 + length + (length % 2);
+    }
+    return frames.length > 0 ? frames : undefined;
+  }
+  if (bytes[0] === 0x89 && ascii(1, 3) === 'PNG') {
+    let defaultIsFrame = false;
+    let sawData = false;
+    for (let at = 8; at + 8 <= bytes.length; ) {
+      const length = view.getUint32(at);
+      const type = ascii(at + 4, 4);
+      if (type === 'fcTL' && at + 20 <= bytes.length) {
+        if (!sawData) defaultIsFrame = true;
+        frames.push({ width: view.getUint32(at + 12), height: view.getUint32(at + 16) });
+      } else if (type === 'IDAT') sawData = true;
+      at += 12 + length;
+    }
+    if (frames.length === 0) return undefined;
+    return defaultIsFrame ? frames : [{ width: view.getUint32(16), height: view.getUint32(20) }, ...frames];
+  }
+  return undefined;
 }
 
 async function encode(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, format: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType }> {
@@ -152,7 +239,9 @@ async function encode(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, format: 
  * The image re-encoded by the Images binding: the EXIF orientation is applied to the pixels and every
  * EXIF, XMP and IPTC block (GPS above all) is left behind. JPEG, PNG and WebP keep their format; a GIF
  * becomes an animated WebP (the binding's GIF output is not available everywhere, the local simulator
- * included, and WebP carries no metadata the binding did not write). 415 when it cannot be decoded.
+ * included, and WebP carries no metadata the binding did not write). Then whatever container of words
+ * the encoder kept is cut out of its output ({@link withoutMetadataContainers}). 415 when it cannot be
+ * decoded.
  */
 export async function withoutMetadata(env: Pick<Bindings, 'IMAGES'>, bytes: Uint8Array, contentType: ImageType): Promise<{ bytes: Uint8Array; contentType: ImageType; width: number; height: number }> {
   let out: { bytes: Uint8Array; contentType: ImageType };
@@ -161,6 +250,8 @@ export async function withoutMetadata(env: Pick<Bindings, 'IMAGES'>, bytes: Uint
   } catch (err) {
     throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.', { cause: err });
   }
+  // Whatever the encoder kept, no container of words leaves here.
+  out.bytes = withoutMetadataContainers(out.bytes, out.contentType);
   const size = headerSize(out.bytes);
   if (!size) throw new ApiError('unsupported_media_type', 'The file looks like an image but could not be decoded.');
   return { ...out, ...size };
@@ -192,24 +283,44 @@ export async function storeImage(env: Bindings, ownerId: string, bytes: Uint8Arr
 /** Custom metadata marking an original whose metadata was stripped (at upload, or by `npm run media:scrub`). */
 export const STRIPPED = 'stripped';
 
-/** Records an owner's use of a stored object (idempotent: the same bytes give the same row). */
+/**
+ * Records an owner's use of a stored object (idempotent: the same bytes give the same row). A new
+ * attachment joins `unattached_media` until a post or message uses it; uploading the same bytes again
+ * while it waits starts its day again (see src/modules/media/unattached.ts).
+ */
 export async function recordMedia(c: Context<AppEnv>, ownerId: string, kind: MediaRow['kind'], image: StoredImage): Promise<MediaRow> {
   const db = c.get('db');
+  const id = newId();
   await db
     .insert(media)
-    .values({ id: newId(), ownerId, kind, key: image.key, contentType: image.contentType, size: image.size, width: image.width, height: image.height })
+    .values({ id, ownerId, kind, key: image.key, contentType: image.contentType, size: image.size, width: image.width, height: image.height })
     .onConflictDoNothing();
   const row = await db.select().from(media).where(and(eq(media.ownerId, ownerId), eq(media.kind, kind), eq(media.key, image.key))).get();
   if (!row) throw new Error('media row vanished after insert');
+  if (kind === 'attachment') {
+    const wait =
+      row.id === id
+        ? 'INSERT OR IGNORE INTO unattached_media (media_id, created_at) VALUES (?1, ?2)'
+        : 'UPDATE unattached_media SET created_at = ?2 WHERE media_id = ?1';
+    await c.var.d1.prepare(wait).bind(row.id, Date.now()).run();
+  }
   return row;
 }
 
 /** Deletes an object and its variants once no media row refers to it any more. */
 export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Promise<void> {
-  const stillUsed = await c.get('db').select({ id: media.id }).from(media).where(eq(media.key, key)).get();
-  if (stillUsed) return;
-  await c.env.MEDIA.delete([objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]);
-  await purgeMediaCopies([key]);
+  await releaseUnusedObjects(c.env, [key]);
+}
+
+/** Deletes the objects (and variants) of those of `keys` no media row refers to any more, and their edge copies. */
+export async function releaseUnusedObjects(env: Pick<Bindings, 'DB' | 'MEDIA'>, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const { results } = await env.DB.prepare('SELECT DISTINCT key FROM media WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(keys)).all<{ key: string }>();
+  const used = new Set(results.map((r) => r.key));
+  const unused = [...new Set(keys)].filter((key) => !used.has(key));
+  if (unused.length === 0) return;
+  await env.MEDIA.delete(unused.flatMap((key) => [objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]));
+  await purgeMediaCopies(unused);
 }
 
 /**

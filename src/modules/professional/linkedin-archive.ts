@@ -1,6 +1,7 @@
 import { Unzip, UnzipInflate } from 'fflate';
 import type { Context } from 'hono';
 import { ApiError } from '../../lib/errors';
+import { concatBytes } from '../../lib/encoding';
 import type { AppEnv } from '../../lib/types';
 import { readBounded, readMultipartFile } from '../media/media.service';
 
@@ -104,7 +105,7 @@ export function unpackUpload(upload: Upload, wanted: (name: string) => boolean):
         return;
       }
       chunks.push(data);
-      if (final) files.push({ name: file.name, bytes: concat(chunks) });
+      if (final) files.push({ name: file.name, bytes: concatBytes(chunks) });
     };
     try {
       file.start();
@@ -125,13 +126,3 @@ export function unpackUpload(upload: Upload, wanted: (name: string) => boolean):
   return { files, ignored };
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}

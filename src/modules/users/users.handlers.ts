@@ -14,7 +14,7 @@ import { ownerChangesOnDeparture } from '../communities/communities.service';
 import { insertAutoReport } from '../moderation/reports.store';
 import { forgetSessions } from '../../lib/session-cache';
 import { clearEndedCommunities, communitiesEndingWith } from '../communities/communities.service';
-import { deleteOwnerObjects } from '../media/media.service';
+import { deleteOwnerObjects, uploadsKey } from '../media/media.service';
 import { deleteExportObjects } from '../exports/exports.service';
 import { keepAnAdmin } from '../messaging/messaging.service';
 import { queueAccountForget } from '../../queues/fanout.producer';
@@ -145,7 +145,7 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
       toStatement(c.var.d1, db.delete(users).where(eq(users.id, userId))),
       ...(groups.length > 0 ? [keepAnAdmin(c.var.d1, groups)] : []),
       // Its throttle windows are keyed by text, not tied to the row: they go with it.
-      c.var.d1.prepare('DELETE FROM auth_throttles WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...reachKeysOf(userId), accountLoginKey(userId), ...mailAllowanceKeysOf(userId)])),
+      c.var.d1.prepare('DELETE FROM auth_throttles WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...reachKeysOf(userId), accountLoginKey(userId), ...mailAllowanceKeysOf(userId), uploadsKey(userId)])),
     ],
   );
   forgetSessions({ userId });
