@@ -56,7 +56,7 @@ describe('Data export', () => {
     expect(Date.parse(ready.expires_at) - Date.parse(ready.ready_at)).toBe(7 * 24 * 60 * 60 * 1000);
     const files = await download(me, ready.id);
 
-    expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.txt', 'account.json', 'security_events.json', 'posts.json', 'comments.json', 'likes.json', 'following.json', 'followers.json', 'friends.json', 'friend_requests.json', 'blocks.json', 'mutes.json', 'communities.json', 'professional.json', 'notifications.json', 'media.json', `conversations/${conversation.id}.json`]));
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.txt', 'account.json', 'security_events.json', 'posts.json', 'comments.json', 'likes.json', 'following.json', 'followers.json', 'friends.json', 'friend_requests.json', 'follow_requests_rejected.json', 'blocks.json', 'mutes.json', 'communities.json', 'professional.json', 'notifications.json', 'media.json', `conversations/${conversation.id}.json`]));
     const account = json(files, 'account.json');
     expect(account.profile).toMatchObject({ id: me.id, username: me.username, email: me.email });
     expect(account.sessions.length).toBeGreaterThan(0);

@@ -30,7 +30,7 @@ security_events.json   sign-ins, failed sign-ins, password and e-mail changes, s
 posts.json             your posts (wall posts you wrote included), with tags and the paths of their images in media/
 comments.json          your comments
 likes.json             the posts you liked
-following.json, followers.json, friends.json, friend_requests.json, blocks.json, mutes.json
+following.json, followers.json, friends.json, friend_requests.json, follow_requests_rejected.json, blocks.json, mutes.json
 communities.json       the communities you are in, with your role
 professional.json      your professional profile, positions and education
 notifications.json     your notifications
@@ -155,6 +155,7 @@ export async function writeAccountArchive(env: Env, userId: string, baseUrl: str
          CASE WHEN from_user_id = ?1 THEN 'sent' ELSE 'received' END AS direction, status, created_at
        FROM friend_requests WHERE (from_user_id = ?1 OR to_user_id = ?1) AND rowid > ?2 ORDER BY rowid LIMIT ?3`,
     ],
+    ['follow_requests_rejected.json', 'SELECT rowid AS rid, follower_id AS user_id, rejected_at AS created_at FROM follow_rejections WHERE followee_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3'],
     ['blocks.json', 'SELECT rowid AS rid, blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3'],
     ['mutes.json', 'SELECT rowid AS rid, muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3'],
   ];
