@@ -27,6 +27,8 @@ export type Bindings = Env & {
   PUSH_TIMEOUT_MS?: string;
   /** First retry delay of a failed push, in seconds (default 30; each retry waits four times longer). */
   PUSH_RETRY_BASE_SECONDS?: string;
+  /** Client frames a second each member may send a conversation's sockets (default 10, bursts of six seconds' worth). */
+  ROOM_FRAME_RATE?: string;
   /** Bearer token of the HTTP mail API (`MAILER=http`); a secret. */
   MAIL_HTTP_TOKEN?: string;
   /** Cloudflare's `send_email` binding (`MAILER=send_email`; add `[[send_email]] name = "EMAIL"`). */

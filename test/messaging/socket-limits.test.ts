@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { FRAME_BURST, FRAME_RATE_PER_S, frameBudget } from '../../src/modules/messaging/room.types';
 import { createUser, expectProblem, type TestUser } from '../helpers/client';
 import { fillRoom, startDirect } from './helpers';
 import { closeAll, connect, openSocket, settle, type TestSocket } from './socket-helpers';
@@ -58,6 +59,13 @@ describe('Conversation socket limits', () => {
     expect(await sockets[0]!.closed()).toMatchObject({ code: 4429 });
     await settle();
     expect(sockets.slice(1).map((s) => s.closeEvent)).toEqual(Array(10).fill(null));
+  });
+});
+
+describe('Frame budget setting', () => {
+  it('should take ROOM_FRAME_RATE frames a second (bursts of six seconds\' worth), and the defaults when unset or not a rate', () => {
+    expect(frameBudget('100')).toEqual({ rate: 100, burst: 600 });
+    for (const setting of [undefined, '', 'fast', '0', '-5', 'Infinity']) expect(frameBudget(setting), String(setting)).toEqual({ rate: FRAME_RATE_PER_S, burst: FRAME_BURST });
   });
 });
 

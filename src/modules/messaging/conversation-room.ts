@@ -9,7 +9,8 @@ import { RoomMessages, type SendInput } from './room-messages';
 import { OUTBOX_JOB, RoomOutbox } from './room-outbox';
 import { errorFrame, type Frame, handleFrame, RoomSockets } from './room-protocol';
 import { RoomStore } from './room-store';
-import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, MAX_REPLAY, type Message, type RoomMember, type RoomResult } from './room.types';
+import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, frameBudget, MAX_REPLAY, type Message, type RoomMember, type RoomResult } from './room.types';
+import type { Bindings } from '../../lib/types';
 
 /**
  * Set once the room has read from D1 the blocks between its members and which of its people are
@@ -37,7 +38,7 @@ export class ConversationRoom extends DurableObject<Env> {
     this.store = new RoomStore(sql);
     this.alarms = new RoomAlarms(ctx.storage, sql);
     this.outbox = new RoomOutbox(ctx, env, this.store, sql, this.alarms);
-    this.sockets = new RoomSockets(ctx, env.METRICS);
+    this.sockets = new RoomSockets(ctx, env.METRICS, frameBudget((env as Bindings).ROOM_FRAME_RATE));
     this.messages = new RoomMessages(ctx, env, this.store, this.sockets, this.outbox);
     this.calls = new RoomCalls(ctx, env, this.store, this.sockets, this.alarms, this.messages, sql);
     // Answered by the runtime without waking the object.

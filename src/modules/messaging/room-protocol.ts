@@ -2,7 +2,7 @@ import { frameKind, type MetricsBinding, recordFrame } from '../../lib/metrics';
 import { cleanText } from '../../policy/text-hygiene';
 import type { ConversationServerFrame } from './room-frames';
 import type { RoomStore } from './room-store';
-import { CLOSE_TOO_MANY_SOCKETS, FRAME_BURST, FRAME_RATE_PER_S, MAX_FRAME_BYTES, MAX_SOCKETS_PER_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
+import { CLOSE_TOO_MANY_SOCKETS, type FrameBudget, frameBudget, MAX_FRAME_BYTES, MAX_SOCKETS_PER_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
 
 /**
  * What each socket remembers: its user, the session (device) it was opened with, so signing that device
@@ -23,6 +23,8 @@ export class RoomSockets {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly metrics?: MetricsBinding,
+    /** Each member's frame budget (see {@link takeFrame}). */
+    readonly budget: FrameBudget = frameBudget(undefined),
   ) {}
 
   /** One data point per frame sent, with how many sockets it reached. */
@@ -52,11 +54,11 @@ export class RoomSockets {
   /** Frame budgets per member (in memory: a room that hibernated was idle, so a fresh budget is right). */
   private readonly budgets = new Map<string, { tokens: number; at: number }>();
 
-  /** Takes one frame from the member's budget ({@link FRAME_BURST}, refilled {@link FRAME_RATE_PER_S} a second); false when it is spent. */
+  /** Takes one frame from the member's budget (a burst, refilled at a rate a second: {@link FrameBudget}); false when it is spent. */
   takeFrame(userId: string, now = Date.now()): boolean {
     if (this.budgets.size >= MAX_BUDGETS && !this.budgets.has(userId)) this.budgets.clear();
-    const budget = this.budgets.get(userId) ?? { tokens: FRAME_BURST, at: now };
-    budget.tokens = Math.min(FRAME_BURST, budget.tokens + ((now - budget.at) / 1000) * FRAME_RATE_PER_S);
+    const budget = this.budgets.get(userId) ?? { tokens: this.budget.burst, at: now };
+    budget.tokens = Math.min(this.budget.burst, budget.tokens + ((now - budget.at) / 1000) * this.budget.rate);
     budget.at = now;
     this.budgets.set(userId, budget);
     if (budget.tokens < 1) return false;
@@ -169,7 +171,7 @@ export async function handleFrame(store: RoomStore, sockets: RoomSockets, handle
   const reply = (frame: ErrorFrame): void => void send(ws, JSON.stringify(frame));
   // Every frame counts against its member's budget, even one refused unread: a flood is answered, never relayed.
   const withinBudget = sockets.takeFrame(userId);
-  const tooFast = (callId?: string, clientId?: string) => errorFrame(429, `frames: at most ${FRAME_RATE_PER_S} a second (bursts of ${FRAME_BURST}) per member; this one was dropped`, callId, clientId);
+  const tooFast = (callId?: string, clientId?: string) => errorFrame(429, `frames: at most ${sockets.budget.rate} a second (bursts of ${sockets.budget.burst}) per member; this one was dropped`, callId, clientId);
   /** A frame refused before it was read: for what it is, unless it was over the budget anyway. */
   const unread = (status: 400 | 413, detail: string) => reply(withinBudget ? errorFrame(status, detail) : tooFast());
   if (frameBytes(raw) > MAX_FRAME_BYTES) return unread(413, `frames: at most ${MAX_FRAME_BYTES / 1024} KB`);

@@ -78,3 +78,14 @@ export const MAX_FRAME_BYTES = 128 * 1024;
 export const FRAME_BURST = 60;
 /** ... refilled at this many a second (pings, answered by the runtime, are not counted). */
 export const FRAME_RATE_PER_S = 10;
+
+/** A member's frame budget: {@link FRAME_RATE_PER_S} and {@link FRAME_BURST}, or `ROOM_FRAME_RATE` a second (a burst of six seconds' worth). */
+export interface FrameBudget {
+  rate: number;
+  burst: number;
+}
+
+export function frameBudget(setting: string | undefined): FrameBudget {
+  const rate = Number(setting);
+  return Number.isFinite(rate) && rate >= 1 ? { rate, burst: rate * (FRAME_BURST / FRAME_RATE_PER_S) } : { rate: FRAME_RATE_PER_S, burst: FRAME_BURST };
+}
