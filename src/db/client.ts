@@ -30,6 +30,21 @@ export function toStatement(d1: D1Client, query: { toSQL(): { sql: string; param
   return d1.prepare(sql).bind(...params);
 }
 
+/** D1 binds at most this many parameters in one statement. */
+export const D1_MAX_BOUND_PARAMETERS = 100;
+
+/**
+ * An INSERT of many rows as statements for one batch, each binding at most
+ * {@link D1_MAX_BOUND_PARAMETERS}: Drizzle binds every column of every row, so fifty rows of a
+ * nine-column table in one statement fail in D1 ("too many SQL variables").
+ */
+export function insertInParts<T extends Table, R>(d1: D1Client, table: T, rows: R[], insert: (part: R[]) => { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement[] {
+  const perStatement = Math.max(1, Math.floor(D1_MAX_BOUND_PARAMETERS / Object.keys(getTableColumns(table)).length));
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += perStatement) statements.push(toStatement(d1, insert(rows.slice(i, i + perStatement))));
+  return statements;
+}
+
 /** Names the column of a UNIQUE violation (`users.email` → `email`), or null for any other error. */
 export function uniqueViolation(err: unknown): string | null {
   return uniqueViolationOf(err)?.column ?? null;

@@ -524,6 +524,19 @@ describe('Read state and unread counts', () => {
 });
 
 describe('Groups', () => {
+  it('should create a group of 50, and add 40 to a group at once (more rows than one statement may bind)', async () => {
+    const people = await users(50);
+    const [creator, ...others] = people;
+    const group = await startGroup(creator!, others, 'Fifty');
+    expect(group.participants).toHaveLength(50);
+    expect(await memberRow(group.id, others[48]!.id)).toBeTruthy();
+    // Another creator (each may make 50 message requests a day).
+    const [second, ...rest] = others;
+    const small = await startGroup(second!, rest.slice(0, 2), 'Grows');
+    const grown = await expectStatus(await addMembersRaw(second!, small.id, rest.slice(2, 42).map((u) => u.id)), 200);
+    expect(grown.participants).toHaveLength(43);
+  });
+
   it('should let the creator (admin) add members (200)', async () => {
     const [a, b, c, d] = await users(4);
     const group = await startGroup(a, [b, c], 'Team');

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { type D1Client, mapRow, toStatement, uniqueViolation } from '../../db/client';
+import { type D1Client, insertInParts, mapRow, toStatement, uniqueViolation } from '../../db/client';
 import { communities, conversationDeclines, conversationMembers, conversations, media, type ConversationRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { createdBefore, createOrTaken, type IdempotentCreate, recordCreate } from '../../lib/idempotency';
@@ -116,6 +116,11 @@ async function writeTaking<T>(release: () => Promise<void>, write: () => Promise
 }
 
 /** Member rows for people `adderId` puts in a conversation, each marked a request or not (src/policy/messaging.ts). */
+/** Member rows as INSERTs for one batch (a group's fifty in several statements); a row already there is left as it is. */
+function memberInserts(c: Context<AppEnv>, rows: (typeof conversationMembers.$inferInsert)[]): D1PreparedStatement[] {
+  return insertInParts(c.var.d1, conversationMembers, rows, (part) => c.get('db').insert(conversationMembers).values(part).onConflictDoNothing());
+}
+
 function memberRows(conversationId: string, adderId: string, admitted: Map<string, { request: boolean }>, now: Date) {
   return [...admitted].map(([userId, { request }]) => ({ conversationId, userId, role: 'member' as const, joinedAt: now, lastActivityAt: now, request, addedBy: adderId }));
 }
@@ -142,7 +147,7 @@ async function reopenDirect(c: Context<AppEnv>, callerId: string, otherId: strin
   const admitted = present.has(otherId) ? new Map<string, { request: boolean }>() : await assertCanMessage(c.var.d1, callerId, [otherId], { field, conversationId: conversation.id });
   const rows = memberRows(conversation.id, callerId, admitted, now);
   if (!present.has(callerId)) rows.push({ conversationId: conversation.id, userId: callerId, role: 'member', joinedAt: now, lastActivityAt: now, request: false, addedBy: callerId });
-  await writeTaking(await takeMessageRequests(c.var.d1, callerId, admitted), () => c.var.d1.batch([toStatement(c.var.d1, c.get('db').insert(conversationMembers).values(rows).onConflictDoNothing())]));
+  await writeTaking(await takeMessageRequests(c.var.d1, callerId, admitted), () => c.var.d1.batch(memberInserts(c, rows)));
   await syncRoom(c, conversation);
 }
 
@@ -187,7 +192,7 @@ export async function createConversation(
           ...(retry ? recordCreate(c.var.d1, creatorId, retry, id, now.getTime()) : []),
           toStatement(c.var.d1, db.insert(conversations).values(conversation)),
           toStatement(c.var.d1, db.insert(conversationMembers).values({ conversationId: id, userId: creatorId, role: 'admin', joinedAt: now, lastActivityAt: now })),
-          toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(id, creatorId, admitted, now))),
+          ...memberInserts(c, memberRows(id, creatorId, admitted, now)),
         ]),
       ),
     );
@@ -351,7 +356,7 @@ export async function addMembers(c: Context<AppEnv>, viewerId: string, conversat
   }
   const admitted = await assertCanMessage(c.var.d1, viewerId, ids, { field: 'user_ids', conversationId });
   await writeTaking(await takeMessageRequests(c.var.d1, viewerId, admitted), () =>
-    c.var.d1.batch([toStatement(c.var.d1, db.insert(conversationMembers).values(memberRows(conversationId, viewerId, admitted, new Date())).onConflictDoNothing())]),
+    c.var.d1.batch(memberInserts(c, memberRows(conversationId, viewerId, admitted, new Date()))),
   );
   await syncRoom(c, conversation);
   inviteRequests(c, viewerId, conversation, admitted);
