@@ -5,6 +5,7 @@ import { newId } from '../../lib/ids';
 import type { AppEnv, AuthContext, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { assertRecentSignIn } from '../auth/sessions.service';
+import { deleteObjectsUnder } from '../media/media.service';
 import type { Export } from './exports.schemas';
 
 /** One archive a day: a new request within this long of the last built one is 429. */
@@ -142,10 +143,5 @@ export async function pruneExports(env: Pick<Bindings, 'DB' | 'MEDIA'>, now: num
 
 /** Deletes every archive of an account (its deletion; the rows go with the account's). */
 export async function deleteExportObjects(env: Pick<Bindings, 'MEDIA'>, userId: string): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const listing = await env.MEDIA.list({ prefix: exportPrefix(userId), cursor, limit: 1000 });
-    if (listing.objects.length > 0) await env.MEDIA.delete(listing.objects.map((o) => o.key));
-    cursor = listing.truncated ? listing.cursor : undefined;
-  } while (cursor);
+  await deleteObjectsUnder(env.MEDIA, exportPrefix(userId));
 }

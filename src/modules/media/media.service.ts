@@ -376,14 +376,19 @@ export async function purgeOwnerMediaCopies(d1: D1Client, ownerId: string): Prom
   await purgeMediaCopies(results.map((r) => r.key));
 }
 
-/** Removes every object an owner ever stored (account deletion). */
-export async function deleteOwnerObjects(env: Bindings, ownerId: string): Promise<void> {
+/** Deletes every object of the bucket whose key starts with `prefix`, a thousand at a time. */
+export async function deleteObjectsUnder(bucket: R2Bucket, prefix: string): Promise<void> {
   let cursor: string | undefined;
   do {
-    const listing = await env.MEDIA.list({ prefix: ownerPrefix(ownerId), cursor, limit: 1000 });
-    if (listing.objects.length > 0) await env.MEDIA.delete(listing.objects.map((o) => o.key));
+    const listing = await bucket.list({ prefix, cursor, limit: 1000 });
+    if (listing.objects.length > 0) await bucket.delete(listing.objects.map((o) => o.key));
     cursor = listing.truncated ? listing.cursor : undefined;
   } while (cursor);
+}
+
+/** Removes every object an owner ever stored (account deletion). */
+export async function deleteOwnerObjects(env: Bindings, ownerId: string): Promise<void> {
+  await deleteObjectsUnder(env.MEDIA, ownerPrefix(ownerId));
   // Too many keys to name one by one: every cached image of the data centre goes.
   await purgeEdgeGroups('media');
 }
