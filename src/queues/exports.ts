@@ -5,15 +5,14 @@ import { writeAccountArchive } from '../modules/exports/account-archive';
 import { ArchiveWriter } from '../modules/exports/archive-writer';
 import { EXPORT_TTL_MS, type ExportMessage, exportObjectKey } from '../modules/exports/exports.service';
 import type { Bindings } from '../lib/types';
+import { issuesReason, queueLog } from './queue-log';
 
 /** Attempts at building one archive; after the last failed one the export is marked failed. */
 export const EXPORT_ATTEMPTS = 3;
 
 const ExportMessageSchema = z.object({ type: z.literal('export.build'), export_id: z.string().min(1).max(64), user_id: z.string().min(1).max(64), base_url: z.url() });
 
-function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
-  console[level](JSON.stringify({ level, queue: 'kith-exports', ...fields }));
-}
+const log = queueLog('kith-exports');
 
 /**
  * Builds one account archive (src/modules/exports/account-archive.ts) into R2 through a multipart
@@ -63,7 +62,7 @@ export async function consumeExportBatch(batch: MessageBatch<unknown>, env: Bind
   for (const message of batch.messages) {
     const parsed = ExportMessageSchema.safeParse(message.body);
     if (!parsed.success) {
-      log('error', { message: 'invalid export message dropped', id: message.id, reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
+      log('error', { message: 'invalid export message dropped', id: message.id, reason: issuesReason(parsed.error) });
       message.ack();
       continue;
     }

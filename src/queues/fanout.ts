@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
+import { issuesReason, queueLog } from './queue-log';
 import { pushPostToTimelines } from '../modules/feeds/hybrid';
 import { purgeMediaCopies } from '../modules/media/media.service';
 import { SIGNED_OUT_CLOSE_CODE } from '../modules/auth/sessions.service';
@@ -86,12 +87,10 @@ export interface DeadLetter {
 export function invalidReason(body: unknown): string | null {
   const parsed = FanOutMessageSchema.safeParse(body);
   if (parsed.success) return null;
-  return parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
+  return issuesReason(parsed.error);
 }
 
-function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
-  console[level](JSON.stringify({ level, queue: 'kith-fanout', ...fields }));
-}
+const log = queueLog('kith-fanout');
 
 /** One object call of a batch, for one of its messages. */
 interface WorkItem {

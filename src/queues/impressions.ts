@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency';
+import { issuesReason, queueLog } from './queue-log';
 import { mergePostViews, type PerPostBatch, type PostViews, viewsPerPost } from '../modules/insights/post-impressions';
 import { impressionShard, impressionShardOf } from '../modules/insights/impression-counter';
 import { retryDelaySeconds, type DeadLetter } from './fanout';
@@ -42,9 +43,7 @@ const ImpressionsMessageSchema = z.union([
     .transform(({ viewer, post_ids, ...rest }): ImpressionsMessage => ({ ...rest, posts: viewsPerPost([{ viewer, post_ids }]) })),
 ]);
 
-function log(level: 'error' | 'warn', fields: Record<string, unknown>): void {
-  console[level](JSON.stringify({ level, queue: 'kith-impressions', ...fields }));
-}
+const log = queueLog('kith-impressions');
 
 /**
  * The kith-impressions consumer: keeps the views of posts that still exist (one D1 read), then hands each
@@ -60,7 +59,7 @@ export async function consumeImpressionsBatch(batch: MessageBatch<unknown>, env:
       valid.push({ message, body: parsed.data });
       continue;
     }
-    const reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
+    const reason = issuesReason(parsed.error);
     log('error', { message: 'invalid message sent to the dead-letter queue', id: message.id, reason });
     try {
       await env.IMPRESSIONS_DLQ.send({ queue: batch.queue, message_id: message.id, reason, attempts: message.attempts, body: message.body } satisfies DeadLetter, { contentType: 'json' });

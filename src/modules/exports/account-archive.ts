@@ -1,11 +1,12 @@
-import { createDb } from '../../db/client';
+import { createDb, type Database } from '../../db/client';
 import { SECURITY_ACTIONS } from '../audit/audit';
 import { inboxOf } from '../notifications/user-inbox';
 import { objectName } from '../media/media.keys';
 import { presentHiddenUser, presentMe, presentPublicUser } from '../users/users.presenter';
-import { requireUserRow } from '../users/users.service';
+import { loadUsersByIds, requireUserRow } from '../users/users.service';
 import type { PublicUser } from '../users/users.schemas';
 import type { ArchiveWriter } from './archive-writer';
+import { iso } from './exports.service';
 
 /** Rows read per statement (and people looked up per page). */
 const PAGE = 500;
@@ -18,7 +19,6 @@ const MESSAGE_PAGE = 100;
 const MESSAGE_PAGES = 100;
 
 const EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'image/webp': 'webp' };
-const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
 const README = `Your Kith data
 
@@ -52,21 +52,16 @@ async function* pages<T extends { rid: number }>(db: D1Database, sql: string, us
 }
 
 /** The public shape of each of `ids` (suspended or missing accounts with empty names, as the API shows them). */
-async function people(db: D1Database, ids: string[], baseUrl: string): Promise<Map<string, PublicUser>> {
-  const { results } = await db
-    .prepare('SELECT id, username, display_name, avatar_key, bio, is_verified, suspended_at FROM users WHERE id IN (SELECT value FROM json_each(?1))')
-    .bind(JSON.stringify([...new Set(ids)]))
-    .all<{ id: string; username: string; display_name: string; avatar_key: string | null; bio: string; is_verified: number; suspended_at: number | null }>();
-  const shown = new Map<string, PublicUser>();
-  for (const r of results) {
-    if (r.suspended_at !== null) continue;
-    shown.set(r.id, presentPublicUser({ id: r.id, username: r.username, displayName: r.display_name, avatarKey: r.avatar_key, bio: r.bio, isVerified: r.is_verified === 1, visibility: 'public', suspendedAt: null, silencedAt: null }, baseUrl));
-  }
-  return new Map(ids.map((id) => [id, shown.get(id) ?? presentHiddenUser(id)]));
+async function people(db: Database, ids: string[], baseUrl: string): Promise<Map<string, PublicUser>> {
+  const rows = await loadUsersByIds(db, ids);
+  return new Map(ids.map((id) => {
+    const row = rows.get(id);
+    return [id, row && row.suspendedAt === null ? presentPublicUser(row, baseUrl) : presentHiddenUser(id)];
+  }));
 }
 
 /** A list of relations to people: each row's `user_id` becomes `user`, the public shape. */
-async function* withPeople(db: D1Database, rows: AsyncIterable<Record<string, unknown>[]>, baseUrl: string): AsyncIterable<unknown[]> {
+async function* withPeople(db: Database, rows: AsyncIterable<Record<string, unknown>[]>, baseUrl: string): AsyncIterable<unknown[]> {
   for await (const page of rows) {
     const shapes = await people(db, page.map((r) => r.user_id as string), baseUrl);
     yield page.map(({ user_id, created_at, ...rest }) => ({ user: shapes.get(user_id as string), ...rest, created_at: iso(created_at as number) }));
@@ -84,7 +79,8 @@ async function* dated(rows: AsyncIterable<Record<string, unknown>[]>, fields = [
  */
 export async function writeAccountArchive(env: Env, userId: string, baseUrl: string, archive: ArchiveWriter): Promise<void> {
   const db = env.DB;
-  const user = await requireUserRow(createDb(db), userId);
+  const orm = createDb(db);
+  const user = await requireUserRow(orm, userId);
   await archive.text('README.txt', [README]);
 
   const [sessions, identities, totp, subscriptions] = await db.batch<Record<string, unknown>>([
@@ -159,7 +155,7 @@ export async function writeAccountArchive(env: Env, userId: string, baseUrl: str
     ['blocks.json', 'SELECT rowid AS rid, blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3'],
     ['mutes.json', 'SELECT rowid AS rid, muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3'],
   ];
-  for (const [name, sql] of relations) await archive.jsonArray(name, withPeople(db, pages(db, sql, userId), baseUrl));
+  for (const [name, sql] of relations) await archive.jsonArray(name, withPeople(orm, pages(db, sql, userId), baseUrl));
 
   await archive.jsonArray(
     'communities.json',

@@ -38,7 +38,8 @@ interface RawExport {
   size_bytes: number | null;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** A millisecond time as ISO text, null for none. */
+export const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
 function present(row: RawExport, baseUrl: string): Export {
   return {
