@@ -108,12 +108,18 @@ describe('Data export', () => {
     expect(chat.messages.map((m: any) => m.content)).toEqual(['member speaking']);
   });
 
-  it('should show a suspended account among the relations with empty names', async () => {
-    const [me, follower] = [await createUser(), await createUser()];
+  it('should show a suspended account, and one that blocks the account, among the relations with empty names', async () => {
+    const [me, follower, blockedBack, blockedOnly] = [await createUser(), await createUser(), await createUser(), await createUser()];
     await follow(follower, me);
     await env.DB.prepare('UPDATE users SET suspended_at = ?2 WHERE id = ?1').bind(follower.id, Date.now()).run();
+    await block(me, blockedBack);
+    await block(blockedBack, me);
+    await block(me, blockedOnly);
     const files = await download(me, (await readyExport(me)).id);
     expect(json(files, 'followers.json')).toEqual([expect.objectContaining({ user: expect.objectContaining({ id: follower.id, username: '', display_name: '' }) })]);
+    // As GET /me/blocks shows them: someone who blocks the account back is a hidden user.
+    const blocks = new Map(json(files, 'blocks.json').map((b: any) => [b.user.id, b.user.username]));
+    expect(blocks).toEqual(new Map([[blockedBack.id, ''], [blockedOnly.id, blockedOnly.username]]));
   });
 
   it('should answer the pending export to a second request, and one archive a day (429 with Retry-After)', async () => {

@@ -1,5 +1,6 @@
 import { createDb, type Database } from '../../db/client';
 import { SECURITY_ACTIONS } from '../audit/audit';
+import { blocksAmong } from '../graph/relations';
 import { inboxOf } from '../notifications/user-inbox';
 import { objectName } from '../media/media.keys';
 import { presentHiddenUser, presentMe, presentPublicUser } from '../users/users.presenter';
@@ -23,7 +24,8 @@ const EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': '
 const README = `Your Kith data
 
 Every file is JSON (UTF-8). Times are ISO 8601 in UTC. People other than you appear as their public
-profile (id, username, display name, avatar URL, bio); an account suspended now has empty names.
+profile (id, username, display name, avatar URL, bio); an account suspended now, or one that blocks
+you, has empty names.
 
 account.json           your profile with its private fields, sessions, sign-in providers, two-factor state, push subscriptions
 security_events.json   sign-ins, failed sign-ins, password and e-mail changes, sessions signed out, exports
@@ -51,19 +53,26 @@ async function* pages<T extends { rid: number }>(db: D1Database, sql: string, us
   }
 }
 
-/** The public shape of each of `ids` (suspended or missing accounts with empty names, as the API shows them). */
-async function people(db: Database, ids: string[], baseUrl: string): Promise<Map<string, PublicUser>> {
-  const rows = await loadUsersByIds(db, ids);
-  return new Map(ids.map((id) => {
-    const row = rows.get(id);
-    return [id, row && row.suspendedAt === null ? presentPublicUser(row, baseUrl) : presentHiddenUser(id)];
-  }));
+/**
+ * The public shape of each of `ids` as the account sees them through the API: suspended or missing
+ * accounts, and those who block the account (its own blocks and mutes list them as hidden users), with
+ * empty names.
+ */
+async function people(db: D1Database, orm: Database, userId: string, ids: string[], baseUrl: string): Promise<Map<string, PublicUser>> {
+  const [rows, blocks] = await Promise.all([loadUsersByIds(orm, ids), blocksAmong(db, [userId, ...ids])]);
+  const blockingMe = new Set(blocks.filter(([, blocked]) => blocked === userId).map(([blocker]) => blocker));
+  return new Map(
+    ids.map((id) => {
+      const row = rows.get(id);
+      return [id, row && row.suspendedAt === null && !blockingMe.has(id) ? presentPublicUser(row, baseUrl) : presentHiddenUser(id)];
+    }),
+  );
 }
 
 /** A list of relations to people: each row's `user_id` becomes `user`, the public shape. */
-async function* withPeople(db: Database, rows: AsyncIterable<Record<string, unknown>[]>, baseUrl: string): AsyncIterable<unknown[]> {
+async function* withPeople(db: D1Database, orm: Database, userId: string, rows: AsyncIterable<Record<string, unknown>[]>, baseUrl: string): AsyncIterable<unknown[]> {
   for await (const page of rows) {
-    const shapes = await people(db, page.map((r) => r.user_id as string), baseUrl);
+    const shapes = await people(db, orm, userId, page.map((r) => r.user_id as string), baseUrl);
     yield page.map(({ user_id, created_at, ...rest }) => ({ user: shapes.get(user_id as string), ...rest, created_at: iso(created_at as number) }));
   }
 }
@@ -155,7 +164,7 @@ export async function writeAccountArchive(env: Env, userId: string, baseUrl: str
     ['blocks.json', 'SELECT rowid AS rid, blocked_id AS user_id, created_at FROM blocks WHERE blocker_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3'],
     ['mutes.json', 'SELECT rowid AS rid, muted_id AS user_id, created_at FROM mutes WHERE muter_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3'],
   ];
-  for (const [name, sql] of relations) await archive.jsonArray(name, withPeople(orm, pages(db, sql, userId), baseUrl));
+  for (const [name, sql] of relations) await archive.jsonArray(name, withPeople(db, orm, userId, pages(db, sql, userId), baseUrl));
 
   await archive.jsonArray(
     'communities.json',
