@@ -39,6 +39,20 @@ const DETAIL: Record<RefusedKind, string> = {
   wall_post: `At most ${REACH.wall_post.max} posts a day on the walls of people who do not follow you and are not your friends: try again later.`,
 };
 
+/**
+ * Whether `actorId` is silenced (moderation) and `otherId` neither follows nor is friends with them. A
+ * silenced account reaches only the people who chose to hear from it (posts, walls, messages, calls), so
+ * it approaches nobody else either: its friend requests to such people are refused (403), and its
+ * follows of them are made without telling them.
+ */
+export async function silencedTowards(db: D1Client, actorId: string, otherId: string): Promise<boolean> {
+  const row = await db
+    .prepare(`SELECT ${relationFlagsSql('?2', '?1')} AS r FROM users a WHERE a.id = ?1 AND a.silenced_at IS NOT NULL`)
+    .bind(actorId, otherId)
+    .first<{ r: number }>();
+  return row !== null && (row.r & (RELATION.friend | RELATION.following)) === 0;
+}
+
 export const reachKey = (kind: ReachKind, userId: string): string => `reach:${kind}:${userId}`;
 
 /** Every reach counter of an account, for its deletion. */

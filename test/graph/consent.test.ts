@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
+import { act, createStaff } from '../moderation/helpers';
 import { answer, captureEvents, follow, followOk, friendRequests, makePrivate, makePublic, relationship, requestFriend, sendFriendRequest, users } from './helpers';
 
 const MONTH_MS = 30 * 24 * 60 * 60 * 1000;
@@ -81,5 +82,38 @@ describe('Your own lists show nothing of people who block you', () => {
     await call(`/users/${v!.id}/block`, { method: 'DELETE', token: y!.accessToken });
     const again = await expectStatus(await call('/me/blocks', { token: v!.accessToken }), 200);
     expect(again.data[0].user).toMatchObject({ id: y!.id, username: y!.username });
+  });
+});
+
+describe('A silenced account approaches nobody who did not choose to hear from it', () => {
+  it('should let it follow anyone without telling strangers, and tell the people who follow it', async () => {
+    const [staff, quiet, stranger, fan] = [await createStaff(), ...(await users(3))];
+    await followOk(fan!, quiet!);
+    await act(staff, quiet!, 'silence');
+    const capture = captureEvents(quiet!.id, stranger!.id, fan!.id);
+    try {
+      expect(await followOk(quiet!, stranger!)).toEqual({ following: true, requested: false });
+      expect(await followOk(quiet!, fan!)).toEqual({ following: true, requested: false });
+      expect(capture.events()).toEqual([{ type: 'new_follower', actorId: quiet!.id, recipientId: fan!.id }]);
+    } finally {
+      capture.stop();
+    }
+    expect((await relationship(quiet!, stranger!)).following).toBe(true);
+  });
+
+  it('should refuse its friend requests to people who do not follow it (403, nothing written), and take them to people who do', async () => {
+    const [staff, quiet, stranger, fan] = [await createStaff(), ...(await users(3))];
+    await followOk(fan!, quiet!);
+    await act(staff, quiet!, 'silence');
+    const capture = captureEvents(quiet!.id, stranger!.id);
+    const refused = await expectProblem(await sendFriendRequest(quiet!, stranger!), 403);
+    capture.stop();
+    expect(refused.detail).toMatch(/silenced/);
+    expect(capture.events()).toEqual([]);
+    expect(await friendRequests(stranger!)).toEqual([]);
+    await expectStatus(await sendFriendRequest(quiet!, fan!), 201);
+    // Once staff lift it, strangers may be asked again.
+    await act(staff, quiet!, 'unsilence');
+    await expectStatus(await sendFriendRequest(quiet!, stranger!), 201);
   });
 });

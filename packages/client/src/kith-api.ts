@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '526961d818c2505b9bbaeea2cfb518db3908cc828521864d1418c3a4a79965ac';
+export const documentSha256 = '5891bbe2a3ab34ac0012e34d291cf63044361fd0bdefbd8567df2b304f8a1640';
 
 export interface paths {
     "/health": {
@@ -659,7 +659,7 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused). Once a private account rejects your request, asking it again within 30 days is 409 naming `id` (the message says from when you may), and notifies nobody; following it once it is public is not held back.
+         * @description Idempotent. Following a private account files a request (`requested: true`) that its owner accepts or rejects. 404 for unknown or blocked users. A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 400 follows and follow requests a day (429 with `Retry-After`, nothing written; repeating a follow you have is never refused). Once a private account rejects your request, asking it again within 30 days is 409 naming `id` (the message says from when you may), and notifies nobody; following it once it is public is not held back. A silenced account (moderation) may follow anyone, but only people who follow it or are its friends are told.
          */
         post: operations["postUsersByIdFollow"];
         /**
@@ -807,7 +807,7 @@ export interface paths {
         put?: never;
         /**
          * Send a friend request
-         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409; so is asking again within 30 days someone who declined your last request (409 naming `user_id`, the message says from when you may; nobody is notified). A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count).
+         * @description If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409; so is asking again within 30 days someone who declined your last request (409 naming `user_id`, the message says from when you may; nobody is notified). A suspended account answers 404 exactly as one that does not exist (your relation with it is kept, and shows again once the suspension is lifted). At most 100 friend requests a day (429 with `Retry-After`, nothing written; accepting a crossing request does not count). A silenced account (moderation) may ask only people who follow it: 403 otherwise, nothing written.
          */
         post: operations["postFriendsRequests"];
         delete?: never;
@@ -8903,6 +8903,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

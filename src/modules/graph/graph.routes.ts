@@ -26,7 +26,7 @@ const SUSPENDED_IS_MISSING = 'A suspended account answers 404 exactly as one tha
 
 export const follow = createRoute({
   method: 'post', path: '/users/{id}/follow', tags: ['Follows'], summary: 'Follow a user',
-  description: `Idempotent. Following a private account files a request (\`requested: true\`) that its owner accepts or rejects. 404 for unknown or blocked users. ${SUSPENDED_IS_MISSING} At most 400 follows and follow requests a day (429 with \`Retry-After\`, nothing written; repeating a follow you have is never refused). Once a private account rejects your request, asking it again within 30 days is 409 naming \`id\` (the message says from when you may), and notifies nobody; following it once it is public is not held back.`,
+  description: `Idempotent. Following a private account files a request (\`requested: true\`) that its owner accepts or rejects. 404 for unknown or blocked users. ${SUSPENDED_IS_MISSING} At most 400 follows and follow requests a day (429 with \`Retry-After\`, nothing written; repeating a follow you have is never refused). Once a private account rejects your request, asking it again within 30 days is 409 naming \`id\` (the message says from when you may), and notifies nobody; following it once it is public is not held back. A silenced account (moderation) may follow anyone, but only people who follow it or are its friends are told.`,
   ...authed, request: { params: UserIdParamSchema },
   responses: { 200: jsonContent(FollowStateSchema, 'Follow state'), ...withTarget, ...errors[409] },
 });
@@ -74,12 +74,12 @@ export const listFriends = listRoute('friends', "A user's friends");
 
 export const sendFriendRequest = createRoute({
   method: 'post', path: '/friends/requests', tags: ['Friends'], summary: 'Send a friend request',
-  description: `If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409; so is asking again within 30 days someone who declined your last request (409 naming \`user_id\`, the message says from when you may; nobody is notified). ${SUSPENDED_IS_MISSING} At most 100 friend requests a day (429 with \`Retry-After\`, nothing written; accepting a crossing request does not count).`,
+  description: `If that user already sent you a pending request, it is accepted instead (200, status "accepted"). A duplicate pending request, or asking an existing friend, is 409; so is asking again within 30 days someone who declined your last request (409 naming \`user_id\`, the message says from when you may; nobody is notified). ${SUSPENDED_IS_MISSING} At most 100 friend requests a day (429 with \`Retry-After\`, nothing written; accepting a crossing request does not count). A silenced account (moderation) may ask only people who follow it: 403 otherwise, nothing written.`,
   ...authed, request: { body: jsonBody(SendFriendRequestSchema) },
   responses: {
     201: jsonContent(FriendRequestSchema, 'The new pending request'),
     200: jsonContent(FriendRequestSchema, 'Their crossing request, now accepted'),
-    ...withTarget, ...errors[409],
+    ...withTarget, ...errors[403], ...errors[409],
   },
 });
 

@@ -11,7 +11,7 @@ import { presentHiddenUser, presentPublicUser } from '../users/users.presenter';
 import { findUserById, loadUsersByIds } from '../users/users.service';
 import { assertNotBlocked } from './relations';
 import { activeUserSql, isAccountVisible, visibleUserSql } from '../../policy/visibility';
-import { reachCountStatement, reachLeftSql, reachRefusal } from '../../policy/reach';
+import { reachCountStatement, reachLeftSql, reachRefusal, silencedTowards } from '../../policy/reach';
 
 /**
  * The other user of any relation endpoint (follow, friend, block, mute and undoing them, a community
@@ -78,7 +78,8 @@ export async function follow(c: Context<AppEnv>, viewerId: string, userId: strin
     throw await reachRefusal(db, viewerId, 'follow');
   }
   // meta.changes also counts the counter-trigger writes of an accepted follow (3 rows), so test for any.
-  if ((insert?.meta.changes ?? 0) > 0) {
+  // A silenced account's follow tells only people who follow it or are its friends.
+  if ((insert?.meta.changes ?? 0) > 0 && !(await silencedTowards(db, viewerId, userId))) {
     emitEvent(c, { type: state === 'accepted' ? 'new_follower' : 'follow_request', actorId: viewerId, recipientId: userId });
   }
   return { following: state === 'accepted', requested: state === 'pending' };
@@ -242,6 +243,9 @@ export async function sendFriendRequest(c: Context<AppEnv>, fromId: string, toId
   if (fromId === toId) throw ApiError.field('user_id', 'you cannot befriend yourself');
   await otherUser(c, fromId, toId, 'befriend');
   const db = c.var.d1;
+  if (await silencedTowards(db, fromId, toId)) {
+    throw new ApiError('forbidden', 'Your account is silenced: you can send friend requests only to people who follow you.');
+  }
   if (await db.prepare('SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2').bind(fromId, toId).first()) {
     throw new ApiError('conflict', 'You are already friends.', { errors: [{ field: 'user_id', message: 'is already your friend' }] });
   }
