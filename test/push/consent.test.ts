@@ -7,7 +7,7 @@ import { vapidConfig } from '../../src/modules/push/web-push';
 import { newId } from '../../src/lib/ids';
 import { call, createUser, expectStatus, type TestUser } from '../helpers/client';
 import { befriend, block, notifications, requestFriend } from '../notifications/helpers';
-import { bindings, pushService, received, subscribe, waitForPushes, type ReceiverSubscription } from './helpers';
+import { bindings, pushService, received, storedUnread, subscribe, waitForPushes, type ReceiverSubscription } from './helpers';
 
 // What reaches a lock screen is decided when the push is sent, not only when the notification was made: a push
 // waiting in the queue (or retried for half an hour) must not carry the words or name of someone the recipient
@@ -25,7 +25,9 @@ function message(recipient: TestUser, sender: TestUser, content: string): PushMe
   return { type: 'push.notification', user_id: recipient.id, notification };
 }
 
+/** Pushes a notification the recipient's inbox holds (unread), as a delivery leaves it; true when it arrived. */
 async function pushedNow(sub: ReceiverSubscription, msg: PushMessage): Promise<boolean> {
+  await storedUnread(msg.user_id, msg.notification);
   await pushNotification(bindings, msg, (await vapidConfig(bindings))!);
   return (await received(sub)).deliveries.some((d) => (d.payload as { notification_id?: string } | null)?.notification_id === msg.notification.id);
 }
@@ -69,6 +71,19 @@ describe('Push consent', () => {
     };
     for (const n of [cancelled, read, hidden]) expect(await afterRetry(n), n.id).toBe(1);
     expect(await afterRetry(unread)).toBe(2);
+  });
+
+  it('should not push a notification retracted before its first attempt (a message unsent right after it was sent)', async () => {
+    const [me, sender] = [await createUser(), await createUser()];
+    const sub = await pushService();
+    await subscribe(me, sub);
+    const [unsent, kept] = [message(me, sender, 'sent to the wrong person'), message(me, sender, 'meant for you')];
+    for (const msg of [unsent, kept]) await storedUnread(me.id, msg.notification, `message:${msg.notification.id}`);
+    // The unsend retracts its notification from the inbox between the delivery and the queue batch.
+    await env.INBOXES.get(env.INBOXES.idFromName(me.id)).retract({ source: `message:${unsent.notification.id}`, at: Date.now() });
+    const vapid = (await vapidConfig(bindings))!;
+    for (const msg of [unsent, kept]) await pushNotification(bindings, msg, vapid);
+    expect((await received(sub)).deliveries.map((d) => (d.payload as { body: string }).body)).toEqual(['meant for you']);
   });
 
   it('should show a message request without its text, and the message once the request is accepted', async () => {

@@ -52,16 +52,17 @@ export async function secondSession(user: TestUser): Promise<{ accessToken: stri
  * Puts a notification made in a test straight into the user's inbox storage, unread (so a push retried
  * for it still finds it there: see UserInbox.pushable), without delivering it (which would push it).
  */
-export async function storedUnread(userId: string, notification: Notification): Promise<Notification> {
+export async function storedUnread(userId: string, notification: Notification, source: string | null = null): Promise<Notification> {
   await runInDurableObject(env.INBOXES.get(env.INBOXES.idFromName(userId)) as DurableObjectStub<UserInbox>, (_, state) => {
     const at = Date.parse(notification.created_at);
     state.storage.sql.exec(
-      'INSERT INTO notifications (seq, id, type, data, created_at, updated_at) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM notifications), ?, ?, ?, ?, ?)',
+      'INSERT INTO notifications (seq, id, type, data, created_at, updated_at, source) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM notifications), ?, ?, ?, ?, ?, ?)',
       notification.id,
       notification.type,
       JSON.stringify(notification.data),
       at,
       at,
+      source,
     );
   });
   return notification;

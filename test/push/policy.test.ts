@@ -6,7 +6,7 @@ import type { PushMessage } from '../../src/modules/notifications/inbox-push';
 import { newId } from '../../src/lib/ids';
 import { createUser, type TestUser } from '../helpers/client';
 import { befriend, follow } from '../notifications/helpers';
-import { bindings, pushService, received, secondSession, subscribe, type ReceiverSubscription } from './helpers';
+import { bindings, pushService, received, secondSession, storedUnread, subscribe, type ReceiverSubscription } from './helpers';
 
 // The push policy of each device, one notification at a time, straight through pushNotification (each delivery
 // is awaited there, so what the local push service received is final when it returns: no waiting).
@@ -43,6 +43,7 @@ describe('Push policies', () => {
     }
     const vapid = (await vapidConfig(bindings))!;
     const reached = async (message: PushMessage) => {
+      await storedUnread(message.user_id, message.notification);
       await pushNotification(bindings, message, vapid);
       const out: string[] = [];
       for (const policy of policies) if ((await delivered(subs[policy]!, message.notification.id)) > 0) out.push(policy);
@@ -66,13 +67,16 @@ describe('Push policies', () => {
     const me = await createUser();
     const message = (body: PushMessage, attempts = 1) => ({ id: newId(), timestamp: new Date(), attempts, body, ack: vi.fn(), retry: vi.fn() });
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    // A notification without its data cannot be read: a fault to retry, after the backoff of the attempts so far.
-    const broken = message({ ...like(me, me), notification: { ...like(me, me).notification, data: undefined as never } });
+    // A notification (its inbox holds it) without its data cannot be read: a fault to retry, after the
+    // backoff of the attempts so far.
+    const held = await storedUnread(me.id, like(me, me).notification);
+    const broken = message({ ...like(me, me), notification: { ...held, data: undefined as never } });
     await consumePushBatch({ queue: 'kith-push', messages: [broken], ackAll: vi.fn(), retryAll: vi.fn() } as unknown as MessageBatch<PushMessage>, bindings);
     expect(broken.ack).not.toHaveBeenCalled();
     expect(broken.retry).toHaveBeenCalledWith({ delaySeconds: retryDelay(bindings, 0) });
-    // Delivered again, it first asks the inbox, which does not hold it: nothing to push, and done.
-    const again = message(broken.body, 2);
+    // Delivered again once the inbox no longer holds it (read or retracted meanwhile): it asks the inbox
+    // first, so there is nothing to push, and it is done.
+    const again = message({ ...broken.body, notification: { ...broken.body.notification, id: newId() } }, 2);
     await consumePushBatch({ queue: 'kith-push', messages: [again], ackAll: vi.fn(), retryAll: vi.fn() } as unknown as MessageBatch<PushMessage>, bindings);
     expect(again.ack).toHaveBeenCalledOnce();
     expect(again.retry).not.toHaveBeenCalled();

@@ -43,22 +43,22 @@ function policyAllows(policy: string, actorFlags: number | null): boolean {
 /**
  * Pushes one notification to its user's subscriptions: those of live sessions whose alerts and policy let
  * it through (subscriptions of ended sessions are deleted on the way), unless its actor is now suspended,
- * blocked either way or muted by the user, or (on a retry) it is no longer unread in the inbox; a message
+ * blocked either way or muted by the user, or it is no longer unread in the inbox; a message
  * request's text stays out. Each delivery has its own timeout;
  * 404/410 delete the subscription; a timeout, 429 or 5xx is queued again for just that subscription,
  * after a growing delay, until {@link MAX_PUSH_ATTEMPTS} or the notification's TTL is past; after
  * {@link MAX_PUSH_FAILURES} failed deliveries in a row the subscription is deleted.
  */
-export async function pushNotification(env: Bindings, message: PushMessage, vapid: VapidConfig, redelivered = false): Promise<void> {
+export async function pushNotification(env: Bindings, message: PushMessage, vapid: VapidConfig): Promise<void> {
   const { notification, user_id: userId } = message;
   const attempt = message.attempt ?? 0;
   const rule = pushRule(notification.type);
   if (!rule) return;
   if (Date.now() - Date.parse(notification.created_at) > rule.ttl * 1000) return; // no longer worth delivering
-  // A retry comes seconds to half an hour later: the inbox says whether the notification is still there,
-  // unread and shown (not retracted, read in the app, or hidden by a suspension meanwhile). The first
-  // attempt follows the delivery at once and skips the object call.
-  if ((attempt > 0 || redelivered) && !(await inboxOf(env, userId).pushable(notification.id))) return;
+  // Every attempt comes after the delivery (the first one a queue batch later, a retry up to half an
+  // hour later): the inbox says whether the notification is still there, unread and shown (not retracted,
+  // as a message unsent right after a slip is, read in the app, or hidden by a suspension meanwhile).
+  if (!(await inboxOf(env, userId).pushable(notification.id))) return;
   const actorId = pushActorId(notification);
   const conversationId = notification.type === 'new_message' ? notification.data.conversation_id : null;
   // One statement: the subscriptions, and how the recipient stands to whoever caused the notification now
@@ -128,7 +128,7 @@ export async function consumePushBatch(batch: MessageBatch<PushMessage>, env: Bi
         return;
       }
       try {
-        await pushNotification(env, message.body, vapid, message.attempts > 1);
+        await pushNotification(env, message.body, vapid);
         message.ack();
       } catch (err) {
         console.error(JSON.stringify({ level: 'error', queue: batch.queue, notification_id: message.body.notification?.id, message: String((err as Error)?.message ?? err) }));
