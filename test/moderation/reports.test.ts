@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:workers';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
-import { startDirect, send, deleteRaw, startGroup } from '../messaging/helpers';
-import { waitForNotification, notifications, quiet } from '../notifications/helpers';
-import { block, comment, makePrivate, post, deletePost } from '../posts/helpers';
+import { startDirect, send, deleteRaw, roomStub, startGroup } from '../messaging/helpers';
+import { eventually, waitForNotification, notifications, quiet } from '../notifications/helpers';
+import { block, comment, makePrivate, post, deletePost, upload } from '../posts/helpers';
 import { auditEntries, createStaff, report, reportRaw, resolve, resolveRaw, staffReport, type TestUser, UNKNOWN_ID } from './helpers';
 
 const REPORT_KEYS = ['category', 'comment', 'created_at', 'id', 'resolved_at', 'status', 'subject_id', 'subject_type'];
@@ -64,6 +65,46 @@ describe('Reports: filing them', () => {
     const filed = await report(b, { subject_type: 'message', subject_id: message.id, conversation_id: conversation.id, category: 'violence' });
     await expectStatus(await deleteRaw(a, conversation.id, message.seq), 204);
     expect((await staffReport(staff, filed.id)).subject.content).toBe('meet me outside');
+  });
+
+  it('should let the people a message was sent to report it for 30 days after its sender unsent it, and nobody after', async () => {
+    const [a, b, c, outsider] = [await createUser(), await createUser(), await createUser(), await createUser()];
+    const group = await startGroup(a, [b, c]);
+    const image = await upload(a);
+    const sent = await send(a, group.id, { content: 'you will regret this', media_ids: [image.id] });
+    await expectStatus(await deleteRaw(a, group.id, sent.seq), 204);
+    // Out of everyone's sight: history shows the tombstone.
+    const history = await expectStatus(await call(`/conversations/${group.id}/messages`, { token: b.accessToken }), 200);
+    expect(history.data.find((m: any) => m.id === sent.id)).toMatchObject({ deleted: true, content: '', media: [] });
+    // A member it was sent to reports it, and staff see it as it was sent.
+    const filed = await report(b, { subject_type: 'message', subject_id: sent.id, conversation_id: group.id, category: 'harassment' });
+    const seen = (await staffReport(staff, filed.id)).subject;
+    expect(seen).toMatchObject({ author: { id: a.id }, content: 'you will regret this' });
+    expect(seen.media.map((m: any) => m.id)).toEqual([image.id]);
+    // Its sender cannot, nor can anyone outside the conversation.
+    await expectProblem(await reportRaw(a, { subject_type: 'message', subject_id: sent.id, conversation_id: group.id, category: 'spam' }), 400, 'subject_id');
+    await expectProblem(await reportRaw(outsider, { subject_type: 'message', subject_id: sent.id, conversation_id: group.id, category: 'spam' }), 404);
+    // 30 days on, the room's alarm erases the kept copy, and it can no longer be reported.
+    const room = roomStub(group.id);
+    // (Thirty days pass: the kept copy and the alarm job that erases it move back that far.)
+    await runInDurableObject(room, (_, state) => {
+      state.storage.sql.exec('UPDATE withdrawn SET withdrawn_at = withdrawn_at - ?', 30 * 24 * 3_600_000 + 1);
+      state.storage.sql.exec("UPDATE alarms SET due = due - ? WHERE job = 'withdrawn'", 30 * 24 * 3_600_000 + 1);
+    });
+    await runDurableObjectAlarm(room);
+    expect(await runInDurableObject(room, (_, state) => state.storage.sql.exec('SELECT COUNT(*) AS n FROM withdrawn').one().n)).toBe(0);
+    await expectProblem(await reportRaw(c, { subject_type: 'message', subject_id: sent.id, conversation_id: group.id, category: 'harassment' }), 404);
+  });
+
+  it('should keep nothing of an unsent message once its sender deletes their account', async () => {
+    const [a, b] = [await createUser(), await createUser()];
+    const conversation = await startDirect(a, b);
+    const message = await send(a, conversation.id, 'gone with me');
+    await expectStatus(await deleteRaw(a, conversation.id, message.seq), 204);
+    await expectStatus(await call('/me', { method: 'DELETE', token: a.accessToken, body: { password: a.password } }), 204);
+    const room = roomStub(conversation.id);
+    await eventually(async () => expect(await runInDurableObject(room, (_, state) => state.storage.sql.exec('SELECT COUNT(*) AS n FROM withdrawn').one().n)).toBe(0));
+    await expectProblem(await reportRaw(b, { subject_type: 'message', subject_id: message.id, conversation_id: conversation.id, category: 'harassment' }), 404);
   });
 
   it('should answer 200 with the open report when the same reporter reports the same subject again', async () => {

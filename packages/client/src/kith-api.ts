@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '5891bbe2a3ab34ac0012e34d291cf63044361fd0bdefbd8567df2b304f8a1640';
+export const documentSha256 = '5200f89e7df27ca61233a9c2d1ad228b12f7b4a282e2feb3d3de4ccc43b450a3';
 
 export interface paths {
     "/health": {
@@ -1317,7 +1317,7 @@ export interface paths {
         post?: never;
         /**
          * Delete your message
-         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account's deletion and the conversation's end do the same. The `new_message` notifications that quoted its text are removed from the other members' inboxes (`notification.removed` on their sockets).
+         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account's deletion and the conversation's end do the same. The `new_message` notifications that quoted its text are removed from the other members' inboxes (`notification.removed` on their sockets). The room keeps the message as it was, out of everyone's sight, for 30 days, only so that the others can still report it (POST /reports); then it is erased (at once if you delete your account).
          */
         delete: operations["deleteConversationsByIdMessagesBySeq"];
         options?: never;
@@ -2027,7 +2027,7 @@ export interface paths {
         put?: never;
         /**
          * Report a user, post, comment, message or community
-         * @description Staff see a snapshot of the subject taken now (author, text, media), so the report stays reviewable after the content is edited or deleted. A subject you cannot see is 404 (as everywhere); a message can be reported only by a participant of its conversation (`conversation_id` is required for messages). Reporting yourself or your own content is 400. Reporting the same subject again while your report is open answers 200 with that report. At most 20 reports an hour per account (429). Reports about a community's posts, comments, or (with `community_id`) members are also handled by its owner and moderators. When it is resolved you get a `report_resolved` notification with the outcome (never who decided).
+         * @description Staff see a snapshot of the subject taken now (author, text, media), so the report stays reviewable after the content is edited or deleted. A subject you cannot see is 404 (as everywhere); a message can be reported only by a participant of its conversation (`conversation_id` is required for messages). A message its sender deleted can still be reported by the other participants for 30 days (the snapshot is the message as it was sent): abuse is often unsent once read. After that, or once a moderator removed it or its sender's account was deleted, it is 404. Reporting yourself or your own content is 400. Reporting the same subject again while your report is open answers 200 with that report. At most 20 reports an hour per account (429). Reports about a community's posts, comments, or (with `community_id`) members are also handled by its owner and moderators. When it is resolved you get a `report_resolved` notification with the outcome (never who decided).
          */
         post: operations["postReports"];
         delete?: never;

@@ -5,7 +5,7 @@ import { suspendedAmong } from '../../policy/visibility';
 import { blockedEitherOf, blocksAmong } from '../graph/relations';
 import { RoomAlarms } from './room-alarms';
 import { RoomCalls } from './room-calls';
-import { RoomMessages, type SendInput } from './room-messages';
+import { RoomMessages, type SendInput, WITHDRAWN_JOB } from './room-messages';
 import { OUTBOX_JOB, RoomOutbox } from './room-outbox';
 import { errorFrame, type Frame, handleFrame, RoomSockets } from './room-protocol';
 import { RoomStore } from './room-store';
@@ -39,7 +39,7 @@ export class ConversationRoom extends DurableObject<Env> {
     this.alarms = new RoomAlarms(ctx.storage, sql);
     this.outbox = new RoomOutbox(ctx, env, this.store, sql, this.alarms);
     this.sockets = new RoomSockets(ctx, env.METRICS, frameBudget((env as Bindings).ROOM_FRAME_RATE));
-    this.messages = new RoomMessages(ctx, env, this.store, this.sockets, this.outbox);
+    this.messages = new RoomMessages(ctx, env, this.store, this.sockets, this.outbox, this.alarms);
     this.calls = new RoomCalls(ctx, env, this.store, this.sockets, this.alarms, this.messages, sql);
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -208,7 +208,11 @@ export class ConversationRoom extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.alarms.run((job) => (job === OUTBOX_JOB ? this.outbox.retry() : this.calls.runJob(job)));
+    await this.alarms.run(async (job) => {
+      if (job === OUTBOX_JOB) return this.outbox.retry();
+      if (job === WITHDRAWN_JOB) return this.messages.pruneWithdrawn();
+      return this.calls.runJob(job);
+    });
   }
 
   // ------------------------------------------------------------------ sockets (room-protocol.ts)

@@ -78,7 +78,7 @@ export const editMessage = createRoute({
 
 export const deleteMessage = createRoute({
   method: 'delete', path: '/conversations/{id}/messages/{seq}', tags, summary: 'Delete your message',
-  description: 'It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account\'s deletion and the conversation\'s end do the same. The `new_message` notifications that quoted its text are removed from the other members\' inboxes (`notification.removed` on their sockets).',
+  description: 'It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account\'s deletion and the conversation\'s end do the same. The `new_message` notifications that quoted its text are removed from the other members\' inboxes (`notification.removed` on their sockets). The room keeps the message as it was, out of everyone\'s sight, for 30 days, only so that the others can still report it (POST /reports); then it is erased (at once if you delete your account).',
   ...authed, request: { params: SeqParamSchema },
   responses: { 204: { description: 'Deleted' }, ...member, ...errors[403] },
 });

@@ -5,6 +5,7 @@ import { forgetContent } from '../notifications/delivery';
 import { publishEvent } from '../notifications/events';
 import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';
+import type { RoomAlarms } from './room-alarms';
 import type { RoomSockets } from './room-protocol';
 import type { RoomOutbox } from './room-outbox';
 import { attachmentsOf, type MessageRow, type RoomStore } from './room-store';
@@ -12,6 +13,15 @@ import { type CallRecord, MAX_MESSAGE_LENGTH, type Message, type MessageMedia, N
 
 export const refuse = (status: RefusalStatus, detail: string, field?: string, code?: 'messages_not_accepted') => ({ ok: false as const, status, detail, field, code });
 export const ok = <T>(value: T) => ({ ok: true as const, value });
+
+/**
+ * How long a message its sender deleted is kept, as it was and out of everyone's sight, so that the
+ * people it was sent to can still report it (abuse is often unsent once it has been read); then the
+ * room's alarm erases it ({@link WITHDRAWN_JOB}). A moderator's removal and an account's erasure keep
+ * nothing.
+ */
+export const WITHDRAWN_KEEP_MS = 30 * 24 * 60 * 60 * 1000;
+export const WITHDRAWN_JOB = 'withdrawn';
 
 export interface SendInput {
   content: string;
@@ -33,6 +43,7 @@ export class RoomMessages {
     private readonly store: RoomStore,
     private readonly sockets: RoomSockets,
     private readonly outbox: RoomOutbox,
+    private readonly alarms: RoomAlarms,
   ) {}
 
   /**
@@ -239,7 +250,7 @@ export class RoomMessages {
   async remove(userId: string, seq: number): Promise<RoomResult<string[]>> {
     const found = this.ownMessage(userId, seq);
     if (!found.ok) return found;
-    const keys = await this.tombstone(seq);
+    const keys = await this.tombstone(seq, { keepForReports: true });
     // Taken back means gone everywhere: the new_message notifications quoting its text go too.
     const recipients = this.store.members().map((m) => m.userId).filter((id) => id !== userId);
     this.ctx.waitUntil(forgetContent(this.env, { messageId: found.value.id as string }, recipients).catch(() => undefined));
@@ -270,10 +281,15 @@ export class RoomMessages {
    * here) deletes its message_media rows, and a trigger withdraws an image nothing else uses. Answers
    * their keys, so the caller purges the edge copies.
    */
-  private async tombstone(seq: number): Promise<string[]> {
+  private async tombstone(seq: number, options: { keepForReports?: boolean } = {}): Promise<string[]> {
     let keys: string[] = [];
     this.ctx.storage.transactionSync(() => {
       const row = this.store.messageAt(seq)!;
+      if (options.keepForReports) {
+        const now = Date.now();
+        this.store.keepWithdrawn(row, now);
+        this.alarms.schedule(WITHDRAWN_JOB, now + WITHDRAWN_KEEP_MS);
+      }
       keys = this.outbox.releaseMedia(row.id as string, attachmentsOf(row));
       this.store.tombstone(seq);
       this.outbox.markIndexDirty();
@@ -315,12 +331,22 @@ export class RoomMessages {
     return ok({ last_read_seq: target, unread_count: store.unreadFor(userId, target) });
   }
 
-  /** A member's view of one message by id, for a report's snapshot: 404 unless it exists and is not deleted. */
+  /**
+   * A member's view of one message by id, for a report's snapshot: 404 unless it exists and is not
+   * deleted, or was deleted by its sender within {@link WITHDRAWN_KEEP_MS}: then as it was sent.
+   */
   messageForReport(userId: string, messageId: string): RoomResult<Message> {
     if (!this.store.member(userId)) return refuse(404, NOT_A_MEMBER);
     const row = this.store.messageById(messageId);
-    if (!row || row.deleted === 1) return refuse(404, 'No such message.');
-    return ok(this.store.present(row));
+    const shown = row?.deleted === 0 ? row : row ? this.store.withdrawnRow(messageId, Date.now() - WITHDRAWN_KEEP_MS) : null;
+    if (!shown) return refuse(404, 'No such message.');
+    return ok(this.store.present(shown));
+  }
+
+  /** The alarm's {@link WITHDRAWN_JOB}: erases the kept copies past {@link WITHDRAWN_KEEP_MS}, and comes back for the next one. */
+  pruneWithdrawn(): void {
+    const oldest = this.store.pruneWithdrawn(Date.now() - WITHDRAWN_KEEP_MS);
+    if (oldest !== null) this.alarms.schedule(WITHDRAWN_JOB, oldest + WITHDRAWN_KEEP_MS);
   }
 
   /**

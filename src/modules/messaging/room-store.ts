@@ -34,6 +34,7 @@ export class RoomStore {
       CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_client ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS blocks (user_id TEXT NOT NULL, other_id TEXT NOT NULL, PRIMARY KEY (user_id, other_id));
       CREATE TABLE IF NOT EXISTS suspended (user_id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS withdrawn (message_id TEXT PRIMARY KEY, sender_id TEXT NOT NULL, row TEXT NOT NULL, withdrawn_at INTEGER NOT NULL);
     `);
     // Rooms created before message requests and calls: add the columns their tables lack.
     const columns = (table: string) => new Set(this.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name));
@@ -113,6 +114,7 @@ export class RoomStore {
   eraseAccount(userId: string): MessageRow[] {
     const erased = this.sql.exec<MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND deleted = 0 ORDER BY seq', userId).toArray();
     this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]', call = NULL WHERE sender_id = ? AND deleted = 0", userId);
+    this.sql.exec('DELETE FROM withdrawn WHERE sender_id = ?', userId);
     this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
     this.sql.exec('DELETE FROM state WHERE key = ?', `former:${userId}`);
     this.setSuspended(userId, false);
@@ -251,6 +253,26 @@ export class RoomStore {
 
   tombstone(seq: number): void {
     this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]' WHERE seq = ?", seq);
+  }
+
+  /**
+   * Keeps a message its sender is deleting, as it was, out of everyone's sight (see
+   * room-messages.ts, WITHDRAWN_KEEP_MS): only a report by someone it was sent to reads it.
+   */
+  keepWithdrawn(row: MessageRow, at: number): void {
+    this.sql.exec('INSERT OR REPLACE INTO withdrawn (message_id, sender_id, row, withdrawn_at) VALUES (?, ?, ?, ?)', row.id, row.sender_id, JSON.stringify(row), at);
+  }
+
+  /** The kept copy of a message its sender deleted after `after`, as its row was; null when there is none. */
+  withdrawnRow(messageId: string, after: number): MessageRow | null {
+    const kept = this.sql.exec<{ row: string }>('SELECT row FROM withdrawn WHERE message_id = ? AND withdrawn_at > ?', messageId, after).toArray()[0];
+    return kept ? (JSON.parse(kept.row) as MessageRow) : null;
+  }
+
+  /** Erases the kept copies withdrawn at or before `before`; answers when the oldest one left was withdrawn (null: none left). */
+  pruneWithdrawn(before: number): number | null {
+    this.sql.exec('DELETE FROM withdrawn WHERE withdrawn_at <= ?', before);
+    return this.sql.exec<{ at: number | null }>('SELECT MIN(withdrawn_at) AS at FROM withdrawn').one().at;
   }
 
   /** The keys of every image the live messages carry (what a dissolved room stops showing). */

@@ -24,7 +24,7 @@ export const createReport = createRoute({
   summary: 'Report a user, post, comment, message or community',
   description: [
     'Staff see a snapshot of the subject taken now (author, text, media), so the report stays reviewable after the content is edited or deleted.',
-    'A subject you cannot see is 404 (as everywhere); a message can be reported only by a participant of its conversation (`conversation_id` is required for messages).',
+    'A subject you cannot see is 404 (as everywhere); a message can be reported only by a participant of its conversation (`conversation_id` is required for messages). A message its sender deleted can still be reported by the other participants for 30 days (the snapshot is the message as it was sent): abuse is often unsent once read. After that, or once a moderator removed it or its sender\'s account was deleted, it is 404.',
     'Reporting yourself or your own content is 400. Reporting the same subject again while your report is open answers 200 with that report.',
     'At most 20 reports an hour per account (429). Reports about a community\'s posts, comments, or (with `community_id`) members are also handled by its owner and moderators.',
     'When it is resolved you get a `report_resolved` notification with the outcome (never who decided).',
