@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '526961d818c2505b9bbaeea2cfb518db3908cc828521864d1418c3a4a79965ac';
+export const documentSha256 = '2a345a9120642d9e2426a06eee110863769602c6d719ecb4952ec2eb4400c3aa';
 
 export interface paths {
     "/health": {
@@ -1767,7 +1767,7 @@ export interface paths {
         post: operations["postCommunitiesByIdMembersByUserId"];
         /**
          * Remove a member, or reject an applicant
-         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming `user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report's `remove_member`).
+         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming `user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report's `remove_member`). A new ban is recorded in the audit log (`community.member_banned`: who banned, the community, whom); banning someone already banned changes nothing. 503 (`Retry-After`) when the audit log is too busy to record a ban.
          */
         delete: operations["deleteCommunitiesByIdMembersByUserId"];
         options?: never;
@@ -1807,7 +1807,7 @@ export interface paths {
         post?: never;
         /**
          * Lift a ban
-         * @description Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban).
+         * @description Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban). A lift is recorded in the audit log (`community.member_unbanned`: who lifted it, the community, whom, and when the ban was set); 503 (`Retry-After`) when the audit log is too busy to record it.
          */
         delete: operations["deleteCommunitiesByIdBansByUserId"];
         options?: never;
@@ -5910,7 +5910,7 @@ export interface components {
          */
         AuditEntry: {
             id: string;
-            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed, account.export_requested, account.export_downloaded. */
+            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed, community.member_banned, community.member_unbanned, account.export_requested, account.export_downloaded. */
             action: string;
             /** @description null for the system, the command line, an anonymous caller, or an account since deleted (see actor_id). */
             actor: components["schemas"]["PublicUser"] | null;
@@ -13062,7 +13062,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed" | "account.export_requested" | "account.export_downloaded";
+                action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed" | "community.member_banned" | "community.member_unbanned" | "account.export_requested" | "account.export_downloaded";
                 actor_id?: string;
                 subject_id?: string;
             };

@@ -156,7 +156,9 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
       const community = resolver.community!;
       if (!report.subjectUserId) throw new ApiError('not_found', 'The reported account no longer exists.');
       if (report.subjectUserId === resolver.userId) throw new ApiError('forbidden', 'You cannot remove yourself through a report.');
-      statements.push(...(await memberRemoval(c, community, report.subjectUserId, guard)));
+      const removal = await memberRemoval(c, community, report.subjectUserId, guard);
+      statements.push(...removal.statements);
+      entries.push(...removal.entries);
       const userId = report.subjectUserId;
       after.push((ctx) => leaveChat(ctx, community.conversationId, userId));
       break;
