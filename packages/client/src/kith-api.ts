@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '2a345a9120642d9e2426a06eee110863769602c6d719ecb4952ec2eb4400c3aa';
+export const documentSha256 = '7bb4fe9426a083708ea197b52f32b34fa15661ec83ea9484d4e78e08f2c802d6';
 
 export interface paths {
     "/health": {
@@ -2067,7 +2067,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve one of a community's reports (owner and moderators)
-         * @description `none` dismisses it (releasing content a rule held), `remove_content` deletes the post or comment, `remove_member` removes the reported member (only the owner removes a moderator; nobody removes the owner). 409 once resolved. The reporter is notified (`report_resolved`).
+         * @description `none` dismisses it (releasing content a rule held), `remove_content` deletes the post or comment, `remove_member` removes the reported member and bans them from the community, as `DELETE /communities/{id}/members/{user_id}?ban=true` does (also when they left meanwhile; only the owner removes a moderator; nobody removes the owner; the ban is audited as `community.member_banned` with the `report_id`). 409 once resolved. The reporter is notified (`report_resolved`).
          */
         post: operations["postCommunitiesByIdReportsByReportIdResolve"];
         delete?: never;

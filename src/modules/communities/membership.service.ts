@@ -146,7 +146,8 @@ function removalStatements(db: D1Client, community: CommunityWithRole, userId: s
  * that do it: moderators remove members and reject applicants; only the owner removes a moderator;
  * nobody removes the owner. With `ban`, the statements also ban them (so they cannot join or apply
  * again), and they need not be a member: an outsider can be banned before they arrive; a new ban comes
- * with its `community.member_banned` audit entry (none when they were banned already). Run both through
+ * with its `community.member_banned` audit entry (none when they were banned already), naming the
+ * report (`reportId`) it resolves, if any. Run both through
  * `audit()` in one batch, then call leaveChat. With `guard`, the entry carries it as its condition, so
  * the caller's other entries must carry the same one.
  */
@@ -155,7 +156,7 @@ export async function memberRemoval(
   community: CommunityWithRole,
   userId: string,
   guard?: { sql: string; params: unknown[] },
-  options: { ban?: boolean } = {},
+  options: { ban?: boolean; reportId?: string } = {},
 ): Promise<{ statements: D1PreparedStatement[]; entries: AuditEntry[] }> {
   assertModerator(community, options.ban ? 'ban people' : 'remove members');
   const target = await roleOf(c, community.id, userId);
@@ -184,7 +185,7 @@ export async function memberRemoval(
     subjectType: 'community',
     subjectId: community.id,
     ip: requestIp(c),
-    data: { user_id: userId, role: target?.role ?? null },
+    data: { user_id: userId, role: target?.role ?? null, ...(options.reportId ? { report_id: options.reportId } : {}) },
     when: guard ?? made,
   };
   return { statements, entries: [entry] };
