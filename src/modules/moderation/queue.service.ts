@@ -148,7 +148,10 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         after.push(() => purgeEdgePaths('posts', [postPath(report.subjectId)]));
         after.push(() => purgeMediaCopies(images));
       } else {
+        const comment = await db.prepare('SELECT post_id FROM comments WHERE id = ?1').bind(report.subjectId).first<{ post_id: string }>();
         statements.push(guarded('DELETE FROM comments WHERE id = ?4', report.subjectId));
+        // Its post's cached copy counts it (comment_count), as after a deletion by its author.
+        if (comment) after.push(() => purgeEdgePaths('posts', [postPath(comment.post_id)]));
       }
       break;
     }
