@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '7bb4fe9426a083708ea197b52f32b34fa15661ec83ea9484d4e78e08f2c802d6';
+export const documentSha256 = '84c3c101d3420f9155caf4f706a7beab3fcf1154cca96f11c2491f99a8c33b23';
 
 export interface paths {
     "/health": {
@@ -1128,7 +1128,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, for good and with no report: seen by its writer and staff only, not counted, notifying nobody. With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -3862,7 +3862,7 @@ export interface components {
             reply_count: number;
             created_at: string;
             /**
-             * @description Present (true) only while the comment is held for review: then only its author and staff see it.
+             * @description Present (true) only while the comment is held (for review, or written by a silenced account out of its reach): then only its author and staff see it.
              * @enum {boolean}
              */
             held?: true;
