@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '84c3c101d3420f9155caf4f706a7beab3fcf1154cca96f11c2491f99a8c33b23';
+export const documentSha256 = 'e66d880c2a4e867388333ce2f781d68770e1c78096000c720807c87052fad11a';
 
 export interface paths {
     "/health": {
@@ -1740,7 +1740,7 @@ export interface paths {
         };
         /**
          * Members of a community
-         * @description Longest-standing first, `{ user, role, joined_at }`. `role` filters (owner, moderator, member); `role=pending` lists applicants, for the owner and moderators only. A private community shows its members to members only (403).
+         * @description Longest-standing first, `{ user, role, joined_at }`. `role` filters (owner, moderator, member); `role=pending` lists applicants, for the owner and moderators only. A private community shows its members to members only (403). In a public one, members with a private account are listed to the community's members only (left out for anyone else, applicants included); `member_count` counts them for everyone.
          */
         get: operations["getCommunitiesByIdMembers"];
         put?: never;
@@ -5423,7 +5423,7 @@ export interface components {
             comment?: string;
             /** @description Required for a message: the conversation it is in (you must be a participant). */
             conversation_id?: string;
-            /** @description For a user: report them as a member of this community, so its owner and moderators see the report too (they must be a member). */
+            /** @description For a user: report them as a member of this community, so its owner and moderators see the report too (they must be a member you may see in its member list: a private account only if you are a member too; 404 naming `community_id` otherwise). */
             community_id?: string;
         };
         /**

@@ -155,7 +155,8 @@ export const listMembers = createRoute({
   summary: 'Members of a community',
   description: [
     'Longest-standing first, `{ user, role, joined_at }`. `role` filters (owner, moderator, member); `role=pending` lists applicants, for the owner',
-    'and moderators only. A private community shows its members to members only (403).',
+    'and moderators only. A private community shows its members to members only (403). In a public one, members with a private account are listed to the',
+    "community's members only (left out for anyone else, applicants included); `member_count` counts them for everyone.",
   ].join(' '),
   ...maybeAuthed,
   request: { params: CommunityIdParamSchema, query: PageQuerySchema.merge(MemberListQuerySchema) },
