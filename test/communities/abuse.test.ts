@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem, expectStatus } from '../helpers/client';
 import { recordEvents } from '../helpers/events';
+import { auditEntries } from '../moderation/helpers';
 import { ofType, quiet, waitForCount, waitForNotification } from '../notifications/helpers';
 import { addMember, createCommunity, join, joinRaw, leaveRaw, members, removeMemberRaw, setRoleRaw, type TestUser, users } from './helpers';
 
@@ -63,6 +64,31 @@ describe('Community bans', () => {
     await expectProblem(await liftRaw(member, community.id, outsider.id), 403);
     await expectStatus(await banRaw(owner, community.id, mod2.id), 204);
     expect((await expectStatus(await bansRaw(community.id, mod), 200)).data.map((b: any) => b.user.id).sort()).toEqual([mod2.id, outsider.id].sort());
+  });
+
+  it('should record every ban and every lift in the audit log (who, which community, whom), and a repeat not at all', async () => {
+    const [owner, mod, troll, outsider] = await users(4);
+    const community = await createCommunity(owner);
+    await addMember(owner, community.id, mod, 'moderator');
+    await join(troll, community.id);
+    await expectStatus(await call(`/communities/${community.id}/members/${troll.id}?ban=true`, { method: 'DELETE', token: mod.accessToken, ip: '203.0.113.41' }), 204);
+    await expectStatus(await banRaw(owner, community.id, outsider.id), 204);
+    // Banning someone already banned, and lifting a ban that is not there, change nothing and record nothing.
+    await expectStatus(await banRaw(owner, community.id, outsider.id), 204);
+    await expectStatus(await call(`/communities/${community.id}/bans/${troll.id}`, { method: 'DELETE', token: owner.accessToken, ip: '203.0.113.42' }), 204);
+    await expectStatus(await liftRaw(owner, community.id, troll.id), 204);
+    // A removal without the ban is not a ban.
+    await join(troll, community.id);
+    await expectStatus(await removeMemberRaw(owner, community.id, troll.id), 204);
+
+    const banned = await auditEntries('community.member_banned', community.id);
+    expect(banned.map((e) => [e.actor_id, e.subject_type, e.data])).toEqual([
+      [mod.id, 'community', { user_id: troll.id, role: 'member' }],
+      [owner.id, 'community', { user_id: outsider.id, role: null }],
+    ]);
+    expect(banned[0].ip).toBe('203.0.113.41');
+    const lifted = await auditEntries('community.member_unbanned', community.id);
+    expect(lifted.map((e) => [e.actor_id, e.subject_type, e.ip, e.data])).toEqual([[owner.id, 'community', '203.0.113.42', { user_id: troll.id, banned_at: expect.any(String) }]]);
   });
 
   it('should answer bad input with 400 naming the field', async () => {

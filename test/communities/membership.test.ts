@@ -534,6 +534,36 @@ describe('Community member list', () => {
     expect(await memberCount(community.id, viewer)).toBe(5);
   });
 
+  it("should show a public community's private-account members to its members only, and count them for everyone", async () => {
+    const [owner, closed, open, stranger, applicantViewer] = await users(5);
+    const community = await createCommunity(owner);
+    const gated = await createCommunity(owner, { join_policy: 'approval' });
+    await expectStatus(await call('/me', { method: 'PATCH', token: closed.accessToken, body: { visibility: 'private' } }), 200);
+    for (const c of [community, gated]) {
+      await join(closed, c.id);
+      await join(open, c.id);
+    }
+    await setRoleRaw(owner, gated.id, closed.id, 'member');
+    await setRoleRaw(owner, gated.id, open.id, 'member');
+    expect(await join(applicantViewer, gated.id)).toBe('pending');
+    const everyone = new Set([owner.id, closed.id, open.id]);
+    const withoutClosed = new Set([owner.id, open.id]);
+    // Members (the account itself among them) see everyone.
+    for (const viewer of [owner, open, closed]) expect(new Set(ids(await members(community.id, viewer)))).toEqual(everyone);
+    // Outsiders, anonymous callers and applicants do not see the private account, whatever the filter.
+    expect(new Set(ids(await members(community.id, stranger)))).toEqual(withoutClosed);
+    expect(new Set(ids(await members(community.id)))).toEqual(withoutClosed);
+    expect(ids(await members(community.id, stranger, '&role=member'))).toEqual([open.id]);
+    expect(new Set(ids(await members(gated.id, applicantViewer)))).toEqual(withoutClosed);
+    // The count is the community's, not the list's.
+    expect(await memberCount(community.id, stranger)).toBe(3);
+    expect(await memberCount(community.id)).toBe(3);
+    // Nor does reporting them "in" the community tell an outsider whether they belong to it.
+    const reportIn = (reporter: TestUser) => call('/reports', { token: reporter.accessToken, body: { subject_type: 'user', subject_id: closed.id, category: 'spam', community_id: community.id } });
+    await expectProblem(await reportIn(stranger), 404, 'community_id');
+    await expectStatus(await reportIn(open), 201);
+  });
+
   it('should answer 404 for the members of an unknown community', async () => {
     const [user] = await users(1);
     await expectProblem(await call(`/communities/${UNKNOWN_ID}/members`, { token: user.accessToken }), 404);

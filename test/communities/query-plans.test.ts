@@ -237,7 +237,7 @@ describe('Community query plans', () => {
       ['moderator', viewer.id],
     ] as const) {
       const lines = await plan({ sql: memberListSql(true), params: [lisbon.id, who, 0, '', LIMIT + 1, role] });
-      expect(fullScans(lines, { m: 'community_members', vb: 'blocks', vu: 'users' }), show(lines)).toEqual([]);
+      expect(fullScans(lines, { m: 'community_members', vb: 'blocks', vu: 'users', vm: 'community_members', vpu: 'users' }), show(lines)).toEqual([]);
       expect(uses(lines, 'community_members_role_idx'), show(lines)).toBe(true);
       // The users-visibility predicate: blocks either way, and the account's suspension, by key.
       expect(lines.some((l) => /^SEARCH vb /.test(l)), show(lines)).toBe(true);
@@ -249,7 +249,7 @@ describe('Community query plans', () => {
     for (const who of [viewer.id, '']) {
       for (const after of [[0, ''], [Date.now(), owner.id]] as const) {
         const lines = await plan({ sql: memberListSql(false), params: [busiest.id, who, ...after, LIMIT + 1] });
-        expect(fullScans(lines, { m: 'community_members', vb: 'blocks', vu: 'users' }), show(lines)).toEqual([]);
+        expect(fullScans(lines, { m: 'community_members', vb: 'blocks', vu: 'users', vm: 'community_members', vpu: 'users' }), show(lines)).toEqual([]);
         expect(uses(lines, 'community_members_joined_idx'), show(lines)).toBe(true);
         expect(lines.some((l) => /^SEARCH vb /.test(l)), show(lines)).toBe(true);
         expect(lines.some((l) => /^SEARCH vu /.test(l)), show(lines)).toBe(true);

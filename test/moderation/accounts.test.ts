@@ -4,6 +4,7 @@ import { runModerationJobs } from '../../src/scheduled';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { createConversationRaw, directMessageRaw, startDirect } from '../messaging/helpers';
 import { openSocket } from '../messaging/socket-helpers';
+import { recordEvents } from '../helpers/events';
 import { waitForNotification } from '../notifications/helpers';
 import { openNotifications } from '../notifications/stream-helpers';
 import { comment, follow, getPost, like, likers, listComments, makeFriends, post, userPosts } from '../posts/helpers';
@@ -130,6 +131,36 @@ describe('Silence', () => {
     expect(ids(await expectStatus(await call('/feed/home', { token: follower.accessToken }), 200))).toContain(loud.id);
     // The profile itself stays visible.
     await expectStatus(await call(`/users/${quiet.id}`, { token: stranger.accessToken }), 200);
+  });
+
+  it("should hold a silenced account's comments on the posts of people who neither follow nor befriend it: theirs alone, uncounted, notifying nobody", async () => {
+    const [quiet, stranger, follower, friend, reader] = [await createUser(), await createUser(), await createUser(), await createUser(), await createUser()];
+    await follow(follower, quiet);
+    await makeFriends(quiet, friend);
+    await act(staff, quiet, 'silence', { duration_hours: 24 });
+    const [strangers, followers, friends] = [await post(stranger, 'a public thought'), await post(follower, 'mine too'), await post(friend, 'and mine')];
+    const recorder = recordEvents();
+    try {
+      const held = await comment(quiet, strangers.id, `look at my profile @${stranger.username}`);
+      expect(held.held).toBe(true);
+      const commentIds = async (viewer?: TestUser) => ids(await expectStatus(await listComments(strangers.id, viewer), 200));
+      expect(await commentIds(quiet)).toEqual([held.id]);
+      for (const viewer of [stranger, reader, undefined]) expect(await commentIds(viewer)).toEqual([]);
+      expect((await expectStatus(await getPost(strangers.id, reader), 200)).comment_count).toBe(0);
+      // Nobody can answer it either.
+      await expectProblem(await call(`/posts/${strangers.id}/comments`, { token: stranger.accessToken, body: { content: 'reply', parent_id: held.id } }), 404);
+      // Those who follow or befriend it still hear from it.
+      const heard = [await comment(quiet, followers.id, 'hello follower'), await comment(quiet, friends.id, 'hello friend')];
+      expect(heard.map((c) => c.held)).toEqual([undefined, undefined]);
+      expect(ids(await expectStatus(await listComments(followers.id, reader), 200))).toEqual([heard[0].id]);
+      expect(ids(await expectStatus(await listComments(friends.id, reader), 200))).toEqual([heard[1].id]);
+      expect(recorder.about(quiet).filter((e) => e.actorId === quiet.id).map((e) => [e.type, 'recipientId' in e ? e.recipientId : null])).toEqual([
+        ['post_comment', follower.id],
+        ['post_comment', friend.id],
+      ]);
+    } finally {
+      recorder.stop();
+    }
   });
 
   it('should let a silenced account start conversations with friends only, and tell it why it is silenced', async () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { waitForNotification } from '../notifications/helpers';
 import { comment, getPost, post } from '../posts/helpers';
-import { createStaff, report, type TestUser } from './helpers';
+import { auditEntries, createStaff, report, type TestUser } from './helpers';
 
 const join = (user: TestUser, id: string) => call(`/communities/${id}/join`, { method: 'POST', token: user.accessToken });
 
@@ -54,6 +54,23 @@ describe('Community moderation', () => {
     const members = await expectStatus(await call(`/communities/${community.id}/members?limit=100`, { token: owner.accessToken }), 200);
     expect(members.data.map((m: any) => m.user.id)).not.toContain(troll.id);
     await expectProblem(await resolveRaw(owner, onMember.id, { action: 'none' }), 409);
+  });
+
+  it("should ban the member a report's remove_member removes, so they cannot walk straight back in, even if they left first", async () => {
+    const [spammer, dodger] = [await createUser(), await createUser()];
+    for (const u of [spammer, dodger]) await expectStatus(await join(u, community.id), 200);
+    const onSpammer = await report(member, { subject_type: 'user', subject_id: spammer.id, community_id: community.id, category: 'spam' });
+    await expectStatus(await resolveRaw(mod, onSpammer.id, { action: 'remove_member' }), 200);
+    expect((await expectProblem(await join(spammer, community.id), 403)).detail).toMatch(/banned/);
+    const bans = await expectStatus(await call(`/communities/${community.id}/bans?limit=100`, { token: owner.accessToken }), 200);
+    expect(bans.data.map((b: any) => b.user.id)).toContain(spammer.id);
+    const entries = (await auditEntries('community.member_banned', community.id)).filter((e) => e.data.user_id === spammer.id);
+    expect(entries.map((e) => [e.actor_id, e.data])).toEqual([[mod.id, { user_id: spammer.id, role: 'member', report_id: onSpammer.id }]]);
+    // Leaving before the report is resolved does not dodge it.
+    const onDodger = await report(member, { subject_type: 'user', subject_id: dodger.id, community_id: community.id });
+    await expectStatus(await call(`/communities/${community.id}/leave`, { method: 'POST', token: dodger.accessToken }), 204);
+    await expectStatus(await resolveRaw(owner, onDodger.id, { action: 'remove_member' }), 200);
+    await expectProblem(await join(dodger, community.id), 403);
   });
 
   it('should refuse what community moderators may not do', async () => {

@@ -17,6 +17,7 @@ import {
   type TestUser,
   setWallPolicy,
   UNKNOWN_ID,
+  unblock,
   userPosts,
   users,
   wall,
@@ -249,5 +250,35 @@ describe('Private walls', () => {
     await expectStatus(await getPost(onWall.id, follower), 200);
     // The writer always sees their own post.
     await expectStatus(await getPost(onWall.id, writer), 200);
+  });
+});
+
+describe('Wall posts and blocks between the author and the wall owner', () => {
+  it('should hide a wall post from everyone else once either of the two blocks the other, on the wall, the post, the author\'s list and search', async () => {
+    const [owner, writer, friend, stranger, otherOwner, otherWriter] = (await users(6)) as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
+    const word = `wallblock${Date.now().toString(36)}`;
+    for (const u of [owner, otherOwner]) await setWallPolicy(u, 'everyone');
+    await makeFriends(owner, friend);
+    const onWall = await post(writer, { content: `${word} left on the wall`, target_user_id: owner.id });
+    const onOther = await post(otherWriter, { content: `${word} on the other wall`, target_user_id: otherOwner.id });
+    const seen = async (res: Response) => (await expectStatus(res, 200)).data.map((p: { id: string }) => p.id);
+    expect(await seen(await wall(owner, stranger))).toContain(onWall.id);
+    expect(await seen(await call(`/search?type=posts&q=${word}`, { token: stranger.accessToken }))).toEqual(expect.arrayContaining([onWall.id, onOther.id]));
+
+    // The wall owner blocks the writer; the other writer blocks the other wall's owner.
+    await block(owner, writer);
+    await block(otherWriter, otherOwner);
+    for (const [post, wallOwner, author] of [[onWall, owner, writer], [onOther, otherOwner, otherWriter]] as const) {
+      for (const viewer of [friend, stranger, undefined]) {
+        expect(await seen(await wall(wallOwner, viewer))).not.toContain(post.id);
+        expect(await seen(await userPosts(author, viewer))).not.toContain(post.id);
+        await expectProblem(await getPost(post.id, viewer), 404);
+        if (viewer) expect(await seen(await call(`/search?type=posts&q=${word}`, { token: viewer.accessToken }))).not.toContain(post.id);
+      }
+    }
+    // Unblocked, it is back.
+    await unblock(owner, writer);
+    expect(await seen(await wall(owner, stranger))).toContain(onWall.id);
+    await expectStatus(await getPost(onWall.id), 200);
   });
 });

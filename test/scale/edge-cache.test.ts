@@ -122,6 +122,18 @@ describe('Edge cache (Cache API)', () => {
     expect((await call(`/posts/${created.id}`)).status).toBe(404);
   });
 
+  it("should purge a cached post when moderation removes one of its comments, so its comment_count is right at once", async () => {
+    const [author, commenter, reporter, staff] = await Promise.all([createUser(), createUser(), createUser(), createStaff('moderator')]);
+    const created = await post(author, { content: 'comment away' });
+    const comment = await expectStatus(await call(`/posts/${created.id}/comments`, { token: commenter.accessToken, body: { content: 'a rude remark' } }), 201);
+    expect((await missThenHit(`/posts/${created.id}`)).comment_count).toBe(1);
+    const filed = await expectStatus(await call('/reports', { token: reporter.accessToken, body: { subject_type: 'comment', subject_id: comment.id, category: 'harassment' } }), 201);
+    await expectStatus(await call(`/admin/reports/${filed.id}/resolve`, { token: staff.accessToken, body: { action: 'remove_content' } }), 200);
+    const after = await call(`/posts/${created.id}`);
+    expect(cacheOf(after)).toBe('MISS');
+    expect((await expectStatus(after, 200)).comment_count).toBe(0);
+  });
+
   it('should drop the cached profile and posts of a suspended account', async () => {
     const [author, admin] = await Promise.all([createUser(), createStaff('admin')]);
     const created = await post(author, { content: 'before the suspension' });

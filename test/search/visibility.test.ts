@@ -115,9 +115,10 @@ describe('search visibility', () => {
     const staff = await createStaff();
     const held = nonsenseWord('hold');
     await addRule(staff, held, 'hold');
-    const [plain, closed, silenced, suspended, wallOwner] = await users(5);
+    const [plain, closed, silenced, suspended, wallOwner, parted] = await users(6);
     await makePrivate(closed);
     await setWallPolicy(wallOwner, 'everyone');
+    await setWallPolicy(parted, 'everyone');
     const open = await createCommunity(plain);
     const members = await createCommunity(plain, { visibility: 'private' });
     const kinds: Record<string, string> = {
@@ -137,6 +138,9 @@ describe('search visibility', () => {
     const wallOnPrivate = (await post(plain, { content: 'wall, then private', target_user_id: wallOwner.id })).id;
     await makePrivate(wallOwner);
     kinds.wallOfPrivateAccount = wallOnPrivate;
+    // A wall post whose owner then blocked its author.
+    kinds.wallOfBlocker = (await post(plain, { content: 'wall, then blocked', target_user_id: parted.id })).id;
+    await block(parted, plain);
     for (const [kind, id] of Object.entries(kinds)) {
       const res = await call(`/posts/${id}`);
       await res.arrayBuffer();

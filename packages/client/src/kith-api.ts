@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '5200f89e7df27ca61233a9c2d1ad228b12f7b4a282e2feb3d3de4ccc43b450a3';
+export const documentSha256 = 'c4ad5400ad7e33bb91eb442c9b80915dff86f18d69da7cf990b3207a15d3683f';
 
 export interface paths {
     "/health": {
@@ -1128,7 +1128,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, for good and with no report: seen by its writer and staff only, not counted, notifying nobody. With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -1740,7 +1740,7 @@ export interface paths {
         };
         /**
          * Members of a community
-         * @description Longest-standing first, `{ user, role, joined_at }`. `role` filters (owner, moderator, member); `role=pending` lists applicants, for the owner and moderators only. A private community shows its members to members only (403).
+         * @description Longest-standing first, `{ user, role, joined_at }`. `role` filters (owner, moderator, member); `role=pending` lists applicants, for the owner and moderators only. A private community shows its members to members only (403). In a public one, members with a private account are listed to the community's members only (left out for anyone else, applicants included); `member_count` counts them for everyone.
          */
         get: operations["getCommunitiesByIdMembers"];
         put?: never;
@@ -1767,7 +1767,7 @@ export interface paths {
         post: operations["postCommunitiesByIdMembersByUserId"];
         /**
          * Remove a member, or reject an applicant
-         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming `user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report's `remove_member`).
+         * @description Moderators remove members and reject applicants; only the owner removes a moderator; the owner cannot be removed. The removed member leaves the chat and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming `user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report's `remove_member`). A new ban is recorded in the audit log (`community.member_banned`: who banned, the community, whom); banning someone already banned changes nothing. 503 (`Retry-After`) when the audit log is too busy to record a ban.
          */
         delete: operations["deleteCommunitiesByIdMembersByUserId"];
         options?: never;
@@ -1807,7 +1807,7 @@ export interface paths {
         post?: never;
         /**
          * Lift a ban
-         * @description Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban).
+         * @description Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban). A lift is recorded in the audit log (`community.member_unbanned`: who lifted it, the community, whom, and when the ban was set); 503 (`Retry-After`) when the audit log is too busy to record it.
          */
         delete: operations["deleteCommunitiesByIdBansByUserId"];
         options?: never;
@@ -2067,7 +2067,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve one of a community's reports (owner and moderators)
-         * @description `none` dismisses it (releasing content a rule held), `remove_content` deletes the post or comment, `remove_member` removes the reported member (only the owner removes a moderator; nobody removes the owner). 409 once resolved. The reporter is notified (`report_resolved`).
+         * @description `none` dismisses it (releasing content a rule held), `remove_content` deletes the post or comment, `remove_member` removes the reported member and bans them from the community, as `DELETE /communities/{id}/members/{user_id}?ban=true` does (also when they left meanwhile; only the owner removes a moderator; nobody removes the owner; the ban is audited as `community.member_banned` with the `report_id`). 409 once resolved. The reporter is notified (`report_resolved`).
          */
         post: operations["postCommunitiesByIdReportsByReportIdResolve"];
         delete?: never;
@@ -3862,7 +3862,7 @@ export interface components {
             reply_count: number;
             created_at: string;
             /**
-             * @description Present (true) only while the comment is held for review: then only its author and staff see it.
+             * @description Present (true) only while the comment is held (for review, or written by a silenced account out of its reach): then only its author and staff see it.
              * @enum {boolean}
              */
             held?: true;
@@ -5423,7 +5423,7 @@ export interface components {
             comment?: string;
             /** @description Required for a message: the conversation it is in (you must be a participant). */
             conversation_id?: string;
-            /** @description For a user: report them as a member of this community, so its owner and moderators see the report too (they must be a member). */
+            /** @description For a user: report them as a member of this community, so its owner and moderators see the report too (they must be a member you may see in its member list: a private account only if you are a member too; 404 naming `community_id` otherwise). */
             community_id?: string;
         };
         /**
@@ -5910,7 +5910,7 @@ export interface components {
          */
         AuditEntry: {
             id: string;
-            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed, account.export_requested, account.export_downloaded. */
+            /** @description One of: auth.register, auth.login, auth.login_failed, auth.refresh_reuse, auth.password_changed, auth.password_reset, auth.email_verified, auth.email_change_requested, auth.mfa_enabled, auth.mfa_disabled, oauth.linked, oauth.unlinked, session.revoked, account.deleted, role.changed, report.created, report.resolved, account.action, keyword_rule.changed, community.owner_changed, community.member_banned, community.member_unbanned, account.export_requested, account.export_downloaded. */
             action: string;
             /** @description null for the system, the command line, an anonymous caller, or an account since deleted (see actor_id). */
             actor: components["schemas"]["PublicUser"] | null;
@@ -13063,7 +13063,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed" | "account.export_requested" | "account.export_downloaded";
+                action?: "auth.register" | "auth.login" | "auth.login_failed" | "auth.refresh_reuse" | "auth.password_changed" | "auth.password_reset" | "auth.email_verified" | "auth.email_change_requested" | "auth.mfa_enabled" | "auth.mfa_disabled" | "oauth.linked" | "oauth.unlinked" | "session.revoked" | "account.deleted" | "role.changed" | "report.created" | "report.resolved" | "account.action" | "keyword_rule.changed" | "community.owner_changed" | "community.member_banned" | "community.member_unbanned" | "account.export_requested" | "account.export_downloaded";
                 actor_id?: string;
                 subject_id?: string;
             };

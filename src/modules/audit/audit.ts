@@ -27,6 +27,8 @@ export const AUDIT_ACTIONS = [
   'account.action',
   'keyword_rule.changed',
   'community.owner_changed',
+  'community.member_banned',
+  'community.member_unbanned',
   'account.export_requested',
   'account.export_downloaded',
 ] as const;

@@ -105,13 +105,18 @@ LIMIT ?10`;
 /**
  * Members of a community, longest-standing first (community_members_joined_idx, or
  * community_members_role_idx with a role); pending applicants only when asked for by role. Suspended
- * accounts and people on either side of a block with the viewer are left out. Parameters: ?1 community, ?2 viewer ('' when
- * anonymous), ?3 joined_at after, ?4 user id after, ?5 limit, ?6 role.
+ * accounts and people on either side of a block with the viewer are left out, and so are private
+ * accounts unless the viewer is a member (not an applicant) of the community: a public community's
+ * list must not tell strangers who a private account keeps company with (the account, a member,
+ * always sees itself). Parameters: ?1 community, ?2 viewer ('' when anonymous), ?3 joined_at after,
+ * ?4 user id after, ?5 limit, ?6 role.
  */
 export function memberListSql(byRole: boolean): string {
   return `SELECT m.user_id, m.role, m.created_at FROM community_members m
 WHERE m.community_id = ?1 AND ${byRole ? 'm.role = ?6' : "m.role != 'pending'"} AND (m.created_at, m.user_id) > (?3, ?4)
   AND ${visibleUserSql('?2', 'm.user_id')}
+  AND (EXISTS (SELECT 1 FROM community_members vm WHERE vm.community_id = ?1 AND vm.user_id = ?2 AND vm.role != 'pending')
+    OR EXISTS (SELECT 1 FROM users vpu WHERE vpu.id = m.user_id AND vpu.visibility = 'public'))
 ORDER BY m.created_at, m.user_id LIMIT ?5`;
 }
 

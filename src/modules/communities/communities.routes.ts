@@ -155,7 +155,8 @@ export const listMembers = createRoute({
   summary: 'Members of a community',
   description: [
     'Longest-standing first, `{ user, role, joined_at }`. `role` filters (owner, moderator, member); `role=pending` lists applicants, for the owner',
-    'and moderators only. A private community shows its members to members only (403).',
+    'and moderators only. A private community shows its members to members only (403). In a public one, members with a private account are listed to the',
+    "community's members only (left out for anyone else, applicants included); `member_count` counts them for everyone.",
   ].join(' '),
   ...maybeAuthed,
   request: { params: CommunityIdParamSchema, query: PageQuerySchema.merge(MemberListQuerySchema) },
@@ -188,10 +189,12 @@ export const removeMember = createRoute({
     'and is disconnected from it. Without `?ban=true` they may join (or apply) again; with it they are also banned: joining or applying answers 403 until',
     'a moderator lifts the ban (`DELETE /communities/{id}/bans/{user_id}`), and anyone can be banned, member or not (no 404 for an outsider; 400 naming',
     '`user_id` for yourself). A suspended account answers 404, as one that does not exist (site staff remove them through a report\'s `remove_member`).',
+    'A new ban is recorded in the audit log (`community.member_banned`: who banned, the community, whom); banning someone already banned changes nothing.',
+    '503 (`Retry-After`) when the audit log is too busy to record a ban.',
   ].join(' '),
   ...authed,
   request: { params: MemberParamSchema, query: RemoveMemberQuerySchema },
-  responses: { 204: { description: 'Removed (and banned, with `ban=true`)' }, ...refused, ...errors[409] },
+  responses: { 204: { description: 'Removed (and banned, with `ban=true`)' }, ...refused, ...errors[409], ...errors[503] },
 });
 
 export const listBans = createRoute({
@@ -210,10 +213,11 @@ export const liftBan = createRoute({
   path: '/communities/{id}/bans/{user_id}',
   tags,
   summary: 'Lift a ban',
-  description: 'Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban).',
+  description:
+    'Owner and moderators. They may join (or apply) again; nothing else is restored. Idempotent (204 when there was no ban). A lift is recorded in the audit log (`community.member_unbanned`: who lifted it, the community, whom, and when the ban was set); 503 (`Retry-After`) when the audit log is too busy to record it.',
   ...authed,
   request: { params: MemberParamSchema },
-  responses: { 204: { description: 'Lifted' }, ...refused },
+  responses: { 204: { description: 'Lifted' }, ...refused, ...errors[503] },
 });
 
 export const listCommunityPosts = createRoute({

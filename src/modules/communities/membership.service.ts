@@ -5,14 +5,14 @@ import { ApiError } from '../../lib/errors';
 import { encodeCursor, NEWEST_FIRST, OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import { activeUserSql } from '../../policy/visibility';
 import type { AppEnv } from '../../lib/types';
-import { audit, requestIp } from '../audit/audit';
+import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { retractEvent } from '../notifications/delivery';
 import { emitEvent } from '../notifications/events';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds, requireUserRow } from '../users/users.service';
 import { relationTarget } from '../graph/graph.service';
 import { departureStatement } from '../messaging/messaging.service';
-import { assertNotBanned, bannedError } from './bans';
+import { assertNotBanned, bannedError, isBanned } from './bans';
 import { joinChat, leaveChat } from './community-chat';
 import { memberListSql } from './communities.queries';
 import type { CommunityMember } from './communities.schemas';
@@ -145,32 +145,50 @@ function removalStatements(db: D1Client, community: CommunityWithRole, userId: s
  * Whether the caller (an owner or moderator of `community`) may remove `userId`, and the statements
  * that do it: moderators remove members and reject applicants; only the owner removes a moderator;
  * nobody removes the owner. With `ban`, the statements also ban them (so they cannot join or apply
- * again), and they need not be a member: an outsider can be banned before they arrive. After the batch,
- * call leaveChat.
+ * again), and they need not be a member: an outsider can be banned before they arrive; a new ban comes
+ * with its `community.member_banned` audit entry (none when they were banned already), naming the
+ * report (`reportId`) it resolves, if any. Run both through
+ * `audit()` in one batch, then call leaveChat. With `guard`, the entry carries it as its condition, so
+ * the caller's other entries must carry the same one.
  */
 export async function memberRemoval(
   c: Context<AppEnv>,
   community: CommunityWithRole,
   userId: string,
   guard?: { sql: string; params: unknown[] },
-  options: { ban?: boolean } = {},
-): Promise<D1PreparedStatement[]> {
+  options: { ban?: boolean; reportId?: string } = {},
+): Promise<{ statements: D1PreparedStatement[]; entries: AuditEntry[] }> {
   assertModerator(community, options.ban ? 'ban people' : 'remove members');
   const target = await roleOf(c, community.id, userId);
   if (!target && !options.ban) throw new ApiError('not_found', 'No such member or applicant.');
   if (target?.role === 'owner') throw new ApiError('forbidden', 'The owner cannot be removed.');
   if (target?.role === 'moderator' && community.myRole !== 'owner') throw new ApiError('forbidden', 'Only the owner can remove a moderator.');
   const db = c.var.d1;
-  return [
-    ...(target ? removalStatements(db, community, userId, guard) : []),
-    ...(options.ban
-      ? [
-          db
-            .prepare('INSERT INTO community_bans (community_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
-            .bind(community.id, userId, c.get('auth')?.userId ?? null, Date.now()),
-        ]
-      : []),
-  ];
+  const statements = target ? removalStatements(db, community, userId, guard) : [];
+  if (!options.ban || (await isBanned(db, community.id, userId))) return { statements, entries: [] };
+  const actorId = c.get('auth')?.userId ?? null;
+  const now = Date.now();
+  const n = guard?.params.length ?? 0;
+  statements.push(
+    db
+      .prepare(
+        `INSERT INTO community_bans (community_id, user_id, banned_by, created_at) SELECT ?${n + 1}, ?${n + 2}, ?${n + 3}, ?${n + 4}
+         WHERE ${guard?.sql ?? '1'} ON CONFLICT DO NOTHING`,
+      )
+      .bind(...(guard?.params ?? []), community.id, userId, actorId, now),
+  );
+  // Recorded only if this call made the ban (a concurrent one made by someone else records itself).
+  const made = { sql: 'EXISTS (SELECT 1 FROM community_bans WHERE community_id = ?1 AND user_id = ?2 AND created_at = ?3 AND banned_by IS ?4)', params: [community.id, userId, now, actorId] };
+  const entry: AuditEntry = {
+    action: 'community.member_banned',
+    actorId,
+    subjectType: 'community',
+    subjectId: community.id,
+    ip: requestIp(c),
+    data: { user_id: userId, role: target?.role ?? null, ...(options.reportId ? { report_id: options.reportId } : {}) },
+    when: guard ?? made,
+  };
+  return { statements, entries: [entry] };
 }
 
 /**
@@ -186,7 +204,9 @@ export async function removeMember(c: Context<AppEnv>, viewerId: string, ref: st
   }
   const community = await resolveCommunity(c, ref, viewerId);
   await relationTarget(c, userId);
-  await c.var.d1.batch(await memberRemoval(c, community, userId, undefined, { ban }));
+  const { statements, entries } = await memberRemoval(c, community, userId, undefined, { ban });
+  // Nothing to do when an outsider is banned again.
+  if (statements.length) await audit(c.var.d1, entries, statements);
   await leaveChat(c, community.conversationId, userId);
 }
 
@@ -213,12 +233,29 @@ export async function listBans(c: Context<AppEnv>, viewerId: string, ref: string
   );
 }
 
-/** Lifts a ban (idempotent): owner and moderators. */
+/** Lifts a ban (idempotent): owner and moderators. A lift that removed a ban is audited (`community.member_unbanned`). */
 export async function liftBan(c: Context<AppEnv>, viewerId: string, ref: string, userId: string): Promise<void> {
   const community = await resolveCommunity(c, ref, viewerId);
   assertModerator(community, 'lift bans');
   await relationTarget(c, userId);
-  await c.var.d1.prepare('DELETE FROM community_bans WHERE community_id = ?1 AND user_id = ?2').bind(community.id, userId).run();
+  const db = c.var.d1;
+  const ban = await db.prepare('SELECT created_at FROM community_bans WHERE community_id = ?1 AND user_id = ?2').bind(community.id, userId).first<{ created_at: number }>();
+  if (!ban) return;
+  // That very ban (not one made again meanwhile), recorded if it is gone at commit: two lifts at the same moment may both be.
+  const params = [community.id, userId, ban.created_at];
+  await audit(
+    db,
+    {
+      action: 'community.member_unbanned',
+      actorId: viewerId,
+      subjectType: 'community',
+      subjectId: community.id,
+      ip: requestIp(c),
+      data: { user_id: userId, banned_at: new Date(ban.created_at).toISOString() },
+      when: { sql: 'NOT EXISTS (SELECT 1 FROM community_bans WHERE community_id = ?1 AND user_id = ?2 AND created_at = ?3)', params },
+    },
+    [db.prepare('DELETE FROM community_bans WHERE community_id = ?1 AND user_id = ?2 AND created_at = ?3').bind(...params)],
+  );
 }
 
 /**

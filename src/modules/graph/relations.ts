@@ -26,6 +26,11 @@ export const EMPTY_RELATIONS = (viewerId: string | null): ViewerRelations => ({
 /** Bits of a relation mask: how the viewer relates to one user. */
 export const RELATION = { friend: 1, following: 2, blocked: 4, muted: 8 } as const;
 
+/** An SQL condition: a block stands between the users whose ids are the expressions `a` and `b`, either way (primary-key probes). */
+export function blockedEitherSql(a: string, b: string): string {
+  return `EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${a} AND b.blocked_id = ${b}) OR (b.blocker_id = ${b} AND b.blocked_id = ${a}))`;
+}
+
 /**
  * An SQL expression for the viewer's relations to the user whose id is `user`, as a bitmask of
  * {@link RELATION}: four primary-key probes per user, cheap enough to compute inline for a whole page.
@@ -34,7 +39,7 @@ export function relationFlagsSql(viewer: string, user: string): string {
   // Plain arithmetic: SQLite gives | and << the same precedence, which invites mistakes.
   return `(EXISTS (SELECT 1 FROM friendships f WHERE f.user_id = ${viewer} AND f.friend_id = ${user}) * ${RELATION.friend}
     + EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ${viewer} AND f.followee_id = ${user} AND f.status = 'accepted') * ${RELATION.following}
-    + EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${viewer} AND b.blocked_id = ${user}) OR (b.blocker_id = ${user} AND b.blocked_id = ${viewer})) * ${RELATION.blocked}
+    + ${blockedEitherSql(viewer, user)} * ${RELATION.blocked}
     + EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ${viewer} AND m.muted_id = ${user}) * ${RELATION.muted})`;
 }
 

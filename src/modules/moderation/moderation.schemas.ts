@@ -39,7 +39,7 @@ export const CreateReportSchema = z
     conversation_id: Id('conversation').optional().openapi({ description: 'Required for a message: the conversation it is in (you must be a participant).' }),
     community_id: Id('community')
       .optional()
-      .openapi({ description: "For a user: report them as a member of this community, so its owner and moderators see the report too (they must be a member)." }),
+      .openapi({ description: "For a user: report them as a member of this community, so its owner and moderators see the report too (they must be a member you may see in its member list: a private account only if you are a member too; 404 naming `community_id` otherwise)." }),
   })
   .superRefine((value, ctx) => {
     if (value.subject_type === 'message' && !value.conversation_id) ctx.addIssue({ code: 'custom', path: ['conversation_id'], message: 'is required to report a message' });

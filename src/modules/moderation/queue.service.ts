@@ -148,7 +148,10 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         after.push(() => purgeEdgePaths('posts', [postPath(report.subjectId)]));
         after.push(() => purgeMediaCopies(images));
       } else {
+        const comment = await db.prepare('SELECT post_id FROM comments WHERE id = ?1').bind(report.subjectId).first<{ post_id: string }>();
         statements.push(guarded('DELETE FROM comments WHERE id = ?4', report.subjectId));
+        // Its post's cached copy counts it (comment_count), as after a deletion by its author.
+        if (comment) after.push(() => purgeEdgePaths('posts', [postPath(comment.post_id)]));
       }
       break;
     }
@@ -156,7 +159,11 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
       const community = resolver.community!;
       if (!report.subjectUserId) throw new ApiError('not_found', 'The reported account no longer exists.');
       if (report.subjectUserId === resolver.userId) throw new ApiError('forbidden', 'You cannot remove yourself through a report.');
-      statements.push(...(await memberRemoval(c, community, report.subjectUserId, guard)));
+      // Banned too, as DELETE /members/{user_id}?ban=true does: otherwise they rejoin at once, and leaving
+      // before the resolution would dodge it.
+      const removal = await memberRemoval(c, community, report.subjectUserId, guard, { ban: true, reportId: report.id });
+      statements.push(...removal.statements);
+      entries.push(...removal.entries);
       const userId = report.subjectUserId;
       after.push((ctx) => leaveChat(ctx, community.conversationId, userId));
       break;
@@ -250,7 +257,7 @@ export async function listCommunityReports(c: Context<AppEnv>, viewerId: string,
   );
 }
 
-/** A community's owner or moderator resolves a report about it: none, remove_content or remove_member. */
+/** A community's owner or moderator resolves a report about it: none, remove_content or remove_member (which also bans). */
 export async function resolveAsCommunity(c: Context<AppEnv>, viewer: { userId: string; role: SiteRole }, ref: string, reportId: string, resolution: Resolution): Promise<StaffReport> {
   const community = await resolveCommunity(c, ref, viewer.userId);
   assertModerator(community, "resolve this community's reports");

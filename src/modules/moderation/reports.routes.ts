@@ -70,7 +70,7 @@ export const resolveCommunityReport = createRoute({
   tags,
   summary: "Resolve one of a community's reports (owner and moderators)",
   description:
-    "`none` dismisses it (releasing content a rule held), `remove_content` deletes the post or comment, `remove_member` removes the reported member (only the owner removes a moderator; nobody removes the owner). 409 once resolved. The reporter is notified (`report_resolved`).",
+    "`none` dismisses it (releasing content a rule held), `remove_content` deletes the post or comment, `remove_member` removes the reported member and bans them from the community, as `DELETE /communities/{id}/members/{user_id}?ban=true` does (also when they left meanwhile; only the owner removes a moderator; nobody removes the owner; the ban is audited as `community.member_banned` with the `report_id`). 409 once resolved. The reporter is notified (`report_resolved`).",
   ...authed,
   request: { params: CommunityReportParamSchema, body: jsonBody(ResolveCommunityReportSchema) },
   responses: { 200: jsonContent(StaffReportSchema, 'The resolved report'), ...commonErrors, ...errors[401], ...errors[403], ...errors[404], ...errors[409], ...errors[503] },

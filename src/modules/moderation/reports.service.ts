@@ -59,7 +59,9 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
       if (input.community_id) {
         const community = await resolveCommunity(c, input.community_id, reporterId).catch(() => null);
         const theirs = community ? await db.prepare("SELECT role FROM community_members WHERE community_id = ?1 AND user_id = ?2 AND role != 'pending'").bind(community.id, user.id).first() : null;
-        if (!community || (community.visibility === 'private' && !isMember(community.myRole)) || !theirs) {
+        // Only those who may see them in its member list: a private community's members, and a private account's fellow members.
+        const listed = community && (isMember(community.myRole) || (community.visibility === 'public' && user.visibility === 'public'));
+        if (!listed || !theirs) {
           throw new ApiError('not_found', 'No such member of that community.', { errors: [{ field: 'community_id', message: 'is not a community this user is a member of' }] });
         }
         communityId = community.id;

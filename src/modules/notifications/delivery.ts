@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { posts as postsTable, users as usersTable, type CommunityRole, type PostRow } from '../../db/schema';
 import type { AppEnv } from '../../lib/types';
-import { RELATION, relationFlagsSql, relationsFromFlags } from '../graph/relations';
+import { blockedEitherSql, RELATION, relationFlagsSql, relationsFromFlags } from '../graph/relations';
 import { canViewPost, type CommunityAccess } from '../posts/post-pipeline';
 import { activeUserSql } from '../../policy/visibility';
 import { impressionCounterOf } from '../insights/impression-counter';
@@ -155,14 +155,15 @@ async function postAudience(env: Env, postId: string): Promise<{ post: PostRow; 
 /**
  * Those of `recipients` who may see the post, decided by the rules stage itself (canViewPost) on each
  * one's relations to the author and the wall owner and their role in its community (a wall post's
- * author's followers are not the wall's audience; blocks apply as everywhere), and with no block either
+ * author's followers are not the wall's audience; blocks apply as everywhere, that between the author
+ * and the wall owner too), and with no block either
  * way with any of `actors` (who caused the notification); with `exceptMuting`, not those who mute the
  * author. One batch however many recipients: the fan-out of a new post, mentions, replies.
  */
 export async function whoMaySeePost(env: Env, post: PostRow, recipients: string[], actors: string[] = [], options: { exceptMuting?: boolean } = {}): Promise<string[]> {
   const candidates = [...new Set(recipients)];
   if (candidates.length === 0) return [];
-  const [people, communities, relations] = await env.DB.batch<Record<string, unknown>>([
+  const [people, communities, relations, wall] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare('SELECT * FROM users WHERE id IN (?1, ?2)').bind(post.authorId, post.targetUserId ?? post.authorId),
     env.DB.prepare('SELECT visibility FROM communities WHERE id = ?1').bind(post.communityId ?? ''),
     env.DB.prepare(
@@ -171,17 +172,19 @@ export async function whoMaySeePost(env: Env, post: PostRow, recipients: string[
          EXISTS (SELECT 1 FROM json_each(?5) a JOIN blocks b ON (b.blocker_id = j.value AND b.blocked_id = a.value) OR (b.blocker_id = a.value AND b.blocked_id = j.value)) AS blocks_actor
        FROM json_each(?1) j`,
     ).bind(JSON.stringify(candidates), post.authorId, post.targetUserId ?? '', post.communityId ?? '', JSON.stringify(actors)),
+    env.DB.prepare(`SELECT ${blockedEitherSql('?1', '?2')} AS blocked`).bind(post.authorId, post.targetUserId ?? ''),
   ]);
   const users = new Map((people?.results ?? []).map((raw) => [raw.id as string, mapRow(usersTable, raw)]));
   const author = users.get(post.authorId);
   const target = post.targetUserId ? (users.get(post.targetUserId) ?? null) : null;
   if (!author || (post.targetUserId && !target)) return [];
   const community = (communities?.results[0]?.visibility as CommunityAccess['visibility'] | undefined) ?? null;
+  const wallBlocked = post.targetUserId !== null && wall?.results[0]?.blocked === 1;
   return ((relations?.results ?? []) as { id: string; ra: number; rt: number; role: CommunityRole | null; blocks_actor: number }[])
     .filter((row) => {
       if (row.blocks_actor || (options.exceptMuting && (row.ra & RELATION.muted) !== 0)) return false;
       const rel = relationsFromFlags(row.id, [{ id: author.id, r: row.ra }, ...(target ? [{ id: target.id, r: row.rt }] : [])]);
-      return canViewPost(post, author, target, rel, community ? { visibility: community, role: row.role } : null);
+      return canViewPost(post, author, target, rel, community ? { visibility: community, role: row.role } : null, wallBlocked);
     })
     .map((row) => row.id);
 }

@@ -5,7 +5,7 @@ import { media as mediaTable, posts as postsTable, users as usersTable, type Com
 import { isAccountVisible } from '../../policy/visibility';
 import { compileFilters, parseViewerFilters, type ViewerFilter, viewerFiltersSql } from '../filters/filter-rules';
 import type { AppEnv } from '../../lib/types';
-import { relationFlagsSql, relationsFromFlags, type ViewerRelations } from '../graph/relations';
+import { blockedEitherSql, relationFlagsSql, relationsFromFlags, type ViewerRelations } from '../graph/relations';
 import { isStaffRole } from '../../middleware/require-staff';
 import { isMember } from '../communities/roles';
 import { mediaUrl } from '../media/media.keys';
@@ -33,6 +33,8 @@ export interface Hydrated {
   relations: ViewerRelations;
   /** The viewer's live personal filters (all contexts; the rules stage picks the one it serves). */
   filters: ViewerFilter[];
+  /** Wall posts whose author and wall owner have a block between them, either way. */
+  wallBlocks: Set<string>;
 }
 
 /**
@@ -107,12 +109,18 @@ export function pageQuery(viewerId: string | null, source: SkeletonSource): { sq
     `(SELECT json_group_array(json_object('id', k.id, 'visibility', k.visibility, 'role', ${role}))
       FROM json_each(s.communities) j CROSS JOIN communities k ON k.id = j.value) AS communities`,
   );
+  // Wall posts whose author and wall owner are parted by a block (whoever looks).
+  parts.push(
+    `(SELECT json_group_array(json_extract(w.value, '$[0]')) FROM json_each(s.walls) w
+      WHERE ${blockedEitherSql("json_extract(w.value, '$[1]')", "json_extract(w.value, '$[2]')")}) AS wall_blocks`,
+  );
   if (viewerId) parts.push(`${viewerFiltersSql(viewer)} AS filters`);
   if (source.extra) parts.push(`(${source.extra}) AS extra`);
   const sql = `${source.cte}
     SELECT ${parts.join(',\n    ')}
     FROM (SELECT json_group_array(${POST_JSON}) AS posts, json_group_array(id) AS ids, json_group_array(author_id) AS authors,
-      json_group_array(target_user_id) AS targets, json_group_array(DISTINCT community_id) AS communities FROM skel) s`;
+      json_group_array(target_user_id) AS targets, json_group_array(DISTINCT community_id) AS communities,
+      json_group_array(json_array(id, author_id, target_user_id)) FILTER (WHERE target_user_id IS NOT NULL) AS walls FROM skel) s`;
   return { sql, params: [...source.params, ...(viewerId ? [viewerId] : [])] };
 }
 
@@ -121,7 +129,7 @@ function pageStatement(db: D1Client, viewerId: string | null, source: SkeletonSo
   return db.prepare(sql).bind(...params);
 }
 
-type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string; filters?: string; extra?: unknown };
+type PageRow = { posts: string; users: string; media: string; liked?: string; communities: string; wall_blocks: string; filters?: string; extra?: unknown };
 
 /** A page's skeleton rows (newest first) with their hydration, and the source's `extra` value if it asked for one. */
 export interface LoadedPage {
@@ -157,6 +165,7 @@ function decodePage(viewerId: string | null, row: PageRow | null): LoadedPage {
       likedByMe: new Set(parse<string>(row?.liked)),
       relations: relationsFromFlags(viewerId, userRows.map((values) => ({ id: values[0] as string, r: values[USER_COLUMNS.length] as number | undefined }))),
       filters: parseViewerFilters(row?.filters),
+      wallBlocks: new Set(parse<string>(row?.wall_blocks)),
     },
   };
 }
@@ -187,14 +196,22 @@ export async function loadSkeleton(c: Context<AppEnv>, viewerId: string | null, 
  * The visibility rule. Held posts (a content rule or spam hold) are seen by their author and staff only.
  * A suspended author's (or wall owner's) posts are seen by nobody else; a silenced author's reach only
  * their accepted followers and friends. A block in either direction (with the author, or with the wall
- * owner) hides the post. A community post is seen by the community's audience: everyone for a public
+ * owner) hides the post; so does one between the author and the wall owner (`wallBlocked`), from
+ * everyone but those two (whom their own block already parts, as above). A community post is seen by the community's audience: everyone for a public
  * community, its members for a private one (and always by its author). Otherwise: the author and the
  * wall owner always see it; `private` is for them alone; `friends` adds the author's friends; `public`
  * is for everyone, except that a private account's posts reach only its approved followers and
  * friends. Posts on a private account's wall reach only that account's approved followers and friends
  * as well.
  */
-export function canViewPost(post: PostRow, author: UserSummary, target: UserSummary | null, rel: ViewerRelations, community?: CommunityAccess | null): boolean {
+export function canViewPost(
+  post: PostRow,
+  author: UserSummary,
+  target: UserSummary | null,
+  rel: ViewerRelations,
+  community: CommunityAccess | null,
+  wallBlocked: boolean,
+): boolean {
   const viewer = rel.viewerId;
   if (post.held && viewer !== author.id && !rel.staff) return false;
   if (viewer !== author.id && (!isAccountVisible(author) || (target && viewer !== target.id && !isAccountVisible(target)))) return false;
@@ -206,6 +223,8 @@ export function canViewPost(post: PostRow, author: UserSummary, target: UserSumm
     return isMember(community.role);
   }
   const reaches = (user: UserSummary) => user.visibility === 'public' || rel.friends.has(user.id) || rel.following.has(user.id);
+  // A wall post whose owner and author have parted by a block is nobody else's to read (a wall owner blocking a troll hides what they wrote there).
+  if (target && wallBlocked && viewer !== author.id && viewer !== target.id) return false;
   if (viewer === null) return post.visibility === 'public' && author.visibility === 'public' && (!target || target.visibility === 'public');
   if (rel.blockedEither.has(author.id) || (target && rel.blockedEither.has(target.id))) return false;
   if (viewer === author.id || viewer === target?.id) return true;
@@ -231,8 +250,8 @@ export function anonymousVisiblePostSql(p: string): string {
   return `(${p}.held = 0
     AND EXISTS (SELECT 1 FROM users pa WHERE pa.id = ${p}.author_id AND pa.suspended_at IS NULL AND pa.silenced_at IS NULL
       AND (${p}.community_id IS NOT NULL OR (pa.visibility = 'public' AND ${p}.visibility = 'public')))
-    AND (${p}.target_user_id IS NULL OR EXISTS (SELECT 1 FROM users pw WHERE pw.id = ${p}.target_user_id AND pw.suspended_at IS NULL
-      AND (${p}.community_id IS NOT NULL OR pw.visibility = 'public')))
+    AND (${p}.target_user_id IS NULL OR (EXISTS (SELECT 1 FROM users pw WHERE pw.id = ${p}.target_user_id AND pw.suspended_at IS NULL
+      AND (${p}.community_id IS NOT NULL OR pw.visibility = 'public')) AND NOT ${blockedEitherSql(`${p}.author_id`, `${p}.target_user_id`)}))
     AND (${p}.community_id IS NULL OR EXISTS (SELECT 1 FROM communities pk WHERE pk.id = ${p}.community_id AND pk.visibility = 'public')))`;
 }
 
@@ -283,7 +302,7 @@ export function presentVisible(c: Context<AppEnv>, rows: PostRow[], h: Hydrated,
     if (!author) continue;
     const target = row.targetUserId ? (h.users.get(row.targetUserId) ?? null) : null;
     if (options.hideMuted && h.relations.muted.has(author.id)) continue;
-    if (!canViewPost(row, author, target, h.relations, row.communityId ? h.communities.get(row.communityId) : null)) continue;
+    if (!canViewPost(row, author, target, h.relations, row.communityId ? (h.communities.get(row.communityId) ?? null) : null, h.wallBlocks.has(row.id))) continue;
     const post = presentPost(row, h, baseUrl);
     if (filters && row.authorId !== h.relations.viewerId) {
       const outcome = filters.apply(row.content);

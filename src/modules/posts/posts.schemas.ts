@@ -140,7 +140,7 @@ export const CommentSchema = z
     content: z.string(),
     reply_count: z.number().int().openapi({ description: 'Replies, not counting those held for review (counted once released).' }),
     created_at: z.string(),
-    held: z.literal(true).optional().openapi({ description: 'Present (true) only while the comment is held for review: then only its author and staff see it.' }),
+    held: z.literal(true).optional().openapi({ description: 'Present (true) only while the comment is held (for review, or written by a silenced account out of its reach): then only its author and staff see it.' }),
   })
   .openapi('Comment', { example: commentExample });
 
