@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '526961d818c2505b9bbaeea2cfb518db3908cc828521864d1418c3a4a79965ac';
+export const documentSha256 = '41b7bfb9c79ba98feb93aaa1d0a64ccefd6694298e1fb7975886be497d069ecc';
 
 export interface paths {
     "/health": {
@@ -398,7 +398,7 @@ export interface paths {
         put?: never;
         /**
          * Turn TOTP on with a first code
-         * @description A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled`.
+         * @description A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). Every other session of the account is signed out, as on a password change (their refresh tokens and access tokens stop working, their open sockets close with 4401); this one stays. A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled` (with the `session_id` kept).
          */
         post: operations["postMeMfaTotpConfirm"];
         delete?: never;
