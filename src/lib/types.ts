@@ -89,6 +89,8 @@ export interface AppVariables {
   verifiedToken?: { token: string; claims: { userId: string; sessionId: string } };
   /** Ids of the posts this GET served (feeds and reads): one impressions message when it answers. */
   impressions?: Set<string>;
+  /** Jobs to start once the request has answered (src/middleware/after-response.ts). */
+  afterResponse?: { kind: string; run: () => Promise<void> }[];
 }
 
 export interface AppEnv {

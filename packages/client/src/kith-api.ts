@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '41b7bfb9c79ba98feb93aaa1d0a64ccefd6694298e1fb7975886be497d069ecc';
+export const documentSha256 = 'b9de434681816533989102c88b2b8ded8da5afb7ccb0798f05dfd7741a377b27';
 
 export interface paths {
     "/health": {
@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password-reset mail
-         * @description Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.
+         * @description Always 202, whether or not the address has an account, with the same answer in content and in time: the address is looked up and the mail made after the answer is sent. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.
          */
         post: operations["postAuthPasswordForgot"];
         delete?: never;
@@ -273,7 +273,7 @@ export interface paths {
         put?: never;
         /**
          * Send the verification link again
-         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.
+         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists, in content or in time: the address is looked up and the mail made after the answer is sent). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.
          */
         post: operations["postAuthEmailResend"];
         delete?: never;
