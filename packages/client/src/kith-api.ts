@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'cd0feda580a3272991a47818c0969ce599daeebe32d78640330ac302188cba23';
+export const documentSha256 = '19f8a1f1c61b18fb070a13f8bb877234dc38cedd8bab977f71cff244c455e0e8';
 
 export interface paths {
     "/health": {
@@ -1458,7 +1458,7 @@ export interface paths {
         };
         /**
          * STUN and TURN servers for calls
-         * @description Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for you alone, valid 2 hours, and the same ones handed to you again until an hour before they expire; never shared between accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
+         * @description Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for this session alone, valid 2 hours, and the same ones handed to it again until an hour before they expire; never shared between sessions or accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). They are revoked at Cloudflare when the session ends (logout, DELETE /me/sessions, a password change or reset, turning on two-factor sign-in), or the account is suspended or deleted; the session is always checked in D1 here (a session signed out a moment ago gets 401, never credentials). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
          */
         get: operations["getCallsIceServers"];
         put?: never;
@@ -2230,7 +2230,7 @@ export interface paths {
         put?: never;
         /**
          * Warn, silence or suspend an account, or lift it (staff)
-         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
+         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, TURN credentials are revoked, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
          */
         post: operations["postAdminUsersByIdActions"];
         delete?: never;

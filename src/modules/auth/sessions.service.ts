@@ -5,6 +5,7 @@ import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { inboxOf } from '../notifications/user-inbox';
 import { forgetSessions } from '../../lib/session-cache';
+import { revokeTurnCredentials } from '../calls/calls.service';
 
 /**
  * How recently a session must have signed in to add a way into the account (link a provider, start
@@ -98,13 +99,17 @@ export const endedSessionIds = (result: D1Result | undefined): string[] => ((res
 /**
  * What follows sessions revoked in D1 (signed out, a password reset or change, a reused refresh token):
  * this isolate forgets them and their open sockets close with 4401, so an intruder's socket does not
- * keep receiving the account's messages. Without `sessionIds`, every session of the account ended.
+ * keep receiving the account's messages, and their TURN credentials are revoked. Without `sessionIds`,
+ * every session of the account ended.
  */
 export async function endRevokedSessions(env: Bindings, userId: string, sessionIds?: string[]): Promise<void> {
   if (!sessionIds) forgetSessions({ userId });
   else for (const sessionId of sessionIds) forgetSessions({ sessionId });
   if (sessionIds?.length === 0) return;
-  await closeUserSockets(env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds });
+  await Promise.all([
+    closeUserSockets(env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds }),
+    revokeTurnCredentials(env, { userId, sessionIds }),
+  ]);
 }
 
 /**
