@@ -8,6 +8,7 @@ import { privateWhenAuthenticated } from './lib/edge-cache';
 import { requestMetrics } from './lib/metrics';
 import { ApiError, problemResponse } from './lib/errors';
 import type { AppOpenAPI } from './lib/types';
+import { afterResponseWork } from './middleware/after-response';
 import { impressions } from './middleware/impressions';
 import { services } from './middleware/services';
 
@@ -74,6 +75,8 @@ export function createApp(): AppOpenAPI {
     }
     return corsFor.handler(c, next);
   });
+  // Work a request leaves for after its answer starts once the answer (bookmark included) is made.
+  app.use('*', afterResponseWork);
   app.use('*', services);
   // Answers to a signed-in caller never stay in a shared cache (src/lib/edge-cache.ts).
   app.use('*', privateWhenAuthenticated);

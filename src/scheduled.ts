@@ -34,7 +34,7 @@ export async function runModerationJobs(env: Pick<Bindings, 'DB' | 'FANOUT_QUEUE
 
 /**
  * Every minute, sign-in housekeeping: re-queue mail that never reached the mail queue, delete mail
- * delivered a week ago, delete the short-lived sign-in rows (OAuth states and codes, MFA steps,
+ * delivered a week ago, delete the short-lived sign-in rows (OAuth states and codes, MFA steps, TURN credentials,
  * e-mail links) a day after they expired, the throttle counters whose window is over (failed
  * logins, reach limits), and the Idempotency-Keys of create requests older than a day.
  */

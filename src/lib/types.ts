@@ -29,6 +29,8 @@ export type Bindings = Env & {
   PUSH_RETRY_BASE_SECONDS?: string;
   /** Client frames a second each member may send a conversation's sockets (default 10, bursts of six seconds' worth). */
   ROOM_FRAME_RATE?: string;
+  /** Seconds after its invite a call ends at the latest (default 14400: 4 hours). */
+  ROOM_CALL_MAX_SECONDS?: string;
   /** Bearer token of the HTTP mail API (`MAILER=http`); a secret. */
   MAIL_HTTP_TOKEN?: string;
   /** Cloudflare's `send_email` binding (`MAILER=send_email`; add `[[send_email]] name = "EMAIL"`). */
@@ -89,6 +91,8 @@ export interface AppVariables {
   verifiedToken?: { token: string; claims: { userId: string; sessionId: string } };
   /** Ids of the posts this GET served (feeds and reads): one impressions message when it answers. */
   impressions?: Set<string>;
+  /** Jobs to start once the request has answered (src/middleware/after-response.ts). */
+  afterResponse?: { kind: string; run: () => Promise<void> }[];
 }
 
 export interface AppEnv {

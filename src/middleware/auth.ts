@@ -26,10 +26,10 @@ const mustConfirm = (c: Context<AppEnv>) => (c.req.method !== 'GET' && c.req.met
  * word for a few seconds (session-cache.ts); writes and socket upgrades always ask D1, in the same one
  * query, so no isolate lets a revoked or suspended account change anything.
  */
-export async function authenticate(c: Context<AppEnv>, token: string): Promise<AuthContext> {
+export async function authenticate(c: Context<AppEnv>, token: string, confirm = mustConfirm(c)): Promise<AuthContext> {
   const verified = c.get('verifiedToken');
   const claims = verified?.token === token ? verified.claims : await verifyAccessToken(c.env, token);
-  let role = mustConfirm(c) ? null : cachedSessionRole(claims.sessionId, claims.userId);
+  let role = confirm ? null : cachedSessionRole(claims.sessionId, claims.userId);
   if (role === null) {
     const row = await c.var.d1.prepare(
       `SELECT u.role, u.suspended_at FROM sessions s JOIN users u ON u.id = s.user_id
@@ -70,13 +70,13 @@ export async function authenticateSocket(c: Context<AppEnv>, queryToken: string 
   return { userId, sessionId, url };
 }
 
-/** Authenticates the request's bearer token (401 without one) and sets `c.var.auth`. */
-export async function authenticateRequest(c: Context<AppEnv>): Promise<AuthContext> {
+/** Authenticates the request's bearer token (401 without one) and sets `c.var.auth`; `confirm` asks D1 even for a read. */
+export async function authenticateRequest(c: Context<AppEnv>, confirm?: boolean): Promise<AuthContext> {
   const token = bearerToken(c);
   if (!token) {
     throw new ApiError('unauthorized', 'A bearer access token is required.', { headers: { 'WWW-Authenticate': 'Bearer' } });
   }
-  const auth = await authenticate(c, token);
+  const auth = await authenticate(c, token, confirm);
   c.set('auth', auth);
   return auth;
 }
@@ -85,6 +85,16 @@ export async function authenticateRequest(c: Context<AppEnv>): Promise<AuthConte
 export const requireAuth = createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
   // Already authenticated by an earlier guard (requireStaff authenticates itself).
   if (!c.get('auth')) await authenticateRequest(c);
+  await next();
+});
+
+/**
+ * {@link requireAuth} that always asks D1, never the session cache: for a read that hands out something
+ * that outlives the request (TURN credentials), which a session signed out or an account suspended a
+ * moment ago must not get on another isolate's cached word.
+ */
+export const requireLiveAuth = createMiddleware<AppEnv>(async function requireLiveAuthMiddleware(c, next) {
+  await authenticateRequest(c, true);
   await next();
 });
 

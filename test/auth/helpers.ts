@@ -3,6 +3,7 @@ import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { generateHOTP } from '@oslojs/otp';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
+import { settleAfterResponse } from '../helpers/after-response';
 import { call, expectStatus, uniqueName } from '../helpers/client';
 
 /** The fields of `GET /me` (the "me" shape) every token body must carry. */
@@ -55,8 +56,14 @@ export function getMe(token: string): Promise<Response> {
   return call('/me', { token });
 }
 
-export function forgot(email: string): Promise<Response> {
-  return call('/auth/password/forgot', { body: { email } });
+/** Asks for a reset mail, and waits for the lookup and the mail that run after the answer. */
+export async function forgot(email: string): Promise<Response> {
+  return (await settleAfterResponse(() => call('/auth/password/forgot', { body: { email } }))).result;
+}
+
+/** Asks for a verification mail again (with a token, or `{ email }` without), and waits for the work after the answer. */
+export async function resend(body: { email?: string }, token?: string): Promise<Response> {
+  return (await settleAfterResponse(() => call('/auth/email/resend', { body, token }))).result;
 }
 
 export function reset(token: string, password: string): Promise<Response> {

@@ -4,7 +4,7 @@ import { call, createUser, expectProblem, expectStatus, lastMailTo, type TestUse
 import { openSocket } from '../messaging/socket-helpers';
 import { startDirect } from '../messaging/helpers';
 import { openNotifications } from '../notifications/stream-helpers';
-import { changePassword, emailTokenFrom, enableTotp, forgot, lastMailOfKind, login, loginOk, refresh, reset, resetTokenFrom, totpCode, type TokenBody, verifyEmailOf } from './helpers';
+import { changePassword, decodeJwtPayload, emailTokenFrom, enableTotp, forgot, lastMailOfKind, login, loginOk, refresh, reset, resetTokenFrom, totpCode, type TokenBody, verifyEmailOf } from './helpers';
 import { APP_REDIRECT, linkWith, newIdentity } from '../helpers/oauth';
 
 /**
@@ -38,6 +38,23 @@ describe('Recovering an account ends the intruder’s live sockets', () => {
     for (const socket of sockets) expect((await socket.closed()).code).toBe(4401);
     expect(own.closeEvent).toBeNull();
     own.close();
+  });
+
+  it("should end the other sessions when two-factor sign-in is turned on (tokens, refresh tokens, sockets), and keep the caller's", async () => {
+    const victim = await createUser();
+    const { stolen, sockets } = await intruderWithSockets(victim);
+    const own = await openNotifications(victim);
+    await enableTotp(victim);
+    for (const socket of sockets) expect((await socket.closed()).code).toBe(4401);
+    await expectProblem(await call('/me', { token: stolen.access_token }), 401);
+    await expectProblem(await refresh(stolen.refresh_token), 401);
+    // The session that turned it on goes on, its socket too.
+    await expectStatus(await call('/me', { token: victim.accessToken }), 200);
+    await expectStatus(await refresh(victim.refreshToken), 200);
+    expect(own.closeEvent).toBeNull();
+    own.close();
+    const entry = await env.DB.prepare("SELECT data FROM audit_log WHERE action = 'auth.mfa_enabled' AND subject_id = ?1").bind(victim.id).first<{ data: string }>();
+    expect(JSON.parse(entry!.data)).toEqual({ method: 'totp', session_id: decodeJwtPayload(victim.accessToken).sid });
   });
 
   it('should close the sockets of a session revoked because its refresh token was reused', async () => {

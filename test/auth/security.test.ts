@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, randomIp, uniqueName } from '../helpers/client';
+import { settleAfterResponse } from '../helpers/after-response';
 import { burstUntilLimited } from '../helpers/rate-limit';
 import {
   base64UrlJson,
@@ -10,11 +11,13 @@ import {
   getMe,
   login,
   loginOk,
+  mailCountTo,
   refresh,
   register,
   signToken,
   TEST_SECRET,
   type TokenBody,
+  verifyEmailOf,
 } from './helpers';
 
 /** A GET /me that must be refused as 401 problem+json with a Bearer challenge. */
@@ -320,5 +323,38 @@ describe('Login timing', () => {
     expect(unknown).toBe(1);
     expect(await derivationsFor(withPassword.username)).toBe(unknown);
     expect(await derivationsFor(withoutPassword.username)).toBe(unknown);
+  });
+});
+
+describe('Mail requests do not tell whether an address has an account', () => {
+  /**
+   * Asks for a mail to `email` without a token: the answer (status, body, and every header but the
+   * per-request id and the D1 bookmark's value) and the work it left for after the answer, done.
+   */
+  async function ask(path: string, email: string) {
+    const { result: res, work } = await settleAfterResponse(() => call(path, { body: { email } }));
+    const headers = [...res.headers].filter(([name]) => name !== 'x-request-id' && name !== 'x-d1-bookmark');
+    return { status: res.status, body: await res.text(), headers, bookmark: res.headers.has('X-D1-Bookmark'), work };
+  }
+
+  it('should answer a reset request alike, doing the lookup and the mail after the answer, whether the address has an account or not', async () => {
+    const user = await createUser();
+    const known = await ask('/auth/password/forgot', user.email);
+    expect(known.status).toBe(202);
+    expect(known.work).toEqual(['password_reset']);
+    expect(await ask('/auth/password/forgot', `${uniqueName('nobody')}@example.com`)).toEqual(known);
+    expect(await mailCountTo(user.email, 'password_reset')).toBe(1);
+  });
+
+  it('should answer a verification resend alike, doing the lookup and the mail after the answer, for an unverified, a verified and an unknown address', async () => {
+    const [unverified, verified] = [await createUser(), await createUser()];
+    await verifyEmailOf(verified);
+    const known = await ask('/auth/email/resend', unverified.email);
+    expect(known.status).toBe(202);
+    expect(known.work).toEqual(['email_verification']);
+    expect(await ask('/auth/email/resend', verified.email)).toEqual(known);
+    expect(await ask('/auth/email/resend', `${uniqueName('nobody')}@example.com`)).toEqual(known);
+    expect(await mailCountTo(unverified.email, 'email_verification')).toBe(2);
+    expect(await mailCountTo(verified.email, 'email_verification')).toBe(1);
   });
 });

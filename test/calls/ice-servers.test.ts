@@ -3,7 +3,9 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { clearIceServerCache, iceServers, TURN_REFRESH_MARGIN_MS, TURN_TTL_SECONDS } from '../../src/modules/calls/calls.service';
 import type { Bindings } from '../../src/lib/types';
 import { TURN_TOKEN } from '../fixtures/turn/server';
-import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
+import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
+import { decodeJwtPayload, loginOk, logout } from '../auth/helpers';
+import { act, createStaff } from '../moderation/helpers';
 
 const turnApi = inject('turnApiUrl');
 /** The worker's own env, with TURN configured for the duration of a test (the route reads it per request). */
@@ -15,6 +17,14 @@ function configureTurn(keyId: string | undefined, token = TURN_TOKEN): void {
   clearIceServerCache();
 }
 const callsTo = async (keyId: string) => ((await (await fetch(`${turnApi}/calls/${keyId}`)).json()) as { calls: number }).calls;
+/** The usernames Cloudflare (the stand-in) was asked to revoke under a key. */
+const revokedUnder = async (keyId: string) => ((await (await fetch(`${turnApi}/revoked/${keyId}`)).json()) as { revoked: string[] }).revoked;
+/** The TURN username an access token's session is handed. */
+async function turnUsername(token: string): Promise<string> {
+  const body = await expectStatus(await call('/calls/ice_servers', { token }), 200);
+  return body.ice_servers.find((s: any) => s.username).username;
+}
+const holderOf = (user: TestUser) => ({ userId: user.id, sessionId: decodeJwtPayload(user.accessToken).sid as string });
 
 afterEach(() => configureTurn(undefined));
 
@@ -53,7 +63,7 @@ describe('GET /calls/ice_servers', () => {
     expect(await callsTo(keyId)).toBe(2);
 
     // Past the refresh point (an injected clock), fresh credentials are generated.
-    const later = await iceServers(bindings, user.id, expires - TURN_REFRESH_MARGIN_MS + 1);
+    const later = await iceServers(bindings, env.DB, holderOf(user), expires - TURN_REFRESH_MARGIN_MS + 1);
     expect(later.ice_servers.find((s) => s.username)?.username).toBe(`user-${keyId}-3`);
     expect(await callsTo(keyId)).toBe(3);
   });
@@ -62,19 +72,68 @@ describe('GET /calls/ice_servers', () => {
     for (const keyId of ['turn-fails', 'turn-hangs']) {
       configureTurn(keyId);
       const started = Date.now();
-      const body = await iceServers(bindings, 'someone');
+      const body = await iceServers(bindings, env.DB, { userId: 'someone', sessionId: 'a-session' });
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(body.ice_servers).toEqual([{ urls: ['stun:stun.cloudflare.com:3478'] }]);
       expect(Date.parse(body.expires_at) - Date.now()).toBeLessThanOrEqual(30_000);
       // The failure is remembered for a while, for everyone: no second call meanwhile.
-      await iceServers(bindings, 'someone else');
+      await iceServers(bindings, env.DB, { userId: 'someone else', sessionId: 'another-session' });
       expect(await callsTo(keyId)).toBe(1);
     }
   });
 
   it('should not use credentials the API refused (wrong token)', async () => {
     configureTurn(`key-${crypto.randomUUID()}`, 'wrong-token');
-    const body = await iceServers(bindings, 'someone');
+    const body = await iceServers(bindings, env.DB, { userId: 'someone', sessionId: 'a-session' });
     expect(body.ice_servers.some((s) => s.username)).toBe(false);
+  });
+});
+
+describe('TURN credentials end with the session', () => {
+  it('should hand each session credentials of its own, and revoke a session\'s when it signs out', async () => {
+    const keyId = `key-${crypto.randomUUID()}`;
+    configureTurn(keyId);
+    const user = await createUser();
+    const phone = await loginOk(user.username, user.password);
+    const [laptopName, phoneName] = [await turnUsername(user.accessToken), await turnUsername(phone.access_token)];
+    expect(phoneName).not.toBe(laptopName);
+    await expectStatus(await logout(phone.refresh_token), 204);
+    expect(await revokedUnder(keyId)).toEqual([phoneName]);
+    await expectProblem(await call('/calls/ice_servers', { token: phone.access_token }), 401);
+    // The device still signed in keeps its own.
+    expect(await turnUsername(user.accessToken)).toBe(laptopName);
+  });
+
+  it('should revoke every credential of an account when it is suspended, or signs every other device out', async () => {
+    const keyId = `key-${crypto.randomUUID()}`;
+    configureTurn(keyId);
+    const [user, other] = [await createUser(), await createUser()];
+    const phone = await loginOk(user.username, user.password);
+    const names = [await turnUsername(user.accessToken), await turnUsername(phone.access_token)];
+    const bystander = await turnUsername(other.accessToken);
+    await expectStatus(await call('/me/sessions', { method: 'DELETE', token: user.accessToken }), 204);
+    expect(await revokedUnder(keyId)).toEqual([names[1]]);
+    await act(await createStaff('admin'), user, 'suspend');
+    expect((await revokedUnder(keyId)).sort()).toEqual([...names].sort());
+    expect(await revokedUnder(keyId)).not.toContain(bystander);
+    await expectProblem(await call('/calls/ice_servers', { token: user.accessToken }), 401);
+  });
+
+  it('should revoke them when the account is deleted', async () => {
+    const keyId = `key-${crypto.randomUUID()}`;
+    configureTurn(keyId);
+    const user = await createUser();
+    const name = await turnUsername(user.accessToken);
+    await expectStatus(await call('/me', { method: 'DELETE', token: user.accessToken, body: { password: user.password } }), 204);
+    expect(await revokedUnder(keyId)).toEqual([name]);
+  });
+
+  it('should hand none to a session D1 says has ended, whatever this isolate remembers of it', async () => {
+    configureTurn(`key-${crypto.randomUUID()}`);
+    const user = await createUser();
+    await turnUsername(user.accessToken); // this isolate now remembers the session as live
+    // Ended elsewhere (another isolate signed it out): only D1 knows.
+    await env.DB.prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1').bind(holderOf(user).sessionId, Date.now()).run();
+    await expectProblem(await call('/calls/ice_servers', { token: user.accessToken }), 401);
   });
 });

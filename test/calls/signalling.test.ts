@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, expectStatus } from '../helpers/client';
 import { block } from '../messaging/helpers';
+import { CALL_MAX_MS, callMaxMs } from '../../src/modules/messaging/room-calls';
 import { settle } from '../messaging/socket-helpers';
 import { eventually, expectNone, ofType, waitForNotification } from '../notifications/helpers';
 import {
@@ -125,6 +126,35 @@ describe('Direct calls', () => {
     await settle();
     await runRoomAlarms(conv.id, () => sa.ofType('call.ended').length > 0, 'call.ended after the grace period');
     expect(sa.ofType('call.ended')[0]).toMatchObject({ call_id: callId, reason: 'failed' });
+  });
+});
+
+describe('The longest call', () => {
+  it('should be 4 hours unless ROOM_CALL_MAX_SECONDS says otherwise (a whole number of seconds)', () => {
+    expect(callMaxMs(undefined)).toBe(4 * 60 * 60 * 1000);
+    for (const bad of ['', '0', '-5', '1.5', 'soon']) expect(callMaxMs(bad)).toBe(CALL_MAX_MS);
+    expect(callMaxMs('90')).toBe(90_000);
+  });
+
+  it('should end a call that reaches ROOM_CALL_MAX_SECONDS for everyone, with the frames and record of a hang-up', async () => {
+    const configured = (env as unknown as { ROOM_CALL_MAX_SECONDS?: string }).ROOM_CALL_MAX_SECONDS;
+    Object.assign(env, { ROOM_CALL_MAX_SECONDS: '2' });
+    try {
+      const { a, conv, sa, sb } = await directPair();
+      const callId = newCallId();
+      await sendAndWait(sa, { type: 'call.invite', call_id: callId, media: 'audio', sdp: SDP }, sb, 'call.invite');
+      await sendAndWait(sb, { type: 'call.answer', call_id: callId, sdp: SDP }, sa, 'call.answer');
+      expect(sa.ofType('call.ended')).toEqual([]);
+      // The room's own alarm, in real time: nobody hangs up.
+      const ended = (await sb.next((f) => f?.type === 'call.ended', 'call.ended at the limit')).data;
+      expect(ended).toEqual({ type: 'call.ended', call_id: callId, reason: 'hangup', duration_s: expect.any(Number) });
+      expect(ended.duration_s).toBeLessThanOrEqual(3);
+      expect((await sa.next((f) => f?.type === 'call.ended', 'call.ended on the caller')).data).toEqual(ended);
+      expect((await history(a, conv.id)).at(-1)).toMatchObject({ kind: 'call', call: { call_id: callId, reason: 'hangup', duration_s: ended.duration_s } });
+      await expectErrorFrame(sa, { type: 'call.hangup', call_id: callId }, 409);
+    } finally {
+      Object.assign(env, { ROOM_CALL_MAX_SECONDS: configured });
+    }
   });
 });
 

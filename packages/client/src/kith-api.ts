@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'c4ad5400ad7e33bb91eb442c9b80915dff86f18d69da7cf990b3207a15d3683f';
+export const documentSha256 = '5f3f35ced38b7ce0fc62a6fb11c49074b428b2682c4fe6ecab914e21ed4bf73f';
 
 export interface paths {
     "/health": {
@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password-reset mail
-         * @description Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.
+         * @description Always 202, whether or not the address has an account, with the same answer in content and in time: the address is looked up and the mail made after the answer is sent. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.
          */
         post: operations["postAuthPasswordForgot"];
         delete?: never;
@@ -273,7 +273,7 @@ export interface paths {
         put?: never;
         /**
          * Send the verification link again
-         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.
+         * @description Always 202. With a bearer token: mails the caller's pending new address its `email_change` link again, or else (when `email_verified` is false) the account's address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists, in content or in time: the address is looked up and the mail made after the answer is sent). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.
          */
         post: operations["postAuthEmailResend"];
         delete?: never;
@@ -398,7 +398,7 @@ export interface paths {
         put?: never;
         /**
          * Turn TOTP on with a first code
-         * @description A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled`.
+         * @description A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). Every other session of the account is signed out, as on a password change (their refresh tokens and access tokens stop working, their open sockets close with 4401); this one stays. A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled` (with the `session_id` kept).
          */
         post: operations["postMeMfaTotpConfirm"];
         delete?: never;
@@ -1438,7 +1438,7 @@ export interface paths {
         };
         /**
          * The conversation socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live; more than 1,000 messages behind, the upgrade is refused with 409 (`errors` naming `after_seq`): page `GET /conversations/{id}/messages?after_seq=N` first, then connect with the last seq you have. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). Calls (not in community chats): `call.invite { call_id, media: audio|video, sdp }`, `call.answer { call_id, sdp, to? }`, `call.candidates { call_id, candidates, to? }`, `call.reject`, `call.hangup { reason?: hangup|failed }`, and in groups `call.join` then `call.offer { call_id, to, sdp }` to each participant (mesh, at most 4 in a call). The room relays each to the call's other members with `from` (a public user; candidates only between people both in the call: a ringing direct callee's are held until it answers, a ringing group callee sends none) and sends `call.joined`, `call.missed` (a group call stopped ringing you) and `call.ended { call_id, reason: hangup|rejected|timeout|failed, duration_s }`; it rings for 60 s and records every call as a `kind: "call"` message. A refused call frame is relayed to nobody and answered `{ type: "error", status, detail, call_id }`: 400 malformed, 403 not a member or not rung (blocks, `message_policy`, requests), 404 no such call in this conversation, 409 another call rings or runs, the call ended, or it is full, 413 `sdp` or `candidates` over 64 KB, 429 over 10 invites a minute, or after your last 3 calls in this conversation went unanswered within 10 minutes (until then, or until someone else there calls, or one of yours is answered). The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted; 4429 when you open an 11th socket on this conversation (your oldest goes: at most 10 per member). Every frame counts against your budget on this conversation (across your sockets): 10 a second, in bursts of 60 (`ROOM_FRAME_RATE` on the deployment); past it each frame is dropped and answered `{ type: "error", status: 429, detail: "frames: …" }` (with its `client_id` or `call_id`). A frame over 128 KB is refused unread (413).
+         * @description Authenticate with `Authorization: Bearer` or `?token=`; a bad token is 401 and a non-member 404, both before any upgrade. `?after_seq=N` replays every message after N in order, then goes live; more than 1,000 messages behind, the upgrade is refused with 409 (`errors` naming `after_seq`): page `GET /conversations/{id}/messages?after_seq=N` first, then connect with the last seq you have. Frames: see the contract (`message.send`, `typing`, `read`, `{"type":"ping"}` → `{"type":"pong"}`). `message.send` content passes the same text checks as REST (an `error` frame with status 400 otherwise). Calls (not in community chats): `call.invite { call_id, media: audio|video, sdp }`, `call.answer { call_id, sdp, to? }`, `call.candidates { call_id, candidates, to? }`, `call.reject`, `call.hangup { reason?: hangup|failed }`, and in groups `call.join` then `call.offer { call_id, to, sdp }` to each participant (mesh, at most 4 in a call). The room relays each to the call's other members with `from` (a public user; candidates only between people both in the call: a ringing direct callee's are held until it answers, a ringing group callee sends none) and sends `call.joined`, `call.missed` (a group call stopped ringing you) and `call.ended { call_id, reason: hangup|rejected|timeout|failed, duration_s }`; it rings for 60 s, ends a call for everyone 4 hours after its invite at the latest (`call.ended` with `hangup`, as when the last participants hang up; `ROOM_CALL_MAX_SECONDS` on the deployment), and records every call as a `kind: "call"` message. A refused call frame is relayed to nobody and answered `{ type: "error", status, detail, call_id }`: 400 malformed, 403 not a member or not rung (blocks, `message_policy`, requests), 404 no such call in this conversation, 409 another call rings or runs, the call ended, or it is full, 413 `sdp` or `candidates` over 64 KB, 429 over 10 invites a minute, or after your last 3 calls in this conversation went unanswered within 10 minutes (until then, or until someone else there calls, or one of yours is answered). The server closes the socket with 4403 when you are removed from or leave a group, or decline a request; 4003 when you leave or are removed from a community (whose chat this is); 4004 when the conversation is deleted; 4429 when you open an 11th socket on this conversation (your oldest goes: at most 10 per member). Every frame counts against your budget on this conversation (across your sockets): 10 a second, in bursts of 60 (`ROOM_FRAME_RATE` on the deployment); past it each frame is dropped and answered `{ type: "error", status: 429, detail: "frames: …" }` (with its `client_id` or `call_id`). A frame over 128 KB is refused unread (413).
          */
         get: operations["getConversationsByIdStream"];
         put?: never;
@@ -1458,7 +1458,7 @@ export interface paths {
         };
         /**
          * STUN and TURN servers for calls
-         * @description Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for you alone, valid 2 hours, and the same ones handed to you again until an hour before they expire; never shared between accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
+         * @description Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for this session alone, valid 2 hours, and the same ones handed to it again until an hour before they expire; never shared between sessions or accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). They are revoked at Cloudflare when the session ends (logout, DELETE /me/sessions, a password change or reset, turning on two-factor sign-in), or the account is suspended or deleted; the session is always checked in D1 here (a session signed out a moment ago gets 401, never credentials). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).
          */
         get: operations["getCallsIceServers"];
         put?: never;
@@ -2230,7 +2230,7 @@ export interface paths {
         put?: never;
         /**
          * Warn, silence or suspend an account, or lift it (staff)
-         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
+         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, TURN credentials are revoked, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
          */
         post: operations["postAdminUsersByIdActions"];
         delete?: never;
@@ -2669,7 +2669,7 @@ export interface components {
             /** @description Seconds from the first answer to the end; 0 when nobody answered. */
             duration_s: number;
             /**
-             * @description How it ended: hung up, rejected by every callee, unanswered for 60 s, or a connection failed.
+             * @description How it ended: hung up (or reached the longest a call may last, 4 hours after its invite by default), rejected by every callee, unanswered for 60 s, or a connection failed.
              * @enum {string}
              */
             reason: "hangup" | "rejected" | "timeout" | "failed";

@@ -16,3 +16,4 @@ export * from './queues';
 export * from './discovery';
 export * from './push';
 export * from './exports';
+export * from './calls';

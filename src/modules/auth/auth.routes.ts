@@ -84,7 +84,7 @@ export const forgotPassword = createRoute({
   path: '/auth/password/forgot',
   tags,
   summary: 'Ask for a password-reset mail',
-  description: 'Always 202, whether or not the address has an account. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.',
+  description: 'Always 202, whether or not the address has an account, with the same answer in content and in time: the address is looked up and the mail made after the answer is sent. A reset link (valid 1 hour, single use) is mailed; at most 3 per account, and 3 to one address, per hour.',
   middleware: [limitByIp('RL_PASSWORD')],
   request: { body: jsonBody(ForgotPasswordSchema) },
   responses: { 202: jsonContent(AcceptedSchema, 'Accepted'), ...commonErrors },

@@ -13,7 +13,7 @@ import { presentMe } from '../users/users.presenter';
 import type { TokenResponse } from './auth.schemas';
 import { forgetSessions } from '../../lib/session-cache';
 import { accessTokenTtl, signAccessToken, signingKey } from '../../lib/access-tokens';
-import { endRevokedSessions } from './sessions.service';
+import { endedSessionIds, endOtherSessionsStatement, endRevokedSessions } from './sessions.service';
 import { accountLoginKey, recordLoginFailure, returnLoginAttempt, takeLoginAttempt } from './login-throttle';
 
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -283,10 +283,10 @@ export async function changePassword(c: Context<AppEnv>, userId: string, keepSes
     { action: 'auth.password_changed', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { session_id: keepSessionId } },
     [
       db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), now),
-      db.prepare('UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL RETURNING id').bind(userId, keepSessionId, now),
+      endOtherSessionsStatement(db, userId, keepSessionId, now),
       ...endPendingStatements(db, userId, now),
     ],
   );
-  await endRevokedSessions(c.env, userId, (revoked?.results as { id: string }[] | undefined)?.map((r) => r.id) ?? []);
+  await endRevokedSessions(c.env, userId, endedSessionIds(revoked));
   await tellPasswordChanged(c, userId, 'changed from a signed-in device; every other device was signed out');
 }

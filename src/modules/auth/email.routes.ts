@@ -34,7 +34,7 @@ export const resendEmail = createRoute({
   tags,
   summary: 'Send the verification link again',
   description:
-    'Always 202. With a bearer token: mails the caller\'s pending new address its `email_change` link again, or else (when `email_verified` is false) the account\'s address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.',
+    'Always 202. With a bearer token: mails the caller\'s pending new address its `email_change` link again, or else (when `email_verified` is false) the account\'s address its `email_verification` link. Without one: `email` names the address; an account whose address it is and is unverified is mailed a link (the answer never tells whether one exists, in content or in time: the address is looked up and the mail made after the answer is sent). At most 3 mails per account an hour, and 3 of a kind to one address an hour whichever accounts ask; limited per client address too.',
   security: [{}, ...bearerSecurity],
   middleware: [limitByIp('RL_EMAIL'), optionalAuth],
   request: { body: jsonBody(ResendEmailSchema) },

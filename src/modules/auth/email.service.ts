@@ -61,6 +61,12 @@ export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: s
   return null;
 }
 
+/** Mails a verification link to `email` when it is the unverified address of an account (nothing otherwise, or past the caps). */
+export async function resendVerification(c: Context<AppEnv>, email: string): Promise<void> {
+  const user = await c.var.d1.prepare('SELECT id FROM users WHERE email = ?1 AND email_verified_at IS NULL').bind(email).first<{ id: string }>();
+  if (user) await sendEmailLink(c, user.id, email, 'verify');
+}
+
 /** The address a signed-in account is waiting to confirm (the newest live change link), if any. */
 export async function pendingEmail(db: D1Client, userId: string, currentEmail: string, now = Date.now()): Promise<string | null> {
   const row = await db

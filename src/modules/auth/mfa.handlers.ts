@@ -17,7 +17,8 @@ export const startTotp: AppRouteHandler<typeof routes.startTotp> = async (c) => 
 };
 
 export const confirmTotp: AppRouteHandler<typeof routes.confirmTotp> = async (c) => {
-  const codes = await confirmEnrolment(c, currentUser(c).userId, c.req.valid('json').code);
+  const auth = currentUser(c);
+  const codes = await confirmEnrolment(c, auth.userId, auth.sessionId, c.req.valid('json').code);
   return c.json({ recovery_codes: codes }, 200);
 };
 

@@ -68,7 +68,7 @@ export const confirmTotp = createRoute({
   tags: ['Me'],
   summary: 'Turn TOTP on with a first code',
   description:
-    'A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled`.',
+    'A current code from the authenticator turns TOTP on and answers 10 single-use recovery codes (shown only now; stored hashed). Every other session of the account is signed out, as on a password change (their refresh tokens and access tokens stop working, their open sockets close with 4401); this one stays. A malformed code is 400 naming `code`, a wrong one 401 (counted towards the login limit). Recorded as `auth.mfa_enabled` (with the `session_id` kept).',
   ...authed,
   request: { body: jsonBody(z.object({ code: totpCode }).openapi('TotpConfirm', { example: { code: '492039' } })) },
   responses: { 200: jsonContent(RecoveryCodesSchema, 'TOTP is on'), ...commonErrors, ...invalidCode, ...errors[409], ...errors[503] },

@@ -8,6 +8,7 @@ import { ApiError } from '../../lib/errors';
 import { hmacSha256Hex, openBytes, randomToken, sealBytes, sha256Hex, timingSafeEqual } from '../../lib/crypto';
 import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
+import { endedSessionIds, endOtherSessionsStatement, endRevokedSessions } from './sessions.service';
 import { accountLoginKey, clearLoginFailures, recordLoginFailure, takeLoginAttempt } from './login-throttle';
 
 /** RFC 6238 as the contract fixes it: 30-second steps, 6 digits (SHA-1, what every authenticator app reads). */
@@ -163,15 +164,20 @@ export async function consumeCode(c: Context<AppEnv>, userId: string, code: stri
   return kind;
 }
 
-/** Confirms enrolment with a first code: TOTP is on from now, with ten recovery codes (recorded as `auth.mfa_enabled`). */
-export async function confirmEnrolment(c: Context<AppEnv>, userId: string, code: string): Promise<string[]> {
+/**
+ * Confirms enrolment with a first code: TOTP is on from now, with ten recovery codes (recorded as
+ * `auth.mfa_enabled`). Every other session of the account ends, as on a password change: one an
+ * intruder holds would otherwise outlive the second factor meant to keep them out.
+ */
+export async function confirmEnrolment(c: Context<AppEnv>, userId: string, keepSessionId: string, code: string): Promise<string[]> {
   const row = await totpRow(c.var.d1, userId);
   if (!row) throw new ApiError('conflict', 'Start enrolment first (POST /me/mfa/totp).');
   if (row.confirmed_at !== null) throw new ApiError('conflict', 'Two-factor sign-in is already on.');
   await consumeCode(c, userId, code, { recovery: false, confirmed: false });
   const db = c.var.d1;
+  const now = Date.now();
   const recovery = await newRecoveryCodes(c.env, db, userId);
-  const [confirmed] = await audit(
+  const [confirmed, revoked] = await audit(
     db,
     {
       action: 'auth.mfa_enabled',
@@ -179,12 +185,18 @@ export async function confirmEnrolment(c: Context<AppEnv>, userId: string, code:
       subjectType: 'user',
       subjectId: userId,
       ip: requestIp(c),
-      data: { method: 'totp' },
+      data: { method: 'totp', session_id: keepSessionId },
       when: { sql: 'EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = ?1 AND confirmed_at IS NOT NULL)', params: [userId] },
     },
-    [db.prepare('UPDATE mfa_totp SET confirmed_at = ?2 WHERE user_id = ?1 AND confirmed_at IS NULL').bind(userId, Date.now()), ...recovery.statements],
+    [
+      db.prepare('UPDATE mfa_totp SET confirmed_at = ?2 WHERE user_id = ?1 AND confirmed_at IS NULL').bind(userId, now),
+      // Only if this batch turned it on (a racing confirmation may have).
+      endOtherSessionsStatement(db, userId, keepSessionId, now, 'EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = ?1 AND confirmed_at = ?3)'),
+      ...recovery.statements,
+    ],
   );
   if (!confirmed?.meta.changes) throw new ApiError('conflict', 'Two-factor sign-in is already on.');
+  await endRevokedSessions(c.env, userId, endedSessionIds(revoked));
   return recovery.codes;
 }
 

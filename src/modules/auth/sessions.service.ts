@@ -5,6 +5,7 @@ import type { AppEnv, Bindings } from '../../lib/types';
 import { audit, requestIp } from '../audit/audit';
 import { inboxOf } from '../notifications/user-inbox';
 import { forgetSessions } from '../../lib/session-cache';
+import { revokeTurnCredentials } from '../calls/calls.service';
 
 /**
  * How recently a session must have signed in to add a way into the account (link a provider, start
@@ -83,15 +84,32 @@ export async function revokeSessions(c: Context<AppEnv>, userId: string, target:
 }
 
 /**
+ * The statement that ends every session of the account but the caller's (a password change, two-factor
+ * sign-in turned on), answering the ids it ended for {@link endRevokedSessions}. Bound `?1` the account,
+ * `?2` the session kept, `?3` now; `onlyIf` (an SQL condition over those) makes it wait on a change in
+ * the same batch.
+ */
+export function endOtherSessionsStatement(db: D1Client, userId: string, keepSessionId: string, now: number, onlyIf = '1'): D1PreparedStatement {
+  return db.prepare(`UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL AND ${onlyIf} RETURNING id`).bind(userId, keepSessionId, now);
+}
+
+/** The session ids an {@link endOtherSessionsStatement} ended, from its result. */
+export const endedSessionIds = (result: D1Result | undefined): string[] => ((result?.results ?? []) as { id: string }[]).map((r) => r.id);
+
+/**
  * What follows sessions revoked in D1 (signed out, a password reset or change, a reused refresh token):
  * this isolate forgets them and their open sockets close with 4401, so an intruder's socket does not
- * keep receiving the account's messages. Without `sessionIds`, every session of the account ended.
+ * keep receiving the account's messages, and their TURN credentials are revoked. Without `sessionIds`,
+ * every session of the account ended.
  */
 export async function endRevokedSessions(env: Bindings, userId: string, sessionIds?: string[]): Promise<void> {
   if (!sessionIds) forgetSessions({ userId });
   else for (const sessionId of sessionIds) forgetSessions({ sessionId });
   if (sessionIds?.length === 0) return;
-  await closeUserSockets(env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds });
+  await Promise.all([
+    closeUserSockets(env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds }),
+    revokeTurnCredentials(env, { userId, sessionIds }),
+  ]);
 }
 
 /**

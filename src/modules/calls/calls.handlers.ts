@@ -5,5 +5,6 @@ import * as service from './calls.service';
 
 export const iceServers: AppRouteHandler<typeof routes.iceServers> = async (c) => {
   c.header('Cache-Control', 'private, no-store');
-  return c.json(await service.iceServers(c.env, currentUser(c).userId), 200);
+  const { userId, sessionId } = currentUser(c);
+  return c.json(await service.iceServers(c.env, c.var.d1, { userId, sessionId }), 200);
 };

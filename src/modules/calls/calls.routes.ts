@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bearerSecurity, commonErrors, errors, jsonContent } from '../../lib/openapi';
-import { requireAuth } from '../../middleware/auth';
+import { requireLiveAuth } from '../../middleware/auth';
 
 const IceServerSchema = z
   .object({
@@ -31,9 +31,9 @@ export const iceServers = createRoute({
   tags: ['Calls'],
   summary: 'STUN and TURN servers for calls',
   description:
-    "Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for you alone, valid 2 hours, and the same ones handed to you again until an hour before they expire; never shared between accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).",
+    "Short-lived Cloudflare TURN credentials of your own (generated with the server's TURN key for this session alone, valid 2 hours, and the same ones handed to it again until an hour before they expire; never shared between sessions or accounts) when the server has `TURN_KEY_ID` and `TURN_KEY_API_TOKEN`; otherwise, or while Cloudflare's TURN API fails, Cloudflare's STUN server only (with a short `expires_at` when TURN failed, so clients ask again soon). They are revoked at Cloudflare when the session ends (logout, DELETE /me/sessions, a password change or reset, turning on two-factor sign-in), or the account is suspended or deleted; the session is always checked in D1 here (a session signed out a moment ago gets 401, never credentials). Never cached by HTTP caches. Call signalling itself runs over the conversation socket: see the Messaging tag and README (Calls).",
   security: bearerSecurity,
-  middleware: [requireAuth],
+  middleware: [requireLiveAuth],
   responses: {
     200: {
       ...jsonContent(IceServersSchema, 'The ICE servers'),

@@ -28,7 +28,7 @@ export const CallRecordSchema = z
     call_id: z.string(),
     media: z.enum(CALL_MEDIA),
     duration_s: z.number().int().min(0).openapi({ description: 'Seconds from the first answer to the end; 0 when nobody answered.' }),
-    reason: z.enum(CALL_END_REASONS).openapi({ description: 'How it ended: hung up, rejected by every callee, unanswered for 60 s, or a connection failed.' }),
+    reason: z.enum(CALL_END_REASONS).openapi({ description: 'How it ended: hung up (or reached the longest a call may last, 4 hours after its invite by default), rejected by every callee, unanswered for 60 s, or a connection failed.' }),
   })
   .openapi('CallRecord', { example: { call_id: 'c-7f3a9e', media: 'video', duration_s: 125, reason: 'hangup' } });
 

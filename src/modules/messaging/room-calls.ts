@@ -10,6 +10,7 @@ import { CALL_ID, type ConversationServerFrame, IceCandidateSchema } from './roo
 import type { RoomMessages } from './room-messages';
 import { type ErrorFrame, errorFrame, type Frame, type RoomSockets } from './room-protocol';
 import type { RoomStore } from './room-store';
+import type { Bindings } from '../../lib/types';
 import { CALL_MEDIA, type CallEndReason, type CallMedia } from './room.types';
 
 type IceCandidate = z.infer<typeof IceCandidateSchema>;
@@ -23,6 +24,16 @@ export const MAX_SDP_BYTES = 64 * 1024;
 /** A participant whose every socket on the room is gone this long has left the call (reason `failed`). */
 export const DROP_GRACE_MS = 20_000;
 const MAX_CANDIDATES = 50;
+/**
+ * A call ends this long after its invite at the latest, for everyone (as a hang-up): a call left
+ * running (a forgotten tab, a bot) would otherwise relay signalling and keep TURN allocations forever.
+ */
+export const CALL_MAX_MS = 4 * 60 * 60 * 1000;
+
+/** The longest call: `ROOM_CALL_MAX_SECONDS` (a whole number of seconds, at least 1), else {@link CALL_MAX_MS}. */
+export function callMaxMs(setting: string | undefined): number {
+  return setting && /^\d+$/.test(setting) && Number(setting) >= 1 ? Number(setting) * 1000 : CALL_MAX_MS;
+}
 /** A caller whose last this many calls in a conversation went unanswered (within {@link UNANSWERED_WINDOW_MS}) rings nobody more there ... */
 export const MAX_UNANSWERED_CALLS = 3;
 /** ... until this long after the first of them, or until someone else there calls, or one of theirs is answered. */
@@ -39,6 +50,7 @@ const RING_REFUSALS: Record<RingRefusal, string> = {
 const bytes = (text: string) => new TextEncoder().encode(text).byteLength;
 const ringJob = (callId: string) => `ring:${callId}`;
 const dropJob = (userId: string, callId: string) => `drop:${userId}:${callId}`;
+const limitJob = (callId: string) => `limit:${callId}`;
 const inCall = (p: PartyRow) => p.status === 'joined';
 const reachable = (p: PartyRow) => p.status === 'joined' || p.status === 'ringing';
 
@@ -193,6 +205,7 @@ export class RoomCalls {
       this.calls.create({ callId, media, callerId, offer: frame.sdp as string, at: now }, callees);
       this.calls.markNotified(callId, offline);
       this.alarms.schedule(ringJob(callId), now + RING_TIMEOUT_MS);
+      this.alarms.schedule(limitJob(callId), now + callMaxMs((this.env as Bindings).ROOM_CALL_MAX_SECONDS));
     });
     const caller = this.from(callerId);
     this.sockets.sendTo(callees, { type: 'call.invite', call_id: callId, media, sdp: frame.sdp, from: caller });
@@ -368,6 +381,7 @@ export class RoomCalls {
       missed = this.calls.missRinging(call.call_id);
       this.calls.end(call.call_id, reason, now);
       this.alarms.cancel(ringJob(call.call_id));
+      this.alarms.cancel(limitJob(call.call_id));
     });
     this.sockets.broadcast({ type: 'call.ended', call_id: call.call_id, reason, duration_s: duration });
     this.notifyMissed(call, missed);
@@ -390,6 +404,7 @@ export class RoomCalls {
   /** The room's alarm ran one of the calls' jobs. */
   async runJob(job: string): Promise<void> {
     if (job.startsWith('ring:')) return this.ringTimedOut(job.slice('ring:'.length));
+    if (job.startsWith('limit:')) return this.limitReached(job.slice('limit:'.length));
     if (job.startsWith('drop:')) {
       const [userId, ...rest] = job.slice('drop:'.length).split(':');
       return this.dropIfGone(rest.join(':'), userId!);
@@ -406,6 +421,12 @@ export class RoomCalls {
     this.sockets.sendTo(ringing, { type: 'call.missed', call_id: callId });
     this.notifyMissed(call, missed);
     this.settle(callId, 'hangup');
+  }
+
+  /** The call reached its longest ({@link callMaxMs}): it ends for everyone, as when its last participants hang up. */
+  private limitReached(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call && call.state !== 'ended') this.end(call, 'hangup');
   }
 
   private dropIfGone(callId: string, userId: string): void {

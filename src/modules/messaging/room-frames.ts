@@ -54,7 +54,7 @@ export const CONVERSATION_SERVER_FRAMES = {
   CallHangup: frame('call.hangup', { call_id: CallId, reason: z.enum(['hangup', 'failed']), from: From }).describe(
     'A participant left the call (not sent across a block). Also sent, `from` a hidden user (`{ id, username: "", display_name: "", avatar_url: null, bio: "", is_verified: false }`), when you and another participant come to be across a block during the call: drop your connection to them, the room relays nothing more between you',
   ),
-  CallEnded: frame('call.ended', { call_id: CallId, reason: z.enum(CALL_END_REASONS), duration_s: z.number().int().min(0) }).describe('The call is over, for everyone'),
+  CallEnded: frame('call.ended', { call_id: CallId, reason: z.enum(CALL_END_REASONS), duration_s: z.number().int().min(0) }).describe('The call is over, for everyone. `hangup` also when it reached the longest a call may last (4 hours after its invite by default; `ROOM_CALL_MAX_SECONDS` on the deployment)'),
   CallMissed: frame('call.missed', { call_id: CallId }).describe('The call stopped ringing for you (answered elsewhere, or it ended)'),
   Pong: frame('pong', {}).describe('The answer to `ping` (sent by the runtime, without waking the room)'),
 };

@@ -6,6 +6,7 @@ import type { AppEnv, Bindings } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { forgetSessions } from '../../lib/session-cache';
 import { closeUserSockets } from '../auth/sessions.service';
+import { revokeTurnCredentials } from '../calls/calls.service';
 import { purgeOwnerMediaCopies } from '../media/media.service';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { accountTraces } from '../users/account-erasure';
@@ -134,11 +135,12 @@ export function planAccountAction(
 /**
  * A suspension takes effect at once: this isolate forgets the account's sessions (other isolates
  * refuse its writes already, since writes always ask D1, and stop serving its reads within the session
- * cache's 10 s), and every socket it holds (conversations and notifications) is closed.
+ * cache's 10 s), every socket it holds (conversations and notifications) is closed, and its TURN
+ * credentials are revoked.
  */
 export async function endAccess(c: Context<AppEnv>, userId: string): Promise<void> {
   forgetSessions({ userId });
-  await closeUserSockets(c.env, userId, { code: SUSPENDED_CLOSE_CODE, reason: 'account suspended' });
+  await Promise.all([closeUserSockets(c.env, userId, { code: SUSPENDED_CLOSE_CODE, reason: 'account suspended' }), revokeTurnCredentials(c.env, { userId })]);
 }
 
 /** POST /admin/users/{id}/actions: one action, recorded in the same batch. */

@@ -29,6 +29,7 @@ import { reachKeysOf } from '../../policy/reach';
 import { accountLoginKey } from '../auth/login-throttle';
 import { confirmPassword } from '../auth/auth.service';
 import { mailAllowanceKeysOf } from '../mail/mail-caps';
+import { revokeTurnCredentials } from '../calls/calls.service';
 import type * as routes from './users.routes';
 
 export const getMe: AppRouteHandler<typeof routes.getMe> = async (c) => {
@@ -124,6 +125,8 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   const traces = await accountTraces(c.var.d1, userId);
   await queueAccountForget(c.env, userId, traces);
   const groups = traces.conversations.filter((t) => t.kind === 'group').map((t) => t.id);
+  // Its TURN credentials are revoked while their rows exist (the delete cascades them).
+  await revokeTurnCredentials(c.env, { userId });
   // D1 first (the source of truth; cascades remove sessions, tokens, media rows and memberships, and
   // triggers hand owned communities over; a group it administered gets a new admin), recorded in the
   // same batch; then the objects D1 cannot reach.
