@@ -36,6 +36,11 @@ export function activeUserSql(user: string): string {
   return `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND vu.suspended_at IS NULL)`;
 }
 
+/** An SQL condition: a block stands between the users whose ids are the expressions `a` and `b`, either way (primary-key probes). */
+export function blockedEitherSql(a: string, b: string): string {
+  return `EXISTS (SELECT 1 FROM blocks vb WHERE (vb.blocker_id = ${a} AND vb.blocked_id = ${b}) OR (vb.blocker_id = ${b} AND vb.blocked_id = ${a}))`;
+}
+
 /**
  * An SQL condition: the user whose id is the expression `user` is visible to the viewer whose id is
  * the expression `viewer` ('' for anonymous callers): the account exists and is not suspended, and no
@@ -43,7 +48,7 @@ export function activeUserSql(user: string): string {
  */
 export function visibleUserSql(viewer: string, user: string): string {
   return `${activeUserSql(user)}
-    AND NOT EXISTS (SELECT 1 FROM blocks vb WHERE (vb.blocker_id = ${viewer} AND vb.blocked_id = ${user}) OR (vb.blocker_id = ${user} AND vb.blocked_id = ${viewer}))`;
+    AND NOT ${blockedEitherSql(viewer, user)}`;
 }
 
 /**

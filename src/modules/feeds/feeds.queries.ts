@@ -1,3 +1,5 @@
+import { blockedEitherSql } from '../../policy/visibility';
+
 /** D1's clock in ms, the one timeline liveness is judged by (an SQL expression). */
 export const NOW_MS = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
 
@@ -95,7 +97,7 @@ FROM posts p JOIN users u ON u.id = p.author_id
 WHERE p.rowid IN (SELECT rid FROM cand)
   AND p.author_id != ?1 AND p.held = 0
   AND u.visibility = 'public' AND u.suspended_at IS NULL AND u.silenced_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?1 AND b.blocked_id = p.author_id) OR (b.blocker_id = p.author_id AND b.blocked_id = ?1))
+  AND NOT ${blockedEitherSql('?1', 'p.author_id')}
   AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = p.author_id)`;
 
 /** The caller's topic affinity: topics of the posts they liked most recently (index likes_user_created_idx). */

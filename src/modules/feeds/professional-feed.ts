@@ -5,6 +5,7 @@ import { renderPostsById } from '../posts/post-pipeline';
 import { postListCursor } from '../posts/posts.service';
 import { READER_AUTHORS_CTE, TOPIC_AFFINITY_SQL } from './feeds.queries';
 import { discoverScore } from './feeds.service';
+import { blockedEitherSql } from '../../policy/visibility';
 
 /**
  * The professional feed: posts with `space = 'professional'` only (they never reach a home feed), in
@@ -60,7 +61,7 @@ WHERE p.space = 'professional' AND p.visibility = 'public' ${byTopic ? 'AND p.to
   AND u.visibility = 'public' AND p.author_id != ?1
   AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = p.author_id AND f.status = 'accepted')
   AND NOT EXISTS (SELECT 1 FROM friendships k WHERE k.user_id = ?1 AND k.friend_id = p.author_id)
-  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ?1 AND b.blocked_id = p.author_id) OR (b.blocker_id = p.author_id AND b.blocked_id = ?1))
+  AND NOT ${blockedEitherSql('?1', 'p.author_id')}
   AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = p.author_id)
 ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
 

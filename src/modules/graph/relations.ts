@@ -1,5 +1,6 @@
 import type { D1Client } from '../../db/client';
 import { ApiError } from '../../lib/errors';
+import { blockedEitherSql } from '../../policy/visibility';
 import type { Relationship } from '../users/users.schemas';
 
 /** How one viewer relates to a set of users: what the post rules and the profile reads need. */
@@ -25,11 +26,6 @@ export const EMPTY_RELATIONS = (viewerId: string | null): ViewerRelations => ({
 
 /** Bits of a relation mask: how the viewer relates to one user. */
 export const RELATION = { friend: 1, following: 2, blocked: 4, muted: 8 } as const;
-
-/** An SQL condition: a block stands between the users whose ids are the expressions `a` and `b`, either way (primary-key probes). */
-export function blockedEitherSql(a: string, b: string): string {
-  return `EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${a} AND b.blocked_id = ${b}) OR (b.blocker_id = ${b} AND b.blocked_id = ${a}))`;
-}
 
 /**
  * An SQL expression for the viewer's relations to the user whose id is `user`, as a bitmask of
