@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
 import { comments, type AutoReason, type CommentRow, type PostRow } from '../../db/schema';
 import { screenText } from '../../policy/content-rules';
+import { silencedTowards } from '../../policy/reach';
 import { visibleCommentSql } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
@@ -82,7 +83,7 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
  * answer a top-level comment of the same post.
  * The text passes the content rules (a hold keeps the comment to its author and staff, with a report)
  * and the spam holds, whose counts ride in the comment's own batch; a silenced author's comment on the
- * post of someone who neither follows nor befriends them is held too (see {@link silencedOutOfReach}).
+ * post of someone who neither follows nor befriends them is held too (see `silencedTowards`).
  */
 export async function createComment(
   c: Context<AppEnv>,
@@ -112,7 +113,8 @@ export async function createComment(
     insertAutoReport(c.var.d1, reason, { subjectType: 'comment', subjectId: id, subjectUserId: authorId, communityId: post.communityId, snapshot: snapshot() }, now).statement;
   const spam = await spamStatements(c.var.d1, authorId, content, now);
   // A hold keeps the comment to its author (and staff), uncounted and unannounced.
-  const held = verdict.action === 'hold' || (await silencedOutOfReach(c, authorId, post));
+  // A silenced account's comments reach only the posts of people who follow or befriend it (src/policy/reach.ts).
+  const held = verdict.action === 'hold' || (post.authorId !== authorId && (await silencedTowards(c.var.d1, authorId, post.authorId)));
   const statements = [
     ...(retry ? recordCreate(c.var.d1, authorId, retry, id, now) : []),
     c.var.d1.prepare('INSERT INTO comments (id, post_id, author_id, parent_id, content, held, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)').bind(
@@ -138,25 +140,6 @@ export async function createComment(
 
   if (!row.held) await announceComment(c, row, post);
   return { comment: present(row, author, c.get('baseUrl')), created: true };
-}
-
-/**
- * Whether `authorId` is silenced and the post's author neither follows (accepted) nor befriends them: a
- * silenced account's comments reach only those people's posts, as its posts reach only them. Such a
- * comment is held, with no report: the silence is already the moderators' decision.
- */
-async function silencedOutOfReach(c: Context<AppEnv>, authorId: string, post: PostRow): Promise<boolean> {
-  if (post.authorId === authorId) return false;
-  const row = await c.var.d1
-    .prepare(
-      `SELECT silenced_at IS NOT NULL AND NOT (
-         EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?2 AND f.followee_id = ?1 AND f.status = 'accepted')
-         OR EXISTS (SELECT 1 FROM friendships k WHERE k.user_id = ?2 AND k.friend_id = ?1)) AS out_of_reach
-       FROM users WHERE id = ?1`,
-    )
-    .bind(authorId, post.authorId)
-    .first<{ out_of_reach: number }>();
-  return row?.out_of_reach === 1;
 }
 
 /** The comment an earlier request with the same Idempotency-Key made, as its author sees it now (409 once it is gone). */
