@@ -92,7 +92,7 @@ export interface AppVariables {
   /** Ids of the posts this GET served (feeds and reads): one impressions message when it answers. */
   impressions?: Set<string>;
   /** Jobs to start once the request has answered (src/middleware/after-response.ts). */
-  afterResponse?: { kind: string; run: () => Promise<void> }[];
+  afterResponse?: { kind: string; run: () => Promise<void>; evenOnError: boolean }[];
 }
 
 export interface AppEnv {

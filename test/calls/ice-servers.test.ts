@@ -4,8 +4,9 @@ import { clearIceServerCache, iceServers, TURN_REFRESH_MARGIN_MS, TURN_TTL_SECON
 import type { Bindings } from '../../src/lib/types';
 import { TURN_TOKEN } from '../fixtures/turn/server';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
-import { decodeJwtPayload, loginOk, logout } from '../auth/helpers';
+import { decodeJwtPayload, loginOk, logout, refresh } from '../auth/helpers';
 import { act, createStaff } from '../moderation/helpers';
+import { settleAfterResponse } from '../helpers/after-response';
 
 const turnApi = inject('turnApiUrl');
 /** The worker's own env, with TURN configured for the duration of a test (the route reads it per request). */
@@ -19,6 +20,9 @@ function configureTurn(keyId: string | undefined, token = TURN_TOKEN): void {
 const callsTo = async (keyId: string) => ((await (await fetch(`${turnApi}/calls/${keyId}`)).json()) as { calls: number }).calls;
 /** The usernames Cloudflare (the stand-in) was asked to revoke under a key. */
 const revokedUnder = async (keyId: string) => ((await (await fetch(`${turnApi}/revoked/${keyId}`)).json()) as { revoked: string[] }).revoked;
+/** How many revocations under a `held-…` key wait for their answer (the stand-in holds them until released). */
+const heldUnder = async (keyId: string, how: 'held' | 'release' = 'held') =>
+  ((await (await fetch(`${turnApi}/${how}/${keyId}`, { method: how === 'held' ? 'GET' : 'POST' })).json()) as { held: number }).held;
 /** The TURN username an access token's session is handed. */
 async function turnUsername(token: string): Promise<string> {
   const body = await expectStatus(await call('/calls/ice_servers', { token }), 200);
@@ -97,7 +101,7 @@ describe('TURN credentials end with the session', () => {
     const phone = await loginOk(user.username, user.password);
     const [laptopName, phoneName] = [await turnUsername(user.accessToken), await turnUsername(phone.access_token)];
     expect(phoneName).not.toBe(laptopName);
-    await expectStatus(await logout(phone.refresh_token), 204);
+    await settleAfterResponse(async () => expectStatus(await logout(phone.refresh_token), 204));
     expect(await revokedUnder(keyId)).toEqual([phoneName]);
     await expectProblem(await call('/calls/ice_servers', { token: phone.access_token }), 401);
     // The device still signed in keeps its own.
@@ -111,9 +115,10 @@ describe('TURN credentials end with the session', () => {
     const phone = await loginOk(user.username, user.password);
     const names = [await turnUsername(user.accessToken), await turnUsername(phone.access_token)];
     const bystander = await turnUsername(other.accessToken);
-    await expectStatus(await call('/me/sessions', { method: 'DELETE', token: user.accessToken }), 204);
+    await settleAfterResponse(async () => expectStatus(await call('/me/sessions', { method: 'DELETE', token: user.accessToken }), 204));
     expect(await revokedUnder(keyId)).toEqual([names[1]]);
-    await act(await createStaff('admin'), user, 'suspend');
+    const admin = await createStaff('admin');
+    await settleAfterResponse(() => act(admin, user, 'suspend'));
     expect((await revokedUnder(keyId)).sort()).toEqual([...names].sort());
     expect(await revokedUnder(keyId)).not.toContain(bystander);
     await expectProblem(await call('/calls/ice_servers', { token: user.accessToken }), 401);
@@ -124,8 +129,39 @@ describe('TURN credentials end with the session', () => {
     configureTurn(keyId);
     const user = await createUser();
     const name = await turnUsername(user.accessToken);
-    await expectStatus(await call('/me', { method: 'DELETE', token: user.accessToken, body: { password: user.password } }), 204);
+    await settleAfterResponse(async () => expectStatus(await call('/me', { method: 'DELETE', token: user.accessToken, body: { password: user.password } }), 204));
     expect(await revokedUnder(keyId)).toEqual([name]);
+  });
+
+  it('should revoke a session\'s credentials when its refresh token is reused, though the answer is a 401', async () => {
+    const keyId = `key-${crypto.randomUUID()}`;
+    configureTurn(keyId);
+    const user = await createUser();
+    const phone = await loginOk(user.username, user.password);
+    const name = await turnUsername(phone.access_token);
+    await expectStatus(await refresh(phone.refresh_token), 200);
+    await settleAfterResponse(async () => expectProblem(await refresh(phone.refresh_token), 401));
+    expect(await revokedUnder(keyId)).toEqual([name]);
+  });
+
+  it('should answer a sign-out without waiting for Cloudflare, and revoke once it answers', async () => {
+    const keyId = `held-${crypto.randomUUID()}`;
+    configureTurn(keyId);
+    const user = await createUser();
+    const phone = await loginOk(user.username, user.password);
+    const name = await turnUsername(phone.access_token);
+    await settleAfterResponse(async () => {
+      await expectStatus(await logout(phone.refresh_token), 204);
+      // Answered while the revocation is still on its way, or waiting at Cloudflare (a revocation the
+      // request had waited for and then given up on would no longer be waiting).
+      const deadline = Date.now() + 2_000;
+      while ((await heldUnder(keyId)) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await heldUnder(keyId)).toBe(1);
+      expect(await revokedUnder(keyId)).toEqual([]);
+      await heldUnder(keyId, 'release');
+    });
+    expect(await revokedUnder(keyId)).toEqual([name]);
+    await expectProblem(await call('/calls/ice_servers', { token: phone.access_token }), 401);
   });
 
   it('should hand none to a session D1 says has ended, whatever this isolate remembers of it', async () => {

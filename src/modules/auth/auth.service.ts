@@ -127,7 +127,7 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
       { action: 'auth.refresh_reuse', actorId: null, subjectType: 'user', subjectId: row.user_id, ip: requestIp(c), data: { session_id: row.session_id } },
       [revokeSessionStatement(db, row.session_id, now)],
     );
-    await endRevokedSessions(c.env, row.user_id, [row.session_id]);
+    await endRevokedSessions(c, row.user_id, [row.session_id]);
     return new ApiError('unauthorized', 'This refresh token was already used; the session has been revoked. Log in again.');
   };
   if (row.used_at !== null) throw await reuse();
@@ -174,7 +174,7 @@ export async function revokeByRefreshToken(c: Context<AppEnv>, presented: string
     .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?1) AND revoked_at IS NULL RETURNING id, user_id')
     .bind(hash, Date.now())
     .all<{ id: string; user_id: string }>();
-  for (const { id, user_id: userId } of revoked.results) await endRevokedSessions(c.env, userId, [id]);
+  for (const { id, user_id: userId } of revoked.results) await endRevokedSessions(c, userId, [id]);
 }
 
 /** Sends a reset link when the address belongs to an account (silently does nothing otherwise, or past the hourly mail caps of mail-caps.ts). */
@@ -252,7 +252,7 @@ export async function resetPassword(c: Context<AppEnv>, token: string, password:
     ],
   );
   if (!update?.meta.changes) throw invalid();
-  await endRevokedSessions(c.env, row.user_id);
+  await endRevokedSessions(c, row.user_id);
   await tellPasswordChanged(c, row.user_id, 'reset with a link sent to this address; every device was signed out');
 }
 
@@ -287,6 +287,6 @@ export async function changePassword(c: Context<AppEnv>, userId: string, keepSes
       ...endPendingStatements(db, userId, now),
     ],
   );
-  await endRevokedSessions(c.env, userId, endedSessionIds(revoked));
+  await endRevokedSessions(c, userId, endedSessionIds(revoked));
   await tellPasswordChanged(c, userId, 'changed from a signed-in device; every other device was signed out');
 }

@@ -196,7 +196,7 @@ export async function confirmEnrolment(c: Context<AppEnv>, userId: string, keepS
     ],
   );
   if (!confirmed?.meta.changes) throw new ApiError('conflict', 'Two-factor sign-in is already on.');
-  await endRevokedSessions(c.env, userId, endedSessionIds(revoked));
+  await endRevokedSessions(c, userId, endedSessionIds(revoked));
   return recovery.codes;
 }
 

@@ -79,7 +79,7 @@ export async function revokeSessions(c: Context<AppEnv>, userId: string, target:
     { action: 'session.revoked', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c), data: { session_ids: ids } },
     [db.prepare('UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND id IN (SELECT value FROM json_each(?3)) AND revoked_at IS NULL').bind(userId, now, JSON.stringify(ids))],
   );
-  await endRevokedSessions(c.env, userId, ids);
+  await endRevokedSessions(c, userId, ids);
   return ids;
 }
 
@@ -102,13 +102,13 @@ export const endedSessionIds = (result: D1Result | undefined): string[] => ((res
  * keep receiving the account's messages, and their TURN credentials are revoked. Without `sessionIds`,
  * every session of the account ended.
  */
-export async function endRevokedSessions(env: Bindings, userId: string, sessionIds?: string[]): Promise<void> {
+export async function endRevokedSessions(c: Context<AppEnv>, userId: string, sessionIds?: string[]): Promise<void> {
   if (!sessionIds) forgetSessions({ userId });
   else for (const sessionId of sessionIds) forgetSessions({ sessionId });
   if (sessionIds?.length === 0) return;
   await Promise.all([
-    closeUserSockets(env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds }),
-    revokeTurnCredentials(env, { userId, sessionIds }),
+    closeUserSockets(c.env, userId, { code: SIGNED_OUT_CLOSE_CODE, reason: 'signed out', sessionIds }),
+    revokeTurnCredentials(c, { userId, sessionIds }),
   ]);
 }
 

@@ -1,6 +1,8 @@
+import type { Context } from 'hono';
 import type { D1Client } from '../../db/client';
 import { ApiError } from '../../lib/errors';
-import type { Bindings } from '../../lib/types';
+import type { AppEnv, Bindings } from '../../lib/types';
+import { afterResponse } from '../../middleware/after-response';
 
 /** Cloudflare's public STUN server: what every client gets, with or without TURN. */
 export const STUN_SERVER = { urls: ['stun:stun.cloudflare.com:3478'] };
@@ -149,36 +151,54 @@ async function revokeOne(env: Bindings, keyId: string, token: string, username: 
 /**
  * Revokes at Cloudflare the unexpired TURN credentials of some sessions of an account (`sessionIds`) or
  * of all of them, when their sessions end, the account is suspended or deleted: a relay credential
- * handed out must not outlive the access it came with. At most {@link MAX_REVOKED_AT_ONCE}, side by side,
- * {@link TURN_TIMEOUT_MS} each; the revoked ones are forgotten, the others kept (a later revocation tries
- * them again; they end at their expiry anyway) and logged. Never throws.
+ * handed out must not outlive the access it came with. The credentials are looked up now (an account's
+ * deletion cascades their rows); the calls to Cloudflare go after the answer (`afterResponse`), so a slow
+ * TURN API never holds up a sign-out or a suspension. They run even when the answer is an error
+ * (`evenOnError`: a reused refresh token's session is revoked and answered 401), unless `onlyIfAnswered`
+ * (the account's deletion: revoked only once it is gone). At most {@link MAX_REVOKED_AT_ONCE}, side by
+ * side, {@link TURN_TIMEOUT_MS} each; the revoked ones are forgotten, the others kept (a later revocation
+ * tries them again; they end at their expiry anyway) and logged. Never throws.
  */
-export async function revokeTurnCredentials(env: Bindings, whose: { userId: string; sessionIds?: string[] }, now = Date.now()): Promise<void> {
+export async function revokeTurnCredentials(
+  c: Context<AppEnv>,
+  whose: { userId: string; sessionIds?: string[] },
+  options: { onlyIfAnswered?: boolean; now?: number } = {},
+): Promise<void> {
   for (const [key, entry] of cached) {
     if (entry.userId === whose.userId && (!whose.sessionIds || whose.sessionIds.includes(entry.sessionId))) cached.delete(key);
   }
+  const env = c.env;
   const keyId = env.TURN_KEY_ID;
   const token = env.TURN_KEY_API_TOKEN;
   // Without a key nothing was handed out (and nothing could be revoked).
   if (!keyId || !token || whose.sessionIds?.length === 0) return;
+  let issued: { username: string; key_id: string }[];
   try {
-    const { results } = await env.DB.prepare(
+    ({ results: issued } = await env.DB.prepare(
       `SELECT username, key_id FROM turn_credentials
        WHERE user_id = ?1 AND (?2 IS NULL OR session_id IN (SELECT value FROM json_each(?2))) AND expires_at > ?3
        ORDER BY expires_at DESC LIMIT ?4`,
     )
-      .bind(whose.userId, whose.sessionIds ? JSON.stringify(whose.sessionIds) : null, now, MAX_REVOKED_AT_ONCE)
-      .all<{ username: string; key_id: string }>();
-    if (results.length === 0) return;
-    const outcomes = await Promise.allSettled(
-      results.map((row) => (row.key_id === keyId ? revokeOne(env, keyId, token, row.username) : Promise.reject(new Error('made with another TURN key')))),
-    );
-    const revoked = results.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((row) => row.username);
-    if (revoked.length > 0) await env.DB.prepare('DELETE FROM turn_credentials WHERE username IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(revoked)).run();
-    for (const outcome of outcomes) {
-      if (outcome.status === 'rejected') console.error(JSON.stringify({ level: 'warn', message: 'TURN credentials not revoked; they end at their expiry', user_id: whose.userId, error: String(outcome.reason) }));
-    }
+      .bind(whose.userId, whose.sessionIds ? JSON.stringify(whose.sessionIds) : null, options.now ?? Date.now(), MAX_REVOKED_AT_ONCE)
+      .all<{ username: string; key_id: string }>());
   } catch (err) {
     console.error(JSON.stringify({ level: 'error', message: 'TURN credentials not revoked', user_id: whose.userId, error: String(err) }));
+    return;
   }
+  if (issued.length === 0) return;
+  afterResponse(
+    c,
+    'turn_revocation',
+    async () => {
+      const outcomes = await Promise.allSettled(
+        issued.map((row) => (row.key_id === keyId ? revokeOne(env, keyId, token, row.username) : Promise.reject(new Error('made with another TURN key')))),
+      );
+      const revoked = issued.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((row) => row.username);
+      if (revoked.length > 0) await env.DB.prepare('DELETE FROM turn_credentials WHERE username IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(revoked)).run();
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') console.error(JSON.stringify({ level: 'warn', message: 'TURN credentials not revoked; they end at their expiry', user_id: whose.userId, error: String(outcome.reason) }));
+      }
+    },
+    { evenOnError: !options.onlyIfAnswered },
+  );
 }

@@ -140,7 +140,7 @@ export function planAccountAction(
  */
 export async function endAccess(c: Context<AppEnv>, userId: string): Promise<void> {
   forgetSessions({ userId });
-  await Promise.all([closeUserSockets(c.env, userId, { code: SUSPENDED_CLOSE_CODE, reason: 'account suspended' }), revokeTurnCredentials(c.env, { userId })]);
+  await Promise.all([closeUserSockets(c.env, userId, { code: SUSPENDED_CLOSE_CODE, reason: 'account suspended' }), revokeTurnCredentials(c, { userId })]);
 }
 
 /** POST /admin/users/{id}/actions: one action, recorded in the same batch. */

@@ -125,8 +125,9 @@ export const deleteMe: AppRouteHandler<typeof routes.deleteMe> = async (c) => {
   const traces = await accountTraces(c.var.d1, userId);
   await queueAccountForget(c.env, userId, traces);
   const groups = traces.conversations.filter((t) => t.kind === 'group').map((t) => t.id);
-  // Its TURN credentials are revoked while their rows exist (the delete cascades them).
-  await revokeTurnCredentials(c.env, { userId });
+  // Its TURN credentials are looked up while their rows exist (the delete cascades them), and revoked
+  // once the account is gone.
+  await revokeTurnCredentials(c, { userId }, { onlyIfAnswered: true });
   // D1 first (the source of truth; cascades remove sessions, tokens, media rows and memberships, and
   // triggers hand owned communities over; a group it administered gets a new admin), recorded in the
   // same batch; then the objects D1 cannot reach.
