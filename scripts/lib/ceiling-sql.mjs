@@ -55,3 +55,22 @@ export { userSearchSql } from './src/modules/search/search.queries';
     }),
   );
 }
+
+/**
+ * The floor of any home page, whatever its rules: a returning reader's 20 newest timeline rows with their
+ * posts and authors, as JSON (`?1` the viewer). No visibility, mutes, blocks, likes, media or pulled
+ * authors: if even this is under a target's share of `SELECT 1`, no home feed read from D1 reaches it.
+ */
+export const HOME_PAGE_FLOOR_SQL = `SELECT json_group_array(json_array(p.id, p.author_id, p.content, p.created_at, p.like_count, p.comment_count, u.username, u.display_name, u.avatar_key))
+FROM (SELECT post_id FROM home_timeline_entries WHERE user_id = ?1 ORDER BY created_at DESC, post_id DESC LIMIT 20) t
+JOIN posts p ON p.id = t.post_id JOIN users u ON u.id = p.author_id`;
+
+/**
+ * The floor of any people search page: the first 20 people of the prefix's kept ranking (the list one
+ * query's ranking is kept in, shared by every viewer), with their public fields, as JSON (`?1` the FTS
+ * match the kept list is stored under). No personal boost, no check that they still match, no blocks or
+ * discoverability.
+ */
+export const USER_SEARCH_FLOOR_SQL = `SELECT json_group_array(json_array(u.id, u.username, u.display_name, u.avatar_key, u.bio, u.is_verified))
+FROM (SELECT j.value ->> 0 AS rid FROM user_search_cache k, json_each(k.entries) j WHERE k.query = ?1 LIMIT 20) s
+JOIN users u ON u.rowid = s.rid`;
