@@ -45,7 +45,8 @@ export const deleteComment = createRoute({
   path: '/comments/{id}',
   tags,
   summary: 'Delete a comment',
-  description: "By the comment's author, the post's author, the owner of the wall the post is on, or the owner and moderators of the post's community (403 for anyone else who can see it). Deleting a top-level comment deletes its replies.",
+  description:
+    "By the comment's author, the post's author, the owner of the wall the post is on (also while a block between them and the post's author hides the post from them), or the owner and moderators of the post's community (403 for anyone else who can see it, 404 for those who cannot). Deleting a top-level comment deletes its replies.",
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { params: CommentIdParamSchema },

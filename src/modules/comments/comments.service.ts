@@ -17,7 +17,7 @@ import type { AppEnv } from '../../lib/types';
 import { emitEvent } from '../notifications/events';
 import { assertNotBanned } from '../communities/bans';
 import { isModerator } from '../communities/roles';
-import { emitMentions, getVisiblePost } from '../posts/posts.service';
+import { emitMentions, getVisiblePost, postToClear } from '../posts/posts.service';
 import { whoMaySeePost } from '../notifications/delivery';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
@@ -175,7 +175,7 @@ export async function deleteComment(c: Context<AppEnv>, viewerId: string, commen
   const db = c.get('db');
   const row = await db.select().from(comments).where(eq(comments.id, commentId)).get();
   if (!row) throw new ApiError('not_found', 'No such comment.');
-  const { row: post, communityRole } = await getVisiblePost(c, viewerId, row.postId).catch(() => {
+  const { row: post, communityRole } = await postToClear(c, viewerId, row.postId).catch(() => {
     throw new ApiError('not_found', 'No such comment.');
   });
   if (row.authorId !== viewerId && post.authorId !== viewerId && post.targetUserId !== viewerId && !isModerator(communityRole)) {

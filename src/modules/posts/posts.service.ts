@@ -1,12 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
-import { toStatement, type D1Client } from '../../db/client';
+import { mapRow, toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { createdBefore, createOrTaken, type IdempotentCreate, madeBefore, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
-import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
+import { NEWEST_FIRST, openCursor, sealCursor, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
 import { loadViewerRelations, RELATION, relationFlagsSql } from '../graph/relations';
@@ -20,6 +20,7 @@ import { mediaUrl } from '../media/media.keys';
 import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { takeReach, withinReach } from '../../policy/reach';
+import { blockedEitherSql } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
@@ -299,9 +300,25 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
+/**
+ * The post a viewer clears (deletes, or deletes a comment under): as they see it, or, for the owner of
+ * the wall it is on, whatever hides it from them (a block either way with its author, a hold, a
+ * suspension): their wall is theirs to clear without reading it. 404 otherwise, as getVisiblePost.
+ */
+export async function postToClear(c: Context<AppEnv>, viewerId: string, id: string): Promise<{ row: PostRow; communityRole: CommunityRole | null }> {
+  try {
+    return await getVisiblePost(c, viewerId, id);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'not_found') throw err;
+    const raw = await c.var.d1.prepare('SELECT * FROM posts WHERE id = ?1 AND target_user_id = ?2').bind(id, viewerId).first<Record<string, unknown>>();
+    if (!raw) throw err;
+    return { row: mapRow(posts, raw), communityRole: null };
+  }
+}
+
 /** The author, the owner of the wall it was written on, or its community's moderators may delete a post. */
 export async function deletePost(c: Context<AppEnv>, viewerId: string, id: string): Promise<void> {
-  const { row, communityRole } = await getVisiblePost(c, viewerId, id);
+  const { row, communityRole } = await postToClear(c, viewerId, id);
   if (row.authorId !== viewerId && row.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
@@ -446,4 +463,21 @@ export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null,
 export async function listWall(c: Context<AppEnv>, viewerId: string | null, ownerId: string, limit: number, cursor?: string) {
   const [ts, id] = await postCursor(c, cursor);
   return renderPostPage(c, viewerId, WALL_SQL, [ownerId, ts, id, limit + 1], limit, { context: 'profile' });
+}
+
+/**
+ * Posts on the owner's wall that a block between the owner and their author (either way) hides from
+ * the owner, newest first: ids and times only, for the owner to delete them (see postToClear).
+ */
+export async function listHiddenWallPosts(c: Context<AppEnv>, ownerId: string, limit: number, cursor?: string) {
+  const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
+  const { results } = await c.var.d1
+    .prepare(
+      `SELECT p.id, p.created_at FROM posts p
+       WHERE p.target_user_id = ?1 AND (p.created_at, p.id) < (?2, ?3) AND ${blockedEitherSql('?1', 'p.author_id')}
+       ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`,
+    )
+    .bind(ownerId, ts, id, limit + 1)
+    .all<{ id: string; created_at: number }>();
+  return toPage(results, limit, (r) => [r.created_at, r.id], (r) => ({ id: r.id, created_at: new Date(r.created_at).toISOString() }));
 }
