@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '9b8f695aec3048175ac8c933a5093ab0e8b8accdd85e3192773d20c242b28556';
+export const documentSha256 = 'c9666e99daffae095d7b82e96f1a59d8c0010e191cf6fdba4cac03e40ee6ad5d';
 
 export interface paths {
     "/health": {
@@ -1020,7 +1020,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a post
-         * @description The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it. The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.
+         * @description The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.
          */
         delete: operations["deletePostsById"];
         options?: never;
@@ -1169,7 +1169,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a comment
-         * @description By the comment's author, the post's author, the owner of the wall the post is on (also while a block between them and the post's author hides the post from them), or the owner and moderators of the post's community (403 for anyone else who can see it, 404 for those who cannot). Deleting a top-level comment deletes its replies.
+         * @description By the comment's author, the post's author, the owner of the wall the post is on (also while a block between them and the post's author hides the post from them), or the owner and moderators of the post's community (403 for anyone else who can see it, 404 for those who cannot). Deleting a top-level comment deletes its replies. The `post_comment`, `comment_reply` and `mention` notifications they caused leave their recipients' inboxes (`notification.removed` on open sockets), also one still on its way.
          */
         delete: operations["deleteCommentsById"];
         options?: never;
@@ -1559,7 +1559,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) or the content it quotes is removed, the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. The suspension of an account sends `notification.removed` for each notification it caused and the shrunk group for those it was in (as a block does); the lift sends each of them again, with its own id and `created_at` (insert it in its place, no alert). `?since=<id>` first replays what came after that notification, removals and such changes included; for a grouped notification (which moves up as it grows) from the oldest place it held, so a frame may come again (same id: replace it) but none is skipped. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) or the content it is about is removed (a post or comment deleted or removed by moderation, with its comments and replies; a message taken back or removed), the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. The suspension of an account sends `notification.removed` for each notification it caused and the shrunk group for those it was in (as a block does); the lift sends each of them again, with its own id and `created_at` (insert it in its place, no alert). `?since=<id>` first replays what came after that notification, removals and such changes included; for a grouped notification (which moves up as it grows) from the oldest place it held, so a frame may come again (same id: replace it) but none is skipped. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
          */
         get: operations["getNotificationsStream"];
         put?: never;
@@ -2210,7 +2210,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a report (staff)
-         * @description `none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten); `warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves). Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved. The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.
+         * @description `none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications about it are forgotten: a post's `new_post`, `wall_post` and those of its comments, a comment's `post_comment`, `comment_reply` and `mention` and its replies', a message's `new_message`); `warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves). Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved. The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.
          */
         post: operations["postAdminReportsByIdResolve"];
         delete?: never;

@@ -100,6 +100,12 @@ export const comments = sqliteTable(
     replyCount: integer('reply_count').notNull().default(0),
     /** Held for review, like a post's `held`. */
     held: integer('held', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * The ids its `mention` notifications went to, recorded when it was announced, so that deleting it
+     * withdraws them whatever those accounts are called by then. Null when nothing was recorded (never
+     * announced, mentioning nobody, or announced before migration 0036): its text is read again.
+     */
+    mentionedIds: text('mentioned_ids', { mode: 'json' }).$type<string[]>(),
     createdAt: createdAt(),
   },
   (t) => [

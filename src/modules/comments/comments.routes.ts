@@ -46,7 +46,7 @@ export const deleteComment = createRoute({
   tags,
   summary: 'Delete a comment',
   description:
-    "By the comment's author, the post's author, the owner of the wall the post is on (also while a block between them and the post's author hides the post from them), or the owner and moderators of the post's community (403 for anyone else who can see it, 404 for those who cannot). Deleting a top-level comment deletes its replies.",
+    "By the comment's author, the post's author, the owner of the wall the post is on (also while a block between them and the post's author hides the post from them), or the owner and moderators of the post's community (403 for anyone else who can see it, 404 for those who cannot). Deleting a top-level comment deletes its replies. The `post_comment`, `comment_reply` and `mention` notifications they caused leave their recipients' inboxes (`notification.removed` on open sockets), also one still on its way.",
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { params: CommentIdParamSchema },

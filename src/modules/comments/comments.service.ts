@@ -19,6 +19,7 @@ import { assertNotBanned } from '../communities/bans';
 import { isModerator } from '../communities/roles';
 import { emitMentions, getVisiblePost, postToClear } from '../posts/posts.service';
 import { whoMaySeePost } from '../notifications/delivery';
+import { commentNotices, forgetContent } from '../notifications/removed-content';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import type { Comment } from '../posts/posts.schemas';
@@ -152,8 +153,9 @@ async function commentMadeBefore(c: Context<AppEnv>, authorId: string, id: strin
 
 /**
  * Notifies the post's author, the parent's author (while they may still see the post) and those
- * mentioned: at creation, or on release from a hold. The post's cached copy goes too: its
- * `comment_count` now counts the comment (a held one is not counted: migration 0032).
+ * mentioned (recorded in `mentioned_ids`, for its deletion to withdraw): at creation, or on release
+ * from a hold. The post's cached copy goes too: its `comment_count` now counts the comment (a held one
+ * is not counted: migration 0032).
  */
 export async function announceComment(c: Context<AppEnv>, row: CommentRow, post: PostRow): Promise<void> {
   await purgeEdgePaths('posts', [postPath(post.id)]);
@@ -164,12 +166,14 @@ export async function announceComment(c: Context<AppEnv>, row: CommentRow, post:
       emitEvent(c, { type: 'comment_reply', actorId: row.authorId, recipientId: parent.authorId, postId: post.id, commentId: row.id, parentId: row.parentId });
     }
   }
-  await emitMentions(c, row.authorId, row.content, post, { commentId: row.id });
+  const mentioned = await emitMentions(c, row.authorId, row.content, post, { commentId: row.id });
+  if (mentioned.length > 0) await c.var.d1.prepare('UPDATE comments SET mentioned_ids = ?2 WHERE id = ?1').bind(row.id, JSON.stringify(mentioned)).run();
 }
 
 /**
  * The comment's author, the post's author, the owner of the wall the post is on, or the community's
- * moderators may delete it; replies go with a top-level comment.
+ * moderators may delete it; replies go with a top-level comment, and the notifications they caused
+ * leave their recipients' inboxes (awaited: the answer already reflects it).
  */
 export async function deleteComment(c: Context<AppEnv>, viewerId: string, commentId: string): Promise<void> {
   const db = c.get('db');
@@ -181,6 +185,8 @@ export async function deleteComment(c: Context<AppEnv>, viewerId: string, commen
   if (row.authorId !== viewerId && post.authorId !== viewerId && post.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the comment's author, the post's author, the owner of the wall it is on or the community's moderators can delete it.");
   }
+  const notices = await commentNotices(c.var.d1, row.postId, row.id);
   await db.delete(comments).where(eq(comments.id, commentId));
   await purgeEdgePaths('posts', [postPath(row.postId)]);
+  await forgetContent(c.env, { commentIds: notices.commentIds, at: Date.now() }, notices.recipients);
 }

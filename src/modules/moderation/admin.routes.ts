@@ -63,7 +63,7 @@ export const resolveReport = createRoute({
   tags,
   summary: 'Resolve a report (staff)',
   description: [
-    '`none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten);',
+    '`none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications about it are forgotten: a post\'s `new_post`, `wall_post` and those of its comments, a comment\'s `post_comment`, `comment_reply` and `mention` and its replies\', a message\'s `new_message`);',
     '`warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves).',
     'Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved.',
     'The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.',

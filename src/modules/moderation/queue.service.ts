@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
-import { mapRow, type D1Client } from '../../db/client';
+import { mapRow } from '../../db/client';
 import { comments as commentsTable, posts as postsTable, reports, type ReportAction, type ReportRow, type SiteRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
@@ -12,7 +12,7 @@ import { assertModerator, resolveCommunity } from '../communities/communities.se
 import { memberRemoval } from '../communities/membership.service';
 import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { roomFor } from '../messaging/messaging.service';
-import { forgetContent } from '../notifications/delivery';
+import { commentNotices, forgetContent, postRemovalAudience } from '../notifications/removed-content';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { announcePost } from '../posts/posts.service';
 import { findUserById } from '../users/users.service';
@@ -26,7 +26,7 @@ import { presentStaffReports, reportById } from './reports.service';
  * removed member) and the audit entries commit together, every part guarded on this resolution having
  * won (a concurrent one leaves nothing half done). Then, D1 committed, the rest is delivered: the
  * reporter's `report_resolved` notification, the warned account's notice, closed sockets, tombstones
- * already made in the room, and notifications that quoted removed content forgotten.
+ * already made in the room, and notifications about removed content forgotten.
  */
 
 type Page = { data: StaffReport[]; next_cursor: string | null };
@@ -140,7 +140,7 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         after.push((ctx) => forgetContent(ctx.env, { messageId: report.subjectId }, results.map((r) => r.user_id)));
         after.push(() => purgeMediaCopies(images));
       } else if (report.subjectType === 'post') {
-        const audience = await postAudience(db, report.subjectId);
+        const audience = await postRemovalAudience(db, report.subjectId);
         const images = await postMediaKeys(db, report.subjectId);
         statements.push(guarded('DELETE FROM posts WHERE id = ?4', report.subjectId));
         after.push((ctx) => forgetContent(ctx.env, { postId: report.subjectId }, audience));
@@ -149,9 +149,12 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         after.push(() => purgeMediaCopies(images));
       } else {
         const comment = await db.prepare('SELECT post_id FROM comments WHERE id = ?1').bind(report.subjectId).first<{ post_id: string }>();
+        const notices = comment ? await commentNotices(db, comment.post_id, report.subjectId) : null;
         statements.push(guarded('DELETE FROM comments WHERE id = ?4', report.subjectId));
-        // Its post's cached copy counts it (comment_count), as after a deletion by its author.
+        // Its post's cached copy counts it (comment_count), as after a deletion by its author, and the
+        // notifications it and its replies caused go.
         if (comment) after.push(() => purgeEdgePaths('posts', [postPath(comment.post_id)]));
+        if (notices) after.push((ctx) => forgetContent(ctx.env, { commentIds: notices.commentIds, at: Date.now() }, notices.recipients));
       }
       break;
     }
@@ -208,19 +211,6 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
     });
   }
   return staffView(c, (await reportById(db, report.id))!, Boolean(resolver.community));
-}
-
-/** Everyone a post's `new_post` may have reached (its author's friends and followers) and its wall owner. */
-async function postAudience(db: D1Client, postId: string): Promise<string[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT friend_id AS id FROM friendships WHERE user_id = (SELECT author_id FROM posts WHERE id = ?1)
-       UNION SELECT follower_id FROM follows WHERE followee_id = (SELECT author_id FROM posts WHERE id = ?1) AND status = 'accepted'
-       UNION SELECT target_user_id FROM posts WHERE id = ?1 AND target_user_id IS NOT NULL`,
-    )
-    .bind(postId)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
 }
 
 /** Released content is announced as if just published (its audience is notified now). */

@@ -62,7 +62,7 @@ export const deletePost = createRoute({
   tags,
   summary: 'Delete a post',
   description:
-    "The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it. The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.",
+    "The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.",
   ...authed,
   request: { params: PostIdParamSchema },
   responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },

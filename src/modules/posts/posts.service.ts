@@ -11,6 +11,7 @@ import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
 import { loadViewerRelations, RELATION, relationFlagsSql } from '../graph/relations';
 import { whoMaySeePost } from '../notifications/delivery';
+import { forgetContent, postRemovalAudience } from '../notifications/removed-content';
 import { emitEvent } from '../notifications/events';
 import { OWN_TIMELINE_ENTRY_SQL } from '../feeds/hybrid';
 import { queuePostFanOut } from '../../queues/fanout.producer';
@@ -26,13 +27,11 @@ import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
 import { extractHashtags } from '../tags/hashtags';
 import { postTagStatements } from '../tags/post-tags';
-import { impressionCounterOf } from '../insights/impression-counter';
 import { notePostImpressions } from '../../middleware/impressions';
 import { type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
+import { mentionedNames } from './mentions';
 import type { Post } from './posts.schemas';
 
-const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
-const MAX_MENTIONS = 10;
 
 /**
  * The post as the viewer sees it (one round trip), or 404 when it does not exist or is not visible to
@@ -224,24 +223,20 @@ async function holdForSpam(c: Context<AppEnv>, postId: string, authorId: string,
   ]);
 }
 
-/** The distinct @usernames a text mentions (lower-cased), at most MAX_MENTIONS: the ones it notifies. */
-export function mentionedNames(text: string): string[] {
-  return [...new Set([...text.matchAll(MENTION)].map((m) => m[2]!.toLowerCase()))].slice(0, MAX_MENTIONS);
-}
-
 /**
  * Emits `mention` for each distinct @username that exists, is not the author, and may see the post
  * (whoMaySeePost); blocks in either direction with the author suppress it, and strangers (who neither
  * follow nor are friends with the author) are notified only within the author's day (src/policy/reach.ts).
+ * Returns whom it notified.
  */
-export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<void> {
+export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<string[]> {
   const names = mentionedNames(text);
-  if (names.length === 0) return;
+  if (names.length === 0) return [];
   const mentioned = await c.get('db').select({ id: users.id }).from(users).where(inArray(users.username, names)).all();
   const candidates = mentioned.map((u) => u.id).filter((id) => id !== authorId && !skip.includes(id));
-  for (const recipientId of await withinReach(c.var.d1, authorId, 'mention', await whoMaySeePost(c.env, row, candidates, [authorId]))) {
-    emitEvent(c, { type: 'mention', actorId: authorId, recipientId, postId: row.id, ...extra });
-  }
+  const recipients = await withinReach(c.var.d1, authorId, 'mention', await whoMaySeePost(c.env, row, candidates, [authorId]));
+  for (const recipientId of recipients) emitEvent(c, { type: 'mention', actorId: authorId, recipientId, postId: row.id, ...extra });
+  return recipients;
 }
 
 /** A community's visibility and one user's role in it (null when the community is gone). */
@@ -316,25 +311,25 @@ export async function postToClear(c: Context<AppEnv>, viewerId: string, id: stri
   }
 }
 
-/** The author, the owner of the wall it was written on, or its community's moderators may delete a post. */
+/**
+ * The author, the owner of the wall it was written on, or its community's moderators may delete a post;
+ * the notifications about it and its comments leave the inboxes that got them, as after its removal by
+ * moderation.
+ */
 export async function deletePost(c: Context<AppEnv>, viewerId: string, id: string): Promise<void> {
   const { row, communityRole } = await postToClear(c, viewerId, id);
   if (row.authorId !== viewerId && row.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
-  const images = await postMediaKeys(c.var.d1, id);
+  const [images, audience] = await Promise.all([postMediaKeys(c.var.d1, id), postRemovalAudience(c.var.d1, id)]);
   await c.get('db').delete(posts).where(eq(posts.id, id));
   await purgeEdgePaths('posts', [postPath(id)]);
   // An image on no other post (nor an avatar or message) is withdrawn with it (a post_media trigger).
   await purgeMediaCopies(images);
   await purgeProfilesById(c.var.d1, [row.authorId]);
-  // Its impression counters (a view still queued finds no post and is dropped by the consumer). The post
-  // is gone either way: a failure here leaves 1 KB behind and is logged, not answered as an error.
-  try {
-    await impressionCounterOf(c.env, id).forget(id);
-  } catch (err) {
-    console.error(JSON.stringify({ level: 'error', message: 'impression counters not forgotten', post_id: id, error: String(err) }));
-  }
+  // The notifications about it and its comments, and its impression counters (a view still queued finds
+  // no post and is dropped by the consumer). The post is gone either way: a failure is logged.
+  await forgetContent(c.env, { postId: id }, audience);
 }
 
 /** Keyset position of a post in newest-first lists: (created_at, id). */
