@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'c9666e99daffae095d7b82e96f1a59d8c0010e191cf6fdba4cac03e40ee6ad5d';
+export const documentSha256 = '1e16b6e83ada1606c68415d6d3c224e81b8af0596e9c4f43358e773dc0121302';
 
 export interface paths {
     "/health": {
@@ -1148,7 +1148,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, for good and with no report: seen by its writer and staff only, not counted, notifying nobody. With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, with no report: seen by its writer and staff only, not counted, notifying nobody, until the silence is lifted; then it is published and counted, still notifying nobody (one also held for review stays held until a moderator releases it). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -2250,7 +2250,7 @@ export interface paths {
         put?: never;
         /**
          * Warn, silence or suspend an account, or lift it (staff)
-         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, TURN credentials are revoked, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
+         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), new conversations only friends, and comments on the posts of anyone else are held (seen by the account and staff only); the account is told with a `moderation_warning`. When the silence is lifted (`unsilence`, or when due), the comments it held are published and counted, notifying nobody; those a content rule or spam hold keeps for review stay held. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, TURN credentials are revoked, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
          */
         post: operations["postAdminUsersByIdActions"];
         delete?: never;

@@ -6,7 +6,7 @@ import { ApiError } from '../../lib/errors';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
-import { announceComment } from '../comments/comments.service';
+import { announceComment, endReviewHoldSql } from '../comments/comments.service';
 import { leaveChat } from '../communities/community-chat';
 import { assertModerator, resolveCommunity } from '../communities/communities.service';
 import { memberRemoval } from '../communities/membership.service';
@@ -122,10 +122,10 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
 
   switch (resolution.action) {
     case 'none': {
-      // Dismissing the automatic report of held content is what releases it.
+      // Dismissing the automatic report of held content is what releases it (a comment its author's
+      // silence would hold stays held for that alone: endReviewHoldSql).
       if (report.auto?.action === 'hold' && subjectIs('post', 'comment')) {
-        const table = report.subjectType === 'post' ? 'posts' : 'comments';
-        statements.push(guarded(`UPDATE ${table} SET held = 0 WHERE id = ?4`, report.subjectId));
+        statements.push(guarded(report.subjectType === 'post' ? 'UPDATE posts SET held = 0 WHERE id = ?4' : endReviewHoldSql('?4'), report.subjectId));
         after.push((ctx) => announceRelease(ctx, report));
       }
       break;
@@ -224,6 +224,7 @@ async function announceRelease(c: Context<AppEnv>, report: ReportRow): Promise<v
   const raw = await db.prepare('SELECT * FROM comments WHERE id = ?1').bind(report.subjectId).first<Record<string, unknown>>();
   if (!raw) return;
   const comment = mapRow(commentsTable, raw);
+  if (comment.held) return;
   const post = await db.prepare('SELECT * FROM posts WHERE id = ?1').bind(comment.postId).first<Record<string, unknown>>();
   if (post) await announceComment(c, comment, mapRow(postsTable, post));
 }
