@@ -234,7 +234,8 @@ export class UserInbox extends DurableObject<Env> {
       const row = this.sql.exec<{ sent_at: number | null; retracted_at: number | null }>('SELECT sent_at, retracted_at FROM sources WHERE key = ?', delivery.source).toArray()[0];
       const windowOpen = row?.sent_at == null || !delivery.quietMs || at - row.sent_at >= delivery.quietMs;
       // The window starts with each request that would have notified, even one cancelled before it arrived.
-      if (windowOpen) {
+      // A source without a window (a like, a comment) keeps no row per notification: only a retraction's.
+      if (windowOpen && delivery.quietMs) {
         this.sql.exec('INSERT INTO sources (key, sent_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET sent_at = excluded.sent_at', delivery.source, at);
       }
       if (row?.retracted_at != null && row.retracted_at >= at) return false;
