@@ -46,11 +46,16 @@ const DETAIL: Record<RefusedKind, string> = {
  * follows of them are made without telling them.
  */
 export async function silencedTowards(db: D1Client, actorId: string, otherId: string): Promise<boolean> {
-  const row = await db
-    .prepare(`SELECT ${relationFlagsSql('?2', '?1')} AS r FROM users a WHERE a.id = ?1 AND a.silenced_at IS NOT NULL`)
-    .bind(actorId, otherId)
-    .first<{ r: number }>();
-  return row !== null && (row.r & (RELATION.friend | RELATION.following)) === 0;
+  return (await db.prepare(`SELECT ${silencedTowardsSql('?1', '?2')} AS silenced`).bind(actorId, otherId).first<{ silenced: number }>())?.silenced === 1;
+}
+
+/**
+ * {@link silencedTowards} as an SQL condition on two id expressions (never true of an account towards
+ * itself), for statements that decide it row by row (a comment's release from review).
+ */
+export function silencedTowardsSql(actor: string, other: string): string {
+  return `(${actor} != ${other} AND EXISTS (SELECT 1 FROM users sa WHERE sa.id = ${actor} AND sa.silenced_at IS NOT NULL)
+    AND (${relationFlagsSql(other, actor)} & ${RELATION.friend | RELATION.following}) = 0)`;
 }
 
 export const reachKey = (kind: ReachKind, userId: string): string => `reach:${kind}:${userId}`;

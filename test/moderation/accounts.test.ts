@@ -1,14 +1,15 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runModerationJobs } from '../../src/scheduled';
+import backfillHeldReasons from '../../migrations/0038_comment_held_reason_backfill.sql?raw';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { createConversationRaw, directMessageRaw, startDirect } from '../messaging/helpers';
 import { openSocket } from '../messaging/socket-helpers';
 import { recordEvents } from '../helpers/events';
-import { waitForNotification } from '../notifications/helpers';
+import { quiet as quietly, waitForNotification } from '../notifications/helpers';
 import { openNotifications } from '../notifications/stream-helpers';
 import { comment, follow, getPost, like, likers, listComments, makeFriends, post, userPosts } from '../posts/helpers';
-import { act, auditEntries, createStaff, type TestUser } from './helpers';
+import { act, addRule, auditEntries, autoReportAbout, createStaff, nonsenseWord, resolve, type TestUser } from './helpers';
 
 const HOUR = 3_600_000;
 let staff: TestUser;
@@ -161,6 +162,69 @@ describe('Silence', () => {
     } finally {
       recorder.stop();
     }
+  });
+
+  it('should release the comments held only because of a silence once it is lifted by hand: counted, notifying nobody late, those under review kept', async () => {
+    const holdWord = nonsenseWord('sl');
+    await addRule(staff, holdWord, 'hold');
+    const [quiet, stranger, other, reader] = [await createUser(), await createUser(), await createUser(), await createUser()];
+    const thought = await post(stranger, 'a public thought');
+    const answered = await comment(other, thought.id, 'a first word');
+    await act(staff, quiet, 'silence');
+    const held = await comment(quiet, thought.id, `hear me @${stranger.username}`);
+    const heldReply = await comment(quiet, thought.id, 'and here', answered.id);
+    const reviewed = await comment(quiet, thought.id, `${holdWord} twice held`);
+    const dismissed = await comment(quiet, thought.id, `${holdWord} dismissed while silenced`);
+    expect([held, heldReply, reviewed, dismissed].map((c) => c.held)).toEqual([true, true, true, true]);
+    // A moderator clears the content of one held for review too: the silence still holds it.
+    await resolve(staff, (await autoReportAbout(staff, dismissed.id)).id, { action: 'none' });
+    expect(ids(await expectStatus(await listComments(thought.id, reader), 200))).toEqual([answered.id]);
+    expect((await expectStatus(await getPost(thought.id), 200)).comment_count).toBe(1);
+
+    const recorder = recordEvents();
+    try {
+      expect((await act(staff, quiet, 'unsilence')).status).toBe('active');
+      // Published as they were written (the anonymous copy of the post counts them at once), except
+      // the one a content rule holds, still waiting for review.
+      expect(ids(await expectStatus(await listComments(thought.id, reader), 200))).toEqual([answered.id, held.id, dismissed.id]);
+      expect(ids(await expectStatus(await listComments(thought.id, reader, `?parent_id=${answered.id}`), 200))).toEqual([heldReply.id]);
+      expect((await expectStatus(await getPost(thought.id), 200)).comment_count).toBe(4);
+      expect((await expectStatus(await listComments(thought.id, reader), 200)).data[0].reply_count).toBe(1);
+      expect(await autoReportAbout(staff, reviewed.id)).toBeDefined();
+      // Nobody is told now of what was written then.
+      await quietly();
+      expect(recorder.about(quiet).filter((e) => e.actorId === quiet.id)).toEqual([]);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it('should release them when a timed silence lifts itself', async () => {
+    const [quiet, stranger, reader] = [await createUser(), await createUser(), await createUser()];
+    const thought = await post(stranger, 'another public thought');
+    await act(staff, quiet, 'silence', { duration_hours: 1 });
+    const held = await comment(quiet, thought.id, 'wait for me');
+    expect(held.held).toBe(true);
+    await expectStatus(await getPost(thought.id), 200);
+    await runModerationJobs(env, Date.now() + 2 * HOUR);
+    expect(ids(await expectStatus(await listComments(thought.id, reader), 200))).toEqual([held.id]);
+    expect((await expectStatus(await getPost(thought.id), 200)).comment_count).toBe(1);
+  });
+
+  it('should tell, for comments held before holds had reasons, which a silence held (migration 0038)', async () => {
+    const holdWord = nonsenseWord('mg');
+    await addRule(staff, holdWord, 'hold');
+    const [quiet, stranger] = [await createUser(), await createUser()];
+    const thought = await post(stranger, 'held before reasons');
+    await act(staff, quiet, 'silence');
+    const bySilence = await comment(quiet, thought.id, 'silenced words');
+    const byRule = await comment(quiet, thought.id, `${holdWord} words`);
+    const reasons = async () =>
+      (await env.DB.prepare('SELECT id, held_reason FROM comments WHERE post_id = ?1 ORDER BY created_at').bind(thought.id).all<{ id: string; held_reason: string | null }>()).results;
+    expect(await reasons()).toEqual([{ id: bySilence.id, held_reason: 'silence' }, { id: byRule.id, held_reason: 'review' }]);
+    await env.DB.prepare('UPDATE comments SET held_reason = NULL WHERE post_id = ?1').bind(thought.id).run();
+    await env.DB.batch(backfillHeldReasons.split('--> statement-breakpoint').filter((sql) => sql.trim()).map((sql) => env.DB.prepare(sql)));
+    expect(await reasons()).toEqual([{ id: bySilence.id, held_reason: 'silence' }, { id: byRule.id, held_reason: 'review' }]);
   });
 
   it('should let a silenced account start conversations with friends only, and tell it why it is silenced', async () => {

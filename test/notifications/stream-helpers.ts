@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { BASE, call, createUser, expectStatus, randomIp, type TestUser } from '../helpers/client';
 import { validatingFetch } from '../contract/validating-fetch';
 import { TestSocket } from '../messaging/socket-helpers';
-import type { Delivery } from '../../src/modules/notifications/user-inbox';
+import type { Delivery, ForgetRef } from '../../src/modules/notifications/user-inbox';
 import { publicUserExample } from '../../src/modules/users/users.schemas';
 import type { Notification } from './helpers';
 
@@ -73,7 +73,7 @@ export function marked(n: number | string): { type: typeof MARKED; data: { from_
 export interface InboxRpc {
   deliver(delivery: Delivery): Promise<void>;
   list(query: { unread: boolean; limit: number; before?: number }): Promise<{ data: Notification[]; next: number | null }>;
-  forget(ref: { postId?: string; messageId?: string }): Promise<void>;
+  forget(ref: ForgetRef): Promise<void>;
 }
 
 export function inboxRpc(userId: string): InboxRpc {

@@ -440,6 +440,25 @@ describe('Inbox tables', () => {
     expect(await tables(stub)).not.toContain('flood');
   });
 
+  it('should keep no row per notification of a source without a quiet window (comments, likes), only its retraction', async () => {
+    const bob = await createUser();
+    const stub = inboxStub(bob.id);
+    const inbox = inboxRpc(bob.id);
+    for (const n of [1, 2, 3]) {
+      await inbox.deliver({ type: 'post_comment', data: { post_id: 'p', comment_id: `c${n}`, user: publicUserExample }, source: `comment:c${n}` });
+    }
+    await inbox.deliver({ type: 'post_like', data: { post_id: 'p', user: publicUserExample }, groupKey: 'post_like:p', actor: publicUserExample, source: `post_like:p:${publicUserExample.id}` });
+    const sources = () => runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ key: string }>('SELECT key FROM sources ORDER BY key').toArray().map((r) => r.key));
+    expect(await sources()).toEqual([]);
+    await inbox.forget({ commentIds: ['c2'], at: Date.now() });
+    expect(await sources()).toEqual(['comment:c2']);
+    expect((await listNotifications(bob)).map((n) => [n.type, n.data.comment_id ?? null])).toEqual([
+      ['post_like', null],
+      ['post_comment', 'c3'],
+      ['post_comment', 'c1'],
+    ]);
+  });
+
   it('should remember at most INBOX_CAP earlier places of a group that keeps moving', async () => {
     const bob = await createUser();
     const stub = inboxStub(bob.id);

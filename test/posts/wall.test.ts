@@ -5,7 +5,9 @@ import { call, createUser, expectProblem, expectStatus } from '../helpers/client
 import {
   block,
   collect,
+  comment,
   createPostRaw,
+  deleteComment,
   deletePost,
   getPost,
   ids,
@@ -280,5 +282,52 @@ describe('Wall posts and blocks between the author and the wall owner', () => {
     await unblock(owner, writer);
     expect(await seen(await wall(owner, stranger))).toContain(onWall.id);
     await expectStatus(await getPost(onWall.id), 200);
+  });
+
+  it('should let the wall owner find and delete a post on their wall hidden by a block, either way, without seeing it', async () => {
+    const [owner, writer, blocker, friend, third] = (await users(5)) as [TestUser, TestUser, TestUser, TestUser, TestUser];
+    await setWallPolicy(owner, 'everyone');
+    await makeFriends(owner, friend);
+    const older = await post(blocker, { content: 'the blocker wrote this first', target_user_id: owner.id });
+    const onWall = await post(writer, { content: 'left on the wall', target_user_id: owner.id });
+    const visible = await post(friend, { content: 'a friend on the wall', target_user_id: owner.id });
+    const underneath = await comment(friend, onWall.id, 'a comment under it');
+    const hidden = () => call('/me/wall/hidden', { token: owner.accessToken });
+    expect(await expectStatus(await hidden(), 200)).toEqual({ data: [], next_cursor: null });
+    // The owner blocks one writer; the other blocks the owner.
+    await block(owner, writer);
+    await block(blocker, owner);
+    await expectProblem(await getPost(onWall.id, owner), 404);
+    await expectProblem(await getPost(older.id, owner), 404);
+    // The owner's list names them (newest first), and nothing else of theirs: no author, no content.
+    const page = await expectStatus(await hidden(), 200);
+    expect(page.data.map((p: { id: string }) => p.id)).toEqual([onWall.id, older.id]);
+    for (const item of page.data) expect(Object.keys(item).sort()).toEqual(['created_at', 'id']);
+    expect(page.data[0].created_at).toBe(onWall.created_at);
+    const paged = await collect((query) => call(`/me/wall/hidden${query}`, { token: owner.accessToken }), 1);
+    expect(paged.map((p: { id: string }) => p.id)).toEqual([onWall.id, older.id]);
+    // Nobody else lists another's wall; anonymous callers are refused.
+    expect((await expectStatus(await call('/me/wall/hidden', { token: writer.accessToken }), 200)).data).toEqual([]);
+    await expectProblem(await call('/me/wall/hidden'), 401);
+    await expectProblem(await call('/me/wall/hidden?limit=0', { token: owner.accessToken }), 400, 'limit');
+
+    // A comment under the hidden post, and the post itself: 204 with no body for the owner.
+    const gone = await deleteComment(owner, underneath.id);
+    expect(gone.status).toBe(204);
+    expect(await gone.text()).toBe('');
+    // Someone else who cannot see it still gets 404, whether or not it exists.
+    await expectProblem(await deletePost(third, onWall.id), 404);
+    for (const hiddenPost of [onWall, older]) {
+      const res = await deletePost(owner, hiddenPost.id);
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe('');
+    }
+    expect(await expectStatus(await hidden(), 200)).toEqual({ data: [], next_cursor: null });
+    // Unblocked, nothing comes back; the post nobody blocked over is untouched.
+    await unblock(owner, writer);
+    await unblock(blocker, owner);
+    for (const viewer of [owner, writer, friend]) await expectProblem(await getPost(onWall.id, viewer), 404);
+    await expectProblem(await getPost(older.id, blocker), 404);
+    await expectStatus(await getPost(visible.id, third), 200);
   });
 });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '5f3f35ced38b7ce0fc62a6fb11c49074b428b2682c4fe6ecab914e21ed4bf73f';
+export const documentSha256 = '1e16b6e83ada1606c68415d6d3c224e81b8af0596e9c4f43358e773dc0121302';
 
 export interface paths {
     "/health": {
@@ -1020,7 +1020,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a post
-         * @description The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it.
+         * @description The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.
          */
         delete: operations["deletePostsById"];
         options?: never;
@@ -1113,6 +1113,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/wall/hidden": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Posts on your wall hidden from you by a block
+         * @description Posts others wrote on your wall while no block stood, that a block between you and their author (either way) now hides from you and everyone else: only their `id` and `created_at`, newest first, so you can delete them (DELETE /posts/{id}, 204) without reading them. Unblocking shows what you left.
+         */
+        get: operations["getMeWallHidden"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/posts/{id}/comments": {
         parameters: {
             query?: never;
@@ -1128,7 +1148,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, for good and with no report: seen by its writer and staff only, not counted, notifying nobody. With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, with no report: seen by its writer and staff only, not counted, notifying nobody, until the silence is lifted; then it is published and counted, still notifying nobody (one also held for review stays held until a moderator releases it). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;
@@ -1149,7 +1169,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a comment
-         * @description By the comment's author, the post's author, the owner of the wall the post is on, or the owner and moderators of the post's community (403 for anyone else who can see it). Deleting a top-level comment deletes its replies.
+         * @description By the comment's author, the post's author, the owner of the wall the post is on (also while a block between them and the post's author hides the post from them), or the owner and moderators of the post's community (403 for anyone else who can see it, 404 for those who cannot). Deleting a top-level comment deletes its replies. The `post_comment`, `comment_reply` and `mention` notifications they caused leave their recipients' inboxes (`notification.removed` on open sockets), also one still on its way.
          */
         delete: operations["deleteCommentsById"];
         options?: never;
@@ -1539,7 +1559,7 @@ export interface paths {
         };
         /**
          * Your notification socket (WebSocket upgrade)
-         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) or the content it quotes is removed, the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. The suspension of an account sends `notification.removed` for each notification it caused and the shrunk group for those it was in (as a block does); the lift sends each of them again, with its own id and `created_at` (insert it in its place, no alert). `?since=<id>` first replays what came after that notification, removals and such changes included; for a grouped notification (which moves up as it grows) from the oldest place it held, so a frame may come again (same id: replace it) but none is skipped. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
+         * @description Authenticate with `Authorization: Bearer` or `?token=` (checked before the upgrade: 401 otherwise). Frames `{ type, data, id, created_at }`, one per notification as it happens (a grouped notification that grows or shrinks is sent again with the same id), on every open socket of yours. When a notification is retracted (its friend request cancelled, its like or follow taken back, its call over) or the content it is about is removed (a post or comment deleted or removed by moderation, with its comments and replies; a message taken back or removed), the frame is `{ "type": "notification.removed", "id" }`: drop it from the list and the unread count. The suspension of an account sends `notification.removed` for each notification it caused and the shrunk group for those it was in (as a block does); the lift sends each of them again, with its own id and `created_at` (insert it in its place, no alert). `?since=<id>` first replays what came after that notification, removals and such changes included; for a grouped notification (which moves up as it grows) from the oldest place it held, so a frame may come again (same id: replace it) but none is skipped. `{"type":"ping"}` is answered `{"type":"pong"}`. While a socket is open, notifications are not sent as Web Push.
          */
         get: operations["getNotificationsStream"];
         put?: never;
@@ -2190,7 +2210,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a report (staff)
-         * @description `none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten); `warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves). Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved. The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.
+         * @description `none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications about it are forgotten: a post's `new_post`, `wall_post` and those of its comments, a comment's `post_comment`, `comment_reply` and `mention` and its replies', a message's `new_message`); `warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves). Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved. The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.
          */
         post: operations["postAdminReportsByIdResolve"];
         delete?: never;
@@ -2230,7 +2250,7 @@ export interface paths {
         put?: never;
         /**
          * Warn, silence or suspend an account, or lift it (staff)
-         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, TURN credentials are revoked, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
+         * @description `warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), new conversations only friends, and comments on the posts of anyone else are held (seen by the account and staff only); the account is told with a `moderation_warning`. When the silence is lifted (`unsilence`, or when due), the comments it held are published and counted, notifying nobody; those a content rule or spam hold keeps for review stay held. `suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, TURN credentials are revoked, and the profile and content are 404 to everyone else until lifted. Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people's notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was. `duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403). The answer comes once the rooms' and inboxes' part is queued; should queuing fail, the action fails (500) and nothing changed.
          */
         post: operations["postAdminUsersByIdActions"];
         delete?: never;
@@ -3806,6 +3826,31 @@ export interface components {
         PostPage: {
             data: components["schemas"]["Post"][];
             next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *           "created_at": "2026-11-21T10:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WzE3OTUyNjE3NzIyMTUsIjAxTTdZWjFDRFFXM05NUTRBNjNWQUFONzE3Il0"
+         *     }
+         */
+        HiddenWallPostPage: {
+            data: components["schemas"]["HiddenWallPost"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "01JC6Z7TQ2W3E4R5T6Y7V8H9K0",
+         *       "created_at": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        HiddenWallPost: {
+            id: string;
+            created_at: string;
         };
         /**
          * @example {
@@ -9662,6 +9707,43 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMeWallHidden: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: {
+                /**
+                 * @description The `X-D1-Bookmark` of a previous answer, unchanged: this request then reads at least the database state that answer saw (read-your-writes across requests and replicas). A malformed bookmark, or one this deployment did not issue, is ignored.
+                 * @example 0000000c-00000003-00004f5c-1e7a4f4b3a5f0f3b0d1bf8c0d7ed9b28.q3Jk1mW8xYtA0ZpLr5sN2g
+                 */
+                "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of hidden posts on your wall */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HiddenWallPostPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -84,6 +84,10 @@ export const likes = sqliteTable(
   ],
 );
 
+/** Why a comment is held (comments.held_reason). */
+export const COMMENT_HOLDS = ['review', 'silence'] as const;
+export type CommentHold = (typeof COMMENT_HOLDS)[number];
+
 /** Comments, with one level of replies (`parent_id` points at a top-level comment). */
 export const comments = sqliteTable(
   'comments',
@@ -100,6 +104,18 @@ export const comments = sqliteTable(
     replyCount: integer('reply_count').notNull().default(0),
     /** Held for review, like a post's `held`. */
     held: integer('held', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * Why it is held: `review` (a content rule or spam hold, with its automatic report: a moderator
+     * releases it) or `silence` (its author was silenced and the post's author neither followed nor
+     * befriended them: released when the silence is lifted). Null while it is not held.
+     */
+    heldReason: text('held_reason', { enum: COMMENT_HOLDS }),
+    /**
+     * The ids its `mention` notifications went to, recorded when it was announced, so that deleting it
+     * withdraws them whatever those accounts are called by then. Null when nothing was recorded (never
+     * announced, mentioning nobody, or announced before migration 0036): its text is read again.
+     */
+    mentionedIds: text('mentioned_ids', { mode: 'json' }).$type<string[]>(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -24,7 +24,7 @@ export const createComment = createRoute({
   path: '/posts/{id}/comments',
   tags,
   summary: 'Comment on a post, or reply to a comment',
-  description: 'Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, for good and with no report: seen by its writer and staff only, not counted, notifying nobody. With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.',
+  description: 'Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, with no report: seen by its writer and staff only, not counted, notifying nobody, until the silence is lifted; then it is published and counted, still notifying nobody (one also held for review stays held until a moderator releases it). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.',
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { params: PostIdParamSchema, headers: IdempotencyHeaderSchema, body: jsonBody(CreateCommentSchema) },
@@ -45,7 +45,8 @@ export const deleteComment = createRoute({
   path: '/comments/{id}',
   tags,
   summary: 'Delete a comment',
-  description: "By the comment's author, the post's author, the owner of the wall the post is on, or the owner and moderators of the post's community (403 for anyone else who can see it). Deleting a top-level comment deletes its replies.",
+  description:
+    "By the comment's author, the post's author, the owner of the wall the post is on (also while a block between them and the post's author hides the post from them), or the owner and moderators of the post's community (403 for anyone else who can see it, 404 for those who cannot). Deleting a top-level comment deletes its replies. The `post_comment`, `comment_reply` and `mention` notifications they caused leave their recipients' inboxes (`notification.removed` on open sockets), also one still on its way.",
   security: bearerSecurity,
   middleware: [requireAuth],
   request: { params: CommentIdParamSchema },

@@ -2,9 +2,9 @@ import { and, eq } from 'drizzle-orm';
 import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { mapRow } from '../../db/client';
-import { comments, type AutoReason, type CommentRow, type PostRow } from '../../db/schema';
+import { comments, type AutoReason, type CommentHold, type CommentRow, type PostRow } from '../../db/schema';
 import { screenText } from '../../policy/content-rules';
-import { silencedTowards } from '../../policy/reach';
+import { silencedTowards, silencedTowardsSql } from '../../policy/reach';
 import { visibleCommentSql } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
@@ -17,8 +17,9 @@ import type { AppEnv } from '../../lib/types';
 import { emitEvent } from '../notifications/events';
 import { assertNotBanned } from '../communities/bans';
 import { isModerator } from '../communities/roles';
-import { emitMentions, getVisiblePost } from '../posts/posts.service';
+import { emitMentions, getVisiblePost, postToClear } from '../posts/posts.service';
 import { whoMaySeePost } from '../notifications/delivery';
+import { commentNotices, forgetContent } from '../notifications/removed-content';
 import { presentPublicUser } from '../users/users.presenter';
 import { loadUsersByIds } from '../users/users.service';
 import type { Comment } from '../posts/posts.schemas';
@@ -112,18 +113,21 @@ export async function createComment(
   const report = (reason: AutoReason) =>
     insertAutoReport(c.var.d1, reason, { subjectType: 'comment', subjectId: id, subjectUserId: authorId, communityId: post.communityId, snapshot: snapshot() }, now).statement;
   const spam = await spamStatements(c.var.d1, authorId, content, now);
-  // A hold keeps the comment to its author (and staff), uncounted and unannounced.
-  // A silenced account's comments reach only the posts of people who follow or befriend it (src/policy/reach.ts).
-  const held = verdict.action === 'hold' || (post.authorId !== authorId && (await silencedTowards(c.var.d1, authorId, post.authorId)));
+  // A hold keeps the comment to its author (and staff), uncounted and unannounced: for review (with a
+  // report), or because a silenced account's comments reach only the posts of people who follow or
+  // befriend it (src/policy/reach.ts; released when the silence is lifted).
+  const heldFor: CommentHold | null = verdict.action === 'hold' ? 'review' : (await silencedTowards(c.var.d1, authorId, post.authorId)) ? 'silence' : null;
+  const held = heldFor !== null;
   const statements = [
     ...(retry ? recordCreate(c.var.d1, authorId, retry, id, now) : []),
-    c.var.d1.prepare('INSERT INTO comments (id, post_id, author_id, parent_id, content, held, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)').bind(
+    c.var.d1.prepare('INSERT INTO comments (id, post_id, author_id, parent_id, content, held, held_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)').bind(
       id,
       postId,
       authorId,
       parent?.id ?? null,
       content,
       held ? 1 : 0,
+      heldFor,
       now,
     ),
     ...(verdict.action === 'allow' ? [] : [report(verdict.reason)]),
@@ -135,7 +139,7 @@ export async function createComment(
   if ('takenBy' in outcome) return { comment: await commentMadeBefore(c, authorId, outcome.takenBy), created: false };
   const results = outcome.done;
   const tripped = !held ? spamVerdict(spam, results.at(-2)?.results[0]) : null;
-  if (tripped) await c.var.d1.batch([c.var.d1.prepare('UPDATE comments SET held = 1 WHERE id = ?1').bind(id), report(tripped)]);
+  if (tripped) await c.var.d1.batch([c.var.d1.prepare("UPDATE comments SET held = 1, held_reason = 'review' WHERE id = ?1").bind(id), report(tripped)]);
   const row = (await db.select().from(comments).where(eq(comments.id, id)).get())!;
 
   if (!row.held) await announceComment(c, row, post);
@@ -152,8 +156,9 @@ async function commentMadeBefore(c: Context<AppEnv>, authorId: string, id: strin
 
 /**
  * Notifies the post's author, the parent's author (while they may still see the post) and those
- * mentioned: at creation, or on release from a hold. The post's cached copy goes too: its
- * `comment_count` now counts the comment (a held one is not counted: migration 0032).
+ * mentioned (recorded in `mentioned_ids`, for its deletion to withdraw): at creation, or on release
+ * from a hold. The post's cached copy goes too: its `comment_count` now counts the comment (a held one
+ * is not counted: migration 0032).
  */
 export async function announceComment(c: Context<AppEnv>, row: CommentRow, post: PostRow): Promise<void> {
   await purgeEdgePaths('posts', [postPath(post.id)]);
@@ -164,23 +169,50 @@ export async function announceComment(c: Context<AppEnv>, row: CommentRow, post:
       emitEvent(c, { type: 'comment_reply', actorId: row.authorId, recipientId: parent.authorId, postId: post.id, commentId: row.id, parentId: row.parentId });
     }
   }
-  await emitMentions(c, row.authorId, row.content, post, { commentId: row.id });
+  const mentioned = await emitMentions(c, row.authorId, row.content, post, { commentId: row.id });
+  if (mentioned.length > 0) await c.var.d1.prepare('UPDATE comments SET mentioned_ids = ?2 WHERE id = ?1').bind(row.id, JSON.stringify(mentioned)).run();
+}
+
+/**
+ * The statement (SQL, `id` the comment's id expression) that ends a comment's review hold: it is
+ * published, unless its author's silence would have held it anyway (see createComment): then it stays
+ * held for the silence alone, until that is lifted (releaseSilenceHoldsSql).
+ */
+export function endReviewHoldSql(id: string): string {
+  const silenced = silencedTowardsSql('comments.author_id', '(SELECT p.author_id FROM posts p WHERE p.id = comments.post_id)');
+  return `UPDATE comments SET held = ${silenced}, held_reason = CASE WHEN ${silenced} THEN 'silence' END WHERE id = ${id}`;
+}
+
+/**
+ * The statement (SQL, `user` the author's id expression) that publishes the comments a silence held
+ * once it is lifted (it checks that it is, so it may ride in the lift's batch whether the lift wins or
+ * not): counted from then on like any release (trigger comments_count_held), announced to nobody, as
+ * written then they would notify late (`mentioned_ids` `[]`: nothing to withdraw either). Returns the
+ * posts whose counts changed.
+ */
+export function releaseSilenceHoldsSql(user: string): string {
+  return `UPDATE comments SET held = 0, held_reason = NULL, mentioned_ids = '[]'
+    WHERE author_id = ${user} AND held_reason = 'silence' AND EXISTS (SELECT 1 FROM users u WHERE u.id = ${user} AND u.silenced_at IS NULL)
+    RETURNING post_id`;
 }
 
 /**
  * The comment's author, the post's author, the owner of the wall the post is on, or the community's
- * moderators may delete it; replies go with a top-level comment.
+ * moderators may delete it; replies go with a top-level comment, and the notifications they caused
+ * leave their recipients' inboxes (awaited: the answer already reflects it).
  */
 export async function deleteComment(c: Context<AppEnv>, viewerId: string, commentId: string): Promise<void> {
   const db = c.get('db');
   const row = await db.select().from(comments).where(eq(comments.id, commentId)).get();
   if (!row) throw new ApiError('not_found', 'No such comment.');
-  const { row: post, communityRole } = await getVisiblePost(c, viewerId, row.postId).catch(() => {
+  const { row: post, communityRole } = await postToClear(c, viewerId, row.postId).catch(() => {
     throw new ApiError('not_found', 'No such comment.');
   });
   if (row.authorId !== viewerId && post.authorId !== viewerId && post.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the comment's author, the post's author, the owner of the wall it is on or the community's moderators can delete it.");
   }
+  const notices = await commentNotices(c.var.d1, row.postId, row.id);
   await db.delete(comments).where(eq(comments.id, commentId));
   await purgeEdgePaths('posts', [postPath(row.postId)]);
+  await forgetContent(c.env, { commentIds: notices.commentIds, at: Date.now() }, notices.recipients);
 }

@@ -1,7 +1,7 @@
 import { newId } from '../../lib/ids';
 import { evaluateText } from '../../policy/content-rules';
 import { directSendRefusal } from '../../policy/messaging';
-import { forgetContent } from '../notifications/delivery';
+import { forgetContent } from '../notifications/removed-content';
 import { publishEvent } from '../notifications/events';
 import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';

@@ -1,4 +1,4 @@
-import { purgeEdgeGroups } from '../../lib/edge-cache';
+import { postPath, purgeEdgeGroups, purgeEdgePaths } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import type { SiteRole, UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
@@ -6,6 +6,7 @@ import type { AppEnv, Bindings } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
 import { forgetSessions } from '../../lib/session-cache';
 import { closeUserSockets } from '../auth/sessions.service';
+import { releaseSilenceHoldsSql } from '../comments/comments.service';
 import { revokeTurnCredentials } from '../calls/calls.service';
 import { purgeOwnerMediaCopies } from '../media/media.service';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
@@ -91,7 +92,8 @@ export function planAccountAction(
       statements.push(update(`silenced_at = ?${n + 2}, silenced_until = ?${n + 3}`, now, until));
       break;
     case 'unsilence':
-      statements.push(update('silenced_at = NULL, silenced_until = NULL'));
+      // The comments the silence held are published with it (they ask D1 whether it was lifted).
+      statements.push(update('silenced_at = NULL, silenced_until = NULL'), db.prepare(releaseSilenceHoldsSql('?1')).bind(targetId));
       break;
     case 'warn':
       break;
@@ -177,7 +179,7 @@ export async function liftExpiredActions(env: Pick<Bindings, 'DB' | 'FANOUT_QUEU
   for (const { id, kind } of results) {
     const column = kind === 'suspend' ? 'suspended' : 'silenced';
     if (kind === 'suspend') await queueStanding(env, id, false);
-    await audit(
+    const [, released] = await audit(
       db,
       {
         action: 'account.action',
@@ -189,8 +191,15 @@ export async function liftExpiredActions(env: Pick<Bindings, 'DB' | 'FANOUT_QUEU
         // Recorded only if this sweep lifted it.
         when: { sql: `EXISTS (SELECT 1 FROM users WHERE id = ?1 AND ${column}_at IS NULL)`, params: [id] },
       },
-      [db.prepare(`UPDATE users SET ${column}_at = NULL, ${column}_until = NULL WHERE id = ?1 AND ${column}_until <= ?2`).bind(id, now)],
+      [
+        db.prepare(`UPDATE users SET ${column}_at = NULL, ${column}_until = NULL WHERE id = ?1 AND ${column}_until <= ?2`).bind(id, now),
+        // A silence's comments are published with its lift, as by hand (planAccountAction).
+        ...(kind === 'silence' ? [db.prepare(releaseSilenceHoldsSql('?1')).bind(id)] : []),
+      ],
     );
+    // Their posts' cached copies count them now.
+    const posts = new Set(((released?.results ?? []) as { post_id: string }[]).map((r) => r.post_id));
+    if (posts.size > 0) await purgeEdgePaths('posts', [...posts].map(postPath));
   }
   return results.length;
 }

@@ -63,7 +63,7 @@ export const resolveReport = createRoute({
   tags,
   summary: 'Resolve a report (staff)',
   description: [
-    '`none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications that quoted it are forgotten);',
+    '`none` dismisses it; anything else actions it and is applied at once: `remove_content` deletes the post or comment, or tombstones the message for everyone (and the notifications about it are forgotten: a post\'s `new_post`, `wall_post` and those of its comments, a comment\'s `post_comment`, `comment_reply` and `mention` and its replies\', a message\'s `new_message`);',
     '`warn` / `silence` / `suspend` act on the account behind the subject, as `POST /admin/users/{id}/actions` does (`duration_hours` 1..8,760 for silence and suspend; they lift themselves).',
     'Dismissing the automatic report of held content releases it (its audience is notified then). A moderator may not act on an admin (403). 409 once resolved.',
     'The report, the action and the audit entries commit together; the reporter then gets `report_resolved`.',
@@ -90,7 +90,7 @@ export const accountAction = createRoute({
   tags,
   summary: 'Warn, silence or suspend an account, or lift it (staff)',
   description: [
-    '`warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), and new conversations only friends; the account is told with a `moderation_warning`.',
+    '`warn` sends a `moderation_warning` notification with the reason. `silence`: posts reach only followers and friends (never discover, search, trends or suggestions), new conversations only friends, and comments on the posts of anyone else are held (seen by the account and staff only); the account is told with a `moderation_warning`. When the silence is lifted (`unsilence`, or when due), the comments it held are published and counted, notifying nobody; those a content rule or spam hold keeps for review stay held.',
     '`suspend`: login answers 403 (`/account-suspended`), live tokens stop working at once, sockets are closed, TURN credentials are revoked, and the profile and content are 404 to everyone else until lifted.',
     'Within seconds (through the fan-out queue, to every conversation it is or was in and every inbox it could have notified) its conversations show it as a hidden user, and other people\'s notifications leave it out: those it caused are not listed, counted, replayed or pushed, and it leaves grouped ones (`notification.removed` or the shrunk group on open sockets). Nothing is deleted: the lift brings every one back as it was.',
     '`duration_hours` (1..8,760, silence and suspend only): a Cron Trigger lifts it then. `unsilence` / `unsuspend` lift it now. Not on yourself; a moderator not on an admin (403).',

@@ -1,18 +1,18 @@
 import type { Context } from 'hono';
 import { postPath, purgeEdgePaths } from '../../lib/edge-cache';
-import { mapRow, type D1Client } from '../../db/client';
+import { mapRow } from '../../db/client';
 import { comments as commentsTable, posts as postsTable, reports, type ReportAction, type ReportRow, type SiteRole } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { OLDEST_FIRST, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { type AuditEntry, audit, requestIp } from '../audit/audit';
-import { announceComment } from '../comments/comments.service';
+import { announceComment, endReviewHoldSql } from '../comments/comments.service';
 import { leaveChat } from '../communities/community-chat';
 import { assertModerator, resolveCommunity } from '../communities/communities.service';
 import { memberRemoval } from '../communities/membership.service';
 import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { roomFor } from '../messaging/messaging.service';
-import { forgetContent } from '../notifications/delivery';
+import { commentNotices, forgetContent, postRemovalAudience } from '../notifications/removed-content';
 import { emitEvent, SYSTEM_ACTOR } from '../notifications/events';
 import { announcePost } from '../posts/posts.service';
 import { findUserById } from '../users/users.service';
@@ -26,7 +26,7 @@ import { presentStaffReports, reportById } from './reports.service';
  * removed member) and the audit entries commit together, every part guarded on this resolution having
  * won (a concurrent one leaves nothing half done). Then, D1 committed, the rest is delivered: the
  * reporter's `report_resolved` notification, the warned account's notice, closed sockets, tombstones
- * already made in the room, and notifications that quoted removed content forgotten.
+ * already made in the room, and notifications about removed content forgotten.
  */
 
 type Page = { data: StaffReport[]; next_cursor: string | null };
@@ -122,10 +122,10 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
 
   switch (resolution.action) {
     case 'none': {
-      // Dismissing the automatic report of held content is what releases it.
+      // Dismissing the automatic report of held content is what releases it (a comment its author's
+      // silence would hold stays held for that alone: endReviewHoldSql).
       if (report.auto?.action === 'hold' && subjectIs('post', 'comment')) {
-        const table = report.subjectType === 'post' ? 'posts' : 'comments';
-        statements.push(guarded(`UPDATE ${table} SET held = 0 WHERE id = ?4`, report.subjectId));
+        statements.push(guarded(report.subjectType === 'post' ? 'UPDATE posts SET held = 0 WHERE id = ?4' : endReviewHoldSql('?4'), report.subjectId));
         after.push((ctx) => announceRelease(ctx, report));
       }
       break;
@@ -140,7 +140,7 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         after.push((ctx) => forgetContent(ctx.env, { messageId: report.subjectId }, results.map((r) => r.user_id)));
         after.push(() => purgeMediaCopies(images));
       } else if (report.subjectType === 'post') {
-        const audience = await postAudience(db, report.subjectId);
+        const audience = await postRemovalAudience(db, report.subjectId);
         const images = await postMediaKeys(db, report.subjectId);
         statements.push(guarded('DELETE FROM posts WHERE id = ?4', report.subjectId));
         after.push((ctx) => forgetContent(ctx.env, { postId: report.subjectId }, audience));
@@ -149,9 +149,12 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
         after.push(() => purgeMediaCopies(images));
       } else {
         const comment = await db.prepare('SELECT post_id FROM comments WHERE id = ?1').bind(report.subjectId).first<{ post_id: string }>();
+        const notices = comment ? await commentNotices(db, comment.post_id, report.subjectId) : null;
         statements.push(guarded('DELETE FROM comments WHERE id = ?4', report.subjectId));
-        // Its post's cached copy counts it (comment_count), as after a deletion by its author.
+        // Its post's cached copy counts it (comment_count), as after a deletion by its author, and the
+        // notifications it and its replies caused go.
         if (comment) after.push(() => purgeEdgePaths('posts', [postPath(comment.post_id)]));
+        if (notices) after.push((ctx) => forgetContent(ctx.env, { commentIds: notices.commentIds, at: Date.now() }, notices.recipients));
       }
       break;
     }
@@ -210,19 +213,6 @@ async function resolve(c: Context<AppEnv>, resolver: Resolver, report: ReportRow
   return staffView(c, (await reportById(db, report.id))!, Boolean(resolver.community));
 }
 
-/** Everyone a post's `new_post` may have reached (its author's friends and followers) and its wall owner. */
-async function postAudience(db: D1Client, postId: string): Promise<string[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT friend_id AS id FROM friendships WHERE user_id = (SELECT author_id FROM posts WHERE id = ?1)
-       UNION SELECT follower_id FROM follows WHERE followee_id = (SELECT author_id FROM posts WHERE id = ?1) AND status = 'accepted'
-       UNION SELECT target_user_id FROM posts WHERE id = ?1 AND target_user_id IS NOT NULL`,
-    )
-    .bind(postId)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
-}
-
 /** Released content is announced as if just published (its audience is notified now). */
 async function announceRelease(c: Context<AppEnv>, report: ReportRow): Promise<void> {
   const db = c.var.d1;
@@ -234,6 +224,7 @@ async function announceRelease(c: Context<AppEnv>, report: ReportRow): Promise<v
   const raw = await db.prepare('SELECT * FROM comments WHERE id = ?1').bind(report.subjectId).first<Record<string, unknown>>();
   if (!raw) return;
   const comment = mapRow(commentsTable, raw);
+  if (comment.held) return;
   const post = await db.prepare('SELECT * FROM posts WHERE id = ?1').bind(comment.postId).first<Record<string, unknown>>();
   if (post) await announceComment(c, comment, mapRow(postsTable, post));
 }

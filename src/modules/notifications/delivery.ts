@@ -5,11 +5,10 @@ import type { AppEnv } from '../../lib/types';
 import { RELATION, relationFlagsSql, relationsFromFlags } from '../graph/relations';
 import { canViewPost, type CommunityAccess } from '../posts/post-pipeline';
 import { activeUserSql, blockedEitherSql } from '../../policy/visibility';
-import { impressionCounterOf } from '../insights/impression-counter';
 import { presentPublicUser } from '../users/users.presenter';
 import type { EventContext, SocialEvent } from './events';
 import { queueDeliveries } from '../../queues/fanout.producer';
-import { type Delivery, inboxOf, REPEAT_WINDOW_MS, type Retraction } from './user-inbox';
+import { commentSource, type Delivery, inboxOf, REPEAT_WINDOW_MS, type Retraction } from './user-inbox';
 
 /** How many inbox deliveries run at once when a fan-out is made inline. */
 export const FAN_OUT_BATCH = 50;
@@ -207,6 +206,11 @@ export async function postNotice(ctx: EventContext, postId: string): Promise<{ r
   return { recipients, delivery: { type: 'new_post', data: { id: postId, author: actor, message } } };
 }
 
+/** Whether a comment still stands, published (not deleted, not held). */
+async function commentStands(env: Env, commentId: string): Promise<boolean> {
+  return (await env.DB.prepare('SELECT 1 FROM comments WHERE id = ?1 AND held = 0').bind(commentId).first()) !== null;
+}
+
 /** Turns one social event into notifications in the recipients' inboxes (each stored, then pushed). */
 export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promise<void> {
   const { env } = ctx;
@@ -243,6 +247,9 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
     return;
   }
   const at = ctx.at ?? Date.now();
+  // A comment deleted (or held) before its notifications go out notifies nobody; should it go after
+  // this check, its inbox drops what arrives late (UserInbox.forget remembers the deletion).
+  if ('commentId' in event && event.commentId && !(await commentStands(env, event.commentId))) return;
   if (event.type === 'community_join_approved') {
     const community = await communitySummary(env, event.communityId);
     if (community) await deliverTo(env, event.actorId, [event.recipientId], { type: 'community_join_approved', data: { community, approved_by: actor }, at });
@@ -263,28 +270,12 @@ export async function deliverEvent(event: SocialEvent, ctx: EventContext): Promi
       case 'post_like':
         return { type: 'post_like', data: { post_id: event.postId, user: actor }, groupKey: `post_like:${event.postId}`, actor, ...SOURCES.post_like(event.actorId, event.postId) };
       case 'post_comment':
-        return { type: 'post_comment', data: { post_id: event.postId, comment_id: event.commentId, user: actor } };
+        return { type: 'post_comment', data: { post_id: event.postId, comment_id: event.commentId, user: actor }, source: commentSource(event.commentId) };
       case 'comment_reply':
-        return { type: 'comment_reply', data: { post_id: event.postId, comment_id: event.commentId, parent_id: event.parentId, user: actor } };
+        return { type: 'comment_reply', data: { post_id: event.postId, comment_id: event.commentId, parent_id: event.parentId, user: actor }, source: commentSource(event.commentId) };
       case 'mention':
-        return { type: 'mention', data: { post_id: event.postId, comment_id: event.commentId ?? null, user: actor } };
+        return { type: 'mention', data: { post_id: event.postId, comment_id: event.commentId ?? null, user: actor }, ...(event.commentId ? { source: commentSource(event.commentId) } : {}) };
     }
   })();
   await deliverTo(env, event.actorId, [event.recipientId], { ...delivery, at });
-}
-
-/** Inboxes one content removal reaches inline (each a subrequest); a larger audience keeps older copies. */
-export const FORGET_LIMIT = 1000;
-
-/**
- * Removes the notifications that quote a removed post or message from the inboxes that got them: the
- * post's audience (its author's friends and followers) and wall owner, or the conversation's members;
- * a post's impression counters go too.
- */
-export async function forgetContent(env: Env, ref: { postId?: string; messageId?: string }, recipients: string[]): Promise<void> {
-  if (ref.postId) await impressionCounterOf(env, ref.postId).forget(ref.postId);
-  const unique = [...new Set(recipients)].slice(0, FORGET_LIMIT);
-  for (let i = 0; i < unique.length; i += FAN_OUT_BATCH) {
-    await Promise.all(unique.slice(i, i + FAN_OUT_BATCH).map((id) => inboxOf(env, id).forget(ref)));
-  }
 }

@@ -17,7 +17,7 @@ export const INBOX_SERVER_FRAMES = {
     .describe('A new notification (and, on connect with `?since=<id>`, those after it, in order); `type` tells which `data` it carries. A known `id` replaces that notification (a group that grew or shrank); an older one may come back when the suspension of the account it names is lifted (insert it by `created_at`)'),
   NotificationRemoved: z
     .object({ type: z.literal('notification.removed'), id: z.string() })
-    .describe('A notification was withdrawn (e.g. a cancelled friend request, a call that stopped ringing, a removed post it quoted, or a block, suspension or account deletion of the person it names; a suspension\'s come back when it is lifted)'),
+    .describe('A notification was withdrawn (e.g. a cancelled friend request, a call that stopped ringing, a deleted post or comment it was about, or a block, suspension or account deletion of the person it names; a suspension\'s come back when it is lifted)'),
   InboxError: z
     .object({ type: z.literal('error'), status: z.literal(400), detail: z.string() })
     .describe('The socket only sends: anything but `ping` from the client is answered with this'),

@@ -66,12 +66,27 @@ export interface Delivery {
   key?: string;
 }
 
+/**
+ * The source of a comment's notifications (`post_comment`, `comment_reply`, its `mention`s): deleting
+ * the comment forgets them (UserInbox.forget), and one arriving after that is dropped.
+ */
+export const commentSource = (commentId: string) => `comment:${commentId}`;
+
 /** Undoes what a delivery with this `source` did: removes its notification, or `actorId` from its group. */
 export interface Retraction {
   source: string;
   groupKey?: string;
   actorId?: string;
   at: number;
+}
+
+/** What UserInbox.forget forgets: a removed post's, deleted comments' (as of `at`), or a removed message's notifications. */
+export interface ForgetRef {
+  postId?: string;
+  messageId?: string;
+  commentIds?: string[];
+  /** When the comments were deleted (ms); defaults to now. */
+  at?: number;
 }
 
 type Row = StandingView & {
@@ -219,7 +234,8 @@ export class UserInbox extends DurableObject<Env> {
       const row = this.sql.exec<{ sent_at: number | null; retracted_at: number | null }>('SELECT sent_at, retracted_at FROM sources WHERE key = ?', delivery.source).toArray()[0];
       const windowOpen = row?.sent_at == null || !delivery.quietMs || at - row.sent_at >= delivery.quietMs;
       // The window starts with each request that would have notified, even one cancelled before it arrived.
-      if (windowOpen) {
+      // A source without a window (a like, a comment) keeps no row per notification: only a retraction's.
+      if (windowOpen && delivery.quietMs) {
         this.sql.exec('INSERT INTO sources (key, sent_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET sent_at = excluded.sent_at', delivery.source, at);
       }
       if (row?.retracted_at != null && row.retracted_at >= at) return false;
@@ -358,11 +374,7 @@ export class UserInbox extends DurableObject<Env> {
    * the retraction but arrives after it is dropped.
    */
   async retract(retraction: Retraction): Promise<void> {
-    this.sql.exec(
-      'INSERT INTO sources (key, retracted_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET retracted_at = MAX(COALESCE(retracted_at, 0), excluded.retracted_at)',
-      retraction.source,
-      retraction.at,
-    );
+    this.noteRetraction(retraction.source, retraction.at);
     if (retraction.groupKey && retraction.actorId) {
       const open = this.sql
         .exec<Row>('SELECT * FROM notifications WHERE group_key = ? AND read = 0 ORDER BY seq DESC LIMIT 1', retraction.groupKey)
@@ -371,6 +383,15 @@ export class UserInbox extends DurableObject<Env> {
       return;
     }
     this.remove(this.sql.exec<Row>('SELECT * FROM notifications WHERE source = ?', retraction.source).toArray());
+  }
+
+  /** Remembers that `source` was undone at `at`, so a delivery of it from before then is dropped (see admit). */
+  private noteRetraction(source: string, at: number): void {
+    this.sql.exec(
+      'INSERT INTO sources (key, retracted_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET retracted_at = MAX(COALESCE(retracted_at, 0), excluded.retracted_at)',
+      source,
+      at,
+    );
   }
 
   /**
@@ -520,19 +541,34 @@ export class UserInbox extends DurableObject<Env> {
   }
 
   /**
-   * Forgets notifications that carry removed content: a post's `new_post` (it quotes the text) and the
-   * `mention` and `wall_post` pointing at it, or a message's `new_message` (which holds its text). Each
-   * goes like a retraction: a `notification.removed` frame to open sockets, and remembered for `?since=`.
+   * Forgets notifications about removed content: a post's `new_post` (it quotes the text), the
+   * `wall_post` pointing at it and every `mention`, `post_comment` and `comment_reply` on it (its
+   * comments went with it); deleted comments' `post_comment`, `comment_reply` and `mention` (by the
+   * `comment_id` they carry), remembered as retracted at `at` so that one still on its way is dropped;
+   * or a message's `new_message` (which holds its text). None of these is grouped: each goes like a
+   * retraction, with a `notification.removed` frame to open sockets, and remembered for `?since=`.
    */
-  async forget(ref: { postId?: string; messageId?: string }): Promise<void> {
+  async forget(ref: ForgetRef): Promise<void> {
     if (ref.postId) {
       this.impressions.forget(ref.postId);
       this.remove(
         this.sql
           .exec<Row>(
             `SELECT * FROM notifications WHERE (type = 'new_post' AND json_extract(data, '$.id') = ?1)
-               OR (type IN ('mention', 'wall_post') AND json_extract(data, '$.post_id') = ?1)`,
+               OR (type IN ('wall_post', 'mention', 'post_comment', 'comment_reply') AND json_extract(data, '$.post_id') = ?1)`,
             ref.postId,
+          )
+          .toArray(),
+      );
+    }
+    if (ref.commentIds?.length) {
+      const at = ref.at ?? Date.now();
+      for (const id of ref.commentIds) this.noteRetraction(commentSource(id), at);
+      this.remove(
+        this.sql
+          .exec<Row>(
+            `SELECT * FROM notifications WHERE type IN ('post_comment', 'comment_reply', 'mention') AND json_extract(data, '$.comment_id') IN (SELECT value FROM json_each(?))`,
+            JSON.stringify(ref.commentIds),
           )
           .toArray(),
       );
@@ -641,7 +677,7 @@ export interface InboxApi {
   unreadCount(): Promise<number>;
   pushable(id: string): Promise<boolean>;
   markRead(ids?: string[]): Promise<number>;
-  forget(ref: { postId?: string; messageId?: string }): Promise<void>;
+  forget(ref: ForgetRef): Promise<void>;
   forgetUser(userId: string): Promise<void>;
   refreshStanding(userId: string): Promise<void>;
   erase(code: number): Promise<void>;

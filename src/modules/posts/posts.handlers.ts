@@ -58,3 +58,8 @@ export const listWall: AppRouteHandler<typeof routes.listWall> = async (c) => {
   const { limit, cursor } = c.req.valid('query');
   return c.json(await service.listWall(c, c.get('auth')?.userId ?? null, owner.id, limit, cursor), 200);
 };
+
+export const listHiddenWallPosts: AppRouteHandler<typeof routes.listHiddenWallPosts> = async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  return c.json(await service.listHiddenWallPosts(c, currentUser(c).userId, limit, cursor), 200);
+};

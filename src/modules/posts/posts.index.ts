@@ -11,4 +11,5 @@ export const postsRouter = createRouter()
   .openapi(routes.unlikePost, handlers.unlikePost)
   .openapi(routes.listLikes, handlers.listLikes)
   .openapi(routes.listUserPosts, handlers.listUserPosts)
-  .openapi(routes.listWall, handlers.listWall);
+  .openapi(routes.listWall, handlers.listWall)
+  .openapi(routes.listHiddenWallPosts, handlers.listHiddenWallPosts);

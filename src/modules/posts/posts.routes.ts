@@ -6,7 +6,7 @@ import { bearerSecurity, commonErrors, edgeCachedJson, errors, jsonBody, jsonCon
 import { IdempotencyHeaderSchema } from '../../lib/idempotency';
 import { PageQuerySchema } from '../../lib/pagination';
 import { PublicUserPageSchema as UserPage, UserRefParamSchema } from '../users/users.schemas';
-import { CreatePostSchema, LikeStateSchema, PostIdParamSchema, PostPageSchema as PostPage, PostSchema, UpdatePostSchema } from './posts.schemas';
+import { CreatePostSchema, HiddenWallPostPageSchema, LikeStateSchema, PostIdParamSchema, PostPageSchema as PostPage, PostSchema, UpdatePostSchema } from './posts.schemas';
 
 const tags = ['Posts'];
 const authed = { security: bearerSecurity, middleware: [requireAuth] };
@@ -61,7 +61,8 @@ export const deletePost = createRoute({
   path: '/posts/{id}',
   tags,
   summary: 'Delete a post',
-  description: "The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it.",
+  description:
+    "The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.",
   ...authed,
   request: { params: PostIdParamSchema },
   responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
@@ -121,3 +122,14 @@ export const listWall = createRoute({
   responses: { 200: jsonContent(PostPage, 'A page of posts'), ...commonErrors, ...errors[401], ...errors[404] },
 });
 
+export const listHiddenWallPosts = createRoute({
+  method: 'get',
+  path: '/me/wall/hidden',
+  tags,
+  summary: 'Posts on your wall hidden from you by a block',
+  description:
+    "Posts others wrote on your wall while no block stood, that a block between you and their author (either way) now hides from you and everyone else: only their `id` and `created_at`, newest first, so you can delete them (DELETE /posts/{id}, 204) without reading them. Unblocking shows what you left.",
+  ...authed,
+  request: { query: PageQuerySchema },
+  responses: { 200: jsonContent(HiddenWallPostPageSchema, 'A page of hidden posts on your wall'), ...commonErrors, ...errors[401] },
+});

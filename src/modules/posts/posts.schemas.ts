@@ -87,6 +87,15 @@ export const PostSchema = z
 
 export const PostPageSchema = pageSchema('PostPage', PostSchema, examplePost);
 
+const hiddenWallPostExample = { id: examplePost.id, created_at: examplePost.created_at };
+
+/** A post on the caller's wall that a block hides from them: enough to delete it, nothing to read. */
+export const HiddenWallPostSchema = z
+  .object({ id: z.string(), created_at: z.string() })
+  .openapi('HiddenWallPost', { example: hiddenWallPostExample });
+
+export const HiddenWallPostPageSchema = pageSchema('HiddenWallPostPage', HiddenWallPostSchema, hiddenWallPostExample);
+
 export const CreatePostSchema = z
   .object({
     content: multiLineText().max(MAX_POST_LENGTH, `must be at most ${MAX_POST_LENGTH} characters`).optional(),

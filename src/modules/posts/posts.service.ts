@@ -1,16 +1,17 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
-import { toStatement, type D1Client } from '../../db/client';
+import { mapRow, toStatement, type D1Client } from '../../db/client';
 import { media, postMedia, posts, users, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { createdBefore, createOrTaken, type IdempotentCreate, madeBefore, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
-import { NEWEST_FIRST, openCursor, sealCursor } from '../../lib/pagination';
+import { NEWEST_FIRST, openCursor, sealCursor, timeKeyCursor, toPage } from '../../lib/pagination';
 import type { AppEnv } from '../../lib/types';
 import { isMember, isModerator } from '../communities/roles';
 import { loadViewerRelations, RELATION, relationFlagsSql } from '../graph/relations';
 import { whoMaySeePost } from '../notifications/delivery';
+import { forgetContent, postRemovalAudience } from '../notifications/removed-content';
 import { emitEvent } from '../notifications/events';
 import { OWN_TIMELINE_ENTRY_SQL } from '../feeds/hybrid';
 import { queuePostFanOut } from '../../queues/fanout.producer';
@@ -20,18 +21,17 @@ import { mediaUrl } from '../media/media.keys';
 import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { takeReach, withinReach } from '../../policy/reach';
+import { blockedEitherSql } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
 import { extractHashtags } from '../tags/hashtags';
 import { postTagStatements } from '../tags/post-tags';
-import { impressionCounterOf } from '../insights/impression-counter';
 import { notePostImpressions } from '../../middleware/impressions';
 import { type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
+import { mentionedNames } from './mentions';
 import type { Post } from './posts.schemas';
 
-const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
-const MAX_MENTIONS = 10;
 
 /**
  * The post as the viewer sees it (one round trip), or 404 when it does not exist or is not visible to
@@ -223,24 +223,20 @@ async function holdForSpam(c: Context<AppEnv>, postId: string, authorId: string,
   ]);
 }
 
-/** The distinct @usernames a text mentions (lower-cased), at most MAX_MENTIONS: the ones it notifies. */
-export function mentionedNames(text: string): string[] {
-  return [...new Set([...text.matchAll(MENTION)].map((m) => m[2]!.toLowerCase()))].slice(0, MAX_MENTIONS);
-}
-
 /**
  * Emits `mention` for each distinct @username that exists, is not the author, and may see the post
  * (whoMaySeePost); blocks in either direction with the author suppress it, and strangers (who neither
  * follow nor are friends with the author) are notified only within the author's day (src/policy/reach.ts).
+ * Returns whom it notified.
  */
-export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<void> {
+export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<string[]> {
   const names = mentionedNames(text);
-  if (names.length === 0) return;
+  if (names.length === 0) return [];
   const mentioned = await c.get('db').select({ id: users.id }).from(users).where(inArray(users.username, names)).all();
   const candidates = mentioned.map((u) => u.id).filter((id) => id !== authorId && !skip.includes(id));
-  for (const recipientId of await withinReach(c.var.d1, authorId, 'mention', await whoMaySeePost(c.env, row, candidates, [authorId]))) {
-    emitEvent(c, { type: 'mention', actorId: authorId, recipientId, postId: row.id, ...extra });
-  }
+  const recipients = await withinReach(c.var.d1, authorId, 'mention', await whoMaySeePost(c.env, row, candidates, [authorId]));
+  for (const recipientId of recipients) emitEvent(c, { type: 'mention', actorId: authorId, recipientId, postId: row.id, ...extra });
+  return recipients;
 }
 
 /** A community's visibility and one user's role in it (null when the community is gone). */
@@ -299,25 +295,41 @@ export async function updatePost(c: Context<AppEnv>, viewerId: string, id: strin
   return (await getVisiblePost(c, viewerId, id)).post;
 }
 
-/** The author, the owner of the wall it was written on, or its community's moderators may delete a post. */
+/**
+ * The post a viewer clears (deletes, or deletes a comment under): as they see it, or, for the owner of
+ * the wall it is on, whatever hides it from them (a block either way with its author, a hold, a
+ * suspension): their wall is theirs to clear without reading it. 404 otherwise, as getVisiblePost.
+ */
+export async function postToClear(c: Context<AppEnv>, viewerId: string, id: string): Promise<{ row: PostRow; communityRole: CommunityRole | null }> {
+  try {
+    return await getVisiblePost(c, viewerId, id);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'not_found') throw err;
+    const raw = await c.var.d1.prepare('SELECT * FROM posts WHERE id = ?1 AND target_user_id = ?2').bind(id, viewerId).first<Record<string, unknown>>();
+    if (!raw) throw err;
+    return { row: mapRow(posts, raw), communityRole: null };
+  }
+}
+
+/**
+ * The author, the owner of the wall it was written on, or its community's moderators may delete a post;
+ * the notifications about it and its comments leave the inboxes that got them, as after its removal by
+ * moderation.
+ */
 export async function deletePost(c: Context<AppEnv>, viewerId: string, id: string): Promise<void> {
-  const { row, communityRole } = await getVisiblePost(c, viewerId, id);
+  const { row, communityRole } = await postToClear(c, viewerId, id);
   if (row.authorId !== viewerId && row.targetUserId !== viewerId && !isModerator(communityRole)) {
     throw new ApiError('forbidden', "Only the author, the wall owner or the community's moderators can delete this post.");
   }
-  const images = await postMediaKeys(c.var.d1, id);
+  const [images, audience] = await Promise.all([postMediaKeys(c.var.d1, id), postRemovalAudience(c.var.d1, id)]);
   await c.get('db').delete(posts).where(eq(posts.id, id));
   await purgeEdgePaths('posts', [postPath(id)]);
   // An image on no other post (nor an avatar or message) is withdrawn with it (a post_media trigger).
   await purgeMediaCopies(images);
   await purgeProfilesById(c.var.d1, [row.authorId]);
-  // Its impression counters (a view still queued finds no post and is dropped by the consumer). The post
-  // is gone either way: a failure here leaves 1 KB behind and is logged, not answered as an error.
-  try {
-    await impressionCounterOf(c.env, id).forget(id);
-  } catch (err) {
-    console.error(JSON.stringify({ level: 'error', message: 'impression counters not forgotten', post_id: id, error: String(err) }));
-  }
+  // The notifications about it and its comments, and its impression counters (a view still queued finds
+  // no post and is dropped by the consumer). The post is gone either way: a failure is logged.
+  await forgetContent(c.env, { postId: id }, audience);
 }
 
 /** Keyset position of a post in newest-first lists: (created_at, id). */
@@ -446,4 +458,21 @@ export async function listUserPosts(c: Context<AppEnv>, viewerId: string | null,
 export async function listWall(c: Context<AppEnv>, viewerId: string | null, ownerId: string, limit: number, cursor?: string) {
   const [ts, id] = await postCursor(c, cursor);
   return renderPostPage(c, viewerId, WALL_SQL, [ownerId, ts, id, limit + 1], limit, { context: 'profile' });
+}
+
+/**
+ * Posts on the owner's wall that a block between the owner and their author (either way) hides from
+ * the owner, newest first: ids and times only, for the owner to delete them (see postToClear).
+ */
+export async function listHiddenWallPosts(c: Context<AppEnv>, ownerId: string, limit: number, cursor?: string) {
+  const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
+  const { results } = await c.var.d1
+    .prepare(
+      `SELECT p.id, p.created_at FROM posts p
+       WHERE p.target_user_id = ?1 AND (p.created_at, p.id) < (?2, ?3) AND ${blockedEitherSql('?1', 'p.author_id')}
+       ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`,
+    )
+    .bind(ownerId, ts, id, limit + 1)
+    .all<{ id: string; created_at: number }>();
+  return toPage(results, limit, (r) => [r.created_at, r.id], (r) => ({ id: r.id, created_at: new Date(r.created_at).toISOString() }));
 }

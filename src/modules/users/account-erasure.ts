@@ -1,6 +1,6 @@
 import type { D1Client } from '../../db/client';
 import { ACCOUNT_CONVERSATIONS_SQL } from '../messaging/messaging.service';
-import { mentionedNames } from '../posts/posts.service';
+import { accountsNamedIn } from '../posts/mentions';
 
 /** Posts and comments holding an "@" read at most for the people they mentioned. */
 const MENTION_TEXTS = 5_000;
@@ -71,12 +71,9 @@ export async function accountTraces(db: D1Client, userId: string): Promise<Accou
       .bind(userId, MENTION_TEXTS),
     db.prepare(ACCOUNT_CONVERSATIONS_SQL).bind(userId),
   ]);
-  const names = new Set((texts?.results ?? []).flatMap((row) => mentionedNames(row.content as string)));
-  const mentioned = names.size
-    ? (await db.prepare('SELECT id FROM users WHERE username IN (SELECT value FROM json_each(?1))').bind(JSON.stringify([...names])).all<{ id: string }>()).results
-    : [];
+  const mentioned = await accountsNamedIn(db, (texts?.results ?? []).map((row) => row.content as string));
   const related = [graph, content, memberships].flatMap((result) => (result?.results ?? []).map((r) => r.id as string));
-  const inboxes = new Set([...related, ...mentioned.map((r) => r.id)]);
+  const inboxes = new Set([...related, ...mentioned]);
   inboxes.delete(userId);
   return { conversations: (conversations?.results ?? []) as AccountTraces['conversations'], inboxes: [...inboxes] };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `comments` ADD `mentioned_ids` text;

@@ -1,0 +1,1 @@
+ALTER TABLE `comments` ADD `held_reason` text;
