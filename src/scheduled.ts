@@ -14,6 +14,7 @@ import { pruneIdempotencyKeys } from './lib/idempotency';
 import { REACH } from './policy/reach';
 import { UPLOADS } from './modules/media/media.service';
 import { deleteUnattachedUploads } from './modules/media/unattached';
+import { releaseExpiredHolds } from './modules/media/media-holds';
 import { pruneExports } from './modules/exports/exports.service';
 
 /** wrangler.toml `[triggers] crons`: every 15 minutes, queue the news sources that are due. */
@@ -47,8 +48,9 @@ export async function runSignInJobs(env: Bindings, now: number): Promise<void> {
 }
 /**
  * wrangler.toml: every 10 minutes, recompute the trending hashtags (src/modules/tags/trends.ts), drop
- * the expired typeahead rankings (user_search_cache), delete data exports past their 7 days and the
- * attachment uploads nothing used within a day (src/modules/media/unattached.ts).
+ * the expired typeahead rankings (user_search_cache), delete data exports past their 7 days, the
+ * attachment uploads nothing used within a day (src/modules/media/unattached.ts), and the deleted uploads
+ * a kept copy of a message no longer holds (src/modules/media/media-holds.ts).
  */
 export const TRENDS_CRON = '*/10 * * * *';
 
@@ -82,6 +84,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
     case TRENDS_CRON:
       await refreshTrends(env.DB, controller.scheduledTime);
       await deleteUnattachedUploads(env, controller.scheduledTime);
+      await releaseExpiredHolds(env, controller.scheduledTime);
       await purgeEdgeGroups('trends');
       await pruneUserSearchCache(env.DB, controller.scheduledTime);
       await pruneExports(env, controller.scheduledTime);

@@ -23,7 +23,7 @@ describe('Reports: filing them', () => {
     expect(filed).toMatchObject({ subject_type: 'post', subject_id: target.id, category: 'harassment', comment: 'Targets me.', status: 'open', resolved_at: null });
     await expectStatus(await deletePost(author, target.id), 204);
     const view = await staffReport(staff, filed.id);
-    expect(view.subject).toEqual({ author: target.author, content: 'You again? Log off.', media: [] });
+    expect(view.subject).toEqual({ author: target.author, content: 'You again? Log off.', media: [], earlier_versions: null });
     expect(view.reporter.id).toBe(reporter.id);
     expect(view).toMatchObject({ resolution: null, assigned_to: null, auto: null, held: false });
   });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '1e16b6e83ada1606c68415d6d3c224e81b8af0596e9c4f43358e773dc0121302';
+export const documentSha256 = '1f0cc2d09514cb26268dc7dc106467b8c878004164850759430069e7b20732bb';
 
 export interface paths {
     "/health": {
@@ -633,14 +633,14 @@ export interface paths {
         };
         /**
          * Fetch stored image bytes
-         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn, or its owner suspended). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post or in a message and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out; the message deleted by its sender, removed by moderation or erased with its sender's account; the conversation erased with its community or its last member) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still your avatar. Attaching it to a post or sending it in a message again makes it public again. While in use, an image is served to whoever has its URL, message images included (no token needed, so an `<img src>` works; the URL is given only to those who see the post or message). An upload no post or message uses within a day of its upload (uploading the same bytes again starts the day again) is deleted, row, object and variants: its URL is 404 to everyone, its owner included, and its id can no longer be attached or deleted. Until then it is fetchable by whoever has its URL, as is one sent in a message before messages recorded their attachments. **A suspended account's images** (every image it owns: post images, avatar, uploads, attachments it sent) are 404 to everyone but staff while the suspension lasts, as for a deleted account, and served again once it is lifted; a community's images (its key names the community) are not affected. A bearer token is optional; a bad one is 401.
+         * @description Public and cacheable: `ETag`, `Cache-Control: immutable`, and 304 for a matching `If-None-Match`. Served from the edge cache of the data centre when a copy is there (`X-Cache`; a day at most, purged when the image is deleted or withdrawn, or its owner suspended). `?w=64|128|256|512|1024` serves a resized variant (never upscaled). Originals and variants carry no EXIF, XMP or IPTC metadata. Keys are `<owner id>-<64 hex>`, a keyed hash of the owner and the stored bytes, so only whoever was given the URL of an image can fetch it; originals uploaded before metadata stripping keep their key (so links to them keep working) while `npm run media:scrub` replaces their bytes. A key that names no stored image, whatever its form, is 404. **Withdrawn images**: an upload that was on a post or in a message and is on none any more (the post deleted by its author, its wall owner or a moderator, removed by moderation, or the image edited out; the message deleted by its sender, removed by moderation or erased with its sender's account; the conversation erased with its community or its last member) is 404 to everyone but its owner and staff (send your bearer token), originals and variants alike, unless it is still your avatar. Attaching it to a post or sending it in a message again makes it public again. An upload its owner deleted (DELETE /media/{key}) is 404 to everyone, its owner included; if it was in a message its sender deleted or edited within the last 30 days, staff can still open it until then (a report may need it). While in use, an image is served to whoever has its URL, message images included (no token needed, so an `<img src>` works; the URL is given only to those who see the post or message). An upload no post or message uses within a day of its upload (uploading the same bytes again starts the day again) is deleted, row, object and variants: its URL is 404 to everyone, its owner included, and its id can no longer be attached or deleted. Until then it is fetchable by whoever has its URL, as is one sent in a message before messages recorded their attachments. **A suspended account's images** (every image it owns: post images, avatar, uploads, attachments it sent) are 404 to everyone but staff while the suspension lasts, as for a deleted account, and served again once it is lifted; a community's images (its key names the community) are not affected. A bearer token is optional; a bad one is 401.
          */
         get: operations["getMediaByKey"];
         put?: never;
         post?: never;
         /**
          * Delete one of your uploads
-         * @description Only uploads that no post uses: an attached image answers 409 until the post is edited or deleted.
+         * @description Only uploads that no post and no live message uses: an attached image answers 409 (`errors` naming `id`) until the post is edited or deleted, or the message deleted. Its URL then answers 404 to everyone, you included. An image of a message you deleted (or of an earlier version of a message you edited) stays stored for 30 days from then, for staff only, so that the people it was sent to can still report it (see DELETE /conversations/{id}/messages/{seq}); then it is erased, or at once with your account.
          */
         delete: operations["deleteMediaByKey"];
         options?: never;
@@ -1337,14 +1337,14 @@ export interface paths {
         post?: never;
         /**
          * Delete your message
-         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account's deletion and the conversation's end do the same. The `new_message` notifications that quoted its text are removed from the other members' inboxes (`notification.removed` on their sockets). The room keeps the message as it was, out of everyone's sight, for 30 days, only so that the others can still report it (POST /reports); then it is erased (at once if you delete your account).
+         * @description It keeps its seq and becomes a tombstone (`deleted: true`, no content, no media). Its images stop being in use by it: one that no other live message or post carries, and that is not your avatar, is withdrawn (GET /media/{key} answers 404 to everyone but you and staff, and its edge copies are purged). Moderation removing a message, your account's deletion and the conversation's end do the same. The `new_message` notifications that quoted its text are removed from the other members' inboxes (`notification.removed` on their sockets). The room keeps the message as it was (and the earlier versions your edits replaced), out of everyone's sight, for 30 days, only so that the others can still report it (POST /reports); then it is erased (at once if you delete your account). Its images stay stored as long, for staff only, even if you delete the uploads (DELETE /media/{key}).
          */
         delete: operations["deleteConversationsByIdMessagesBySeq"];
         options?: never;
         head?: never;
         /**
          * Edit your message
-         * @description Sender only (403 otherwise, and for a call record). An edit reaches the others as a new message does, so it passes what a send passes: it counts against the 30 messages per 10 s of its sender (429 with `Retry-After`), and in a direct conversation it is 403 once a block stands either way, or (`/messages-not-accepted`) once the other side's `message_policy` no longer admits you (unless they started the conversation) or they left it. The text passes the keyword rules (422).
+         * @description Sender only (403 otherwise, and for a call record). An edit reaches the others as a new message does, so it passes what a send passes: it counts against the 30 messages per 10 s of its sender (429 with `Retry-After`), and in a direct conversation it is 403 once a block stands either way, or (`/messages-not-accepted`) once the other side's `message_policy` no longer admits you (unless they started the conversation) or they left it. The text passes the keyword rules (422). The text (and media) an edit replaces is kept by the room for 30 days, out of everyone's sight, your own included, only so that the others can still report what you said (POST /reports: staff see the earlier versions); then it is erased (at once if you delete your account, or when a moderator removes the message). A message keeps at most 20 earlier versions within those 30 days: a 21st edit is 409 (send a new message instead) until the oldest is 30 days old.
          */
         patch: operations["patchConversationsByIdMessagesBySeq"];
         trace?: never;
@@ -2047,7 +2047,7 @@ export interface paths {
         put?: never;
         /**
          * Report a user, post, comment, message or community
-         * @description Staff see a snapshot of the subject taken now (author, text, media), so the report stays reviewable after the content is edited or deleted. A subject you cannot see is 404 (as everywhere); a message can be reported only by a participant of its conversation (`conversation_id` is required for messages). A message its sender deleted can still be reported by the other participants for 30 days (the snapshot is the message as it was sent): abuse is often unsent once read. After that, or once a moderator removed it or its sender's account was deleted, it is 404. Reporting yourself or your own content is 400. Reporting the same subject again while your report is open answers 200 with that report. At most 20 reports an hour per account (429). Reports about a community's posts, comments, or (with `community_id`) members are also handled by its owner and moderators. When it is resolved you get a `report_resolved` notification with the outcome (never who decided).
+         * @description Staff see a snapshot of the subject taken now (author, text, media), so the report stays reviewable after the content is edited or deleted. A subject you cannot see is 404 (as everywhere); a message can be reported only by a participant of its conversation (`conversation_id` is required for messages). A message its sender deleted can still be reported by the other participants for 30 days (the snapshot is the message as it was sent): abuse is often unsent once read. After that, or once a moderator removed it or its sender's account was deleted, it is 404. Likewise a message's snapshot carries the earlier versions its sender's edits replaced within the last 30 days (`earlier_versions`), so that a message edited into something harmless still shows staff what it said; its images, and those of an unsent message, stay open to staff for as long, even after the sender deleted the uploads. Reporting yourself or your own content is 400. Reporting the same subject again while your report is open answers 200 with that report. At most 20 reports an hour per account (429). Reports about a community's posts, comments, or (with `community_id`) members are also handled by its owner and moderators. When it is resolved you get a `report_resolved` notification with the outcome (never who decided).
          */
         post: operations["postReports"];
         delete?: never;
@@ -5522,7 +5522,8 @@ export interface components {
          *               "is_verified": false
          *             },
          *             "content": "You again? Log off.",
-         *             "media": []
+         *             "media": [],
+         *             "earlier_versions": null
          *           },
          *           "resolution": null,
          *           "assigned_to": null,
@@ -5566,7 +5567,8 @@ export interface components {
          *           "is_verified": false
          *         },
          *         "content": "You again? Log off.",
-         *         "media": []
+         *         "media": [],
+         *         "earlier_versions": null
          *       },
          *       "resolution": null,
          *       "assigned_to": null,
@@ -5605,6 +5607,21 @@ export interface components {
                 width: number;
                 height: number;
             }[];
+            /** @description For a message reported by a participant: every earlier version its sender's edits replaced within the 30 days before the report, oldest first (`[]` when none); `content` and `media` are the message as it was when reported (as sent, if its sender had deleted it). Staff open the images of both through GET /media/{key} with their token, also after the sender deleted the message or the upload. null for every other subject, automatic reports, and reports filed before versions were kept. */
+            earlier_versions: components["schemas"]["ReportEarlierVersion"][] | null;
+        };
+        /** @description A text (and media) an edit of the reported message replaced. */
+        ReportEarlierVersion: {
+            content: string;
+            media: {
+                id: string;
+                url: string;
+                content_type: string;
+                width: number;
+                height: number;
+            }[];
+            /** @description When an edit replaced this version. */
+            replaced_at: string;
         };
         /**
          * @example {
@@ -10443,6 +10460,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ContentRejected"];

@@ -55,3 +55,24 @@ export const unattachedMedia = sqliteTable(
   },
   (t) => [index('unattached_media_created_idx').on(t.createdAt)],
 );
+
+/**
+ * Objects a ConversationRoom's kept copy still points at: an unsent message, or an earlier version of an
+ * edited one, is kept for 30 days so that the people it was sent to can report it
+ * (src/modules/messaging/room-messages.ts, KEEP_FOR_REPORTS_MS), and its images must outlive their
+ * owner's DELETE /media/{id} as long as it does. While a hold lasts, an object no `media` row names any
+ * more stays in R2 for staff only (GET /media/{key}: 404 to everyone else, its owner included); the
+ * ten-minute cron deletes it once `until` has passed (src/modules/media/media-holds.ts). Keyed by the
+ * object's key, not an upload id: the upload row is what its owner deletes. Goes with the owner's account.
+ */
+export const mediaHolds = sqliteTable(
+  'media_holds',
+  {
+    key: text('key').primaryKey(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    until: timestampMs('until').notNull(),
+  },
+  (t) => [index('media_holds_owner_idx').on(t.ownerId), index('media_holds_until_idx').on(t.until)],
+);

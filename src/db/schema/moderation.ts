@@ -28,6 +28,8 @@ export interface ReportSnapshot {
   author: Record<string, unknown> | null;
   content: string;
   media: Record<string, unknown>[];
+  /** A message reported by a participant: the texts (and media) its edits replaced within 30 days, oldest first. */
+  earlier_versions?: { content: string; media: Record<string, unknown>[]; replaced_at: string }[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { media, postMedia } from '../../db/schema';
+import { media, messageMedia, postMedia } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/types';
 import { currentUser } from '../../middleware/auth';
@@ -28,7 +28,15 @@ export const deleteMedia: AppRouteHandler<typeof routes.deleteMedia> = async (c)
       errors: [{ field: 'id', message: `is attached to post ${attached.postId}` }],
     });
   }
+  // A live message's image is evidence its recipients may still report: it goes when the message does.
+  const sent = await db.select({ conversationId: messageMedia.conversationId }).from(messageMedia).where(eq(messageMedia.mediaId, row.id)).get();
+  if (sent) {
+    throw new ApiError('conflict', 'This image is in a message; delete the message first.', {
+      errors: [{ field: 'id', message: `is in a message in conversation ${sent.conversationId}` }],
+    });
+  }
   await db.delete(media).where(eq(media.id, row.id));
+  // The object stays (for staff only) while a kept copy of an unsent or edited message holds it.
   await service.releaseObjectIfUnused(c, row.key);
   return c.body(null, 204);
 };

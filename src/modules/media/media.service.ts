@@ -312,42 +312,55 @@ export async function releaseObjectIfUnused(c: Context<AppEnv>, key: string): Pr
   await releaseUnusedObjects(c.env, [key]);
 }
 
-/** Deletes the objects (and variants) of those of `keys` no media row refers to any more, and their edge copies. */
+/**
+ * Deletes the objects (and variants) of those of `keys` no media row refers to any more, unless a kept
+ * copy of a message still holds them (`media_holds`: they stay, for staff only, until the hold ends), and
+ * purges the edge copies of both.
+ */
 export async function releaseUnusedObjects(env: Pick<Bindings, 'DB' | 'MEDIA'>, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
-  const { results } = await env.DB.prepare('SELECT DISTINCT key FROM media WHERE key IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(keys)).all<{ key: string }>();
-  const used = new Set(results.map((r) => r.key));
-  const unused = [...new Set(keys)].filter((key) => !used.has(key));
-  if (unused.length === 0) return;
-  await env.MEDIA.delete(unused.flatMap((key) => [objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]));
-  await purgeMediaCopies(unused);
+  const { results } = await env.DB.prepare(
+    `SELECT k.value AS key, EXISTS (SELECT 1 FROM media_holds WHERE key = k.value) AS held FROM (SELECT DISTINCT value FROM json_each(?1)) k
+     WHERE NOT EXISTS (SELECT 1 FROM media WHERE key = k.value)`,
+  )
+    .bind(JSON.stringify(keys))
+    .all<{ key: string; held: number }>();
+  if (results.length === 0) return;
+  const gone = results.filter((r) => !r.held).map((r) => r.key);
+  if (gone.length > 0) await env.MEDIA.delete(gone.flatMap((key) => [objectName(key), ...VARIANT_WIDTHS.map((w) => objectName(key, w))]));
+  await purgeMediaCopies(results.map((r) => r.key));
 }
 
 /**
- * Whether the image under ?1, whose key names ?2 as its owner, is withdrawn from the public: its owner's
- * account is suspended (all its images, until the suspension is lifted: a suspended account looks
- * deleted, and a deleted one's images are gone), or an upload row holds it and no use keeps it, where a
- * use is being an avatar (an avatar row lives while the avatar is current), being on a post or in a live
- * message or never having left one (detached_at null: see migrations/0024 and 0026), or the legacy
- * `sent_in_message` flag (sent before message_media said which messages carry it). An object no row
- * names (a community's avatar) is never withdrawn, nor is a community's image by its owner's suspension
- * (?2 is then a community id, no user's). Primary-key and `media_key_idx` probes only.
+ * Whether the image under ?1, whose key names ?2 as its owner, is withdrawn from a caller who is not
+ * staff (?3: 1 when the caller is that owner, who still sees what is withdrawn from the public). From the
+ * public: its owner's account is suspended (all its images, until the suspension is lifted: a suspended
+ * account looks deleted, and a deleted one's images are gone), or an upload row holds it and no use keeps
+ * it, where a use is being an avatar (an avatar row lives while the avatar is current), being on a post
+ * or in a live message or never having left one (detached_at null: see migrations/0024 and 0026), or the
+ * legacy `sent_in_message` flag (sent before message_media said which messages carry it). From everyone,
+ * its owner included: no upload row names it any more (its owner deleted it) and a kept copy of a message
+ * holds it for reports (`media_holds`). Any other object no row names (a community's avatar) is never
+ * withdrawn, nor is a community's image by its owner's suspension (?2 is then a community id, no user's).
+ * Primary-key and `media_key_idx` probes only.
  */
-export const MEDIA_WITHDRAWN_SQL = `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?2 AND suspended_at IS NOT NULL)
-  OR (EXISTS (SELECT 1 FROM media WHERE key = ?1)
-    AND NOT EXISTS (SELECT 1 FROM media WHERE key = ?1 AND (kind = 'avatar' OR detached_at IS NULL OR sent_in_message = 1))) AS withdrawn`;
+export const MEDIA_WITHDRAWN_SQL = `SELECT (?3 = 0 AND (EXISTS (SELECT 1 FROM users WHERE id = ?2 AND suspended_at IS NOT NULL)
+    OR (EXISTS (SELECT 1 FROM media WHERE key = ?1)
+      AND NOT EXISTS (SELECT 1 FROM media WHERE key = ?1 AND (kind = 'avatar' OR detached_at IS NULL OR sent_in_message = 1)))))
+  OR (EXISTS (SELECT 1 FROM media_holds WHERE key = ?1) AND NOT EXISTS (SELECT 1 FROM media WHERE key = ?1)) AS withdrawn`;
 
 /**
  * 404 unless the caller may fetch the image under `key`: anyone while it is in use (its URL is the
  * capability), only its owner and staff once it is withdrawn (see {@link MEDIA_WITHDRAWN_SQL}): an image
  * whose post was deleted or removed by moderation stops being public, as the post did, and so does every
- * image of a suspended account. One D1 read.
+ * image of a suspended account. Staff only once its owner deleted the upload while a kept copy of a
+ * message holds it. One D1 read (none for staff).
  */
 export async function assertMediaServable(c: Context<AppEnv>, key: string): Promise<void> {
   const auth = c.get('auth');
   const owner = ownerOfKey(key);
-  if (auth && (auth.userId === owner || isStaffRole(auth.role))) return;
-  const row = await c.var.d1.prepare(MEDIA_WITHDRAWN_SQL).bind(key, owner).first<{ withdrawn: number }>();
+  if (auth && isStaffRole(auth.role)) return;
+  const row = await c.var.d1.prepare(MEDIA_WITHDRAWN_SQL).bind(key, owner, auth?.userId === owner ? 1 : 0).first<{ withdrawn: number }>();
   if (row?.withdrawn) throw new ApiError('not_found', 'No such media.');
 }
 

@@ -5,11 +5,11 @@ import { suspendedAmong } from '../../policy/visibility';
 import { blockedEitherOf, blocksAmong } from '../graph/relations';
 import { RoomAlarms } from './room-alarms';
 import { RoomCalls } from './room-calls';
-import { RoomMessages, type SendInput, WITHDRAWN_JOB } from './room-messages';
+import { KEPT_JOB, RoomMessages, type SendInput } from './room-messages';
 import { OUTBOX_JOB, RoomOutbox } from './room-outbox';
 import { errorFrame, type Frame, handleFrame, RoomSockets } from './room-protocol';
 import { RoomStore } from './room-store';
-import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, frameBudget, MAX_REPLAY, type Message, type RoomMember, type RoomResult } from './room.types';
+import { CLOSE_DELETED, CLOSE_LEFT_COMMUNITY, CLOSE_REMOVED, frameBudget, MAX_REPLAY, type Message, type MessageVersion, type RoomMember, type RoomResult } from './room.types';
 import type { Bindings } from '../../lib/types';
 
 /**
@@ -192,7 +192,7 @@ export class ConversationRoom extends DurableObject<Env> {
     return this.messages.markRead(userId, seq);
   }
 
-  async messageForReport(userId: string, messageId: string): Promise<RoomResult<Message>> {
+  async messageForReport(userId: string, messageId: string): Promise<RoomResult<{ message: Message; versions: MessageVersion[] }>> {
     return this.messages.messageForReport(userId, messageId);
   }
 
@@ -210,7 +210,7 @@ export class ConversationRoom extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.alarms.run(async (job) => {
       if (job === OUTBOX_JOB) return this.outbox.retry();
-      if (job === WITHDRAWN_JOB) return this.messages.pruneWithdrawn();
+      if (job === KEPT_JOB) return this.messages.pruneKept();
       return this.calls.runJob(job);
     });
   }

@@ -1,6 +1,8 @@
 import { newId } from '../../lib/ids';
 import { evaluateText } from '../../policy/content-rules';
 import { directSendRefusal } from '../../policy/messaging';
+import { holdMedia } from '../media/media-holds';
+import { keyOfMediaUrl } from '../media/media.keys';
 import { forgetContent } from '../notifications/removed-content';
 import { publishEvent } from '../notifications/events';
 import { presentHiddenUser } from '../users/users.presenter';
@@ -9,19 +11,28 @@ import type { RoomAlarms } from './room-alarms';
 import type { RoomSockets } from './room-protocol';
 import type { RoomOutbox } from './room-outbox';
 import { attachmentsOf, type MessageRow, type RoomStore } from './room-store';
-import { type CallRecord, MAX_MESSAGE_LENGTH, type Message, type MessageMedia, NOT_A_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
+import { type CallRecord, MAX_MESSAGE_LENGTH, type Message, type MessageMedia, type MessageVersion, NOT_A_MEMBER, type RefusalStatus, type RoomResult } from './room.types';
 
 export const refuse = (status: RefusalStatus, detail: string, field?: string, code?: 'messages_not_accepted') => ({ ok: false as const, status, detail, field, code });
 export const ok = <T>(value: T) => ({ ok: true as const, value });
 
 /**
- * How long a message its sender deleted is kept, as it was and out of everyone's sight, so that the
- * people it was sent to can still report it (abuse is often unsent once it has been read); then the
- * room's alarm erases it ({@link WITHDRAWN_JOB}). A moderator's removal and an account's erasure keep
- * nothing.
+ * How long the room keeps, out of everyone's sight, a message its sender deleted (as it was) and each
+ * earlier version of an edited message (text and media, from when an edit replaced it), so that the
+ * people it was sent to can still report what was said: abuse is often unsent, or edited into something
+ * harmless, once it has been read. Then the room's alarm erases them ({@link KEPT_JOB}); the images they
+ * point at are held in D1 as long (src/modules/media/media-holds.ts). A moderator's removal and an
+ * account's erasure keep nothing.
  */
-export const WITHDRAWN_KEEP_MS = 30 * 24 * 60 * 60 * 1000;
-export const WITHDRAWN_JOB = 'withdrawn';
+export const KEEP_FOR_REPORTS_MS = 30 * 24 * 60 * 60 * 1000;
+/** The alarm job that erases kept copies (named when it kept only unsent messages; rooms have it stored under this name). */
+export const KEPT_JOB = 'withdrawn';
+/**
+ * Earlier versions one message may have within {@link KEEP_FOR_REPORTS_MS}: past it an edit is refused
+ * (409) instead of dropping the oldest, so that storage stays bounded and a burst of edits cannot push
+ * the version that was reported out of the window.
+ */
+export const MAX_KEPT_VERSIONS = 20;
 
 export interface SendInput {
   content: string;
@@ -229,10 +240,19 @@ export class RoomMessages {
     if (verdict.action === 'reject') return refuse(422, 'content: contains a word or phrase that is not allowed here', 'content');
     const refused = await this.mayReachOthers(userId);
     if (refused) return refused;
-    // The row may have changed during the await (deleted by its sender or a moderator).
-    if (store.messageAt(seq)?.deleted !== 0) return refuse(404, 'No such message.');
+    const now = Date.now();
+    // The version it replaces is kept, and so are its images.
+    await this.holdMediaOf(found.value, now);
+    // The row may have changed during the awaits (deleted by its sender or a moderator, edited again).
+    const current = store.messageAt(seq);
+    if (current?.deleted !== 0) return refuse(404, 'No such message.');
+    if (store.versionCount(current.id as string, now - KEEP_FOR_REPORTS_MS) >= MAX_KEPT_VERSIONS) {
+      return refuse(409, `This message was edited ${MAX_KEPT_VERSIONS} times in the last 30 days, the most it may be; send a new message instead.`);
+    }
     this.ctx.storage.transactionSync(() => {
-      store.updateContent(seq, text, Date.now());
+      store.keepVersion(current, now);
+      this.alarms.schedule(KEPT_JOB, now + KEEP_FOR_REPORTS_MS);
+      store.updateContent(seq, text, now);
       this.outbox.markIndexDirty();
       if (verdict.action === 'flag') this.outbox.queueReport(verdict.reason, found.value.id as string, userId, text, attachmentsOf(found.value));
     });
@@ -250,7 +270,12 @@ export class RoomMessages {
   async remove(userId: string, seq: number): Promise<RoomResult<string[]>> {
     const found = this.ownMessage(userId, seq);
     if (!found.ok) return found;
-    const keys = await this.tombstone(seq, { keepForReports: true });
+    const now = Date.now();
+    await this.holdMediaOf(found.value, now);
+    // Deleted or edited meanwhile: only the row as it is now may become the kept copy.
+    const current = this.ownMessage(userId, seq);
+    if (!current.ok) return current;
+    const keys = await this.tombstone(seq, { keptAt: now });
     // Taken back means gone everywhere: the new_message notifications quoting its text go too.
     const recipients = this.store.members().map((m) => m.userId).filter((id) => id !== userId);
     this.ctx.waitUntil(forgetContent(this.env, { messageId: found.value.id as string }, recipients).catch(() => undefined));
@@ -277,18 +302,29 @@ export class RoomMessages {
   }
 
   /**
+   * Before a copy of `row` is kept at `at` (an unsent message, a version an edit replaces): D1 holds the
+   * images it carries as long as the copy lives, so their owner deleting the uploads leaves them to staff.
+   * Awaited first, so no moment has a kept copy whose images could go; a failure fails the change.
+   */
+  private async holdMediaOf(row: MessageRow, at: number): Promise<void> {
+    await holdMedia(this.env.DB, attachmentsOf(row).map((m) => keyOfMediaUrl(m.url)), at + KEEP_FOR_REPORTS_MS);
+  }
+
+  /**
    * Makes a live message a tombstone. Its attachments stop being in use by it: the index flush (awaited
    * here) deletes its message_media rows, and a trigger withdraws an image nothing else uses. Answers
-   * their keys, so the caller purges the edge copies.
+   * their keys, so the caller purges the edge copies. With `keptAt` (its sender deleted it) the room
+   * keeps it as it was, with its earlier versions; without (a moderator's removal) it keeps nothing.
    */
-  private async tombstone(seq: number, options: { keepForReports?: boolean } = {}): Promise<string[]> {
+  private async tombstone(seq: number, options: { keptAt?: number } = {}): Promise<string[]> {
     let keys: string[] = [];
     this.ctx.storage.transactionSync(() => {
       const row = this.store.messageAt(seq)!;
-      if (options.keepForReports) {
-        const now = Date.now();
-        this.store.keepWithdrawn(row, now);
-        this.alarms.schedule(WITHDRAWN_JOB, now + WITHDRAWN_KEEP_MS);
+      if (options.keptAt !== undefined) {
+        this.store.keepWithdrawn(row, options.keptAt);
+        this.alarms.schedule(KEPT_JOB, options.keptAt + KEEP_FOR_REPORTS_MS);
+      } else {
+        this.store.forgetVersions(row.id as string);
       }
       keys = this.outbox.releaseMedia(row.id as string, attachmentsOf(row));
       this.store.tombstone(seq);
@@ -333,20 +369,22 @@ export class RoomMessages {
 
   /**
    * A member's view of one message by id, for a report's snapshot: 404 unless it exists and is not
-   * deleted, or was deleted by its sender within {@link WITHDRAWN_KEEP_MS}: then as it was sent.
+   * deleted, or was deleted by its sender within {@link KEEP_FOR_REPORTS_MS}: then as it was sent. With
+   * it, the earlier versions its edits replaced within that window, oldest first.
    */
-  messageForReport(userId: string, messageId: string): RoomResult<Message> {
+  messageForReport(userId: string, messageId: string): RoomResult<{ message: Message; versions: MessageVersion[] }> {
     if (!this.store.member(userId)) return refuse(404, NOT_A_MEMBER);
+    const since = Date.now() - KEEP_FOR_REPORTS_MS;
     const row = this.store.messageById(messageId);
-    const shown = row?.deleted === 0 ? row : row ? this.store.withdrawnRow(messageId, Date.now() - WITHDRAWN_KEEP_MS) : null;
+    const shown = row?.deleted === 0 ? row : row ? this.store.withdrawnRow(messageId, since) : null;
     if (!shown) return refuse(404, 'No such message.');
-    return ok(this.store.present(shown));
+    return ok({ message: this.store.present(shown), versions: this.store.versionsOf(messageId, since) });
   }
 
-  /** The alarm's {@link WITHDRAWN_JOB}: erases the kept copies past {@link WITHDRAWN_KEEP_MS}, and comes back for the next one. */
-  pruneWithdrawn(): void {
-    const oldest = this.store.pruneWithdrawn(Date.now() - WITHDRAWN_KEEP_MS);
-    if (oldest !== null) this.alarms.schedule(WITHDRAWN_JOB, oldest + WITHDRAWN_KEEP_MS);
+  /** The alarm's {@link KEPT_JOB}: erases the kept copies past {@link KEEP_FOR_REPORTS_MS}, and comes back for the next one. */
+  pruneKept(): void {
+    const oldest = this.store.pruneKept(Date.now() - KEEP_FOR_REPORTS_MS);
+    if (oldest !== null) this.alarms.schedule(KEPT_JOB, oldest + KEEP_FOR_REPORTS_MS);
   }
 
   /**

@@ -1,12 +1,12 @@
 import { keyOfMediaUrl } from '../media/media.keys';
 import { presentHiddenUser } from '../users/users.presenter';
 import type { PublicUser } from '../users/users.schemas';
-import type { CallRecord, Message, MessageMedia, RoomMember } from './room.types';
+import type { CallRecord, Message, MessageMedia, MessageVersion, RoomMember } from './room.types';
 
 export type MessageRow = Record<string, SqlStorageValue>;
 
 /** The attachments a stored message carries (none once it is a tombstone). */
-export const attachmentsOf = (row: MessageRow): MessageMedia[] => JSON.parse(row.media as string) as MessageMedia[];
+export const attachmentsOf = (row: { media?: SqlStorageValue }): MessageMedia[] => JSON.parse(row.media as string) as MessageMedia[];
 
 /**
  * A ConversationRoom's own storage (its SQLite): the room's identity, its members and its messages.
@@ -35,6 +35,9 @@ export class RoomStore {
       CREATE TABLE IF NOT EXISTS blocks (user_id TEXT NOT NULL, other_id TEXT NOT NULL, PRIMARY KEY (user_id, other_id));
       CREATE TABLE IF NOT EXISTS suspended (user_id TEXT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS withdrawn (message_id TEXT PRIMARY KEY, sender_id TEXT NOT NULL, row TEXT NOT NULL, withdrawn_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS versions (message_id TEXT NOT NULL, sender_id TEXT NOT NULL, content TEXT NOT NULL, media TEXT NOT NULL, replaced_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS versions_message ON versions (message_id, replaced_at);
+      CREATE INDEX IF NOT EXISTS versions_replaced ON versions (replaced_at);
     `);
     // Rooms created before message requests and calls: add the columns their tables lack.
     const columns = (table: string) => new Set(this.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name));
@@ -115,6 +118,7 @@ export class RoomStore {
     const erased = this.sql.exec<MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND deleted = 0 ORDER BY seq', userId).toArray();
     this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]', call = NULL WHERE sender_id = ? AND deleted = 0", userId);
     this.sql.exec('DELETE FROM withdrawn WHERE sender_id = ?', userId);
+    this.sql.exec('DELETE FROM versions WHERE sender_id = ?', userId);
     this.sql.exec('DELETE FROM members WHERE user_id = ?', userId);
     this.sql.exec('DELETE FROM state WHERE key = ?', `former:${userId}`);
     this.setSuspended(userId, false);
@@ -255,12 +259,20 @@ export class RoomStore {
     this.sql.exec("UPDATE messages SET deleted = 1, content = '', media = '[]' WHERE seq = ?", seq);
   }
 
+  // ------------------------------------------------------------------ copies kept for reports
+
   /**
-   * Keeps a message its sender is deleting, as it was, out of everyone's sight (see
-   * room-messages.ts, WITHDRAWN_KEEP_MS): only a report by someone it was sent to reads it.
+   * Kept copies, out of everyone's sight, that only a report by someone the message was sent to reads
+   * (see room-messages.ts, KEEP_FOR_REPORTS_MS): `withdrawn` holds a message its sender deleted, as it
+   * was; `versions` each earlier text (and media) of an edited message, with when it was replaced.
    */
   keepWithdrawn(row: MessageRow, at: number): void {
     this.sql.exec('INSERT OR REPLACE INTO withdrawn (message_id, sender_id, row, withdrawn_at) VALUES (?, ?, ?, ?)', row.id, row.sender_id, JSON.stringify(row), at);
+  }
+
+  /** Keeps the text and media a message had until an edit replaced them at `at` (see {@link keepWithdrawn}). */
+  keepVersion(row: MessageRow, at: number): void {
+    this.sql.exec('INSERT INTO versions (message_id, sender_id, content, media, replaced_at) VALUES (?, ?, ?, ?, ?)', row.id, row.sender_id, row.content, row.media, at);
   }
 
   /** The kept copy of a message its sender deleted after `after`, as its row was; null when there is none. */
@@ -269,10 +281,29 @@ export class RoomStore {
     return kept ? (JSON.parse(kept.row) as MessageRow) : null;
   }
 
-  /** Erases the kept copies withdrawn at or before `before`; answers when the oldest one left was withdrawn (null: none left). */
-  pruneWithdrawn(before: number): number | null {
+  /** The earlier versions of a message replaced after `after`, oldest first. */
+  versionsOf(messageId: string, after: number): MessageVersion[] {
+    return this.sql
+      .exec<{ content: string; media: string; replaced_at: number }>('SELECT content, media, replaced_at FROM versions WHERE message_id = ? AND replaced_at > ? ORDER BY replaced_at, rowid', messageId, after)
+      .toArray()
+      .map((v) => ({ content: v.content, media: attachmentsOf(v), replaced_at: new Date(v.replaced_at).toISOString() }));
+  }
+
+  /** How many earlier versions of a message were replaced after `after`. */
+  versionCount(messageId: string, after: number): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM versions WHERE message_id = ? AND replaced_at > ?', messageId, after).one().n;
+  }
+
+  /** Erases the earlier versions of one message (a moderator removed it). */
+  forgetVersions(messageId: string): void {
+    this.sql.exec('DELETE FROM versions WHERE message_id = ?', messageId);
+  }
+
+  /** Erases the kept copies made at or before `before`; answers when the oldest one left was made (null: none left). */
+  pruneKept(before: number): number | null {
     this.sql.exec('DELETE FROM withdrawn WHERE withdrawn_at <= ?', before);
-    return this.sql.exec<{ at: number | null }>('SELECT MIN(withdrawn_at) AS at FROM withdrawn').one().at;
+    this.sql.exec('DELETE FROM versions WHERE replaced_at <= ?', before);
+    return this.sql.exec<{ at: number | null }>('SELECT MIN(at) AS at FROM (SELECT MIN(withdrawn_at) AS at FROM withdrawn UNION ALL SELECT MIN(replaced_at) FROM versions)').one().at;
   }
 
   /** The keys of every image the live messages carry (what a dissolved room stops showing). */

@@ -43,6 +43,14 @@ export interface Message {
   deleted: boolean;
 }
 
+/** An earlier text (and media) of an edited message, kept for reports: see room-messages.ts, KEEP_FOR_REPORTS_MS. */
+export interface MessageVersion {
+  content: string;
+  media: MessageMedia[];
+  /** When an edit replaced it (ISO 8601). */
+  replaced_at: string;
+}
+
 export interface RoomMember {
   userId: string;
   user: PublicUser;

@@ -74,11 +74,28 @@ export const ReportSchema = z
   .openapi('Report', { example: reportExample });
 export const ReportPageSchema = pageSchema('ReportPage', ReportSchema, reportExample);
 
+const SnapshotMediaSchema = z.array(z.object({ id: z.string(), url: z.string(), content_type: z.string(), width: z.number().int(), height: z.number().int() }));
+
+const EarlierVersionSchema = z
+  .object({
+    content: z.string(),
+    media: SnapshotMediaSchema,
+    replaced_at: z.string().openapi({ description: 'When an edit replaced this version.' }),
+  })
+  .openapi('ReportEarlierVersion', { description: 'A text (and media) an edit of the reported message replaced.' });
+
 const SnapshotSchema = z
   .object({
     author: PublicUserSchema.nullable().openapi({ description: 'The author (a user, the community owner) as they were; null if unknown.' }),
     content: z.string(),
-    media: z.array(z.object({ id: z.string(), url: z.string(), content_type: z.string(), width: z.number().int(), height: z.number().int() })),
+    media: SnapshotMediaSchema,
+    earlier_versions: z
+      .array(EarlierVersionSchema)
+      .nullable()
+      .openapi({
+        description:
+          'For a message reported by a participant: every earlier version its sender\'s edits replaced within the 30 days before the report, oldest first (`[]` when none); `content` and `media` are the message as it was when reported (as sent, if its sender had deleted it). Staff open the images of both through GET /media/{key} with their token, also after the sender deleted the message or the upload. null for every other subject, automatic reports, and reports filed before versions were kept.',
+      }),
   })
   .openapi('ReportSnapshot', { description: 'The subject when it was reported; it stays after the content is edited or deleted.' });
 
@@ -95,7 +112,7 @@ const AutoSchema = z
 const staffReportExample = {
   ...reportExample,
   reporter: publicUserExample,
-  subject: { author: publicUserExample, content: 'You again? Log off.', media: [] },
+  subject: { author: publicUserExample, content: 'You again? Log off.', media: [], earlier_versions: null },
   resolution: null,
   assigned_to: null,
   auto: null,

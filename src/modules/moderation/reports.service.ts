@@ -91,14 +91,14 @@ async function resolveSubject(c: Context<AppEnv>, reporterId: string, input: Rep
     case 'message': {
       const conversationId = input.conversation_id!;
       await conversationFor(c, reporterId, conversationId);
-      const message = unwrap(await roomFor(c, conversationId).messageForReport(reporterId, input.subject_id));
+      const { message, versions } = unwrap(await roomFor(c, conversationId).messageForReport(reporterId, input.subject_id));
       if (message.sender?.id === reporterId) throw notYours();
       return {
         subjectId: input.subject_id,
         subjectUserId: message.sender?.id ?? null,
         communityId: null,
         conversationId,
-        snapshot: { author: message.sender ?? null, content: message.content, media: message.media as unknown as Record<string, unknown>[] },
+        snapshot: { author: message.sender ?? null, content: message.content, media: message.media as unknown as Record<string, unknown>[], earlier_versions: versions },
       };
     }
     case 'community': {
@@ -221,7 +221,8 @@ export async function presentStaffReports(c: Context<AppEnv>, rows: ReportRow[],
   return rows.map((row) => ({
     ...presentReport(row),
     reporter: options.hideReporter ? null : user(row.reporterId),
-    subject: row.snapshot as StaffReport['subject'],
+    // Only a participant's report of a message keeps earlier versions; the others (and reports filed before) have none to show.
+    subject: { ...row.snapshot, earlier_versions: row.snapshot.earlier_versions ?? null } as StaffReport['subject'],
     resolution: row.resolutionAction ? { action: row.resolutionAction, note: row.resolutionNote, moderator: user(row.resolvedBy) } : null,
     assigned_to: user(row.assignedTo),
     auto: row.auto,
