@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '1f0cc2d09514cb26268dc7dc106467b8c878004164850759430069e7b20732bb';
+export const documentSha256 = 'd49ccc7e64f6dd2e1ac1cd7169acc9dd116d95b77f19fa0ebc94f95a56698676';
 
 export interface paths {
     "/health": {
@@ -2922,6 +2922,7 @@ export interface components {
             website: string | null;
             links: components["schemas"]["ProfileLink"][];
             created_at: string;
+            /** @description Followers, following and friends leave out suspended accounts (as the lists do). */
             counts: {
                 posts: number;
                 followers: number;
@@ -3435,6 +3436,7 @@ export interface components {
             website: string | null;
             links: components["schemas"]["ProfileLink"][];
             created_at: string;
+            /** @description Followers, following and friends leave out suspended accounts (as the lists do). */
             counts: {
                 posts: number;
                 followers: number;
@@ -3713,6 +3715,7 @@ export interface components {
                 width: number;
                 height: number;
             }[];
+            /** @description Likes by accounts not suspended. */
             like_count: number;
             /** @description Comments and replies, not counting those held for review (counted once released). */
             comment_count: number;

@@ -69,7 +69,7 @@ export const PostSchema = z
     target_user: PublicUserSchema.nullable(),
     community_id: z.string().nullable(),
     media: z.array(PostMediaSchema),
-    like_count: z.number().int(),
+    like_count: z.number().int().openapi({ description: 'Likes by accounts not suspended.' }),
     comment_count: z.number().int().openapi({ description: 'Comments and replies, not counting those held for review (counted once released).' }),
     liked_by_me: z.boolean(),
     created_at: z.string(),

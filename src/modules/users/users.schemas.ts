@@ -109,7 +109,9 @@ export const ProfileSchema = PublicUserSchema.extend({
   website: z.string().nullable(),
   links: z.array(LinkSchema),
   created_at: z.string(),
-  counts: z.object({ posts: z.number().int(), followers: z.number().int(), following: z.number().int(), friends: z.number().int() }),
+  counts: z
+    .object({ posts: z.number().int(), followers: z.number().int(), following: z.number().int(), friends: z.number().int() })
+    .openapi({ description: 'Followers, following and friends leave out suspended accounts (as the lists do).' }),
   relationship: RelationshipSchema.optional(),
 }).openapi('Profile', {
   example: {
