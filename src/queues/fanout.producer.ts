@@ -1,5 +1,5 @@
 import { chunk } from '../lib/concurrency';
-import type { Delivery } from '../modules/notifications/user-inbox';
+import type { Delivery, ForgetRef } from '../modules/notifications/user-inbox';
 import type { AccountTraces } from '../modules/users/account-erasure';
 
 /**
@@ -60,7 +60,21 @@ export interface AccountStandingMessage {
   conversations: string[];
 }
 
-export type FanOutMessage = PostFanOutMessage | InboxDeliverMessage | AccountForgetMessage | AccountStandingMessage;
+/**
+ * Removed content (a post, deleted comments, a message) leaves up to {@link FAN_OUT_CHUNK} inboxes that
+ * were told about it (UserInbox.forget, idempotent): the part of a removal's audience past its first
+ * chunk, which the request clears itself (src/modules/notifications/removed-content.ts).
+ */
+export interface ContentForgetMessage {
+  type: 'content.forget';
+  ref: ForgetRef;
+  inboxes: string[];
+}
+
+/** Comment ids one `content.forget` message carries at most (a thread's replies beyond go in more messages). */
+export const FORGET_COMMENT_IDS = 500;
+
+export type FanOutMessage = PostFanOutMessage | InboxDeliverMessage | AccountForgetMessage | AccountStandingMessage | ContentForgetMessage;
 
 /** Queues a post's fan-out. Awaited by the request: once it answers, the post will reach its audience. */
 export async function queuePostFanOut(env: Env, message: Omit<PostFanOutMessage, 'type'>): Promise<void> {
@@ -111,6 +125,16 @@ export async function queueAccountStanding(env: Producer, userId: string, suspen
 /** Sends messages {@link SEND_BATCH} a call. */
 async function sendInBatches(env: Producer, messages: MessageSendRequest<FanOutMessage>[]): Promise<void> {
   for (let i = 0; i < messages.length; i += SEND_BATCH) await env.FANOUT_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH));
+}
+
+/**
+ * Queues removed content's retraction to `inboxes`, {@link FAN_OUT_CHUNK} a message (and
+ * {@link FORGET_COMMENT_IDS} comment ids a message).
+ */
+export async function queueContentForget(env: Producer, ref: ForgetRef, inboxes: string[]): Promise<void> {
+  const refs = ref.commentIds && ref.commentIds.length > FORGET_COMMENT_IDS ? chunk(ref.commentIds, FORGET_COMMENT_IDS).map((commentIds) => ({ ...ref, commentIds })) : [ref];
+  const messages = refs.flatMap((part) => chunk(inboxes, FAN_OUT_CHUNK).map((recipients): MessageSendRequest<FanOutMessage> => ({ body: { type: 'content.forget', ref: part, inboxes: recipients }, contentType: 'json' })));
+  await sendInBatches(env, messages);
 }
 
 /**

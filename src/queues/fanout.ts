@@ -7,7 +7,7 @@ import { SIGNED_OUT_CLOSE_CODE } from '../modules/auth/sessions.service';
 import { postNotice } from '../modules/notifications/delivery';
 import { NOTIFICATION_TYPES } from '../modules/notifications/notifications.schemas';
 import { type Delivery, type InboxApi, inboxOf } from '../modules/notifications/user-inbox';
-import { type AccountForgetMessage, type AccountStandingMessage, FAN_OUT_CHUNK, type FanOutMessage, queueDeliveries } from './fanout.producer';
+import { type AccountForgetMessage, type AccountStandingMessage, FAN_OUT_CHUNK, type FanOutMessage, FORGET_COMMENT_IDS, queueDeliveries } from './fanout.producer';
 
 /**
  * The fan-out queue's consumer (kith-fanout; producers in ./fanout.producer.ts).
@@ -26,6 +26,9 @@ import { type AccountForgetMessage, type AccountStandingMessage, FAN_OUT_CHUNK, 
  *   D1 does not show what the message says, it is retried, up to {@link STANDING_PATIENCE} attempts
  *   (the change may not have committed yet); then its objects are told anyway (the change failed, or a
  *   later one won: they re-read D1 either way). Nothing for an account deleted since.
+ *
+ * - `content.forget`: removed content (a post, deleted comments, a message) leaves up to FAN_OUT_CHUNK
+ *   inboxes (UserInbox.forget, idempotent): what a removal's request left past its first chunk.
  *
  * Every inbox call of a batch shares one pool of {@link FAN_OUT_CONCURRENCY} in flight. Deliveries are
  * idempotent: each carries a key (`new_post:<post id>`, or one minted per event) that every inbox
@@ -72,6 +75,13 @@ export const FanOutMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('inbox.deliver'), key: z.string().min(1).max(200), recipients: z.array(Id).min(1).max(FAN_OUT_CHUNK), delivery: DeliverySchema }),
   z.object({ type: z.literal('account.forget'), ...accountTargets, own_inbox: z.boolean().optional() }).refine(targetsFit, TARGETS_FIT),
   z.object({ type: z.literal('account.standing'), ...accountTargets, suspended: z.boolean() }).refine(targetsFit, TARGETS_FIT),
+  z.object({
+    type: z.literal('content.forget'),
+    ref: z
+      .strictObject({ postId: Id.optional(), messageId: Id.optional(), commentIds: z.array(Id).min(1).max(FORGET_COMMENT_IDS).optional(), at: z.number().int().nonnegative().optional() })
+      .refine((r) => r.postId !== undefined || r.messageId !== undefined || r.commentIds !== undefined, { message: 'names a post, a message or comments' }),
+    inboxes: z.array(Id).min(1).max(FAN_OUT_CHUNK),
+  }),
 ]);
 
 /** What the dead-letter queue receives: the original body, where it came from, and why. */
@@ -149,6 +159,10 @@ export async function consumeFanOutBatch(batch: MessageBatch<unknown>, env: Env)
     const body = message.body as FanOutMessage;
     if (body.type === 'inbox.deliver') {
       for (const recipient of body.recipients) work.push(deliverTo(env, message, recipient, { ...body.delivery, key: body.key }));
+      continue;
+    }
+    if (body.type === 'content.forget') {
+      for (const id of body.inboxes) work.push({ message, target: `inbox ${id}`, run: () => inboxOf(env, id).forget(body.ref) });
       continue;
     }
     if (body.type === 'account.forget' || body.type === 'account.standing') {

@@ -37,6 +37,35 @@ describe('Fan-out on Queues', () => {
     expect((await inboxOf(env as Env, author.id).list({ unread: false, limit: 5 })).data).toEqual([]);
   });
 
+  it("should withdraw a deleted post's notifications from its whole audience, past the first chunk through the queue", async () => {
+    const author = await createUser();
+    // More than the 1,000 inboxes a removal used to clear inline (the rest kept the notification).
+    const followers = await addFollowers(author.id, 1_001);
+    const post = await expectStatus(await call('/posts', { body: { content: 'said in haste' }, token: author.accessToken }), 201);
+    await eventually(async () => expect(await newPostCounts(followers, post.id)).toEqual(followers.map(() => 1)), 60_000, 500);
+
+    await expectStatus(await call(`/posts/${post.id}`, { method: 'DELETE', token: author.accessToken }), 204);
+    await eventually(async () => expect(await newPostCounts(followers, post.id)).toEqual(followers.map(() => 0)), 60_000, 500);
+  }, 150_000);
+
+  it('should clear the inboxes a content.forget message names, idempotently, and refuse one that names nothing', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const author = await createUser();
+    const followers = await addFollowers(author.id, 2);
+    const postId = await silentPost(author.id);
+    await consume('kith-fanout', [{ type: 'post.fanout', post_id: postId, base_url: 'http://localhost', notify: true }]);
+    expect(await newPostCounts(followers, postId)).toEqual([1, 1]);
+    const forget = { type: 'content.forget', ref: { postId }, inboxes: followers };
+    for (let round = 1; round <= 2; round++) {
+      const { result } = await consume('kith-fanout', [forget], round);
+      expect(result.explicitAcks).toHaveLength(1);
+    }
+    expect(await newPostCounts(followers, postId)).toEqual([0, 0]);
+    const marker = `forget-${Math.random().toString(36).slice(2)}`;
+    await consume('kith-fanout', [{ type: 'content.forget', ref: {}, inboxes: [marker] }]);
+    expect((await deadLetters(marker, 1))[0]!.reason).toMatch(/names a post, a message or comments/);
+  });
+
   it('should never duplicate a notification or a timeline row when a batch is delivered again', async () => {
     const author = await createUser();
     const followers = await addFollowers(author.id, 3);

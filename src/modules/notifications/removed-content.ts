@@ -1,7 +1,7 @@
 import type { D1Client } from '../../db/client';
 import { impressionCounterOf } from '../insights/impression-counter';
 import { accountsNamedIn } from '../posts/mentions';
-import { FAN_OUT_BATCH } from './delivery';
+import { FAN_OUT_CHUNK, queueContentForget } from '../../queues/fanout.producer';
 import { type ForgetRef, inboxOf } from './user-inbox';
 
 /**
@@ -11,23 +11,23 @@ import { type ForgetRef, inboxOf } from './user-inbox';
  * (`comments.mentioned_ids`, or, for a comment from before that record, the names in its text).
  */
 
-/** Inboxes one content removal reaches inline (each a subrequest); a larger audience keeps older copies. */
-export const FORGET_LIMIT = 1000;
 /** Texts read again at most, for the mentions of comments announced before they were recorded. */
 const MENTION_TEXTS = 1000;
 
 /**
  * Removes the notifications about a removed post, deleted comments or a removed message from the
- * inboxes that got them (UserInbox.forget); a post's impression counters go too. A failure is logged,
- * never turned into an error for a removal that succeeded.
+ * inboxes that got them (UserInbox.forget); a post's impression counters go too. The first
+ * {@link FAN_OUT_CHUNK} inboxes are cleared here, so the answer reflects it for a usual audience; the
+ * rest through the fan-out queue (`content.forget`, retried until done), so a large audience is reached
+ * whole without holding the request up. A failure is logged, never turned into an error for a removal
+ * that succeeded.
  */
 export async function forgetContent(env: Env, ref: ForgetRef, recipients: string[]): Promise<void> {
   try {
     if (ref.postId) await impressionCounterOf(env, ref.postId).forget(ref.postId);
-    const unique = [...new Set(recipients)].slice(0, FORGET_LIMIT);
-    for (let i = 0; i < unique.length; i += FAN_OUT_BATCH) {
-      await Promise.all(unique.slice(i, i + FAN_OUT_BATCH).map((id) => inboxOf(env, id).forget(ref)));
-    }
+    const unique = [...new Set(recipients)];
+    if (unique.length > FAN_OUT_CHUNK) await queueContentForget(env, ref, unique.slice(FAN_OUT_CHUNK));
+    await Promise.all(unique.slice(0, FAN_OUT_CHUNK).map((id) => inboxOf(env, id).forget(ref)));
   } catch (err) {
     console.error(JSON.stringify({ level: 'error', message: 'removed content: inboxes not cleared', error: String(err) }));
   }
