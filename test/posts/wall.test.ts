@@ -299,13 +299,18 @@ describe('Wall posts and blocks between the author and the wall owner', () => {
     await block(blocker, owner);
     await expectProblem(await getPost(onWall.id, owner), 404);
     await expectProblem(await getPost(older.id, owner), 404);
-    // The owner's list names them (newest first), and nothing else of theirs: no author, no content.
+    // The owner's list names the post of the one they blocked, and nothing else of it: no author, no
+    // content. Not the one whose author blocked them: that would tell them who did.
     const page = await expectStatus(await hidden(), 200);
-    expect(page.data.map((p: { id: string }) => p.id)).toEqual([onWall.id, older.id]);
+    expect(page.data.map((p: { id: string }) => p.id)).toEqual([onWall.id]);
     for (const item of page.data) expect(Object.keys(item).sort()).toEqual(['created_at', 'id']);
     expect(page.data[0].created_at).toBe(onWall.created_at);
+    const [latecomer] = (await users(1)) as [TestUser];
+    const later = await post(latecomer, { content: 'written before the next block', target_user_id: owner.id });
+    await block(owner, latecomer);
     const paged = await collect((query) => call(`/me/wall/hidden${query}`, { token: owner.accessToken }), 1);
-    expect(paged.map((p: { id: string }) => p.id)).toEqual([onWall.id, older.id]);
+    expect(paged.map((p: { id: string }) => p.id)).toEqual([later.id, onWall.id]);
+    expect((await deletePost(owner, later.id)).status).toBe(204);
     // Nobody else lists another's wall; anonymous callers are refused.
     expect((await expectStatus(await call('/me/wall/hidden', { token: writer.accessToken }), 200)).data).toEqual([]);
     await expectProblem(await call('/me/wall/hidden'), 401);

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'd49ccc7e64f6dd2e1ac1cd7169acc9dd116d95b77f19fa0ebc94f95a56698676';
+export const documentSha256 = 'b9148067a22815c3ca5da8f9f6c6798810e29412302311481dc519c9d229a2f7';
 
 export interface paths {
     "/health": {
@@ -1020,7 +1020,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a post
-         * @description The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.
+         * @description The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (those of people they blocked are listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.
          */
         delete: operations["deletePostsById"];
         options?: never;
@@ -1121,8 +1121,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Posts on your wall hidden from you by a block
-         * @description Posts others wrote on your wall while no block stood, that a block between you and their author (either way) now hides from you and everyone else: only their `id` and `created_at`, newest first, so you can delete them (DELETE /posts/{id}, 204) without reading them. Unblocking shows what you left.
+         * Posts on your wall by people you blocked
+         * @description Posts others wrote on your wall before you blocked them, which your block now hides from you and everyone else: only their `id` and `created_at`, newest first, so you can delete them (DELETE /posts/{id}, 204) without reading them. Unblocking shows what you left. A post hidden because its author blocked you is not listed (that would tell you who blocked you); it is hidden from everyone, and DELETE /posts/{id} still answers you 204 for it.
          */
         get: operations["getMeWallHidden"];
         put?: never;

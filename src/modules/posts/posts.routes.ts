@@ -62,7 +62,7 @@ export const deletePost = createRoute({
   tags,
   summary: 'Delete a post',
   description:
-    "The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.",
+    "The author, the owner of the wall it is on, or the owner and moderators of its community. Its likes, comments and attachments links go with it, and the notifications about it (`new_post`, `wall_post`, its mentions) and its comments leave the inboxes that got them (`notification.removed` on open sockets). The wall owner may delete any post on their wall, also one hidden from them by a block between them and its author either way (those of people they blocked are listed by GET /me/wall/hidden): it stays hidden (204, no body). 404 to anyone else who may not see the post.",
   ...authed,
   request: { params: PostIdParamSchema },
   responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors[401], ...errors[403], ...errors[404] },
@@ -126,9 +126,9 @@ export const listHiddenWallPosts = createRoute({
   method: 'get',
   path: '/me/wall/hidden',
   tags,
-  summary: 'Posts on your wall hidden from you by a block',
+  summary: 'Posts on your wall by people you blocked',
   description:
-    "Posts others wrote on your wall while no block stood, that a block between you and their author (either way) now hides from you and everyone else: only their `id` and `created_at`, newest first, so you can delete them (DELETE /posts/{id}, 204) without reading them. Unblocking shows what you left.",
+    "Posts others wrote on your wall before you blocked them, which your block now hides from you and everyone else: only their `id` and `created_at`, newest first, so you can delete them (DELETE /posts/{id}, 204) without reading them. Unblocking shows what you left. A post hidden because its author blocked you is not listed (that would tell you who blocked you); it is hidden from everyone, and DELETE /posts/{id} still answers you 204 for it.",
   ...authed,
   request: { query: PageQuerySchema },
   responses: { 200: jsonContent(HiddenWallPostPageSchema, 'A page of hidden posts on your wall'), ...commonErrors, ...errors[401] },

@@ -21,7 +21,6 @@ import { mediaUrl } from '../media/media.keys';
 import { postMediaKeys, purgeMediaCopies } from '../media/media.service';
 import { screenText, type TextVerdict } from '../../policy/content-rules';
 import { takeReach, withinReach } from '../../policy/reach';
-import { blockedEitherSql } from '../../policy/visibility';
 import { insertAutoReport } from '../moderation/reports.store';
 import { spamStatements, spamVerdict } from '../moderation/spam';
 import type { AutoReason, ReportSnapshot } from '../../db/schema';
@@ -461,15 +460,17 @@ export async function listWall(c: Context<AppEnv>, viewerId: string | null, owne
 }
 
 /**
- * Posts on the owner's wall that a block between the owner and their author (either way) hides from
- * the owner, newest first: ids and times only, for the owner to delete them (see postToClear).
+ * Posts on the owner's wall whose author the owner blocked (which hides them from the owner and
+ * everyone else), newest first: ids and times only, for the owner to delete them (see postToClear).
+ * Not those hidden because their author blocked the owner: listing them would tell the owner who
+ * blocked them, which a block never does (they are hidden from everyone, and deletable by id).
  */
 export async function listHiddenWallPosts(c: Context<AppEnv>, ownerId: string, limit: number, cursor?: string) {
   const [ts, id] = timeKeyCursor(cursor, NEWEST_FIRST);
   const { results } = await c.var.d1
     .prepare(
       `SELECT p.id, p.created_at FROM posts p
-       WHERE p.target_user_id = ?1 AND (p.created_at, p.id) < (?2, ?3) AND ${blockedEitherSql('?1', 'p.author_id')}
+       WHERE p.target_user_id = ?1 AND (p.created_at, p.id) < (?2, ?3) AND EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ?1 AND b.blocked_id = p.author_id)
        ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`,
     )
     .bind(ownerId, ts, id, limit + 1)
