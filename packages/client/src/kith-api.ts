@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = 'b9148067a22815c3ca5da8f9f6c6798810e29412302311481dc519c9d229a2f7';
+export const documentSha256 = '0311ed49665a7b101d92fdd204c7a66d16212c5231bcb72ccd2376c16df74f2f';
 
 export interface paths {
     "/health": {
@@ -3717,7 +3717,7 @@ export interface components {
             }[];
             /** @description Likes by accounts not suspended. */
             like_count: number;
-            /** @description Comments and replies, not counting those held for review (counted once released). */
+            /** @description Comments and replies, not counting those held for review (counted once released) or written by a suspended account. */
             comment_count: number;
             liked_by_me: boolean;
             created_at: string;
@@ -3906,7 +3906,7 @@ export interface components {
             parent_id: string | null;
             author: components["schemas"]["PublicUser"];
             content: string;
-            /** @description Replies, not counting those held for review (counted once released). */
+            /** @description Replies, not counting those held for review (counted once released) or written by a suspended account. */
             reply_count: number;
             created_at: string;
             /**

@@ -70,7 +70,7 @@ export const PostSchema = z
     community_id: z.string().nullable(),
     media: z.array(PostMediaSchema),
     like_count: z.number().int().openapi({ description: 'Likes by accounts not suspended.' }),
-    comment_count: z.number().int().openapi({ description: 'Comments and replies, not counting those held for review (counted once released).' }),
+    comment_count: z.number().int().openapi({ description: 'Comments and replies, not counting those held for review (counted once released) or written by a suspended account.' }),
     liked_by_me: z.boolean(),
     created_at: z.string(),
     edited_at: z.string().nullable(),
@@ -147,7 +147,7 @@ export const CommentSchema = z
     parent_id: z.string().nullable(),
     author: PublicUserSchema,
     content: z.string(),
-    reply_count: z.number().int().openapi({ description: 'Replies, not counting those held for review (counted once released).' }),
+    reply_count: z.number().int().openapi({ description: 'Replies, not counting those held for review (counted once released) or written by a suspended account.' }),
     created_at: z.string(),
     held: z.literal(true).optional().openapi({ description: 'Present (true) only while the comment is held (for review, or written by a silenced account out of its reach): then only its author and staff see it.' }),
   })
