@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { html } from 'hono/html';
-import type { Database } from '../db/client';
+import type { D1Client, Database } from '../db/client';
 import { mailOutbox } from '../db/schema';
 import { newId } from './ids';
 import type { Bindings } from './types';
@@ -25,10 +25,33 @@ export interface Mailer {
 export const MAILER_KINDS = ['outbox', 'http', 'send_email'] as const;
 export type MailerKind = (typeof MAILER_KINDS)[number];
 
-/** The one kind of message on the mail queue: deliver this outbox row. */
-export interface MailQueueMessage {
+/** The mail queue's first kind of message: deliver this outbox row. */
+export interface MailSendMessage {
   type: 'mail.send';
   id: string;
+}
+
+/** Mails asked for without an account (a reset link, a verification link resent), made after the answer. */
+export const MAIL_REQUEST_KINDS = ['password_reset', 'email_verification'] as const;
+export type MailRequestKind = (typeof MAIL_REQUEST_KINDS)[number];
+
+/**
+ * The mail queue's second kind: make the mail an address asked for (look the account up, mint the link,
+ * write the outbox row) again, after the work left for after the answer failed (src/modules/mail/mail-requests.ts).
+ */
+export interface MailRequestMessage {
+  type: 'mail.request';
+  kind: MailRequestKind;
+  email: string;
+}
+
+export type MailQueueMessage = MailSendMessage | MailRequestMessage;
+
+/** What making a transactional mail needs: D1, the mailer, and the app's address for its links. */
+export interface MailDeps {
+  db: D1Client;
+  mailer: Mailer;
+  appUrl: string;
 }
 
 /** The configured mailer kind; an unknown `MAILER` is a configuration fault, not something to guess about. */

@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, createUser, expectProblem, expectStatus, uniqueName } from '../helpers/client';
 import { emailTokenFrom, forgot, resend, lastMailOfKind, loginOk, mailCountTo, reset, resetTokenFrom, verifyEmailOf } from './helpers';
 import { lastMailTo } from '../helpers/client';
 import { settleAfterResponse } from '../helpers/after-response';
+import { eventually } from '../notifications/helpers';
 
 const me = async (token: string) => expectStatus(await call('/me', { token }), 200);
 const verify = (token: string) => call('/auth/email/verify', { body: { token } });
@@ -189,4 +190,33 @@ describe('Mail caps under requests sent all at once', () => {
     for (const email of targets) sent += await mailCountTo(email, 'email_change');
     expect(sent).toBe(2);
   });
+});
+
+describe('A mail asked for by address is never lost', () => {
+  it('should make a reset link and a resent verification again through the mail queue when making them after the answer failed', async () => {
+    const user = await createUser({ username: uniqueName('lost') });
+    const address = user.email.toLowerCase();
+    const before = { reset: await mailCountTo(address), verify: await mailCountTo(address, 'email_verification') };
+    // A real failure inside D1 for this address's mail alone, while the trigger stands.
+    const trigger = `test_refuse_mail_${user.id.toLowerCase()}`;
+    await env.DB.prepare(`CREATE TRIGGER ${trigger} BEFORE INSERT ON mail_outbox WHEN NEW.to_address = '${address}' BEGIN SELECT RAISE(ABORT, 'refused'); END`).run();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      // The same answers as ever; the work after them fails.
+      await expectStatus(await forgot(user.email), 202);
+      await expectStatus(await resend({ email: user.email }), 202);
+      expect(errors.mock.calls.filter(([line]) => String(line).includes('retried through the mail queue'))).toHaveLength(2);
+      expect(await mailCountTo(address)).toBe(before.reset);
+    } finally {
+      await env.DB.prepare(`DROP TRIGGER ${trigger}`).run();
+      errors.mockRestore();
+    }
+    // The mail queue makes both again once D1 takes them.
+    await eventually(async () => {
+      expect(await mailCountTo(address)).toBe(before.reset + 1);
+      expect(await mailCountTo(address, 'email_verification')).toBe(before.verify + 1);
+    }, 20_000, 200);
+    const token = resetTokenFrom(await lastMailOfKind(address, 'password_reset'));
+    await expectStatus(await reset(token, 'a brand new passphrase'), 204);
+  }, 40_000);
 });

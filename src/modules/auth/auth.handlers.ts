@@ -4,7 +4,7 @@ import { ApiError } from '../../lib/errors';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
 import type { AppRouteHandler } from '../../lib/types';
-import { afterResponse } from '../../middleware/after-response';
+import { mailAfterAnswer, mailDeps } from '../mail/mail-requests';
 import { currentUser } from '../../middleware/auth';
 import { assertAvailable, conflict, findUserById, findUserByLogin, requireUserRow } from '../users/users.service';
 import { eq } from 'drizzle-orm';
@@ -46,7 +46,7 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     throw err;
   }
   // The account exists whatever happens to the mail; a failed one can be asked for again (POST /auth/email/resend).
-  await sendEmailLink(c, id, body.email, 'verify').catch((err: unknown) =>
+  await sendEmailLink(mailDeps(c), id, body.email, 'verify').catch((err: unknown) =>
     console.error(JSON.stringify({ level: 'error', message: 'verification mail failed', user_id: id, error: String((err as Error)?.message ?? err) })),
   );
   const user = await requireUserRow(db, id);
@@ -104,7 +104,7 @@ export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
 export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = async (c) => {
   const { email } = c.req.valid('json');
   // Looked up and mailed after the answer, so its time says nothing of whether the address has an account.
-  afterResponse(c, 'password_reset', () => service.requestPasswordReset(c, email));
+  mailAfterAnswer(c, 'password_reset', email);
   return c.json({ status: 'accepted' as const, detail: 'If an account uses this address, a reset link is on its way.' }, 202);
 };
 

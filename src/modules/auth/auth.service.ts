@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../../lib/crypto';
-import { composeMail } from '../../lib/mailer';
+import { composeMail, type MailDeps } from '../../lib/mailer';
 import { takeMailAllowance } from '../mail/mail-caps';
 import { singleLineFrom } from '../../policy/text-hygiene';
 import { newId } from '../../lib/ids';
@@ -178,8 +178,7 @@ export async function revokeByRefreshToken(c: Context<AppEnv>, presented: string
 }
 
 /** Sends a reset link when the address belongs to an account (silently does nothing otherwise, or past the hourly mail caps of mail-caps.ts). */
-export async function requestPasswordReset(c: Context<AppEnv>, email: string): Promise<void> {
-  const db = c.var.d1;
+export async function requestPasswordReset({ db, mailer, appUrl }: MailDeps, email: string): Promise<void> {
   const now = Date.now();
   const user = await db.prepare('SELECT id, email FROM users WHERE email = ?1').bind(email).first<{ id: string; email: string }>();
   if (!user) return;
@@ -190,8 +189,8 @@ export async function requestPasswordReset(c: Context<AppEnv>, email: string): P
     .prepare('INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)')
     .bind(await sha256Hex(token), user.id, now, now + RESET_TTL_MS)
     .run();
-  const link = `${c.env.APP_URL.replace(/\/$/, '')}/reset-password?token=${encodeURIComponent(token)}`;
-  await c.get('mailer').send(
+  const link = `${appUrl.replace(/\/$/, '')}/reset-password?token=${encodeURIComponent(token)}`;
+  await mailer.send(
     composeMail({
       to: user.email,
       kind: 'password_reset',

@@ -1,8 +1,8 @@
 import { ApiError } from '../../lib/errors';
 import type { AppRouteHandler } from '../../lib/types';
 import { findUserById } from '../users/users.service';
-import { afterResponse } from '../../middleware/after-response';
-import { pendingEmail, resendVerification, sendEmailLink, verifyEmailToken } from './email.service';
+import { mailAfterAnswer, mailDeps } from '../mail/mail-requests';
+import { pendingEmail, sendEmailLink, verifyEmailToken } from './email.service';
 import type * as routes from './email.routes';
 
 export const verifyEmail: AppRouteHandler<typeof routes.verifyEmail> = async (c) => {
@@ -17,12 +17,12 @@ export const resendEmail: AppRouteHandler<typeof routes.resendEmail> = async (c)
     const user = await findUserById(c.get('db'), auth.userId);
     if (user) {
       const pending = await pendingEmail(c.var.d1, user.id, user.email);
-      if (pending) await sendEmailLink(c, user.id, pending, 'change');
-      else if (user.emailVerifiedAt === null) await sendEmailLink(c, user.id, user.email, 'verify');
+      if (pending) await sendEmailLink(mailDeps(c), user.id, pending, 'change');
+      else if (user.emailVerifiedAt === null) await sendEmailLink(mailDeps(c), user.id, user.email, 'verify');
     }
   } else if (email) {
     // Looked up and mailed after the answer, so its time says nothing of whether the address has an account.
-    afterResponse(c, 'email_verification', () => resendVerification(c, email));
+    mailAfterAnswer(c, 'email_verification', email);
   } else {
     throw ApiError.field('email', 'is required without a bearer token');
   }

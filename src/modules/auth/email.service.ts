@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { uniqueViolation } from '../../db/client';
 import { ApiError } from '../../lib/errors';
 import { randomToken, sha256Hex } from '../../lib/crypto';
-import { composeMail } from '../../lib/mailer';
+import { composeMail, type MailDeps } from '../../lib/mailer';
 import { takeMailAllowance } from '../mail/mail-caps';
 import type { AppEnv } from '../../lib/types';
 import { audit, type AuditEntry, requestIp } from '../audit/audit';
@@ -35,8 +35,7 @@ const MAILS: Record<EmailPurpose, { kind: string; subject: string; intro: (email
  * 3 per account, 3 of each kind per address): beyond either, nothing is sent and the answer is the 429 a
  * caller may throw (null when sent). `auditEntry` is recorded in the same batch as the link.
  */
-export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: string, purpose: EmailPurpose, auditEntry?: AuditEntry): Promise<ApiError | null> {
-  const db = c.var.d1;
+export async function sendEmailLink({ db, mailer, appUrl }: MailDeps, userId: string, email: string, purpose: EmailPurpose, auditEntry?: AuditEntry): Promise<ApiError | null> {
   const now = Date.now();
   const mail = MAILS[purpose];
   const refusal = await takeMailAllowance(db, { accountId: userId, allowance: 'links', to: email, kind: mail.kind }, now);
@@ -47,8 +46,8 @@ export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: s
     .bind(await sha256Hex(token), userId, email, purpose, now, now + EMAIL_TOKEN_TTL_MS);
   if (auditEntry) await audit(db, auditEntry, [insert]);
   else await insert.run();
-  const link = `${c.env.APP_URL.replace(/\/$/, '')}/verify-email?token=${encodeURIComponent(token)}`;
-  await c.get('mailer').send(
+  const link = `${appUrl.replace(/\/$/, '')}/verify-email?token=${encodeURIComponent(token)}`;
+  await mailer.send(
     composeMail({
       to: email,
       kind: mail.kind,
@@ -62,9 +61,9 @@ export async function sendEmailLink(c: Context<AppEnv>, userId: string, email: s
 }
 
 /** Mails a verification link to `email` when it is the unverified address of an account (nothing otherwise, or past the caps). */
-export async function resendVerification(c: Context<AppEnv>, email: string): Promise<void> {
-  const user = await c.var.d1.prepare('SELECT id FROM users WHERE email = ?1 AND email_verified_at IS NULL').bind(email).first<{ id: string }>();
-  if (user) await sendEmailLink(c, user.id, email, 'verify');
+export async function resendVerification(deps: MailDeps, email: string): Promise<void> {
+  const user = await deps.db.prepare('SELECT id FROM users WHERE email = ?1 AND email_verified_at IS NULL').bind(email).first<{ id: string }>();
+  if (user) await sendEmailLink(deps, user.id, email, 'verify');
 }
 
 /** The address a signed-in account is waiting to confirm (the newest live change link), if any. */

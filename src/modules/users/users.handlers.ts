@@ -29,6 +29,7 @@ import { reachKeysOf } from '../../policy/reach';
 import { accountLoginKey } from '../auth/login-throttle';
 import { confirmPassword } from '../auth/auth.service';
 import { mailAllowanceKeysOf } from '../mail/mail-caps';
+import { mailDeps } from '../mail/mail-requests';
 import { revokeTurnCredentials } from '../calls/calls.service';
 import type * as routes from './users.routes';
 
@@ -108,7 +109,7 @@ async function requestEmailChange(c: Context<AppEnv>, userId: string, email: str
   await assertAvailable(c.get('db'), { email }, userId);
   // Recorded (without the address) so the account's security events show a change it did not ask for.
   const requested: AuditEntry = { action: 'auth.email_change_requested', actorId: userId, subjectType: 'user', subjectId: userId, ip: requestIp(c) };
-  const refusal = await sendEmailLink(c, userId, email, 'change', requested);
+  const refusal = await sendEmailLink(mailDeps(c), userId, email, 'change', requested);
   if (refusal) throw refusal;
 }
 
