@@ -2,7 +2,7 @@ import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { onSocialEvent } from '../../src/modules/notifications/events';
-import { INBOX_CAP, INBOX_SCHEMA_VERSION, REPLAY_LIMIT } from '../../src/modules/notifications/user-inbox';
+import { INBOX_CAP, INBOX_SCHEMA_VERSION, REPLAY_LIMIT, SOURCE_TTL_MS } from '../../src/modules/notifications/user-inbox';
 import { publicUserExample } from '../../src/modules/users/users.schemas';
 import { call, createUser, expectProblem, expectStatus, type TestUser } from '../helpers/client';
 import { closeAll, settle, TestSocket, waitAll } from '../messaging/socket-helpers';
@@ -457,6 +457,26 @@ describe('Inbox tables', () => {
       ['post_comment', 'c3'],
       ['post_comment', 'c1'],
     ]);
+  });
+
+  it('should delete the source rows unused for SOURCE_TTL_MS as new ones are written, through an index', async () => {
+    const bob = await createUser();
+    const stub = inboxStub(bob.id);
+    const inbox = inboxRpc(bob.id);
+    const now = Date.now();
+    // A retraction older than any queued delivery can be, and a quiet window long closed.
+    await inbox.forget({ commentIds: ['old'], at: now - SOURCE_TTL_MS - 60_000 });
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec('INSERT INTO sources (key, sent_at) VALUES (?, ?)', 'friend_request:someone', now - SOURCE_TTL_MS - 60_000);
+      state.storage.sql.exec('INSERT INTO sources (key, sent_at, retracted_at) VALUES (?, ?, ?)', 'friend_request:lately', now - SOURCE_TTL_MS - 60_000, now - 60_000);
+    });
+    await inbox.forget({ commentIds: ['new'], at: now });
+    const sources = () => runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ key: string }>('SELECT key FROM sources ORDER BY key').toArray().map((r) => r.key));
+    expect(await sources()).toEqual(['comment:new', 'friend_request:lately']);
+    const plan = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ detail: string }>('EXPLAIN QUERY PLAN DELETE FROM sources WHERE MAX(COALESCE(sent_at, 0), COALESCE(retracted_at, 0)) < ?', now).toArray().map((r) => r.detail),
+    );
+    expect(plan.join(' ')).toContain('sources_last_used');
   });
 
   it('should remember at most INBOX_CAP earlier places of a group that keeps moving', async () => {

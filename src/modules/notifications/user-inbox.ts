@@ -10,7 +10,7 @@ import { groupWithout, namesAccount, standingView, type StandingView } from './i
 import type { Notification, NotificationType } from './notifications.schemas';
 
 /** The version of an inbox's tables (see UserInbox.migrate): raise it with every change to them. */
-export const INBOX_SCHEMA_VERSION = 3;
+export const INBOX_SCHEMA_VERSION = 4;
 /** Notifications kept per user; older ones are pruned past this. */
 export const INBOX_CAP = 1000;
 /** Likes and follows on the same object within this window fold into one notification. */
@@ -20,6 +20,12 @@ export const GROUP_WINDOW_MS = 60 * 60 * 1000;
  * its queue (retention is at most 14 days), so a redelivered batch never notifies twice.
  */
 export const DELIVERY_KEY_TTL_MS = 15 * 24 * 60 * 60 * 1000;
+/**
+ * How long a source's row (when it last notified, when it was retracted) is kept after its last use:
+ * as long as a delivery key, so a queued delivery that arrives after its retraction is still dropped,
+ * and far past any quiet window ({@link REPEAT_WINDOW_MS}). Older rows decide nothing and are deleted.
+ */
+export const SOURCE_TTL_MS = DELIVERY_KEY_TTL_MS;
 /** A reconnect whose `since` is unknown (pruned) gets at most this many recent notifications. */
 export const REPLAY_LIMIT = 200;
 /**
@@ -141,6 +147,7 @@ export class UserInbox extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS delivered_at ON delivered (at);
       -- Flood control: when each source last notified or was retracted, and what each stranger caused lately.
       CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, sent_at INTEGER, retracted_at INTEGER);
+      CREATE INDEX IF NOT EXISTS sources_last_used ON sources (MAX(COALESCE(sent_at, 0), COALESCE(retracted_at, 0)));
       CREATE TABLE IF NOT EXISTS flood (actor TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS flood_actor ON flood (actor, at);
       -- Removed notifications (at the removal's seq; was_seq is where the notification stood), so a
@@ -236,6 +243,7 @@ export class UserInbox extends DurableObject<Env> {
       // The window starts with each request that would have notified, even one cancelled before it arrived.
       // A source without a window (a like, a comment) keeps no row per notification: only a retraction's.
       if (windowOpen && delivery.quietMs) {
+        this.pruneSources(at);
         this.sql.exec('INSERT INTO sources (key, sent_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET sent_at = excluded.sent_at', delivery.source, at);
       }
       if (row?.retracted_at != null && row.retracted_at >= at) return false;
@@ -387,11 +395,17 @@ export class UserInbox extends DurableObject<Env> {
 
   /** Remembers that `source` was undone at `at`, so a delivery of it from before then is dropped (see admit). */
   private noteRetraction(source: string, at: number): void {
+    this.pruneSources(Date.now());
     this.sql.exec(
       'INSERT INTO sources (key, retracted_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET retracted_at = MAX(COALESCE(retracted_at, 0), excluded.retracted_at)',
       source,
       at,
     );
+  }
+
+  /** Deletes the source rows unused for {@link SOURCE_TTL_MS} (an index range), as each new one is written. */
+  private pruneSources(now: number): void {
+    this.sql.exec('DELETE FROM sources WHERE MAX(COALESCE(sent_at, 0), COALESCE(retracted_at, 0)) < ?', now - SOURCE_TTL_MS);
   }
 
   /**
