@@ -4,7 +4,7 @@ const MENTION = /(^|[^\w@])@([A-Za-z0-9_]{3,30})\b/g;
 const MAX_MENTIONS = 10;
 
 /** The distinct @usernames a text mentions (lower-cased), at most MAX_MENTIONS: the ones it notifies. */
-export function mentionedNames(text: string): string[] {
+function mentionedNames(text: string): string[] {
   return [...new Set([...text.matchAll(MENTION)].map((m) => m[2]!.toLowerCase()))].slice(0, MAX_MENTIONS);
 }
 

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { postPath, purgeEdgePaths, purgeProfilesById } from '../../lib/edge-cache';
 import type { Context } from 'hono';
 import { mapRow, toStatement, type D1Client } from '../../db/client';
-import { media, postMedia, posts, users, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
+import { media, postMedia, posts, type CommunityRole, type PostRow, type UserRow } from '../../db/schema';
 import { ApiError } from '../../lib/errors';
 import { createdBefore, createOrTaken, type IdempotentCreate, madeBefore, recordCreate } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
@@ -28,9 +28,8 @@ import { extractHashtags } from '../tags/hashtags';
 import { postTagStatements } from '../tags/post-tags';
 import { notePostImpressions } from '../../middleware/impressions';
 import { type CommunityAccess, type LoadedPage, loadSkeleton, presentVisible, type RenderOptions } from './post-pipeline';
-import { mentionedNames } from './mentions';
+import { accountsNamedIn } from './mentions';
 import type { Post } from './posts.schemas';
-
 
 /**
  * The post as the viewer sees it (one round trip), or 404 when it does not exist or is not visible to
@@ -229,10 +228,9 @@ async function holdForSpam(c: Context<AppEnv>, postId: string, authorId: string,
  * Returns whom it notified.
  */
 export async function emitMentions(c: Context<AppEnv>, authorId: string, text: string, row: PostRow, extra: { commentId?: string }, skip: string[] = []): Promise<string[]> {
-  const names = mentionedNames(text);
-  if (names.length === 0) return [];
-  const mentioned = await c.get('db').select({ id: users.id }).from(users).where(inArray(users.username, names)).all();
-  const candidates = mentioned.map((u) => u.id).filter((id) => id !== authorId && !skip.includes(id));
+  const mentioned = await accountsNamedIn(c.var.d1, [text]);
+  if (mentioned.length === 0) return [];
+  const candidates = mentioned.filter((id) => id !== authorId && !skip.includes(id));
   const recipients = await withinReach(c.var.d1, authorId, 'mention', await whoMaySeePost(c.env, row, candidates, [authorId]));
   for (const recipientId of recipients) emitEvent(c, { type: 'mention', actorId: authorId, recipientId, postId: row.id, ...extra });
   return recipients;
