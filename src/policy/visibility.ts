@@ -30,10 +30,12 @@ export async function suspendedAmong(db: D1Client, userIds: string[]): Promise<s
 /**
  * An SQL condition: the account whose id is the expression `user` exists and is not suspended, whoever
  * looks. What relations to a suspended account (a block list, a pending request) need: the relation is
- * kept, and hidden like the account until the suspension is lifted.
+ * kept, and hidden like the account until the suspension is lifted. `row`: the alias of that account's
+ * own `users` row where the statement has already joined it (it exists, then), read instead of looking
+ * the row up again.
  */
-export function activeUserSql(user: string): string {
-  return `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND vu.suspended_at IS NULL)`;
+export function activeUserSql(user: string, row?: string): string {
+  return row ? `${row}.suspended_at IS NULL` : `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND vu.suspended_at IS NULL)`;
 }
 
 /** An SQL condition: a block stands between the users whose ids are the expressions `a` and `b`, either way (primary-key probes). */
@@ -44,10 +46,11 @@ export function blockedEitherSql(a: string, b: string): string {
 /**
  * An SQL condition: the user whose id is the expression `user` is visible to the viewer whose id is
  * the expression `viewer` ('' for anonymous callers): the account exists and is not suspended, and no
- * block stands between them either way. Two primary-key probes and one on blocks per row.
+ * block stands between them either way. Two primary-key probes and one on blocks per row (one on
+ * blocks when `row` names the account's joined `users` row, see {@link activeUserSql}).
  */
-export function visibleUserSql(viewer: string, user: string): string {
-  return `${activeUserSql(user)}
+export function visibleUserSql(viewer: string, user: string, row?: string): string {
+  return `${activeUserSql(user, row)}
     AND NOT ${blockedEitherSql(viewer, user)}`;
 }
 
@@ -55,13 +58,15 @@ export function visibleUserSql(viewer: string, user: string): string {
  * An SQL condition: the user `user` may be *found* by the viewer `viewer` (search, hashtag trends and
  * suggestions), on top of {@link visibleUserSql}: a silenced account is never found by anyone else, and
  * a non-`discoverable` one only by its followers and friends. The viewer always finds themselves.
+ * `row` as for {@link activeUserSql}.
  */
-export function discoverableUserSql(viewer: string, user: string): string {
-  return `${visibleUserSql(viewer, user)}
-    AND (${user} = ${viewer} OR EXISTS (SELECT 1 FROM users du WHERE du.id = ${user} AND du.silenced_at IS NULL
-      AND (du.discoverable = 1
+export function discoverableUserSql(viewer: string, user: string, row?: string): string {
+  const findable = (account: string) => `${account}.silenced_at IS NULL
+      AND (${account}.discoverable = 1
         OR EXISTS (SELECT 1 FROM follows df WHERE df.follower_id = ${viewer} AND df.followee_id = ${user} AND df.status = 'accepted')
-        OR EXISTS (SELECT 1 FROM friendships dk WHERE dk.user_id = ${viewer} AND dk.friend_id = ${user}))))`;
+        OR EXISTS (SELECT 1 FROM friendships dk WHERE dk.user_id = ${viewer} AND dk.friend_id = ${user}))`;
+  return `${visibleUserSql(viewer, user, row)}
+    AND (${user} = ${viewer} OR ${row ? `(${findable(row)})` : `EXISTS (SELECT 1 FROM users du WHERE du.id = ${user} AND ${findable('du')})`})`;
 }
 
 /**

@@ -206,8 +206,8 @@ export function postSearchSql(source: PostHitSource): string {
   return `WITH hits(rid, rel) AS MATERIALIZED (${hits}),
 scored AS (
   SELECT p.*, h.rel * ${socialBoost('?2', 'p.author_id')} * ${saturating('p.like_count + 2 * p.comment_count', 10)} AS rank_key
-  FROM hits h JOIN posts p ON p.rowid = h.rid
-  WHERE (p.held = 0 OR p.author_id = ?2) AND ${discoverableUserSql('?2', 'p.author_id')}
+  FROM hits h JOIN posts p ON p.rowid = h.rid JOIN users a ON a.id = p.author_id
+  WHERE (p.held = 0 OR p.author_id = ?2) AND ${discoverableUserSql('?2', 'p.author_id', 'a')}
     AND NOT EXISTS (SELECT value FROM json_each(?7) qt WHERE NOT EXISTS (SELECT 1 FROM post_tags pt WHERE pt.post_id = p.id AND pt.tag = qt.value))
 )
 SELECT * FROM scored WHERE ${afterKey('?4', '?5')} ORDER BY rank_key DESC, id DESC LIMIT ?6`;

@@ -137,9 +137,9 @@ WITH page AS MATERIALIZED (
   FROM (SELECT j.value AS entry, j.value ->> 4 AS position FROM suggestion_cache s, json_each(s.entries) j
     WHERE s.user_id = ?1 AND s.computed_at > ?2 ORDER BY position LIMIT ?4) l
   JOIN users u ON u.id = l.entry ->> 0
-  WHERE ${discoverableUserSql('?1', 'u.id')}
+  WHERE ${discoverableUserSql('?1', 'u.id', 'u')}
   ORDER BY l.position LIMIT ?3)
 SELECT id, username, display_name, avatar_key, bio, is_verified, reasons, mutual_count,
   (SELECT json_group_array(json_array(${PUBLIC_USER('mu')})) FROM json_each(pg.mutual_ids) m JOIN users mu ON mu.id = m.value
-    WHERE ${visibleUserSql('?1', 'mu.id')}) AS mutuals
+    WHERE ${visibleUserSql('?1', 'mu.id', 'mu')}) AS mutuals
 FROM page pg ORDER BY position`;
