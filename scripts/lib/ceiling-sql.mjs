@@ -24,13 +24,16 @@ async function load(entry) {
  * readers once it has seen them); the viewer's id is the string `?VIEWER?` in params.
  */
 export async function homePageStatement(limit = 20) {
-  const { statement } = await load(`
+  const { statement, stableLimits } = await load(`
 import { pageQuery, skeletonOfQuery } from './src/modules/posts/post-pipeline';
 import { HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_PUSHED_SQL } from './src/modules/feeds/home-timeline';
+export { stableLimits } from './src/db/client';
 export const statement = (limit) =>
   pageQuery('?VIEWER?', skeletonOfQuery(HOME_TIMELINE_PUSHED_SQL, ['?VIEWER?', Number.MAX_SAFE_INTEGER, '', limit + 1], HOME_TIMELINE_FLOOR_SQL));
 `);
-  return statement(limit);
+  // As a request's D1 client sends it (stableLimits).
+  const { sql, params } = statement(limit);
+  return { sql: stableLimits(sql), params };
 }
 
 /**
@@ -41,11 +44,13 @@ export const statement = (limit) =>
  * never measures its computing.
  */
 export async function userSearchStatements(queries, limit = 20) {
-  const { terms, ftsMatch, PREFIX_FROM, userSearchSql } = await load(`
+  const { terms, ftsMatch, PREFIX_FROM, userSearchSql, stableLimits } = await load(`
 export { ftsMatch, parseSearchText as terms, PREFIX_FROM } from './src/modules/search/search-query';
 export { userSearchSql } from './src/modules/search/search.queries';
+export { stableLimits } from './src/db/client';
 `);
-  const page = userSearchSql('kept');
+  // As a request's D1 client sends it (stableLimits).
+  const page = stableLimits(userSearchSql('kept'));
   return Object.fromEntries(
     queries.map((q) => {
       const words = terms(q).words;

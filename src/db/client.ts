@@ -9,6 +9,32 @@ import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
  */
 export type D1Client = Pick<D1Database, 'prepare' | 'batch'>;
 
+/**
+ * A bound LIMIT or OFFSET (`LIMIT ?4`, Drizzle's `limit ?`) as `CAST(?4 AS INTEGER)`. SQLite's planner
+ * reads a bare bound LIMIT and marks the statement to be compiled again whenever that parameter is
+ * bound, which D1 does on every call, so each read paid its statement's whole preparation again (about
+ * 0.45 ms for a home page, as much as running it). Behind the CAST the planner cannot read the value and
+ * the compiled statement is kept; the rows are the same (a negative value still means no limit).
+ */
+const BOUND_LIMIT = /\b(LIMIT|OFFSET)\s+(\?\d*)(?![\d\w])/gi;
+const rewritten = new Map<string, string>();
+const REWRITTEN_MAX = 2_000;
+
+export function stableLimits(sql: string): string {
+  let out = rewritten.get(sql);
+  if (out === undefined) {
+    out = sql.replace(BOUND_LIMIT, (_, keyword: string, param: string) => `${keyword} CAST(${param} AS INTEGER)`);
+    if (rewritten.size >= REWRITTEN_MAX) rewritten.clear();
+    rewritten.set(sql, out);
+  }
+  return out;
+}
+
+/** `d1` with every statement's bound limits written as {@link stableLimits} does (a request's D1 client). */
+export function withStableLimits(d1: D1Client): D1Client {
+  return { prepare: (sql: string) => d1.prepare(stableLimits(sql)), batch: (statements) => d1.batch(statements) };
+}
+
 const dialect = new SQLiteAsyncDialect();
 
 /**

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { createDb } from '../db/client';
+import { createDb, withStableLimits } from '../db/client';
 import { acceptBookmark, BOOKMARK_HEADER, issueBookmark, responseBookmark } from '../db/session';
 import { configurePasswordHashing } from '../lib/crypto';
 import { createMailer } from '../lib/mailer';
@@ -7,15 +7,16 @@ import type { AppEnv } from '../lib/types';
 
 /**
  * Puts the per-request services on the context, so handlers never build clients themselves: one D1
- * session per request (from the client's `X-D1-Bookmark` when it is one Kith issued), Drizzle over it,
- * the mailer. Every answer then carries the session's bookmark in `X-D1-Bookmark` (src/db/session.ts).
+ * session per request (from the client's `X-D1-Bookmark` when it is one Kith issued, its statements'
+ * bound limits kept out of the planner's sight: withStableLimits), Drizzle over it, the mailer. Every answer then carries the session's bookmark in `X-D1-Bookmark` (src/db/session.ts).
  */
 export const services = createMiddleware<AppEnv>(async function servicesMiddleware(c, next) {
   configurePasswordHashing(c.env.PASSWORD_HASH_ITERATIONS);
   const clientBookmark = await acceptBookmark(c.env.JWT_SECRET, c.req.header(BOOKMARK_HEADER));
   const session = c.env.DB.withSession(clientBookmark ?? 'first-unconstrained');
-  const db = createDb(session);
-  c.set('d1', session);
+  const d1 = withStableLimits(session);
+  const db = createDb(d1);
+  c.set('d1', d1);
   c.set('db', db);
   c.set('mailer', createMailer(c.env, db));
   c.set('baseUrl', new URL(c.req.url).origin);
