@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { boundLimit } from '../../src/db/client';
 import { COMMUNITY_SEARCH_SQL, postSearchSql, TAG_SEARCH_SQL, USER_SEARCH_FILL_SQL, userSearchSql } from '../../src/modules/search/search.queries';
 import { COMPUTE_SUGGESTIONS_SQL, READ_SUGGESTIONS_SQL } from '../../src/modules/suggestions/suggestions.queries';
 import { TAG_POSTS_SQL } from '../../src/modules/tags/tags.service';
@@ -46,6 +47,14 @@ describe('discovery query plans', () => {
       const [, sql, params] = STATEMENTS.find(([n]) => n === name)!;
       const lines = await queryPlan(sql, params);
       expect(lines.some((l) => l.startsWith(`SCAN ${table} VIRTUAL TABLE INDEX`)), lines.join('\n')).toBe(true);
+    }
+  });
+
+  it('should take the row count of a people page behind a CAST, never as a bare LIMIT ?n (compiled again on every call)', () => {
+    for (const source of ['kept', 'live'] as const) {
+      const sql = userSearchSql(source);
+      expect(sql, source).not.toMatch(/LIMIT\s+\?\d/i);
+      expect(sql, source).toContain(`LIMIT ${boundLimit('?6')}`);
     }
   });
 

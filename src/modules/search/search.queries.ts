@@ -1,3 +1,4 @@
+import { boundLimit } from '../../db/client';
 import { discoverableUserSql } from '../../policy/visibility';
 import { MY_ROLE } from '../communities/communities.queries';
 import { anonymousVisiblePostSql } from '../posts/post-pipeline';
@@ -125,7 +126,8 @@ export type UserSearchSource = 'kept' | 'live';
  * USER_SEARCH_CACHED_SQL, the kept list may miss matches: the caller then asks the live ranking). Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS
  * query of the whole words, ?4/?5 cursor (score, rowid), ?6 rows (-1: all; the candidates are bounded: the
  * kept list or USER_SEARCH_LIVE shared ones, and the matches the viewer knows), ?7 the query as a username
- * ('' if it cannot be one), ?8 live after (kept lists computed before it are stale).
+ * ('' if it cannot be one), ?8 live after (kept lists computed before it are stale). The row count is
+ * bound through boundLimit: a bare `LIMIT ?6` would have SQLite compile this statement again on every call.
  */
 export function userSearchSql(source: UserSearchSource): string {
   const shared =
@@ -155,7 +157,7 @@ scored(rid, rank_key) AS MATERIALIZED (
   SELECT c.rid, MAX(c.base) * COALESCE(k.boost, 1) * (1 + (c.rid IN (SELECT rid FROM exact)))
   FROM (SELECT rid, base FROM shared UNION ALL SELECT rid, base FROM mine) c LEFT JOIN known k ON k.rid = c.rid GROUP BY c.rid),
 shortlist AS MATERIALIZED (
-  SELECT * FROM scored WHERE rank_key < ?4 OR (rank_key = ?4 AND rid < ?5) ORDER BY rank_key DESC, rid DESC LIMIT ?6)
+  SELECT * FROM scored WHERE rank_key < ?4 OR (rank_key = ?4 AND rid < ?5) ORDER BY rank_key DESC, rid DESC LIMIT ${boundLimit('?6')})
 SELECT u.id, u.username, u.display_name, u.avatar_key, u.bio, u.is_verified, s.rank_key, s.rid,
   ${discoverableUserSql('?2', 'u.id')} AND s.rid IN (SELECT rid FROM live) AS visible${source === 'kept' ? `,
   ${KEPT_LIST_SQL} AS kept` : ''}
