@@ -27,13 +27,16 @@ export async function suspendedAmong(db: D1Client, userIds: string[]): Promise<s
   return [...(await standingsOf(db, userIds))].filter(([, suspended]) => suspended).map(([id]) => id);
 }
 
+/** An SQL condition: the users row aliased `row` is an account that is not suspended. */
+const activeRowSql = (row: string) => `${row}.suspended_at IS NULL`;
+
 /**
  * An SQL condition: the account whose id is the expression `user` exists and is not suspended, whoever
  * looks. What relations to a suspended account (a block list, a pending request) need: the relation is
  * kept, and hidden like the account until the suspension is lifted.
  */
 export function activeUserSql(user: string): string {
-  return `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND vu.suspended_at IS NULL)`;
+  return `EXISTS (SELECT 1 FROM users vu WHERE vu.id = ${user} AND ${activeRowSql('vu')})`;
 }
 
 /** An SQL condition: a block stands between the users whose ids are the expressions `a` and `b`, either way (primary-key probes). */
@@ -58,10 +61,27 @@ export function visibleUserSql(viewer: string, user: string): string {
  */
 export function discoverableUserSql(viewer: string, user: string): string {
   return `${visibleUserSql(viewer, user)}
-    AND (${user} = ${viewer} OR EXISTS (SELECT 1 FROM users du WHERE du.id = ${user} AND du.silenced_at IS NULL
-      AND (du.discoverable = 1
+    AND (${user} = ${viewer} OR EXISTS (SELECT 1 FROM users du WHERE du.id = ${user} AND ${findableRowSql(viewer, 'du', user)}))`;
+}
+
+/**
+ * {@link discoverableUserSql} for an account whose users row is already in the statement, aliased `row`:
+ * the same rules, read from that row instead of looking the account up by id twice (user search's page).
+ */
+export function discoverableUserRowSql(viewer: string, row: string): string {
+  return `${activeRowSql(row)} AND NOT ${blockedEitherSql(viewer, `${row}.id`)}
+    AND (${row}.id = ${viewer} OR (${findableRowSql(viewer, row, `${row}.id`)}))`;
+}
+
+/**
+ * Anyone but the account itself may find the users row aliased `row` (whose id is the expression `user`):
+ * it is not silenced, and it is `discoverable` or the viewer follows it (accepted) or is its friend.
+ */
+function findableRowSql(viewer: string, row: string, user: string): string {
+  return `${row}.silenced_at IS NULL
+      AND (${row}.discoverable = 1
         OR EXISTS (SELECT 1 FROM follows df WHERE df.follower_id = ${viewer} AND df.followee_id = ${user} AND df.status = 'accepted')
-        OR EXISTS (SELECT 1 FROM friendships dk WHERE dk.user_id = ${viewer} AND dk.friend_id = ${user}))))`;
+        OR EXISTS (SELECT 1 FROM friendships dk WHERE dk.user_id = ${viewer} AND dk.friend_id = ${user}))`;
 }
 
 /**
