@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { stableLimits } from '../../src/db/client';
 import { COMMUNITY_SEARCH_SQL, postSearchSql, TAG_SEARCH_SQL, USER_SEARCH_FILL_SQL, userSearchSql } from '../../src/modules/search/search.queries';
 import { COMPUTE_SUGGESTIONS_SQL, READ_SUGGESTIONS_SQL } from '../../src/modules/suggestions/suggestions.queries';
 import { TAG_POSTS_SQL } from '../../src/modules/tags/tags.service';
@@ -46,6 +47,16 @@ describe('discovery query plans', () => {
       const [, sql, params] = STATEMENTS.find(([n]) => n === name)!;
       const lines = await queryPlan(sql, params);
       expect(lines.some((l) => l.startsWith(`SCAN ${table} VIRTUAL TABLE INDEX`)), lines.join('\n')).toBe(true);
+    }
+  });
+
+  it('should send every bound row count behind a CAST, never as a bare LIMIT ?n (compiled again on every call)', () => {
+    // As a request's D1 client sends them (stableLimits): a bound limit written some other way (in
+    // parentheses, in an expression) would slip past the rewrite and recompile the statement each call.
+    for (const [name, sql] of STATEMENTS) {
+      const sent = stableLimits(sql);
+      expect(sent, name).not.toMatch(/\b(LIMIT|OFFSET)\s*\(?\s*\?/i);
+      if (/\bLIMIT\s+\?/i.test(sql)) expect(sent, name).toMatch(/LIMIT CAST\(\?\d+ AS INTEGER\)/);
     }
   });
 

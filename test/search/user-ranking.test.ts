@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index';
-import { FULL_RANK_LIMIT, USER_SEARCH_KEPT, USER_SEARCH_TTL_MS } from '../../src/modules/search/search.queries';
+import { FULL_RANK_LIMIT, USER_SEARCH_KEPT, USER_SEARCH_TTL_MS, userSearchSql } from '../../src/modules/search/search.queries';
 import { TRENDS_CRON } from '../../src/scheduled';
 import { createUser, walkPages } from '../helpers/client';
 import { block, makeFriends, type TestUser } from '../posts/helpers';
@@ -69,6 +69,52 @@ describe('GET /search?type=users on a common prefix', () => {
     );
     const { items } = await walkPages(`/search?type=users&q=${word}`, viewer.accessToken, 40);
     expect(items.map((u) => u.id).sort()).toEqual([...ids].sort());
+  });
+
+  describe('with people the viewer knows and the exact username deep in the kept list', () => {
+    /**
+     * 60 accounts named `<word> <n>` (all kept: fewer than USER_SEARCH_KEPT). The least followed is named
+     * exactly `<word>`; the viewer befriends the 5th least followed and follows the 30th. By the part of
+     * the score every viewer shares, all three lie below the first page; their boosts lift them above it.
+     */
+    async function deepInTheKeptList(prefix: string, tag: string): Promise<{ word: string; ids: string[]; lifted: string[] }> {
+      const word = nonsenseWord(prefix);
+      const ids = await namedAccounts(word, tag, 60);
+      const now = Date.now();
+      await env.DB.batch([
+        env.DB.prepare('UPDATE users SET username = ?2 WHERE id = ?1').bind(ids[0], word),
+        env.DB.prepare('INSERT INTO friendships (user_id, friend_id, created_at) VALUES (?1, ?2, ?3), (?2, ?1, ?3)').bind(viewer.id, ids[4], now),
+        env.DB.prepare("INSERT INTO follows (follower_id, followee_id, status, created_at) VALUES (?1, ?2, 'accepted', ?3)").bind(viewer.id, ids[29], now),
+      ]);
+      return { word, ids, lifted: [ids[0]!, ids[4]!, ids[29]!] };
+    }
+
+    it('should put them first, then everyone else by the shared ranking, over every page', async () => {
+      const { word, ids, lifted } = await deepInTheKeptList('ql', '01JQL');
+      const { items, pages } = await walkPages(`/search?type=users&q=${word}`, viewer.accessToken, 20);
+      expect(pages).toBe(3);
+      const order = items.map((u) => u.id);
+      expect(order.slice(0, 3).sort()).toEqual([...lifted].sort());
+      expect(order.slice(3)).toEqual(ids.filter((id) => !lifted.includes(id)).reverse());
+    });
+
+    it('should read the same ranking a row at a time as whole (the statement, as searchUsers binds it)', async () => {
+      const { word } = await deepInTheKeptList('qr', '01JQR');
+      await found(viewer, word, 'users'); // stores the kept list
+      const page = async (from: [number, number], rows: number) =>
+        (await env.DB.prepare(userSearchSql('kept')).bind(`"${word}"*`, viewer.id, `"${word}"`, from[0], from[1], rows, word, Date.now() - USER_SEARCH_TTL_MS).all<{ rid: number; rank_key: number }>()).results;
+      const whole = await page([Number.MAX_VALUE, Number.MAX_SAFE_INTEGER], -1);
+      expect(whole).toHaveLength(60);
+      const stepped: typeof whole = [];
+      for (let from: [number, number] = [Number.MAX_VALUE, Number.MAX_SAFE_INTEGER]; stepped.length <= whole.length; ) {
+        const [row, ...more] = await page(from, 1);
+        expect(more).toEqual([]);
+        if (!row) break;
+        stepped.push(row);
+        from = [row.rank_key, row.rid];
+      }
+      expect(stepped.map((r) => r.rid)).toEqual(whole.map((r) => r.rid));
+    });
   });
 
   it('should show at once what a kept list cannot know: a new friend, a rename, a block', async () => {

@@ -27,8 +27,8 @@ const socialBoost = (viewer: string, user: string) =>
   `(1 + EXISTS (SELECT 1 FROM friendships sf WHERE sf.user_id = ${viewer} AND sf.friend_id = ${user})
      + 0.5 * EXISTS (SELECT 1 FROM follows sg WHERE sg.follower_id = ${viewer} AND sg.followee_id = ${user} AND sg.status = 'accepted'))`;
 
-/** Rows after the cursor (score, id), best first. ?s and ?i are the cursor's parameters. */
-const afterKey = (s: string, i: string) => `(rank_key < ${s} OR (rank_key = ${s} AND id < ${i}))`;
+/** Rows after the cursor (score, id), best first. ?s and ?i are the cursor's parameters; `key` and `id` the columns compared. */
+const afterKey = (s: string, i: string, key = 'rank_key', id = 'id') => `(${key} < ${s} OR (${key} = ${s} AND ${id} < ${i}))`;
 
 /**
  * The match set of a typeahead index, bounded: when it holds at most FULL_RANK_LIMIT rows, its
@@ -119,25 +119,32 @@ export type UserSearchSource = 'kept' | 'live';
  *
  *   score = base × social × (2 for the exact username),  social = 1 + 1 (friend) + 0.5 (followed)
  *
- * Only the `?6` best after the cursor (score, rowid) are read from users; each row says whether the
- * viewer may see it (`discoverableUserSql`) and whether it still matches the query (a kept list can be a
- * minute old), so the caller pages over the visible ones (below the kept list's cutoff, read with
- * USER_SEARCH_CACHED_SQL, the kept list may miss matches: the caller then asks the live ranking). Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS
- * query of the whole words, ?4/?5 cursor (score, rowid), ?6 rows (-1: all; the candidates are bounded: the
- * kept list or USER_SEARCH_LIVE shared ones, and the matches the viewer knows), ?7 the query as a username
- * ('' if it cannot be one), ?8 live after (kept lists computed before it are stale).
+ * Only the boost lifts a shared row above its base, so of the shared rows the viewer does not know
+ * (nor name exactly) only the `?6` best by base after the cursor can reach the page; those and the
+ * boosted ones are scored, and the `?6` best after the cursor (score, rowid) are read from users. Each
+ * row says whether the viewer may see it (`discoverableUserSql`, on the users row it joined) and whether it still matches the
+ * query (a kept list can be a minute old). One full-text read of the query's matches (`live`) answers
+ * that for the shared rows and finds the other candidates; bm25 is computed only for those others, as
+ * the shared rows carry their base. The caller pages over the visible rows (below the kept list's
+ * cutoff, read with USER_SEARCH_CACHED_SQL, the kept list may miss matches: the caller then asks the
+ * live ranking).
+ * Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS query of the whole words, ?4/?5 cursor (score,
+ * rowid), ?6 rows (-1: all; the candidates are bounded: the kept list or USER_SEARCH_LIVE shared ones,
+ * and the matches the viewer knows), ?7 the query as a username ('' if it cannot be one), ?8 live after
+ * (kept lists computed before it are stale).
  */
 export function userSearchSql(source: UserSearchSource): string {
   const shared =
     source === 'kept'
-      ? `SELECT j.value ->> 0, j.value ->> 1 FROM user_search_cache k, json_each(k.entries) j WHERE k.query = ?1 AND k.computed_at > ?8`
-      : `SELECT rid, base FROM (${rankedMatchesSql(USER_SEARCH_LIVE)})`;
+      ? `kept(entries, cutoff, by_text) AS MATERIALIZED (SELECT entries, cutoff, by_text FROM user_search_cache WHERE query = ?1 AND computed_at > ?8),
+shared(rid, base) AS MATERIALIZED (SELECT j.value ->> 0, j.value ->> 1 FROM kept k, json_each(k.entries) j)`
+      : `shared(rid, base) AS MATERIALIZED (SELECT rid, base FROM (${rankedMatchesSql(USER_SEARCH_LIVE)}))`;
   const byText =
     source === 'kept'
-      ? `(SELECT by_text FROM user_search_cache WHERE query = ?1 AND computed_at > ?8)`
+      ? '(SELECT by_text FROM kept)'
       : `((SELECT COUNT(*) FROM (SELECT 1 FROM users_fts WHERE users_fts MATCH ?1 LIMIT ${FULL_RANK_LIMIT + 1})) <= ${FULL_RANK_LIMIT})`;
   return `
-WITH shared(rid, base) AS MATERIALIZED (${shared}),
+WITH ${shared},
 exact(rid) AS MATERIALIZED (SELECT rowid FROM users WHERE username = ?7),
 known(rid, boost) AS MATERIALIZED (
   SELECT u.rowid, 1 + SUM(k.w) FROM (
@@ -145,19 +152,26 @@ known(rid, boost) AS MATERIALIZED (
     UNION ALL
     SELECT followee_id, 0.5 FROM follows WHERE follower_id = ?2 AND status = 'accepted') k
   JOIN users u ON u.id = k.id GROUP BY u.rowid),
+boosted(rid) AS (SELECT rid FROM known UNION ALL SELECT rid FROM exact),
 live(rid, rel) AS MATERIALIZED (
-  SELECT rowid, CASE WHEN ${byText} THEN -${USER_BM25} ELSE 1.0 END FROM users_fts WHERE users_fts MATCH ?1
-    AND +rowid IN (SELECT rid FROM shared UNION ALL SELECT rid FROM known UNION ALL SELECT rid FROM exact UNION ALL SELECT rowid FROM users WHERE id = ?2)),
+  SELECT rowid, CASE WHEN rowid IN (SELECT rid FROM shared) THEN NULL WHEN ${byText} THEN -${USER_BM25} ELSE 1.0 END
+  FROM users_fts WHERE users_fts MATCH ?1
+    AND +rowid IN (SELECT rid FROM shared UNION ALL SELECT rid FROM boosted UNION ALL SELECT rowid FROM users WHERE id = ?2)),
 mine(rid, base) AS MATERIALIZED (
   SELECT l.rid, l.rel * (1 + 0.5 * (l.rid IN (SELECT rowid FROM users_fts w WHERE w.users_fts MATCH ?3))) * ${FOLLOWERS('u')}
-  FROM live l JOIN users u ON u.rowid = l.rid WHERE l.rid NOT IN (SELECT rid FROM shared)),
-scored(rid, rank_key) AS MATERIALIZED (
-  SELECT c.rid, MAX(c.base) * COALESCE(k.boost, 1) * (1 + (c.rid IN (SELECT rid FROM exact)))
-  FROM (SELECT rid, base FROM shared UNION ALL SELECT rid, base FROM mine) c LEFT JOIN known k ON k.rid = c.rid GROUP BY c.rid),
+  FROM live l JOIN users u ON u.rowid = l.rid WHERE l.rel IS NOT NULL),
+candidates(rid, base) AS (
+  SELECT * FROM (SELECT rid, base FROM shared WHERE ${afterKey('?4', '?5', 'base', 'rid')} AND rid NOT IN boosted ORDER BY base DESC, rid DESC LIMIT ?6)
+  UNION ALL
+  SELECT rid, base FROM shared WHERE rid IN boosted
+  UNION ALL
+  SELECT rid, base FROM mine),
+scored(rid, rank_key) AS (
+  SELECT c.rid, c.base * COALESCE(k.boost, 1) * (1 + (c.rid IN (SELECT rid FROM exact))) FROM candidates c LEFT JOIN known k ON k.rid = c.rid),
 shortlist AS MATERIALIZED (
-  SELECT * FROM scored WHERE rank_key < ?4 OR (rank_key = ?4 AND rid < ?5) ORDER BY rank_key DESC, rid DESC LIMIT ?6)
+  SELECT * FROM scored WHERE ${afterKey('?4', '?5', 'rank_key', 'rid')} ORDER BY rank_key DESC, rid DESC LIMIT ?6)
 SELECT u.id, u.username, u.display_name, u.avatar_key, u.bio, u.is_verified, s.rank_key, s.rid,
-  ${discoverableUserSql('?2', 'u.id')} AND s.rid IN (SELECT rid FROM live) AS visible${source === 'kept' ? `,
+  ${discoverableUserSql('?2', 'u.id', 'u')} AND s.rid IN (SELECT rid FROM live) AS visible${source === 'kept' ? `,
   ${KEPT_LIST_SQL} AS kept` : ''}
 FROM shortlist s JOIN users u ON u.rowid = s.rid ORDER BY s.rank_key DESC, s.rid DESC`;
 }
@@ -167,7 +181,7 @@ FROM shortlist s JOIN users u ON u.rowid = s.rid ORDER BY s.rank_key DESC, s.rid
  * (`{"cutoff": …}`), or null when there is no fresh one (the page then came from the people the viewer
  * knows alone). It saves the route a statement; a page with no rows says nothing, and the caller asks.
  */
-const KEPT_LIST_SQL = `(SELECT json_object('cutoff', cutoff) FROM user_search_cache WHERE query = ?1 AND computed_at > ?8)`;
+const KEPT_LIST_SQL = `(SELECT json_object('cutoff', cutoff) FROM kept)`;
 
 /** How post search chooses its candidates: by full text, or (a query of `#tags` only) by tag. */
 export type PostHitSource = 'text' | 'tag';
