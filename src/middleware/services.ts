@@ -8,7 +8,8 @@ import type { AppEnv } from '../lib/types';
 /**
  * Puts the per-request services on the context, so handlers never build clients themselves: one D1
  * session per request (from the client's `X-D1-Bookmark` when it is one Kith issued, its statements'
- * bound limits kept out of the planner's sight: withStableLimits), Drizzle over it, the mailer. Every answer then carries the session's bookmark in `X-D1-Bookmark` (src/db/session.ts).
+ * bound limits kept out of the planner's sight: withStableLimits), Drizzle over it, the mailer. Every
+ * answer then carries the session's bookmark in `X-D1-Bookmark` (src/db/session.ts).
  */
 export const services = createMiddleware<AppEnv>(async function servicesMiddleware(c, next) {
   configurePasswordHashing(c.env.PASSWORD_HASH_ITERATIONS);
