@@ -19,17 +19,16 @@ async function load(entry) {
 }
 
 /**
- * `{ sql, params }` of a first home page of `limit` posts for a returning reader who pulls no source (a
- * page from their timeline's pushed entries, with its floor: what the route runs for the bench's
- * readers once it has seen them); the viewer's id is the string `?VIEWER?` in params.
+ * `{ sql, params }` of a first home page of `limit` posts for a returning reader (a page from their
+ * timeline, with its floor); the viewer's id is the string `?VIEWER?` in params.
  */
 export async function homePageStatement(limit = 20) {
   const { statement, stableLimits } = await load(`
 import { pageQuery, skeletonOfQuery } from './src/modules/posts/post-pipeline';
-import { HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_PUSHED_SQL } from './src/modules/feeds/home-timeline';
+import { HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL } from './src/modules/feeds/home-timeline';
 export { stableLimits } from './src/db/client';
 export const statement = (limit) =>
-  pageQuery('?VIEWER?', skeletonOfQuery(HOME_TIMELINE_PUSHED_SQL, ['?VIEWER?', Number.MAX_SAFE_INTEGER, '', limit + 1], HOME_TIMELINE_FLOOR_SQL));
+  pageQuery('?VIEWER?', skeletonOfQuery(HOME_TIMELINE_SQL, ['?VIEWER?', Number.MAX_SAFE_INTEGER, '', limit + 1], HOME_TIMELINE_FLOOR_SQL));
 `);
   // As a request's D1 client sends it (stableLimits).
   const { sql, params } = statement(limit);

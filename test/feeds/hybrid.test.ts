@@ -52,12 +52,11 @@ describe('Hybrid home timelines', () => {
     expect(await homeAll(reader, 1)).toEqual([pushed.id, fresh.id, old.id]);
   });
 
-  it('should merge a newly pulled source for a reader last served from pushed entries alone', async () => {
+  it('should merge a newly pulled source into a timeline already read while it pulled nothing', async () => {
     const [reader, author] = [await createUser(), await createUser()];
     await addFollowers(author.id, FAN_OUT_PUSH_LIMIT - 1);
     await follow(reader, author);
-    // Built, then read from the timeline while it lists no pulled source: the next read takes the
-    // shorter statement (pushed entries alone) first.
+    // Built, then read from the live timeline while it lists no pulled source.
     await homePage(reader);
     const before = await insertPost(author, { createdAt: Date.now() - HOUR });
     expect((await homePage(reader)).data.map((p) => p.id)).toEqual([before.id]);
@@ -66,7 +65,7 @@ describe('Hybrid home timelines', () => {
     const after = await insertPost(author, { createdAt: Date.now() });
     expect((await pullsOf(reader)).a).toEqual([[author.id, 0]]);
     expect(await pushedTo(reader, [after.id])).toEqual([]);
-    // The floor read with the pushed entries says the timeline now pulls: the page is read whole.
+    // The same live timeline now pulls the author: the read merges their new post in.
     expect((await homePage(reader)).data.map((p) => p.id)).toEqual([after.id, before.id]);
     expect((await homePage(reader)).data.map((p) => p.id)).toEqual([after.id, before.id]);
   });

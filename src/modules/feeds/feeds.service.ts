@@ -4,7 +4,7 @@ import type { AppEnv } from '../../lib/types';
 import { type LoadedPage, type LoadOptions, loadSkeleton, renderPostsById } from '../posts/post-pipeline';
 import { postCursor, postListCursor, presentPostPage } from '../posts/posts.service';
 import { DISCOVER_CANDIDATES_SQL, HOME_FEED_SQL, TOPIC_AFFINITY_SQL } from './feeds.queries';
-import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_PUSHED_SQL, HOME_TIMELINE_SQL, isBottomFloor, type TimelineFloor } from './home-timeline';
+import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_SQL, isBottomFloor, type TimelineFloor } from './home-timeline';
 
 /**
  * Home feed: the caller's own posts and those of accounts they follow or are friends with, newest
@@ -16,19 +16,10 @@ import { buildHomeTimeline, HOME_TIMELINE_FLOOR_SQL, HOME_TIMELINE_PUSHED_SQL, H
 export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: number, cursor?: string) {
   const [ts, id] = await postCursor(c, cursor);
   const params = [viewerId, ts, id, limit + 1];
-  const fromTimeline = (options: LoadOptions, sql = HOME_TIMELINE_SQL) => loadSkeleton(c, viewerId, sql, params, options);
+  const fromTimeline = (options: LoadOptions) => loadSkeleton(c, viewerId, HOME_TIMELINE_SQL, params, options);
   const pulled = (options: LoadOptions = {}) => loadSkeleton(c, viewerId, HOME_FEED_SQL, params, options);
-  const floorOf = (loaded: LoadedPage) => (typeof loaded.extra === 'string' ? (JSON.parse(loaded.extra) as TimelineFloor) : null);
-  // A reader last seen pulling nothing gets the pushed entries alone; the floor read with them says
-  // whether that still holds, and when it no longer does the page is read again whole.
-  const pushedOnly = pullsSeen.get(viewerId) === false;
-  let timeline = await fromTimeline({ extra: HOME_TIMELINE_FLOOR_SQL }, pushedOnly ? HOME_TIMELINE_PUSHED_SQL : HOME_TIMELINE_SQL);
-  let floor = floorOf(timeline);
-  if (pushedOnly && floor?.pulls) {
-    timeline = await fromTimeline({ extra: HOME_TIMELINE_FLOOR_SQL });
-    floor = floorOf(timeline);
-  }
-  if (floor) notePulls(viewerId, floor.pulls === 1);
+  const timeline = await fromTimeline({ extra: HOME_TIMELINE_FLOOR_SQL });
+  const floor = typeof timeline.extra === 'string' ? (JSON.parse(timeline.extra) as TimelineFloor) : null;
   let page: LoadedPage;
   if (floor && (timeline.rows.length > limit || isBottomFloor(floor))) page = timeline;
   else if (floor) page = await pulled();
@@ -43,19 +34,6 @@ export async function listHomeFeed(c: Context<AppEnv>, viewerId: string, limit: 
     });
   }
   return presentPostPage(c, page, limit, { hideMuted: true, context: 'home' });
-}
-
-/**
- * Whether each reader's live timeline listed a pulled source when this isolate last read it: a hint
- * that picks the statement (see listHomeFeed), never trusted for the answer. Bounded like the session
- * cache: emptied when full.
- */
-const pullsSeen = new Map<string, boolean>();
-const PULLS_SEEN_MAX = 10_000;
-
-function notePulls(readerId: string, pulls: boolean): void {
-  if (pullsSeen.size >= PULLS_SEEN_MAX && !pullsSeen.has(readerId)) pullsSeen.clear();
-  pullsSeen.set(readerId, pulls);
 }
 
 /** Discover looks back this far, at the newest this many public posts (both bounds keep it index-only). */

@@ -39,42 +39,6 @@ export const HOME_TIMELINE_COLLECT = 8;
 
 export { NOW_MS };
 
-const LIVE_TIMELINE = `h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}`;
-const NOT_MUTED = 'NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = q.author_id)';
-
-/** The pushed entries of the reader's live timeline before the cursor and at or above its floor (the entries' primary key). */
-const PUSHED_PART = `
-    SELECT q.rowid AS rid FROM home_timelines h
-    JOIN home_timeline_entries t ON t.user_id = h.user_id
-      AND (t.created_at, t.post_id) < (?2, ?3) AND (t.created_at, t.post_id) >= (h.floor_at, h.floor_id)
-    JOIN posts q ON q.id = t.post_id
-    WHERE ${LIVE_TIMELINE} AND ${NOT_MUTED}
-    ORDER BY t.created_at DESC, t.post_id DESC LIMIT ?4`;
-
-/** The newest posts of each pulled source the reader's live timeline lists, in the same range. */
-const PULLED_PARTS = `
-  UNION ALL
-  SELECT q.rowid FROM home_timelines h JOIN json_each(h.pulls, '$.a') s
-  JOIN posts q ON q.rowid IN (
-    SELECT r.rowid FROM posts r
-    WHERE r.author_id = s.value ->> 0 AND (r.created_at, r.id) < (?2, ?3) AND (r.created_at, r.id) >= (h.floor_at, h.floor_id)
-      AND r.space = 'personal' AND (r.visibility = 'public' OR (s.value ->> 1 = 1 AND r.visibility = 'friends'))
-    ORDER BY r.created_at DESC, r.id DESC LIMIT ?4)
-  WHERE ${LIVE_TIMELINE} AND ${NOT_MUTED}
-  UNION ALL
-  SELECT q.rowid FROM home_timelines h JOIN json_each(h.pulls, '$.c') s
-  JOIN posts q ON q.rowid IN (
-    SELECT r.rowid FROM posts r
-    WHERE r.community_id = s.value AND (r.created_at, r.id) < (?2, ?3) AND (r.created_at, r.id) >= (h.floor_at, h.floor_id)
-    ORDER BY r.created_at DESC, r.id DESC LIMIT ?4)
-  WHERE ${LIVE_TIMELINE} AND ${NOT_MUTED}`;
-
-const timelinePage = (pulled: string) => `
-SELECT p.* FROM posts p WHERE p.rowid IN (
-  SELECT rid FROM (${PUSHED_PART})${pulled}
-)
-ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
-
 /**
  * A page from the reader's live timeline (parameters ?1 reader, ?2 cursor created_at, ?3 cursor id,
  * ?4 limit + 1): the pushed entries before the cursor and at or above the floor (the entries' primary
@@ -82,28 +46,43 @@ ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
  * (posts_author_created_idx, posts_community_created_idx), muted authors skipped. Each part stops at
  * the page size; a post found twice counts once. Empty when the reader has no live timeline.
  */
-export const HOME_TIMELINE_SQL = timelinePage(PULLED_PARTS);
+export const HOME_TIMELINE_SQL = `
+SELECT p.* FROM posts p WHERE p.rowid IN (
+  SELECT rid FROM (
+    SELECT q.rowid AS rid FROM home_timelines h
+    JOIN home_timeline_entries t ON t.user_id = h.user_id
+      AND (t.created_at, t.post_id) < (?2, ?3) AND (t.created_at, t.post_id) >= (h.floor_at, h.floor_id)
+    JOIN posts q ON q.id = t.post_id
+    WHERE h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}
+      AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = q.author_id)
+    ORDER BY t.created_at DESC, t.post_id DESC LIMIT ?4)
+  UNION ALL
+  SELECT q.rowid FROM home_timelines h JOIN json_each(h.pulls, '$.a') s
+  JOIN posts q ON q.rowid IN (
+    SELECT r.rowid FROM posts r
+    WHERE r.author_id = s.value ->> 0 AND (r.created_at, r.id) < (?2, ?3) AND (r.created_at, r.id) >= (h.floor_at, h.floor_id)
+      AND r.space = 'personal' AND (r.visibility = 'public' OR (s.value ->> 1 = 1 AND r.visibility = 'friends'))
+    ORDER BY r.created_at DESC, r.id DESC LIMIT ?4)
+  WHERE h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}
+    AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = q.author_id)
+  UNION ALL
+  SELECT q.rowid FROM home_timelines h JOIN json_each(h.pulls, '$.c') s
+  JOIN posts q ON q.rowid IN (
+    SELECT r.rowid FROM posts r
+    WHERE r.community_id = s.value AND (r.created_at, r.id) < (?2, ?3) AND (r.created_at, r.id) >= (h.floor_at, h.floor_id)
+    ORDER BY r.created_at DESC, r.id DESC LIMIT ?4)
+  WHERE h.user_id = ?1 AND h.expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}
+    AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ?1 AND m.muted_id = q.author_id)
+)
+ORDER BY p.created_at DESC, p.id DESC LIMIT ?4`;
 
-/**
- * The same page for a reader whose live timeline lists no pulled source: the pushed entries alone. It is
- * the same answer whenever the floor (HOME_TIMELINE_FLOOR_SQL, read in the same statement) says
- * `pulls: 0`, and a third shorter: most of a statement's cost here is D1 compiling it, and a reader
- * who pulls nothing would pay for the pulled parts on every read.
- */
-export const HOME_TIMELINE_PUSHED_SQL = timelinePage('');
-
-/**
- * The live timeline's floor as JSON `{"at":…,"id":…,"pulls":0|1}` (pulls: whether it lists any pulled
- * source), or NULL when there is none (an `extra` of the page statement).
- */
-export const HOME_TIMELINE_FLOOR_SQL = `SELECT json_object('at', floor_at, 'id', floor_id, 'pulls', json_array_length(pulls, '$.a') + json_array_length(pulls, '$.c') > 0)
-  FROM home_timelines h WHERE ${LIVE_TIMELINE}`;
+/** The live timeline's floor as JSON `{"at":…,"id":…}`, or NULL when there is none (an `extra` of the page statement). */
+export const HOME_TIMELINE_FLOOR_SQL = `SELECT json_object('at', floor_at, 'id', floor_id) FROM home_timelines
+  WHERE user_id = ?1 AND expires_at > ${NOW_MS} + ${HOME_TIMELINE_READ_MARGIN_MS}`;
 
 export interface TimelineFloor {
   at: number;
   id: string;
-  /** 1 when the timeline lists a pulled source (see HOME_TIMELINE_PUSHED_SQL). */
-  pulls?: number;
 }
 
 /** A floor below every post: the timeline holds the reader's whole feed. */
