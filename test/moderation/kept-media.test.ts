@@ -97,6 +97,17 @@ describe('Images of kept copies', () => {
     await eventually(async () => expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM media_holds WHERE owner_id = ?1').bind(sender.id).first('n')).toBe(0));
   });
 
+  it('should hold nothing for an edit refused at the 20-version cap', async () => {
+    const { sender, conversation, image, message } = await imageMessage();
+    for (let i = 1; i <= 20; i++) await expectStatus(await editRaw(sender, conversation.id, message.seq, { content: `edit ${i}` }), 200);
+    const holds = () => env.DB.prepare('SELECT COUNT(*) AS n FROM media_holds WHERE key = ?1').bind(keyOf(image.url)).first<number>('n');
+    expect(await holds()).toBe(1);
+    // (The versions' hold is lifted by hand, so that any hold now would come from the refused edit.)
+    await env.DB.prepare('DELETE FROM media_holds WHERE key = ?1').bind(keyOf(image.url)).run();
+    await expectProblem(await editRaw(sender, conversation.id, message.seq, { content: 'edit 21' }), 409);
+    expect(await holds()).toBe(0);
+  });
+
   it('should answer 409 naming id to deleting an upload a live message still carries', async () => {
     const { sender, partner, conversation, image, message } = await imageMessage();
     await expectProblem(await deleteUpload(sender, image.id), 409, 'id');

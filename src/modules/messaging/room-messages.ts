@@ -241,14 +241,20 @@ export class RoomMessages {
     const refused = await this.mayReachOthers(userId);
     if (refused) return refused;
     const now = Date.now();
+    const atCap = (id: string) =>
+      store.versionCount(id, now - KEEP_FOR_REPORTS_MS) >= MAX_KEPT_VERSIONS
+        ? refuse(409, `This message was edited ${MAX_KEPT_VERSIONS} times in the last 30 days, the most it may be; send a new message instead.`)
+        : null;
+    // Checked before the hold as well, so a refused edit holds nothing.
+    const capped = atCap(found.value.id as string);
+    if (capped) return capped;
     // The version it replaces is kept, and so are its images.
     await this.holdMediaOf(found.value, now);
     // The row may have changed during the awaits (deleted by its sender or a moderator, edited again).
     const current = store.messageAt(seq);
     if (current?.deleted !== 0) return refuse(404, 'No such message.');
-    if (store.versionCount(current.id as string, now - KEEP_FOR_REPORTS_MS) >= MAX_KEPT_VERSIONS) {
-      return refuse(409, `This message was edited ${MAX_KEPT_VERSIONS} times in the last 30 days, the most it may be; send a new message instead.`);
-    }
+    const cappedNow = atCap(current.id as string);
+    if (cappedNow) return cappedNow;
     this.ctx.storage.transactionSync(() => {
       store.keepVersion(current, now);
       this.alarms.schedule(KEPT_JOB, now + KEEP_FOR_REPORTS_MS);
