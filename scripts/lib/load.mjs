@@ -59,3 +59,67 @@ export async function measure({ origin, concurrency = 16, durationMs = 5000, war
   const seconds = (recordEnd - recordStart) / 1000;
   return { requests: latencies.length, rps: latencies.length / seconds, p50: pct(50), p99: pct(99), statuses: Object.fromEntries(statuses) };
 }
+
+/**
+ * An open-loop load: requests start on a fixed schedule, `rate` a second for `durationMs`, whether or not
+ * earlier ones have answered (as independent users arrive), each on a keep-alive connection of its own
+ * while it is in flight. A request's latency runs from the moment the schedule says it starts, so a
+ * stall that delays the next sends counts against them too (no coordinated omission). This is how a
+ * latency target is read: at a load the server keeps up with, not with a fixed number of requests
+ * always waiting, where every request's latency is mostly the queue in front of it.
+ *
+ * @param {{ origin: string, rate: number, durationMs?: number, warmupMs?: number,
+ *           next: (i: number) => { method?: string, path: string, headers?: Record<string,string>, body?: string } }} options
+ */
+export async function measureAtRate({ origin, rate, durationMs = 5000, warmupMs = 500, next }) {
+  const url = new URL(origin);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies = [];
+  const statuses = new Map();
+  const interval = 1000 / rate;
+  const begin = performance.now();
+  const total = Math.floor(((warmupMs + durationMs) / 1000) * rate);
+  const warmup = Math.floor((warmupMs / 1000) * rate);
+  const inFlight = [];
+  let late = 0;
+  for (let i = 0; i < total; i++) {
+    const due = begin + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    else if (wait < -interval) late++;
+    const req = next(i);
+    const body = req.body === undefined ? undefined : Buffer.from(req.body);
+    inFlight.push(
+      new Promise((resolve, reject) => {
+        const r = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: req.path,
+            method: req.method ?? 'GET',
+            agent,
+            headers: { ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...req.headers },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (i >= warmup) {
+                latencies.push(performance.now() - due);
+                statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+              }
+              resolve();
+            });
+          },
+        );
+        r.on('error', reject);
+        if (body) r.write(body);
+        r.end();
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return { requests: latencies.length, rps: rate, p50: pct(50), p99: pct(99), late, statuses: Object.fromEntries(statuses) };
+}
