@@ -106,8 +106,8 @@ const unlimited = (id) => ({ namespace_id: id, simple: { limit: 1_000_000_000, p
 // `/homepage?viewer=` runs the home page's own statement (a returning reader's first page, built from the
 // source) and answers its row as JSON: what the home feed costs with no app code around it.
 const homePage = await homePageStatement();
-// `/usersearch?viewer=&q=` runs the batch of a first page of people search (the kept list's probe and the
-// page statement) for one of the seed's name prefixes.
+// `/usersearch?viewer=&q=` runs the statement of a first page of people search (its one row: the page
+// and the kept list beside it) for one of the seed's name prefixes.
 const userSearch = await userSearchStatements(NAME_PREFIXES);
 const CEILING = `import { DurableObject } from 'cloudflare:workers';
 const HOME_PAGE = ${JSON.stringify(homePage)};

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { FULL_RANK_LIMIT, USER_SEARCH_KEPT, USER_SEARCH_TTL_MS, userSearchSql } from '../../src/modules/search/search.queries';
+import { decodeUserPage, type UserPageRow } from '../../src/modules/search/search.service';
 import { TRENDS_CRON } from '../../src/scheduled';
 import { createUser, walkPages } from '../helpers/client';
 import { block, makeFriends, type TestUser } from '../posts/helpers';
@@ -101,8 +102,11 @@ describe('GET /search?type=users on a common prefix', () => {
     it('should read the same ranking a row at a time as whole (the statement, as searchUsers binds it)', async () => {
       const { word } = await deepInTheKeptList('qr', '01JQR');
       await found(viewer, word, 'users'); // stores the kept list
-      const page = async (from: [number, number], rows: number) =>
-        (await env.DB.prepare(userSearchSql('kept')).bind(`"${word}"*`, viewer.id, `"${word}"`, from[0], from[1], rows, word, Date.now() - USER_SEARCH_TTL_MS).all<{ rid: number; rank_key: number }>()).results;
+      // Its one row lists the page's people as [id, …, rank_key, rid, visible]; read as searchUsers reads it.
+      const page = async (from: [number, number], rows: number) => {
+        const row = await env.DB.prepare(userSearchSql('kept')).bind(`"${word}"*`, viewer.id, `"${word}"`, from[0], from[1], rows, word, Date.now() - USER_SEARCH_TTL_MS).first<UserPageRow>();
+        return decodeUserPage(row).results.map((r) => ({ rank_key: r[6], rid: r[7] }));
+      };
       const whole = await page([Number.MAX_VALUE, Number.MAX_SAFE_INTEGER], -1);
       expect(whole).toHaveLength(60);
       const stepped: typeof whole = [];
@@ -115,6 +119,15 @@ describe('GET /search?type=users on a common prefix', () => {
       }
       expect(stepped.map((r) => r.rid)).toEqual(whole.map((r) => r.rid));
     });
+  });
+
+  it('should read a page’s people best first by (score, rowid), whatever order the statement lists them in', () => {
+    const person = (rankKey: number, rid: number) => [`u${rid}`, `name${rid}`, `Name ${rid}`, null, '', 0, rankKey, rid, 1];
+    const listed = [person(1.5, 7), person(3.25, 2), person(1.5, 9), person(0.1 + 0.2, 4), person(3.25, 5)];
+    const { results, kept } = decodeUserPage({ rows: JSON.stringify(listed), kept: '{"cutoff":0.30000000000000004}' });
+    expect(results.map((r) => [r[6], r[7]])).toEqual([[3.25, 5], [3.25, 2], [1.5, 9], [1.5, 7], [0.1 + 0.2, 4]]);
+    expect(kept).toEqual({ cutoff: 0.1 + 0.2 });
+    expect(decodeUserPage({ rows: '[]', kept: null })).toEqual({ results: [], kept: null });
   });
 
   it('should show at once what a kept list cannot know: a new friend, a rename, a block', async () => {

@@ -14,7 +14,6 @@ import {
   POSTS_SNAPSHOT_SQL,
   postSearchSql,
   TAG_SEARCH_SQL,
-  USER_SEARCH_CACHED_SQL,
   USER_SEARCH_FILL_SQL,
   USER_SEARCH_TTL_MS,
   userSearchSql,
@@ -38,22 +37,24 @@ function asUsername(q: string): string {
   return USERNAME_RULE.test(name) ? name : '';
 }
 
-type UserHit = {
-  id: string;
-  username: string;
-  display_name: string;
-  avatar_key: string | null;
-  bio: string;
-  is_verified: number;
-  rank_key: number;
-  rid: number;
-  visible: number;
-  /** The kept list (a page read from it only): `{"cutoff": …}` as JSON, or null when none is fresh. */
-  kept?: string | null;
-};
+/** A person of a page as userSearchSql lists them: id, username, display_name, avatar_key, bio, is_verified, rank_key, rid, visible. */
+type UserHit = [string, string, string, string | null, string, number, number, number, number];
+const RANK_KEY = 6;
+const RID = 7;
+const VISIBLE = 8;
+/** Best first: (rank_key, rid) descending. */
+const bestFirst = (a: UserHit, b: UserHit) => b[RANK_KEY] - a[RANK_KEY] || b[RID] - a[RID];
 
-/** A kept ranking's row as USER_SEARCH_CACHED_SQL reads it. */
+/** A kept ranking as userSearchSql reports it beside a page from it. */
 type KeptList = { cutoff: number | null };
+
+/** userSearchSql's one row. */
+export type UserPageRow = { rows: string; kept: string | null };
+
+/** A page's people, best first, and the kept list it was read from (null: none fresh, or a live page). */
+export function decodeUserPage(row: UserPageRow | null | undefined): { results: UserHit[]; kept: KeptList | null } {
+  return { results: row ? (JSON.parse(row.rows) as UserHit[]).sort(bestFirst) : [], kept: row?.kept ? (JSON.parse(row.kept) as KeptList) : null };
+}
 
 /** Candidates a page of people reads first: the page, one more to show it goes on, and a few spare (hidden rows are rare). */
 const USER_SEARCH_SPARE = 5;
@@ -78,22 +79,19 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
   let [score, rid] = cursor ? ((await openCursor(c.env.JWT_SECRET, cursor, ['number', 'number'])) as [number, number]) : [Number.MAX_VALUE, Number.MAX_SAFE_INTEGER];
   const window = limit + 1 + USER_SEARCH_SPARE;
   const baseUrl = c.get('baseUrl');
-  const presentUser = (r: UserHit) =>
-    presentPublicUser({ id: r.id, username: r.username, displayName: r.display_name, avatarKey: r.avatar_key, bio: r.bio, isVerified: r.is_verified === 1 } as UserSummary, baseUrl);
+  const presentUser = ([id, username, displayName, avatarKey, bio, isVerified]: UserHit) =>
+    presentPublicUser({ id, username, displayName, avatarKey, bio, isVerified: isVerified === 1 } as UserSummary, baseUrl);
   // (?8, the kept list's freshness, only where the kept list is read.)
   const page = (source: UserSearchSource, from: [number, number], size: number) =>
     db.prepare(userSearchSql(source)).bind(match, viewerId, whole, from[0], from[1], size, asUsername(q), ...(source === 'kept' ? [liveAfter] : []));
 
   let source: UserSearchSource = 'kept';
   let size = window;
-  const probe = () => db.prepare(USER_SEARCH_CACHED_SQL).bind(match, liveAfter);
-  // One statement in the common case: the page's rows say whether a fresh kept list exists, and what it is.
-  let results = (await page(source, [score, rid], size).all<UserHit>()).results;
-  let kept: KeptList | null = results.length > 0 ? (results[0]!.kept ? (JSON.parse(results[0]!.kept) as KeptList) : null) : await probe().first<KeptList>();
+  // One statement in the common case: beside the page, it says whether a fresh kept list exists, and what it is.
+  let { results, kept } = decodeUserPage(await page(source, [score, rid], size).first<UserPageRow>());
   if (!kept) {
-    const [, probed, first] = await db.batch<UserHit | KeptList>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), probe(), page(source, [score, rid], size)]);
-    kept = (probed!.results[0] as KeptList | undefined) ?? null;
-    results = first!.results as UserHit[];
+    const [, first] = await db.batch<UserPageRow>([db.prepare(USER_SEARCH_FILL_SQL).bind(match, now, whole), page(source, [score, rid], size)]);
+    ({ results, kept } = decodeUserPage(first!.results[0]));
   }
   // Below the kept list's cutoff it may miss matches (null: it holds every match).
   const keptCutoff = kept?.cutoff ?? null;
@@ -101,19 +99,19 @@ export async function searchUsers(c: Context<AppEnv>, viewerId: string, q: strin
   for (;;) {
     // From the cutoff on, the live ranking decides.
     const cutoff = source === 'kept' ? keptCutoff : null;
-    const trusted = cutoff === null ? results : results.filter((r) => r.rank_key > cutoff);
-    found.push(...trusted.filter((r) => r.visible === 1));
+    const trusted = cutoff === null ? results : results.filter((r) => r[RANK_KEY] > cutoff);
+    found.push(...trusted.filter((r) => r[VISIBLE] === 1));
     const last = trusted.at(-1);
-    if (last) [score, rid] = [last.rank_key, last.rid];
+    if (last) [score, rid] = [last[RANK_KEY], last[RID]];
     if (found.length > limit) break;
     const ranOut = size === ALL_REMAINING || results.length < size;
     // The kept list reached its cutoff, or ran out above it (its last entries boosted above it): the live ranking goes on.
     if (cutoff !== null && (trusted.length < results.length || ranOut)) [source, size] = ['live', window];
     else if (ranOut) break;
     else size = ALL_REMAINING;
-    results = (await page(source, [score, rid], size).all<UserHit>()).results;
+    results = decodeUserPage(await page(source, [score, rid], size).first<UserPageRow>()).results;
   }
-  return toSealedPage(c.env.JWT_SECRET, found, limit, (r) => [r.rank_key, r.rid], presentUser);
+  return toSealedPage(c.env.JWT_SECRET, found, limit, (r) => [r[RANK_KEY], r[RID]], presentUser);
 }
 
 /** Deletes the kept typeahead rankings that have expired (the trends Cron, every 10 minutes). */
