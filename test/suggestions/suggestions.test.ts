@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, expectStatus } from '../helpers/client';
 import { READ_MARGIN } from '../../src/modules/suggestions/suggestions.queries';
+import { decodeSuggestionPage } from '../../src/modules/suggestions/suggestions.service';
 import { act, createStaff, nonsenseWord } from '../moderation/helpers';
 import { createCommunity, join, users } from '../communities/helpers';
 import { block, follow, makeFriends, makePrivate, patchMe, requestFollow, UNKNOWN_ID, type TestUser } from '../posts/helpers';
@@ -142,6 +143,14 @@ describe('GET /suggestions', () => {
     await follow(me, later);
     expect(await reasonsFor(me, other)).toContain('mutual_friends');
     expect(await suggestedIds(me)).not.toContain(later.id);
+  });
+
+  it('should read a page in the list’s order, whatever order the statement lists it in, and a missing list as none', () => {
+    const entry = (id: string, position: number) => [id, id, id, null, '', 0, 1, 2, [['m', 'm', 'M', null, '', 0]], position];
+    const { entries, results } = decodeSuggestionPage({ entries: 40, page: JSON.stringify([entry('c', 3), entry('a', 1), entry('d', 12), entry('b', 2)]) });
+    expect(entries).toBe(40);
+    expect(results.map((r) => r[0])).toEqual(['a', 'b', 'c', 'd']);
+    expect(decodeSuggestionPage({ entries: null, page: '[]' })).toEqual({ entries: null, results: [] });
   });
 
   it('should refuse a bad limit and an anonymous caller', async () => {

@@ -4,13 +4,21 @@ import { ApiError } from '../../lib/errors';
 import type { AppEnv } from '../../lib/types';
 import { visibleUserSql } from '../../policy/visibility';
 import { presentPublicUser } from '../users/users.presenter';
-import { CACHED_SUGGESTIONS_SQL, COMPUTE_SUGGESTIONS_SQL, READ_MARGIN, READ_SUGGESTIONS_SQL, REASON, type Reason, SUGGESTION_TTL_MS, SUGGESTIONS_KEPT } from './suggestions.queries';
+import { COMPUTE_SUGGESTIONS_SQL, READ_MARGIN, READ_SUGGESTIONS_SQL, REASON, type Reason, SUGGESTION_TTL_MS, SUGGESTIONS_KEPT } from './suggestions.queries';
 import type { Suggestion } from './suggestions.schemas';
 
 type PublicUserColumns = [string, string, string, string | null, string, number];
-/** A live cached list as CACHED_SUGGESTIONS_SQL reads it. */
-type CachedList = { computed_at: number; entries: number };
-type SuggestionRow = { id: string; username: string; display_name: string; avatar_key: string | null; bio: string; is_verified: number; reasons: number; mutual_count: number; mutuals: string };
+/** READ_SUGGESTIONS_SQL's one row: the live list's size (null: none), and the page as JSON. */
+type ReadRow = { entries: number | null; page: string };
+/** A suggestion of the page: the account's columns, reason bits, mutual count, mutuals, position. */
+type SuggestionRow = [...PublicUserColumns, number, number, PublicUserColumns[], number];
+const POSITION = 9;
+
+/** The page's suggestions in the list's order, and the live list's size (null: there is none). */
+export function decodeSuggestionPage(row: ReadRow | null | undefined): { entries: number | null; results: SuggestionRow[] } {
+  const results = row ? (JSON.parse(row.page) as SuggestionRow[]).sort((a, b) => a[POSITION] - b[POSITION]) : [];
+  return { entries: row?.entries ?? null, results };
+}
 
 const summary = ([id, username, displayName, avatarKey, bio, isVerified]: PublicUserColumns) =>
   ({ id, username, displayName, avatarKey, bio, isVerified: isVerified === 1 }) as UserSummary;
@@ -19,19 +27,19 @@ const summary = ([id, username, displayName, avatarKey, bio, isVerified]: Public
 const REASON_ORDER = Object.entries(REASON) as [Reason, number][];
 
 function present(row: SuggestionRow, baseUrl: string): Suggestion {
-  const mutuals = (JSON.parse(row.mutuals) as PublicUserColumns[]).slice(0, 3);
+  const [id, username, displayName, avatarKey, bio, isVerified, reasons, mutualCount, mutuals] = row;
   return {
-    user: presentPublicUser(summary([row.id, row.username, row.display_name, row.avatar_key, row.bio, row.is_verified]), baseUrl),
-    reasons: REASON_ORDER.filter(([, bit]) => (row.reasons & bit) !== 0).map(([reason]) => reason),
-    mutual_count: row.mutual_count,
-    mutuals: mutuals.map((m) => presentPublicUser(summary(m), baseUrl)),
+    user: presentPublicUser(summary([id, username, displayName, avatarKey, bio, isVerified]), baseUrl),
+    reasons: REASON_ORDER.filter(([, bit]) => (reasons & bit) !== 0).map(([reason]) => reason),
+    mutual_count: mutualCount,
+    mutuals: mutuals.slice(0, 3).map((m) => presentPublicUser(summary(m), baseUrl)),
   };
 }
 
 /**
  * GET /suggestions. The caller's list comes from suggestion_cache when it is younger than 10 minutes
- * (one round trip: whether it is live, its size, and the page's rows); otherwise it is computed and
- * stored, and read back, in one batch. The page is read from its own entries and READ_MARGIN more; should
+ * (one statement: whether it is live, its size, and the page); otherwise it is computed and stored,
+ * and read back, in one batch. The page is read from its own entries and READ_MARGIN more; should
  * accounts made unfindable since leave it short while the list holds more, the whole list is read.
  * Triggers drop the cached list whenever the caller's graph changes (migrations/*_search.sql), so a
  * follow, a friendship, a request, a block, a dismissal, a community or a new place shows in the next read.
@@ -41,13 +49,12 @@ export async function listSuggestions(c: Context<AppEnv>, viewerId: string, limi
   const liveAfter = now - SUGGESTION_TTL_MS;
   const read = (entries: number) => db.prepare(READ_SUGGESTIONS_SQL).bind(viewerId, liveAfter, limit, entries);
   const window = limit + READ_MARGIN;
-  const [cached, rows] = await db.batch<SuggestionRow | CachedList>([db.prepare(CACHED_SUGGESTIONS_SQL).bind(viewerId, liveAfter), read(window)]);
-  const kept = cached?.results[0] as CachedList | undefined;
-  let results = (rows?.results ?? []) as SuggestionRow[];
-  if (!kept) {
-    results = (await db.batch<SuggestionRow>([db.prepare(COMPUTE_SUGGESTIONS_SQL).bind(viewerId, now), read(SUGGESTIONS_KEPT)])).at(-1)?.results ?? [];
-  } else if (results.length < limit && kept.entries > window) {
-    results = (await read(SUGGESTIONS_KEPT).all<SuggestionRow>()).results;
+  const first = decodeSuggestionPage(await read(window).first<ReadRow>());
+  let results = first.results;
+  if (first.entries === null) {
+    results = decodeSuggestionPage((await db.batch<ReadRow>([db.prepare(COMPUTE_SUGGESTIONS_SQL).bind(viewerId, now), read(SUGGESTIONS_KEPT)])).at(-1)?.results[0]).results;
+  } else if (results.length < limit && first.entries > window) {
+    results = decodeSuggestionPage(await read(SUGGESTIONS_KEPT).first<ReadRow>()).results;
   }
   const baseUrl = c.get('baseUrl');
   return { data: results.map((row) => present(row, baseUrl)) };
