@@ -409,8 +409,9 @@ try {
   };
   /** The ids of AUTHORS, for the page-statement ceiling. */
   let authorIds = [];
-  // Routes whose target is a p99: one 5 s run's p99 swings with background work earlier runs left (an
-  // impressions batch lands once a minute), so these are run three times and the run with the median p99 is kept.
+  // Routes whose target is a p99: one 5 s run's p99 swings by a factor of two on this shared machine (its
+  // slow requests are spread over the run, not bunched at the impressions batch a minute), so these are
+  // run three times and the run with the median p99 is kept.
   const P99_TARGETS = ['GET /search?type=posts', 'GET /suggestions, users with 200 friends (cached'];
   // Those runs keep `concurrency` requests waiting at all times, so their latency is mostly the queue
   // (the SELECT 1 ceiling's own p99 there: 76 ms, a one-statement floor's 200 ms). A latency target is
