@@ -428,7 +428,12 @@ try {
     const rate = Math.max(1, Math.round(saturated.rps / 2));
     const paired = await pairedRounds(ROUNDS, () => openLoop(next, rate), () => openLoop(ceilings['bare SELECT 1 route'], rate));
     atHalfLoad[label] = { rate, route: medianBy(paired.runs.a, (r) => r.p99), select1: medianBy(paired.runs.b, (r) => r.p99) };
-    console.log(`  ${label} at ${rate} req/s: p99 ${paired.runs.a.map((r) => r.p99.toFixed(1)).join(', ')} ms; SELECT 1 at the same rate ${paired.runs.b.map((r) => r.p99.toFixed(1)).join(', ')} ms`);
+    // `late`: requests the load generator itself sent more than one interval behind schedule (this machine's
+    // two cores are shared with it), each counted from its scheduled start all the same.
+    const lateness = (runs) => runs.map((r) => r.late).join('/');
+    console.log(
+      `  ${label} at ${rate} req/s: p99 ${paired.runs.a.map((r) => r.p99.toFixed(1)).join(', ')} ms (sent late ${lateness(paired.runs.a)}); SELECT 1 at the same rate ${paired.runs.b.map((r) => r.p99.toFixed(1)).join(', ')} ms (sent late ${lateness(paired.runs.b)})`,
+    );
     return saturated;
   };
   // Routes whose target is a share of SELECT 1's throughput: run in paired rounds with the SELECT 1
