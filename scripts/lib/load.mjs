@@ -1,6 +1,30 @@
-// A small closed-loop HTTP load generator: `concurrency` workers, each sending its next request as soon
-// as the previous one answers, over keep-alive connections, for `durationMs`.
+// A small HTTP load generator over keep-alive connections: closed-loop (`measure`: `concurrency` workers,
+// each sending its next request as soon as the previous one answers) and open-loop (`measureAtRate`).
 import http from 'node:http';
+
+/** One request over `agent`; resolves with its status and the moment its answer ended. */
+function sendRequest(url, agent, req) {
+  return new Promise((resolve, reject) => {
+    const body = req.body === undefined ? undefined : Buffer.from(req.body);
+    const r = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: req.path,
+        method: req.method ?? 'GET',
+        agent,
+        headers: { ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...req.headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, done: performance.now() }));
+      },
+    );
+    r.on('error', reject);
+    if (body) r.write(body);
+    r.end();
+  });
+}
 
 /**
  * @param {{ origin: string, concurrency?: number, durationMs?: number, warmupMs?: number,
@@ -14,28 +38,10 @@ export async function measure({ origin, concurrency = 16, durationMs = 5000, war
   let counter = 0;
   let recording = false;
 
-  function send(req) {
-    return new Promise((resolve, reject) => {
-      const body = req.body === undefined ? undefined : Buffer.from(req.body);
-      const started = performance.now();
-      const r = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: req.path,
-          method: req.method ?? 'GET',
-          agent,
-          headers: { ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...req.headers },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
-        },
-      );
-      r.on('error', reject);
-      if (body) r.write(body);
-      r.end();
-    });
+  async function send(req) {
+    const started = performance.now();
+    const { status, done } = await sendRequest(url, agent, req);
+    return { status, ms: done - started };
   }
 
   const deadline = performance.now() + warmupMs + durationMs;
@@ -87,33 +93,11 @@ export async function measureAtRate({ origin, rate, durationMs = 5000, warmupMs 
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     else if (wait < -interval) late++;
-    const req = next(i);
-    const body = req.body === undefined ? undefined : Buffer.from(req.body);
     inFlight.push(
-      new Promise((resolve, reject) => {
-        const r = http.request(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: req.path,
-            method: req.method ?? 'GET',
-            agent,
-            headers: { ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}), ...req.headers },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => {
-              if (i >= warmup) {
-                latencies.push(performance.now() - due);
-                statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-              }
-              resolve();
-            });
-          },
-        );
-        r.on('error', reject);
-        if (body) r.write(body);
-        r.end();
+      sendRequest(url, agent, next(i)).then(({ status, done }) => {
+        if (i < warmup) return;
+        latencies.push(done - due);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }),
     );
   }
