@@ -70,9 +70,9 @@ export async function measure({ origin, concurrency = 16, durationMs = 5000, war
  * An open-loop load: requests start on a fixed schedule, `rate` a second for `durationMs`, whether or not
  * earlier ones have answered (as independent users arrive), each on a keep-alive connection of its own
  * while it is in flight. A request's latency runs from the moment the schedule says it starts, so a
- * stall that delays the next sends counts against them too (no coordinated omission). This is how a
- * latency target is read: at a load the server keeps up with, not with a fixed number of requests
- * always waiting, where every request's latency is mostly the queue in front of it.
+ * stall that delays the next sends counts against them too (no coordinated omission). It reads latency
+ * at a load the server keeps up with, where `measure`, with a fixed number of requests always waiting,
+ * reads mostly the queue in front of each one.
  *
  * @param {{ origin: string, rate: number, durationMs?: number, warmupMs?: number,
  *           next: (i: number) => { method?: string, path: string, headers?: Record<string,string>, body?: string } }} options

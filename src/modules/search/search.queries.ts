@@ -131,8 +131,8 @@ export type UserSearchSource = 'kept' | 'live';
  * is fresh or the page is from the live ranking. One JSON value costs D1 less to hand over than rows of
  * columns (about 9% of the statement's throughput in workerd), and a page with no rows still says
  * whether a kept list exists. (CROSS JOIN keeps the shortlist the outer loop: without an ORDER BY the
- * planner may otherwise walk users.) SQLite writes a REAL in JSON with the digits that read back as the same
- * number, so a rank key keeps its exact value for the cursor.
+ * planner may otherwise walk users.) SQLite writes a REAL in JSON with the digits that read back as the
+ * same number, so a rank key keeps its exact value for the cursor.
  * Parameters: ?1 FTS query (prefixes), ?2 viewer, ?3 FTS query of the whole words, ?4/?5 cursor (score,
  * rowid), ?6 rows (-1: all; the candidates are bounded: the kept list or USER_SEARCH_LIVE shared ones,
  * and the matches the viewer knows), ?7 the query as a username ('' if it cannot be one), ?8 live after
