@@ -418,7 +418,7 @@ try {
   // run three times and the run with the median p99 is kept.
   const P99_TARGETS = ['GET /search?type=posts', 'GET /suggestions, users with 200 friends (cached'];
   // Those runs keep `concurrency` requests waiting at all times, so their latency is mostly the queue
-  // (the SELECT 1 ceiling's own p99 there reached 105 ms, a one-statement floor's 200 ms). So after them
+  // (the SELECT 1 ceiling's own p99 there reached 123 ms, a one-statement floor's 200 ms). So after them
   // each such route also runs open-loop, at a load the server keeps up with: half the throughput it just
   // sustained, with the SELECT 1 ceiling at the same rate beside it (A B / B A rounds).
   /** By label: the route and SELECT 1 at half the route's sustained rate (medians of the rounds). */
