@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createUser, expectStatus } from '../helpers/client';
+import { createUser, expectProblem, expectStatus } from '../helpers/client';
 import { addRule, autoReportAbout, createStaff, nonsenseWord, resolve } from '../moderation/helpers';
 import { comment, commentRaw, dbCount, deleteComment, getPost, listComments, post } from '../posts/helpers';
 
@@ -36,5 +36,23 @@ describe('Comment counts and held comments', () => {
     expect(await commentCount(parent.id)).toBe(3);
     await expectStatus(await deleteComment(reader, heldTop.id), 204);
     expect(await commentCount(parent.id)).toBe(2);
+  });
+
+  it('should take no reply under a held comment, not even from its author, until it is released', async () => {
+    const staff = await createStaff();
+    const holdWord = nonsenseWord('hr');
+    await addRule(staff, holdWord, 'hold');
+    const [author, reader] = [await createUser(), await createUser()];
+    const parent = await post(author, 'replies under a hold');
+    const held = await expectStatus(await commentRaw(reader, parent.id, { content: `${holdWord} here` }), 201);
+    // Its author still sees it, but a reply would be published and counted under a comment nobody else sees.
+    const refused = await expectProblem(await commentRaw(reader, parent.id, { content: 'and a harmless reply', parent_id: held.id }), 400, 'parent_id');
+    expect(refused.errors[0].message).toMatch(/held/);
+    expect(await commentCount(parent.id)).toBe(0);
+    expect(await dbCount('SELECT COUNT(*) AS n FROM comments WHERE parent_id = ?1', held.id)).toBe(0);
+    // Released, it takes replies like any other.
+    await resolve(staff, (await autoReportAbout(staff, held.id)).id, { action: 'none' });
+    await expectStatus(await commentRaw(reader, parent.id, { content: 'and a harmless reply', parent_id: held.id }), 201);
+    expect(await replyCount(held.id)).toBe(1);
   });
 });

@@ -2,7 +2,7 @@
 // (test/contract/openapi.snapshot.json). Do not edit: change the routes and run the script again.
 
 /** SHA-256 of the document these types were generated from (test/contract/snapshot.test.ts checks it). */
-export const documentSha256 = '0311ed49665a7b101d92fdd204c7a66d16212c5231bcb72ccd2376c16df74f2f';
+export const documentSha256 = '05df37f5be3427f6614f331ebd7b01672ee2a22336f832a76589dee3002fdb7d';
 
 export interface paths {
     "/health": {
@@ -1148,7 +1148,7 @@ export interface paths {
         put?: never;
         /**
          * Comment on a post, or reply to a comment
-         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep. The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, with no report: seen by its writer and staff only, not counted, notifying nobody, until the silence is lifted; then it is published and counted, still notifying nobody (one also held for review stays held until a moderator releases it). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
+         * @description Content 1..2,000 characters. `parent_id` (a top-level comment of the same post) makes it a reply; replies are one level deep, and a held comment takes none until it is released (400 naming `parent_id`, its own author included). The content passes the keyword rules and spam holds as posts do (422 for `reject`; a held comment has `held: true` and is seen by you and staff only until released). A comment by a silenced account on the post of someone who neither follows it (accepted) nor is its friend is held too, with no report: seen by its writer and staff only, not counted, notifying nobody, until the silence is lifted; then it is published and counted, still notifying nobody (one also held for review stays held until a moderator releases it). With an `Idempotency-Key` header, a retry of the same request within 24 hours answers 200 with the comment the first one created, never a second one. 404 when the post does not exist or you may not see it; 403 when you are banned from its community.
          */
         post: operations["postPostsByIdComments"];
         delete?: never;

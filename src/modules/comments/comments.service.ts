@@ -81,7 +81,7 @@ export async function listComments(c: Context<AppEnv>, viewerId: string | null, 
 
 /**
  * Comments on a post the viewer can see (not by someone banned from its community); a reply must
- * answer a top-level comment of the same post.
+ * answer a top-level comment of the same post that is not held.
  * The text passes the content rules (a hold keeps the comment to its author and staff, with a report)
  * and the spam holds, whose counts ride in the comment's own batch; a silenced author's comment on the
  * post of someone who neither follows nor befriends them is held too (see `silencedTowards`).
@@ -102,9 +102,12 @@ export async function createComment(
   await assertNotBanned(c.var.d1, post.communityId, authorId);
   const db = c.get('db');
   // The parent as the author may see it: a hidden comment (blocks, suspension, a hold) takes no replies.
+  // Its own author still sees a held comment, but a reply under it would be published and counted under
+  // a comment nobody else sees: it takes replies once it is released.
   const parent = parentId ? await findVisibleComment(c, authorId, parentId, { postId, field: 'parent_id' }) : undefined;
   if (parent) {
     if (parent.parentId) throw ApiError.field('parent_id', 'replies can only answer a top-level comment');
+    if (parent.held) throw ApiError.field('parent_id', 'is held (awaiting review, or its author is silenced): it takes replies once it is released');
   }
   const id = newId();
   const now = Date.now();
