@@ -16,7 +16,7 @@ export type D1Client = Pick<D1Database, 'prepare' | 'batch'>;
  * 0.45 ms for a home page, as much as running it). Behind the CAST the planner cannot read the value and
  * the compiled statement is kept; the rows are the same (a negative value still means no limit).
  */
-const BOUND_LIMIT = /\b(LIMIT|OFFSET)\s+(\?\d*)(?![\d\w])/gi;
+const BOUND_LIMIT = /\b(LIMIT|OFFSET)\s+(\?\d*)(?!\w)/gi;
 const rewritten = new Map<string, string>();
 const REWRITTEN_MAX = 2_000;
 
